@@ -1,0 +1,68 @@
+namespace Hone.Store;
+
+/// <summary>
+/// Atomic file writes: the content goes to a temporary file in the target's folder, is flushed to disk (fsync),
+/// then renamed over the target. A reader sees the old file or the new one, never half of one; a crash leaves
+/// at most a stray <c>.tmp</c> file beside the target, never a truncated target.
+/// </summary>
+public static class AtomicFile
+{
+    /// <summary>Writes a file atomically through a stream callback.</summary>
+    public static void Write(string path, Action<Stream> write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        var full = Path.GetFullPath(path);
+        var dir = Path.GetDirectoryName(full) ?? throw new ArgumentException($"'{path}' has no folder.", nameof(path));
+        Directory.CreateDirectory(dir);
+        var tmp = Path.Combine(dir, "." + Path.GetFileName(full) + "." + Environment.ProcessId + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
+        try
+        {
+            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                write(fs);
+                fs.Flush(flushToDisk: true);
+            }
+            File.Move(tmp, full, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(tmp);
+            throw;
+        }
+    }
+
+    /// <summary>Writes text (UTF-8, no BOM) atomically.</summary>
+    public static void WriteAllText(string path, string text) =>
+        Write(path, s =>
+        {
+            var bytes = new System.Text.UTF8Encoding(false).GetBytes(text);
+            s.Write(bytes, 0, bytes.Length);
+        });
+
+    /// <summary>Writes bytes atomically.</summary>
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
+    {
+        var copy = bytes.ToArray();
+        Write(path, s => s.Write(copy, 0, copy.Length));
+    }
+
+    /// <summary>Writes text through a <see cref="TextWriter"/> (UTF-8, no BOM, LF line endings as written) atomically.</summary>
+    public static void WriteText(string path, Action<TextWriter> write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        Write(path, s =>
+        {
+            using var w = new StreamWriter(s, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true);
+            w.NewLine = "\n";
+            write(w);
+            w.Flush();
+        });
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+}

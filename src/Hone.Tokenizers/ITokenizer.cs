@@ -1,0 +1,30 @@
+namespace Hone.Tokenizers;
+
+/// <summary>
+/// A text tokenizer: exact encode/decode as the model's own tokenizer does it.
+/// Implementations are immutable and safe to share across threads.
+/// </summary>
+public interface ITokenizer
+{
+    /// <summary>Number of token ids (the embedding rows the model expects).</summary>
+    int VocabSize { get; }
+
+    /// <summary>Beginning-of-sequence id, when the vocabulary has one.</summary>
+    int? BosId { get; }
+
+    /// <summary>End-of-sequence id, when the vocabulary has one.</summary>
+    int? EosId { get; }
+
+    /// <summary>
+    /// Encodes text. <paramref name="addBos"/> prepends BOS (when the vocabulary has one);
+    /// <paramref name="parseSpecial"/> lets special/added tokens written in the text (e.g. "&lt;|im_end|&gt;") map to their ids,
+    /// otherwise they are encoded as plain text.
+    /// </summary>
+    int[] Encode(string text, bool addBos = false, bool parseSpecial = false);
+
+    /// <summary>Decodes ids to text (special tokens are rendered as their text).</summary>
+    string Decode(ReadOnlySpan<int> ids);
+
+    /// <summary>The text of one token id as the vocabulary stores it (e.g. "▁the", "Ġthe", "&lt;0x0A&gt;").</summary>
+    string TokenText(int id);
+}
