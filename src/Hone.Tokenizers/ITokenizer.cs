@@ -22,6 +22,14 @@ public interface ITokenizer
     /// </summary>
     int[] Encode(string text, bool addBos = false, bool parseSpecial = false);
 
+    /// <summary>
+    /// Encodes like <see cref="Encode"/> and also returns, for each id, the [Start, End) range of UTF-16 chars of
+    /// <paramref name="text"/> it came from (a BOS added by <paramref name="addBos"/> gets the empty range (0, 0); a
+    /// byte-fallback token that covers part of a char gets that char's whole range). This is how character spans
+    /// recorded by the chat-template renderer become token positions for the loss mask.
+    /// </summary>
+    (int[] Ids, (int Start, int End)[] Offsets) EncodeWithOffsets(string text, bool addBos = false, bool parseSpecial = false);
+
     /// <summary>Decodes ids to text (special tokens are rendered as their text).</summary>
     string Decode(ReadOnlySpan<int> ids);
 
