@@ -1,0 +1,22 @@
+namespace Hone.Data.Model;
+
+/// <summary>A data file or line that cannot be read as the expected format; the message says what, where and how to fix it.</summary>
+public sealed class DataFormatException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public DataFormatException()
+    {
+    }
+
+    /// <summary>Creates the exception with a message.</summary>
+    public DataFormatException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with a message and its cause.</summary>
+    public DataFormatException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
