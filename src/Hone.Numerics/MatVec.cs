@@ -1,0 +1,290 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Hone.Numerics;
+
+/// <summary>
+/// The row path of <see cref="MatMul"/> for a few rows (decode): each row of x streams the weights once, so the product
+/// runs at memory bandwidth. For w [n, k] each output is a dot product (four weight rows share each load of x); for
+/// w [k, n] each output chunk accumulates weight rows in order. Per-element arithmetic never depends on the split.
+/// </summary>
+internal static unsafe class MatVec
+{
+    /// <summary>Weight rows (outputs) per work item for w [n, k].</summary>
+    private const int RowsPerItem = 64;
+
+    /// <summary>Output columns per work item for w [k, n] (a multiple of 16).</summary>
+    private const int ColumnsPerItem = 256;
+
+    internal static void Run(
+        float* x, float* w, float* bias, float* y, int m, int k, int n, bool transposed,
+        WorkerPool pool, Job job, SimdLevel level)
+    {
+        int per = transposed ? RowsPerItem : ColumnsPerItem;
+        int chunks = (n + per - 1) / per;
+        job.Set(x, w, bias, y, k, n, transposed, chunks, level);
+        pool.Run(job, m * chunks);
+    }
+
+    /// <summary>One (row of x, chunk of outputs) per item.</summary>
+    internal sealed class Job : IParallelWork
+    {
+        private float* _x;
+        private float* _w;
+        private float* _bias;
+        private float* _y;
+        private int _k;
+        private int _n;
+        private bool _transposed;
+        private int _chunks;
+        private SimdLevel _level;
+
+        public void Set(float* x, float* w, float* bias, float* y, int k, int n, bool transposed, int chunks, SimdLevel level)
+        {
+            _x = x;
+            _w = w;
+            _bias = bias;
+            _y = y;
+            _k = k;
+            _n = n;
+            _transposed = transposed;
+            _chunks = chunks;
+            _level = level;
+        }
+
+        public void Execute(int index, int worker)
+        {
+            int row = index / _chunks;
+            int chunk = index % _chunks;
+            float* x = _x + ((long)row * _k);
+            float* y = _y + ((long)row * _n);
+            if (_transposed)
+            {
+                int j0 = chunk * RowsPerItem;
+                int j1 = Math.Min(_n, j0 + RowsPerItem);
+                DotRows(x, _w, _bias, y, _k, j0, j1, _level);
+            }
+            else
+            {
+                int j0 = chunk * ColumnsPerItem;
+                int j1 = Math.Min(_n, j0 + ColumnsPerItem);
+                AccumulateRows(x, _w, _bias, y, _k, _n, j0, j1, _level);
+            }
+        }
+    }
+
+    /// <summary>y[j] = dot(x, w[j, :]) (+ bias[j]) for j in [j0, j1); w is [n, k].</summary>
+    private static void DotRows(float* x, float* w, float* bias, float* y, int k, int j0, int j1, SimdLevel level)
+    {
+        int j = j0;
+        for (; j + 4 <= j1; j += 4)
+        {
+            float* w0 = w + ((long)j * k);
+            Dot4(x, w0, w0 + k, w0 + (2L * k), w0 + (3L * k), k, y + j, level);
+        }
+
+        for (; j < j1; j++)
+        {
+            float* wj = w + ((long)j * k);
+            Dot4(x, wj, wj, wj, wj, k, y + j, level, single: true);
+        }
+
+        if (bias is not null)
+        {
+            var yy = new Span<float>(y + j0, j1 - j0);
+            TensorPrimitives.Add(yy, new ReadOnlySpan<float>(bias + j0, j1 - j0), yy);
+        }
+    }
+
+    /// <summary>Four dot products sharing the loads of x; with <paramref name="single"/> only the first is stored.
+    /// Each result is a fixed function of its own weight row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Dot4(float* x, float* w0, float* w1, float* w2, float* w3, int k, float* y, SimdLevel level, bool single = false)
+    {
+        float r0, r1, r2, r3;
+        int p = 0;
+        if (level == SimdLevel.Vector512)
+        {
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            for (; p + 32 <= k; p += 32)
+            {
+                Vector512<float> xa = Vector512.Load(x + p);
+                Vector512<float> xb = Vector512.Load(x + p + 16);
+                a0 = Vector512.FusedMultiplyAdd(xa, Vector512.Load(w0 + p), a0);
+                b0 = Vector512.FusedMultiplyAdd(xb, Vector512.Load(w0 + p + 16), b0);
+                a1 = Vector512.FusedMultiplyAdd(xa, Vector512.Load(w1 + p), a1);
+                b1 = Vector512.FusedMultiplyAdd(xb, Vector512.Load(w1 + p + 16), b1);
+                a2 = Vector512.FusedMultiplyAdd(xa, Vector512.Load(w2 + p), a2);
+                b2 = Vector512.FusedMultiplyAdd(xb, Vector512.Load(w2 + p + 16), b2);
+                a3 = Vector512.FusedMultiplyAdd(xa, Vector512.Load(w3 + p), a3);
+                b3 = Vector512.FusedMultiplyAdd(xb, Vector512.Load(w3 + p + 16), b3);
+            }
+
+            if (p + 16 <= k)
+            {
+                Vector512<float> xa = Vector512.Load(x + p);
+                a0 = Vector512.FusedMultiplyAdd(xa, Vector512.Load(w0 + p), a0);
+                a1 = Vector512.FusedMultiplyAdd(xa, Vector512.Load(w1 + p), a1);
+                a2 = Vector512.FusedMultiplyAdd(xa, Vector512.Load(w2 + p), a2);
+                a3 = Vector512.FusedMultiplyAdd(xa, Vector512.Load(w3 + p), a3);
+                p += 16;
+            }
+
+            r0 = Vector512.Sum(a0 + b0);
+            r1 = Vector512.Sum(a1 + b1);
+            r2 = Vector512.Sum(a2 + b2);
+            r3 = Vector512.Sum(a3 + b3);
+        }
+        else if (level == SimdLevel.Vector256)
+        {
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            for (; p + 16 <= k; p += 16)
+            {
+                Vector256<float> xa = Vector256.Load(x + p);
+                Vector256<float> xb = Vector256.Load(x + p + 8);
+                a0 = Vector256.FusedMultiplyAdd(xa, Vector256.Load(w0 + p), a0);
+                b0 = Vector256.FusedMultiplyAdd(xb, Vector256.Load(w0 + p + 8), b0);
+                a1 = Vector256.FusedMultiplyAdd(xa, Vector256.Load(w1 + p), a1);
+                b1 = Vector256.FusedMultiplyAdd(xb, Vector256.Load(w1 + p + 8), b1);
+                a2 = Vector256.FusedMultiplyAdd(xa, Vector256.Load(w2 + p), a2);
+                b2 = Vector256.FusedMultiplyAdd(xb, Vector256.Load(w2 + p + 8), b2);
+                a3 = Vector256.FusedMultiplyAdd(xa, Vector256.Load(w3 + p), a3);
+                b3 = Vector256.FusedMultiplyAdd(xb, Vector256.Load(w3 + p + 8), b3);
+            }
+
+            if (p + 8 <= k)
+            {
+                Vector256<float> xa = Vector256.Load(x + p);
+                a0 = Vector256.FusedMultiplyAdd(xa, Vector256.Load(w0 + p), a0);
+                a1 = Vector256.FusedMultiplyAdd(xa, Vector256.Load(w1 + p), a1);
+                a2 = Vector256.FusedMultiplyAdd(xa, Vector256.Load(w2 + p), a2);
+                a3 = Vector256.FusedMultiplyAdd(xa, Vector256.Load(w3 + p), a3);
+                p += 8;
+            }
+
+            r0 = Vector256.Sum(a0 + b0);
+            r1 = Vector256.Sum(a1 + b1);
+            r2 = Vector256.Sum(a2 + b2);
+            r3 = Vector256.Sum(a3 + b3);
+        }
+        else
+        {
+            r0 = r1 = r2 = r3 = 0;
+        }
+
+        for (; p < k; p++)
+        {
+            float xp = x[p];
+            r0 = MathF.FusedMultiplyAdd(xp, w0[p], r0);
+            r1 = MathF.FusedMultiplyAdd(xp, w1[p], r1);
+            r2 = MathF.FusedMultiplyAdd(xp, w2[p], r2);
+            r3 = MathF.FusedMultiplyAdd(xp, w3[p], r3);
+        }
+
+        y[0] = r0;
+        if (!single)
+        {
+            y[1] = r1;
+            y[2] = r2;
+            y[3] = r3;
+        }
+    }
+
+    /// <summary>y[j] = Σ_p x[p]·w[p, j] (+ bias[j]) for j in [j0, j1), accumulated in p order; w is [k, n].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void AccumulateRows(float* x, float* w, float* bias, float* y, int k, int n, int j0, int j1, SimdLevel level)
+    {
+        int width = j1 - j0;
+        float* yy = y + j0;
+        new Span<float>(yy, width).Clear();
+        int vec = level switch
+        {
+            SimdLevel.Vector512 => width / 16 * 16,
+            SimdLevel.Vector256 => width / 8 * 8,
+            _ => 0,
+        };
+        int p = 0;
+        for (; p + 4 <= k; p += 4)
+        {
+            float* r0 = w + ((long)p * n) + j0;
+            float* r1 = r0 + n;
+            float* r2 = r1 + n;
+            float* r3 = r2 + n;
+            float x0 = x[p], x1 = x[p + 1], x2 = x[p + 2], x3 = x[p + 3];
+            int j = 0;
+            if (level == SimdLevel.Vector512)
+            {
+                Vector512<float> v0 = Vector512.Create(x0), v1 = Vector512.Create(x1), v2 = Vector512.Create(x2), v3 = Vector512.Create(x3);
+                for (; j < vec; j += 16)
+                {
+                    Vector512<float> acc = Vector512.Load(yy + j);
+                    acc = Vector512.FusedMultiplyAdd(v0, Vector512.Load(r0 + j), acc);
+                    acc = Vector512.FusedMultiplyAdd(v1, Vector512.Load(r1 + j), acc);
+                    acc = Vector512.FusedMultiplyAdd(v2, Vector512.Load(r2 + j), acc);
+                    acc = Vector512.FusedMultiplyAdd(v3, Vector512.Load(r3 + j), acc);
+                    acc.Store(yy + j);
+                }
+            }
+            else if (level == SimdLevel.Vector256)
+            {
+                Vector256<float> v0 = Vector256.Create(x0), v1 = Vector256.Create(x1), v2 = Vector256.Create(x2), v3 = Vector256.Create(x3);
+                for (; j < vec; j += 8)
+                {
+                    Vector256<float> acc = Vector256.Load(yy + j);
+                    acc = Vector256.FusedMultiplyAdd(v0, Vector256.Load(r0 + j), acc);
+                    acc = Vector256.FusedMultiplyAdd(v1, Vector256.Load(r1 + j), acc);
+                    acc = Vector256.FusedMultiplyAdd(v2, Vector256.Load(r2 + j), acc);
+                    acc = Vector256.FusedMultiplyAdd(v3, Vector256.Load(r3 + j), acc);
+                    acc.Store(yy + j);
+                }
+            }
+
+            for (; j < width; j++)
+            {
+                float acc = yy[j];
+                acc = MathF.FusedMultiplyAdd(x0, r0[j], acc);
+                acc = MathF.FusedMultiplyAdd(x1, r1[j], acc);
+                acc = MathF.FusedMultiplyAdd(x2, r2[j], acc);
+                acc = MathF.FusedMultiplyAdd(x3, r3[j], acc);
+                yy[j] = acc;
+            }
+        }
+
+        for (; p < k; p++)
+        {
+            float* r = w + ((long)p * n) + j0;
+            float xp = x[p];
+            int j = 0;
+            if (level == SimdLevel.Vector512)
+            {
+                Vector512<float> v = Vector512.Create(xp);
+                for (; j < vec; j += 16)
+                {
+                    Vector512.FusedMultiplyAdd(v, Vector512.Load(r + j), Vector512.Load(yy + j)).Store(yy + j);
+                }
+            }
+            else if (level == SimdLevel.Vector256)
+            {
+                Vector256<float> v = Vector256.Create(xp);
+                for (; j < vec; j += 8)
+                {
+                    Vector256.FusedMultiplyAdd(v, Vector256.Load(r + j), Vector256.Load(yy + j)).Store(yy + j);
+                }
+            }
+
+            for (; j < width; j++)
+            {
+                yy[j] = MathF.FusedMultiplyAdd(xp, r[j], yy[j]);
+            }
+        }
+
+        if (bias is not null)
+        {
+            var span = new Span<float>(yy, width);
+            TensorPrimitives.Add(span, new ReadOnlySpan<float>(bias + j0, width), span);
+        }
+    }
+}
