@@ -1,0 +1,80 @@
+using System.Globalization;
+using System.Text;
+
+namespace Hone.Data.Similarity;
+
+/// <summary>
+/// Text normalisation for duplicate detection. The rule, applied in this order:
+/// <list type="number">
+/// <item>Full-width ASCII forms (U+FF01–U+FF5E) fold to ASCII. (No Unicode NFKC: Hone runs with invariant
+/// globalization, where the runtime cannot apply it, and the rule must give the same answer on every machine.)</item>
+/// <item>Lower case, culture-invariant.</item>
+/// <item>Every punctuation or symbol character (Unicode categories P* and S*) becomes a space, so
+/// <c>"Hello, world!"</c> and <c>"hello world"</c> normalise alike and <c>"a,b"</c> stays two words.</item>
+/// <item>Control and format characters (categories Cc, Cf) become a space.</item>
+/// <item>Runs of white space collapse to one ASCII space; leading and trailing space is removed.</item>
+/// </list>
+/// Letters, digits and marks are kept as they are, in every script.
+/// </summary>
+public static class TextNormalizer
+{
+    /// <summary>Normalises <paramref name="text"/> by the full rule above (case, white space, punctuation).</summary>
+    public static string Normalize(string text) => Run(text, dropPunctuation: true);
+
+    /// <summary>
+    /// The lighter rule for "exact after normalisation" comparisons that must keep punctuation:
+    /// full-width fold, lower case, white-space runs collapsed and trimmed; punctuation and symbols are kept.
+    /// </summary>
+    public static string NormalizeCaseAndWhitespace(string text) => Run(text, dropPunctuation: false);
+
+    private static string Run(string text, bool dropPunctuation)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (text.Length == 0) return text;
+        var folded = text;
+        var sb = new StringBuilder(folded.Length);
+        var pendingSpace = false;
+        foreach (var raw in folded)
+        {
+            var c = char.ToLowerInvariant(raw is >= '\uFF01' and <= '\uFF5E' ? (char)(raw - 0xFEE0) : raw);
+            if (IsSeparator(c, dropPunctuation))
+            {
+                pendingSpace = sb.Length > 0;
+                continue;
+            }
+            if (pendingSpace)
+            {
+                sb.Append(' ');
+                pendingSpace = false;
+            }
+            sb.Append(c);
+        }
+        return sb.ToString();
+    }
+
+    private static bool IsSeparator(char c, bool dropPunctuation)
+    {
+        if (char.IsWhiteSpace(c)) return true;
+        var cat = char.GetUnicodeCategory(c);
+        switch (cat)
+        {
+            case UnicodeCategory.Control:
+            case UnicodeCategory.Format:
+                return true;
+            case UnicodeCategory.ConnectorPunctuation:
+            case UnicodeCategory.DashPunctuation:
+            case UnicodeCategory.OpenPunctuation:
+            case UnicodeCategory.ClosePunctuation:
+            case UnicodeCategory.InitialQuotePunctuation:
+            case UnicodeCategory.FinalQuotePunctuation:
+            case UnicodeCategory.OtherPunctuation:
+            case UnicodeCategory.MathSymbol:
+            case UnicodeCategory.CurrencySymbol:
+            case UnicodeCategory.ModifierSymbol:
+            case UnicodeCategory.OtherSymbol:
+                return dropPunctuation;
+            default:
+                return false;
+        }
+    }
+}
