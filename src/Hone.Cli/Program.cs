@@ -1,1 +1,3 @@
-return 0;
+using Hone.Cli;
+
+return await HoneApp.RunAsync(args, Console.Out, Console.Error, Environment.CurrentDirectory).ConfigureAwait(false);
