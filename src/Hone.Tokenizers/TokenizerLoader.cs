@@ -41,7 +41,8 @@ public static class TokenizerLoader
         var ext = Path.GetExtension(path).ToLowerInvariant();
         return ext switch
         {
-            ".json" or ".model" => throw new TokenizerFormatException($"{path}: this tokenizer kind is not read yet."),
+            ".model" => SentencePieceModelReader.Read(path),
+            ".json" => throw new TokenizerFormatException($"{path}: tokenizer.json is not read yet."),
             _ => LlamaCTokenizerReader.Read(path),
         };
     }
