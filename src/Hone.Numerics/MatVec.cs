@@ -14,16 +14,17 @@ internal static unsafe class MatVec
     /// <summary>Weight rows (outputs) per work item for w [n, k].</summary>
     private const int RowsPerItem = 64;
 
-    /// <summary>Output columns per work item for w [k, n] (a multiple of 16).</summary>
-    private const int ColumnsPerItem = 256;
+    /// <summary>Fewest output columns per work item for w [k, n] (a multiple of 16); wide chunks keep the reads of
+    /// each weight row long and sequential.</summary>
+    private const int MinColumnsPerItem = 256;
 
     internal static void Run(
         float* x, float* w, float* bias, float* y, int m, int k, int n, bool transposed,
         WorkerPool pool, Job job, SimdLevel level)
     {
-        int per = transposed ? RowsPerItem : ColumnsPerItem;
+        int per = transposed ? RowsPerItem : Math.Max(MinColumnsPerItem, ((n + pool.ThreadCount - 1) / pool.ThreadCount + 15) / 16 * 16);
         int chunks = (n + per - 1) / per;
-        job.Set(x, w, bias, y, k, n, transposed, chunks, level);
+        job.Set(x, w, bias, y, k, n, transposed, per, chunks, level);
         pool.Run(job, m * chunks);
     }
 
@@ -37,10 +38,11 @@ internal static unsafe class MatVec
         private int _k;
         private int _n;
         private bool _transposed;
+        private int _per;
         private int _chunks;
         private SimdLevel _level;
 
-        public void Set(float* x, float* w, float* bias, float* y, int k, int n, bool transposed, int chunks, SimdLevel level)
+        public void Set(float* x, float* w, float* bias, float* y, int k, int n, bool transposed, int per, int chunks, SimdLevel level)
         {
             _x = x;
             _w = w;
@@ -49,6 +51,7 @@ internal static unsafe class MatVec
             _k = k;
             _n = n;
             _transposed = transposed;
+            _per = per;
             _chunks = chunks;
             _level = level;
         }
@@ -61,14 +64,14 @@ internal static unsafe class MatVec
             float* y = _y + ((long)row * _n);
             if (_transposed)
             {
-                int j0 = chunk * RowsPerItem;
-                int j1 = Math.Min(_n, j0 + RowsPerItem);
+                int j0 = chunk * _per;
+                int j1 = Math.Min(_n, j0 + _per);
                 DotRows(x, _w, _bias, y, _k, j0, j1, _level);
             }
             else
             {
-                int j0 = chunk * ColumnsPerItem;
-                int j1 = Math.Min(_n, j0 + ColumnsPerItem);
+                int j0 = chunk * _per;
+                int j1 = Math.Min(_n, j0 + _per);
                 AccumulateRows(x, _w, _bias, y, _k, _n, j0, j1, _level);
             }
         }
