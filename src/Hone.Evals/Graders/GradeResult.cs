@@ -57,6 +57,9 @@ public sealed record GradeResult
     /// <summary>The label chosen (label_model, classification), if any.</summary>
     public string? Label { get; init; }
 
+    /// <summary>The expected label (classification), for aggregate reports such as <see cref="ClassificationReport"/>.</summary>
+    public string? ExpectedLabel { get; init; }
+
     /// <summary>A short human-readable explanation (a judge's reasoning, a failing schema path, ...), if any.</summary>
     public string? Detail { get; init; }
 
