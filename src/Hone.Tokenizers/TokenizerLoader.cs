@@ -42,7 +42,7 @@ public static class TokenizerLoader
         return ext switch
         {
             ".model" => SentencePieceModelReader.Read(path),
-            ".json" => throw new TokenizerFormatException($"{path}: tokenizer.json is not read yet."),
+            ".json" => TokenizerJsonReader.Read(path),
             _ => LlamaCTokenizerReader.Read(path),
         };
     }
