@@ -1,0 +1,178 @@
+using Hone.Data.Cost;
+using Hone.Data.Jsonl;
+using Hone.Data.Model;
+
+namespace Hone.Data.Checks;
+
+/// <summary>
+/// <c>hone data check</c>: streams a JSONL file, reports every problem with its line and JSON path, computes token
+/// statistics, duplicates, contradictions, balance, system-prompt consistency, leakage against a validation file,
+/// and the training cost. Input files are only read.
+/// </summary>
+public sealed class DataChecker
+{
+    private readonly DataCheckOptions _options;
+
+    /// <summary>Creates a checker; the options are validated here.</summary>
+    /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
+    public DataChecker(DataCheckOptions? options = null)
+    {
+        _options = options ?? new DataCheckOptions();
+        _options.Validate();
+    }
+
+    /// <summary>Checks a file.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    public DataCheckReport Check(string path, CancellationToken cancellationToken = default)
+    {
+        using var reader = JsonlReader.Open(path, _options.Reader);
+        return Check(reader, cancellationToken);
+    }
+
+    /// <summary>Checks what a reader yields (the reader names the source in the report).</summary>
+    public DataCheckReport Check(JsonlReader reader, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        var collector = new FindingCollector(_options.MaxFindingsPerCode);
+        var analyzer = new DatasetAnalyzer(_options.FindNearDuplicates);
+        var tokens = new List<int>();
+        var sink = new FindingSink();
+        DataKind? kind = _options.Kind;
+        long lines = 0, objects = 0;
+        var (limit, limitSource) = _options.ResolveContextLimit();
+
+        foreach (var line in reader.ReadLines(cancellationToken))
+        {
+            lines = line.LineNumber;
+            collector.AddRange(line.Findings);
+            if (line.Root is not { } root) continue;
+            objects++;
+            kind ??= ExampleValidators.Detect(root);
+            sink.Clear();
+            sink.Line = line.LineNumber;
+            var digest = Validate(kind.Value, root, sink);
+            if (digest is not null)
+            {
+                tokens.Add(digest.Tokens);
+                if (digest.Tokens > limit)
+                {
+                    sink.Warning(FindingCodes.OverContextLimit, "$", $"the example has {digest.Tokens:N0} tokens ({(_options.TokenCounter.IsEstimate ? "estimated" : "counted")}), over the {limit:N0}-token limit; it would be truncated.",
+                        "Shorten the example (trim the conversation or tool definitions) or pick a model with a larger context.");
+                }
+                analyzer.Add(digest, sink);
+            }
+            collector.AddRange(sink.Findings);
+        }
+
+        var resolvedKind = kind ?? DataKind.Sft;
+        var datasetFindings = new List<DataFinding>();
+        if (tokens.Count < 10)
+        {
+            datasetFindings.Add(new DataFinding(FindingSeverity.Warning, FindingCodes.TooFewExamples, null, null,
+                $"{tokens.Count} valid example(s); OpenAI requires at least 10 and improvements usually show with 50-100.",
+                "Add examples (target the failures of the prompted model) until there are at least 50."));
+        }
+
+        int? leaked = null, validCount = null;
+        if (_options.ValidFile is { } validPath)
+        {
+            (leaked, validCount) = CheckValid(validPath, resolvedKind, analyzer, collector, cancellationToken);
+        }
+
+        var dataset = analyzer.Finish(datasetFindings, _options.NearDuplicateThreshold, leaked, validCount);
+        collector.AddRange(datasetFindings);
+
+        TokenStats? stats = null;
+        CostEstimate? cost = null;
+        if (tokens.Count > 0)
+        {
+            var sorted = tokens.ToArray();
+            Array.Sort(sorted);
+            long total = 0;
+            foreach (var t in sorted) total = checked(total + t);
+            stats = new TokenStats
+            {
+                Counter = _options.TokenCounter.Name,
+                IsEstimate = _options.TokenCounter.IsEstimate,
+                Examples = sorted.Length,
+                Total = total,
+                Min = sorted[0],
+                Max = sorted[^1],
+                Mean = (double)total / sorted.Length,
+                Median = Percentiles.OfSorted(sorted, 50),
+                P5 = Percentiles.OfSorted(sorted, 5),
+                P95 = Percentiles.OfSorted(sorted, 95),
+                ContextLimit = limit,
+                ContextLimitSource = limitSource,
+                OverLimit = sorted.Count(t => t > limit),
+            };
+            var (price, priceSource) = _options.ResolvePrice();
+            cost = CostEstimator.Estimate(tokens, limit, _options.Epochs, price, priceSource);
+        }
+
+        return new DataCheckReport
+        {
+            File = reader.SourceName,
+            Kind = resolvedKind,
+            KindDetected = _options.Kind is null,
+            Lines = lines,
+            Bytes = reader.BytesRead,
+            Examples = objects,
+            ValidExamples = tokens.Count,
+            Errors = collector.Count(FindingSeverity.Error),
+            Warnings = collector.Count(FindingSeverity.Warning),
+            Infos = collector.Count(FindingSeverity.Info),
+            CountsByCode = collector.CountsByCode,
+            Findings = collector.Sorted(),
+            FindingsTruncated = collector.Truncated,
+            Tokens = stats,
+            Dataset = dataset,
+            Cost = cost,
+        };
+    }
+
+    private ExampleDigest? Validate(DataKind kind, System.Text.Json.JsonElement root, FindingSink sink)
+    {
+        try
+        {
+            return ExampleValidators.Validate(kind, root, sink, _options.TokenCounter);
+        }
+        catch (DataFormatException e)
+        {
+            // Shapes the structural checks let through but the typed model cannot hold (e.g. "weight": 1.0, a numeric name).
+            sink.Error(FindingCodes.DataType, "$", $"the example does not fit the {kind} format: {e.Message}", "Fix the value's JSON type (strings for names and ids, integers 0/1 for weight).");
+            return null;
+        }
+    }
+
+    private (int Leaked, int Valid) CheckValid(string validPath, DataKind kind, DatasetAnalyzer train, FindingCollector collector, CancellationToken ct)
+    {
+        using var reader = JsonlReader.Open(validPath, _options.Reader);
+        var sink = new FindingSink();
+        int leaked = 0, valid = 0;
+        foreach (var line in reader.ReadLines(ct))
+        {
+            foreach (var f in line.Findings) collector.Add(f with { File = validPath });
+            if (line.Root is not { } root) continue;
+            sink.Clear();
+            sink.Line = line.LineNumber;
+            var digest = Validate(kind, root, sink);
+            if (digest is not null)
+            {
+                valid++;
+                if (train.FindLeak(digest) is { } trainLine)
+                {
+                    leaked++;
+                    sink.Error(FindingCodes.TrainValidLeakage, "$", $"the validation example has the same input as training line {trainLine}; the validation score would be inflated.",
+                        "Remove it from one of the files (or re-split with `hone data split`, which keeps duplicates together).");
+                }
+            }
+            foreach (var f in sink.Findings)
+            {
+                // Per-example style warnings of the validation file are the training file's business; keep errors and leaks.
+                if (f.Severity == FindingSeverity.Error) collector.Add(f with { File = validPath });
+            }
+        }
+        return (leaked, valid);
+    }
+}

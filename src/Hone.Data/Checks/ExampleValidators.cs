@@ -1,0 +1,172 @@
+using System.Text;
+using System.Text.Json;
+using Hone.Data.Model;
+
+namespace Hone.Data.Checks;
+
+/// <summary>What the dataset-level analyses need from one valid example.</summary>
+internal sealed record ExampleDigest(long Line, string Input, string? Output, string? SystemPrompt, int Tokens);
+
+/// <summary>Validates one example of each kind; returns its digest when it has no errors.</summary>
+internal static class ExampleValidators
+{
+    public static ExampleDigest? Validate(DataKind kind, JsonElement root, FindingSink sink, ITokenCounter counter) => kind switch
+    {
+        DataKind.Sft => Sft(root, sink, counter),
+        DataKind.Dpo => Dpo(root, sink, counter),
+        DataKind.Rft => Rft(root, sink, counter),
+        DataKind.PromptCompletion => PromptCompletion(root, sink, counter),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+    };
+
+    /// <summary>Picks the kind of a file from its first object line.</summary>
+    public static DataKind Detect(JsonElement root)
+    {
+        if (root.TryGetProperty("input", out _) || root.TryGetProperty("preferred_output", out _) || root.TryGetProperty("non_preferred_output", out _))
+            return DataKind.Dpo;
+        if (!root.TryGetProperty("messages", out var messages) && (root.TryGetProperty("prompt", out _) || root.TryGetProperty("completion", out _)))
+            return DataKind.PromptCompletion;
+        if (messages.ValueKind == JsonValueKind.Array)
+        {
+            var hasAssistant = false;
+            string? last = null;
+            foreach (var m in messages.EnumerateArray())
+            {
+                last = m.ValueKind == JsonValueKind.Object && m.TryGetProperty("role", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
+                hasAssistant |= last == ChatRole.Assistant;
+            }
+            if (!hasAssistant && last == ChatRole.User) return DataKind.Rft;
+        }
+        return DataKind.Sft;
+    }
+
+    private static JsonElement? Messages(JsonElement owner, string path, FindingSink sink)
+    {
+        if (!owner.TryGetProperty("messages", out var messages) || messages.ValueKind == JsonValueKind.Null
+            || (messages.ValueKind == JsonValueKind.Array && messages.GetArrayLength() == 0))
+        {
+            sink.Error(FindingCodes.MissingMessagesList, path, "the example has no \"messages\" (or an empty list).", "Add \"messages\": [{\"role\": \"user\", \"content\": \"...\"}, ...].");
+            return null;
+        }
+        if (messages.ValueKind != JsonValueKind.Array)
+        {
+            sink.Error(FindingCodes.MissingMessagesList, path, $"\"messages\" is a JSON {MessageListValidator.Kind(messages)}, not a list.", "Make \"messages\" a list of message objects.");
+            return null;
+        }
+        return messages;
+    }
+
+    private static void RoleWarnings(MessageListSummary s, string path, FindingSink sink, bool userWarning = true)
+    {
+        if (!s.HasSystem)
+            sink.Warning(FindingCodes.MissingSystemMessage, path, "the example has no system message.",
+                "Add the system prompt you will use in production as the first message (the same one in every example).");
+        if (userWarning && !s.HasUser)
+            sink.Warning(FindingCodes.MissingUserMessage, path, "the example has no user message.", "Add the user turn the assistant answers.");
+    }
+
+    private static ExampleDigest? Sft(JsonElement root, FindingSink sink, ITokenCounter counter)
+    {
+        if (Messages(root, "$.messages", sink) is not { } messages) return null;
+        var s = MessageListValidator.Validate(messages, "$.messages", MessageListValidator.DeclaredFunctions(root), sink);
+        if (!s.HasAssistant)
+            sink.Error(FindingCodes.ExampleMissingAssistantMessage, "$.messages", "the example has no assistant message, so there is nothing to learn.",
+                "Add the assistant reply the model should give.");
+        RoleWarnings(s, "$.messages", sink);
+        if (sink.HasErrors) return null;
+        var ex = OpenAiJson.FromElement<ChatExample>(root, "", sink.Line);
+        var lastAssistant = ex.Messages.FindLastIndex(m => m.Role == ChatRole.Assistant);
+        return new ExampleDigest(sink.Line, Text(ex.Messages.Take(lastAssistant)), Text([ex.Messages[lastAssistant]]), SystemPrompt(ex.Messages),
+            counter.CountMessages(ex.Messages, ex.Tools));
+    }
+
+    private static ExampleDigest? Rft(JsonElement root, FindingSink sink, ITokenCounter counter)
+    {
+        if (Messages(root, "$.messages", sink) is not { } messages) return null;
+        var s = MessageListValidator.Validate(messages, "$.messages", MessageListValidator.DeclaredFunctions(root), sink);
+        if (s.LastRole != ChatRole.User)
+            sink.Error(FindingCodes.RftNotEndingWithUser, $"$.messages[{s.Count - 1}]", $"the last message is {s.LastRole ?? "not a valid message"}; a reinforcement item ends with the user turn the model answers.",
+                "End the messages with the user turn; put reference answers in extra top-level keys for the graders.");
+        RoleWarnings(s, "$.messages", sink, userWarning: false);
+        if (sink.HasErrors) return null;
+        var ex = OpenAiJson.FromElement<ReinforcementExample>(root, "", sink.Line);
+        return new ExampleDigest(sink.Line, Text(ex.Messages), null, SystemPrompt(ex.Messages), counter.CountMessages(ex.Messages, ex.Tools));
+    }
+
+    private static ExampleDigest? Dpo(JsonElement root, FindingSink sink, ITokenCounter counter)
+    {
+        MessageListSummary? s = null;
+        if (!root.TryGetProperty("input", out var input) || input.ValueKind != JsonValueKind.Object)
+        {
+            sink.Error(FindingCodes.PreferenceMissingInput, "$.input", "the pair has no \"input\" object.", "Add \"input\": {\"messages\": [...]} with the prompt conversation.");
+        }
+        else if (Messages(input, "$.input.messages", sink) is { } messages)
+        {
+            s = MessageListValidator.Validate(messages, "$.input.messages", MessageListValidator.DeclaredFunctions(input), sink);
+            RoleWarnings(s, "$.input.messages", sink);
+        }
+        var declared = input.ValueKind == JsonValueKind.Object ? MessageListValidator.DeclaredFunctions(input) : null;
+        var preferred = Output(root, "preferred_output", declared, sink);
+        var rejected = Output(root, "non_preferred_output", declared, sink);
+        if (preferred is { } p && rejected is { } r && JsonElement.DeepEquals(p, r))
+            sink.Error(FindingCodes.PreferenceOutputsIdentical, "$.non_preferred_output", "the preferred and non-preferred outputs are identical, so the pair teaches nothing.",
+                "Replace the non-preferred output with the worse answer it is meant to be.");
+        if (sink.HasErrors || s is null) return null;
+        var ex = OpenAiJson.FromElement<PreferenceExample>(root, "", sink.Line);
+        var tokens = Math.Max(counter.CountMessages([.. ex.Input.Messages, .. ex.PreferredOutput], ex.Input.Tools),
+            counter.CountMessages([.. ex.Input.Messages, .. ex.NonPreferredOutput], ex.Input.Tools));
+        return new ExampleDigest(sink.Line, Text(ex.Input.Messages), Text(ex.PreferredOutput), SystemPrompt(ex.Input.Messages), tokens);
+    }
+
+    private static JsonElement? Output(JsonElement root, string key, HashSet<string>? declared, FindingSink sink)
+    {
+        var path = "$." + key;
+        if (!root.TryGetProperty(key, out var o) || o.ValueKind != JsonValueKind.Array || o.GetArrayLength() == 0)
+        {
+            sink.Error(FindingCodes.PreferenceMissingOutput, path, $"\"{key}\" is missing, empty or not a list.", $"Add \"{key}\": [{{\"role\": \"assistant\", \"content\": \"...\"}}].");
+            return null;
+        }
+        MessageListValidator.Validate(o, path, declared, sink);
+        var i = -1;
+        foreach (var m in o.EnumerateArray())
+        {
+            i++;
+            if (m.ValueKind == JsonValueKind.Object && (!m.TryGetProperty("role", out var role) || role.ValueKind != JsonValueKind.String || role.GetString() != ChatRole.Assistant))
+                sink.Error(FindingCodes.PreferenceOutputNotAssistant, $"{path}[{i}]", $"{key} message {i} is not an assistant message.", "Give the output as {\"role\": \"assistant\", \"content\": \"...\"}.");
+        }
+        return o;
+    }
+
+    private static ExampleDigest? PromptCompletion(JsonElement root, FindingSink sink, ITokenCounter counter)
+    {
+        foreach (var key in (ReadOnlySpan<string>)["prompt", "completion"])
+        {
+            if (!root.TryGetProperty(key, out var v) || v.ValueKind != JsonValueKind.String)
+                sink.Error(FindingCodes.MissingPromptOrCompletion, "$." + key, $"\"{key}\" is missing or not a string.", $"Add \"{key}\": \"...\".");
+        }
+        if (sink.HasErrors) return null;
+        var prompt = root.GetProperty("prompt").GetString()!;
+        var completion = root.GetProperty("completion").GetString()!;
+        return new ExampleDigest(sink.Line, prompt, completion, null, counter.CountText(prompt) + counter.CountText(completion));
+    }
+
+    private static string? SystemPrompt(IEnumerable<ChatMessage> messages) =>
+        messages.FirstOrDefault(m => m.Role is ChatRole.System or ChatRole.Developer)?.ContentText();
+
+    /// <summary>A stable text rendering of messages for hashing and similarity.</summary>
+    private static string Text(IEnumerable<ChatMessage> messages)
+    {
+        var sb = new StringBuilder();
+        foreach (var m in messages)
+        {
+            sb.Append(m.Role).Append(": ").Append(m.ContentText());
+            if (m.ToolCalls is not null)
+            {
+                foreach (var c in m.ToolCalls) sb.Append(" [call ").Append(c.Function.Name).Append(' ').Append(c.Function.Arguments).Append(']');
+            }
+            if (m.FunctionCall is not null) sb.Append(" [call ").Append(m.FunctionCall.Name).Append(' ').Append(m.FunctionCall.Arguments).Append(']');
+            sb.Append('\n');
+        }
+        return sb.ToString();
+    }
+}
