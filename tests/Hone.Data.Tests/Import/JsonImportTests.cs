@@ -1,0 +1,184 @@
+using System.Text.Json;
+using Hone.Data.Import;
+using Hone.Data.Import.Json;
+using Hone.Data.Model;
+using Hone.Testing;
+
+namespace Hone.Data.Tests.Import;
+
+public class JsonImportTests
+{
+    private static string Demo(string file) => TestAssets.Path("datasets", "llama-factory-demo", file);
+
+    private static string Out() => Path.Combine(TestAssets.NewTempDir(), "out.jsonl");
+
+    [Fact]
+    public void Glaive_toolcall_demo_becomes_chat_with_tools_and_answered_tool_calls()
+    {
+        var output = Out();
+        var result = Importers.Import(new ShareGptImportOptions { InputPath = Demo("glaive_toolcall_en_demo.json"), OutputPath = output });
+        Assert.Equal(300, result.Imported);
+        Assert.Equal(0, result.ProblemCount);
+        var examples = File.ReadAllLines(output).Select(l => OpenAiJson.ParseChat(l)).ToList();
+
+        // Independent count from the raw file: every function_call turn becomes one call; every observation one tool message.
+        using var raw = JsonDocument.Parse(File.ReadAllText(Demo("glaive_toolcall_en_demo.json")));
+        var turns = raw.RootElement.EnumerateArray().SelectMany(r => r.GetProperty("conversations").EnumerateArray()).ToList();
+        var rawCalls = turns.Count(t => t.GetProperty("from").GetString() == "function_call");
+        var rawObs = turns.Count(t => t.GetProperty("from").GetString() == "observation");
+        Assert.Equal(rawCalls, examples.Sum(e => e.Messages.Sum(m => m.ToolCalls?.Count ?? 0)));
+        Assert.Equal(rawObs, examples.Sum(e => e.Messages.Count(m => m.Role == ChatRole.Tool)));
+
+        foreach (var e in examples)
+        {
+            var ids = e.Messages.SelectMany(m => m.ToolCalls ?? []).Select(c => c.Id).ToList();
+            Assert.Equal(ids.Count, ids.Distinct().Count());
+            foreach (var tool in e.Messages.Where(m => m.Role == ChatRole.Tool)) Assert.Contains(tool.ToolCallId, ids);
+            foreach (var call in e.Messages.SelectMany(m => m.ToolCalls ?? []))
+            {
+                Assert.Equal("function", call.Type);
+                using var args = JsonDocument.Parse(call.Function.Arguments); // arguments are a JSON string holding an object
+                Assert.Equal(JsonValueKind.Object, args.RootElement.ValueKind);
+                Assert.Contains(call.Function.Name, e.Tools!.Select(t => t.Function.Name));
+            }
+        }
+        var withCall = examples.First(e => e.Messages.Any(m => m.ToolCalls is not null));
+        var callMsg = withCall.Messages.First(m => m.ToolCalls is not null);
+        Assert.Equal(ChatRole.Assistant, callMsg.Role);
+        Assert.Null(callMsg.Content);
+        Assert.Equal(ChatRole.Tool, withCall.Messages[withCall.Messages.IndexOf(callMsg) + 1].Role);
+    }
+
+    [Fact]
+    public void Dpo_demo_becomes_preference_pairs()
+    {
+        var output = Out();
+        var result = Importers.Import(new ShareGptPreferenceImportOptions { InputPath = Demo("dpo_en_demo.json"), OutputPath = output });
+        Assert.Equal(300, result.Imported + result.ProblemCount);
+        Assert.Equal(300, result.Imported);
+        var pairs = File.ReadAllLines(output).Select(l => OpenAiJson.ParsePreference(l)).ToList();
+        using var raw = JsonDocument.Parse(File.ReadAllText(Demo("dpo_en_demo.json")));
+        var first = raw.RootElement[0];
+        Assert.Equal(first.GetProperty("chosen").GetProperty("value").GetString(), pairs[0].PreferredOutput.Single().ContentText());
+        Assert.Equal(first.GetProperty("rejected").GetProperty("value").GetString(), pairs[0].NonPreferredOutput.Single().ContentText());
+        Assert.All(pairs, p =>
+        {
+            Assert.Equal(ChatRole.User, p.Input.Messages[^1].Role);
+            Assert.Equal(ChatRole.Assistant, p.PreferredOutput.Single().Role);
+        });
+    }
+
+    [Fact]
+    public void Kto_demo_keeps_desirable_rows_only()
+    {
+        var output = Out();
+        var result = Importers.Import(new KtoImportOptions { InputPath = Demo("kto_en_demo.json"), OutputPath = output });
+        using var raw = JsonDocument.Parse(File.ReadAllText(Demo("kto_en_demo.json")));
+        var good = raw.RootElement.EnumerateArray().Count(r => r.GetProperty("label").GetBoolean());
+        Assert.Equal(good, result.Imported);
+        Assert.Equal(300 - good, result.Skipped);
+        Assert.Equal(0, result.ProblemCount);
+        Assert.All(File.ReadAllLines(output).Select(l => OpenAiJson.ParseChat(l)), e => Assert.Equal(ChatRole.Assistant, e.Messages[^1].Role));
+    }
+
+    [Fact]
+    public void Alpaca_with_input_system_and_history()
+    {
+        var dir = TestAssets.NewTempDir();
+        var input = Path.Combine(dir, "a.json");
+        File.WriteAllText(input, """
+            [
+              {"instruction": "Translate", "input": "chat", "output": "cat", "system": "You translate French.", "history": [["Bonjour?", "Hello?"]]},
+              {"instruction": "Say hi", "output": "hi"},
+              {"instruction": "no output"},
+              42
+            ]
+            """);
+        var output = Path.Combine(dir, "out.jsonl");
+        var result = Importers.Import(new AlpacaImportOptions { InputPath = input, OutputPath = output });
+        Assert.Equal(2, result.Imported);
+        Assert.Equal([3L, 4L], result.Problems.Select(p => p.Record));
+        Assert.Contains("$.output is missing", result.Problems[0].Message, StringComparison.Ordinal);
+        Assert.Contains("record 4", result.Problems[1].Message, StringComparison.Ordinal);
+        var e = OpenAiJson.ParseChat(File.ReadAllLines(output)[0]);
+        Assert.Equal(["system:You translate French.", "user:Bonjour?", "assistant:Hello?", "user:Translate\nchat", "assistant:cat"],
+            e.Messages.Select(m => m.Role + ":" + m.ContentText()));
+    }
+
+    [Fact]
+    public void ShareGpt_jsonl_reports_bad_lines_by_line_number()
+    {
+        var dir = TestAssets.NewTempDir();
+        var input = Path.Combine(dir, "s.jsonl");
+        File.WriteAllText(input,
+            """{"conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "hello"}], "system": "Be nice."}""" + "\n" +
+            "{not json\n" +
+            "\n" +
+            """{"conversations": [{"from": "robot", "value": "x"}]}""" + "\n" +
+            """{"conversations": [{"from": "human", "value": "q"}, {"from": "observation", "value": "r"}]}""" + "\n");
+        var output = Path.Combine(dir, "out.jsonl");
+        var result = Importers.Import(new ShareGptImportOptions { InputPath = input, OutputPath = output });
+        Assert.Equal(1, result.Imported);
+        Assert.Equal([2L, 4L, 5L], result.Problems.Select(p => p.Line!.Value));
+        Assert.Contains("'robot'", result.Problems[1].Message, StringComparison.Ordinal);
+        Assert.Contains("no function call", result.Problems[2].Message, StringComparison.Ordinal);
+        var e = OpenAiJson.ParseChat(File.ReadAllLines(output).Single());
+        Assert.Equal([ChatRole.System, ChatRole.User, ChatRole.Assistant], e.Messages.Select(m => m.Role));
+    }
+
+    [Fact]
+    public void Parallel_calls_pair_with_a_list_observation()
+    {
+        var dir = TestAssets.NewTempDir();
+        var input = Path.Combine(dir, "p.json");
+        File.WriteAllText(input, """
+            [{"conversations": [
+              {"from": "human", "value": "weather in A and B"},
+              {"from": "function_call", "value": "[{\"name\": \"w\", \"arguments\": {\"city\": \"A\"}}, {\"name\": \"w\", \"arguments\": {\"city\": \"B\"}}]"},
+              {"from": "observation", "value": "[{\"t\": 1}, {\"t\": 2}]"},
+              {"from": "gpt", "value": "A 1, B 2"}],
+              "tools": [{"name": "w", "parameters": {"type": "object"}}]}]
+            """);
+        var output = Path.Combine(dir, "out.jsonl");
+        Assert.Equal(1, Importers.Import(new ShareGptImportOptions { InputPath = input, OutputPath = output }).Imported);
+        var e = OpenAiJson.ParseChat(File.ReadAllLines(output).Single());
+        var calls = e.Messages[1].ToolCalls!;
+        Assert.Equal(["call_1_1", "call_1_2"], calls.Select(c => c.Id));
+        Assert.Equal("""{"city": "A"}""", calls[0].Function.Arguments);
+        Assert.Equal([("call_1_1", """{"t": 1}"""), ("call_1_2", """{"t": 2}""")], e.Messages.Where(m => m.Role == ChatRole.Tool).Select(m => (m.ToolCallId!, m.ContentText())));
+        Assert.Equal("w", e.Tools!.Single().Function.Name);
+    }
+
+    [Fact]
+    public void Hf_prompt_chosen_rejected_in_string_message_and_conversation_forms()
+    {
+        var dir = TestAssets.NewTempDir();
+        var input = Path.Combine(dir, "h.jsonl");
+        File.WriteAllText(input,
+            """{"prompt": "2+2?", "chosen": "4", "rejected": "5"}""" + "\n" +
+            """{"prompt": [{"role": "user", "content": "Capital of France?"}], "chosen": [{"role": "assistant", "content": "Paris"}], "rejected": [{"role": "assistant", "content": "Lyon"}]}""" + "\n" +
+            """{"chosen": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}], "rejected": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Go away."}]}""" + "\n" +
+            """{"prompt": "x", "chosen": "y"}""" + "\n");
+        var output = Path.Combine(dir, "out.jsonl");
+        var result = Importers.Import(new PreferenceImportOptions { InputPath = input, OutputPath = output });
+        Assert.Equal(3, result.Imported);
+        Assert.Equal(4L, Assert.Single(result.Problems).Line);
+        Assert.Contains("$.rejected is missing", result.Problems[0].Message, StringComparison.Ordinal);
+        var pairs = File.ReadAllLines(output).Select(l => OpenAiJson.ParsePreference(l)).ToList();
+        Assert.Equal(["2+2?", "Capital of France?", "Hi"], pairs.Select(p => p.Input.Messages.Single().ContentText()));
+        Assert.Equal(["4", "Paris", "Hello!"], pairs.Select(p => p.PreferredOutput.Single().ContentText()));
+        Assert.Equal(["5", "Lyon", "Go away."], pairs.Select(p => p.NonPreferredOutput.Single().ContentText()));
+    }
+
+    [Fact]
+    public void Truncated_json_array_throws_with_position_and_writes_nothing()
+    {
+        var dir = TestAssets.NewTempDir();
+        var input = Path.Combine(dir, "t.json");
+        File.WriteAllText(input, "[{\"instruction\": \"a\", \"output\": \"b\"},\n {\"instruction\": ");
+        var output = Path.Combine(dir, "out.jsonl");
+        var e = Assert.Throws<DataFormatException>(() => Importers.Import(new AlpacaImportOptions { InputPath = input, OutputPath = output }));
+        Assert.StartsWith(input + ":2:", e.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
+    }
+}
