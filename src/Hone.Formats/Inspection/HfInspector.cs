@@ -127,7 +127,9 @@ internal static class HfInspector
             throw new ModelInspectException($"{path}: {info.Length} bytes, over the {MaxJsonBytes}-byte cap for a JSON file") { FilePath = path };
         try
         {
-            return JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { MaxDepth = 256, AllowTrailingCommas = false });
+            var bytes = File.ReadAllBytes(path);
+            if (!System.Text.Unicode.Utf8.IsValid(bytes)) throw new ModelInspectException($"{path}: not valid UTF-8; JSON files must be UTF-8") { FilePath = path };
+            return JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 256, AllowTrailingCommas = false });
         }
         catch (JsonException e)
         {

@@ -95,6 +95,7 @@ public sealed class SafetensorsCheckpoint : IDisposable
 
     private static Dictionary<string, string> ReadWeightMap(string path, byte[] json)
     {
+        if (!System.Text.Unicode.Utf8.IsValid(json)) throw new SafetensorsFormatException($"{path}: not valid UTF-8") { FilePath = path };
         try
         {
             using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 16 });

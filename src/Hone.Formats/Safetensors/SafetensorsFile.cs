@@ -66,6 +66,8 @@ public sealed class SafetensorsFile : IDisposable
         if (n < 2) throw Err(f, 8, $"header of {n} bytes cannot hold a JSON object");
         var header = f.Span(8, (long)n);
         if (header[0] != (byte)'{') throw Err(f, 8, "header does not start with '{'; it must be a JSON object");
+        if (!System.Text.Unicode.Utf8.IsValid(header))
+            throw Err(f, 8 + InvalidUtf8At(header), "header is not valid UTF-8; it must be UTF-8 JSON");
         var dataOffset = 8 + (long)n;
         var dataLength = f.Length - dataOffset;
 
@@ -160,6 +162,12 @@ public sealed class SafetensorsFile : IDisposable
         if (bytes != end - begin)
             throw Err(f, fileOffset + begin, $"{dtype} shape [{string.Join(", ", shape)}] needs {bytes} bytes but data_offsets [{begin}, {end}) span {end - begin}", name);
         return new SafetensorsTensorInfo(name, dtype, Array.AsReadOnly(shape), begin, end);
+    }
+
+    private static int InvalidUtf8At(ReadOnlySpan<byte> bytes)
+    {
+        System.Text.Unicode.Utf8.ToUtf16(bytes, new char[bytes.Length], out var read, out _, replaceInvalidSequences: false);
+        return read;
     }
 
     /// <summary>Whether a tensor called <paramref name="name"/> exists.</summary>
