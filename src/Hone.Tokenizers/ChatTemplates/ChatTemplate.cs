@@ -1,0 +1,183 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Hone.Tokenizers.ChatTemplates;
+
+/// <summary>
+/// A parsed chat template (the <c>chat_template</c> of tokenizer_config.json, a Jinja2 subset), rendered in a sandbox with
+/// Hugging Face's settings: trim_blocks and lstrip_blocks on, loop controls, <c>tojson</c> as
+/// <c>json.dumps(ensure_ascii=False)</c>, <c>raise_exception(msg)</c> and <c>strftime_now(fmt)</c>. Templates cannot reach
+/// files, the network or .NET members; output size, loop iterations and call depth are capped. Immutable and thread-safe.
+/// </summary>
+public sealed class ChatTemplate
+{
+    private readonly Body _body;
+    private readonly SourceInfo _info;
+
+    private ChatTemplate(string source, string name, Body body, SourceInfo info)
+    {
+        Source = source;
+        Name = name;
+        _body = body;
+        _info = info;
+    }
+
+    /// <summary>The template text as given.</summary>
+    public string Source { get; }
+
+    /// <summary>The name used in error messages.</summary>
+    public string Name { get; }
+
+    /// <summary>Parses a template; a syntax error raises <see cref="ChatTemplateException"/> with line:column.</summary>
+    public static ChatTemplate Parse(string source, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        name ??= "<template>";
+        const int maxChars = 4_000_000;
+        if (source.Length > maxChars) throw new ChatTemplateException($"{name}: template is {source.Length} chars, more than the {maxChars} a chat template may have");
+        var normalized = Lexer.Normalize(source);
+        var info = new SourceInfo(name, normalized);
+        try
+        {
+            var tokens = Lexer.Tokenize(normalized, info);
+            return new ChatTemplate(source, name, Parser.Parse(tokens), info);
+        }
+        catch (TemplateErrorAt e)
+        {
+            throw info.ToException(e);
+        }
+    }
+
+    /// <summary>Renders the conversation and records the span of every assistant message.</summary>
+    public RenderResult Render(ChatRenderInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var globals = new Scope(null);
+        Globals.Install(globals);
+        var messages = new List<object?>();
+        var roles = new List<string>();
+        var trained = new List<bool>();
+        for (var i = 0; i < input.Messages.Count; i++)
+        {
+            var node = input.Messages[i] as JsonObject ?? throw new ChatTemplateException($"message {i} must be a JSON object with 'role' and 'content'");
+            var d = new PyDict();
+            foreach (var (k, v) in node)
+            {
+                var owned = k is "content" or "tool_calls" or "reasoning_content";
+                d.Set(k, PyJson.FromNode(v, owned ? i : -1, k == "tool_calls"));
+            }
+            messages.Add(d);
+            roles.Add(node["role"] is JsonValue r && r.TryGetValue<string>(out var role) ? role : "");
+            trained.Add(IsTrained(node["weight"]));
+        }
+        globals.Set("messages", new PyList(messages));
+        if (input.Tools is not null) globals.Set("tools", PyJson.FromNode(input.Tools));
+        globals.Set("add_generation_prompt", input.AddGenerationPrompt);
+        globals.Set("bos_token", input.BosToken);
+        globals.Set("eos_token", input.EosToken);
+        if (input.Variables is not null)
+            foreach (var (k, v) in input.Variables) globals.Set(k, PyJson.FromNode(v));
+        var top = new Scope(globals);
+        var ev = new Evaluator(_info, input.Limits, input.StrftimeNow);
+        var sink = ev.Render(_body, top);
+        var text = sink.Text.ToString();
+        var markers = new List<string>(SpanBuilder.DefaultMarkers);
+        if (input.EosToken.Length > 0) markers.Add(input.EosToken);
+        if (input.EndOfTurnMarkers is not null) markers.AddRange(input.EndOfTurnMarkers.Where(m => m.Length > 0));
+        return new RenderResult(text, SpanBuilder.Build(text, sink.Segs, roles, trained, markers));
+    }
+
+    private static bool IsTrained(JsonNode? weight)
+    {
+        if (weight is not JsonValue v) return true;
+        if (v.TryGetValue<bool>(out var b)) return b;
+        if (v.TryGetValue<double>(out var d)) return d != 0;
+        if (v.TryGetValue<long>(out var l)) return l != 0;
+        if (v.TryGetValue<int>(out var n)) return n != 0;
+        return true;
+    }
+}
+
+/// <summary>The global functions of the sandbox.</summary>
+internal static class Globals
+{
+    public static void Install(Scope g)
+    {
+        g.Set("range", new BuiltinFunction("range", Range));
+        g.Set("namespace", new BuiltinFunction("namespace", (_, args, kw) =>
+        {
+            var ns = new Namespace();
+            foreach (var a in args)
+            {
+                if (a is not PyDict d) throw new TemplateError("TypeError: namespace() takes only keyword arguments or a dict");
+                foreach (var p in d.Pairs) ns.Attrs[Py.StrOf(PyDict.DenormKey(p.Key))] = p.Value;
+            }
+            foreach (var (k, v) in kw) ns.Attrs[k] = v;
+            return ns;
+        }));
+        g.Set("dict", new BuiltinFunction("dict", (_, args, kw) =>
+        {
+            var d = new PyDict();
+            foreach (var a in args)
+                if (a is PyDict src) foreach (var p in src.Pairs) d.Set(PyDict.DenormKey(p.Key), p.Value);
+            foreach (var (k, v) in kw) d.Set(k, v);
+            return d;
+        }));
+        g.Set("raise_exception", new BuiltinFunction("raise_exception", (_, args, _) =>
+            throw new TemplateError("template raised an error: " + (args.Count > 0 ? Py.StrOf(args[0]) : "(no message)"), raised: true)));
+        g.Set("strftime_now", new BuiltinFunction("strftime_now", (ev, args, _) =>
+            ev.StrftimeNow ?? Strftime(DateTime.UtcNow, args.Count > 0 ? Py.StrOf(args[0]) : "%Y-%m-%d")));
+    }
+
+    private static object Range(Evaluator ev, List<object?> args, Dictionary<string, object?> kw)
+    {
+        if (args.Count is 0 or > 3) throw new TemplateError("TypeError: range expected 1 to 3 integer arguments");
+        long start = 0, stop, step = 1;
+        if (args.Count == 1) stop = Py.ToLong(args[0]);
+        else
+        {
+            start = Py.ToLong(args[0]);
+            stop = Py.ToLong(args[1]);
+            if (args.Count == 3) step = Py.ToLong(args[2]);
+        }
+        if (step == 0) throw new TemplateError("ValueError: range() arg 3 must not be zero");
+        var items = new List<object?>();
+        for (var i = start; step > 0 ? i < stop : i > stop; i += step)
+        {
+            ev.Tick();
+            items.Add(i);
+        }
+        return new PyList(items);
+    }
+
+    /// <summary>A strftime subset (%d %m %Y %y %b %B %a %A %H %M %S %j %%).</summary>
+    internal static string Strftime(DateTime t, string fmt)
+    {
+        var sb = new StringBuilder();
+        var inv = CultureInfo.InvariantCulture;
+        for (var i = 0; i < fmt.Length; i++)
+        {
+            if (fmt[i] != '%' || i + 1 >= fmt.Length) { sb.Append(fmt[i]); continue; }
+            var c = fmt[++i];
+            sb.Append(c switch
+            {
+                'd' => t.ToString("dd", inv),
+                'm' => t.ToString("MM", inv),
+                'Y' => t.ToString("yyyy", inv),
+                'y' => t.ToString("yy", inv),
+                'b' => t.ToString("MMM", inv),
+                'B' => t.ToString("MMMM", inv),
+                'a' => t.ToString("ddd", inv),
+                'A' => t.ToString("dddd", inv),
+                'H' => t.ToString("HH", inv),
+                'M' => t.ToString("mm", inv),
+                'S' => t.ToString("ss", inv),
+                'j' => t.DayOfYear.ToString("000", inv),
+                '%' => "%",
+                _ => "%" + c,
+            });
+        }
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,290 @@
+namespace Hone.Tokenizers.ChatTemplates;
+
+internal sealed partial class Evaluator
+{
+    private static readonly HashSet<string> DictMethods = ["get", "items", "keys", "values", "copy", "pop", "popitem", "update", "setdefault", "clear", "fromkeys"];
+    private static readonly HashSet<string> ListMethods = ["count", "index", "copy", "append", "extend", "insert", "pop", "remove", "reverse", "sort", "clear"];
+
+    internal object? Eval(Expr e, Scope s)
+    {
+        Pos = e.Pos;
+        switch (e)
+        {
+            case ConstExpr c: return c.Value;
+            case NameExpr n: return s.TryGet(n.Name, out var v) ? v : new Undefined($"'{n.Name}' is undefined");
+            case AttrExpr a: return Mark(GetAttr(Eval(a.Obj, s), a.Name));
+            case ItemExpr i:
+            {
+                var obj = Eval(i.Obj, s);
+                var key = Eval(i.Key, s);
+                Pos = i.Pos;
+                return Mark(GetItem(obj, key));
+            }
+            case SliceExpr sl: return EvalSlice(sl, s);
+            case CallExpr c:
+            {
+                var fn = Eval(c.Func, s);
+                var (args, kwargs) = EvalArgs(c.Args, s);
+                Pos = c.Pos;
+                return Call(fn, args, kwargs);
+            }
+            case FilterExpr f: return ApplyFilter(f, Eval(f.Value!, s), s);
+            case TestExpr t:
+            {
+                var val = Eval(t.Value, s);
+                var (args, kwargs) = EvalArgs(t.Args, s);
+                Pos = t.Pos;
+                var r = JinjaTests.Apply(this, t.Name, val, args, kwargs);
+                return t.Negated ? !r : r;
+            }
+            case UnaryExpr u: return EvalUnary(u, s);
+            case BinaryExpr b: return EvalBinary(b, s);
+            case CompareExpr c: return EvalCompare(c, s);
+            case CondExpr c:
+                if (Py.Truthy(Eval(c.Test, s))) return Eval(c.Then, s);
+                return c.Else is null ? new Undefined("the inline if-expression evaluated to false and has no else") : Eval(c.Else, s);
+            case ListExpr l:
+            {
+                var items = new List<object?>(l.Items.Count);
+                foreach (var x in l.Items) items.Add(Eval(x, s));
+                return new PyList(items, l.IsTuple);
+            }
+            case DictExpr d:
+            {
+                var dict = new PyDict();
+                foreach (var (k, val) in d.Items) dict.Set(Eval(k, s), Eval(val, s));
+                return dict;
+            }
+            default: throw new TemplateError("unsupported expression");
+        }
+    }
+
+    private object? Mark(object? v)
+    {
+        var owner = v switch
+        {
+            PyDict { ToolCalls: true, Count: > 0 } d => d.Owner,
+            PyList { ToolCalls: true, Count: > 0 } l => l.Owner,
+            TrackedString { FromToolCall: true } t => t.Segs[0].Owner,
+            _ => -1,
+        };
+        if (owner >= 0) _toolRead = owner;
+        return v;
+    }
+
+    internal (List<object?> Args, Dictionary<string, object?> Kwargs) EvalArgs(IReadOnlyList<Arg> list, Scope s)
+    {
+        var args = new List<object?>();
+        var kwargs = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var a in list)
+        {
+            if (a.Name is null) args.Add(Eval(a.Value, s));
+            else kwargs[a.Name] = Eval(a.Value, s);
+        }
+        return (args, kwargs);
+    }
+
+    internal object? ApplyFilter(FilterExpr f, object? value, Scope s)
+    {
+        var (args, kwargs) = EvalArgs(f.Args, s);
+        Pos = f.Pos;
+        return Filters.Apply(this, f.Name, value, args, kwargs);
+    }
+
+    internal static object? GetAttr(object? obj, string name)
+    {
+        if (obj is Undefined u) throw u.Fail();
+        if (name.StartsWith('_')) return new Undefined($"access to attribute '{name}' is not allowed in a sandboxed template");
+        switch (obj)
+        {
+            case PyDict d:
+                if (DictMethods.Contains(name)) return new BoundMethod(d, name);
+                return d.TryGet(name, out var v) ? v : new Undefined($"'dict object' has no attribute '{name}'");
+            case string or TrackedString:
+                return Methods.IsStringMethod(name) ? new BoundMethod(obj, name) : new Undefined($"'str object' has no attribute '{name}'");
+            case PyList l:
+                return ListMethods.Contains(name) ? new BoundMethod(l, name) : new Undefined($"'{Py.TypeName(l)} object' has no attribute '{name}'");
+            case Namespace ns:
+                return ns.Attrs.TryGetValue(name, out var nv) ? nv : new Undefined($"'Namespace' object has no attribute '{name}'");
+            case LoopInfo li: return li.Get(name);
+            default: return new Undefined($"'{Py.TypeName(obj)}' object has no attribute '{name}'");
+        }
+    }
+
+    internal static object? GetItem(object? obj, object? key)
+    {
+        if (obj is Undefined u) throw u.Fail();
+        switch (obj)
+        {
+            case PyDict d:
+                if (d.TryGet(key, out var v)) return v;
+                break;
+            case PyList l when key is long or bool:
+            {
+                var i = Py.ToLong(key);
+                if (i < 0) i += l.Count;
+                return i >= 0 && i < l.Count ? l.Items[(int)i] : new Undefined($"{Py.TypeName(l)} index {key} out of range");
+            }
+            case string or TrackedString when key is long or bool:
+            {
+                var s = Py.StrOf(obj);
+                var i = Py.ToLong(key);
+                if (i < 0) i += s.Length;
+                return i >= 0 && i < s.Length ? TrackedString.Sub(obj, (int)i, (int)i + 1) : new Undefined($"string index {key} out of range");
+            }
+        }
+        if (key is string or TrackedString) return GetAttr(obj, Py.StrOf(key));
+        return new Undefined($"'{Py.TypeName(obj)} object' has no attribute '{Py.StrOf(key)}'");
+    }
+
+    private object? EvalSlice(SliceExpr sl, Scope s)
+    {
+        var obj = Eval(sl.Obj, s);
+        long? Opt(Expr? x)
+        {
+            if (x is null) return null;
+            var v = Eval(x, s);
+            if (v is null) return null;
+            if (v is long || v is bool) return Py.ToLong(v);
+            throw new TemplateError("TypeError: slice indices must be integers or None");
+        }
+        var start = Opt(sl.Start);
+        var stop = Opt(sl.Stop);
+        var step = Opt(sl.Step) ?? 1;
+        Pos = sl.Pos;
+        if (obj is Undefined u) throw u.Fail();
+        if (step == 0) throw new TemplateError("ValueError: slice step cannot be zero");
+        int len;
+        if (obj is PyList l) len = l.Count;
+        else if (Py.IsStr(obj)) len = Py.StrOf(obj).Length;
+        else throw new TemplateError($"TypeError: '{Py.TypeName(obj)}' object is not subscriptable");
+        var idx = SliceIndices(len, start, stop, step);
+        if (obj is PyList list)
+        {
+            var items = new List<object?>(idx.Count);
+            foreach (var i in idx) items.Add(list.Items[i]);
+            return new PyList(items, list.IsTuple) { Owner = list.Owner, ToolCalls = list.ToolCalls };
+        }
+        if (step == 1) return idx.Count == 0 ? "" : TrackedString.Sub(obj!, idx[0], idx[^1] + 1);
+        var str = Py.StrOf(obj);
+        var chars = new char[idx.Count];
+        for (var k = 0; k < idx.Count; k++) chars[k] = str[idx[k]];
+        return new string(chars);
+    }
+
+    /// <summary>Python's slice.indices: the positions a[start:stop:step] selects.</summary>
+    internal static List<int> SliceIndices(int len, long? start, long? stop, long step)
+    {
+        long Norm(long? v, long dflt, long lo, long hi)
+        {
+            if (v is null) return dflt;
+            var x = v.Value < 0 ? v.Value + len : v.Value;
+            return Math.Clamp(x, lo, hi);
+        }
+        var res = new List<int>();
+        if (step > 0)
+        {
+            var a = Norm(start, 0, 0, len);
+            var b = Norm(stop, len, 0, len);
+            for (var i = a; i < b; i += step) res.Add((int)i);
+        }
+        else
+        {
+            var a = Norm(start, len - 1, -1, len - 1);
+            var b = Norm(stop, -1, -1, len - 1);
+            for (var i = a; i > b; i += step) res.Add((int)i);
+        }
+        return res;
+    }
+
+    internal object? Call(object? fn, List<object?> args, Dictionary<string, object?> kwargs)
+    {
+        switch (fn)
+        {
+            case Undefined u: throw u.Fail();
+            case BuiltinFunction b: return b.Fn(this, args, kwargs);
+            case BoundMethod m: return Methods.Call(this, m.Target, m.Name, args, kwargs);
+            case MacroValue mv: return CallMacro(mv, args, kwargs);
+            default: throw new TemplateError($"TypeError: '{Py.TypeName(fn)}' object is not callable");
+        }
+    }
+
+    internal object? CycleOrChanged(LoopInfo loop, string name, List<object?> args)
+    {
+        if (name == "cycle")
+        {
+            if (args.Count == 0) throw new TemplateError("TypeError: loop.cycle() needs at least one value");
+            return args[loop.Index0 % args.Count];
+        }
+        var val = new PyList(args, true);
+        var changed = !Py.Eq(loop.LastChanged, val);
+        loop.LastChanged = val;
+        return changed;
+    }
+
+    private object? EvalUnary(UnaryExpr u, Scope s)
+    {
+        var v = Eval(u.Operand, s);
+        Pos = u.Pos;
+        switch (u.Op)
+        {
+            case "not": return !Py.Truthy(v);
+            case "-":
+                return v switch
+                {
+                    long l => l == long.MinValue ? throw new TemplateError("OverflowError: integer too large") : (object)(-l),
+                    bool b => b ? -1L : 0L,
+                    double d => (object)(-d),
+                    Undefined un => throw un.Fail(),
+                    _ => throw new TemplateError($"TypeError: bad operand type for unary -: '{Py.TypeName(v)}'"),
+                };
+            default:
+                return v switch
+                {
+                    long or double => v,
+                    bool b => (object)(b ? 1L : 0L),
+                    Undefined un => throw un.Fail(),
+                    _ => throw new TemplateError($"TypeError: bad operand type for unary +: '{Py.TypeName(v)}'"),
+                };
+        }
+    }
+
+    private object? EvalBinary(BinaryExpr b, Scope s)
+    {
+        var left = Eval(b.Left, s);
+        if (b.Op == "and") return Py.Truthy(left) ? Eval(b.Right, s) : left;
+        if (b.Op == "or") return Py.Truthy(left) ? left : Eval(b.Right, s);
+        var right = Eval(b.Right, s);
+        Pos = b.Pos;
+        if (b.Op == "~")
+        {
+            CheckLength((long)Py.StrOf(left).Length + Py.StrOf(right).Length);
+            return TrackedString.Concat(left ?? "None", right ?? "None");
+        }
+        return Arith.Binary(this, b.Op, left, right);
+    }
+
+    private object? EvalCompare(CompareExpr c, Scope s)
+    {
+        var left = Eval(c.First, s);
+        foreach (var (op, rx) in c.Rest)
+        {
+            var right = Eval(rx, s);
+            Pos = c.Pos;
+            var ok = op switch
+            {
+                "==" => Py.Eq(left, right),
+                "!=" => !Py.Eq(left, right),
+                "<" => Py.Compare(left, right, op) < 0,
+                "<=" => Py.Compare(left, right, op) <= 0,
+                ">" => Py.Compare(left, right, op) > 0,
+                ">=" => Py.Compare(left, right, op) >= 0,
+                "in" => Py.Contains(right, left),
+                _ => !Py.Contains(right, left),
+            };
+            if (!ok) return false;
+            left = right;
+        }
+        return true;
+    }
+}

@@ -1,0 +1,335 @@
+using System.Text;
+
+namespace Hone.Tokenizers.ChatTemplates;
+
+/// <summary>Variables of one frame (template top level, loop iteration, macro call), chained to the enclosing one.</summary>
+internal sealed class Scope
+{
+    private readonly Dictionary<string, object?> _vars = new(StringComparer.Ordinal);
+
+    public Scope(Scope? parent) { Parent = parent; }
+
+    public Scope? Parent { get; }
+
+    public bool TryGet(string name, out object? value)
+    {
+        for (var s = this; s is not null; s = s.Parent)
+            if (s._vars.TryGetValue(name, out value)) return true;
+        value = null;
+        return false;
+    }
+
+    public void Set(string name, object? value) => _vars[name] = value;
+}
+
+/// <summary>Output buffer with the provenance of what was written (strong: message text; weak: written inside a loop over a message's list).</summary>
+internal sealed class Sink
+{
+    public StringBuilder Text { get; } = new();
+    public List<Seg> Segs { get; } = [];
+
+    public object ToValue()
+    {
+        var s = Text.ToString();
+        return Segs.Count == 0 ? s : new TrackedString(s, [.. Segs]);
+    }
+}
+
+internal enum Flow { Normal, Break, Continue }
+
+/// <summary>Tree-walking evaluator: statements (this file) and expressions (Evaluator.Expressions.cs).</summary>
+internal sealed partial class Evaluator
+{
+    private readonly SourceInfo _info;
+    private readonly ChatTemplateLimits _limits;
+    private readonly Stack<Sink> _sinks = new();
+    private long _iterations;
+    private long _totalChars;
+    private int _callDepth;
+    private int _weakOwner = -1;
+    private int _toolRead = -1;
+    private LoopInfo? _loop;
+
+    public Evaluator(SourceInfo info, ChatTemplateLimits limits, string? strftimeNow)
+    {
+        _info = info;
+        _limits = limits;
+        StrftimeNow = strftimeNow;
+        _sinks.Push(new Sink());
+    }
+
+    public string? StrftimeNow { get; }
+    public ChatTemplateLimits Limits => _limits;
+    internal int Pos { get; private set; }
+
+    public Sink Render(Body body, Scope globals)
+    {
+        try
+        {
+            var flow = Exec(body, globals);
+            if (flow != Flow.Normal) throw new TemplateErrorAt(Pos, "'break' or 'continue' outside a for loop");
+            return _sinks.Peek();
+        }
+        catch (TemplateError e)
+        {
+            throw _info.ToException(new TemplateErrorAt(Pos, e.Message, e.Raised));
+        }
+        catch (TemplateErrorAt e)
+        {
+            throw _info.ToException(e);
+        }
+        catch (InsufficientExecutionStackException)
+        {
+            throw _info.ToException(new TemplateErrorAt(Pos, "template recursion is too deep; simplify it"));
+        }
+    }
+
+    internal void CheckLength(long len)
+    {
+        if (len > _limits.MaxOutputChars)
+            throw new TemplateError($"value of {len} chars is larger than the limit of {_limits.MaxOutputChars} chars (ChatTemplateLimits.MaxOutputChars)");
+    }
+
+    internal void Tick(long n = 1)
+    {
+        _iterations += n;
+        if (_iterations > _limits.MaxLoopIterations)
+            throw new TemplateError($"template ran more than {_limits.MaxLoopIterations} loop iterations (ChatTemplateLimits.MaxLoopIterations); it may loop forever");
+    }
+
+    private void Write(object? v, int strongOwner = -1)
+    {
+        var sink = _sinks.Peek();
+        var start = sink.Text.Length;
+        string text;
+        if (v is TrackedString t)
+        {
+            text = t.Text;
+            foreach (var g in t.Segs) sink.Segs.Add(g with { Start = g.Start + start, End = g.End + start });
+        }
+        else text = Py.StrOf(v);
+        if (text.Length == 0) return;
+        _totalChars += text.Length;
+        if (_totalChars > _limits.MaxOutputChars)
+            throw new TemplateError($"template wrote more than {_limits.MaxOutputChars} chars (ChatTemplateLimits.MaxOutputChars)");
+        sink.Text.Append(text);
+        if (strongOwner >= 0) sink.Segs.Add(new Seg(start, start + text.Length, strongOwner));
+        if (_weakOwner >= 0) sink.Segs.Add(new Seg(start, start + text.Length, _weakOwner, true));
+    }
+
+    private object Capture(Body body, Scope scope)
+    {
+        _sinks.Push(new Sink());
+        try
+        {
+            if (Exec(body, scope) != Flow.Normal) throw new TemplateError("'break' or 'continue' outside a for loop");
+            return _sinks.Peek().ToValue();
+        }
+        finally
+        {
+            _sinks.Pop();
+        }
+    }
+
+    private Flow Exec(Body body, Scope scope)
+    {
+        foreach (var st in body.Stmts)
+        {
+            var f = Exec(st, scope);
+            if (f != Flow.Normal) return f;
+        }
+        return Flow.Normal;
+    }
+
+    private Flow Exec(Stmt st, Scope scope)
+    {
+        Pos = st.Pos;
+        switch (st)
+        {
+            case TextStmt t: Write(t.Text); return Flow.Normal;
+            case OutputStmt o:
+            {
+                var saved = _toolRead;
+                _toolRead = -1;
+                var v = Eval(o.Value, scope);
+                var owner = _toolRead;
+                _toolRead = saved;
+                Write(v, owner);
+                return Flow.Normal;
+            }
+            case IfStmt i: return ExecIf(i, scope);
+            case ForStmt f: return ExecFor(f, scope);
+            case SetStmt s: Assign(s.Target, Eval(s.Value, scope), scope); return Flow.Normal;
+            case SetBlockStmt sb:
+            {
+                var v = Capture(sb.Body, scope);
+                foreach (var fl in sb.Filters) v = ApplyFilter(fl, v, scope)!;
+                Assign(sb.Target, v, scope);
+                return Flow.Normal;
+            }
+            case MacroStmt m: scope.Set(m.Name, new MacroValue(m, scope)); return Flow.Normal;
+            case CallBlockStmt c:
+            {
+                var caller = new MacroValue(new MacroStmt(c.Pos, "caller", c.CallerParams, c.Body), scope);
+                var fn = Eval(c.Call.Func, scope);
+                var (args, kwargs) = EvalArgs(c.Call.Args, scope);
+                kwargs["caller"] = caller;
+                Write(Call(fn, args, kwargs));
+                return Flow.Normal;
+            }
+            case FilterBlockStmt fb:
+            {
+                var v = Capture(fb.Body, scope);
+                foreach (var fl in fb.Filters) v = ApplyFilter(fl, v, scope)!;
+                Write(v);
+                return Flow.Normal;
+            }
+            case BreakStmt: return Flow.Break;
+            case ContinueStmt: return Flow.Continue;
+            case DoStmt d: Eval(d.Value, scope); return Flow.Normal;
+            case GenerationStmt g: return Exec(g.Body, scope);
+            default: throw new TemplateError("unsupported statement");
+        }
+    }
+
+    private Flow ExecIf(IfStmt i, Scope scope)
+    {
+        foreach (var (cond, body) in i.Branches)
+        {
+            var saved = _toolRead;
+            _toolRead = -1;
+            var taken = Py.Truthy(Eval(cond, scope));
+            var owner = _toolRead;
+            _toolRead = saved;
+            if (!taken) continue;
+            return ExecWeak(body, scope, owner);
+        }
+        return i.Else is null ? Flow.Normal : Exec(i.Else, scope);
+    }
+
+    private Flow ExecWeak(Body body, Scope scope, int owner)
+    {
+        if (owner < 0) return Exec(body, scope);
+        var savedWeak = _weakOwner;
+        _weakOwner = owner;
+        try { return Exec(body, scope); }
+        finally { _weakOwner = savedWeak; }
+    }
+
+    private Flow ExecFor(ForStmt f, Scope scope)
+    {
+        if (f.Recursive) throw new TemplateError("recursive for loops are not supported in chat templates");
+        var iterValue = Eval(f.Iter, scope);
+        var source = Py.Iterate(iterValue);
+        var items = source;
+        if (f.Filter is not null)
+        {
+            items = [];
+            foreach (var x in source)
+            {
+                Tick();
+                var fs = new Scope(scope);
+                Bind(f.Target, x, fs);
+                if (Py.Truthy(Eval(f.Filter, fs))) items.Add(x);
+            }
+        }
+        else items = [.. source];
+        if (items.Count == 0) return f.Else is null ? Flow.Normal : Exec(f.Else, scope);
+        var owner = iterValue is PyList pl && pl.Owner >= 0 ? pl.Owner : -1;
+        var loop = new LoopInfo(items, _loop);
+        var savedLoop = _loop;
+        try
+        {
+            for (var k = 0; k < items.Count; k++)
+            {
+                Tick();
+                loop.Index0 = k;
+                var s = new Scope(scope);
+                Bind(f.Target, items[k], s);
+                s.Set("loop", loop);
+                _loop = loop;
+                if (ExecWeak(f.Body, s, owner) == Flow.Break) break;
+                Pos = f.Pos;
+            }
+        }
+        finally
+        {
+            _loop = savedLoop;
+        }
+        return Flow.Normal;
+    }
+
+    private void Bind(Target t, object? value, Scope s)
+    {
+        if (!t.IsTuple)
+        {
+            s.Set(t.Names[0], value);
+            return;
+        }
+        var parts = value is PyList l ? l.Items : Py.IsStr(value) ? Py.Iterate(value) : null;
+        if (parts is null) throw new TemplateError($"TypeError: cannot unpack non-iterable {Py.TypeName(value)} object");
+        if (parts.Count != t.Names.Count)
+            throw new TemplateError($"ValueError: expected {t.Names.Count} values to unpack, got {parts.Count}");
+        for (var i = 0; i < parts.Count; i++) s.Set(t.Names[i], parts[i]);
+    }
+
+    private void Assign(Target t, object? value, Scope scope)
+    {
+        if (t.Attr is null)
+        {
+            Bind(t, value, scope);
+            return;
+        }
+        if (!scope.TryGet(t.Names[0], out var obj) || obj is not Namespace ns)
+            throw new TemplateError($"cannot assign attribute '{t.Attr}' on '{t.Names[0]}': only namespace() objects can be changed");
+        ns.Attrs[t.Attr] = value;
+    }
+
+    internal object? CallMacro(MacroValue m, List<object?> args, Dictionary<string, object?> kwargs)
+    {
+        if (++_callDepth > _limits.MaxCallDepth)
+            throw new TemplateError($"macros nest more than {_limits.MaxCallDepth} calls deep (ChatTemplateLimits.MaxCallDepth); is a macro recursing forever?");
+        var savedPos = Pos;
+        var savedWeak = _weakOwner;
+        var savedLoop = _loop;
+        try
+        {
+            System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
+            var s = new Scope(m.Closure);
+            var ps = m.Def.Params;
+            var extra = new List<object?>();
+            for (var i = 0; i < args.Count; i++)
+            {
+                if (i < ps.Count) s.Set(ps[i].Name, args[i]);
+                else extra.Add(args[i]);
+            }
+            var kw = new PyDict();
+            foreach (var (k, v) in kwargs)
+            {
+                if (k == "caller") { s.Set("caller", v); continue; }
+                var idx = -1;
+                for (var i = 0; i < ps.Count; i++) if (ps[i].Name == k) idx = i;
+                if (idx < 0) { kw.Set(k, v); continue; }
+                if (idx < args.Count) throw new TemplateError($"TypeError: macro '{m.Name}' got multiple values for argument '{k}'");
+                s.Set(k, v);
+            }
+            for (var i = args.Count; i < ps.Count; i++)
+            {
+                if (kwargs.ContainsKey(ps[i].Name)) continue;
+                s.Set(ps[i].Name, ps[i].Default is null ? new Undefined($"parameter '{ps[i].Name}' was not provided") : Eval(ps[i].Default!, s));
+            }
+            s.Set("varargs", new PyList(extra, true));
+            s.Set("kwargs", kw);
+            _weakOwner = -1;
+            _loop = null;
+            return Capture(m.Def.Body, s);
+        }
+        finally
+        {
+            _callDepth--;
+            Pos = savedPos;
+            _weakOwner = savedWeak;
+            _loop = savedLoop;
+        }
+    }
+}

@@ -1,0 +1,223 @@
+using System.Diagnostics.CodeAnalysis;
+
+namespace Hone.Tokenizers.ChatTemplates;
+
+// Template values follow Python: null is None, bool, long (int), double (float), string or TrackedString (str),
+// PyList (list/tuple), PyDict (dict), Undefined, and callables. Nothing else ever reaches a template.
+
+/// <summary>Jinja2's default Undefined: prints as "", is falsy, iterates as empty, fails on any other use.</summary>
+internal sealed class Undefined
+{
+    public Undefined(string hint) { Hint = hint; }
+    public string Hint { get; }
+    public static readonly Undefined Plain = new("value is undefined");
+    public TemplateError Fail() => new($"UndefinedError: {Hint}");
+}
+
+/// <summary>Where a piece of a tracked string came from: the index of the message that owns it.</summary>
+internal readonly record struct Seg(int Start, int End, int Owner, bool Weak = false);
+
+/// <summary>
+/// A str whose characters (all or some) come from a message's content or tool calls. Concatenation, trimming,
+/// slicing and joining keep the provenance, so the renderer can tell where each message's text lands in the output.
+/// </summary>
+internal sealed class TrackedString
+{
+    public TrackedString(string text, Seg[] segs, bool fromToolCall = false)
+    {
+        Text = text;
+        Segs = segs;
+        FromToolCall = fromToolCall;
+    }
+
+    public string Text { get; }
+    public Seg[] Segs { get; }
+    /// <summary>True for a string taken straight from a message's tool_calls (reading it marks the output).</summary>
+    public bool FromToolCall { get; }
+
+    public static object Owned(string s, int owner, bool toolCall) =>
+        s.Length == 0 ? s : new TrackedString(s, [new Seg(0, s.Length, owner)], toolCall);
+
+    public override string ToString() => Text;
+
+    /// <summary>Concatenates string values, keeping provenance (result is a plain string when none is tracked).</summary>
+    public static object Concat(object a, object b)
+    {
+        var sa = Py.StrOf(a);
+        var sb = Py.StrOf(b);
+        var ta = a as TrackedString;
+        var tb = b as TrackedString;
+        if (ta is null && tb is null) return sa + sb;
+        var segs = new List<Seg>();
+        if (ta is not null) segs.AddRange(ta.Segs);
+        if (tb is not null) foreach (var s in tb.Segs) segs.Add(s with { Start = s.Start + sa.Length, End = s.End + sa.Length });
+        return new TrackedString(sa + sb, [.. segs]);
+    }
+
+    /// <summary>The substring [start, end) of a value, keeping the provenance that falls inside it.</summary>
+    public static object Sub(object v, int start, int end)
+    {
+        var s = Py.StrOf(v);
+        var text = s[start..end];
+        if (v is not TrackedString t) return text;
+        var segs = new List<Seg>();
+        foreach (var g in t.Segs)
+        {
+            var a = Math.Max(g.Start, start);
+            var b = Math.Min(g.End, end);
+            if (a < b) segs.Add(g with { Start = a - start, End = b - start });
+        }
+        return segs.Count == 0 ? text : new TrackedString(text, [.. segs]);
+    }
+}
+
+/// <summary>A Python list or tuple; <see cref="Owner"/> is the message index when it comes from a message.</summary>
+internal sealed class PyList
+{
+    public PyList() { Items = []; }
+    public PyList(List<object?> items, bool isTuple = false) { Items = items; IsTuple = isTuple; }
+    public List<object?> Items { get; }
+    public bool IsTuple { get; }
+    public int Owner { get; init; } = -1;
+    public bool ToolCalls { get; init; }
+    public int Count => Items.Count;
+}
+
+/// <summary>A Python dict (insertion-ordered). Keys are normalized: bool and integral floats become long, tracked strings plain.</summary>
+internal sealed class PyDict
+{
+    private readonly OrderedDictionary<object, object?> _map = new(KeyComparer.Instance);
+
+    public int Owner { get; init; } = -1;
+    public bool ToolCalls { get; init; }
+    public int Count => _map.Count;
+    public IEnumerable<object> Keys => _map.Keys;
+    public IEnumerable<KeyValuePair<object, object?>> Pairs => _map;
+
+    public static object NormKey(object? key) => key switch
+    {
+        null => NoneKey.Instance,
+        bool b => b ? 1L : 0L,
+        double d when d == Math.Floor(d) && Math.Abs(d) < 9e18 => (long)d,
+        TrackedString t => t.Text,
+        PyList or PyDict => throw new TemplateError("TypeError: unhashable type: '" + Py.TypeName(key) + "'"),
+        _ => key,
+    };
+
+    public static object? DenormKey(object k) => k is NoneKey ? null : k;
+
+    public void Set(object? key, object? value) => _map[NormKey(key)] = value;
+
+    public bool TryGet(object? key, out object? value)
+    {
+        if (key is Undefined || key is PyList || key is PyDict) { value = null; return false; }
+        return _map.TryGetValue(NormKey(key), out value);
+    }
+
+    public bool ContainsKey(object? key) => TryGet(key, out _);
+
+    private sealed class NoneKey
+    {
+        public static readonly NoneKey Instance = new();
+        public override string ToString() => "None";
+    }
+
+    private sealed class KeyComparer : IEqualityComparer<object>
+    {
+        public static readonly KeyComparer Instance = new();
+        public new bool Equals(object? x, object? y) => Py.Eq(x, y);
+        public int GetHashCode([DisallowNull] object obj) => obj switch
+        {
+            string s => StringComparer.Ordinal.GetHashCode(s),
+            long l => l.GetHashCode(),
+            double d => d.GetHashCode(),
+            _ => obj.GetHashCode(),
+        };
+    }
+}
+
+/// <summary>The object <c>namespace(...)</c> returns: attributes that <c>set ns.x = ...</c> may change.</summary>
+internal sealed class Namespace
+{
+    public Dictionary<string, object?> Attrs { get; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>Something a template can call: a built-in function, a bound method, a macro.</summary>
+internal abstract class Callable
+{
+    public abstract string Name { get; }
+}
+
+/// <summary>A built-in global function (range, namespace, raise_exception, strftime_now, ...).</summary>
+internal sealed class BuiltinFunction : Callable
+{
+    public BuiltinFunction(string name, Func<Evaluator, List<object?>, Dictionary<string, object?>, object?> fn)
+    {
+        Name = name;
+        Fn = fn;
+    }
+
+    public override string Name { get; }
+    public Func<Evaluator, List<object?>, Dictionary<string, object?>, object?> Fn { get; }
+}
+
+/// <summary>A method looked up on a value (<c>s.strip</c>, <c>d.items</c>, <c>loop.cycle</c>) and not yet called.</summary>
+internal sealed class BoundMethod : Callable
+{
+    public BoundMethod(object target, string name)
+    {
+        Target = target;
+        Name = name;
+    }
+
+    public object Target { get; }
+    public override string Name { get; }
+}
+
+/// <summary>A macro defined by the template, with the scope it was defined in.</summary>
+internal sealed class MacroValue : Callable
+{
+    public MacroValue(MacroStmt def, Scope closure, Body? callerBody = null)
+    {
+        Def = def;
+        Closure = closure;
+        CallerBody = callerBody;
+    }
+
+    public MacroStmt Def { get; }
+    public Scope Closure { get; }
+    public Body? CallerBody { get; }
+    public override string Name => Def.Name;
+}
+
+/// <summary>The <c>loop</c> variable inside a for loop.</summary>
+internal sealed class LoopInfo
+{
+    public LoopInfo(List<object?> items, LoopInfo? parent)
+    {
+        Items = items;
+        Depth0 = parent is null ? 0 : parent.Depth0 + 1;
+    }
+
+    public List<object?> Items { get; }
+    public int Index0 { get; set; }
+    public int Depth0 { get; }
+    public object? LastChanged { get; set; } = Undefined.Plain;
+
+    public object? Get(string name) => name switch
+    {
+        "index" => (long)Index0 + 1,
+        "index0" => (long)Index0,
+        "revindex" => (long)(Items.Count - Index0),
+        "revindex0" => (long)(Items.Count - Index0 - 1),
+        "first" => Index0 == 0,
+        "last" => Index0 == Items.Count - 1,
+        "length" => (long)Items.Count,
+        "depth" => (long)Depth0 + 1,
+        "depth0" => (long)Depth0,
+        "previtem" => Index0 > 0 ? Items[Index0 - 1] : new Undefined("there is no previous item"),
+        "nextitem" => Index0 + 1 < Items.Count ? Items[Index0 + 1] : new Undefined("there is no next item"),
+        "cycle" or "changed" => new BoundMethod(this, name),
+        _ => new Undefined($"'LoopContext' object has no attribute '{name}'"),
+    };
+}
