@@ -1,0 +1,223 @@
+using System.Numerics.Tensors;
+
+namespace Hone.Numerics;
+
+/// <summary>
+/// Causal scaled-dot-product attention over a KV cache, with grouped KV heads (query head h reads KV head
+/// h / (heads / kvHeads)). Serves single-token decode (tokens = 1) and prompt blocks alike: token t of the block sits
+/// at position start + t and sees cache rows 0..start + t. The probabilities are kept for the backward beside it.
+/// </summary>
+public static unsafe class Attention
+{
+    [ThreadStatic]
+    private static ForwardJob? t_job;
+
+    /// <summary>
+    /// Shapes: q [tokens, heads, headDim]; k, v [≥ start + tokens, kvHeads, headDim] (the cache, already holding this
+    /// block's keys and values); probs [tokens, heads, start + tokens] (written, zero past the causal limit);
+    /// output [tokens, heads, headDim]. kvHeads must divide heads. Work is split over (token, head) across
+    /// <paramref name="pool"/>; results do not depend on the thread count.
+    /// </summary>
+    public static void Forward(
+        ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> probs, Span<float> output,
+        int tokens, int start, int heads, int kvHeads, int headDim, float scale, WorkerPool? pool = null)
+    {
+        int kvLen = Check(q, k, v, probs, output, tokens, start, heads, kvHeads, headDim);
+        ForwardJob job = t_job ??= new ForwardJob();
+        fixed (float* pq = q)
+        fixed (float* pk = k)
+        fixed (float* pv = v)
+        fixed (float* pp = probs)
+        fixed (float* po = output)
+        {
+            job.Set(pq, pk, pv, pp, po, start, heads, kvHeads, headDim, kvLen, scale);
+            (pool ?? WorkerPool.Single).Run(job, tokens * heads);
+        }
+    }
+
+    /// <summary>Naive twin of <see cref="Forward"/> (single-threaded plain loops).</summary>
+    public static void ForwardNaive(
+        ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> probs, Span<float> output,
+        int tokens, int start, int heads, int kvHeads, int headDim, float scale)
+    {
+        int kvLen = Check(q, k, v, probs, output, tokens, start, heads, kvHeads, headDim);
+        int group = heads / kvHeads;
+        for (int t = 0; t < tokens; t++)
+        {
+            for (int h = 0; h < heads; h++)
+            {
+                int row = (t * heads) + h;
+                int kvh = h / group;
+                int limit = start + t + 1;
+                float max = float.NegativeInfinity;
+                for (int j = 0; j < kvLen; j++)
+                {
+                    float s = 0;
+                    if (j < limit)
+                    {
+                        for (int d = 0; d < headDim; d++)
+                        {
+                            s += q[(row * headDim) + d] * k[(((j * kvHeads) + kvh) * headDim) + d];
+                        }
+
+                        s *= scale;
+                        max = Math.Max(max, s);
+                    }
+
+                    probs[(row * kvLen) + j] = s;
+                }
+
+                float sum = 0;
+                for (int j = 0; j < kvLen; j++)
+                {
+                    float e = j < limit ? MathF.Exp(probs[(row * kvLen) + j] - max) : 0f;
+                    probs[(row * kvLen) + j] = e;
+                    sum += e;
+                }
+
+                for (int d = 0; d < headDim; d++)
+                {
+                    float acc = 0;
+                    for (int j = 0; j < limit; j++)
+                    {
+                        acc += probs[(row * kvLen) + j] / sum * v[(((j * kvHeads) + kvh) * headDim) + d];
+                    }
+
+                    output[(row * headDim) + d] = acc;
+                }
+
+                for (int j = 0; j < kvLen; j++)
+                {
+                    probs[(row * kvLen) + j] /= sum;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Backward of <see cref="Forward"/> from its saved probabilities. dq [tokens, heads, headDim] is written;
+    /// dk, dv [≥ start + tokens, kvHeads, headDim] are accumulated into (zero them first); scratch [start + tokens].
+    /// </summary>
+    public static void Backward(
+        ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> probs, ReadOnlySpan<float> dOutput,
+        Span<float> dq, Span<float> dk, Span<float> dv, Span<float> scratch,
+        int tokens, int start, int heads, int kvHeads, int headDim, float scale)
+    {
+        int kvLen = Check(q, k, v, probs, dOutput, tokens, start, heads, kvHeads, headDim);
+        int group = heads / kvHeads;
+        int kvRow = kvHeads * headDim;
+        for (int t = 0; t < tokens; t++)
+        {
+            for (int h = 0; h < heads; h++)
+            {
+                int row = (t * heads) + h;
+                int kvh = h / group;
+                int limit = start + t + 1;
+                ReadOnlySpan<float> p = probs.Slice(row * kvLen, limit);
+                ReadOnlySpan<float> dout = dOutput.Slice(row * headDim, headDim);
+                ReadOnlySpan<float> qr = q.Slice(row * headDim, headDim);
+                Span<float> dqr = dq.Slice(row * headDim, headDim);
+                Span<float> ds = scratch[..limit];
+                for (int j = 0; j < limit; j++)
+                {
+                    int o = (j * kvRow) + (kvh * headDim);
+                    ds[j] = TensorPrimitives.Dot(dout, v.Slice(o, headDim));
+                    Span<float> dvj = dv.Slice(o, headDim);
+                    TensorPrimitives.MultiplyAdd(dout, p[j], dvj, dvj);
+                }
+
+                float dot = TensorPrimitives.Dot(ds, p);
+                TensorPrimitives.Subtract(ds, dot, ds);
+                TensorPrimitives.Multiply(ds, p, ds);
+                TensorPrimitives.Multiply(ds, scale, ds);
+                dqr.Clear();
+                for (int j = 0; j < limit; j++)
+                {
+                    int o = (j * kvRow) + (kvh * headDim);
+                    TensorPrimitives.MultiplyAdd(k.Slice(o, headDim), ds[j], dqr, dqr);
+                    Span<float> dkj = dk.Slice(o, headDim);
+                    TensorPrimitives.MultiplyAdd(qr, ds[j], dkj, dkj);
+                }
+            }
+        }
+    }
+
+    private static int Check(
+        ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> probs, ReadOnlySpan<float> output,
+        int tokens, int start, int heads, int kvHeads, int headDim)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(tokens);
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(heads);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kvHeads);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(headDim);
+        if (heads % kvHeads != 0)
+        {
+            throw new ArgumentException($"kvHeads ({kvHeads}) must divide heads ({heads}).", nameof(kvHeads));
+        }
+
+        int kvLen = start + tokens;
+        ArgumentOutOfRangeException.ThrowIfLessThan(q.Length, tokens * heads * headDim, nameof(q));
+        ArgumentOutOfRangeException.ThrowIfLessThan(output.Length, tokens * heads * headDim, nameof(output));
+        ArgumentOutOfRangeException.ThrowIfLessThan(k.Length, kvLen * kvHeads * headDim, nameof(k));
+        ArgumentOutOfRangeException.ThrowIfLessThan(v.Length, kvLen * kvHeads * headDim, nameof(v));
+        ArgumentOutOfRangeException.ThrowIfLessThan(probs.Length, tokens * heads * kvLen, nameof(probs));
+        return kvLen;
+    }
+
+    /// <summary>One (token, head) per item.</summary>
+    private sealed class ForwardJob : IParallelWork
+    {
+        private float* _q;
+        private float* _k;
+        private float* _v;
+        private float* _probs;
+        private float* _out;
+        private int _start;
+        private int _heads;
+        private int _kvHeads;
+        private int _headDim;
+        private int _kvLen;
+        private float _scale;
+
+        public void Set(float* q, float* k, float* v, float* probs, float* output, int start, int heads, int kvHeads, int headDim, int kvLen, float scale)
+        {
+            _q = q;
+            _k = k;
+            _v = v;
+            _probs = probs;
+            _out = output;
+            _start = start;
+            _heads = heads;
+            _kvHeads = kvHeads;
+            _headDim = headDim;
+            _kvLen = kvLen;
+            _scale = scale;
+        }
+
+        public void Execute(int index, int worker)
+        {
+            int t = index / _heads;
+            int h = index % _heads;
+            int headDim = _headDim;
+            int kvRow = _kvHeads * headDim;
+            int kvOffset = h / (_heads / _kvHeads) * headDim;
+            int limit = _start + t + 1;
+            var q = new ReadOnlySpan<float>(_q + ((long)index * headDim), headDim);
+            var p = new Span<float>(_probs + ((long)index * _kvLen), _kvLen);
+            for (int j = 0; j < limit; j++)
+            {
+                p[j] = TensorPrimitives.Dot(q, new ReadOnlySpan<float>(_k + ((long)j * kvRow) + kvOffset, headDim)) * _scale;
+            }
+
+            p[limit..].Clear();
+            Softmax.InPlace(p[..limit]);
+            var o = new Span<float>(_out + ((long)index * headDim), headDim);
+            o.Clear();
+            for (int j = 0; j < limit; j++)
+            {
+                TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(_v + ((long)j * kvRow) + kvOffset, headDim), p[j], o, o);
+            }
+        }
+    }
+}
