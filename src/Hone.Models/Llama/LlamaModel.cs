@@ -1,0 +1,74 @@
+using Hone.Numerics;
+
+namespace Hone.Models.Llama;
+
+/// <summary>
+/// A Llama-family decoder held in memory (float32, one arena). Load it with <see cref="Load"/>, then run it through a
+/// <see cref="LlamaSession"/> (KV cache + activations) from <see cref="CreateSession"/>. The model is immutable and may
+/// back several sessions at once.
+/// </summary>
+public sealed class LlamaModel : IDisposable
+{
+    /// <summary>Wraps loaded weights; the model owns and disposes them.</summary>
+    public LlamaModel(LlamaWeights weights)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        Weights = weights;
+    }
+
+    /// <summary>The shape and conventions.</summary>
+    public LlamaConfig Config => Weights.Config;
+
+    /// <summary>The weights.</summary>
+    public LlamaWeights Weights { get; }
+
+    /// <summary>
+    /// Loads a model: a folder with config.json + safetensors (Hugging Face layout), or a llama2.c checkpoint file
+    /// (.bin, legacy or version 1).
+    /// </summary>
+    /// <exception cref="ModelLoadException">The path is missing, of an unknown kind, or its contents are invalid.</exception>
+    public static LlamaModel Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (Directory.Exists(path))
+        {
+            return LoadHf(path);
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new ModelLoadException($"{path}: no such file or folder. Give a Hugging Face model folder (config.json + .safetensors) or a llama2.c .bin.") { FilePath = path };
+        }
+
+        if (path.EndsWith(".bin", StringComparison.OrdinalIgnoreCase))
+        {
+            return LoadLlama2c(path);
+        }
+
+        if (Path.GetFileName(path) == "config.json" || path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+        {
+            return LoadHf(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        }
+
+        throw new ModelLoadException($"{path}: unknown model file kind; expected a folder (config.json + .safetensors) or a llama2.c .bin.") { FilePath = path };
+    }
+
+    /// <summary>Loads a Hugging Face folder: config.json + model.safetensors or model.safetensors.index.json shards.</summary>
+    public static LlamaModel LoadHf(string folder) => new(HfLlamaLoader.Load(folder));
+
+    /// <summary>Loads a llama2.c checkpoint (legacy or version 1).</summary>
+    public static LlamaModel LoadLlama2c(string path) => new(Llama2cCheckpoint.Load(path));
+
+    /// <summary>
+    /// Creates an inference session: KV cache for <paramref name="maxContext"/> positions (default: the model's) and
+    /// activations for blocks of up to <paramref name="blockSize"/> tokens, all in one arena.
+    /// </summary>
+    /// <param name="maxContext">Positions the KV cache holds (1..MaxSeqLen).</param>
+    /// <param name="blockSize">Tokens processed together in a prompt block (longer prompts go in several blocks).</param>
+    /// <param name="pool">Workers for matmuls and attention (default: the calling thread only).</param>
+    public LlamaSession CreateSession(int? maxContext = null, int blockSize = 64, WorkerPool? pool = null) =>
+        new(this, maxContext ?? Config.MaxSeqLen, blockSize, pool ?? WorkerPool.Single);
+
+    /// <summary>Frees the weights.</summary>
+    public void Dispose() => Weights.Dispose();
+}

@@ -1,0 +1,282 @@
+using System.Numerics.Tensors;
+using Hone.Numerics;
+using Tensor = Hone.Numerics.Tensor;
+
+namespace Hone.Models.Llama;
+
+/// <summary>
+/// One running sequence of a <see cref="LlamaModel"/>: the KV cache and the activations of a block of tokens, all carved
+/// from one arena when the session is created, so no memory is allocated per token. <see cref="Forward(ReadOnlySpan{int})"/>
+/// appends tokens (a prompt block or a single decode token) and returns the logits of the last one.
+/// Not thread-safe: one session per sequence.
+/// </summary>
+/// <remarks>
+/// The forward pass runs layer by layer (<see cref="AttentionBlock"/>, then <see cref="FeedForwardBlock"/>); each step
+/// names its inputs and outputs in the arena, so a backward pass can mirror it step by step. For inference the
+/// activations of a layer are overwritten by the next one; training keeps one set per layer.
+/// </remarks>
+public sealed class LlamaSession : IDisposable
+{
+    private readonly LlamaModel _model;
+    private readonly LlamaConfig _c;
+    private readonly WorkerPool _pool;
+    private readonly Arena _arena;
+    private readonly Tensor _x, _xn, _q, _att, _tmp, _gate, _up, _logits, _keys, _values, _scores, _cos, _sin;
+    private readonly AttentionJob _attentionJob;
+
+    internal LlamaSession(LlamaModel model, int maxContext, int blockSize, WorkerPool pool)
+    {
+        _model = model;
+        _c = model.Config;
+        _pool = pool;
+        if (maxContext < 1 || maxContext > _c.MaxSeqLen)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxContext), maxContext, $"The context must be 1..{_c.MaxSeqLen} positions (the model's maximum).");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blockSize);
+        blockSize = Math.Min(blockSize, maxContext);
+        MaxContext = maxContext;
+        BlockSize = blockSize;
+        int b = blockSize, half = _c.HeadDim / 2;
+        long cache = checked((long)_c.Layers * maxContext * _c.KvDim);
+        _arena = new Arena(Arena.FloatsFor(
+            (long)b * _c.Dim, (long)b * _c.Dim, (long)b * _c.QDim, (long)b * _c.QDim, (long)b * _c.Dim,
+            (long)b * _c.HiddenDim, (long)b * _c.HiddenDim, (long)b * _c.VocabSize, cache, cache,
+            (long)pool.ThreadCount * maxContext, (long)maxContext * half, (long)maxContext * half));
+        try
+        {
+            _x = _arena.Allocate("x", b, _c.Dim);
+            _xn = _arena.Allocate("x_norm", b, _c.Dim);
+            _q = _arena.Allocate("q", b, _c.QDim);
+            _att = _arena.Allocate("attention", b, _c.QDim);
+            _tmp = _arena.Allocate("projection", b, _c.Dim);
+            _gate = _arena.Allocate("ffn_gate", b, _c.HiddenDim);
+            _up = _arena.Allocate("ffn_up", b, _c.HiddenDim);
+            _logits = _arena.Allocate("logits", b, _c.VocabSize);
+            _keys = _arena.Allocate("key_cache", _c.Layers, maxContext, _c.KvDim);
+            _values = _arena.Allocate("value_cache", _c.Layers, maxContext, _c.KvDim);
+            _scores = _arena.Allocate("scores", pool.ThreadCount, maxContext);
+            _cos = _arena.Allocate("rope_cos", maxContext, half);
+            _sin = _arena.Allocate("rope_sin", maxContext, half);
+            ModelKernels.RopeTables(maxContext, _c.HeadDim, _c.RopeTheta, _c.RopeScaling, _cos.Span, _sin.Span);
+            _attentionJob = new AttentionJob(this);
+        }
+        catch
+        {
+            _arena.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The model this session runs.</summary>
+    public LlamaModel Model => _model;
+
+    /// <summary>The arena of the KV cache and activations (tensors named "key_cache", "x_norm", "logits", ...).</summary>
+    public Arena Arena => _arena;
+
+    /// <summary>Positions the KV cache holds.</summary>
+    public int MaxContext { get; }
+
+    /// <summary>Tokens processed together per block.</summary>
+    public int BlockSize { get; }
+
+    /// <summary>Number of tokens already in the KV cache (the position of the next token).</summary>
+    public int Position { get; private set; }
+
+    /// <summary>Forgets the sequence (the cache is simply overwritten later).</summary>
+    public void Reset() => Position = 0;
+
+    /// <summary>Drops every cached token from <paramref name="position"/> on, so generation can resume from there.</summary>
+    public void Rewind(int position)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(position);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(position, Position);
+        Position = position;
+    }
+
+    /// <summary>
+    /// Appends <paramref name="tokens"/> at <see cref="Position"/> and returns the logits [vocab] after the last one.
+    /// The span is valid until the next call.
+    /// </summary>
+    /// <exception cref="ContextOverflowException">The tokens do not fit in the remaining context.</exception>
+    public ReadOnlySpan<float> Forward(scoped ReadOnlySpan<int> tokens)
+    {
+        Run(tokens, Span<float>.Empty);
+        int last = (tokens.Length - 1) % BlockSize;
+        return _logits.Span.Slice(last * _c.VocabSize, _c.VocabSize);
+    }
+
+    /// <summary>Appends one token and returns the logits [vocab] after it (valid until the next call).</summary>
+    public ReadOnlySpan<float> Forward(int token) => Forward([token]);
+
+    /// <summary>Appends <paramref name="tokens"/> and writes the logits of every one of them to <paramref name="logits"/>
+    /// [tokens, vocab] (for scoring).</summary>
+    public void Forward(ReadOnlySpan<int> tokens, Span<float> logits)
+    {
+        if (logits.Length < (long)tokens.Length * _c.VocabSize)
+        {
+            throw new ArgumentException($"logits holds {logits.Length} floats; {tokens.Length} tokens × vocab {_c.VocabSize} are needed.", nameof(logits));
+        }
+
+        Run(tokens, logits);
+    }
+
+    private void Run(ReadOnlySpan<int> tokens, Span<float> allLogits)
+    {
+        if (tokens.IsEmpty)
+        {
+            throw new ArgumentException("Forward needs at least one token.", nameof(tokens));
+        }
+
+        if (Position + tokens.Length > MaxContext)
+        {
+            throw new ContextOverflowException(
+                $"{tokens.Length} tokens at position {Position} exceed the context of {MaxContext} positions; shorten the prompt, lower max new tokens, or truncate explicitly.");
+        }
+
+        foreach (int t in tokens)
+        {
+            if ((uint)t >= (uint)_c.VocabSize)
+            {
+                throw new ArgumentOutOfRangeException(nameof(tokens), t, $"Token id {t} is outside the vocabulary (0..{_c.VocabSize - 1}).");
+            }
+        }
+
+        for (int start = 0; start < tokens.Length; start += BlockSize)
+        {
+            int rows = Math.Min(BlockSize, tokens.Length - start);
+            bool lastBlock = start + rows == tokens.Length;
+            ForwardBlock(tokens.Slice(start, rows), allLogits.IsEmpty ? allLogits : allLogits.Slice(start * _c.VocabSize, rows * _c.VocabSize), lastBlock);
+        }
+    }
+
+    /// <summary>One block of rows at positions Position.. Position+rows-1.</summary>
+    private void ForwardBlock(ReadOnlySpan<int> tokens, Span<float> allLogits, bool lastBlock)
+    {
+        int rows = tokens.Length, dim = _c.Dim, pos0 = Position;
+        var w = _model.Weights;
+        var x = _x.Span[..(rows * dim)];
+        for (int r = 0; r < rows; r++)
+        {
+            w.TokenEmbedding.Row(tokens[r]).CopyTo(x.Slice(r * dim, dim));
+        }
+
+        for (int l = 0; l < _c.Layers; l++)
+        {
+            AttentionBlock(l, rows, pos0);
+            FeedForwardBlock(l, rows);
+        }
+
+        Position = pos0 + rows;
+        var xn = _xn.Span;
+        ModelKernels.RmsNorm(x, w.FinalNorm.Span, _c.RmsEps, xn, rows, dim);
+        if (!allLogits.IsEmpty)
+        {
+            MatMul.XWt(xn, w.Classifier.Span, default, allLogits, rows, dim, _c.VocabSize, _pool);
+            allLogits.Slice((rows - 1) * _c.VocabSize, _c.VocabSize).CopyTo(_logits.Span.Slice((rows - 1) * _c.VocabSize, _c.VocabSize));
+        }
+        else if (lastBlock)
+        {
+            int last = rows - 1;
+            MatMul.XWt(xn.Slice(last * dim, dim), w.Classifier.Span, default, _logits.Span.Slice(last * _c.VocabSize, _c.VocabSize), 1, dim, _c.VocabSize, _pool);
+        }
+    }
+
+    /// <summary>
+    /// x += Wo · attention(rope(Wq·n), rope(Wk·n), Wv·n) with n = rmsnorm(x); keys and values of the block are written
+    /// straight into the cache rows of their positions.
+    /// </summary>
+    private void AttentionBlock(int layer, int rows, int pos0)
+    {
+        var lw = _model.Weights.Layers[layer];
+        int dim = _c.Dim, kvDim = _c.KvDim, qDim = _c.QDim;
+        var x = _x.Span[..(rows * dim)];
+        var xn = _xn.Span[..(rows * dim)];
+        var q = _q.Span[..(rows * qDim)];
+        var k = _keys.Row(layer).Slice(pos0 * kvDim, rows * kvDim);
+        var v = _values.Row(layer).Slice(pos0 * kvDim, rows * kvDim);
+
+        ModelKernels.RmsNorm(x, lw.AttnNorm.Span, _c.RmsEps, xn, rows, dim);
+        MatMul.XWt(xn, lw.Wq.Span, Bias(lw.Bq), q, rows, dim, qDim, _pool);
+        MatMul.XWt(xn, lw.Wk.Span, Bias(lw.Bk), k, rows, dim, kvDim, _pool);
+        MatMul.XWt(xn, lw.Wv.Span, Bias(lw.Bv), v, rows, dim, kvDim, _pool);
+        if (lw.QNorm is { } qn && lw.KNorm is { } kn)
+        {
+            ModelKernels.RmsNorm(q, qn.Span, _c.RmsEps, q, rows * _c.Heads, _c.HeadDim);
+            ModelKernels.RmsNorm(k, kn.Span, _c.RmsEps, k, rows * _c.KvHeads, _c.HeadDim);
+        }
+
+        ModelKernels.Rope(q, _cos.Span, _sin.Span, rows, _c.Heads, _c.HeadDim, pos0, _c.RopeLayout);
+        ModelKernels.Rope(k, _cos.Span, _sin.Span, rows, _c.KvHeads, _c.HeadDim, pos0, _c.RopeLayout);
+
+        _attentionJob.Set(layer, pos0);
+        _pool.Run(_attentionJob, rows * _c.Heads);
+
+        var proj = _tmp.Span[..(rows * dim)];
+        MatMul.XWt(_att.Span[..(rows * qDim)], lw.Wo.Span, default, proj, rows, qDim, dim, _pool);
+        TensorPrimitives.Add(x, proj, x);
+    }
+
+    /// <summary>x += W_down · (silu(W_gate·n) ⊙ W_up·n) with n = rmsnorm(x).</summary>
+    private void FeedForwardBlock(int layer, int rows)
+    {
+        var lw = _model.Weights.Layers[layer];
+        int dim = _c.Dim, hidden = _c.HiddenDim;
+        var x = _x.Span[..(rows * dim)];
+        var xn = _xn.Span[..(rows * dim)];
+        var gate = _gate.Span[..(rows * hidden)];
+        var up = _up.Span[..(rows * hidden)];
+        ModelKernels.RmsNorm(x, lw.FfnNorm.Span, _c.RmsEps, xn, rows, dim);
+        MatMul.XWt(xn, lw.WGate.Span, default, gate, rows, dim, hidden, _pool);
+        MatMul.XWt(xn, lw.WUp.Span, default, up, rows, dim, hidden, _pool);
+        ModelKernels.SwiGlu(gate, up);
+        var proj = _tmp.Span[..(rows * dim)];
+        MatMul.XWt(gate, lw.WDown.Span, default, proj, rows, hidden, dim, _pool);
+        TensorPrimitives.Add(x, proj, x);
+    }
+
+    private static ReadOnlySpan<float> Bias(Tensor? t) => t is { } b ? b.Span : default;
+
+    /// <summary>Frees the KV cache and activations.</summary>
+    public void Dispose() => _arena.Dispose();
+
+    /// <summary>Causal attention for one (row, head) per item, grouped KV heads; scores in per-worker scratch rows.</summary>
+    private sealed class AttentionJob(LlamaSession s) : IParallelWork
+    {
+        private int _layer;
+        private int _pos0;
+
+        public void Set(int layer, int pos0)
+        {
+            _layer = layer;
+            _pos0 = pos0;
+        }
+
+        public void Execute(int index, int worker)
+        {
+            var c = s._c;
+            int hd = c.HeadDim, heads = c.Heads, kvDim = c.KvDim;
+            int row = index / heads, head = index % heads;
+            int group = head / (heads / c.KvHeads);
+            int pos = _pos0 + row;
+            var q = s._q.Span.Slice((row * c.QDim) + (head * hd), hd);
+            var keys = s._keys.Row(_layer);
+            var values = s._values.Row(_layer);
+            var scores = s._scores.Row(worker)[..(pos + 1)];
+            float scale = MathF.Sqrt(hd);
+            for (int t = 0; t <= pos; t++)
+            {
+                scores[t] = TensorPrimitives.Dot(q, keys.Slice((t * kvDim) + (group * hd), hd)) / scale;
+            }
+
+            ModelKernels.Softmax(scores);
+            var output = s._att.Span.Slice((row * c.QDim) + (head * hd), hd);
+            output.Clear();
+            for (int t = 0; t <= pos; t++)
+            {
+                TensorPrimitives.MultiplyAdd(values.Slice((t * kvDim) + (group * hd), hd), scores[t], output, output);
+            }
+        }
+    }
+}

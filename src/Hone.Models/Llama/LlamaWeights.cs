@@ -1,0 +1,201 @@
+using Hone.Numerics;
+
+namespace Hone.Models.Llama;
+
+/// <summary>The weights of one decoder layer, as views into the model's arena. Matrices are [out, in] row-major.</summary>
+public sealed class LlamaLayerWeights
+{
+    /// <summary>RMSNorm weight before attention [dim].</summary>
+    public required Tensor AttnNorm { get; init; }
+
+    /// <summary>Query projection [heads·head_dim, dim].</summary>
+    public required Tensor Wq { get; init; }
+
+    /// <summary>Key projection [kv_heads·head_dim, dim].</summary>
+    public required Tensor Wk { get; init; }
+
+    /// <summary>Value projection [kv_heads·head_dim, dim].</summary>
+    public required Tensor Wv { get; init; }
+
+    /// <summary>Output projection [dim, heads·head_dim].</summary>
+    public required Tensor Wo { get; init; }
+
+    /// <summary>Query bias [heads·head_dim] (Qwen2), when the config has q/k/v biases.</summary>
+    public Tensor? Bq { get; init; }
+
+    /// <summary>Key bias [kv_heads·head_dim], when the config has q/k/v biases.</summary>
+    public Tensor? Bk { get; init; }
+
+    /// <summary>Value bias [kv_heads·head_dim], when the config has q/k/v biases.</summary>
+    public Tensor? Bv { get; init; }
+
+    /// <summary>Per-head query RMSNorm weight [head_dim] (Qwen3).</summary>
+    public Tensor? QNorm { get; init; }
+
+    /// <summary>Per-head key RMSNorm weight [head_dim] (Qwen3).</summary>
+    public Tensor? KNorm { get; init; }
+
+    /// <summary>RMSNorm weight before the feed-forward layer [dim].</summary>
+    public required Tensor FfnNorm { get; init; }
+
+    /// <summary>Gate projection (llama2.c w1) [hidden, dim].</summary>
+    public required Tensor WGate { get; init; }
+
+    /// <summary>Up projection (llama2.c w3) [hidden, dim].</summary>
+    public required Tensor WUp { get; init; }
+
+    /// <summary>Down projection (llama2.c w2) [dim, hidden].</summary>
+    public required Tensor WDown { get; init; }
+}
+
+/// <summary>
+/// All weights of a Llama-family model in one 64-byte-aligned <see cref="Arena"/> (float32). Tensor names follow the
+/// Hugging Face layout ("model.layers.3.self_attn.q_proj.weight"), whatever file they came from.
+/// </summary>
+public sealed class LlamaWeights : IDisposable
+{
+    private LlamaWeights(Arena arena, LlamaConfig config, LlamaLayerWeights[] layers, Tensor embed, Tensor norm, Tensor classifier)
+    {
+        Arena = arena;
+        Config = config;
+        Layers = layers;
+        TokenEmbedding = embed;
+        FinalNorm = norm;
+        Classifier = classifier;
+    }
+
+    /// <summary>The arena holding every weight.</summary>
+    public Arena Arena { get; }
+
+    /// <summary>The configuration the shapes follow.</summary>
+    public LlamaConfig Config { get; }
+
+    /// <summary>Per-layer weights.</summary>
+    public IReadOnlyList<LlamaLayerWeights> Layers { get; }
+
+    /// <summary>Token embedding [vocab, dim].</summary>
+    public Tensor TokenEmbedding { get; }
+
+    /// <summary>Final RMSNorm weight [dim].</summary>
+    public Tensor FinalNorm { get; }
+
+    /// <summary>Classifier [vocab, dim]; the same tensor as <see cref="TokenEmbedding"/> when embeddings are tied.</summary>
+    public Tensor Classifier { get; }
+
+    /// <summary>Number of parameters (a tied classifier counted once).</summary>
+    public long ParameterCount
+    {
+        get
+        {
+            long n = 0;
+            foreach (var t in Arena.Tensors.Values)
+            {
+                n += t.Length;
+            }
+
+            return n;
+        }
+    }
+
+    /// <summary>HF name of a per-layer tensor.</summary>
+    public static string LayerName(int layer, string suffix) => $"model.layers.{layer}.{suffix}";
+
+    /// <summary>The (name, shape) of every tensor the configuration needs, in a fixed order.</summary>
+    public static IReadOnlyList<(string Name, int[] Shape)> Manifest(LlamaConfig c)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        var list = new List<(string, int[])> { ("model.embed_tokens.weight", [c.VocabSize, c.Dim]) };
+        for (int l = 0; l < c.Layers; l++)
+        {
+            list.Add((LayerName(l, "input_layernorm.weight"), [c.Dim]));
+            list.Add((LayerName(l, "self_attn.q_proj.weight"), [c.QDim, c.Dim]));
+            list.Add((LayerName(l, "self_attn.k_proj.weight"), [c.KvDim, c.Dim]));
+            list.Add((LayerName(l, "self_attn.v_proj.weight"), [c.KvDim, c.Dim]));
+            list.Add((LayerName(l, "self_attn.o_proj.weight"), [c.Dim, c.QDim]));
+            if (c.QkvBias)
+            {
+                list.Add((LayerName(l, "self_attn.q_proj.bias"), [c.QDim]));
+                list.Add((LayerName(l, "self_attn.k_proj.bias"), [c.KvDim]));
+                list.Add((LayerName(l, "self_attn.v_proj.bias"), [c.KvDim]));
+            }
+
+            if (c.QkNorm)
+            {
+                list.Add((LayerName(l, "self_attn.q_norm.weight"), [c.HeadDim]));
+                list.Add((LayerName(l, "self_attn.k_norm.weight"), [c.HeadDim]));
+            }
+
+            list.Add((LayerName(l, "post_attention_layernorm.weight"), [c.Dim]));
+            list.Add((LayerName(l, "mlp.gate_proj.weight"), [c.HiddenDim, c.Dim]));
+            list.Add((LayerName(l, "mlp.up_proj.weight"), [c.HiddenDim, c.Dim]));
+            list.Add((LayerName(l, "mlp.down_proj.weight"), [c.Dim, c.HiddenDim]));
+        }
+
+        list.Add(("model.norm.weight", [c.Dim]));
+        if (!c.TiedEmbeddings)
+        {
+            list.Add(("lm_head.weight", [c.VocabSize, c.Dim]));
+        }
+
+        return list;
+    }
+
+    /// <summary>
+    /// Carves a zeroed arena for <paramref name="config"/> and lets <paramref name="fill"/> write each tensor
+    /// (called once per manifest entry, in manifest order).
+    /// </summary>
+    public static LlamaWeights Create(LlamaConfig config, Action<string, Tensor>? fill = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var manifest = Manifest(config);
+        var lengths = manifest.Select(m => m.Shape.Aggregate(1L, (a, b) => checked(a * b))).ToArray();
+        var arena = new Arena(Math.Max(1, Arena.FloatsFor(lengths)));
+        try
+        {
+            foreach (var (name, shape) in manifest)
+            {
+                var t = arena.Allocate(name, shape);
+                fill?.Invoke(name, t);
+            }
+
+            return FromArena(arena, config);
+        }
+        catch
+        {
+            arena.Dispose();
+            throw;
+        }
+    }
+
+    private static LlamaWeights FromArena(Arena a, LlamaConfig c)
+    {
+        var layers = new LlamaLayerWeights[c.Layers];
+        for (int l = 0; l < c.Layers; l++)
+        {
+            Tensor T(string suffix) => a[LayerName(l, suffix)];
+            layers[l] = new LlamaLayerWeights
+            {
+                AttnNorm = T("input_layernorm.weight"),
+                Wq = T("self_attn.q_proj.weight"),
+                Wk = T("self_attn.k_proj.weight"),
+                Wv = T("self_attn.v_proj.weight"),
+                Wo = T("self_attn.o_proj.weight"),
+                Bq = c.QkvBias ? T("self_attn.q_proj.bias") : null,
+                Bk = c.QkvBias ? T("self_attn.k_proj.bias") : null,
+                Bv = c.QkvBias ? T("self_attn.v_proj.bias") : null,
+                QNorm = c.QkNorm ? T("self_attn.q_norm.weight") : null,
+                KNorm = c.QkNorm ? T("self_attn.k_norm.weight") : null,
+                FfnNorm = T("post_attention_layernorm.weight"),
+                WGate = T("mlp.gate_proj.weight"),
+                WUp = T("mlp.up_proj.weight"),
+                WDown = T("mlp.down_proj.weight"),
+            };
+        }
+
+        var embed = a["model.embed_tokens.weight"];
+        return new LlamaWeights(a, c, layers, embed, a["model.norm.weight"], c.TiedEmbeddings ? embed : a["lm_head.weight"]);
+    }
+
+    /// <summary>Frees the arena.</summary>
+    public void Dispose() => Arena.Dispose();
+}
