@@ -94,12 +94,15 @@ internal sealed partial class Evaluator
     internal static object? GetAttr(object? obj, string name)
     {
         if (obj is Undefined u) throw u.Fail();
+        if (obj is PyDict d)
+        {
+            // Python attributes of dict first (its methods), then keys — any key, since keys are plain data.
+            if (DictMethods.Contains(name)) return new BoundMethod(d, name);
+            return d.TryGet(name, out var v) ? v : new Undefined($"'dict object' has no attribute '{name}'");
+        }
         if (name.StartsWith('_')) return new Undefined($"access to attribute '{name}' is not allowed in a sandboxed template");
         switch (obj)
         {
-            case PyDict d:
-                if (DictMethods.Contains(name)) return new BoundMethod(d, name);
-                return d.TryGet(name, out var v) ? v : new Undefined($"'dict object' has no attribute '{name}'");
             case string or TrackedString:
                 return Methods.IsStringMethod(name) ? new BoundMethod(obj, name) : new Undefined($"'str object' has no attribute '{name}'");
             case PyList l:

@@ -120,6 +120,8 @@ internal sealed class Parser
                 ExpectBlockEnd();
                 return new GenerationStmt(t.Pos, body);
             }
+            case "endfor" or "endif" or "endmacro" or "endset" or "endcall" or "endfilter" or "endgeneration" or "elif" or "else":
+                throw Err(t, $"unexpected '{{% {t.Text} %}}' with no block to close (or one closed too early)");
             default:
                 throw Err(t, $"unknown or unsupported statement '{t.Text}' (supported: if, for, set, macro, call, filter, break, continue, do, generation)");
         }
