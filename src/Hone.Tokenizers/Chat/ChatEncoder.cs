@@ -1,0 +1,158 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Hone.Tokenizers.ChatTemplates;
+
+namespace Hone.Tokenizers.Chat;
+
+/// <summary>A conversation as the model sees it: the rendered text, its token ids and which of them are trained.</summary>
+/// <param name="Text">The chat template's rendering.</param>
+/// <param name="Ids">Token ids of <paramref name="Text"/> (special tokens written by the template map to their ids).</param>
+/// <param name="Offsets">For each id, its [Start, End) char range in <paramref name="Text"/>.</param>
+/// <param name="Trained">For each id, whether the loss is taken on it (inside a trained assistant span).</param>
+/// <param name="Spans">The assistant spans the renderer recorded.</param>
+public sealed record EncodedChat(string Text, int[] Ids, (int Start, int End)[] Offsets, bool[] Trained, IReadOnlyList<AssistantSpan> Spans)
+{
+    /// <summary>Number of trained tokens.</summary>
+    public int TrainedCount => LossMask.CountTrained(Trained);
+}
+
+/// <summary>
+/// A model's tokenizer together with its chat template and special-token strings: turns OpenAI-style messages into
+/// token ids and the loss mask, exactly as training and inference must both see them. The template comes from the
+/// model (tokenizer_config.json's <c>chat_template</c>, or GGUF <c>tokenizer.chat_template</c>) or, for a model without
+/// one, from a built-in template chosen by name; it is never guessed.
+/// </summary>
+public sealed class ChatEncoder
+{
+    private ChatEncoder(ITokenizer tokenizer, ChatTemplate template, string templateSource, string bos, string eos)
+    {
+        Tokenizer = tokenizer;
+        Template = template;
+        TemplateSource = templateSource;
+        BosToken = bos;
+        EosToken = eos;
+    }
+
+    /// <summary>The tokenizer.</summary>
+    public ITokenizer Tokenizer { get; }
+
+    /// <summary>The chat template.</summary>
+    public ChatTemplate Template { get; }
+
+    /// <summary>Where the template came from (e.g. "tokenizer_config.json", "builtin:chatml").</summary>
+    public string TemplateSource { get; }
+
+    /// <summary>The BOS token's text, passed to the template as <c>bos_token</c>.</summary>
+    public string BosToken { get; }
+
+    /// <summary>The EOS token's text, passed to the template as <c>eos_token</c>.</summary>
+    public string EosToken { get; }
+
+    /// <summary>Builds an encoder from parts (tests, and models assembled in code).</summary>
+    public static ChatEncoder Create(ITokenizer tokenizer, ChatTemplate template, string templateSource)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        ArgumentNullException.ThrowIfNull(template);
+        var bos = tokenizer.BosId is { } b ? tokenizer.TokenText(b) : "";
+        var eos = tokenizer.EosId is { } e ? tokenizer.TokenText(e) : "";
+        return new ChatEncoder(tokenizer, template, templateSource, bos, eos);
+    }
+
+    /// <summary>
+    /// Loads the encoder of a model folder or file. <paramref name="tokenizerPath"/> overrides where the tokenizer is
+    /// read from (a model without one); <paramref name="builtInTemplate"/> names a built-in template, required when
+    /// the model has no template of its own and allowed to override one.
+    /// </summary>
+    /// <exception cref="ChatTemplateException">The model has no chat template and none was named.</exception>
+    public static ChatEncoder Load(string modelPath, string? tokenizerPath = null, string? builtInTemplate = null)
+    {
+        ArgumentNullException.ThrowIfNull(modelPath);
+        var tokenizer = TokenizerLoader.Load(tokenizerPath ?? FindTokenizerPath(modelPath));
+        var (source, origin, bos, eos) = ReadModelTemplate(modelPath);
+        ChatTemplate template;
+        if (builtInTemplate is not null)
+        {
+            template = BuiltInTemplates.Get(builtInTemplate);
+            origin = "builtin:" + builtInTemplate;
+        }
+        else if (source is not null)
+        {
+            template = ChatTemplate.Parse(source, origin);
+        }
+        else
+        {
+            throw new ChatTemplateException(
+                $"{modelPath}: the model has no chat template (no chat_template in tokenizer_config.json or GGUF metadata). " +
+                $"Choose a built-in one explicitly with --template {string.Join('|', BuiltInTemplates.Names)}.");
+        }
+        bos ??= tokenizer.BosId is { } b ? tokenizer.TokenText(b) : "";
+        eos ??= tokenizer.EosId is { } e ? tokenizer.TokenText(e) : "";
+        return new ChatEncoder(tokenizer, template, origin!, bos, eos);
+    }
+
+    /// <summary>Renders and tokenizes OpenAI-style messages (JSON objects with role, content, tool_calls, weight...).</summary>
+    public EncodedChat Encode(IReadOnlyList<JsonNode> messages, JsonNode? tools = null, bool addGenerationPrompt = false)
+    {
+        var rendered = Template.Render(new ChatRenderInput
+        {
+            Messages = messages,
+            Tools = tools,
+            AddGenerationPrompt = addGenerationPrompt,
+            BosToken = BosToken,
+            EosToken = EosToken,
+        });
+        var (ids, offsets) = Tokenizer.EncodeWithOffsets(rendered.Text, addBos: false, parseSpecial: true);
+        var trained = LossMask.FromSpans(rendered.Spans, offsets);
+        return new EncodedChat(rendered.Text, ids, offsets, trained, rendered.Spans);
+    }
+
+    private static string FindTokenizerPath(string modelPath)
+    {
+        if (File.Exists(modelPath) && !modelPath.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
+        {
+            // A llama2.c checkpoint: its tokenizer .bin lies beside it.
+            var dir = Path.GetDirectoryName(Path.GetFullPath(modelPath))!;
+            var bins = Directory.GetFiles(dir, "tok*.bin");
+            if (bins.Length == 1) return bins[0];
+            var t = Path.Combine(dir, "tokenizer.bin");
+            if (File.Exists(t)) return t;
+            throw new FileNotFoundException($"{modelPath}: no tokenizer beside the checkpoint (tokenizer.bin or a single tok*.bin); give one with --tokenizer FILE.");
+        }
+        return modelPath;
+    }
+
+    private static (string? Source, string? Origin, string? Bos, string? Eos) ReadModelTemplate(string modelPath)
+    {
+        if (Directory.Exists(modelPath))
+        {
+            var config = Path.Combine(modelPath, "tokenizer_config.json");
+            if (!File.Exists(config)) return (null, null, null, null);
+            JsonNode? root;
+            try { root = JsonNode.Parse(File.ReadAllText(config)); }
+            catch (JsonException e) { throw new TokenizerFormatException($"{config}: invalid JSON ({e.Message})."); }
+            var template = root?["chat_template"] switch
+            {
+                JsonValue v when v.TryGetValue<string>(out var s) => s,
+                JsonArray list => list.OfType<JsonObject>().FirstOrDefault(o => (string?)o["name"] == "default")?["template"]?.GetValue<string>()
+                                  ?? list.OfType<JsonObject>().FirstOrDefault()?["template"]?.GetValue<string>(),
+                _ => null,
+            };
+            var jinja = Path.Combine(modelPath, "chat_template.jinja");
+            if (template is null && File.Exists(jinja)) return (File.ReadAllText(jinja), "chat_template.jinja", TokenString(root?["bos_token"]), TokenString(root?["eos_token"]));
+            return (template, "tokenizer_config.json", TokenString(root?["bos_token"]), TokenString(root?["eos_token"]));
+        }
+        if (modelPath.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase) && File.Exists(modelPath))
+        {
+            using var gguf = Hone.Formats.Gguf.GgufFile.Open(modelPath);
+            return (gguf.Metadata.TryGetValue("tokenizer.chat_template", out var t) ? t as string : null, "gguf:tokenizer.chat_template", null, null);
+        }
+        return (null, null, null, null);
+    }
+
+    private static string? TokenString(JsonNode? node) => node switch
+    {
+        JsonValue v when v.TryGetValue<string>(out var s) => s,
+        JsonObject o => (string?)o["content"],
+        _ => null,
+    };
+}
