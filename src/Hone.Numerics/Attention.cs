@@ -21,26 +21,37 @@ public static unsafe class Attention
     public static void Forward(
         ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> probs, Span<float> output,
         int tokens, int start, int heads, int kvHeads, int headDim, float scale, WorkerPool? pool = null)
+        => Forward(q, k, v, default, probs, output, tokens, start, heads, kvHeads, headDim, scale, pool);
+
+    /// <summary>
+    /// As the causal <see cref="Forward(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, int, int, int, int, int, float, WorkerPool?)"/>,
+    /// with a window per token: token t sees cache rows firstVisible[t] .. start + t (a document-causal mask when several
+    /// examples are packed into one sequence). Shape: firstVisible [tokens], or empty for plain causal.
+    /// </summary>
+    public static void Forward(
+        ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<int> firstVisible, Span<float> probs, Span<float> output,
+        int tokens, int start, int heads, int kvHeads, int headDim, float scale, WorkerPool? pool = null)
     {
-        int kvLen = Check(q, k, v, probs, output, tokens, start, heads, kvHeads, headDim);
+        int kvLen = Check(q, k, v, firstVisible, probs, output, tokens, start, heads, kvHeads, headDim);
         ForwardJob job = t_job ??= new ForwardJob();
         fixed (float* pq = q)
         fixed (float* pk = k)
         fixed (float* pv = v)
+        fixed (int* pf = firstVisible)
         fixed (float* pp = probs)
         fixed (float* po = output)
         {
-            job.Set(pq, pk, pv, pp, po, start, heads, kvHeads, headDim, kvLen, scale);
+            job.Set(pq, pk, pv, firstVisible.IsEmpty ? null : pf, pp, po, start, heads, kvHeads, headDim, kvLen, scale);
             (pool ?? WorkerPool.Single).Run(job, tokens * heads);
         }
     }
 
-    /// <summary>Naive twin of <see cref="Forward"/> (single-threaded plain loops).</summary>
+    /// <summary>Naive twin of the forward (single-threaded plain loops); firstVisible as in <see cref="Forward(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{int}, Span{float}, Span{float}, int, int, int, int, int, float, WorkerPool?)"/>.</summary>
     public static void ForwardNaive(
-        ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> probs, Span<float> output,
+        ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<int> firstVisible, Span<float> probs, Span<float> output,
         int tokens, int start, int heads, int kvHeads, int headDim, float scale)
     {
-        int kvLen = Check(q, k, v, probs, output, tokens, start, heads, kvHeads, headDim);
+        int kvLen = Check(q, k, v, firstVisible, probs, output, tokens, start, heads, kvHeads, headDim);
         int group = heads / kvHeads;
         for (int t = 0; t < tokens; t++)
         {
@@ -49,11 +60,12 @@ public static unsafe class Attention
                 int row = (t * heads) + h;
                 int kvh = h / group;
                 int limit = start + t + 1;
+                int first = firstVisible.IsEmpty ? 0 : firstVisible[t];
                 float max = float.NegativeInfinity;
                 for (int j = 0; j < kvLen; j++)
                 {
                     float s = 0;
-                    if (j < limit)
+                    if (j >= first && j < limit)
                     {
                         for (int d = 0; d < headDim; d++)
                         {
@@ -70,7 +82,7 @@ public static unsafe class Attention
                 float sum = 0;
                 for (int j = 0; j < kvLen; j++)
                 {
-                    float e = j < limit ? MathF.Exp(probs[(row * kvLen) + j] - max) : 0f;
+                    float e = j >= first && j < limit ? MathF.Exp(probs[(row * kvLen) + j] - max) : 0f;
                     probs[(row * kvLen) + j] = e;
                     sum += e;
                 }
@@ -78,7 +90,7 @@ public static unsafe class Attention
                 for (int d = 0; d < headDim; d++)
                 {
                     float acc = 0;
-                    for (int j = 0; j < limit; j++)
+                    for (int j = first; j < limit; j++)
                     {
                         acc += probs[(row * kvLen) + j] / sum * v[(((j * kvHeads) + kvh) * headDim) + d];
                     }
@@ -95,15 +107,16 @@ public static unsafe class Attention
     }
 
     /// <summary>
-    /// Backward of <see cref="Forward"/> from its saved probabilities. dq [tokens, heads, headDim] is written;
-    /// dk, dv [≥ start + tokens, kvHeads, headDim] are accumulated into (zero them first); scratch [start + tokens].
+    /// Backward of the forward from its saved probabilities (masked entries are zero, so one backward serves every
+    /// mask). dq [tokens, heads, headDim] is written; dk, dv [≥ start + tokens, kvHeads, headDim] are accumulated into
+    /// (zero them first); scratch [start + tokens].
     /// </summary>
     public static void Backward(
         ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> probs, ReadOnlySpan<float> dOutput,
         Span<float> dq, Span<float> dk, Span<float> dv, Span<float> scratch,
         int tokens, int start, int heads, int kvHeads, int headDim, float scale)
     {
-        int kvLen = Check(q, k, v, probs, dOutput, tokens, start, heads, kvHeads, headDim);
+        int kvLen = Check(q, k, v, default, probs, dOutput, tokens, start, heads, kvHeads, headDim);
         int group = heads / kvHeads;
         int kvRow = kvHeads * headDim;
         for (int t = 0; t < tokens; t++)
@@ -143,9 +156,22 @@ public static unsafe class Attention
     }
 
     private static int Check(
-        ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> probs, ReadOnlySpan<float> output,
+        ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<int> firstVisible, ReadOnlySpan<float> probs, ReadOnlySpan<float> output,
         int tokens, int start, int heads, int kvHeads, int headDim)
     {
+        if (!firstVisible.IsEmpty)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(firstVisible.Length, tokens, nameof(firstVisible));
+            for (int t = 0; t < tokens; t++)
+            {
+                if (firstVisible[t] < 0 || firstVisible[t] > start + t)
+                {
+                    throw new ArgumentException(
+                        $"firstVisible[{t}] = {firstVisible[t]} must lie in 0..{start + t} (the token's own position).", nameof(firstVisible));
+                }
+            }
+        }
+
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(tokens);
         ArgumentOutOfRangeException.ThrowIfNegative(start);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(heads);
@@ -171,6 +197,7 @@ public static unsafe class Attention
         private float* _q;
         private float* _k;
         private float* _v;
+        private int* _firstVisible;
         private float* _probs;
         private float* _out;
         private int _start;
@@ -180,11 +207,12 @@ public static unsafe class Attention
         private int _kvLen;
         private float _scale;
 
-        public void Set(float* q, float* k, float* v, float* probs, float* output, int start, int heads, int kvHeads, int headDim, int kvLen, float scale)
+        public void Set(float* q, float* k, float* v, int* firstVisible, float* probs, float* output, int start, int heads, int kvHeads, int headDim, int kvLen, float scale)
         {
             _q = q;
             _k = k;
             _v = v;
+            _firstVisible = firstVisible;
             _probs = probs;
             _out = output;
             _start = start;
@@ -203,18 +231,20 @@ public static unsafe class Attention
             int kvRow = _kvHeads * headDim;
             int kvOffset = h / (_heads / _kvHeads) * headDim;
             int limit = _start + t + 1;
+            int first = _firstVisible is null ? 0 : _firstVisible[t];
             var q = new ReadOnlySpan<float>(_q + ((long)index * headDim), headDim);
             var p = new Span<float>(_probs + ((long)index * _kvLen), _kvLen);
-            for (int j = 0; j < limit; j++)
+            for (int j = first; j < limit; j++)
             {
                 p[j] = TensorPrimitives.Dot(q, new ReadOnlySpan<float>(_k + ((long)j * kvRow) + kvOffset, headDim)) * _scale;
             }
 
+            p[..first].Clear();
             p[limit..].Clear();
-            Softmax.InPlace(p[..limit]);
+            Softmax.InPlace(p[first..limit]);
             var o = new Span<float>(_out + ((long)index * headDim), headDim);
             o.Clear();
-            for (int j = 0; j < limit; j++)
+            for (int j = first; j < limit; j++)
             {
                 TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(_v + ((long)j * kvRow) + kvOffset, headDim), p[j], o, o);
             }

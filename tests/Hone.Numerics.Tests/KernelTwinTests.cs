@@ -177,7 +177,7 @@ public class KernelTwinTests
         float[] q = Rand.Floats(rng, tokens * heads * headDim), k = Rand.Floats(rng, (kvLen + 2) * kvHeads * headDim), v = Rand.Floats(rng, k.Length);
         float scale = 1f / MathF.Sqrt(headDim);
         float[] ep = new float[tokens * heads * kvLen], eo = new float[q.Length];
-        Attention.ForwardNaive(q, k, v, ep, eo, tokens, start, heads, kvHeads, headDim, scale);
+        Attention.ForwardNaive(q, k, v, default, ep, eo, tokens, start, heads, kvHeads, headDim, scale);
         foreach (int threads in new[] { 1, 2 })
         {
             using var pool = new WorkerPool(threads);
@@ -193,6 +193,36 @@ public class KernelTwinTests
         {
             Assert.Equal(0f, ep[j]);
         }
+    }
+
+    [Fact]
+    public void Attention_with_packed_documents_sees_only_its_own_document()
+    {
+        // Two examples packed in one block of 6 tokens: positions 0..2 and 3..5.
+        const int tokens = 6, heads = 2, kvHeads = 1, headDim = 8;
+        int[] first = [0, 0, 0, 3, 3, 3];
+        var rng = new Random(77);
+        float[] q = Rand.Floats(rng, tokens * heads * headDim), k = Rand.Floats(rng, tokens * kvHeads * headDim), v = Rand.Floats(rng, k.Length);
+        float[] ep = new float[tokens * heads * tokens], eo = new float[q.Length], p = new float[ep.Length], o = new float[q.Length];
+        Attention.ForwardNaive(q, k, v, first, ep, eo, tokens, 0, heads, kvHeads, headDim, 0.5f);
+        using var pool = new WorkerPool(2);
+        Attention.Forward(q, k, v, first, p, o, tokens, 0, heads, kvHeads, headDim, 0.5f, pool);
+        Rand.Close(ep, p, 1e-5, 1e-6, "probs");
+        Rand.Close(eo, o, 1e-5, 1e-5, "output");
+        for (int t = 0; t < tokens; t++)
+        {
+            for (int j = 0; j < tokens; j++)
+            {
+                bool visible = j >= first[t] && j <= t;
+                Assert.Equal(visible, p[(t * heads * tokens) + j] != 0f);
+            }
+        }
+
+        // The second document's outputs equal those of running it alone.
+        float[] p2 = new float[3 * heads * 3], o2 = new float[3 * heads * headDim];
+        Attention.Forward(q.AsSpan(3 * heads * headDim), k.AsSpan(3 * headDim), v.AsSpan(3 * headDim), p2, o2, 3, 0, heads, kvHeads, headDim, 0.5f);
+        Rand.Close(o2, o.AsSpan(3 * heads * headDim), 1e-6, 1e-6, "alone");
+        Assert.Throws<ArgumentException>(() => Attention.Forward(q, k, v, [0, 2, 0, 0, 0, 0], p, o, tokens, 0, heads, kvHeads, headDim, 0.5f));
     }
 
     [Fact]
