@@ -76,7 +76,7 @@ internal static class ExampleValidators
         if (sink.HasErrors) return null;
         var ex = OpenAiJson.FromElement<ChatExample>(root, "", sink.Line);
         var lastAssistant = ex.Messages.FindLastIndex(m => m.Role == ChatRole.Assistant);
-        return new ExampleDigest(sink.Line, Text(ex.Messages.Take(lastAssistant)), Text([ex.Messages[lastAssistant]]), SystemPrompt(ex.Messages),
+        return new ExampleDigest(sink.Line, Text(ex.Messages.Take(lastAssistant)), Text([ex.Messages[lastAssistant]], withRole: false).TrimEnd('\n'), SystemPrompt(ex.Messages),
             counter.CountMessages(ex.Messages, ex.Tools));
     }
 
@@ -115,7 +115,7 @@ internal static class ExampleValidators
         var ex = OpenAiJson.FromElement<PreferenceExample>(root, "", sink.Line);
         var tokens = Math.Max(counter.CountMessages([.. ex.Input.Messages, .. ex.PreferredOutput], ex.Input.Tools),
             counter.CountMessages([.. ex.Input.Messages, .. ex.NonPreferredOutput], ex.Input.Tools));
-        return new ExampleDigest(sink.Line, Text(ex.Input.Messages), Text(ex.PreferredOutput), SystemPrompt(ex.Input.Messages), tokens);
+        return new ExampleDigest(sink.Line, Text(ex.Input.Messages), Text(ex.PreferredOutput, withRole: false).TrimEnd('\n'), SystemPrompt(ex.Input.Messages), tokens);
     }
 
     private static JsonElement? Output(JsonElement root, string key, HashSet<string>? declared, FindingSink sink)
@@ -154,12 +154,13 @@ internal static class ExampleValidators
         messages.FirstOrDefault(m => m.Role is ChatRole.System or ChatRole.Developer)?.ContentText();
 
     /// <summary>A stable text rendering of messages for hashing and similarity.</summary>
-    private static string Text(IEnumerable<ChatMessage> messages)
+    private static string Text(IEnumerable<ChatMessage> messages, bool withRole = true)
     {
         var sb = new StringBuilder();
         foreach (var m in messages)
         {
-            sb.Append(m.Role).Append(": ").Append(m.ContentText());
+            if (withRole) sb.Append(m.Role).Append(": ");
+            sb.Append(m.ContentText());
             if (m.ToolCalls is not null)
             {
                 foreach (var c in m.ToolCalls) sb.Append(" [call ").Append(c.Function.Name).Append(' ').Append(c.Function.Arguments).Append(']');
