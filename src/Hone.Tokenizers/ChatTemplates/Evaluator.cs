@@ -292,6 +292,7 @@ internal sealed partial class Evaluator
         var savedPos = Pos;
         var savedWeak = _weakOwner;
         var savedLoop = _loop;
+        var savedRead = _toolRead;
         try
         {
             System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
@@ -330,6 +331,7 @@ internal sealed partial class Evaluator
             Pos = savedPos;
             _weakOwner = savedWeak;
             _loop = savedLoop;
+            _toolRead = savedRead;
         }
     }
 }

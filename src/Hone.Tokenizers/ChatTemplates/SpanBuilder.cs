@@ -26,7 +26,7 @@ internal static class SpanBuilder
 
     public static List<AssistantSpan> Build(string text, List<Seg> segs, List<string> roles, List<bool> trained, List<string> markers)
     {
-        var strong = segs.Where(s => !s.Weak && s.End > s.Start).OrderBy(s => s.Start).ThenBy(s => s.End).ToList();
+        var strong = segs.Where(s => !s.Weak && s.End >= s.Start).OrderBy(s => s.Start).ThenBy(s => s.End).ToList();
         var weak = segs.Where(s => s.Weak && s.End > s.Start).OrderByDescending(s => s.End).ToList();
         var runs = new List<(int Owner, int Start, int End)>();
         foreach (var s in strong)

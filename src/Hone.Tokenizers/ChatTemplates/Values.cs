@@ -35,8 +35,8 @@ internal sealed class TrackedString
     /// <summary>True for a string taken straight from a message's tool_calls (reading it marks the output).</summary>
     public bool FromToolCall { get; }
 
-    public static object Owned(string s, int owner, bool toolCall) =>
-        s.Length == 0 ? s : new TrackedString(s, [new Seg(0, s.Length, owner)], toolCall);
+    /// <summary>A string owned by a message. An empty one still carries a zero-width segment, so its position is known.</summary>
+    public static object Owned(string s, int owner, bool toolCall) => new TrackedString(s, [new Seg(0, s.Length, owner)], toolCall);
 
     public override string ToString() => Text;
 
@@ -65,7 +65,7 @@ internal sealed class TrackedString
         {
             var a = Math.Max(g.Start, start);
             var b = Math.Min(g.End, end);
-            if (a < b) segs.Add(g with { Start = a - start, End = b - start });
+            if (a < b || (g.Start == g.End && g.Start >= start && g.Start <= end)) segs.Add(g with { Start = a - start, End = b - start });
         }
         return segs.Count == 0 ? text : new TrackedString(text, [.. segs]);
     }

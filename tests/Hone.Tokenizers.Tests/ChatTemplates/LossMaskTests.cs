@@ -241,6 +241,34 @@ public class LossMaskTests
     }
 
     [Fact]
+    public void Empty_assistant_content_still_gets_its_end_marker()
+    {
+        var input = new ChatRenderInput { Messages = [Msg("user", "Hi"), Msg("assistant", "")] };
+        var r = ChatTemplate.Parse(ChatMl).Render(input);
+        var s = Assert.Single(r.Spans);
+        Assert.Equal("<|im_end|>", r.Text[s.Start..s.End]);
+    }
+
+    [Fact]
+    public void A_macro_that_reads_tool_calls_elsewhere_does_not_extend_the_span()
+    {
+        // Command R7B numbers tool results by scanning every message's tool_calls inside a macro, while rendering the
+        // tool turn; that output must not be attributed to the assistant turn that made the call.
+        var results = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Hone.Testing.TestAssets.Path("chat-templates", "golden_renders.json")))
+            .RootElement.GetProperty("results");
+        var index = Enumerable.Range(0, results.GetArrayLength()).Single(i =>
+            results[i].GetProperty("template").GetString()!.StartsWith("CohereForAI-c4ai-command-r7b", StringComparison.Ordinal)
+            && results[i].GetProperty("case").GetString() == "tools_call_and_result");
+        var (template, input, _) = GoldenRenderTests.Load(index);
+        var r = template.Render(input);
+        var call = Assert.Single(r.Spans, s => s.MessageIndex == 1);
+        var text = r.Text[call.Start..call.End];
+        Assert.Contains("\"tool_name\": \"get_weather\"", text, StringComparison.Ordinal);
+        Assert.EndsWith("<|END_ACTION|><|END_OF_TURN_TOKEN|>", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("TOOL_RESULT", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Straddling_tokens_follow_the_last_char_rule()
     {
         var spans = new[] { new AssistantSpan(1, 10, 20, true), new AssistantSpan(3, 30, 40, false) };
