@@ -32,20 +32,29 @@ internal static unsafe class MatMulPacked
         float* x, float* w, float* bias, float* y, int m, int k, int n, bool transposed,
         WorkerPool pool, MatMulWorkspace workspace, SimdLevel level)
     {
-        int panels = (n + NR - 1) / NR;
-        float* packed = workspace.EnsurePacked((long)k * panels * NR);
-        PackJob pack = workspace.PackJob;
-        pack.Set(w, packed, k, n, transposed);
-        pool.Run(pack, panels);
+        float* packed = workspace.EnsurePacked((long)k * RoundUpToPanel(n));
+        Pack(w, packed, k, n, transposed, pool, workspace.PackJob);
+        Compute(x, packed, bias, y, m, k, n, pool, workspace.ComputeJob, level);
+    }
 
+    /// <summary>Packs B (w [k,n], or wᵀ for w [n,k] when <paramref name="transposed"/>) into k·RoundUpToPanel(n) floats.</summary>
+    internal static void Pack(float* w, float* packed, int k, int n, bool transposed, WorkerPool pool, PackJob job)
+    {
+        job.Set(w, packed, k, n, transposed);
+        pool.Run(job, (n + NR - 1) / NR);
+    }
+
+    /// <summary>y[m,n] = x[m,k]·B (+ bias) from packed panels.</summary>
+    internal static void Compute(float* x, float* packed, float* bias, float* y, int m, int k, int n, WorkerPool pool, ComputeJob job, SimdLevel level)
+    {
+        int panels = (n + NR - 1) / NR;
         int rowBlocks = (m + MC - 1) / MC;
         int target = 4 * pool.ThreadCount;
         int groups = pool.ThreadCount == 1 || rowBlocks >= target ? 1 : Math.Min(panels, (target + rowBlocks - 1) / rowBlocks);
         int panelsPerGroup = (panels + groups - 1) / groups;
         groups = (panels + panelsPerGroup - 1) / panelsPerGroup;
-        ComputeJob compute = workspace.ComputeJob;
-        compute.Set(x, packed, bias, y, m, k, n, groups, panelsPerGroup, level);
-        pool.Run(compute, rowBlocks * groups);
+        job.Set(x, packed, bias, y, m, k, n, groups, panelsPerGroup, level);
+        pool.Run(job, rowBlocks * groups);
     }
 
     /// <summary>Packs one NR-column panel per item.</summary>

@@ -21,6 +21,7 @@ public sealed unsafe class MatMulWorkspace : IDisposable
         PackJob = new MatMulPacked.PackJob();
         ComputeJob = new MatMulPacked.ComputeJob();
         RowsJob = new MatVec.Job();
+        PackedRowsJob = new PackedRows.Job();
     }
 
     /// <summary>A workspace sized for any product with at most <paramref name="maxK"/> inner and
@@ -43,6 +44,8 @@ public sealed unsafe class MatMulWorkspace : IDisposable
     internal MatMulPacked.ComputeJob ComputeJob { get; }
 
     internal MatVec.Job RowsJob { get; }
+
+    internal PackedRows.Job PackedRowsJob { get; }
 
     /// <summary>A 64-byte-aligned block of at least <paramref name="floats"/> floats (grown if needed).</summary>
     internal float* EnsurePacked(long floats)
