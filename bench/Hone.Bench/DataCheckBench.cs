@@ -55,7 +55,9 @@ public class DataCheckBench
             var label = labels[rng.Next(labels.Length)];
             if (i % 10 == 0)
             {
-                w.WriteLine($$"""{"messages":[{"role":"system","content":"You route support tickets."},{"role":"user","content":"{{sb}}"},{"role":"assistant","tool_calls":[{"id":"call_{{i}}","type":"function","function":{"name":"route","arguments":"{\"queue\": \"{{label}}\"}"}}]}],"tools":[{"type":"function","function":{"name":"route","parameters":{"type":"object","properties":{"queue":{"type":"string"}}}}}]}""");
+                w.WriteLine("{\"messages\":[{\"role\":\"system\",\"content\":\"You route support tickets.\"},{\"role\":\"user\",\"content\":\"" + sb
+                    + "\"},{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"call_" + i + "\",\"type\":\"function\",\"function\":{\"name\":\"route\",\"arguments\":\"{\\\"queue\\\": \\\"" + label
+                    + "\\\"}\"}}]}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"route\",\"parameters\":{\"type\":\"object\",\"properties\":{\"queue\":{\"type\":\"string\"}}}}}]}");
             }
             else
             {
