@@ -7,7 +7,8 @@ namespace Hone.Numerics.Benchmarks;
 /// <param name="M">Rows of x.</param>
 /// <param name="K">Inner size.</param>
 /// <param name="N">Output features.</param>
-/// <param name="Layout">"x·Wᵀ" (W [N,K]) or "x·W" (W [K,N]).</param>
+/// <param name="Layout">"x·Wᵀ" (W [N,K]), "x·W" (W [K,N]) or "packed" (W packed once beforehand with
+/// <see cref="PackedMatMul"/>; its naive figure is the x·Wᵀ twin's).</param>
 /// <param name="Threads">Workers used by the fast kernel (the naive twin is single-threaded).</param>
 /// <param name="FastGflops">Best GFLOP/s of <see cref="MatMul"/> over the repetitions.</param>
 /// <param name="FastCpuGflops">GFLOP per CPU-second of the fast kernel, times <paramref name="Threads"/>: what it
@@ -33,7 +34,7 @@ public static class MatmulBenchmark
     /// <summary>Rows the naive twin is timed on (its cost is linear in rows, so its GFLOP/s is representative).</summary>
     public const int NaiveRows = 16;
 
-    /// <summary>Measures every shape in both weight layouts on 1..<paramref name="maxThreads"/> threads and writes a
+    /// <summary>Measures every shape in both weight layouts (and pre-packed) on 1..<paramref name="maxThreads"/> threads and writes a
     /// table to <paramref name="output"/>.</summary>
     /// <param name="output">Where the table goes.</param>
     /// <param name="maxThreads">Largest thread count measured (1 and this one).</param>
@@ -49,17 +50,25 @@ public static class MatmulBenchmark
         foreach ((int m, int k, int n) in Shapes)
         {
             float[] x = Random(rng, m * k), w = Random(rng, k * n), y = new float[m * n];
-            foreach (bool transposed in new[] { true, false })
+            float[] packed = new float[PackedMatMul.PackedLength(k, n)];
+            PackedMatMul.PackWt(w, packed, k, n);
+            double naiveWt = 0;
+            foreach (string layout in new[] { "x·Wᵀ", "x·W", "packed" })
             {
-                string layout = transposed ? "x·Wᵀ" : "x·W";
-                double naive = MeasureNaive(x, w, y, m, k, n, transposed);
+                bool transposed = layout != "x·W";
+                double naive = layout == "packed" ? naiveWt : MeasureNaive(x, w, y, m, k, n, transposed);
+                naiveWt = transposed ? naive : naiveWt;
                 foreach (int threads in threadCounts)
                 {
                     using var pool = new WorkerPool(threads);
                     using var workspace = new MatMulWorkspace(k, n);
                     (double seconds, double cpuSeconds) = Best(secondsPerCase, () =>
                     {
-                        if (transposed)
+                        if (layout == "packed")
+                        {
+                            PackedMatMul.Multiply(x, packed, default, y, m, k, n, pool, workspace);
+                        }
+                        else if (transposed)
                         {
                             MatMul.XWt(x, w, default, y, m, k, n, pool, workspace);
                         }
