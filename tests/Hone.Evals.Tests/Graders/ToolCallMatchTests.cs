@@ -1,0 +1,106 @@
+using System.Text.Json;
+using Hone.Evals.Graders;
+
+namespace Hone.Evals.Tests.Graders;
+
+public class ToolCallMatchTests
+{
+    private static readonly IGrader Grader = G.Yaml("""
+        type: tool_call_match
+        name: tools
+        reference: "{{item.expected}}"
+        """);
+
+    private const string Item = """
+        {"expected": [
+          {"name": "set_speed", "arguments": {"speed": 10, "unit": "mph"}},
+          {"type": "function", "function": {"name": "land", "arguments": "{\"location\": \"home\"}"}}
+        ]}
+        """;
+
+    [Fact]
+    public void Right_calls_pass_in_any_order_with_any_key_order()
+    {
+        var r = G.Grade(Grader, G.Ctx(Item, "",
+            new ToolCall("land", """{ "location" : "home" }"""),
+            new ToolCall("set_speed", """{"unit": "mph", "speed": 10.0}""")));
+        G.AssertPass(r);
+        Assert.Equal(1, r.Score);
+    }
+
+    [Fact]
+    public void Wrong_arguments_earn_half_a_call()
+    {
+        // set_speed: name 0.5 + args 0; land: 1 -> 1.5 / 2
+        var r = G.Grade(Grader, G.Ctx(Item, "",
+            new ToolCall("set_speed", """{"speed": 12, "unit": "mph"}"""),
+            new ToolCall("land", """{"location": "home"}""")));
+        G.AssertFail(r);
+        Assert.Equal(0.75, r.Score, 12);
+        Assert.Equal(1, r.FieldScores["calls[0].name"]);
+        Assert.Equal(0, r.FieldScores["calls[0].arguments"]);
+    }
+
+    [Fact]
+    public void Missing_and_extra_calls_both_cost()
+    {
+        // only land made: 1 / max(2, 1)
+        Assert.Equal(0.5, G.Grade(Grader, G.Ctx(Item, "", new ToolCall("land", """{"location": "home"}"""))).Score, 12);
+        // both right plus an extra: 2 / 3
+        var extra = G.Grade(Grader, G.Ctx(Item, "",
+            new ToolCall("set_speed", """{"speed": 10, "unit": "mph"}"""),
+            new ToolCall("land", """{"location": "home"}"""),
+            new ToolCall("take_photo", "{}")));
+        Assert.Equal(2.0 / 3, extra.Score, 12);
+        G.AssertFail(G.Grade(Grader, G.Ctx(Item, "no tools")));
+        // nothing expected, nothing made
+        G.AssertPass(G.Grade(Grader, G.Ctx("""{"expected": []}""", "plain answer")));
+    }
+
+    [Fact]
+    public void Ordered_matching_pairs_calls_by_position()
+    {
+        var ordered = G.Yaml("type: tool_call_match\nreference: \"{{item.expected}}\"\nordered: true");
+        var r = G.Grade(ordered, G.Ctx(Item, "",
+            new ToolCall("land", """{"location": "home"}"""),
+            new ToolCall("set_speed", """{"speed": 10, "unit": "mph"}""")));
+        Assert.Equal(0, r.Score);
+    }
+
+    [Fact]
+    public void Unparseable_model_arguments_are_a_parse_error()
+    {
+        var r = G.Grade(Grader, G.Ctx(Item, "", new ToolCall("set_speed", """{"speed": 10,""")));
+        G.AssertError(r, GradeErrorKind.ParseError);
+        Assert.Contains("set_speed", r.Error, StringComparison.Ordinal);
+        G.AssertError(G.Grade(Grader, G.Ctx("{}", "")), GradeErrorKind.MissingField);
+    }
+
+    [Fact]
+    public void Drone_set_right_and_wrong_calls_are_scored_correctly()
+    {
+        // Golden items from the cookbook's drone set; the expected call is the assistant's tool call.
+        var g = G.Yaml("type: tool_call_match\nreference: \"{{item.messages[2].tool_calls}}\"");
+        int rows = 0;
+        foreach (var line in File.ReadLines(Hone.Testing.TestAssets.Path("datasets", "openai-cookbook", "drone_training.jsonl")))
+        {
+            var item = JsonDocument.Parse(line).RootElement;
+            var fn = item.GetProperty("messages")[2].GetProperty("tool_calls")[0].GetProperty("function");
+            var name = fn.GetProperty("name").GetString()!;
+            var args = JsonDocument.Parse(fn.GetProperty("arguments").GetString()!).RootElement;
+            // right: the same call, keys reversed and re-serialised
+            var reordered = "{" + string.Join(", ", args.EnumerateObject().Reverse().Select(p => $"\"{p.Name}\": {p.Value.GetRawText()}")) + "}";
+            var right = G.Grade(g, new GradeContext(item, new GradeSample("", [new ToolCall(name, reordered)])));
+            G.AssertPass(right);
+            // wrong function: nothing earned
+            var wrongName = G.Grade(g, new GradeContext(item, new GradeSample("", [new ToolCall(name + "_x", reordered)])));
+            Assert.Equal(0, wrongName.Score);
+            // wrong arguments: half
+            var wrongArgs = G.Grade(g, new GradeContext(item, new GradeSample("", [new ToolCall(name, """{"bogus": true}""")])));
+            Assert.Equal(0.5, wrongArgs.Score, 12);
+            G.AssertFail(wrongArgs);
+            rows++;
+        }
+        Assert.Equal(103, rows);
+    }
+}
