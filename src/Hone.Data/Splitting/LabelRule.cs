@@ -6,8 +6,8 @@ namespace Hone.Data.Splitting;
 /// <summary>
 /// What the label of an example is, for stratifying. <c>"label"</c> means the assistant's final answer (chat: the last
 /// assistant message; preference: the preferred output; prompt/completion: the completion), trimmed, usable when the
-/// answers fall into a small set of labels. Any other name is a top-level field of the record (its string, number or
-/// boolean value).
+/// answers fall into a small set of labels; a record that has a top-level string or number field named <c>label</c>
+/// uses that field instead. Any other name is a top-level field of the record (its string, number or boolean value).
 /// </summary>
 public static class LabelRule
 {

@@ -18,6 +18,14 @@ public sealed record KtoImportOptions : ImportOptions
 
     /// <inheritdoc />
     public override DataKind Produces => DataKind.Sft;
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        base.Validate();
+        Tags.Validate();
+        if (string.IsNullOrWhiteSpace(LabelKey)) throw new ArgumentException("KTO import: the label key is empty; name the true/false field.", nameof(LabelKey));
+    }
 }
 
 /// <summary>Reads KTO records; desirable ones become chat SFT examples.</summary>
