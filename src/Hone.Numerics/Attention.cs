@@ -12,6 +12,9 @@ public static unsafe class Attention
     [ThreadStatic]
     private static ForwardJob? t_job;
 
+    [ThreadStatic]
+    private static BackwardJob? t_backward;
+
     /// <summary>
     /// Shapes: q [tokens, heads, headDim]; k, v [≥ start + tokens, kvHeads, headDim] (the cache, already holding this
     /// block's keys and values); probs [tokens, heads, start + tokens] (written, zero past the causal limit);
@@ -109,47 +112,116 @@ public static unsafe class Attention
     /// <summary>
     /// Backward of the forward from its saved probabilities (masked entries are zero, so one backward serves every
     /// mask). dq [tokens, heads, headDim] is written; dk, dv [≥ start + tokens, kvHeads, headDim] are accumulated into
-    /// (zero them first); scratch [start + tokens].
+    /// (zero them first); scratch [threads, start + tokens] with threads the pool's thread count (1 without a pool).
+    /// Work is split by KV head, so each gradient is accumulated in the same order whatever the thread count.
     /// </summary>
     public static void Backward(
         ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> probs, ReadOnlySpan<float> dOutput,
         Span<float> dq, Span<float> dk, Span<float> dv, Span<float> scratch,
-        int tokens, int start, int heads, int kvHeads, int headDim, float scale)
+        int tokens, int start, int heads, int kvHeads, int headDim, float scale, WorkerPool? pool = null)
     {
         int kvLen = Check(q, k, v, default, probs, dOutput, tokens, start, heads, kvHeads, headDim);
-        int group = heads / kvHeads;
-        int kvRow = kvHeads * headDim;
-        for (int t = 0; t < tokens; t++)
+        pool ??= WorkerPool.Single;
+        ArgumentOutOfRangeException.ThrowIfLessThan(dq.Length, tokens * heads * headDim, nameof(dq));
+        ArgumentOutOfRangeException.ThrowIfLessThan(dk.Length, kvLen * kvHeads * headDim, nameof(dk));
+        ArgumentOutOfRangeException.ThrowIfLessThan(dv.Length, kvLen * kvHeads * headDim, nameof(dv));
+        ArgumentOutOfRangeException.ThrowIfLessThan(scratch.Length, pool.ThreadCount * kvLen, nameof(scratch));
+        BackwardJob job = t_backward ??= new BackwardJob();
+        fixed (float* pq = q)
+        fixed (float* pk = k)
+        fixed (float* pv = v)
+        fixed (float* pp = probs)
+        fixed (float* pdo = dOutput)
+        fixed (float* pdq = dq)
+        fixed (float* pdk = dk)
+        fixed (float* pdv = dv)
+        fixed (float* ps = scratch)
         {
-            for (int h = 0; h < heads; h++)
-            {
-                int row = (t * heads) + h;
-                int kvh = h / group;
-                int limit = start + t + 1;
-                ReadOnlySpan<float> p = probs.Slice(row * kvLen, limit);
-                ReadOnlySpan<float> dout = dOutput.Slice(row * headDim, headDim);
-                ReadOnlySpan<float> qr = q.Slice(row * headDim, headDim);
-                Span<float> dqr = dq.Slice(row * headDim, headDim);
-                Span<float> ds = scratch[..limit];
-                for (int j = 0; j < limit; j++)
-                {
-                    int o = (j * kvRow) + (kvh * headDim);
-                    ds[j] = TensorPrimitives.Dot(dout, v.Slice(o, headDim));
-                    Span<float> dvj = dv.Slice(o, headDim);
-                    TensorPrimitives.MultiplyAdd(dout, p[j], dvj, dvj);
-                }
+            job.Set([(nint)pq, (nint)pk, (nint)pv, (nint)pp, (nint)pdo, (nint)pdq, (nint)pdk, (nint)pdv, (nint)ps], tokens, start, heads, kvHeads, headDim, kvLen, scale);
+            pool.Run(job, kvHeads);
+        }
+    }
 
-                float dot = TensorPrimitives.Dot(ds, p);
-                TensorPrimitives.Subtract(ds, dot, ds);
-                TensorPrimitives.Multiply(ds, p, ds);
-                TensorPrimitives.Multiply(ds, scale, ds);
-                dqr.Clear();
-                for (int j = 0; j < limit; j++)
+    /// <summary>Gradients of one (token, head) row: dv, dk accumulated; dq written.</summary>
+    private static void BackwardRow(
+        ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> probs, ReadOnlySpan<float> dOutput,
+        Span<float> dq, Span<float> dk, Span<float> dv, Span<float> ds, int row, int kvh, int limit, int kvLen, int kvHeads, int headDim, float scale)
+    {
+        int kvRow = kvHeads * headDim;
+        ReadOnlySpan<float> p = probs.Slice(row * kvLen, limit);
+        ReadOnlySpan<float> dout = dOutput.Slice(row * headDim, headDim);
+        ReadOnlySpan<float> qr = q.Slice(row * headDim, headDim);
+        Span<float> dqr = dq.Slice(row * headDim, headDim);
+        ds = ds[..limit];
+        for (int j = 0; j < limit; j++)
+        {
+            int o = (j * kvRow) + (kvh * headDim);
+            ds[j] = TensorPrimitives.Dot(dout, v.Slice(o, headDim));
+            Span<float> dvj = dv.Slice(o, headDim);
+            TensorPrimitives.MultiplyAdd(dout, p[j], dvj, dvj);
+        }
+
+        float dot = TensorPrimitives.Dot(ds, p);
+        TensorPrimitives.Subtract(ds, dot, ds);
+        TensorPrimitives.Multiply(ds, p, ds);
+        TensorPrimitives.Multiply(ds, scale, ds);
+        dqr.Clear();
+        for (int j = 0; j < limit; j++)
+        {
+            int o = (j * kvRow) + (kvh * headDim);
+            TensorPrimitives.MultiplyAdd(k.Slice(o, headDim), ds[j], dqr, dqr);
+            Span<float> dkj = dk.Slice(o, headDim);
+            TensorPrimitives.MultiplyAdd(qr, ds[j], dkj, dkj);
+        }
+    }
+
+    /// <summary>One KV head (all tokens, the query heads of its group, in order) per item.</summary>
+    private sealed class BackwardJob : IParallelWork
+    {
+        private readonly float*[] _p = new float*[9];
+        private int _tokens;
+        private int _start;
+        private int _heads;
+        private int _kvHeads;
+        private int _headDim;
+        private int _kvLen;
+        private float _scale;
+
+        public void Set(ReadOnlySpan<IntPtr> pointers, int tokens, int start, int heads, int kvHeads, int headDim, int kvLen, float scale)
+        {
+            for (int i = 0; i < _p.Length; i++)
+            {
+                _p[i] = (float*)pointers[i];
+            }
+
+            _tokens = tokens;
+            _start = start;
+            _heads = heads;
+            _kvHeads = kvHeads;
+            _headDim = headDim;
+            _kvLen = kvLen;
+            _scale = scale;
+        }
+
+        public void Execute(int index, int worker)
+        {
+            int tokens = _tokens, heads = _heads, headDim = _headDim, kvLen = _kvLen;
+            int qLen = tokens * heads * headDim, kvSize = kvLen * _kvHeads * headDim;
+            var q = new ReadOnlySpan<float>(_p[0], qLen);
+            var k = new ReadOnlySpan<float>(_p[1], kvSize);
+            var v = new ReadOnlySpan<float>(_p[2], kvSize);
+            var probs = new ReadOnlySpan<float>(_p[3], tokens * heads * kvLen);
+            var dOut = new ReadOnlySpan<float>(_p[4], qLen);
+            var dq = new Span<float>(_p[5], qLen);
+            var dk = new Span<float>(_p[6], kvSize);
+            var dv = new Span<float>(_p[7], kvSize);
+            var ds = new Span<float>(_p[8] + ((long)worker * kvLen), kvLen);
+            int group = heads / _kvHeads;
+            for (int t = 0; t < tokens; t++)
+            {
+                for (int h = index * group; h < (index + 1) * group; h++)
                 {
-                    int o = (j * kvRow) + (kvh * headDim);
-                    TensorPrimitives.MultiplyAdd(k.Slice(o, headDim), ds[j], dqr, dqr);
-                    Span<float> dkj = dk.Slice(o, headDim);
-                    TensorPrimitives.MultiplyAdd(qr, ds[j], dkj, dkj);
+                    BackwardRow(q, k, v, probs, dOut, dq, dk, dv, ds, (t * heads) + h, index, _start + t + 1, kvLen, _kvHeads, headDim, _scale);
                 }
             }
         }

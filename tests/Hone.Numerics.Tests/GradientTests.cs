@@ -280,4 +280,29 @@ public class GradientTests
         Grad.Check(dk, Grad.Numeric(kk => Loss(Grad.D(q), kk, Grad.D(v)), k), "dk");
         Grad.Check(dv, Grad.Numeric(vv => Loss(Grad.D(q), Grad.D(k), vv), v), "dv");
     }
+
+    [Fact]
+    public void Attention_backward_is_bit_identical_whatever_the_thread_count()
+    {
+        const int tokens = 5, start = 3, heads = 6, kvHeads = 3, headDim = 16, kvLen = start + tokens;
+        var rng = new Random(99);
+        float[] q = Rand.Floats(rng, tokens * heads * headDim), k = Rand.Floats(rng, kvLen * kvHeads * headDim), v = Rand.Floats(rng, k.Length);
+        float[] dOut = Rand.Floats(rng, q.Length), probs = new float[tokens * heads * kvLen], output = new float[q.Length];
+        Attention.Forward(q, k, v, probs, output, tokens, start, heads, kvHeads, headDim, 0.25f);
+        (float[] Dq, float[] Dk, float[] Dv) Run(WorkerPool? pool)
+        {
+            float[] dq = new float[q.Length], dk = new float[k.Length], dv = new float[v.Length];
+            float[] scratch = new float[(pool?.ThreadCount ?? 1) * kvLen];
+            Attention.Backward(q, k, v, probs, dOut, dq, dk, dv, scratch, tokens, start, heads, kvHeads, headDim, 0.25f, pool);
+            return (dq, dk, dv);
+        }
+
+        var one = Run(null);
+        using var pool = new WorkerPool(3);
+        var three = Run(pool);
+        Assert.Equal(one.Dq, three.Dq);
+        Assert.Equal(one.Dk, three.Dk);
+        Assert.Equal(one.Dv, three.Dv);
+        Assert.Contains(one.Dk, g => g != 0f);
+    }
 }
