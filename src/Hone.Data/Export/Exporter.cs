@@ -67,6 +67,7 @@ public static class Exporter
         {
             case DataKind.Sft:
                 var chat = OpenAiJson.FromElement<ChatExample>(root, source, line);
+                if (chat.Messages.Count == 0) throw NotKind(from);
                 return to switch
                 {
                     DataKind.Sft => OpenAiJson.Serialize(chat),
@@ -76,6 +77,7 @@ public static class Exporter
                 };
             case DataKind.Dpo:
                 var pair = OpenAiJson.FromElement<PreferenceExample>(root, source, line);
+                if (pair.Input.Messages.Count == 0 || pair.PreferredOutput.Count == 0) throw NotKind(from);
                 return to switch
                 {
                     DataKind.Dpo => OpenAiJson.Serialize(pair),
@@ -84,6 +86,7 @@ public static class Exporter
                     _ => throw Unsupported(from, to),
                 };
             case DataKind.PromptCompletion:
+                if (!root.TryGetProperty("prompt", out _) || !root.TryGetProperty("completion", out _)) throw NotKind(from);
                 var pc = OpenAiJson.FromElement<PromptCompletionExample>(root, source, line);
                 return to switch
                 {
@@ -93,11 +96,16 @@ public static class Exporter
                 };
             case DataKind.Rft:
                 var rft = OpenAiJson.FromElement<ReinforcementExample>(root, source, line);
+                if (rft.Messages.Count == 0) throw NotKind(from);
                 return to == DataKind.Rft ? OpenAiJson.Serialize(rft) : throw Unsupported(from, to);
             default:
                 throw Unsupported(from, to);
         }
     }
+
+    private static ConversionException NotKind(DataKind kind) => new(
+        $"the record does not have the shape of a {ExampleConversions.Name(kind)} example (its required keys are missing or empty); " +
+        "the file may mix kinds: export each kind from its own file, or name the input kind.");
 
     private static ArgumentException Unsupported(DataKind from, DataKind to)
     {

@@ -110,3 +110,21 @@ public class ExportTests
         Assert.Equal(42, doc.RootElement.GetProperty("answer").GetInt32());
     }
 }
+
+public class ExportMixedKindTests
+{
+    [Fact]
+    public void A_record_of_another_kind_is_a_problem_not_junk_output()
+    {
+        var dir = TestAssets.NewTempDir();
+        var input = Path.Combine(dir, "mixed.jsonl");
+        File.WriteAllText(input,
+            """{"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]}""" + "\n" +
+            """{"input": {"messages": [{"role": "user", "content": "a"}]}, "preferred_output": [{"role": "assistant", "content": "b"}], "non_preferred_output": [{"role": "assistant", "content": "c"}]}""" + "\n");
+        var output = Path.Combine(dir, "o.jsonl");
+        var r = Exporter.Export(new ExportOptions { InputPath = input, OutputPath = output, To = DataKind.Sft });
+        Assert.Equal(1, r.Exported);
+        Assert.Equal(2L, Assert.Single(r.Problems).Line);
+        Assert.Contains("mix kinds", r.Problems[0].Message, StringComparison.Ordinal);
+    }
+}

@@ -182,3 +182,32 @@ public class JsonImportTests
         Assert.False(File.Exists(output));
     }
 }
+
+public class OpenAiStyleShareGptTests
+{
+    [Fact]
+    public void Messages_with_role_and_content_import_through_the_sharegpt_tags()
+    {
+        var dir = TestAssets.NewTempDir();
+        var input = Path.Combine(dir, "o.json");
+        File.WriteAllText(input, """
+            [{"messages": [{"role": "system", "content": "S"}, {"role": "user", "content": "U"}, {"role": "assistant", "content": "A"}], "tools": "[]"}]
+            """);
+        var output = Path.Combine(dir, "out.jsonl");
+        var tags = new ShareGptTags { MessagesKey = "messages", RoleKey = "role", ContentKey = "content", UserTag = "user", AssistantTag = "assistant" };
+        Assert.Equal(1, Importers.Import(new ShareGptImportOptions { InputPath = input, OutputPath = output, Tags = tags }).Imported);
+        var e = OpenAiJson.ParseChat(File.ReadAllLines(output).Single());
+        Assert.Equal(["system:S", "user:U", "assistant:A"], e.Messages.Select(m => m.Role + ":" + m.ContentText()));
+        Assert.Null(e.Tools);
+    }
+
+    [Fact]
+    public void Input_over_the_size_cap_is_refused_before_reading()
+    {
+        var dir = TestAssets.NewTempDir();
+        var input = Path.Combine(dir, "big.json");
+        File.WriteAllText(input, "[" + string.Join(",", Enumerable.Repeat("""{"instruction": "a", "output": "b"}""", 100)) + "]");
+        var e = Assert.Throws<ArgumentException>(() => Importers.Import(new AlpacaImportOptions { InputPath = input, OutputPath = Path.Combine(dir, "o.jsonl"), MaxInputBytes = 100 }));
+        Assert.Contains("over the 100-byte limit", e.Message, StringComparison.Ordinal);
+    }
+}

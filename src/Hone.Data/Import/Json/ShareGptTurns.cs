@@ -156,7 +156,7 @@ internal static class ShareGptTurns
                     def.Extra = new Dictionary<string, JsonElement> { ["strict"] = strict.Clone() };
                 tools.Add(new ToolDefinition { Function = def });
             }
-            return tools;
+            return tools.Count == 0 ? null : tools;
         }
         finally
         {
