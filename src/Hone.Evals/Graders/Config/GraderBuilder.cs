@@ -50,7 +50,9 @@ internal sealed partial class GraderBuilder(GraderDialect dialect, GraderEnviron
             var hint = dialect == GraderDialect.OpenAi && Array.IndexOf(HoneTypes, type) >= 0 ? " (that type exists only in Hone's YAML shape)" : "";
             throw new GraderConfigException(c.At("type"), $"unknown grader type '{type}'{hint}; valid types: {string.Join(", ", valid.Where(t => t != "python"))}.");
         }
-        string name = dialect == GraderDialect.OpenAi ? c.RequireString("name") : c.OptString("name") ?? defaultName ?? type;
+        string name = dialect == GraderDialect.OpenAi && defaultName is null
+            ? c.RequireString("name")
+            : c.OptString("name") ?? defaultName ?? type;
         if (string.IsNullOrWhiteSpace(name)) throw new GraderConfigException(c.At("name"), "a grader name must not be empty.");
         return type switch
         {
@@ -205,10 +207,10 @@ internal sealed partial class GraderBuilder(GraderDialect dialect, GraderEnviron
                 return sb.ToString();
             case JsonValueKind.Object:
                 var o = new ConfigObject(content, path);
-                o.AllowOnly("content part", "type", "text");
                 var t = o.RequireString("type");
                 if (t is not ("input_text" or "output_text"))
                     throw new GraderConfigException(o.At("type"), $"content part type '{t}' is not supported (text only); valid: input_text, output_text.");
+                o.AllowOnly("content part", "type", "text");
                 return o.RequireString("text");
             default:
                 throw new GraderConfigException(path, $"expected text content, found {ConfigObject.Describe(content)}.");
