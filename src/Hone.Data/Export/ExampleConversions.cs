@@ -38,6 +38,21 @@ public static class ExampleConversions
         _ => kind.ToString(),
     };
 
+    /// <summary>Parses a CLI kind name: sft (or chat), dpo (or preference), rft (or reinforcement), prompt-completion.</summary>
+    /// <exception cref="ArgumentException">An unknown name; the message lists the known ones.</exception>
+    public static DataKind ParseKind(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return name.Trim().ToLowerInvariant() switch
+        {
+            "sft" or "chat" => DataKind.Sft,
+            "dpo" or "preference" => DataKind.Dpo,
+            "rft" or "reinforcement" => DataKind.Rft,
+            "prompt-completion" or "prompt_completion" or "completion" => DataKind.PromptCompletion,
+            _ => throw new ArgumentException($"Unknown data kind '{name}'; use sft, dpo, rft or prompt-completion."),
+        };
+    }
+
     /// <summary>Preference → chat SFT: the input conversation followed by the preferred output.</summary>
     public static ChatExample ToChat(PreferenceExample pair)
     {

@@ -101,11 +101,12 @@ public sealed class NearDuplicateFinder
         var hasher = new MinHasher(k, _options.Seed);
         var shingles = new ulong[reps.Count][];
         var sigs = new uint[checked(reps.Count * k)];
-        for (var r = 0; r < reps.Count; r++)
+        // Each representative is independent: compute in parallel (the result does not depend on the schedule).
+        Parallel.For(0, reps.Count, r =>
         {
             shingles[r] = _options.Shingler.Shingle(normOf[r]);
             hasher.Signature(shingles[r], sigs.AsSpan(r * k, k));
-        }
+        });
 
         // 3. LSH banding: sort (band key, rep) per band; equal keys are candidates.
         var bands = _options.EffectiveBands();

@@ -1,6 +1,9 @@
 namespace Hone.Data.Similarity;
 
-/// <summary>Turns already-normalised text into a set of 64-bit shingle hashes (sorted, distinct).</summary>
+/// <summary>
+/// Turns already-normalised text into a set of 64-bit shingle hashes (sorted, distinct). Implementations must be
+/// thread-safe: <see cref="NearDuplicateFinder"/> calls them in parallel.
+/// </summary>
 public interface IShingler
 {
     /// <summary>

@@ -128,3 +128,22 @@ public class ExportMixedKindTests
         Assert.Contains("mix kinds", r.Problems[0].Message, StringComparison.Ordinal);
     }
 }
+
+public class KindNameTests
+{
+    [Theory]
+    [InlineData("sft", DataKind.Sft)]
+    [InlineData("Chat", DataKind.Sft)]
+    [InlineData("dpo", DataKind.Dpo)]
+    [InlineData("rft", DataKind.Rft)]
+    [InlineData("prompt-completion", DataKind.PromptCompletion)]
+    public void Kind_names_parse(string name, DataKind kind)
+    {
+        Assert.Equal(kind, ExampleConversions.ParseKind(name));
+        Assert.Equal(kind, ExampleConversions.ParseKind(ExampleConversions.Name(kind)));
+    }
+
+    [Fact]
+    public void Unknown_kind_lists_the_known_ones() =>
+        Assert.Contains("sft, dpo, rft or prompt-completion", Assert.Throws<ArgumentException>(() => ExampleConversions.ParseKind("kto")).Message, StringComparison.Ordinal);
+}
