@@ -22,15 +22,17 @@ public class MatmulBench : IDisposable
     [Params("256x768x3072", "256x768x768", "1x4096x4096")]
     public string Shape { get; set; } = "256x768x768";
 
-    private int M => int.Parse(Shape.Split('x')[0], System.Globalization.CultureInfo.InvariantCulture);
+    private int M { get; set; }
 
-    private int K => int.Parse(Shape.Split('x')[1], System.Globalization.CultureInfo.InvariantCulture);
+    private int K { get; set; }
 
-    private int N => int.Parse(Shape.Split('x')[2], System.Globalization.CultureInfo.InvariantCulture);
+    private int N { get; set; }
 
     [GlobalSetup]
     public void Setup()
     {
+        int[] dims = Shape.Split('x').Select(d => int.Parse(d, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        (M, K, N) = (dims[0], dims[1], dims[2]);
         var rng = new Random(42);
         _x = Enumerable.Range(0, M * K).Select(_ => rng.NextSingle() - 0.5f).ToArray();
         _w = Enumerable.Range(0, K * N).Select(_ => rng.NextSingle() - 0.5f).ToArray();

@@ -14,20 +14,26 @@ public interface IParallelWork
 /// <summary>
 /// A small pool with a fixed number of threads: the caller is worker 0 and <c>threadCount - 1</c> background threads
 /// are the others. Items are handed out dynamically; callers keep results deterministic by making every item
-/// independent (see <see cref="IParallelWork"/>). One <see cref="Run"/> at a time per pool.
+/// independent (see <see cref="IParallelWork"/>). One <see cref="Run"/> at a time per pool. After a run, workers spin
+/// briefly for the next one (decode issues many small runs back to back) before they block.
 /// </summary>
 public sealed class WorkerPool : IDisposable
 {
+    /// <summary>Spin iterations a worker waits for the next run before blocking (a few tens of microseconds).</summary>
+    private const int SpinIterations = 2000;
+
     private static readonly Lazy<WorkerPool> SingleThreaded = new(() => new WorkerPool(1));
 
     private readonly Thread[] _threads;
-    private readonly SemaphoreSlim[] _start;
+    private readonly SemaphoreSlim[] _wake;
+    private readonly int[] _sleeping;
     private readonly ManualResetEventSlim _done = new(false);
     private readonly object _runLock = new();
     private IParallelWork? _work;
     private int _count;
     private int _next;
     private int _pending;
+    private int _generation;
     private Exception? _failure;
     private volatile bool _disposed;
 
@@ -37,10 +43,11 @@ public sealed class WorkerPool : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threadCount);
         ThreadCount = threadCount;
         _threads = new Thread[threadCount - 1];
-        _start = new SemaphoreSlim[threadCount - 1];
+        _wake = new SemaphoreSlim[threadCount - 1];
+        _sleeping = new int[threadCount - 1];
         for (int i = 0; i < _threads.Length; i++)
         {
-            _start[i] = new SemaphoreSlim(0);
+            _wake[i] = new SemaphoreSlim(0);
             int worker = i + 1;
             _threads[i] = new Thread(() => Loop(worker)) { IsBackground = true, Name = $"hone-worker-{worker}" };
             _threads[i].Start();
@@ -80,12 +87,15 @@ public sealed class WorkerPool : IDisposable
             _count = count;
             _next = 0;
             _failure = null;
-            int helpers = Math.Min(_threads.Length, count - 1);
-            _pending = helpers + 1;
+            _pending = ThreadCount;
             _done.Reset();
-            for (int i = 0; i < helpers; i++)
+            Interlocked.Increment(ref _generation); // publishes the fields above to spinning workers
+            for (int i = 0; i < _wake.Length; i++)
             {
-                _start[i].Release();
+                if (Interlocked.Exchange(ref _sleeping[i], 0) == 1)
+                {
+                    _wake[i].Release();
+                }
             }
 
             Drain(0);
@@ -125,19 +135,55 @@ public sealed class WorkerPool : IDisposable
 
     private void Loop(int worker)
     {
-        SemaphoreSlim start = _start[worker - 1];
+        int slot = worker - 1;
+        int seen = 0;
         while (true)
         {
-            start.Wait();
-            if (_disposed)
+            if (!WaitForRun(slot, seen))
             {
                 return;
             }
 
+            seen = Volatile.Read(ref _generation);
             Drain(worker);
             if (Interlocked.Decrement(ref _pending) == 0)
             {
                 _done.Set();
+            }
+        }
+    }
+
+    /// <summary>Spins, then sleeps, until a generation after <paramref name="seen"/> starts; false when disposed.</summary>
+    private bool WaitForRun(int slot, int seen)
+    {
+        for (int spin = 0; spin < SpinIterations; spin++)
+        {
+            if (Volatile.Read(ref _generation) != seen || _disposed)
+            {
+                return !_disposed;
+            }
+
+            Thread.SpinWait(8);
+        }
+
+        while (true)
+        {
+            Interlocked.Exchange(ref _sleeping[slot], 1); // a full fence: the re-check below cannot pass it
+            if (Volatile.Read(ref _generation) != seen || _disposed)
+            {
+                // A run (or disposal) began meanwhile: take the flag back, or consume the wake-up already sent.
+                if (Interlocked.Exchange(ref _sleeping[slot], 0) == 0)
+                {
+                    _wake[slot].Wait();
+                }
+
+                return !_disposed;
+            }
+
+            _wake[slot].Wait();
+            if (Volatile.Read(ref _generation) != seen || _disposed)
+            {
+                return !_disposed;
             }
         }
     }
@@ -151,9 +197,12 @@ public sealed class WorkerPool : IDisposable
         }
 
         _disposed = true;
-        foreach (SemaphoreSlim s in _start)
+        for (int i = 0; i < _wake.Length; i++)
         {
-            s.Release();
+            if (Interlocked.Exchange(ref _sleeping[i], 0) == 1)
+            {
+                _wake[i].Release();
+            }
         }
 
         foreach (Thread t in _threads)
@@ -161,7 +210,7 @@ public sealed class WorkerPool : IDisposable
             t.Join();
         }
 
-        foreach (SemaphoreSlim s in _start)
+        foreach (SemaphoreSlim s in _wake)
         {
             s.Dispose();
         }

@@ -41,6 +41,19 @@ public class WorkerPoolTests
     }
 
     [Fact]
+    public async Task Runs_separated_by_pauses_wake_sleeping_workers()
+    {
+        using var pool = new WorkerPool(3);
+        for (int round = 0; round < 6; round++)
+        {
+            var hits = new int[40];
+            pool.Run(new Mark(hits, new int[40]), 40);
+            Assert.All(hits, h => Assert.Equal(1, h));
+            await Task.Delay(round % 2 == 0 ? 1 : 30); // long enough for the workers to stop spinning and block
+        }
+    }
+
+    [Fact]
     public void A_failing_item_is_rethrown_and_the_pool_stays_usable()
     {
         using var pool = new WorkerPool(2);
