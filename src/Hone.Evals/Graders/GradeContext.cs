@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.AI;
 
 namespace Hone.Evals.Graders;
 
@@ -26,6 +27,27 @@ public sealed class GradeSample
         OutputText = outputText;
         OutputTools = outputTools ?? [];
         OutputJson = TryParse(outputText);
+    }
+
+    /// <summary>
+    /// The sample for a chat response: its text (<see cref="ChatResponse.Text"/>, the text of all its messages) and its
+    /// function calls in order, each with its arguments serialised as a JSON object.
+    /// </summary>
+    public static GradeSample FromChatResponse(ChatResponse response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        var tools = new List<ToolCall>();
+        foreach (var m in response.Messages)
+        {
+            foreach (var c in m.Contents.OfType<FunctionCallContent>())
+            {
+                var args = c.Arguments is null
+                    ? "{}"
+                    : JsonSerializer.Serialize(c.Arguments, AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(IDictionary<string, object?>)));
+                tools.Add(new ToolCall(c.Name, args, string.IsNullOrEmpty(c.CallId) ? null : c.CallId));
+            }
+        }
+        return new GradeSample(response.Text, tools);
     }
 
     /// <summary>The model output content as a string (<c>sample.output_text</c>).</summary>

@@ -104,3 +104,26 @@ public class ToolCallMatchTests
         Assert.Equal(103, rows);
     }
 }
+
+public class ChatResponseSampleTests
+{
+    [Fact]
+    public void A_scripted_chat_response_becomes_a_sample_with_text_and_tool_calls()
+    {
+        var msg = new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.Assistant,
+        [
+            new Microsoft.Extensions.AI.TextContent("Taking off."),
+            new Microsoft.Extensions.AI.FunctionCallContent("call_7", "takeoff_drone", new Dictionary<string, object?> { ["altitude"] = 100, ["mode"] = "safe" }),
+        ]);
+        var sample = GradeSample.FromChatResponse(new Microsoft.Extensions.AI.ChatResponse(msg));
+        Assert.Equal("Taking off.", sample.OutputText);
+        var call = Assert.Single(sample.OutputTools);
+        Assert.Equal("takeoff_drone", call.Name);
+        Assert.Equal("call_7", call.Id);
+        var g = G.Yaml("type: tool_call_match\nreference: '{{item.expected}}'");
+        var item = System.Text.Json.JsonDocument.Parse("""{"expected": {"name": "takeoff_drone", "arguments": "{\"mode\": \"safe\", \"altitude\": 100}"}}""").RootElement;
+        G.AssertPass(G.Grade(g, new GradeContext(item, sample)));
+        var wrong = System.Text.Json.JsonDocument.Parse("""{"expected": {"name": "takeoff_drone", "arguments": {"altitude": 50, "mode": "safe"}}}""").RootElement;
+        Assert.Equal(0.5, G.Grade(g, new GradeContext(wrong, sample)).Score, 12);
+    }
+}
