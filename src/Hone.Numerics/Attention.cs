@@ -304,21 +304,21 @@ public static unsafe class Attention
             int kvOffset = h / (_heads / _kvHeads) * headDim;
             int limit = _start + t + 1;
             int first = _firstVisible is null ? 0 : _firstVisible[t];
-            var q = new ReadOnlySpan<float>(_q + ((long)index * headDim), headDim);
+            float* q = _q + ((long)index * headDim);
             var p = new Span<float>(_probs + ((long)index * _kvLen), _kvLen);
             for (int j = first; j < limit; j++)
             {
-                p[j] = TensorPrimitives.Dot(q, new ReadOnlySpan<float>(_k + ((long)j * kvRow) + kvOffset, headDim)) * _scale;
+                p[j] = HeadVectors.Dot(q, _k + ((long)j * kvRow) + kvOffset, headDim) * _scale;
             }
 
             p[..first].Clear();
             p[limit..].Clear();
             Softmax.InPlace(p[first..limit]);
-            var o = new Span<float>(_out + ((long)index * headDim), headDim);
-            o.Clear();
+            float* o = _out + ((long)index * headDim);
+            new Span<float>(o, headDim).Clear();
             for (int j = first; j < limit; j++)
             {
-                TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(_v + ((long)j * kvRow) + kvOffset, headDim), p[j], o, o);
+                HeadVectors.Axpy(p[j], _v + ((long)j * kvRow) + kvOffset, o, headDim);
             }
         }
     }

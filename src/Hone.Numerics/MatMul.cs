@@ -4,12 +4,15 @@ namespace Hone.Numerics;
 /// Fast float32 matrix products for both weight layouts, optionally with a bias, multithreaded over the output.
 /// Results are bit-identical whatever the thread count: each output element is always computed by the same sequence of
 /// fused multiply-adds. Rows ≥ 4 use a register-blocked kernel over packed weight panels (Vector512, else Vector256,
-/// else scalar); fewer rows use bandwidth-bound row kernels (decode). <see cref="MatMulNaive"/> is the naive twin.
+/// else scalar); fewer rows, or at most 16 outputs, use bandwidth-bound row kernels (decode, LoRA down-projections). <see cref="MatMulNaive"/> is the naive twin.
 /// </summary>
 public static unsafe class MatMul
 {
     /// <summary>Rows below this use the row (matrix-vector) kernels instead of packing the weights.</summary>
     internal const int PackedMinRows = 4;
+
+    /// <summary>Outputs up to this (e.g. a LoRA down-projection) also use the row kernels: a 64-wide panel would be mostly padding.</summary>
+    internal const int RowPathMaxOutputs = 16;
 
     /// <summary>
     /// y = x·Wᵀ (+ bias), the PyTorch / Hugging Face linear layer.
@@ -48,7 +51,7 @@ public static unsafe class MatMul
         fixed (float* py = y)
         {
             float* biasPtr = bias.IsEmpty ? null : pb;
-            if (m < PackedMinRows)
+            if (m < PackedMinRows || n <= RowPathMaxOutputs)
             {
                 MatVec.Run(px, pw, biasPtr, py, m, k, n, transposedWeights, pool, workspace.RowsJob, level);
             }
