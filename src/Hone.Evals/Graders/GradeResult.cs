@@ -18,8 +18,11 @@ public enum GradeErrorKind
     /// <summary>An external command failed to start or exited non-zero.</summary>
     CommandFailed,
 
-    /// <summary>An external command ran past its time limit and was killed.</summary>
+    /// <summary>An external command ran past its time limit and was killed (or a pattern took too long to match).</summary>
     Timeout,
+
+    /// <summary>An input exceeds a size limit that keeps grading bounded in time and memory.</summary>
+    TooLarge,
 }
 
 /// <summary>

@@ -84,7 +84,19 @@ public sealed class TextSimilarityGrader : IGrader
         _ => throw new ArgumentOutOfRangeException(nameof(metric)),
     };
 
+    /// <summary>
+    /// The longest text (in UTF-16 units) either side may have: the LCS-based metrics are quadratic, so longer inputs
+    /// give a <see cref="GradeErrorKind.TooLarge"/> result instead of an unbounded computation.
+    /// </summary>
+    public const int MaxTextLength = 20_000;
+
     /// <inheritdoc/>
     public ValueTask<GradeResult> GradeAsync(GradeContext ctx, CancellationToken ct) => GraderSupport.Run(Name, () =>
-        GradeResult.Scored(Name, Compute(Metric, Input.Render(ctx), Reference.Render(ctx)), PassThreshold));
+    {
+        var hyp = Input.Render(ctx);
+        var reference = Reference.Render(ctx);
+        if (hyp.Length > MaxTextLength || reference.Length > MaxTextLength)
+            return GradeResult.Failed(Name, GradeErrorKind.TooLarge, $"text_similarity compares texts up to {MaxTextLength} characters; got {hyp.Length} (input) and {reference.Length} (reference). Grade a shorter field or use string_check.");
+        return GradeResult.Scored(Name, Compute(Metric, hyp, reference), PassThreshold);
+    });
 }

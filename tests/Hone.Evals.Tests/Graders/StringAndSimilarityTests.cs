@@ -99,3 +99,16 @@ public class StringAndSimilarityTests
         Assert.Equal("text_similarity", r.Grader);
     }
 }
+
+public class TextSimilarityLimitTests
+{
+    [Fact]
+    public void Overlong_texts_are_refused_not_computed_for_minutes()
+    {
+        var g = G.Yaml("type: text_similarity\ninput: '{{sample.output_text}}'\nreference: '{{item.r}}'\nevaluation_metric: fuzzy_match");
+        var r = G.Grade(g, G.Ctx("""{"r": "abc"}""", new string('x', TextSimilarityGrader.MaxTextLength + 1)));
+        G.AssertError(r, GradeErrorKind.TooLarge);
+        var ok = G.Grade(g, G.Ctx("""{"r": "abc"}""", new string('x', 2000) + "abc"));
+        Assert.False(ok.IsError);
+    }
+}
