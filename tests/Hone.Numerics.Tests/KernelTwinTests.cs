@@ -170,7 +170,7 @@ public class KernelTwinTests
     [InlineData(1, 9, 4, 2, 8)]   // decode with a cache, GQA
     [InlineData(5, 0, 6, 3, 16)]  // prompt block, GQA
     [InlineData(3, 4, 4, 1, 12)]  // block after a cached prefix, MQA
-    [InlineData(2, 5, 4, 4, 72)]  // head size with 512-bit pairs, a single 512-bit step and a scalar tail
+    [InlineData(2, 5, 4, 4, 88)]  // head size 88 = 512-bit pairs (64) + a single 512-bit step (16) + a scalar tail (8)
     public void Attention_matches_twin(int tokens, int start, int heads, int kvHeads, int headDim)
     {
         var rng = new Random(tokens * 7 + start);
