@@ -69,6 +69,7 @@ public sealed class CliHost
     /// <summary>An error the user can fix: bad input, missing file, malformed data, a typed Hone error.</summary>
     public static bool IsInputError(Exception e) => e is IOException or UnauthorizedAccessException or InvalidDataException
         or FormatException or JsonException or WorkspaceException or CliUsageException
+        or (ArgumentException and not ArgumentNullException) // option validation in the libraries (validated once, with a message)
         || (e.GetType().Namespace?.StartsWith("Hone.", StringComparison.Ordinal) ?? false);
 
     private int Fail(CliContext ctx, string message, int code)

@@ -42,7 +42,10 @@ public static class HoneApp
             "Exit codes: 0 success, 1 a check found problems, 2 usage or input error, 3 internal error.");
         root.Options.Add(host.Json);
         root.Subcommands.Add(InitCommand.Create(host));
+        root.Subcommands.Add(DataCommands.Create(host));
+        root.Subcommands.Add(ModelCommands.Create(host));
         root.Subcommands.Add(RunsCommand.Create(host));
+        root.Subcommands.Add(DemoCommand.Create(host));
         return root;
     }
 

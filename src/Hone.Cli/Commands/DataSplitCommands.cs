@@ -1,0 +1,106 @@
+using System.CommandLine;
+using System.Globalization;
+using Hone.Data.Splitting;
+using Spectre.Console;
+
+namespace Hone.Cli.Commands;
+
+/// <summary><c>hone data split</c> and <c>hone data ladder</c>.</summary>
+public static class DataSplitCommands
+{
+    /// <summary>Builds <c>split</c>.</summary>
+    public static Command CreateSplit(CliHost host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        var file = new Argument<string>("FILE") { Description = "JSONL file to split (never modified)." };
+        var valid = new Option<double>("--valid") { Description = "Fraction for the validation split.", DefaultValueFactory = _ => 0.2 };
+        var test = new Option<double>("--test") { Description = "Fraction for a test split (0: none).", DefaultValueFactory = _ => 0.0 };
+        var stratify = new Option<string?>("--stratify") { Description = "Keep label proportions: 'label' (the assistant's final answer) or a top-level field name." };
+        var group = new Option<string?>("--group") { Description = "A top-level field whose equal values stay in one split." };
+        var noNearDup = new Option<bool>("--no-near-duplicate-groups") { Description = "Do not keep near-duplicates (MinHash Jaccard ≥ 0.8) together." };
+        var seed = new Option<long>("--seed") { Description = "Seed: the same seed gives the same split.", DefaultValueFactory = _ => 0 };
+        var outDir = new Option<string?>("--out-dir") { Description = "Folder for FILE.train.jsonl, FILE.valid.jsonl (and FILE.test.jsonl); default: beside FILE." };
+        var cmd = new Command("split", "Deterministic train/valid(/test) split, stratified by label, grouped so near-duplicates never straddle splits.")
+        {
+            file, valid, test, stratify, group, noNearDup, seed, outDir,
+        };
+        host.SetHandler(cmd, (p, ctx) =>
+        {
+            var result = Splitter.Split(new SplitOptions
+            {
+                InputPath = ctx.ResolvePath(p.GetValue(file)!),
+                OutputDirectory = p.GetValue(outDir) is { } o ? ctx.ResolvePath(o) : null,
+                ValidFraction = p.GetValue(valid),
+                TestFraction = p.GetValue(test),
+                Stratify = p.GetValue(stratify),
+                GroupBy = p.GetValue(group),
+                GroupNearDuplicates = !p.GetValue(noNearDup),
+                Seed = p.GetValue(seed),
+            });
+            ctx.WriteJson(new
+            {
+                total = result.Total,
+                units = result.Units,
+                near_duplicate_groups = result.NearDuplicateGroups,
+                labels = result.Labels,
+                parts = result.Parts.Select(part => new { name = part.Name, path = part.Path, count = part.Count, labels = part.Labels }),
+                problems = result.Problems,
+            });
+            var labels = result.Labels.Keys.Order(StringComparer.Ordinal).ToList();
+            var table = new Table().AddColumn("split").AddColumn("examples");
+            foreach (var l in labels) table.AddColumn(Markup.Escape(l));
+            table.AddColumn("file");
+            foreach (var part in result.Parts)
+                table.AddRow([part.Name, part.Count.ToString(CultureInfo.InvariantCulture),
+                    .. labels.Select(l => part.Labels.GetValueOrDefault(l).ToString(CultureInfo.InvariantCulture)), Markup.Escape(part.Path)]);
+            table.AddRow(["all", result.Total.ToString(CultureInfo.InvariantCulture), .. labels.Select(l => result.Labels[l].ToString(CultureInfo.InvariantCulture)), ""]);
+            ctx.Console.Write(table);
+            if (result.NearDuplicateGroups > 0) ctx.Console.MarkupLine($"{result.NearDuplicateGroups} near-duplicate groups kept within one split.");
+            foreach (var problem in result.Problems.Take(20)) ctx.Console.MarkupLine($"  [yellow]{Markup.Escape(problem.ToString())}[/]");
+            return result.ProblemCount > 0 ? ExitCodes.ProblemsFound : ExitCodes.Success;
+        });
+        return cmd;
+    }
+
+    /// <summary>Builds <c>ladder</c>.</summary>
+    public static Command CreateLadder(CliHost host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        var file = new Argument<string>("FILE") { Description = "JSONL training file (never modified)." };
+        var sizes = new Option<string>("--sizes") { Description = "auto (25, 50, 100, … up to the file's size) or a list like 25,50,100.", DefaultValueFactory = _ => "auto" };
+        var stratify = new Option<string?>("--stratify") { Description = "Keep label proportions: 'label' or a top-level field name (default: label when the outputs look like labels)." };
+        var seed = new Option<long>("--seed") { Description = "Seed: the same seed gives the same subsets.", DefaultValueFactory = _ => 0 };
+        var outDir = new Option<string?>("--out-dir") { Description = "Folder for FILE.N.jsonl subsets; default: beside FILE." };
+        var cmd = new Command("ladder", "Nested, stratified subsets (each contains the smaller ones) for the 'double the data, measure the gain' step.")
+        {
+            file, sizes, stratify, seed, outDir,
+        };
+        host.SetHandler(cmd, (p, ctx) =>
+        {
+            var result = Ladder.Build(new LadderOptions
+            {
+                InputPath = ctx.ResolvePath(p.GetValue(file)!),
+                OutputDirectory = p.GetValue(outDir) is { } o ? ctx.ResolvePath(o) : null,
+                Sizes = LadderOptions.ParseSizes(p.GetValue(sizes)!),
+                Stratify = p.GetValue(stratify),
+                Seed = p.GetValue(seed),
+            });
+            ctx.WriteJson(new
+            {
+                total = result.Total,
+                labels = result.Labels,
+                rungs = result.Rungs.Select(r => new { size = r.Size, path = r.Path, labels = r.Labels }),
+                problems = result.Problems,
+            });
+            var labels = result.Labels.Keys.Order(StringComparer.Ordinal).ToList();
+            var table = new Table().AddColumn("size");
+            foreach (var l in labels) table.AddColumn(Markup.Escape(l));
+            table.AddColumn("file");
+            foreach (var r in result.Rungs)
+                table.AddRow([r.Size.ToString(CultureInfo.InvariantCulture), .. labels.Select(l => r.Labels.GetValueOrDefault(l).ToString(CultureInfo.InvariantCulture)), Markup.Escape(r.Path)]);
+            ctx.Console.Write(table);
+            return result.ProblemCount > 0 ? ExitCodes.ProblemsFound : ExitCodes.Success;
+        });
+        return cmd;
+    }
+}

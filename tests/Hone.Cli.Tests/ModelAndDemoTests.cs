@@ -1,0 +1,48 @@
+using Hone.Testing;
+
+namespace Hone.Cli.Tests;
+
+public class ModelAndDemoTests
+{
+    [Fact]
+    public void Inspect_reports_the_same_architecture_from_both_stories260K_layouts()
+    {
+        var hf = CliRunner.Run(TestAssets.NewTempDir(), "model", "inspect", TestAssets.Path("models", "stories260K-hf"), "--json");
+        var bin = CliRunner.Run(TestAssets.NewTempDir(), "model", "inspect", TestAssets.Path("models", "stories260K", "stories260K.bin"), "--json");
+        Assert.Equal(0, hf.ExitCode);
+        Assert.Equal(0, bin.ExitCode);
+        foreach (var (key, expected) in new[] { ("dim", 64), ("layers", 5), ("heads", 8), ("kv_heads", 4), ("vocab_size", 512), ("context_length", 512) })
+        {
+            Assert.Equal(expected, hf.Json.GetProperty(key).GetInt32());
+            Assert.Equal(expected, bin.Json.GetProperty(key).GetInt32());
+        }
+        Assert.Equal(hf.Json.GetProperty("parameter_count").GetInt64(), bin.Json.GetProperty("parameter_count").GetInt64());
+    }
+
+    [Fact]
+    public void Inspect_of_a_corrupt_file_is_an_input_error()
+    {
+        var dir = TestAssets.NewTempDir();
+        File.WriteAllBytes(Path.Combine(dir, "broken.gguf"), "GGUF\u0003\0\0\0garbage"u8.ToArray());
+        var r = CliRunner.Run(dir, "model", "inspect", "broken.gguf");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("broken.gguf", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Demo_runs_the_data_loop_and_catches_the_planted_problems()
+    {
+        var dir = Path.Combine(TestAssets.NewTempDir(), "demo");
+        var r = CliRunner.Run(TestAssets.NewTempDir(), "demo", "--dir", dir, "--json");
+        Assert.Equal(0, r.ExitCode);
+        var planted = r.Json.GetProperty("planted_findings");
+        Assert.True(planted.TryGetProperty("duplicate_example", out _));
+        Assert.True(planted.TryGetProperty("contradiction", out _));
+        Assert.True(planted.TryGetProperty("example_missing_assistant_message", out _));
+        Assert.Equal(0, r.Json.GetProperty("clean_errors").GetInt64());
+        Assert.Equal(120, File.ReadLines(Path.Combine(dir, "data", "orders.jsonl")).Count());
+        Assert.True(File.Exists(Path.Combine(dir, ".hone", "hone.db")));
+        var runs = CliRunner.Run(dir, "runs", "--json");
+        Assert.Equal(1, runs.Json.GetProperty("runs").GetArrayLength());
+    }
+}
