@@ -115,3 +115,15 @@ public class MultiGraderTests
         Assert.Equal("$.calculate_output", e.ConfigPath);
     }
 }
+
+public class RewardTests
+{
+    [Fact]
+    public async Task Reward_is_the_unit_score_and_zero_on_errors()
+    {
+        var g = G.Yaml("type: text_similarity\ninput: '{{sample.output_text}}'\nreference: '{{item.r}}'\nevaluation_metric: rouge_1");
+        // rouge_1("a b c d", "a b") = 2/3 (see MetricTests)
+        Assert.Equal(2.0 / 3, await g.RewardAsync(G.Ctx("""{"r": "a b"}""", "a b c d"), CancellationToken.None), 12);
+        Assert.Equal(0, await g.RewardAsync(G.Ctx("{}", "a b c d"), CancellationToken.None));
+    }
+}
