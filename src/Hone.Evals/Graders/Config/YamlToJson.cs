@@ -11,13 +11,16 @@ namespace Hone.Evals.Graders.Config;
 /// <c>true</c>/<c>false</c> → booleans, plain numbers → numbers, everything else (and every quoted scalar) → strings.
 /// Aliases are rejected (no billion-laughs expansion); duplicate keys are errors.
 /// </summary>
-internal static class YamlToJson
+public static class YamlToJson
 {
     private const int MaxDepth = 64;
+    private const int MaxChars = 4_000_000;
 
+    /// <summary>Converts one YAML document; throws <see cref="GraderConfigException"/> with the line and column of a syntax error.</summary>
     public static JsonElement Convert(string yaml)
     {
         ArgumentNullException.ThrowIfNull(yaml);
+        if (yaml.Length > MaxChars) throw new GraderConfigException("$", $"the YAML is {yaml.Length} characters; the limit is {MaxChars}.");
         var stream = new YamlStream();
         try
         {
