@@ -127,3 +127,73 @@ public class ChatResponseSampleTests
         Assert.Equal(0.5, G.Grade(g, new GradeContext(wrong, sample)).Score, 12);
     }
 }
+
+/// <summary>
+/// The drone golden set through a plain scripted IChatClient: for each case the provider answers with the right call
+/// on even rows and a wrong one (other function, or altered arguments) on odd rows; the grader must tell them apart.
+/// </summary>
+public class DroneScriptedProviderTests
+{
+    private sealed class ScriptedToolClient(Func<int, Microsoft.Extensions.AI.ChatResponse> answer) : Microsoft.Extensions.AI.IChatClient
+    {
+        private int _calls;
+
+        public Task<Microsoft.Extensions.AI.ChatResponse> GetResponseAsync(IEnumerable<Microsoft.Extensions.AI.ChatMessage> messages, Microsoft.Extensions.AI.ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+            Task.FromResult(answer(_calls++));
+
+        public IAsyncEnumerable<Microsoft.Extensions.AI.ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<Microsoft.Extensions.AI.ChatMessage> messages, Microsoft.Extensions.AI.ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+        public void Dispose()
+        {
+        }
+    }
+
+    [Fact]
+    public async Task Right_and_wrong_scripted_calls_are_graded_correctly()
+    {
+        var rows = File.ReadLines(Hone.Testing.TestAssets.Path("datasets", "openai-cookbook", "drone_training.jsonl"))
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
+        static (string Name, System.Text.Json.JsonElement Args) Expected(System.Text.Json.JsonElement row)
+        {
+            var fn = row.GetProperty("messages")[2].GetProperty("tool_calls")[0].GetProperty("function");
+            return (fn.GetProperty("name").GetString()!, System.Text.Json.JsonDocument.Parse(fn.GetProperty("arguments").GetString()!).RootElement);
+        }
+        var client = new ScriptedToolClient(i =>
+        {
+            var (name, args) = Expected(rows[i]);
+            var dict = args.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value);
+            if (i % 2 == 1)
+            {
+                if (dict.Count > 0) dict[dict.Keys.First()] = "tampered";
+                else name = "reject_request_x";
+            }
+            return new Microsoft.Extensions.AI.ChatResponse(new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.Assistant,
+                [new Microsoft.Extensions.AI.FunctionCallContent($"call_{i}", name, dict)]));
+        });
+        var grader = G.Yaml("type: tool_call_match\nreference: '{{item.messages[2].tool_calls}}'");
+        int right = 0, wrong = 0;
+        for (int i = 0; i < rows.Count; i++)
+        {
+            var prompt = rows[i].GetProperty("messages")[1].GetProperty("content").GetString()!;
+            var response = await client.GetResponseAsync([new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.User, prompt)]);
+            var result = await grader.GradeAsync(new GradeContext(rows[i], GradeSample.FromChatResponse(response)), CancellationToken.None);
+            Assert.False(result.IsError, result.Error);
+            if (i % 2 == 0)
+            {
+                Assert.True(result.Pass, $"row {i}: the right call failed: {result.Detail}");
+                right++;
+            }
+            else
+            {
+                Assert.False(result.Pass, $"row {i}: a wrong call passed");
+                Assert.True(result.Score < 1);
+                wrong++;
+            }
+        }
+        Assert.Equal(52, right);
+        Assert.Equal(51, wrong);
+    }
+}
