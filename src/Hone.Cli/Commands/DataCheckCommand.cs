@@ -142,7 +142,7 @@ public static class DataCheckCommand
         {
             console.MarkupLine($"[bold]cost[/]: {c.Epochs} epochs × {c.BilledTokensPerEpoch:N0} tokens = {c.BilledTokens:N0} billed tokens" +
                 (c.EstimatedUsd is { } usd ? $" ≈ [bold]${usd:0.00}[/] at ${c.PricePer1M}/1M ({Markup.Escape(c.PriceSource ?? "")})" : " (no price: give --price-per-1m or --price-model)"));
-            console.MarkupLine($"  [grey]{Markup.Escape(c.EpochsRule)}; {Markup.Escape(c.Rule)}[/]");
+            console.MarkupLine($"  [grey]{Markup.Escape(c.Rule)}[/]");
         }
     }
 
