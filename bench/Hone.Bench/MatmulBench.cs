@@ -38,7 +38,7 @@ public class MatmulBench : IDisposable
         _w = Enumerable.Range(0, K * N).Select(_ => rng.NextSingle() - 0.5f).ToArray();
         _y = new float[M * N];
         _two = new WorkerPool(2);
-        _workspace = new MatMulWorkspace(K, N);
+        _workspace = new MatMulWorkspace(2);
     }
 
     [Benchmark(Baseline = true)]

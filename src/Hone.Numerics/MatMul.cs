@@ -57,7 +57,7 @@ public static unsafe class MatMul
             }
             else
             {
-                MatMulPacked.Run(px, pw, biasPtr, py, m, k, n, transposedWeights, pool, workspace, level);
+                MatMulBlocked.Run(px, pw, biasPtr, py, m, k, n, transposedWeights, pool, workspace, level);
             }
         }
     }

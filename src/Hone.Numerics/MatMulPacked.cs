@@ -5,9 +5,9 @@ using System.Runtime.Intrinsics;
 namespace Hone.Numerics;
 
 /// <summary>
-/// The packed path of <see cref="MatMul"/>: weights are packed into panels of <see cref="NR"/> columns (k rows of NR
-/// floats, zero-padded), then a register-blocked <see cref="MR"/>×<see cref="NR"/> micro-kernel runs over blocks of
-/// <see cref="KC"/> inner steps. Each output element is an FMA chain over each K block, added to the running value in
+/// The micro-kernels shared by <see cref="MatMulBlocked"/> (packing slices on the fly) and <see cref="PackedMatMul"/>
+/// (weights packed once): weights live in panels of <see cref="NR"/> columns (rows of NR floats, zero-padded), and a
+/// register-blocked <see cref="MR"/>×<see cref="NR"/> micro-kernel runs over blocks of <see cref="KC"/> inner steps. Each output element is an FMA chain over each K block, added to the running value in
 /// block order, then the bias: the same arithmetic whatever the partition, hence whatever the thread count.
 /// </summary>
 internal static unsafe class MatMulPacked
@@ -18,23 +18,13 @@ internal static unsafe class MatMulPacked
     /// <summary>Columns per packed panel and micro-tile (four Vector512).</summary>
     internal const int NR = 64;
 
-    /// <summary>Inner steps per cache block (a KC×NR panel slice is 32 KiB).</summary>
+    /// <summary>Inner steps per cache block (a KC×NR panel slice is 64 KiB, read from L2).</summary>
     internal const int KC = 256;
 
-    /// <summary>Rows per work item.</summary>
+    /// <summary>Rows per work item of the pre-packed path.</summary>
     internal const int MC = 48;
 
     internal static int RoundUpToPanel(int n) => (n + NR - 1) / NR * NR;
-
-    /// <summary>y[m,n] = x[m,k]·B (+ bias) where B is w [k,n], or wᵀ for w [n,k] when <paramref name="transposed"/>.</summary>
-    internal static void Run(
-        float* x, float* w, float* bias, float* y, int m, int k, int n, bool transposed,
-        WorkerPool pool, MatMulWorkspace workspace, SimdLevel level)
-    {
-        float* packed = workspace.EnsurePacked((long)k * RoundUpToPanel(n));
-        Pack(w, packed, k, n, transposed, pool, workspace.PackJob);
-        Compute(x, packed, bias, y, m, k, n, pool, workspace.ComputeJob, level);
-    }
 
     /// <summary>Packs B (w [k,n], or wᵀ for w [n,k] when <paramref name="transposed"/>) into k·RoundUpToPanel(n) floats.</summary>
     internal static void Pack(float* w, float* packed, int k, int n, bool transposed, WorkerPool pool, PackJob job)
@@ -150,7 +140,7 @@ internal static unsafe class MatMulPacked
 
     /// <summary>One micro-tile; partial tiles (fewer rows or columns) go through <paramref name="tile"/> so the
     /// kernel always computes a full MR×NR block with the same arithmetic.</summary>
-    private static void Tile(float* a, long lda, int rows, float* b, int kc, float* c, long ldc, int cols, bool accumulate, float* tile, SimdLevel level)
+    internal static void Tile(float* a, long lda, int rows, float* b, int kc, float* c, long ldc, int cols, bool accumulate, float* tile, SimdLevel level)
     {
         float* a0 = a;
         float* a1 = rows > 1 ? a + lda : a;

@@ -3,9 +3,10 @@ using System.Runtime.InteropServices;
 namespace Hone.Numerics;
 
 /// <summary>
-/// Scratch memory for <see cref="MatMul"/>: the packed weight panels and the cached work items, so that a call allocates
-/// nothing. One workspace serves one caller at a time (it is not thread-safe); size it once for the largest product with
-/// <see cref="MatMulWorkspace(int, int)"/>, or let it grow on first use. Disposal frees the native block.
+/// Scratch memory for <see cref="MatMul"/>: per-worker buffers for packed weight slices (256 KiB per worker, whatever
+/// the shapes) and the cached work items, so that a call allocates nothing. One workspace serves one caller at a time
+/// (it is not thread-safe); size it for a pool with <see cref="MatMulWorkspace(int)"/>, or let it grow on first use.
+/// Disposal frees the native block.
 /// </summary>
 public sealed unsafe class MatMulWorkspace : IDisposable
 {
@@ -18,34 +19,30 @@ public sealed unsafe class MatMulWorkspace : IDisposable
     /// <summary>An empty workspace that grows when first used.</summary>
     public MatMulWorkspace()
     {
-        PackJob = new MatMulPacked.PackJob();
         ComputeJob = new MatMulPacked.ComputeJob();
         RowsJob = new MatVec.Job();
         PackedRowsJob = new PackedRows.Job();
+        BlockedJob = new MatMulBlocked.Job();
     }
 
-    /// <summary>A workspace sized for any product with at most <paramref name="maxK"/> inner and
-    /// <paramref name="maxN"/> output features.</summary>
-    public MatMulWorkspace(int maxK, int maxN)
+    /// <summary>A workspace preallocated for pools of up to <paramref name="threads"/> workers.</summary>
+    public MatMulWorkspace(int threads)
         : this()
     {
-        EnsurePacked(RequiredFloats(maxK, maxN));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads);
+        EnsurePacked(MatMulBlocked.WorkspaceFloats(threads));
     }
-
-    /// <summary>Floats of packing space a product with inner size <paramref name="k"/> and output size
-    /// <paramref name="n"/> needs.</summary>
-    public static long RequiredFloats(int k, int n) => (long)k * MatMulPacked.RoundUpToPanel(n);
 
     /// <summary>The calling thread's own workspace, created on first use.</summary>
     public static MatMulWorkspace PerThread => t_perThread ??= new MatMulWorkspace();
-
-    internal MatMulPacked.PackJob PackJob { get; }
 
     internal MatMulPacked.ComputeJob ComputeJob { get; }
 
     internal MatVec.Job RowsJob { get; }
 
     internal PackedRows.Job PackedRowsJob { get; }
+
+    internal MatMulBlocked.Job BlockedJob { get; }
 
     /// <summary>A 64-byte-aligned block of at least <paramref name="floats"/> floats (grown if needed).</summary>
     internal float* EnsurePacked(long floats)

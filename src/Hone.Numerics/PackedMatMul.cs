@@ -9,7 +9,7 @@ namespace Hone.Numerics;
 public static unsafe class PackedMatMul
 {
     /// <summary>Floats a packed k×n operand takes (n rounded up to a multiple of 64).</summary>
-    public static long PackedLength(int k, int n) => MatMulWorkspace.RequiredFloats(k, n);
+    public static long PackedLength(int k, int n) => (long)k * MatMulPacked.RoundUpToPanel(n);
 
     /// <summary>Packs w [n, k] (out, in: the PyTorch layout) for y = x·wᵀ. packed: [<see cref="PackedLength"/>].</summary>
     public static void PackWt(ReadOnlySpan<float> w, Span<float> packed, int k, int n, WorkerPool? pool = null)

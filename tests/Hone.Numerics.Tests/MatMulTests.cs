@@ -37,9 +37,9 @@ public class MatMulTests
     }
 
     [Fact]
-    public void Preallocated_workspace_serves_any_smaller_product()
+    public void Preallocated_workspace_serves_any_product()
     {
-        using var ws = new MatMulWorkspace(64, 64);
+        using var ws = new MatMulWorkspace(1);
         var rng = new Random(3);
         float[] x = Rand.Floats(rng, 10 * 64), w = Rand.Floats(rng, 64 * 64);
         float[] expected = new float[10 * 64];

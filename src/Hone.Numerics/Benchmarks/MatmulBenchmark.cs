@@ -61,7 +61,7 @@ public static class MatmulBenchmark
                 foreach (int threads in threadCounts)
                 {
                     using var pool = new WorkerPool(threads);
-                    using var workspace = new MatMulWorkspace(k, n);
+                    using var workspace = new MatMulWorkspace(threads);
                     (double seconds, double cpuSeconds) = Best(secondsPerCase, () =>
                     {
                         if (layout == "packed")
