@@ -140,3 +140,34 @@ public class GraderFactoryTests
         }
     }
 }
+
+public class HostileConfigTests
+{
+    [Fact]
+    public void Deep_nesting_is_refused()
+    {
+        var yaml = "type: json_schema\nschema: " + string.Concat(Enumerable.Repeat("{not: ", 80)) + "{}" + new string('}', 80);
+        var e = Assert.Throws<GraderConfigException>(() => G.Yaml(yaml));
+        Assert.Contains("deeper than 64", e.Message, StringComparison.Ordinal);
+        var json = """{"type": "string_check", "name": "x", "input": """ + new string('[', 100) + new string(']', 100) + "}";
+        var j = Assert.Throws<GraderConfigException>(() => GraderFactory.FromOpenAiJson(json));
+        Assert.Contains("invalid JSON", j.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Deeply_nested_model_output_is_not_json_rather_than_a_crash()
+    {
+        var output = new string('[', 200) + new string(']', 200);
+        var r = G.Grade(G.Yaml("type: json_valid"), G.Ctx("{}", output));
+        G.AssertError(r, GradeErrorKind.ParseError);
+    }
+
+    [Fact]
+    public void Overlong_formula_is_refused()
+    {
+        var e = Assert.Throws<FormatException>(() => Hone.Evals.Graders.Multi.Formula.Parse(string.Join("+", Enumerable.Repeat("1", 1500))));
+        Assert.Contains("longer than", e.Message, StringComparison.Ordinal);
+        var deep = new string('(', 100) + "1" + new string(')', 100);
+        Assert.Throws<FormatException>(() => Hone.Evals.Graders.Multi.Formula.Parse(deep));
+    }
+}
