@@ -36,10 +36,27 @@ public static unsafe class MatMul
         WorkerPool? pool = null, MatMulWorkspace? workspace = null)
         => Multiply(x, w, bias, y, m, k, n, transposedWeights: false, pool, workspace, Simd.Best);
 
+    /// <summary>
+    /// y += x·Wᵀ (+ bias): as <see cref="XWt"/>, accumulating onto y (a residual connection, or gradients summed over
+    /// micro-batches). Shapes: x [m, k], w [n, k], bias [n] or empty, y [m, n].
+    /// </summary>
+    public static void XWtAdd(
+        ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, int m, int k, int n,
+        WorkerPool? pool = null, MatMulWorkspace? workspace = null)
+        => Multiply(x, w, bias, y, m, k, n, transposedWeights: true, pool, workspace, Simd.Best, add: true);
+
+    /// <summary>
+    /// y += x·W (+ bias): as <see cref="XW"/>, accumulating onto y. Shapes: x [m, k], w [k, n], bias [n] or empty, y [m, n].
+    /// </summary>
+    public static void XWAdd(
+        ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, int m, int k, int n,
+        WorkerPool? pool = null, MatMulWorkspace? workspace = null)
+        => Multiply(x, w, bias, y, m, k, n, transposedWeights: false, pool, workspace, Simd.Best, add: true);
+
     /// <summary>The shared entry point; <paramref name="level"/> lets tests exercise every fallback.</summary>
     internal static void Multiply(
         ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, int m, int k, int n,
-        bool transposedWeights, WorkerPool? pool, MatMulWorkspace? workspace, SimdLevel level)
+        bool transposedWeights, WorkerPool? pool, MatMulWorkspace? workspace, SimdLevel level, bool add = false)
     {
         Validate(x, w, bias, y, m, k, n);
         pool ??= WorkerPool.Single;
@@ -53,11 +70,11 @@ public static unsafe class MatMul
             float* biasPtr = bias.IsEmpty ? null : pb;
             if (m < PackedMinRows || n <= RowPathMaxOutputs)
             {
-                MatVec.Run(px, pw, biasPtr, py, m, k, n, transposedWeights, pool, workspace.RowsJob, level);
+                MatVec.Run(px, pw, biasPtr, py, m, k, n, transposedWeights, add, pool, workspace.RowsJob, level);
             }
             else
             {
-                MatMulBlocked.Run(px, pw, biasPtr, py, m, k, n, transposedWeights, pool, workspace, level);
+                MatMulBlocked.Run(px, pw, biasPtr, py, m, k, n, transposedWeights, add, pool, workspace, level);
             }
         }
     }

@@ -25,7 +25,7 @@ internal static unsafe class MatMulBlocked
     internal static long WorkspaceFloats(int threads) => (long)threads * MaxPanelsPerGroup * KC * NR;
 
     internal static void Run(
-        float* x, float* w, float* bias, float* y, int m, int k, int n, bool transposed,
+        float* x, float* w, float* bias, float* y, int m, int k, int n, bool transposed, bool add,
         WorkerPool pool, MatMulWorkspace workspace, SimdLevel level)
     {
         int threads = pool.ThreadCount;
@@ -37,7 +37,7 @@ internal static unsafe class MatMulBlocked
         rowChunks = (m + rowsPerChunk - 1) / rowsPerChunk;
         float* buffers = workspace.EnsurePacked(WorkspaceFloats(threads));
         Job job = workspace.BlockedJob;
-        job.Set(x, w, bias, y, m, k, n, transposed, buffers, perGroup, groups, rowsPerChunk, level);
+        job.Set(x, w, bias, y, m, k, n, transposed, add, buffers, perGroup, groups, rowsPerChunk, level);
         pool.Run(job, groups * rowChunks);
     }
 
@@ -56,10 +56,11 @@ internal static unsafe class MatMulBlocked
         private int _groups;
         private int _rowsPerChunk;
         private bool _transposed;
+        private bool _add;
         private SimdLevel _level;
 
         public void Set(
-            float* x, float* w, float* bias, float* y, int m, int k, int n, bool transposed,
+            float* x, float* w, float* bias, float* y, int m, int k, int n, bool transposed, bool add,
             float* buffers, int perGroup, int groups, int rowsPerChunk, SimdLevel level)
         {
             _x = x;
@@ -70,6 +71,7 @@ internal static unsafe class MatMulBlocked
             _k = k;
             _n = n;
             _transposed = transposed;
+            _add = add;
             _buffers = buffers;
             _perGroup = perGroup;
             _groups = groups;
@@ -91,7 +93,7 @@ internal static unsafe class MatMulBlocked
             for (int k0 = 0; k0 < k; k0 += KC)
             {
                 int kc = Math.Min(KC, k - k0);
-                bool accumulate = k0 > 0;
+                bool accumulate = _add || k0 > 0;
                 for (int p = p0; p < p1; p++)
                 {
                     PanelPacking.Pack(_w, k, n, _transposed, p, k0, kc, buffer + ((long)(p - p0) * kc * NR));

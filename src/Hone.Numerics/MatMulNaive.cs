@@ -40,4 +40,42 @@ public static class MatMulNaive
             }
         }
     }
+
+    /// <summary>y += x·Wᵀ (+ bias). Shapes: x [m, k], w [n, k], bias [n] or empty, y [m, n].</summary>
+    public static void XWtAdd(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, int m, int k, int n)
+    {
+        MatMul.Validate(x, w, bias, y, m, k, n);
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                float sum = 0;
+                for (int p = 0; p < k; p++)
+                {
+                    sum += x[(i * k) + p] * w[(j * k) + p];
+                }
+
+                y[(i * n) + j] += bias.IsEmpty ? sum : sum + bias[j];
+            }
+        }
+    }
+
+    /// <summary>y += x·W (+ bias). Shapes: x [m, k], w [k, n], bias [n] or empty, y [m, n].</summary>
+    public static void XWAdd(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, int m, int k, int n)
+    {
+        MatMul.Validate(x, w, bias, y, m, k, n);
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                float sum = 0;
+                for (int p = 0; p < k; p++)
+                {
+                    sum += x[(i * k) + p] * w[(p * n) + j];
+                }
+
+                y[(i * n) + j] += bias.IsEmpty ? sum : sum + bias[j];
+            }
+        }
+    }
 }

@@ -19,12 +19,12 @@ internal static unsafe class MatVec
     private const int MinColumnsPerItem = 256;
 
     internal static void Run(
-        float* x, float* w, float* bias, float* y, int m, int k, int n, bool transposed,
+        float* x, float* w, float* bias, float* y, int m, int k, int n, bool transposed, bool add,
         WorkerPool pool, Job job, SimdLevel level)
     {
         int per = transposed ? RowsPerItem : Math.Max(MinColumnsPerItem, ((n + pool.ThreadCount - 1) / pool.ThreadCount + 15) / 16 * 16);
         int chunks = (n + per - 1) / per;
-        job.Set(x, w, bias, y, k, n, transposed, per, chunks, level);
+        job.Set(x, w, bias, y, k, n, transposed, add, per, chunks, level);
         pool.Run(job, m * chunks);
     }
 
@@ -38,11 +38,12 @@ internal static unsafe class MatVec
         private int _k;
         private int _n;
         private bool _transposed;
+        private bool _add;
         private int _per;
         private int _chunks;
         private SimdLevel _level;
 
-        public void Set(float* x, float* w, float* bias, float* y, int k, int n, bool transposed, int per, int chunks, SimdLevel level)
+        public void Set(float* x, float* w, float* bias, float* y, int k, int n, bool transposed, bool add, int per, int chunks, SimdLevel level)
         {
             _x = x;
             _w = w;
@@ -51,6 +52,7 @@ internal static unsafe class MatVec
             _k = k;
             _n = n;
             _transposed = transposed;
+            _add = add;
             _per = per;
             _chunks = chunks;
             _level = level;
@@ -66,31 +68,31 @@ internal static unsafe class MatVec
             {
                 int j0 = chunk * _per;
                 int j1 = Math.Min(_n, j0 + _per);
-                DotRows(x, _w, _bias, y, _k, j0, j1, _level);
+                DotRows(x, _w, _bias, y, _k, j0, j1, _add, _level);
             }
             else
             {
                 int j0 = chunk * _per;
                 int j1 = Math.Min(_n, j0 + _per);
-                AccumulateRows(x, _w, _bias, y, _k, _n, j0, j1, _level);
+                AccumulateRows(x, _w, _bias, y, _k, _n, j0, j1, _add, _level);
             }
         }
     }
 
-    /// <summary>y[j] = dot(x, w[j, :]) (+ bias[j]) for j in [j0, j1); w is [n, k].</summary>
-    private static void DotRows(float* x, float* w, float* bias, float* y, int k, int j0, int j1, SimdLevel level)
+    /// <summary>y[j] = dot(x, w[j, :]) (+ bias[j]) for j in [j0, j1), or y[j] += … when <paramref name="add"/>; w is [n, k].</summary>
+    private static void DotRows(float* x, float* w, float* bias, float* y, int k, int j0, int j1, bool add, SimdLevel level)
     {
         int j = j0;
         for (; j + 4 <= j1; j += 4)
         {
             float* w0 = w + ((long)j * k);
-            Dot4(x, w0, w0 + k, w0 + (2L * k), w0 + (3L * k), k, y + j, level);
+            Dot4(x, w0, w0 + k, w0 + (2L * k), w0 + (3L * k), k, y + j, add, level);
         }
 
         for (; j < j1; j++)
         {
             float* wj = w + ((long)j * k);
-            Dot4(x, wj, wj, wj, wj, k, y + j, level, single: true);
+            Dot4(x, wj, wj, wj, wj, k, y + j, add, level, single: true);
         }
 
         if (bias is not null)
@@ -103,7 +105,7 @@ internal static unsafe class MatVec
     /// <summary>Four dot products sharing the loads of x; with <paramref name="single"/> only the first is stored.
     /// Each result is a fixed function of its own weight row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Dot4(float* x, float* w0, float* w1, float* w2, float* w3, int k, float* y, SimdLevel level, bool single = false)
+    private static void Dot4(float* x, float* w0, float* w1, float* w2, float* w3, int k, float* y, bool add, SimdLevel level, bool single = false)
     {
         float r0, r1, r2, r3;
         int p = 0;
@@ -187,22 +189,27 @@ internal static unsafe class MatVec
             r3 = MathF.FusedMultiplyAdd(xp, w3[p], r3);
         }
 
-        y[0] = r0;
+        y[0] = add ? y[0] + r0 : r0;
         if (!single)
         {
-            y[1] = r1;
-            y[2] = r2;
-            y[3] = r3;
+            y[1] = add ? y[1] + r1 : r1;
+            y[2] = add ? y[2] + r2 : r2;
+            y[3] = add ? y[3] + r3 : r3;
         }
     }
 
-    /// <summary>y[j] = Σ_p x[p]·w[p, j] (+ bias[j]) for j in [j0, j1), accumulated in p order; w is [k, n].</summary>
+    /// <summary>y[j] = Σ_p x[p]·w[p, j] (+ bias[j]) for j in [j0, j1), accumulated in p order (onto the current y[j]
+    /// when <paramref name="add"/>); w is [k, n].</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void AccumulateRows(float* x, float* w, float* bias, float* y, int k, int n, int j0, int j1, SimdLevel level)
+    private static void AccumulateRows(float* x, float* w, float* bias, float* y, int k, int n, int j0, int j1, bool add, SimdLevel level)
     {
         int width = j1 - j0;
         float* yy = y + j0;
-        new Span<float>(yy, width).Clear();
+        if (!add)
+        {
+            new Span<float>(yy, width).Clear();
+        }
+
         int vec = level switch
         {
             SimdLevel.Vector512 => width / 16 * 16,

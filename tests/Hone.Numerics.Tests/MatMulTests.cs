@@ -48,6 +48,51 @@ public class MatMulTests
         Rand.Close(expected, y, 1e-4, 1e-4);
     }
 
+    [Theory]
+    [InlineData(1, 40, 33)]
+    [InlineData(3, 17, 8)]
+    [InlineData(13, 300, 130)]
+    [InlineData(50, 64, 16)]
+    public void Add_variants_accumulate_onto_y_and_match_their_twins(int m, int k, int n)
+    {
+        var rng = new Random(m + (k * 3) + n);
+        float[] x = Rand.Floats(rng, m * k), w = Rand.Floats(rng, n * k), bias = Rand.Floats(rng, n), y0 = Rand.Floats(rng, m * n, 5f);
+        foreach (bool transposed in new[] { true, false })
+        {
+            float[] expected = (float[])y0.Clone();
+            if (transposed)
+            {
+                MatMulNaive.XWtAdd(x, w, bias, expected, m, k, n);
+            }
+            else
+            {
+                MatMulNaive.XWAdd(x, w, bias, expected, m, k, n);
+            }
+
+            foreach (SimdLevel level in new[] { SimdLevel.Scalar, SimdLevel.Vector256, SimdLevel.Vector512 })
+            {
+                float[] y = (float[])y0.Clone();
+                MatMul.Multiply(x, w, bias, y, m, k, n, transposed, null, null, level, add: true);
+                Rand.Close(expected, y, 1e-5, 2e-6 * k, $"{level} transposed={transposed}");
+            }
+
+            float[] one = (float[])y0.Clone(), two = (float[])y0.Clone();
+            using var pool = new WorkerPool(2);
+            if (transposed)
+            {
+                MatMul.XWtAdd(x, w, bias, one, m, k, n);
+                MatMul.XWtAdd(x, w, bias, two, m, k, n, pool);
+            }
+            else
+            {
+                MatMul.XWAdd(x, w, bias, one, m, k, n);
+                MatMul.XWAdd(x, w, bias, two, m, k, n, pool);
+            }
+
+            Assert.Equal(one, two);
+        }
+    }
+
     [Fact]
     public void Short_spans_are_rejected()
     {
