@@ -50,8 +50,10 @@ public class ConfigTests
             """);
         var s = Assert.IsType<Llama3RopeScaling>(c.RopeScaling);
         Assert.Equal(32.0, s.Factor);
-        Assert.Equal(1.0, ModelKernels.ScaleLlama3(1.0, s));              // short wavelength: kept
-        Assert.Equal(1e-5 / 32, ModelKernels.ScaleLlama3(1e-5, s), 12);   // long wavelength: divided by factor
+        float[] freq = [1f, 1e-5f];
+        Hone.Numerics.Rope.ScaleLlama3(freq, s.Factor, s.LowFreqFactor, s.HighFreqFactor, s.OriginalMaxPositions);
+        Assert.Equal(1f, freq[0]);                  // short wavelength: kept
+        Assert.Equal(1e-5f / 32, freq[1], 1e-12f);  // long wavelength: divided by factor
     }
 
     [Theory]
@@ -86,8 +88,8 @@ public class ConfigTests
     [Fact]
     public void Llama2cHeaders_LegacyAndV1_Agree()
     {
-        var legacy = Llama2cCheckpoint.ReadConfig(TestAssets.Path("models", "stories260K", "stories260K.bin"));
-        var v1 = Llama2cCheckpoint.ReadConfig(TestAssets.Path("models", "stories260K", "stories260K_v1.bin"));
+        var legacy = Llama2cLoader.ReadConfig(TestAssets.Path("models", "stories260K", "stories260K.bin"));
+        var v1 = Llama2cLoader.ReadConfig(TestAssets.Path("models", "stories260K", "stories260K_v1.bin"));
         Assert.Equal(legacy, v1 with { EosIds = legacy.EosIds });
         Assert.Equal((64, 172, 5, 8, 4, 8, 512, 512), (legacy.Dim, legacy.HiddenDim, legacy.Layers, legacy.Heads, legacy.KvHeads, legacy.HeadDim, legacy.VocabSize, legacy.MaxSeqLen));
         Assert.True(legacy.TiedEmbeddings);

@@ -25,7 +25,7 @@ public sealed record Llama3RopeScaling(double Factor, double LowFreqFactor, doub
 /// Build it with <see cref="FromHfJson"/>, <see cref="FromHfFolder"/> or from a llama2.c header; <see cref="Validate"/>
 /// checks the invariants the forward pass relies on.
 /// </summary>
-public sealed record LlamaConfig
+public sealed partial record LlamaConfig
 {
     /// <summary>The architecture name as the source gave it (e.g. "llama", "qwen2", "llama2.c").</summary>
     public string ModelType { get; init; } = "llama";
@@ -75,6 +75,12 @@ public sealed record LlamaConfig
     /// <summary>Whether queries and keys get a per-head RMSNorm before RoPE (Qwen3).</summary>
     public bool QkNorm { get; init; }
 
+    /// <summary>
+    /// Sliding-window attention (Mistral's <c>sliding_window</c>): each token sees at most this many positions, itself
+    /// included; null for full causal attention.
+    /// </summary>
+    public int? SlidingWindow { get; init; }
+
     /// <summary>Beginning-of-sequence id, when known.</summary>
     public int? BosId { get; init; }
 
@@ -115,6 +121,7 @@ public sealed record LlamaConfig
         Check(MaxSeqLen is > 0 and <= MaxDimension, $"max sequence length {MaxSeqLen} must be in 1..{MaxDimension}");
         Check(float.IsFinite(RmsEps) && RmsEps > 0, $"rms_norm_eps {RmsEps} must be positive");
         Check(float.IsFinite(RopeTheta) && RopeTheta > 1, $"rope_theta {RopeTheta} must be > 1");
+        Check(SlidingWindow is null or > 0, $"sliding_window {SlidingWindow} must be positive");
         Check(BosId is null || (BosId >= 0 && BosId < VocabSize), $"bos_token_id {BosId} is outside the vocabulary");
         return this;
     }
@@ -204,6 +211,7 @@ public sealed record LlamaConfig
                 TiedEmbeddings = reader.Bool("tie_word_embeddings") ?? false,
                 QkvBias = qwen2 || (reader.Bool("attention_bias") ?? false),
                 QkNorm = qwen3,
+                SlidingWindow = modelType == "mistral" ? reader.Int("sliding_window") : null,
                 BosId = reader.IntOrFirst("bos_token_id"),
                 EosIds = reader.IntList("eos_token_id"),
             };

@@ -23,8 +23,8 @@ public sealed class LlamaModel : IDisposable
     public LlamaWeights Weights { get; }
 
     /// <summary>
-    /// Loads a model: a folder with config.json + safetensors (Hugging Face layout), or a llama2.c checkpoint file
-    /// (.bin, legacy or version 1).
+    /// Loads a model: a folder with config.json + safetensors (Hugging Face layout), a llama2.c checkpoint file
+    /// (.bin, legacy or version 1), or a GGUF file (.gguf; F32, F16, BF16 or Q8_0 tensors, dequantised to float32).
     /// </summary>
     /// <exception cref="ModelLoadException">The path is missing, of an unknown kind, or its contents are invalid.</exception>
     public static LlamaModel Load(string path)
@@ -37,7 +37,7 @@ public sealed class LlamaModel : IDisposable
 
         if (!File.Exists(path))
         {
-            throw new ModelLoadException($"{path}: no such file or folder. Give a Hugging Face model folder (config.json + .safetensors) or a llama2.c .bin.") { FilePath = path };
+            throw new ModelLoadException($"{path}: no such file or folder. Give a Hugging Face model folder (config.json + .safetensors), a llama2.c .bin or a .gguf file.") { FilePath = path };
         }
 
         if (path.EndsWith(".bin", StringComparison.OrdinalIgnoreCase))
@@ -45,19 +45,28 @@ public sealed class LlamaModel : IDisposable
             return LoadLlama2c(path);
         }
 
+        if (path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
+        {
+            return LoadGguf(path);
+        }
+
         if (Path.GetFileName(path) == "config.json" || path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
         {
             return LoadHf(Path.GetDirectoryName(Path.GetFullPath(path))!);
         }
 
-        throw new ModelLoadException($"{path}: unknown model file kind; expected a folder (config.json + .safetensors) or a llama2.c .bin.") { FilePath = path };
+        throw new ModelLoadException($"{path}: unknown model file kind; expected a folder (config.json + .safetensors), a llama2.c .bin or a .gguf file.") { FilePath = path };
     }
 
     /// <summary>Loads a Hugging Face folder: config.json + model.safetensors or model.safetensors.index.json shards.</summary>
     public static LlamaModel LoadHf(string folder) => new(HfLlamaLoader.Load(folder));
 
     /// <summary>Loads a llama2.c checkpoint (legacy or version 1).</summary>
-    public static LlamaModel LoadLlama2c(string path) => new(Llama2cCheckpoint.Load(path));
+    public static LlamaModel LoadLlama2c(string path) => new(Llama2cLoader.Load(path));
+
+    /// <summary>Loads a GGUF model (architectures llama, mistral, qwen2, qwen3; tensors F32, F16, BF16 or Q8_0).</summary>
+    /// <exception cref="ModelLoadException">The file is invalid, of another architecture, or holds an unsupported tensor type.</exception>
+    public static LlamaModel LoadGguf(string path) => new(GgufLlamaLoader.Load(path));
 
     /// <summary>
     /// Creates an inference session: KV cache for <paramref name="maxContext"/> positions (default: the model's) and

@@ -21,8 +21,10 @@ public sealed class LlamaSession : IDisposable
     private readonly LlamaConfig _c;
     private readonly WorkerPool _pool;
     private readonly Arena _arena;
-    private readonly Tensor _x, _xn, _q, _att, _tmp, _gate, _up, _logits, _keys, _values, _scores, _cos, _sin;
-    private readonly AttentionJob _attentionJob;
+    private readonly Tensor _x, _xn, _q, _att, _tmp, _gate, _up, _logits, _keys, _values, _probs, _cos, _sin;
+    private readonly int[] _firstVisible;
+    private readonly int _attentionRows;
+    private readonly float _attentionScale;
 
     internal LlamaSession(LlamaModel model, int maxContext, int blockSize, WorkerPool pool)
     {
@@ -40,10 +42,17 @@ public sealed class LlamaSession : IDisposable
         BlockSize = blockSize;
         int b = blockSize, half = _c.HeadDim / 2;
         long cache = checked((long)_c.Layers * maxContext * _c.KvDim);
+
+        // Attention probabilities [rows, heads, positions]: a block's rows go through attention in groups small
+        // enough that the probabilities of a group fit in ProbabilityBudget floats (one row at least).
+        long perRow = (long)_c.Heads * maxContext;
+        _attentionRows = (int)Math.Clamp(ProbabilityBudget / perRow, 1, b);
+        _attentionScale = 1f / MathF.Sqrt(_c.HeadDim);
+        _firstVisible = new int[b];
         _arena = new Arena(Arena.FloatsFor(
             (long)b * _c.Dim, (long)b * _c.Dim, (long)b * _c.QDim, (long)b * _c.QDim, (long)b * _c.Dim,
             (long)b * _c.HiddenDim, (long)b * _c.HiddenDim, (long)b * _c.VocabSize, cache, cache,
-            (long)pool.ThreadCount * maxContext, (long)maxContext * half, (long)maxContext * half));
+            _attentionRows * perRow, (long)maxContext * half, (long)maxContext * half));
         try
         {
             _x = _arena.Allocate("x", b, _c.Dim);
@@ -56,11 +65,10 @@ public sealed class LlamaSession : IDisposable
             _logits = _arena.Allocate("logits", b, _c.VocabSize);
             _keys = _arena.Allocate("key_cache", _c.Layers, maxContext, _c.KvDim);
             _values = _arena.Allocate("value_cache", _c.Layers, maxContext, _c.KvDim);
-            _scores = _arena.Allocate("scores", pool.ThreadCount, maxContext);
+            _probs = _arena.Allocate("attention_probs", _attentionRows, _c.Heads, maxContext);
             _cos = _arena.Allocate("rope_cos", maxContext, half);
             _sin = _arena.Allocate("rope_sin", maxContext, half);
-            ModelKernels.RopeTables(maxContext, _c.HeadDim, _c.RopeTheta, _c.RopeScaling, _cos.Span, _sin.Span);
-            _attentionJob = new AttentionJob(this);
+            RopeTables(_c, maxContext, _cos.Span, _sin.Span);
         }
         catch
         {
@@ -68,6 +76,9 @@ public sealed class LlamaSession : IDisposable
             throw;
         }
     }
+
+    /// <summary>Most floats of attention probabilities a session keeps (16 MiB).</summary>
+    private const long ProbabilityBudget = 1L << 22;
 
     /// <summary>The model this session runs.</summary>
     public LlamaModel Model => _model;
@@ -170,7 +181,7 @@ public sealed class LlamaSession : IDisposable
 
         Position = pos0 + rows;
         var xn = _xn.Span;
-        ModelKernels.RmsNorm(x, w.FinalNorm.Span, _c.RmsEps, xn, rows, dim);
+        RmsNorm.Forward(x, w.FinalNorm.Span, xn, rows, dim, _c.RmsEps);
         if (!allLogits.IsEmpty)
         {
             MatMul.XWt(xn, w.Classifier.Span, default, allLogits, rows, dim, _c.VocabSize, _pool);
@@ -197,21 +208,28 @@ public sealed class LlamaSession : IDisposable
         var k = _keys.Row(layer).Slice(pos0 * kvDim, rows * kvDim);
         var v = _values.Row(layer).Slice(pos0 * kvDim, rows * kvDim);
 
-        ModelKernels.RmsNorm(x, lw.AttnNorm.Span, _c.RmsEps, xn, rows, dim);
+        RmsNorm.Forward(x, lw.AttnNorm.Span, xn, rows, dim, _c.RmsEps);
         MatMul.XWt(xn, lw.Wq.Span, Bias(lw.Bq), q, rows, dim, qDim, _pool);
         MatMul.XWt(xn, lw.Wk.Span, Bias(lw.Bk), k, rows, dim, kvDim, _pool);
         MatMul.XWt(xn, lw.Wv.Span, Bias(lw.Bv), v, rows, dim, kvDim, _pool);
         if (lw.QNorm is { } qn && lw.KNorm is { } kn)
         {
-            ModelKernels.RmsNorm(q, qn.Span, _c.RmsEps, q, rows * _c.Heads, _c.HeadDim);
-            ModelKernels.RmsNorm(k, kn.Span, _c.RmsEps, k, rows * _c.KvHeads, _c.HeadDim);
+            RmsNorm.Forward(q, qn.Span, q, rows * _c.Heads, _c.HeadDim, _c.RmsEps);
+            RmsNorm.Forward(k, kn.Span, k, rows * _c.KvHeads, _c.HeadDim, _c.RmsEps);
         }
 
-        ModelKernels.Rope(q, _cos.Span, _sin.Span, rows, _c.Heads, _c.HeadDim, pos0, _c.RopeLayout);
-        ModelKernels.Rope(k, _cos.Span, _sin.Span, rows, _c.KvHeads, _c.HeadDim, pos0, _c.RopeLayout);
+        if (_c.RopeLayout == RopeLayout.Interleaved)
+        {
+            Rope.ApplyInterleaved(_cos.Span, _sin.Span, q, rows, _c.Heads, _c.HeadDim, pos0);
+            Rope.ApplyInterleaved(_cos.Span, _sin.Span, k, rows, _c.KvHeads, _c.HeadDim, pos0);
+        }
+        else
+        {
+            Rope.ApplyHalf(_cos.Span, _sin.Span, q, rows, _c.Heads, _c.HeadDim, pos0);
+            Rope.ApplyHalf(_cos.Span, _sin.Span, k, rows, _c.KvHeads, _c.HeadDim, pos0);
+        }
 
-        _attentionJob.Set(layer, pos0);
-        _pool.Run(_attentionJob, rows * _c.Heads);
+        Attend(layer, rows, pos0);
 
         var proj = _tmp.Span[..(rows * dim)];
         MatMul.XWt(_att.Span[..(rows * qDim)], lw.Wo.Span, default, proj, rows, qDim, dim, _pool);
@@ -227,10 +245,10 @@ public sealed class LlamaSession : IDisposable
         var xn = _xn.Span[..(rows * dim)];
         var gate = _gate.Span[..(rows * hidden)];
         var up = _up.Span[..(rows * hidden)];
-        ModelKernels.RmsNorm(x, lw.FfnNorm.Span, _c.RmsEps, xn, rows, dim);
+        RmsNorm.Forward(x, lw.FfnNorm.Span, xn, rows, dim, _c.RmsEps);
         MatMul.XWt(xn, lw.WGate.Span, default, gate, rows, dim, hidden, _pool);
         MatMul.XWt(xn, lw.WUp.Span, default, up, rows, dim, hidden, _pool);
-        ModelKernels.SwiGlu(gate, up);
+        Activations.SwiGlu(gate, up, gate);
         var proj = _tmp.Span[..(rows * dim)];
         MatMul.XWt(gate, lw.WDown.Span, default, proj, rows, hidden, dim, _pool);
         TensorPrimitives.Add(x, proj, x);
@@ -241,42 +259,50 @@ public sealed class LlamaSession : IDisposable
     /// <summary>Frees the KV cache and activations.</summary>
     public void Dispose() => _arena.Dispose();
 
-    /// <summary>Causal attention for one (row, head) per item, grouped KV heads; scores in per-worker scratch rows.</summary>
-    private sealed class AttentionJob(LlamaSession s) : IParallelWork
+    /// <summary>
+    /// Causal attention of the block's rows over the cache (<see cref="Attention.Forward(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{int}, Span{float}, Span{float}, int, int, int, int, int, float, WorkerPool?)"/>),
+    /// in groups of rows whose probabilities fit the session's buffer; a sliding window (Mistral) limits each row to
+    /// its last <see cref="LlamaConfig.SlidingWindow"/> positions.
+    /// </summary>
+    private void Attend(int layer, int rows, int pos0)
     {
-        private int _layer;
-        private int _pos0;
-
-        public void Set(int layer, int pos0)
+        int qDim = _c.QDim;
+        var keys = _keys.Row(layer);
+        var values = _values.Row(layer);
+        for (int r0 = 0; r0 < rows; r0 += _attentionRows)
         {
-            _layer = layer;
-            _pos0 = pos0;
-        }
-
-        public void Execute(int index, int worker)
-        {
-            var c = s._c;
-            int hd = c.HeadDim, heads = c.Heads, kvDim = c.KvDim;
-            int row = index / heads, head = index % heads;
-            int group = head / (heads / c.KvHeads);
-            int pos = _pos0 + row;
-            var q = s._q.Span.Slice((row * c.QDim) + (head * hd), hd);
-            var keys = s._keys.Row(_layer);
-            var values = s._values.Row(_layer);
-            var scores = s._scores.Row(worker)[..(pos + 1)];
-            float scale = MathF.Sqrt(hd);
-            for (int t = 0; t <= pos; t++)
+            int n = Math.Min(_attentionRows, rows - r0), start = pos0 + r0;
+            ReadOnlySpan<int> first = default;
+            if (_c.SlidingWindow is { } window && start + n > window)
             {
-                scores[t] = TensorPrimitives.Dot(q, keys.Slice((t * kvDim) + (group * hd), hd)) / scale;
+                for (int t = 0; t < n; t++)
+                {
+                    _firstVisible[t] = Math.Max(0, start + t - window + 1);
+                }
+
+                first = _firstVisible.AsSpan(0, n);
             }
 
-            ModelKernels.Softmax(scores);
-            var output = s._att.Span.Slice((row * c.QDim) + (head * hd), hd);
-            output.Clear();
-            for (int t = 0; t <= pos; t++)
-            {
-                TensorPrimitives.MultiplyAdd(values.Slice((t * kvDim) + (group * hd), hd), scores[t], output, output);
-            }
+            Attention.Forward(
+                _q.Span.Slice(r0 * qDim, n * qDim), keys, values, first, _probs.Span, _att.Span.Slice(r0 * qDim, n * qDim),
+                n, start, _c.Heads, _c.KvHeads, _c.HeadDim, _attentionScale, _pool);
         }
+    }
+
+    /// <summary>
+    /// RoPE cos/sin tables [positions, head_dim/2] from Hone.Numerics: θ_i = theta^(−2i/head_dim), Llama-3 scaled
+    /// when configured.
+    /// </summary>
+    internal static void RopeTables(LlamaConfig c, int positions, Span<float> cos, Span<float> sin)
+    {
+        int half = c.HeadDim / 2;
+        var invFreq = new float[half];
+        Rope.InverseFrequencies(invFreq, c.HeadDim, c.RopeTheta);
+        if (c.RopeScaling is { } s)
+        {
+            Rope.ScaleLlama3(invFreq, s.Factor, s.LowFreqFactor, s.HighFreqFactor, s.OriginalMaxPositions);
+        }
+
+        Rope.Tables(invFreq, cos, sin, positions);
     }
 }
