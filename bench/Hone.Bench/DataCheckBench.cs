@@ -32,6 +32,19 @@ public class DataCheckBench
     public void Cleanup() => Directory.Delete(_dir, recursive: true);
 
     /// <summary>One full check.</summary>
+    /// <summary>Reference in the same run: read every line and parse it as JSON, nothing else.</summary>
+    [Benchmark(Baseline = true)]
+    public long ReadAndParseOnly()
+    {
+        long n = 0;
+        foreach (var line in File.ReadLines(_path))
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(line);
+            if (doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object) n++;
+        }
+        return n;
+    }
+
     [Benchmark]
     public long Check() => new DataChecker(new DataCheckOptions { FindNearDuplicates = NearDuplicates }).Check(_path).ValidExamples;
 
