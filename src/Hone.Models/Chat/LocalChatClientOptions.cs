@@ -1,0 +1,52 @@
+using Hone.Numerics;
+
+namespace Hone.Models.Chat;
+
+/// <summary>Settings of a <see cref="LocalChatClient"/>, fixed for its lifetime (per-request knobs are <c>ChatOptions</c>).</summary>
+public sealed record LocalChatClientOptions
+{
+    /// <summary>The model id reported in responses (default: the model folder's or file's name).</summary>
+    public string? ModelId { get; init; }
+
+    /// <summary>Positions each session's KV cache holds (default: the model's maximum).</summary>
+    public int? MaxContext { get; init; }
+
+    /// <summary>Tokens per prompt block.</summary>
+    public int BlockSize { get; init; } = 64;
+
+    /// <summary>Workers for matmuls and attention (default: the calling thread only). Not disposed by the client.</summary>
+    public WorkerPool? Pool { get; init; }
+
+    /// <summary>Temperature when a request gives none (1, as OpenAI).</summary>
+    public float DefaultTemperature { get; init; } = 1f;
+
+    /// <summary>Most sessions kept for reuse between requests (each holds a KV cache).</summary>
+    public int MaxPooledSessions { get; init; } = 4;
+
+    /// <summary>Checks ranges.</summary>
+    /// <exception cref="ArgumentException">A value is out of range.</exception>
+    public LocalChatClientOptions Validate()
+    {
+        if (MaxContext is < 1)
+        {
+            throw new ArgumentException($"max context {MaxContext} must be ≥ 1.");
+        }
+
+        if (BlockSize < 1)
+        {
+            throw new ArgumentException($"block size {BlockSize} must be ≥ 1.");
+        }
+
+        if (!float.IsFinite(DefaultTemperature) || DefaultTemperature < 0)
+        {
+            throw new ArgumentException($"default temperature {DefaultTemperature} must be ≥ 0.");
+        }
+
+        if (MaxPooledSessions < 0)
+        {
+            throw new ArgumentException($"max pooled sessions {MaxPooledSessions} must be ≥ 0.");
+        }
+
+        return this;
+    }
+}
