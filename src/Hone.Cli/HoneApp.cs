@@ -46,6 +46,10 @@ public static class HoneApp
         root.Subcommands.Add(ModelCommands.Create(host));
         root.Subcommands.Add(RunsCommand.Create(host));
         root.Subcommands.Add(DemoCommand.Create(host));
+        root.Subcommands.Add(GenerateCommand.Create(host));
+        root.Subcommands.Add(ChatCommand.Create(host));
+        root.Subcommands.Add(ServeCommand.Create(host));
+        root.Subcommands.Add(BenchCommands.Create(host));
         return root;
     }
 

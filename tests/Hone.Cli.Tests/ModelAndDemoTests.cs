@@ -46,3 +46,26 @@ public class ModelAndDemoTests
         Assert.Equal(1, runs.Json.GetProperty("runs").GetArrayLength());
     }
 }
+
+public class BenchCommandTests
+{
+    [Fact]
+    public void Bench_matmul_reports_every_shape_for_each_thread_count_beside_the_naive_twin()
+    {
+        var r = CliRunner.Run(TestAssets.NewTempDir(), "bench", "matmul", "--threads", "1", "--seconds", "0.02", "--json");
+        Assert.Equal(0, r.ExitCode);
+        var results = r.Json.GetProperty("results").EnumerateArray().ToList();
+        Assert.True(results.Count >= 3);
+        Assert.All(results, x =>
+        {
+            Assert.True(x.GetProperty("fast_gflops").GetDouble() > 0);
+            Assert.True(x.GetProperty("naive_gflops").GetDouble() > 0);
+        });
+    }
+
+    [Fact]
+    public void Bench_rejects_a_bad_thread_count()
+    {
+        Assert.Equal(2, CliRunner.Run(TestAssets.NewTempDir(), "bench", "matmul", "--threads", "0").ExitCode);
+    }
+}
