@@ -12,7 +12,7 @@ public class NumericsKernelsBench
 {
     private const int Dim = 768, Heads = 12, HeadDim = 64, Ffn = 2048, Cache = 256, Block = 64;
     private float[] _x = [], _w = [], _y = [], _gate = [], _up = [], _ffn = [], _logits = [];
-    private float[] _q = [], _kv = [], _probs = [], _out = [], _qBlock = [], _probsBlock = [], _outBlock = [];
+    private float[] _q = [], _k = [], _v = [], _probs = [], _out = [], _qBlock = [], _probsBlock = [], _outBlock = [];
 
     [GlobalSetup]
     public void Setup()
@@ -23,7 +23,8 @@ public class NumericsKernelsBench
         (_gate, _up, _ffn) = (R(Ffn), R(Ffn), new float[Ffn]);
         _logits = R(32000);
         _q = R(Heads * HeadDim);
-        _kv = R(Cache * Heads * HeadDim);
+        _k = R(Cache * Heads * HeadDim);
+        _v = R(Cache * Heads * HeadDim);
         _probs = new float[Heads * Cache];
         _out = new float[Heads * HeadDim];
         _qBlock = R(Block * Heads * HeadDim);
@@ -47,14 +48,14 @@ public class NumericsKernelsBench
     public float CrossEntropyVocab32k() => CrossEntropy.Loss(_logits, 17);
 
     [Benchmark]
-    public void AttentionDecodeFast() => Attention.Forward(_q, _kv, _kv, _probs, _out, 1, Cache - 1, Heads, Heads, HeadDim, 0.125f);
+    public void AttentionDecodeFast() => Attention.Forward(_q, _k, _v, _probs, _out, 1, Cache - 1, Heads, Heads, HeadDim, 0.125f);
 
     [Benchmark]
-    public void AttentionDecodeNaive() => Attention.ForwardNaive(_q, _kv, _kv, default, _probs, _out, 1, Cache - 1, Heads, Heads, HeadDim, 0.125f);
+    public void AttentionDecodeNaive() => Attention.ForwardNaive(_q, _k, _v, default, _probs, _out, 1, Cache - 1, Heads, Heads, HeadDim, 0.125f);
 
     [Benchmark]
-    public void AttentionPromptFast() => Attention.Forward(_qBlock, _kv, _kv, _probsBlock, _outBlock, Block, 0, Heads, Heads, HeadDim, 0.125f);
+    public void AttentionPromptFast() => Attention.Forward(_qBlock, _k, _v, _probsBlock, _outBlock, Block, 0, Heads, Heads, HeadDim, 0.125f);
 
     [Benchmark]
-    public void AttentionPromptNaive() => Attention.ForwardNaive(_qBlock, _kv, _kv, default, _probsBlock, _outBlock, Block, 0, Heads, Heads, HeadDim, 0.125f);
+    public void AttentionPromptNaive() => Attention.ForwardNaive(_qBlock, _k, _v, default, _probsBlock, _outBlock, Block, 0, Heads, Heads, HeadDim, 0.125f);
 }
