@@ -1,0 +1,211 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Hone.Evals.Graders;
+using Hone.Evals.Providers;
+using Hone.Evals.Specs;
+using Hone.Store;
+using Microsoft.Extensions.AI;
+
+namespace Hone.Evals.Runs;
+
+/// <summary>The outcome of <see cref="EvalRunner.RunAsync"/>.</summary>
+/// <param name="Run">The run record (kind <c>eval</c>).</param>
+/// <param name="CasesPath">The per-sample JSONL artifact.</param>
+/// <param name="Results">Every sample, in golden-set order, repeats together.</param>
+/// <param name="Summary">The aggregate.</param>
+/// <param name="Reused">Samples taken from an interrupted run instead of calling the model again.</param>
+/// <param name="ModelCalls">Calls that reached the model (not served from the cache).</param>
+public sealed record EvalRunResult(RunRecord Run, string CasesPath, IReadOnlyList<CaseResult> Results, EvalSummary Summary, int Reused, long ModelCalls);
+
+/// <summary>
+/// Runs an eval: every case × repeat is sent through the decorator pipeline (response cache in the run store, retries,
+/// concurrency limit, usage/cost, latency), graded by every grader, and journaled as it finishes. The run is recorded in
+/// the <see cref="RunStore"/> (kind <c>eval</c>, tags <c>eval.spec</c> and <c>eval.model</c>, metrics, summary) with
+/// its samples written atomically to <c>RUNS/RUN_ID/cases.jsonl</c>.
+/// </summary>
+/// <remarks>
+/// <para>Resume: the newest run of the same spec text, golden set content, model, repeats and limit that did not
+/// succeed (cancelled, killed, or with failed model calls) is continued; its journaled samples are reused and only
+/// the rest (and the failed calls) are sent.</para>
+/// <para>Repeats: with more than one repeat, repeat r is sent with seed <c>(spec seed or 0) + r</c>, so repeats are
+/// distinct requests (and distinct cache entries).</para>
+/// </remarks>
+public sealed class EvalRunner(RunStore store, string runsDir)
+{
+    /// <summary>The run kind recorded in the store.</summary>
+    public const string Kind = "eval";
+
+    /// <summary>The per-sample artifact's name.</summary>
+    public const string CasesArtifact = "cases.jsonl";
+
+    /// <summary>The journal file of a run in progress.</summary>
+    public const string JournalFile = "cases.journal.jsonl";
+
+    /// <summary>Runs (or resumes) the eval with <paramref name="provider"/> as the model.</summary>
+    public async Task<EvalRunResult> RunAsync(EvalRunOptions options, IChatClient provider, IProgress<EvalProgress>? progress = null,
+        CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(provider);
+        options.Validate();
+        var spec = options.Spec;
+        var all = GoldenSet.Load(spec.GoldenSetPath);
+        var cases = options.Limit is { } limit ? all.Take(limit).ToList() : all.ToList();
+        var prompts = cases.ToDictionary(c => c.Id, c => EvalPromptBuilder.Build(spec.Prompt, c, spec.GoldenSetPath), StringComparer.Ordinal);
+        int repeats = options.EffectiveRepeats, concurrency = options.EffectiveConcurrency;
+
+        var identity = Identity(options, repeats);
+        var run = options.Resume ? FindResumable(spec.Name, identity) : null;
+        run ??= store.CreateRun(Kind, spec.Name, identity.ToJsonString(), null);
+        var folder = Path.Combine(runsDir, run.Id);
+        if (run.Status != RunStatus.Running) store.SetStatus(run.Id, RunStatus.Running);
+        store.SetTag(run.Id, "eval.spec", spec.Name);
+        store.SetTag(run.Id, "eval.model", options.Model);
+        var journalPath = Path.Combine(folder, JournalFile);
+
+        var done = EvalJournal.Read(journalPath).Where(r => r.Error is null && prompts.ContainsKey(r.CaseId) && r.Repeat < repeats)
+            .ToDictionary(r => (r.CaseId, r.Repeat));
+        int reused = done.Count;
+        var todo = cases.SelectMany(c => Enumerable.Range(0, repeats).Select(r => (Case: c, Repeat: r)))
+            .Where(x => !done.ContainsKey((x.Case.Id, x.Repeat))).ToList();
+
+        var ledger = new UsageLedger();
+        using var client = ChatClientPipeline.Build(provider, new ChatClientPipelineOptions
+        {
+            Cache = options.UseCache ? new RunStoreResponseCache(store) : null,
+            MaxRetries = options.MaxRetries,
+            RetryBaseDelay = options.RetryBaseDelay,
+            MaxConcurrency = concurrency,
+            Ledger = ledger,
+            Price = spec.Price,
+        });
+        var results = new System.Collections.Concurrent.ConcurrentDictionary<(string, int), CaseResult>(done);
+        int total = cases.Count * repeats, finished = done.Count, passed = done.Values.Count(r => r.Pass);
+        progress?.Report(new EvalProgress(finished, total, passed));
+        try
+        {
+            using var journal = new EvalJournal(journalPath);
+            await Parallel.ForEachAsync(todo, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = ct },
+                async (x, token) =>
+                {
+                    var r = await RunOneAsync(client, spec, x.Case, prompts[x.Case.Id], x.Repeat, repeats, token).ConfigureAwait(false);
+                    journal.Append(r);
+                    results[(r.CaseId, r.Repeat)] = r;
+                    int p = r.Pass ? Interlocked.Increment(ref passed) : Volatile.Read(ref passed);
+                    progress?.Report(new EvalProgress(Interlocked.Increment(ref finished), total, p));
+                }).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            store.SetStatus(run.Id, RunStatus.Cancelled);
+            throw;
+        }
+
+        var ordered = cases.SelectMany(c => Enumerable.Range(0, repeats).Select(r => results[(c.Id, r)])).ToList();
+        var summary = EvalSummary.Compute(ordered, [.. spec.Graders.Select(g => g.Name)]);
+        var casesPath = Path.Combine(folder, CasesArtifact);
+        AtomicFile.WriteText(casesPath, w => { foreach (var r in ordered) w.WriteLine(r.ToJsonLine()); });
+        store.AddArtifact(run.Id, CasesArtifact, casesPath, Sha256(casesPath), new FileInfo(casesPath).Length);
+        var summaryJson = JsonSerializer.Serialize(summary, CaseResult.JsonOptions);
+        store.LogMetrics(run.Id, 0, Metrics(summary));
+        store.SetStatus(run.Id, summary.ModelErrors > 0 ? RunStatus.Failed : RunStatus.Succeeded, summaryJson);
+        return new EvalRunResult(store.GetRun(run.Id), casesPath, ordered, summary, reused, ledger.Calls);
+    }
+
+    private static async Task<CaseResult> RunOneAsync(IChatClient client, EvalSpec spec, GoldenCase c, IReadOnlyList<ChatMessage> messages,
+        int repeat, int repeats, CancellationToken ct)
+    {
+        var chatOptions = new ChatOptions
+        {
+            Temperature = (float)spec.Temperature,
+            MaxOutputTokens = spec.MaxTokens,
+            Seed = repeats > 1 ? (spec.Seed ?? 0) + repeat : spec.Seed,
+            Tools = c.Tools.Count > 0 ? [.. c.Tools] : null,
+        };
+        ChatResponse response;
+        try
+        {
+            response = await client.GetResponseAsync(messages, chatOptions, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            return new CaseResult { CaseId = c.Id, Repeat = repeat, Tags = c.Tags, Error = $"{e.GetType().Name}: {e.Message}" };
+        }
+        var sample = GradeSample.FromChatResponse(response);
+        var ctx = new GradeContext(c.Item, sample);
+        var grades = new List<GraderOutcome>(spec.Graders.Count);
+        foreach (var g in spec.Graders) grades.Add(GraderOutcome.From(await g.GradeAsync(ctx, ct).ConfigureAwait(false)));
+        var props = response.AdditionalProperties;
+        bool hit = props?.TryGetValue(CachingChatClient.CacheHitKey, out var h) == true && h is true;
+        return new CaseResult
+        {
+            CaseId = c.Id,
+            Repeat = repeat,
+            Tags = c.Tags,
+            Output = sample.OutputText,
+            ToolCalls = sample.OutputTools,
+            Grades = grades,
+            Pass = grades.All(g => g.Pass),
+            LatencyMs = Number(props, TimingChatClient.LatencyKey),
+            InputTokens = response.Usage?.InputTokenCount ?? 0,
+            OutputTokens = response.Usage?.OutputTokenCount ?? 0,
+            CostUsd = spec.Price is null ? null : hit ? 0m : (decimal)Number(props, UsageTrackingChatClient.CostKey),
+            CacheHit = hit,
+        };
+    }
+
+    private static double Number(AdditionalPropertiesDictionary? props, string key) =>
+        props is not null && props.TryGetValue(key, out var v) ? v switch
+        {
+            double d => d,
+            decimal m => (double)m,
+            float f => f,
+            long l => l,
+            int i => i,
+            JsonElement { ValueKind: JsonValueKind.Number } e => e.GetDouble(),
+            _ => 0,
+        } : 0;
+
+    private JsonObject Identity(EvalRunOptions o, int repeats) => new()
+    {
+        ["spec"] = o.Spec.SourcePath,
+        ["spec_sha256"] = o.Spec.ContentHash,
+        ["golden_set"] = o.Spec.GoldenSetPath,
+        ["golden_sha256"] = Sha256(o.Spec.GoldenSetPath),
+        ["model"] = o.Model,
+        ["repeats"] = repeats,
+        ["limit"] = o.Limit,
+    };
+
+    private RunRecord? FindResumable(string name, JsonObject identity)
+    {
+        var wanted = identity.ToJsonString();
+        return store.ListRuns(Kind, 500).FirstOrDefault(r => r.Name == name && r.Status != RunStatus.Succeeded && r.OptionsJson == wanted);
+    }
+
+    private static IEnumerable<KeyValuePair<string, double>> Metrics(EvalSummary s)
+    {
+        yield return new("accuracy", s.Accuracy);
+        yield return new("accuracy_low", s.AccuracyLow);
+        yield return new("accuracy_high", s.AccuracyHigh);
+        yield return new("cases", s.Cases);
+        yield return new("samples", s.Samples);
+        yield return new("model_errors", s.ModelErrors);
+        yield return new("cache_hits", s.CacheHits);
+        yield return new("input_tokens", s.InputTokens);
+        yield return new("output_tokens", s.OutputTokens);
+        yield return new("mean_latency_ms", s.MeanLatencyMs);
+        if (s.PassAtK is { } a) yield return new($"pass_at_{s.Repeats.ToString(CultureInfo.InvariantCulture)}", a);
+        if (s.PassHatK is { } h) yield return new($"pass_hat_{s.Repeats.ToString(CultureInfo.InvariantCulture)}", h);
+        if (s.CostUsd is { } c) yield return new("cost_usd", (double)c);
+        foreach (var g in s.Graders) yield return new($"grader.{g.Grader}.mean_score", g.MeanScore);
+    }
+
+    private static string Sha256(string path)
+    {
+        using var fs = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(fs));
+    }
+}
