@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Hone.Numerics;
 
@@ -306,7 +307,18 @@ public static unsafe class Attention
             int first = _firstVisible is null ? 0 : _firstVisible[t];
             float* q = _q + ((long)index * headDim);
             var p = new Span<float>(_probs + ((long)index * _kvLen), _kvLen);
-            for (int j = first; j < limit; j++)
+            int j = first;
+            if (HeadVectors.CanDot4(headDim))
+            {
+                for (; j + 4 <= limit; j += 4)
+                {
+                    float* k0 = _k + ((long)j * kvRow) + kvOffset;
+                    Vector128<float> s = HeadVectors.Dot4(q, k0, k0 + kvRow, k0 + (2L * kvRow), k0 + (3L * kvRow), headDim) * _scale;
+                    s.CopyTo(p.Slice(j, 4));
+                }
+            }
+
+            for (; j < limit; j++)
             {
                 p[j] = HeadVectors.Dot(q, _k + ((long)j * kvRow) + kvOffset, headDim) * _scale;
             }
@@ -314,11 +326,9 @@ public static unsafe class Attention
             p[..first].Clear();
             p[limit..].Clear();
             Softmax.InPlace(p[first..limit]);
-            float* o = _out + ((long)index * headDim);
-            new Span<float>(o, headDim).Clear();
-            for (int j = first; j < limit; j++)
+            fixed (float* pp = p)
             {
-                HeadVectors.Axpy(p[j], _v + ((long)j * kvRow) + kvOffset, o, headDim);
+                HeadVectors.WeightedSum(pp + first, limit - first, _v + ((long)first * kvRow) + kvOffset, kvRow, _out + ((long)index * headDim), headDim);
             }
         }
     }
