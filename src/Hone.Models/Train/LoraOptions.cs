@@ -1,0 +1,103 @@
+namespace Hone.Models.Train;
+
+/// <summary>
+/// Low-rank adaptation (LoRA, as PEFT): each targeted linear layer y = x·Wᵀ gains y += (alpha/rank)·dropout(x)·Aᵀ·Bᵀ
+/// with A [rank, in] (Kaiming-uniform, seeded) and B [out, rank] (zero), and only A and B are trained.
+/// </summary>
+public sealed record LoraOptions
+{
+    /// <summary>The linear layers PEFT's <c>all-linear</c> selects in a Llama-family decoder (the classifier excluded).</summary>
+    public static IReadOnlyList<string> AllLinear { get; } = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
+
+    /// <summary>Rank r of the update (1..256).</summary>
+    public int Rank { get; init; } = 8;
+
+    /// <summary>Scaling numerator: the update is multiplied by Alpha / Rank.</summary>
+    public float Alpha { get; init; } = 16;
+
+    /// <summary>Dropout probability on the adapter's input (0 ≤ p &lt; 1), seeded by <see cref="Seed"/>.</summary>
+    public float Dropout { get; init; }
+
+    /// <summary>Module names (q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj) or the single entry "all-linear".</summary>
+    public IReadOnlyList<string> TargetModules { get; init; } = ["q_proj", "v_proj"];
+
+    /// <summary>Seed of A's initialisation and of the dropout masks.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>Alpha / Rank.</summary>
+    public float Scale => Alpha / Rank;
+
+    /// <summary>The targeted module names, "all-linear" expanded; checks every option once.</summary>
+    /// <exception cref="ArgumentException">An option is out of range or a module name is unknown.</exception>
+    public IReadOnlyList<string> ResolveTargets()
+    {
+        if (Rank is < 1 or > 256)
+        {
+            throw new ArgumentException($"LoRA rank {Rank} must be in 1..256.", nameof(Rank));
+        }
+
+        if (!float.IsFinite(Alpha) || Alpha <= 0)
+        {
+            throw new ArgumentException($"LoRA alpha {Alpha} must be positive.", nameof(Alpha));
+        }
+
+        if (!(Dropout >= 0 && Dropout < 1))
+        {
+            throw new ArgumentException($"LoRA dropout {Dropout} must be in [0, 1).", nameof(Dropout));
+        }
+
+        if (TargetModules is null || TargetModules.Count == 0)
+        {
+            throw new ArgumentException("LoRA needs at least one target module (or \"all-linear\").", nameof(TargetModules));
+        }
+
+        if (TargetModules.Count == 1 && TargetModules[0] == "all-linear")
+        {
+            return AllLinear;
+        }
+
+        foreach (var m in TargetModules)
+        {
+            if (!AllLinear.Contains(m))
+            {
+                throw new ArgumentException(
+                    $"Unknown LoRA target module \"{m}\"; use {string.Join(", ", AllLinear)} or \"all-linear\" alone.", nameof(TargetModules));
+            }
+        }
+
+        return TargetModules.Distinct().ToArray();
+    }
+}
+
+/// <summary>
+/// Seeded, counter-based dropout masks for LoRA inputs: the keep/drop decision of element i is a hash of
+/// (seed, step, layer, module, i), so the backward pass regenerates the forward's mask without storing it.
+/// </summary>
+public static class LoraDropout
+{
+    /// <summary>The key of one adapter's mask at one training step.</summary>
+    public static ulong Key(int seed, long step, int layer, int module) =>
+        Mix(Mix(Mix((ulong)(uint)seed ^ 0x9E3779B97F4A7C15UL) ^ (ulong)step) ^ (((ulong)(uint)layer << 8) | (uint)module));
+
+    /// <summary>The mask value of element <paramref name="index"/>: 0 (dropped, with probability p) or 1/(1−p).</summary>
+    public static float Mask(ulong key, long index, float p) =>
+        (Mix(key + (ulong)index) >> 40) * (1.0 / (1UL << 24)) < p ? 0f : 1f / (1f - p);
+
+    /// <summary>y = x ⊙ mask. Shapes: x, y [n] (y may be x); element i of the span is mask index i.</summary>
+    public static void Apply(ReadOnlySpan<float> x, Span<float> y, ulong key, float p)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(y.Length, x.Length, nameof(y));
+        for (int i = 0; i < x.Length; i++)
+        {
+            y[i] = x[i] * Mask(key, i, p);
+        }
+    }
+
+    private static ulong Mix(ulong z)
+    {
+        z += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+}

@@ -1,0 +1,75 @@
+using Hone.Models.Llama;
+using Hone.Models.Train;
+
+namespace Hone.Models.Tests.Train;
+
+/// <summary>Tiny random Llama-family models and batches for the trainer tests (seeded).</summary>
+internal static class TinyModels
+{
+    public static LlamaConfig Config(string variant) => variant switch
+    {
+        "llama-gqa-half-untied" => Base() with { RopeLayout = RopeLayout.HalfRotation, TiedEmbeddings = false },
+        "mha-interleaved-tied" => Base() with { KvHeads = 4, RopeLayout = RopeLayout.Interleaved, TiedEmbeddings = true },
+        "qwen2-bias-tied" => Base() with { ModelType = "qwen2", QkvBias = true, TiedEmbeddings = true },
+        "qwen3-qknorm-headdim" => Base() with { ModelType = "qwen3", QkNorm = true, HeadDim = 6, KvHeads = 1, TiedEmbeddings = false },
+        "mistral-window" => Base() with { ModelType = "mistral", SlidingWindow = 3, TiedEmbeddings = false },
+        _ => throw new ArgumentException(variant),
+    };
+
+    private static LlamaConfig Base() => new()
+    {
+        Dim = 16, HiddenDim = 24, Layers = 2, Heads = 4, KvHeads = 2, HeadDim = 4, VocabSize = 11, MaxSeqLen = 16, RopeTheta = 100,
+    };
+
+    /// <summary>Random weights: matrices U(±1.5/√in), norms 1 + U(±0.3), biases U(±0.3), embeddings U(±1).</summary>
+    public static LlamaModel Create(LlamaConfig c, int seed)
+    {
+        var rng = new Random(seed);
+        c.Validate("tiny");
+        var weights = LlamaWeights.Create(c, (name, t) =>
+        {
+            var s = t.Span;
+            double scale = name.Contains("norm", StringComparison.Ordinal) || name.EndsWith(".bias", StringComparison.Ordinal) ? 0.3
+                : name.Contains("embed", StringComparison.Ordinal) ? 1.0
+                : 1.5 / Math.Sqrt(t.Shape[^1]);
+            double offset = name.Contains("norm", StringComparison.Ordinal) ? 1 : 0;
+            for (int i = 0; i < s.Length; i++)
+            {
+                s[i] = (float)(offset + (((rng.NextDouble() * 2) - 1) * scale));
+            }
+        });
+        return new LlamaModel(weights);
+    }
+
+    /// <summary>
+    /// Two rows of 7: row 0 packs two examples (3 + 4 tokens, positions restarting); row 1 holds 5 tokens and 2 of
+    /// padding. Every position of a real token has a target except the last of each example.
+    /// </summary>
+    public static TokenBatch Batch(int vocab, int seed)
+    {
+        var rng = new Random(seed);
+        var b = new TokenBatch(2, 7);
+        int[][] segments = [[0, 0, 0, 1, 1, 1, 1], [0, 0, 0, 0, 0, -1, -1]];
+        for (int r = 0; r < 2; r++)
+        {
+            int pos = 0;
+            for (int t = 0; t < 7; t++)
+            {
+                int i = (r * 7) + t;
+                int seg = segments[r][t];
+                b.SegmentIds[i] = seg;
+                if (t > 0 && seg != segments[r][t - 1])
+                {
+                    pos = 0;
+                }
+
+                b.Tokens[i] = rng.Next(vocab);
+                b.Positions[i] = seg == -1 ? 0 : pos++;
+                bool lastOfSegment = seg == -1 || t == 6 || segments[r][t + 1] != seg;
+                b.Targets[i] = lastOfSegment ? TokenBatch.IgnoreTarget : rng.Next(vocab);
+            }
+        }
+
+        return b;
+    }
+}
