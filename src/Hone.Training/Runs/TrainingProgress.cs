@@ -1,0 +1,14 @@
+namespace Hone.Training.Runs;
+
+/// <summary>What a trainer reports after each step (and at phase changes), for the CLI's progress bar.</summary>
+/// <param name="Phase">"train", "valid" (full validation at epoch end), "checkpoint" or "done".</param>
+/// <param name="Epoch">1-based epoch.</param>
+/// <param name="Epochs">Epochs in the run.</param>
+/// <param name="Step">Optimiser steps done.</param>
+/// <param name="TotalSteps">Optimiser steps in the run.</param>
+/// <param name="Loss">The last step's training loss.</param>
+/// <param name="Accuracy">The last step's mean token accuracy (SFT) or reward accuracy (DPO).</param>
+/// <param name="TokensPerSecond">Training tokens (non-padding positions) per second since the run (re)started.</param>
+/// <param name="Eta">Estimated time left, from the pace since the run (re)started.</param>
+public readonly record struct TrainingProgress(string Phase, int Epoch, int Epochs, long Step, long TotalSteps, double Loss, double Accuracy,
+    double TokensPerSecond, TimeSpan Eta);
