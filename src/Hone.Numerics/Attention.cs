@@ -143,36 +143,32 @@ public static unsafe class Attention
         }
     }
 
-    /// <summary>Gradients of one (token, head) row: dv, dk accumulated; dq written.</summary>
+    /// <summary>Gradients of one (token, head) row: dv, dk accumulated; dq written. ds: scratch [≥ limit].</summary>
     private static void BackwardRow(
-        ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> probs, ReadOnlySpan<float> dOutput,
-        Span<float> dq, Span<float> dk, Span<float> dv, Span<float> ds, int row, int kvh, int limit, int kvLen, int kvHeads, int headDim, float scale)
+        float* q, float* k, float* v, float* probs, float* dOutput, float* dq, float* dk, float* dv, float* ds,
+        int row, int kvh, int limit, int kvLen, int kvHeads, int headDim, float scale)
     {
-        int kvRow = kvHeads * headDim;
-        ReadOnlySpan<float> p = probs.Slice(row * kvLen, limit);
-        ReadOnlySpan<float> dout = dOutput.Slice(row * headDim, headDim);
-        ReadOnlySpan<float> qr = q.Slice(row * headDim, headDim);
-        Span<float> dqr = dq.Slice(row * headDim, headDim);
-        ds = ds[..limit];
+        long kvRow = (long)kvHeads * headDim;
+        long off = (long)kvh * headDim;
+        float* p = probs + ((long)row * kvLen);
+        float* dout = dOutput + ((long)row * headDim);
+        float* qr = q + ((long)row * headDim);
         for (int j = 0; j < limit; j++)
         {
-            int o = (j * kvRow) + (kvh * headDim);
-            ds[j] = TensorPrimitives.Dot(dout, v.Slice(o, headDim));
-            Span<float> dvj = dv.Slice(o, headDim);
-            TensorPrimitives.MultiplyAdd(dout, p[j], dvj, dvj);
+            ds[j] = HeadVectors.Dot(dout, v + (j * kvRow) + off, headDim);
+            HeadVectors.Axpy(p[j], dout, dv + (j * kvRow) + off, headDim);
         }
 
-        float dot = TensorPrimitives.Dot(ds, p);
-        TensorPrimitives.Subtract(ds, dot, ds);
-        TensorPrimitives.Multiply(ds, p, ds);
-        TensorPrimitives.Multiply(ds, scale, ds);
-        dqr.Clear();
+        var dsSpan = new Span<float>(ds, limit);
+        var pSpan = new ReadOnlySpan<float>(p, limit);
+        float dot = TensorPrimitives.Dot(dsSpan, pSpan);
+        TensorPrimitives.Subtract(dsSpan, dot, dsSpan);
+        TensorPrimitives.Multiply(dsSpan, pSpan, dsSpan);
+        TensorPrimitives.Multiply(dsSpan, scale, dsSpan);
+        HeadVectors.WeightedSum(ds, limit, k + off, kvRow, dq + ((long)row * headDim), headDim);
         for (int j = 0; j < limit; j++)
         {
-            int o = (j * kvRow) + (kvh * headDim);
-            TensorPrimitives.MultiplyAdd(k.Slice(o, headDim), ds[j], dqr, dqr);
-            Span<float> dkj = dk.Slice(o, headDim);
-            TensorPrimitives.MultiplyAdd(qr, ds[j], dkj, dkj);
+            HeadVectors.Axpy(ds[j], qr, dk + (j * kvRow) + off, headDim);
         }
     }
 
@@ -206,23 +202,13 @@ public static unsafe class Attention
 
         public void Execute(int index, int worker)
         {
-            int tokens = _tokens, heads = _heads, headDim = _headDim, kvLen = _kvLen;
-            int qLen = tokens * heads * headDim, kvSize = kvLen * _kvHeads * headDim;
-            var q = new ReadOnlySpan<float>(_p[0], qLen);
-            var k = new ReadOnlySpan<float>(_p[1], kvSize);
-            var v = new ReadOnlySpan<float>(_p[2], kvSize);
-            var probs = new ReadOnlySpan<float>(_p[3], tokens * heads * kvLen);
-            var dOut = new ReadOnlySpan<float>(_p[4], qLen);
-            var dq = new Span<float>(_p[5], qLen);
-            var dk = new Span<float>(_p[6], kvSize);
-            var dv = new Span<float>(_p[7], kvSize);
-            var ds = new Span<float>(_p[8] + ((long)worker * kvLen), kvLen);
-            int group = heads / _kvHeads;
-            for (int t = 0; t < tokens; t++)
+            int group = _heads / _kvHeads;
+            float* ds = _p[8] + ((long)worker * _kvLen);
+            for (int t = 0; t < _tokens; t++)
             {
                 for (int h = index * group; h < (index + 1) * group; h++)
                 {
-                    BackwardRow(q, k, v, probs, dOut, dq, dk, dv, ds, (t * heads) + h, index, _start + t + 1, kvLen, _kvHeads, headDim, _scale);
+                    BackwardRow(_p[0], _p[1], _p[2], _p[3], _p[4], _p[5], _p[6], _p[7], ds, (t * _heads) + h, index, _start + t + 1, _kvLen, _kvHeads, _headDim, _scale);
                 }
             }
         }
