@@ -88,14 +88,13 @@ public sealed class ChatPromptBuilder
     private static string ToolSystemPrompt(IReadOnlyList<AIFunctionDeclaration> tools, ChatToolMode? mode)
     {
         var sb = new StringBuilder();
-        sb.Append("You can call functions. Their signatures, one JSON object per line, are inside <tools></tools>:\n<tools>\n");
+        sb.Append("Tools:\n<tools>\n");
         foreach (var t in ToolsJson(tools))
         {
             sb.Append(t!.ToJsonString()).Append('\n');
         }
 
-        sb.Append("</tools>\nTo call a function, answer with a JSON object holding its name and arguments inside <tool_call></tool_call> tags:\n");
-        sb.Append("<tool_call>\n{\"name\": \"function name\", \"arguments\": {\"argument\": \"value\"}}\n</tool_call>");
+        sb.Append("</tools>\nTo call one, reply <tool_call>{\"name\": NAME, \"arguments\": {...}}</tool_call>");
         if (mode is RequiredChatToolMode required)
         {
             sb.Append(required.RequiredFunctionName is { } name ? $"\nYou must call {name}." : "\nYou must call a function.");
