@@ -73,9 +73,10 @@ public sealed class LlamaModel : IDisposable
     /// activations for blocks of up to <paramref name="blockSize"/> tokens, all in one arena.
     /// </summary>
     /// <param name="maxContext">Positions the KV cache holds (1..MaxSeqLen).</param>
-    /// <param name="blockSize">Tokens processed together in a prompt block (longer prompts go in several blocks).</param>
+    /// <param name="blockSize">Tokens processed together in a prompt block (longer prompts go in several blocks); larger
+    /// blocks amortise the weight traffic of the blocked matmul over more rows.</param>
     /// <param name="pool">Workers for matmuls and attention (default: the calling thread only).</param>
-    public LlamaSession CreateSession(int? maxContext = null, int blockSize = 64, WorkerPool? pool = null) =>
+    public LlamaSession CreateSession(int? maxContext = null, int blockSize = 256, WorkerPool? pool = null) =>
         new(this, maxContext ?? Config.MaxSeqLen, blockSize, pool ?? WorkerPool.Single);
 
     /// <summary>Frees the weights.</summary>

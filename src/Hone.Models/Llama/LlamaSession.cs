@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using Hone.Numerics;
 using Tensor = Hone.Numerics.Tensor;
 
@@ -21,7 +20,7 @@ public sealed class LlamaSession : IDisposable
     private readonly LlamaConfig _c;
     private readonly WorkerPool _pool;
     private readonly Arena _arena;
-    private readonly Tensor _x, _xn, _q, _att, _tmp, _gate, _up, _logits, _keys, _values, _probs, _cos, _sin;
+    private readonly Tensor _x, _xn, _q, _att, _gate, _up, _logits, _keys, _values, _probs, _cos, _sin;
     private readonly int[] _firstVisible;
     private readonly int _attentionRows;
     private readonly float _attentionScale;
@@ -50,8 +49,8 @@ public sealed class LlamaSession : IDisposable
         _attentionScale = 1f / MathF.Sqrt(_c.HeadDim);
         _firstVisible = new int[b];
         _arena = new Arena(Arena.FloatsFor(
-            (long)b * _c.Dim, (long)b * _c.Dim, (long)b * _c.QDim, (long)b * _c.QDim, (long)b * _c.Dim,
-            (long)b * _c.HiddenDim, (long)b * _c.HiddenDim, (long)b * _c.VocabSize, cache, cache,
+            (long)b * _c.Dim, (long)b * _c.Dim, (long)b * _c.QDim, (long)b * _c.QDim,
+            (long)b * _c.HiddenDim, (long)b * _c.HiddenDim, _c.VocabSize, cache, cache,
             _attentionRows * perRow, (long)maxContext * half, (long)maxContext * half));
         try
         {
@@ -59,10 +58,9 @@ public sealed class LlamaSession : IDisposable
             _xn = _arena.Allocate("x_norm", b, _c.Dim);
             _q = _arena.Allocate("q", b, _c.QDim);
             _att = _arena.Allocate("attention", b, _c.QDim);
-            _tmp = _arena.Allocate("projection", b, _c.Dim);
             _gate = _arena.Allocate("ffn_gate", b, _c.HiddenDim);
             _up = _arena.Allocate("ffn_up", b, _c.HiddenDim);
-            _logits = _arena.Allocate("logits", b, _c.VocabSize);
+            _logits = _arena.Allocate("logits", _c.VocabSize); // the last token's; Forward(tokens, logits) writes all rows to the caller's span
             _keys = _arena.Allocate("key_cache", _c.Layers, maxContext, _c.KvDim);
             _values = _arena.Allocate("value_cache", _c.Layers, maxContext, _c.KvDim);
             _probs = _arena.Allocate("attention_probs", _attentionRows, _c.Heads, maxContext);
@@ -114,8 +112,7 @@ public sealed class LlamaSession : IDisposable
     public ReadOnlySpan<float> Forward(scoped ReadOnlySpan<int> tokens)
     {
         Run(tokens, Span<float>.Empty);
-        int last = (tokens.Length - 1) % BlockSize;
-        return _logits.Span.Slice(last * _c.VocabSize, _c.VocabSize);
+        return _logits.Span;
     }
 
     /// <summary>Appends one token and returns the logits [vocab] after it (valid until the next call).</summary>
@@ -185,12 +182,12 @@ public sealed class LlamaSession : IDisposable
         if (!allLogits.IsEmpty)
         {
             MatMul.XWt(xn, w.Classifier.Span, default, allLogits, rows, dim, _c.VocabSize, _pool);
-            allLogits.Slice((rows - 1) * _c.VocabSize, _c.VocabSize).CopyTo(_logits.Span.Slice((rows - 1) * _c.VocabSize, _c.VocabSize));
+            allLogits.Slice((rows - 1) * _c.VocabSize, _c.VocabSize).CopyTo(_logits.Span);
         }
         else if (lastBlock)
         {
             int last = rows - 1;
-            MatMul.XWt(xn.Slice(last * dim, dim), w.Classifier.Span, default, _logits.Span.Slice(last * _c.VocabSize, _c.VocabSize), 1, dim, _c.VocabSize, _pool);
+            MatMul.XWt(xn.Slice(last * dim, dim), w.Classifier.Span, default, _logits.Span, 1, dim, _c.VocabSize, _pool);
         }
     }
 
@@ -231,9 +228,7 @@ public sealed class LlamaSession : IDisposable
 
         Attend(layer, rows, pos0);
 
-        var proj = _tmp.Span[..(rows * dim)];
-        MatMul.XWt(_att.Span[..(rows * qDim)], lw.Wo.Span, default, proj, rows, qDim, dim, _pool);
-        TensorPrimitives.Add(x, proj, x);
+        MatMul.XWtAdd(_att.Span[..(rows * qDim)], lw.Wo.Span, default, x, rows, qDim, dim, _pool); // residual
     }
 
     /// <summary>x += W_down · (silu(W_gate·n) ⊙ W_up·n) with n = rmsnorm(x).</summary>
@@ -249,9 +244,7 @@ public sealed class LlamaSession : IDisposable
         MatMul.XWt(xn, lw.WGate.Span, default, gate, rows, dim, hidden, _pool);
         MatMul.XWt(xn, lw.WUp.Span, default, up, rows, dim, hidden, _pool);
         Activations.SwiGlu(gate, up, gate);
-        var proj = _tmp.Span[..(rows * dim)];
-        MatMul.XWt(gate, lw.WDown.Span, default, proj, rows, hidden, dim, _pool);
-        TensorPrimitives.Add(x, proj, x);
+        MatMul.XWtAdd(gate, lw.WDown.Span, default, x, rows, hidden, dim, _pool); // residual
     }
 
     private static ReadOnlySpan<float> Bias(Tensor? t) => t is { } b ? b.Span : default;

@@ -1,0 +1,204 @@
+using System.Diagnostics;
+using System.Globalization;
+using Hone.Models.Generation;
+using Hone.Models.Llama;
+using Hone.Numerics;
+
+namespace Hone.Models.Benchmarks;
+
+/// <summary>One measured case of <see cref="ModelBenchmark"/>.</summary>
+/// <param name="Model">"llama-134M" (random, built in code) or "stories260K".</param>
+/// <param name="Case">"prompt" (a whole prompt in blocks: blocked matmul), "prompt/token" (the same prompt one token per
+/// forward: matvec, the reference for "prompt") or "decode" (greedy generation from the KV cache).</param>
+/// <param name="Threads">Workers.</param>
+/// <param name="TokensPerSecond">Best wall-clock tokens/s over the repetitions.</param>
+/// <param name="CpuTokensPerSecond">Tokens per CPU-second of the process times <paramref name="Threads"/>: what the run
+/// reaches when its threads are not descheduled (steadier on a loaded machine).</param>
+public sealed record ModelBenchmarkResult(string Model, string Case, int Threads, double TokensPerSecond, double CpuTokensPerSecond);
+
+/// <summary>
+/// A quick self-timing inference benchmark (the CLI's <c>hone bench model</c>): a randomly initialised Llama built in
+/// code (dim 768, FFN 2048, 12 layers, 12 heads, 12 KV heads, vocab 32000, tied embedding and classifier: 110M
+/// distinct parameters, 134M counting the classifier separately as llama.cpp does), measuring prompt tokens/s (a
+/// 256-token prompt) and generated tokens/s on 1 and 2 threads, plus stories260K generation when its file is given.
+/// Every figure comes with references measured in the same run: the single-thread run, and for prompts the same
+/// prompt fed one token at a time.
+/// </summary>
+public static class ModelBenchmark
+{
+    /// <summary>The benchmark model's shape.</summary>
+    public static LlamaConfig Llama134M { get; } = new()
+    {
+        ModelType = "llama",
+        Dim = 768,
+        HiddenDim = 2048,
+        Layers = 12,
+        Heads = 12,
+        KvHeads = 12,
+        HeadDim = 64,
+        VocabSize = 32000,
+        MaxSeqLen = 1024,
+        TiedEmbeddings = true,
+        BosId = 1,
+        EosIds = [2],
+    };
+
+    /// <summary>A model of <paramref name="config"/> with weights drawn uniformly from ±<paramref name="scale"/> (norms 1), seeded.</summary>
+    public static LlamaModel RandomModel(LlamaConfig config, ulong seed = 1234, float scale = 0.02f)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ulong state = seed;
+        return new LlamaModel(LlamaWeights.Create(config.Validate("benchmark"), (name, t) =>
+        {
+            var s = t.Span;
+            if (name.Contains("norm", StringComparison.Ordinal))
+            {
+                s.Fill(1f);
+                return;
+            }
+
+            for (int i = 0; i < s.Length; i++)
+            {
+                // SplitMix64 → uniform in [-scale, scale).
+                ulong z = state += 0x9E3779B97F4A7C15UL;
+                z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+                z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+                z ^= z >> 31;
+                s[i] = scale * (((z >> 40) * (2f / (1 << 24))) - 1f);
+            }
+        }));
+    }
+
+    /// <summary>
+    /// Measures the 134M model (and stories260K when <paramref name="stories260KPath"/> is given) on 1 and
+    /// <paramref name="maxThreads"/> threads and writes a table to <paramref name="output"/>.
+    /// </summary>
+    /// <param name="output">Where the table goes.</param>
+    /// <param name="maxThreads">Largest thread count measured (1 and this one).</param>
+    /// <param name="stories260KPath">stories260K.bin, or null to skip it.</param>
+    /// <param name="promptTokens">Prompt length.</param>
+    /// <param name="decodeTokens">Tokens generated per decode repetition.</param>
+    /// <param name="secondsPerCase">CPU time spent repeating each case (at least two repetitions).</param>
+    public static IReadOnlyList<ModelBenchmarkResult> Run(
+        TextWriter output, int maxThreads = 2, string? stories260KPath = null, int promptTokens = 256, int decodeTokens = 64, double secondsPerCase = 2)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxThreads);
+        ArgumentOutOfRangeException.ThrowIfLessThan(promptTokens, 2);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(decodeTokens);
+        var results = new List<ModelBenchmarkResult>();
+        int[] threadCounts = maxThreads == 1 ? [1] : [1, maxThreads];
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"load average before: {LoadAverage()}; {Environment.ProcessorCount} logical CPUs"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"model",-12} {"case",-13} {"threads",7} {"tok/s",9} {"cpu tok/s",10} {"vs 1 thread",12} {"vs ref",8}"));
+        using (var model = RandomModel(Llama134M))
+        {
+            Measure(output, results, "llama-134M", model, threadCounts, promptTokens, decodeTokens, secondsPerCase, tokenByTokenReference: true);
+        }
+
+        if (stories260KPath is not null)
+        {
+            using var stories = LlamaModel.Load(stories260KPath);
+            Measure(output, results, "stories260K", stories, threadCounts, promptTokens, Math.Min(256, stories.Config.MaxSeqLen - 1), secondsPerCase, tokenByTokenReference: false);
+        }
+
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"load average after: {LoadAverage()}"));
+        return results;
+    }
+
+    private static void Measure(
+        TextWriter output, List<ModelBenchmarkResult> results, string name, LlamaModel model, int[] threadCounts,
+        int promptTokens, int decodeTokens, double seconds, bool tokenByTokenReference)
+    {
+        int vocab = model.Config.VocabSize;
+        promptTokens = Math.Min(promptTokens, model.Config.MaxSeqLen - 1);
+        var prompt = new int[promptTokens];
+        for (int i = 0; i < prompt.Length; i++)
+        {
+            prompt[i] = 3 + (int)((i * 7919L) % (vocab - 3));
+        }
+
+        var decodeOptions = new GenerationOptions { MaxNewTokens = decodeTokens, StopAtEos = false };
+        var single = new Dictionary<string, double>();
+        foreach (int threads in threadCounts)
+        {
+            using var pool = new WorkerPool(threads);
+            using var session = model.CreateSession(blockSize: Math.Min(promptTokens, 128), pool: pool);
+            var cases = new List<(string Case, int Tokens, Action Run, string? Reference)>
+            {
+                ("prompt", promptTokens, () => { session.Reset(); session.Forward(prompt); }, tokenByTokenReference ? "prompt/token" : null),
+            };
+            if (tokenByTokenReference)
+            {
+                cases.Add(("prompt/token", promptTokens, () =>
+                {
+                    session.Reset();
+                    foreach (int t in prompt)
+                    {
+                        session.Forward(t);
+                    }
+                }, null));
+            }
+
+            var generator = new Generator(session);
+            cases.Add(("decode", decodeTokens, () => generator.Generate([1], decodeOptions), null));
+            var measured = new Dictionary<string, double>();
+            foreach (var (label, tokens, run, _) in cases)
+            {
+                var (wall, cpu) = Best(seconds, run);
+                var r = new ModelBenchmarkResult(name, label, threads, tokens / wall, tokens / cpu * threads);
+                results.Add(r);
+                measured[label] = r.TokensPerSecond;
+                if (threads == 1)
+                {
+                    single[label] = r.TokensPerSecond;
+                }
+            }
+
+            foreach (var (label, _, _, reference) in cases)
+            {
+                var r = results.Last(x => x.Model == name && x.Case == label && x.Threads == threads);
+                string vsRef = reference is not null && measured.TryGetValue(reference, out double refTps) ? $"{r.TokensPerSecond / refTps,7:F2}×" : "";
+                output.WriteLine(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"{name,-12} {label,-13} {threads,7} {r.TokensPerSecond,9:F1} {r.CpuTokensPerSecond,10:F1} {r.TokensPerSecond / single[label],11:F2}× {vsRef,8}"));
+            }
+        }
+    }
+
+    /// <summary>One warm-up call, then repetitions until <paramref name="cpuBudgetSeconds"/> of CPU time are used
+    /// (at least 2): the best wall time of one call and the mean process CPU time per call.</summary>
+    private static (double BestWall, double CpuPerCall) Best(double cpuBudgetSeconds, Action action)
+    {
+        action();
+        double best = double.MaxValue;
+        double cpuStart = CpuSeconds();
+        int calls = 0;
+        while (calls < 2 || CpuSeconds() - cpuStart < cpuBudgetSeconds)
+        {
+            long start = Stopwatch.GetTimestamp();
+            action();
+            best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds);
+            calls++;
+        }
+
+        return (best, (CpuSeconds() - cpuStart) / calls);
+    }
+
+    private static double CpuSeconds()
+    {
+        using var p = Process.GetCurrentProcess();
+        return p.TotalProcessorTime.TotalSeconds;
+    }
+
+    private static string LoadAverage()
+    {
+        try
+        {
+            return File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+        }
+        catch (IOException)
+        {
+            return "n/a";
+        }
+    }
+}
