@@ -61,7 +61,8 @@ public sealed class WorkerPool : IDisposable
     public int ThreadCount { get; }
 
     /// <summary>Runs items 0..count-1 of <paramref name="work"/> across the workers and returns when all are done.
-    /// An exception thrown by an item is rethrown here after every worker has stopped.</summary>
+    /// An exception thrown by an item is rethrown here after every worker has stopped. Calls from several threads are
+    /// serialised; an item must not call <see cref="Run"/> on the same pool (it would wait for itself).</summary>
     public void Run(IParallelWork work, int count)
     {
         ArgumentNullException.ThrowIfNull(work);
