@@ -45,6 +45,7 @@ public static class HoneApp
         root.Subcommands.Add(DataCommands.Create(host));
         root.Subcommands.Add(ModelCommands.Create(host));
         root.Subcommands.Add(RunsCommand.Create(host));
+        root.Subcommands.Add(EvalCommands.Create(host));
         root.Subcommands.Add(DemoCommand.Create(host));
         root.Subcommands.Add(GenerateCommand.Create(host));
         root.Subcommands.Add(ChatCommand.Create(host));

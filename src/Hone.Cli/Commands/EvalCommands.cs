@@ -1,0 +1,73 @@
+using System.CommandLine;
+using System.Globalization;
+using Hone.Evals.Graders.Config;
+using Hone.Evals.Runs;
+using Hone.Evals.Specs;
+using Hone.Models.Chat;
+using Hone.Store;
+using Microsoft.Extensions.AI;
+using Spectre.Console;
+
+namespace Hone.Cli.Commands;
+
+/// <summary>
+/// <c>hone eval SPEC</c> and its subcommands <c>baseline</c>, <c>compare</c>, <c>edge-cases</c>, <c>show</c>.
+/// </summary>
+public static class EvalCommands
+{
+    /// <summary>Builds the command group.</summary>
+    public static Command Create(CliHost host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        var cmd = EvalRunCommand.Create(host);
+        cmd.Subcommands.Add(EvalBaselineCommand.Create(host));
+        cmd.Subcommands.Add(EvalCompareCommand.Create(host));
+        cmd.Subcommands.Add(EvalEdgeCasesCommand.Create(host));
+        cmd.Subcommands.Add(EvalShowCommand.Create(host));
+        return cmd;
+    }
+
+    /// <summary>The resolver for model names: hone.yaml providers, and <c>local:DIR</c> loaded in-process.</summary>
+    internal static ChatModelResolver Resolver(Workspace ws, string? template) =>
+        new(ws.Config, dir => LocalChatClient.Load(dir, null, template));
+
+    /// <summary>Finds a spec: as given (relative to the working directory), else in the workspace's evals folder.</summary>
+    internal static string FindSpec(CliContext ctx, Workspace ws, string spec)
+    {
+        var path = ctx.ResolvePath(spec);
+        if (File.Exists(path)) return path;
+        foreach (var candidate in new[] { spec, spec + ".yaml", spec + ".yml" })
+        {
+            var inEvals = Path.Combine(ws.EvalsDir, candidate);
+            if (File.Exists(inEvals)) return inEvals;
+        }
+        throw new EvalSpecException($"{path}: eval spec not found (also looked in {ws.EvalsDir}).");
+    }
+
+    /// <summary>Loads a spec with model graders served by the same resolver.</summary>
+    internal static EvalSpec LoadSpec(string path, ChatModelResolver resolver) =>
+        EvalSpec.Load(path, new GraderEnvironment { JudgeClient = resolver.Resolve });
+
+    /// <summary>Loads the spec a run was made from (its path is recorded in the run's options).</summary>
+    internal static EvalSpec SpecOfRun(RunRecord run, ChatModelResolver resolver)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(run.OptionsJson);
+        var path = doc.RootElement.TryGetProperty("spec", out var s) ? s.GetString() : null;
+        if (path is null || !File.Exists(path))
+            throw new EvalSpecException($"Run '{run.Id}' was made from the spec '{path}', which no longer exists.");
+        return LoadSpec(path, resolver);
+    }
+
+    /// <summary>A number as a percentage with one decimal.</summary>
+    internal static string Pct(double v) => (v * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%";
+
+    /// <summary>Shortens text for a table cell.</summary>
+    internal static string Cell(string s, int max = 60)
+    {
+        s = s.Replace("\r", "", StringComparison.Ordinal).Replace("\n", "⏎", StringComparison.Ordinal);
+        return Markup.Escape(s.Length <= max ? s : s[..(max - 1)] + "…");
+    }
+
+    /// <summary>Disposes a client if it is disposable (the resolver hands out fresh ones).</summary>
+    internal static void Release(IChatClient client) => client.Dispose();
+}
