@@ -122,7 +122,7 @@ public static class ModelBenchmark
         foreach (int threads in threadCounts)
         {
             using var pool = new WorkerPool(threads);
-            using var session = model.CreateSession(blockSize: Math.Min(promptTokens, 128), pool: pool);
+            using var session = model.CreateSession(blockSize: promptTokens, pool: pool);
             var cases = new List<(string Case, int Tokens, Action Run, string? Reference)>
             {
                 ("prompt", promptTokens, () => { session.Reset(); session.Forward(prompt); }, tokenByTokenReference ? "prompt/token" : null),

@@ -172,6 +172,12 @@ public sealed partial record LlamaConfig
             var reader = new HfConfigReader(root, source);
             var modelType = reader.String("model_type") ?? throw new ModelLoadException(
                 $"{source}: config.json has no \"model_type\"; Hone supports {string.Join(", ", SupportedModelTypes)}.") { FilePath = source };
+            if (modelType == "gpt2")
+            {
+                throw new ModelLoadException(
+                    $"{source}: model_type \"gpt2\" is GPT-2, not a Llama-family model; load it with Hone.Models.Gpt2.Gpt2Model.Load.") { FilePath = source };
+            }
+
             if (!SupportedModelTypes.Contains(modelType))
             {
                 throw new ModelLoadException(

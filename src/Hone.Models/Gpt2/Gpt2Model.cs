@@ -1,0 +1,102 @@
+using Hone.Formats;
+using Hone.Formats.Safetensors;
+using Hone.Numerics;
+
+namespace Hone.Models.Gpt2;
+
+/// <summary>
+/// A GPT-2 model held in memory (float32, one arena), loaded from a Hugging Face folder (config.json + safetensors,
+/// Conv1D weights [in, out]; tensor names with or without the "transformer." prefix). Run it through a
+/// <see cref="Gpt2Session"/> from <see cref="CreateSession"/>. Immutable; may back several sessions at once.
+/// </summary>
+public sealed class Gpt2Model : IDisposable
+{
+    /// <summary>Wraps loaded weights; the model owns and disposes them.</summary>
+    public Gpt2Model(Gpt2Weights weights)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        Weights = weights;
+    }
+
+    /// <summary>The shape.</summary>
+    public Gpt2Config Config => Weights.Config;
+
+    /// <summary>The weights.</summary>
+    public Gpt2Weights Weights { get; }
+
+    /// <summary>Loads a Hugging Face GPT-2 folder (config.json with model_type "gpt2" + model.safetensors or shards).</summary>
+    /// <exception cref="ModelLoadException">The folder, config or weights are missing or invalid, or model_type is not gpt2.</exception>
+    public static Gpt2Model Load(string folder)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        var configPath = Path.Combine(folder, "config.json");
+        if (!File.Exists(configPath))
+        {
+            throw new ModelLoadException($"{folder}: no config.json in this folder; a Hugging Face GPT-2 folder needs config.json beside its .safetensors files.") { FilePath = folder };
+        }
+
+        if (new FileInfo(configPath).Length > 16 << 20)
+        {
+            throw new ModelLoadException($"{configPath}: config.json is larger than 16 MiB.") { FilePath = configPath };
+        }
+
+        var config = Gpt2Config.FromHfJson(File.ReadAllText(configPath), configPath);
+        SafetensorsCheckpoint checkpoint;
+        try
+        {
+            checkpoint = SafetensorsCheckpoint.Open(folder);
+        }
+        catch (HoneFormatException e)
+        {
+            throw new ModelLoadException($"{folder}: cannot open the safetensors weights: {e.Message}", e) { FilePath = folder };
+        }
+
+        using (checkpoint)
+        {
+            string prefix = checkpoint.HasTensor("wte.weight") ? "" : checkpoint.HasTensor("transformer.wte.weight") ? "transformer." : "";
+            return new Gpt2Model(Gpt2Weights.Create(config, (name, tensor) =>
+            {
+                string stored = prefix + name;
+                if (!checkpoint.HasTensor(stored))
+                {
+                    throw new ModelLoadException(
+                        $"{folder}: tensor '{stored}' is missing from the checkpoint; config.json ({config.Describe()}) needs it. Is config.json from the same model?") { FilePath = folder };
+                }
+
+                var info = checkpoint.GetTensor(stored);
+                var shape = tensor.Shape;
+                if (info.Shape.Count != shape.Count || info.Shape.Where((d, i) => d != shape[i]).Any())
+                {
+                    throw new ModelLoadException(
+                        $"{folder}: tensor '{stored}' has shape [{string.Join(", ", info.Shape)}] but config.json implies [{string.Join(", ", shape)}] (GPT-2 Conv1D weights are [in, out]).") { FilePath = folder };
+                }
+
+                try
+                {
+                    if (info.Dtype == SafetensorsDtype.F32)
+                    {
+                        checkpoint.GetF32Span(stored).CopyTo(tensor.Span);
+                    }
+                    else
+                    {
+                        checkpoint.ReadF32(stored).CopyTo(tensor.Span);
+                    }
+                }
+                catch (Exception e) when (e is HoneFormatException or ArgumentException or NotSupportedException)
+                {
+                    throw new ModelLoadException($"{folder}: tensor '{stored}' ({info.Dtype}) cannot be read as float32: {e.Message}", e) { FilePath = folder };
+                }
+            }));
+        }
+    }
+
+    /// <summary>
+    /// Creates an inference session: KV cache for <paramref name="maxContext"/> positions (default: n_positions) and
+    /// activations for blocks of up to <paramref name="blockSize"/> tokens.
+    /// </summary>
+    public Gpt2Session CreateSession(int? maxContext = null, int blockSize = 256, WorkerPool? pool = null) =>
+        new(this, maxContext ?? Config.MaxSeqLen, blockSize, pool ?? WorkerPool.Single);
+
+    /// <summary>Frees the weights.</summary>
+    public void Dispose() => Weights.Dispose();
+}
