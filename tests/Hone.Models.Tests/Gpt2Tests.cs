@@ -163,6 +163,29 @@ public class Gpt2Tests
     }
 
     [Fact]
+    public void LanguageModelsLoad_PicksGpt2_AndTheGeneratorDrivesIt()
+    {
+        using var model = LanguageModels.Load(WriteModel());
+        var gpt2 = Assert.IsType<Gpt2Model>(model);
+        Assert.Equal("gpt2", model.ModelType);
+        using var session = model.CreateInferenceSession(blockSize: 4);
+        var result = new Hone.Models.Generation.Generator(session).Generate([49, 3, 17], new Hone.Models.Generation.GenerationOptions { MaxNewTokens = 8, StopAtEos = false });
+
+        using var manual = gpt2.CreateSession();
+        var ids = new List<int>();
+        var logits = manual.Forward([49, 3, 17]);
+        for (int i = 0; i < 8; i++)
+        {
+            ids.Add(GoldenStories260KTests.Argmax(logits));
+            logits = manual.Forward(ids[^1]);
+        }
+
+        Assert.Equal(ids, result.TokenIds);
+        using var llama = LanguageModels.Load(TestAssets.Path("models", "stories260K", "stories260K.bin"));
+        Assert.IsType<LlamaModel>(llama);
+    }
+
+    [Fact]
     public void ContextOverflow_MissingTensor_AndWrongTypes_AreClearErrors()
     {
         using (var model = Gpt2Model.Load(WriteModel()))

@@ -3,17 +3,23 @@ using Hone.Models.Llama;
 namespace Hone.Models.Generation;
 
 /// <summary>
-/// Autoregressive generation over a <see cref="LlamaSession"/>: the prompt goes through in blocks, then one token at a
+/// Autoregressive generation over an <see cref="IInferenceSession"/> (<see cref="LlamaSession"/>, GPT-2's session): the prompt goes through in blocks, then one token at a
 /// time from the KV cache. Each call starts a fresh sequence. With a decoder (ids → text), stop strings are honoured and
 /// results carry text.
 /// </summary>
 public sealed class Generator
 {
-    private readonly LlamaSession _session;
+    private readonly IInferenceSession _session;
     private readonly Func<int[], string>? _decode;
 
     /// <summary>A generator over <paramref name="session"/>; <paramref name="decode"/> turns ids into text (e.g. a tokenizer's Decode).</summary>
     public Generator(LlamaSession session, Func<int[], string>? decode = null)
+        : this((IInferenceSession)session, decode)
+    {
+    }
+
+    /// <summary>A generator over any model's session (Llama family, GPT-2); <paramref name="decode"/> turns ids into text.</summary>
+    public Generator(IInferenceSession session, Func<int[], string>? decode = null)
     {
         ArgumentNullException.ThrowIfNull(session);
         _session = session;
@@ -40,7 +46,6 @@ public sealed class Generator
             throw new ArgumentException("Stop strings need a decoder: construct the Generator with a decode function.", nameof(options));
         }
 
-        var config = _session.Model.Config;
         int context = _session.MaxContext;
         var input = prompt.ToArray();
         int dropped = 0;
@@ -55,7 +60,7 @@ public sealed class Generator
             int keepTotal = Math.Max(1, context - options.MaxNewTokens);
             if (input.Length > keepTotal)
             {
-                bool keepBos = config.BosId is { } bos && input[0] == bos && keepTotal > 1;
+                bool keepBos = _session.BosId is { } bos && input[0] == bos && keepTotal > 1;
                 dropped = input.Length - keepTotal;
                 input = keepBos ? [input[0], .. input[(1 + dropped)..]] : input[dropped..];
             }
@@ -64,10 +69,10 @@ public sealed class Generator
         var stopIds = new HashSet<int>(options.StopTokenIds);
         if (options.StopAtEos)
         {
-            stopIds.UnionWith(config.EosIds);
+            stopIds.UnionWith(_session.EosIds);
         }
 
-        var sampler = new Sampler(config.VocabSize, options.Sampling);
+        var sampler = new Sampler(_session.VocabSize, options.Sampling);
         var history = new List<int>(input.Length + options.MaxNewTokens);
         history.AddRange(input);
         var output = new List<int>(options.MaxNewTokens);
@@ -116,7 +121,7 @@ public sealed class Generator
                 break;
             }
 
-            logits = _session.Forward(next);
+            logits = _session.Forward([next]);
         }
 
         var ids = output.ToArray();

@@ -9,7 +9,7 @@ namespace Hone.Models.Gpt2;
 /// Conv1D weights [in, out]; tensor names with or without the "transformer." prefix). Run it through a
 /// <see cref="Gpt2Session"/> from <see cref="CreateSession"/>. Immutable; may back several sessions at once.
 /// </summary>
-public sealed class Gpt2Model : IDisposable
+public sealed class Gpt2Model : ILanguageModel
 {
     /// <summary>Wraps loaded weights; the model owns and disposes them.</summary>
     public Gpt2Model(Gpt2Weights weights)
@@ -96,6 +96,19 @@ public sealed class Gpt2Model : IDisposable
     /// </summary>
     public Gpt2Session CreateSession(int? maxContext = null, int blockSize = 256, WorkerPool? pool = null) =>
         new(this, maxContext ?? Config.MaxSeqLen, blockSize, pool ?? WorkerPool.Single);
+
+    /// <inheritdoc/>
+    public string ModelType => "gpt2";
+
+    /// <inheritdoc/>
+    public int VocabSize => Config.VocabSize;
+
+    /// <inheritdoc/>
+    public int MaxSeqLen => Config.MaxSeqLen;
+
+    /// <inheritdoc/>
+    public IInferenceSession CreateInferenceSession(int? maxContext = null, int blockSize = 256, WorkerPool? pool = null) =>
+        CreateSession(maxContext, blockSize, pool);
 
     /// <summary>Frees the weights.</summary>
     public void Dispose() => Weights.Dispose();

@@ -8,7 +8,7 @@ namespace Hone.Models.Gpt2;
 /// (no allocation per token). <see cref="Forward(ReadOnlySpan{int})"/> appends tokens and returns the last logits.
 /// Prompts go through the blocked matmul a block at a time; single tokens through the matvec path. Not thread-safe.
 /// </summary>
-public sealed class Gpt2Session : IDisposable
+public sealed class Gpt2Session : IInferenceSession
 {
     /// <summary>Most floats of attention probabilities a session keeps.</summary>
     private const long ProbabilityBudget = 1L << 22;
@@ -63,6 +63,15 @@ public sealed class Gpt2Session : IDisposable
 
     /// <summary>The model this session runs.</summary>
     public Gpt2Model Model => _model;
+
+    /// <inheritdoc/>
+    public int VocabSize => _c.VocabSize;
+
+    /// <inheritdoc/>
+    public int? BosId => _c.BosId;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<int> EosIds => _c.EosIds;
 
     /// <summary>Positions the KV cache holds.</summary>
     public int MaxContext { get; }

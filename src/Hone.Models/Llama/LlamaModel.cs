@@ -7,7 +7,7 @@ namespace Hone.Models.Llama;
 /// <see cref="LlamaSession"/> (KV cache + activations) from <see cref="CreateSession"/>. The model is immutable and may
 /// back several sessions at once.
 /// </summary>
-public sealed class LlamaModel : IDisposable
+public sealed class LlamaModel : ILanguageModel
 {
     /// <summary>Wraps loaded weights; the model owns and disposes them.</summary>
     public LlamaModel(LlamaWeights weights)
@@ -78,6 +78,19 @@ public sealed class LlamaModel : IDisposable
     /// <param name="pool">Workers for matmuls and attention (default: the calling thread only).</param>
     public LlamaSession CreateSession(int? maxContext = null, int blockSize = 256, WorkerPool? pool = null) =>
         new(this, maxContext ?? Config.MaxSeqLen, blockSize, pool ?? WorkerPool.Single);
+
+    /// <inheritdoc/>
+    public string ModelType => Config.ModelType;
+
+    /// <inheritdoc/>
+    public int VocabSize => Config.VocabSize;
+
+    /// <inheritdoc/>
+    public int MaxSeqLen => Config.MaxSeqLen;
+
+    /// <inheritdoc/>
+    public IInferenceSession CreateInferenceSession(int? maxContext = null, int blockSize = 256, WorkerPool? pool = null) =>
+        CreateSession(maxContext, blockSize, pool);
 
     /// <summary>Frees the weights.</summary>
     public void Dispose() => Weights.Dispose();

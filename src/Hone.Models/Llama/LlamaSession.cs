@@ -14,7 +14,7 @@ namespace Hone.Models.Llama;
 /// names its inputs and outputs in the arena, so a backward pass can mirror it step by step. For inference the
 /// activations of a layer are overwritten by the next one; training keeps one set per layer.
 /// </remarks>
-public sealed class LlamaSession : IDisposable
+public sealed class LlamaSession : IInferenceSession
 {
     private readonly LlamaModel _model;
     private readonly LlamaConfig _c;
@@ -83,6 +83,15 @@ public sealed class LlamaSession : IDisposable
 
     /// <summary>The arena of the KV cache and activations (tensors named "key_cache", "x_norm", "logits", ...).</summary>
     public Arena Arena => _arena;
+
+    /// <inheritdoc/>
+    public int VocabSize => _c.VocabSize;
+
+    /// <inheritdoc/>
+    public int? BosId => _c.BosId;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<int> EosIds => _c.EosIds;
 
     /// <summary>Positions the KV cache holds.</summary>
     public int MaxContext { get; }
