@@ -123,6 +123,46 @@ public class GgufLoaderTests
         Assert.Equal(GoldenStories260KTests.Argmax(la), GoldenStories260KTests.Argmax(lb));
     }
 
+    [Theory]
+    [InlineData("qwen2")] // q/k/v biases, rotate-half RoPE kept (llama.cpp permutes only Llama's Q/K)
+    [InlineData("qwen3")] // per-head q/k RMSNorm
+    public void QwenGguf_GivesTheSameLogitsAsTheModelItWasWrittenFrom(string arch)
+    {
+        var c = LlamaConfig.FromHfJson($$"""
+            {"model_type":"{{arch}}","hidden_size":32,"intermediate_size":48,"num_hidden_layers":2,"num_attention_heads":4,
+             "num_key_value_heads":2,"head_dim":8,"vocab_size":40,"max_position_embeddings":64,"rms_norm_eps":1e-6,
+             "rope_theta":10000.0,"tie_word_embeddings":false,"eos_token_id":2}
+            """);
+        var rng = new Random(8);
+        using var original = new LlamaModel(LlamaWeights.Create(c, (name, t) =>
+        {
+            var span = t.Span;
+            for (int i = 0; i < span.Length; i++)
+            {
+                span[i] = name.Contains("norm", StringComparison.Ordinal) ? 1f + (0.1f * (float)(rng.NextDouble() - 0.5)) : 0.3f * (float)(rng.NextDouble() - 0.5);
+            }
+        }));
+        var writer = new GgufWriter()
+            .Add(LlamaGguf.Keys.Architecture, arch)
+            .Add($"{arch}.context_length", 64u).Add($"{arch}.embedding_length", 32u).Add($"{arch}.block_count", 2u)
+            .Add($"{arch}.feed_forward_length", 48u).Add($"{arch}.attention.head_count", 4u).Add($"{arch}.attention.head_count_kv", 2u)
+            .Add($"{arch}.attention.key_length", 8u).Add($"{arch}.attention.layer_norm_rms_epsilon", 1e-6f).Add($"{arch}.rope.freq_base", 10000f);
+        foreach (var t in original.Weights.Arena.Tensors.Values)
+        {
+            writer.AddTensor(GgufLlamaLoader.GgufName(t.Name)!, t.Shape.Reverse().Select(d => (long)d).ToArray(), t.Span);
+        }
+
+        var path = Path.Combine(TestAssets.NewTempDir("gguf-" + arch), arch + ".gguf");
+        writer.Write(path);
+        using var loaded = LlamaModel.Load(path);
+        Assert.Equal(RopeLayout.HalfRotation, loaded.Config.RopeLayout);
+        Assert.Equal((c.QkvBias, c.QkNorm, false), (loaded.Config.QkvBias, loaded.Config.QkNorm, loaded.Config.TiedEmbeddings));
+        int[] tokens = [1, 5, 9, 33, 2, 7, 7, 12, 39];
+        using var a = original.CreateSession();
+        using var b = loaded.CreateSession();
+        Assert.Equal(a.Forward(tokens).ToArray(), b.Forward(tokens).ToArray());
+    }
+
     [Fact]
     public void MissingTensor_UnknownArchitecture_AndMissingKey_AreClearErrors()
     {

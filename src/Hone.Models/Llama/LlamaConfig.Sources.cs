@@ -98,6 +98,12 @@ public sealed partial record LlamaConfig
                 $"{path}: the model carries per-frequency RoPE factors (rope_freqs.weight, Llama 3.1 style); Hone reads Llama-3 scaling from config.json only. Load the Hugging Face folder instead.") { FilePath = path };
         }
 
+        if (file.Metadata.TryGetValue($"{arch}.rope.scaling.type", out var scalingType) && scalingType is string st && st != "none")
+        {
+            throw new ModelLoadException(
+                $"{path}: RoPE scaling \"{st}\" ({arch}.rope.scaling.type) is not supported from GGUF; load the Hugging Face folder (config.json rope_scaling) instead.") { FilePath = path };
+        }
+
         int dim = Required($"{arch}.embedding_length");
         int heads = Required($"{arch}.attention.head_count");
         int vocab = Int($"{arch}.vocab_size")
