@@ -162,15 +162,17 @@ public sealed class Gpt2Session : IInferenceSession
 
         Position = pos0 + rows;
         var xn = _xn.Span[..(rows * d)];
-        LayerNorm.Forward(x, w.FinalNormWeight.Span, w.FinalNormBias.Span, xn, rows, d, _c.LayerNormEps);
         if (!allLogits.IsEmpty)
         {
+            LayerNorm.Forward(x, w.FinalNormWeight.Span, w.FinalNormBias.Span, xn, rows, d, _c.LayerNormEps);
             MatMul.XWt(xn, w.TokenEmbedding.Span, default, allLogits, rows, d, _c.VocabSize, _pool);
             allLogits.Slice((rows - 1) * _c.VocabSize, _c.VocabSize).CopyTo(_logits.Span);
         }
         else if (lastBlock)
         {
-            MatMul.XWt(xn.Slice((rows - 1) * d, d), w.TokenEmbedding.Span, default, _logits.Span, 1, d, _c.VocabSize, _pool);
+            // Only the last token's logits are asked for: normalise and classify that row alone.
+            LayerNorm.Forward(x.Slice((rows - 1) * d, d), w.FinalNormWeight.Span, w.FinalNormBias.Span, xn[..d], 1, d, _c.LayerNormEps);
+            MatMul.XWt(xn[..d], w.TokenEmbedding.Span, default, _logits.Span, 1, d, _c.VocabSize, _pool);
         }
     }
 

@@ -187,16 +187,18 @@ public sealed class LlamaSession : IInferenceSession
 
         Position = pos0 + rows;
         var xn = _xn.Span;
-        RmsNorm.Forward(x, w.FinalNorm.Span, xn, rows, dim, _c.RmsEps);
         if (!allLogits.IsEmpty)
         {
+            RmsNorm.Forward(x, w.FinalNorm.Span, xn, rows, dim, _c.RmsEps);
             MatMul.XWt(xn, w.Classifier.Span, default, allLogits, rows, dim, _c.VocabSize, _pool);
             allLogits.Slice((rows - 1) * _c.VocabSize, _c.VocabSize).CopyTo(_logits.Span);
         }
         else if (lastBlock)
         {
-            int last = rows - 1;
-            MatMul.XWt(xn.Slice(last * dim, dim), w.Classifier.Span, default, _logits.Span, 1, dim, _c.VocabSize, _pool);
+            // Only the last token's logits are asked for: normalise and classify that row alone.
+            var lastRow = x.Slice((rows - 1) * dim, dim);
+            RmsNorm.Forward(lastRow, w.FinalNorm.Span, xn[..dim], 1, dim, _c.RmsEps);
+            MatMul.XWt(xn[..dim], w.Classifier.Span, default, _logits.Span, 1, dim, _c.VocabSize, _pool);
         }
     }
 
