@@ -1,11 +1,13 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Hone.Models.Generation;
 using Hone.Models.Llama;
 using Hone.Tokenizers;
 using Hone.Tokenizers.Chat;
+using Hone.Tokenizers.ChatTemplates;
 using Microsoft.Extensions.AI;
 
 namespace Hone.Models.Chat;
@@ -28,6 +30,7 @@ public sealed class LocalChatClient : IChatClient
     private readonly LocalChatClientOptions _options;
     private readonly ChatPromptBuilder _prompts;
     private readonly int[] _endOfTurnIds;
+    private readonly string[] _endOfTurnStrings;
     private readonly ConcurrentBag<LlamaSession> _sessions = [];
     private readonly ChatClientMetadata _metadata;
     private int _disposed;
@@ -49,6 +52,7 @@ public sealed class LocalChatClient : IChatClient
         _prompts = new ChatPromptBuilder(encoder);
         ModelId = _options.ModelId ?? model.Config.ModelType;
         _endOfTurnIds = FindEndOfTurnIds(encoder.Tokenizer);
+        _endOfTurnStrings = FindEndOfTurnStrings(encoder, _endOfTurnIds);
         _metadata = new ChatClientMetadata("hone", null, ModelId);
     }
 
@@ -234,7 +238,7 @@ public sealed class LocalChatClient : IChatClient
             Sampling = sampling,
             MaxNewTokens = max,
             StopTokenIds = _endOfTurnIds,
-            StopStrings = options?.StopSequences?.Where(s => s.Length > 0).ToList() ?? [],
+            StopStrings = [.. (options?.StopSequences ?? []).Where(s => s.Length > 0).Concat(_endOfTurnStrings).Distinct()],
         }.Validate();
     }
 
@@ -336,6 +340,31 @@ public sealed class LocalChatClient : IChatClient
     };
 
     private static string NewId() => "chatcmpl-" + Guid.NewGuid().ToString("N")[..24];
+
+    /// <summary>
+    /// End-of-turn markers the template writes that the vocabulary splits into several tokens (e.g. "&lt;|im_end|&gt;" with
+    /// a small SentencePiece vocabulary): generation stops at them as text, since no single stop id exists.
+    /// </summary>
+    internal static string[] FindEndOfTurnStrings(ChatEncoder encoder, int[] singleTokenIds)
+    {
+        string rendered;
+        try
+        {
+            rendered = encoder.Template.Render(new ChatRenderInput
+            {
+                Messages = [JsonNode.Parse("""{"role":"user","content":"x"}""")!, JsonNode.Parse("""{"role":"assistant","content":"y"}""")!],
+                BosToken = encoder.BosToken,
+                EosToken = encoder.EosToken,
+            }).Text;
+        }
+        catch (ChatTemplateException)
+        {
+            return [];
+        }
+
+        var singles = singleTokenIds.Select(encoder.Tokenizer.TokenText).ToHashSet(StringComparer.Ordinal);
+        return [.. EndOfTurnMarkers.Where(m => rendered.Contains(m, StringComparison.Ordinal) && !singles.Contains(m))];
+    }
 
     private static int[] FindEndOfTurnIds(ITokenizer tokenizer)
     {
