@@ -13,6 +13,9 @@ public sealed class Gpt2Session : IInferenceSession
     /// <summary>Most floats of attention probabilities a session keeps.</summary>
     private const long ProbabilityBudget = 1L << 22;
 
+    /// <summary>Operations with fewer multiply-adds than this run on the calling thread (about 10 µs of work).</summary>
+    private const long ParallelMinMultiplyAdds = 1L << 17;
+
     private readonly Gpt2Model _model;
     private readonly Gpt2Config _c;
     private readonly WorkerPool _pool;
@@ -165,14 +168,14 @@ public sealed class Gpt2Session : IInferenceSession
         if (!allLogits.IsEmpty)
         {
             LayerNorm.Forward(x, w.FinalNormWeight.Span, w.FinalNormBias.Span, xn, rows, d, _c.LayerNormEps);
-            MatMul.XWt(xn, w.TokenEmbedding.Span, default, allLogits, rows, d, _c.VocabSize, _pool);
+            MatMul.XWt(xn, w.TokenEmbedding.Span, default, allLogits, rows, d, _c.VocabSize, Pool(rows, d, _c.VocabSize));
             allLogits.Slice((rows - 1) * _c.VocabSize, _c.VocabSize).CopyTo(_logits.Span);
         }
         else if (lastBlock)
         {
             // Only the last token's logits are asked for: normalise and classify that row alone.
             LayerNorm.Forward(x.Slice((rows - 1) * d, d), w.FinalNormWeight.Span, w.FinalNormBias.Span, xn[..d], 1, d, _c.LayerNormEps);
-            MatMul.XWt(xn[..d], w.TokenEmbedding.Span, default, _logits.Span, 1, d, _c.VocabSize, _pool);
+            MatMul.XWt(xn[..d], w.TokenEmbedding.Span, default, _logits.Span, 1, d, _c.VocabSize, Pool(1, d, _c.VocabSize));
         }
     }
 
@@ -185,7 +188,7 @@ public sealed class Gpt2Session : IInferenceSession
         var xn = _xn.Span[..(rows * d)];
         var qkv = _qkv.Span[..(rows * 3 * d)];
         LayerNorm.Forward(x, lw.Ln1Weight.Span, lw.Ln1Bias.Span, xn, rows, d, _c.LayerNormEps);
-        MatMul.XW(xn, lw.AttnWeight.Span, lw.AttnBias.Span, qkv, rows, d, 3 * d, _pool);
+        MatMul.XW(xn, lw.AttnWeight.Span, lw.AttnBias.Span, qkv, rows, d, 3 * d, Pool(rows, d, 3 * d));
         var keys = _keys.Row(layer);
         var values = _values.Row(layer);
         var q = _q.Span;
@@ -202,10 +205,10 @@ public sealed class Gpt2Session : IInferenceSession
             int n = Math.Min(_attentionRows, rows - r0);
             Attention.Forward(
                 q.Slice(r0 * d, n * d), keys, values, _probs.Span, _att.Span.Slice(r0 * d, n * d),
-                n, pos0 + r0, _c.Heads, _c.Heads, _c.HeadDim, _scale, _pool);
+                n, pos0 + r0, _c.Heads, _c.Heads, _c.HeadDim, _scale, Pool(n * _c.Heads, pos0 + r0 + n, 2 * _c.HeadDim));
         }
 
-        MatMul.XWAdd(_att.Span[..(rows * d)], lw.ProjWeight.Span, lw.ProjBias.Span, x, rows, d, d, _pool); // residual
+        MatMul.XWAdd(_att.Span[..(rows * d)], lw.ProjWeight.Span, lw.ProjBias.Span, x, rows, d, d, Pool(rows, d, d)); // residual
     }
 
     /// <summary>x += mlp.c_proj(gelu_tanh(mlp.c_fc(ln_2(x)))).</summary>
@@ -217,11 +220,18 @@ public sealed class Gpt2Session : IInferenceSession
         var xn = _xn.Span[..(rows * d)];
         var h = _hidden.Span[..(rows * hidden)];
         LayerNorm.Forward(x, lw.Ln2Weight.Span, lw.Ln2Bias.Span, xn, rows, d, _c.LayerNormEps);
-        MatMul.XW(xn, lw.FcWeight.Span, lw.FcBias.Span, h, rows, d, hidden, _pool);
+        MatMul.XW(xn, lw.FcWeight.Span, lw.FcBias.Span, h, rows, d, hidden, Pool(rows, d, hidden));
         Activations.Gelu(h, h);
-        MatMul.XWAdd(h, lw.FcProjWeight.Span, lw.FcProjBias.Span, x, rows, hidden, d, _pool); // residual
+        MatMul.XWAdd(h, lw.FcProjWeight.Span, lw.FcProjBias.Span, x, rows, hidden, d, Pool(rows, hidden, d)); // residual
     }
 
     /// <summary>Frees the KV cache and activations.</summary>
     public void Dispose() => _arena.Dispose();
+
+    /// <summary>
+    /// The session's pool for an operation of m·k·n multiply-adds, or the calling thread alone when the operation is too
+    /// small to repay waking the workers (tiny models such as stories260K, where a two-thread decode would mostly wait
+    /// on synchronisation, and collapse when the machine is loaded). Results do not depend on the choice.
+    /// </summary>
+    private WorkerPool Pool(long m, long k, long n) => m * k * n >= ParallelMinMultiplyAdds ? _pool : WorkerPool.Single;
 }

@@ -78,6 +78,9 @@ public sealed class LlamaSession : IInferenceSession
     /// <summary>Most floats of attention probabilities a session keeps (16 MiB).</summary>
     private const long ProbabilityBudget = 1L << 22;
 
+    /// <summary>Operations with fewer multiply-adds than this run on the calling thread (about 10 µs of work).</summary>
+    private const long ParallelMinMultiplyAdds = 1L << 17;
+
     /// <summary>The model this session runs.</summary>
     public LlamaModel Model => _model;
 
@@ -190,7 +193,7 @@ public sealed class LlamaSession : IInferenceSession
         if (!allLogits.IsEmpty)
         {
             RmsNorm.Forward(x, w.FinalNorm.Span, xn, rows, dim, _c.RmsEps);
-            MatMul.XWt(xn, w.Classifier.Span, default, allLogits, rows, dim, _c.VocabSize, _pool);
+            MatMul.XWt(xn, w.Classifier.Span, default, allLogits, rows, dim, _c.VocabSize, Pool(rows, dim, _c.VocabSize));
             allLogits.Slice((rows - 1) * _c.VocabSize, _c.VocabSize).CopyTo(_logits.Span);
         }
         else if (lastBlock)
@@ -198,7 +201,7 @@ public sealed class LlamaSession : IInferenceSession
             // Only the last token's logits are asked for: normalise and classify that row alone.
             var lastRow = x.Slice((rows - 1) * dim, dim);
             RmsNorm.Forward(lastRow, w.FinalNorm.Span, xn[..dim], 1, dim, _c.RmsEps);
-            MatMul.XWt(xn[..dim], w.Classifier.Span, default, _logits.Span, 1, dim, _c.VocabSize, _pool);
+            MatMul.XWt(xn[..dim], w.Classifier.Span, default, _logits.Span, 1, dim, _c.VocabSize, Pool(1, dim, _c.VocabSize));
         }
     }
 
@@ -217,9 +220,9 @@ public sealed class LlamaSession : IInferenceSession
         var v = _values.Row(layer).Slice(pos0 * kvDim, rows * kvDim);
 
         RmsNorm.Forward(x, lw.AttnNorm.Span, xn, rows, dim, _c.RmsEps);
-        MatMul.XWt(xn, lw.Wq.Span, Bias(lw.Bq), q, rows, dim, qDim, _pool);
-        MatMul.XWt(xn, lw.Wk.Span, Bias(lw.Bk), k, rows, dim, kvDim, _pool);
-        MatMul.XWt(xn, lw.Wv.Span, Bias(lw.Bv), v, rows, dim, kvDim, _pool);
+        MatMul.XWt(xn, lw.Wq.Span, Bias(lw.Bq), q, rows, dim, qDim, Pool(rows, dim, qDim));
+        MatMul.XWt(xn, lw.Wk.Span, Bias(lw.Bk), k, rows, dim, kvDim, Pool(rows, dim, kvDim));
+        MatMul.XWt(xn, lw.Wv.Span, Bias(lw.Bv), v, rows, dim, kvDim, Pool(rows, dim, kvDim));
         if (lw.QNorm is { } qn && lw.KNorm is { } kn)
         {
             RmsNorm.Forward(q, qn.Span, q, rows * _c.Heads, _c.HeadDim, _c.RmsEps);
@@ -239,7 +242,7 @@ public sealed class LlamaSession : IInferenceSession
 
         Attend(layer, rows, pos0);
 
-        MatMul.XWtAdd(_att.Span[..(rows * qDim)], lw.Wo.Span, default, x, rows, qDim, dim, _pool); // residual
+        MatMul.XWtAdd(_att.Span[..(rows * qDim)], lw.Wo.Span, default, x, rows, qDim, dim, Pool(rows, qDim, dim)); // residual
     }
 
     /// <summary>x += W_down · (silu(W_gate·n) ⊙ W_up·n) with n = rmsnorm(x).</summary>
@@ -252,10 +255,10 @@ public sealed class LlamaSession : IInferenceSession
         var gate = _gate.Span[..(rows * hidden)];
         var up = _up.Span[..(rows * hidden)];
         RmsNorm.Forward(x, lw.FfnNorm.Span, xn, rows, dim, _c.RmsEps);
-        MatMul.XWt(xn, lw.WGate.Span, default, gate, rows, dim, hidden, _pool);
-        MatMul.XWt(xn, lw.WUp.Span, default, up, rows, dim, hidden, _pool);
+        MatMul.XWt(xn, lw.WGate.Span, default, gate, rows, dim, hidden, Pool(rows, dim, hidden));
+        MatMul.XWt(xn, lw.WUp.Span, default, up, rows, dim, hidden, Pool(rows, dim, hidden));
         Activations.SwiGlu(gate, up, gate);
-        MatMul.XWtAdd(gate, lw.WDown.Span, default, x, rows, hidden, dim, _pool); // residual
+        MatMul.XWtAdd(gate, lw.WDown.Span, default, x, rows, hidden, dim, Pool(rows, hidden, dim)); // residual
     }
 
     private static ReadOnlySpan<float> Bias(Tensor? t) => t is { } b ? b.Span : default;
@@ -289,7 +292,7 @@ public sealed class LlamaSession : IInferenceSession
 
             Attention.Forward(
                 _q.Span.Slice(r0 * qDim, n * qDim), keys, values, first, _probs.Span, _att.Span.Slice(r0 * qDim, n * qDim),
-                n, start, _c.Heads, _c.KvHeads, _c.HeadDim, _attentionScale, _pool);
+                n, start, _c.Heads, _c.KvHeads, _c.HeadDim, _attentionScale, Pool(n * _c.Heads, start + n, 2 * _c.HeadDim));
         }
     }
 
@@ -309,4 +312,11 @@ public sealed class LlamaSession : IInferenceSession
 
         Rope.Tables(invFreq, cos, sin, positions);
     }
+
+    /// <summary>
+    /// The session's pool for an operation of m·k·n multiply-adds, or the calling thread alone when the operation is too
+    /// small to repay waking the workers (tiny models such as stories260K, where a two-thread decode would mostly wait
+    /// on synchronisation, and collapse when the machine is loaded). Results do not depend on the choice.
+    /// </summary>
+    private WorkerPool Pool(long m, long k, long n) => m * k * n >= ParallelMinMultiplyAdds ? _pool : WorkerPool.Single;
 }
