@@ -1,0 +1,82 @@
+using System.Numerics.Tensors;
+using Hone.Formats.Gguf;
+using Hone.Models.Llama;
+using Hone.Numerics;
+
+namespace Hone.Models.Adapters;
+
+/// <summary>
+/// Applies a PEFT LoRA adapter to a loaded Llama-family model at load time: a copy of the base weights with every pair
+/// merged in (W += B·A·scale, scale = lora_alpha / r, or lora_alpha / √r with use_rslora). Adapter files hold Q/K rows in
+/// Hugging Face order; for a base loaded in the interleaved RoPE layout (llama2.c, GGUF) the rows of B are permuted the
+/// way llama.cpp permutes the weights, so the adapter means the same thing on every copy of a base.
+/// </summary>
+public static class AdapterLoader
+{
+    /// <summary>Loads <paramref name="modelPath"/> (any form <see cref="LlamaModel.Load"/> takes) with the adapter in <paramref name="adapterFolder"/> merged in.</summary>
+    /// <exception cref="ModelLoadException">The model or the adapter is invalid, or they do not fit together.</exception>
+    public static LlamaModel Load(string modelPath, string adapterFolder, WorkerPool? pool = null)
+    {
+        var adapter = PeftAdapterFiles.Read(adapterFolder);
+        using var baseModel = LlamaModel.Load(modelPath);
+        return Apply(baseModel, adapter, adapterFolder, pool);
+    }
+
+    /// <summary>A new model: a copy of <paramref name="baseModel"/>'s weights with <paramref name="adapter"/> merged in. The base is not changed.</summary>
+    /// <exception cref="ModelLoadException">The adapter does not fit the base model.</exception>
+    public static LlamaModel Apply(LlamaModel baseModel, PeftAdapter adapter, string source = "adapter", WorkerPool? pool = null)
+    {
+        ArgumentNullException.ThrowIfNull(baseModel);
+        ArgumentNullException.ThrowIfNull(adapter);
+        return new LlamaModel(Merge(baseModel.Weights, adapter, source, pool));
+    }
+
+    /// <summary>A copy of <paramref name="weights"/> with <paramref name="adapter"/> merged in; the caller disposes it.</summary>
+    /// <exception cref="ModelLoadException">The adapter does not fit the weights' configuration.</exception>
+    public static LlamaWeights Merge(LlamaWeights weights, PeftAdapter adapter, string source = "adapter", WorkerPool? pool = null)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(adapter);
+        var c = weights.Config;
+        adapter.Validate(c, source);
+        var byWeight = adapter.Pairs.ToDictionary(p => PeftAdapter.WeightName(p.Layer, p.Module), StringComparer.Ordinal);
+        if (byWeight.Count != adapter.Pairs.Count)
+            throw new ModelLoadException($"{source}: the adapter holds the same layer and module twice.") { FilePath = source };
+        float scale = adapter.Scale;
+        return LlamaWeights.Create(c, (name, t) =>
+        {
+            weights.Arena[name].Span.CopyTo(t.Span);
+            if (!byWeight.TryGetValue(name, out var pair)) return;
+            var (outputs, inputs) = PeftAdapter.ModuleShape(c, pair.Module);
+            var b = InBaseRowOrder(c, pair.Module, pair.B, adapter.Rank);
+            var ba = new float[(long)outputs * inputs];
+            MatMul.XW(b, pair.A, default, ba, outputs, adapter.Rank, inputs, pool); // [out, r]·[r, in]
+            TensorPrimitives.MultiplyAdd(ba, scale, t.Span, t.Span);
+        });
+    }
+
+    /// <summary>
+    /// B's rows in the base's row order: Q and K rows of an interleaved-layout base are permuted from the file's
+    /// Hugging Face order (<see cref="LlamaGguf.PermuteHfToGguf"/>); everything else is unchanged.
+    /// </summary>
+    public static float[] InBaseRowOrder(LlamaConfig config, string module, float[] b, int rank)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(b);
+        if (config.RopeLayout != RopeLayout.Interleaved || module is not ("q_proj" or "k_proj")) return b;
+        var permuted = new float[b.Length];
+        LlamaGguf.PermuteHfToGguf(b, permuted, module == "q_proj" ? config.Heads : config.KvHeads, rank);
+        return permuted;
+    }
+
+    /// <summary>The inverse of <see cref="InBaseRowOrder"/>: B's rows from the base's order to the file's Hugging Face order.</summary>
+    public static float[] ToHfRowOrder(LlamaConfig config, string module, float[] b, int rank)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(b);
+        if (config.RopeLayout != RopeLayout.Interleaved || module is not ("q_proj" or "k_proj")) return b;
+        var permuted = new float[b.Length];
+        LlamaGguf.PermuteGgufToHf(b, permuted, module == "q_proj" ? config.Heads : config.KvHeads, rank);
+        return permuted;
+    }
+}

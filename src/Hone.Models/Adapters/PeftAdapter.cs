@@ -1,0 +1,86 @@
+using System.Globalization;
+using Hone.Models.Llama;
+
+namespace Hone.Models.Adapters;
+
+/// <summary>One LoRA pair of a PEFT adapter: A [rank, in] and B [out, rank], row-major float32, in Hugging Face row order.</summary>
+/// <param name="Layer">Decoder layer index.</param>
+/// <param name="Module">q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj or down_proj.</param>
+/// <param name="A">Down projection [rank, in].</param>
+/// <param name="B">Up projection [out, rank].</param>
+public sealed record LoraPair(int Layer, string Module, float[] A, float[] B);
+
+/// <summary>
+/// A PEFT-style LoRA adapter in memory: its settings (adapter_config.json) and its A/B pairs (adapter_model.safetensors).
+/// Tensors are always in the Hugging Face (rotate-half) row order of Q and K, whatever layout the base model was loaded in.
+/// </summary>
+public sealed record PeftAdapter
+{
+    /// <summary>The modules a Llama-family adapter may target.</summary>
+    public static IReadOnlyList<string> Modules { get; } = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
+
+    /// <summary>Rank r.</summary>
+    public required int Rank { get; init; }
+
+    /// <summary>lora_alpha.</summary>
+    public required float Alpha { get; init; }
+
+    /// <summary>lora_dropout (training only; recorded for the config).</summary>
+    public float Dropout { get; init; }
+
+    /// <summary>use_rslora: the scale is alpha/√r instead of alpha/r.</summary>
+    public bool UseRsLora { get; init; }
+
+    /// <summary>Targeted module names (as in target_modules).</summary>
+    public required IReadOnlyList<string> TargetModules { get; init; }
+
+    /// <summary>base_model_name_or_path.</summary>
+    public string? BaseModel { get; init; }
+
+    /// <summary>The pairs, ordered by layer then module.</summary>
+    public required IReadOnlyList<LoraPair> Pairs { get; init; }
+
+    /// <summary>The factor of B·A added to W.</summary>
+    public float Scale => UseRsLora ? Alpha / MathF.Sqrt(Rank) : Alpha / Rank;
+
+    /// <summary>The PEFT tensor name of a pair's A or B matrix.</summary>
+    public static string TensorName(int layer, string module, string matrix) => string.Create(CultureInfo.InvariantCulture,
+        $"base_model.model.model.layers.{layer}.{(module is "gate_proj" or "up_proj" or "down_proj" ? "mlp" : "self_attn")}.{module}.lora_{matrix}.weight");
+
+    /// <summary>(out, in) of a module's weight under <paramref name="c"/>.</summary>
+    public static (int Out, int In) ModuleShape(LlamaConfig c, string module)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        return module switch
+        {
+            "q_proj" => (c.QDim, c.Dim),
+            "k_proj" or "v_proj" => (c.KvDim, c.Dim),
+            "o_proj" => (c.Dim, c.QDim),
+            "gate_proj" or "up_proj" => (c.HiddenDim, c.Dim),
+            "down_proj" => (c.Dim, c.HiddenDim),
+            _ => throw new ArgumentException($"Unknown LoRA module '{module}'; use one of {string.Join(", ", Modules)}.", nameof(module)),
+        };
+    }
+
+    /// <summary>The HF weight name a module's adapter adds to.</summary>
+    public static string WeightName(int layer, string module) =>
+        LlamaWeights.LayerName(layer, (module is "gate_proj" or "up_proj" or "down_proj" ? "mlp." : "self_attn.") + module + ".weight");
+
+    /// <summary>Checks every pair against the base configuration (layer in range, known module, shapes).</summary>
+    /// <exception cref="ModelLoadException">A pair does not fit the base model.</exception>
+    public void Validate(LlamaConfig config, string source)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (Rank < 1) throw new ModelLoadException($"{source}: LoRA rank {Rank} must be ≥ 1.") { FilePath = source };
+        if (!(Alpha > 0) || !float.IsFinite(Alpha)) throw new ModelLoadException($"{source}: lora_alpha {Alpha} must be a positive number.") { FilePath = source };
+        foreach (var p in Pairs)
+        {
+            if (p.Layer < 0 || p.Layer >= config.Layers)
+                throw new ModelLoadException($"{source}: the adapter has layer {p.Layer} but the base model has {config.Layers} layers ({config.Describe()}); was it trained on another model?") { FilePath = source };
+            var (outputs, inputs) = ModuleShape(config, p.Module);
+            if (p.A.Length != (long)Rank * inputs || p.B.Length != (long)outputs * Rank)
+                throw new ModelLoadException(
+                    $"{source}: {TensorName(p.Layer, p.Module, "A")}/B need [{Rank}, {inputs}] and [{outputs}, {Rank}] for this base model ({config.Describe()}) but hold {p.A.Length} and {p.B.Length} values; was the adapter trained on another model?") { FilePath = source };
+        }
+    }
+}

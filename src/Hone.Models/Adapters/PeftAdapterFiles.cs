@@ -1,0 +1,206 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Hone.Formats;
+using Hone.Formats.Safetensors;
+
+namespace Hone.Models.Adapters;
+
+/// <summary>
+/// Reads and writes a PEFT LoRA adapter folder: <c>adapter_config.json</c> (peft_type LORA, r, lora_alpha,
+/// lora_dropout, target_modules, bias "none", fan_in_fan_out false, task_type CAUSAL_LM, ...) and
+/// <c>adapter_model.safetensors</c> (tensors <c>base_model.model.model.layers.N.self_attn.q_proj.lora_A.weight</c>, ...).
+/// </summary>
+public static class PeftAdapterFiles
+{
+    /// <summary>File name of the adapter settings.</summary>
+    public const string ConfigFile = "adapter_config.json";
+
+    /// <summary>File name of the adapter tensors.</summary>
+    public const string WeightsFile = "adapter_model.safetensors";
+
+    /// <summary>Largest adapter_config.json accepted.</summary>
+    public const long MaxConfigBytes = 1 << 20;
+
+    /// <summary>Largest rank accepted.</summary>
+    public const int MaxRank = 4096;
+
+    /// <summary>Writes both files into <paramref name="folder"/> (which must exist).</summary>
+    public static void Write(PeftAdapter adapter, string folder)
+    {
+        ArgumentNullException.ThrowIfNull(adapter);
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        var config = new JsonObject
+        {
+            ["alpha_pattern"] = new JsonObject(),
+            ["auto_mapping"] = null,
+            ["base_model_name_or_path"] = adapter.BaseModel,
+            ["bias"] = "none",
+            ["fan_in_fan_out"] = false,
+            ["inference_mode"] = true,
+            ["init_lora_weights"] = true,
+            ["layers_pattern"] = null,
+            ["layers_to_transform"] = null,
+            ["lora_alpha"] = adapter.Alpha,
+            ["lora_dropout"] = adapter.Dropout,
+            ["modules_to_save"] = null,
+            ["peft_type"] = "LORA",
+            ["r"] = adapter.Rank,
+            ["rank_pattern"] = new JsonObject(),
+            ["revision"] = null,
+            ["target_modules"] = new JsonArray([.. adapter.TargetModules.Select(m => JsonValue.Create(m))]),
+            ["task_type"] = "CAUSAL_LM",
+            ["use_dora"] = false,
+            ["use_rslora"] = adapter.UseRsLora,
+        };
+        File.WriteAllText(Path.Combine(folder, ConfigFile), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        var writer = new SafetensorsWriter();
+        writer.Metadata["format"] = "pt";
+        foreach (var p in adapter.Pairs)
+        {
+            int inputs = p.A.Length / adapter.Rank, outputs = p.B.Length / adapter.Rank;
+            writer.Add(PeftAdapter.TensorName(p.Layer, p.Module, "A"), [adapter.Rank, inputs], p.A);
+            writer.Add(PeftAdapter.TensorName(p.Layer, p.Module, "B"), [outputs, adapter.Rank], p.B);
+        }
+        writer.Write(Path.Combine(folder, WeightsFile));
+    }
+
+    /// <summary>Reads an adapter folder; every field and tensor is checked (shapes against the base come later, in <see cref="PeftAdapter.Validate"/>).</summary>
+    /// <exception cref="ModelLoadException">A file is missing or invalid, or the adapter uses a PEFT feature Hone does not apply.</exception>
+    public static PeftAdapter Read(string folder)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        if (!Directory.Exists(folder))
+            throw new ModelLoadException($"{folder}: no such adapter folder; give a folder holding {ConfigFile} and {WeightsFile} (hone export RUN --format adapter writes one).") { FilePath = folder };
+        var configPath = Path.Combine(folder, ConfigFile);
+        var weightsPath = Path.Combine(folder, WeightsFile);
+        if (!File.Exists(configPath)) throw Bad(folder, $"no {ConfigFile} in the folder; is it a PEFT LoRA adapter?");
+        if (!File.Exists(weightsPath)) throw Bad(folder, $"no {WeightsFile} in the folder (Hone reads safetensors adapters, not adapter_model.bin).");
+        var settings = ReadConfig(configPath);
+        var pairs = ReadPairs(weightsPath, settings);
+        return settings with { Pairs = pairs };
+    }
+
+    private static PeftAdapter ReadConfig(string path)
+    {
+        if (new FileInfo(path).Length > MaxConfigBytes) throw Bad(path, $"larger than {MaxConfigBytes} bytes.");
+        JsonObject root;
+        try
+        {
+            root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { MaxDepth = 32 }) as JsonObject
+                   ?? throw Bad(path, "must hold a JSON object.");
+        }
+        catch (JsonException e)
+        {
+            throw new ModelLoadException($"{path}:{(e.LineNumber ?? 0) + 1}:{(e.BytePositionInLine ?? 0) + 1}: not valid JSON: {e.Message}", e) { FilePath = path };
+        }
+
+        string? Str(string key) => root[key] is JsonValue v && v.TryGetValue(out string? s) ? s : root[key] is null ? null : throw Bad(path, $"\"{key}\" must be a string.");
+        bool Flag(string key) => root[key] is null ? false : root[key] is JsonValue v && v.TryGetValue(out bool b) ? b : throw Bad(path, $"\"{key}\" must be true or false.");
+        double Num(string key) => root[key] is JsonValue v && v.TryGetValue(out double d) ? d : throw Bad(path, $"\"{key}\" must be a number.");
+        bool Empty(string key) => root[key] is null || root[key] is JsonObject { Count: 0 } || root[key] is JsonArray { Count: 0 };
+
+        var type = Str("peft_type");
+        if (type != "LORA") throw Bad(path, $"peft_type \"{type}\" is not LORA; Hone applies LoRA adapters only.");
+        if (Str("task_type") is { } task && task != "CAUSAL_LM") throw Bad(path, $"task_type \"{task}\" is not CAUSAL_LM.");
+        double r = Num("r");
+        if (r != Math.Floor(r) || r < 1 || r > MaxRank) throw Bad(path, $"r = {r} must be a whole number in 1..{MaxRank}.");
+        double alpha = root["lora_alpha"] is null ? r : Num("lora_alpha");
+        if (!(alpha > 0) || double.IsInfinity(alpha)) throw Bad(path, $"lora_alpha = {alpha} must be positive.");
+        double dropout = root["lora_dropout"] is null ? 0 : Num("lora_dropout");
+        if (Str("bias") is { } bias && bias != "none") throw Bad(path, $"bias \"{bias}\" is not supported; Hone applies adapters trained with bias \"none\".");
+        if (Flag("fan_in_fan_out")) throw Bad(path, "fan_in_fan_out = true is for GPT-2 style Conv1D layers; a Llama-family adapter has it false.");
+        if (Flag("use_dora")) throw Bad(path, "use_dora = true (DoRA) is not supported; train a plain LoRA adapter.");
+        foreach (var key in new[] { "rank_pattern", "alpha_pattern", "modules_to_save", "layers_to_transform" })
+            if (!Empty(key)) throw Bad(path, $"\"{key}\" is set; Hone applies uniform adapters only (remove it or re-export without it).");
+        IReadOnlyList<string> targets = root["target_modules"] switch
+        {
+            JsonArray a => [.. a.Select(x => x is JsonValue v && v.TryGetValue(out string? s) ? s : throw Bad(path, "target_modules must list strings."))],
+            JsonValue v when v.TryGetValue(out string? s) && s == "all-linear" => PeftAdapter.Modules,
+            JsonValue v when v.TryGetValue(out string? s) => throw Bad(path, $"target_modules \"{s}\" is a regular expression; Hone reads a list of module names or \"all-linear\"."),
+            _ => throw Bad(path, "target_modules is missing; list the adapted modules (e.g. [\"q_proj\", \"v_proj\"])."),
+        };
+        foreach (var m in targets)
+            if (!PeftAdapter.Modules.Contains(m)) throw Bad(path, $"target module \"{m}\" is not a Llama linear layer; use {string.Join(", ", PeftAdapter.Modules)}.");
+        return new PeftAdapter
+        {
+            Rank = (int)r,
+            Alpha = (float)alpha,
+            Dropout = (float)dropout,
+            UseRsLora = Flag("use_rslora"),
+            TargetModules = targets,
+            BaseModel = Str("base_model_name_or_path"),
+            Pairs = [],
+        };
+    }
+
+    private static List<LoraPair> ReadPairs(string path, PeftAdapter settings)
+    {
+        SafetensorsFile file;
+        try
+        {
+            file = SafetensorsFile.Open(path);
+        }
+        catch (HoneFormatException e)
+        {
+            throw new ModelLoadException($"{path}: not a valid safetensors file: {e.Message}", e) { FilePath = path };
+        }
+
+        using (file)
+        {
+            var found = new SortedDictionary<(int Layer, int Module), (float[]? A, float[]? B)>();
+            foreach (var t in file.Tensors)
+            {
+                if (!TryParseTensorName(t.Name, out int layer, out string module, out string matrix))
+                    throw Bad(path, $"tensor '{t.Name}' is not a LoRA matrix of a Llama layer (expected base_model.model.model.layers.N.self_attn.q_proj.lora_A.weight and the like).");
+                if (!settings.TargetModules.Contains(module))
+                    throw Bad(path, $"tensor '{t.Name}' adapts {module}, which target_modules ({string.Join(", ", settings.TargetModules)}) does not list.");
+                long rows = t.Shape.Count == 2 ? t.Shape[0] : -1, cols = t.Shape.Count == 2 ? t.Shape[1] : -1;
+                if (rows < 1 || cols < 1 || (matrix == "A" ? rows : cols) != settings.Rank || rows * cols > int.MaxValue)
+                    throw Bad(path, $"tensor '{t.Name}' has shape [{string.Join(", ", t.Shape)}]; lora_{matrix} must be {(matrix == "A" ? "[r, in]" : "[out, r]")} with r = {settings.Rank}.");
+                var values = new float[rows * cols];
+                try
+                {
+                    SafetensorsConvert.ToF32(t.Dtype, file.GetBytes(t.Name), values, path, t.Name);
+                }
+                catch (Exception e) when (e is HoneFormatException or ArgumentException or NotSupportedException)
+                {
+                    throw new ModelLoadException($"{path}: tensor '{t.Name}' ({t.Dtype}) cannot be read as float32: {e.Message}", e) { FilePath = path };
+                }
+
+                var key = (layer, Array.IndexOf(PeftAdapter.Modules.ToArray(), module));
+                found.TryGetValue(key, out var pair);
+                found[key] = matrix == "A" ? (values, pair.B) : (pair.A, values);
+            }
+
+            var list = new List<LoraPair>();
+            foreach (var ((layer, m), (a, b)) in found)
+            {
+                var module = PeftAdapter.Modules[m];
+                if (a is null || b is null)
+                    throw Bad(path, $"{PeftAdapter.TensorName(layer, module, a is null ? "A" : "B")} is missing; every lora_A needs its lora_B.");
+                list.Add(new LoraPair(layer, module, a, b));
+            }
+
+            if (list.Count == 0) throw Bad(path, "holds no LoRA tensors.");
+            return list;
+        }
+    }
+
+    /// <summary>Parses a PEFT tensor name base_model.model.model.layers.N.(self_attn or mlp).MODULE.lora_(A or B)[.ADAPTER].weight; <paramref name="matrix"/> is "A" or "B".</summary>
+    public static bool TryParseTensorName(string name, out int layer, out string module, out string matrix)
+    {
+        layer = -1;
+        module = matrix = "";
+        var parts = name.Split('.');
+        if (parts.Length is not (9 or 10) || parts[0] != "base_model" || parts[1] != "model" || parts[2] != "model" || parts[3] != "layers" || parts[^1] != "weight")
+            return false;
+        if (!int.TryParse(parts[4], NumberStyles.None, CultureInfo.InvariantCulture, out layer)) return false;
+        module = parts[6];
+        if (!PeftAdapter.Modules.Contains(module) || parts[5] != (module is "gate_proj" or "up_proj" or "down_proj" ? "mlp" : "self_attn")) return false;
+        matrix = parts[7] switch { "lora_A" => "A", "lora_B" => "B", _ => "" };
+        return matrix.Length > 0;
+    }
+
+    private static ModelLoadException Bad(string path, string what) => new($"{path}: {what}") { FilePath = path };
+}

@@ -1,0 +1,57 @@
+namespace Hone.Training.Export;
+
+/// <summary>What <c>hone export</c> writes.</summary>
+public enum ExportFormat
+{
+    /// <summary>A PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors); LoRA runs only.</summary>
+    Adapter,
+
+    /// <summary>A Hugging Face model folder with the tuned weights (config.json, model.safetensors, tokenizer files).</summary>
+    Merged,
+
+    /// <summary>A single llama.cpp GGUF file with the tuned weights and the tokenizer.</summary>
+    Gguf,
+}
+
+/// <summary>Tensor type of a GGUF export.</summary>
+public enum GgufExportType
+{
+    /// <summary>Every tensor float32.</summary>
+    F32,
+
+    /// <summary>Matrices float16, vectors (norms, biases) float32 — llama.cpp's "mostly F16".</summary>
+    F16,
+}
+
+/// <summary>Options of one export, validated once.</summary>
+public sealed record ExportOptions
+{
+    /// <summary>The format.</summary>
+    public ExportFormat Format { get; init; } = ExportFormat.Merged;
+
+    /// <summary>The output folder (adapter, merged) or .gguf file; null = RUN/exports/adapter, RUN/exports/merged or RUN/exports/model-f32.gguf.</summary>
+    public string? Output { get; init; }
+
+    /// <summary>Replace an existing output.</summary>
+    public bool Force { get; init; }
+
+    /// <summary>GGUF tensor type.</summary>
+    public GgufExportType GgufType { get; init; } = GgufExportType.F32;
+
+    /// <summary>The output path for <paramref name="runPath"/>.</summary>
+    public string ResolveOutput(string runPath) => Path.GetFullPath(Output ?? Path.Combine(runPath, "exports", Format switch
+    {
+        ExportFormat.Adapter => "adapter",
+        ExportFormat.Merged => "merged",
+        _ => GgufType == GgufExportType.F16 ? "model-f16.gguf" : "model-f32.gguf",
+    }));
+}
+
+/// <summary>What an export wrote.</summary>
+/// <param name="Format">The format.</param>
+/// <param name="Path">The folder or file written.</param>
+/// <param name="Files">The files written (full paths).</param>
+/// <param name="Checkpoint">The checkpoint folder the weights came from.</param>
+/// <param name="Epoch">Its epoch.</param>
+/// <param name="Notes">Anything the user should know (e.g. where the tokenizer is).</param>
+public sealed record ExportResult(ExportFormat Format, string Path, IReadOnlyList<string> Files, string Checkpoint, int Epoch, IReadOnlyList<string> Notes);

@@ -1,0 +1,97 @@
+using Hone.Models.Adapters;
+using Hone.Training.Sft;
+
+namespace Hone.Training.Export;
+
+/// <summary>
+/// Exports a training run's newest checkpoint as a PEFT adapter, a merged Hugging Face folder or a GGUF file. Every
+/// output is written into a temporary sibling and renamed into place, so a folder or file at the output path is always
+/// whole; an existing output is replaced only with <see cref="ExportOptions.Force"/>. The run folder is never changed.
+/// </summary>
+public static class Exporter
+{
+    /// <summary>Runs one export.</summary>
+    /// <exception cref="TrainingException">The run is unusable, the format does not fit the run, or the output exists.</exception>
+    public static ExportResult Export(string runPath, ExportOptions options)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(runPath);
+        ArgumentNullException.ThrowIfNull(options);
+        if (!Enum.IsDefined(options.Format)) throw new TrainingException($"Export format {options.Format} is unknown; use adapter, merged or gguf.");
+        var run = TrainedRun.Open(runPath);
+        if (options.Format == ExportFormat.Adapter && run.Method != TrainingMethod.Lora)
+            throw new TrainingException($"{run.Path}: this is a full fine-tuning run; it has no adapter. Export it with --format merged or --format gguf.");
+        var output = options.ResolveOutput(run.Path);
+        if (output.StartsWith(Path.Combine(run.Path, "checkpoints"), StringComparison.Ordinal))
+            throw new TrainingException($"{output}: do not export into the run's checkpoints folder; choose another --out.");
+        if ((File.Exists(output) || Directory.Exists(output)) && !options.Force)
+            throw new TrainingException($"{output} already exists; pass --force to replace it, or choose another --out.");
+        var parent = Path.GetDirectoryName(output)!;
+        Directory.CreateDirectory(parent);
+
+        using var baseModel = run.LoadBase();
+        var notes = new List<string>();
+        List<string> files;
+        if (options.Format == ExportFormat.Gguf)
+        {
+            if (!output.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase)) throw new TrainingException($"{output}: a GGUF export is a file ending in .gguf.");
+            var tokenizer = GgufTokenizerMetadata.Build(run.ModelPath, run.TokenizerSource, baseModel.Config.ModelType, baseModel.Config.VocabSize, notes);
+            using var weights = run.TunedWeights(baseModel);
+            var writer = GgufExport.Build(weights, Path.GetFileNameWithoutExtension(output), options.GgufType, tokenizer);
+            if (Directory.Exists(output)) throw new TrainingException($"{output} is a folder; give a .gguf file path.");
+            writer.Write(output); // temporary file renamed over the target
+            files = [output];
+        }
+        else
+        {
+            files = WriteFolder(output, options.Force, temp =>
+            {
+                if (options.Format == ExportFormat.Adapter)
+                {
+                    PeftAdapterFiles.Write(run.ToAdapter(baseModel.Config), temp);
+                }
+                else
+                {
+                    using var weights = run.TunedWeights(baseModel);
+                    notes.AddRange(HfFolderExport.Write(weights, run.ModelPath, run.TokenizerPath, temp));
+                }
+            });
+        }
+
+        return new ExportResult(options.Format, output, files, run.Checkpoint, run.Epoch, notes);
+    }
+
+    /// <summary>Fills a temporary sibling folder, then renames it to <paramref name="output"/> (replacing it when forced).</summary>
+    private static List<string> WriteFolder(string output, bool force, Action<string> fill)
+    {
+        var temp = Path.Combine(Path.GetDirectoryName(output)!, $".{Path.GetFileName(output)}.tmp-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(temp);
+        try
+        {
+            fill(temp);
+            if (File.Exists(output))
+            {
+                if (!force) throw new TrainingException($"{output} already exists; pass --force to replace it.");
+                File.Delete(output);
+            }
+
+            if (Directory.Exists(output))
+            {
+                if (!force) throw new TrainingException($"{output} already exists; pass --force to replace it.");
+                var old = temp + ".old";
+                Directory.Move(output, old);
+                Directory.Move(temp, output);
+                Directory.Delete(old, recursive: true);
+            }
+            else
+            {
+                Directory.Move(temp, output);
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+        }
+
+        return [.. Directory.GetFiles(output).Order(StringComparer.Ordinal)];
+    }
+}

@@ -1,0 +1,92 @@
+using Hone.Formats.Gguf;
+using Hone.Models.Llama;
+
+namespace Hone.Training.Export;
+
+/// <summary>
+/// Writes weights as a llama.cpp GGUF: architecture <c>llama</c> (or <c>qwen2</c>/<c>qwen3</c>) with its
+/// <c>{arch}.*</c> hyper-parameters, the tokenizer's <c>tokenizer.ggml.*</c> metadata, and tensors under llama.cpp's
+/// names (token_embd, blk.N.attn_q, ...) with ggml shapes; Llama Q/K rows in llama.cpp's interleaved order.
+/// </summary>
+public static class GgufExport
+{
+    /// <summary>Builds the GGUF in memory (metadata then tensors).</summary>
+    /// <exception cref="TrainingException">The configuration cannot be expressed in GGUF (Llama-3 RoPE scaling).</exception>
+    public static GgufWriter Build(LlamaWeights weights, string name, GgufExportType type, IEnumerable<KeyValuePair<string, object>> tokenizerMetadata)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(tokenizerMetadata);
+        var c = weights.Config;
+        if (c.RopeScaling is not null)
+            throw new TrainingException("The model uses Llama-3 RoPE scaling, which Hone cannot write into GGUF (llama.cpp needs rope_freqs); export --format merged and convert that folder with llama.cpp's convert_hf_to_gguf.py.");
+        string arch = c.ModelType is "qwen2" or "qwen3" ? c.ModelType : "llama";
+        bool interleaved = arch == "llama";
+        var w = new GgufWriter();
+        w.Add(LlamaGguf.Keys.Architecture, arch);
+        w.Add(LlamaGguf.Keys.Name, name);
+        w.Add(LlamaGguf.Keys.FileType, type == GgufExportType.F16 ? 1u : 0u);
+        w.Add($"{arch}.context_length", (uint)c.MaxSeqLen);
+        w.Add($"{arch}.embedding_length", (uint)c.Dim);
+        w.Add($"{arch}.block_count", (uint)c.Layers);
+        w.Add($"{arch}.feed_forward_length", (uint)c.HiddenDim);
+        w.Add($"{arch}.attention.head_count", (uint)c.Heads);
+        w.Add($"{arch}.attention.head_count_kv", (uint)c.KvHeads);
+        w.Add($"{arch}.attention.layer_norm_rms_epsilon", c.RmsEps);
+        w.Add($"{arch}.attention.key_length", (uint)c.HeadDim);
+        w.Add($"{arch}.attention.value_length", (uint)c.HeadDim);
+        w.Add($"{arch}.rope.dimension_count", (uint)c.HeadDim);
+        w.Add($"{arch}.rope.freq_base", c.RopeTheta);
+        w.Add($"{arch}.vocab_size", (uint)c.VocabSize);
+        if (c.SlidingWindow is { } sw) w.Add($"{arch}.attention.sliding_window", (uint)sw);
+        foreach (var kv in tokenizerMetadata) w.Add(kv.Key, kv.Value);
+
+        foreach (var (hfName, shape) in LlamaWeights.Manifest(c))
+        {
+            var ggufName = GgufName(hfName) ?? throw new TrainingException($"Tensor '{hfName}' has no GGUF name.");
+            var values = RowOrder(c, hfName, weights.Arena[hfName].Span, interleaved);
+            var ggmlShape = shape.Reverse().Select(d => (long)d).ToArray();
+            var ggmlType = type == GgufExportType.F16 && shape.Length == 2 ? GgmlType.F16 : GgmlType.F32;
+            w.AddTensor(ggufName, ggmlShape, values, ggmlType);
+        }
+
+        return w;
+    }
+
+    /// <summary>
+    /// The tensor in the row order the GGUF architecture expects: <c>llama</c> wants interleaved Q/K rows (llama.cpp's
+    /// permutation of Hugging Face weights); <c>qwen2</c>/<c>qwen3</c> keep rotate-half rows.
+    /// </summary>
+    private static float[] RowOrder(LlamaConfig c, string name, ReadOnlySpan<float> values, bool interleaved)
+    {
+        int heads = HfFolderExport.QkHeads(c, name);
+        bool isInterleaved = c.RopeLayout == RopeLayout.Interleaved;
+        if (heads == 0 || isInterleaved == interleaved) return values.ToArray();
+        var dst = new float[values.Length];
+        int cols = name.EndsWith(".bias", StringComparison.Ordinal) ? 1 : c.Dim;
+        if (interleaved) LlamaGguf.PermuteHfToGguf(values, dst, heads, cols);
+        else LlamaGguf.PermuteGgufToHf(values, dst, heads, cols);
+        return dst;
+    }
+
+    /// <summary>llama.cpp's name of a Hone (Hugging Face) tensor name, biases and Qwen3 q/k norms included.</summary>
+    public static string? GgufName(string hfName)
+    {
+        ArgumentNullException.ThrowIfNull(hfName);
+        if (LlamaGguf.FromHuggingFace(hfName) is { } known) return known;
+        const string prefix = "model.layers.";
+        if (!hfName.StartsWith(prefix, StringComparison.Ordinal)) return null;
+        int dot = hfName.IndexOf('.', prefix.Length);
+        if (dot < 0) return null;
+        var layer = hfName[prefix.Length..dot];
+        string? part = hfName[(dot + 1)..] switch
+        {
+            "self_attn.q_proj.bias" => "attn_q.bias",
+            "self_attn.k_proj.bias" => "attn_k.bias",
+            "self_attn.v_proj.bias" => "attn_v.bias",
+            "self_attn.q_norm.weight" => "attn_q_norm.weight",
+            "self_attn.k_norm.weight" => "attn_k_norm.weight",
+            _ => null,
+        };
+        return part is null ? null : $"blk.{layer}.{part}";
+    }
+}

@@ -1,0 +1,238 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Hone.Formats;
+using Hone.Formats.Safetensors;
+using Hone.Models.Adapters;
+using Hone.Models.Chat;
+using Hone.Models.Llama;
+using Hone.Training.Runs;
+using Hone.Training.Sft;
+
+namespace Hone.Training.Export;
+
+/// <summary>
+/// A finished (or interrupted) training run as an export reads it: the base model and method from run.json, and the
+/// trained parameters of the newest whole checkpoint (<c>checkpoints/epoch-NNNN/state.safetensors</c>, <c>param.NAME</c>).
+/// run.json's <c>options</c> give <c>model</c> (or <c>model.path</c> at the top level), <c>tokenizer</c>,
+/// <c>trainer.method</c> (or <c>method</c>) and <c>lora.alpha</c> / <c>lora.dropout</c>.
+/// </summary>
+public sealed class TrainedRun
+{
+    private TrainedRun(string path, string modelPath, string? tokenizerPath, TrainingMethod method, float loraAlpha, float loraDropout,
+        string checkpoint, int epoch, Dictionary<string, (float[] Values, long[] Shape)> parameters)
+    {
+        Path = path;
+        ModelPath = modelPath;
+        TokenizerPath = tokenizerPath;
+        Method = method;
+        LoraAlpha = loraAlpha;
+        LoraDropout = loraDropout;
+        Checkpoint = checkpoint;
+        Epoch = epoch;
+        Parameters = parameters;
+    }
+
+    /// <summary>The run folder.</summary>
+    public string Path { get; }
+
+    /// <summary>The base model (folder, .gguf or llama2.c .bin).</summary>
+    public string ModelPath { get; }
+
+    /// <summary>The tokenizer the run was given explicitly, or null (the base model's own).</summary>
+    public string? TokenizerPath { get; }
+
+    /// <summary>LoRA or full.</summary>
+    public TrainingMethod Method { get; }
+
+    /// <summary>lora_alpha of a LoRA run.</summary>
+    public float LoraAlpha { get; }
+
+    /// <summary>lora_dropout of a LoRA run.</summary>
+    public float LoraDropout { get; }
+
+    /// <summary>The checkpoint folder read.</summary>
+    public string Checkpoint { get; }
+
+    /// <summary>Its epoch.</summary>
+    public int Epoch { get; }
+
+    /// <summary>The trained tensors by name (HF names for full runs, PEFT names for LoRA), row-major float32, in the base's row order.</summary>
+    public IReadOnlyDictionary<string, (float[] Values, long[] Shape)> Parameters { get; }
+
+    /// <summary>Opens a run folder.</summary>
+    /// <exception cref="TrainingException">No run.json, no whole checkpoint, or they disagree.</exception>
+    public static TrainedRun Open(string runPath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(runPath);
+        var path = System.IO.Path.GetFullPath(runPath);
+        var manifest = System.IO.Path.Combine(path, RunFolder.ManifestFile);
+        if (!Directory.Exists(path)) throw new TrainingException($"{path}: no such run folder; give the folder `hone train sft` wrote (it holds {RunFolder.ManifestFile}).");
+        if (!File.Exists(manifest)) throw new TrainingException($"{path}: no {RunFolder.ManifestFile}; this is not a training run folder.");
+        JsonObject root;
+        try
+        {
+            root = JsonNode.Parse(File.ReadAllText(manifest)) as JsonObject ?? throw new TrainingException($"{manifest}: must hold a JSON object.");
+        }
+        catch (JsonException e)
+        {
+            throw new TrainingException($"{manifest}:{(e.LineNumber ?? 0) + 1}: not valid JSON ({e.Message}); the manifest is damaged.", e);
+        }
+
+        var options = root["options"] as JsonObject ?? new JsonObject();
+        var modelPath = Str(options["model"], manifest, "options.model") ?? Str(root["model"]?["path"], manifest, "model.path")
+            ?? throw new TrainingException($"{manifest}: records no base model (options.model or model.path); the export needs the model the run trained.");
+        var tokenizer = Str(options["tokenizer"], manifest, "options.tokenizer");
+        var methodText = Str(options["trainer"]?["method"], manifest, "options.trainer.method") ?? Str(options["method"], manifest, "options.method");
+
+        var checkpoint = Checkpoints.Latest(System.IO.Path.Combine(path, "checkpoints"))
+            ?? throw new TrainingException($"{path}: the run has no whole checkpoint yet (checkpoints/epoch-NNNN); let it finish an epoch, or `hone train resume` it.");
+        var (epoch, parameters) = ReadCheckpoint(checkpoint);
+        bool hasLora = parameters.Keys.Any(k => k.Contains(".lora_A.", StringComparison.Ordinal));
+        var method = methodText switch
+        {
+            "lora" => TrainingMethod.Lora,
+            "full" => TrainingMethod.Full,
+            null => hasLora ? TrainingMethod.Lora : TrainingMethod.Full,
+            _ => throw new TrainingException($"{manifest}: method \"{methodText}\" is neither lora nor full."),
+        };
+        if ((method == TrainingMethod.Lora) != hasLora)
+            throw new TrainingException($"{checkpoint}: the checkpoint holds {(hasLora ? "LoRA" : "full")} parameters but {RunFolder.ManifestFile} says method {methodText}; the run folder is inconsistent.");
+
+        float alpha = 0, dropout = 0;
+        if (method == TrainingMethod.Lora)
+        {
+            var lora = options["lora"] as JsonObject ?? root["resolved"]?["lora"] as JsonObject
+                ?? throw new TrainingException($"{manifest}: a LoRA run must record its settings (options.lora: rank, alpha, dropout); the export needs lora alpha to scale the adapter.");
+            alpha = Num(lora["alpha"], manifest, "lora.alpha") ?? throw new TrainingException($"{manifest}: options.lora has no alpha; the export needs it to scale the adapter.");
+            dropout = Num(lora["dropout"], manifest, "lora.dropout") ?? 0;
+            if (!(alpha > 0)) throw new TrainingException($"{manifest}: lora alpha {alpha} must be positive.");
+        }
+
+        if (!File.Exists(modelPath) && !Directory.Exists(modelPath))
+            throw new TrainingException($"{manifest}: the base model {modelPath} is gone; the export needs it (restore it at that path).");
+        return new TrainedRun(path, modelPath, tokenizer, method, alpha, dropout, checkpoint, epoch, parameters);
+    }
+
+    /// <summary>
+    /// Where the base's tokenizer is: the run's explicit tokenizer, else the base folder or GGUF file itself, else (a
+    /// llama2.c checkpoint) the tokenizer .bin beside it.
+    /// </summary>
+    public string TokenizerSource => TokenizerPath
+        ?? (Directory.Exists(ModelPath) || ModelPath.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase) ? ModelPath : ModelPaths.FindTokenizer(ModelPath));
+
+    /// <summary>Loads the base model.</summary>
+    public LlamaModel LoadBase() => LlamaModel.Load(ModelPath);
+
+    /// <summary>The LoRA adapter of the run, B rows in Hugging Face order (as PEFT files hold them).</summary>
+    /// <exception cref="TrainingException">The run is a full fine-tuning run.</exception>
+    public PeftAdapter ToAdapter(LlamaConfig baseConfig)
+    {
+        ArgumentNullException.ThrowIfNull(baseConfig);
+        if (Method != TrainingMethod.Lora)
+            throw new TrainingException($"{Path}: this is a full fine-tuning run; it has no adapter. Export it with --format merged or --format gguf.");
+        var pairs = new List<LoraPair>();
+        int rank = -1;
+        foreach (var (name, (values, shape)) in Parameters.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            if (!PeftAdapterFiles.TryParseTensorName(name, out int layer, out string module, out string matrix))
+                throw new TrainingException($"{Checkpoint}: parameter '{name}' of a LoRA run is not a LoRA matrix; the checkpoint is damaged.");
+            if (matrix != "A") continue;
+            var bName = PeftAdapter.TensorName(layer, module, "B");
+            if (!Parameters.TryGetValue(bName, out var b)) throw new TrainingException($"{Checkpoint}: '{bName}' is missing; the checkpoint is damaged.");
+            if (rank < 0) rank = (int)shape[0];
+            if (shape[0] != rank) throw new TrainingException($"{Checkpoint}: '{name}' has rank {shape[0]}, others {rank}.");
+            pairs.Add(new LoraPair(layer, module, values, AdapterLoader.ToHfRowOrder(baseConfig, module, b.Values, rank)));
+        }
+
+        if (pairs.Count == 0) throw new TrainingException($"{Checkpoint}: the LoRA run's checkpoint holds no adapter pairs.");
+        var targets = PeftAdapter.Modules.Where(m => pairs.Any(p => p.Module == m)).ToArray();
+        var adapter = new PeftAdapter
+        {
+            Rank = rank,
+            Alpha = LoraAlpha,
+            Dropout = LoraDropout,
+            TargetModules = targets,
+            BaseModel = ModelPath,
+            Pairs = [.. pairs.OrderBy(p => p.Layer).ThenBy(p => Array.IndexOf(targets, p.Module))],
+        };
+        try
+        {
+            adapter.Validate(baseConfig, Checkpoint);
+        }
+        catch (Hone.Models.ModelLoadException e)
+        {
+            throw new TrainingException($"{e.Message} (base model {ModelPath})", e);
+        }
+
+        return adapter;
+    }
+
+    /// <summary>The tuned weights: the base with the adapter merged in (LoRA) or the trained weights (full), in the base's row order. The caller disposes them.</summary>
+    public LlamaWeights TunedWeights(LlamaModel baseModel)
+    {
+        ArgumentNullException.ThrowIfNull(baseModel);
+        if (Method == TrainingMethod.Lora) return AdapterLoader.Merge(baseModel.Weights, ToAdapter(baseModel.Config), Checkpoint);
+        foreach (var (name, shape) in LlamaWeights.Manifest(baseModel.Config))
+        {
+            if (!Parameters.TryGetValue(name, out var p))
+                throw new TrainingException($"{Checkpoint}: the full run's checkpoint lacks '{name}', which the base model {ModelPath} has; was the base replaced?");
+            if (p.Values.Length != shape.Aggregate(1L, (a, d) => a * d))
+                throw new TrainingException($"{Checkpoint}: '{name}' holds {p.Values.Length} values but the base model {ModelPath} needs [{string.Join(", ", shape)}]; was the base replaced?");
+        }
+
+        return LlamaWeights.Create(baseModel.Config, (name, t) => Parameters[name].Values.CopyTo(t.Span));
+    }
+
+    private static (int Epoch, Dictionary<string, (float[], long[])> Parameters) ReadCheckpoint(string folder)
+    {
+        var manifest = System.IO.Path.Combine(folder, "checkpoint.json");
+        var state = System.IO.Path.Combine(folder, "state.safetensors");
+        JsonNode? m;
+        try
+        {
+            m = JsonNode.Parse(File.ReadAllText(manifest));
+        }
+        catch (JsonException e)
+        {
+            throw new TrainingException($"{manifest}: damaged checkpoint manifest ({e.Message}); delete this checkpoint folder to export the one before.", e);
+        }
+
+        var sha = Str(m?["state_sha256"], manifest, "state_sha256");
+        if (!File.Exists(state) || sha is null || RunFolder.Sha256File(state) != sha)
+            throw new TrainingException($"{state}: missing or its SHA-256 differs from the checkpoint manifest; delete this checkpoint folder to export the one before.");
+        int epoch = (int)(Num(m?["epoch"], manifest, "epoch") ?? 0);
+        var result = new Dictionary<string, (float[], long[])>(StringComparer.Ordinal);
+        try
+        {
+            using var file = SafetensorsFile.Open(state);
+            foreach (var t in file.Tensors)
+            {
+                if (!t.Name.StartsWith("param.", StringComparison.Ordinal)) continue;
+                if (t.Dtype != SafetensorsDtype.F32) throw new TrainingException($"{state}: '{t.Name}' is {t.Dtype}, not F32; the checkpoint is damaged.");
+                result[t.Name["param.".Length..]] = (file.ReadF32(t.Name), [.. t.Shape]);
+            }
+        }
+        catch (HoneFormatException e)
+        {
+            throw new TrainingException($"{state}: not a valid checkpoint: {e.Message}", e);
+        }
+
+        if (result.Count == 0) throw new TrainingException($"{state}: the checkpoint holds no parameters.");
+        return (epoch, result);
+    }
+
+    private static string? Str(JsonNode? node, string file, string key) => node switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue(out string? s) => s,
+        _ => throw new TrainingException($"{file}: \"{key}\" must be a string."),
+    };
+
+    private static float? Num(JsonNode? node, string file, string key) => node switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue(out double d) => (float)d,
+        _ => throw new TrainingException(string.Create(CultureInfo.InvariantCulture, $"{file}: \"{key}\" must be a number.")),
+    };
+}

@@ -1,0 +1,176 @@
+using Hone.Formats.Gguf;
+using Hone.Formats.Safetensors;
+using Hone.Models.Adapters;
+using Hone.Models.Chat;
+using Hone.Models.Llama;
+using Hone.Testing;
+using Hone.Tokenizers;
+using Hone.Training.Export;
+using Xunit.Abstractions;
+
+namespace Hone.Training.Tests.Export;
+
+/// <summary>Trained runs shared by the export tests (trained once).</summary>
+public sealed class ExportRuns
+{
+    public ExportRuns()
+    {
+        Dir = TestAssets.NewTempDir("export-runs");
+        HfBase = ExportFixture.HfBase(Dir);
+        var l2c = Path.Combine(Dir, "l2c");
+        var hf = Path.Combine(Dir, "hf");
+        (Llama2cLora, Llama2cLoraOracle) = ExportFixture.Train(l2c, ExportFixture.Llama2cBase, lora: true);
+        (HfLora, HfLoraOracle) = ExportFixture.Train(hf, HfBase, lora: true);
+        (HfFull, HfFullOracle) = ExportFixture.Train(hf, HfBase, lora: false);
+    }
+
+    public string Dir { get; }
+    public string HfBase { get; }
+    public string Llama2cLora { get; }
+    public float[] Llama2cLoraOracle { get; }
+    public string HfLora { get; }
+    public float[] HfLoraOracle { get; }
+    public string HfFull { get; }
+    public float[] HfFullOracle { get; }
+
+    public (string Run, float[] Oracle, string Base) Get(string kind) => kind switch
+    {
+        "llama2c-lora" => (Llama2cLora, Llama2cLoraOracle, ExportFixture.Llama2cBase),
+        "hf-lora" => (HfLora, HfLoraOracle, HfBase),
+        "hf-full" => (HfFull, HfFullOracle, HfBase),
+        _ => throw new ArgumentException(kind),
+    };
+}
+
+public class ExporterTests(ExportRuns runs, ITestOutputHelper output) : IClassFixture<ExportRuns>
+{
+    private const double Tolerance = 1e-4;
+
+    private string Out(string name) => Path.Combine(TestAssets.NewTempDir(name), "out");
+
+    [Theory]
+    [InlineData("llama2c-lora")]
+    [InlineData("hf-lora")]
+    public void Adapter_export_applied_at_run_time_gives_the_trainers_log_probs(string kind)
+    {
+        var (run, oracle, basePath) = runs.Get(kind);
+        var result = Exporter.Export(run, new ExportOptions { Format = ExportFormat.Adapter, Output = Out(kind) });
+        Assert.Equal(["adapter_config.json", "adapter_model.safetensors"], result.Files.Select(Path.GetFileName));
+
+        using (var st = SafetensorsFile.Open(Path.Combine(result.Path, "adapter_model.safetensors")))
+        {
+            Assert.Contains(st.Tensors, t => t.Name == "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight" && t.Shape.SequenceEqual([4L, 64]));
+            Assert.Contains(st.Tensors, t => t.Name == "base_model.model.model.layers.4.mlp.down_proj.lora_B.weight" && t.Shape.SequenceEqual([64L, 4]));
+            Assert.Equal(5 * 7 * 2, st.Tensors.Count);
+        }
+
+        var adapter = PeftAdapterFiles.Read(result.Path);
+        Assert.Equal(4, adapter.Rank);
+        Assert.Equal(8f, adapter.Alpha);
+        Assert.Equal(PeftAdapter.Modules, adapter.TargetModules);
+
+        using var tuned = AdapterLoader.Load(basePath, result.Path);
+        using var baseModel = LlamaModel.Load(basePath);
+        double diff = ExportFixture.MaxDiff(oracle, ExportFixture.SessionLogProbs(tuned));
+        double moved = ExportFixture.MaxDiff(oracle, ExportFixture.SessionLogProbs(baseModel));
+        output.WriteLine($"{kind}: adapter at run time vs trainer: max |Δ log p| {diff:E2}; base vs trainer {moved:E2}");
+        Assert.True(diff < Tolerance, $"{diff}");
+        Assert.True(moved > 100 * Tolerance, $"training changed too little to test: {moved}");
+    }
+
+    [Fact]
+    public void Adapter_trained_on_the_llama2c_base_means_the_same_on_its_hf_twin()
+    {
+        // The file holds HF row order: applied to the HF copy of stories260K it gives the same log-probs as on the .bin.
+        var result = Exporter.Export(runs.Llama2cLora, new ExportOptions { Format = ExportFormat.Adapter, Output = Out("twin") });
+        using var onHf = AdapterLoader.Load(runs.HfBase, result.Path);
+        double diff = ExportFixture.MaxDiff(runs.Llama2cLoraOracle, ExportFixture.SessionLogProbs(onHf));
+        output.WriteLine($"llama2.c-trained adapter on the HF twin: {diff:E2}");
+        Assert.True(diff < Tolerance, $"{diff}");
+    }
+
+    [Theory]
+    [InlineData("llama2c-lora")]
+    [InlineData("hf-lora")]
+    [InlineData("hf-full")]
+    public void Merged_export_loads_with_LoadHf_and_gives_the_same_logits(string kind)
+    {
+        var (run, oracle, basePath) = runs.Get(kind);
+        var result = Exporter.Export(run, new ExportOptions { Format = ExportFormat.Merged, Output = Out(kind) });
+        Assert.Contains(result.Files, f => Path.GetFileName(f) == "config.json");
+        Assert.Contains(result.Files, f => Path.GetFileName(f) == "model.safetensors");
+        Assert.Contains(result.Files, f => Path.GetFileName(f) == "tokenizer.bin");
+        using var merged = LlamaModel.LoadHf(result.Path);
+        Assert.Equal(RopeLayout.HalfRotation, merged.Config.RopeLayout);
+        double diff = ExportFixture.MaxDiff(oracle, ExportFixture.SessionLogProbs(merged));
+        output.WriteLine($"{kind}: merged (LoadHf) vs trainer: max |Δ log p| {diff:E2}");
+        Assert.True(diff < Tolerance, $"{diff}");
+
+        if (kind.EndsWith("lora", StringComparison.Ordinal))
+        {
+            var adapter = Exporter.Export(run, new ExportOptions { Format = ExportFormat.Adapter, Output = Out(kind + "-a") });
+            using var atRunTime = AdapterLoader.Load(basePath, adapter.Path);
+            double logits = ExportFixture.MaxDiff(ExportFixture.Logits(atRunTime), ExportFixture.Logits(merged));
+            output.WriteLine($"{kind}: merged vs adapter at run time: max |Δ logit| {logits:E2}");
+            Assert.True(logits < Tolerance, $"{logits}");
+        }
+
+        var tokBase = TokenizerLoader.Load(Directory.Exists(basePath) ? basePath : ModelPaths.FindTokenizer(basePath));
+        var tokMerged = TokenizerLoader.Load(result.Path);
+        Assert.Equal(tokBase.Encode("Once upon a time, a little cat", addBos: true), tokMerged.Encode("Once upon a time, a little cat", addBos: true));
+    }
+
+    [Theory]
+    [InlineData("llama2c-lora", GgufExportType.F32, 1e-4)]
+    [InlineData("hf-lora", GgufExportType.F32, 1e-4)]
+    [InlineData("hf-full", GgufExportType.F32, 1e-4)]
+    [InlineData("hf-lora", GgufExportType.F16, 2e-2)]
+    public void Gguf_export_loads_with_LoadGguf_and_carries_the_tokenizer(string kind, GgufExportType type, double tolerance)
+    {
+        var (run, oracle, basePath) = runs.Get(kind);
+        var path = Path.Combine(TestAssets.NewTempDir(kind + type), "model.gguf");
+        var result = Exporter.Export(run, new ExportOptions { Format = ExportFormat.Gguf, Output = path, GgufType = type });
+        Assert.Equal([path], result.Files);
+        using (var gguf = GgufFile.Open(path))
+        {
+            Assert.Equal("llama", gguf.Metadata["general.architecture"]);
+            Assert.Equal("llama", gguf.Metadata["tokenizer.ggml.model"]);
+            Assert.Equal(512, ((string[])gguf.Metadata["tokenizer.ggml.tokens"]).Length);
+            Assert.Equal(1u, gguf.Metadata["tokenizer.ggml.bos_token_id"]);
+            Assert.Equal(2u, gguf.Metadata["tokenizer.ggml.eos_token_id"]);
+            Assert.Equal(kind.StartsWith("hf", StringComparison.Ordinal), gguf.Metadata.ContainsKey("tokenizer.chat_template"));
+            Assert.Equal(type == GgufExportType.F16 ? GgmlType.F16 : GgmlType.F32, gguf.GetTensor("blk.0.attn_q.weight").Type);
+            Assert.Equal(GgmlType.F32, gguf.GetTensor("blk.0.attn_norm.weight").Type);
+            Assert.Equal([64L, 512], gguf.GetTensor("token_embd.weight").Shape);
+        }
+
+        using var loaded = LlamaModel.LoadGguf(path);
+        double diff = ExportFixture.MaxDiff(oracle, ExportFixture.SessionLogProbs(loaded));
+        output.WriteLine($"{kind} {type}: GGUF (LoadGguf) vs trainer: max |Δ log p| {diff:E2}");
+        Assert.True(diff < tolerance, $"{diff}");
+
+        var text = "Once upon a time, Lily saw a big red ball.";
+        var expected = TokenizerLoader.Load(Directory.Exists(basePath) ? basePath : ModelPaths.FindTokenizer(basePath)).Encode(text, addBos: true);
+        Assert.Equal(expected, TokenizerLoader.Load(path).Encode(text, addBos: true));
+    }
+
+    [Fact]
+    public void A_full_run_has_no_adapter_and_an_existing_output_needs_force()
+    {
+        var ex = Assert.Throws<TrainingException>(() => Exporter.Export(runs.HfFull, new ExportOptions { Format = ExportFormat.Adapter, Output = Out("full-adapter") }));
+        Assert.Contains("full fine-tuning", ex.Message, StringComparison.Ordinal);
+
+        var target = Out("force");
+        Directory.CreateDirectory(target);
+        File.WriteAllText(Path.Combine(target, "keep.txt"), "mine");
+        var exists = Assert.Throws<TrainingException>(() => Exporter.Export(runs.HfLora, new ExportOptions { Format = ExportFormat.Adapter, Output = target }));
+        Assert.Contains("--force", exists.Message, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(target, "keep.txt")));
+        Exporter.Export(runs.HfLora, new ExportOptions { Format = ExportFormat.Adapter, Output = target, Force = true });
+        Assert.False(File.Exists(Path.Combine(target, "keep.txt")));
+        Assert.True(File.Exists(Path.Combine(target, "adapter_config.json")));
+        Assert.DoesNotContain(Directory.GetDirectories(Path.GetDirectoryName(target)!), d => Path.GetFileName(d).StartsWith('.'));
+
+        Assert.Throws<TrainingException>(() => Exporter.Export(Path.Combine(runs.Dir, "nope"), new ExportOptions()));
+    }
+}
