@@ -8,6 +8,7 @@ namespace Hone.Bench;
 /// stories260K greedy generation from BOS (256 new tokens per invocation, so the reported time per operation is per
 /// token: tokens/s = 1e9 / mean ns). Needs ../shared/assets beside the repository, or HONE_SHARED.
 /// <c>dotnet run -c Release --project bench/Hone.Bench -- --filter '*ModelBench*'</c>
+/// The 134M reference model is <see cref="ModelLlama134MBench"/>; the quick table is <c>hone bench model</c>.
 /// </summary>
 [MemoryDiagnoser]
 public class ModelBench : IDisposable
@@ -31,7 +32,7 @@ public class ModelBench : IDisposable
     [Benchmark(OperationsPerInvoke = Tokens)]
     public int Stories260KGreedyDecode() => _generator!.Generate([1], _options).TokenIds.Length;
 
-    /// <summary>A 256-token prompt in blocks of 64 (time per operation is per prompt token).</summary>
+    /// <summary>A 256-token prompt in one block (time per operation is per prompt token).</summary>
     [Benchmark(OperationsPerInvoke = Tokens)]
     public float Stories260KPrompt()
     {
