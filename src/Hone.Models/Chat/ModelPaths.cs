@@ -9,41 +9,8 @@ public static class ModelPaths
     /// GGUF file itself (its tokenizer.json / tokenizer.model / metadata).
     /// </summary>
     /// <exception cref="FileNotFoundException">A checkpoint has no tokenizer beside it and none was given.</exception>
-    public static string FindTokenizer(string modelPath, string? tokenizerOverride = null)
-    {
-        ArgumentNullException.ThrowIfNull(modelPath);
-        if (tokenizerOverride is not null)
-        {
-            return tokenizerOverride;
-        }
-
-        if (File.Exists(modelPath) && !modelPath.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
-        {
-            var dir = Path.GetDirectoryName(Path.GetFullPath(modelPath))!;
-            var bins = Directory.GetFiles(dir, "tok*.bin");
-            if (bins.Length == 1)
-            {
-                return bins[0];
-            }
-
-            var named = Path.Combine(dir, "tokenizer.bin");
-            if (File.Exists(named))
-            {
-                return named;
-            }
-
-            throw new FileNotFoundException(
-                $"{modelPath}: no tokenizer beside the checkpoint (tokenizer.bin or a single tok*.bin in {dir}); give one with --tokenizer FILE.");
-        }
-
-        if (Directory.Exists(modelPath) && !new[] { "tokenizer.json", "tokenizer.model" }.Any(f => File.Exists(Path.Combine(modelPath, f))))
-        {
-            throw new FileNotFoundException(
-                $"{modelPath}: the model folder holds no tokenizer (tokenizer.json or tokenizer.model); give one with --tokenizer FILE.");
-        }
-
-        return modelPath;
-    }
+    public static string FindTokenizer(string modelPath, string? tokenizerOverride = null) =>
+        Hone.Tokenizers.TokenizerLocator.Find(modelPath, tokenizerOverride);
 
     /// <summary>A short model id from a path: the folder name, or the file name without extension.</summary>
     public static string ModelId(string modelPath)

@@ -67,7 +67,7 @@ public sealed class ChatEncoder
     public static ChatEncoder Load(string modelPath, string? tokenizerPath = null, string? builtInTemplate = null)
     {
         ArgumentNullException.ThrowIfNull(modelPath);
-        var tokenizer = TokenizerLoader.Load(tokenizerPath ?? FindTokenizerPath(modelPath));
+        var tokenizer = TokenizerLoader.Load(TokenizerLocator.Find(modelPath, tokenizerPath));
         var (source, origin, bos, eos) = ReadModelTemplate(modelPath);
         ChatTemplate template;
         if (builtInTemplate is not null)
@@ -104,21 +104,6 @@ public sealed class ChatEncoder
         var (ids, offsets) = Tokenizer.EncodeWithOffsets(rendered.Text, addBos: false, parseSpecial: true);
         var trained = LossMask.FromSpans(rendered.Spans, offsets);
         return new EncodedChat(rendered.Text, ids, offsets, trained, rendered.Spans);
-    }
-
-    private static string FindTokenizerPath(string modelPath)
-    {
-        if (File.Exists(modelPath) && !modelPath.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
-        {
-            // A llama2.c checkpoint: its tokenizer .bin lies beside it.
-            var dir = Path.GetDirectoryName(Path.GetFullPath(modelPath))!;
-            var bins = Directory.GetFiles(dir, "tok*.bin");
-            if (bins.Length == 1) return bins[0];
-            var t = Path.Combine(dir, "tokenizer.bin");
-            if (File.Exists(t)) return t;
-            throw new FileNotFoundException($"{modelPath}: no tokenizer beside the checkpoint (tokenizer.bin or a single tok*.bin); give one with --tokenizer FILE.");
-        }
-        return modelPath;
     }
 
     private static (string? Source, string? Origin, string? Bos, string? Eos) ReadModelTemplate(string modelPath)
