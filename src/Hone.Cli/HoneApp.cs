@@ -47,6 +47,7 @@ public static class HoneApp
         root.Subcommands.Add(RunsCommand.Create(host));
         root.Subcommands.Add(EvalCommands.Create(host));
         root.Subcommands.Add(DemoCommand.Create(host));
+        root.Subcommands.Add(ExportCommand.Create(host));
         root.Subcommands.Add(GenerateCommand.Create(host));
         root.Subcommands.Add(ChatCommand.Create(host));
         root.Subcommands.Add(ServeCommand.Create(host));

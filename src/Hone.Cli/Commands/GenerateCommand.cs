@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using Hone.Models.Adapters;
 using Hone.Models.Chat;
 using Hone.Models.Generation;
 using Hone.Models.Llama;
@@ -10,7 +11,7 @@ using Hone.Tokenizers;
 namespace Hone.Cli.Commands;
 
 /// <summary>The options of <c>hone generate</c>, validated once.</summary>
-public sealed record GenerateOptions(string Model, string Prompt, float Temperature, float TopP, int TopK, ulong? Seed, int MaxTokens, string? Tokenizer, int Threads)
+public sealed record GenerateOptions(string Model, string Prompt, float Temperature, float TopP, int TopK, ulong? Seed, int MaxTokens, string? Tokenizer, int Threads, string? Adapter = null)
 {
     /// <summary>Checks ranges; the message names the option.</summary>
     public GenerateOptions Validate()
@@ -48,14 +49,16 @@ public static class GenerateCommand
         var maxTokens = new Option<int>("--max-tokens") { Description = "Most new tokens.", DefaultValueFactory = _ => 256 };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer file for a model that has none beside it." };
         var threads = new Option<int>("--threads") { Description = "Worker threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var adapter = new Option<string?>("--adapter") { Description = "PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors) merged into the model at load." };
         var cmd = new Command("generate", "Generate text from a local model (greedy by default; prints tokens/s).")
         {
-            model, prompt, temperature, topP, topK, seed, maxTokens, tokenizer, threads,
+            model, prompt, temperature, topP, topK, seed, maxTokens, tokenizer, threads, adapter,
         };
         host.SetHandler(cmd, (p, ctx) =>
         {
             var o = new GenerateOptions(ctx.ResolvePath(p.GetValue(model)!), p.GetValue(prompt) ?? "", p.GetValue(temperature), p.GetValue(topP),
-                p.GetValue(topK), p.GetValue(seed), p.GetValue(maxTokens), p.GetValue(tokenizer) is { } t ? ctx.ResolvePath(t) : null, p.GetValue(threads)).Validate();
+                p.GetValue(topK), p.GetValue(seed), p.GetValue(maxTokens), p.GetValue(tokenizer) is { } t ? ctx.ResolvePath(t) : null, p.GetValue(threads),
+                p.GetValue(adapter) is { } a ? ctx.ResolvePath(a) : null).Validate();
             return Run(o, ctx);
         });
         return cmd;
@@ -64,7 +67,7 @@ public static class GenerateCommand
     private static int Run(GenerateOptions o, CliContext ctx)
     {
         ITokenizer tok = TokenizerLoader.Load(ModelPaths.FindTokenizer(o.Model, o.Tokenizer));
-        using var llama = LlamaModel.Load(o.Model);
+        using var llama = o.Adapter is null ? LlamaModel.Load(o.Model) : AdapterLoader.Load(o.Model, o.Adapter);
         if (tok.VocabSize != llama.Config.VocabSize)
             ctx.Warn($"the tokenizer has {tok.VocabSize} tokens and the model {llama.Config.VocabSize}; is --tokenizer the model's own?");
         var ids = tok.Encode(o.Prompt, addBos: true);
@@ -85,6 +88,7 @@ public static class GenerateCommand
         ctx.WriteJson(new
         {
             model = o.Model,
+            adapter = o.Adapter,
             prompt = o.Prompt,
             text,
             completion = result.Text,

@@ -1,0 +1,63 @@
+using System.CommandLine;
+using Hone.Training.Export;
+
+namespace Hone.Cli.Commands;
+
+/// <summary>
+/// <c>hone export RUN --format adapter|merged|gguf [--out PATH] [--gguf-type f32|f16] [--force]</c>: writes a training
+/// run's newest checkpoint as a PEFT LoRA adapter, a merged Hugging Face model folder or a GGUF file.
+/// </summary>
+public static class ExportCommand
+{
+    /// <summary>Builds the command.</summary>
+    public static Command Create(CliHost host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        var run = new Argument<string>("RUN") { Description = "The run folder `hone train sft` wrote (run.json + checkpoints/)." };
+        var format = new Option<string>("--format") { Description = "adapter (PEFT LoRA, LoRA runs only), merged (Hugging Face folder) or gguf.", Required = true };
+        var output = new Option<string?>("--out") { Description = "Output folder (adapter, merged) or .gguf file; default RUN/exports/<format>." };
+        var ggufType = new Option<string>("--gguf-type") { Description = "GGUF tensor type: f32 or f16 (matrices; norms stay f32).", DefaultValueFactory = _ => "f32" };
+        var force = new Option<bool>("--force") { Description = "Replace an existing output." };
+        var cmd = new Command("export", "Export a trained run: a PEFT adapter, a merged Hugging Face model, or GGUF.") { run, format, output, ggufType, force };
+        host.SetHandler(cmd, (p, ctx) =>
+        {
+            var options = new ExportOptions
+            {
+                Format = p.GetValue(format) switch
+                {
+                    "adapter" => ExportFormat.Adapter,
+                    "merged" => ExportFormat.Merged,
+                    "gguf" => ExportFormat.Gguf,
+                    var f => throw new CliUsageException($"--format {f} is unknown; use adapter, merged or gguf."),
+                },
+                Output = p.GetValue(output) is { } o ? ctx.ResolvePath(o) : null,
+                GgufType = p.GetValue(ggufType) switch
+                {
+                    "f32" => GgufExportType.F32,
+                    "f16" => GgufExportType.F16,
+                    var t => throw new CliUsageException($"--gguf-type {t} is unknown; use f32 or f16."),
+                },
+                Force = p.GetValue(force),
+            };
+            var result = Exporter.Export(ctx.ResolvePath(p.GetValue(run)!), options);
+            ctx.WriteJson(new
+            {
+                format = result.Format.ToString().ToLowerInvariant(),
+                path = result.Path,
+                files = result.Files,
+                checkpoint = result.Checkpoint,
+                epoch = result.Epoch,
+                notes = result.Notes,
+            });
+            if (!ctx.Json)
+            {
+                ctx.Stdout.WriteLine($"Exported {result.Format.ToString().ToLowerInvariant()} from epoch {result.Epoch} to {result.Path}");
+                foreach (var f in result.Files) ctx.Stdout.WriteLine("  " + Path.GetFileName(f));
+                foreach (var n in result.Notes) ctx.Warn(n);
+            }
+
+            return ExitCodes.Success;
+        });
+        return cmd;
+    }
+}
