@@ -109,4 +109,24 @@ public class ConfigTests
         File.WriteAllBytes(path, bytes[..10]);
         Assert.Throws<ModelLoadException>(() => LlamaModel.Load(path));
     }
+
+    [Fact]
+    public void DefaultSessionContext_IsTheModelsWindow_CappedForHugeWindows()
+    {
+        var c = Hone.Models.Benchmarks.ModelBenchmark.Llama134M with { Dim = 16, HiddenDim = 16, Layers = 1, Heads = 2, KvHeads = 2, HeadDim = 8, VocabSize = 8 };
+        using (var small = new LlamaModel(LlamaWeights.Create(c with { MaxSeqLen = 100 })))
+        using (var s = small.CreateSession())
+        {
+            Assert.Equal(100, s.MaxContext);
+        }
+
+        using var huge = new LlamaModel(LlamaWeights.Create(c with { MaxSeqLen = 131072 }));
+        using (var s = huge.CreateSession())
+        {
+            Assert.Equal(LlamaModel.DefaultMaxContext, s.MaxContext);
+        }
+
+        using var wide = huge.CreateSession(maxContext: 20000);
+        Assert.Equal(20000, wide.MaxContext);
+    }
 }

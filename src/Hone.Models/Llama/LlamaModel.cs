@@ -69,15 +69,21 @@ public sealed class LlamaModel : ILanguageModel
     public static LlamaModel LoadGguf(string path) => new(GgufLlamaLoader.Load(path));
 
     /// <summary>
-    /// Creates an inference session: KV cache for <paramref name="maxContext"/> positions (default: the model's) and
+    /// Creates an inference session: KV cache for <paramref name="maxContext"/> positions (default: the model's, at most <see cref="DefaultMaxContext"/>) and
     /// activations for blocks of up to <paramref name="blockSize"/> tokens, all in one arena.
     /// </summary>
-    /// <param name="maxContext">Positions the KV cache holds (1..MaxSeqLen).</param>
+    /// <param name="maxContext">Positions the KV cache holds (1..MaxSeqLen; default: MaxSeqLen, at most <see cref="DefaultMaxContext"/>).</param>
     /// <param name="blockSize">Tokens processed together in a prompt block (longer prompts go in several blocks); larger
     /// blocks amortise the weight traffic of the blocked matmul over more rows.</param>
     /// <param name="pool">Workers for matmuls and attention (default: the calling thread only).</param>
     public LlamaSession CreateSession(int? maxContext = null, int blockSize = 256, WorkerPool? pool = null) =>
-        new(this, maxContext ?? Config.MaxSeqLen, blockSize, pool ?? WorkerPool.Single);
+        new(this, maxContext ?? Math.Min(Config.MaxSeqLen, DefaultMaxContext), blockSize, pool ?? WorkerPool.Single);
+
+    /// <summary>
+    /// The KV cache a session gets when no context is asked for: the model's maximum, capped here, since models with
+    /// 128K-position windows would otherwise reserve gigabytes per session. Ask for more with <c>maxContext</c>.
+    /// </summary>
+    public const int DefaultMaxContext = 8192;
 
     /// <inheritdoc/>
     public string ModelType => Config.ModelType;
