@@ -1,0 +1,190 @@
+using System.CommandLine;
+using System.Globalization;
+using Hone.Models.Train;
+using Hone.Store;
+using Hone.Training.Runs;
+using Hone.Training.Sft;
+using Spectre.Console;
+
+namespace Hone.Cli.Commands;
+
+/// <summary><c>hone train sft</c> and <c>hone train resume</c>.</summary>
+public static class TrainCommands
+{
+    /// <summary>Builds the command group.</summary>
+    public static Command Create(CliHost host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        return new Command("train", "Fine-tune a local model on this machine (SFT; LoRA or full) and resume killed runs.")
+        {
+            CreateSft(host),
+            CreateResume(host),
+        };
+    }
+
+    private static Command CreateSft(CliHost host)
+    {
+        var model = new Option<string>("--model") { Description = "Base model: a Hugging Face folder, a GGUF file or a llama2.c checkpoint.", Required = true };
+        var train = new Option<string>("--train") { Description = "Training JSONL (chat SFT with loss on assistant turns, or prompt/completion).", Required = true };
+        var valid = new Option<string?>("--valid") { Description = "Validation JSONL (valid_loss, valid_mean_token_accuracy, full_valid_*)." };
+        var method = new Option<string>("--method") { Description = "lora (only adapter matrices train) or full.", DefaultValueFactory = _ => "lora" };
+        method.AcceptOnlyFromAmong("lora", "full");
+        var epochs = new Option<string>("--epochs") { Description = "auto (the rule 'hone data check' prints) or N.", DefaultValueFactory = _ => "auto" };
+        var batch = new Option<string>("--batch-size") { Description = "auto (n/16 clamped to 1..8) or N examples per optimiser step.", DefaultValueFactory = _ => "auto" };
+        var lrMult = new Option<double>("--lr-multiplier") { Description = $"Learning rate = base × this (base {SftOptions.LoraBaseLearningRate:0e0} for LoRA, {SftOptions.FullBaseLearningRate:0e0} for full).", DefaultValueFactory = _ => 1.0 };
+        var rank = new Option<int>("--lora-rank") { Description = "LoRA rank r.", DefaultValueFactory = _ => 8 };
+        var alpha = new Option<float>("--lora-alpha") { Description = "LoRA alpha (scale alpha/r).", DefaultValueFactory = _ => 16 };
+        var dropout = new Option<float>("--lora-dropout") { Description = "LoRA dropout on the adapter input.", DefaultValueFactory = _ => 0 };
+        var targets = new Option<string>("--lora-targets") { Description = "Comma-separated modules (q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj) or all-linear.", DefaultValueFactory = _ => "all-linear" };
+        var seed = new Option<long>("--seed") { Description = "Seed: the same seed gives a bit-identical run on the same machine.", DefaultValueFactory = _ => 42 };
+        var trainOnInputs = new Option<bool>("--train-on-inputs") { Description = "Take the loss on every token, not only on assistant turns." };
+        var packing = new Option<bool>("--packing") { Description = "Pack several examples per row (no attention across them)." };
+        var evalEvery = new Option<int>("--eval-every") { Description = "Steps between validation-batch metrics.", DefaultValueFactory = _ => 10 };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer file for a model without one beside it." };
+        var template = new Option<string?>("--template") { Description = "Built-in chat template (chatml, llama3, llama2, plain) for a model without one." };
+        var threads = new Option<int>("--threads") { Description = "Engine threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var output = new Option<string?>("--out") { Description = "Run folder (default: runs/<run id> in the workspace)." };
+        var cmd = new Command("sft", "Supervised fine-tuning with the loss on assistant tokens only; LoRA or full; metrics, curves, checkpoints each epoch.")
+        {
+            model, train, valid, method, epochs, batch, lrMult, rank, alpha, dropout, targets, seed, trainOnInputs, packing, evalEvery,
+            tokenizer, template, threads, output,
+        };
+        host.SetHandler(cmd, (p, ctx, ct) =>
+        {
+            var options = new SftRunOptions
+            {
+                ModelPath = ctx.ResolvePath(p.GetValue(model)!),
+                TrainFile = ctx.ResolvePath(p.GetValue(train)!),
+                ValidFile = p.GetValue(valid) is { } v ? ctx.ResolvePath(v) : null,
+                TokenizerPath = p.GetValue(tokenizer) is { } t ? ctx.ResolvePath(t) : null,
+                Template = p.GetValue(template),
+                Threads = p.GetValue(threads),
+                Trainer = new SftOptions
+                {
+                    Method = p.GetValue(method) == "full" ? TrainingMethod.Full : TrainingMethod.Lora,
+                    Epochs = DataCheckCommand.ParseEpochs(p.GetValue(epochs)!),
+                    BatchSize = ParseAuto(p.GetValue(batch)!, "--batch-size"),
+                    LearningRateMultiplier = p.GetValue(lrMult),
+                    Seed = p.GetValue(seed),
+                    TrainOnInputs = p.GetValue(trainOnInputs),
+                    Packing = p.GetValue(packing),
+                    EvalEvery = p.GetValue(evalEvery),
+                },
+                Lora = new LoraOptions
+                {
+                    Rank = p.GetValue(rank),
+                    Alpha = p.GetValue(alpha),
+                    Dropout = p.GetValue(dropout),
+                    Seed = (int)(p.GetValue(seed) & int.MaxValue),
+                    TargetModules = [.. p.GetValue(targets)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)],
+                },
+            };
+            var ws = ctx.FindWorkspace();
+            using var store = ws?.OpenStore();
+            var folder = p.GetValue(output) is { } o ? ctx.ResolvePath(o)
+                : ws is not null ? Path.Combine(ws.RunsDir, "sft-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture))
+                : throw new CliUsageException("Outside a workspace, give the run folder with --out (or run 'hone init' first).");
+            var result = WithProgress(ctx, progress => SftRun.Start(options, folder, store, progress, ct));
+            return Task.FromResult(Report(ctx, result));
+        });
+        return cmd;
+    }
+
+    private static Command CreateResume(CliHost host)
+    {
+        var run = new Argument<string>("RUN") { Description = "The run's folder, or its id in this workspace's run store." };
+        var cmd = new Command("resume", "Continue a killed training run from its last checkpoint, with the options it started with.") { run };
+        host.SetHandler(cmd, (p, ctx, ct) =>
+        {
+            var arg = p.GetValue(run)!;
+            var ws = ctx.FindWorkspace();
+            using var store = ws?.OpenStore();
+            var folder = Directory.Exists(ctx.ResolvePath(arg)) ? ctx.ResolvePath(arg)
+                : store?.FindRun(arg)?.Folder ?? throw new CliUsageException($"'{arg}' is neither a run folder nor a run id of this workspace.");
+            var result = WithProgress(ctx, progress => SftRun.Resume(folder, store, progress, ct));
+            return Task.FromResult(Report(ctx, result));
+        });
+        return cmd;
+    }
+
+    private static int? ParseAuto(string s, string name) =>
+        s == "auto" ? null
+        : int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1 ? n
+        : throw new CliUsageException($"{name} '{s}' must be 'auto' or a whole number of at least 1.");
+
+    private static SftRunResult WithProgress(CliContext ctx, Func<IProgress<TrainingProgress>, SftRunResult> run)
+    {
+        if (ctx.Json) return run(new Progress<TrainingProgress>(_ => { }));
+        if (!ctx.Interactive)
+        {
+            // Plain log lines: about twenty over the run, so CI logs and pipes stay readable.
+            long next = 0;
+            return run(new SyncProgress(pr =>
+            {
+                if (pr.Step < next && pr.Step != pr.TotalSteps) return;
+                next = pr.Step + Math.Max(1, pr.TotalSteps / 20);
+                ctx.Console.MarkupLine(Markup.Escape(Line(pr)));
+            }));
+        }
+        SftRunResult? result = null;
+        ctx.Console.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(p =>
+            {
+                var task = p.AddTask("training", maxValue: 1);
+                result = run(new SyncProgress(pr =>
+                {
+                    task.MaxValue = Math.Max(1, pr.TotalSteps);
+                    task.Value = pr.Step;
+                    task.Description = Markup.Escape(Line(pr));
+                }));
+            });
+        return result!;
+    }
+
+    private static string Line(TrainingProgress p) => string.Create(CultureInfo.InvariantCulture,
+        $"{p.Phase} epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.TotalSteps} loss {p.Loss:0.0000} acc {p.Accuracy:0.000} {p.TokensPerSecond:N0} tok/s ETA {p.Eta:hh\\:mm\\:ss}");
+
+    private static int Report(CliContext ctx, SftRunResult r)
+    {
+        var s = r.Result;
+        ctx.WriteJson(new
+        {
+            run = r.RunId,
+            folder = r.RunFolder,
+            epochs = s.Epochs,
+            batch_size = s.BatchSize,
+            steps = s.Steps,
+            learning_rate = s.LearningRate,
+            train_examples = r.TrainExamples,
+            valid_examples = r.ValidExamples,
+            seconds = r.Seconds,
+            results_csv = s.ResultsCsvPath,
+            chart = s.ChartPath,
+            resumed_from_epoch = s.ResumedFromEpoch,
+            final = s.History.Count > 0 ? s.History[^1] : null,
+            epochs_metrics = s.EpochHistory,
+            diagnosis = s.Findings.Select(f => new { kind = f.Kind.ToString(), message = f.Message, suggestion = f.Suggestion }),
+        });
+        ctx.Console.MarkupLine($"[green]Trained[/] {r.TrainExamples} examples × {s.Epochs} epochs = {s.Steps} steps (batch {s.BatchSize}, lr {s.LearningRate:0.##e0}) in {r.Seconds:0.0} s" +
+            (s.ResumedFromEpoch > 0 ? $", resumed after epoch {s.ResumedFromEpoch}" : ""));
+        ctx.Console.MarkupLine($"loss {Markup.Escape(s.LossSparkline)}");
+        if (s.EpochHistory.Count > 0)
+        {
+            var t = new Table().AddColumns("epoch", "step", "full_valid_loss", "full_valid_mean_token_accuracy");
+            foreach (var e in s.EpochHistory)
+                t.AddRow(e.Epoch.ToString(CultureInfo.InvariantCulture), e.Step.ToString(CultureInfo.InvariantCulture),
+                    e.FullValidLoss.ToString("0.0000", CultureInfo.InvariantCulture), e.FullValidAccuracy.ToString("0.000", CultureInfo.InvariantCulture));
+            ctx.Console.Write(t);
+        }
+        foreach (var f in s.Findings) ctx.Console.MarkupLine($"[yellow]diagnosis[/] {f.Kind}: {Markup.Escape(f.Message)} {Markup.Escape(f.Suggestion)}");
+        ctx.Console.MarkupLine($"run folder {Markup.Escape(r.RunFolder)} (results.csv, chart.svg, checkpoints/, run.json)");
+        r.Model.Dispose();
+        return ExitCodes.Success;
+    }
+
+    /// <summary>Calls the handler on the reporting thread (Progress&lt;T&gt; would post to the thread pool).</summary>
+    private sealed class SyncProgress(Action<TrainingProgress> handler) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => handler(value);
+    }
+}
