@@ -78,4 +78,16 @@ public static class MatMulNaive
             }
         }
     }
+
+    /// <summary>dst = srcᵀ, element by element. Shapes: src [rows, cols], dst [cols, rows].</summary>
+    public static void Transpose(ReadOnlySpan<float> src, Span<float> dst, int rows, int cols)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            for (int c = 0; c < cols; c++)
+            {
+                dst[(c * rows) + r] = src[(r * cols) + c];
+            }
+        }
+    }
 }

@@ -67,7 +67,7 @@ internal static unsafe class PanelPacking
     }
 
     /// <summary>dst[i * ldd + j] = src[j * lds + i] for a 16×16 block, with AVX-512 shuffles.</summary>
-    private static void Transpose16x16(float* src, long lds, float* dst, long ldd)
+    internal static void Transpose16x16(float* src, long lds, float* dst, long ldd)
     {
         Vector512<float> r0 = Vector512.Load(src + (0L * lds));
         Vector512<float> r1 = Vector512.Load(src + (1L * lds));

@@ -10,6 +10,9 @@ public sealed partial class LlamaTrainer
     private bool _adaptersOn;
     private bool _dropoutOn;
 
+    /// <summary>Positions whose logits the last forward left in the logits buffer (in order), or -1.</summary>
+    private int _logitsKept = -1;
+
     private TrainLinear.Dropout DropFor(int layer, int module) =>
         _dropoutOn && _lora is { Dropout: > 0 } lo ? new(LoraDropout.Key(lo.Seed, DropoutStep, layer, module), lo.Dropout) : default;
 
@@ -162,7 +165,8 @@ public sealed partial class LlamaTrainer
 
     /// <summary>
     /// log p(target) = logit[target] − logsumexp(logits) and argmax == target for every position with a target; the
-    /// logits are computed for chunks of those positions only and never kept.
+    /// logits are computed for chunks of those positions only. When one chunk holds them all, they stay for the
+    /// backward (which would otherwise recompute exactly the same values).
     /// </summary>
     private void ClassifierForward(Span<float> targetLogProbs, Span<bool> argmaxCorrect)
     {
@@ -179,6 +183,7 @@ public sealed partial class LlamaTrainer
 
         int dim = _c.Dim, vocab = _c.VocabSize;
         ReadOnlySpan<float> xn = _xnFinal.Span;
+        _logitsKept = count <= _chunk ? count : -1;
         for (int c0 = 0; c0 < count; c0 += _chunk)
         {
             int m = Math.Min(_chunk, count - c0);
@@ -204,7 +209,8 @@ public sealed partial class LlamaTrainer
 
     /// <summary>
     /// Backward of <see cref="ClassifierForward"/>: dlogits = c·(onehot(target) − softmax) per trained position
-    /// (logits recomputed chunk by chunk), dxn [n, dim] written, dW_classifier accumulated.
+    /// (logits kept from the forward when it had the same positions in one chunk, else recomputed chunk by chunk),
+    /// dxn [n, dim] written, dW_classifier accumulated.
     /// </summary>
     private void ClassifierBackward(ReadOnlySpan<float> coefficients, Span<float> dxn)
     {
@@ -221,17 +227,25 @@ public sealed partial class LlamaTrainer
         int dim = _c.Dim, vocab = _c.VocabSize;
         ReadOnlySpan<float> xn = _xnFinal.Span;
         ReadOnlySpan<float> wc = _classifier.W.Span;
+
+        // The trained positions are a subset of the forward's (ascending): the same count means the same positions.
+        bool kept = _logitsKept == count;
+        _logitsKept = -1;
         for (int c0 = 0; c0 < count; c0 += _chunk)
         {
             int m = Math.Min(_chunk, count - c0);
             Span<float> g = _gathered.Span[..(m * dim)];
-            for (int i = 0; i < m; i++)
+            Span<float> dLogits = _logits.Span[..(m * vocab)];
+            if (!kept)
             {
-                xn.Slice(_active[c0 + i] * dim, dim).CopyTo(g.Slice(i * dim, dim));
+                for (int i = 0; i < m; i++)
+                {
+                    xn.Slice(_active[c0 + i] * dim, dim).CopyTo(g.Slice(i * dim, dim));
+                }
+
+                MatMul.XWt(g, wc, default, dLogits, m, dim, vocab, _pool);
             }
 
-            Span<float> dLogits = _logits.Span[..(m * vocab)];
-            MatMul.XWt(g, wc, default, dLogits, m, dim, vocab, _pool);
             for (int i = 0; i < m; i++)
             {
                 Span<float> row = dLogits.Slice(i * vocab, vocab);
@@ -254,9 +268,7 @@ public sealed partial class LlamaTrainer
             {
                 Span<float> t = _scratch.Transposed.Span[..(vocab * m)];
                 MatMulBackward.Transpose(dLogits, t, m, vocab);
-                Span<float> tmp = _scratch.WeightGrad.Span[..(vocab * dim)];
-                MatMul.XW(t, g, default, tmp, vocab, m, dim, _pool);
-                TensorPrimitives.Add(wg.Span, tmp, wg.Span);
+                MatMul.XWAdd(t, g, default, wg.Span, vocab, m, dim, _pool);
             }
         }
     }

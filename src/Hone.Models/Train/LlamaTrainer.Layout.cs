@@ -33,15 +33,13 @@ public sealed partial class LlamaTrainer
         plan.Add("norm_scratch", Math.Max(c.Dim, c.HeadDim));
         plan.Add("frozen_norm_grad", Math.Max(c.Dim, c.HeadDim));
         plan.Add("s_transposed", (int)Math.Max((long)n * maxOut, (long)_chunk * c.VocabSize));
-        long weightGrad = full
-            ? Math.Max((long)c.VocabSize * c.Dim, Math.Max((long)maxOut * maxIn, (long)c.HiddenDim * c.Dim))
-            : (long)rank * maxOut;
-        plan.Add("s_weight_grad", checked((int)weightGrad));
+        plan.Add("s_weight_grad", rank, lora ? maxOut : 1);
         plan.Add("s_dx_part", n, maxIn);
         plan.Add("s_out_part", lora ? n : 1, maxOut);
         plan.Add("s_dropped", _lora is { Dropout: > 0 } ? n : 1, maxIn);
         plan.Add("s_du", n, rank);
         plan.Add("s_du_t", rank, n);
+        plan.Add("s_b_t", rank, lora ? maxOut : 1);
         for (int l = 0; l < c.Layers; l++)
         {
             string p = $"layer{l}.";

@@ -14,8 +14,9 @@ namespace Hone.Models.Train;
 /// </summary>
 public sealed partial class LlamaTrainer : ITrainableModel, IDisposable
 {
-    /// <summary>Most floats of logits held at once (the vocabulary projection runs in chunks of positions).</summary>
-    private const long LogitBudget = 4L << 20;
+    /// <summary>Most floats of logits held at once (the vocabulary projection runs in chunks of positions); 256
+    /// positions of a 32000-token vocabulary fit, so that the backward reuses the forward's logits.</summary>
+    private const long LogitBudget = 8L << 20;
 
     private static readonly string[] ModuleNames = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
 
@@ -95,7 +96,7 @@ public sealed partial class LlamaTrainer : ITrainableModel, IDisposable
             _scratch = new LinearScratch
             {
                 Transposed = a["s_transposed"], WeightGrad = a["s_weight_grad"], DxPart = a["s_dx_part"], OutPart = a["s_out_part"],
-                Dropped = a["s_dropped"], Du = a["s_du"], DuT = a["s_du_t"],
+                Dropped = a["s_dropped"], Du = a["s_du"], DuT = a["s_du_t"], BTransposed = a["s_b_t"],
             };
             RopeTables();
             var w = model.Weights;
@@ -263,6 +264,7 @@ public sealed partial class LlamaTrainer : ITrainableModel, IDisposable
         }
 
         _forwardDone = false;
+        _logitsKept = -1;
         _rows = batch.Rows;
         _seq = batch.SequenceLength;
         _n = _rows * _seq;

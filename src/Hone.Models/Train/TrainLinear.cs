@@ -23,7 +23,7 @@ internal sealed class LinearScratch
     /// <summary>dyᵀ [out, rows] (and the classifier's dlogitsᵀ).</summary>
     public required Tensor Transposed { get; init; }
 
-    /// <summary>A weight-shaped gradient before it is added to the running sum [max weight].</summary>
+    /// <summary>A LoRA dBᵀ [rank, out] before it is added to the running sum.</summary>
     public required Tensor WeightGrad { get; init; }
 
     /// <summary>A [rows, in] contribution to dx before it is added.</summary>
@@ -38,8 +38,11 @@ internal sealed class LinearScratch
     /// <summary>du [rows, rank] and duᵀ [rank, rows].</summary>
     public required Tensor Du { get; init; }
 
-    /// <summary>duᵀ [rank, rows].</summary>
+    /// <summary>duᵀ [rank, rows] (and uᵀ).</summary>
     public required Tensor DuT { get; init; }
+
+    /// <summary>Bᵀ [rank, out] of one adapter.</summary>
+    public required Tensor BTransposed { get; init; }
 }
 
 /// <summary>
@@ -60,6 +63,8 @@ internal sealed class TrainLinear(Tensor w, Tensor? bias, int outputs, int input
     public readonly record struct Dropout(ulong Key, float P);
 
     /// <summary>y [m, Out] = x [m, In]·Wᵀ + b, plus scale·dropout(x)·Aᵀ·Bᵀ when the adapter is on.</summary>
+    /// <remarks>The rank-sized products are tiny (m·rank·(In + Out) multiply-adds): they run on the calling thread,
+    /// where a dispatch to the pool would cost more than the work. Results do not depend on the thread count.</remarks>
     public void Forward(ReadOnlySpan<float> x, Span<float> y, int m, bool adapterOn, Dropout drop, LinearScratch s, WorkerPool pool)
     {
         MatMul.XWt(x, W.Span, Bias is { } b ? b.Span : default, y, m, In, Out, pool);
@@ -70,26 +75,26 @@ internal sealed class TrainLinear(Tensor w, Tensor? bias, int outputs, int input
 
         ReadOnlySpan<float> xd = Drop(x, m, drop, s);
         Span<float> u = lora.U.Span[..(m * lora.Rank)];
-        MatMul.XWt(xd, lora.A.Span, default, u, m, In, lora.Rank, pool);
+        MatMul.XWt(xd, lora.A.Span, default, u, m, In, lora.Rank, WorkerPool.Single);
         Span<float> part = s.OutPart.Span[..(m * Out)];
-        MatMul.XWt(u, lora.B.Span, default, part, m, lora.Rank, Out, pool);
+        MatMul.XWt(u, lora.B.Span, default, part, m, lora.Rank, Out, WorkerPool.Single);
         TensorPrimitives.MultiplyAdd(part, lora.Scale, y[..(m * Out)], y[..(m * Out)]);
     }
 
     /// <summary>
     /// Backward of <see cref="Forward"/>: dx [m, In] is written (or added to when <paramref name="accumulateDx"/>);
-    /// dW, db, dA, dB are added to their gradients. x and the dropout key must be those of the forward.
+    /// dW, db, dA, dB are added to their gradients. x and the dropout key must be those of the forward. The products
+    /// accumulate straight into their targets (no weight-sized temporaries); a frozen W costs only dx = dy·W.
     /// </summary>
     public void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int m, bool accumulateDx, bool adapterOn, Dropout drop, LinearScratch s, WorkerPool pool)
     {
         dy = dy[..(m * Out)];
         if (WGrad is { } wg)
         {
+            // dW += dyᵀ·x
             Span<float> t = s.Transposed.Span[..(Out * m)];
             MatMulBackward.Transpose(dy, t, m, Out);
-            Span<float> tmp = s.WeightGrad.Span[..(Out * In)];
-            MatMul.XW(t, x, default, tmp, Out, m, In, pool);
-            TensorPrimitives.Add(wg.Span, tmp, wg.Span);
+            MatMul.XWAdd(t, x, default, wg.Span, Out, m, In, pool);
         }
 
         if (BiasGrad is { } bg)
@@ -102,11 +107,13 @@ internal sealed class TrainLinear(Tensor w, Tensor? bias, int outputs, int input
         }
 
         Span<float> dxAll = dx[..(m * In)];
-        Span<float> part = s.DxPart.Span[..(m * In)];
-        MatMul.XW(dy, W.Span, default, accumulateDx ? part : dxAll, m, Out, In, pool);
         if (accumulateDx)
         {
-            TensorPrimitives.Add(dxAll, part, dxAll);
+            MatMul.XWAdd(dy, W.Span, default, dxAll, m, Out, In, pool);
+        }
+        else
+        {
+            MatMul.XW(dy, W.Span, default, dxAll, m, Out, In, pool);
         }
 
         if (Lora is not { } lora || !adapterOn)
@@ -115,36 +122,49 @@ internal sealed class TrainLinear(Tensor w, Tensor? bias, int outputs, int input
         }
 
         int r = lora.Rank;
+        var one = WorkerPool.Single;
         ReadOnlySpan<float> xd = Drop(x, m, drop, s);
         ReadOnlySpan<float> u = lora.U.Span[..(m * r)];
 
-        // dB += scale · dyᵀ·u
-        Span<float> dyT = s.Transposed.Span[..(Out * m)];
-        MatMulBackward.Transpose(dy, dyT, m, Out);
-        Span<float> tmpB = s.WeightGrad.Span[..(Out * r)];
-        MatMul.XW(dyT, u, default, tmpB, Out, m, r, pool);
-        TensorPrimitives.MultiplyAdd(tmpB, lora.Scale, lora.BGrad.Span, lora.BGrad.Span);
+        // dB += scale · dyᵀ·u, computed as (uᵀ·dy)ᵀ so that only the small u is transposed.
+        Span<float> uT = s.DuT.Span[..(r * m)];
+        MatMulBackward.Transpose(u, uT, m, r);
+        Span<float> dBt = s.WeightGrad.Span[..(r * Out)];
+        MatMul.XW(uT, dy, default, dBt, r, m, Out, one);
+        Span<float> bGrad = lora.BGrad.Span;
+        for (int j = 0; j < r; j++)
+        {
+            ReadOnlySpan<float> row = dBt.Slice(j * Out, Out);
+            for (int o = 0; o < Out; o++)
+            {
+                bGrad[(o * r) + j] += row[o] * lora.Scale;
+            }
+        }
 
-        // du = scale · dy·B
+        // du = scale · dy·B, as dot products of dy's rows with Bᵀ's rows.
+        Span<float> bT = s.BTransposed.Span[..(r * Out)];
+        MatMulBackward.Transpose(lora.B.Span, bT, Out, r);
         Span<float> du = s.Du.Span[..(m * r)];
-        MatMul.XW(dy, lora.B.Span, default, du, m, Out, r, pool);
+        MatMul.XWt(dy, bT, default, du, m, Out, r, one);
         TensorPrimitives.Multiply(du, lora.Scale, du);
 
         // dA += duᵀ·dropout(x)
         Span<float> duT = s.DuT.Span[..(r * m)];
         MatMulBackward.Transpose(du, duT, m, r);
-        Span<float> tmpA = s.WeightGrad.Span[..(r * In)];
-        MatMul.XW(duT, xd, default, tmpA, r, m, In, pool);
-        TensorPrimitives.Add(lora.AGrad.Span, tmpA, lora.AGrad.Span);
+        MatMul.XWAdd(duT, xd, default, lora.AGrad.Span, r, m, In, one);
 
         // dx += (du·A) ⊙ mask
-        MatMul.XW(du, lora.A.Span, default, part, m, r, In, pool);
         if (drop.P > 0)
         {
+            Span<float> part = s.DxPart.Span[..(m * In)];
+            MatMul.XW(du, lora.A.Span, default, part, m, r, In, one);
             LoraDropout.Apply(part, part, drop.Key, drop.P);
+            TensorPrimitives.Add(dxAll, part, dxAll);
         }
-
-        TensorPrimitives.Add(dxAll, part, dxAll);
+        else
+        {
+            MatMul.XWAdd(du, lora.A.Span, default, dxAll, m, r, In, one);
+        }
     }
 
     private ReadOnlySpan<float> Drop(ReadOnlySpan<float> x, int m, Dropout drop, LinearScratch s)
