@@ -74,25 +74,7 @@ public sealed class GgufWriter
         _metadata.FirstOrDefault(kv => kv.Key == "general.alignment").Value is uint a ? a : GgufFile.DefaultAlignment;
 
     /// <summary>Writes the file atomically: to a temporary file beside <paramref name="path"/>, then renamed over it.</summary>
-    public void Write(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        var full = Path.GetFullPath(path);
-        var tmp = full + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
-        try
-        {
-            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                Write(fs);
-                fs.Flush(flushToDisk: true);
-            }
-            File.Move(tmp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-        }
-    }
+    public void Write(string path) => Hone.Store.AtomicFile.Write(path, Write);
 
     /// <summary>Writes the whole file to <paramref name="stream"/>.</summary>
     public void Write(Stream stream)

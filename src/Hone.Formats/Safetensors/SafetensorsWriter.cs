@@ -85,26 +85,5 @@ public sealed class SafetensorsWriter
     }
 
     /// <summary>Writes the file atomically (temporary file beside <paramref name="path"/>, then renamed over it).</summary>
-    public void Write(string path) => AtomicWrite(path, Write);
-
-    internal static void AtomicWrite(string path, Action<Stream> write)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        var full = Path.GetFullPath(path);
-        var tmp = full + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
-        try
-        {
-            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                write(fs);
-                fs.Flush(flushToDisk: true);
-            }
-            File.Move(tmp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-        }
-    }
-
+    public void Write(string path) => Hone.Store.AtomicFile.Write(path, Write);
 }
