@@ -8,7 +8,7 @@ namespace Hone.Numerics;
 /// h / (heads / kvHeads)). Serves single-token decode (tokens = 1) and prompt blocks alike: token t of the block sits
 /// at position start + t and sees cache rows 0..start + t. The probabilities are kept for the backward beside it.
 /// </summary>
-public static unsafe class Attention
+public static unsafe partial class Attention
 {
     [ThreadStatic]
     private static ForwardJob? t_job;

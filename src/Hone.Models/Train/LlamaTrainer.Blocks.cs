@@ -73,7 +73,7 @@ public sealed partial class LlamaTrainer
         Span<float> probs = s.Probs.Span;
         for (int r = 0; r < _rows; r++)
         {
-            Attention.Backward(
+            Attention.BackwardSequence(
                 q.Slice(r * seq * qDim, seq * qDim), k.Slice(r * seq * kvDim, seq * kvDim), v.Slice(r * seq * kvDim, seq * kvDim),
                 probs.Slice(r * seq * heads * seq, seq * heads * seq), dAtt.Slice(r * seq * qDim, seq * qDim),
                 dq.Slice(r * seq * qDim, seq * qDim), dk.Slice(r * seq * kvDim, seq * kvDim), dv.Slice(r * seq * kvDim, seq * kvDim),
