@@ -28,23 +28,6 @@ public class ModelAndDemoTests
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("broken.gguf", r.Stderr, StringComparison.Ordinal);
     }
-
-    [Fact]
-    public void Demo_runs_the_data_loop_and_catches_the_planted_problems()
-    {
-        var dir = Path.Combine(TestAssets.NewTempDir(), "demo");
-        var r = CliRunner.Run(TestAssets.NewTempDir(), "demo", "--dir", dir, "--json");
-        Assert.Equal(0, r.ExitCode);
-        var planted = r.Json.GetProperty("planted_findings");
-        Assert.True(planted.TryGetProperty("duplicate_example", out _));
-        Assert.True(planted.TryGetProperty("contradiction", out _));
-        Assert.True(planted.TryGetProperty("example_missing_assistant_message", out _));
-        Assert.Equal(0, r.Json.GetProperty("clean_errors").GetInt64());
-        Assert.Equal(120, File.ReadLines(Path.Combine(dir, "data", "orders.jsonl")).Count());
-        Assert.True(File.Exists(Path.Combine(dir, ".hone", "hone.db")));
-        var runs = CliRunner.Run(dir, "runs", "--json");
-        Assert.Equal(1, runs.Json.GetProperty("runs").GetArrayLength());
-    }
 }
 
 public class BenchCommandTests

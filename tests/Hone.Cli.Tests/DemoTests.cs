@@ -1,0 +1,67 @@
+using Hone.Testing;
+
+namespace Hone.Cli.Tests;
+
+public class DemoTests
+{
+    [Fact]
+    public void Quick_demo_runs_the_whole_loop_and_a_second_run_reuses_the_base_model()
+    {
+        var dir = Path.Combine(TestAssets.NewTempDir(), "demo");
+        var r = CliRunner.Run(TestAssets.NewTempDir(), "demo", "--quick", "--dir", dir, "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+
+        // Data part: the planted problems are caught, the clean set passes.
+        var planted = r.Json.GetProperty("planted_findings");
+        Assert.True(planted.TryGetProperty("duplicate_example", out _));
+        Assert.True(planted.TryGetProperty("contradiction", out _));
+        Assert.True(planted.TryGetProperty("example_missing_assistant_message", out _));
+        Assert.Equal(0, r.Json.GetProperty("clean_errors").GetInt64());
+        Assert.Equal(60, File.ReadLines(Path.Combine(dir, "data", "orders.jsonl")).Count());
+
+        // The built-in base model is a Hugging Face folder with a chat template; it was pretrained (loss fell).
+        var baseModel = r.Json.GetProperty("base_model");
+        Assert.True(baseModel.GetProperty("builtin").GetBoolean());
+        Assert.False(baseModel.GetProperty("cached").GetBoolean());
+        Assert.True(baseModel.GetProperty("pretrain_loss_final").GetDouble() < baseModel.GetProperty("pretrain_loss_first").GetDouble());
+        var modelDir = baseModel.GetProperty("path").GetString()!;
+        foreach (var f in new[] { "config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json" })
+            Assert.True(File.Exists(Path.Combine(modelDir, f)), f);
+
+        // Before and after were measured on the same 30 golden cases; the fine-tune wrote its curves.
+        var before = r.Json.GetProperty("before");
+        var after = r.Json.GetProperty("after");
+        Assert.Equal(30, before.GetProperty("cases").GetInt32());
+        Assert.Equal(30, after.GetProperty("cases").GetInt32());
+        foreach (var s in new[] { before, after })
+        {
+            var ci = s.GetProperty("ci95").EnumerateArray().Select(x => x.GetDouble()).ToArray();
+            var acc = s.GetProperty("accuracy").GetDouble();
+            Assert.True(ci[0] <= acc && acc <= ci[1]);
+            Assert.Equal(5, s.GetProperty("fields").EnumerateObject().Count());
+        }
+        var tune = r.Json.GetProperty("fine_tune");
+        Assert.True(File.Exists(tune.GetProperty("chart").GetString()));
+        Assert.True(tune.GetProperty("history").GetArrayLength() > 0);
+        Assert.Equal(3, r.Json.GetProperty("examples").GetArrayLength());
+
+        // The built model works with the other commands.
+        var gen = CliRunner.Run(dir, "generate", "--model", modelDir, "--prompt", "Maria ordered", "--max-tokens", "5", "--seed", "1", "--json");
+        Assert.True(gen.ExitCode == 0, gen.Stderr);
+
+        // A second demo in the same workspace reuses the base model.
+        var again = CliRunner.Run(TestAssets.NewTempDir(), "demo", "--quick", "--dir", dir, "--json");
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        Assert.True(again.Json.GetProperty("base_model").GetProperty("cached").GetBoolean());
+        Assert.Equal(before.GetProperty("passed").GetInt32(), again.Json.GetProperty("before").GetProperty("passed").GetInt32());
+        var runs = CliRunner.Run(dir, "runs", "--json");
+        Assert.True(runs.Json.GetProperty("runs").GetArrayLength() >= 4);
+    }
+
+    [Fact]
+    public void Demo_rejects_bad_options()
+    {
+        Assert.Equal(2, CliRunner.Run(TestAssets.NewTempDir(), "demo", "--examples", "5").ExitCode);
+        Assert.Equal(2, CliRunner.Run(TestAssets.NewTempDir(), "demo", "--model", "no/such/model").ExitCode);
+    }
+}

@@ -1,0 +1,97 @@
+using System.Text.Json.Nodes;
+using Hone.Data.Samples;
+using Hone.Models.Llama;
+using Hone.Testing;
+using Hone.Tokenizers.Chat;
+using Hone.Training.Demo;
+
+namespace Hone.Training.Tests.Demo;
+
+public class DemoCorpusTests
+{
+    [Fact]
+    public void Corpus_is_seeded_and_never_shows_the_task()
+    {
+        Assert.Equal(DemoCorpus.Documents(20, 3), DemoCorpus.Documents(20, 3));
+        Assert.NotEqual(DemoCorpus.Documents(20, 3), DemoCorpus.Documents(20, 4));
+        var docs = DemoCorpus.Documents(50, 1);
+        var chats = DemoCorpus.Conversations(50, 1);
+        Assert.Equal(50, docs.Count);
+        Assert.Equal(50, chats.Count);
+        var texts = docs.Concat(chats.SelectMany(c => c.Messages.Select(m => m.Content!.AllText()))).ToList();
+        Assert.DoesNotContain(texts, t => t.Contains('{', StringComparison.Ordinal) || t.Contains("\"name\"", StringComparison.Ordinal));
+        Assert.DoesNotContain(texts, t => t == OrderExtractionTask.SystemPrompt);
+        // Half the chats repeat the user's sentence, half write another one.
+        Assert.Equal(25, chats.Count(c => c.Messages[2].Content!.AllText() == c.Messages[1].Content!.AllText()));
+    }
+}
+
+public class DemoBaseModelTests
+{
+    private static readonly DemoBaseModelOptions Tiny = new()
+    {
+        Merges = 200, Dim = 32, HiddenDim = 64, Layers = 1, Heads = 2, KvHeads = 1, MaxSeqLen = 256, Documents = 24, Conversations = 8,
+        BatchSize = 8, Threads = 1,
+    };
+
+    [Fact]
+    public void Builds_a_loadable_pretrained_folder_and_reuses_it()
+    {
+        var folder = Path.Combine(TestAssets.NewTempDir(), "base");
+        var info = DemoBaseModel.Build(Tiny, folder);
+        Assert.False(info.Cached);
+        Assert.True(info.FinalLoss < info.FirstLoss, $"pretraining loss {info.FirstLoss} → {info.FinalLoss} should fall");
+        Assert.Equal(4, info.Steps);
+
+        // Every other command reads it: HF config + weights, tokenizer.json, a chat template with ChatML markers.
+        using var model = LlamaModel.Load(folder);
+        Assert.Equal(info.VocabSize, model.Config.VocabSize);
+        Assert.Equal(info.Parameters, model.Weights.ParameterCount);
+        var encoder = ChatEncoder.Load(folder);
+        var chat = encoder.Encode([new JsonObject { ["role"] = "user", ["content"] = "Ship 2 red mugs to Oslo." }], addGenerationPrompt: true);
+        Assert.Equal("<|im_start|>user\nShip 2 red mugs to Oslo.<|im_end|>\n<|im_start|>assistant\n", encoder.Tokenizer.Decode(chat.Ids));
+        Assert.Equal(encoder.Tokenizer.EosId, model.Config.EosIds[0]);
+        Assert.Equal("<|im_end|>", encoder.Tokenizer.TokenText(model.Config.EosIds[0]));
+
+        // The same options reuse the folder; others rebuild it.
+        var again = DemoBaseModel.Build(Tiny, folder);
+        Assert.True(again.Cached);
+        Assert.Equal(info.LossCurve, again.LossCurve);
+        var other = DemoBaseModel.Build(Tiny with { Seed = 2 }, folder);
+        Assert.False(other.Cached);
+        Assert.NotEqual(info.LossCurve, other.LossCurve);
+        Assert.False(Directory.Exists(folder + ".building"));
+    }
+
+    [Fact]
+    public void Same_seed_gives_the_same_model()
+    {
+        var a = DemoBaseModel.Build(Tiny, Path.Combine(TestAssets.NewTempDir(), "a"));
+        var b = DemoBaseModel.Build(Tiny, Path.Combine(TestAssets.NewTempDir(), "b"));
+        Assert.Equal(a.LossCurve, b.LossCurve);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(a.Path, "model.safetensors")), File.ReadAllBytes(Path.Combine(b.Path, "model.safetensors")));
+    }
+
+    [Fact]
+    public void Initial_weights_are_seeded_normals_with_unit_norms()
+    {
+        var config = new LlamaConfig { Dim = 32, HiddenDim = 64, Layers = 2, Heads = 2, KvHeads = 1, HeadDim = 16, VocabSize = 100, MaxSeqLen = 64 };
+        using var w = DemoBaseModel.InitialWeights(config, 7);
+        using var same = DemoBaseModel.InitialWeights(config, 7);
+        Assert.Equal(w.TokenEmbedding.Span.ToArray(), same.TokenEmbedding.Span.ToArray());
+        Assert.All(w.FinalNorm.Span.ToArray(), x => Assert.Equal(1f, x));
+        var e = w.TokenEmbedding.Span.ToArray();
+        var std = Math.Sqrt(e.Select(x => (double)x * x).Average());
+        Assert.InRange(std, 0.018, 0.022);
+        var down = w.Layers[0].WDown.Span.ToArray();
+        Assert.InRange(Math.Sqrt(down.Select(x => (double)x * x).Average()), 0.008, 0.012); // 0.02 / √(2·2 layers)
+    }
+
+    [Fact]
+    public void Bad_options_are_clear_errors()
+    {
+        var e = Assert.Throws<TrainingException>(() => DemoBaseModel.Build(Tiny with { Heads = 3 }, TestAssets.NewTempDir()));
+        Assert.Contains("heads", e.Message, StringComparison.Ordinal);
+        Assert.Throws<TrainingException>(() => DemoBaseModel.Build(Tiny with { MaxSeqLen = 64, Documents = 4 }, TestAssets.NewTempDir()));
+    }
+}
