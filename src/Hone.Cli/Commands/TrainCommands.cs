@@ -18,6 +18,8 @@ public static class TrainCommands
         return new Command("train", "Fine-tune a local model on this machine (SFT; LoRA or full) and resume killed runs.")
         {
             CreateSft(host),
+            TrainDpoCommand.CreateDpo(host),
+            TrainDpoCommand.CreateSftThenDpo(host),
             CreateResume(host),
         };
     }

@@ -1,0 +1,198 @@
+using System.CommandLine;
+using System.Globalization;
+using Hone.Models.Train;
+using Hone.Training.Dpo;
+using Hone.Training.Objectives;
+using Hone.Training.Runs;
+using Hone.Training.Sft;
+using Spectre.Console;
+
+namespace Hone.Cli.Commands;
+
+/// <summary><c>hone train dpo</c> and <c>hone train sft-then-dpo</c>: wiring from options to <see cref="DpoRun"/>.</summary>
+public static class TrainDpoCommand
+{
+    /// <summary><c>hone train dpo</c>.</summary>
+    public static Command CreateDpo(CliHost host) => Create(host, "dpo",
+        "Direct preference optimisation on preference pairs (prompt masked, completions scored; reference log-probs computed once).", twoStage: false);
+
+    /// <summary><c>hone train sft-then-dpo</c>.</summary>
+    public static Command CreateSftThenDpo(CliHost host) => Create(host, "sft-then-dpo",
+        "SFT on the preferred outputs, then DPO from the SFT model: one run with two stages (sft/, dpo/).", twoStage: true);
+
+    private static Command Create(CliHost host, string name, string description, bool twoStage)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        var model = new Option<string>("--model") { Description = "Base model: a Hugging Face folder, a GGUF file or a llama2.c checkpoint.", Required = true };
+        var pairs = new Option<string>("--pairs") { Description = "Preference pairs: OpenAI preference JSONL, HF prompt/chosen/rejected, or ShareGPT preference JSON.", Required = true };
+        var valid = new Option<string?>("--valid") { Description = "Validation pairs (valid_* and full_valid_* reward metrics)." };
+        var beta = new Option<string>("--beta") { Description = $"DPO beta: auto ({DpoSettings.DefaultBeta}) or a positive number.", DefaultValueFactory = _ => "auto" };
+        var loss = new Option<string>("--loss") { Description = "sigmoid (the DPO paper), ipo or hinge.", DefaultValueFactory = _ => "sigmoid" };
+        loss.AcceptOnlyFromAmong("sigmoid", "ipo", "hinge");
+        var sftWeight = new Option<double>("--sft-weight") { Description = "Weight of an added SFT term on the chosen completion (0 = none).", DefaultValueFactory = _ => 0 };
+        var method = new Option<string>("--method") { Description = "lora (only adapter matrices train; the reference is the base with adapters off) or full.", DefaultValueFactory = _ => "lora" };
+        method.AcceptOnlyFromAmong("lora", "full");
+        var epochs = new Option<string>("--epochs") { Description = "auto (the rule 'hone data check' prints) or N.", DefaultValueFactory = _ => "auto" };
+        var sftEpochs = new Option<string>("--sft-epochs") { Description = "Epochs of the SFT stage: auto or N.", DefaultValueFactory = _ => "auto" };
+        var batch = new Option<string>("--batch-size") { Description = "auto (n/16 clamped to 1..8) or N pairs per optimiser step.", DefaultValueFactory = _ => "auto" };
+        var lrMult = new Option<double>("--lr-multiplier") { Description = $"Learning rate = base × this (base {SftOptions.LoraBaseLearningRate:0e0} for LoRA, {SftOptions.FullBaseLearningRate:0e0} for full).", DefaultValueFactory = _ => 1.0 };
+        var rank = new Option<int>("--lora-rank") { Description = "LoRA rank r.", DefaultValueFactory = _ => 8 };
+        var alpha = new Option<float>("--lora-alpha") { Description = "LoRA alpha (scale alpha/r).", DefaultValueFactory = _ => 16 };
+        var targets = new Option<string>("--lora-targets") { Description = "Comma-separated modules or all-linear.", DefaultValueFactory = _ => "all-linear" };
+        var seed = new Option<long>("--seed") { Description = "Seed: the same seed gives a bit-identical run on the same machine.", DefaultValueFactory = _ => 42 };
+        var evalEvery = new Option<int>("--eval-every") { Description = "Steps between validation-batch metrics.", DefaultValueFactory = _ => 10 };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer file for a model without one beside it." };
+        var template = new Option<string?>("--template") { Description = "Built-in chat template (chatml, llama3, llama2, plain) for a model without one." };
+        var threads = new Option<int>("--threads") { Description = "Engine threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var output = new Option<string?>("--out") { Description = "Run folder (default: runs/<kind>-<time> in the workspace)." };
+        var cmd = new Command(name, description)
+        {
+            model, pairs, valid, beta, loss, sftWeight, method, epochs, batch, lrMult, rank, alpha, targets, seed, evalEvery,
+            tokenizer, template, threads, output,
+        };
+        if (twoStage) cmd.Add(sftEpochs);
+        host.SetHandler(cmd, (p, ctx, ct) =>
+        {
+            var full = p.GetValue(method) == "full";
+            var betaText = p.GetValue(beta)!;
+            double betaValue = betaText == "auto" ? DpoSettings.DefaultBeta
+                : double.TryParse(betaText, NumberStyles.Float, CultureInfo.InvariantCulture, out var b) && b > 0 ? b
+                : throw new CliUsageException($"--beta '{betaText}' must be 'auto' or a positive number.");
+            var lossKind = p.GetValue(loss) switch { "ipo" => DpoLossKind.Ipo, "hinge" => DpoLossKind.Hinge, _ => DpoLossKind.Sigmoid };
+            var options = new DpoRunOptions
+            {
+                ModelPath = ctx.ResolvePath(p.GetValue(model)!),
+                PairsFile = ctx.ResolvePath(p.GetValue(pairs)!),
+                ValidFile = p.GetValue(valid) is { } v ? ctx.ResolvePath(v) : null,
+                TokenizerPath = p.GetValue(tokenizer) is { } t ? ctx.ResolvePath(t) : null,
+                Template = p.GetValue(template),
+                Threads = p.GetValue(threads),
+                Trainer = new DpoOptions
+                {
+                    Method = full ? TrainingMethod.Full : TrainingMethod.Lora,
+                    Epochs = DataCheckCommand.ParseEpochs(p.GetValue(epochs)!),
+                    BatchSize = ParseAuto(p.GetValue(batch)!, "--batch-size"),
+                    LearningRateMultiplier = p.GetValue(lrMult),
+                    Seed = p.GetValue(seed),
+                    EvalEvery = p.GetValue(evalEvery),
+                    Dpo = new DpoSettings(betaValue, lossKind, p.GetValue(sftWeight)),
+                },
+                SftStage = !twoStage ? null : new SftOptions
+                {
+                    Method = full ? TrainingMethod.Full : TrainingMethod.Lora,
+                    Epochs = DataCheckCommand.ParseEpochs(p.GetValue(sftEpochs)!),
+                    BatchSize = ParseAuto(p.GetValue(batch)!, "--batch-size"),
+                    LearningRateMultiplier = p.GetValue(lrMult),
+                    Seed = p.GetValue(seed),
+                    EvalEvery = p.GetValue(evalEvery),
+                },
+                Lora = new LoraOptions
+                {
+                    Rank = p.GetValue(rank),
+                    Alpha = p.GetValue(alpha),
+                    Seed = (int)(p.GetValue(seed) & int.MaxValue),
+                    TargetModules = [.. p.GetValue(targets)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)],
+                },
+            };
+            var ws = ctx.FindWorkspace();
+            using var store = ws?.OpenStore();
+            var folder = p.GetValue(output) is { } o ? ctx.ResolvePath(o)
+                : ws is not null ? Path.Combine(ws.RunsDir, name + "-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture))
+                : throw new CliUsageException("Outside a workspace, give the run folder with --out (or run 'hone init' first).");
+            var result = TrainProgressView.Run(ctx, progress => DpoRun.Start(options, folder, store, progress, ct));
+            return Task.FromResult(Report(ctx, result));
+        });
+        return cmd;
+    }
+
+    /// <summary><c>auto</c> → null, else a whole number ≥ 1.</summary>
+    internal static int? ParseAuto(string s, string name) =>
+        s == "auto" ? null
+        : int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1 ? n
+        : throw new CliUsageException($"{name} '{s}' must be 'auto' or a whole number of at least 1.");
+
+    private static int Report(CliContext ctx, DpoRunResult r)
+    {
+        var s = r.Result;
+        var last = s.History.Count > 0 ? s.History[^1].Train : default;
+        ctx.WriteJson(new
+        {
+            run = r.RunId,
+            folder = r.RunFolder,
+            epochs = s.Epochs,
+            batch_size = s.BatchSize,
+            steps = s.Steps,
+            learning_rate = s.LearningRate,
+            train_pairs = r.TrainPairs,
+            valid_pairs = r.ValidPairs,
+            seconds = r.Seconds,
+            results_csv = s.ResultsCsvPath,
+            chart = s.ChartPath,
+            resumed_from_epoch = s.ResumedFromEpoch,
+            sft_stage = r.Sft is null ? null : new { epochs = r.Sft.Epochs, steps = r.Sft.Steps, final_train_loss = r.Sft.History.Count > 0 ? r.Sft.History[^1].TrainLoss : (double?)null, results_csv = r.Sft.ResultsCsvPath },
+            final = Named(last, "train_loss", ""),
+            epochs_metrics = s.EpochHistory.Select(e => new { epoch = e.Epoch, step = e.Step, metrics = Named(e.FullValid, "full_valid_loss", "full_valid_") }),
+            diagnosis = s.Findings.Select(f => new { kind = f.Kind.ToString(), message = f.Message, suggestion = f.Suggestion }),
+        });
+        if (r.Sft is { } sft)
+            ctx.Console.MarkupLine($"[green]SFT stage[/] {sft.Epochs} epochs = {sft.Steps} steps, loss {Markup.Escape(sft.LossSparkline)}");
+        ctx.Console.MarkupLine($"[green]DPO[/] {r.TrainPairs} pairs × {s.Epochs} epochs = {s.Steps} steps (batch {s.BatchSize}, lr {s.LearningRate:0.##e0}) in {r.Seconds:0.0} s" +
+            (s.ResumedFromEpoch > 0 ? $", resumed after epoch {s.ResumedFromEpoch}" : ""));
+        ctx.Console.MarkupLine($"loss {Markup.Escape(s.LossSparkline)}  rewards/accuracies {last.RewardAccuracy:0.000}  rewards/margins {last.RewardMargin:0.000}");
+        if (s.EpochHistory.Count > 0)
+        {
+            var t = new Table().AddColumns("epoch", "full_valid_loss", "full_valid_rewards/accuracies", "full_valid_rewards/margins");
+            foreach (var e in s.EpochHistory)
+                t.AddRow(e.Epoch.ToString(CultureInfo.InvariantCulture), e.FullValid.Loss.ToString("0.0000", CultureInfo.InvariantCulture),
+                    e.FullValid.RewardAccuracy.ToString("0.000", CultureInfo.InvariantCulture), e.FullValid.RewardMargin.ToString("0.000", CultureInfo.InvariantCulture));
+            ctx.Console.Write(t);
+        }
+        foreach (var f in s.Findings) ctx.Console.MarkupLine($"[yellow]diagnosis[/] {f.Kind}: {Markup.Escape(f.Message)} {Markup.Escape(f.Suggestion)}");
+        ctx.Console.MarkupLine($"run folder {Markup.Escape(r.RunFolder)} (results.csv, chart.svg, reference_logprobs.json, checkpoints/, run.json)");
+        r.Model.Dispose();
+        return ExitCodes.Success;
+    }
+
+    private static Dictionary<string, double> Named(DpoMetrics m, string lossName, string prefix) =>
+        m.Named(lossName, prefix).ToDictionary(kv => kv.Key, kv => kv.Value);
+}
+
+/// <summary>The training progress display shared by the DPO and RFT commands (a bar when interactive, log lines otherwise).</summary>
+internal static class TrainProgressView
+{
+    public static T Run<T>(CliContext ctx, Func<IProgress<TrainingProgress>, T> run) where T : class
+    {
+        if (ctx.Json) return run(new SyncProgress(_ => { }));
+        if (!ctx.Interactive)
+        {
+            long next = 0;
+            return run(new SyncProgress(pr =>
+            {
+                if (pr.Step < next && pr.Step != pr.TotalSteps) return;
+                next = pr.Step + Math.Max(1, pr.TotalSteps / 20);
+                ctx.Console.MarkupLine(Markup.Escape(Line(pr)));
+            }));
+        }
+        T? result = null;
+        ctx.Console.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(p =>
+            {
+                var task = p.AddTask("training", maxValue: 1);
+                result = run(new SyncProgress(pr =>
+                {
+                    task.MaxValue = Math.Max(1, pr.TotalSteps);
+                    task.Value = pr.Step;
+                    task.Description = Markup.Escape(Line(pr));
+                }));
+            });
+        return result!;
+    }
+
+    private static string Line(TrainingProgress p) => string.Create(CultureInfo.InvariantCulture,
+        $"{p.Phase} epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.TotalSteps} loss {p.Loss:0.0000} acc {p.Accuracy:0.000} {p.TokensPerSecond:N0} tok/s ETA {p.Eta:hh\\:mm\\:ss}");
+
+    private sealed class SyncProgress(Action<TrainingProgress> handler) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => handler(value);
+    }
+}
