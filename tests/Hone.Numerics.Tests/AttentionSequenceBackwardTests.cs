@@ -29,6 +29,29 @@ public class AttentionSequenceBackwardTests
         Rand.Close(ev, av, 1e-4, 1e-5, "dv");
     }
 
+    [Theory]
+    [InlineData(5, 3, 6, 3, 16, false)]
+    [InlineData(7, 0, 4, 2, 5, true)]
+    [InlineData(33, 0, 2, 1, 64, true)]
+    [InlineData(9, 2, 4, 4, 12, false)]
+    [InlineData(2, 0, 3, 1, 8, false)]
+    public void ForwardSequence_matches_the_naive_twin(int tokens, int start, int heads, int kvHeads, int headDim, bool segments)
+    {
+        int kvLen = start + tokens;
+        var rng = new Random((tokens * 13) + headDim);
+        float[] q = Rand.Floats(rng, tokens * heads * headDim), k = Rand.Floats(rng, kvLen * kvHeads * headDim), v = Rand.Floats(rng, k.Length);
+        int[] first = segments ? Enumerable.Range(0, tokens).Select(t => t < tokens / 2 ? 0 : start + (tokens / 2)).ToArray() : [];
+        float scale = 1f / MathF.Sqrt(headDim);
+        float[] ep = new float[tokens * heads * kvLen], eo = new float[q.Length];
+        Attention.ForwardNaive(q, k, v, first, ep, eo, tokens, start, heads, kvHeads, headDim, scale);
+        using var pool = new WorkerPool(2);
+        float[] ap = Rand.Floats(rng, ep.Length), ao = Rand.Floats(rng, eo.Length);
+        var scratch = new float[2 * Attention.BackwardSequenceScratchFloats(tokens, start, headDim)];
+        Attention.ForwardSequence(q, k, v, first, ap, ao, scratch, tokens, start, heads, kvHeads, headDim, scale, pool);
+        Rand.Close(ep, ap, 1e-5, 1e-6, "probs");
+        Rand.Close(eo, ao, 1e-4, 1e-5, "output");
+    }
+
     [Fact]
     public void BackwardSequence_is_bit_identical_whatever_the_thread_count()
     {

@@ -45,10 +45,10 @@ public sealed partial class LlamaTrainer
         Span<float> probs = s.Probs.Span;
         for (int r = 0; r < _rows; r++)
         {
-            Attention.Forward(
+            Attention.ForwardSequence(
                 q.Slice(r * seq * qDim, seq * qDim), k.Slice(r * seq * kvDim, seq * kvDim), v.Slice(r * seq * kvDim, seq * kvDim),
                 _firstVisible.AsSpan(r * seq, seq), probs.Slice(r * seq * heads * seq, seq * heads * seq), att.Slice(r * seq * qDim, seq * qDim),
-                seq, 0, heads, kvHeads, hd, AttentionScale, _pool);
+                _attnScratch.Span, seq, 0, heads, kvHeads, hd, AttentionScale, _pool);
         }
 
         Span<float> proj = _dxn.Span[..(n * dim)];
