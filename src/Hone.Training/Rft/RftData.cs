@@ -1,0 +1,97 @@
+using System.Globalization;
+using System.Text.Json;
+using Hone.Store;
+using Hone.Training.Dpo;
+
+namespace Hone.Training.Rft;
+
+/// <summary>One RFT prompt: the rendered prompt ids (ending with the generation prompt), the item the grader reads, and where it came from.</summary>
+/// <param name="PromptIds">Chat-template rendering of the messages with the assistant generation prompt.</param>
+/// <param name="Item">The example as JSON (its messages and every extra field, e.g. a reference answer).</param>
+/// <param name="Where">file:line, for findings.</param>
+public sealed record RftPrompt(int[] PromptIds, JsonElement Item, string Where);
+
+/// <summary>One optimiser step of an RFT run.</summary>
+/// <param name="Step">1-based step.</param>
+/// <param name="Epoch">1-based epoch.</param>
+/// <param name="Loss">GRPO loss.</param>
+/// <param name="RewardMean">Mean reward of the step's samples (<c>train_reward_mean</c>).</param>
+/// <param name="Components">Per-grader mean scores of the step's samples.</param>
+/// <param name="Kl">Mean per-token k3 KL to the reference.</param>
+/// <param name="ZeroVarianceShare">Share of groups whose rewards were all equal.</param>
+/// <param name="MeanCompletionTokens">Mean sampled tokens per output.</param>
+/// <param name="ValidRewardMean">Mean reward on a validation batch (greedy), when measured at this step.</param>
+public sealed record RftStepRow(long Step, int Epoch, double Loss, double RewardMean, IReadOnlyDictionary<string, double> Components,
+    double Kl, double ZeroVarianceShare, double MeanCompletionTokens, double? ValidRewardMean);
+
+/// <summary>Whole-validation-set results at an epoch end.</summary>
+/// <param name="Epoch">1-based epoch.</param>
+/// <param name="Step">Steps done.</param>
+/// <param name="MeanReward"><c>full_valid_mean_reward</c>.</param>
+/// <param name="MeanParseError"><c>full_valid_mean_parse_error</c>: share of outputs the grader could not parse.</param>
+/// <param name="Components">Per-grader means.</param>
+public sealed record RftEpochRow(int Epoch, long Step, double MeanReward, double MeanParseError, IReadOnlyDictionary<string, double> Components);
+
+/// <summary>The outcome of an RFT run.</summary>
+/// <param name="Epochs">Epochs run.</param>
+/// <param name="Steps">Optimiser steps in total.</param>
+/// <param name="LearningRate">Learning rate.</param>
+/// <param name="History">Per-step metrics.</param>
+/// <param name="EpochHistory">Epoch-end full-validation results.</param>
+/// <param name="Findings">Grader failures (where + message).</param>
+/// <param name="ResultsCsvPath">The results CSV.</param>
+/// <param name="KeptCheckpoints">The checkpoint folders kept (best by full_valid_mean_reward, plus the newest).</param>
+/// <param name="ResumedFromEpoch">Epochs already done when this call started.</param>
+public sealed record RftResult(int Epochs, long Steps, double LearningRate, IReadOnlyList<RftStepRow> History, IReadOnlyList<RftEpochRow> EpochHistory,
+    IReadOnlyList<DataFinding> Findings, string ResultsCsvPath, IReadOnlyList<string> KeptCheckpoints, int ResumedFromEpoch);
+
+/// <summary>The RFT results CSV and the history kept beside each checkpoint.</summary>
+public static class RftReport
+{
+    /// <summary>Header of the RFT results CSV.</summary>
+    public const string CsvHeader = "step,epoch,train_loss,train_reward_mean,kl,zero_variance_group_share,mean_completion_tokens,valid_reward_mean";
+
+    private const string HistoryFile = "rft_history.json";
+
+    /// <summary>Writes results.csv atomically.</summary>
+    public static string WriteCsv(string runPath, IReadOnlyList<RftStepRow> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var path = Path.Combine(runPath, Runs.RunFolder.ResultsFile);
+        AtomicFile.WriteText(path, w =>
+        {
+            w.Write(CsvHeader);
+            w.Write('\n');
+            foreach (var r in rows)
+            {
+                w.Write(string.Create(CultureInfo.InvariantCulture,
+                    $"{r.Step},{r.Epoch},{F(r.Loss)},{F(r.RewardMean)},{F(r.Kl)},{F(r.ZeroVarianceShare)},{F(r.MeanCompletionTokens)},{(r.ValidRewardMean is double v ? F(v) : "")}\n"));
+            }
+        });
+        return path;
+    }
+
+    private static string F(double d) => d.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>Stores the history beside a checkpoint.</summary>
+    public static void SaveHistory(string folder, IReadOnlyList<RftStepRow> history, IReadOnlyList<RftEpochRow> epochs) =>
+        AtomicFile.WriteAllText(Path.Combine(folder, HistoryFile), JsonSerializer.Serialize(new Saved([.. history], [.. epochs])));
+
+    /// <summary>The history stored beside a checkpoint, or null.</summary>
+    public static (List<RftStepRow> History, List<RftEpochRow> Epochs)? LoadHistory(string folder)
+    {
+        var path = Path.Combine(folder, HistoryFile);
+        if (!File.Exists(path)) return null;
+        try
+        {
+            var s = JsonSerializer.Deserialize<Saved>(File.ReadAllText(path));
+            return s is null ? null : (s.History, s.Epochs);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private sealed record Saved(List<RftStepRow> History, List<RftEpochRow> Epochs);
+}
