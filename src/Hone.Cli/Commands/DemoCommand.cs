@@ -36,8 +36,8 @@ public static class DemoCommand
         var model = new Option<string?>("--model") { Description = "Run the loop on this local model (Hugging Face folder, GGUF or llama2.c checkpoint) instead of the built-in one." };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer file for a --model without one beside it." };
         var template = new Option<string?>("--template") { Description = "Built-in chat template (chatml, llama3, llama2, plain) for a --model without one." };
-        var epochs = new Option<int?>("--epochs") { Description = "LoRA epochs (default 3)." };
-        var lrMult = new Option<double?>("--lr-multiplier") { Description = $"LoRA learning rate = {SftOptions.LoraBaseLearningRate:0e0} × this (default 10 on the built-in model, 1 on --model)." };
+        var epochs = new Option<int?>("--epochs") { Description = "LoRA epochs (default 6)." };
+        var lrMult = new Option<double?>("--lr-multiplier") { Description = $"LoRA learning rate = {SftOptions.LoraBaseLearningRate:0e0} × this (default 25 on the built-in model, 1 on --model)." };
         var rank = new Option<int>("--lora-rank") { Description = "LoRA rank.", DefaultValueFactory = _ => 16 };
         var threads = new Option<int>("--threads") { Description = "Engine threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var cmd = new Command("demo", "Run Hone's whole loop offline on a built-in task (orders to JSON): data QA, base model, baseline, LoRA fine-tune, before/after.")
@@ -51,13 +51,13 @@ public static class DemoCommand
             if (n is < 20 or > 100_000) throw new CliUsageException("--examples must be between 20 and 100,000.");
             var t = p.GetValue(threads);
             if (t is < 1 or > 256) throw new CliUsageException("--threads must be between 1 and 256.");
-            var ep = p.GetValue(epochs) ?? 3;
+            var ep = p.GetValue(epochs) ?? 6;
             if (ep is < 1 or > 100) throw new CliUsageException("--epochs must be between 1 and 100.");
             var modelPath = p.GetValue(model) is { } m ? ctx.ResolvePath(m) : null;
             if (modelPath is not null && !File.Exists(modelPath) && !Directory.Exists(modelPath))
                 throw new CliUsageException($"--model {modelPath} not found: give a Hugging Face folder, a .gguf file or a llama2.c checkpoint.");
             var settings = new DemoSettings(n, p.GetValue(seed), q, modelPath, p.GetValue(tokenizer) is { } tk ? ctx.ResolvePath(tk) : null,
-                p.GetValue(template), ep, p.GetValue(lrMult) ?? (modelPath is null ? 10 : 1), p.GetValue(rank), t);
+                p.GetValue(template), ep, p.GetValue(lrMult) ?? (modelPath is null ? 25 : 1), p.GetValue(rank), t);
             var root = p.GetValue(dir) is { } d ? ctx.ResolvePath(d)
                 : Path.Combine(Path.GetTempPath(), "hone-demo-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
             return Task.FromResult(Run(ctx, settings, root, ct));

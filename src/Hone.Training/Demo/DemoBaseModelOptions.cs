@@ -35,13 +35,13 @@ public sealed record DemoBaseModelOptions
     public int MaxSeqLen { get; init; } = 256;
 
     /// <summary>Plain pretraining documents (each <see cref="DemoCorpus.SentencesPerDocument"/> sentences).</summary>
-    public int Documents { get; init; } = 600;
+    public int Documents { get; init; } = 400;
 
     /// <summary>Pretraining chat conversations (repeat or continue a sentence; never the task).</summary>
-    public int Conversations { get; init; } = 600;
+    public int Conversations { get; init; } = 1200;
 
     /// <summary>Passes over the pretraining corpus.</summary>
-    public int Epochs { get; init; } = 1;
+    public int Epochs { get; init; } = 2;
 
     /// <summary>Documents per optimiser step (packed into rows of <see cref="MaxSeqLen"/>).</summary>
     public int BatchSize { get; init; } = 16;

@@ -31,7 +31,7 @@ public class DemoBaseModelTests
     private static readonly DemoBaseModelOptions Tiny = new()
     {
         Merges = 200, Dim = 32, HiddenDim = 64, Layers = 1, Heads = 2, KvHeads = 1, MaxSeqLen = 256, Documents = 24, Conversations = 8,
-        BatchSize = 8, Threads = 1,
+        BatchSize = 8, Epochs = 1, Threads = 1,
     };
 
     [Fact]
