@@ -45,7 +45,7 @@ public sealed record TagComparison(string Tag, int Cases, double AccuracyA, doub
 /// are over the shared cases with that rule. The difference B − A has a seeded paired-bootstrap 95% interval over the
 /// per-case differences of pass rates; McNemar's exact test is applied to the discordant cases (fixed vs regressed).
 /// <para><b>Regression rule</b>: B regresses significantly when more cases regressed than were fixed and McNemar's
-/// p-value is below <see cref="Alpha"/> (0.05). <c>hone eval compare</c> exits 1 exactly then.</para>
+/// p-value is below <see cref="Alpha"/> (0.05). <c>hone compare</c> (and its alias <c>hone eval compare</c>) exits 1 exactly then.</para>
 /// </remarks>
 public sealed record RunComparison
 {
@@ -57,6 +57,18 @@ public sealed record RunComparison
 
     /// <summary>Run B's id.</summary>
     public required string RunB { get; init; }
+
+    /// <summary>Run A's model (its <c>eval.model</c> tag), or "?".</summary>
+    public string ModelA { get; init; } = "?";
+
+    /// <summary>Run B's model, or "?".</summary>
+    public string ModelB { get; init; } = "?";
+
+    /// <summary>Run A's spec (run name).</summary>
+    public string SpecA { get; init; } = "";
+
+    /// <summary>Run B's spec (run name).</summary>
+    public string SpecB { get; init; } = "";
 
     /// <summary>Every shared case, in A's order.</summary>
     public required IReadOnlyList<CasePair> Cases { get; init; }
@@ -137,6 +149,10 @@ public sealed record RunComparison
         {
             RunA = a.Run.Id,
             RunB = b.Run.Id,
+            ModelA = a.Model,
+            ModelB = b.Model,
+            SpecA = a.Run.Name,
+            SpecB = b.Run.Name,
             Cases = pairs,
             OnlyInA = [.. byA.Keys.Where(k => !byB.ContainsKey(k))],
             OnlyInB = [.. byB.Keys.Where(k => !byA.ContainsKey(k))],

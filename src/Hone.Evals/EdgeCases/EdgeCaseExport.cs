@@ -22,8 +22,12 @@ public sealed record EdgeCaseExportResult(string Path, int Cases, int WithRefere
 /// </summary>
 public static class EdgeCaseExport
 {
-    /// <summary>Writes the failing cases of <paramref name="run"/> (optionally only those tagged <paramref name="tag"/>) atomically.</summary>
-    public static EdgeCaseExportResult Write(string path, LoadedEvalRun run, EvalSpec spec, string? referenceField = null, string? tag = null)
+    /// <summary>
+    /// Writes the failing cases of <paramref name="run"/> atomically: all of them, or, with <paramref name="tag"/>, those
+    /// tagged with it or listed in <paramref name="namedCases"/> (the cases added to the edge case of that name).
+    /// </summary>
+    public static EdgeCaseExportResult Write(string path, LoadedEvalRun run, EvalSpec spec, string? referenceField = null, string? tag = null,
+        IReadOnlyCollection<string>? namedCases = null)
     {
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(spec);
@@ -36,7 +40,7 @@ public static class EdgeCaseExport
             if (pass) continue;
             if (!golden.TryGetValue(id, out var c))
                 throw new EvalSpecException($"{spec.GoldenSetPath}: case '{id}' of run {run.Run.Id} is no longer in the golden set; export from a newer run.");
-            if (tag is not null && !c.Tags.Contains(tag, StringComparer.Ordinal)) continue;
+            if (tag is not null && !c.Tags.Contains(tag, StringComparer.Ordinal) && namedCases?.Contains(id) != true) continue;
             var messages = JsonNode.Parse(EvalPromptBuilder.ToJson(EvalPromptBuilder.Build(spec.Prompt, c, spec.GoldenSetPath)).GetRawText())!.AsArray();
             var reference = Reference(c, referenceField, spec.GoldenSetPath);
             if (reference is not null)
