@@ -71,6 +71,18 @@ public sealed class CompareEdgeTests : IAsyncLifetime
         Assert.Equal((2, 0), (j.GetProperty("both_pass").GetInt32(), j.GetProperty("both_fail").GetInt32()));
         Assert.Equal(2.0 / 64, j.GetProperty("mcnemar_p").GetDouble(), 12); // exact McNemar on 0 vs 6
         Assert.Equal(0.75, j.GetProperty("difference").GetDouble(), 12);
+        // The paired bootstrap (seed 0, 10 000 resamples), recomputed here from the per-case differences: p1, p2 0; m2..m7 +1.
+        double[] diffs = [0, 0, 1, 1, 1, 1, 1, 1];
+        var rng = new Random(0);
+        var means = new double[10_000];
+        for (int r = 0; r < means.Length; r++)
+        {
+            double sum = 0;
+            for (int i = 0; i < diffs.Length; i++) sum += diffs[rng.Next(diffs.Length)];
+            means[r] = sum / diffs.Length;
+        }
+        Array.Sort(means);
+        Assert.Equal((means[250], means[9749]), (j.GetProperty("difference_low").GetDouble(), j.GetProperty("difference_high").GetDouble()));
         var mul = j.GetProperty("tags").EnumerateArray().Single(t => t.GetProperty("tag").GetString() == "mul");
         Assert.Equal((0.0, 1.0), (mul.GetProperty("accuracy_a").GetDouble(), mul.GetProperty("accuracy_b").GetDouble()));
         Assert.Equal(BadAnswer, j.GetProperty("changed")[0].GetProperty("output_a").GetString());

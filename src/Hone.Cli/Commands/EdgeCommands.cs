@@ -40,7 +40,8 @@ public static class EdgeCommands
         foreach (var r in store.ListRuns(EvalRunner.Kind, MaxRuns))
         {
             if (!store.GetArtifacts(r.Id).ContainsKey(EvalRunner.CasesArtifact)) continue; // interrupted before any result
-            runs.Add(EvalRuns.Load(store, r.Id));
+            try { runs.Add(EvalRuns.Load(store, r.Id)); }
+            catch (Exception e) when (CliHost.IsInputError(e)) { ctx.Warn($"skipped run {r.Id} ({e.Message})"); }
         }
         var golden = new Dictionary<string, IReadOnlyList<GoldenCase>>(StringComparer.Ordinal);
         if (Directory.Exists(ws.EvalsDir))

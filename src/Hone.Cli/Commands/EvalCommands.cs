@@ -12,6 +12,8 @@ namespace Hone.Cli.Commands;
 
 /// <summary>
 /// <c>hone eval SPEC</c> and its subcommands <c>baseline</c>, <c>compare</c>, <c>edge-cases</c>, <c>show</c>.
+/// <c>hone eval compare</c> is the same command as <c>hone compare</c> (<see cref="CompareCommand"/>); <c>hone eval
+/// edge-cases --export</c> and <c>hone edge export</c> share <see cref="Hone.Evals.EdgeCases.EdgeCaseExport"/>.
 /// </summary>
 public static class EvalCommands
 {
