@@ -72,4 +72,24 @@ public class TrainCommandTests
         Assert.Equal(2, badEpochs.ExitCode);
         Assert.False(Directory.Exists(Path.Combine(dir, "run3")));
     }
+
+    [Fact]
+    public void Resume_dispatches_on_the_run_kind_a_dpo_run_resumes_as_dpo()
+    {
+        var dir = TestAssets.NewTempDir();
+        TrainDpoRftTests.WritePairs(dir, "pairs.jsonl");
+        var r = CliRunner.Run(dir, "train", "dpo", "--model", Stories, "--template", "chatml", "--pairs", "pairs.jsonl",
+            "--epochs", "2", "--batch-size", "3", "--lora-rank", "4", "--threads", "1", "--out", "dpo", "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var resumed = CliRunner.Run(dir, "train", "resume", "dpo", "--json");
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        Assert.Equal(2, resumed.Json.GetProperty("resumed_from_epoch").GetInt32());
+        Assert.True(resumed.Json.TryGetProperty("train_pairs", out _)); // the DPO report, not the SFT one
+
+        Directory.CreateDirectory(Path.Combine(dir, "odd"));
+        File.WriteAllText(Path.Combine(dir, "odd", "run.json"), """{"kind":"distillation"}""");
+        var odd = CliRunner.Run(dir, "train", "resume", "odd");
+        Assert.Equal(2, odd.ExitCode);
+        Assert.Contains("distillation", odd.Stderr, StringComparison.Ordinal);
+    }
 }

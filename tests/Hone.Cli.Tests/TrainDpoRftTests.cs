@@ -7,7 +7,7 @@ public class TrainDpoRftTests
 {
     private static readonly string Stories = TestAssets.Path("models", "stories260K", "stories260K.bin");
 
-    private static string WritePairs(string dir, string name)
+    internal static string WritePairs(string dir, string name)
     {
         var path = Path.Combine(dir, name);
         (string P, string C, string R)[] pairs = [("Name a pet.", "A cat.", "A rock."), ("What is the sky?", "Blue.", "Green."), ("Say hello.", "Hello!", "Go away.")];

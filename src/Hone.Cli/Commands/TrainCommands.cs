@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Hone.Models.Train;
 using Hone.Store;
+using Hone.Training.Dpo;
 using Hone.Training.Runs;
 using Hone.Training.Sft;
 using Spectre.Console;
@@ -65,7 +66,7 @@ public static class TrainCommands
                 {
                     Method = p.GetValue(method) == "full" ? TrainingMethod.Full : TrainingMethod.Lora,
                     Epochs = DataCheckCommand.ParseEpochs(p.GetValue(epochs)!),
-                    BatchSize = ParseAuto(p.GetValue(batch)!, "--batch-size"),
+                    BatchSize = TrainDpoCommand.ParseAuto(p.GetValue(batch)!, "--batch-size"),
                     LearningRateMultiplier = p.GetValue(lrMult),
                     Seed = p.GetValue(seed),
                     TrainOnInputs = p.GetValue(trainOnInputs),
@@ -86,7 +87,7 @@ public static class TrainCommands
             var folder = p.GetValue(output) is { } o ? ctx.ResolvePath(o)
                 : ws is not null ? Path.Combine(ws.RunsDir, "sft-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture))
                 : throw new CliUsageException("Outside a workspace, give the run folder with --out (or run 'hone init' first).");
-            var result = WithProgress(ctx, progress => SftRun.Start(options, folder, store, progress, ct));
+            var result = TrainProgressView.Run(ctx, progress => SftRun.Start(options, folder, store, progress, ct));
             return Task.FromResult(Report(ctx, result));
         });
         return cmd;
@@ -103,48 +104,24 @@ public static class TrainCommands
             using var store = ws?.OpenStore();
             var folder = Directory.Exists(ctx.ResolvePath(arg)) ? ctx.ResolvePath(arg)
                 : store?.FindRun(arg)?.Folder ?? throw new CliUsageException($"'{arg}' is neither a run folder nor a run id of this workspace.");
-            var result = WithProgress(ctx, progress => SftRun.Resume(folder, store, progress, ct));
-            return Task.FromResult(Report(ctx, result));
+            return Task.FromResult(RunKind(folder) switch
+            {
+                SftRun.Kind => Report(ctx, TrainProgressView.Run(ctx, progress => SftRun.Resume(folder, store, progress, ct))),
+                DpoRun.Kind or DpoRun.TwoStageKind => TrainDpoCommand.Report(ctx, TrainProgressView.Run(ctx, progress => DpoRun.Resume(folder, store, progress, ct))),
+                var other => throw new CliUsageException($"{folder}: runs of kind '{other}' cannot be resumed by this Hone."),
+            });
         });
         return cmd;
     }
 
-    private static int? ParseAuto(string s, string name) =>
-        s == "auto" ? null
-        : int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1 ? n
-        : throw new CliUsageException($"{name} '{s}' must be 'auto' or a whole number of at least 1.");
-
-    private static SftRunResult WithProgress(CliContext ctx, Func<IProgress<TrainingProgress>, SftRunResult> run)
+    /// <summary>The kind a run folder's manifest records (sft, dpo, sft-then-dpo, rft).</summary>
+    private static string RunKind(string folder)
     {
-        if (ctx.Json) return run(new Progress<TrainingProgress>(_ => { }));
-        if (!ctx.Interactive)
-        {
-            // Plain log lines: about twenty over the run, so CI logs and pipes stay readable.
-            long next = 0;
-            return run(new SyncProgress(pr =>
-            {
-                if (pr.Step < next && pr.Step != pr.TotalSteps) return;
-                next = pr.Step + Math.Max(1, pr.TotalSteps / 20);
-                ctx.Console.MarkupLine(Markup.Escape(Line(pr)));
-            }));
-        }
-        SftRunResult? result = null;
-        ctx.Console.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-            .Start(p =>
-            {
-                var task = p.AddTask("training", maxValue: 1);
-                result = run(new SyncProgress(pr =>
-                {
-                    task.MaxValue = Math.Max(1, pr.TotalSteps);
-                    task.Value = pr.Step;
-                    task.Description = Markup.Escape(Line(pr));
-                }));
-            });
-        return result!;
+        var manifest = Path.Combine(folder, RunFolder.ManifestFile);
+        if (!File.Exists(manifest)) throw new CliUsageException($"{folder} has no {RunFolder.ManifestFile}: it is not a Hone training run folder.");
+        return System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))?["kind"]?.GetValue<string>()
+            ?? throw new CliUsageException($"{manifest} records no run kind.");
     }
-
-    private static string Line(TrainingProgress p) => string.Create(CultureInfo.InvariantCulture,
-        $"{p.Phase} epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.TotalSteps} loss {p.Loss:0.0000} acc {p.Accuracy:0.000} {p.TokensPerSecond:N0} tok/s ETA {p.Eta:hh\\:mm\\:ss}");
 
     private static int Report(CliContext ctx, SftRunResult r)
     {
@@ -182,11 +159,5 @@ public static class TrainCommands
         ctx.Console.MarkupLine($"run folder {Markup.Escape(r.RunFolder)} (results.csv, chart.svg, checkpoints/, run.json)");
         r.Model.Dispose();
         return ExitCodes.Success;
-    }
-
-    /// <summary>Calls the handler on the reporting thread (Progress&lt;T&gt; would post to the thread pool).</summary>
-    private sealed class SyncProgress(Action<TrainingProgress> handler) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => handler(value);
     }
 }

@@ -111,7 +111,7 @@ public static class TrainDpoCommand
         : int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1 ? n
         : throw new CliUsageException($"{name} '{s}' must be 'auto' or a whole number of at least 1.");
 
-    private static int Report(CliContext ctx, DpoRunResult r)
+    internal static int Report(CliContext ctx, DpoRunResult r)
     {
         var s = r.Result;
         var last = s.History.Count > 0 ? s.History[^1].Train : default;
@@ -155,44 +155,4 @@ public static class TrainDpoCommand
 
     private static Dictionary<string, double> Named(DpoMetrics m, string lossName, string prefix) =>
         m.Named(lossName, prefix).ToDictionary(kv => kv.Key, kv => kv.Value);
-}
-
-/// <summary>The training progress display shared by the DPO and RFT commands (a bar when interactive, log lines otherwise).</summary>
-internal static class TrainProgressView
-{
-    public static T Run<T>(CliContext ctx, Func<IProgress<TrainingProgress>, T> run) where T : class
-    {
-        if (ctx.Json) return run(new SyncProgress(_ => { }));
-        if (!ctx.Interactive)
-        {
-            long next = 0;
-            return run(new SyncProgress(pr =>
-            {
-                if (pr.Step < next && pr.Step != pr.TotalSteps) return;
-                next = pr.Step + Math.Max(1, pr.TotalSteps / 20);
-                ctx.Console.MarkupLine(Markup.Escape(Line(pr)));
-            }));
-        }
-        T? result = null;
-        ctx.Console.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-            .Start(p =>
-            {
-                var task = p.AddTask("training", maxValue: 1);
-                result = run(new SyncProgress(pr =>
-                {
-                    task.MaxValue = Math.Max(1, pr.TotalSteps);
-                    task.Value = pr.Step;
-                    task.Description = Markup.Escape(Line(pr));
-                }));
-            });
-        return result!;
-    }
-
-    private static string Line(TrainingProgress p) => string.Create(CultureInfo.InvariantCulture,
-        $"{p.Phase} epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.TotalSteps} loss {p.Loss:0.0000} acc {p.Accuracy:0.000} {p.TokensPerSecond:N0} tok/s ETA {p.Eta:hh\\:mm\\:ss}");
-
-    private sealed class SyncProgress(Action<TrainingProgress> handler) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => handler(value);
-    }
 }
