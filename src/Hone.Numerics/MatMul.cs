@@ -14,6 +14,10 @@ public static unsafe class MatMul
     /// <summary>Outputs up to this (e.g. a LoRA down-projection) also use the row kernels: a 64-wide panel would be mostly padding.</summary>
     internal const int RowPathMaxOutputs = 16;
 
+    /// <summary>Packed-path products below this many multiply-adds (tens of microseconds) run on the calling thread:
+    /// waking the pool would cost about as much, and far more on a loaded machine. Results do not change.</summary>
+    internal const long SmallWork = 1L << 21;
+
     /// <summary>
     /// y = x·Wᵀ (+ bias), the PyTorch / Hugging Face linear layer.
     /// Shapes: x [m, k], w [n, k] row-major (out, in), bias [n] or empty, y [m, n]. y must not overlap the inputs.
@@ -74,6 +78,11 @@ public static unsafe class MatMul
             }
             else
             {
+                if ((long)m * k * n < SmallWork)
+                {
+                    pool = WorkerPool.Single;
+                }
+
                 MatMulBlocked.Run(px, pw, biasPtr, py, m, k, n, transposedWeights, add, pool, workspace, level);
             }
         }
