@@ -21,6 +21,7 @@ public static class TrainCommands
             CreateSft(host),
             TrainDpoCommand.CreateDpo(host),
             TrainDpoCommand.CreateSftThenDpo(host),
+            TrainRftCommand.Create(host),
             CreateResume(host),
         };
     }
