@@ -59,6 +59,8 @@ public class TrainRftTests
         var csv = File.ReadAllLines(Path.Combine(folder, "results.csv"));
         Assert.StartsWith("step,epoch,train_loss,train_reward_mean,kl", csv[0], StringComparison.Ordinal);
         Assert.Equal(17, csv.Length);
+        Assert.Contains("full_valid_mean_reward", File.ReadAllText(Path.Combine(folder, "chart.svg")), StringComparison.Ordinal);
+        Assert.Equal(0, j.GetProperty("diagnosis").GetArrayLength()); // the reward rose: nothing to diagnose
         Assert.Equal("rft", JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "run.json"))).RootElement.GetProperty("kind").GetString());
         var epochs = j.GetProperty("epochs_metrics");
         Assert.Equal(8, epochs.GetArrayLength());

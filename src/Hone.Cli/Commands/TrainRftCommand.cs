@@ -140,7 +140,9 @@ public static class TrainRftCommand
                 epoch = e.Epoch, step = e.Step, full_valid_mean_reward = e.MeanReward, full_valid_mean_parse_error = e.MeanParseError,
                 full_valid_reward = e.Components,
             }),
+            chart = s.ChartPath,
             checkpoints = s.KeptCheckpoints,
+            diagnosis = s.Diagnosis.Select(f => new { kind = f.Kind.ToString(), message = f.Message, suggestion = f.Suggestion }),
             findings = s.Findings.Select(f => new { where = f.Where, message = f.Message }),
         });
         ctx.Console.MarkupLine($"[green]RFT[/] {r.TrainPrompts} prompts × {s.Epochs} epochs = {s.Steps} steps (lr {s.LearningRate:0.##e0}, reward {Markup.Escape(r.RewardName)}) in {r.Seconds:0.0} s" +
@@ -148,7 +150,7 @@ public static class TrainRftCommand
         if (last is not null)
         {
             ctx.Console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                $"train_reward_mean {Sparkline(s.History.Select(h => h.RewardMean).ToList())}  first steps {firstReward:0.000} → last steps {lastReward:0.000}  kl {last.Kl:0.0000}  zero-variance groups {last.ZeroVarianceShare:0%}")));
+                $"train_reward_mean {s.RewardSparkline}  first steps {firstReward:0.000} → last steps {lastReward:0.000}  kl {last.Kl:0.0000}  zero-variance groups {last.ZeroVarianceShare:0%}")));
         }
         if (s.EpochHistory.Count > 0)
         {
@@ -158,18 +160,10 @@ public static class TrainRftCommand
                     e.MeanReward.ToString("0.000", CultureInfo.InvariantCulture), e.MeanParseError.ToString("0.000", CultureInfo.InvariantCulture));
             ctx.Console.Write(t);
         }
+        foreach (var f in s.Diagnosis) ctx.Console.MarkupLine($"[yellow]diagnosis[/] {f.Kind}: {Markup.Escape(f.Message)} {Markup.Escape(f.Suggestion)}");
         foreach (var f in s.Findings.Take(20)) ctx.Console.MarkupLine($"[yellow]finding[/] {Markup.Escape(f.ToString())}");
         if (s.Findings.Count > 20) ctx.Console.MarkupLine($"[yellow]… and {s.Findings.Count - 20} more findings[/]");
-        ctx.Console.MarkupLine($"run folder {Markup.Escape(r.RunFolder)} (results.csv, checkpoints/, run.json)");
+        ctx.Console.MarkupLine($"run folder {Markup.Escape(r.RunFolder)} (results.csv, chart.svg, checkpoints/, run.json)");
         return ExitCodes.Success;
-    }
-
-    private static string Sparkline(IReadOnlyList<double> values)
-    {
-        const string bars = "▁▂▃▄▅▆▇█";
-        if (values.Count == 0) return "";
-        var step = Math.Max(1, values.Count / 40);
-        var picked = Enumerable.Range(0, (values.Count + step - 1) / step).Select(i => values.Skip(i * step).Take(step).Average()).ToList();
-        return string.Concat(picked.Select(v => bars[(int)Math.Clamp(Math.Round(v * (bars.Length - 1)), 0, bars.Length - 1)]));
     }
 }

@@ -43,7 +43,17 @@ public sealed record RftEpochRow(int Epoch, long Step, double MeanReward, double
 /// <param name="KeptCheckpoints">The checkpoint folders kept (best by full_valid_mean_reward, plus the newest).</param>
 /// <param name="ResumedFromEpoch">Epochs already done when this call started.</param>
 public sealed record RftResult(int Epochs, long Steps, double LearningRate, IReadOnlyList<RftStepRow> History, IReadOnlyList<RftEpochRow> EpochHistory,
-    IReadOnlyList<DataFinding> Findings, string ResultsCsvPath, IReadOnlyList<string> KeptCheckpoints, int ResumedFromEpoch);
+    IReadOnlyList<DataFinding> Findings, string ResultsCsvPath, IReadOnlyList<string> KeptCheckpoints, int ResumedFromEpoch)
+{
+    /// <summary>The chart of the reward, KL and zero-variance curves (chart.svg).</summary>
+    public string? ChartPath { get; init; }
+
+    /// <summary>What the reward curves say (see <see cref="RftCurves"/>).</summary>
+    public IReadOnlyList<Analysis.CurveFinding> Diagnosis { get; init; } = [];
+
+    /// <summary>The train_reward_mean curve as a one-line terminal chart.</summary>
+    public string RewardSparkline => Analysis.Sparkline.Render(History.Select(h => h.RewardMean).ToArray(), 40);
+}
 
 /// <summary>The RFT results CSV and the history kept beside each checkpoint.</summary>
 public static class RftReport

@@ -202,7 +202,14 @@ public sealed class RftTrainer
         }
         var csv = RftReport.WriteCsv(_run.Path, history);
         _run.AddArtifact("results.csv", csv);
-        return new RftResult(Epochs, step, Options.LearningRate, history, epochs, [.. _findings], csv, Checkpoints.List(_run.CheckpointsPath), startEpoch);
+        var chart = Path.Combine(_run.Path, "chart.svg");
+        RftCurves.WriteChart(chart, history, epochs);
+        _run.AddArtifact("chart.svg", chart);
+        return new RftResult(Epochs, step, Options.LearningRate, history, epochs, [.. _findings], csv, Checkpoints.List(_run.CheckpointsPath), startEpoch)
+        {
+            ChartPath = chart,
+            Diagnosis = RftCurves.Diagnose(history, epochs),
+        };
     }
 
     /// <summary>Keeps the newest checkpoint and the best <see cref="RftOptions.KeepCheckpoints"/> by full_valid_mean_reward (newest ones without validation).</summary>
