@@ -15,12 +15,16 @@ public interface IParallelWork
 /// A small pool with a fixed number of threads: the caller is worker 0 and <c>threadCount - 1</c> background threads
 /// are the others. Items are handed out dynamically; callers keep results deterministic by making every item
 /// independent (see <see cref="IParallelWork"/>). One <see cref="Run"/> at a time per pool. After a run, workers spin
-/// briefly for the next one (decode issues many small runs back to back) before they block.
+/// briefly for the next one (decode issues many small runs back to back) before they block. A run ends as soon as its
+/// items are done: the caller waits only for workers that took part, never for one that has not woken yet.
 /// </summary>
 public sealed class WorkerPool : IDisposable
 {
     /// <summary>Spin iterations a worker waits for the next run before blocking (a few tens of microseconds).</summary>
     private const int SpinIterations = 2000;
+
+    /// <summary>The bit of <see cref="_state"/> that closes a run to late workers.</summary>
+    private const int Closed = 1 << 30;
 
     private static readonly Lazy<WorkerPool> SingleThreaded = new(() => new WorkerPool(1));
 
@@ -32,7 +36,10 @@ public sealed class WorkerPool : IDisposable
     private IParallelWork? _work;
     private int _count;
     private int _next;
-    private int _pending;
+    /// <summary>Workers inside the current run (low bits) and <see cref="Closed"/> once the caller has finished its own
+    /// share: a worker that arrives after that joins nothing, so the caller never waits for a thread that had not even
+    /// been scheduled (on a loaded machine a wake-up can take milliseconds).</summary>
+    private int _state = Closed;
     private int _generation;
     private Exception? _failure;
     private volatile bool _disposed;
@@ -88,9 +95,9 @@ public sealed class WorkerPool : IDisposable
             _count = count;
             _next = 0;
             _failure = null;
-            _pending = ThreadCount;
             _done.Reset();
-            Interlocked.Increment(ref _generation); // publishes the fields above to spinning workers
+            Volatile.Write(ref _state, 0); // open: the fields above are visible to any worker that joins
+            Interlocked.Increment(ref _generation); // wakes spinning workers
             for (int i = 0; i < _wake.Length; i++)
             {
                 if (Interlocked.Exchange(ref _sleeping[i], 0) == 1)
@@ -100,9 +107,9 @@ public sealed class WorkerPool : IDisposable
             }
 
             Drain(0);
-            if (Interlocked.Decrement(ref _pending) != 0)
+            if ((Interlocked.Or(ref _state, Closed) & ~Closed) != 0)
             {
-                _done.Wait();
+                _done.Wait(); // the last worker to leave a closed run sets it
             }
 
             _work = null;
@@ -146,10 +153,33 @@ public sealed class WorkerPool : IDisposable
             }
 
             seen = Volatile.Read(ref _generation);
+            if (!TryJoin())
+            {
+                continue; // the run is already over (or closed): nothing to do
+            }
+
             Drain(worker);
-            if (Interlocked.Decrement(ref _pending) == 0)
+            if (Interlocked.Decrement(ref _state) == Closed)
             {
                 _done.Set();
+            }
+        }
+    }
+
+    /// <summary>Enters the current run unless the caller has already closed it.</summary>
+    private bool TryJoin()
+    {
+        while (true)
+        {
+            int s = Volatile.Read(ref _state);
+            if ((s & Closed) != 0)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _state, s + 1, s) == s)
+            {
+                return true;
             }
         }
     }
