@@ -109,4 +109,29 @@ public class TrainRftTests
         Assert.Equal(2, json.ExitCode);
         Assert.Contains("extra", json.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Grader_results_map_to_reward_components_parse_flag_and_errors()
+    {
+        var dir = TestAssets.NewTempDir();
+        File.WriteAllText(Path.Combine(dir, "grader.yaml"), Grader);
+        var reward = Hone.Cli.Commands.RewardFromGraders.Load(Path.Combine(dir, "grader.yaml"));
+        Assert.Equal("answer", reward.Name);
+        var item = JsonSerializer.SerializeToElement(new { word = "lily" });
+        var hit = await reward.ScoreAsync("Lily ran home.", item, default);
+        Assert.Equal((1.0, false, (string?)null), (hit.Reward, hit.ParseError, hit.Error));
+        Assert.Equal(new Dictionary<string, double> { ["first_word"] = 1, ["mentions"] = 1 }, hit.Components);
+        var miss = await reward.ScoreAsync("A dog.", item, default);
+        Assert.Equal(0, miss.Reward);
+        var missing = await reward.ScoreAsync("Lily ran.", JsonSerializer.SerializeToElement(new { other = 1 }), default);
+        Assert.Equal(0, missing.Reward);
+        Assert.Contains("word", missing.Error, StringComparison.Ordinal);
+
+        File.WriteAllText(Path.Combine(dir, "json.yaml"), "type: json_valid\nname: is_json\n");
+        var json = Hone.Cli.Commands.RewardFromGraders.Load(Path.Combine(dir, "json.yaml"));
+        var bad = await json.ScoreAsync("not json", item, default);
+        Assert.Equal((0.0, true, (string?)null), (bad.Reward, bad.ParseError, bad.Error));
+        var good = await json.ScoreAsync("{\"a\": 1}", item, default);
+        Assert.Equal(1.0, Assert.Single(good.Components, c => c.Key == "is_json").Value);
+    }
 }
