@@ -21,6 +21,7 @@ public sealed unsafe class MatMulWorkspace : IDisposable
     {
         ComputeJob = new MatMulPacked.ComputeJob();
         RowsJob = new MatVec.Job();
+        FusedRowsJob = new MatVecFused.Job();
         PackedRowsJob = new PackedRows.Job();
         BlockedJob = new MatMulBlocked.Job();
     }
@@ -39,6 +40,8 @@ public sealed unsafe class MatMulWorkspace : IDisposable
     internal MatMulPacked.ComputeJob ComputeJob { get; }
 
     internal MatVec.Job RowsJob { get; }
+
+    internal MatVecFused.Job FusedRowsJob { get; }
 
     internal PackedRows.Job PackedRowsJob { get; }
 

@@ -220,9 +220,9 @@ public sealed class LlamaSession : IInferenceSession
         var v = _values.Row(layer).Slice(pos0 * kvDim, rows * kvDim);
 
         RmsNorm.Forward(x, lw.AttnNorm.Span, xn, rows, dim, _c.RmsEps);
-        MatMul.XWt(xn, lw.Wq.Span, Bias(lw.Bq), q, rows, dim, qDim, Pool(rows, dim, qDim));
-        MatMul.XWt(xn, lw.Wk.Span, Bias(lw.Bk), k, rows, dim, kvDim, Pool(rows, dim, kvDim));
-        MatMul.XWt(xn, lw.Wv.Span, Bias(lw.Bv), v, rows, dim, kvDim, Pool(rows, dim, kvDim));
+        MatMulFused.XWt3(
+            xn, rows, dim, lw.Wq.Span, Bias(lw.Bq), q, qDim, lw.Wk.Span, Bias(lw.Bk), k, kvDim, lw.Wv.Span, Bias(lw.Bv), v, kvDim,
+            Pool(rows, dim, qDim + (2 * kvDim)));
         if (lw.QNorm is { } qn && lw.KNorm is { } kn)
         {
             RmsNorm.Forward(q, qn.Span, q, rows * _c.Heads, _c.HeadDim, _c.RmsEps);
@@ -255,8 +255,7 @@ public sealed class LlamaSession : IInferenceSession
         var gate = _gate.Span[..(rows * hidden)];
         var up = _up.Span[..(rows * hidden)];
         RmsNorm.Forward(x, lw.FfnNorm.Span, xn, rows, dim, _c.RmsEps);
-        MatMul.XWt(xn, lw.WGate.Span, default, gate, rows, dim, hidden, Pool(rows, dim, hidden));
-        MatMul.XWt(xn, lw.WUp.Span, default, up, rows, dim, hidden, Pool(rows, dim, hidden));
+        MatMulFused.XWt2(xn, rows, dim, lw.WGate.Span, default, gate, hidden, lw.WUp.Span, default, up, hidden, Pool(rows, dim, 2 * hidden));
         Activations.SwiGlu(gate, up, gate);
         MatMul.XWtAdd(gate, lw.WDown.Span, default, x, rows, hidden, dim, Pool(rows, hidden, dim)); // residual
     }
