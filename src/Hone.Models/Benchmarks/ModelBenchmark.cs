@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Numerics.Tensors;
 using Hone.Models.Generation;
 using Hone.Models.Llama;
 using Hone.Numerics;
@@ -91,6 +92,12 @@ public static class ModelBenchmark
         int[] threadCounts = maxThreads == 1 ? [1] : [1, maxThreads];
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"load average before: {LoadAverage()}; {Environment.ProcessorCount} logical CPUs"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"model",-12} {"case",-13} {"threads",7} {"tok/s",9} {"cpu tok/s",10} {"vs 1 thread",12} {"vs ref",8}   (ratios of cpu tok/s)"));
+        foreach (int threads in threadCounts)
+        {
+            var (wall, cpu) = StreamRead(threads, secondsPerCase / 2);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"memory read (sum of 256 MiB), {threads} thread(s): {wall:F1} GB/s wall, {cpu:F1} GB/s cpu (the ceiling of decode)"));
+        }
+
         using (var model = RandomModel(Llama134M))
         {
             Measure(output, results, "llama-134M", model, threadCounts, promptTokens, decodeTokens, secondsPerCase, tokenByTokenReference: true);
@@ -118,6 +125,8 @@ public static class ModelBenchmark
             prompt[i] = 3 + (int)((i * 7919L) % (vocab - 3));
         }
 
+        double bytesPerToken = 4.0 * (model.Weights.Classifier.Length + model.Weights.Layers.Sum(l =>
+            (double)l.Wq.Length + l.Wk.Length + l.Wv.Length + l.Wo.Length + l.WGate.Length + l.WUp.Length + l.WDown.Length));
         var decodeOptions = new GenerationOptions { MaxNewTokens = decodeTokens, StopAtEos = false };
         var single = new Dictionary<string, double>();
         foreach (int threads in threadCounts)
@@ -159,9 +168,10 @@ public static class ModelBenchmark
             {
                 var r = results.Last(x => x.Model == name && x.Case == label && x.Threads == threads);
                 string vsRef = reference is not null && measured.TryGetValue(reference, out double refTps) ? $"{r.CpuTokensPerSecond / refTps,7:F2}×" : "";
+                string reads = label == "decode" ? $"   weights read: {r.TokensPerSecond * bytesPerToken / 1e9:F1} GB/s wall, {r.CpuTokensPerSecond * bytesPerToken / 1e9:F1} cpu" : "";
                 output.WriteLine(string.Create(
                     CultureInfo.InvariantCulture,
-                    $"{name,-12} {label,-13} {threads,7} {r.TokensPerSecond,9:F1} {r.CpuTokensPerSecond,10:F1} {r.CpuTokensPerSecond / single[label],11:F2}× {vsRef,8}"));
+                    $"{name,-12} {label,-13} {threads,7} {r.TokensPerSecond,9:F1} {r.CpuTokensPerSecond,10:F1} {r.CpuTokensPerSecond / single[label],11:F2}× {vsRef,8}{reads}"));
             }
         }
     }
@@ -183,6 +193,33 @@ public static class ModelBenchmark
         }
 
         return (best, (CpuSeconds() - cpuStart) / calls);
+    }
+
+    /// <summary>GB/s of a plain read (a sum) of a 256 MiB array split into one contiguous part per thread: the memory
+    /// bandwidth a decode step, which reads every weight once, can at best reach. Wall and cpu as in the table.</summary>
+    private static (double Wall, double Cpu) StreamRead(int threads, double cpuBudgetSeconds)
+    {
+        float[] data = new float[64 << 20];
+        data.AsSpan().Fill(1f);
+        using var pool = new WorkerPool(threads);
+        var job = new SumJob(data, threads);
+        var (wall, cpu) = Best(cpuBudgetSeconds, () => pool.Run(job, threads));
+        double bytes = 4.0 * data.Length;
+        return (bytes / wall / 1e9, bytes / cpu * threads / 1e9);
+    }
+
+    /// <summary>One contiguous part of the array per item.</summary>
+    private sealed class SumJob(float[] data, int parts) : IParallelWork
+    {
+        public void Execute(int index, int worker)
+        {
+            int per = data.Length / parts;
+            float s = TensorPrimitives.Sum(data.AsSpan(index * per, per));
+            if (s < 0)
+            {
+                throw new InvalidOperationException("unreachable: the array holds ones");
+            }
+        }
     }
 
     private static double CpuSeconds()
