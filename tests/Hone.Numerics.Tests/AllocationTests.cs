@@ -24,6 +24,7 @@ public class AllocationTests
             MatMul.XW(x, w, b, y, 2, k, n, null, ws);
             PackedMatMul.Multiply(x, packed, b, y, m, k, n, null, ws);
             PackedMatMul.Multiply(x, packed, b, y, 1, k, n, null, ws);
+            MatMulFused.XWt2(x, 1, k, w, b, y.AsSpan(0, n), n, w, default, y.AsSpan(n, n), n, null, ws);
             Attention.Forward(q, kv, kv, probs, o, tokens, 0, heads, kvHeads, headDim, 0.3f);
             RmsNorm.Forward(x.AsSpan(0, k), norm, y.AsSpan(0, k), 1, k, 1e-5f);
             Rope.ApplyHalf(cos, sin, q, tokens, heads, headDim, 0);

@@ -40,6 +40,34 @@ public class WorkerPoolTests
         }
     }
 
+    /// <summary>Counts into whichever array is current, so an item run late (after its run returned) shows up as a
+    /// second hit in the next run's array.</summary>
+    private sealed class Current : IParallelWork
+    {
+        public int[] Hits { get; set; } = [];
+
+        public void Execute(int index, int worker) => Interlocked.Increment(ref Hits[index]);
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Many_short_runs_back_to_back_each_run_every_item_once_and_nothing_after_returning(int threads)
+    {
+        using var pool = new WorkerPool(threads);
+        var job = new Current();
+        for (int round = 0; round < 20000; round++)
+        {
+            int count = 1 + (round % 7);
+            job.Hits = new int[count];
+            pool.Run(job, count);
+            for (int i = 0; i < count; i++)
+            {
+                Assert.Equal(1, Volatile.Read(ref job.Hits[i]));
+            }
+        }
+    }
+
     [Fact]
     public async Task Runs_separated_by_pauses_wake_sleeping_workers()
     {
