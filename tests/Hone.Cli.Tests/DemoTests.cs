@@ -39,6 +39,10 @@ public class DemoTests
             var acc = s.GetProperty("accuracy").GetDouble();
             Assert.True(ci[0] <= acc && acc <= ci[1]);
             Assert.Equal(5, s.GetProperty("fields").EnumerateObject().Count());
+            var mean = s.GetProperty("field_mean").GetDouble();
+            Assert.Equal(s.GetProperty("fields").EnumerateObject().Average(f => f.Value.GetDouble()), mean, 9);
+            var fci = s.GetProperty("field_ci95").EnumerateArray().Select(x => x.GetDouble()).ToArray();
+            Assert.True(fci[0] <= mean + 1e-9 && mean <= fci[1] + 1e-9, $"{fci[0]} <= {mean} <= {fci[1]}");
         }
         var tune = r.Json.GetProperty("fine_tune");
         Assert.True(File.Exists(tune.GetProperty("chart").GetString()));

@@ -30,13 +30,13 @@ public static class DemoCommand
     {
         ArgumentNullException.ThrowIfNull(host);
         var dir = new Option<string?>("--dir") { Description = "Workspace folder for the demo (default: a new folder under the system temp folder). A second run in the same folder reuses the built base model." };
-        var examples = new Option<int?>("--examples") { Description = "Training examples to generate (default 240; 60 with --quick); the golden set is half as many." };
+        var examples = new Option<int?>("--examples") { Description = "Training examples to generate (default 400; 60 with --quick); the golden set is 120 cases (30 with --quick)." };
         var seed = new Option<int>("--seed") { Description = "Seed for the generated task, the base model and the fine-tune.", DefaultValueFactory = _ => 1 };
         var quick = new Option<bool>("--quick") { Description = "Small sizes (a tiny base model, few examples): the loop in seconds, for tests." };
         var model = new Option<string?>("--model") { Description = "Run the loop on this local model (Hugging Face folder, GGUF or llama2.c checkpoint) instead of the built-in one." };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer file for a --model without one beside it." };
         var template = new Option<string?>("--template") { Description = "Built-in chat template (chatml, llama3, llama2, plain) for a --model without one." };
-        var epochs = new Option<int?>("--epochs") { Description = "LoRA epochs (default 6)." };
+        var epochs = new Option<int?>("--epochs") { Description = "LoRA epochs (default 30; 6 with --quick)." };
         var lrMult = new Option<double?>("--lr-multiplier") { Description = $"LoRA learning rate = {SftOptions.LoraBaseLearningRate:0e0} × this (default 25 on the built-in model, 1 on --model)." };
         var rank = new Option<int>("--lora-rank") { Description = "LoRA rank.", DefaultValueFactory = _ => 16 };
         var threads = new Option<int>("--threads") { Description = "Engine threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
@@ -47,11 +47,11 @@ public static class DemoCommand
         host.SetHandler(cmd, (p, ctx, ct) =>
         {
             var q = p.GetValue(quick);
-            var n = p.GetValue(examples) ?? (q ? 60 : 240);
+            var n = p.GetValue(examples) ?? (q ? 60 : 400);
             if (n is < 20 or > 100_000) throw new CliUsageException("--examples must be between 20 and 100,000.");
             var t = p.GetValue(threads);
             if (t is < 1 or > 256) throw new CliUsageException("--threads must be between 1 and 256.");
-            var ep = p.GetValue(epochs) ?? 6;
+            var ep = p.GetValue(epochs) ?? (q ? 6 : 30);
             if (ep is < 1 or > 100) throw new CliUsageException("--epochs must be between 1 and 100.");
             var modelPath = p.GetValue(model) is { } m ? ctx.ResolvePath(m) : null;
             if (modelPath is not null && !File.Exists(modelPath) && !Directory.Exists(modelPath))
@@ -81,7 +81,8 @@ public static class DemoCommand
 
         // 1. The task: examples that carry the best prompt, and a golden test set with reference fields.
         var clock = Stopwatch.StartNew();
-        var cases = OrderExtractionTask.Generate(s.Examples + s.Examples / 2, s.Seed);
+        var goldenCount = s.Quick ? 30 : 120;
+        var cases = OrderExtractionTask.Generate(s.Examples + goldenCount, s.Seed);
         var pool = cases.Take(s.Examples).ToList();
         var golden = cases.Skip(s.Examples).ToList();
         var trainPath = Path.Combine(ws.DataDir, "orders.jsonl");
@@ -162,7 +163,7 @@ public static class DemoCommand
         using (var baseClient = LocalChatClient.Load(basePath, s.TokenizerPath, s.Template))
             before = DemoProgress.Count(ctx, "base model on the golden set", golden.Count, tick => DemoEvaluation.Run(baseClient, golden, tick, ct));
         phases["baseline_eval"] = clock.Elapsed.TotalSeconds;
-        console.MarkupLine($"[green]6[/] base model on the golden set: {before.Passed}/{golden.Count} exact ({before.Accuracy:P0}), {before.ValidJson:P0} valid JSON, {before.Seconds:0.0} s");
+        console.MarkupLine($"[green]6[/] base model on the golden set: {before.Passed}/{golden.Count} exact ({before.Accuracy:P0}), fields {before.FieldMean:P0}, {before.ValidJson:P0} valid JSON, {before.Seconds:0.0} s");
 
         // 7. LoRA fine-tune.
         clock.Restart();
@@ -196,14 +197,14 @@ public static class DemoCommand
         using (var tunedClient = new LocalChatClient(tuned.Model, tuned.Encoder))
             after = DemoProgress.Count(ctx, "tuned model on the golden set", golden.Count, tick => DemoEvaluation.Run(tunedClient, golden, tick, ct));
         phases["tuned_eval"] = clock.Elapsed.TotalSeconds;
-        console.MarkupLine($"[green]8[/] tuned model on the golden set: {after.Passed}/{golden.Count} exact ({after.Accuracy:P0}), {after.ValidJson:P0} valid JSON, {after.Seconds:0.0} s");
+        console.MarkupLine($"[green]8[/] tuned model on the golden set: {after.Passed}/{golden.Count} exact ({after.Accuracy:P0}), fields {after.FieldMean:P0}, {after.ValidJson:P0} valid JSON, {after.Seconds:0.0} s");
 
         // Record the demo and report.
         var run = store.CreateRun("demo", "demo loop", JsonSerializer.Serialize(new { examples = s.Examples, seed = s.Seed, quick = s.Quick, model = basePath }));
         store.LogMetrics(run.Id, 0, [
             new("examples", pool.Count), new("golden_cases", golden.Count), new("check_errors", report.Errors),
             new("planted_problems_found", flawedReport.Errors + flawedReport.Warnings), new("base_accuracy", before.Accuracy),
-            new("tuned_accuracy", after.Accuracy),
+            new("tuned_accuracy", after.Accuracy), new("base_field_accuracy", before.FieldMean), new("tuned_field_accuracy", after.FieldMean),
         ]);
         store.AddArtifact(run.Id, "train", trainPath, null, new FileInfo(trainPath).Length);
         store.AddArtifact(run.Id, "golden", goldenPath, null, new FileInfo(goldenPath).Length);
@@ -234,6 +235,7 @@ public static class DemoCommand
             before = DemoOutput.ScoreJson(before),
             after = DemoOutput.ScoreJson(after),
             improvement = after.Accuracy - before.Accuracy,
+            field_improvement = after.FieldMean - before.FieldMean,
             fine_tune = new
             {
                 run = tuned.RunId, folder = tuned.RunFolder, epochs = sft.Epochs, steps = sft.Steps, batch_size = sft.BatchSize,

@@ -18,9 +18,12 @@ namespace Hone.Cli.Commands;
 /// <param name="FieldScores">1 or 0 per field (all 0 when the output is not JSON).</param>
 internal sealed record DemoCase(string Sentence, string Reference, string Output, bool Pass, IReadOnlyDictionary<string, double> FieldScores);
 
-/// <summary>A model's accuracy on the golden set.</summary>
+/// <summary>
+/// A model's accuracy on the golden set: exact match (every field right) with its 95% Wilson interval over the cases,
+/// and mean per-field accuracy with its 95% Wilson interval over the case × field decisions.
+/// </summary>
 internal sealed record DemoScore(IReadOnlyList<DemoCase> Cases, int Passed, double Accuracy, Interval Interval,
-    IReadOnlyDictionary<string, double> FieldAccuracy, double ValidJson, double Seconds);
+    IReadOnlyDictionary<string, double> FieldAccuracy, double FieldMean, Interval FieldInterval, double ValidJson, double Seconds);
 
 /// <summary>
 /// Measures a chat model on the demo's golden set with the task's grader: each case is answered greedily (temperature 0)
@@ -72,7 +75,9 @@ internal static class DemoEvaluation
         var acc = n == 0 ? 0 : (double)passed / n;
         var fields = OrderExtractionTask.Fields.ToDictionary(f => f, f => n == 0 ? 0 : cases.Average(x => x.FieldScores[f]), StringComparer.Ordinal);
         var valid = n == 0 ? 0 : cases.Count(x => IsJsonObject(x.Output)) / (double)n;
-        return new DemoScore(cases, passed, acc, EvalStatistics.Wilson(acc, n), fields, valid, seconds);
+        var mean = fields.Count == 0 ? 0 : fields.Values.Average();
+        return new DemoScore(cases, passed, acc, EvalStatistics.Wilson(acc, n), fields, mean, EvalStatistics.Wilson(mean, n * fields.Count),
+            valid, seconds);
     }
 
     private static bool IsJsonObject(string text)

@@ -15,6 +15,7 @@ internal static class DemoOutput
         console.Write(new Rule("[bold]Before / after[/] (golden set, greedy, json_field_match on every field)").LeftJustified());
         var table = new Table().AddColumns("metric", "base model", "tuned model");
         table.AddRow("exact match (all 5 fields)", Pct(before), Pct(after));
+        table.AddRow("mean field accuracy", FieldPct(before), FieldPct(after));
         table.AddRow("valid JSON", P(before.ValidJson), P(after.ValidJson));
         foreach (var f in OrderExtractionTask.Fields) table.AddRow("field " + f, P(before.FieldAccuracy[f]), P(after.FieldAccuracy[f]));
         console.Write(table);
@@ -67,11 +68,16 @@ internal static class DemoOutput
         ci95 = new[] { s.Interval.Low, s.Interval.High },
         valid_json = s.ValidJson,
         fields = s.FieldAccuracy,
+        field_mean = s.FieldMean,
+        field_ci95 = new[] { s.FieldInterval.Low, s.FieldInterval.High },
         seconds = s.Seconds,
     };
 
     private static string Pct(DemoScore s) => string.Create(CultureInfo.InvariantCulture,
         $"{s.Accuracy * 100:0.0}% ({s.Passed}/{s.Cases.Count}) [[95% CI {s.Interval.Low * 100:0.0}–{s.Interval.High * 100:0.0}]]");
+
+    private static string FieldPct(DemoScore s) => string.Create(CultureInfo.InvariantCulture,
+        $"{s.FieldMean * 100:0.0}% [[95% CI {s.FieldInterval.Low * 100:0.0}–{s.FieldInterval.High * 100:0.0}]]");
 
     private static string P(double x) => string.Create(CultureInfo.InvariantCulture, $"{x * 100:0.0}%");
 

@@ -27,6 +27,22 @@ public static class OrderExtractionTask
         ["Lisbon", "Oslo", "Paris", "Kyoto", "Lima", "Cairo", "Dublin", "Quito", "Seoul", "Rome", "Accra", "Porto"];
     private static readonly string[] NumberWords = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
 
+    /// <summary>The quantities written as words, indexed by value (0 to 10).</summary>
+    public static IReadOnlyList<string> QuantityWords => NumberWords;
+
+    /// <summary>
+    /// The words the task's values are drawn from (names, colors, items in both numbers, cities, quantities in words
+    /// and digits), in a fixed order.
+    /// </summary>
+    public static IReadOnlyList<string> ValueWords { get; } =
+    [
+        .. Names, .. Colors, .. Items, .. Items.Select(Plural), .. Cities, .. NumberWords.Skip(1).Take(9),
+        .. Enumerable.Range(1, 9).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+    ];
+
+    /// <summary>The items in the singular (the form the answer uses).</summary>
+    public static IReadOnlyList<string> ItemNames => Items;
+
     // Sentence shapes: {n}=name {q}=quantity {c}=color {i}=item(s) {t}=city.
     private static readonly string[] Shapes =
     [
@@ -120,7 +136,8 @@ public static class OrderExtractionTask
             .Replace("{t}", f.City, StringComparison.Ordinal);
     }
 
-    private static string Plural(string item) => item switch
+    /// <summary>The plural of an item as the sentences write it ("mug" → "mugs", "scarf" → "scarves").</summary>
+    public static string Plural(string item) => item switch
     {
         "scarf" => "scarves",
         "glass" => "glasses",

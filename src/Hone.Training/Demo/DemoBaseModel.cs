@@ -70,7 +70,7 @@ public static class DemoBaseModel
         Directory.CreateDirectory(modelDir);
 
         // 1. Tokenizer, learned from the corpus.
-        var documents = DemoCorpus.Documents(options.Documents, options.Seed);
+        var documents = DemoCorpus.Documents(options.Documents, options.Seed).Concat(DemoCorpus.IndexDocuments(options.IndexDocuments, options.Seed)).ToList();
         var conversations = DemoCorpus.Conversations(options.Conversations, options.Seed);
         var bpe = BpeTrainer.Train(DemoCorpus.TokenizerTexts(documents, conversations),
             new BpeTrainerOptions { Merges = options.Merges, SpecialTokens = SpecialTokens });

@@ -13,8 +13,14 @@ public sealed record DemoBaseModelOptions
     /// <summary>Seed of the corpus, the initial weights and the pretraining shuffle.</summary>
     public int Seed { get; init; } = 1;
 
-    /// <summary>BPE merges learned for the tokenizer (at most; the small domain runs out earlier).</summary>
-    public int Merges { get; init; } = 400;
+    /// <summary>
+    /// Version of the generated corpus (<see cref="DemoCorpus"/>): raised whenever its text changes, so a model cached
+    /// by an older Hone is rebuilt rather than reused.
+    /// </summary>
+    public int CorpusVersion { get; init; } = 3;
+
+    /// <summary>BPE merges learned for the tokenizer (at most; the small domain runs out earlier, with every value a single token).</summary>
+    public int Merges { get; init; } = 1000;
 
     /// <summary>Model width.</summary>
     public int Dim { get; init; } = 128;
@@ -23,31 +29,34 @@ public sealed record DemoBaseModelOptions
     public int HiddenDim { get; init; } = 384;
 
     /// <summary>Transformer blocks.</summary>
-    public int Layers { get; init; } = 4;
+    public int Layers { get; init; } = 2;
 
     /// <summary>Query heads.</summary>
-    public int Heads { get; init; } = 4;
+    public int Heads { get; init; } = 8;
 
     /// <summary>Key/value heads (grouped-query attention when fewer than <see cref="Heads"/>).</summary>
-    public int KvHeads { get; init; } = 2;
+    public int KvHeads { get; init; } = 4;
 
     /// <summary>Context length (positions).</summary>
     public int MaxSeqLen { get; init; } = 256;
 
     /// <summary>Plain pretraining documents (each <see cref="DemoCorpus.SentencesPerDocument"/> sentences).</summary>
-    public int Documents { get; init; } = 400;
+    public int Documents { get; init; } = 200;
 
-    /// <summary>Pretraining chat conversations (repeat or continue a sentence; never the task).</summary>
-    public int Conversations { get; init; } = 1200;
+    /// <summary>Word-index documents (a sentence and one JSON record per word; see <see cref="DemoCorpus.IndexDocuments"/>).</summary>
+    public int IndexDocuments { get; init; } = 300;
+
+    /// <summary>Pretraining chat conversations (copy or rewrite a sentence word for word, or write another; never the task).</summary>
+    public int Conversations { get; init; } = 2400;
 
     /// <summary>Passes over the pretraining corpus.</summary>
-    public int Epochs { get; init; } = 2;
+    public int Epochs { get; init; } = 3;
 
     /// <summary>Documents per optimiser step (packed into rows of <see cref="MaxSeqLen"/>).</summary>
     public int BatchSize { get; init; } = 16;
 
     /// <summary>Peak learning rate of the pretraining (full training from a random start).</summary>
-    public double LearningRate { get; init; } = 3e-3;
+    public double LearningRate { get; init; } = 5e-3;
 
     /// <summary>Worker threads (not part of what is built: the same options on another machine give the same model).</summary>
     [JsonIgnore]
@@ -57,7 +66,7 @@ public sealed record DemoBaseModelOptions
     public static DemoBaseModelOptions Quick { get; } = new()
     {
         Merges = 400, Dim = 64, HiddenDim = 160, Layers = 2, Heads = 4, KvHeads = 2, MaxSeqLen = 256,
-        Documents = 120, Conversations = 120, BatchSize = 16,
+        Documents = 120, IndexDocuments = 60, Conversations = 120, BatchSize = 16,
     };
 
     /// <summary>Throws <see cref="TrainingException"/> naming the first bad option.</summary>
@@ -71,7 +80,7 @@ public sealed record DemoBaseModelOptions
         Check(HiddenDim is >= 8 and <= 16384, $"hidden dim {HiddenDim} must be between 8 and 16384");
         Check(Layers is >= 1 and <= 64, $"layers {Layers} must be between 1 and 64");
         Check(MaxSeqLen is >= 64 and <= 4096, $"context {MaxSeqLen} must be between 64 and 4096");
-        Check(Documents >= 1 && Conversations >= 0, "give at least one document and no negative conversation count");
+        Check(Documents >= 1 && Conversations >= 0 && IndexDocuments >= 0, "give at least one document and no negative conversation count");
         Check(Epochs is >= 1 and <= 100, $"epochs {Epochs} must be between 1 and 100");
         Check(BatchSize >= 1, $"batch size {BatchSize} must be at least 1");
         Check(LearningRate > 0 && LearningRate < 1, $"learning rate {LearningRate} must be in (0, 1)");

@@ -14,15 +14,66 @@ public class DemoCorpusTests
     {
         Assert.Equal(DemoCorpus.Documents(20, 3), DemoCorpus.Documents(20, 3));
         Assert.NotEqual(DemoCorpus.Documents(20, 3), DemoCorpus.Documents(20, 4));
+        Assert.Equal(DemoCorpus.IndexDocuments(20, 3), DemoCorpus.IndexDocuments(20, 3));
         var docs = DemoCorpus.Documents(50, 1);
-        var chats = DemoCorpus.Conversations(50, 1);
+        var index = DemoCorpus.IndexDocuments(50, 1);
+        var chats = DemoCorpus.Conversations(80, 1);
         Assert.Equal(50, docs.Count);
-        Assert.Equal(50, chats.Count);
-        var texts = docs.Concat(chats.SelectMany(c => c.Messages.Select(m => m.Content!.AllText()))).ToList();
-        Assert.DoesNotContain(texts, t => t.Contains('{', StringComparison.Ordinal) || t.Contains("\"name\"", StringComparison.Ordinal));
-        Assert.DoesNotContain(texts, t => t == OrderExtractionTask.SystemPrompt);
-        // Half the chats repeat the user's sentence, half write another one.
-        Assert.Equal(25, chats.Count(c => c.Messages[2].Content!.AllText() == c.Messages[1].Content!.AllText()));
+        Assert.Equal(50, index.Count);
+        Assert.Equal(80, chats.Count);
+        var chatTexts = chats.SelectMany(c => c.Messages.Select(m => m.Content!.AllText())).ToList();
+        Assert.DoesNotContain(docs.Concat(chatTexts), t => t.Contains('{', StringComparison.Ordinal));
+        var all = docs.Concat(index).Concat(chatTexts).ToList();
+        foreach (var field in OrderExtractionTask.Fields)
+            Assert.DoesNotContain(all, t => t.Contains($"\"{field}\"", StringComparison.Ordinal));
+        Assert.DoesNotContain(all, t => t.Contains(OrderExtractionTask.SystemPrompt, StringComparison.Ordinal));
+        Assert.DoesNotContain(DemoCorpus.ChatSystemPrompts, p => p == OrderExtractionTask.SystemPrompt);
+    }
+
+    [Fact]
+    public void Chats_copy_or_rewrite_the_users_sentence_word_for_word()
+    {
+        var chats = DemoCorpus.Conversations(DemoCorpus.KindCycle.Count * 10, 2);
+        for (var i = 0; i < chats.Count; i++)
+        {
+            var kind = DemoCorpus.KindCycle[i % DemoCorpus.KindCycle.Count];
+            var (system, user, reply) = (chats[i].Messages[0].Content!.AllText(), chats[i].Messages[1].Content!.AllText(), chats[i].Messages[2].Content!.AllText());
+            Assert.Equal(DemoCorpus.ChatSystemPrompts[(int)kind], system);
+            switch (kind)
+            {
+                case DemoCorpus.ChatKind.Repeat: Assert.Equal(user, reply); break;
+                case DemoCorpus.ChatKind.Echo:
+                    Assert.Equal(user, reply);
+                    Assert.All(user.Split(' '), w => Assert.Contains(w, OrderExtractionTask.ValueWords));
+                    break;
+                case DemoCorpus.ChatKind.Words: Assert.Equal(DemoCorpus.Words(user), reply.Split('\n')); break;
+                case DemoCorpus.ChatKind.BaseForms: Assert.Equal(DemoCorpus.Words(user).Select(DemoCorpus.BaseForm), reply.Split('\n')); break;
+                case DemoCorpus.ChatKind.Digits: Assert.Equal(DemoCorpus.Rewrite(user, single: false), reply); break;
+                case DemoCorpus.ChatKind.Single: Assert.Equal(DemoCorpus.Rewrite(user, single: true), reply); break;
+                default: Assert.NotEqual(user, reply); break;
+            }
+        }
+        Assert.Equal(["To", "Oslo", "3", "red", "mugs", "ordered", "by", "Ana"], DemoCorpus.Words("To Oslo: 3 red mugs, ordered by Ana."));
+        Assert.Equal(["3", "red", "scarf", "for", "Ana"], new[] { "three", "red", "scarves", "for", "Ana" }.Select(DemoCorpus.BaseForm));
+        Assert.Equal("Ship 1 red mug to Oslo.", DemoCorpus.Rewrite("Ship 3 red mugs to Oslo.", single: true));
+        Assert.Equal("Ana wants one grey scarf.", DemoCorpus.Rewrite("Ana wants nine grey scarves.", single: true));
+        Assert.Equal("Ana wants 9 grey scarves.", DemoCorpus.Rewrite("Ana wants nine grey scarves.", single: false));
+        Assert.Equal("The shop in Rome sells red mugs.", DemoCorpus.Rewrite("The shop in Rome sells red mugs.", single: true));
+    }
+
+    [Fact]
+    public void Index_documents_hold_one_json_record_per_word()
+    {
+        var doc = DemoCorpus.IndexDocuments(1, 5)[0];
+        var lines = doc.Split('\n');
+        var words = DemoCorpus.Words(lines[0]);
+        Assert.Equal(words.Count + 1, lines.Length);
+        for (var k = 0; k < words.Count; k++)
+        {
+            var record = JsonNode.Parse(lines[k + 1])!;
+            Assert.Equal(words[k], (string)record["word"]!);
+            Assert.Equal(k + 1, (int)record["position"]!);
+        }
     }
 }
 
@@ -30,7 +81,7 @@ public class DemoBaseModelTests
 {
     private static readonly DemoBaseModelOptions Tiny = new()
     {
-        Merges = 200, Dim = 32, HiddenDim = 64, Layers = 1, Heads = 2, KvHeads = 1, MaxSeqLen = 256, Documents = 24, Conversations = 8,
+        Merges = 200, Dim = 32, HiddenDim = 64, Layers = 1, Heads = 2, KvHeads = 1, MaxSeqLen = 256, Documents = 24, IndexDocuments = 8, Conversations = 8,
         BatchSize = 8, Epochs = 1, Threads = 1,
     };
 
@@ -41,7 +92,7 @@ public class DemoBaseModelTests
         var info = DemoBaseModel.Build(Tiny, folder);
         Assert.False(info.Cached);
         Assert.True(info.FinalLoss < info.FirstLoss, $"pretraining loss {info.FirstLoss} → {info.FinalLoss} should fall");
-        Assert.Equal(4, info.Steps);
+        Assert.Equal(5, info.Steps);
 
         // Every other command reads it: HF config + weights, tokenizer.json, a chat template with ChatML markers.
         using var model = LlamaModel.Load(folder);
