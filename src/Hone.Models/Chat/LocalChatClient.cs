@@ -1,13 +1,11 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Hone.Models.Generation;
 using Hone.Models.Llama;
 using Hone.Tokenizers;
 using Hone.Tokenizers.Chat;
-using Hone.Tokenizers.ChatTemplates;
 using Microsoft.Extensions.AI;
 
 namespace Hone.Models.Chat;
@@ -23,7 +21,6 @@ public sealed class LocalChatClient : IChatClient
     /// <summary>AdditionalProperties key set on JSON-format responses: whether the text parsed as JSON.</summary>
     public const string JsonValidKey = "hone.json_valid";
 
-    private static readonly string[] EndOfTurnMarkers = ["<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>"];
 
     private readonly LlamaModel _model;
     private readonly bool _ownsModel;
@@ -347,29 +344,14 @@ public sealed class LocalChatClient : IChatClient
     /// </summary>
     internal static string[] FindEndOfTurnStrings(ChatEncoder encoder, int[] singleTokenIds)
     {
-        string rendered;
-        try
-        {
-            rendered = encoder.Template.Render(new ChatRenderInput
-            {
-                Messages = [JsonNode.Parse("""{"role":"user","content":"x"}""")!, JsonNode.Parse("""{"role":"assistant","content":"y"}""")!],
-                BosToken = encoder.BosToken,
-                EosToken = encoder.EosToken,
-            }).Text;
-        }
-        catch (ChatTemplateException)
-        {
-            return [];
-        }
-
         var singles = singleTokenIds.Select(encoder.Tokenizer.TokenText).ToHashSet(StringComparer.Ordinal);
-        return [.. EndOfTurnMarkers.Where(m => rendered.Contains(m, StringComparison.Ordinal) && !singles.Contains(m))];
+        return [.. encoder.RenderedEndOfTurnMarkers().Where(m => !singles.Contains(m))];
     }
 
     private static int[] FindEndOfTurnIds(ITokenizer tokenizer)
     {
         var ids = new List<int>();
-        foreach (var marker in EndOfTurnMarkers)
+        foreach (var marker in ChatEncoder.KnownEndOfTurnMarkers)
         {
             var encoded = tokenizer.Encode(marker, addBos: false, parseSpecial: true);
             if (encoded.Length == 1 && tokenizer.TokenText(encoded[0]) == marker)

@@ -90,6 +90,33 @@ public sealed class ChatEncoder
         return new ChatEncoder(tokenizer, template, origin!, bos, eos);
     }
 
+    /// <summary>End-of-turn markers of the common chat formats (ChatML, Llama 3, Phi, Gemma, GPT-style).</summary>
+    public static IReadOnlyList<string> KnownEndOfTurnMarkers { get; } =
+        ["<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>"];
+
+    /// <summary>
+    /// The known end-of-turn markers this encoder's template actually writes after an assistant turn (found by
+    /// rendering a one-turn conversation); empty when the template cannot render one.
+    /// </summary>
+    public IReadOnlyList<string> RenderedEndOfTurnMarkers()
+    {
+        string rendered;
+        try
+        {
+            rendered = Template.Render(new ChatRenderInput
+            {
+                Messages = [JsonNode.Parse("""{"role":"user","content":"x"}""")!, JsonNode.Parse("""{"role":"assistant","content":"y"}""")!],
+                BosToken = BosToken,
+                EosToken = EosToken,
+            }).Text;
+        }
+        catch (ChatTemplateException)
+        {
+            return [];
+        }
+        return [.. KnownEndOfTurnMarkers.Where(m => rendered.Contains(m, StringComparison.Ordinal))];
+    }
+
     /// <summary>Renders and tokenizes OpenAI-style messages (JSON objects with role, content, tool_calls, weight...).</summary>
     public EncodedChat Encode(IReadOnlyList<JsonNode> messages, JsonNode? tools = null, bool addGenerationPrompt = false)
     {

@@ -103,16 +103,10 @@ public static class DpoRun
     public static DpoRunResult Resume(string runFolder, RunStore? store = null,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var manifest = Path.Combine(runFolder, RunFolder.ManifestFile);
-        if (!File.Exists(manifest)) throw new TrainingException($"{runFolder} has no {RunFolder.ManifestFile}: it is not a Hone training run folder.");
-        var root = JsonNode.Parse(File.ReadAllText(manifest))?.AsObject() ?? throw new TrainingException($"{manifest} is empty.");
-        var kind = (string?)root["kind"];
-        if (kind is not (Kind or TwoStageKind)) throw new TrainingException($"{manifest}: kind '{kind}' is not a DPO run.");
-        var (options, runId) = FromJson(root["options"]!.AsObject(), manifest);
+        var (kind, json, manifest) = RunManifest.Read(runFolder, k => k is Kind or TwoStageKind, "a DPO run");
+        var (options, runId) = FromJson(json, manifest);
         options.Validate();
-        if (runId is not null && store?.FindRun(runId) is null) runId = null;
-        if (runId is null && store is not null) runId = store.CreateRun(kind, Path.GetFileName(Path.GetFullPath(runFolder)), ToJson(options, null), Path.GetFullPath(runFolder)).Id;
-        else if (runId is not null) store!.SetStatus(runId, RunStatus.Running);
+        runId = RunManifest.ResumeRunId(store, runId, kind, runFolder, ToJson(options, null));
         return Execute(options, runFolder, store, runId, progress, cancellationToken);
     }
 
@@ -155,7 +149,7 @@ public static class DpoRun
             // Stage 2 (or the only stage): DPO. With LoRA after SFT the reference is the SFT model: adapters on.
             var dpo = new DpoTrainer(engine, o.Trainer, train, dpoFolder, valid) { ReferenceUsesAdapters = o.SftStage is not null };
             var resolved = new Dictionary<string, object>(dpo.Resolved) { ["reference"] = o.SftStage is null ? (lora ? "base model, adapters off" : "base model") : "SFT stage model" };
-            root.WriteManifest(kind, ToJson(o, runId), resolved, data, Path.GetFullPath(o.ModelPath), SftRunHash(o.ModelPath));
+            root.WriteManifest(kind, ToJson(o, runId), resolved, data, Path.GetFullPath(o.ModelPath), RunManifest.ModelHash(o.ModelPath));
             if (dpoFolder != root) dpoFolder.WriteManifest(Kind, ToJson(o, null), resolved, data, Path.GetFullPath(o.ModelPath), null);
             result = dpo.Train(progress, ct);
         }
@@ -180,14 +174,6 @@ public static class DpoRun
             (DateTime.UtcNow - started).TotalSeconds);
     }
 
-    private static string SftRunHash(string modelPath)
-    {
-        var files = Directory.Exists(modelPath)
-            ? Directory.GetFiles(modelPath, "*.safetensors").Concat(Directory.GetFiles(modelPath, "*.gguf")).Order(StringComparer.Ordinal).ToList()
-            : [modelPath];
-        return string.Join(",", files.Select(RunFolder.Sha256File));
-    }
-
     private static string ToJson(DpoRunOptions o, string? runId) => new JsonObject
     {
         ["run_id"] = runId,
@@ -199,18 +185,13 @@ public static class DpoRun
         ["threads"] = o.Threads,
         ["trainer"] = JsonNode.Parse(o.Trainer.ToJson()),
         ["sft_stage"] = o.SftStage is null ? null : JsonNode.Parse(o.SftStage.ToJson()),
-        ["lora"] = new JsonObject
-        {
-            ["rank"] = o.Lora.Rank, ["alpha"] = o.Lora.Alpha, ["dropout"] = o.Lora.Dropout, ["seed"] = o.Lora.Seed,
-            ["target_modules"] = new JsonArray([.. o.Lora.TargetModules.Select(t => JsonValue.Create(t))]),
-        },
+        ["lora"] = RunManifest.LoraToJson(o.Lora),
     }.ToJsonString();
 
     private static (DpoRunOptions Options, string? RunId) FromJson(JsonObject j, string source)
     {
-        try
+        return RunManifest.ReadBack(source, () =>
         {
-            var lora = j["lora"]!.AsObject();
             var options = new DpoRunOptions
             {
                 ModelPath = (string)j["model"]!,
@@ -221,17 +202,9 @@ public static class DpoRun
                 Threads = (int)j["threads"]!,
                 Trainer = DpoOptions.FromJson(j["trainer"]!.ToJsonString()),
                 SftStage = j["sft_stage"] is { } s ? SftOptions.FromJson(s.ToJsonString()) : null,
-                Lora = new LoraOptions
-                {
-                    Rank = (int)lora["rank"]!, Alpha = (float)lora["alpha"]!, Dropout = (float)lora["dropout"]!, Seed = (int)lora["seed"]!,
-                    TargetModules = [.. lora["target_modules"]!.AsArray().Select(x => (string)x!)],
-                },
+                Lora = RunManifest.LoraFromJson(j["lora"]),
             };
             return (options, (string?)j["run_id"]);
-        }
-        catch (Exception e) when (e is InvalidOperationException or NullReferenceException or FormatException or JsonException)
-        {
-            throw new TrainingException($"{source}: the run's options cannot be read back ({e.Message}); the manifest was edited or is from another Hone version.", e);
-        }
+        });
     }
 }

@@ -5,7 +5,6 @@ using Hone.Models.Train;
 using Hone.Numerics;
 using Hone.Store;
 using Hone.Tokenizers.Chat;
-using Hone.Tokenizers.ChatTemplates;
 using Hone.Training.Runs;
 using Hone.Training.Sft;
 
@@ -76,8 +75,6 @@ public static class RftRun
     public const string Kind = "rft";
 
     /// <summary>End-of-turn markers that end a sample when the template writes them.</summary>
-    private static readonly string[] EndOfTurnMarkers = ["<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>"];
-
     /// <summary>Starts a new run in <paramref name="runFolder"/> (created; must be empty or absent).</summary>
     /// <param name="options">The run's options.</param>
     /// <param name="loadReward">Builds the reward from <see cref="RftRunOptions.GraderFile"/>; called before anything is written.</param>
@@ -103,16 +100,11 @@ public static class RftRun
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(loadReward);
-        var manifest = Path.Combine(runFolder, RunFolder.ManifestFile);
-        if (!File.Exists(manifest)) throw new TrainingException($"{runFolder} has no {RunFolder.ManifestFile}: it is not a Hone training run folder.");
-        var root = JsonNode.Parse(File.ReadAllText(manifest))?.AsObject() ?? throw new TrainingException($"{manifest} is empty.");
-        if ((string?)root["kind"] != Kind) throw new TrainingException($"{manifest}: kind '{root["kind"]}' is not an RFT run.");
-        var (options, runId) = FromJson(root["options"]!.AsObject(), manifest);
+        var (_, json, manifest) = RunManifest.Read(runFolder, k => k == Kind, "an RFT run");
+        var (options, runId) = FromJson(json, manifest);
         options.Validate();
         var reward = loadReward(options.GraderFile);
-        if (runId is not null && store?.FindRun(runId) is null) runId = null;
-        if (runId is null && store is not null) runId = store.CreateRun(Kind, Path.GetFileName(Path.GetFullPath(runFolder)), ToJson(options, null), Path.GetFullPath(runFolder)).Id;
-        else if (runId is not null) store!.SetStatus(runId, RunStatus.Running);
+        runId = RunManifest.ResumeRunId(store, runId, Kind, runFolder, ToJson(options, null));
         return Execute(options, reward, runFolder, store, runId, progress, cancellationToken);
     }
 
@@ -140,7 +132,7 @@ public static class RftRun
             using var referenceModel = !lora && o.Trainer.Grpo.KlBeta > 0 ? LlamaModel.Load(o.ModelPath) : null;
             using var reference = referenceModel is null ? null : new LlamaTrainer(referenceModel, o.Trainer.MicroBatchSize, length, null, pool);
             var trainer = new RftTrainer(engine, o.Trainer, train, valid, reward, folder, ids => encoder.Tokenizer.Decode(ids),
-                StopStrings(encoder), reference, pool);
+                [.. encoder.RenderedEndOfTurnMarkers()], reference, pool);
             var resolved = new Dictionary<string, object>(trainer.Resolved)
             {
                 ["reward"] = reward.Name,
@@ -148,7 +140,7 @@ public static class RftRun
             };
             var data = new Dictionary<string, string> { ["train"] = o.TrainFile, ["grader"] = o.GraderFile };
             if (o.ValidFile is not null) data["valid"] = o.ValidFile;
-            folder.WriteManifest(Kind, ToJson(o, runId), resolved, data, Path.GetFullPath(o.ModelPath), ModelHash(o.ModelPath));
+            folder.WriteManifest(Kind, ToJson(o, runId), resolved, data, Path.GetFullPath(o.ModelPath), RunManifest.ModelHash(o.ModelPath));
             result = trainer.Run(progress, ct);
         }
         catch
@@ -170,34 +162,6 @@ public static class RftRun
         return new RftRunResult(Path.GetFullPath(runFolder), runId, result, reward.Name, trainCount, validCount, (DateTime.UtcNow - started).TotalSeconds);
     }
 
-    /// <summary>The end-of-turn markers the chat template writes after an assistant turn (a sample stops at them).</summary>
-    private static List<string> StopStrings(ChatEncoder encoder)
-    {
-        string rendered;
-        try
-        {
-            rendered = encoder.Template.Render(new ChatRenderInput
-            {
-                Messages = [JsonNode.Parse("""{"role":"user","content":"x"}""")!, JsonNode.Parse("""{"role":"assistant","content":"y"}""")!],
-                BosToken = encoder.BosToken,
-                EosToken = encoder.EosToken,
-            }).Text;
-        }
-        catch (ChatTemplateException)
-        {
-            return [];
-        }
-        return [.. EndOfTurnMarkers.Where(m => rendered.Contains(m, StringComparison.Ordinal))];
-    }
-
-    private static string ModelHash(string modelPath)
-    {
-        var files = Directory.Exists(modelPath)
-            ? Directory.GetFiles(modelPath, "*.safetensors").Concat(Directory.GetFiles(modelPath, "*.gguf")).Order(StringComparer.Ordinal).ToList()
-            : [modelPath];
-        return string.Join(",", files.Select(RunFolder.Sha256File));
-    }
-
     private static string ToJson(RftRunOptions o, string? runId) => new JsonObject
     {
         ["run_id"] = runId,
@@ -209,18 +173,13 @@ public static class RftRun
         ["grader"] = Path.GetFullPath(o.GraderFile),
         ["threads"] = o.Threads,
         ["trainer"] = JsonNode.Parse(o.Trainer.ToJson()),
-        ["lora"] = new JsonObject
-        {
-            ["rank"] = o.Lora.Rank, ["alpha"] = o.Lora.Alpha, ["dropout"] = o.Lora.Dropout, ["seed"] = o.Lora.Seed,
-            ["target_modules"] = new JsonArray([.. o.Lora.TargetModules.Select(t => JsonValue.Create(t))]),
-        },
+        ["lora"] = RunManifest.LoraToJson(o.Lora),
     }.ToJsonString();
 
     private static (RftRunOptions Options, string? RunId) FromJson(JsonObject j, string source)
     {
-        try
+        return RunManifest.ReadBack(source, () =>
         {
-            var lora = j["lora"]!.AsObject();
             var options = new RftRunOptions
             {
                 ModelPath = (string)j["model"]!,
@@ -231,17 +190,9 @@ public static class RftRun
                 GraderFile = (string)j["grader"]!,
                 Threads = (int)j["threads"]!,
                 Trainer = RftOptions.FromJson(j["trainer"]!.ToJsonString()),
-                Lora = new LoraOptions
-                {
-                    Rank = (int)lora["rank"]!, Alpha = (float)lora["alpha"]!, Dropout = (float)lora["dropout"]!, Seed = (int)lora["seed"]!,
-                    TargetModules = [.. lora["target_modules"]!.AsArray().Select(x => (string)x!)],
-                },
+                Lora = RunManifest.LoraFromJson(j["lora"]),
             };
             return (options, (string?)j["run_id"]);
-        }
-        catch (Exception e) when (e is InvalidOperationException or NullReferenceException or FormatException or JsonException)
-        {
-            throw new TrainingException($"{source}: the run's options cannot be read back ({e.Message}); the manifest was edited or is from another Hone version.", e);
-        }
+        });
     }
 }

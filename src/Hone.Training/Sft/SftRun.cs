@@ -88,15 +88,10 @@ public static class SftRun
     public static SftRunResult Resume(string runFolder, RunStore? store = null,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var manifest = Path.Combine(runFolder, RunFolder.ManifestFile);
-        if (!File.Exists(manifest)) throw new TrainingException($"{runFolder} has no {RunFolder.ManifestFile}: it is not a Hone training run folder.");
-        var root = JsonNode.Parse(File.ReadAllText(manifest))?.AsObject() ?? throw new TrainingException($"{manifest} is empty.");
-        if ((string?)root["kind"] != Kind) throw new TrainingException($"{manifest}: kind '{root["kind"]}' is not an SFT run.");
-        var (options, runId) = FromJson(root["options"]!.AsObject(), manifest);
+        var (_, json, manifest) = RunManifest.Read(runFolder, k => k == Kind, "an SFT run");
+        var (options, runId) = FromJson(json, manifest);
         options.Validate();
-        if (runId is not null && store?.FindRun(runId) is null) runId = null;
-        if (runId is null && store is not null) runId = store.CreateRun(Kind, Path.GetFileName(Path.GetFullPath(runFolder)), ToJson(options, null), Path.GetFullPath(runFolder)).Id;
-        else if (runId is not null) store!.SetStatus(runId, RunStatus.Running);
+        runId = RunManifest.ResumeRunId(store, runId, Kind, runFolder, ToJson(options, null));
         return Execute(options, runFolder, store, runId, progress, cancellationToken);
     }
 
@@ -121,7 +116,7 @@ public static class SftRun
         var sft = new SftTrainer(engine, trainerOptions, train, valid, folder);
         var data = new Dictionary<string, string> { ["train"] = o.TrainFile };
         if (o.ValidFile is not null) data["valid"] = o.ValidFile;
-        folder.WriteManifest(Kind, ToJson(o, runId), sft.Resolved, data, Path.GetFullPath(o.ModelPath), ModelHash(o.ModelPath));
+        folder.WriteManifest(Kind, ToJson(o, runId), sft.Resolved, data, Path.GetFullPath(o.ModelPath), RunManifest.ModelHash(o.ModelPath));
         SftResult result;
         try
         {
@@ -175,14 +170,6 @@ public static class SftRun
         return list;
     }
 
-    private static string ModelHash(string modelPath)
-    {
-        var files = Directory.Exists(modelPath)
-            ? Directory.GetFiles(modelPath, "*.safetensors").Concat(Directory.GetFiles(modelPath, "*.gguf")).Order(StringComparer.Ordinal).ToList()
-            : [modelPath];
-        return string.Join(",", files.Select(RunFolder.Sha256File));
-    }
-
     private static string ToJson(SftRunOptions o, string? runId) => new JsonObject
     {
         ["run_id"] = runId,
@@ -193,18 +180,13 @@ public static class SftRun
         ["valid"] = o.ValidFile is null ? null : Path.GetFullPath(o.ValidFile),
         ["threads"] = o.Threads,
         ["trainer"] = JsonNode.Parse(o.Trainer.ToJson()),
-        ["lora"] = new JsonObject
-        {
-            ["rank"] = o.Lora.Rank, ["alpha"] = o.Lora.Alpha, ["dropout"] = o.Lora.Dropout, ["seed"] = o.Lora.Seed,
-            ["target_modules"] = new JsonArray([.. o.Lora.TargetModules.Select(t => JsonValue.Create(t))]),
-        },
+        ["lora"] = RunManifest.LoraToJson(o.Lora),
     }.ToJsonString();
 
     private static (SftRunOptions Options, string? RunId) FromJson(JsonObject j, string source)
     {
-        try
+        return RunManifest.ReadBack(source, () =>
         {
-            var lora = j["lora"]!.AsObject();
             var options = new SftRunOptions
             {
                 ModelPath = (string)j["model"]!,
@@ -214,17 +196,9 @@ public static class SftRun
                 ValidFile = (string?)j["valid"],
                 Threads = (int)j["threads"]!,
                 Trainer = SftOptions.FromJson(j["trainer"]!.ToJsonString()),
-                Lora = new LoraOptions
-                {
-                    Rank = (int)lora["rank"]!, Alpha = (float)lora["alpha"]!, Dropout = (float)lora["dropout"]!, Seed = (int)lora["seed"]!,
-                    TargetModules = [.. lora["target_modules"]!.AsArray().Select(x => (string)x!)],
-                },
+                Lora = RunManifest.LoraFromJson(j["lora"]),
             };
             return (options, (string?)j["run_id"]);
-        }
-        catch (Exception e) when (e is InvalidOperationException or NullReferenceException or FormatException or JsonException)
-        {
-            throw new TrainingException($"{source}: the run's options cannot be read back ({e.Message}); the manifest was edited or is from another Hone version.", e);
-        }
+        });
     }
 }

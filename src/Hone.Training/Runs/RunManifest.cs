@@ -1,0 +1,89 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Hone.Models.Train;
+using Hone.Store;
+
+namespace Hone.Training.Runs;
+
+/// <summary>
+/// What every training run (SFT, DPO, RFT) does the same way with its run folder's manifest: read the options back
+/// to resume, register the resumed run in the store, hash the base model, and store LoRA settings.
+/// </summary>
+public static class RunManifest
+{
+    /// <summary>
+    /// Reads <c>run.json</c> of <paramref name="runFolder"/>; its kind must satisfy <paramref name="kindOk"/>
+    /// (<paramref name="what"/> names the expected kind in the error). Returns the kind, the options object and the manifest path.
+    /// </summary>
+    public static (string Kind, JsonObject Options, string Path) Read(string runFolder, Func<string?, bool> kindOk, string what)
+    {
+        ArgumentNullException.ThrowIfNull(kindOk);
+        var manifest = System.IO.Path.Combine(runFolder, RunFolder.ManifestFile);
+        if (!File.Exists(manifest)) throw new TrainingException($"{runFolder} has no {RunFolder.ManifestFile}: it is not a Hone training run folder.");
+        var root = JsonNode.Parse(File.ReadAllText(manifest))?.AsObject() ?? throw new TrainingException($"{manifest} is empty.");
+        var kind = (string?)root["kind"];
+        if (!kindOk(kind)) throw new TrainingException($"{manifest}: kind '{kind}' is not {what}.");
+        var options = root["options"]?.AsObject() ?? throw new TrainingException($"{manifest} records no options.");
+        return (kind!, options, manifest);
+    }
+
+    /// <summary>
+    /// The store id a resumed run records under: the manifest's id when the store still knows it (marked running
+    /// again), else a new run of <paramref name="kind"/>; null without a store.
+    /// </summary>
+    public static string? ResumeRunId(RunStore? store, string? runId, string kind, string runFolder, string optionsJson)
+    {
+        if (store is null) return null;
+        if (runId is not null && store.FindRun(runId) is not null)
+        {
+            store.SetStatus(runId, RunStatus.Running);
+            return runId;
+        }
+        return store.CreateRun(kind, System.IO.Path.GetFileName(System.IO.Path.GetFullPath(runFolder)), optionsJson, System.IO.Path.GetFullPath(runFolder)).Id;
+    }
+
+    /// <summary>SHA-256 of the model's weight files (comma-separated, in name order), for the manifest.</summary>
+    public static string ModelHash(string modelPath)
+    {
+        var files = Directory.Exists(modelPath)
+            ? Directory.GetFiles(modelPath, "*.safetensors").Concat(Directory.GetFiles(modelPath, "*.gguf")).Order(StringComparer.Ordinal).ToList()
+            : [modelPath];
+        return string.Join(",", files.Select(RunFolder.Sha256File));
+    }
+
+    /// <summary>LoRA settings as stored in a manifest (the exporter reads <c>alpha</c> and <c>dropout</c> from here).</summary>
+    public static JsonObject LoraToJson(LoraOptions lora)
+    {
+        ArgumentNullException.ThrowIfNull(lora);
+        return new JsonObject
+        {
+            ["rank"] = lora.Rank, ["alpha"] = lora.Alpha, ["dropout"] = lora.Dropout, ["seed"] = lora.Seed,
+            ["target_modules"] = new JsonArray([.. lora.TargetModules.Select(t => JsonValue.Create(t))]),
+        };
+    }
+
+    /// <summary>The inverse of <see cref="LoraToJson"/>.</summary>
+    public static LoraOptions LoraFromJson(JsonNode? node)
+    {
+        var lora = node!.AsObject();
+        return new LoraOptions
+        {
+            Rank = (int)lora["rank"]!, Alpha = (float)lora["alpha"]!, Dropout = (float)lora["dropout"]!, Seed = (int)lora["seed"]!,
+            TargetModules = [.. lora["target_modules"]!.AsArray().Select(x => (string)x!)],
+        };
+    }
+
+    /// <summary>Runs <paramref name="read"/>, turning a manifest that does not read back into a clear error naming it.</summary>
+    public static T ReadBack<T>(string source, Func<T> read)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        try
+        {
+            return read();
+        }
+        catch (Exception e) when (e is InvalidOperationException or NullReferenceException or FormatException or JsonException)
+        {
+            throw new TrainingException($"{source}: the run's options cannot be read back ({e.Message}); the manifest was edited or is from another Hone version.", e);
+        }
+    }
+}
