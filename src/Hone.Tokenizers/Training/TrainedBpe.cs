@@ -98,12 +98,10 @@ public sealed class TrainedBpe
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     }
 
-    /// <summary>Writes <see cref="ToTokenizerJson"/> to <paramref name="path"/> (through a temporary file, then renamed).</summary>
+    /// <summary>Writes <see cref="ToTokenizerJson"/> to <paramref name="path"/> atomically.</summary>
     public void Write(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var tmp = path + ".tmp";
-        File.WriteAllText(tmp, ToTokenizerJson());
-        File.Move(tmp, path, overwrite: true);
+        Hone.Store.AtomicFile.WriteAllText(path, ToTokenizerJson());
     }
 }
