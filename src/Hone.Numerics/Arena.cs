@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace Hone.Numerics;
 
 /// <summary>
@@ -16,18 +14,19 @@ public sealed unsafe class Arena : IDisposable
     private const int FloatsPerAlignment = Alignment / sizeof(float);
 
     private readonly Dictionary<string, Tensor> _tensors = new(StringComparer.Ordinal);
+    private NativeBlock.Handle _handle;
     private float* _block;
     private long _used;
 
-    /// <summary>Allocates a zero-filled block able to hold <paramref name="capacityFloats"/> floats.</summary>
+    /// <summary>Allocates a zero-filled block (huge pages where the OS offers them: see <see cref="NativeBlock"/>) able to hold <paramref name="capacityFloats"/> floats.</summary>
     /// <param name="capacityFloats">Capacity in floats; tensor starts are rounded up to 16-float boundaries.</param>
     public Arena(long capacityFloats)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacityFloats);
         CapacityFloats = RoundUp(capacityFloats);
         nuint bytes = checked((nuint)CapacityFloats * sizeof(float));
-        _block = (float*)NativeMemory.AlignedAlloc(bytes, Alignment);
-        NativeMemory.Clear(_block, bytes);
+        _handle = NativeBlock.Allocate(bytes, Alignment);
+        _block = (float*)_handle.Pointer;
     }
 
     /// <summary>Floats the block can hold.</summary>
@@ -115,7 +114,7 @@ public sealed unsafe class Arena : IDisposable
     {
         if (_block is not null)
         {
-            NativeMemory.AlignedFree(_block);
+            NativeBlock.Free(_handle);
             _block = null;
         }
 
@@ -127,7 +126,7 @@ public sealed unsafe class Arena : IDisposable
     {
         if (_block is not null)
         {
-            NativeMemory.AlignedFree(_block);
+            NativeBlock.Free(_handle);
             _block = null;
         }
     }

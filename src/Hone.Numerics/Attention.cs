@@ -45,6 +45,12 @@ public static unsafe partial class Attention
         fixed (float* pp = probs)
         fixed (float* po = output)
         {
+            if (tokens >= BlockedMinTokens)
+            {
+                ForwardBlocked(pq, pk, pv, firstVisible.IsEmpty ? null : pf, pp, po, tokens, start, heads, kvHeads, headDim, kvLen, scale, pool ?? WorkerPool.Single);
+                return;
+            }
+
             job.Set(pq, pk, pv, firstVisible.IsEmpty ? null : pf, pp, po, start, heads, kvHeads, headDim, kvLen, scale);
             (pool ?? WorkerPool.Single).Run(job, tokens * heads);
         }

@@ -33,8 +33,8 @@ internal static unsafe class MatMulPacked
         pool.Run(job, (n + NR - 1) / NR);
     }
 
-    /// <summary>y[m,n] = x[m,k]·B (+ bias) from packed panels.</summary>
-    internal static void Compute(float* x, float* packed, float* bias, float* y, int m, int k, int n, WorkerPool pool, ComputeJob job, SimdLevel level)
+    /// <summary>y[m,n] (+)= x[m,k]·B (+ bias) from packed panels (onto y when <paramref name="add"/>).</summary>
+    internal static void Compute(float* x, float* packed, float* bias, float* y, int m, int k, int n, bool add, WorkerPool pool, ComputeJob job, SimdLevel level)
     {
         int panels = (n + NR - 1) / NR;
         int rowBlocks = (m + MC - 1) / MC;
@@ -42,7 +42,7 @@ internal static unsafe class MatMulPacked
         int groups = pool.ThreadCount == 1 || rowBlocks >= target ? 1 : Math.Min(panels, (target + rowBlocks - 1) / rowBlocks);
         int panelsPerGroup = (panels + groups - 1) / groups;
         groups = (panels + panelsPerGroup - 1) / panelsPerGroup;
-        job.Set(x, packed, bias, y, m, k, n, groups, panelsPerGroup, level);
+        job.Set(x, packed, bias, y, m, k, n, add, groups, panelsPerGroup, level);
         pool.Run(job, rowBlocks * groups);
     }
 
@@ -80,10 +80,12 @@ internal static unsafe class MatMulPacked
         private int _n;
         private int _groups;
         private int _panelsPerGroup;
+        private bool _add;
         private SimdLevel _level;
 
-        public void Set(float* x, float* packed, float* bias, float* y, int m, int k, int n, int groups, int panelsPerGroup, SimdLevel level)
+        public void Set(float* x, float* packed, float* bias, float* y, int m, int k, int n, bool add, int groups, int panelsPerGroup, SimdLevel level)
         {
+            _add = add;
             _x = x;
             _packed = packed;
             _bias = bias;
@@ -110,7 +112,7 @@ internal static unsafe class MatMulPacked
             for (int k0 = 0; k0 < k; k0 += KC)
             {
                 int kc = Math.Min(KC, k - k0);
-                bool accumulate = k0 > 0;
+                bool accumulate = _add || k0 > 0;
                 for (int p = p0; p < p1; p++)
                 {
                     float* b = _packed + ((long)p * k * NR) + ((long)k0 * NR);

@@ -28,9 +28,18 @@ public static unsafe class PackedMatMul
         WorkerPool? pool = null, MatMulWorkspace? workspace = null)
         => Multiply(x, packed, bias, y, m, k, n, pool, workspace, Simd.Best);
 
+    /// <summary>
+    /// y += x·B (+ bias): as <see cref="Multiply(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, WorkerPool?, MatMulWorkspace?)"/>,
+    /// accumulating onto y (a residual connection); equal bit for bit to <see cref="MatMul.XWtAdd"/> on the unpacked weights.
+    /// </summary>
+    public static void MultiplyAdd(
+        ReadOnlySpan<float> x, ReadOnlySpan<float> packed, ReadOnlySpan<float> bias, Span<float> y, int m, int k, int n,
+        WorkerPool? pool = null, MatMulWorkspace? workspace = null)
+        => Multiply(x, packed, bias, y, m, k, n, pool, workspace, Simd.Best, add: true);
+
     internal static void Multiply(
         ReadOnlySpan<float> x, ReadOnlySpan<float> packed, ReadOnlySpan<float> bias, Span<float> y, int m, int k, int n,
-        WorkerPool? pool, MatMulWorkspace? workspace, SimdLevel level)
+        WorkerPool? pool, MatMulWorkspace? workspace, SimdLevel level, bool add = false)
     {
         CheckPacked(packed, k, n);
         MatMul.Validate(x, packed, bias, y, m, k, n);
@@ -45,11 +54,11 @@ public static unsafe class PackedMatMul
             float* biasPtr = bias.IsEmpty ? null : pb;
             if (m < MatMul.PackedMinRows)
             {
-                PackedRows.Run(px, pp, biasPtr, py, m, k, n, pool, workspace.PackedRowsJob, level);
+                PackedRows.Run(px, pp, biasPtr, py, m, k, n, add, pool, workspace.PackedRowsJob, level);
             }
             else
             {
-                MatMulPacked.Compute(px, pp, biasPtr, py, m, k, n, pool, workspace.ComputeJob, level);
+                MatMulPacked.Compute(px, pp, biasPtr, py, m, k, n, add, pool, workspace.ComputeJob, level);
             }
         }
     }

@@ -14,12 +14,12 @@ internal static unsafe class PackedRows
     /// <summary>Panels per work item.</summary>
     private const int PanelsPerItem = 2;
 
-    internal static void Run(float* x, float* packed, float* bias, float* y, int m, int k, int n, WorkerPool pool, Job job, SimdLevel level)
+    internal static void Run(float* x, float* packed, float* bias, float* y, int m, int k, int n, bool add, WorkerPool pool, Job job, SimdLevel level)
     {
         int panels = (n + NR - 1) / NR;
         int chunks = (panels + PanelsPerItem - 1) / PanelsPerItem;
         int rowGroups = (m + 2) / 3;
-        job.Set(x, packed, bias, y, m, k, n, chunks, level);
+        job.Set(x, packed, bias, y, m, k, n, add, chunks, level);
         pool.Run(job, rowGroups * chunks);
     }
 
@@ -34,10 +34,12 @@ internal static unsafe class PackedRows
         private int _k;
         private int _n;
         private int _chunks;
+        private bool _add;
         private SimdLevel _level;
 
-        public void Set(float* x, float* packed, float* bias, float* y, int m, int k, int n, int chunks, SimdLevel level)
+        public void Set(float* x, float* packed, float* bias, float* y, int m, int k, int n, bool add, int chunks, SimdLevel level)
         {
+            _add = add;
             _x = x;
             _packed = packed;
             _bias = bias;
@@ -85,7 +87,8 @@ internal static unsafe class PackedRows
                     float* src = tile + (r * NR);
                     for (int j = 0; j < cols; j++)
                     {
-                        dst[j] = _bias is null ? src[j] : src[j] + _bias[c0 + j];
+                        float v = _add ? dst[j] + src[j] : src[j];
+                        dst[j] = _bias is null ? v : v + _bias[c0 + j];
                     }
                 }
             }

@@ -50,5 +50,21 @@ public class BenchCommandTests
     public void Bench_rejects_a_bad_thread_count()
     {
         Assert.Equal(2, CliRunner.Run(TestAssets.NewTempDir(), "bench", "matmul", "--threads", "0").ExitCode);
+        Assert.Equal(2, CliRunner.Run(TestAssets.NewTempDir(), "bench", "model", "--threads", "0").ExitCode);
+        Assert.Equal(2, CliRunner.Run(TestAssets.NewTempDir(), "bench", "model", "--prompt-tokens", "1").ExitCode);
+        Assert.Equal(2, CliRunner.Run(TestAssets.NewTempDir(), "bench", "model", "--stories", "no-such.bin").ExitCode);
+    }
+
+    [Fact]
+    public void Bench_model_reports_prompt_and_decode_for_the_134M_model_and_stories260K()
+    {
+        var r = CliRunner.Run(
+            TestAssets.NewTempDir(), "bench", "model", "--threads", "1", "--seconds", "0.01", "--prompt-tokens", "4", "--decode-tokens", "2",
+            "--stories", TestAssets.Path("models", "stories260K", "stories260K.bin"), "--json");
+        Assert.Equal(0, r.ExitCode);
+        var results = r.Json.GetProperty("results").EnumerateArray().ToList();
+        var cases = results.Select(x => $"{x.GetProperty("model").GetString()} {x.GetProperty("case").GetString()}").ToList();
+        Assert.Equal(["llama-134M prompt", "llama-134M prompt/token", "llama-134M decode", "stories260K prompt", "stories260K decode"], cases);
+        Assert.All(results, x => Assert.True(x.GetProperty("tokens_per_second").GetDouble() > 0));
     }
 }

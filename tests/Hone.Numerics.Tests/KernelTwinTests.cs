@@ -171,6 +171,11 @@ public class KernelTwinTests
     [InlineData(5, 0, 6, 3, 16)]  // prompt block, GQA
     [InlineData(3, 4, 4, 1, 12)]  // block after a cached prefix, MQA
     [InlineData(2, 5, 4, 4, 88)]  // head size 88 = 512-bit pairs (64) + a single 512-bit step (16) + a scalar tail (8)
+    [InlineData(16, 0, 2, 2, 8)]  // the blocked path from its smallest block: partial micro-tiles and key panels
+    [InlineData(70, 0, 4, 2, 64)] // blocked, GQA, a second key panel
+    [InlineData(29, 100, 6, 3, 16)] // blocked after a cached prefix of 100 positions
+    [InlineData(33, 40, 2, 1, 88)] // blocked, MQA, head size 88: a full and a partial value panel
+    [InlineData(24, 3, 2, 2, 128)] // blocked, head size 128: two value panels
     public void Attention_matches_twin(int tokens, int start, int heads, int kvHeads, int headDim)
     {
         var rng = new Random(tokens * 7 + start);
@@ -227,6 +232,37 @@ public class KernelTwinTests
         Attention.Forward(q.AsSpan(3 * heads * headDim), k.AsSpan(3 * headDim), v.AsSpan(3 * headDim), p2, o2, 3, 0, heads, kvHeads, headDim, 0.5f);
         Rand.Close(o2, o.AsSpan(3 * heads * headDim), 1e-6, 1e-6, "alone");
         Assert.Throws<ArgumentException>(() => Attention.Forward(q, k, v, [0, 2, 0, 0, 0, 0], p, o, tokens, 0, heads, kvHeads, headDim, 0.5f));
+    }
+
+    [Fact]
+    public void Blocked_attention_with_packed_documents_matches_twin()
+    {
+        // Three documents packed in a block of 40 tokens (blocked path), after 5 cached positions of the first.
+        const int tokens = 40, start = 5, heads = 4, kvHeads = 2, headDim = 16;
+        int[] first = new int[tokens];
+        for (int t = 0; t < tokens; t++)
+        {
+            first[t] = t < 12 ? 0 : t < 30 ? start + 12 : start + 30;
+        }
+
+        var rng = new Random(78);
+        int kvLen = start + tokens;
+        float[] q = Rand.Floats(rng, tokens * heads * headDim), k = Rand.Floats(rng, kvLen * kvHeads * headDim), v = Rand.Floats(rng, k.Length);
+        float[] ep = new float[tokens * heads * kvLen], eo = new float[q.Length], p = new float[ep.Length], o = new float[q.Length];
+        Attention.ForwardNaive(q, k, v, first, ep, eo, tokens, start, heads, kvHeads, headDim, 0.3f);
+        using var pool = new WorkerPool(2);
+        p.AsSpan().Fill(float.NaN);
+        Attention.Forward(q, k, v, first, p, o, tokens, start, heads, kvHeads, headDim, 0.3f, pool);
+        Rand.Close(ep, p, 1e-5, 1e-6, "probs");
+        Rand.Close(eo, o, 1e-5, 1e-5, "output");
+        for (int t = 0; t < tokens; t++)
+        {
+            for (int j = 0; j < kvLen; j++)
+            {
+                bool visible = j >= first[t] && j <= start + t;
+                Assert.Equal(visible, p[(t * heads * kvLen) + j] != 0f);
+            }
+        }
     }
 
     [Fact]

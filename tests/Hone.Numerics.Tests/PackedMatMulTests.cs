@@ -39,6 +39,35 @@ public class PackedMatMulTests
     }
 
     [Theory]
+    [InlineData(2, 70, 90)]
+    [InlineData(5, 300, 64)]
+    [InlineData(61, 257, 130)]
+    public void Packed_multiply_add_equals_the_row_major_residual_product_bit_for_bit(int m, int k, int n)
+    {
+        var rng = new Random((m * 7) + k);
+        float[] x = Rand.Floats(rng, m * k), w = Rand.Floats(rng, n * k), bias = Rand.Floats(rng, n), y0 = Rand.Floats(rng, m * n);
+        float[] packed = new float[PackedMatMul.PackedLength(k, n)];
+        PackedMatMul.PackWt(w, packed, k, n);
+        using var pool = new WorkerPool(2);
+        float[] expected = (float[])y0.Clone(), y = (float[])y0.Clone();
+        MatMulNaive.XWt(x, w, bias, expected, m, k, n);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            expected[i] += y0[i];
+        }
+
+        PackedMatMul.MultiplyAdd(x, packed, bias, y, m, k, n, pool);
+        Rand.Close(expected, y, 1e-5, 2e-6 * k, "y += x·Wᵀ + b");
+        if (m >= 4)
+        {
+            // Blocks of 4+ rows: the same arithmetic as the row-major blocked product, so the same bits.
+            float[] rowMajor = (float[])y0.Clone();
+            MatMul.XWtAdd(x, w, bias, rowMajor, m, k, n, pool);
+            Assert.Equal(rowMajor, y);
+        }
+    }
+
+    [Theory]
     [InlineData(1, 300, 700)]
     [InlineData(3, 64, 1000)]
     [InlineData(61, 200, 333)]

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Hone.Models.Benchmarks;
 using Hone.Numerics.Benchmarks;
 
 namespace Hone.Cli.Commands;
@@ -22,6 +23,27 @@ public static class BenchCommands
             ctx.WriteJson(new { results });
             return ExitCodes.Success;
         });
-        return new Command("bench", "Quick performance measurements of this machine.") { matmul };
+        var stories = new Option<FileInfo?>("--stories") { Description = "A stories260K .bin to measure beside the 134M model (optional)." };
+        var promptTokens = new Option<int>("--prompt-tokens") { Description = "Prompt length.", DefaultValueFactory = _ => 256 };
+        var decodeTokens = new Option<int>("--decode-tokens") { Description = "Tokens generated per decode repetition.", DefaultValueFactory = _ => 64 };
+        var model = new Command("model", "Prompt and generation tokens/s of a randomly initialised 134M Llama (dim 768, FFN 2048, 12 layers, " +
+            "vocab 32000, tied) built in code, 1 and more threads, beside the memory-read ceiling and the token-by-token prompt measured in the same run.")
+        {
+            threads, seconds, stories, promptTokens, decodeTokens,
+        };
+        host.SetHandler(model, (p, ctx) =>
+        {
+            if (p.GetValue(threads) < 1) throw new CliUsageException("--threads must be at least 1.");
+            if (p.GetValue(seconds) is <= 0 or > 60) throw new CliUsageException("--seconds must be in (0, 60].");
+            if (p.GetValue(promptTokens) is < 2 or > 1023) throw new CliUsageException("--prompt-tokens must be in [2, 1023].");
+            if (p.GetValue(decodeTokens) is < 1 or > 1000) throw new CliUsageException("--decode-tokens must be in [1, 1000].");
+            var file = p.GetValue(stories);
+            if (file is { Exists: false }) throw new CliUsageException($"--stories: no file at {file.FullName}.");
+            var results = ModelBenchmark.Run(
+                ctx.Json ? TextWriter.Null : ctx.Stdout, p.GetValue(threads), file?.FullName, p.GetValue(promptTokens), p.GetValue(decodeTokens), p.GetValue(seconds));
+            ctx.WriteJson(new { results });
+            return ExitCodes.Success;
+        });
+        return new Command("bench", "Quick performance measurements of this machine.") { matmul, model };
     }
 }

@@ -77,6 +77,11 @@ public sealed class LocalChatClient : IChatClient
         try
         {
             options ??= new LocalChatClientOptions();
+            if (options.PackWeights)
+            {
+                model.PackForInference(options.Pool);
+            }
+
             return new LocalChatClient(model, encoder, options with { ModelId = options.ModelId ?? ModelPaths.ModelId(modelPath) }, ownsModel: true);
         }
         catch

@@ -4,11 +4,13 @@ namespace Hone.Models.Llama;
 
 /// <summary>
 /// A Llama-family decoder held in memory (float32, one arena). Load it with <see cref="Load"/>, then run it through a
-/// <see cref="LlamaSession"/> (KV cache + activations) from <see cref="CreateSession"/>. The model is immutable and may
-/// back several sessions at once.
+/// <see cref="LlamaSession"/> (KV cache + activations) from <see cref="CreateSession"/>. The model may back several
+/// sessions at once. A model used only for inference can be <see cref="PackForInference">packed</see> for faster prompts.
 /// </summary>
 public sealed class LlamaModel : ILanguageModel
 {
+    private readonly Lock _packLock = new();
+
     /// <summary>Wraps loaded weights; the model owns and disposes them.</summary>
     public LlamaModel(LlamaWeights weights)
     {
@@ -21,6 +23,25 @@ public sealed class LlamaModel : ILanguageModel
 
     /// <summary>The weights.</summary>
     public LlamaWeights Weights { get; }
+
+    /// <summary>The layers' matrices packed for prompt blocks, once <see cref="PackForInference"/> has run; else null.</summary>
+    public LlamaPackedWeights? Packed { get; private set; }
+
+    /// <summary>
+    /// Packs the layers' matrices once (<see cref="LlamaPackedWeights"/>) so that prompt blocks of every session run the
+    /// blocked matmul without packing on each call: measured 1.2× faster prompts on the 134M benchmark model, for about
+    /// twice the layers' memory. Results do not change (bit for bit). Call it only on a model whose weights will not
+    /// change: a <c>LlamaTrainer</c> refuses a packed model. Calling it again does nothing.
+    /// </summary>
+    public LlamaModel PackForInference(WorkerPool? pool = null)
+    {
+        lock (_packLock)
+        {
+            Packed ??= LlamaPackedWeights.Create(Weights, pool);
+        }
+
+        return this;
+    }
 
     /// <summary>
     /// Loads a model: a folder with config.json + safetensors (Hugging Face layout), a llama2.c checkpoint file
@@ -98,6 +119,10 @@ public sealed class LlamaModel : ILanguageModel
     public IInferenceSession CreateInferenceSession(int? maxContext = null, int blockSize = 256, WorkerPool? pool = null) =>
         CreateSession(maxContext, blockSize, pool);
 
-    /// <summary>Frees the weights.</summary>
-    public void Dispose() => Weights.Dispose();
+    /// <summary>Frees the weights (and the packed copy).</summary>
+    public void Dispose()
+    {
+        Packed?.Dispose();
+        Weights.Dispose();
+    }
 }

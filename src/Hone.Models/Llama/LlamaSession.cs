@@ -220,9 +220,19 @@ public sealed class LlamaSession : IInferenceSession
         var v = _values.Row(layer).Slice(pos0 * kvDim, rows * kvDim);
 
         RmsNorm.Forward(x, lw.AttnNorm.Span, xn, rows, dim, _c.RmsEps);
-        MatMulFused.XWt3(
-            xn, rows, dim, lw.Wq.Span, Bias(lw.Bq), q, qDim, lw.Wk.Span, Bias(lw.Bk), k, kvDim, lw.Wv.Span, Bias(lw.Bv), v, kvDim,
-            Pool(rows, dim, qDim + (2 * kvDim)));
+        if (PackedLayer(layer, rows) is { } pl)
+        {
+            var pool = Pool(rows, dim, qDim);
+            PackedMatMul.Multiply(xn, pl.Wq.Span, Bias(lw.Bq), q, rows, dim, qDim, pool);
+            PackedMatMul.Multiply(xn, pl.Wk.Span, Bias(lw.Bk), k, rows, dim, kvDim, pool);
+            PackedMatMul.Multiply(xn, pl.Wv.Span, Bias(lw.Bv), v, rows, dim, kvDim, pool);
+        }
+        else
+        {
+            MatMulFused.XWt3(
+                xn, rows, dim, lw.Wq.Span, Bias(lw.Bq), q, qDim, lw.Wk.Span, Bias(lw.Bk), k, kvDim, lw.Wv.Span, Bias(lw.Bv), v, kvDim,
+                Pool(rows, dim, qDim + (2 * kvDim)));
+        }
         if (lw.QNorm is { } qn && lw.KNorm is { } kn)
         {
             RmsNorm.Forward(q, qn.Span, q, rows * _c.Heads, _c.HeadDim, _c.RmsEps);
@@ -242,7 +252,14 @@ public sealed class LlamaSession : IInferenceSession
 
         Attend(layer, rows, pos0);
 
-        MatMul.XWtAdd(_att.Span[..(rows * qDim)], lw.Wo.Span, default, x, rows, qDim, dim, Pool(rows, qDim, dim)); // residual
+        if (PackedLayer(layer, rows) is { } po)
+        {
+            PackedMatMul.MultiplyAdd(_att.Span[..(rows * qDim)], po.Wo.Span, default, x, rows, qDim, dim, Pool(rows, qDim, dim)); // residual
+        }
+        else
+        {
+            MatMul.XWtAdd(_att.Span[..(rows * qDim)], lw.Wo.Span, default, x, rows, qDim, dim, Pool(rows, qDim, dim)); // residual
+        }
     }
 
     /// <summary>x += W_down · (silu(W_gate·n) ⊙ W_up·n) with n = rmsnorm(x).</summary>
@@ -255,12 +272,29 @@ public sealed class LlamaSession : IInferenceSession
         var gate = _gate.Span[..(rows * hidden)];
         var up = _up.Span[..(rows * hidden)];
         RmsNorm.Forward(x, lw.FfnNorm.Span, xn, rows, dim, _c.RmsEps);
+        if (PackedLayer(layer, rows) is { } pl)
+        {
+            PackedMatMul.Multiply(xn, pl.WGate.Span, default, gate, rows, dim, hidden, Pool(rows, dim, hidden));
+            PackedMatMul.Multiply(xn, pl.WUp.Span, default, up, rows, dim, hidden, Pool(rows, dim, hidden));
+            Activations.SwiGlu(gate, up, gate);
+            PackedMatMul.MultiplyAdd(gate, pl.WDown.Span, default, x, rows, hidden, dim, Pool(rows, hidden, dim)); // residual
+            return;
+        }
+
         MatMulFused.XWt2(xn, rows, dim, lw.WGate.Span, default, gate, hidden, lw.WUp.Span, default, up, hidden, Pool(rows, dim, 2 * hidden));
         Activations.SwiGlu(gate, up, gate);
         MatMul.XWtAdd(gate, lw.WDown.Span, default, x, rows, hidden, dim, Pool(rows, hidden, dim)); // residual
     }
 
     private static ReadOnlySpan<float> Bias(Tensor? t) => t is { } b ? b.Span : default;
+
+    /// <summary>The layer's packed matrices when the model was packed and the block is wide enough for the blocked
+    /// kernel (decode rows keep the row-major weights, read at memory bandwidth); else null.</summary>
+    private LlamaPackedWeights.PackedLayer? PackedLayer(int layer, int rows) =>
+        rows >= PackedMinRows && _model.Packed is { } packed ? packed.Layers[layer] : null;
+
+    /// <summary>Blocks of fewer rows than this use the row-major weights (the row kernels of <see cref="MatMul"/>).</summary>
+    private const int PackedMinRows = 4;
 
     /// <summary>Frees the KV cache and activations.</summary>
     public void Dispose() => _arena.Dispose();

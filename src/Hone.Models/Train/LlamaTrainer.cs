@@ -49,6 +49,11 @@ public sealed partial class LlamaTrainer : ITrainableModel, IDisposable
     public LlamaTrainer(LlamaModel model, int maxRows, int maxSequenceLength, LoraOptions? lora = null, WorkerPool? pool = null)
     {
         ArgumentNullException.ThrowIfNull(model);
+        if (model.Packed is not null)
+        {
+            throw new ArgumentException("The model was packed for inference (LlamaModel.PackForInference): its packed copy would go stale as training changes the weights. Train a model loaded without packing.", nameof(model));
+        }
+
         _model = model;
         _c = model.Config;
         ArgumentOutOfRangeException.ThrowIfLessThan(maxRows, 1);
