@@ -6,23 +6,28 @@ namespace Hone.Numerics;
 
 /// <summary>
 /// The row path of <see cref="MatMul"/> for a few rows (decode): each row of x streams the weights once, so the product
-/// runs at memory bandwidth. For w [n, k] each output is a dot product (four weight rows share each load of x); for
+/// runs at memory bandwidth. For w [n, k] each output is a dot product over one weight row, rows read in order; for
 /// w [k, n] each output chunk accumulates weight rows in order. Per-element arithmetic never depends on the split.
 /// </summary>
 internal static unsafe class MatVec
 {
-    /// <summary>Weight rows (outputs) per work item for w [n, k].</summary>
-    internal const int RowsPerItem = 64;
-
     /// <summary>Fewest output columns per work item for w [k, n] (a multiple of 16); wide chunks keep the reads of
     /// each weight row long and sequential.</summary>
     private const int MinColumnsPerItem = 256;
+
+    /// <summary>
+    /// Weight rows (outputs) per work item for w [n, k] on <paramref name="threads"/> workers: one contiguous share per
+    /// worker (a multiple of 16 rows), so each streams one long sequential run of rows. Measured on this project's
+    /// Zen 4 machine over the same weights in one process: 56–65 GB/s against 38–56 GB/s with 64-row items, whose
+    /// interleaved short streams restart the hardware prefetcher at every item.
+    /// </summary>
+    internal static int RowsPer(int n, int threads) => Math.Max(16, (((n + threads - 1) / threads) + 15) / 16 * 16);
 
     internal static void Run(
         float* x, float* w, float* bias, float* y, int m, int k, int n, bool transposed, bool add,
         WorkerPool pool, Job job, SimdLevel level)
     {
-        int per = transposed ? RowsPerItem : Math.Max(MinColumnsPerItem, ((n + pool.ThreadCount - 1) / pool.ThreadCount + 15) / 16 * 16);
+        int per = transposed ? RowsPer(n, pool.ThreadCount) : Math.Max(MinColumnsPerItem, ((n + pool.ThreadCount - 1) / pool.ThreadCount + 15) / 16 * 16);
         int chunks = (n + per - 1) / per;
         job.Set(x, w, bias, y, k, n, transposed, add, per, chunks, level);
         pool.Run(job, m * chunks);

@@ -26,8 +26,12 @@ internal static unsafe class MatVecFused
         /// <summary>Items per row of x once the layers are set.</summary>
         internal int ChunksPerRow => _firstChunk[_layers];
 
-        internal void Begin(float* x, int k, SimdLevel level)
+        private readonly int[] _per = new int[MaxLayers];
+        private int _threads = 1;
+
+        internal void Begin(float* x, int k, SimdLevel level, int threads)
         {
+            _threads = threads;
             _x = x;
             _k = k;
             _level = level;
@@ -41,7 +45,8 @@ internal static unsafe class MatVecFused
             _bias[i] = (nint)bias;
             _y[i] = (nint)y;
             _n[i] = n;
-            _firstChunk[i + 1] = _firstChunk[i] + ((n + MatVec.RowsPerItem - 1) / MatVec.RowsPerItem);
+            _per[i] = MatVec.RowsPer(n, _threads);
+            _firstChunk[i + 1] = _firstChunk[i] + ((n + _per[i] - 1) / _per[i]);
         }
 
         public void Execute(int index, int worker)
@@ -55,8 +60,8 @@ internal static unsafe class MatVecFused
             }
 
             int n = _n[layer];
-            int j0 = (chunk - _firstChunk[layer]) * MatVec.RowsPerItem;
-            int j1 = Math.Min(n, j0 + MatVec.RowsPerItem);
+            int j0 = (chunk - _firstChunk[layer]) * _per[layer];
+            int j1 = Math.Min(n, j0 + _per[layer]);
             MatVec.DotRows(_x + ((long)row * _k), (float*)_w[layer], (float*)_bias[layer], (float*)_y[layer] + ((long)row * n), _k, j0, j1, add: false, _level);
         }
     }

@@ -182,10 +182,14 @@ public sealed class LlamaSession : IInferenceSession
             w.TokenEmbedding.Row(tokens[r]).CopyTo(x.Slice(r * dim, dim));
         }
 
+        // Rows whose final hidden state is needed: all when every logit is asked for, the last one for the block that
+        // ends the input, none for an earlier block. The last layer computes only those (and every row's keys and values).
+        int outputFirst = !allLogits.IsEmpty ? 0 : lastBlock ? rows - 1 : rows;
         for (int l = 0; l < _c.Layers; l++)
         {
-            AttentionBlock(l, rows, pos0);
-            FeedForwardBlock(l, rows);
+            int first = l == _c.Layers - 1 ? outputFirst : 0;
+            AttentionBlock(l, rows, pos0, first);
+            FeedForwardBlock(l, rows, first);
         }
 
         Position = pos0 + rows;
@@ -207,91 +211,124 @@ public sealed class LlamaSession : IInferenceSession
 
     /// <summary>
     /// x += Wo · attention(rope(Wq·n), rope(Wk·n), Wv·n) with n = rmsnorm(x); keys and values of the block are written
-    /// straight into the cache rows of their positions.
+    /// straight into the cache rows of their positions. Rows before <paramref name="first"/> need no output (the last
+    /// layer of a block whose logits are not asked for): only their keys and values are computed, as llama.cpp does.
     /// </summary>
-    private void AttentionBlock(int layer, int rows, int pos0)
+    private void AttentionBlock(int layer, int rows, int pos0, int first)
     {
         var lw = _model.Weights.Layers[layer];
-        int dim = _c.Dim, kvDim = _c.KvDim, qDim = _c.QDim;
+        var packed = _model.Packed?.Layers[layer];
+        int dim = _c.Dim, kvDim = _c.KvDim, qDim = _c.QDim, m = rows - first;
         var x = _x.Span[..(rows * dim)];
         var xn = _xn.Span[..(rows * dim)];
-        var q = _q.Span[..(rows * qDim)];
+        var q = _q.Span[..(m * qDim)];
         var k = _keys.Row(layer).Slice(pos0 * kvDim, rows * kvDim);
         var v = _values.Row(layer).Slice(pos0 * kvDim, rows * kvDim);
 
         RmsNorm.Forward(x, lw.AttnNorm.Span, xn, rows, dim, _c.RmsEps);
-        if (PackedLayer(layer, rows) is { } pl)
+        if (first == 0 && (packed is null || rows < PackedMinRows))
         {
-            var pool = Pool(rows, dim, qDim);
-            PackedMatMul.Multiply(xn, pl.Wq.Span, Bias(lw.Bq), q, rows, dim, qDim, pool);
-            PackedMatMul.Multiply(xn, pl.Wk.Span, Bias(lw.Bk), k, rows, dim, kvDim, pool);
-            PackedMatMul.Multiply(xn, pl.Wv.Span, Bias(lw.Bv), v, rows, dim, kvDim, pool);
-        }
-        else
-        {
+            // Decode rows (and unpacked models): every output row of q, k and v goes to the workers in one run.
             MatMulFused.XWt3(
                 xn, rows, dim, lw.Wq.Span, Bias(lw.Bq), q, qDim, lw.Wk.Span, Bias(lw.Bk), k, kvDim, lw.Wv.Span, Bias(lw.Bv), v, kvDim,
                 Pool(rows, dim, qDim + (2 * kvDim)));
         }
+        else
+        {
+            if (m > 0)
+            {
+                Linear(xn[(first * dim)..], m, dim, lw.Wq, packed?.Wq, Bias(lw.Bq), q, qDim, add: false);
+            }
+
+            Linear(xn, rows, dim, lw.Wk, packed?.Wk, Bias(lw.Bk), k, kvDim, add: false);
+            Linear(xn, rows, dim, lw.Wv, packed?.Wv, Bias(lw.Bv), v, kvDim, add: false);
+        }
+
         if (lw.QNorm is { } qn && lw.KNorm is { } kn)
         {
-            RmsNorm.Forward(q, qn.Span, q, rows * _c.Heads, _c.HeadDim, _c.RmsEps);
+            RmsNorm.Forward(q, qn.Span, q, m * _c.Heads, _c.HeadDim, _c.RmsEps);
             RmsNorm.Forward(k, kn.Span, k, rows * _c.KvHeads, _c.HeadDim, _c.RmsEps);
         }
 
         if (_c.RopeLayout == RopeLayout.Interleaved)
         {
-            Rope.ApplyInterleaved(_cos.Span, _sin.Span, q, rows, _c.Heads, _c.HeadDim, pos0);
+            Rope.ApplyInterleaved(_cos.Span, _sin.Span, q, m, _c.Heads, _c.HeadDim, pos0 + first);
             Rope.ApplyInterleaved(_cos.Span, _sin.Span, k, rows, _c.KvHeads, _c.HeadDim, pos0);
         }
         else
         {
-            Rope.ApplyHalf(_cos.Span, _sin.Span, q, rows, _c.Heads, _c.HeadDim, pos0);
+            Rope.ApplyHalf(_cos.Span, _sin.Span, q, m, _c.Heads, _c.HeadDim, pos0 + first);
             Rope.ApplyHalf(_cos.Span, _sin.Span, k, rows, _c.KvHeads, _c.HeadDim, pos0);
         }
 
-        Attend(layer, rows, pos0);
-
-        if (PackedLayer(layer, rows) is { } po)
+        if (m == 0)
         {
-            PackedMatMul.MultiplyAdd(_att.Span[..(rows * qDim)], po.Wo.Span, default, x, rows, qDim, dim, Pool(rows, qDim, dim)); // residual
-        }
-        else
-        {
-            MatMul.XWtAdd(_att.Span[..(rows * qDim)], lw.Wo.Span, default, x, rows, qDim, dim, Pool(rows, qDim, dim)); // residual
-        }
-    }
-
-    /// <summary>x += W_down · (silu(W_gate·n) ⊙ W_up·n) with n = rmsnorm(x).</summary>
-    private void FeedForwardBlock(int layer, int rows)
-    {
-        var lw = _model.Weights.Layers[layer];
-        int dim = _c.Dim, hidden = _c.HiddenDim;
-        var x = _x.Span[..(rows * dim)];
-        var xn = _xn.Span[..(rows * dim)];
-        var gate = _gate.Span[..(rows * hidden)];
-        var up = _up.Span[..(rows * hidden)];
-        RmsNorm.Forward(x, lw.FfnNorm.Span, xn, rows, dim, _c.RmsEps);
-        if (PackedLayer(layer, rows) is { } pl)
-        {
-            PackedMatMul.Multiply(xn, pl.WGate.Span, default, gate, rows, dim, hidden, Pool(rows, dim, hidden));
-            PackedMatMul.Multiply(xn, pl.WUp.Span, default, up, rows, dim, hidden, Pool(rows, dim, hidden));
-            Activations.SwiGlu(gate, up, gate);
-            PackedMatMul.MultiplyAdd(gate, pl.WDown.Span, default, x, rows, hidden, dim, Pool(rows, hidden, dim)); // residual
             return;
         }
 
-        MatMulFused.XWt2(xn, rows, dim, lw.WGate.Span, default, gate, hidden, lw.WUp.Span, default, up, hidden, Pool(rows, dim, 2 * hidden));
+        Attend(layer, m, pos0 + first);
+        Linear(_att.Span[..(m * qDim)], m, qDim, lw.Wo, packed?.Wo, default, x[(first * dim)..], dim, add: true); // residual
+    }
+
+    /// <summary>x += W_down · (silu(W_gate·n) ⊙ W_up·n) with n = rmsnorm(x), for rows <paramref name="first"/>.. only.</summary>
+    private void FeedForwardBlock(int layer, int rows, int first)
+    {
+        int m = rows - first;
+        if (m == 0)
+        {
+            return;
+        }
+
+        var lw = _model.Weights.Layers[layer];
+        var packed = _model.Packed?.Layers[layer];
+        int dim = _c.Dim, hidden = _c.HiddenDim;
+        var x = _x.Span.Slice(first * dim, m * dim);
+        var xn = _xn.Span[..(m * dim)];
+        var gate = _gate.Span[..(m * hidden)];
+        var up = _up.Span[..(m * hidden)];
+        RmsNorm.Forward(x, lw.FfnNorm.Span, xn, m, dim, _c.RmsEps);
+        if (packed is null || m < PackedMinRows)
+        {
+            MatMulFused.XWt2(xn, m, dim, lw.WGate.Span, default, gate, hidden, lw.WUp.Span, default, up, hidden, Pool(m, dim, 2 * hidden));
+        }
+        else
+        {
+            Linear(xn, m, dim, lw.WGate, packed.WGate, default, gate, hidden, add: false);
+            Linear(xn, m, dim, lw.WUp, packed.WUp, default, up, hidden, add: false);
+        }
+
         Activations.SwiGlu(gate, up, gate);
-        MatMul.XWtAdd(gate, lw.WDown.Span, default, x, rows, hidden, dim, Pool(rows, hidden, dim)); // residual
+        Linear(gate, m, hidden, lw.WDown, packed?.WDown, default, x, dim, add: true); // residual
+    }
+
+    /// <summary>y (+)= x·Wᵀ (+ bias) for x [m, k], W [n, k]: from the packed copy when there is one and the block is
+    /// wide enough for the blocked kernel (equal bits), else from the row-major weights (decode rows read them at
+    /// memory bandwidth).</summary>
+    private void Linear(ReadOnlySpan<float> x, int m, int k, Tensor w, Tensor? packed, ReadOnlySpan<float> bias, Span<float> y, int n, bool add)
+    {
+        var pool = Pool(m, k, n);
+        if (packed is { } p && m >= PackedMinRows)
+        {
+            if (add)
+            {
+                PackedMatMul.MultiplyAdd(x, p.Span, bias, y, m, k, n, pool);
+            }
+            else
+            {
+                PackedMatMul.Multiply(x, p.Span, bias, y, m, k, n, pool);
+            }
+        }
+        else if (add)
+        {
+            MatMul.XWtAdd(x, w.Span, bias, y, m, k, n, pool);
+        }
+        else
+        {
+            MatMul.XWt(x, w.Span, bias, y, m, k, n, pool);
+        }
     }
 
     private static ReadOnlySpan<float> Bias(Tensor? t) => t is { } b ? b.Span : default;
-
-    /// <summary>The layer's packed matrices when the model was packed and the block is wide enough for the blocked
-    /// kernel (decode rows keep the row-major weights, read at memory bandwidth); else null.</summary>
-    private LlamaPackedWeights.PackedLayer? PackedLayer(int layer, int rows) =>
-        rows >= PackedMinRows && _model.Packed is { } packed ? packed.Layers[layer] : null;
 
     /// <summary>Blocks of fewer rows than this use the row-major weights (the row kernels of <see cref="MatMul"/>).</summary>
     private const int PackedMinRows = 4;
