@@ -25,6 +25,7 @@ public class PackedInferenceTests
         var first = packed.Packed;
         packed.PackForInference();
         Assert.Same(first, packed.Packed); // idempotent
+        Assert.Equal(LlamaPackedWeights.BytesFor(Small), first!.Bytes);
 
         // 70 tokens in blocks of 32: two full blocks through the packed kernels and a tail of 6; then decode rows.
         int[] prompt = Enumerable.Range(0, 70).Select(i => 3 + ((i * 41) % 290)).ToArray();

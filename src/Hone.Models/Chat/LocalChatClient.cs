@@ -77,7 +77,7 @@ public sealed class LocalChatClient : IChatClient
         try
         {
             options ??= new LocalChatClientOptions();
-            if (options.PackWeights)
+            if (options.PackWeights && LlamaPackedWeights.BytesFor(model.Config) <= GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4)
             {
                 model.PackForInference(options.Pool);
             }

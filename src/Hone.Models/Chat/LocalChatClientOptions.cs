@@ -22,7 +22,8 @@ public sealed record LocalChatClientOptions
 
     /// <summary>When the client loads the model itself (<see cref="LocalChatClient.Load"/>), pack its layers once for
     /// prompt blocks (<see cref="Llama.LlamaModel.PackForInference"/>): faster prompts for every request, about twice
-    /// the layers' memory. Default on.</summary>
+    /// the layers' memory. Default on; skipped when the packed copy would take more than a quarter of the memory
+    /// available to the process.</summary>
     public bool PackWeights { get; init; } = true;
 
     /// <summary>Most sessions kept for reuse between requests (each holds a KV cache).</summary>

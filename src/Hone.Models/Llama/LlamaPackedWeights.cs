@@ -25,6 +25,19 @@ public sealed class LlamaPackedWeights : IDisposable
     /// <summary>Bytes the packed copy takes.</summary>
     public long Bytes => _arena.CapacityFloats * sizeof(float);
 
+    /// <summary>Bytes a packed copy of a model of <paramref name="config"/> takes.</summary>
+    public static long BytesFor(LlamaConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        long floats = 0;
+        foreach (var (k, n) in Shapes(config))
+        {
+            floats = checked(floats + PackedMatMul.PackedLength(k, n));
+        }
+
+        return checked(floats * config.Layers * sizeof(float));
+    }
+
     /// <summary>Packs every layer of <paramref name="weights"/> (which are not changed).</summary>
     public static LlamaPackedWeights Create(LlamaWeights weights, WorkerPool? pool = null)
     {
