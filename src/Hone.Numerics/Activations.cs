@@ -4,9 +4,15 @@ namespace Hone.Numerics;
 
 /// <summary>Elementwise activations (SiLU, GELU-tanh, SwiGLU) and their backwards; naive twins beside them.
 /// Outputs may alias their inputs exactly.</summary>
-public static class Activations
+public static unsafe class Activations
 {
     private const int Chunk = 256;
+
+    /// <summary>Fewest elements per work item of the parallel overloads (a few microseconds of work).</summary>
+    private const int ParallelMinElements = 1 << 14;
+
+    [ThreadStatic]
+    private static SwiGluJob? t_swiGlu;
     private const float GeluC = 0.7978845608028654f; // sqrt(2/π)
     private const float GeluA = 0.044715f;
 
@@ -60,7 +66,56 @@ public static class Activations
         }
     }
 
-    /// <summary>Naive twin of <see cref="SwiGlu"/>.</summary>
+    /// <summary>As <see cref="SwiGlu(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/>, split into contiguous
+    /// parts across <paramref name="pool"/> (elementwise, so the same bits whatever the thread count).</summary>
+    public static void SwiGlu(ReadOnlySpan<float> gate, ReadOnlySpan<float> up, Span<float> y, WorkerPool? pool)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(up.Length, gate.Length, nameof(up));
+        ArgumentOutOfRangeException.ThrowIfLessThan(y.Length, gate.Length, nameof(y));
+        int parts = pool is null ? 1 : Math.Min(pool.ThreadCount, gate.Length / ParallelMinElements);
+        if (parts <= 1)
+        {
+            SwiGlu(gate, up, y);
+            return;
+        }
+
+        var job = t_swiGlu ??= new SwiGluJob();
+        fixed (float* g = gate)
+        fixed (float* u = up)
+        fixed (float* o = y)
+        {
+            job.Set(g, u, o, gate.Length, parts);
+            pool!.Run(job, parts);
+        }
+    }
+
+    /// <summary>One contiguous part of the elements per item.</summary>
+    private sealed class SwiGluJob : IParallelWork
+    {
+        private float* _gate;
+        private float* _up;
+        private float* _y;
+        private int _n;
+        private int _parts;
+
+        public void Set(float* gate, float* up, float* y, int n, int parts)
+        {
+            _gate = gate;
+            _up = up;
+            _y = y;
+            _n = n;
+            _parts = parts;
+        }
+
+        public void Execute(int index, int worker)
+        {
+            int per = (((_n + _parts - 1) / _parts) + 15) / 16 * 16;
+            int start = Math.Min(_n, index * per), length = Math.Min(_n - start, per);
+            SwiGlu(new ReadOnlySpan<float>(_gate + start, length), new ReadOnlySpan<float>(_up + start, length), new Span<float>(_y + start, length));
+        }
+    }
+
+    /// <summary>Naive twin of <see cref="SwiGlu(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/>.</summary>
     public static void SwiGluNaive(ReadOnlySpan<float> gate, ReadOnlySpan<float> up, Span<float> y)
     {
         for (int i = 0; i < gate.Length; i++)
@@ -69,7 +124,7 @@ public static class Activations
         }
     }
 
-    /// <summary>Backward of <see cref="SwiGlu"/>: dGate = dy·up·silu'(gate), dUp = dy·silu(gate).
+    /// <summary>Backward of <see cref="SwiGlu(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/>: dGate = dy·up·silu'(gate), dUp = dy·silu(gate).
     /// Shapes: all [n]; dGate and dUp must not alias the inputs.</summary>
     public static void SwiGluBackward(ReadOnlySpan<float> gate, ReadOnlySpan<float> up, ReadOnlySpan<float> dy, Span<float> dGate, Span<float> dUp)
     {

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Hone.Numerics;
 
@@ -6,7 +7,7 @@ namespace Hone.Numerics;
 /// The prompt-block path of <see cref="Attention"/>: for blocks of <see cref="BlockedMinTokens"/> tokens or more, each
 /// KV head's keys (transposed) and values are packed once into the matmul's panel layout, then every (query head, tile
 /// of tokens) runs the register-blocked micro-kernel of <see cref="MatMulPacked"/> twice: scores = Q·Kᵀ over the key
-/// panels its causal limit reaches, a masked softmax per row, and output = P·V. Each key and value is then loaded once
+/// panels its causal limit reaches, a masked softmax per row (<see cref="MaskedSoftmax"/>), and output = P·V. Each key and value is then loaded once
 /// per six query rows instead of once per row. Every item does the same arithmetic whatever the thread that runs it,
 /// so results do not depend on the thread count. The naive twin is <see cref="Attention.ForwardNaive"/>.
 /// </summary>
@@ -173,13 +174,8 @@ public static unsafe partial class Attention
 
                 for (int r = 0; r < rows; r++)
                 {
-                    int t = r0 + r, limit = _start + t + 1, first = _firstVisible is null ? 0 : _firstVisible[t];
-                    var row = new Span<float>(p + (r * pStride), kvLen);
-                    var visible = row[first..limit];
-                    TensorPrimitives.Multiply(visible, _scale, visible);
-                    Softmax.InPlace(visible);
-                    row[..first].Clear();
-                    row[limit..].Clear();
+                    int t = r0 + r;
+                    MaskedSoftmax(p + (r * pStride), _firstVisible is null ? 0 : _firstVisible[t], _start + t + 1, kvLen, _scale);
                 }
 
                 float* o = _out + (r0 * qStride) + ((long)h * headDim);
@@ -189,6 +185,53 @@ public static unsafe partial class Attention
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// row[j] ← softmax(scale·row)[j] over the visible keys [first, limit), 0 elsewhere: the maximum, then
+    /// exp(scale·(s − max)) and its sum in one pass, then one scaling (three passes over the row instead of six).
+    /// Shape: row [kvLen].
+    /// </summary>
+    private static void MaskedSoftmax(float* row, int first, int limit, int kvLen, float scale)
+    {
+        float* s = row + first;
+        int n = limit - first, i = 0;
+        float max = TensorPrimitives.Max(new ReadOnlySpan<float>(s, n)), sum = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<float> vmax = Vector512.Create(max), vscale = Vector512.Create(scale), acc = Vector512<float>.Zero;
+            for (; i + 16 <= n; i += 16)
+            {
+                Vector512<float> e = Vector512.Exp((Vector512.Load(s + i) - vmax) * vscale);
+                e.Store(s + i);
+                acc += e;
+            }
+
+            sum = Vector512.Sum(acc);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> vmax = Vector256.Create(max), vscale = Vector256.Create(scale), acc = Vector256<float>.Zero;
+            for (; i + 8 <= n; i += 8)
+            {
+                Vector256<float> e = Vector256.Exp((Vector256.Load(s + i) - vmax) * vscale);
+                e.Store(s + i);
+                acc += e;
+            }
+
+            sum = Vector256.Sum(acc);
+        }
+
+        for (; i < n; i++)
+        {
+            float e = MathF.Exp((s[i] - max) * scale);
+            s[i] = e;
+            sum += e;
+        }
+
+        TensorPrimitives.Multiply(new ReadOnlySpan<float>(s, n), 1f / sum, new Span<float>(s, n));
+        new Span<float>(row, first).Clear();
+        new Span<float>(row + limit, kvLen - limit).Clear();
     }
 
     /// <summary>A growable, 64-byte-aligned native block for the packed keys and values (one per calling thread).</summary>

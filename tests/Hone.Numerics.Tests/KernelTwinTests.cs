@@ -56,6 +56,21 @@ public class KernelTwinTests
     }
 
     [Fact]
+    public void SwiGlu_split_across_workers_gives_the_same_bits_in_place_too()
+    {
+        const int n = (5 << 14) + 37; // several parts and an uneven tail
+        var rng = new Random(5);
+        float[] gate = Rand.Floats(rng, n, 6f), up = Rand.Floats(rng, n, 2f), one = new float[n], expected = new float[n];
+        Activations.SwiGluNaive(gate, up, expected);
+        Activations.SwiGlu(gate, up, one);
+        using var pool = new WorkerPool(3);
+        float[] inPlace = (float[])gate.Clone();
+        Activations.SwiGlu(inPlace, up, inPlace, pool);
+        Assert.Equal(one, inPlace);
+        Rand.Close(expected, inPlace, 1e-5, 1e-6, "swiglu on 3 workers");
+    }
+
+    [Fact]
     public void Gelu_matches_known_values()
     {
         // 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))) evaluated independently in double.

@@ -297,7 +297,7 @@ public sealed class LlamaSession : IInferenceSession
             Linear(xn, m, dim, lw.WUp, packed.WUp, default, up, hidden, add: false);
         }
 
-        Activations.SwiGlu(gate, up, gate);
+        Activations.SwiGlu(gate, up, gate, _pool);
         Linear(gate, m, hidden, lw.WDown, packed?.WDown, default, x, dim, add: true); // residual
     }
 
