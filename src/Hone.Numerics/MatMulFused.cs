@@ -70,7 +70,7 @@ public static unsafe class MatMulFused
         fixed (float* pb3 = b3)
         fixed (float* py3 = y3)
         {
-            job.Begin(px, k, level, pool.ThreadCount);
+            job.Begin(px, k, level);
             job.Add(pw1, b1.IsEmpty ? null : pb1, py1, n1);
             job.Add(pw2, b2.IsEmpty ? null : pb2, py2, n2);
             if (n3 > 0)
@@ -78,7 +78,7 @@ public static unsafe class MatMulFused
                 job.Add(pw3, b3.IsEmpty ? null : pb3, py3, n3);
             }
 
-            pool.Run(job, m * job.ChunksPerRow);
+            pool.Run(job, job.Schedule(m, pool.ThreadCount));
         }
     }
 }

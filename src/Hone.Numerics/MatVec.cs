@@ -15,27 +15,36 @@ internal static unsafe class MatVec
     /// each weight row long and sequential.</summary>
     private const int MinColumnsPerItem = 256;
 
-    /// <summary>
-    /// Weight rows (outputs) per work item for w [n, k] on <paramref name="threads"/> workers: one contiguous share per
-    /// worker (a multiple of 16 rows), so each streams one long sequential run of rows. Measured on this project's
-    /// Zen 4 machine over the same weights in one process: 56–65 GB/s against 38–56 GB/s with 64-row items, whose
-    /// interleaved short streams restart the hardware prefetcher at every item.
-    /// </summary>
-    internal static int RowsPer(int n, int threads) => Math.Max(16, (((n + threads - 1) / threads) + 15) / 16 * 16);
+    /// <summary>Weight rows (outputs) per chunk of a lane for w [n, k] (96 KiB of weights at k = 768).</summary>
+    internal const int RowsPerChunk = 32;
 
     internal static void Run(
         float* x, float* w, float* bias, float* y, int m, int k, int n, bool transposed, bool add,
         WorkerPool pool, Job job, SimdLevel level)
     {
-        int per = transposed ? RowsPer(n, pool.ThreadCount) : Math.Max(MinColumnsPerItem, ((n + pool.ThreadCount - 1) / pool.ThreadCount + 15) / 16 * 16);
+        if (transposed)
+        {
+            // One lane of contiguous row chunks per worker (LaneSchedule): a long sequential stream each, balanced.
+            int rowChunks = (n + RowsPerChunk - 1) / RowsPerChunk;
+            job.Set(x, w, bias, y, k, n, transposed, add, RowsPerChunk, rowChunks, level);
+            job.Schedule.Reset(m * rowChunks, pool.ThreadCount);
+            pool.Run(job, job.Schedule.Lanes);
+            return;
+        }
+
+        int per = Math.Max(MinColumnsPerItem, ((n + pool.ThreadCount - 1) / pool.ThreadCount + 15) / 16 * 16);
         int chunks = (n + per - 1) / per;
         job.Set(x, w, bias, y, k, n, transposed, add, per, chunks, level);
         pool.Run(job, m * chunks);
     }
 
-    /// <summary>One (row of x, chunk of outputs) per item.</summary>
+    /// <summary>For w [n, k]: one lane of (row of x, chunk of outputs) per item; for w [k, n]: one (row of x, chunk of
+    /// outputs) per item.</summary>
     internal sealed class Job : IParallelWork
     {
+        /// <summary>The lanes of the w [n, k] path.</summary>
+        internal LaneSchedule Schedule { get; } = new();
+
         private float* _x;
         private float* _w;
         private float* _bias;
@@ -65,22 +74,20 @@ internal static unsafe class MatVec
 
         public void Execute(int index, int worker)
         {
-            int row = index / _chunks;
-            int chunk = index % _chunks;
-            float* x = _x + ((long)row * _k);
-            float* y = _y + ((long)row * _n);
             if (_transposed)
             {
-                int j0 = chunk * _per;
-                int j1 = Math.Min(_n, j0 + _per);
-                DotRows(x, _w, _bias, y, _k, j0, j1, _add, _level);
+                while (Schedule.Next(index, out int item))
+                {
+                    int row = item / _chunks, j0 = item % _chunks * _per;
+                    DotRows(_x + ((long)row * _k), _w, _bias, _y + ((long)row * _n), _k, j0, Math.Min(_n, j0 + _per), _add, _level);
+                }
+
+                return;
             }
-            else
-            {
-                int j0 = chunk * _per;
-                int j1 = Math.Min(_n, j0 + _per);
-                AccumulateRows(x, _w, _bias, y, _k, _n, j0, j1, _add, _level);
-            }
+
+            int r = index / _chunks;
+            int c0 = index % _chunks * _per;
+            AccumulateRows(_x + ((long)r * _k), _w, _bias, _y + ((long)r * _n), _k, _n, c0, Math.Min(_n, c0 + _per), _add, _level);
         }
     }
 

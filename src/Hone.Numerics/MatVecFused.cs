@@ -10,9 +10,10 @@ internal static unsafe class MatVecFused
     /// <summary>Most layers fused in one run.</summary>
     internal const int MaxLayers = 3;
 
-    /// <summary>One (row of x, layer, chunk of that layer's outputs) per item.</summary>
+    /// <summary>One lane of (row of x, layer, chunk of that layer's outputs) per item (<see cref="LaneSchedule"/>).</summary>
     internal sealed class Job : IParallelWork
     {
+        private readonly LaneSchedule _schedule = new();
         private readonly nint[] _w = new nint[MaxLayers];
         private readonly nint[] _bias = new nint[MaxLayers];
         private readonly nint[] _y = new nint[MaxLayers];
@@ -26,12 +27,8 @@ internal static unsafe class MatVecFused
         /// <summary>Items per row of x once the layers are set.</summary>
         internal int ChunksPerRow => _firstChunk[_layers];
 
-        private readonly int[] _per = new int[MaxLayers];
-        private int _threads = 1;
-
-        internal void Begin(float* x, int k, SimdLevel level, int threads)
+        internal void Begin(float* x, int k, SimdLevel level)
         {
-            _threads = threads;
             _x = x;
             _k = k;
             _level = level;
@@ -45,24 +42,33 @@ internal static unsafe class MatVecFused
             _bias[i] = (nint)bias;
             _y[i] = (nint)y;
             _n[i] = n;
-            _per[i] = MatVec.RowsPer(n, _threads);
-            _firstChunk[i + 1] = _firstChunk[i] + ((n + _per[i] - 1) / _per[i]);
+            _firstChunk[i + 1] = _firstChunk[i] + ((n + MatVec.RowsPerChunk - 1) / MatVec.RowsPerChunk);
+        }
+
+        /// <summary>Deals the chunks of <paramref name="rows"/> rows of x to <paramref name="threads"/> lanes; returns the lanes.</summary>
+        internal int Schedule(int rows, int threads)
+        {
+            _schedule.Reset(rows * ChunksPerRow, threads);
+            return _schedule.Lanes;
         }
 
         public void Execute(int index, int worker)
         {
             int chunks = ChunksPerRow;
-            int row = index / chunks, chunk = index % chunks;
-            int layer = 0;
-            while (chunk >= _firstChunk[layer + 1])
+            while (_schedule.Next(index, out int item))
             {
-                layer++;
-            }
+                int row = item / chunks, chunk = item % chunks;
+                int layer = 0;
+                while (chunk >= _firstChunk[layer + 1])
+                {
+                    layer++;
+                }
 
-            int n = _n[layer];
-            int j0 = (chunk - _firstChunk[layer]) * _per[layer];
-            int j1 = Math.Min(n, j0 + _per[layer]);
-            MatVec.DotRows(_x + ((long)row * _k), (float*)_w[layer], (float*)_bias[layer], (float*)_y[layer] + ((long)row * n), _k, j0, j1, add: false, _level);
+                int n = _n[layer];
+                int j0 = (chunk - _firstChunk[layer]) * MatVec.RowsPerChunk;
+                int j1 = Math.Min(n, j0 + MatVec.RowsPerChunk);
+                MatVec.DotRows(_x + ((long)row * _k), (float*)_w[layer], (float*)_bias[layer], (float*)_y[layer] + ((long)row * n), _k, j0, j1, add: false, _level);
+            }
         }
     }
 }
