@@ -128,6 +128,31 @@ public static unsafe class Activations
     /// Shapes: all [n]; dGate and dUp must not alias the inputs.</summary>
     public static void SwiGluBackward(ReadOnlySpan<float> gate, ReadOnlySpan<float> up, ReadOnlySpan<float> dy, Span<float> dGate, Span<float> dUp)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(up.Length, gate.Length, nameof(up));
+        ArgumentOutOfRangeException.ThrowIfLessThan(dy.Length, gate.Length, nameof(dy));
+        ArgumentOutOfRangeException.ThrowIfLessThan(dGate.Length, gate.Length, nameof(dGate));
+        ArgumentOutOfRangeException.ThrowIfLessThan(dUp.Length, gate.Length, nameof(dUp));
+        Span<float> sig = stackalloc float[Chunk];
+        Span<float> silu = stackalloc float[Chunk];
+        for (int i = 0; i < gate.Length; i += Chunk)
+        {
+            int len = Math.Min(Chunk, gate.Length - i);
+            ReadOnlySpan<float> g = gate.Slice(i, len), d = dy.Slice(i, len);
+            Span<float> s = sig[..len], a = silu[..len], dg = dGate.Slice(i, len);
+            TensorPrimitives.Sigmoid(g, s);
+            TensorPrimitives.Multiply(g, s, a);                  // silu(g) = g·s
+            TensorPrimitives.Multiply(d, a, dUp.Slice(i, len));  // dUp = dy·silu(g)
+            TensorPrimitives.Multiply(a, s, dg);                 // g·s²
+            TensorPrimitives.Subtract(a, dg, dg);                // g·s·(1 − s)
+            TensorPrimitives.Add(dg, s, dg);                     // silu'(g) = s + g·s·(1 − s)
+            TensorPrimitives.Multiply(dg, up.Slice(i, len), dg);
+            TensorPrimitives.Multiply(dg, d, dg);                // dGate = dy·up·silu'(g)
+        }
+    }
+
+    /// <summary>Naive twin of <see cref="SwiGluBackward"/>: the formula element by element.</summary>
+    public static void SwiGluBackwardNaive(ReadOnlySpan<float> gate, ReadOnlySpan<float> up, ReadOnlySpan<float> dy, Span<float> dGate, Span<float> dUp)
+    {
         for (int i = 0; i < gate.Length; i++)
         {
             float g = gate[i];

@@ -49,6 +49,11 @@ public class KernelTwinTests
         Activations.SwiGluNaive(x, up, expected);
         Activations.SwiGlu(x, up, y);
         Rand.Close(expected, y, 1e-5, 1e-6, "swiglu");
+        float[] dy = Rand.Floats(rng, n, 1f), eg = new float[n], eu = new float[n], dg = new float[n], du = new float[n];
+        Activations.SwiGluBackwardNaive(x, up, dy, eg, eu);
+        Activations.SwiGluBackward(x, up, dy, dg, du);
+        Rand.Close(eg, dg, 1e-5, 1e-6, "swiglu dgate");
+        Rand.Close(eu, du, 1e-5, 1e-6, "swiglu dup");
         float[] copy = (float[])x.Clone();
         Activations.Gelu(copy, copy); // in place
         Activations.GeluNaive(x, expected);

@@ -140,7 +140,7 @@ public sealed partial class LlamaTrainer
         Span<float> gate = s.GateAct.Span[..(n * hidden)], up = s.UpAct.Span[..(n * hidden)], act = s.Act.Span[..(n * hidden)];
         s.Gate.Forward(xn, gate, n, _adaptersOn, DropFor(l, 4), _scratch, _pool);
         s.Up.Forward(xn, up, n, _adaptersOn, DropFor(l, 5), _scratch, _pool);
-        Activations.SwiGlu(gate, up, act);
+        Activations.SwiGlu(gate, up, act, _pool);
         Span<float> proj = _dxn.Span[..(n * dim)];
         s.Down.Forward(act, proj, n, _adaptersOn, DropFor(l, 6), _scratch, _pool);
         TensorPrimitives.Add(x, proj, ResidualAt((2 * l) + 2));
