@@ -50,8 +50,12 @@ public static class MatmulBenchmark
         foreach ((int m, int k, int n) in Shapes)
         {
             float[] x = Random(rng, m * k), w = Random(rng, k * n), y = new float[m * n];
-            float[] packed = new float[PackedMatMul.PackedLength(k, n)];
-            PackedMatMul.PackWt(w, packed, k, n);
+
+            // The weights the fast cases read live where a model's do: in an arena (huge pages where the OS has them).
+            using var arena = new Arena(Arena.FloatsFor((long)k * n, PackedMatMul.PackedLength(k, n)));
+            Tensor weights = arena.Allocate("w", k * n), packed = arena.Allocate("packed", (int)PackedMatMul.PackedLength(k, n));
+            w.CopyTo(weights.Span);
+            PackedMatMul.PackWt(w, packed.Span, k, n);
             double naiveWt = 0;
             foreach (string layout in new[] { "x·Wᵀ", "x·W", "packed" })
             {
@@ -66,15 +70,15 @@ public static class MatmulBenchmark
                     {
                         if (layout == "packed")
                         {
-                            PackedMatMul.Multiply(x, packed, default, y, m, k, n, pool, workspace);
+                            PackedMatMul.Multiply(x, packed.Span, default, y, m, k, n, pool, workspace);
                         }
                         else if (transposed)
                         {
-                            MatMul.XWt(x, w, default, y, m, k, n, pool, workspace);
+                            MatMul.XWt(x, weights.Span, default, y, m, k, n, pool, workspace);
                         }
                         else
                         {
-                            MatMul.XW(x, w, default, y, m, k, n, pool, workspace);
+                            MatMul.XW(x, weights.Span, default, y, m, k, n, pool, workspace);
                         }
                     });
                     var result = new MatmulBenchmarkResult(
