@@ -11,8 +11,9 @@ public sealed record LocalChatClientOptions
     /// <summary>Positions each session's KV cache holds (default: the model's maximum).</summary>
     public int? MaxContext { get; init; }
 
-    /// <summary>Tokens per prompt block.</summary>
-    public int BlockSize { get; init; } = 64;
+    /// <summary>Tokens per prompt block (256, as <see cref="Llama.LlamaModel.CreateSession"/>: wider blocks reuse each
+    /// weight panel over more rows; measured 1.1–1.2× the prompt tokens/s of 64-row blocks on the 134M benchmark model).</summary>
+    public int BlockSize { get; init; } = 256;
 
     /// <summary>Workers for matmuls and attention (default: the calling thread only). Not disposed by the client.</summary>
     public WorkerPool? Pool { get; init; }
