@@ -58,7 +58,12 @@ internal sealed class LaneSchedule
 
     private static long Pack(int front, int back) => (long)(uint)front | ((long)back << 32);
 
-    private bool TakeFront(int lane, out int chunk)
+    private bool TakeFront(int lane, out int chunk) => Take(lane, fromFront: true, out chunk);
+
+    private bool TakeBack(int lane, out int chunk) => Take(lane, fromFront: false, out chunk);
+
+    /// <summary>Claims the first (owner) or last (thief) chunk left in a lane with one compare-and-swap.</summary>
+    private bool Take(int lane, bool fromFront, out int chunk)
     {
         ref long state = ref _state[lane * Stride];
         while (true)
@@ -71,30 +76,10 @@ internal sealed class LaneSchedule
                 return false;
             }
 
-            if (Interlocked.CompareExchange(ref state, Pack(front + 1, back), s) == s)
+            long next = fromFront ? Pack(front + 1, back) : Pack(front, back - 1);
+            if (Interlocked.CompareExchange(ref state, next, s) == s)
             {
-                chunk = front;
-                return true;
-            }
-        }
-    }
-
-    private bool TakeBack(int lane, out int chunk)
-    {
-        ref long state = ref _state[lane * Stride];
-        while (true)
-        {
-            long s = Volatile.Read(ref state);
-            int front = (int)(s & 0xFFFFFFFF), back = (int)(s >> 32);
-            if (front >= back)
-            {
-                chunk = -1;
-                return false;
-            }
-
-            if (Interlocked.CompareExchange(ref state, Pack(front, back - 1), s) == s)
-            {
-                chunk = back - 1;
+                chunk = fromFront ? front : back - 1;
                 return true;
             }
         }
