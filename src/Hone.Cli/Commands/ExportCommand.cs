@@ -4,8 +4,8 @@ using Hone.Training.Export;
 namespace Hone.Cli.Commands;
 
 /// <summary>
-/// <c>hone export RUN --format adapter|merged|gguf [--out PATH] [--gguf-type f32|f16] [--force]</c>: writes a training
-/// run's newest checkpoint as a PEFT LoRA adapter, a merged Hugging Face model folder or a GGUF file.
+/// <c>hone export RUN --format adapter|merged|gguf [--out PATH] [--gguf-type f32|f16] [--epoch N] [--force]</c>: writes a
+/// training run's newest checkpoint (or a kept earlier one) as a PEFT LoRA adapter, a merged Hugging Face model folder or a GGUF file.
 /// </summary>
 public static class ExportCommand
 {
@@ -18,7 +18,8 @@ public static class ExportCommand
         var output = new Option<string?>("--out") { Description = "Output folder (adapter, merged) or .gguf file; default RUN/exports/<format>." };
         var ggufType = new Option<string>("--gguf-type") { Description = "GGUF tensor type: f32 or f16 (matrices; norms stay f32).", DefaultValueFactory = _ => "f32" };
         var force = new Option<bool>("--force") { Description = "Replace an existing output." };
-        var cmd = new Command("export", "Export a trained run: a PEFT adapter, a merged Hugging Face model, or GGUF.") { run, format, output, ggufType, force };
+        var epoch = new Option<int?>("--epoch") { Description = "Export the kept checkpoint of this epoch (e.g. the best one an RFT run names) instead of the newest." };
+        var cmd = new Command("export", "Export a trained run: a PEFT adapter, a merged Hugging Face model, or GGUF.") { run, format, output, ggufType, epoch, force };
         host.SetHandler(cmd, (p, ctx) =>
         {
             var options = new ExportOptions
@@ -38,6 +39,7 @@ public static class ExportCommand
                     var t => throw new CliUsageException($"--gguf-type {t} is unknown; use f32 or f16."),
                 },
                 Force = p.GetValue(force),
+                Epoch = p.GetValue(epoch) is { } e && e < 1 ? throw new CliUsageException("--epoch must be 1 or more.") : p.GetValue(epoch),
             };
             var result = Exporter.Export(ctx.ResolvePath(p.GetValue(run)!), options);
             ctx.WriteJson(new

@@ -36,7 +36,7 @@ internal static class TrainProgressView
     }
 
     private static string Line(TrainingProgress p) => string.Create(CultureInfo.InvariantCulture,
-        $"{p.Phase} epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.TotalSteps} loss {p.Loss:0.0000} acc {p.Accuracy:0.000} {p.TokensPerSecond:N0} tok/s ETA {p.Eta:hh\\:mm\\:ss}");
+        $"{p.Phase} epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.TotalSteps} loss {p.Loss:0.0000} {p.AccuracyName ?? "acc"} {p.Accuracy:0.000} {p.TokensPerSecond:N0} tok/s ETA {p.Eta:hh\\:mm\\:ss}");
 
     private sealed class SyncProgress(Action<TrainingProgress> handler) : IProgress<TrainingProgress>
     {

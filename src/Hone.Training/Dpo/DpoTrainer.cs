@@ -191,7 +191,7 @@ public sealed class DpoTrainer
                 DpoReport.WriteCsv(_run.Path, history);
                 double secs = clock.Elapsed.TotalSeconds;
                 var eta = TimeSpan.FromSeconds(secs / stepsThisCall * (TotalSteps - step));
-                progress?.Report(new TrainingProgress("train", epoch + 1, Epochs, step, TotalSteps, m.Loss, m.RewardAccuracy, secs > 0 ? tokensSeen / secs : 0, eta));
+                progress?.Report(new TrainingProgress("train", epoch + 1, Epochs, step, TotalSteps, m.Loss, m.RewardAccuracy, secs > 0 ? tokensSeen / secs : 0, eta) { AccuracyName = "reward acc" });
             }
 
             if (_valid.Count > 0)
@@ -211,7 +211,7 @@ public sealed class DpoTrainer
             }, Options.KeepCheckpoints);
             DpoReport.SaveHistory(folder, history, epochHistory);
             var last = history[^1].Train;
-            progress?.Report(new TrainingProgress("checkpoint", epoch + 1, Epochs, step, TotalSteps, last.Loss, last.RewardAccuracy, 0, TimeSpan.Zero));
+            progress?.Report(new TrainingProgress("checkpoint", epoch + 1, Epochs, step, TotalSteps, last.Loss, last.RewardAccuracy, 0, TimeSpan.Zero) { AccuracyName = "reward acc" });
         }
 
         var csv = DpoReport.WriteCsv(_run.Path, history);
@@ -222,7 +222,7 @@ public sealed class DpoTrainer
         var findings = CurveDiagnosis.Diagnose(DpoReport.AsMetricRows(history), DpoReport.AsEpochMetrics(epochHistory));
         var spark = Sparkline.Render(history.Select(r => r.Train.Loss).ToArray(), 40);
         if (history.Count > 0)
-            progress?.Report(new TrainingProgress("done", Epochs, Epochs, step, TotalSteps, history[^1].Train.Loss, history[^1].Train.RewardAccuracy, 0, TimeSpan.Zero));
+            progress?.Report(new TrainingProgress("done", Epochs, Epochs, step, TotalSteps, history[^1].Train.Loss, history[^1].Train.RewardAccuracy, 0, TimeSpan.Zero) { AccuracyName = "reward acc" });
         return new DpoResult(Epochs, BatchSize, step, Options.LearningRate, history, epochHistory, findings, csv, chart, spark, startEpoch);
     }
 

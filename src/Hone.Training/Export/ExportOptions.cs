@@ -38,6 +38,9 @@ public sealed record ExportOptions
     /// <summary>GGUF tensor type.</summary>
     public GgufExportType GgufType { get; init; } = GgufExportType.F32;
 
+    /// <summary>The epoch whose kept checkpoint to export (e.g. the best one an RFT run's diagnosis names); null = the newest.</summary>
+    public int? Epoch { get; init; }
+
     /// <summary>The output path for <paramref name="runPath"/>.</summary>
     public string ResolveOutput(string runPath) => Path.GetFullPath(Output ?? Path.Combine(runPath, "exports", Format switch
     {

@@ -4,7 +4,7 @@ using Hone.Training.Sft;
 namespace Hone.Training.Export;
 
 /// <summary>
-/// Exports a training run's newest checkpoint as a PEFT adapter, a merged Hugging Face folder or a GGUF file. Every
+/// Exports a training run's newest checkpoint (or the one of <see cref="ExportOptions.Epoch"/>) as a PEFT adapter, a merged Hugging Face folder or a GGUF file. Every
 /// output is written into a temporary sibling and renamed into place, so a folder or file at the output path is always
 /// whole; an existing output is replaced only with <see cref="ExportOptions.Force"/>. The run folder is never changed.
 /// </summary>
@@ -17,7 +17,7 @@ public static class Exporter
         ArgumentException.ThrowIfNullOrEmpty(runPath);
         ArgumentNullException.ThrowIfNull(options);
         if (!Enum.IsDefined(options.Format)) throw new TrainingException($"Export format {options.Format} is unknown; use adapter, merged or gguf.");
-        var run = TrainedRun.Open(runPath);
+        var run = TrainedRun.Open(runPath, options.Epoch);
         if (options.Format == ExportFormat.Adapter && run.Method != TrainingMethod.Lora)
             throw new TrainingException($"{run.Path}: this is a full fine-tuning run; it has no adapter. Export it with --format merged or --format gguf.");
         var output = options.ResolveOutput(run.Path);

@@ -60,9 +60,9 @@ public sealed class TrainedRun
     /// <summary>The trained tensors by name (HF names for full runs, PEFT names for LoRA), row-major float32, in the base's row order.</summary>
     public IReadOnlyDictionary<string, (float[] Values, long[] Shape)> Parameters { get; }
 
-    /// <summary>Opens a run folder.</summary>
-    /// <exception cref="TrainingException">No run.json, no whole checkpoint, or they disagree.</exception>
-    public static TrainedRun Open(string runPath)
+    /// <summary>Opens a run folder at its newest checkpoint, or at the kept checkpoint of <paramref name="epoch"/>.</summary>
+    /// <exception cref="TrainingException">No run.json, no whole checkpoint (of that epoch), or they disagree.</exception>
+    public static TrainedRun Open(string runPath, int? epoch = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(runPath);
         var path = System.IO.Path.GetFullPath(runPath);
@@ -85,9 +85,14 @@ public sealed class TrainedRun
         var tokenizer = Str(options["tokenizer"], manifest, "options.tokenizer");
         var methodText = Str(options["trainer"]?["method"], manifest, "options.trainer.method") ?? Str(options["method"], manifest, "options.method");
 
-        var checkpoint = Checkpoints.Latest(System.IO.Path.Combine(path, "checkpoints"))
-            ?? throw new TrainingException($"{path}: the run has no whole checkpoint yet (checkpoints/epoch-NNNN); let it finish an epoch, or `hone train resume` it.");
-        var (epoch, parameters) = ReadCheckpoint(checkpoint);
+        var kept = Checkpoints.List(System.IO.Path.Combine(path, "checkpoints"));
+        if (kept.Count == 0)
+            throw new TrainingException($"{path}: the run has no whole checkpoint yet (checkpoints/epoch-NNNN); let it finish an epoch, or `hone train resume` it.");
+        var checkpoint = epoch is not { } wanted ? kept[^1]
+            : kept.FirstOrDefault(f => System.IO.Path.GetFileName(f) == Checkpoints.FolderName(wanted))
+              ?? throw new TrainingException(
+                  $"{path}: no kept checkpoint of epoch {wanted}; the run keeps epoch(s) {string.Join(", ", kept.Select(f => int.Parse(System.IO.Path.GetFileName(f)["epoch-".Length..], System.Globalization.CultureInfo.InvariantCulture)))}.");
+        var (checkpointEpoch, parameters) = ReadCheckpoint(checkpoint);
         bool hasLora = parameters.Keys.Any(k => k.Contains(".lora_A.", StringComparison.Ordinal));
         var method = methodText switch
         {
@@ -111,7 +116,7 @@ public sealed class TrainedRun
 
         if (!File.Exists(modelPath) && !Directory.Exists(modelPath))
             throw new TrainingException($"{manifest}: the base model {modelPath} is gone; the export needs it (restore it at that path).");
-        return new TrainedRun(path, modelPath, tokenizer, method, alpha, dropout, checkpoint, epoch, parameters);
+        return new TrainedRun(path, modelPath, tokenizer, method, alpha, dropout, checkpoint, checkpointEpoch, parameters);
     }
 
     /// <summary>

@@ -71,7 +71,7 @@ public static class RftCurves
             if (epochs[^1].MeanReward < best.MeanReward - 0.1)
                 findings.Add(new(CurveFindingKind.OverFitting,
                     $"full_valid_mean_reward fell from {F(best.MeanReward)} (epoch {best.Epoch}) to {F(epochs[^1].MeanReward)} at the end.",
-                    $"Use the kept checkpoint of epoch {best.Epoch}, train fewer epochs, raise --kl, or add more varied prompts."));
+                    $"Export the kept checkpoint of epoch {best.Epoch} (`hone export RUN --epoch {best.Epoch}`), train fewer epochs, raise --kl, or add more varied prompts."));
         }
         return findings;
     }

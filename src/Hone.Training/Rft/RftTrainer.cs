@@ -180,7 +180,7 @@ public sealed class RftTrainer
                 RftReport.WriteCsv(_run.Path, history);
                 double secs = clock.Elapsed.TotalSeconds;
                 var eta = TimeSpan.FromSeconds(secs / stepsThisCall * (TotalSteps - step));
-                progress?.Report(new TrainingProgress("train", epoch + 1, Epochs, step, TotalSteps, row.Loss, row.RewardMean, secs > 0 ? tokens / secs : 0, eta));
+                progress?.Report(new TrainingProgress("train", epoch + 1, Epochs, step, TotalSteps, row.Loss, row.RewardMean, secs > 0 ? tokens / secs : 0, eta) { AccuracyName = "reward" });
             }
             if (_valid.Count > 0)
             {

@@ -180,5 +180,6 @@ public static class Checkpoints
         src.CopyTo(into);
     }
 
-    private static string FolderName(int epoch) => "epoch-" + epoch.ToString("D4", CultureInfo.InvariantCulture);
+    /// <summary>The folder name of an epoch's checkpoint (<c>epoch-NNNN</c>).</summary>
+    internal static string FolderName(int epoch) => "epoch-" + epoch.ToString("D4", CultureInfo.InvariantCulture);
 }

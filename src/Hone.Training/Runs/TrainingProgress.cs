@@ -7,8 +7,13 @@ namespace Hone.Training.Runs;
 /// <param name="Step">Optimiser steps done.</param>
 /// <param name="TotalSteps">Optimiser steps in the run.</param>
 /// <param name="Loss">The last step's training loss.</param>
-/// <param name="Accuracy">The last step's mean token accuracy (SFT) or reward accuracy (DPO).</param>
+/// <param name="Accuracy">The last step's mean token accuracy (SFT), reward accuracy (DPO) or mean reward (RFT).</param>
 /// <param name="TokensPerSecond">Training tokens (non-padding positions) per second since the run (re)started.</param>
 /// <param name="Eta">Estimated time left, from the pace since the run (re)started.</param>
 public readonly record struct TrainingProgress(string Phase, int Epoch, int Epochs, long Step, long TotalSteps, double Loss, double Accuracy,
-    double TokensPerSecond, TimeSpan Eta);
+    double TokensPerSecond, TimeSpan Eta)
+{
+    /// <summary>What <see cref="Accuracy"/> is, as the progress line names it: "acc" (SFT token accuracy), "reward acc"
+    /// (DPO) or "reward" (RFT mean reward).</summary>
+    public string AccuracyName { get; init; } = "acc";
+}

@@ -173,4 +173,39 @@ public class ExporterTests(ExportRuns runs, ITestOutputHelper output) : IClassFi
 
         Assert.Throws<TrainingException>(() => Exporter.Export(Path.Combine(runs.Dir, "nope"), new ExportOptions()));
     }
+
+    [Fact]
+    public void An_earlier_kept_checkpoint_is_exported_by_its_epoch_and_a_missing_one_is_named()
+    {
+        // A copy of the run with a second kept checkpoint (epoch 2, a copy of epoch 1's files).
+        var copy = Path.Combine(TestAssets.NewTempDir("epoch-export"), "run");
+        CopyTree(runs.HfLora, copy);
+        CopyTree(Path.Combine(copy, "checkpoints", "epoch-0001"), Path.Combine(copy, "checkpoints", "epoch-0002"));
+
+        var newest = Exporter.Export(copy, new ExportOptions { Format = ExportFormat.Adapter, Output = Out("newest") });
+        Assert.Equal("epoch-0002", Path.GetFileName(newest.Checkpoint));
+        var first = Exporter.Export(copy, new ExportOptions { Format = ExportFormat.Adapter, Output = Out("first"), Epoch = 1 });
+        Assert.Equal("epoch-0001", Path.GetFileName(first.Checkpoint));
+        Assert.Equal(
+            File.ReadAllBytes(Path.Combine(newest.Path, "adapter_model.safetensors")),
+            File.ReadAllBytes(Path.Combine(first.Path, "adapter_model.safetensors")));
+
+        var missing = Assert.Throws<TrainingException>(() => Exporter.Export(copy, new ExportOptions { Format = ExportFormat.Adapter, Output = Out("missing"), Epoch = 7 }));
+        Assert.Contains("no kept checkpoint of epoch 7", missing.Message, StringComparison.Ordinal);
+        Assert.Contains("1, 2", missing.Message, StringComparison.Ordinal);
+    }
+
+    private static void CopyTree(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        }
+
+        foreach (var dir in Directory.GetDirectories(from))
+        {
+            CopyTree(dir, Path.Combine(to, Path.GetFileName(dir)));
+        }
+    }
 }

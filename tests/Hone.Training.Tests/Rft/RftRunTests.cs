@@ -72,8 +72,14 @@ public class RftRunTests
         IRewardFunction Load(string path) { loaded.Add(path); return new MentionsReward(); }
         var runFolder = Path.Combine(dir, "run");
         using var cts = new CancellationTokenSource();
-        var progress = new SyncProgress(p => { if (p.Epoch == 2) cts.Cancel(); });
+        var names = new HashSet<string>();
+        var progress = new SyncProgress(p =>
+        {
+            if (p.Phase == "train") names.Add(p.AccuracyName);
+            if (p.Epoch == 2) cts.Cancel();
+        });
         Assert.ThrowsAny<OperationCanceledException>(() => RftRun.Start(options, Load, runFolder, null, progress, cts.Token));
+        Assert.Equal(["reward"], names); // the progress line calls the mean reward a reward, not an accuracy
         Assert.Equal([grader], loaded);
         Assert.Throws<TrainingException>(() => RftRun.Start(options, Load, runFolder)); // not empty
 
