@@ -34,30 +34,36 @@ public sealed class WordShingler : IShingler
     public ulong[] Shingle(string normalizedText)
     {
         ArgumentNullException.ThrowIfNull(normalizedText);
-        var words = new List<ulong>();
+        // At most one word per two characters (a word and its separating space), so (length + 1) / 2 words.
+        using var scratch = new ShingleScratch((normalizedText.Length + 1) / 2);
+        var buf = scratch.Span;
+        var words = 0;
         foreach (var range in normalizedText.AsSpan().Split(' '))
         {
             var w = normalizedText.AsSpan(range);
-            if (w.Length > 0) words.Add(StableHash.Of(w));
+            if (w.Length > 0) buf[words++] = StableHash.Of(w);
         }
-        if (words.Count == 0) return [];
-        var n = Math.Min(Size, words.Count);
-        var set = new HashSet<ulong>();
-        for (var i = 0; i + n <= words.Count; i++)
+        if (words == 0) return [];
+        var n = Math.Min(Size, words);
+        var count = words - n + 1;
+        // In place: shingle i reads words i..i+n−1 and is written to slot i, which no later shingle reads.
+        for (var i = 0; i < count; i++)
         {
             var h = (ulong)n;
-            for (var j = 0; j < n; j++) h = StableHash.Combine(h, words[i + j]);
-            set.Add(h);
+            for (var j = 0; j < n; j++) h = StableHash.Combine(h, buf[i + j]);
+            buf[i] = h;
         }
-        return Sorted(set);
+        return SortedDistinct(buf[..count]);
     }
 
-    internal static ulong[] Sorted(HashSet<ulong> set)
+    /// <summary>The distinct values of <paramref name="values"/> (sorted in place), ascending, as a new array.</summary>
+    internal static ulong[] SortedDistinct(Span<ulong> values)
     {
-        var arr = new ulong[set.Count];
-        set.CopyTo(arr);
-        Array.Sort(arr);
-        return arr;
+        values.Sort();
+        var distinct = 0;
+        for (var i = 0; i < values.Length; i++)
+            if (i == 0 || values[i] != values[distinct - 1]) values[distinct++] = values[i];
+        return values[..distinct].ToArray();
     }
 }
 
@@ -85,8 +91,27 @@ public sealed class CharShingler : IShingler
         if (normalizedText.Length == 0) return [];
         var span = normalizedText.AsSpan();
         var n = Math.Min(Size, span.Length);
-        var set = new HashSet<ulong>();
-        for (var i = 0; i + n <= span.Length; i++) set.Add(StableHash.Of(span.Slice(i, n)));
-        return WordShingler.Sorted(set);
+        var count = span.Length - n + 1;
+        using var scratch = new ShingleScratch(count);
+        var buf = scratch.Span;
+        for (var i = 0; i < count; i++) buf[i] = StableHash.Of(span.Slice(i, n));
+        return WordShingler.SortedDistinct(buf);
     }
+}
+
+/// <summary>A pooled ulong buffer of at least the asked length; <see cref="Span"/> is exactly that length.</summary>
+internal readonly struct ShingleScratch : IDisposable
+{
+    private readonly ulong[] _array;
+    private readonly int _length;
+
+    public ShingleScratch(int length)
+    {
+        _array = System.Buffers.ArrayPool<ulong>.Shared.Rent(Math.Max(length, 1));
+        _length = length;
+    }
+
+    public Span<ulong> Span => _array.AsSpan(0, _length);
+
+    public void Dispose() => System.Buffers.ArrayPool<ulong>.Shared.Return(_array);
 }

@@ -1,5 +1,5 @@
+using System.Buffers;
 using System.Globalization;
-using System.Text;
 
 namespace Hone.Data.Similarity;
 
@@ -31,25 +31,35 @@ public static class TextNormalizer
     {
         ArgumentNullException.ThrowIfNull(text);
         if (text.Length == 0) return text;
-        var folded = text;
-        var sb = new StringBuilder(folded.Length);
-        var pendingSpace = false;
-        foreach (var raw in folded)
+        // The result is never longer than the text: write it into a pooled buffer, then make one string (or none when
+        // the text is already normal).
+        var rented = ArrayPool<char>.Shared.Rent(text.Length);
+        try
         {
-            var c = char.ToLowerInvariant(raw is >= '\uFF01' and <= '\uFF5E' ? (char)(raw - 0xFEE0) : raw);
-            if (IsSeparator(c, dropPunctuation))
+            var length = 0;
+            var pendingSpace = false;
+            foreach (var raw in text)
             {
-                pendingSpace = sb.Length > 0;
-                continue;
+                var c = char.ToLowerInvariant(raw is >= '\uFF01' and <= '\uFF5E' ? (char)(raw - 0xFEE0) : raw);
+                if (IsSeparator(c, dropPunctuation))
+                {
+                    pendingSpace = length > 0;
+                    continue;
+                }
+                if (pendingSpace)
+                {
+                    rented[length++] = ' ';
+                    pendingSpace = false;
+                }
+                rented[length++] = c;
             }
-            if (pendingSpace)
-            {
-                sb.Append(' ');
-                pendingSpace = false;
-            }
-            sb.Append(c);
+            var result = rented.AsSpan(0, length);
+            return result.SequenceEqual(text) ? text : new string(result);
         }
-        return sb.ToString();
+        finally
+        {
+            ArrayPool<char>.Shared.Return(rented);
+        }
     }
 
     private static bool IsSeparator(char c, bool dropPunctuation)
