@@ -28,6 +28,7 @@ public class TokenizerBench
         _gpt2 = TokenizerLoader.Load(Path.Combine(vocab, "ggml-vocab-gpt-2.gguf"));
         _text = MixedText(2 * 1024 * 1024);
         TextBytes = Encoding.UTF8.GetByteCount(_text);
+        Console.WriteLine($"// TokenizerBench text: {TextBytes} UTF-8 bytes ({_text.Length} chars)");
     }
 
     [Benchmark]
