@@ -64,6 +64,9 @@ public static class TextNormalizer
 
     private static bool IsSeparator(char c, bool dropPunctuation)
     {
+        // ASCII: letters and digits are kept; space and controls (≤ U+0020, U+007F) separate; the rest is
+        // punctuation or symbols.
+        if (char.IsAscii(c)) return !char.IsAsciiLetterOrDigit(c) && (dropPunctuation || c <= ' ' || c == '\u007F');
         if (char.IsWhiteSpace(c)) return true;
         var cat = char.GetUnicodeCategory(c);
         switch (cat)

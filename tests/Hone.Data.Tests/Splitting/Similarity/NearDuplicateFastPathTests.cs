@@ -53,7 +53,7 @@ public class NearDuplicateFastPathTests
     public void Normalizer_matches_its_naive_twin()
     {
         var rng = new Random(17);
-        const string alphabet = "aZ9 \t\n\r,.!?-_()$€+=ＡＺ！　\u0001\u200B\u00C9ßİ语";
+        const string alphabet = "aZ9 \t\n\r,.!?-_()$€+=~^`ＡＺ！　\u0001\u007F\u0085\u00A0\u200B\u00C9ßİ语";
         for (var trial = 0; trial < 2000; trial++)
         {
             var sb = new StringBuilder();
