@@ -62,6 +62,12 @@ public class DataCommandTests
         var tokens = r.Json.GetProperty("tokens");
         Assert.False(tokens.GetProperty("is_estimate").GetBoolean());
         Assert.Equal(512, tokens.GetProperty("context_limit").GetInt32()); // stories260K's context, from the model
+        Assert.Equal("context length of the model stories260K.bin", tokens.GetProperty("context_limit_source").GetString());
+
+        var given = CliRunner.Run(dir, "data", "check", Cookbook("toy_chat_fine_tuning.jsonl"), "--json", "--context-limit", "300",
+            "--model", TestAssets.Path("models", "stories260K", "stories260K.bin"), "--template", "chatml");
+        Assert.Equal(300, given.Json.GetProperty("tokens").GetProperty("context_limit").GetInt32());
+        Assert.Equal("given", given.Json.GetProperty("tokens").GetProperty("context_limit_source").GetString());
     }
 
     [Fact]

@@ -63,6 +63,7 @@ public static class DataCheckCommand
                     {
                         TokenCounter = new ChatTemplateTokenCounter(encoder, Path.GetFileName(modelPath.TrimEnd('/'))),
                         ContextLimit = options.ContextLimit ?? info.ContextLength,
+                        ContextLimitSource = options.ContextLimit is null ? $"context length of the model {Path.GetFileName(modelPath.TrimEnd('/'))}" : null,
                     };
                 }
                 else

@@ -21,6 +21,9 @@ public sealed record DataCheckOptions
     /// <summary>Per-example token limit; overrides <see cref="ContextLimits"/>. Null: the model's known limit, else 16,385.</summary>
     public int? ContextLimit { get; init; }
 
+    /// <summary>Where <see cref="ContextLimit"/> came from, as the report names it (default "given").</summary>
+    public string? ContextLimitSource { get; init; }
+
     /// <summary>Epochs for the cost estimate; null means auto (<see cref="EpochRule.AutoEpochs"/>).</summary>
     public int? Epochs { get; init; }
 
@@ -48,7 +51,7 @@ public sealed record DataCheckOptions
     /// <summary>The context limit in effect and where it came from.</summary>
     public (int Limit, string Source) ResolveContextLimit()
     {
-        if (ContextLimit is { } c) return (c, "given");
+        if (ContextLimit is { } c) return (c, ContextLimitSource ?? "given");
         if (ContextLimits.Find(Model) is { } m) return (m, $"known limit of {Model}");
         return (ContextLimits.Default, Model is null ? "default (no model given)" : $"default ({Model} not in the table of known limits)");
     }
