@@ -22,7 +22,7 @@ public static unsafe partial class Attention
     private const int NR = MatMulPacked.NR;
 
     [ThreadStatic]
-    private static BlockedScratch? t_scratch;
+    private static GrowableBuffer? t_scratch;
 
     [ThreadStatic]
     private static PackJob? t_pack;
@@ -35,7 +35,7 @@ public static unsafe partial class Attention
         int tokens, int start, int heads, int kvHeads, int headDim, int kvLen, float scale, WorkerPool pool)
     {
         var layout = new PackedLayout(kvLen, kvHeads, headDim);
-        float* packed = (t_scratch ??= new BlockedScratch()).Ensure(layout.TotalFloats);
+        float* packed = (t_scratch ??= new GrowableBuffer()).Ensure(layout.TotalFloats);
         var pack = t_pack ??= new PackJob();
         pack.Set(k, v, packed, layout);
         pool.Run(pack, 2 * kvHeads);
@@ -232,28 +232,5 @@ public static unsafe partial class Attention
         TensorPrimitives.Multiply(new ReadOnlySpan<float>(s, n), 1f / sum, new Span<float>(s, n));
         new Span<float>(row, first).Clear();
         new Span<float>(row + limit, kvLen - limit).Clear();
-    }
-
-    /// <summary>A growable, 64-byte-aligned native block for the packed keys and values (one per calling thread).</summary>
-    private sealed class BlockedScratch
-    {
-        private NativeBlock.Handle _handle;
-        private long _floats;
-
-        public float* Ensure(long floats)
-        {
-            if (floats > _floats)
-            {
-                NativeBlock.Free(_handle);
-                _handle = default;
-                _floats = 0;
-                _handle = NativeBlock.Allocate(checked((nuint)floats * sizeof(float)), Arena.Alignment);
-                _floats = floats;
-            }
-
-            return (float*)_handle.Pointer;
-        }
-
-        ~BlockedScratch() => NativeBlock.Free(_handle);
     }
 }

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace Hone.Numerics;
 
 /// <summary>
@@ -13,8 +11,7 @@ public sealed unsafe class MatMulWorkspace : IDisposable
     [ThreadStatic]
     private static MatMulWorkspace? t_perThread;
 
-    private float* _packed;
-    private long _packedFloats;
+    private readonly GrowableBuffer _packed = new();
 
     /// <summary>An empty workspace that grows when first used.</summary>
     public MatMulWorkspace()
@@ -48,39 +45,8 @@ public sealed unsafe class MatMulWorkspace : IDisposable
     internal MatMulBlocked.Job BlockedJob { get; }
 
     /// <summary>A 64-byte-aligned block of at least <paramref name="floats"/> floats (grown if needed).</summary>
-    internal float* EnsurePacked(long floats)
-    {
-        if (floats > _packedFloats)
-        {
-            if (_packed is not null)
-            {
-                NativeMemory.AlignedFree(_packed);
-            }
-
-            _packed = (float*)NativeMemory.AlignedAlloc(checked((nuint)floats * sizeof(float)), Arena.Alignment);
-            _packedFloats = floats;
-        }
-
-        return _packed;
-    }
+    internal float* EnsurePacked(long floats) => _packed.Ensure(floats);
 
     /// <summary>Frees the packing block.</summary>
-    public void Dispose()
-    {
-        Free();
-        GC.SuppressFinalize(this);
-    }
-
-    /// <summary>Frees the packing block if <see cref="Dispose"/> was not called.</summary>
-    ~MatMulWorkspace() => Free();
-
-    private void Free()
-    {
-        if (_packed is not null)
-        {
-            NativeMemory.AlignedFree(_packed);
-            _packed = null;
-            _packedFloats = 0;
-        }
-    }
+    public void Dispose() => _packed.Dispose();
 }

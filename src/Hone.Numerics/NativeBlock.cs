@@ -75,3 +75,41 @@ internal static unsafe partial class NativeBlock
     [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
     private static partial int Madvise(nint address, nuint length, int advice);
 }
+
+/// <summary>A 64-byte-aligned native float buffer that only grows (its contents are not kept when it does), for
+/// scratch space reused call after call: the matmul packing slices, the packed keys and values of attention.</summary>
+internal sealed unsafe class GrowableBuffer : IDisposable
+{
+    private NativeBlock.Handle _handle;
+    private long _floats;
+
+    /// <summary>A block of at least <paramref name="floats"/> floats (grown if needed; zeroed when new).</summary>
+    public float* Ensure(long floats)
+    {
+        if (floats > _floats)
+        {
+            Free();
+            _handle = NativeBlock.Allocate(checked((nuint)floats * sizeof(float)), Arena.Alignment);
+            _floats = floats;
+        }
+
+        return (float*)_handle.Pointer;
+    }
+
+    /// <summary>Frees the block.</summary>
+    public void Dispose()
+    {
+        Free();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Frees the block if <see cref="Dispose"/> was not called.</summary>
+    ~GrowableBuffer() => Free();
+
+    private void Free()
+    {
+        NativeBlock.Free(_handle);
+        _handle = default;
+        _floats = 0;
+    }
+}

@@ -151,5 +151,8 @@ public class GgufWriterTests
         Assert.Equal("output.weight", LlamaGguf.FromHuggingFace("lm_head.weight"));
         Assert.Null(LlamaGguf.FromHuggingFace("model.layers.x.mlp.down_proj.weight"));
         Assert.Null(LlamaGguf.FromHuggingFace("model.layers.0.self_attn.rotary_emb.inv_freq"));
+        Assert.Equal("blk.2.attn_v.bias", LlamaGguf.FromHuggingFace("model.layers.2.self_attn.v_proj.bias"));
+        Assert.Equal("blk.5.attn_k_norm.weight", LlamaGguf.FromHuggingFace("model.layers.5.self_attn.k_norm.weight"));
+        Assert.Null(LlamaGguf.FromHuggingFace("model.layers.1.self_attn.o_proj.bias"));
     }
 }

@@ -149,7 +149,7 @@ public class GgufLoaderTests
             .Add($"{arch}.attention.key_length", 8u).Add($"{arch}.attention.layer_norm_rms_epsilon", 1e-6f).Add($"{arch}.rope.freq_base", 10000f);
         foreach (var t in original.Weights.Arena.Tensors.Values)
         {
-            writer.AddTensor(GgufLlamaLoader.GgufName(t.Name)!, t.Shape.Reverse().Select(d => (long)d).ToArray(), t.Span);
+            writer.AddTensor(LlamaGguf.FromHuggingFace(t.Name)!, t.Shape.Reverse().Select(d => (long)d).ToArray(), t.Span);
         }
 
         var path = Path.Combine(TestAssets.NewTempDir("gguf-" + arch), arch + ".gguf");

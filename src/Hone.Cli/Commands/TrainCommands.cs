@@ -36,10 +36,8 @@ public static class TrainCommands
         var epochs = new Option<string>("--epochs") { Description = "auto (the rule 'hone data check' prints) or N.", DefaultValueFactory = _ => "auto" };
         var batch = new Option<string>("--batch-size") { Description = "auto (n/16 clamped to 1..8) or N examples per optimiser step.", DefaultValueFactory = _ => "auto" };
         var lrMult = new Option<double>("--lr-multiplier") { Description = $"Learning rate = base × this (base {SftOptions.LoraBaseLearningRate:0e0} for LoRA, {SftOptions.FullBaseLearningRate:0e0} for full).", DefaultValueFactory = _ => 1.0 };
-        var rank = new Option<int>("--lora-rank") { Description = "LoRA rank r.", DefaultValueFactory = _ => 8 };
-        var alpha = new Option<float>("--lora-alpha") { Description = "LoRA alpha (scale alpha/r).", DefaultValueFactory = _ => 16 };
+        var lora = new LoraCliOptions();
         var dropout = new Option<float>("--lora-dropout") { Description = "LoRA dropout on the adapter input.", DefaultValueFactory = _ => 0 };
-        var targets = new Option<string>("--lora-targets") { Description = "Comma-separated modules (q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj) or all-linear.", DefaultValueFactory = _ => "all-linear" };
         var seed = new Option<long>("--seed") { Description = "Seed: the same seed gives a bit-identical run on the same machine.", DefaultValueFactory = _ => 42 };
         var trainOnInputs = new Option<bool>("--train-on-inputs") { Description = "Take the loss on every token, not only on assistant turns." };
         var packing = new Option<bool>("--packing") { Description = "Pack several examples per row (no attention across them)." };
@@ -50,7 +48,7 @@ public static class TrainCommands
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/<run id> in the workspace)." };
         var cmd = new Command("sft", "Supervised fine-tuning with the loss on assistant tokens only; LoRA or full; metrics, curves, checkpoints each epoch.")
         {
-            model, train, valid, method, epochs, batch, lrMult, rank, alpha, dropout, targets, seed, trainOnInputs, packing, evalEvery,
+            model, train, valid, method, epochs, batch, lrMult, lora.Rank, lora.Alpha, dropout, lora.Targets, seed, trainOnInputs, packing, evalEvery,
             tokenizer, template, threads, output,
         };
         host.SetHandler(cmd, (p, ctx, ct) =>
@@ -74,20 +72,11 @@ public static class TrainCommands
                     Packing = p.GetValue(packing),
                     EvalEvery = p.GetValue(evalEvery),
                 },
-                Lora = new LoraOptions
-                {
-                    Rank = p.GetValue(rank),
-                    Alpha = p.GetValue(alpha),
-                    Dropout = p.GetValue(dropout),
-                    Seed = (int)(p.GetValue(seed) & int.MaxValue),
-                    TargetModules = [.. p.GetValue(targets)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)],
-                },
+                Lora = lora.Build(p, p.GetValue(seed), p.GetValue(dropout)),
             };
             var ws = ctx.FindWorkspace();
             using var store = ws?.OpenStore();
-            var folder = p.GetValue(output) is { } o ? ctx.ResolvePath(o)
-                : ws is not null ? Path.Combine(ws.RunsDir, "sft-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture))
-                : throw new CliUsageException("Outside a workspace, give the run folder with --out (or run 'hone init' first).");
+            var folder = TrainRunFolder.Resolve(ctx, ws, p.GetValue(output), "sft");
             var result = TrainProgressView.Run(ctx, progress => SftRun.Start(options, folder, store, progress, ct));
             return Task.FromResult(Report(ctx, result));
         });

@@ -36,9 +36,7 @@ public static class TrainDpoCommand
         var sftEpochs = new Option<string>("--sft-epochs") { Description = "Epochs of the SFT stage: auto or N.", DefaultValueFactory = _ => "auto" };
         var batch = new Option<string>("--batch-size") { Description = "auto (n/16 clamped to 1..8) or N pairs per optimiser step.", DefaultValueFactory = _ => "auto" };
         var lrMult = new Option<double>("--lr-multiplier") { Description = $"Learning rate = base × this (base {SftOptions.LoraBaseLearningRate:0e0} for LoRA, {SftOptions.FullBaseLearningRate:0e0} for full).", DefaultValueFactory = _ => 1.0 };
-        var rank = new Option<int>("--lora-rank") { Description = "LoRA rank r.", DefaultValueFactory = _ => 8 };
-        var alpha = new Option<float>("--lora-alpha") { Description = "LoRA alpha (scale alpha/r).", DefaultValueFactory = _ => 16 };
-        var targets = new Option<string>("--lora-targets") { Description = "Comma-separated modules or all-linear.", DefaultValueFactory = _ => "all-linear" };
+        var lora = new LoraCliOptions();
         var seed = new Option<long>("--seed") { Description = "Seed: the same seed gives a bit-identical run on the same machine.", DefaultValueFactory = _ => 42 };
         var evalEvery = new Option<int>("--eval-every") { Description = "Steps between validation-batch metrics.", DefaultValueFactory = _ => 10 };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer file for a model without one beside it." };
@@ -47,7 +45,7 @@ public static class TrainDpoCommand
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/<kind>-<time> in the workspace)." };
         var cmd = new Command(name, description)
         {
-            model, pairs, valid, beta, loss, sftWeight, method, epochs, batch, lrMult, rank, alpha, targets, seed, evalEvery,
+            model, pairs, valid, beta, loss, sftWeight, method, epochs, batch, lrMult, lora.Rank, lora.Alpha, lora.Targets, seed, evalEvery,
             tokenizer, template, threads, output,
         };
         if (twoStage) cmd.Add(sftEpochs);
@@ -86,19 +84,11 @@ public static class TrainDpoCommand
                     Seed = p.GetValue(seed),
                     EvalEvery = p.GetValue(evalEvery),
                 },
-                Lora = new LoraOptions
-                {
-                    Rank = p.GetValue(rank),
-                    Alpha = p.GetValue(alpha),
-                    Seed = (int)(p.GetValue(seed) & int.MaxValue),
-                    TargetModules = [.. p.GetValue(targets)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)],
-                },
+                Lora = lora.Build(p, p.GetValue(seed)),
             };
             var ws = ctx.FindWorkspace();
             using var store = ws?.OpenStore();
-            var folder = p.GetValue(output) is { } o ? ctx.ResolvePath(o)
-                : ws is not null ? Path.Combine(ws.RunsDir, name + "-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture))
-                : throw new CliUsageException("Outside a workspace, give the run folder with --out (or run 'hone init' first).");
+            var folder = TrainRunFolder.Resolve(ctx, ws, p.GetValue(output), name);
             var result = TrainProgressView.Run(ctx, progress => DpoRun.Start(options, folder, store, progress, ct));
             return Task.FromResult(Report(ctx, result));
         });

@@ -34,9 +34,7 @@ public static class TrainRftCommand
         method.AcceptOnlyFromAmong("lora", "full");
         var onError = new Option<string>("--on-grader-error") { Description = "skip (record a finding with the line, drop the group, go on) or stop.", DefaultValueFactory = _ => "skip" };
         onError.AcceptOnlyFromAmong("skip", "stop");
-        var rank = new Option<int>("--lora-rank") { Description = "LoRA rank r.", DefaultValueFactory = _ => 8 };
-        var alpha = new Option<float>("--lora-alpha") { Description = "LoRA alpha (scale alpha/r).", DefaultValueFactory = _ => 16 };
-        var targets = new Option<string>("--lora-targets") { Description = "Comma-separated modules or all-linear.", DefaultValueFactory = _ => "all-linear" };
+        var lora = new LoraCliOptions();
         var seed = new Option<long>("--seed") { Description = "Seed of the shuffle and the samplers: the same seed gives the same run on the same machine.", DefaultValueFactory = _ => 42 };
         var evalEvery = new Option<int>("--eval-every") { Description = "Steps between validation-batch metrics (valid_reward_mean); 0 = none.", DefaultValueFactory = _ => defaults.EvalEvery };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer file for a model without one beside it." };
@@ -45,7 +43,7 @@ public static class TrainRftCommand
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/rft-<time> in the workspace)." };
         var cmd = new Command("rft", "Reinforcement fine-tuning (GRPO): G samples per prompt from the current model, graders as the reward, group-normalised advantages, KL to the reference.")
         {
-            model, train, valid, grader, samples, prompts, kl, epochs, lrMult, temperature, maxTokens, method, onError, rank, alpha, targets, seed,
+            model, train, valid, grader, samples, prompts, kl, epochs, lrMult, temperature, maxTokens, method, onError, lora.Rank, lora.Alpha, lora.Targets, seed,
             evalEvery, tokenizer, template, threads, output,
         };
         host.SetHandler(cmd, (p, ctx, ct) =>
@@ -74,19 +72,11 @@ public static class TrainRftCommand
                     Seed = p.GetValue(seed),
                     EvalEvery = p.GetValue(evalEvery),
                 },
-                Lora = new LoraOptions
-                {
-                    Rank = p.GetValue(rank),
-                    Alpha = p.GetValue(alpha),
-                    Seed = (int)(p.GetValue(seed) & int.MaxValue),
-                    TargetModules = [.. p.GetValue(targets)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)],
-                },
+                Lora = lora.Build(p, p.GetValue(seed)),
             };
             var ws = ctx.FindWorkspace();
             using var store = ws?.OpenStore();
-            var folder = p.GetValue(output) is { } o ? ctx.ResolvePath(o)
-                : ws is not null ? Path.Combine(ws.RunsDir, "rft-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture))
-                : throw new CliUsageException("Outside a workspace, give the run folder with --out (or run 'hone init' first).");
+            var folder = TrainRunFolder.Resolve(ctx, ws, p.GetValue(output), "rft");
             var result = TrainProgressView.Run(ctx, progress => RftRun.Start(options, RewardLoader(ws, p.GetValue(template)), folder, store, progress, ct));
             return Task.FromResult(Report(ctx, result));
         });

@@ -81,7 +81,8 @@ public static class LlamaGguf
 
     /// <summary>
     /// The GGUF name of a Hugging Face Llama tensor (model.embed_tokens.weight → token_embd.weight,
-    /// model.layers.N.self_attn.q_proj.weight → blk.N.attn_q.weight, ...); null for a name with no counterpart.
+    /// model.layers.N.self_attn.q_proj.weight → blk.N.attn_q.weight, ...), the q/k/v biases (Qwen2) and q/k norms
+    /// (Qwen3) included; null for a name with no counterpart.
     /// </summary>
     public static string? FromHuggingFace(string hfName)
     {
@@ -108,9 +109,18 @@ public static class LlamaGguf
             "mlp.gate_proj.weight" => "ffn_gate",
             "mlp.up_proj.weight" => "ffn_up",
             "mlp.down_proj.weight" => "ffn_down",
+            "self_attn.q_norm.weight" => "attn_q_norm",
+            "self_attn.k_norm.weight" => "attn_k_norm",
             _ => null,
         };
-        return part is null ? null : Block(layer, part);
+        if (part is not null) return Block(layer, part);
+        return rest[(dot + 1)..] switch
+        {
+            "self_attn.q_proj.bias" => $"blk.{layer}.attn_q.bias",
+            "self_attn.k_proj.bias" => $"blk.{layer}.attn_k.bias",
+            "self_attn.v_proj.bias" => $"blk.{layer}.attn_v.bias",
+            _ => null,
+        };
     }
 
     /// <summary>

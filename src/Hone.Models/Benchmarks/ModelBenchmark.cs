@@ -128,8 +128,7 @@ public static class ModelBenchmark
             prompt[i] = 3 + (int)((i * 7919L) % (vocab - 3));
         }
 
-        double bytesPerToken = 4.0 * (model.Weights.Classifier.Length + model.Weights.Layers.Sum(l =>
-            (double)l.Wq.Length + l.Wk.Length + l.Wv.Length + l.Wo.Length + l.WGate.Length + l.WUp.Length + l.WDown.Length));
+        double bytesPerToken = 4.0 * DecodeWeights(model).Sum(t => (double)t.Length);
         var decodeOptions = new GenerationOptions { MaxNewTokens = decodeTokens, StopAtEos = false };
         var single = new Dictionary<string, double>();
         foreach (int threads in threadCounts)
@@ -213,19 +212,25 @@ public static class ModelBenchmark
     /// ceiling of decode on this memory, measured in the same process; and the same per CPU-second.</summary>
     private static (double Wall, double Cpu) WeightRead(LlamaModel model, int threads, double cpuBudgetSeconds)
     {
-        var w = model.Weights;
-        var tensors = new List<Hone.Numerics.Tensor>();
-        foreach (var l in w.Layers)
-        {
-            tensors.AddRange([l.Wq, l.Wk, l.Wv, l.Wo, l.WGate, l.WUp, l.WDown]);
-        }
-
-        tensors.Add(w.Classifier);
+        var tensors = DecodeWeights(model);
         using var pool = new WorkerPool(threads);
         var job = new SumJob(tensors, threads);
         var (wall, cpu) = Best(cpuBudgetSeconds, () => pool.Run(job, threads));
         double bytes = 4.0 * tensors.Sum(t => (double)t.Length);
         return (bytes / wall / 1e9, bytes / cpu * threads / 1e9);
+    }
+
+    /// <summary>The tensors a decode step streams: every layer matrix, then the classifier.</summary>
+    private static List<Hone.Numerics.Tensor> DecodeWeights(LlamaModel model)
+    {
+        var tensors = new List<Hone.Numerics.Tensor>();
+        foreach (var l in model.Weights.Layers)
+        {
+            tensors.AddRange([l.Wq, l.Wk, l.Wv, l.Wo, l.WGate, l.WUp, l.WDown]);
+        }
+
+        tensors.Add(model.Weights.Classifier);
+        return tensors;
     }
 
     /// <summary>Item i sums share i of every tensor, in order.</summary>

@@ -27,7 +27,7 @@ internal static class GgufLlamaLoader
             var config = LlamaConfig.FromGguf(file);
             return LlamaWeights.Create(config, (name, tensor) =>
             {
-                var ggufName = GgufName(name) ?? throw new ModelLoadException($"{path}: no GGUF counterpart for tensor '{name}'.") { FilePath = path };
+                var ggufName = LlamaGguf.FromHuggingFace(name) ?? throw new ModelLoadException($"{path}: no GGUF counterpart for tensor '{name}'.") { FilePath = path };
                 if (!file.HasTensor(ggufName))
                 {
                     throw new ModelLoadException(
@@ -64,33 +64,5 @@ internal static class GgufLlamaLoader
                 }
             });
         }
-    }
-
-    /// <summary>The GGUF name of a weight in Hone's (Hugging Face) naming, biases and Qwen3 q/k norms included.</summary>
-    internal static string? GgufName(string hfName)
-    {
-        if (LlamaGguf.FromHuggingFace(hfName) is { } known)
-        {
-            return known;
-        }
-
-        const string prefix = "model.layers.";
-        if (!hfName.StartsWith(prefix, StringComparison.Ordinal))
-        {
-            return null;
-        }
-
-        int dot = hfName.IndexOf('.', prefix.Length);
-        var layer = hfName[prefix.Length..dot];
-        string? part = hfName[(dot + 1)..] switch
-        {
-            "self_attn.q_proj.bias" => "attn_q.bias",
-            "self_attn.k_proj.bias" => "attn_k.bias",
-            "self_attn.v_proj.bias" => "attn_v.bias",
-            "self_attn.q_norm.weight" => "attn_q_norm.weight",
-            "self_attn.k_norm.weight" => "attn_k_norm.weight",
-            _ => null,
-        };
-        return part is null ? null : $"blk.{layer}.{part}";
     }
 }

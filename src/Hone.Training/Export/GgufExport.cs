@@ -42,7 +42,7 @@ public static class GgufExport
 
         foreach (var (hfName, shape) in LlamaWeights.Manifest(c))
         {
-            var ggufName = GgufName(hfName) ?? throw new TrainingException($"Tensor '{hfName}' has no GGUF name.");
+            var ggufName = LlamaGguf.FromHuggingFace(hfName) ?? throw new TrainingException($"Tensor '{hfName}' has no GGUF name.");
             var values = RowOrder(c, hfName, weights.Arena[hfName].Span, interleaved);
             var ggmlShape = shape.Reverse().Select(d => (long)d).ToArray();
             var ggmlType = type == GgufExportType.F16 && shape.Length == 2 ? GgmlType.F16 : GgmlType.F32;
@@ -66,27 +66,5 @@ public static class GgufExport
         if (interleaved) LlamaGguf.PermuteHfToGguf(values, dst, heads, cols);
         else LlamaGguf.PermuteGgufToHf(values, dst, heads, cols);
         return dst;
-    }
-
-    /// <summary>llama.cpp's name of a Hone (Hugging Face) tensor name, biases and Qwen3 q/k norms included.</summary>
-    public static string? GgufName(string hfName)
-    {
-        ArgumentNullException.ThrowIfNull(hfName);
-        if (LlamaGguf.FromHuggingFace(hfName) is { } known) return known;
-        const string prefix = "model.layers.";
-        if (!hfName.StartsWith(prefix, StringComparison.Ordinal)) return null;
-        int dot = hfName.IndexOf('.', prefix.Length);
-        if (dot < 0) return null;
-        var layer = hfName[prefix.Length..dot];
-        string? part = hfName[(dot + 1)..] switch
-        {
-            "self_attn.q_proj.bias" => "attn_q.bias",
-            "self_attn.k_proj.bias" => "attn_k.bias",
-            "self_attn.v_proj.bias" => "attn_v.bias",
-            "self_attn.q_norm.weight" => "attn_q_norm.weight",
-            "self_attn.k_norm.weight" => "attn_k_norm.weight",
-            _ => null,
-        };
-        return part is null ? null : $"blk.{layer}.{part}";
     }
 }

@@ -89,9 +89,9 @@ public sealed class TrainedRun
         if (kept.Count == 0)
             throw new TrainingException($"{path}: the run has no whole checkpoint yet (checkpoints/epoch-NNNN); let it finish an epoch, or `hone train resume` it.");
         var checkpoint = epoch is not { } wanted ? kept[^1]
-            : kept.FirstOrDefault(f => System.IO.Path.GetFileName(f) == Checkpoints.FolderName(wanted))
+            : kept.FirstOrDefault(f => Checkpoints.EpochOf(f) == wanted)
               ?? throw new TrainingException(
-                  $"{path}: no kept checkpoint of epoch {wanted}; the run keeps epoch(s) {string.Join(", ", kept.Select(f => int.Parse(System.IO.Path.GetFileName(f)["epoch-".Length..], System.Globalization.CultureInfo.InvariantCulture)))}.");
+                  $"{path}: no kept checkpoint of epoch {wanted}; the run keeps epoch(s) {string.Join(", ", kept.Select(Checkpoints.EpochOf))}.");
         var (checkpointEpoch, parameters) = ReadCheckpoint(checkpoint);
         bool hasLora = parameters.Keys.Any(k => k.Contains(".lora_A.", StringComparison.Ordinal));
         var method = methodText switch

@@ -217,7 +217,7 @@ public sealed class RftTrainer
     {
         var all = Checkpoints.List(_run.CheckpointsPath);
         var byEpoch = epochs.ToDictionary(e => e.Epoch, e => e.MeanReward);
-        var ranked = all.Select(f => (Folder: f, Epoch: int.Parse(Path.GetFileName(f)["epoch-".Length..], System.Globalization.CultureInfo.InvariantCulture)))
+        var ranked = all.Select(f => (Folder: f, Epoch: Checkpoints.EpochOf(f)))
             .OrderByDescending(x => byEpoch.TryGetValue(x.Epoch, out var r) ? r : double.NegativeInfinity).ThenByDescending(x => x.Epoch)
             .Take(Options.KeepCheckpoints).Select(x => x.Folder).ToHashSet();
         if (all.Count > 0) ranked.Add(all[^1]);

@@ -109,6 +109,10 @@ public static class Checkpoints
             .Where(d => File.Exists(Path.Combine(d, ManifestFile)))
             .Order(StringComparer.Ordinal).ToList();
 
+    /// <summary>The epoch a checkpoint folder (<c>epoch-NNNN</c>) holds, or -1 for a name of another form.</summary>
+    public static int EpochOf(string folder) =>
+        int.TryParse(Path.GetFileName(folder).AsSpan("epoch-".Length), NumberStyles.None, CultureInfo.InvariantCulture, out int epoch) ? epoch : -1;
+
     /// <summary>The newest checkpoint folder, or null.</summary>
     public static string? Latest(string checkpointsPath) => List(checkpointsPath).LastOrDefault();
 
@@ -180,6 +184,5 @@ public static class Checkpoints
         src.CopyTo(into);
     }
 
-    /// <summary>The folder name of an epoch's checkpoint (<c>epoch-NNNN</c>).</summary>
-    internal static string FolderName(int epoch) => "epoch-" + epoch.ToString("D4", CultureInfo.InvariantCulture);
+    private static string FolderName(int epoch) => "epoch-" + epoch.ToString("D4", CultureInfo.InvariantCulture);
 }

@@ -1,0 +1,41 @@
+using System.CommandLine;
+using System.Globalization;
+using Hone.Models.Train;
+using Hone.Store;
+
+namespace Hone.Cli.Commands;
+
+/// <summary>The LoRA options every training command takes (<c>--lora-rank</c>, <c>--lora-alpha</c>, <c>--lora-targets</c>).</summary>
+internal sealed class LoraCliOptions
+{
+    public Option<int> Rank { get; } = new("--lora-rank") { Description = "LoRA rank r.", DefaultValueFactory = _ => 8 };
+
+    public Option<float> Alpha { get; } = new("--lora-alpha") { Description = "LoRA alpha (scale alpha/r).", DefaultValueFactory = _ => 16 };
+
+    public Option<string> Targets { get; } = new("--lora-targets")
+    {
+        Description = "Comma-separated modules (q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj) or all-linear.",
+        DefaultValueFactory = _ => "all-linear",
+    };
+
+    /// <summary>The adapter options the parsed command asks for; the LoRA seed is the run's seed.</summary>
+    public LoraOptions Build(ParseResult p, long seed, float dropout = 0) => new()
+    {
+        Rank = p.GetValue(Rank),
+        Alpha = p.GetValue(Alpha),
+        Dropout = dropout,
+        Seed = (int)(seed & int.MaxValue),
+        TargetModules = [.. p.GetValue(Targets)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)],
+    };
+}
+
+/// <summary>Where a new training run goes.</summary>
+internal static class TrainRunFolder
+{
+    /// <summary><c>--out</c> when given, else <c>runs/PREFIX-yyyyMMdd-HHmmss</c> in the workspace.</summary>
+    /// <exception cref="CliUsageException">Neither <c>--out</c> nor a workspace.</exception>
+    public static string Resolve(CliContext ctx, Workspace? ws, string? output, string prefix) =>
+        output is { } o ? ctx.ResolvePath(o)
+        : ws is not null ? Path.Combine(ws.RunsDir, prefix + "-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture))
+        : throw new CliUsageException("Outside a workspace, give the run folder with --out (or run 'hone init' first).");
+}
