@@ -15,7 +15,7 @@ namespace Hone.Reference.Tests;
 /// </summary>
 public sealed class EngineGradientTests(ITestOutputHelper output)
 {
-    private const double Tolerance = 1e-3;
+    private const double Tolerance = 1e-4;
     private const double FiniteDifferenceTolerance = 1e-6;
 
     public static TheoryData<string> Variants => new()
