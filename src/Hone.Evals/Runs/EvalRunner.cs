@@ -102,6 +102,11 @@ public sealed class EvalRunner(RunStore store, string runsDir)
             store.SetStatus(run.Id, RunStatus.Cancelled);
             throw;
         }
+        catch
+        {
+            store.SetStatus(run.Id, RunStatus.Failed); // not left marked running; the same command resumes it
+            throw;
+        }
 
         var ordered = cases.SelectMany(c => Enumerable.Range(0, repeats).Select(r => results[(c.Id, r)])).ToList();
         var summary = EvalSummary.Compute(ordered, [.. spec.Graders.Select(g => g.Name)]);
