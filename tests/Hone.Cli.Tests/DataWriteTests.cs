@@ -33,6 +33,7 @@ public class DataWriteTests
         var split = CliRunner.Run(dir, "data", "split", name, "--valid", "0.5", "--stratify", "label");
         Assert.Equal(2, split.ExitCode);
         Assert.Contains("data.jsonl:6", split.Stderr, StringComparison.Ordinal);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(split.Stderr, "data\\.jsonl:6")); // named once, not file:line: file:line:col
         Assert.Contains("--skip-invalid", split.Stderr, StringComparison.Ordinal);
         var ladder = CliRunner.Run(dir, "data", "ladder", name, "--sizes", "5,10");
         Assert.Equal(2, ladder.ExitCode);

@@ -145,6 +145,20 @@ public class RunRecordTests
     }
 
     [Fact]
+    public void A_refused_export_makes_no_folder()
+    {
+        var dir = NewWorkspace();
+        WriteChat(dir, "train.jsonl", 8);
+        var r = CliRunner.Run(dir, "train", "sft", "--model", Stories, "--template", "chatml", "--train", "train.jsonl",
+            "--epochs", "1", "--batch-size", "4", "--lora-rank", "4", "--threads", "1", "--out", "run", "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var export = CliRunner.Run(dir, "export", "run", "--format", "gguf", "--out", "exported/model.bin");
+        Assert.Equal(2, export.ExitCode);
+        Assert.Contains(".gguf", export.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(dir, "exported")));
+    }
+
+    [Fact]
     public void An_interrupted_eval_run_is_resumed_by_the_same_eval_command()
     {
         var dir = NewWorkspace();

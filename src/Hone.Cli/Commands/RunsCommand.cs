@@ -41,9 +41,9 @@ public static class RunsCommand
             var interrupted = runs.Count(r => r.Status == RunStatus.Interrupted);
             if (interrupted > 0)
             {
-                ctx.Console.MarkupLine($"[yellow]{interrupted} interrupted[/] (the process running {(interrupted == 1 ? "it" : "them")} is gone): " +
-                    "'hone train resume RUN' continues a training run, the same 'hone eval' command continues an eval; " +
-                    "'hone runs rm RUN' removes a run and its folder.");
+                ctx.Console.MarkupLine($"[yellow]{interrupted} interrupted[/]: the process running {(interrupted == 1 ? "it is" : "them is")} gone.");
+                ctx.Console.MarkupLine("  'hone train resume RUN' continues a training run, the same 'hone eval' command an eval run;");
+                ctx.Console.MarkupLine("  'hone runs rm RUN' removes a run and its folder.");
             }
             return ExitCodes.Success;
         });

@@ -38,7 +38,8 @@ public sealed class ImportContext
         if (_problems.Count < MaxProblems)
         {
             var where = line is { } l ? $"{SourceName}:{l}" : $"{SourceName} record {record}";
-            _problems.Add(new ImportProblem(record, line, $"{where}: {message}"));
+            var located = message.StartsWith(where + ":", StringComparison.Ordinal); // a reader's message that names file:line:column
+            _problems.Add(new ImportProblem(record, line, located ? message : $"{where}: {message}"));
         }
     }
 
