@@ -187,7 +187,8 @@ public sealed class EvalRunner(RunStore store, string runsDir)
     private RunRecord? FindResumable(string name, JsonObject identity)
     {
         var wanted = identity.ToJsonString();
-        return store.ListRuns(Kind, 500).FirstOrDefault(r => r.Name == name && r.Status != RunStatus.Succeeded && r.OptionsJson == wanted);
+        return store.ListRuns(Kind, 500).FirstOrDefault(r => r.Name == name && r.Status is not (RunStatus.Succeeded or RunStatus.Running) // not one another process is running
+            && r.OptionsJson == wanted);
     }
 
     private static IEnumerable<KeyValuePair<string, double>> Metrics(EvalSummary s)
