@@ -47,6 +47,17 @@ public sealed record PeftAdapter
     public static string TensorName(int layer, string module, string matrix) => string.Create(CultureInfo.InvariantCulture,
         $"base_model.model.model.layers.{layer}.{(module is "gate_proj" or "up_proj" or "down_proj" ? "mlp" : "self_attn")}.{module}.lora_{matrix}.weight");
 
+    /// <summary>
+    /// The PEFT tensor name of a module trained in full (<c>modules_to_save</c>): PEFT wraps the module in a
+    /// ModulesToSaveWrapper and saves its copy as <c>&lt;module path&gt;.modules_to_save.weight</c>, the adapter name removed.
+    /// </summary>
+    public static string SavedModuleName(string module) => module switch
+    {
+        "embed_tokens" => "base_model.model.model.embed_tokens.modules_to_save.weight",
+        "lm_head" => "base_model.model.lm_head.modules_to_save.weight",
+        _ => throw new ArgumentException($"Unknown module to save '{module}'; use embed_tokens or lm_head.", nameof(module)),
+    };
+
     /// <summary>(out, in) of a module's weight under <paramref name="c"/>.</summary>
     public static (int Out, int In) ModuleShape(LlamaConfig c, string module)
     {

@@ -45,6 +45,42 @@ public sealed class GradientCheckTests(ITestOutputHelper output)
         output.WriteLine($"{variant} LoRA (dropout {dropout}): worst relative error {worst:E2}");
     }
 
+    /// <summary>
+    /// Modules to save beside the adapters: the trained embedding and head copies get the gradients of their two uses
+    /// (input rows and output projection; one shared tensor when the embeddings are tied), held to finite differences.
+    /// </summary>
+    [Theory]
+    [InlineData("llama-gqa-half-untied", "embed_tokens,lm_head", 2)]
+    [InlineData("llama-gqa-half-untied", "lm_head", 1)]
+    [InlineData("mha-interleaved-tied", "embed_tokens", 1)]
+    [InlineData("qwen2-bias-tied", "embed_tokens,lm_head", 1)]
+    public void ModulesToSaveGradientsMatchFiniteDifferences(string variant, string modules, int savedTensors)
+    {
+        var c = TinyModels.Config(variant);
+        using var model = TinyModels.Create(c, seed: 5);
+        var lora = new LoraOptions { Rank = 2, Alpha = 4, TargetModules = ["q_proj", "down_proj"], Seed = 9, ModulesToSave = modules.Split(',') };
+        using var trainer = new LlamaTrainer(model, 2, 7, lora);
+        RandomizeB(trainer, seed: 3);
+        PerturbSaved(trainer, seed: 4);
+        double worst = Check(c, trainer, lora, 0, expectedParameters: (2 * 2 * c.Layers) + savedTensors);
+        Assert.Contains(trainer.Parameters, p => p.Name == LlamaTrainer.SavedName(c.TiedEmbeddings ? "embed_tokens" : modules.Split(',')[0]));
+        output.WriteLine($"{variant} modules to save {modules}: worst relative error {worst:E2}");
+    }
+
+    /// <summary>The trained copies start equal to the base rows: move them so that using the base instead would show.</summary>
+    private static void PerturbSaved(LlamaTrainer trainer, int seed)
+    {
+        var rng = new Random(seed);
+        foreach (var p in trainer.Parameters.Where(p => p.Name.Contains("modules_to_save", StringComparison.Ordinal)))
+        {
+            var s = p.Value.Span;
+            for (int i = 0; i < s.Length; i++)
+            {
+                s[i] += (float)((rng.NextDouble() * 2) - 1) * 0.3f;
+            }
+        }
+    }
+
     /// <summary>B starts at zero (so dA would be zero): give it values so every adapter gradient is exercised.</summary>
     internal static void RandomizeB(LlamaTrainer trainer, int seed)
     {

@@ -27,6 +27,14 @@ internal sealed class LlamaReference(LlamaConfig c, LoraOptions? lora = null, lo
         return sum;
     }
 
+    /// <summary>The input embedding: a trained copy (PEFT's modules_to_save) when the parameters hold one, else the base's.</summary>
+    private double[] Embedding(IReadOnlyDictionary<string, double[]> p) =>
+        p.TryGetValue(LlamaTrainer.SavedName("embed_tokens"), out var e) ? e : p["model.embed_tokens.weight"];
+
+    /// <summary>The output head: tied to the (possibly trained) embedding, else a trained lm_head copy or the base's.</summary>
+    private double[] Head(IReadOnlyDictionary<string, double[]> p) =>
+        c.TiedEmbeddings ? Embedding(p) : p.TryGetValue(LlamaTrainer.SavedName("lm_head"), out var h) ? h : p["lm_head.weight"];
+
     /// <summary>log p(target) per position (0 where there is no target).</summary>
     public double[] LogProbs(IReadOnlyDictionary<string, double[]> p, TokenBatch b)
     {
@@ -35,7 +43,7 @@ internal sealed class LlamaReference(LlamaConfig c, LoraOptions? lora = null, lo
         var x = new double[n][];
         for (int i = 0; i < n; i++)
         {
-            x[i] = p["model.embed_tokens.weight"].AsSpan(b.Tokens[i] * dim, dim).ToArray();
+            x[i] = Embedding(p).AsSpan(b.Tokens[i] * dim, dim).ToArray();
         }
 
         for (int l = 0; l < c.Layers; l++)
@@ -133,7 +141,7 @@ internal sealed class LlamaReference(LlamaConfig c, LoraOptions? lora = null, lo
             }
         }
 
-        var wc = p[c.TiedEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight"];
+        var wc = Head(p);
         for (int i = 0; i < n; i++)
         {
             int target = b.Targets[i];
