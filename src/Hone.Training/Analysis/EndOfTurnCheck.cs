@@ -3,6 +3,7 @@ using System.Numerics.Tensors;
 using Hone.Models.Llama;
 using Hone.Numerics;
 using Hone.Training.Batching;
+using Tensor = Hone.Numerics.Tensor;
 
 namespace Hone.Training.Analysis;
 
@@ -113,9 +114,8 @@ public static class EndOfTurnCheck
             reasons.Add(string.Create(CultureInfo.InvariantCulture,
                 $"the base gives it probability {p.MeanProbability:0.##e0} at the turn ends of {p.Probed} training example(s) (below {ProbabilityThreshold:0e0})"));
         if (reasons.Count == 0) return null;
-        return string.Create(CultureInfo.InvariantCulture,
-            $"the end-of-turn token {token} (id {id}) looks untrained in the base: {string.Join("; ", reasons)}. " +
+        return string.Create(CultureInfo.InvariantCulture, $"the end-of-turn token {token} (id {id}) looks untrained in the base: {string.Join("; ", reasons)}. ") +
             "LoRA adapts the linear layers only, so the tuned model may never learn to end a turn and every answer would run to the token limit. " +
-            "Train the embedding and output rows in full with --modules-to-save embed_tokens,lm_head, or use --method full.");
+            "Train the embedding and output rows in full with --modules-to-save embed_tokens,lm_head, or use --method full.";
     }
 }

@@ -88,10 +88,10 @@ public static class ContextOverflow
         if (policy == OverflowPolicy.Fail && over.Count > 0)
         {
             var lines = over.Take(20).Select(i => string.Create(CultureInfo.InvariantCulture, $"{where(i)}: {length(i)} tokens"));
-            throw new TrainingException(string.Create(CultureInfo.InvariantCulture,
-                $"{over.Count} {set} {unit} are over the {limit}-token context (--on-overflow fail):\n  {string.Join("\n  ", lines)}" +
-                (over.Count > 20 ? $"\n  … and {over.Count - 20} more" : "") +
-                "\nShorten or remove them ('hone data check --model' lists them), or pass --on-overflow drop (leave them out) or truncate (cut their earliest turns)."));
+            throw new TrainingException(
+                string.Create(CultureInfo.InvariantCulture, $"{over.Count} {set} {unit} are over the {limit}-token context (--on-overflow fail):\n  {string.Join("\n  ", lines)}") +
+                (over.Count > 20 ? string.Create(CultureInfo.InvariantCulture, $"\n  … and {over.Count - 20} more") : "") +
+                "\nShorten or remove them ('hone data check --model' lists them), or pass --on-overflow drop (leave them out) or truncate (cut their earliest turns).");
         }
 
         var kept = new List<T>(items.Count);

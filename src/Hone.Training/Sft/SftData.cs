@@ -53,13 +53,31 @@ public static class SftData
     /// prompt (for prompt/completion data: BOS) and the last assistant turn (the completion) whole, and cuts from the
     /// start of the earliest other turns; an example whose kept parts alone are over the limit is dropped with the reason.
     /// </summary>
-    public static (List<TokenizedExample> Examples, OverflowReport Report) Fit(IReadOnlyList<SourcedExample> examples, ChatEncoder encoder,
+    public static (List<SourcedExample> Examples, OverflowReport Report) Fit(IReadOnlyList<SourcedExample> examples, ChatEncoder encoder,
         string set, int limit, OverflowPolicy policy)
     {
         ArgumentNullException.ThrowIfNull(encoder);
-        var (kept, report) = ContextOverflow.Apply(examples, set, "examples", limit, policy, s => s.Example.Length, s => s.Where,
-            s => Truncate(s, encoder, limit));
-        return ([.. kept.Select(k => k.Example)], report);
+        return ContextOverflow.Apply(examples, set, "examples", limit, policy, s => s.Example.Length, s => s.Where, s => Truncate(s, encoder, limit));
+    }
+
+    /// <summary>
+    /// Checks what the trainer would reject, naming file:line: a token id outside the model's vocabulary, and (for the
+    /// training set) an example with nothing to train.
+    /// </summary>
+    /// <exception cref="TrainingException">The first such example.</exception>
+    public static void Check(IEnumerable<SourcedExample> examples, int vocabSize, bool trainOnInputs, bool requireTargets)
+    {
+        ArgumentNullException.ThrowIfNull(examples);
+        foreach (var s in examples)
+        {
+            foreach (int id in s.Example.Ids)
+            {
+                if ((uint)id >= (uint)vocabSize)
+                    throw new TrainingException($"{s.Where}: token id {id} is outside the model's vocabulary of {vocabSize}; the tokenizer does not belong to this model.");
+            }
+            if (requireTargets && s.Example.TargetCount(trainOnInputs) == 0)
+                throw new TrainingException($"{s.Where}: the example has no trained tokens (no assistant turn with a non-zero weight); fix or drop it, or use --train-on-inputs.");
+        }
     }
 
     private static (SourcedExample? Fitted, string Detail) Truncate(SourcedExample s, ChatEncoder encoder, int limit)
