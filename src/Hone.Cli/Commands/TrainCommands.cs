@@ -99,7 +99,7 @@ public static class TrainCommands
             return Task.FromResult(RunKind(folder) switch
             {
                 SftRun.Kind => Report(ctx, TrainProgressView.Run(ctx, progress => SftRun.Resume(folder, store, progress, ctx.Warn, ct))),
-                DpoRun.Kind or DpoRun.TwoStageKind => TrainDpoCommand.Report(ctx, TrainProgressView.Run(ctx, progress => DpoRun.Resume(folder, store, progress, ct))),
+                DpoRun.Kind or DpoRun.TwoStageKind => TrainDpoCommand.Report(ctx, TrainProgressView.Run(ctx, progress => DpoRun.Resume(folder, store, progress, ctx.Warn, ct))),
                 Hone.Training.Rft.RftRun.Kind => TrainRftCommand.Resume(ctx, folder, store, ct),
                 var other => throw new CliUsageException($"{folder}: runs of kind '{other}' cannot be resumed by this Hone."),
             });

@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Numerics.Tensors;
+using System.Text.Json.Nodes;
 using Hone.Models.Llama;
 using Hone.Numerics;
+using Hone.Tokenizers.Chat;
+using Hone.Tokenizers.ChatTemplates;
 using Hone.Training.Batching;
 using Tensor = Hone.Numerics.Tensor;
 
@@ -44,6 +47,24 @@ public static class EndOfTurnCheck
             counts[e.Ids[last]] = counts.GetValueOrDefault(e.Ids[last]) + 1;
         }
         return counts.Count == 0 ? null : counts.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key).First().Key;
+    }
+
+    /// <summary>
+    /// The end-of-turn token the chat template writes after an assistant turn: the last trained token of a one-turn
+    /// conversation; null when the template cannot render one.
+    /// </summary>
+    public static int? TemplateEndOfTurnId(ChatEncoder encoder)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        try
+        {
+            var encoded = encoder.Encode([JsonNode.Parse("""{"role":"user","content":"Hi"}""")!, JsonNode.Parse("""{"role":"assistant","content":"Hello"}""")!]);
+            return EndOfTurnId([TokenizedExample.FromEncoded(encoded)]);
+        }
+        catch (Exception e) when (e is ChatTemplateException or FormatException or InvalidOperationException or ArgumentException)
+        {
+            return null;
+        }
     }
 
     /// <summary>
