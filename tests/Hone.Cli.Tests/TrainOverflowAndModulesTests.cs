@@ -81,6 +81,10 @@ public class TrainOverflowAndModulesTests
         var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "lora-saved", "run.json")))!;
         Assert.Equal(["embed_tokens", "lm_head"], manifest["options"]!["lora"]!["modules_to_save"]!.AsArray().Select(x => (string)x!));
 
+        var resumed = CliRunner.Run(dir, "train", "resume", "lora-saved", "--json"); // the manifest gives the modules back
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        Assert.Equal(1, resumed.Json.GetProperty("resumed_from_epoch").GetInt32());
+
         var export = CliRunner.Run(dir, "export", "lora-saved", "--format", "adapter", "--out", "adapter", "--json");
         Assert.True(export.ExitCode == 0, export.Stderr);
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "adapter", "adapter_config.json")))!;

@@ -4,6 +4,8 @@ using Hone.Store;
 using Hone.Testing;
 using Hone.Tokenizers.Chat;
 using Hone.Training.Batching;
+using Hone.Training.Dpo;
+using Hone.Training.Rft;
 using Hone.Training.Sft;
 
 namespace Hone.Training.Tests;
@@ -144,5 +146,99 @@ public class OverflowTests
         var e = Assert.Throws<TrainingException>(() => SftRun.Start(Options(path, OverflowPolicy.Drop), Path.Combine(dir, "run")));
         Assert.Contains("Every one of the 2 training examples is over the 512-token context", e.Message, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(dir, "run")));
+    }
+
+    [Fact]
+    public void Dpo_pairs_are_cut_alike_in_both_sequences_or_dropped_and_fail_names_the_line()
+    {
+        var encoder = ChatEncoder.Load(Stories, null, "chatml");
+        var dir = TestAssets.NewTempDir();
+        var path = Path.Combine(dir, "pairs.jsonl");
+        string Pair(string? system, string user, string chosen, string rejected)
+        {
+            var messages = new List<object>();
+            if (system is not null) messages.Add(new { role = "system", content = system });
+            messages.Add(new { role = "user", content = user });
+            return JsonSerializer.Serialize(new
+            {
+                input = new { messages },
+                preferred_output = new[] { new { role = "assistant", content = chosen } },
+                non_preferred_output = new[] { new { role = "assistant", content = rejected } },
+            });
+        }
+
+        File.WriteAllLines(path,
+        [
+            Pair(null, "Name a pet.", "A cat.", "A rock."),
+            Pair("Be kind.", "START " + LongText(400), "Yes, gladly.", "No."),
+            Pair(null, "Say it.", LongText(400), "No."), // a completion alone over the context
+        ]);
+        var pairs = PreferenceData.ReadOrThrow(path, encoder);
+        var (kept, report) = PreferenceData.Fit(pairs, encoder, "training", 512, OverflowPolicy.Truncate);
+        Assert.Equal(2, kept.Count);
+        Assert.Equal([$"{path}:2", $"{path}:3"], report.Entries.Select(e => e.Where));
+        Assert.Equal((1, 1), (report.Truncated, report.Dropped));
+        var cut = kept[1];
+        int c = ContextOverflow.FirstTargetStart(cut.Chosen), r = ContextOverflow.FirstTargetStart(cut.Rejected);
+        Assert.Equal(512, Math.Max(cut.Chosen.Length, cut.Rejected.Length));
+        Assert.Equal(cut.Chosen.Ids[..c], cut.Rejected.Ids[..r]); // the same prompt in both
+        Assert.Equal(pairs[1].Chosen.Ids[ContextOverflow.FirstTargetStart(pairs[1].Chosen)..], cut.Chosen.Ids[c..]);
+        Assert.Equal(pairs[1].Rejected.Ids[ContextOverflow.FirstTargetStart(pairs[1].Rejected)..], cut.Rejected.Ids[r..]);
+        var prompt = encoder.Tokenizer.Decode(cut.Chosen.Ids.AsSpan(0, c));
+        Assert.Contains("Be kind.", prompt, StringComparison.Ordinal);
+        Assert.DoesNotContain("START", prompt, StringComparison.Ordinal);
+        Assert.Contains("both completions", report.Entries[0].Detail, StringComparison.Ordinal);
+
+        var (dropped, dropReport) = PreferenceData.Fit(pairs, encoder, "training", 512, OverflowPolicy.Drop);
+        Assert.Single(dropped);
+        Assert.Equal(2, dropReport.Dropped);
+
+        var e = Assert.Throws<TrainingException>(() => DpoRun.Start(new DpoRunOptions
+        {
+            ModelPath = Stories, Template = "chatml", PairsFile = path, Threads = 1, OnOverflow = OverflowPolicy.Fail,
+        }, Path.Combine(dir, "run")));
+        Assert.Matches($@"{System.Text.RegularExpressions.Regex.Escape(path)}:2: \d{{3,}} tokens", e.Message);
+        Assert.Contains($"{path}:3: ", e.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(dir, "run")));
+    }
+
+    [Fact]
+    public void Rft_prompts_count_the_sampled_tokens_and_truncation_keeps_the_system_prompt_and_the_last_user_turn()
+    {
+        var encoder = ChatEncoder.Load(Stories, null, "chatml");
+        var dir = TestAssets.NewTempDir();
+        var path = Path.Combine(dir, "prompts.jsonl");
+        File.WriteAllLines(path,
+        [
+            JsonSerializer.Serialize(new { messages = new[] { new { role = "user", content = "Name a pet." } }, answer = "cat" }),
+            JsonSerializer.Serialize(new
+            {
+                messages = new[]
+                {
+                    new { role = "system", content = "Be kind." },
+                    new { role = "user", content = "START " + LongText(120) },
+                    new { role = "assistant", content = "Sure." },
+                    new { role = "user", content = "And the final question?" },
+                },
+                answer = "dog",
+            }),
+        ]);
+        var prompts = RftPromptData.ReadOrThrow(path, encoder);
+        Assert.True(prompts[1].PromptIds.Length < 512, "the prompt alone fits; only with --max-tokens it does not");
+        var (kept, report) = RftPromptData.Fit(prompts, encoder, "training", 512, maxTokens: 200, OverflowPolicy.Truncate);
+        var entry = Assert.Single(report.Entries);
+        Assert.Equal($"{path}:2", entry.Where);
+        Assert.Equal(prompts[1].PromptIds.Length + 200 + 1, entry.Tokens);
+        Assert.True(entry.Truncated, entry.Detail);
+        Assert.Equal(512 - 200 - 1, kept[1].PromptIds.Length);
+        var text = encoder.Tokenizer.Decode(kept[1].PromptIds);
+        Assert.Contains("Be kind.", text, StringComparison.Ordinal);
+        Assert.Contains("And the final question?", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("START", text, StringComparison.Ordinal);
+        Assert.Equal("dog", kept[1].Item.GetProperty("answer").GetString()); // the grader still sees the whole item
+
+        var (dropped, dropReport) = RftPromptData.Fit(prompts, encoder, "training", 512, maxTokens: 200, OverflowPolicy.Drop);
+        Assert.Single(dropped);
+        Assert.Equal(1, dropReport.Dropped);
     }
 }

@@ -95,29 +95,32 @@ public static class EndOfTurnCheck
     }
 
     /// <summary>
-    /// The base model's mean probability of <paramref name="id"/> at the turn ends (the last trained occurrence of the
-    /// token) of up to <see cref="ProbedExamples"/> examples, with the number probed; null when none ends with it.
+    /// The base model's mean probability of <paramref name="id"/> at the turn ends (the last trained token, when it is
+    /// <paramref name="id"/>) of the <see cref="ProbedExamples"/> shortest examples, with the number probed; null when
+    /// no example ends with it.
     /// </summary>
     public static (double MeanProbability, int Probed)? BaseProbability(LlamaModel model, IReadOnlyList<TokenizedExample> examples, int id, WorkerPool? pool = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(examples);
+        var ends = examples
+            .Select(e => (Example: e, End: Array.LastIndexOf(e.Trained, true)))
+            .Where(x => x.End >= 1 && x.Example.Ids[x.End] == id && x.End <= model.Config.MaxSeqLen)
+            .OrderBy(x => x.End)
+            .Take(ProbedExamples)
+            .ToList();
+        if (ends.Count == 0) return null;
         double sum = 0;
-        int probed = 0;
-        foreach (var e in examples)
+        foreach (var (e, end) in ends)
         {
-            if (probed == ProbedExamples) break;
-            int end = Array.LastIndexOf(e.Trained, true);
-            if (end < 1 || e.Ids[end] != id || end > model.Config.MaxSeqLen) continue;
             using var session = model.CreateSession(maxContext: end, pool: pool);
             var logits = session.Forward(e.Ids.AsSpan(0, end));
             float max = TensorPrimitives.Max(logits);
             double z = 0;
             foreach (var x in logits) z += Math.Exp(x - max);
             sum += Math.Exp(logits[id] - max) / z;
-            probed++;
         }
-        return probed == 0 ? null : (sum / probed, probed);
+        return (sum / ends.Count, ends.Count);
     }
 
     /// <summary>

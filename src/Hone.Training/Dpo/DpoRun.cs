@@ -176,7 +176,7 @@ public static class DpoRun
                 overflow.Add(validReport);
             }
             var warnings = overflow.Select(r => r.Summary()).OfType<string>().ToList();
-            if (SftRun.EndOfTurnWarning(o.Trainer.Method, o.Lora, model, encoder, [.. train.Select(p => p.Chosen)]) is { } eot) warnings.Add(eot);
+            if (SftRun.EndOfTurnWarning(o.Trainer.Method, o.Lora, model, encoder, [.. train.Select(p => p.Chosen)], o.Threads) is { } eot) warnings.Add(eot);
             foreach (var w in warnings) warn?.Invoke(w);
             return new Prepared(encoder, train, valid, model, overflow, warnings);
         }

@@ -169,7 +169,7 @@ public static class SftRun
                 overflow.Add(validReport);
             }
             var warnings = overflow.Select(r => r.Summary()).OfType<string>().ToList();
-            if (EndOfTurnWarning(o.Trainer.Method, o.Lora, model, encoder, train) is { } eot) warnings.Add(eot);
+            if (EndOfTurnWarning(o.Trainer.Method, o.Lora, model, encoder, train, o.Threads) is { } eot) warnings.Add(eot);
             foreach (var w in warnings) warn?.Invoke(w);
             return new Prepared(encoder, train, valid, model, overflow, warnings);
         }
@@ -184,13 +184,15 @@ public static class SftRun
     /// For a LoRA run whose modules to save do not cover the output head: the warning of <see cref="EndOfTurnCheck"/>
     /// about the data's end-of-turn token, or null.
     /// </summary>
-    internal static string? EndOfTurnWarning(TrainingMethod method, LoraOptions lora, LlamaModel model, ChatEncoder encoder, IReadOnlyList<TokenizedExample> examples)
+    internal static string? EndOfTurnWarning(TrainingMethod method, LoraOptions lora, LlamaModel model, ChatEncoder encoder,
+        IReadOnlyList<TokenizedExample> examples, int threads)
     {
         if (method != TrainingMethod.Lora) return null;
         var saved = lora.ResolveModulesToSave();
         if (saved.Contains("lm_head") || (model.Config.TiedEmbeddings && saved.Count > 0)) return null;
         if (EndOfTurnCheck.EndOfTurnId(examples) is not { } id || id >= model.Config.VocabSize) return null;
-        return EndOfTurnCheck.Warning(model, id, $"'{encoder.Tokenizer.TokenText(id)}'", examples);
+        using var pool = new WorkerPool(threads);
+        return EndOfTurnCheck.Warning(model, id, $"'{encoder.Tokenizer.TokenText(id)}'", examples, pool);
     }
 
     private static SftRunResult Execute(SftRunOptions o, Prepared p, string runFolder, RunStore? store, string? runId,
