@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Hone.Models.Train;
 using Hone.Store;
+using Hone.Training.Batching;
 using Hone.Training.Dpo;
 using Hone.Training.Runs;
 using Hone.Training.Sft;
@@ -117,10 +118,10 @@ public static class TrainCommands
     }
 
     /// <summary>What --on-overflow did, per data set, as the JSON output shows it.</summary>
-    internal static Dictionary<string, object> OverflowJson(IReadOnlyList<Hone.Training.Batching.OverflowReport> reports) =>
+    internal static Dictionary<string, object> OverflowJson(IReadOnlyList<OverflowReport> reports) =>
         reports.ToDictionary(r => r.Set, r => (object)new
         {
-            policy = Hone.Training.Batching.OverflowPolicies.Name(r.Policy), context = r.Limit, examples = r.Total, dropped = r.Dropped, truncated = r.Truncated,
+            policy = OverflowPolicies.Name(r.Policy), context = r.Limit, examples = r.Total, dropped = r.Dropped, truncated = r.Truncated,
             entries = r.Entries.Select(e => new { where = e.Where, tokens = e.Tokens, action = e.Truncated ? "truncated" : "dropped", detail = e.Detail }),
         });
 

@@ -70,8 +70,12 @@ public sealed partial class LlamaTrainer : ITrainableModel, IDisposable
         var targets = lora?.ResolveTargets() ?? [];
         var saved = lora?.ResolveModulesToSave() ?? [];
 
-        // PEFT with ensure_weight_tying on a tied model: naming either module wraps both and keeps the wrappers tied,
-        // so one trained copy serves as the input embedding and as the output head (their gradients add up in it).
+        // Tied embeddings: PEFT's ModulesToSaveWrapper deep-copies the module it wraps, so by default (ensure_weight_tying
+        // False) a tied model comes apart: the saved embed_tokens copy trains as the input embedding while lm_head keeps
+        // reading the frozen original (and a merge keeps only one of them). With ensure_weight_tying=True, naming either
+        // module wraps both and keeps the wrappers tied. Hone matches the tied behaviour: one trained copy serves as the
+        // input embedding and as the output head (the gradients of both uses add up in it), and the adapter export says
+        // ensure_weight_tying and holds the same matrix under both names.
         _saveEmbed = saved.Contains("embed_tokens") || (_c.TiedEmbeddings && saved.Contains("lm_head"));
         _saveHead = saved.Contains("lm_head") || (_c.TiedEmbeddings && saved.Contains("embed_tokens"));
         MaxRows = maxRows;

@@ -211,6 +211,11 @@ public class ExporterTests(ExportRuns runs, ITestOutputHelper output) : IClassFi
         Assert.True(mergedDiff < Tolerance, $"merged {mergedDiff}");
         Assert.True(ggufDiff < Tolerance, $"gguf {ggufDiff}");
         Assert.True(moved > 100 * Tolerance, $"training changed too little to test: {moved}");
+
+        // The logits themselves agree between the adapter applied at run time, the merged folder and the GGUF.
+        var logits = ExportFixture.Logits(atRunTime);
+        Assert.True(ExportFixture.MaxDiff(logits, ExportFixture.Logits(mergedModel)) < Tolerance);
+        Assert.True(ExportFixture.MaxDiff(logits, ExportFixture.Logits(ggufModel)) < Tolerance);
     }
 
     [Fact]
