@@ -130,6 +130,7 @@ public static class DataCheckCommand
             tokens.AddRow(t.Min.ToString(CultureInfo.InvariantCulture), F(t.P5), F(t.Median), F(t.Mean), F(t.P95), t.Max.ToString(CultureInfo.InvariantCulture),
                 t.Total.ToString("N0", CultureInfo.InvariantCulture), $"{t.ContextLimit:N0} ({Markup.Escape(t.ContextLimitSource)})", t.OverLimit.ToString(CultureInfo.InvariantCulture));
             console.Write(tokens);
+            if (t.OverLimitAction is { } action) console.MarkupLine($"  [yellow]{Markup.Escape(action)}[/]");
         }
         var d = r.Dataset;
         var ds = new Table().Title("dataset").AddColumns("check", "result");

@@ -2,10 +2,11 @@ using System.CommandLine;
 using System.Globalization;
 using Hone.Models.Train;
 using Hone.Store;
+using Hone.Training.Batching;
 
 namespace Hone.Cli.Commands;
 
-/// <summary>The LoRA options every training command takes (<c>--lora-rank</c>, <c>--lora-alpha</c>, <c>--lora-targets</c>).</summary>
+/// <summary>The LoRA options every training command takes (<c>--lora-rank</c>, <c>--lora-alpha</c>, <c>--lora-targets</c>, <c>--modules-to-save</c>).</summary>
 internal sealed class LoraCliOptions
 {
     public Option<int> Rank { get; } = new("--lora-rank") { Description = "LoRA rank r.", DefaultValueFactory = _ => 8 };
@@ -18,6 +19,13 @@ internal sealed class LoraCliOptions
         DefaultValueFactory = _ => "all-linear",
     };
 
+    public Option<string> ModulesToSave { get; } = new("--modules-to-save")
+    {
+        Description = "LoRA: modules trained in full beside the adapters, comma-separated: embed_tokens, lm_head (PEFT's modules_to_save). " +
+            "Needed when the end-of-turn token is one the base never used; with tied embeddings one shared matrix trains.",
+        DefaultValueFactory = _ => "",
+    };
+
     /// <summary>The adapter options the parsed command asks for; the LoRA seed is the run's seed.</summary>
     public LoraOptions Build(ParseResult p, long seed, float dropout = 0) => new()
     {
@@ -26,7 +34,29 @@ internal sealed class LoraCliOptions
         Dropout = dropout,
         Seed = (int)(seed & int.MaxValue),
         TargetModules = [.. p.GetValue(Targets)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)],
+        ModulesToSave = [.. p.GetValue(ModulesToSave)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)],
     };
+}
+
+/// <summary><c>--on-overflow</c>: what every training command does with an example longer than the context.</summary>
+internal sealed class OverflowCliOption
+{
+    public Option<string> Option { get; } = CreateOption();
+
+    /// <summary>The policy the parsed command asks for.</summary>
+    public OverflowPolicy Get(ParseResult p) => OverflowPolicies.Parse(p.GetValue(Option));
+
+    private static Option<string> CreateOption()
+    {
+        var o = new Option<string>("--on-overflow")
+        {
+            Description = "Examples longer than the context: drop (leave them out, counted in the output and run.json), " +
+                "truncate (cut the earliest non-system turns, keep the system prompt and the target; drop when that cannot fit), or fail (exit 2 naming file:line).",
+            DefaultValueFactory = _ => "drop",
+        };
+        o.AcceptOnlyFromAmong([.. OverflowPolicies.Names]);
+        return o;
+    }
 }
 
 /// <summary>Where a new training run goes.</summary>

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Hone.Models.Train;
 using Hone.Store;
+using Hone.Training.Batching;
 using Hone.Training.Dpo;
 using Hone.Training.Runs;
 using Hone.Training.Sft;
@@ -37,6 +38,7 @@ public static class TrainCommands
         var batch = new Option<string>("--batch-size") { Description = "auto (n/16 clamped to 1..8) or N examples per optimiser step.", DefaultValueFactory = _ => "auto" };
         var lrMult = new Option<double>("--lr-multiplier") { Description = $"Learning rate = base × this (base {SftOptions.LoraBaseLearningRate:0e0} for LoRA, {SftOptions.FullBaseLearningRate:0e0} for full).", DefaultValueFactory = _ => 1.0 };
         var lora = new LoraCliOptions();
+        var overflow = new OverflowCliOption();
         var dropout = new Option<float>("--lora-dropout") { Description = "LoRA dropout on the adapter input.", DefaultValueFactory = _ => 0 };
         var seed = new Option<long>("--seed") { Description = "Seed: the same seed gives a bit-identical run on the same machine.", DefaultValueFactory = _ => 42 };
         var trainOnInputs = new Option<bool>("--train-on-inputs") { Description = "Take the loss on every token, not only on assistant turns." };
@@ -48,8 +50,8 @@ public static class TrainCommands
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/<run id> in the workspace)." };
         var cmd = new Command("sft", "Supervised fine-tuning with the loss on assistant tokens only; LoRA or full; metrics, curves, checkpoints each epoch.")
         {
-            model, train, valid, method, epochs, batch, lrMult, lora.Rank, lora.Alpha, dropout, lora.Targets, seed, trainOnInputs, packing, evalEvery,
-            tokenizer, template, threads, output,
+            model, train, valid, method, epochs, batch, lrMult, lora.Rank, lora.Alpha, dropout, lora.Targets, lora.ModulesToSave, seed, trainOnInputs, packing, evalEvery,
+            overflow.Option, tokenizer, template, threads, output,
         };
         host.SetHandler(cmd, (p, ctx, ct) =>
         {
@@ -61,6 +63,7 @@ public static class TrainCommands
                 TokenizerPath = p.GetValue(tokenizer) is { } t ? ctx.ResolvePath(t) : null,
                 Template = p.GetValue(template),
                 Threads = p.GetValue(threads),
+                OnOverflow = overflow.Get(p),
                 Trainer = new SftOptions
                 {
                     Method = p.GetValue(method) == "full" ? TrainingMethod.Full : TrainingMethod.Lora,
@@ -77,7 +80,7 @@ public static class TrainCommands
             var ws = ctx.FindWorkspace();
             using var store = ws?.OpenStore();
             var folder = TrainRunFolder.Resolve(ctx, ws, p.GetValue(output), "sft");
-            var result = TrainProgressView.Run(ctx, progress => SftRun.Start(options, folder, store, progress, ct));
+            var result = TrainProgressView.Run(ctx, progress => SftRun.Start(options, folder, store, progress, ctx.Warn, ct));
             return Task.FromResult(Report(ctx, result));
         });
         return cmd;
@@ -96,8 +99,8 @@ public static class TrainCommands
                 : store?.FindRun(arg)?.Folder ?? throw new CliUsageException($"'{arg}' is neither a run folder nor a run id of this workspace.");
             return Task.FromResult(RunKind(folder) switch
             {
-                SftRun.Kind => Report(ctx, TrainProgressView.Run(ctx, progress => SftRun.Resume(folder, store, progress, ct))),
-                DpoRun.Kind or DpoRun.TwoStageKind => TrainDpoCommand.Report(ctx, TrainProgressView.Run(ctx, progress => DpoRun.Resume(folder, store, progress, ct))),
+                SftRun.Kind => Report(ctx, TrainProgressView.Run(ctx, progress => SftRun.Resume(folder, store, progress, ctx.Warn, ct))),
+                DpoRun.Kind or DpoRun.TwoStageKind => TrainDpoCommand.Report(ctx, TrainProgressView.Run(ctx, progress => DpoRun.Resume(folder, store, progress, ctx.Warn, ct))),
                 Hone.Training.Rft.RftRun.Kind => TrainRftCommand.Resume(ctx, folder, store, ct),
                 var other => throw new CliUsageException($"{folder}: runs of kind '{other}' cannot be resumed by this Hone."),
             });
@@ -113,6 +116,14 @@ public static class TrainCommands
         return System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))?["kind"]?.GetValue<string>()
             ?? throw new CliUsageException($"{manifest} records no run kind.");
     }
+
+    /// <summary>What --on-overflow did, per data set, as the JSON output shows it.</summary>
+    internal static Dictionary<string, object> OverflowJson(IReadOnlyList<OverflowReport> reports) =>
+        reports.ToDictionary(r => r.Set, r => (object)new
+        {
+            policy = OverflowPolicies.Name(r.Policy), context = r.Limit, examples = r.Total, dropped = r.Dropped, truncated = r.Truncated,
+            entries = r.Entries.Select(e => new { where = e.Where, tokens = e.Tokens, action = e.Truncated ? "truncated" : "dropped", detail = e.Detail }),
+        });
 
     private static int Report(CliContext ctx, SftRunResult r)
     {
@@ -134,6 +145,8 @@ public static class TrainCommands
             final = s.History.Count > 0 ? s.History[^1] : null,
             epochs_metrics = s.EpochHistory,
             diagnosis = s.Findings.Select(f => new { kind = f.Kind.ToString(), message = f.Message, suggestion = f.Suggestion }),
+            overflow = OverflowJson(r.Overflow),
+            warnings = r.Warnings,
         });
         ctx.Console.MarkupLine($"[green]Trained[/] {r.TrainExamples} examples × {s.Epochs} epochs = {s.Steps} steps (batch {s.BatchSize}, lr {s.LearningRate:0.##e0}) in {r.Seconds:0.0} s" +
             (s.ResumedFromEpoch > 0 ? $", resumed after epoch {s.ResumedFromEpoch}" : ""));

@@ -37,6 +37,7 @@ public static class TrainDpoCommand
         var batch = new Option<string>("--batch-size") { Description = "auto (n/16 clamped to 1..8) or N pairs per optimiser step.", DefaultValueFactory = _ => "auto" };
         var lrMult = new Option<double>("--lr-multiplier") { Description = $"Learning rate = base × this (base {SftOptions.LoraBaseLearningRate:0e0} for LoRA, {SftOptions.FullBaseLearningRate:0e0} for full).", DefaultValueFactory = _ => 1.0 };
         var lora = new LoraCliOptions();
+        var overflow = new OverflowCliOption();
         var seed = new Option<long>("--seed") { Description = "Seed: the same seed gives a bit-identical run on the same machine.", DefaultValueFactory = _ => 42 };
         var evalEvery = new Option<int>("--eval-every") { Description = "Steps between validation-batch metrics.", DefaultValueFactory = _ => 10 };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer file for a model without one beside it." };
@@ -45,8 +46,8 @@ public static class TrainDpoCommand
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/<kind>-<time> in the workspace)." };
         var cmd = new Command(name, description)
         {
-            model, pairs, valid, beta, loss, sftWeight, method, epochs, batch, lrMult, lora.Rank, lora.Alpha, lora.Targets, seed, evalEvery,
-            tokenizer, template, threads, output,
+            model, pairs, valid, beta, loss, sftWeight, method, epochs, batch, lrMult, lora.Rank, lora.Alpha, lora.Targets, lora.ModulesToSave, seed, evalEvery,
+            overflow.Option, tokenizer, template, threads, output,
         };
         if (twoStage) cmd.Add(sftEpochs);
         host.SetHandler(cmd, (p, ctx, ct) =>
@@ -65,6 +66,7 @@ public static class TrainDpoCommand
                 TokenizerPath = p.GetValue(tokenizer) is { } t ? ctx.ResolvePath(t) : null,
                 Template = p.GetValue(template),
                 Threads = p.GetValue(threads),
+                OnOverflow = overflow.Get(p),
                 Trainer = new DpoOptions
                 {
                     Method = full ? TrainingMethod.Full : TrainingMethod.Lora,
@@ -89,7 +91,7 @@ public static class TrainDpoCommand
             var ws = ctx.FindWorkspace();
             using var store = ws?.OpenStore();
             var folder = TrainRunFolder.Resolve(ctx, ws, p.GetValue(output), name);
-            var result = TrainProgressView.Run(ctx, progress => DpoRun.Start(options, folder, store, progress, ct));
+            var result = TrainProgressView.Run(ctx, progress => DpoRun.Start(options, folder, store, progress, ctx.Warn, ct));
             return Task.FromResult(Report(ctx, result));
         });
         return cmd;
@@ -123,6 +125,8 @@ public static class TrainDpoCommand
             final = Named(last, "train_loss", ""),
             epochs_metrics = s.EpochHistory.Select(e => new { epoch = e.Epoch, step = e.Step, metrics = Named(e.FullValid, "full_valid_loss", "full_valid_") }),
             diagnosis = s.Findings.Select(f => new { kind = f.Kind.ToString(), message = f.Message, suggestion = f.Suggestion }),
+            overflow = TrainCommands.OverflowJson(r.Overflow),
+            warnings = r.Warnings,
         });
         if (r.Sft is { } sft)
             ctx.Console.MarkupLine($"[green]SFT stage[/] {sft.Epochs} epochs = {sft.Steps} steps, loss {Markup.Escape(sft.LossSparkline)}");

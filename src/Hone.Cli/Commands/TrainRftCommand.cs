@@ -35,6 +35,7 @@ public static class TrainRftCommand
         var onError = new Option<string>("--on-grader-error") { Description = "skip (record a finding with the line, drop the group, go on) or stop.", DefaultValueFactory = _ => "skip" };
         onError.AcceptOnlyFromAmong("skip", "stop");
         var lora = new LoraCliOptions();
+        var overflow = new OverflowCliOption();
         var seed = new Option<long>("--seed") { Description = "Seed of the shuffle and the samplers: the same seed gives the same run on the same machine.", DefaultValueFactory = _ => 42 };
         var evalEvery = new Option<int>("--eval-every") { Description = "Steps between validation-batch metrics (valid_reward_mean); 0 = none.", DefaultValueFactory = _ => defaults.EvalEvery };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer file for a model without one beside it." };
@@ -43,8 +44,8 @@ public static class TrainRftCommand
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/rft-<time> in the workspace)." };
         var cmd = new Command("rft", "Reinforcement fine-tuning (GRPO): G samples per prompt from the current model, graders as the reward, group-normalised advantages, KL to the reference.")
         {
-            model, train, valid, grader, samples, prompts, kl, epochs, lrMult, temperature, maxTokens, method, onError, lora.Rank, lora.Alpha, lora.Targets, seed,
-            evalEvery, tokenizer, template, threads, output,
+            model, train, valid, grader, samples, prompts, kl, epochs, lrMult, temperature, maxTokens, method, onError, lora.Rank, lora.Alpha, lora.Targets, lora.ModulesToSave, seed,
+            evalEvery, overflow.Option, tokenizer, template, threads, output,
         };
         host.SetHandler(cmd, (p, ctx, ct) =>
         {
@@ -57,6 +58,7 @@ public static class TrainRftCommand
                 TokenizerPath = p.GetValue(tokenizer) is { } t ? ctx.ResolvePath(t) : null,
                 Template = p.GetValue(template),
                 Threads = p.GetValue(threads),
+                OnOverflow = overflow.Get(p),
                 Trainer = new RftOptions
                 {
                     Method = p.GetValue(method) == "full" ? TrainingMethod.Full : TrainingMethod.Lora,
@@ -77,7 +79,7 @@ public static class TrainRftCommand
             var ws = ctx.FindWorkspace();
             using var store = ws?.OpenStore();
             var folder = TrainRunFolder.Resolve(ctx, ws, p.GetValue(output), "rft");
-            var result = TrainProgressView.Run(ctx, progress => RftRun.Start(options, RewardLoader(ws, p.GetValue(template)), folder, store, progress, ct));
+            var result = TrainProgressView.Run(ctx, progress => RftRun.Start(options, RewardLoader(ws, p.GetValue(template)), folder, store, progress, ctx.Warn, ct));
             return Task.FromResult(Report(ctx, result));
         });
         return cmd;
@@ -90,7 +92,7 @@ public static class TrainRftCommand
     public static int Resume(CliContext ctx, string folder, RunStore? store, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(ctx);
-        var result = TrainProgressView.Run(ctx, progress => RftRun.Resume(folder, RewardLoader(ctx.FindWorkspace(), null), store, progress, ct));
+        var result = TrainProgressView.Run(ctx, progress => RftRun.Resume(folder, RewardLoader(ctx.FindWorkspace(), null), store, progress, ctx.Warn, ct));
         return Report(ctx, result);
     }
 
@@ -134,6 +136,8 @@ public static class TrainRftCommand
             checkpoints = s.KeptCheckpoints,
             diagnosis = s.Diagnosis.Select(f => new { kind = f.Kind.ToString(), message = f.Message, suggestion = f.Suggestion }),
             findings = s.Findings.Select(f => new { where = f.Where, message = f.Message }),
+            overflow = TrainCommands.OverflowJson(r.Overflow),
+            warnings = r.Warnings,
         });
         ctx.Console.MarkupLine($"[green]RFT[/] {r.TrainPrompts} prompts × {s.Epochs} epochs = {s.Steps} steps (lr {s.LearningRate:0.##e0}, reward {Markup.Escape(r.RewardName)}) in {r.Seconds:0.0} s" +
             (s.ResumedFromEpoch > 0 ? $", resumed after epoch {s.ResumedFromEpoch}" : ""));

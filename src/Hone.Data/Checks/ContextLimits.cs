@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Hone.Data.Checks;
 
 /// <summary>
@@ -20,6 +22,17 @@ public static class ContextLimits
         ["gpt-3.5-turbo-0125"] = 16_385,
         ["gpt-3.5-turbo-1106"] = 16_385,
     };
+
+    /// <summary>
+    /// What training does with <paramref name="count"/> examples over <paramref name="limit"/> tokens: with a local
+    /// model's context or a given limit, what <c>hone train</c>'s <c>--on-overflow</c> does; otherwise (a hosted
+    /// model's known or default limit) that hosted fine-tuning truncates them.
+    /// </summary>
+    public static string OverflowAction(int count, int limit, bool localTraining) => string.Create(CultureInfo.InvariantCulture,
+        $"{count} example{(count == 1 ? "" : "s")} over the {limit:N0}-token context: ") +
+        (localTraining
+            ? $"hone train drops {(count == 1 ? "it" : "them")} by default (--on-overflow drop); --on-overflow truncate cuts their earliest turns and keeps the system prompt and the last assistant turn; --on-overflow fail stops naming each line"
+            : "hosted fine-tuning truncates them; for hone train give --model or --context-limit to see what it does");
 
     /// <summary>
     /// The limit for a model: exact name, else the unique known name starting with "<paramref name="model"/>-";

@@ -48,8 +48,11 @@ public sealed record TokenStats
     /// <summary>Where the limit came from.</summary>
     [JsonPropertyName("context_limit_source")] public required string ContextLimitSource { get; init; }
 
-    /// <summary>Examples over the limit (they would be truncated).</summary>
+    /// <summary>Examples over the limit.</summary>
     [JsonPropertyName("over_limit")] public required int OverLimit { get; init; }
+
+    /// <summary>What training will do with the examples over the limit (null when none is over it).</summary>
+    [JsonPropertyName("over_limit_action")] public string? OverLimitAction { get; init; }
 }
 
 /// <summary>One label of classification-style outputs.</summary>

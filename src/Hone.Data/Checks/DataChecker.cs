@@ -56,8 +56,17 @@ public sealed class DataChecker
                 tokens.Add(digest.Tokens);
                 if (digest.Tokens > limit)
                 {
-                    sink.Warning(FindingCodes.OverContextLimit, "$", $"the example has {digest.Tokens:N0} tokens ({(_options.TokenCounter.IsEstimate ? "estimated" : "counted")}), over the {limit:N0}-token limit; it would be truncated.",
-                        "Shorten the example (trim the conversation or tool definitions) or pick a model with a larger context.");
+                    var counted = _options.TokenCounter.IsEstimate ? "estimated" : "counted";
+                    if (_options.ContextLimit is not null)
+                    {
+                        sink.Warning(FindingCodes.OverContextLimit, "$", $"the example has {digest.Tokens:N0} tokens ({counted}), over the {limit:N0}-token context; hone train drops it by default (--on-overflow drop).",
+                            "Shorten the example (trim the conversation or tool definitions), train with --on-overflow truncate (cuts its earliest turns), or pick a model with a larger context.");
+                    }
+                    else
+                    {
+                        sink.Warning(FindingCodes.OverContextLimit, "$", $"the example has {digest.Tokens:N0} tokens ({counted}), over the {limit:N0}-token limit; it would be truncated.",
+                            "Shorten the example (trim the conversation or tool definitions) or pick a model with a larger context.");
+                    }
                 }
                 analyzer.Add(digest, sink);
             }
@@ -106,6 +115,7 @@ public sealed class DataChecker
                 ContextLimitSource = limitSource,
                 OverLimit = sorted.Count(t => t > limit),
             };
+            if (stats.OverLimit > 0) stats = stats with { OverLimitAction = ContextLimits.OverflowAction(stats.OverLimit, limit, _options.ContextLimit is not null) };
             var (price, priceSource) = _options.ResolvePrice();
             cost = CostEstimator.Estimate(tokens, limit, _options.Epochs, price, priceSource);
         }

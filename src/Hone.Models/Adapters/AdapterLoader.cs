@@ -31,7 +31,12 @@ public static class AdapterLoader
         return new LlamaModel(Merge(baseModel.Weights, adapter, source, pool));
     }
 
-    /// <summary>A copy of <paramref name="weights"/> with <paramref name="adapter"/> merged in; the caller disposes it.</summary>
+    /// <summary>
+    /// A copy of <paramref name="weights"/> with <paramref name="adapter"/> merged in; the caller disposes it. Modules
+    /// trained in full (modules_to_save) replace the base's embedding and head. On a base with tied embeddings the result
+    /// stays tied when PEFT would keep the two tied (ensure_weight_tying, or equal embedding and head); otherwise it is
+    /// untied as PEFT's separate wrappers are: the module saved gets its trained rows, the other keeps the base's.
+    /// </summary>
     /// <exception cref="ModelLoadException">The adapter does not fit the weights' configuration.</exception>
     public static LlamaWeights Merge(LlamaWeights weights, PeftAdapter adapter, string source = "adapter", WorkerPool? pool = null)
     {
@@ -42,9 +47,34 @@ public static class AdapterLoader
         var byWeight = adapter.Pairs.ToDictionary(p => PeftAdapter.WeightName(p.Layer, p.Module), StringComparer.Ordinal);
         if (byWeight.Count != adapter.Pairs.Count)
             throw new ModelLoadException($"{source}: the adapter holds the same layer and module twice.") { FilePath = source };
-        float scale = adapter.Scale;
-        return LlamaWeights.Create(c, (name, t) =>
+        var embed = adapter.SavedModules.GetValueOrDefault("embed_tokens")?.Values;
+        var head = adapter.SavedModules.GetValueOrDefault("lm_head")?.Values;
+        var config = c;
+        if (c.TiedEmbeddings && (embed is not null || head is not null))
         {
+            bool same = embed is not null && head is not null && embed.AsSpan().SequenceEqual(head);
+            if (adapter.EnsureWeightTying && embed is not null && head is not null && !same)
+                throw new ModelLoadException($"{source}: ensure_weight_tying is set but the saved embed_tokens and lm_head differ; the adapter is inconsistent.") { FilePath = source };
+            if (adapter.EnsureWeightTying || same) embed = head = embed ?? head;
+            else config = c with { TiedEmbeddings = false };
+        }
+
+        float scale = adapter.Scale;
+        return LlamaWeights.Create(config, (name, t) =>
+        {
+            if (name == "model.embed_tokens.weight" && embed is not null)
+            {
+                embed.CopyTo(t.Span);
+                return;
+            }
+
+            if (name == "lm_head.weight")
+            {
+                if (head is not null) head.CopyTo(t.Span);
+                else weights.Classifier.Span.CopyTo(t.Span);
+                return;
+            }
+
             weights.Arena[name].Span.CopyTo(t.Span);
             if (!byWeight.TryGetValue(name, out var pair)) return;
             var (outputs, inputs) = PeftAdapter.ModuleShape(c, pair.Module);

@@ -10,6 +10,12 @@ namespace Hone.Models.Adapters;
 /// <param name="B">Up projection [out, rank].</param>
 public sealed record LoraPair(int Layer, string Module, float[] A, float[] B);
 
+/// <summary>A module trained in full beside the pairs (PEFT's modules_to_save): its weight [Rows, Columns], row-major float32.</summary>
+/// <param name="Rows">Rows (the vocabulary size for embed_tokens and lm_head).</param>
+/// <param name="Columns">Columns (the hidden size).</param>
+/// <param name="Values">Rows × Columns values.</param>
+public sealed record SavedModule(int Rows, int Columns, float[] Values);
+
 /// <summary>
 /// A PEFT-style LoRA adapter in memory: its settings (adapter_config.json) and its A/B pairs (adapter_model.safetensors).
 /// Tensors are always in the Hugging Face (rotate-half) row order of Q and K, whatever layout the base model was loaded in.
@@ -40,12 +46,38 @@ public sealed record PeftAdapter
     /// <summary>The pairs, ordered by layer then module.</summary>
     public required IReadOnlyList<LoraPair> Pairs { get; init; }
 
+    /// <summary>
+    /// Modules trained in full beside the pairs (PEFT's <c>modules_to_save</c>): "embed_tokens" and/or "lm_head", each
+    /// [vocab, dim]. Empty for a plain LoRA adapter.
+    /// </summary>
+    public IReadOnlyDictionary<string, SavedModule> SavedModules { get; init; } = new Dictionary<string, SavedModule>();
+
+    /// <summary>
+    /// PEFT's <c>ensure_weight_tying</c>: on a base with tied embeddings the saved embedding and head are one tensor
+    /// (without it PEFT keeps a separate copy per wrapper, and the module not saved keeps the base's rows).
+    /// </summary>
+    public bool EnsureWeightTying { get; init; }
+
+    /// <summary>The names of <see cref="SavedModules"/> in PEFT order (embed_tokens, lm_head).</summary>
+    public IReadOnlyList<string> ModulesToSave => [.. new[] { "embed_tokens", "lm_head" }.Where(SavedModules.ContainsKey)];
+
     /// <summary>The factor of B·A added to W.</summary>
     public float Scale => UseRsLora ? Alpha / MathF.Sqrt(Rank) : Alpha / Rank;
 
     /// <summary>The PEFT tensor name of a pair's A or B matrix.</summary>
     public static string TensorName(int layer, string module, string matrix) => string.Create(CultureInfo.InvariantCulture,
         $"base_model.model.model.layers.{layer}.{(module is "gate_proj" or "up_proj" or "down_proj" ? "mlp" : "self_attn")}.{module}.lora_{matrix}.weight");
+
+    /// <summary>
+    /// The PEFT tensor name of a module trained in full (<c>modules_to_save</c>): PEFT wraps the module in a
+    /// ModulesToSaveWrapper and saves its copy as <c>&lt;module path&gt;.modules_to_save.weight</c>, the adapter name removed.
+    /// </summary>
+    public static string SavedModuleName(string module) => module switch
+    {
+        "embed_tokens" => "base_model.model.model.embed_tokens.modules_to_save.weight",
+        "lm_head" => "base_model.model.lm_head.modules_to_save.weight",
+        _ => throw new ArgumentException($"Unknown module to save '{module}'; use embed_tokens or lm_head.", nameof(module)),
+    };
 
     /// <summary>(out, in) of a module's weight under <paramref name="c"/>.</summary>
     public static (int Out, int In) ModuleShape(LlamaConfig c, string module)
@@ -73,6 +105,15 @@ public sealed record PeftAdapter
         ArgumentNullException.ThrowIfNull(config);
         if (Rank < 1) throw new ModelLoadException($"{source}: LoRA rank {Rank} must be ≥ 1.") { FilePath = source };
         if (!(Alpha > 0) || !float.IsFinite(Alpha)) throw new ModelLoadException($"{source}: lora_alpha {Alpha} must be a positive number.") { FilePath = source };
+        foreach (var (module, saved) in SavedModules)
+        {
+            if (module is not ("embed_tokens" or "lm_head"))
+                throw new ModelLoadException($"{source}: module to save '{module}' is neither embed_tokens nor lm_head.") { FilePath = source };
+            if (saved.Rows != config.VocabSize || saved.Columns != config.Dim || saved.Values.Length != (long)saved.Rows * saved.Columns)
+                throw new ModelLoadException(
+                    $"{source}: {SavedModuleName(module)} is [{saved.Rows}, {saved.Columns}] but this base model needs [{config.VocabSize}, {config.Dim}] ({config.Describe()}); was the adapter trained on another model?") { FilePath = source };
+        }
+
         foreach (var p in Pairs)
         {
             if (p.Layer < 0 || p.Layer >= config.Layers)

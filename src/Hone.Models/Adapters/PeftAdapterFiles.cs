@@ -10,6 +10,8 @@ namespace Hone.Models.Adapters;
 /// Reads and writes a PEFT LoRA adapter folder: <c>adapter_config.json</c> (peft_type LORA, r, lora_alpha,
 /// lora_dropout, target_modules, bias "none", fan_in_fan_out false, task_type CAUSAL_LM, ...) and
 /// <c>adapter_model.safetensors</c> (tensors <c>base_model.model.model.layers.N.self_attn.q_proj.lora_A.weight</c>, ...).
+/// Modules trained in full are listed in <c>modules_to_save</c> and stored as PEFT saves them:
+/// <c>base_model.model.model.embed_tokens.modules_to_save.weight</c> and <c>base_model.model.lm_head.modules_to_save.weight</c>.
 /// </summary>
 public static class PeftAdapterFiles
 {
@@ -43,7 +45,7 @@ public static class PeftAdapterFiles
             ["layers_to_transform"] = null,
             ["lora_alpha"] = adapter.Alpha,
             ["lora_dropout"] = adapter.Dropout,
-            ["modules_to_save"] = null,
+            ["modules_to_save"] = adapter.SavedModules.Count == 0 ? null : new JsonArray([.. adapter.ModulesToSave.Select(m => JsonValue.Create(m))]),
             ["peft_type"] = "LORA",
             ["r"] = adapter.Rank,
             ["rank_pattern"] = new JsonObject(),
@@ -53,6 +55,7 @@ public static class PeftAdapterFiles
             ["use_dora"] = false,
             ["use_rslora"] = adapter.UseRsLora,
         };
+        if (adapter.EnsureWeightTying) config["ensure_weight_tying"] = true;
         File.WriteAllText(Path.Combine(folder, ConfigFile), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         var writer = new SafetensorsWriter();
         writer.Metadata["format"] = "pt";
@@ -61,6 +64,12 @@ public static class PeftAdapterFiles
             int inputs = p.A.Length / adapter.Rank, outputs = p.B.Length / adapter.Rank;
             writer.Add(PeftAdapter.TensorName(p.Layer, p.Module, "A"), [adapter.Rank, inputs], p.A);
             writer.Add(PeftAdapter.TensorName(p.Layer, p.Module, "B"), [outputs, adapter.Rank], p.B);
+        }
+
+        foreach (var module in adapter.ModulesToSave)
+        {
+            var m = adapter.SavedModules[module];
+            writer.Add(PeftAdapter.SavedModuleName(module), [m.Rows, m.Columns], m.Values);
         }
         writer.Write(Path.Combine(folder, WeightsFile));
     }
@@ -77,8 +86,8 @@ public static class PeftAdapterFiles
         if (!File.Exists(configPath)) throw Bad(folder, $"no {ConfigFile} in the folder; is it a PEFT LoRA adapter?");
         if (!File.Exists(weightsPath)) throw Bad(folder, $"no {WeightsFile} in the folder (Hone reads safetensors adapters, not adapter_model.bin).");
         var settings = ReadConfig(configPath);
-        var pairs = ReadPairs(weightsPath, settings);
-        return settings with { Pairs = pairs };
+        var (pairs, saved) = ReadTensors(weightsPath, settings);
+        return settings with { Pairs = pairs, SavedModules = saved };
     }
 
     private static PeftAdapter ReadConfig(string path)
@@ -111,7 +120,7 @@ public static class PeftAdapterFiles
         if (Str("bias") is { } bias && bias != "none") throw Bad(path, $"bias \"{bias}\" is not supported; Hone applies adapters trained with bias \"none\".");
         if (Flag("fan_in_fan_out")) throw Bad(path, "fan_in_fan_out = true is for GPT-2 style Conv1D layers; a Llama-family adapter has it false.");
         if (Flag("use_dora")) throw Bad(path, "use_dora = true (DoRA) is not supported; train a plain LoRA adapter.");
-        foreach (var key in new[] { "rank_pattern", "alpha_pattern", "modules_to_save", "layers_to_transform" })
+        foreach (var key in new[] { "rank_pattern", "alpha_pattern", "layers_to_transform" })
             if (!Empty(key)) throw Bad(path, $"\"{key}\" is set; Hone applies uniform adapters only (remove it or re-export without it).");
         IReadOnlyList<string> targets = root["target_modules"] switch
         {
@@ -122,8 +131,17 @@ public static class PeftAdapterFiles
         };
         foreach (var m in targets)
             if (!PeftAdapter.Modules.Contains(m)) throw Bad(path, $"target module \"{m}\" is not a Llama linear layer; use {string.Join(", ", PeftAdapter.Modules)}.");
+        IReadOnlyList<string> saved = root["modules_to_save"] switch
+        {
+            null => [],
+            JsonArray a => [.. a.Select(x => x is JsonValue v && v.TryGetValue(out string? s) && s is "embed_tokens" or "lm_head" ? s
+                : throw Bad(path, $"modules_to_save lists {x?.ToJsonString() ?? "null"}; Hone applies embed_tokens and lm_head trained in full."))],
+            _ => throw Bad(path, "modules_to_save must be a list of module names (embed_tokens, lm_head) or null."),
+        };
         return new PeftAdapter
         {
+            SavedModules = saved.Distinct().ToDictionary(m => m, _ => new SavedModule(0, 0, [])),
+            EnsureWeightTying = Flag("ensure_weight_tying"),
             Rank = (int)r,
             Alpha = (float)alpha,
             Dropout = (float)dropout,
@@ -134,7 +152,7 @@ public static class PeftAdapterFiles
         };
     }
 
-    private static List<LoraPair> ReadPairs(string path, PeftAdapter settings)
+    private static (List<LoraPair> Pairs, Dictionary<string, SavedModule> Saved) ReadTensors(string path, PeftAdapter settings)
     {
         SafetensorsFile file;
         try
@@ -149,8 +167,20 @@ public static class PeftAdapterFiles
         using (file)
         {
             var found = new SortedDictionary<(int Layer, int Module), (float[]? A, float[]? B)>();
+            var saved = new Dictionary<string, SavedModule>(StringComparer.Ordinal);
             foreach (var t in file.Tensors)
             {
+                if (TryParseSavedName(t.Name, out string savedModule))
+                {
+                    if (!settings.SavedModules.ContainsKey(savedModule))
+                        throw Bad(path, $"tensor '{t.Name}' is a module trained in full ({savedModule}), which modules_to_save does not list.");
+                    long r = t.Shape.Count == 2 ? t.Shape[0] : -1, c = t.Shape.Count == 2 ? t.Shape[1] : -1;
+                    if (r < 1 || c < 1 || r * c > int.MaxValue)
+                        throw Bad(path, $"tensor '{t.Name}' has shape [{string.Join(", ", t.Shape)}]; {savedModule} must be [vocab, hidden].");
+                    saved[savedModule] = new SavedModule((int)r, (int)c, ReadF32(file, t, r * c, path));
+                    continue;
+                }
+
                 if (!TryParseTensorName(t.Name, out int layer, out string module, out string matrix))
                     throw Bad(path, $"tensor '{t.Name}' is not a LoRA matrix of a Llama layer (expected base_model.model.model.layers.N.self_attn.q_proj.lora_A.weight and the like).");
                 if (!settings.TargetModules.Contains(module))
@@ -158,16 +188,7 @@ public static class PeftAdapterFiles
                 long rows = t.Shape.Count == 2 ? t.Shape[0] : -1, cols = t.Shape.Count == 2 ? t.Shape[1] : -1;
                 if (rows < 1 || cols < 1 || (matrix == "A" ? rows : cols) != settings.Rank || rows * cols > int.MaxValue)
                     throw Bad(path, $"tensor '{t.Name}' has shape [{string.Join(", ", t.Shape)}]; lora_{matrix} must be {(matrix == "A" ? "[r, in]" : "[out, r]")} with r = {settings.Rank}.");
-                var values = new float[rows * cols];
-                try
-                {
-                    SafetensorsConvert.ToF32(t.Dtype, file.GetBytes(t.Name), values, path, t.Name);
-                }
-                catch (Exception e) when (e is HoneFormatException or ArgumentException or NotSupportedException)
-                {
-                    throw new ModelLoadException($"{path}: tensor '{t.Name}' ({t.Dtype}) cannot be read as float32: {e.Message}", e) { FilePath = path };
-                }
-
+                var values = ReadF32(file, t, rows * cols, path);
                 var key = (layer, Array.IndexOf(PeftAdapter.Modules.ToArray(), module));
                 found.TryGetValue(key, out var pair);
                 found[key] = matrix == "A" ? (values, pair.B) : (pair.A, values);
@@ -182,9 +203,42 @@ public static class PeftAdapterFiles
                 list.Add(new LoraPair(layer, module, a, b));
             }
 
-            if (list.Count == 0) throw Bad(path, "holds no LoRA tensors.");
-            return list;
+            foreach (var m in settings.SavedModules.Keys)
+                if (!saved.ContainsKey(m)) throw Bad(path, $"{PeftAdapter.SavedModuleName(m)} is missing; modules_to_save lists {m}.");
+            if (list.Count == 0 && saved.Count == 0) throw Bad(path, "holds no LoRA tensors.");
+            return (list, saved);
         }
+    }
+
+    private static float[] ReadF32(SafetensorsFile file, SafetensorsTensorInfo t, long count, string path)
+    {
+        var values = new float[count];
+        try
+        {
+            SafetensorsConvert.ToF32(t.Dtype, file.GetBytes(t.Name), values, path, t.Name);
+        }
+        catch (Exception e) when (e is HoneFormatException or ArgumentException or NotSupportedException)
+        {
+            throw new ModelLoadException($"{path}: tensor '{t.Name}' ({t.Dtype}) cannot be read as float32: {e.Message}", e) { FilePath = path };
+        }
+
+        return values;
+    }
+
+    /// <summary>
+    /// Parses the PEFT name of a module trained in full: base_model.model.model.embed_tokens.modules_to_save[.ADAPTER].weight
+    /// or base_model.model.lm_head.modules_to_save[.ADAPTER].weight; <paramref name="module"/> is embed_tokens or lm_head.
+    /// </summary>
+    public static bool TryParseSavedName(string name, out string module)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        module = "";
+        var parts = name.Split('.');
+        if (parts.Length < 5 || parts[0] != "base_model" || parts[1] != "model" || parts[^1] != "weight") return false;
+        int at = parts[2] == "model" && parts[3] == "embed_tokens" ? 4 : parts[2] == "lm_head" ? 3 : -1;
+        if (at < 0 || parts[at] != "modules_to_save" || parts.Length - at - 1 is not (1 or 2)) return false;
+        module = at == 4 ? "embed_tokens" : "lm_head";
+        return true;
     }
 
     /// <summary>Parses a PEFT tensor name base_model.model.model.layers.N.(self_attn or mlp).MODULE.lora_(A or B)[.ADAPTER].weight; <paramref name="matrix"/> is "A" or "B".</summary>

@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using Hone.Models.Llama;
 using Hone.Numerics;
+using Tensor = Hone.Numerics.Tensor;
 
 namespace Hone.Models.Train;
 
@@ -17,6 +18,12 @@ public sealed partial class LlamaTrainer
         _dropoutOn && _lora is { Dropout: > 0 } lo ? new(LoraDropout.Key(lo.Seed, DropoutStep, layer, module), lo.Dropout) : default;
 
     private float AttentionScale => 1f / MathF.Sqrt(_c.HeadDim);
+
+    /// <summary>The output head of this pass: the trained copy (modules to save) while the adapters are on, else the model's.</summary>
+    private Tensor ClassifierWeight => _adaptersOn && _savedHead is { } h ? h : _classifier.W;
+
+    /// <summary>Where the head's gradient goes: the model's weight (full), the trained copy (adapters on), or nowhere.</summary>
+    private Tensor? ClassifierGrad => _classifier.WGrad ?? (_adaptersOn ? _savedHeadGrad : null);
 
     /// <summary>res[2l+1] = res[2l] + Wo·attention(rope(norm_q(Wq·n)), rope(norm_k(Wk·n)), Wv·n), n = rmsnorm(res[2l]).</summary>
     private void AttentionForward(int l)
@@ -194,7 +201,7 @@ public sealed partial class LlamaTrainer
             }
 
             Span<float> logits = _logits.Span[..(m * vocab)];
-            MatMul.XWt(g, _classifier.W.Span, default, logits, m, dim, vocab, _pool);
+            MatMul.XWt(g, ClassifierWeight.Span, default, logits, m, dim, vocab, _pool);
             for (int i = 0; i < m; i++)
             {
                 ReadOnlySpan<float> row = logits.Slice(i * vocab, vocab);
@@ -226,7 +233,8 @@ public sealed partial class LlamaTrainer
 
         int dim = _c.Dim, vocab = _c.VocabSize;
         ReadOnlySpan<float> xn = _xnFinal.Span;
-        ReadOnlySpan<float> wc = _classifier.W.Span;
+        ReadOnlySpan<float> wc = ClassifierWeight.Span;
+        Tensor? classifierGrad = ClassifierGrad;
 
         // The trained positions are a subset of the forward's (ascending): the same count means the same positions.
         bool kept = _logitsKept == count;
@@ -264,7 +272,7 @@ public sealed partial class LlamaTrainer
                 dg.Slice(i * dim, dim).CopyTo(dxn.Slice(_active[c0 + i] * dim, dim));
             }
 
-            if (_classifier.WGrad is { } wg)
+            if (classifierGrad is { } wg)
             {
                 Span<float> t = _scratch.Transposed.Span[..(vocab * m)];
                 MatMulBackward.Transpose(dLogits, t, m, vocab);

@@ -79,7 +79,22 @@ public sealed partial class LlamaTrainer
                 plan.Add(GradName(name), shape);
             }
         }
+
+        if (_saveEmbed)
+        {
+            plan.Add(SavedName("embed_tokens"), c.VocabSize, c.Dim);
+            plan.Add(GradName(SavedName("embed_tokens")), c.VocabSize, c.Dim);
+        }
+
+        if (_saveHead && !c.TiedEmbeddings)
+        {
+            plan.Add(SavedName("lm_head"), c.VocabSize, c.Dim);
+            plan.Add(GradName(SavedName("lm_head")), c.VocabSize, c.Dim);
+        }
     }
+
+    /// <summary>The PEFT name of a module trained in full beside the adapters (embed_tokens or lm_head).</summary>
+    public static string SavedName(string module) => Adapters.PeftAdapter.SavedModuleName(module);
 
     /// <summary>The PEFT name of a LoRA matrix ("A" or "B") of one module of one layer.</summary>
     public static string LoraName(int layer, string module, string matrix) =>

@@ -8,8 +8,9 @@ namespace Hone.Models.Train;
 public sealed partial class LlamaTrainer
 {
     /// <summary>
-    /// A copy of the model's weights with every adapter folded in (W += B·A·alpha/rank), whose plain forward equals
-    /// the adapter forward (dropout off). Without LoRA, a plain copy. The caller owns (disposes) the result.
+    /// A copy of the model's weights with every adapter folded in (W += B·A·alpha/rank) and the modules to save in
+    /// place of the base's embedding and head, whose plain forward equals the adapter forward (dropout off). Without
+    /// LoRA, a plain copy. The caller owns (disposes) the result.
     /// </summary>
     public LlamaWeights MergedWeights()
     {
@@ -17,7 +18,8 @@ public sealed partial class LlamaTrainer
         float[]? product = null;
         return LlamaWeights.Create(_c, (name, t) =>
         {
-            source.Arena[name].Span.CopyTo(t.Span);
+            var saved = name == "model.embed_tokens.weight" ? _savedEmbed : name == "lm_head.weight" ? _savedHead : null;
+            (saved ?? source.Arena[name]).Span.CopyTo(t.Span);
             if (_lora is null || !TryParseLayerModule(name, out int layer, out string module))
             {
                 return;

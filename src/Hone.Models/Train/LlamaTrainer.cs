@@ -34,6 +34,12 @@ public sealed partial class LlamaTrainer : ITrainableModel, IDisposable
     private readonly float[] _lse;
     private readonly Tensor _res, _xnFinal, _cos, _sin, _gathered, _logits, _dRes, _dxn, _dq, _dk, _dv, _dAtt, _dGate, _dUp, _dAct, _attnScratch, _normScratch, _junk;
     private readonly Tensor? _embedGrad, _finalNormGrad;
+
+    // Modules to save (LoRA only): trained copies of the token embedding and the output head, used while the adapters
+    // are on; with adapters off the base's own rows are used (PEFT's ModulesToSaveWrapper passes through to the
+    // original module). With tied embeddings the two are one tensor, as PEFT's ensure_weight_tying keeps them.
+    private readonly bool _saveEmbed, _saveHead;
+    private readonly Tensor? _savedEmbed, _savedEmbedGrad, _savedHead, _savedHeadGrad;
     private int _rows, _seq, _n;
     private bool _forwardDone;
 
@@ -62,6 +68,16 @@ public sealed partial class LlamaTrainer : ITrainableModel, IDisposable
         _pool = pool ?? WorkerPool.Single;
         _lora = lora;
         var targets = lora?.ResolveTargets() ?? [];
+        var saved = lora?.ResolveModulesToSave() ?? [];
+
+        // Tied embeddings: PEFT's ModulesToSaveWrapper deep-copies the module it wraps, so by default (ensure_weight_tying
+        // False) a tied model comes apart: the saved embed_tokens copy trains as the input embedding while lm_head keeps
+        // reading the frozen original (and a merge keeps only one of them). With ensure_weight_tying=True, naming either
+        // module wraps both and keeps the wrappers tied. Hone matches the tied behaviour: one trained copy serves as the
+        // input embedding and as the output head (the gradients of both uses add up in it), and the adapter export says
+        // ensure_weight_tying and holds the same matrix under both names.
+        _saveEmbed = saved.Contains("embed_tokens") || (_c.TiedEmbeddings && saved.Contains("lm_head"));
+        _saveHead = saved.Contains("lm_head") || (_c.TiedEmbeddings && saved.Contains("embed_tokens"));
         MaxRows = maxRows;
         MaxSequenceLength = maxSequenceLength;
         int n = checked(maxRows * maxSequenceLength);
@@ -121,6 +137,24 @@ public sealed partial class LlamaTrainer : ITrainableModel, IDisposable
             {
                 WGrad = full ? a[GradName(_c.TiedEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight")] : null,
             };
+            if (_saveEmbed)
+            {
+                _savedEmbed = a[SavedName("embed_tokens")];
+                _savedEmbedGrad = a[GradName(SavedName("embed_tokens"))];
+                w.TokenEmbedding.Span.CopyTo(_savedEmbed.Value.Span);
+            }
+
+            if (_saveHead)
+            {
+                bool shared = _c.TiedEmbeddings;
+                _savedHead = shared ? _savedEmbed : a[SavedName("lm_head")];
+                _savedHeadGrad = shared ? _savedEmbedGrad : a[GradName(SavedName("lm_head"))];
+                if (!shared)
+                {
+                    w.Classifier.Span.CopyTo(_savedHead!.Value.Span);
+                }
+            }
+
             if (full)
             {
                 foreach (var (name, _) in LlamaWeights.Manifest(_c))
@@ -132,6 +166,15 @@ public sealed partial class LlamaTrainer : ITrainableModel, IDisposable
             else
             {
                 InitLora(lora!, targets);
+                if (_savedEmbed is { } se)
+                {
+                    _parameters.Add(new TrainableParameter(SavedName("embed_tokens"), se, _savedEmbedGrad!.Value, true));
+                }
+
+                if (_savedHead is { } sh && !_c.TiedEmbeddings)
+                {
+                    _parameters.Add(new TrainableParameter(SavedName("lm_head"), sh, _savedHeadGrad!.Value, true));
+                }
             }
         }
         catch
@@ -198,7 +241,7 @@ public sealed partial class LlamaTrainer : ITrainableModel, IDisposable
         _dropoutOn = DropoutEnabled;
         int dim = _c.Dim;
         var x0 = ResidualAt(0);
-        var embed = _model.Weights.TokenEmbedding;
+        var embed = _adaptersOn && _savedEmbed is { } se ? se : _model.Weights.TokenEmbedding;
         for (int i = 0; i < n; i++)
         {
             embed.Row(_tokens[i]).CopyTo(x0.Slice(i * dim, dim));
@@ -240,7 +283,7 @@ public sealed partial class LlamaTrainer : ITrainableModel, IDisposable
             AttentionBackward(l);
         }
 
-        if (_embedGrad is { } eg)
+        if ((_embedGrad ?? (_adaptersOn ? _savedEmbedGrad : null)) is { } eg)
         {
             for (int i = 0; i < n; i++)
             {

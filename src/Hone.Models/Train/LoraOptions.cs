@@ -24,6 +24,16 @@ public sealed record LoraOptions
     /// <summary>Seed of A's initialisation and of the dropout masks.</summary>
     public int Seed { get; init; }
 
+    /// <summary>The modules <see cref="ModulesToSave"/> may name: the token embedding and the output head.</summary>
+    public static IReadOnlyList<string> SavableModules { get; } = ["embed_tokens", "lm_head"];
+
+    /// <summary>
+    /// Modules trained in full beside the adapters (PEFT's <c>modules_to_save</c>): <c>embed_tokens</c> and/or
+    /// <c>lm_head</c>. Needed to teach the model a token the base never used (e.g. a new end-of-turn token), whose rows
+    /// LoRA cannot change. Empty (the default): only the adapters train.
+    /// </summary>
+    public IReadOnlyList<string> ModulesToSave { get; init; } = [];
+
     /// <summary>Alpha / Rank.</summary>
     public float Scale => Alpha / Rank;
 
@@ -51,6 +61,7 @@ public sealed record LoraOptions
             throw new ArgumentException("LoRA needs at least one target module (or \"all-linear\").", nameof(TargetModules));
         }
 
+        ResolveModulesToSave();
         if (TargetModules.Count == 1 && TargetModules[0] == "all-linear")
         {
             return AllLinear;
@@ -66,6 +77,27 @@ public sealed record LoraOptions
         }
 
         return TargetModules.Distinct().ToArray();
+    }
+
+    /// <summary>The modules to save, checked, without repeats, in <see cref="SavableModules"/> order.</summary>
+    /// <exception cref="ArgumentException">A name is not embed_tokens or lm_head.</exception>
+    public IReadOnlyList<string> ResolveModulesToSave()
+    {
+        if (ModulesToSave is null || ModulesToSave.Count == 0)
+        {
+            return [];
+        }
+
+        foreach (var m in ModulesToSave)
+        {
+            if (!SavableModules.Contains(m))
+            {
+                throw new ArgumentException(
+                    $"Unknown module to save \"{m}\"; use {string.Join(" and/or ", SavableModules)} (trained in full beside the adapters).", nameof(ModulesToSave));
+            }
+        }
+
+        return SavableModules.Where(ModulesToSave.Contains).ToArray();
     }
 }
 

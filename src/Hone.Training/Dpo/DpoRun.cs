@@ -5,6 +5,7 @@ using Hone.Models.Train;
 using Hone.Numerics;
 using Hone.Store;
 using Hone.Tokenizers.Chat;
+using Hone.Training.Batching;
 using Hone.Training.Runs;
 using Hone.Training.Sft;
 
@@ -44,9 +45,13 @@ public sealed record DpoRunOptions
     /// <summary>Worker threads for the engine (default: all cores).</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>What training does with a pair longer than the context (<c>--on-overflow</c>): drop (default), truncate or fail.</summary>
+    public OverflowPolicy OnOverflow { get; init; } = OverflowPolicy.Drop;
+
     /// <summary>Checks the options once.</summary>
     public void Validate()
     {
+        if (!Enum.IsDefined(OnOverflow)) throw new TrainingException($"--on-overflow {OnOverflow} is not one of drop, truncate, fail.");
         if (!File.Exists(ModelPath) && !Directory.Exists(ModelPath)) throw new TrainingException($"Model '{ModelPath}' not found: give a model folder or file.");
         if (!File.Exists(PairsFile)) throw new TrainingException($"Pair file '{PairsFile}' not found.");
         if (ValidFile is not null && !File.Exists(ValidFile)) throw new TrainingException($"Validation file '{ValidFile}' not found.");
@@ -69,7 +74,14 @@ public sealed record DpoRunOptions
 /// <param name="ValidPairs">Validation pairs used.</param>
 /// <param name="Seconds">Wall time.</param>
 public sealed record DpoRunResult(string RunFolder, string? RunId, DpoResult Result, SftResult? Sft, LlamaModel Model, ChatEncoder Encoder,
-    int TrainPairs, int ValidPairs, double Seconds);
+    int TrainPairs, int ValidPairs, double Seconds)
+{
+    /// <summary>What the <c>--on-overflow</c> policy did, per data set (training, then validation when given).</summary>
+    public IReadOnlyList<OverflowReport> Overflow { get; init; } = [];
+
+    /// <summary>The warnings given before training (over-long pairs, an end-of-turn token LoRA cannot learn).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+}
 
 /// <summary>
 /// One DPO run end to end: load the base model and its chat encoder, read and tokenize the pairs (prompt masked), build
@@ -88,42 +100,100 @@ public static class DpoRun
 
     /// <summary>Starts a new run in <paramref name="runFolder"/> (created; must be empty or absent).</summary>
     public static DpoRunResult Start(DpoRunOptions options, string runFolder, RunStore? store = null,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Start(options, runFolder, store, progress, null, cancellationToken);
+
+    /// <summary>
+    /// Starts a new run; the pairs are read, tokenized and fitted to the context before the run is registered or anything
+    /// is written, and <paramref name="warn"/> gets each warning before training begins.
+    /// </summary>
+    public static DpoRunResult Start(DpoRunOptions options, string runFolder, RunStore? store, IProgress<TrainingProgress>? progress,
+        Action<string>? warn, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         if (Directory.Exists(runFolder) && Directory.EnumerateFileSystemEntries(runFolder).Any())
             throw new TrainingException($"Run folder '{runFolder}' is not empty; choose a new --out folder (or resume the run).");
         var kind = options.SftStage is null ? Kind : TwoStageKind;
-        return RunManifest.StartNew(store, runFolder,
-            () => store?.CreateRun(kind, Path.GetFileName(Path.GetFullPath(runFolder)), ToJson(options, null), Path.GetFullPath(runFolder)).Id,
-            register => Execute(options, runFolder, store, register, progress, cancellationToken));
+        var prepared = Prepare(options, warn);
+        try
+        {
+            // Recorded only now that the inputs are valid; a later refusal removes the fresh record and empty folder.
+            return RunManifest.StartNew(store, runFolder,
+                () => store?.CreateRun(kind, Path.GetFileName(Path.GetFullPath(runFolder)), ToJson(options, null), Path.GetFullPath(runFolder)).Id,
+                register => Execute(options, prepared, runFolder, store, register(), progress, cancellationToken));
+        }
+        catch
+        {
+            prepared.Model.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Continues the run in <paramref name="runFolder"/> from its newest checkpoints, with the options it started with.</summary>
     public static DpoRunResult Resume(string runFolder, RunStore? store = null,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Resume(runFolder, store, progress, null, cancellationToken);
+
+    /// <summary>Continues the run in <paramref name="runFolder"/>; <paramref name="warn"/> gets the warnings before training goes on.</summary>
+    public static DpoRunResult Resume(string runFolder, RunStore? store, IProgress<TrainingProgress>? progress,
+        Action<string>? warn, CancellationToken cancellationToken = default)
     {
         var (kind, json, manifest) = RunManifest.Read(runFolder, k => k is Kind or TwoStageKind, "a DPO run");
         var (options, runId) = FromJson(json, manifest);
         options.Validate();
-        return Execute(options, runFolder, store, () => RunManifest.ResumeRunId(store, runId, kind, runFolder, ToJson(options, null)),
-            progress, cancellationToken);
+        var prepared = Prepare(options, warn);
+        try
+        {
+            runId = RunManifest.ResumeRunId(store, runId, kind, runFolder, ToJson(options, null));
+        }
+        catch
+        {
+            prepared.Model.Dispose();
+            throw;
+        }
+        return Execute(options, prepared, runFolder, store, runId, progress, cancellationToken);
     }
 
-    /// <param name="register">Records the run in the store (or marks it running again) once the inputs are valid.</param>
-    private static DpoRunResult Execute(DpoRunOptions o, string runFolder, RunStore? store, Func<string?> register,
+    /// <summary>The tokenizer, the pairs fitted to the context, the base model and the warnings: everything checked before a run is registered.</summary>
+    private sealed record Prepared(ChatEncoder Encoder, List<PreferencePair> Train, List<PreferencePair>? Valid, LlamaModel Model,
+        List<OverflowReport> Overflow, List<string> Warnings);
+
+    private static Prepared Prepare(DpoRunOptions o, Action<string>? warn)
+    {
+        var encoder = ChatEncoder.Load(o.ModelPath, o.TokenizerPath, o.Template);
+        var trainRead = PreferenceData.ReadOrThrow(o.PairsFile, encoder);
+        var validRead = o.ValidFile is null ? null : PreferenceData.ReadOrThrow(o.ValidFile, encoder);
+        var model = LlamaModel.Load(o.ModelPath);
+        try
+        {
+            int limit = model.Config.MaxSeqLen;
+            var (train, trainReport) = PreferenceData.Fit(trainRead, encoder, "training", limit, o.OnOverflow);
+            var overflow = new List<OverflowReport> { trainReport };
+            List<PreferencePair>? valid = null;
+            if (validRead is not null)
+            {
+                (valid, var validReport) = PreferenceData.Fit(validRead, encoder, "validation", limit, o.OnOverflow);
+                overflow.Add(validReport);
+            }
+            var warnings = overflow.Select(r => r.Summary()).OfType<string>().ToList();
+            if (SftRun.EndOfTurnWarning(o.Trainer.Method, o.Lora, model, encoder, [.. train.Select(p => p.Chosen)], o.Threads) is { } eot) warnings.Add(eot);
+            foreach (var w in warnings) warn?.Invoke(w);
+            return new Prepared(encoder, train, valid, model, overflow, warnings);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private static DpoRunResult Execute(DpoRunOptions o, Prepared prep, string runFolder, RunStore? store, string? runId,
         IProgress<TrainingProgress>? progress, CancellationToken ct)
     {
         var started = DateTime.UtcNow;
-        var encoder = ChatEncoder.Load(o.ModelPath, o.TokenizerPath, o.Template);
-        var train = PreferenceData.ReadOrThrow(o.PairsFile, encoder);
-        var valid = o.ValidFile is null ? null : PreferenceData.ReadOrThrow(o.ValidFile, encoder);
-        var model = LlamaModel.Load(o.ModelPath);
-        int longest = train.Concat(valid ?? []).Max(p => Math.Max(p.Chosen.Length, p.Rejected.Length));
-        if (longest > model.Config.MaxSeqLen)
-            throw new TrainingException($"A pair has a sequence of {longest} tokens, more than the model's context of {model.Config.MaxSeqLen}. Shorten or drop it.");
-        var runId = register(); // the inputs are valid: only now is the run recorded
+        var (encoder, train, valid, model) = (prep.Encoder, prep.Train, prep.Valid, prep.Model);
+        int longest = train.Concat(valid ?? []).Max(pair => Math.Max(pair.Chosen.Length, pair.Rejected.Length));
         bool lora = o.Trainer.Method == TrainingMethod.Lora;
         int rows = Math.Max(2 * o.Trainer.MicroBatchPairs, o.SftStage?.MicroBatchSize ?? 1);
         using var pool = new WorkerPool(o.Threads);
@@ -151,7 +221,12 @@ public static class DpoRun
             }
             // Stage 2 (or the only stage): DPO. With LoRA after SFT the reference is the SFT model: adapters on.
             var dpo = new DpoTrainer(engine, o.Trainer, train, dpoFolder, valid) { ReferenceUsesAdapters = o.SftStage is not null };
-            var resolved = new Dictionary<string, object>(dpo.Resolved) { ["reference"] = o.SftStage is null ? (lora ? "base model, adapters off" : "base model") : "SFT stage model" };
+            var resolved = new Dictionary<string, object>(dpo.Resolved)
+            {
+                ["reference"] = o.SftStage is null ? (lora ? "base model, adapters off" : "base model") : "SFT stage model",
+                ["overflow"] = new JsonObject([.. prep.Overflow.Select(r => KeyValuePair.Create(r.Set, (JsonNode?)r.ToJson()))]),
+                ["warnings"] = prep.Warnings,
+            };
             root.WriteManifest(kind, ToJson(o, runId), resolved, data, Path.GetFullPath(o.ModelPath), RunManifest.ModelHash(o.ModelPath));
             if (dpoFolder != root) dpoFolder.WriteManifest(Kind, ToJson(o, null), resolved, data, Path.GetFullPath(o.ModelPath), null);
             result = dpo.Train(progress, ct);
@@ -174,7 +249,8 @@ public static class DpoRun
             }));
         }
         return new DpoRunResult(Path.GetFullPath(runFolder), runId, result, sftResult, tuned, encoder, train.Count, valid?.Count ?? 0,
-            (DateTime.UtcNow - started).TotalSeconds);
+            (DateTime.UtcNow - started).TotalSeconds)
+        { Overflow = prep.Overflow, Warnings = prep.Warnings };
     }
 
     private static string ToJson(DpoRunOptions o, string? runId) => new JsonObject
@@ -186,6 +262,7 @@ public static class DpoRun
         ["pairs"] = Path.GetFullPath(o.PairsFile),
         ["valid"] = o.ValidFile is null ? null : Path.GetFullPath(o.ValidFile),
         ["threads"] = o.Threads,
+        ["on_overflow"] = OverflowPolicies.Name(o.OnOverflow),
         ["trainer"] = JsonNode.Parse(o.Trainer.ToJson()),
         ["sft_stage"] = o.SftStage is null ? null : JsonNode.Parse(o.SftStage.ToJson()),
         ["lora"] = RunManifest.LoraToJson(o.Lora),
@@ -203,6 +280,7 @@ public static class DpoRun
                 PairsFile = (string)j["pairs"]!,
                 ValidFile = (string?)j["valid"],
                 Threads = (int)j["threads"]!,
+                OnOverflow = j["on_overflow"] is { } policy ? OverflowPolicies.Parse((string?)policy) : OverflowPolicy.Drop,
                 Trainer = DpoOptions.FromJson(j["trainer"]!.ToJsonString()),
                 SftStage = j["sft_stage"] is { } s ? SftOptions.FromJson(s.ToJsonString()) : null,
                 Lora = RunManifest.LoraFromJson(j["lora"]),

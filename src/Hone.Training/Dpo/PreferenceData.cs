@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Hone.Data.Import;
@@ -11,7 +12,14 @@ namespace Hone.Training.Dpo;
 /// <summary>One preference pair as token sequences: the same prompt (untrained) followed by each completion (trained).</summary>
 /// <param name="Chosen">Prompt + preferred completion; only the completion's tokens are scored.</param>
 /// <param name="Rejected">Prompt + non-preferred completion; only the completion's tokens are scored.</param>
-public sealed record PreferencePair(TokenizedExample Chosen, TokenizedExample Rejected);
+public sealed record PreferencePair(TokenizedExample Chosen, TokenizedExample Rejected)
+{
+    /// <summary>Where the pair came from (file:line or file record N); empty when built in code.</summary>
+    public string Where { get; init; } = "";
+
+    /// <summary>The shared prompt (messages and tools), when read from a file.</summary>
+    public PreferenceInput? Input { get; init; }
+}
 
 /// <summary>A problem with one record of a data file: where (file:line) and what.</summary>
 /// <param name="Where">file:line (or file record N).</param>
@@ -56,7 +64,7 @@ public static class PreferenceData
                     continue;
                 }
                 if (chosen.Ids.AsSpan().SequenceEqual(rejected.Ids)) { findings.Add(new(where, "the preferred and non-preferred outputs are identical; the pair carries no signal — fix or drop it.")); continue; }
-                pairs.Add(new PreferencePair(chosen, rejected));
+                pairs.Add(new PreferencePair(chosen, rejected) { Where = where, Input = example.Input });
             }
             catch (Exception e) when (e is FormatException or InvalidOperationException or JsonException or ArgumentException)
             {
@@ -75,6 +83,39 @@ public static class PreferenceData
             throw new TrainingException($"{findings.Count} bad record(s) in the pair file (run 'hone data check' on it):\n  " +
                 string.Join("\n  ", findings.Take(20)) + (findings.Count > 20 ? $"\n  … and {findings.Count - 20} more" : ""));
         return pairs;
+    }
+
+    /// <summary>
+    /// Applies the <c>--on-overflow</c> policy to pairs whose longer sequence is over <paramref name="limit"/>. Truncation
+    /// cuts the same tokens from the start of the shared prompt's earliest non-system turns in both sequences (so the
+    /// prompts stay identical) and keeps BOS, the system prompt and both completions whole; else the pair is dropped.
+    /// </summary>
+    public static (List<PreferencePair> Pairs, OverflowReport Report) Fit(IReadOnlyList<PreferencePair> pairs, ChatEncoder encoder,
+        string set, int limit, OverflowPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        return ContextOverflow.Apply(pairs, set, "pairs", limit, policy, p => Math.Max(p.Chosen.Length, p.Rejected.Length), p => p.Where,
+            p => Truncate(p, encoder, limit));
+    }
+
+    private static (PreferencePair? Fitted, string Detail) Truncate(PreferencePair p, ChatEncoder encoder, int limit)
+    {
+        int excess = Math.Max(p.Chosen.Length, p.Rejected.Length) - limit;
+        int protect = Math.Min(ContextOverflow.FirstTargetStart(p.Chosen), ContextOverflow.FirstTargetStart(p.Rejected));
+        int keep = p.Input is { } input
+            ? ContextOverflow.SystemPrefix(encoder, input.Messages, input.Tools, p.Chosen.Ids)
+            : encoder.Tokenizer.BosId is int b && p.Chosen.Length > 0 && p.Chosen.Ids[0] == b ? 1 : 0;
+        keep = Math.Min(keep, protect);
+        int c = p.Chosen.Length - protect, r = p.Rejected.Length - protect;
+        var chosen = ContextOverflow.Cut(p.Chosen, p.Chosen.Length - excess, keep, protect);
+        var rejected = ContextOverflow.Cut(p.Rejected, p.Rejected.Length - excess, keep, protect);
+        if (chosen is null || rejected is null)
+        {
+            return (null, string.Create(CultureInfo.InvariantCulture,
+                $"the first {keep} tokens (BOS and system prompt) and the longer completion ({Math.Max(c, r)} tokens) alone need {keep + Math.Max(c, r)} of the {limit}-token context"));
+        }
+
+        return (p with { Chosen = chosen, Rejected = rejected }, ContextOverflow.CutDetail(keep, excess, $"both completions ({c} and {r} tokens)"));
     }
 
     /// <summary>Prompt messages (earlier assistant turns not trained) + the output messages (trained), tokenized.</summary>

@@ -137,9 +137,17 @@ public sealed class TrainedRun
         if (Method != TrainingMethod.Lora)
             throw new TrainingException($"{Path}: this is a full fine-tuning run; it has no adapter. Export it with --format merged or --format gguf.");
         var pairs = new List<LoraPair>();
+        var saved = new Dictionary<string, SavedModule>(StringComparer.Ordinal);
         int rank = -1;
         foreach (var (name, (values, shape)) in Parameters.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
+            if (PeftAdapterFiles.TryParseSavedName(name, out string savedModule))
+            {
+                if (shape.Length != 2) throw new TrainingException($"{Checkpoint}: '{name}' is not a matrix; the checkpoint is damaged.");
+                saved[savedModule] = new SavedModule((int)shape[0], (int)shape[1], values);
+                continue;
+            }
+
             if (!PeftAdapterFiles.TryParseTensorName(name, out int layer, out string module, out string matrix))
                 throw new TrainingException($"{Checkpoint}: parameter '{name}' of a LoRA run is not a LoRA matrix; the checkpoint is damaged.");
             if (matrix != "A") continue;
@@ -152,8 +160,15 @@ public sealed class TrainedRun
 
         if (pairs.Count == 0) throw new TrainingException($"{Checkpoint}: the LoRA run's checkpoint holds no adapter pairs.");
         var targets = PeftAdapter.Modules.Where(m => pairs.Any(p => p.Module == m)).ToArray();
+
+        // On a tied base the trainer keeps one trained copy for the embedding and the head (PEFT's ensure_weight_tying);
+        // the adapter lists both modules and holds both tensors, equal, as PEFT saves the tied wrappers.
+        bool tied = baseConfig.TiedEmbeddings && saved.Count > 0;
+        if (tied && saved.GetValueOrDefault("embed_tokens") is { } shared) saved["lm_head"] = shared;
         var adapter = new PeftAdapter
         {
+            SavedModules = saved,
+            EnsureWeightTying = tied,
             Rank = rank,
             Alpha = LoraAlpha,
             Dropout = LoraDropout,

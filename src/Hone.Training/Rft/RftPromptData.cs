@@ -1,8 +1,10 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Hone.Data.Model;
 using Hone.Tokenizers.Chat;
 using Hone.Tokenizers.ChatTemplates;
+using Hone.Training.Batching;
 using Hone.Training.Dpo;
 
 namespace Hone.Training.Rft;
@@ -76,6 +78,37 @@ public static class RftPromptData
             throw new TrainingException($"{findings.Count} bad line(s) in the prompt file (run 'hone data check' on it):\n  " +
                 string.Join("\n  ", findings.Take(20)) + (findings.Count > 20 ? $"\n  … and {findings.Count - 20} more" : ""));
         return prompts;
+    }
+
+    /// <summary>
+    /// Applies the <c>--on-overflow</c> policy to prompts that, with <paramref name="maxTokens"/> sampled tokens, do not fit
+    /// in <paramref name="context"/>. Truncation keeps BOS and the system prompt and the last user turn whole, and cuts
+    /// from the start of the earliest other turns; else the prompt is dropped with the reason.
+    /// </summary>
+    public static (List<RftPrompt> Prompts, OverflowReport Report) Fit(IReadOnlyList<RftPrompt> prompts, ChatEncoder encoder, string set,
+        int context, int maxTokens, OverflowPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        // A row holds the prompt, the sampled tokens and one more (RftTrainer.RowLength).
+        int room = context - maxTokens - 1;
+        return ContextOverflow.Apply(prompts, set, "prompts", context, policy, p => p.PromptIds.Length + maxTokens + 1, p => p.Where,
+            p => Truncate(p, encoder, room));
+    }
+
+    private static (RftPrompt? Fitted, string Detail) Truncate(RftPrompt p, ChatEncoder encoder, int room)
+    {
+        var example = OpenAiJson.ParseReinforcement(p.Item.GetRawText(), p.Where);
+        int keep = ContextOverflow.SystemPrefix(encoder, example.Messages, example.Tools, p.PromptIds);
+        int protect = Math.Max(keep, ContextOverflow.LastMessageStart(encoder, example.Messages, example.Tools, p.PromptIds));
+        int last = p.PromptIds.Length - protect;
+        var cut = ContextOverflow.Cut(new TokenizedExample(p.PromptIds, new bool[p.PromptIds.Length]), room, keep, protect);
+        if (cut is null)
+        {
+            return (null, string.Create(CultureInfo.InvariantCulture,
+                $"the first {keep} tokens (BOS and system prompt) and the last user turn ({last} tokens) alone need {keep + last} of the {room} tokens left beside --max-tokens"));
+        }
+
+        return (p with { PromptIds = cut.Ids }, ContextOverflow.CutDetail(keep, p.PromptIds.Length - room, $"the last user turn ({last} tokens)"));
     }
 
     private static string StripWhere(string message)

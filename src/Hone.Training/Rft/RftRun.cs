@@ -5,6 +5,8 @@ using Hone.Models.Train;
 using Hone.Numerics;
 using Hone.Store;
 using Hone.Tokenizers.Chat;
+using Hone.Training.Analysis;
+using Hone.Training.Batching;
 using Hone.Training.Runs;
 using Hone.Training.Sft;
 
@@ -40,9 +42,16 @@ public sealed record RftRunOptions
     /// <summary>Worker threads for the engine (default: all cores).</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>
+    /// What training does with a prompt that, with --max-tokens, is longer than the context (<c>--on-overflow</c>): drop
+    /// (default), truncate (cut the earliest turns after the system prompt, keep the last user turn) or fail.
+    /// </summary>
+    public OverflowPolicy OnOverflow { get; init; } = OverflowPolicy.Drop;
+
     /// <summary>Checks the options once.</summary>
     public void Validate()
     {
+        if (!Enum.IsDefined(OnOverflow)) throw new TrainingException($"--on-overflow {OnOverflow} is not one of drop, truncate, fail.");
         if (!File.Exists(ModelPath) && !Directory.Exists(ModelPath)) throw new TrainingException($"Model '{ModelPath}' not found: give a model folder or file.");
         if (!File.Exists(TrainFile)) throw new TrainingException($"Training file '{TrainFile}' not found.");
         if (ValidFile is not null && !File.Exists(ValidFile)) throw new TrainingException($"Validation file '{ValidFile}' not found.");
@@ -61,7 +70,14 @@ public sealed record RftRunOptions
 /// <param name="TrainPrompts">Training prompts used.</param>
 /// <param name="ValidPrompts">Validation prompts used.</param>
 /// <param name="Seconds">Wall time.</param>
-public sealed record RftRunResult(string RunFolder, string? RunId, RftResult Result, string RewardName, int TrainPrompts, int ValidPrompts, double Seconds);
+public sealed record RftRunResult(string RunFolder, string? RunId, RftResult Result, string RewardName, int TrainPrompts, int ValidPrompts, double Seconds)
+{
+    /// <summary>What the <c>--on-overflow</c> policy did, per data set (training, then validation when given).</summary>
+    public IReadOnlyList<OverflowReport> Overflow { get; init; } = [];
+
+    /// <summary>The warnings given before training (over-long prompts, an end-of-turn token LoRA cannot learn).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+}
 
 /// <summary>
 /// One RFT run end to end: load the reward (through the caller's loader: Hone.Training does not know the graders),
@@ -74,7 +90,6 @@ public static class RftRun
     /// <summary>Manifest kind of an RFT run.</summary>
     public const string Kind = "rft";
 
-    /// <summary>End-of-turn markers that end a sample when the template writes them.</summary>
     /// <summary>Starts a new run in <paramref name="runFolder"/> (created; must be empty or absent).</summary>
     /// <param name="options">The run's options.</param>
     /// <param name="loadReward">Builds the reward from <see cref="RftRunOptions.GraderFile"/>; called before anything is written.</param>
@@ -83,7 +98,15 @@ public static class RftRun
     /// <param name="progress">Progress reports.</param>
     /// <param name="cancellationToken">Cancels the run (the newest checkpoint stays for resume).</param>
     public static RftRunResult Start(RftRunOptions options, Func<string, IRewardFunction> loadReward, string runFolder, RunStore? store = null,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Start(options, loadReward, runFolder, store, progress, null, cancellationToken);
+
+    /// <summary>
+    /// Starts a new run; the reward, the prompts (fitted to the context) and the model are loaded before the run is
+    /// registered or anything is written, and <paramref name="warn"/> gets each warning before training begins.
+    /// </summary>
+    public static RftRunResult Start(RftRunOptions options, Func<string, IRewardFunction> loadReward, string runFolder, RunStore? store,
+        IProgress<TrainingProgress>? progress, Action<string>? warn, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loadReward);
@@ -91,44 +114,100 @@ public static class RftRun
         if (Directory.Exists(runFolder) && Directory.EnumerateFileSystemEntries(runFolder).Any())
             throw new TrainingException($"Run folder '{runFolder}' is not empty; choose a new --out folder (or 'hone train resume' to continue a run).");
         var reward = loadReward(options.GraderFile);
-        return RunManifest.StartNew(store, runFolder,
-            () => store?.CreateRun(Kind, Path.GetFileName(Path.GetFullPath(runFolder)), ToJson(options, null), Path.GetFullPath(runFolder)).Id,
-            register => Execute(options, reward, runFolder, store, register, progress, cancellationToken));
+        var prepared = Prepare(options, warn);
+        try
+        {
+            // Recorded only now that the inputs are valid; a later refusal removes the fresh record and empty folder.
+            return RunManifest.StartNew(store, runFolder,
+                () => store?.CreateRun(Kind, Path.GetFileName(Path.GetFullPath(runFolder)), ToJson(options, null), Path.GetFullPath(runFolder)).Id,
+                register => Execute(options, prepared, reward, runFolder, store, register(), progress, cancellationToken));
+        }
+        catch
+        {
+            prepared.Model.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Continues the run in <paramref name="runFolder"/> from its newest checkpoint, with the options (and grader file) it started with.</summary>
     public static RftRunResult Resume(string runFolder, Func<string, IRewardFunction> loadReward, RunStore? store = null,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Resume(runFolder, loadReward, store, progress, null, cancellationToken);
+
+    /// <summary>Continues the run in <paramref name="runFolder"/>; <paramref name="warn"/> gets the warnings before training goes on.</summary>
+    public static RftRunResult Resume(string runFolder, Func<string, IRewardFunction> loadReward, RunStore? store,
+        IProgress<TrainingProgress>? progress, Action<string>? warn, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(loadReward);
         var (_, json, manifest) = RunManifest.Read(runFolder, k => k == Kind, "an RFT run");
         var (options, runId) = FromJson(json, manifest);
         options.Validate();
         var reward = loadReward(options.GraderFile);
-        return Execute(options, reward, runFolder, store, () => RunManifest.ResumeRunId(store, runId, Kind, runFolder, ToJson(options, null)),
-            progress, cancellationToken);
+        var prepared = Prepare(options, warn);
+        try
+        {
+            runId = RunManifest.ResumeRunId(store, runId, Kind, runFolder, ToJson(options, null));
+        }
+        catch
+        {
+            prepared.Model.Dispose();
+            throw;
+        }
+        return Execute(options, prepared, reward, runFolder, store, runId, progress, cancellationToken);
     }
 
-    /// <param name="register">Records the run in the store (or marks it running again) once the inputs are valid.</param>
-    private static RftRunResult Execute(RftRunOptions o, IRewardFunction reward, string runFolder, RunStore? store, Func<string?> register,
+    /// <summary>The tokenizer, the prompts fitted to the context, the base model and the warnings: everything checked before a run is registered.</summary>
+    private sealed record Prepared(ChatEncoder Encoder, List<RftPrompt> Train, List<RftPrompt> Valid, LlamaModel Model,
+        List<OverflowReport> Overflow, List<string> Warnings);
+
+    private static Prepared Prepare(RftRunOptions o, Action<string>? warn)
+    {
+        var encoder = ChatEncoder.Load(o.ModelPath, o.TokenizerPath, o.Template);
+        var trainRead = RftPromptData.ReadOrThrow(o.TrainFile, encoder);
+        var validRead = o.ValidFile is null ? [] : RftPromptData.ReadOrThrow(o.ValidFile, encoder);
+        var model = LlamaModel.Load(o.ModelPath);
+        try
+        {
+            int context = model.Config.MaxSeqLen;
+            if (o.Trainer.MaxTokens + 2 > context)
+                throw new TrainingException($"--max-tokens {o.Trainer.MaxTokens} leaves no room for a prompt in the model's context of {context}; lower --max-tokens.");
+            var (train, trainReport) = RftPromptData.Fit(trainRead, encoder, "training", context, o.Trainer.MaxTokens, o.OnOverflow);
+            var overflow = new List<OverflowReport> { trainReport };
+            var valid = new List<RftPrompt>();
+            if (o.ValidFile is not null)
+            {
+                (valid, var validReport) = RftPromptData.Fit(validRead, encoder, "validation", context, o.Trainer.MaxTokens, o.OnOverflow);
+                overflow.Add(validReport);
+            }
+            var warnings = overflow.Select(r => r.Summary()).OfType<string>().ToList();
+            if (o.Trainer.Method == TrainingMethod.Lora && EndOfTurnCheck.TemplateEndOfTurnId(encoder) is { } id && id < model.Config.VocabSize)
+            {
+                // RFT has no reference turn ends to probe: only the rows are checked, and only when no module to save covers them.
+                var saved = o.Lora.ResolveModulesToSave();
+                bool covered = saved.Contains("lm_head") || (model.Config.TiedEmbeddings && saved.Count > 0);
+                if (!covered && EndOfTurnCheck.Warning(model, id, $"'{encoder.Tokenizer.TokenText(id)}'", []) is { } eot) warnings.Add(eot);
+            }
+            foreach (var w in warnings) warn?.Invoke(w);
+            return new Prepared(encoder, train, valid, model, overflow, warnings);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private static RftRunResult Execute(RftRunOptions o, Prepared prep, IRewardFunction reward, string runFolder, RunStore? store, string? runId,
         IProgress<TrainingProgress>? progress, CancellationToken ct)
     {
         var started = DateTime.UtcNow;
-        string? runId = null;
+        var folder = new RunFolder(runFolder, store, runId);
         RftResult result;
-        int trainCount, validCount;
+        var (encoder, train, valid) = (prep.Encoder, prep.Train, prep.Valid);
         try
         {
-            var encoder = ChatEncoder.Load(o.ModelPath, o.TokenizerPath, o.Template);
-            var train = RftPromptData.ReadOrThrow(o.TrainFile, encoder);
-            var valid = o.ValidFile is null ? [] : RftPromptData.ReadOrThrow(o.ValidFile, encoder);
-            (trainCount, validCount) = (train.Count, valid.Count);
-            using var model = LlamaModel.Load(o.ModelPath);
+            using var model = prep.Model;
             int length = RftTrainer.RowLength(train.Concat(valid), o.Trainer.MaxTokens);
-            if (length > model.Config.MaxSeqLen)
-                throw new TrainingException($"The longest prompt plus --max-tokens {o.Trainer.MaxTokens} needs {length} positions, more than the model's context of {model.Config.MaxSeqLen}. Shorten the prompts or lower --max-tokens.");
-            runId = register(); // the inputs are valid: only now is the run recorded and its folder made
-            var folder = new RunFolder(runFolder, store, runId);
             bool lora = o.Trainer.Method == TrainingMethod.Lora;
             using var pool = new WorkerPool(o.Threads);
             using var engine = new LlamaTrainer(model, o.Trainer.MicroBatchSize, length, lora ? o.Lora : null, pool);
@@ -141,6 +220,8 @@ public static class RftRun
             {
                 ["reward"] = reward.Name,
                 ["reference"] = lora ? "base model, adapters off" : o.Trainer.Grpo.KlBeta > 0 ? "frozen copy of the base model" : "none (--kl 0)",
+                ["overflow"] = new JsonObject([.. prep.Overflow.Select(r => KeyValuePair.Create(r.Set, (JsonNode?)r.ToJson()))]),
+                ["warnings"] = prep.Warnings,
             };
             var data = new Dictionary<string, string> { ["train"] = o.TrainFile, ["grader"] = o.GraderFile };
             if (o.ValidFile is not null) data["valid"] = o.ValidFile;
@@ -163,7 +244,8 @@ public static class RftRun
                 findings = result.Findings.Select(f => f.ToString()),
             }));
         }
-        return new RftRunResult(Path.GetFullPath(runFolder), runId, result, reward.Name, trainCount, validCount, (DateTime.UtcNow - started).TotalSeconds);
+        return new RftRunResult(Path.GetFullPath(runFolder), runId, result, reward.Name, train.Count, valid.Count, (DateTime.UtcNow - started).TotalSeconds)
+        { Overflow = prep.Overflow, Warnings = prep.Warnings };
     }
 
     private static string ToJson(RftRunOptions o, string? runId) => new JsonObject
@@ -176,6 +258,7 @@ public static class RftRun
         ["valid"] = o.ValidFile is null ? null : Path.GetFullPath(o.ValidFile),
         ["grader"] = Path.GetFullPath(o.GraderFile),
         ["threads"] = o.Threads,
+        ["on_overflow"] = OverflowPolicies.Name(o.OnOverflow),
         ["trainer"] = JsonNode.Parse(o.Trainer.ToJson()),
         ["lora"] = RunManifest.LoraToJson(o.Lora),
     }.ToJsonString();
@@ -193,6 +276,7 @@ public static class RftRun
                 ValidFile = (string?)j["valid"],
                 GraderFile = (string)j["grader"]!,
                 Threads = (int)j["threads"]!,
+                OnOverflow = j["on_overflow"] is { } policy ? OverflowPolicies.Parse((string?)policy) : OverflowPolicy.Drop,
                 Trainer = RftOptions.FromJson(j["trainer"]!.ToJsonString()),
                 Lora = RunManifest.LoraFromJson(j["lora"]),
             };

@@ -91,7 +91,7 @@ public sealed class RunFolder
         foreach (var (role, file) in dataFiles)
             data[role] = new JsonObject { ["path"] = System.IO.Path.GetFullPath(file), ["sha256"] = Sha256File(file) };
         var res = new JsonObject();
-        foreach (var (k, v) in resolved) res[k] = JsonValue.Create(JsonSerializer.SerializeToElement(v));
+        foreach (var (k, v) in resolved) res[k] = JsonSerializer.SerializeToNode(v);
         var root = new JsonObject
         {
             ["format"] = "hone-run/1",

@@ -85,11 +85,13 @@ public static class RunManifest
     public static JsonObject LoraToJson(LoraOptions lora)
     {
         ArgumentNullException.ThrowIfNull(lora);
-        return new JsonObject
+        var json = new JsonObject
         {
             ["rank"] = lora.Rank, ["alpha"] = lora.Alpha, ["dropout"] = lora.Dropout, ["seed"] = lora.Seed,
             ["target_modules"] = new JsonArray([.. lora.TargetModules.Select(t => JsonValue.Create(t))]),
         };
+        if (lora.ModulesToSave.Count > 0) json["modules_to_save"] = new JsonArray([.. lora.ModulesToSave.Select(t => JsonValue.Create(t))]);
+        return json;
     }
 
     /// <summary>The inverse of <see cref="LoraToJson"/>.</summary>
@@ -100,6 +102,7 @@ public static class RunManifest
         {
             Rank = (int)lora["rank"]!, Alpha = (float)lora["alpha"]!, Dropout = (float)lora["dropout"]!, Seed = (int)lora["seed"]!,
             TargetModules = [.. lora["target_modules"]!.AsArray().Select(x => (string)x!)],
+            ModulesToSave = lora["modules_to_save"] is JsonArray saved ? [.. saved.Select(x => (string)x!)] : [],
         };
     }
 

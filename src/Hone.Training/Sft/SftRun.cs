@@ -6,6 +6,7 @@ using Hone.Models.Train;
 using Hone.Numerics;
 using Hone.Store;
 using Hone.Tokenizers.Chat;
+using Hone.Training.Analysis;
 using Hone.Training.Batching;
 using Hone.Training.Runs;
 
@@ -38,9 +39,13 @@ public sealed record SftRunOptions
     /// <summary>Worker threads for the engine (default: all cores).</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>What training does with an example longer than the context (<c>--on-overflow</c>): drop (default), truncate or fail.</summary>
+    public OverflowPolicy OnOverflow { get; init; } = OverflowPolicy.Drop;
+
     /// <summary>Checks the options once.</summary>
     public void Validate()
     {
+        if (!Enum.IsDefined(OnOverflow)) throw new TrainingException($"--on-overflow {OnOverflow} is not one of drop, truncate, fail.");
         if (!File.Exists(ModelPath) && !Directory.Exists(ModelPath)) throw new TrainingException($"Model '{ModelPath}' not found: give a model folder or file.");
         if (!File.Exists(TrainFile)) throw new TrainingException($"Training file '{TrainFile}' not found.");
         if (ValidFile is not null && !File.Exists(ValidFile)) throw new TrainingException($"Validation file '{ValidFile}' not found.");
@@ -60,7 +65,14 @@ public sealed record SftRunOptions
 /// <param name="ValidExamples">Validation examples used.</param>
 /// <param name="Seconds">Wall time of the training.</param>
 public sealed record SftRunResult(string RunFolder, string? RunId, SftResult Result, LlamaModel Model, ChatEncoder Encoder,
-    int TrainExamples, int ValidExamples, double Seconds);
+    int TrainExamples, int ValidExamples, double Seconds)
+{
+    /// <summary>What the <c>--on-overflow</c> policy did, per data set (training, then validation when given).</summary>
+    public IReadOnlyList<OverflowReport> Overflow { get; init; } = [];
+
+    /// <summary>The warnings given before training (over-long examples, an end-of-turn token LoRA cannot learn).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+}
 
 /// <summary>
 /// One SFT run end to end: load the base model and its chat encoder, tokenize the data with the exact loss mask,
@@ -74,104 +86,171 @@ public static class SftRun
 
     /// <summary>Starts a new run in <paramref name="runFolder"/> (created; must be empty or absent).</summary>
     public static SftRunResult Start(SftRunOptions options, string runFolder, RunStore? store = null,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Start(options, runFolder, store, progress, null, cancellationToken);
+
+    /// <summary>
+    /// Starts a new run in <paramref name="runFolder"/> (created; must be empty or absent). The data are read, tokenized
+    /// and fitted to the context (<see cref="SftRunOptions.OnOverflow"/>) before the run is registered or anything is
+    /// written; <paramref name="warn"/> gets each warning before training begins.
+    /// </summary>
+    public static SftRunResult Start(SftRunOptions options, string runFolder, RunStore? store, IProgress<TrainingProgress>? progress,
+        Action<string>? warn, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         if (Directory.Exists(runFolder) && Directory.EnumerateFileSystemEntries(runFolder).Any())
             throw new TrainingException($"Run folder '{runFolder}' is not empty; choose a new --out folder (or 'hone train resume' to continue a run).");
-        return RunManifest.StartNew(store, runFolder,
-            () => store?.CreateRun(Kind, Path.GetFileName(Path.GetFullPath(runFolder)), ToJson(options, null), Path.GetFullPath(runFolder)).Id,
-            register => Execute(options, runFolder, store, register, progress, cancellationToken));
+        var prepared = Prepare(options, warn);
+        try
+        {
+            // Recorded only now that the inputs are valid; a later refusal removes the fresh record and empty folder.
+            return RunManifest.StartNew(store, runFolder,
+                () => store?.CreateRun(Kind, Path.GetFileName(Path.GetFullPath(runFolder)), ToJson(options, null), Path.GetFullPath(runFolder)).Id,
+                register => Execute(options, prepared, runFolder, store, register(), progress, cancellationToken));
+        }
+        catch
+        {
+            prepared.Model.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Continues the run in <paramref name="runFolder"/> from its newest checkpoint, with the options it started with.</summary>
     public static SftRunResult Resume(string runFolder, RunStore? store = null,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Resume(runFolder, store, progress, null, cancellationToken);
+
+    /// <summary>Continues the run in <paramref name="runFolder"/>; <paramref name="warn"/> gets the warnings before training goes on.</summary>
+    public static SftRunResult Resume(string runFolder, RunStore? store, IProgress<TrainingProgress>? progress,
+        Action<string>? warn, CancellationToken cancellationToken = default)
     {
         var (_, json, manifest) = RunManifest.Read(runFolder, k => k == Kind, "an SFT run");
         var (options, runId) = FromJson(json, manifest);
         options.Validate();
-        return Execute(options, runFolder, store, () => RunManifest.ResumeRunId(store, runId, Kind, runFolder, ToJson(options, null)),
-            progress, cancellationToken);
-    }
-
-    /// <param name="register">Records the run in the store (or marks it running again) once the inputs are valid.</param>
-    private static SftRunResult Execute(SftRunOptions o, string runFolder, RunStore? store, Func<string?> register,
-        IProgress<TrainingProgress>? progress, CancellationToken ct)
-    {
-        var started = DateTime.UtcNow;
-        var encoder = ChatEncoder.Load(o.ModelPath, o.TokenizerPath, o.Template);
-        var train = ReadExamples(o.TrainFile, encoder);
-        var valid = o.ValidFile is null ? null : ReadExamples(o.ValidFile, encoder);
-        var model = LlamaModel.Load(o.ModelPath);
-        var longest = train.Concat(valid ?? []).Max(e => e.Length);
-        if (longest > model.Config.MaxSeqLen)
-            throw new TrainingException($"An example has {longest} tokens, more than the model's context of {model.Config.MaxSeqLen}. " +
-                "Shorten it or drop it ('hone data check --model' lists examples over the limit).");
-        var runId = register(); // the inputs are valid: only now is the run recorded
-        var sequence = o.Trainer.SequenceLength ?? longest;
-        var trainerOptions = o.Trainer with { SequenceLength = sequence };
-        using var pool = new WorkerPool(o.Threads);
-        using var engine = new LlamaTrainer(model, trainerOptions.MicroBatchSize, sequence,
-            o.Trainer.Method == TrainingMethod.Lora ? o.Lora : null, pool);
-        var folder = new RunFolder(runFolder, store, runId);
-        var sft = new SftTrainer(engine, trainerOptions, train, valid, folder);
-        var data = new Dictionary<string, string> { ["train"] = o.TrainFile };
-        if (o.ValidFile is not null) data["valid"] = o.ValidFile;
-        folder.WriteManifest(Kind, ToJson(o, runId), sft.Resolved, data, Path.GetFullPath(o.ModelPath), RunManifest.ModelHash(o.ModelPath));
-        SftResult result;
+        var prepared = Prepare(options, warn);
         try
         {
-            result = sft.Run(progress, ct);
+            runId = RunManifest.ResumeRunId(store, runId, Kind, runFolder, ToJson(options, null));
         }
         catch
         {
-            if (runId is not null) store!.SetStatus(runId, ct.IsCancellationRequested ? RunStatus.Cancelled : RunStatus.Failed);
+            prepared.Model.Dispose();
             throw;
         }
-        var tuned = engine.IsLora ? new LlamaModel(engine.MergedWeights()) : model;
+        return Execute(options, prepared, runFolder, store, runId, progress, cancellationToken);
+    }
+
+    /// <summary>The tokenizer, the data fitted to the context, the base model and the warnings: everything checked before a run is registered.</summary>
+    private sealed record Prepared(ChatEncoder Encoder, List<TokenizedExample> Train, List<TokenizedExample>? Valid, LlamaModel Model,
+        List<OverflowReport> Overflow, List<string> Warnings);
+
+    private static Prepared Prepare(SftRunOptions o, Action<string>? warn)
+    {
+        var encoder = ChatEncoder.Load(o.ModelPath, o.TokenizerPath, o.Template);
+        var trainRead = SftData.Read(o.TrainFile, encoder);
+        var validRead = o.ValidFile is null ? null : SftData.Read(o.ValidFile, encoder);
+        var model = LlamaModel.Load(o.ModelPath);
+        try
+        {
+            int context = model.Config.MaxSeqLen;
+            if (o.Trainer.SequenceLength > context)
+                throw new TrainingException($"SFT option --sequence-length = {o.Trainer.SequenceLength} exceeds the model's context of {context}; use at most {context}.");
+            int limit = o.Trainer.SequenceLength ?? context;
+            var (trainKept, trainReport) = SftData.Fit(trainRead, encoder, "training", limit, o.OnOverflow);
+            SftData.Check(trainKept, model.Config.VocabSize, o.Trainer.TrainOnInputs, requireTargets: true);
+            var overflow = new List<OverflowReport> { trainReport };
+            var train = trainKept.Select(s => s.Example).ToList();
+            List<TokenizedExample>? valid = null;
+            if (validRead is not null)
+            {
+                var (validKept, validReport) = SftData.Fit(validRead, encoder, "validation", limit, o.OnOverflow);
+                SftData.Check(validKept, model.Config.VocabSize, o.Trainer.TrainOnInputs, requireTargets: false);
+                valid = [.. validKept.Select(s => s.Example)];
+                overflow.Add(validReport);
+            }
+            var warnings = overflow.Select(r => r.Summary()).OfType<string>().ToList();
+            if (EndOfTurnWarning(o.Trainer.Method, o.Lora, model, encoder, train, o.Threads) is { } eot) warnings.Add(eot);
+            foreach (var w in warnings) warn?.Invoke(w);
+            return new Prepared(encoder, train, valid, model, overflow, warnings);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// For a LoRA run whose modules to save do not cover the output head: the warning of <see cref="EndOfTurnCheck"/>
+    /// about the data's end-of-turn token, or null.
+    /// </summary>
+    internal static string? EndOfTurnWarning(TrainingMethod method, LoraOptions lora, LlamaModel model, ChatEncoder encoder,
+        IReadOnlyList<TokenizedExample> examples, int threads)
+    {
+        if (method != TrainingMethod.Lora) return null;
+        var saved = lora.ResolveModulesToSave();
+        if (saved.Contains("lm_head") || (model.Config.TiedEmbeddings && saved.Count > 0)) return null;
+        if (EndOfTurnCheck.EndOfTurnId(examples) is not { } id || id >= model.Config.VocabSize) return null;
+        using var pool = new WorkerPool(threads);
+        return EndOfTurnCheck.Warning(model, id, $"'{encoder.Tokenizer.TokenText(id)}'", examples, pool);
+    }
+
+    private static SftRunResult Execute(SftRunOptions o, Prepared p, string runFolder, RunStore? store, string? runId,
+        IProgress<TrainingProgress>? progress, CancellationToken ct)
+    {
+        var started = DateTime.UtcNow;
+        var (encoder, train, valid, model) = (p.Encoder, p.Train, p.Valid, p.Model);
+        var longest = train.Concat(valid ?? []).Max(e => e.Length);
+        var sequence = o.Trainer.SequenceLength ?? longest;
+        var trainerOptions = o.Trainer with { SequenceLength = sequence };
+        SftResult result;
+        LlamaModel tuned;
+        var folder = new RunFolder(runFolder, store, runId);
+        using (var pool = new WorkerPool(o.Threads))
+        using (var engine = new LlamaTrainer(model, trainerOptions.MicroBatchSize, sequence,
+            o.Trainer.Method == TrainingMethod.Lora ? o.Lora : null, pool))
+        {
+            var sft = new SftTrainer(engine, trainerOptions, train, valid, folder);
+            var data = new Dictionary<string, string> { ["train"] = o.TrainFile };
+            if (o.ValidFile is not null) data["valid"] = o.ValidFile;
+            var resolved = new Dictionary<string, object>(sft.Resolved)
+            {
+                ["overflow"] = new JsonObject([.. p.Overflow.Select(r => KeyValuePair.Create(r.Set, (JsonNode?)r.ToJson()))]),
+                ["warnings"] = p.Warnings,
+            };
+            folder.WriteManifest(Kind, ToJson(o, runId), resolved, data, Path.GetFullPath(o.ModelPath), RunManifest.ModelHash(o.ModelPath));
+            try
+            {
+                result = sft.Run(progress, ct);
+            }
+            catch
+            {
+                if (runId is not null) store!.SetStatus(runId, ct.IsCancellationRequested ? RunStatus.Cancelled : RunStatus.Failed);
+                throw;
+            }
+            tuned = engine.IsLora ? new LlamaModel(engine.MergedWeights()) : model;
+        }
+        if (!ReferenceEquals(tuned, model)) model.Dispose();
         if (runId is not null)
         {
             store!.SetStatus(runId, RunStatus.Succeeded, JsonSerializer.Serialize(new
             {
                 epochs = result.Epochs, steps = result.Steps, learning_rate = result.LearningRate,
                 findings = result.Findings.Select(f => $"{f.Kind}: {f.Message} {f.Suggestion}"),
+                dropped = p.Overflow.Sum(r => r.Dropped), truncated = p.Overflow.Sum(r => r.Truncated),
             }));
             folder.AddArtifact("results.csv", result.ResultsCsvPath);
             if (File.Exists(result.ChartPath)) folder.AddArtifact("chart.svg", result.ChartPath);
         }
         return new SftRunResult(Path.GetFullPath(runFolder), runId, result, tuned, encoder, train.Count, valid?.Count ?? 0,
-            (DateTime.UtcNow - started).TotalSeconds);
+            (DateTime.UtcNow - started).TotalSeconds)
+        { Overflow = p.Overflow, Warnings = p.Warnings };
     }
 
     /// <summary>Reads chat SFT or prompt/completion JSONL into tokenized examples; a bad line is an error naming it.</summary>
-    public static List<TokenizedExample> ReadExamples(string path, ChatEncoder encoder)
-    {
-        ArgumentNullException.ThrowIfNull(encoder);
-        var list = new List<TokenizedExample>();
-        long lineNo = 0;
-        foreach (var line in File.ReadLines(path))
-        {
-            lineNo++;
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            JsonElement root;
-            try { root = JsonDocument.Parse(line).RootElement; }
-            catch (JsonException e) { throw new TrainingException($"{path}:{lineNo}: invalid JSON ({e.Message}). Run 'hone data check' on the file."); }
-            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("prompt", out var p) && root.TryGetProperty("completion", out var c)
-                && !root.TryGetProperty("messages", out _))
-            {
-                list.Add(TokenizedExample.FromPromptCompletion(encoder.Tokenizer, p.GetString() ?? "", c.GetString() ?? ""));
-                continue;
-            }
-            ChatExample example;
-            try { example = OpenAiJson.ParseChat(line, path, lineNo); }
-            catch (DataFormatException e) { throw new TrainingException($"{path}:{lineNo}: {e.Message} Run 'hone data check' on the file.", e); }
-            list.Add(TokenizedExample.FromChat(encoder, example));
-        }
-        if (list.Count == 0) throw new TrainingException($"{path} holds no examples.");
-        return list;
-    }
+    public static List<TokenizedExample> ReadExamples(string path, ChatEncoder encoder) =>
+        [.. SftData.Read(path, encoder).Select(s => s.Example)];
 
     private static string ToJson(SftRunOptions o, string? runId) => new JsonObject
     {
@@ -182,6 +261,7 @@ public static class SftRun
         ["train"] = Path.GetFullPath(o.TrainFile),
         ["valid"] = o.ValidFile is null ? null : Path.GetFullPath(o.ValidFile),
         ["threads"] = o.Threads,
+        ["on_overflow"] = OverflowPolicies.Name(o.OnOverflow),
         ["trainer"] = JsonNode.Parse(o.Trainer.ToJson()),
         ["lora"] = RunManifest.LoraToJson(o.Lora),
     }.ToJsonString();
@@ -198,6 +278,7 @@ public static class SftRun
                 TrainFile = (string)j["train"]!,
                 ValidFile = (string?)j["valid"],
                 Threads = (int)j["threads"]!,
+                OnOverflow = j["on_overflow"] is { } policy ? OverflowPolicies.Parse((string?)policy) : OverflowPolicy.Drop,
                 Trainer = SftOptions.FromJson(j["trainer"]!.ToJsonString()),
                 Lora = RunManifest.LoraFromJson(j["lora"]),
             };

@@ -66,6 +66,25 @@ public class DatasetFindingTests
     }
 
     [Fact]
+    public void Over_context_examples_say_what_training_will_do_with_them()
+    {
+        // With a context limit (given, or a local model's), the report says what `hone train` does: drop by default.
+        var given = Check([.. Filler(), Chat(new string('x', 2000), "a"), Chat(new string('y', 3000), "b")], new DataCheckOptions { ContextLimit = 200 });
+        Assert.Equal(2, given.Tokens!.OverLimit);
+        Assert.StartsWith("2 examples over the 200-token context: hone train drops them by default (--on-overflow drop)", given.Tokens.OverLimitAction, StringComparison.Ordinal);
+        Assert.Contains("--on-overflow truncate", given.Tokens.OverLimitAction, StringComparison.Ordinal);
+        var f = given.Findings.First(x => x.Code == FindingCodes.OverContextLimit);
+        Assert.Equal(11, f.Line);
+        Assert.Contains("hone train drops it by default (--on-overflow drop)", f.Message, StringComparison.Ordinal);
+        Assert.Contains("\"over_limit_action\"", given.ToJson(), StringComparison.Ordinal);
+
+        // Without one (the hosted default), it says hosted fine-tuning truncates; with nothing over the limit, nothing.
+        var hosted = Check([.. Filler(), Chat(new string('x', 80_000), "a")]);
+        Assert.StartsWith("1 example over the 16,385-token context: hosted fine-tuning truncates them", hosted.Tokens!.OverLimitAction, StringComparison.Ordinal);
+        Assert.Null(Check(Filler(), new DataCheckOptions { ContextLimit = 200 }).Tokens!.OverLimitAction);
+    }
+
+    [Fact]
     public void Malformed_lines_are_reported_and_the_rest_of_the_file_is_still_checked()
     {
         var path = Write([]);

@@ -21,6 +21,66 @@ public class AdapterLoaderTests
         return new PeftAdapter { Rank = rank, Alpha = 6, UseRsLora = rs, TargetModules = ["q_proj", "k_proj", "down_proj"], Pairs = pairs };
     }
 
+    /// <summary>
+    /// Modules to save are written the way PEFT saves them (keys base_model.model.model.embed_tokens.modules_to_save.weight
+    /// and base_model.model.lm_head.modules_to_save.weight, modules_to_save in adapter_config.json) and replace the
+    /// base's rows on load. On a tied base, ensure_weight_tying (or equal tensors) keeps the model tied; an embedding saved
+    /// alone, without it, unties the model as PEFT's separate wrapper does: the head keeps the base's rows.
+    /// </summary>
+    [Fact]
+    public void Modules_to_save_round_trip_in_the_peft_layout_and_keep_or_break_the_tie_as_peft_does()
+    {
+        var c = TinyModels.Config("qwen2-bias-tied");
+        using var model = TinyModels.Create(c, seed: 1);
+        var rng = new Random(3);
+        var trained = new SavedModule(c.VocabSize, c.Dim, [.. Enumerable.Range(0, c.VocabSize * c.Dim).Select(_ => (float)rng.NextDouble())]);
+        var tied = Random(c, 2, seed: 2) with
+        {
+            SavedModules = new Dictionary<string, SavedModule> { ["embed_tokens"] = trained, ["lm_head"] = trained },
+            EnsureWeightTying = true,
+        };
+        var dir = TestAssets.NewTempDir();
+        PeftAdapterFiles.Write(tied, dir);
+        using (var st = Hone.Formats.Safetensors.SafetensorsFile.Open(Path.Combine(dir, PeftAdapterFiles.WeightsFile)))
+        {
+            Assert.Contains(st.Tensors, t => t.Name == "base_model.model.model.embed_tokens.modules_to_save.weight" && t.Shape.SequenceEqual([(long)c.VocabSize, c.Dim]));
+            Assert.Contains(st.Tensors, t => t.Name == "base_model.model.lm_head.modules_to_save.weight" && t.Shape.SequenceEqual([(long)c.VocabSize, c.Dim]));
+        }
+
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(dir, PeftAdapterFiles.ConfigFile)))!;
+        Assert.Equal(["embed_tokens", "lm_head"], config["modules_to_save"]!.AsArray().Select(x => (string)x!));
+        Assert.True((bool)config["ensure_weight_tying"]!);
+        var back = PeftAdapterFiles.Read(dir);
+        Assert.Equal(["embed_tokens", "lm_head"], back.ModulesToSave);
+        Assert.True(back.EnsureWeightTying);
+        using (var merged = AdapterLoader.Apply(model, back))
+        {
+            Assert.True(merged.Config.TiedEmbeddings);
+            Assert.Equal(trained.Values, merged.Weights.TokenEmbedding.Span.ToArray());
+        }
+
+        // The embedding alone, without ensure_weight_tying: input rows trained, output rows the base's, so untied.
+        var alone = tied with { SavedModules = new Dictionary<string, SavedModule> { ["embed_tokens"] = trained }, EnsureWeightTying = false };
+        var dir2 = TestAssets.NewTempDir();
+        PeftAdapterFiles.Write(alone, dir2);
+        Assert.Null(System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(dir2, PeftAdapterFiles.ConfigFile)))!["ensure_weight_tying"]);
+        using (var untied = AdapterLoader.Apply(model, PeftAdapterFiles.Read(dir2)))
+        {
+            Assert.False(untied.Config.TiedEmbeddings);
+            Assert.Equal(trained.Values, untied.Weights.TokenEmbedding.Span.ToArray());
+            Assert.Equal(model.Weights.Classifier.Span.ToArray(), untied.Weights.Classifier.Span.ToArray());
+        }
+
+        // A saved module the config does not list, or of the wrong shape, is refused.
+        var wrong = tied with { SavedModules = new Dictionary<string, SavedModule> { ["lm_head"] = new SavedModule(c.VocabSize - 1, c.Dim, new float[(c.VocabSize - 1) * c.Dim]) } };
+        var dir3 = TestAssets.NewTempDir();
+        PeftAdapterFiles.Write(wrong, dir3);
+        Assert.Contains("needs [", Assert.Throws<ModelLoadException>(() => AdapterLoader.Apply(model, PeftAdapterFiles.Read(dir3))).Message, StringComparison.Ordinal);
+        File.WriteAllText(Path.Combine(dir3, PeftAdapterFiles.ConfigFile),
+            File.ReadAllText(Path.Combine(dir3, PeftAdapterFiles.ConfigFile)).Replace("\"lm_head\"", "\"embed_tokens\"", StringComparison.Ordinal));
+        Assert.Contains("modules_to_save does not list", Assert.Throws<ModelLoadException>(() => PeftAdapterFiles.Read(dir3)).Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

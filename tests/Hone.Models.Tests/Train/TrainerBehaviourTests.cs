@@ -177,6 +177,59 @@ public sealed class TrainerBehaviourTests
         Assert.Contains(Enumerable.Range(0, n), i => batch.Targets[i] >= 0);
     }
 
+    [Theory]
+    [InlineData("qwen2-bias-tied")]
+    [InlineData("llama-gqa-half-untied")]
+    public void ModulesToSaveStartAtTheBaseTrainOnlyWithAdaptersOnAndMergeIntoTheWeights(string variant)
+    {
+        var c = TinyModels.Config(variant);
+        using var model = TinyModels.Create(c, seed: 2);
+        var batch = TinyModels.Batch(c.VocabSize, seed: 6);
+        int n = batch.Tokens.Length;
+        var baseEmbed = model.Weights.TokenEmbedding.Span.ToArray();
+        using var plainBase = new LlamaTrainer(model, 2, 7);
+        var baseLp = new float[n];
+        plainBase.Forward(batch, baseLp, new bool[n]);
+
+        var options = new LoraOptions { Rank = 2, TargetModules = ["v_proj"], Seed = 1, ModulesToSave = ["lm_head", "embed_tokens"] };
+        using var lora = new LlamaTrainer(model, 2, 7, options);
+        var saved = lora.Parameters.Where(p => p.Name.Contains("modules_to_save", StringComparison.Ordinal)).ToList();
+        Assert.Equal(c.TiedEmbeddings ? [LlamaTrainer.SavedName("embed_tokens")] : [LlamaTrainer.SavedName("embed_tokens"), LlamaTrainer.SavedName("lm_head")],
+            saved.Select(p => p.Name));
+        Assert.Equal(baseEmbed, saved[0].Value.Span.ToArray()); // a copy of the base rows
+        var lp = new float[n];
+        lora.Forward(batch, lp, new bool[n]);
+        Assert.Equal(baseLp, lp);
+
+        // Move the copies: the adapter forward changes, the base (adapters off) does not, and a backward with the
+        // adapters off leaves the copies' gradients at zero (PEFT's wrapper passes through to the original module).
+        foreach (var p in saved)
+        {
+            var s = p.Value.Span;
+            for (int i = 0; i < s.Length; i++) s[i] += 0.05f * ((i % 7) - 3);
+        }
+
+        lora.Forward(batch, lp, new bool[n]);
+        Assert.Contains(Enumerable.Range(0, n), i => Math.Abs(lp[i] - baseLp[i]) > 1e-3);
+        var adapted = (float[])lp.Clone();
+        lora.AdaptersEnabled = false;
+        lora.ZeroGrad();
+        lora.Forward(batch, lp, new bool[n]);
+        Assert.Equal(baseLp, lp);
+        lora.Backward(Enumerable.Range(0, n).Select(i => batch.Targets[i] >= 0 ? 1f : 0f).ToArray());
+        Assert.All(saved, p => Assert.All(p.Grad.Span.ToArray(), g => Assert.Equal(0f, g)));
+        Assert.Equal(baseEmbed, model.Weights.TokenEmbedding.Span.ToArray()); // the base is never written
+
+        using var merged = new LlamaModel(lora.MergedWeights());
+        Assert.Equal(c.TiedEmbeddings, merged.Config.TiedEmbeddings);
+        using var plain = new LlamaTrainer(merged, 2, 7);
+        plain.Forward(batch, lp, new bool[n]);
+        for (int i = 0; i < n; i++)
+        {
+            Assert.True(Math.Abs(adapted[i] - lp[i]) < 1e-5, $"position {i}: adapter {adapted[i]}, merged {lp[i]}");
+        }
+    }
+
     [Fact]
     public void DropoutMasksAreSeededAndReplayable()
     {

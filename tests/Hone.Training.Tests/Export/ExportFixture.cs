@@ -33,10 +33,32 @@ internal static class ExportFixture
 
     public static LoraOptions Lora => new() { Rank = 4, Alpha = 8, TargetModules = ["all-linear"], Seed = 3 };
 
-    /// <summary>Trains a run and returns its folder and the trainer's per-position log p(probe[t+1]) (the oracle).</summary>
-    public static (string Run, float[] LogProbs) Train(string dir, string modelPath, bool lora)
+    /// <summary>
+    /// An untied twin of stories260K-hf (tie_word_embeddings false, lm_head = the embedding plus small noise), written by
+    /// the merged exporter with the base's tokenizer files.
+    /// </summary>
+    public static string UntiedHfBase(string dir, string hfBase)
     {
-        var runPath = Path.Combine(dir, lora ? "run-lora" : "run-full");
+        var folder = Path.Combine(dir, "base-hf-untied");
+        Directory.CreateDirectory(folder);
+        using var tied = LlamaModel.LoadHf(hfBase);
+        var rng = new Random(11);
+        using var untied = LlamaWeights.Create(tied.Config with { TiedEmbeddings = false }, (name, t) =>
+        {
+            (name == "lm_head.weight" ? tied.Weights.Classifier : tied.Weights.Arena[name]).Span.CopyTo(t.Span);
+            if (name != "lm_head.weight") return;
+            var s = t.Span;
+            for (int i = 0; i < s.Length; i++) s[i] += (float)((rng.NextDouble() * 2) - 1) * 0.05f;
+        });
+        Hone.Training.Export.HfFolderExport.Write(untied, hfBase, null, folder);
+        return folder;
+    }
+
+    /// <summary>Trains a run and returns its folder and the trainer's per-position log p(probe[t+1]) (the oracle).</summary>
+    public static (string Run, float[] LogProbs) Train(string dir, string modelPath, bool lora, IReadOnlyList<string>? modulesToSave = null)
+    {
+        var runPath = Path.Combine(dir, lora ? modulesToSave is null ? "run-lora" : "run-lora-mts" : "run-full");
+        var loraOptions = Lora with { ModulesToSave = modulesToSave ?? [] };
         using var model = LlamaModel.Load(modelPath);
         var options = new SftOptions
         {
@@ -44,7 +66,7 @@ internal static class ExportFixture
             Epochs = 1, BatchSize = 2, MicroBatchSize = 2, SequenceLength = 16, EvalEvery = 0, Seed = 7,
             LearningRateMultiplier = lora ? 50 : 500, WarmupRatio = 0,
         };
-        using var engine = new LlamaTrainer(model, 2, 16, lora ? Lora : null);
+        using var engine = new LlamaTrainer(model, 2, 16, lora ? loraOptions : null);
         var rng = new Random(5);
         var examples = Enumerable.Range(0, 4).Select(_ =>
         {
@@ -57,7 +79,7 @@ internal static class ExportFixture
             ["model"] = Path.GetFullPath(modelPath),
             ["tokenizer"] = null,
             ["trainer"] = JsonNode.Parse(options.ToJson()),
-            ["lora"] = new JsonObject { ["rank"] = Lora.Rank, ["alpha"] = Lora.Alpha, ["dropout"] = 0, ["seed"] = Lora.Seed, ["target_modules"] = new JsonArray("all-linear") },
+            ["lora"] = RunManifest.LoraToJson(loraOptions),
         }.ToJsonString();
         var sft = new SftTrainer(engine, options, examples, null, folder);
         folder.WriteManifest("sft", optionsJson, sft.Resolved, new Dictionary<string, string>(), Path.GetFullPath(modelPath), "test");

@@ -22,6 +22,9 @@ public sealed class ExportRuns
         (Llama2cLora, Llama2cLoraOracle) = ExportFixture.Train(l2c, ExportFixture.Llama2cBase, lora: true);
         (HfLora, HfLoraOracle) = ExportFixture.Train(hf, HfBase, lora: true);
         (HfFull, HfFullOracle) = ExportFixture.Train(hf, HfBase, lora: false);
+        UntiedHfBase = ExportFixture.UntiedHfBase(Dir, HfBase);
+        (Llama2cLoraSaved, Llama2cLoraSavedOracle) = ExportFixture.Train(l2c, ExportFixture.Llama2cBase, lora: true, ["embed_tokens", "lm_head"]);
+        (UntiedLoraSaved, UntiedLoraSavedOracle) = ExportFixture.Train(Path.Combine(Dir, "untied"), UntiedHfBase, lora: true, ["embed_tokens", "lm_head"]);
     }
 
     public string Dir { get; }
@@ -32,12 +35,19 @@ public sealed class ExportRuns
     public float[] HfLoraOracle { get; }
     public string HfFull { get; }
     public float[] HfFullOracle { get; }
+    public string UntiedHfBase { get; }
+    public string Llama2cLoraSaved { get; }
+    public float[] Llama2cLoraSavedOracle { get; }
+    public string UntiedLoraSaved { get; }
+    public float[] UntiedLoraSavedOracle { get; }
 
     public (string Run, float[] Oracle, string Base) Get(string kind) => kind switch
     {
         "llama2c-lora" => (Llama2cLora, Llama2cLoraOracle, ExportFixture.Llama2cBase),
         "hf-lora" => (HfLora, HfLoraOracle, HfBase),
         "hf-full" => (HfFull, HfFullOracle, HfBase),
+        "llama2c-lora-saved" => (Llama2cLoraSaved, Llama2cLoraSavedOracle, ExportFixture.Llama2cBase),
+        "untied-lora-saved" => (UntiedLoraSaved, UntiedLoraSavedOracle, UntiedHfBase),
         _ => throw new ArgumentException(kind),
     };
 }
@@ -152,6 +162,60 @@ public class ExporterTests(ExportRuns runs, ITestOutputHelper output) : IClassFi
         var text = "Once upon a time, Lily saw a big red ball.";
         var expected = TokenizerLoader.Load(Directory.Exists(basePath) ? basePath : ModelPaths.FindTokenizer(basePath)).Encode(text, addBos: true);
         Assert.Equal(expected, TokenizerLoader.Load(path).Encode(text, addBos: true));
+    }
+
+    /// <summary>
+    /// A LoRA run with modules to save (embed_tokens and lm_head trained in full; one shared matrix on the tied llama2.c
+    /// base, two on the untied one): the adapter holds them under PEFT's keys, and the adapter applied at run time, the
+    /// merged folder and the GGUF all give the trainer's log-probabilities.
+    /// </summary>
+    [Theory]
+    [InlineData("llama2c-lora-saved", true)]
+    [InlineData("untied-lora-saved", false)]
+    public void Modules_to_save_export_in_peft_layout_and_every_form_gives_the_trainers_log_probs(string kind, bool tied)
+    {
+        var (run, oracle, basePath) = runs.Get(kind);
+        var adapter = Exporter.Export(run, new ExportOptions { Format = ExportFormat.Adapter, Output = Out(kind) });
+        using (var st = SafetensorsFile.Open(Path.Combine(adapter.Path, "adapter_model.safetensors")))
+        {
+            var embed = st.Tensors.Single(t => t.Name == "base_model.model.model.embed_tokens.modules_to_save.weight");
+            var head = st.Tensors.Single(t => t.Name == "base_model.model.lm_head.modules_to_save.weight");
+            Assert.Equal([512L, 64], embed.Shape);
+            Assert.Equal([512L, 64], head.Shape);
+            Assert.Equal(5 * 7 * 2 + 2, st.Tensors.Count);
+            Assert.Equal(tied, st.ReadF32(embed.Name).SequenceEqual(st.ReadF32(head.Name)));
+        }
+
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(adapter.Path, "adapter_config.json")))!;
+        Assert.Equal(["embed_tokens", "lm_head"], config["modules_to_save"]!.AsArray().Select(x => (string)x!));
+        Assert.Equal(tied, config["ensure_weight_tying"] is { } e && (bool)e);
+
+        using var baseModel = LlamaModel.Load(basePath);
+        using var atRunTime = AdapterLoader.Load(basePath, adapter.Path);
+        Assert.Equal(tied, atRunTime.Config.TiedEmbeddings);
+        Assert.True(ExportFixture.MaxDiff(baseModel.Weights.TokenEmbedding.Span, atRunTime.Weights.TokenEmbedding.Span) > 1e-3, "the embedding did not train");
+        double adapterDiff = ExportFixture.MaxDiff(oracle, ExportFixture.SessionLogProbs(atRunTime));
+
+        var merged = Exporter.Export(run, new ExportOptions { Format = ExportFormat.Merged, Output = Out(kind + "-m") });
+        using var mergedModel = LlamaModel.LoadHf(merged.Path);
+        Assert.Equal(tied, mergedModel.Config.TiedEmbeddings);
+        double mergedDiff = ExportFixture.MaxDiff(oracle, ExportFixture.SessionLogProbs(mergedModel));
+
+        var ggufPath = Path.Combine(TestAssets.NewTempDir(kind + "-g"), "model.gguf");
+        Exporter.Export(run, new ExportOptions { Format = ExportFormat.Gguf, Output = ggufPath });
+        using var ggufModel = LlamaModel.LoadGguf(ggufPath);
+        double ggufDiff = ExportFixture.MaxDiff(oracle, ExportFixture.SessionLogProbs(ggufModel));
+        double moved = ExportFixture.MaxDiff(oracle, ExportFixture.SessionLogProbs(baseModel));
+        output.WriteLine($"{kind}: adapter {adapterDiff:E2}, merged {mergedDiff:E2}, gguf {ggufDiff:E2}; base vs trainer {moved:E2}");
+        Assert.True(adapterDiff < Tolerance, $"adapter {adapterDiff}");
+        Assert.True(mergedDiff < Tolerance, $"merged {mergedDiff}");
+        Assert.True(ggufDiff < Tolerance, $"gguf {ggufDiff}");
+        Assert.True(moved > 100 * Tolerance, $"training changed too little to test: {moved}");
+
+        // The logits themselves agree between the adapter applied at run time, the merged folder and the GGUF.
+        var logits = ExportFixture.Logits(atRunTime);
+        Assert.True(ExportFixture.MaxDiff(logits, ExportFixture.Logits(mergedModel)) < Tolerance);
+        Assert.True(ExportFixture.MaxDiff(logits, ExportFixture.Logits(ggufModel)) < Tolerance);
     }
 
     [Fact]
