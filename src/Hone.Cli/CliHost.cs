@@ -51,7 +51,8 @@ public sealed class CliHost
             }
             catch (Exception e) when (IsInputError(e))
             {
-                return Fail(ctx, e.Message, ExitCodes.UsageOrInput);
+                // No "LineNumber: 0 | BytePositionInLine: 49" from a JsonException, wherever it was wrapped.
+                return Fail(ctx, JsonErrors.Clean(e.Message), ExitCodes.UsageOrInput);
             }
             catch (Exception e)
             {
@@ -74,7 +75,6 @@ public sealed class CliHost
 
     private int Fail(CliContext ctx, string message, int code)
     {
-        message = JsonErrors.Clean(message); // no "LineNumber: 0 | BytePositionInLine: 49" from a JsonException, wherever it was wrapped
         _stderr.WriteLine("error: " + message);
         if (ctx.Json) _stdout.WriteLine(JsonSerializer.Serialize(new { error = message, exit_code = code }, CliContext.JsonOptions));
         return code;

@@ -7,9 +7,9 @@ namespace Hone.Store;
 
 /// <summary>
 /// System.Text.Json's exceptions in words a user can act on: "file:line:column: what is wrong", without .NET's
-/// "Path: $ | LineNumber: 0 | BytePositionInLine: 49.", its type names or its advice about reader options. Every reader
-/// of user JSON or JSONL (data, eval specs and golden sets, configs) words its errors through here, and the CLI cleans
-/// every error message it prints with <see cref="Clean"/>.
+/// "Path: $ | LineNumber: 0 | BytePositionInLine: 49.", its type names or its advice about reader options. Readers of
+/// user JSON or JSONL word their errors through here (the JSONL reader, every data example parser), and the CLI passes
+/// every input-error message it prints through <see cref="Clean"/>, so a message built elsewhere loses the .NET text too.
 /// </summary>
 public static partial class JsonErrors
 {
@@ -68,7 +68,6 @@ public static partial class JsonErrors
             ? $"the value has the wrong type: expected {Kind(m.Groups[1].Value)}" : "the value has the wrong type");
         s = MissingRe().Replace(s, m => $"missing required field{(m.Groups[2].Value.Contains(',', StringComparison.Ordinal) ? "s" : "")} {m.Groups[2].Value}");
         s = UnmappedRe().Replace(s, m => $"unknown field '{m.Groups[1].Value}'");
-        s = DotNetTypeRe().Replace(s, m => Kind(m.Value));
         return s.Trim();
     }
 
@@ -147,9 +146,6 @@ public static partial class JsonErrors
 
     [GeneratedRegex(@"The JSON property '([^']*)' could not be mapped to any \.NET member contained in type '[^']*'\.")]
     private static partial Regex UnmappedRe();
-
-    [GeneratedRegex(@"\b(System|Hone)\.[A-Za-z0-9_.`]+(\[[^\]\s]*\])?")]
-    private static partial Regex DotNetTypeRe();
 
     [GeneratedRegex(@"(List|IList|IReadOnlyList|ICollection|IReadOnlyCollection|IEnumerable|HashSet|ISet|ImmutableArray|Collection)`1")]
     private static partial Regex CollectionRe();
