@@ -51,7 +51,8 @@ public sealed class CliHost
             }
             catch (Exception e) when (IsInputError(e))
             {
-                return Fail(ctx, e.Message, ExitCodes.UsageOrInput);
+                // No "LineNumber: 0 | BytePositionInLine: 49" from a JsonException, wherever it was wrapped.
+                return Fail(ctx, JsonErrors.Clean(e.Message), ExitCodes.UsageOrInput);
             }
             catch (Exception e)
             {

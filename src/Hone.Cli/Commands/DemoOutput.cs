@@ -30,7 +30,7 @@ internal static class DemoOutput
             console.MarkupLine($"valid token acc {Markup.Escape(Sparkline.Render([.. valid.Select(h => h.ValidAccuracy!.Value)], 40))}  {valid[0].ValidAccuracy:0.000} → {valid[^1].ValidAccuracy:0.000}");
         }
         console.MarkupLine($"chart {Markup.Escape(Path.GetRelativePath(root, sft.ChartPath))}");
-        foreach (var f in sft.Findings) console.MarkupLine($"[yellow]diagnosis[/] {f.Kind}: {Markup.Escape(f.Message)} {Markup.Escape(f.Suggestion)}");
+        DiagnosisView.Print(console, sft.Findings, sft.History.Count);
 
         console.Write(new Rule("[bold]Side by side[/]").LeftJustified());
         foreach (var i in SideBySide(before, after, 3))

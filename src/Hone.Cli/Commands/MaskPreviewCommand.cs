@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text;
 using System.Text.Json;
 using Hone.Data.Model;
 using Hone.Tokenizers.Chat;
@@ -46,21 +45,20 @@ public static class MaskPreviewCommand
                 trained_tokens = trained,
                 masked_tokens = enc.Ids.Length - trained,
             });
-            var sb = new StringBuilder();
+            var trainedChars = new bool[enc.Text.Length];
             for (var i = 0; i < enc.Ids.Length; i++)
+                if (enc.Trained[i]) Array.Fill(trainedChars, true, enc.Offsets[i].Start, enc.Offsets[i].End - enc.Offsets[i].Start);
+            var colour = ctx.Console.Profile.Capabilities.ColorSystem != ColorSystem.NoColors;
+            var legend = colour ? "[black on green]trained[/], [grey]masked[/]"
+                : Markup.Escape($"{MaskPreviewLayout.Open}trained{MaskPreviewLayout.Close}, the rest masked");
+            ctx.Console.MarkupLine($"[bold]{Markup.Escape(Path.GetFileName(path))}[/] example {n}, template {Markup.Escape(encoder.TemplateSource)}");
+            ctx.Console.MarkupLine("legend: " + legend);
+            foreach (var row in MaskPreviewLayout.Lines(enc.Text, trainedChars, ctx.Console.Profile.Width, colour))
             {
-                var piece = Markup.Escape(enc.Text[enc.Offsets[i].Start..enc.Offsets[i].End]);
-                sb.Append(enc.Trained[i] ? $"[black on green]{piece}[/]" : $"[grey]{piece}[/]");
+                if (colour) ctx.Console.MarkupLine(row);
+                else ctx.Console.WriteLine(row);
             }
-            ctx.Console.MarkupLine($"[bold]{Markup.Escape(Path.GetFileName(path))}[/] example {n}, template {Markup.Escape(encoder.TemplateSource)} — [black on green]trained[/] [grey]masked[/]");
-            ctx.Console.MarkupLine(sb.ToString());
             ctx.Console.MarkupLine($"{trained} trained tokens, {enc.Ids.Length - trained} masked ({enc.Ids.Length} in all)");
-            if (!ctx.Interactive)
-            {
-                // Without colour, show the trained text plainly so the mask is still visible.
-                var trainedText = string.Concat(enc.Offsets.Where((_, i) => enc.Trained[i]).Select(o => enc.Text[o.Start..o.End]));
-                ctx.Console.MarkupLine("trained text: " + Markup.Escape(trainedText));
-            }
             return ExitCodes.Success;
         });
         return cmd;

@@ -159,7 +159,7 @@ public static class TrainCommands
                     e.FullValidLoss.ToString("0.0000", CultureInfo.InvariantCulture), e.FullValidAccuracy.ToString("0.000", CultureInfo.InvariantCulture));
             ctx.Console.Write(t);
         }
-        foreach (var f in s.Findings) ctx.Console.MarkupLine($"[yellow]diagnosis[/] {f.Kind}: {Markup.Escape(f.Message)} {Markup.Escape(f.Suggestion)}");
+        DiagnosisView.Print(ctx.Console, s.Findings, s.History.Count);
         ctx.Console.MarkupLine($"run folder {Markup.Escape(r.RunFolder)} (results.csv, chart.svg, checkpoints/, run.json)");
         r.Model.Dispose();
         return ExitCodes.Success;

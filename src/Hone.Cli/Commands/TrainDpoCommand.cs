@@ -141,7 +141,7 @@ public static class TrainDpoCommand
                     e.FullValid.RewardAccuracy.ToString("0.000", CultureInfo.InvariantCulture), e.FullValid.RewardMargin.ToString("0.000", CultureInfo.InvariantCulture));
             ctx.Console.Write(t);
         }
-        foreach (var f in s.Findings) ctx.Console.MarkupLine($"[yellow]diagnosis[/] {f.Kind}: {Markup.Escape(f.Message)} {Markup.Escape(f.Suggestion)}");
+        DiagnosisView.Print(ctx.Console, s.Findings, s.History.Count);
         ctx.Console.MarkupLine($"run folder {Markup.Escape(r.RunFolder)} (results.csv, chart.svg, reference_logprobs.json, checkpoints/, run.json)");
         r.Model.Dispose();
         return ExitCodes.Success;

@@ -1,42 +1,43 @@
-using System.Globalization;
+using System.Diagnostics;
 using Hone.Training.Runs;
 using Spectre.Console;
 
 namespace Hone.Cli.Commands;
 
-/// <summary>The training progress display shared by every training command (a bar when interactive, log lines otherwise).</summary>
+/// <summary>
+/// The training progress display shared by every training command: one live line (a bar, the step, one ETA, loss, ...)
+/// fitted to the terminal when interactive, log lines every 5% otherwise (see <see cref="TrainProgressLine"/>).
+/// </summary>
 internal static class TrainProgressView
 {
     public static T Run<T>(CliContext ctx, Func<IProgress<TrainingProgress>, T> run) where T : class
     {
         if (ctx.Json) return run(new SyncProgress(_ => { }));
+        var clock = Stopwatch.StartNew();
+        var line = new TrainProgressLine(() => clock.Elapsed);
         if (!ctx.Interactive)
         {
             long next = 0;
             return run(new SyncProgress(pr =>
             {
+                var text = line.Update(pr, ctx.Console.Profile.Width, bar: false);
                 if (pr.Step < next && pr.Step != pr.TotalSteps) return;
                 next = pr.Step + Math.Max(1, pr.TotalSteps / 20);
-                ctx.Console.MarkupLine(Markup.Escape(Line(pr)));
+                ctx.Console.WriteLine(text);
             }));
         }
         T? result = null;
-        ctx.Console.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-            .Start(p =>
+        // The last column is left free: a line as wide as the terminal makes some terminals wrap it.
+        ctx.Console.Live(new Text("")).AutoClear(false).Start(live =>
+        {
+            result = run(new SyncProgress(pr =>
             {
-                var task = p.AddTask("training", maxValue: 1);
-                result = run(new SyncProgress(pr =>
-                {
-                    task.MaxValue = Math.Max(1, pr.TotalSteps);
-                    task.Value = pr.Step;
-                    task.Description = Markup.Escape(Line(pr));
-                }));
-            });
+                live.UpdateTarget(new Text(line.Update(pr, ctx.Console.Profile.Width - 1, bar: true)));
+                live.Refresh();
+            }));
+        });
         return result!;
     }
-
-    private static string Line(TrainingProgress p) => string.Create(CultureInfo.InvariantCulture,
-        $"{p.Phase} epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.TotalSteps} loss {p.Loss:0.0000} {p.AccuracyName ?? "acc"} {p.Accuracy:0.000} {p.TokensPerSecond:N0} tok/s ETA {p.Eta:hh\\:mm\\:ss}");
 
     private sealed class SyncProgress(Action<TrainingProgress> handler) : IProgress<TrainingProgress>
     {

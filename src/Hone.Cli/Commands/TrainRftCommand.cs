@@ -154,7 +154,7 @@ public static class TrainRftCommand
                     e.MeanReward.ToString("0.000", CultureInfo.InvariantCulture), e.MeanParseError.ToString("0.000", CultureInfo.InvariantCulture));
             ctx.Console.Write(t);
         }
-        foreach (var f in s.Diagnosis) ctx.Console.MarkupLine($"[yellow]diagnosis[/] {f.Kind}: {Markup.Escape(f.Message)} {Markup.Escape(f.Suggestion)}");
+        DiagnosisView.Print(ctx.Console, s.Diagnosis, s.History.Count);
         foreach (var f in s.Findings.Take(20)) ctx.Console.MarkupLine($"[yellow]finding[/] {Markup.Escape(f.ToString())}");
         if (s.Findings.Count > 20) ctx.Console.MarkupLine($"[yellow]… and {s.Findings.Count - 20} more findings[/]");
         ctx.Console.MarkupLine($"run folder {Markup.Escape(r.RunFolder)} (results.csv, chart.svg, checkpoints/, run.json)");

@@ -23,6 +23,7 @@ internal sealed class DatasetAnalyzer
     private readonly Dictionary<UInt128, (long Line, UInt128 Output)> _inputs = [];
     private readonly Dictionary<string, int>? _labelsOrNull = new(StringComparer.Ordinal);
     private Dictionary<string, int>? _labels;
+    private readonly Dictionary<string, string> _labelAsWritten = new(StringComparer.Ordinal); // normalised → first spelling, for display
     private readonly Dictionary<UInt128, (string Preview, int Count, long FirstLine)> _systems = [];
     private readonly List<string>? _texts;
     private readonly List<long> _lines = [];
@@ -83,7 +84,8 @@ internal sealed class DatasetAnalyzer
                 if (output.Length > MaxLabelLength || output.Length == 0) _labels = null;
                 else
                 {
-                    CollectionsMarshal.GetValueRefOrAddDefault(_labels, output, out _)++;
+                    CollectionsMarshal.GetValueRefOrAddDefault(_labels, output, out var seenLabel)++;
+                    if (!seenLabel) _labelAsWritten[output] = d.Output!.Trim();
                     if (_labels.Count > MaxLabels) _labels = null;
                 }
             }
@@ -108,7 +110,7 @@ internal sealed class DatasetAnalyzer
         // Classification-style: every output short, few distinct values, and each label used more than once on average.
         if (_labels is { Count: >= 2 } l && _withOutput >= 2 * l.Count)
         {
-            labels = [.. l.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new LabelCount(kv.Key, kv.Value))];
+            labels = [.. l.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new LabelCount(_labelAsWritten[kv.Key], kv.Value))];
             var share = (double)labels[0].Count / _withOutput;
             var limit = Math.Max(0.5, 1.5 / labels.Count);
             if (share >= limit)

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
 using Hone.Data.Checks;
+using Hone.Store;
 
 namespace Hone.Data.Jsonl;
 
@@ -204,7 +205,7 @@ public sealed class JsonlReader : IDisposable
         catch (JsonException e)
         {
             var column = (e.BytePositionInLine ?? 0) + 1;
-            var detail = FirstSentence(e.Message);
+            var detail = JsonErrors.Describe(e);
             if (!hasNewline)
             {
                 (findings ??= []).Add(Finding(FindingSeverity.Error, FindingCodes.TruncatedLastLine, lineNumber, column,
@@ -242,12 +243,6 @@ public sealed class JsonlReader : IDisposable
             i += consumed;
         }
         return i;
-    }
-
-    private static string FirstSentence(string message)
-    {
-        var cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
-        return (cut > 0 ? message[..cut] : message).TrimEnd();
     }
 
     /// <inheritdoc/>

@@ -83,7 +83,13 @@ public sealed class MessageContentConverter : JsonConverter<MessageContent>
                 }
                 return new MessageContent(parts);
             default:
-                throw new JsonException($"content must be a string or a list of parts, not {reader.TokenType}.");
+                throw new JsonException($"content must be a string or a list of parts, not {reader.TokenType switch
+                {
+                    JsonTokenType.Number => "a number",
+                    JsonTokenType.True or JsonTokenType.False => "true or false",
+                    JsonTokenType.StartObject => "an object",
+                    _ => reader.TokenType.ToString().ToLowerInvariant(),
+                }}.");
         }
     }
 

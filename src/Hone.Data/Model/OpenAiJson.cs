@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Hone.Store;
 
 namespace Hone.Data.Model;
 
@@ -60,7 +61,7 @@ public static class OpenAiJson
         }
         catch (JsonException e)
         {
-            throw Wrap(e, source, lineNumber, typeof(T));
+            throw Wrap(e, source, lineNumber, typeof(T), null);
         }
     }
 
@@ -77,7 +78,7 @@ public static class OpenAiJson
         }
         catch (JsonException e)
         {
-            throw Wrap(e, source, lineNumber, typeof(T));
+            throw Wrap(e, source, lineNumber, typeof(T), line);
         }
     }
 
@@ -93,12 +94,13 @@ public static class OpenAiJson
     /// <summary>Serialises a prompt/completion example to one JSONL line (no trailing newline).</summary>
     public static string Serialize(PromptCompletionExample example) => JsonSerializer.Serialize(example, Options);
 
-    private static DataFormatException Wrap(JsonException e, string source, long lineNumber, Type type)
+    private static DataFormatException Wrap(JsonException e, string source, long lineNumber, Type type, string? text)
     {
-        var column = e.BytePositionInLine is { } b ? $":{b + 1}" : "";
-        var path = string.IsNullOrEmpty(e.Path) ? "" : $" at {e.Path}";
+        // "ChatExample" → "chat example"; the position and wording come from JsonErrors (no .NET text).
+        var kind = string.Concat(type.Name.Select((c, i) => i > 0 && char.IsUpper(c) ? " " + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+        var where = JsonErrors.Where(e, source, lineNumber > 0 ? lineNumber : null, text);
         return new DataFormatException(
-            $"{source}:{lineNumber}{column}: not a valid {type.Name}{path}: {e.Message} " +
+            $"{where}: not a valid {kind}: {JsonErrors.Describe(e)}. " +
             "Fix the line so it matches the OpenAI format (run `hone data check` for every problem at once).", e);
     }
 }

@@ -13,6 +13,12 @@ internal static class Arith
             switch (op)
             {
                 case "+":
+                    if (Markup.Is(a) || Markup.Is(b))
+                    {
+                        var sum = Markup.Add(a, b);
+                        ev.CheckLength(sum.Text.Length);
+                        return sum;
+                    }
                     if (Py.IsStr(a))
                     {
                         if (!Py.IsStr(b)) throw new TemplateError($"TypeError: can only concatenate str (not \"{Py.TypeName(b)}\") to str");
@@ -28,8 +34,8 @@ internal static class Arith
                     }
                     break;
                 case "*":
-                    if (Py.IsStr(a) && b is long or bool) return RepeatStr(ev, Py.StrOf(a), Py.ToLong(b));
-                    if (Py.IsStr(b) && a is long or bool) return RepeatStr(ev, Py.StrOf(b), Py.ToLong(a));
+                    if (Py.IsStr(a) && b is long or bool) return Markup.KeepIf(Markup.Is(a), RepeatStr(ev, Py.StrOf(a), Py.ToLong(b)));
+                    if (Py.IsStr(b) && a is long or bool) return Markup.KeepIf(Markup.Is(b), RepeatStr(ev, Py.StrOf(b), Py.ToLong(a)));
                     if (a is PyList l1 && b is long or bool) return RepeatList(ev, l1, Py.ToLong(b));
                     if (b is PyList l2 && a is long or bool) return RepeatList(ev, l2, Py.ToLong(a));
                     break;

@@ -168,11 +168,11 @@ internal sealed partial class Evaluator
             foreach (var i in idx) items.Add(list.Items[i]);
             return new PyList(items, list.IsTuple) { Owner = list.Owner, ToolCalls = list.ToolCalls };
         }
-        if (step == 1) return idx.Count == 0 ? "" : TrackedString.Sub(obj!, idx[0], idx[^1] + 1);
+        if (step == 1) return idx.Count == 0 ? Markup.KeepIf(Markup.Is(obj), "") : TrackedString.Sub(obj!, idx[0], idx[^1] + 1);
         var str = Py.StrOf(obj);
         var chars = new char[idx.Count];
         for (var k = 0; k < idx.Count; k++) chars[k] = str[idx[k]];
-        return new string(chars);
+        return Markup.KeepIf(Markup.Is(obj), new string(chars));
     }
 
     /// <summary>Python's slice.indices: the positions a[start:stop:step] selects.</summary>

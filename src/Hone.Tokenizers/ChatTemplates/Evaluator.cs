@@ -266,7 +266,7 @@ internal sealed partial class Evaluator
             s.Set(t.Names[0], value);
             return;
         }
-        var parts = value is PyList l ? l.Items : Py.IsStr(value) ? Py.Iterate(value) : null;
+        var parts = value is PyList l ? l.Items : Py.IsStr(value) || value is PyIterator ? Py.Iterate(value) : null;
         if (parts is null) throw new TemplateError($"TypeError: cannot unpack non-iterable {Py.TypeName(value)} object");
         if (parts.Count != t.Names.Count)
             throw new TemplateError($"ValueError: expected {t.Names.Count} values to unpack, got {parts.Count}");

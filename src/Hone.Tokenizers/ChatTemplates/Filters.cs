@@ -23,14 +23,16 @@ internal static partial class Filters
                 var boolean = Py.Truthy(A(args, kw, 1, "boolean", false));
                 return v is Undefined || (boolean && !Py.Truthy(v)) ? dflt : v;
             }
-            case "upper": return Py.StrOf(v).ToUpperInvariant();
-            case "lower": return Py.StrOf(v).ToLowerInvariant();
+            // upper, lower, capitalize, center, indent, trim, string and reverse work on soft_str(value) and so keep a
+            // Markup; title, join and replace (with autoescape off) build a plain str.
+            case "upper": return Markup.KeepIf(Markup.Is(v), Py.StrOf(v).ToUpperInvariant());
+            case "lower": return Markup.KeepIf(Markup.Is(v), Py.StrOf(v).ToLowerInvariant());
             case "title": return PyTitle(Py.StrOf(v));
-            case "capitalize": { var s = Py.StrOf(v); return s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..].ToLowerInvariant(); }
+            case "capitalize": { var s = Py.StrOf(v); return Markup.KeepIf(Markup.Is(v), s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..].ToLowerInvariant()); }
             case "items":
-                if (v is Undefined) return new PyList();
+                if (v is Undefined) return PyIterator.Generator([]);
                 if (v is not PyDict d) throw new TemplateError("TypeError: Can only get item pairs from a mapping.");
-                return new PyList(d.Pairs.Select(p => (object?)new PyList([PyDict.DenormKey(p.Key), p.Value], true)).ToList());
+                return PyIterator.Generator(d.Pairs.Select(p => (object?)new PyList([PyDict.DenormKey(p.Key), p.Value], true)).ToList());
             case "list": return new PyList([.. Py.Iterate(v)]);
             case "first":
             {
@@ -39,6 +41,7 @@ internal static partial class Filters
             }
             case "last":
             {
+                if (v is PyIterator { IsView: false } it) throw new TemplateError($"TypeError: '{it.Kind}' object is not reversible (add |list before |last)");
                 var items = Py.Iterate(v);
                 return items.Count > 0 ? items[^1] : new Undefined("No last item, sequence was empty.");
             }
@@ -55,10 +58,9 @@ internal static partial class Filters
                 return Methods.Replace(ev, Py.StrOf(v), Py.StrOf(A(args, kw, 0, "old", "")), Py.StrOf(A(args, kw, 1, "new", "")), count is null ? -1 : Py.ToLong(count));
             }
             case "string": return Py.IsStr(v) ? v : Py.StrOf(v);
-            case "safe": return Py.IsStr(v) ? v : Py.StrOf(v);
-            case "escape" or "e" or "forceescape":
-                return Py.StrOf(v).Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal)
-                    .Replace(">", "&gt;", StringComparison.Ordinal).Replace("\"", "&#34;", StringComparison.Ordinal).Replace("'", "&#39;", StringComparison.Ordinal);
+            case "safe": return Markup.Safe(v);
+            case "escape" or "e": return Markup.Escape(v);
+            case "forceescape": return Markup.ForceEscape(v);
             case "int": return ToInt(v, A(args, kw, 0, "default", 0L), A(args, kw, 1, "base", 10L));
             case "float": return ToFloat(v, A(args, kw, 0, "default", 0.0));
             case "abs":
@@ -71,20 +73,18 @@ internal static partial class Filters
                 };
             case "round": return Round(v, A(args, kw, 0, "precision", 0L), Py.StrOf(A(args, kw, 1, "method", "common")));
             case "wordcount": return (long)WordRe().Matches(Py.StrOf(v)).Count;
-            case "indent": return Indent(Py.StrOf(v), A(args, kw, 0, "width", 4L), Py.Truthy(A(args, kw, 1, "first", false)), Py.Truthy(A(args, kw, 2, "blank", false)));
+            case "indent": return Markup.KeepIf(Markup.Is(v), Indent(Py.StrOf(v), A(args, kw, 0, "width", 4L), Py.Truthy(A(args, kw, 1, "first", false)), Py.Truthy(A(args, kw, 2, "blank", false))));
             case "center":
             {
                 var w = (int)Math.Min(Py.ToLong(A(args, kw, 0, "width", 80L)), ev.Limits.MaxOutputChars);
                 var s = Py.StrOf(v);
-                if (s.Length >= w) return s;
+                if (s.Length >= w) return Markup.KeepIf(Markup.Is(v), s);
                 var pad = w - s.Length;
                 var left = pad / 2 + (pad & w & 1);
-                return new string(' ', left) + s + new string(' ', pad - left);
+                return Markup.KeepIf(Markup.Is(v), new string(' ', left) + s + new string(' ', pad - left));
             }
-            case "reverse":
-                if (Py.IsStr(v)) { var arr = Py.StrOf(v).ToCharArray(); Array.Reverse(arr); return new string(arr); }
-                return new PyList(Py.Iterate(v).AsEnumerable().Reverse().ToList());
-            case "unique": return Unique(v, Py.Truthy(A(args, kw, 0, "case_sensitive", false)), A(args, kw, 1, "attribute", null));
+            case "reverse": return Reverse(v);
+            case "unique": return PyIterator.Generator(Unique(v, Py.Truthy(A(args, kw, 0, "case_sensitive", false)), A(args, kw, 1, "attribute", null)).Items);
             case "sort": return Sort(v, Py.Truthy(A(args, kw, 0, "reverse", false)), Py.Truthy(A(args, kw, 1, "case_sensitive", false)), A(args, kw, 2, "attribute", null));
             case "dictsort":
             {
@@ -96,9 +96,10 @@ internal static partial class Filters
                 if (Py.Truthy(A(args, kw, 2, "reverse", false))) sorted.Reverse();
                 return new PyList(sorted);
             }
-            case "map": return Map(ev, v, args, kw);
-            case "select" or "reject": return Select(ev, v, args, kw, name == "select", false);
-            case "selectattr" or "rejectattr": return Select(ev, v, args, kw, name == "selectattr", true);
+            // In Jinja2 these filters are generators: iterable once, no len(), no index, refused by tojson.
+            case "map": return PyIterator.Generator(Map(ev, v, args, kw).Items);
+            case "select" or "reject": return PyIterator.Generator(Select(ev, v, args, kw, name == "select", false).Items);
+            case "selectattr" or "rejectattr": return PyIterator.Generator(Select(ev, v, args, kw, name == "selectattr", true).Items);
             case "attr": return Evaluator.GetAttr(v, Py.StrOf(A(args, kw, 0, "name", "")));
             case "sum":
             {
@@ -129,7 +130,7 @@ internal static partial class Filters
                 var res = new List<object?>();
                 for (var i = 0; i < items.Count; i += (int)Math.Min(n, int.MaxValue))
                     res.Add(new PyList(items.Skip(i).Take((int)Math.Min(n, int.MaxValue)).ToList()));
-                return new PyList(res);
+                return PyIterator.Generator(res);
             }
             default:
                 throw new TemplateError($"no filter named '{name}' (chat templates support: trim, tojson, length, default, upper, lower, title, capitalize, items, list, first, last, join, replace, string, int, float, safe, map, select, reject, selectattr, rejectattr, unique, sort, dictsort, reverse, abs, round, wordcount, indent, center, sum, min, max, batch, attr, escape)");
@@ -153,6 +154,25 @@ internal static partial class Filters
             sb.Append(char.ToUpperInvariant(p[0])).Append(p[1..].ToLowerInvariant());
         }
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// Jinja2's reverse: a str reversed (a Markup stays one), a list or tuple as Python's reversed() iterator, a dict's
+    /// keys or a view as a reverse iterator, and anything else (a generator) read into a reversed list.
+    /// </summary>
+    private static object Reverse(object? v)
+    {
+        if (Py.IsStr(v)) { var arr = Py.StrOf(v).ToCharArray(); Array.Reverse(arr); return Markup.KeepIf(Markup.Is(v), new string(arr)); }
+        var items = Py.Iterate(v).AsEnumerable().Reverse().ToList();
+        return v switch
+        {
+            PyList l => new PyIterator(l.IsTuple ? "reversed" : "list_reverseiterator", items),
+            PyDict => new PyIterator("dict_reversekeyiterator", items),
+            PyIterator { Kind: "dict_keys" } => new PyIterator("dict_reversekeyiterator", items),
+            PyIterator { Kind: "dict_values" } => new PyIterator("dict_reversevalueiterator", items),
+            PyIterator { Kind: "dict_items" } => new PyIterator("dict_reverseitemiterator", items),
+            _ => new PyList(items),
+        };
     }
 
     private static object ToJson(object? v, object? indent, object? sortKeys)

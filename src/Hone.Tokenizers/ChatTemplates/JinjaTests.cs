@@ -20,10 +20,10 @@ internal static class JinjaTests
             case "string": return Py.IsStr(v);
             case "mapping": return v is PyDict;
             case "sequence": return v is PyList or PyDict or Undefined || Py.IsStr(v);
-            case "iterable": return v is PyList or PyDict or Undefined || Py.IsStr(v);
+            case "iterable": return v is PyList or PyDict or PyIterator or Undefined || Py.IsStr(v);
             case "callable": return v is Callable;
             case "sameas": return ReferenceEquals(v, Arg0()) || (v is null && Arg0() is null) || (v is bool b && Arg0() is bool b2 && b == b2);
-            case "escaped": return false;
+            case "escaped": return Markup.Is(v);
             case "lower": return Py.StrOf(v) is var s && s.Any(char.IsLetter) && !s.Any(char.IsUpper);
             case "upper": return Py.StrOf(v) is var u && u.Any(char.IsLetter) && !u.Any(char.IsLower);
             case "odd": return Py.ToLong(v) % 2 != 0;

@@ -45,9 +45,9 @@ internal static class Methods
                 if (args.Count == 0) throw new TemplateError("TypeError: get expected at least 1 argument, got 0");
                 return d.TryGet(args[0], out var v) ? v : Arg(args, kwargs, 1, "default", null);
             case "items":
-                return new PyList(d.Pairs.Select(p => (object?)new PyList([PyDict.DenormKey(p.Key), p.Value], true)).ToList());
-            case "keys": return new PyList(d.Keys.Select(PyDict.DenormKey).ToList());
-            case "values": return new PyList(d.Pairs.Select(p => p.Value).ToList());
+                return new PyIterator("dict_items", d.Pairs.Select(p => (object?)new PyList([PyDict.DenormKey(p.Key), p.Value], true)).ToList(), isView: true);
+            case "keys": return new PyIterator("dict_keys", d.Keys.Select(PyDict.DenormKey).ToList(), isView: true);
+            case "values": return new PyIterator("dict_values", d.Pairs.Select(p => p.Value).ToList(), isView: true);
             case "copy":
             {
                 var c = new PyDict();
@@ -90,7 +90,15 @@ internal static class Methods
 
     internal static bool IsPySpace(char c) => char.IsWhiteSpace(c) || c is '\x1c' or '\x1d' or '\x1e' or '\x1f';
 
+    /// <summary>A str method; on a Markup the result is a Markup again, with the arguments escaped where markupsafe does.</summary>
     private static object? StrMethod(Evaluator ev, object target, string name, List<object?> args, Dictionary<string, object?> kwargs)
+    {
+        var markup = Markup.Is(target);
+        var r = StrMethodOf(ev, target, markup, name, args, kwargs);
+        return r is PyList parts && markup ? new PyList(parts.Items.Select(x => (object?)Markup.KeepIf(true, x!)).ToList(), parts.IsTuple) : Markup.KeepIf(markup, r!);
+    }
+
+    private static object? StrMethodOf(Evaluator ev, object target, bool markup, string name, List<object?> args, Dictionary<string, object?> kwargs)
     {
         var s = Py.StrOf(target);
         string StrArg(int i, string what)
@@ -128,7 +136,7 @@ internal static class Methods
             case "replace":
             {
                 var old = StrArg(0, "old");
-                var neu = StrArg(1, "new");
+                var neu = Markup.EscapedArg(markup, StrArg(1, "new"));
                 var count = Py.ToLong(Arg(args, kwargs, 2, "count", -1L));
                 return Replace(ev, s, old, neu, count);
             }
@@ -152,8 +160,13 @@ internal static class Methods
                 for (var i = s.IndexOf(sub, StringComparison.Ordinal); i >= 0; i = s.IndexOf(sub, i + sub.Length, StringComparison.Ordinal)) n++;
                 return n;
             }
-            case "join": return Filters.Join(ev, Py.Iterate(Arg(args, kwargs, 0, "iterable", null)), target);
-            case "format": return Format(s, args, kwargs);
+            case "join":
+            {
+                var items = Py.Iterate(Arg(args, kwargs, 0, "iterable", null));
+                return Filters.Join(ev, markup ? items.Select(x => (object?)Markup.Escape(x)).ToList() : items, target);
+            }
+            case "format": return Format(s, markup ? args.Select(x => (object?)Markup.Escape(x)).ToList() : args,
+                markup ? kwargs.ToDictionary(kv => kv.Key, kv => (object?)Markup.Escape(kv.Value), StringComparer.Ordinal) : kwargs);
             case "removeprefix": { var p = StrArg(0, "prefix"); return s.StartsWith(p, StringComparison.Ordinal) ? TrackedString.Sub(target, p.Length, s.Length) : target; }
             case "removesuffix": { var p = StrArg(0, "suffix"); return p.Length > 0 && s.EndsWith(p, StringComparison.Ordinal) ? TrackedString.Sub(target, 0, s.Length - p.Length) : target; }
             case "isdigit" or "isnumeric" or "isdecimal": return s.Length > 0 && s.All(char.IsDigit);
@@ -172,7 +185,7 @@ internal static class Methods
             case "center" or "ljust" or "rjust":
             {
                 var w = (int)Math.Min(Py.ToLong(Arg(args, kwargs, 0, "width", 0L)), ev.Limits.MaxOutputChars);
-                var fill = args.Count > 1 ? Py.StrOf(args[1]) : " ";
+                var fill = args.Count > 1 ? Markup.EscapedArg(markup, Py.StrOf(args[1])) : " ";
                 if (fill.Length != 1) throw new TemplateError("TypeError: The fill character must be exactly one character long");
                 if (s.Length >= w) return s;
                 var pad = w - s.Length;

@@ -12,8 +12,10 @@ internal static class Py
         bool => "bool",
         long => "int",
         double => "float",
+        TrackedString { IsMarkup: true } => "Markup",
         string or TrackedString => "str",
         PyList l => l.IsTuple ? "tuple" : "list",
+        PyIterator it => it.Kind,
         PyDict => "dict",
         Undefined => "Undefined",
         Namespace => "Namespace",
@@ -51,8 +53,15 @@ internal static class Py
             case long l: sb.Append(l.ToString(CultureInfo.InvariantCulture)); break;
             case double d: sb.Append(FloatRepr(d)); break;
             case string s: StrRepr(sb, s); break;
+            case TrackedString { IsMarkup: true } m: sb.Append("Markup("); StrRepr(sb, m.Text); sb.Append(')'); break;
             case TrackedString t: StrRepr(sb, t.Text); break;
             case Undefined: break;
+            case PyIterator { IsView: true } view:
+                sb.Append(view.Kind).Append('(');
+                WriteRepr(sb, new PyList(view.Take()), depth + 1);
+                sb.Append(')');
+                break;
+            case PyIterator it: sb.Append('<').Append(it.Kind).Append(" object>"); break;
             case PyList l:
                 sb.Append(l.IsTuple ? '(' : '[');
                 for (var i = 0; i < l.Items.Count; i++)
@@ -155,6 +164,7 @@ internal static class Py
         TrackedString t => t.Text.Length > 0,
         PyList l => l.Count > 0,
         PyDict d => d.Count > 0,
+        PyIterator { IsView: true } view => view.Count > 0,
         Undefined => false,
         _ => true,
     };
@@ -231,7 +241,8 @@ internal static class Py
         PyList l => l.Items,
         PyDict d => d.Keys.Select(PyDict.DenormKey).ToList(),
         string s => StrChars(s),
-        TrackedString t => Enumerable.Range(0, t.Text.Length).Select(i => TrackedString.Sub(t, i, i + 1)).ToList<object?>(),
+        TrackedString t => Enumerable.Range(0, t.Text.Length).Select(i => TrackedString.Sub(TrackedString.Plain(t), i, i + 1)).ToList<object?>(),
+        PyIterator it => it.Take(),
         Undefined => [],
         _ => throw new TemplateError($"TypeError: '{TypeName(v)}' object is not iterable"),
     };
@@ -257,6 +268,7 @@ internal static class Py
         TrackedString t => t.Text.Length,
         PyList l => l.Count,
         PyDict d => d.Count,
+        PyIterator { IsView: true } view => view.Count,
         Undefined => 0,
         _ => throw new TemplateError($"TypeError: object of type '{TypeName(v)}' has no len()"),
     };
@@ -272,6 +284,9 @@ internal static class Py
                 foreach (var x in l.Items) if (Eq(x, item)) return true;
                 return false;
             case PyDict d: return d.ContainsKey(item);
+            case PyIterator it:
+                foreach (var x in it.Take()) if (Eq(x, item)) return true;
+                return false;
             case Undefined: return false;
             default: throw new TemplateError($"TypeError: argument of type '{TypeName(container)}' is not iterable");
         }

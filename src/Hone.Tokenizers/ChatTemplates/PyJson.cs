@@ -72,6 +72,10 @@ internal static class PyJson
                 Newline(sb, indent, level);
                 sb.Append('}');
                 break;
+            case PyIterator it:
+                throw new TemplateError($"TypeError: Object of type {it.Kind} is not JSON serializable (tojson needs a list; "
+                    + (it.Kind == "generator" ? "in Jinja2 map, select, reject, selectattr, rejectattr, unique, batch and items give a generator; " : "")
+                    + "add |list before |tojson)");
             default:
                 throw new TemplateError($"TypeError: Object of type {Py.TypeName(v)} is not JSON serializable");
         }

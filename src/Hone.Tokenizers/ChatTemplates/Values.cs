@@ -2,8 +2,9 @@ using System.Diagnostics.CodeAnalysis;
 
 namespace Hone.Tokenizers.ChatTemplates;
 
-// Template values follow Python: null is None, bool, long (int), double (float), string or TrackedString (str),
-// PyList (list/tuple), PyDict (dict), Undefined, and callables. Nothing else ever reaches a template.
+// Template values follow Python: null is None, bool, long (int), double (float), string or TrackedString (str; a
+// TrackedString may be a Markup), PyList (list/tuple), PyDict (dict), PyIterator (generator, iterator, dict view),
+// Undefined, and callables. Nothing else ever reaches a template.
 
 /// <summary>Jinja2's default Undefined: prints as "", is falsy, iterates as empty, fails on any other use.</summary>
 internal sealed class Undefined
@@ -18,29 +19,36 @@ internal sealed class Undefined
 internal readonly record struct Seg(int Start, int End, int Owner, bool Weak = false);
 
 /// <summary>
-/// A str whose characters (all or some) come from a message's content or tool calls. Concatenation, trimming,
-/// slicing and joining keep the provenance, so the renderer can tell where each message's text lands in the output.
+/// A str whose characters (all or some) come from a message's content or tool calls, or a MarkupSafe <c>Markup</c>
+/// (a str marked safe, see <see cref="Markup"/>). Concatenation, trimming, slicing and joining keep the provenance, so
+/// the renderer can tell where each message's text lands in the output.
 /// </summary>
 internal sealed class TrackedString
 {
-    public TrackedString(string text, Seg[] segs, bool fromToolCall = false)
+    public TrackedString(string text, Seg[] segs, bool fromToolCall = false, bool isMarkup = false)
     {
         Text = text;
         Segs = segs;
         FromToolCall = fromToolCall;
+        IsMarkup = isMarkup;
     }
 
     public string Text { get; }
     public Seg[] Segs { get; }
     /// <summary>True for a string taken straight from a message's tool_calls (reading it marks the output).</summary>
     public bool FromToolCall { get; }
+    /// <summary>True for a Markup: adding a plain str to it escapes that str; printing it writes the text as it is.</summary>
+    public bool IsMarkup { get; }
 
     /// <summary>A string owned by a message. An empty one still carries a zero-width segment, so its position is known.</summary>
     public static object Owned(string s, int owner, bool toolCall) => new TrackedString(s, [new Seg(0, s.Length, owner)], toolCall);
 
     public override string ToString() => Text;
 
-    /// <summary>Concatenates string values, keeping provenance (result is a plain string when none is tracked).</summary>
+    /// <summary>
+    /// Concatenates the str of two values, keeping provenance; the result is a plain str (not Markup), as Jinja2's
+    /// <c>~</c> and <c>join</c> give with autoescape off.
+    /// </summary>
     public static object Concat(object a, object b)
     {
         var sa = Py.StrOf(a);
@@ -51,10 +59,10 @@ internal sealed class TrackedString
         var segs = new List<Seg>();
         if (ta is not null) segs.AddRange(ta.Segs);
         if (tb is not null) foreach (var s in tb.Segs) segs.Add(s with { Start = s.Start + sa.Length, End = s.End + sa.Length });
-        return new TrackedString(sa + sb, [.. segs]);
+        return segs.Count == 0 ? sa + sb : new TrackedString(sa + sb, [.. segs]);
     }
 
-    /// <summary>The substring [start, end) of a value, keeping the provenance that falls inside it.</summary>
+    /// <summary>The substring [start, end) of a value, keeping the provenance that falls inside it (and Markup, as Markup.__getitem__ does).</summary>
     public static object Sub(object v, int start, int end)
     {
         var s = Py.StrOf(v);
@@ -67,7 +75,46 @@ internal sealed class TrackedString
             var b = Math.Min(g.End, end);
             if (a < b || (g.Start == g.End && g.Start >= start && g.Start <= end)) segs.Add(g with { Start = a - start, End = b - start });
         }
-        return segs.Count == 0 ? text : new TrackedString(text, [.. segs]);
+        return segs.Count == 0 && !t.IsMarkup ? text : new TrackedString(text, [.. segs], isMarkup: t.IsMarkup);
+    }
+
+    /// <summary>The same text and provenance as a plain str (what str() of a Markup gives).</summary>
+    public static object Plain(object v) => v is TrackedString { IsMarkup: true } t ? t.Segs.Length == 0 ? t.Text : new TrackedString(t.Text, t.Segs) : v;
+}
+
+/// <summary>
+/// What Jinja2 hands on as a Python iterator or view rather than a list: the generator of map, select, reject,
+/// selectattr, rejectattr, unique, batch and the items filter; the iterator of reverse on a list; dict.items(), keys()
+/// and values(). It iterates like a list but has no index, cannot be added to, and tojson refuses it as json.dumps does.
+/// A generator or iterator has no len() and is used up by its first pass (a second sees nothing); a view is sized,
+/// falsy when empty, and iterates again.
+/// </summary>
+internal sealed class PyIterator
+{
+    private readonly List<object?> _items;
+    private bool _used;
+
+    public PyIterator(string kind, List<object?> items, bool isView = false)
+    {
+        Kind = kind;
+        _items = items;
+        IsView = isView;
+    }
+
+    /// <summary>Python's type name: generator, list_reverseiterator, dict_items, ...</summary>
+    public string Kind { get; }
+    public bool IsView { get; }
+    public int Count => _items.Count;
+
+    public static PyIterator Generator(List<object?> items) => new("generator", items);
+
+    /// <summary>The items of one pass: all of them for a view or a fresh iterator, none once an iterator has been used.</summary>
+    public List<object?> Take()
+    {
+        if (IsView) return _items;
+        if (_used) return [];
+        _used = true;
+        return _items;
     }
 }
 
