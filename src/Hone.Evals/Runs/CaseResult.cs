@@ -68,8 +68,16 @@ public sealed record CaseResult
     /// <summary>What became of the sample (ok, truncated, skipped, error).</summary>
     public SampleStatus Status { get; init; }
 
-    /// <summary>Why the sample was truncated or skipped (prompt and context sizes), or null.</summary>
+    /// <summary>Why the sample was truncated or skipped (prompt and context sizes), or null. Starts with
+    /// <see cref="OverLong"/> when the prompt did not fit the model's context (skipped, or failed under --on-overflow fail).</summary>
     public string? StatusDetail { get; init; }
+
+    /// <summary>The start of <see cref="StatusDetail"/> for a prompt longer than the model's context.</summary>
+    public const string OverLong = "over-long";
+
+    /// <summary>True when the prompt did not fit the model's context (skipped, or a failed call under --on-overflow fail).</summary>
+    [JsonIgnore]
+    public bool IsOverLong => StatusDetail?.StartsWith(OverLong, StringComparison.Ordinal) == true;
 
     /// <summary>Prompt tokens dropped to fit the context (status truncated), or null.</summary>
     public long? PromptTokensDropped { get; init; }
@@ -85,7 +93,7 @@ public sealed record CaseResult
     /// message, else the headline grader's reference), or null when none is known.</summary>
     public string? Reference { get; init; }
 
-    /// <summary>True when the model answered and every grader gave a verdict (no grader error).</summary>
+    /// <summary>True when the model answered (the call did not fail and the case was not skipped).</summary>
     [JsonIgnore]
     public bool Answered => Error is null && Status != SampleStatus.Skipped;
 

@@ -166,12 +166,18 @@ public sealed class EvalRunner(RunStore store, string runsDir)
         catch (Exception e) when (ContextOverflow.IsOverflow(e) && q.OnOverflow != OverflowAction.Fail)
         {
             var why = q.OnOverflow == OverflowAction.TruncateStart ? " (the endpoint cannot truncate prompts; only local models can)" : "";
-            return blank with { Status = SampleStatus.Skipped, StatusDetail = $"over-long: {e.Message}{why}" };
+            return blank with { Status = SampleStatus.Skipped, StatusDetail = $"{CaseResult.OverLong}: {e.Message}{why}" };
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
-            var hint = ContextOverflow.IsOverflow(e) ? " Give --on-overflow skip or truncate-start to leave such cases out or cut them." : "";
-            return blank with { Status = SampleStatus.Error, Error = $"{e.GetType().Name}: {e.Message}{hint}" };
+            bool overLong = ContextOverflow.IsOverflow(e);
+            var hint = overLong ? " Give --on-overflow skip or truncate-start to leave such cases out or cut them." : "";
+            return blank with
+            {
+                Status = SampleStatus.Error,
+                Error = $"{e.GetType().Name}: {e.Message}{hint}",
+                StatusDetail = overLong ? $"{CaseResult.OverLong}: the prompt does not fit the model's context" : null,
+            };
         }
         var sample = GradeSample.FromChatResponse(response);
         var ctx = new GradeContext(c.Item, sample);
