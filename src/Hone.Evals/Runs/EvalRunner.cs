@@ -148,8 +148,6 @@ public sealed class EvalRunner(RunStore store, string runsDir)
             Seed = q.Repeats > 1 ? (spec.Seed ?? 0) + q.Repeat : spec.Seed,
             Tools = c.Tools.Count > 0 ? [.. c.Tools] : null,
         };
-        if (q.OnOverflow == OverflowAction.TruncateStart)
-            chatOptions.AdditionalProperties = new() { [ContextOverflow.PolicyKey] = ContextOverflow.TruncateStart };
         var blank = new CaseResult
         {
             CaseId = c.Id,
@@ -161,7 +159,18 @@ public sealed class EvalRunner(RunStore store, string runsDir)
         ChatResponse response;
         try
         {
-            response = await client.GetResponseAsync(q.Messages, chatOptions, ct).ConfigureAwait(false);
+            try
+            {
+                response = await client.GetResponseAsync(q.Messages, chatOptions, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (ContextOverflow.IsOverflow(e) && q.OnOverflow == OverflowAction.TruncateStart)
+            {
+                // Only an over-long prompt is sent again asking to cut its start, so every other request stays the same
+                // request (and the same cache entry) whatever the policy.
+                var truncating = chatOptions.Clone();
+                truncating.AdditionalProperties = new() { [ContextOverflow.PolicyKey] = ContextOverflow.TruncateStart };
+                response = await client.GetResponseAsync(q.Messages, truncating, ct).ConfigureAwait(false);
+            }
         }
         catch (Exception e) when (ContextOverflow.IsOverflow(e) && q.OnOverflow != OverflowAction.Fail)
         {
