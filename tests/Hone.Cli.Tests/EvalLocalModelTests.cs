@@ -83,6 +83,15 @@ public sealed class EvalLocalModelTests
         Assert.Equal(4, Run0(again).GetProperty("summary").GetProperty("cache_hits").GetInt32());
         var llama2 = CliRunner.Run(dir, "eval", "story", "--model", "local:models/a/merged", "--template", "llama2", "--json");
         Assert.Equal(4, Run0(llama2).GetProperty("model_calls").GetInt64());
+
+        // b's weights copied into a's folder: the remembered hash is of the old file version, so the file is hashed
+        // again, and a now is b by content: b's answers, not a's old ones.
+        var weights = Path.Combine(dir, "models", "a", "merged", "model.safetensors");
+        File.Copy(Path.Combine(dir, "models", "b", "merged", "model.safetensors"), weights, overwrite: true);
+        File.SetLastWriteTimeUtc(weights, DateTime.UtcNow.AddMinutes(1));
+        var changed = CliRunner.Run(dir, "eval", "story", "--model", "local:models/a/merged", "--template", "chatml", "--json");
+        var outputsChanged = File.ReadAllLines(Run0(changed).GetProperty("cases_path").GetString()!).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("output").GetString());
+        Assert.Equal(outputsB, outputsChanged);
     }
 
     [Fact]

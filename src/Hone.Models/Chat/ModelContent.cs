@@ -64,7 +64,7 @@ public static class ModelContent
     {
         ArgumentNullException.ThrowIfNull(path);
         var info = new FileInfo(Path.GetFullPath(path));
-        var key = string.Create(CultureInfo.InvariantCulture, $"{info.FullName}\0{info.Length}\0{info.LastWriteTimeUtc.Ticks}");
+        var key = string.Create(CultureInfo.InvariantCulture, $"{info.FullName}|{info.Length}|{info.LastWriteTimeUtc.Ticks}");
         if (memo?.Get(key) is { Length: 64 } known)
         {
             return known;
