@@ -7,12 +7,16 @@ namespace Hone.Store;
 /// </summary>
 public static class AtomicFile
 {
-    /// <summary>Writes a file atomically through a stream callback.</summary>
+    /// <summary>
+    /// Writes a file atomically through a stream callback. When the callback throws, nothing is left: no target, no
+    /// temporary file, and no folder this call created.
+    /// </summary>
     public static void Write(string path, Action<Stream> write)
     {
         ArgumentNullException.ThrowIfNull(write);
         var full = Path.GetFullPath(path);
         var dir = Path.GetDirectoryName(full) ?? throw new ArgumentException($"'{path}' has no folder.", nameof(path));
+        var firstCreated = FirstMissing(dir);
         Directory.CreateDirectory(dir);
         var tmp = Path.Combine(dir, "." + Path.GetFileName(full) + "." + Environment.ProcessId + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
         try
@@ -27,7 +31,31 @@ public static class AtomicFile
         catch
         {
             TryDelete(tmp);
+            if (firstCreated is not null) TryRemoveCreated(dir, firstCreated);
             throw;
+        }
+    }
+
+    /// <summary>The outermost folder of <paramref name="dir"/> that does not exist yet, or null when it exists.</summary>
+    private static string? FirstMissing(string dir)
+    {
+        string? missing = null;
+        for (var d = dir; d is not null && !Directory.Exists(d); d = Path.GetDirectoryName(d)) missing = d;
+        return missing;
+    }
+
+    /// <summary>Removes the folders from <paramref name="dir"/> up to <paramref name="outermost"/>, while they are empty.</summary>
+    private static void TryRemoveCreated(string dir, string outermost)
+    {
+        for (var d = dir; d is not null && d.Length >= outermost.Length; d = Path.GetDirectoryName(d))
+        {
+            try
+            {
+                if (Directory.EnumerateFileSystemEntries(d).Any()) return;
+                Directory.Delete(d);
+            }
+            catch (IOException) { return; }
+            catch (UnauthorizedAccessException) { return; }
         }
     }
 

@@ -11,22 +11,26 @@ namespace Hone.Store;
 public sealed class RunStore : IDisposable
 {
     /// <summary>The schema version this code writes; an older database is migrated, a newer one is refused.</summary>
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
 
     private static int _initialised;
     private readonly SqliteConnection _db;
+    private readonly RunOwner _owner;
 
-    private RunStore(SqliteConnection db, string path)
+    private RunStore(SqliteConnection db, string path, RunOwner owner)
     {
         _db = db;
         Path = path;
+        _owner = owner;
     }
 
     /// <summary>Path of the database file.</summary>
     public string Path { get; }
 
-    /// <summary>Opens (creating when missing) the store at <paramref name="path"/>.</summary>
-    public static RunStore Open(string path)
+    /// <summary>Opens (creating when missing) the store at <paramref name="path"/>, migrating an older schema.</summary>
+    /// <param name="path">The database file.</param>
+    /// <param name="owner">The process recorded as the owner of the runs this store starts or resumes (default: this one).</param>
+    public static RunStore Open(string path, RunOwner? owner = null)
     {
         if (Interlocked.Exchange(ref _initialised, 1) == 0) SQLitePCL.Batteries_V2.Init();
         var full = System.IO.Path.GetFullPath(path);
@@ -40,7 +44,7 @@ public sealed class RunStore : IDisposable
         try
         {
             db.Open();
-            var store = new RunStore(db, full);
+            var store = new RunStore(db, full, owner ?? RunOwner.Current);
             store.Exec("PRAGMA journal_mode=WAL;");
             store.Exec("PRAGMA synchronous=NORMAL;");
             store.Exec("PRAGMA foreign_keys=ON;");
@@ -61,31 +65,49 @@ public sealed class RunStore : IDisposable
     private void Migrate()
     {
         Exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);");
-        var v = Scalar("SELECT value FROM meta WHERE key='schema_version';") as string;
-        var version = v is null ? 0 : int.Parse(v, CultureInfo.InvariantCulture);
+        if (StoredVersion(null) == SchemaVersion) return;
+        using var tx = _db.BeginTransaction(); // BEGIN IMMEDIATE: a second process waits, then sees the new version
+        var version = StoredVersion(tx);
         if (version > SchemaVersion)
             throw new WorkspaceException($"{Path}: the run store has schema version {version}, newer than this Hone ({SchemaVersion}). Update Hone.");
         if (version == SchemaVersion) return;
-        using var tx = _db.BeginTransaction();
-        Exec("""
-            CREATE TABLE IF NOT EXISTS runs (
-              id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL,
-              created_utc TEXT NOT NULL, finished_utc TEXT, folder TEXT, parent_id TEXT, options_json TEXT NOT NULL,
-              summary_json TEXT);
-            CREATE TABLE IF NOT EXISTS metrics (
-              run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, step INTEGER NOT NULL, name TEXT NOT NULL,
-              value REAL NOT NULL, PRIMARY KEY (run_id, name, step));
-            CREATE TABLE IF NOT EXISTS artifacts (
-              run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, name TEXT NOT NULL, path TEXT NOT NULL,
-              sha256 TEXT, bytes INTEGER, PRIMARY KEY (run_id, name));
-            CREATE TABLE IF NOT EXISTS tags (
-              run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, key TEXT NOT NULL, value TEXT NOT NULL,
-              PRIMARY KEY (run_id, key));
-            CREATE TABLE IF NOT EXISTS cache (
-              key TEXT PRIMARY KEY, value BLOB NOT NULL, created_utc TEXT NOT NULL);
-            """, tx);
+        if (version < 1)
+        {
+            Exec("""
+                CREATE TABLE IF NOT EXISTS runs (
+                  id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL,
+                  created_utc TEXT NOT NULL, finished_utc TEXT, folder TEXT, parent_id TEXT, options_json TEXT NOT NULL,
+                  summary_json TEXT);
+                CREATE TABLE IF NOT EXISTS metrics (
+                  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, step INTEGER NOT NULL, name TEXT NOT NULL,
+                  value REAL NOT NULL, PRIMARY KEY (run_id, name, step));
+                CREATE TABLE IF NOT EXISTS artifacts (
+                  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, name TEXT NOT NULL, path TEXT NOT NULL,
+                  sha256 TEXT, bytes INTEGER, PRIMARY KEY (run_id, name));
+                CREATE TABLE IF NOT EXISTS tags (
+                  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, key TEXT NOT NULL, value TEXT NOT NULL,
+                  PRIMARY KEY (run_id, key));
+                CREATE TABLE IF NOT EXISTS cache (
+                  key TEXT PRIMARY KEY, value BLOB NOT NULL, created_utc TEXT NOT NULL);
+                """, tx);
+        }
+        if (version < 2)
+        {
+            // 2: the owner of a running run (runs of version 1 have none: if still marked running, they read as interrupted).
+            Exec("""
+                ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
+                ALTER TABLE runs ADD COLUMN owner_started_utc TEXT;
+                ALTER TABLE runs ADD COLUMN owner_host TEXT;
+                """, tx);
+        }
         Exec($"INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', '{SchemaVersion}');", tx);
         tx.Commit();
+    }
+
+    private int StoredVersion(SqliteTransaction? tx)
+    {
+        using var cmd = Command("SELECT value FROM meta WHERE key='schema_version';", tx);
+        return cmd.ExecuteScalar() is string v ? int.Parse(v, CultureInfo.InvariantCulture) : 0;
     }
 
     /// <summary>Creates a run with a fresh sortable id (<c>KIND-yyyyMMdd-HHmmss-xxxx</c>).</summary>
@@ -94,10 +116,10 @@ public sealed class RunStore : IDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(kind);
         var now = DateTime.UtcNow;
         var id = $"{kind}-{now:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..4]}";
-        var run = new RunRecord(id, kind, name, RunStatus.Running, now, null, folder, parentId, optionsJson, null);
+        var run = new RunRecord(id, kind, name, RunStatus.Running, now, null, folder, parentId, optionsJson, null, _owner);
         using var cmd = Command("""
-            INSERT INTO runs(id, kind, name, status, created_utc, folder, parent_id, options_json)
-            VALUES ($id, $kind, $name, $status, $created, $folder, $parent, $options);
+            INSERT INTO runs(id, kind, name, status, created_utc, folder, parent_id, options_json, owner_pid, owner_started_utc, owner_host)
+            VALUES ($id, $kind, $name, $status, $created, $folder, $parent, $options, $pid, $started, $host);
             """);
         cmd.Parameters.AddWithValue("$id", id);
         cmd.Parameters.AddWithValue("$kind", kind);
@@ -107,22 +129,46 @@ public sealed class RunStore : IDisposable
         cmd.Parameters.AddWithValue("$folder", (object?)folder ?? DBNull.Value);
         cmd.Parameters.AddWithValue("$parent", (object?)parentId ?? DBNull.Value);
         cmd.Parameters.AddWithValue("$options", optionsJson);
+        AddOwner(cmd);
         cmd.ExecuteNonQuery();
         return run;
     }
 
-    /// <summary>Sets a run's status (and its finish time when it is terminal) and optional summary JSON.</summary>
+    /// <summary>
+    /// Sets a run's status (and its finish time when it is terminal) and optional summary JSON. Setting
+    /// <see cref="RunStatus.Running"/> (a resume) makes this store's process the run's owner.
+    /// </summary>
+    /// <exception cref="ArgumentException"><see cref="RunStatus.Interrupted"/>, which is derived, never stored.</exception>
     public void SetStatus(string runId, RunStatus status, string? summaryJson = null)
     {
+        if (status == RunStatus.Interrupted)
+            throw new ArgumentException("Interrupted is not stored: a running run whose process is gone reads as interrupted.", nameof(status));
         using var cmd = Command("""
             UPDATE runs SET status=$status, summary_json=COALESCE($summary, summary_json),
-              finished_utc = CASE WHEN $terminal THEN $now ELSE NULL END
+              finished_utc = CASE WHEN $terminal THEN $now ELSE NULL END,
+              owner_pid = CASE WHEN $running THEN $pid ELSE owner_pid END,
+              owner_started_utc = CASE WHEN $running THEN $started ELSE owner_started_utc END,
+              owner_host = CASE WHEN $running THEN $host ELSE owner_host END
             WHERE id=$id;
             """);
         cmd.Parameters.AddWithValue("$status", status.ToString());
         cmd.Parameters.AddWithValue("$summary", (object?)summaryJson ?? DBNull.Value);
         cmd.Parameters.AddWithValue("$terminal", status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled);
+        cmd.Parameters.AddWithValue("$running", status == RunStatus.Running);
         cmd.Parameters.AddWithValue("$now", Iso(DateTime.UtcNow));
+        cmd.Parameters.AddWithValue("$id", runId);
+        AddOwner(cmd);
+        if (cmd.ExecuteNonQuery() == 0) throw UnknownRun(runId);
+    }
+
+    /// <summary>
+    /// Deletes a run's record with its metrics, artifact records and tags (the files stay: the caller removes the
+    /// run's folder, see <see cref="Workspace.RunFolderOf"/>).
+    /// </summary>
+    /// <exception cref="WorkspaceException">No such run.</exception>
+    public void DeleteRun(string runId)
+    {
+        using var cmd = Command("DELETE FROM runs WHERE id=$id;");
         cmd.Parameters.AddWithValue("$id", runId);
         if (cmd.ExecuteNonQuery() == 0) throw UnknownRun(runId);
     }
@@ -269,11 +315,16 @@ public sealed class RunStore : IDisposable
         while (r.Read())
         {
             string? S(string col) => r.IsDBNull(r.GetOrdinal(col)) ? null : r.GetString(r.GetOrdinal(col));
+            var pid = r.GetOrdinal("owner_pid");
+            var owner = r.IsDBNull(pid) || S("owner_started_utc") is not { } started || S("owner_host") is not { } host ? null
+                : new RunOwner(r.GetInt32(pid), DateTime.Parse(started, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind), host);
+            var status = Enum.Parse<RunStatus>(S("status")!);
+            if (status == RunStatus.Running && (owner is null || !owner.IsAlive())) status = RunStatus.Interrupted;
             list.Add(new RunRecord(
-                S("id")!, S("kind")!, S("name")!, Enum.Parse<RunStatus>(S("status")!),
+                S("id")!, S("kind")!, S("name")!, status,
                 DateTime.Parse(S("created_utc")!, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
                 S("finished_utc") is { } f ? DateTime.Parse(f, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind) : null,
-                S("folder"), S("parent_id"), S("options_json")!, S("summary_json")));
+                S("folder"), S("parent_id"), S("options_json")!, S("summary_json"), owner));
         }
         return list;
     }
@@ -282,6 +333,13 @@ public sealed class RunStore : IDisposable
         new($"No run '{id}' in this workspace. 'hone runs' lists the runs.");
 
     private static string Iso(DateTime t) => t.ToString("O", CultureInfo.InvariantCulture);
+
+    private void AddOwner(SqliteCommand cmd)
+    {
+        cmd.Parameters.AddWithValue("$pid", _owner.ProcessId);
+        cmd.Parameters.AddWithValue("$started", Iso(_owner.StartedUtc));
+        cmd.Parameters.AddWithValue("$host", _owner.Host);
+    }
 
     private static string EscapeLike(string s) => s.Replace("\\", "\\\\", StringComparison.Ordinal)
         .Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
@@ -312,7 +370,7 @@ public sealed class RunStore : IDisposable
 /// <summary>Lifecycle of a run.</summary>
 public enum RunStatus
 {
-    /// <summary>Started and not finished (or killed: resumable).</summary>
+    /// <summary>Started and not finished; its owner process is alive.</summary>
     Running,
     /// <summary>Finished successfully.</summary>
     Succeeded,
@@ -320,9 +378,25 @@ public enum RunStatus
     Failed,
     /// <summary>Stopped by the user.</summary>
     Cancelled,
+    /// <summary>
+    /// Marked running, but the process that ran it is gone (killed, crashed, or from a Hone without owner records):
+    /// resumable, or removable with <c>hone runs rm</c>. Derived when a run is read; never stored.
+    /// </summary>
+    Interrupted,
 }
 
 /// <summary>One run as stored.</summary>
+/// <param name="Id">Sortable id, <c>KIND-yyyyMMdd-HHmmss-xxxx</c>.</param>
+/// <param name="Kind">sft, dpo, rft, eval, …</param>
+/// <param name="Name">A readable name (the run folder's or the spec's).</param>
+/// <param name="Status">The status; <see cref="RunStatus.Interrupted"/> when marked running and its owner is gone.</param>
+/// <param name="CreatedUtc">When it was created.</param>
+/// <param name="FinishedUtc">When it ended (terminal statuses only).</param>
+/// <param name="Folder">The run's folder, when it has one recorded.</param>
+/// <param name="ParentId">The run it continues or derives from.</param>
+/// <param name="OptionsJson">Its options.</param>
+/// <param name="SummaryJson">Its summary, once finished.</param>
+/// <param name="Owner">The process that last started or resumed it (null for runs recorded before owners were).</param>
 public sealed record RunRecord(
     string Id, string Kind, string Name, RunStatus Status, DateTime CreatedUtc, DateTime? FinishedUtc,
-    string? Folder, string? ParentId, string OptionsJson, string? SummaryJson);
+    string? Folder, string? ParentId, string OptionsJson, string? SummaryJson, RunOwner? Owner = null);

@@ -102,8 +102,29 @@ public sealed class Workspace
         Find(start) ?? throw new WorkspaceException(
             $"No Hone workspace in {Path.GetFullPath(start)} or any folder above it. Run 'hone init' to create one.");
 
-    /// <summary>Opens the run store (creating its schema when new).</summary>
+    /// <summary>Opens the run store (creating its schema when new, migrating an older one).</summary>
     public RunStore OpenStore() => RunStore.Open(DatabasePath);
+
+    /// <summary>
+    /// The folder holding a run's files: its recorded folder, else <c>RUNS/RUN_ID</c> (where eval runs keep their
+    /// cases) when that exists; null when it has none.
+    /// </summary>
+    public string? RunFolderOf(RunRecord run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        if (run.Folder is { } f) return Path.GetFullPath(f, Root);
+        var byId = Path.Combine(RunsDir, run.Id);
+        return Directory.Exists(byId) ? byId : null;
+    }
+
+    /// <summary>Whether <paramref name="path"/> lies strictly inside the runs folder (not the folder itself).</summary>
+    public bool IsInsideRunsDir(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var runs = Path.TrimEndingDirectorySeparator(Path.GetFullPath(RunsDir)) + Path.DirectorySeparatorChar;
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path, Root));
+        return full.Length > runs.Length && full.StartsWith(runs, StringComparison.Ordinal);
+    }
 
     private const string Header =
         "# Hone workspace. Keys: task, default_model, price_table (builtin or a file), paths, providers.\n" +

@@ -23,6 +23,17 @@ public class AtomicFileTests
     }
 
     [Fact]
+    public void A_failed_write_removes_the_folders_it_created_and_keeps_those_that_were_there()
+    {
+        var dir = TestAssets.NewTempDir();
+        File.WriteAllText(Path.Combine(dir, "keep.txt"), "x");
+        var path = Path.Combine(dir, "new", "deeper", "out.jsonl");
+        Assert.Throws<InvalidOperationException>(() => AtomicFile.WriteText(path, _ => throw new InvalidOperationException("refused")));
+        Assert.False(Directory.Exists(Path.Combine(dir, "new")));
+        Assert.Equal(["keep.txt"], Directory.GetFileSystemEntries(dir).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public void Writes_replace_the_target_and_create_missing_folders()
     {
         var path = Path.Combine(TestAssets.NewTempDir(), "a", "b", "x.txt");

@@ -20,7 +20,7 @@ public static class DataCheckCommand
         var file = new Argument<string>("FILE") { Description = "JSONL training file (chat SFT, preference/DPO, reinforcement/RFT or prompt/completion)." };
         var kind = new Option<string>("--kind") { Description = "What the file holds: sft, dpo, rft, prompt-completion or auto (detected).", DefaultValueFactory = _ => "auto" };
         kind.AcceptOnlyFromAmong("auto", "sft", "dpo", "rft", "prompt-completion");
-        var model = new Option<string?>("--model") { Description = "A local model folder/file (real token counts with its tokenizer and chat template) or a model name (context limit and price)." };
+        var model = new Option<string?>("--model") { Description = "A local model folder/file (real token counts with its tokenizer and chat template) or a model name of the price table (context limit and price); a path that does not exist is an error." };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer file for a model folder that has none (e.g. tok512.bin)." };
         var template = new Option<string?>("--template") { Description = "Built-in chat template for a model without one: chatml, llama3, llama2, plain." };
         var contextLimit = new Option<int?>("--context-limit") { Description = "Context limit in tokens (overrides the model's)." };
@@ -54,7 +54,7 @@ public static class DataCheckCommand
             };
             if (p.GetValue(model) is { } m)
             {
-                var modelPath = ctx.ResolvePath(m);
+                var modelPath = ctx.ResolvePath(ModelReference.ExpandHome(m));
                 if (Directory.Exists(modelPath) || File.Exists(modelPath))
                 {
                     var encoder = ChatEncoder.Load(modelPath, p.GetValue(tokenizer) is { } t ? ctx.ResolvePath(t) : null, p.GetValue(template));
@@ -68,9 +68,11 @@ public static class DataCheckCommand
                 }
                 else
                 {
+                    ModelReference.EnsureName(m, modelPath, options.PriceTable ?? PriceTable.Default, "--model");
                     options = options with { Model = options.Model ?? m };
                 }
             }
+            if (p.GetValue(priceModel) is { } pm) ModelReference.EnsureKnown(pm, options.PriceTable ?? PriceTable.Default, "--price-model");
             options.Validate();
             var report = new DataChecker(options).Check(path);
             if (ctx.Json) ctx.Stdout.WriteLine(report.ToJson());

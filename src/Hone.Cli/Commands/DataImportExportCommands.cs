@@ -25,12 +25,17 @@ public static class DataImportExportCommands
         format.AcceptOnlyFromAmong(Formats);
         var input = new Argument<string>("INPUT") { Description = "The file to import (never modified)." };
         var output = new Option<string>("--out", "-o") { Description = "The JSONL file to write (atomically).", Required = true };
-        var system = new Option<string?>("--system") { Description = "csv/tsv: the system prompt of every example." };
-        var user = new Option<string?>("--user-template") { Description = "csv/tsv: the user message, with {{column}} placeholders." };
-        var assistant = new Option<string?>("--assistant-column") { Description = "csv/tsv: the column holding the assistant's answer." };
-        var cmd = new Command("import", "Import a dataset into OpenAI JSONL (chat SFT or preference pairs).")
+        var system = new Option<string?>("--system") { Description = "csv/tsv: the system prompt of every example; " + CommandLineEscapes.Help };
+        var user = new Option<string?>("--user-template")
         {
-            format, input, output, system, user, assistant,
+            Description = "csv/tsv: the user message, with {{column}} placeholders, e.g. \"{{title}}\\n{{description}}\"; " + CommandLineEscapes.Help,
+        };
+        var assistant = new Option<string?>("--assistant-column") { Description = "csv/tsv: the column holding the assistant's answer." };
+        var skipInvalid = SkipInvalidOption("records that cannot be imported");
+        var cmd = new Command("import", "Import a dataset into OpenAI JSONL (chat SFT or preference pairs). A malformed record means nothing is " +
+            "written (exit 2, the records named by line) unless --skip-invalid.")
+        {
+            format, input, output, system, user, assistant, skipInvalid,
         };
         host.SetHandler(cmd, (p, ctx) =>
         {
@@ -48,8 +53,8 @@ public static class DataImportExportCommands
                     InputPath = inPath,
                     OutputPath = outPath,
                     Delimiter = fmt == "tsv" ? '\t' : null,
-                    SystemPrompt = p.GetValue(system),
-                    UserTemplate = p.GetValue(user) ?? throw new CliUsageException("csv/tsv import needs --user-template, e.g. --user-template \"{{title}}: {{description}}\"."),
+                    SystemPrompt = CommandLineEscapes.Unescape(p.GetValue(system)),
+                    UserTemplate = CommandLineEscapes.Unescape(p.GetValue(user)) ?? throw new CliUsageException("csv/tsv import needs --user-template, e.g. --user-template \"{{title}}: {{description}}\"."),
                     AssistantColumn = p.GetValue(assistant) ?? throw new CliUsageException("csv/tsv import needs --assistant-column, the column with the answer."),
                 },
                 "sharegpt" or "llama-factory-tools" => new ShareGptImportOptions { InputPath = inPath, OutputPath = outPath },
@@ -58,13 +63,12 @@ public static class DataImportExportCommands
                 "kto" => new KtoImportOptions { InputPath = inPath, OutputPath = outPath },
                 _ => new PreferenceImportOptions { InputPath = inPath, OutputPath = outPath },
             };
-            var result = Importers.Import(options);
+            var result = Importers.Import(options with { SkipInvalid = p.GetValue(skipInvalid) });
             ctx.WriteJson(result);
             ctx.Console.MarkupLine($"[green]Imported[/] {result.Imported:N0} {Describe(result.Kind)} → {Markup.Escape(result.OutputPath)}" +
                 (result.Skipped > 0 ? $" ([yellow]{result.Skipped} skipped[/])" : ""));
-            foreach (var problem in result.Problems.Take(20)) ctx.Console.MarkupLine($"  [yellow]{Markup.Escape(problem.ToString())}[/]");
-            if (result.ProblemCount > 20) ctx.Console.MarkupLine($"  … {result.ProblemCount - 20} more (see --json)");
-            return result.Skipped > 0 ? ExitCodes.ProblemsFound : ExitCodes.Success;
+            WriteSkipped(ctx, result.Problems, result.ProblemCount);
+            return ExitCodes.Success;
         });
         return cmd;
     }
@@ -79,9 +83,11 @@ public static class DataImportExportCommands
         var from = new Option<string>("--from") { Description = "Format of INPUT: auto (detected), sft, dpo, rft or prompt-completion.", DefaultValueFactory = _ => "auto" };
         from.AcceptOnlyFromAmong("auto", "sft", "dpo", "rft", "prompt-completion");
         var output = new Option<string>("--out", "-o") { Description = "The JSONL file to write (atomically).", Required = true };
-        var cmd = new Command("export", "Convert a dataset between the supported JSONL formats (chat SFT, preference, reinforcement, prompt/completion).")
+        var skipInvalid = SkipInvalidOption("records that cannot be read or converted");
+        var cmd = new Command("export", "Convert a dataset between the supported JSONL formats (chat SFT, preference, reinforcement, prompt/completion). " +
+            "A record that cannot be read or converted means nothing is written (exit 2) unless --skip-invalid.")
         {
-            input, to, from, output,
+            input, to, from, output, skipInvalid,
         };
         host.SetHandler(cmd, (p, ctx) =>
         {
@@ -95,14 +101,28 @@ public static class DataImportExportCommands
                 OutputPath = outPath,
                 From = DataCheckCommand.ParseKind(p.GetValue(from)!),
                 To = DataCheckCommand.ParseKind(p.GetValue(to)!)!.Value,
+                SkipInvalid = p.GetValue(skipInvalid),
             });
             ctx.WriteJson(result);
             ctx.Console.MarkupLine($"[green]Exported[/] {result.Exported:N0} examples ({result.From} → {result.To}) → {Markup.Escape(result.OutputPath)}" +
                 (result.Skipped > 0 ? $" ([yellow]{result.Skipped} skipped[/])" : ""));
-            foreach (var problem in result.Problems.Take(20)) ctx.Console.MarkupLine($"  [yellow]{Markup.Escape(problem.ToString())}[/]");
-            return result.Skipped > 0 ? ExitCodes.ProblemsFound : ExitCodes.Success;
+            WriteSkipped(ctx, result.Problems, result.ProblemCount);
+            return ExitCodes.Success;
         });
         return cmd;
+    }
+
+    /// <summary><c>--skip-invalid</c> of the commands that write data files.</summary>
+    internal static Option<bool> SkipInvalidOption(string what) =>
+        new("--skip-invalid") { Description = $"Leave out {what} (they are listed) instead of writing nothing." };
+
+    /// <summary>Lists the records left out by <c>--skip-invalid</c>.</summary>
+    internal static void WriteSkipped(CliContext ctx, IReadOnlyList<ImportProblem> problems, int count)
+    {
+        if (count == 0) return;
+        ctx.Console.MarkupLine($"[yellow]{count} record{(count == 1 ? "" : "s")} left out[/] (--skip-invalid):");
+        foreach (var problem in problems.Take(20)) ctx.Console.MarkupLine($"  [yellow]{Markup.Escape(problem.ToString())}[/]");
+        if (count > 20) ctx.Console.MarkupLine($"  … {count - 20} more (see --json)");
     }
 
     private static string Describe(DataKind kind) => kind switch

@@ -19,10 +19,16 @@ public static class DataSplitCommands
         var group = new Option<string?>("--group") { Description = "A top-level field whose equal values stay in one split." };
         var noNearDup = new Option<bool>("--no-near-duplicate-groups") { Description = "Do not keep near-duplicates (MinHash Jaccard ≥ 0.8) together." };
         var seed = new Option<long>("--seed") { Description = "Seed: the same seed gives the same split.", DefaultValueFactory = _ => 0 };
-        var outDir = new Option<string?>("--out-dir") { Description = "Folder for FILE.train.jsonl, FILE.valid.jsonl (and FILE.test.jsonl); default: beside FILE." };
-        var cmd = new Command("split", "Deterministic train/valid(/test) split, stratified by label, grouped so near-duplicates never straddle splits.")
+        var outDir = new Option<string?>("--out-dir")
         {
-            file, valid, test, stratify, group, noNearDup, seed, outDir,
+            Description = "Folder for STEM.train.jsonl, STEM.valid.jsonl (and STEM.test.jsonl), STEM being FILE's name without .jsonl; " +
+                          "a STEM that already ends in a split name gets 'split' there instead (train.jsonl → split.train.jsonl). Default: beside FILE.",
+        };
+        var skipInvalid = DataImportExportCommands.SkipInvalidOption("unreadable or unlabelled lines");
+        var cmd = new Command("split", "Deterministic train/valid(/test) split, stratified by label, grouped so near-duplicates never straddle splits. " +
+            "An unreadable or unlabelled line means nothing is written (exit 2) unless --skip-invalid.")
+        {
+            file, valid, test, stratify, group, noNearDup, seed, outDir, skipInvalid,
         };
         host.SetHandler(cmd, (p, ctx) =>
         {
@@ -36,6 +42,7 @@ public static class DataSplitCommands
                 GroupBy = p.GetValue(group),
                 GroupNearDuplicates = !p.GetValue(noNearDup),
                 Seed = p.GetValue(seed),
+                SkipInvalid = p.GetValue(skipInvalid),
             });
             ctx.WriteJson(new
             {
@@ -56,8 +63,8 @@ public static class DataSplitCommands
             table.AddRow(["all", result.Total.ToString(CultureInfo.InvariantCulture), .. labels.Select(l => result.Labels[l].ToString(CultureInfo.InvariantCulture)), ""]);
             ctx.Console.Write(table);
             if (result.NearDuplicateGroups > 0) ctx.Console.MarkupLine($"{result.NearDuplicateGroups} near-duplicate groups kept within one split.");
-            foreach (var problem in result.Problems.Take(20)) ctx.Console.MarkupLine($"  [yellow]{Markup.Escape(problem.ToString())}[/]");
-            return result.ProblemCount > 0 ? ExitCodes.ProblemsFound : ExitCodes.Success;
+            DataImportExportCommands.WriteSkipped(ctx, result.Problems, result.ProblemCount);
+            return ExitCodes.Success;
         });
         return cmd;
     }
@@ -70,10 +77,12 @@ public static class DataSplitCommands
         var sizes = new Option<string>("--sizes") { Description = "auto (25, 50, 100, … up to the file's size) or a list like 25,50,100.", DefaultValueFactory = _ => "auto" };
         var stratify = new Option<string?>("--stratify") { Description = "Keep label proportions: 'label' or a top-level field name (default: label when the outputs look like labels)." };
         var seed = new Option<long>("--seed") { Description = "Seed: the same seed gives the same subsets.", DefaultValueFactory = _ => 0 };
-        var outDir = new Option<string?>("--out-dir") { Description = "Folder for FILE.N.jsonl subsets; default: beside FILE." };
-        var cmd = new Command("ladder", "Nested, stratified subsets (each contains the smaller ones) for the 'double the data, measure the gain' step.")
+        var outDir = new Option<string?>("--out-dir") { Description = "Folder for the STEM.ladder-N.jsonl subsets; default: beside FILE." };
+        var skipInvalid = DataImportExportCommands.SkipInvalidOption("unreadable or unlabelled lines");
+        var cmd = new Command("ladder", "Nested, stratified subsets (each contains the smaller ones) for the 'double the data, measure the gain' step. " +
+            "An unreadable or unlabelled line means nothing is written (exit 2) unless --skip-invalid.")
         {
-            file, sizes, stratify, seed, outDir,
+            file, sizes, stratify, seed, outDir, skipInvalid,
         };
         host.SetHandler(cmd, (p, ctx) =>
         {
@@ -84,6 +93,7 @@ public static class DataSplitCommands
                 Sizes = LadderOptions.ParseSizes(p.GetValue(sizes)!),
                 Stratify = p.GetValue(stratify),
                 Seed = p.GetValue(seed),
+                SkipInvalid = p.GetValue(skipInvalid),
             });
             ctx.WriteJson(new
             {
@@ -99,7 +109,8 @@ public static class DataSplitCommands
             foreach (var r in result.Rungs)
                 table.AddRow([r.Size.ToString(CultureInfo.InvariantCulture), .. labels.Select(l => r.Labels.GetValueOrDefault(l).ToString(CultureInfo.InvariantCulture)), Markup.Escape(r.Path)]);
             ctx.Console.Write(table);
-            return result.ProblemCount > 0 ? ExitCodes.ProblemsFound : ExitCodes.Success;
+            DataImportExportCommands.WriteSkipped(ctx, result.Problems, result.ProblemCount);
+            return ExitCodes.Success;
         });
         return cmd;
     }

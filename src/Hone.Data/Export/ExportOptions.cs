@@ -26,6 +26,12 @@ public sealed record ExportOptions
     /// <summary>At most this many problems are listed (all are counted). Default 1,000.</summary>
     public int MaxProblems { get; init; } = 1000;
 
+    /// <summary>
+    /// Leave out records that cannot be read or converted (they are listed) instead of refusing the export. Default
+    /// false: such a record means nothing is written (<see cref="InvalidRecordsException"/>).
+    /// </summary>
+    public bool SkipInvalid { get; init; }
+
     /// <summary>Checks the options once; throws with what is wrong and how to fix it.</summary>
     /// <exception cref="FileNotFoundException">No input file.</exception>
     /// <exception cref="ArgumentException">Anything else.</exception>

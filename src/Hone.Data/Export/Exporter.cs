@@ -11,9 +11,11 @@ public static class Exporter
 {
     /// <summary>
     /// Validates the options, then writes every readable, convertible record of the input as <see cref="ExportOptions.To"/>.
-    /// Unreadable or unconvertible records are skipped and listed (with their line). An unsupported conversion throws
+    /// Unreadable or unconvertible records refuse the export (nothing is written; the first are named by line) unless
+    /// <see cref="ExportOptions.SkipInvalid"/>, which leaves them out and lists them. An unsupported conversion throws
     /// before anything is written.
     /// </summary>
+    /// <exception cref="InvalidRecordsException">Such records without <see cref="ExportOptions.SkipInvalid"/>, or no record to write.</exception>
     /// <exception cref="ArgumentException">Invalid options or an unsupported conversion (the message says why).</exception>
     /// <exception cref="FileNotFoundException">No input file.</exception>
     public static ExportResult Export(ExportOptions options)
@@ -58,6 +60,7 @@ public static class Exporter
                 context.Imported++;
                 yield return output;
             }
+            context.EnsureWritable(options.SkipInvalid); // inside the atomic write: a refusal leaves no file
         }
     }
 

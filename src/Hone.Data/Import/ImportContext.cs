@@ -38,10 +38,42 @@ public sealed class ImportContext
         if (_problems.Count < MaxProblems)
         {
             var where = line is { } l ? $"{SourceName}:{l}" : $"{SourceName} record {record}";
-            _problems.Add(new ImportProblem(record, line, $"{where}: {message}"));
+            var located = message.StartsWith(where + ":", StringComparison.Ordinal); // a reader's message that names file:line:column
+            _problems.Add(new ImportProblem(record, line, located ? message : $"{where}: {message}"));
         }
     }
 
     /// <summary>Counts a record skipped on purpose (not a problem).</summary>
     public void SkipByDesign() => Skipped++;
+
+    /// <summary>
+    /// Refuses to write when records could not be used and <paramref name="skipInvalid"/> is false, or when there is
+    /// nothing to write at all. Call it after the last record and before the output is committed, so that a refused
+    /// output is never written.
+    /// </summary>
+    /// <param name="skipInvalid">Leave unusable records out (they stay listed) instead of refusing.</param>
+    /// <exception cref="InvalidRecordsException">Unusable records and no <paramref name="skipInvalid"/>, or no usable record.</exception>
+    public void EnsureWritable(bool skipInvalid)
+    {
+        const int Shown = 5;
+        if (ProblemCount > 0 && (!skipInvalid || Imported == 0))
+        {
+            var one = ProblemCount == 1;
+            var first = string.Join("\n  ", _problems.Take(Shown).Select(p => p.Message));
+            var more = ProblemCount > Shown ? $"\n  … and {ProblemCount - Shown} more" : "";
+            var how = Imported == 0 ? "Fix the input: none of its records is usable."
+                : $"Fix {(one ? "it" : "them")}, or pass --skip-invalid to leave {(one ? "it" : "them")} out.";
+            throw new InvalidRecordsException(
+                $"{SourceName}: {ProblemCount} record{(one ? "" : "s")} cannot be used, so nothing was written:\n  {first}{more}\n{how}")
+            {
+                Problems = _problems,
+                ProblemCount = ProblemCount,
+            };
+        }
+        if (Imported == 0)
+        {
+            throw new InvalidRecordsException($"{SourceName}: no records to write{(Skipped > 0 ? $" ({Skipped} skipped by design)" : "")}, " +
+                "so nothing was written. Check the input and its format.");
+        }
+    }
 }

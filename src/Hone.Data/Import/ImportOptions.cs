@@ -21,6 +21,12 @@ public abstract record ImportOptions
     /// <summary>At most this many problems are listed (all are counted). Default 1,000.</summary>
     public int MaxProblems { get; init; } = 1000;
 
+    /// <summary>
+    /// Leave out records that cannot be imported (they are listed) instead of refusing the import. Default false:
+    /// a malformed record means nothing is written (<see cref="InvalidRecordsException"/>).
+    /// </summary>
+    public bool SkipInvalid { get; init; }
+
     /// <summary>The kind of example this import produces.</summary>
     public abstract DataKind Produces { get; }
 
@@ -44,7 +50,7 @@ public abstract record ImportOptions
     }
 }
 
-/// <summary>One record that could not be imported (it is skipped; the rest of the file is still read).</summary>
+/// <summary>One record that could not be imported (the rest of the file is still read, so that all are listed).</summary>
 /// <param name="Record">1-based record number: the CSV record (header = 1), the JSON array element, or the JSONL line's record.</param>
 /// <param name="Line">1-based line in the file where known (CSV, JSONL), else null.</param>
 /// <param name="Message">What is wrong and how to fix it, prefixed with file:line or file record N.</param>
@@ -59,7 +65,7 @@ public sealed record ImportProblem(long Record, long? Line, string Message)
 /// <param name="InputPath">The file read.</param>
 /// <param name="OutputPath">The file written.</param>
 /// <param name="Imported">Examples written.</param>
-/// <param name="Skipped">Records not imported (malformed, or filtered by design such as undesirable KTO rows).</param>
+/// <param name="Skipped">Records not imported (malformed ones left out by <see cref="ImportOptions.SkipInvalid"/>, or filtered by design such as undesirable KTO rows).</param>
 /// <param name="Problems">Malformed records, at most <see cref="ImportOptions.MaxProblems"/>.</param>
 /// <param name="ProblemCount">All malformed records, listed or not.</param>
 public sealed record ImportResult(

@@ -7,7 +7,7 @@ namespace Hone.Data.Splitting;
 /// <summary>One example as split and ladder see it: its original line, label, group key and comparable text.</summary>
 internal sealed record DatasetRecord(int Index, long Line, string Raw, string? Label, string? GroupKey, string Text);
 
-/// <summary>Loads a JSONL dataset for split/ladder: keeps each line's original JSON text; unreadable lines are problems.</summary>
+/// <summary>Loads a JSONL dataset for split/ladder: keeps each line's original JSON text; unreadable or unlabelled lines are problems (and left out).</summary>
 internal static class DatasetRecords
 {
     public static List<DatasetRecord> Load(string path, string? stratify, string? groupKey, bool needText, ImportContext context)
@@ -22,14 +22,14 @@ internal static class DatasetRecords
                 var errors = line.Findings.Where(f => f.Severity == FindingSeverity.Error && f.Code != FindingCodes.BlankLine).ToList();
                 if (errors.Count == 0) continue;
                 record++;
-                context.Problem(record, line.LineNumber, string.Join(" ", errors.Select(f => f.Message + " " + f.Fix)) + " The line is left out of every split.");
+                context.Problem(record, line.LineNumber, string.Join(" ", errors.Select(f => f.Message + " " + f.Fix)));
                 continue;
             }
             record++;
             var label = stratify is null ? null : LabelRule.Of(root, stratify);
             if (stratify is not null && label is null)
             {
-                context.Problem(record, line.LineNumber, $"the record has no label ('{stratify}'); give it one or split without stratifying. It is left out.");
+                context.Problem(record, line.LineNumber, $"the record has no label ('{stratify}'); give it one, or do without stratifying.");
                 continue;
             }
             var group = groupKey is null ? null : LabelRule.Field(root, groupKey);

@@ -33,6 +33,9 @@ public sealed record LadderOptions
     /// <summary>Inputs larger than this are refused. Default 1 GiB.</summary>
     public long MaxInputBytes { get; init; } = 1L << 30;
 
+    /// <summary>Leave out unreadable or unlabelled records (they are listed) instead of refusing. Default false: nothing is written then.</summary>
+    public bool SkipInvalid { get; init; }
+
     /// <summary>Parses the CLI form: <c>auto</c> or a comma-separated list such as <c>25,50,100</c>.</summary>
     /// <exception cref="ArgumentException">Not auto and not a list of positive integers.</exception>
     public static IReadOnlyList<int>? ParseSizes(string text)
@@ -102,14 +105,16 @@ public sealed record LadderResult(IReadOnlyList<LadderRung> Rungs, int Total, IR
 /// </summary>
 public static class Ladder
 {
-    /// <summary>Builds the ladder and writes one file per size.</summary>
+    /// <summary>Builds the ladder and writes one file per size (only when every record is usable, or <see cref="LadderOptions.SkipInvalid"/>).</summary>
     /// <exception cref="ArgumentException">Invalid options, a size above the number of examples, or too many labels.</exception>
+    /// <exception cref="InvalidRecordsException">Unreadable or unlabelled records without <see cref="LadderOptions.SkipInvalid"/>; nothing is written.</exception>
     public static LadderResult Build(LadderOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var context = new ImportContext(options.InputPath, options.MaxProblems);
         var records = DatasetRecords.Load(options.InputPath, options.Stratify, null, needText: false, context);
+        context.EnsureWritable(options.SkipInvalid);
         if (options.Stratify is not null) DatasetRecords.EnsureSmallLabelSet(records, options.Stratify, options.MaxLabels, options.InputPath);
         var sizes = options.Sizes ?? LadderOptions.AutoSizes(records.Count);
         if (sizes.Count == 0) throw new ArgumentException($"Ladder: '{options.InputPath}' has no usable examples.");

@@ -11,7 +11,7 @@ public sealed record SplitOptions
     /// <summary>The JSONL file to split (any kind); never modified.</summary>
     public required string InputPath { get; init; }
 
-    /// <summary>Folder for the outputs; default the input's folder. Files: <c>NAME.train.jsonl</c>, <c>NAME.valid.jsonl</c>, <c>NAME.test.jsonl</c>.</summary>
+    /// <summary>Folder for the outputs; default the input's folder. Files: see <see cref="OutputPaths"/>.</summary>
     public string? OutputDirectory { get; init; }
 
     /// <summary>Fraction of examples for validation, in (0, 1).</summary>
@@ -47,6 +47,12 @@ public sealed record SplitOptions
     /// <summary>Inputs larger than this are refused (split holds the file in memory). Default 1 GiB.</summary>
     public long MaxInputBytes { get; init; } = 1L << 30;
 
+    /// <summary>Leave out unreadable or unlabelled records (they are listed) instead of refusing. Default false: nothing is written then.</summary>
+    public bool SkipInvalid { get; init; }
+
+    /// <summary>Names that mark a file as one split already; an input named so does not get them twice (see <see cref="OutputPaths"/>).</summary>
+    public static IReadOnlyList<string> SplitNames { get; } = ["train", "valid", "validation", "test", "dev", "eval"];
+
     /// <summary>Checks the options once; throws with what is wrong and how to fix it.</summary>
     public void Validate()
     {
@@ -71,11 +77,19 @@ public sealed record SplitOptions
         }
     }
 
-    /// <summary>The files written, by split name (train, valid, and test when <see cref="TestFraction"/> &gt; 0).</summary>
+    /// <summary>
+    /// The files written, by split name (train, valid, and test when <see cref="TestFraction"/> &gt; 0):
+    /// <c>STEM.train.jsonl</c>, <c>STEM.valid.jsonl</c>, <c>STEM.test.jsonl</c>, where STEM is the input's name without
+    /// its extension. When STEM already ends in a split name (<see cref="SplitNames"/>: <c>train.jsonl</c>,
+    /// <c>ag.train.jsonl</c>), that last part becomes <c>split</c> instead of doubling: <c>split.train.jsonl</c>,
+    /// <c>ag.split.valid.jsonl</c>, never <c>train.train.jsonl</c>.
+    /// </summary>
     public IReadOnlyDictionary<string, string> OutputPaths()
     {
         var dir = OutputDirectory ?? Path.GetDirectoryName(Path.GetFullPath(InputPath))!;
         var name = Path.GetFileNameWithoutExtension(InputPath);
+        var dot = name.LastIndexOf('.');
+        if (SplitNames.Contains(name[(dot + 1)..], StringComparer.OrdinalIgnoreCase)) name = name[..(dot + 1)] + "split";
         var paths = new Dictionary<string, string>
         {
             ["train"] = Path.Combine(dir, name + ".train.jsonl"),

@@ -19,8 +19,9 @@ namespace Hone.Data.Splitting;
 /// </summary>
 public static class Splitter
 {
-    /// <summary>Splits the input and writes the split files.</summary>
+    /// <summary>Splits the input and writes the split files (only when every record is usable, or <see cref="SplitOptions.SkipInvalid"/>).</summary>
     /// <exception cref="ArgumentException">Invalid options, too many labels to stratify, or a split that would be empty.</exception>
+    /// <exception cref="InvalidRecordsException">Unreadable or unlabelled records without <see cref="SplitOptions.SkipInvalid"/>; nothing is written.</exception>
     /// <exception cref="FileNotFoundException">No input file.</exception>
     public static SplitResult Split(SplitOptions options)
     {
@@ -28,6 +29,7 @@ public static class Splitter
         options.Validate();
         var context = new ImportContext(options.InputPath, options.MaxProblems);
         var records = DatasetRecords.Load(options.InputPath, options.Stratify, options.GroupBy, options.GroupNearDuplicates, context);
+        context.EnsureWritable(options.SkipInvalid);
         if (options.Stratify is not null) DatasetRecords.EnsureSmallLabelSet(records, options.Stratify, options.MaxLabels, options.InputPath);
 
         // 1. Units.

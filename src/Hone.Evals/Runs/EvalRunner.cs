@@ -115,6 +115,11 @@ public sealed class EvalRunner(RunStore store, string runsDir)
             store.SetStatus(run.Id, RunStatus.Cancelled);
             throw;
         }
+        catch
+        {
+            store.SetStatus(run.Id, RunStatus.Failed); // not left marked running; the same command resumes it
+            throw;
+        }
 
         var ordered = cases.SelectMany(c => Enumerable.Range(0, repeats).Select(r => results[(c.Id, r)])).ToList();
         var summary = Summarise(ordered, spec);
@@ -241,7 +246,8 @@ public sealed class EvalRunner(RunStore store, string runsDir)
     private RunRecord? FindResumable(string name, JsonObject identity)
     {
         var wanted = identity.ToJsonString();
-        return store.ListRuns(Kind, 500).FirstOrDefault(r => r.Name == name && r.Status != RunStatus.Succeeded && r.OptionsJson == wanted);
+        return store.ListRuns(Kind, 500).FirstOrDefault(r => r.Name == name && r.Status is not (RunStatus.Succeeded or RunStatus.Running) // not one another process is running
+            && r.OptionsJson == wanted);
     }
 
     private static IEnumerable<KeyValuePair<string, double>> Metrics(EvalSummary s)

@@ -95,8 +95,9 @@ public static class DpoRun
         if (Directory.Exists(runFolder) && Directory.EnumerateFileSystemEntries(runFolder).Any())
             throw new TrainingException($"Run folder '{runFolder}' is not empty; choose a new --out folder (or resume the run).");
         var kind = options.SftStage is null ? Kind : TwoStageKind;
-        var runId = store?.CreateRun(kind, Path.GetFileName(Path.GetFullPath(runFolder)), ToJson(options, null), Path.GetFullPath(runFolder)).Id;
-        return Execute(options, runFolder, store, runId, progress, cancellationToken);
+        return RunManifest.StartNew(store, runFolder,
+            () => store?.CreateRun(kind, Path.GetFileName(Path.GetFullPath(runFolder)), ToJson(options, null), Path.GetFullPath(runFolder)).Id,
+            register => Execute(options, runFolder, store, register, progress, cancellationToken));
     }
 
     /// <summary>Continues the run in <paramref name="runFolder"/> from its newest checkpoints, with the options it started with.</summary>
@@ -106,11 +107,12 @@ public static class DpoRun
         var (kind, json, manifest) = RunManifest.Read(runFolder, k => k is Kind or TwoStageKind, "a DPO run");
         var (options, runId) = FromJson(json, manifest);
         options.Validate();
-        runId = RunManifest.ResumeRunId(store, runId, kind, runFolder, ToJson(options, null));
-        return Execute(options, runFolder, store, runId, progress, cancellationToken);
+        return Execute(options, runFolder, store, () => RunManifest.ResumeRunId(store, runId, kind, runFolder, ToJson(options, null)),
+            progress, cancellationToken);
     }
 
-    private static DpoRunResult Execute(DpoRunOptions o, string runFolder, RunStore? store, string? runId,
+    /// <param name="register">Records the run in the store (or marks it running again) once the inputs are valid.</param>
+    private static DpoRunResult Execute(DpoRunOptions o, string runFolder, RunStore? store, Func<string?> register,
         IProgress<TrainingProgress>? progress, CancellationToken ct)
     {
         var started = DateTime.UtcNow;
@@ -121,6 +123,7 @@ public static class DpoRun
         int longest = train.Concat(valid ?? []).Max(p => Math.Max(p.Chosen.Length, p.Rejected.Length));
         if (longest > model.Config.MaxSeqLen)
             throw new TrainingException($"A pair has a sequence of {longest} tokens, more than the model's context of {model.Config.MaxSeqLen}. Shorten or drop it.");
+        var runId = register(); // the inputs are valid: only now is the run recorded
         bool lora = o.Trainer.Method == TrainingMethod.Lora;
         int rows = Math.Max(2 * o.Trainer.MicroBatchPairs, o.SftStage?.MicroBatchSize ?? 1);
         using var pool = new WorkerPool(o.Threads);

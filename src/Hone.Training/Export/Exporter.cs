@@ -25,15 +25,15 @@ public static class Exporter
             throw new TrainingException($"{output}: do not export into the run's checkpoints folder; choose another --out.");
         if ((File.Exists(output) || Directory.Exists(output)) && !options.Force)
             throw new TrainingException($"{output} already exists; pass --force to replace it, or choose another --out.");
-        var parent = Path.GetDirectoryName(output)!;
-        Directory.CreateDirectory(parent);
+        if (options.Format == ExportFormat.Gguf && !output.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
+            throw new TrainingException($"{output}: a GGUF export is a file ending in .gguf.");
 
         using var baseModel = run.LoadBase();
+        Directory.CreateDirectory(Path.GetDirectoryName(output)!); // the inputs are valid: only now is anything made
         var notes = new List<string>();
         List<string> files;
         if (options.Format == ExportFormat.Gguf)
         {
-            if (!output.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase)) throw new TrainingException($"{output}: a GGUF export is a file ending in .gguf.");
             var tokenizer = GgufTokenizerMetadata.Build(run.ModelPath, run.TokenizerSource, baseModel.Config.ModelType, baseModel.Config.VocabSize, notes);
             using var weights = run.TunedWeights(baseModel);
             var writer = GgufExport.Build(weights, Path.GetFileNameWithoutExtension(output), options.GgufType, tokenizer);

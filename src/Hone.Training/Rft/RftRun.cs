@@ -91,8 +91,9 @@ public static class RftRun
         if (Directory.Exists(runFolder) && Directory.EnumerateFileSystemEntries(runFolder).Any())
             throw new TrainingException($"Run folder '{runFolder}' is not empty; choose a new --out folder (or 'hone train resume' to continue a run).");
         var reward = loadReward(options.GraderFile);
-        var runId = store?.CreateRun(Kind, Path.GetFileName(Path.GetFullPath(runFolder)), ToJson(options, null), Path.GetFullPath(runFolder)).Id;
-        return Execute(options, reward, runFolder, store, runId, progress, cancellationToken);
+        return RunManifest.StartNew(store, runFolder,
+            () => store?.CreateRun(Kind, Path.GetFileName(Path.GetFullPath(runFolder)), ToJson(options, null), Path.GetFullPath(runFolder)).Id,
+            register => Execute(options, reward, runFolder, store, register, progress, cancellationToken));
     }
 
     /// <summary>Continues the run in <paramref name="runFolder"/> from its newest checkpoint, with the options (and grader file) it started with.</summary>
@@ -104,15 +105,16 @@ public static class RftRun
         var (options, runId) = FromJson(json, manifest);
         options.Validate();
         var reward = loadReward(options.GraderFile);
-        runId = RunManifest.ResumeRunId(store, runId, Kind, runFolder, ToJson(options, null));
-        return Execute(options, reward, runFolder, store, runId, progress, cancellationToken);
+        return Execute(options, reward, runFolder, store, () => RunManifest.ResumeRunId(store, runId, Kind, runFolder, ToJson(options, null)),
+            progress, cancellationToken);
     }
 
-    private static RftRunResult Execute(RftRunOptions o, IRewardFunction reward, string runFolder, RunStore? store, string? runId,
+    /// <param name="register">Records the run in the store (or marks it running again) once the inputs are valid.</param>
+    private static RftRunResult Execute(RftRunOptions o, IRewardFunction reward, string runFolder, RunStore? store, Func<string?> register,
         IProgress<TrainingProgress>? progress, CancellationToken ct)
     {
         var started = DateTime.UtcNow;
-        var folder = new RunFolder(runFolder, store, runId);
+        string? runId = null;
         RftResult result;
         int trainCount, validCount;
         try
@@ -125,6 +127,8 @@ public static class RftRun
             int length = RftTrainer.RowLength(train.Concat(valid), o.Trainer.MaxTokens);
             if (length > model.Config.MaxSeqLen)
                 throw new TrainingException($"The longest prompt plus --max-tokens {o.Trainer.MaxTokens} needs {length} positions, more than the model's context of {model.Config.MaxSeqLen}. Shorten the prompts or lower --max-tokens.");
+            runId = register(); // the inputs are valid: only now is the run recorded and its folder made
+            var folder = new RunFolder(runFolder, store, runId);
             bool lora = o.Trainer.Method == TrainingMethod.Lora;
             using var pool = new WorkerPool(o.Threads);
             using var engine = new LlamaTrainer(model, o.Trainer.MicroBatchSize, length, lora ? o.Lora : null, pool);

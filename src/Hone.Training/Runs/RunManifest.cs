@@ -29,17 +29,47 @@ public static class RunManifest
 
     /// <summary>
     /// The store id a resumed run records under: the manifest's id when the store still knows it (marked running
-    /// again), else a new run of <paramref name="kind"/>; null without a store.
+    /// again, owned by this process; refused while its owner is still running it), else a new run of
+    /// <paramref name="kind"/>; null without a store.
     /// </summary>
     public static string? ResumeRunId(RunStore? store, string? runId, string kind, string runFolder, string optionsJson)
     {
         if (store is null) return null;
-        if (runId is not null && store.FindRun(runId) is not null)
+        if (runId is not null && store.FindRun(runId) is { } run)
         {
+            if (run.Status == RunStatus.Running)
+                throw new TrainingException($"Run {runId} is still running ({run.Owner}); let it finish or stop it before resuming it.");
             store.SetStatus(runId, RunStatus.Running);
             return runId;
         }
         return store.CreateRun(kind, System.IO.Path.GetFileName(System.IO.Path.GetFullPath(runFolder)), optionsJson, System.IO.Path.GetFullPath(runFolder)).Id;
+    }
+
+    /// <summary>
+    /// Starts a new run: <paramref name="execute"/> validates the inputs, then records the run through the callback it is
+    /// given (which calls <paramref name="create"/>). Should it still refuse the run after recording it, before anything
+    /// is written into the run folder (a trainer's own checks), the record and the empty folder are removed again:
+    /// a refused start leaves no run behind. A run that has written anything stays (failed or cancelled, resumable).
+    /// </summary>
+    public static T StartNew<T>(RunStore? store, string runFolder, Func<string?> create, Func<Func<string?>, T> execute)
+    {
+        ArgumentNullException.ThrowIfNull(create);
+        ArgumentNullException.ThrowIfNull(execute);
+        string? created = null;
+        var existed = Directory.Exists(runFolder);
+        try
+        {
+            return execute(() => created = create());
+        }
+        catch
+        {
+            if (!Directory.Exists(runFolder) || !Directory.EnumerateFileSystemEntries(runFolder).Any())
+            {
+                if (created is not null) store!.DeleteRun(created);
+                if (!existed && Directory.Exists(runFolder)) Directory.Delete(runFolder);
+            }
+            throw;
+        }
     }
 
     /// <summary>SHA-256 of the model's weight files (comma-separated, in name order), for the manifest.</summary>

@@ -80,8 +80,9 @@ public static class SftRun
         options.Validate();
         if (Directory.Exists(runFolder) && Directory.EnumerateFileSystemEntries(runFolder).Any())
             throw new TrainingException($"Run folder '{runFolder}' is not empty; choose a new --out folder (or 'hone train resume' to continue a run).");
-        var runId = store?.CreateRun(Kind, Path.GetFileName(Path.GetFullPath(runFolder)), ToJson(options, null), Path.GetFullPath(runFolder)).Id;
-        return Execute(options, runFolder, store, runId, progress, cancellationToken);
+        return RunManifest.StartNew(store, runFolder,
+            () => store?.CreateRun(Kind, Path.GetFileName(Path.GetFullPath(runFolder)), ToJson(options, null), Path.GetFullPath(runFolder)).Id,
+            register => Execute(options, runFolder, store, register, progress, cancellationToken));
     }
 
     /// <summary>Continues the run in <paramref name="runFolder"/> from its newest checkpoint, with the options it started with.</summary>
@@ -91,11 +92,12 @@ public static class SftRun
         var (_, json, manifest) = RunManifest.Read(runFolder, k => k == Kind, "an SFT run");
         var (options, runId) = FromJson(json, manifest);
         options.Validate();
-        runId = RunManifest.ResumeRunId(store, runId, Kind, runFolder, ToJson(options, null));
-        return Execute(options, runFolder, store, runId, progress, cancellationToken);
+        return Execute(options, runFolder, store, () => RunManifest.ResumeRunId(store, runId, Kind, runFolder, ToJson(options, null)),
+            progress, cancellationToken);
     }
 
-    private static SftRunResult Execute(SftRunOptions o, string runFolder, RunStore? store, string? runId,
+    /// <param name="register">Records the run in the store (or marks it running again) once the inputs are valid.</param>
+    private static SftRunResult Execute(SftRunOptions o, string runFolder, RunStore? store, Func<string?> register,
         IProgress<TrainingProgress>? progress, CancellationToken ct)
     {
         var started = DateTime.UtcNow;
@@ -107,6 +109,7 @@ public static class SftRun
         if (longest > model.Config.MaxSeqLen)
             throw new TrainingException($"An example has {longest} tokens, more than the model's context of {model.Config.MaxSeqLen}. " +
                 "Shorten it or drop it ('hone data check --model' lists examples over the limit).");
+        var runId = register(); // the inputs are valid: only now is the run recorded
         var sequence = o.Trainer.SequenceLength ?? longest;
         var trainerOptions = o.Trainer with { SequenceLength = sequence };
         using var pool = new WorkerPool(o.Threads);

@@ -59,7 +59,10 @@ public class CsvImportTests
         var dir = TestAssets.NewTempDir();
         var input = Path.Combine(dir, "in.tsv");
         File.WriteAllText(input, "q\ta\nwhat?\tyes\nonly one field\n\"multi\nline\"\t\nhow?\tno\n");
-        var result = Importers.Import(new CsvImportOptions { InputPath = input, OutputPath = Path.Combine(dir, "out.jsonl"), UserTemplate = "{{q}}", AssistantColumn = "a" });
+        var options = new CsvImportOptions { InputPath = input, OutputPath = Path.Combine(dir, "out.jsonl"), UserTemplate = "{{q}}", AssistantColumn = "a" };
+        Assert.Equal(2, Assert.Throws<InvalidRecordsException>(() => Importers.Import(options)).ProblemCount);
+        Assert.False(File.Exists(options.OutputPath));
+        var result = Importers.Import(options with { SkipInvalid = true });
         Assert.Equal(2, result.Imported);
         Assert.Equal(2, result.ProblemCount);
         Assert.Equal([3L, 4L], result.Problems.Select(p => p.Line!.Value));

@@ -88,7 +88,10 @@ public class ExportTests
             "[1, 2]\n" +
             """{"messages": [{"role": "user", "content": "only a question"}]}""" + "\n");
         var output = Path.Combine(dir, "o.jsonl");
-        var r = Exporter.Export(new ExportOptions { InputPath = input, OutputPath = output, From = DataKind.Sft, To = DataKind.PromptCompletion });
+        var options = new ExportOptions { InputPath = input, OutputPath = output, From = DataKind.Sft, To = DataKind.PromptCompletion };
+        Assert.Contains(input + ":2:", Assert.Throws<InvalidRecordsException>(() => Exporter.Export(options)).Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
+        var r = Exporter.Export(options with { SkipInvalid = true });
         Assert.Equal(1, r.Exported);
         Assert.Equal([2L, 3L, 4L], r.Problems.Select(p => p.Line!.Value));
         Assert.Contains("tool calls", r.Problems[0].Message, StringComparison.Ordinal);
@@ -122,7 +125,7 @@ public class ExportMixedKindTests
             """{"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]}""" + "\n" +
             """{"input": {"messages": [{"role": "user", "content": "a"}]}, "preferred_output": [{"role": "assistant", "content": "b"}], "non_preferred_output": [{"role": "assistant", "content": "c"}]}""" + "\n");
         var output = Path.Combine(dir, "o.jsonl");
-        var r = Exporter.Export(new ExportOptions { InputPath = input, OutputPath = output, To = DataKind.Sft });
+        var r = Exporter.Export(new ExportOptions { InputPath = input, OutputPath = output, To = DataKind.Sft, SkipInvalid = true });
         Assert.Equal(1, r.Exported);
         Assert.Equal(2L, Assert.Single(r.Problems).Line);
         Assert.Contains("mix kinds", r.Problems[0].Message, StringComparison.Ordinal);

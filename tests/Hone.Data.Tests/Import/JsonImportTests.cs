@@ -95,7 +95,7 @@ public class JsonImportTests
             ]
             """);
         var output = Path.Combine(dir, "out.jsonl");
-        var result = Importers.Import(new AlpacaImportOptions { InputPath = input, OutputPath = output });
+        var result = Importers.Import(new AlpacaImportOptions { InputPath = input, OutputPath = output, SkipInvalid = true });
         Assert.Equal(2, result.Imported);
         Assert.Equal([3L, 4L], result.Problems.Select(p => p.Record));
         Assert.Contains("$.output is missing", result.Problems[0].Message, StringComparison.Ordinal);
@@ -117,7 +117,12 @@ public class JsonImportTests
             """{"conversations": [{"from": "robot", "value": "x"}]}""" + "\n" +
             """{"conversations": [{"from": "human", "value": "q"}, {"from": "observation", "value": "r"}]}""" + "\n");
         var output = Path.Combine(dir, "out.jsonl");
-        var result = Importers.Import(new ShareGptImportOptions { InputPath = input, OutputPath = output });
+        var refused = Assert.Throws<InvalidRecordsException>(() => Importers.Import(new ShareGptImportOptions { InputPath = input, OutputPath = output }));
+        Assert.Equal(3, refused.ProblemCount);
+        Assert.Contains(input + ":2:", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("--skip-invalid", refused.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(output)); // refused: nothing written
+        var result = Importers.Import(new ShareGptImportOptions { InputPath = input, OutputPath = output, SkipInvalid = true });
         Assert.Equal(1, result.Imported);
         Assert.Equal([2L, 4L, 5L], result.Problems.Select(p => p.Line!.Value));
         Assert.Contains("'robot'", result.Problems[1].Message, StringComparison.Ordinal);
@@ -160,7 +165,7 @@ public class JsonImportTests
             """{"chosen": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}], "rejected": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Go away."}]}""" + "\n" +
             """{"prompt": "x", "chosen": "y"}""" + "\n");
         var output = Path.Combine(dir, "out.jsonl");
-        var result = Importers.Import(new PreferenceImportOptions { InputPath = input, OutputPath = output });
+        var result = Importers.Import(new PreferenceImportOptions { InputPath = input, OutputPath = output, SkipInvalid = true });
         Assert.Equal(3, result.Imported);
         Assert.Equal(4L, Assert.Single(result.Problems).Line);
         Assert.Contains("$.rejected is missing", result.Problems[0].Message, StringComparison.Ordinal);

@@ -116,15 +116,32 @@ public class SplitAndLadderTests
         Assert.Equal([25, 50, 100], LadderOptions.ParseSizes("25, 50,100"));
     }
 
+    [Theory]
+    [InlineData("ag.jsonl", "ag.train.jsonl", "ag.valid.jsonl", "ag.test.jsonl")]
+    [InlineData("train.jsonl", "split.train.jsonl", "split.valid.jsonl", "split.test.jsonl")]
+    [InlineData("ag.train.jsonl", "ag.split.train.jsonl", "ag.split.valid.jsonl", "ag.split.test.jsonl")]
+    [InlineData("news.Validation.jsonl", "news.split.train.jsonl", "news.split.valid.jsonl", "news.split.test.jsonl")]
+    [InlineData("trainset.jsonl", "trainset.train.jsonl", "trainset.valid.jsonl", "trainset.test.jsonl")]
+    public void Output_names_never_double_a_split_name(string input, string train, string valid, string test)
+    {
+        var paths = new SplitOptions { InputPath = Path.Combine("/data", input), TestFraction = 0.1 }.OutputPaths();
+        Assert.Equal([train, valid, test], new[] { "train", "valid", "test" }.Select(n => Path.GetFileName(paths[n])));
+        Assert.All(paths.Values, p => Assert.Equal("/data", Path.GetDirectoryName(p)));
+    }
+
     [Fact]
-    public void Unreadable_lines_are_reported_and_left_out()
+    public void Unreadable_lines_refuse_the_split_unless_skipped_then_are_listed_and_left_out()
     {
         var dir = TestAssets.NewTempDir();
         var path = Path.Combine(dir, "b.jsonl");
         var lines = Enumerable.Range(0, 20).Select(i => $$"""{"messages": [{"role": "user", "content": "question number {{i}} about topic {{i * 7}}"}, {"role": "assistant", "content": "{{(i % 2 == 0 ? "A" : "B")}}"}]}""").ToList();
         lines.Insert(5, "{oops");
         File.WriteAllLines(path, lines);
-        var result = Splitter.Split(new SplitOptions { InputPath = path, ValidFraction = 0.5, Stratify = "label" });
+        var refused = Assert.Throws<InvalidRecordsException>(() => Splitter.Split(new SplitOptions { InputPath = path, ValidFraction = 0.5, Stratify = "label" }));
+        Assert.Contains(path + ":6:", refused.Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidRecordsException>(() => Ladder.Build(new LadderOptions { InputPath = path, Sizes = [10] }));
+        Assert.Equal(["b.jsonl"], Directory.GetFiles(dir).Select(Path.GetFileName)); // nothing written
+        var result = Splitter.Split(new SplitOptions { InputPath = path, ValidFraction = 0.5, Stratify = "label", SkipInvalid = true });
         Assert.Equal(20, result.Total);
         Assert.Equal(6L, Assert.Single(result.Problems).Line);
         Assert.Equal(new Dictionary<string, int> { ["A"] = 5, ["B"] = 5 }, result.Parts[1].Labels);

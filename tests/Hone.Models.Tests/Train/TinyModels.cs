@@ -41,6 +41,20 @@ internal static class TinyModels
         return new LlamaModel(weights);
     }
 
+    /// <summary>B starts at zero (so dA would be zero): give it values U(±0.5) so every adapter gradient is exercised.</summary>
+    public static void RandomizeLoraB(LlamaTrainer trainer, int seed)
+    {
+        var rng = new Random(seed);
+        foreach (var p in trainer.Parameters.Where(p => p.Name.Contains("lora_B", StringComparison.Ordinal)))
+        {
+            var s = p.Value.Span;
+            for (int i = 0; i < s.Length; i++)
+            {
+                s[i] = (float)((rng.NextDouble() * 2) - 1) * 0.5f;
+            }
+        }
+    }
+
     /// <summary>
     /// Two rows of 7: row 0 packs two examples (3 + 4 tokens, positions restarting); row 1 holds 5 tokens and 2 of
     /// padding. Every position of a real token has a target except the last of each example.

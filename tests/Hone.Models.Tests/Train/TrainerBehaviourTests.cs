@@ -144,7 +144,7 @@ public sealed class TrainerBehaviourTests
         lora.Forward(batch, lp, new bool[n]);
         Assert.Equal(baseLp, lp); // B = 0: the adapter adds exactly nothing
 
-        GradientCheckTests.RandomizeB(lora, seed: 2);
+        TinyModels.RandomizeLoraB(lora, seed: 2);
         lora.Forward(batch, lp, new bool[n]);
         Assert.Contains(Enumerable.Range(0, n), i => Math.Abs(lp[i] - baseLp[i]) > 1e-3);
         lora.AdaptersEnabled = false;
@@ -160,7 +160,7 @@ public sealed class TrainerBehaviourTests
         var batch = TinyModels.Batch(c.VocabSize, seed: 5);
         int n = batch.Tokens.Length;
         using var lora = new LlamaTrainer(model, 2, 7, new LoraOptions { Rank = 4, Alpha = 8, Dropout = 0.2f, TargetModules = ["all-linear"], Seed = 3 });
-        GradientCheckTests.RandomizeB(lora, seed: 6);
+        TinyModels.RandomizeLoraB(lora, seed: 6);
         lora.DropoutEnabled = false;
         var adapted = new float[n];
         lora.Forward(batch, adapted, new bool[n]);
@@ -187,8 +187,8 @@ public sealed class TrainerBehaviourTests
         var options = new LoraOptions { Rank = 2, Dropout = 0.5f, TargetModules = ["all-linear"], Seed = 3 };
         using var a = new LlamaTrainer(model, 2, 7, options);
         using var b = new LlamaTrainer(model, 2, 7, options);
-        GradientCheckTests.RandomizeB(a, seed: 1);
-        GradientCheckTests.RandomizeB(b, seed: 1);
+        TinyModels.RandomizeLoraB(a, seed: 1);
+        TinyModels.RandomizeLoraB(b, seed: 1);
         float[] Run(LlamaTrainer t)
         {
             var lp = new float[n];

@@ -1,0 +1,31 @@
+namespace Hone.Data.Import;
+
+/// <summary>
+/// An input holds records that cannot be used, and leaving them out was not asked for (<c>--skip-invalid</c>): the
+/// command writes nothing. The message names the first records by file:line and says how to go on.
+/// </summary>
+public sealed class InvalidRecordsException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public InvalidRecordsException()
+    {
+    }
+
+    /// <summary>Creates the exception with a message.</summary>
+    public InvalidRecordsException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with a message and cause.</summary>
+    public InvalidRecordsException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>The problems found (at most the context's listing cap).</summary>
+    public IReadOnlyList<ImportProblem> Problems { get; init; } = [];
+
+    /// <summary>How many records could not be used.</summary>
+    public int ProblemCount { get; init; }
+}
