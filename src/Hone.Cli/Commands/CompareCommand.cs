@@ -52,32 +52,7 @@ public static class CompareCommand
                 htmlPath = ctx.ResolvePath(file);
                 CompareHtmlReport.Write(htmlPath, cmp);
             }
-            ctx.WriteJson(new
-            {
-                run_a = cmp.RunA,
-                run_b = cmp.RunB,
-                model_a = cmp.ModelA,
-                model_b = cmp.ModelB,
-                cases = cmp.Cases.Count,
-                accuracy_a = cmp.AccuracyA,
-                accuracy_b = cmp.AccuracyB,
-                difference = cmp.Difference,
-                difference_low = cmp.DifferenceInterval.Low,
-                difference_high = cmp.DifferenceInterval.High,
-                mcnemar_p = cmp.McNemarP,
-                seed = cmp.Seed,
-                @fixed = cmp.Fixed,
-                regressed = cmp.Regressed,
-                both_pass = cmp.BothPass,
-                both_fail = cmp.BothFail,
-                only_in_a = cmp.OnlyInA,
-                only_in_b = cmp.OnlyInB,
-                tags = cmp.Tags,
-                changed = cmp.Cases.Where(x => x.Change is CaseChange.Fixed or CaseChange.Regressed)
-                    .Select(x => new { case_id = x.CaseId, change = x.Change, tags = x.Tags, output_a = x.OutputA, output_b = x.OutputB }),
-                significant_regression = cmp.SignificantRegression,
-                html = htmlPath,
-            });
+            ctx.WriteJson(CompareJson.From(cmp, htmlPath));
             Report(ctx, cmp, p.GetValue(show));
             if (htmlPath is not null) ctx.Console.MarkupLine($"report: {Markup.Escape(htmlPath)}");
             return cmp.SignificantRegression ? ExitCodes.ProblemsFound : ExitCodes.Success;
@@ -125,6 +100,8 @@ public static class CompareCommand
             $"McNemar exact p = {cmp.McNemarP.ToString("0.0000", CultureInfo.InvariantCulture)}");
         c.MarkupLine($"[green]fixed {cmp.Fixed.Count}[/], [red]regressed {cmp.Regressed.Count}[/], both pass {cmp.BothPass}, both fail {cmp.BothFail}");
         if (cmp.OnlyInA.Count + cmp.OnlyInB.Count > 0) c.MarkupLine($"[yellow]not paired[/]: {cmp.OnlyInA.Count} cases only in A, {cmp.OnlyInB.Count} only in B");
+        if (cmp.NotComparable.Count > 0)
+            c.MarkupLine($"[yellow]not comparable[/]: {cmp.NotComparable.Count} cases skipped as longer than the model's context in A or B, left out of every figure");
         if (cmp.Tags.Count > 0)
         {
             var t = new Table().AddColumns("edge case (tag)", "cases", "A", "B", "fixed", "regressed");

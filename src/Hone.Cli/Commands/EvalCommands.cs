@@ -26,12 +26,25 @@ public static class EvalCommands
         cmd.Subcommands.Add(EvalCompareCommand.Create(host));
         cmd.Subcommands.Add(EvalEdgeCasesCommand.Create(host));
         cmd.Subcommands.Add(EvalShowCommand.Create(host));
+        cmd.Subcommands.Add(EvalInitCommand.Create(host));
         return cmd;
     }
 
-    /// <summary>The resolver for model names: hone.yaml providers, and <c>local:DIR</c> loaded in-process.</summary>
-    internal static ChatModelResolver Resolver(Workspace ws, string? template) =>
-        new(ws.Config, dir => LocalChatClient.Load(dir, null, template));
+    /// <summary>
+    /// The resolver for model names: hone.yaml providers, and <c>local:DIR</c> loaded in-process. With
+    /// <paramref name="store"/>, local models are identified by content (weights, tokenizer, chat template), their file
+    /// hashes remembered in the store, so the response cache never serves one model's answers to another.
+    /// </summary>
+    /// <param name="ws">The workspace (its providers).</param>
+    /// <param name="template">A built-in chat template for local models that have none.</param>
+    /// <param name="store">The run store remembering file hashes; null: local models are not identified by content.</param>
+    /// <param name="resolvePath">Anchors a relative <c>local:DIR</c> (at the command's working directory).</param>
+    internal static ChatModelResolver Resolver(Workspace ws, string? template, RunStore? store = null, Func<string, string>? resolvePath = null) =>
+        new(ws.Config, dir => LocalChatClient.Load(resolvePath?.Invoke(dir) ?? dir, null, template, new LocalChatClientOptions
+        {
+            IdentifyByContent = store is not null,
+            FileHashMemo = store is null ? null : new EvalFileHashMemo(store),
+        }));
 
     /// <summary>Finds a spec: as given (relative to the working directory), else in the workspace's evals folder.</summary>
     internal static string FindSpec(CliContext ctx, Workspace ws, string spec)

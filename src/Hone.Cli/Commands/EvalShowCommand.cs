@@ -34,13 +34,16 @@ public static class EvalShowCommand
                 var cells = new List<string>
                 {
                     Markup.Escape(r.CaseId), r.Repeat.ToString(CultureInfo.InvariantCulture), Markup.Escape(string.Join(",", r.Tags)),
-                    r.Error is { } e ? "[red]" + EvalCommands.Cell(e, 50) + "[/]" : EvalCommands.Cell(r.ToolCalls.Count > 0 ? string.Join("; ", r.ToolCalls.Select(tc => $"{tc.Name}({tc.ArgumentsJson})")) : r.Output, 50),
+                    r.Error is { } e ? "[red]" + EvalCommands.Cell(e, 50) + "[/]"
+                        : r.Status == SampleStatus.Skipped ? "[yellow]" + EvalCommands.Cell(r.StatusDetail ?? "skipped", 50) + "[/]"
+                        : EvalCommands.Cell(r.ToolCalls.Count > 0 ? string.Join("; ", r.ToolCalls.Select(tc => $"{tc.Name}({tc.ArgumentsJson})")) : r.Output, 50),
                 };
                 foreach (var g in graders)
                     cells.Add(r.Grades.FirstOrDefault(x => x.Grader == g) is { } o
                         ? (o.ErrorKind is null ? o.Score.ToString("0.00", CultureInfo.InvariantCulture) : "[yellow]" + Markup.Escape(o.ErrorKind) + "[/]")
                         : "—");
-                cells.Add(r.Pass ? "[green]pass[/]" : "[red]fail[/]");
+                cells.Add(r.Status == SampleStatus.Skipped ? "[yellow]skipped[/]" : r.HasGraderError && !r.Pass ? "[yellow]error[/]"
+                    : (r.Pass ? "[green]pass[/]" : "[red]fail[/]") + (r.Status == SampleStatus.Truncated ? " [yellow](truncated)[/]" : ""));
                 cells.Add(r.LatencyMs.ToString("0", CultureInfo.InvariantCulture));
                 cells.Add($"{r.InputTokens}/{r.OutputTokens}");
                 t.AddRow([.. cells]);

@@ -1,11 +1,20 @@
 using System.CommandLine;
 using Hone.Data.Cost;
+using Hone.Evals.Specs;
 using Hone.Store;
 using Spectre.Console;
 
 namespace Hone.Cli.Commands;
 
-/// <summary><c>hone init [DIR]</c>: creates a workspace.</summary>
+/// <summary>The <c>--json</c> document of <c>hone init</c>.</summary>
+/// <param name="Workspace">The workspace folder.</param>
+/// <param name="Config">Its hone.yaml.</param>
+/// <param name="Database">Its run store.</param>
+/// <param name="Task">The task name.</param>
+/// <param name="ExampleSpec">The example eval spec written into evals/, or null when one was there already.</param>
+public sealed record InitJson(string Workspace, string Config, string Database, string Task, string? ExampleSpec);
+
+/// <summary><c>hone init [DIR]</c>: creates a workspace, with a commented example eval spec and golden set in <c>evals/</c>.</summary>
 public static class InitCommand
 {
     /// <summary>Builds the command.</summary>
@@ -30,12 +39,26 @@ public static class InitCommand
                 DefaultModel = p.GetValue(model) is { } m ? DefaultModel(ctx, m) : null,
             };
             var ws = Workspace.Init(root, config);
-            ctx.WriteJson(new { workspace = ws.Root, config = ws.ConfigPath, database = ws.DatabasePath, task = ws.Config.Task });
+            var example = WriteExample(ws);
+            ctx.WriteJson(new InitJson(ws.Root, ws.ConfigPath, ws.DatabasePath, ws.Config.Task, example));
             ctx.Console.MarkupLine($"[green]Created workspace[/] {Markup.Escape(ws.Root)} (task [bold]{Markup.Escape(ws.Config.Task)}[/])");
             ctx.Console.MarkupLine("  hone.yaml, data/, prompts/, evals/, runs/, .hone/hone.db");
+            if (example is not null)
+                ctx.Console.MarkupLine($"  evals/{ExampleSpec.SpecFile}: a commented example eval spec ('hone eval example --model local:DIR'; 'hone eval init --from FILE.jsonl' writes one for your data)");
             return ExitCodes.Success;
         });
         return cmd;
+    }
+
+    /// <summary>Writes the example spec and golden set into evals/ unless files of those names exist; the spec's path, or null.</summary>
+    private static string? WriteExample(Workspace ws)
+    {
+        var spec = Path.Combine(ws.EvalsDir, ExampleSpec.SpecFile);
+        var golden = Path.Combine(ws.EvalsDir, ExampleSpec.GoldenSetFile);
+        if (File.Exists(spec) || File.Exists(golden)) return null;
+        AtomicFile.WriteAllText(golden, ExampleSpec.GoldenSet);
+        AtomicFile.WriteAllText(spec, ExampleSpec.Spec);
+        return spec;
     }
 
     /// <summary>

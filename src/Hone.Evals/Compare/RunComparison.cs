@@ -26,7 +26,14 @@ public enum CaseChange
 /// <param name="Change">The paired outcome (a case passes when at least half its repeats pass).</param>
 /// <param name="OutputA">A's first output.</param>
 /// <param name="OutputB">B's first output.</param>
-public sealed record CasePair(string CaseId, IReadOnlyList<string> Tags, double RateA, double RateB, CaseChange Change, string OutputA, string OutputB);
+public sealed record CasePair(string CaseId, IReadOnlyList<string> Tags, double RateA, double RateB, CaseChange Change, string OutputA, string OutputB)
+{
+    /// <summary>The input messages as <c>role: content</c> lines (B's, else A's), or null when neither run recorded them.</summary>
+    public string? Input { get; init; }
+
+    /// <summary>The case's reference answer (B's record, else A's), or null when unknown.</summary>
+    public string? Reference { get; init; }
+}
 
 /// <summary>Accuracy on one tag in both runs.</summary>
 /// <param name="Tag">The tag.</param>
@@ -44,6 +51,8 @@ public sealed record TagComparison(string Tag, int Cases, double AccuracyA, doub
 /// A case passes in a run when at least half of its repeats pass (with one repeat: when it passed). Accuracies here
 /// are over the shared cases with that rule. The difference B − A has a seeded paired-bootstrap 95% interval over the
 /// per-case differences of pass rates; McNemar's exact test is applied to the discordant cases (fixed vs regressed).
+/// <para>A case skipped in either run (over-long for the model's context) is not comparable: it is left out of every
+/// figure and counted in <see cref="NotComparable"/>.</para>
 /// <para><b>Regression rule</b>: B regresses significantly when more cases regressed than were fixed and McNemar's
 /// p-value is below <see cref="Alpha"/> (0.05). <c>hone compare</c> (and its alias <c>hone eval compare</c>) exits 1 exactly then.</para>
 /// </remarks>
@@ -78,6 +87,9 @@ public sealed record RunComparison
 
     /// <summary>Case ids only in B.</summary>
     public IReadOnlyList<string> OnlyInB { get; init; } = [];
+
+    /// <summary>Case ids in both runs but skipped (over-long) in A or B, so not compared.</summary>
+    public IReadOnlyList<string> NotComparable { get; init; } = [];
 
     /// <summary>A's accuracy over the shared cases.</summary>
     public double AccuracyA { get; init; }
@@ -123,9 +135,15 @@ public sealed record RunComparison
         var byA = Group(a.Results);
         var byB = Group(b.Results);
         var pairs = new List<CasePair>();
+        var notComparable = new List<string>();
         foreach (var (id, sa) in byA)
         {
             if (!byB.TryGetValue(id, out var sb)) continue;
+            if (sa.Any(Skipped) || sb.Any(Skipped))
+            {
+                notComparable.Add(id);
+                continue;
+            }
             double ra = Rate(sa), rb = Rate(sb);
             bool pa = ra >= 0.5, pb = rb >= 0.5;
             var change = (pa, pb) switch
@@ -135,7 +153,11 @@ public sealed record RunComparison
                 (false, true) => CaseChange.Fixed,
                 _ => CaseChange.Regressed,
             };
-            pairs.Add(new CasePair(id, sa[0].Tags, ra, rb, change, sa[0].Output, sb[0].Output));
+            pairs.Add(new CasePair(id, sa[0].Tags, ra, rb, change, sa[0].Output, sb[0].Output)
+            {
+                Input = InputText(sb[0]) ?? InputText(sa[0]),
+                Reference = sb[0].Reference ?? sa[0].Reference,
+            });
         }
         int n = pairs.Count;
         int fixedN = pairs.Count(p => p.Change == CaseChange.Fixed), regressedN = pairs.Count(p => p.Change == CaseChange.Regressed);
@@ -156,6 +178,7 @@ public sealed record RunComparison
             Cases = pairs,
             OnlyInA = [.. byA.Keys.Where(k => !byB.ContainsKey(k))],
             OnlyInB = [.. byB.Keys.Where(k => !byA.ContainsKey(k))],
+            NotComparable = notComparable,
             AccuracyA = n == 0 ? 0 : pairs.Count(p => p.RateA >= 0.5) / (double)n,
             AccuracyB = n == 0 ? 0 : pairs.Count(p => p.RateB >= 0.5) / (double)n,
             DifferenceInterval = EvalStatistics.PairedBootstrap([.. pairs.Select(p => Pass(p.RateB) - Pass(p.RateA))], seed, iterations),
@@ -166,6 +189,18 @@ public sealed record RunComparison
     }
 
     private static double Pass(double rate) => rate >= 0.5 ? 1 : 0;
+
+    private static bool Skipped(CaseResult r) => r.Error is null && r.Status == SampleStatus.Skipped;
+
+    /// <summary>The recorded input messages as <c>role: content</c> lines, or null.</summary>
+    public static string? InputText(CaseResult r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        if (r.Input is not { ValueKind: System.Text.Json.JsonValueKind.Array } input) return null;
+        return string.Join("\n", input.EnumerateArray().Select(m =>
+            (m.TryGetProperty("role", out var role) ? role.GetString() : "?") + ": " +
+            (m.TryGetProperty("content", out var content) && content.ValueKind == System.Text.Json.JsonValueKind.String ? content.GetString() : "")));
+    }
 
     private static double Rate(List<CaseResult> samples) => samples.Count(s => s.Pass) / (double)samples.Count;
 

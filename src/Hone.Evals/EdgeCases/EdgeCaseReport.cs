@@ -33,7 +33,8 @@ public sealed record EdgeCaseReport(string RunId, string? AgainstRunId, IReadOnl
         ArgumentNullException.ThrowIfNull(run);
         var now = Outcomes(run);
         var before = against is null ? null : Outcomes(against);
-        var tagsOf = run.Results.GroupBy(r => r.CaseId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Tags, StringComparer.Ordinal);
+        var tagsOf = run.Results.Where(r => now.ContainsKey(r.CaseId)).GroupBy(r => r.CaseId, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.First().Tags, StringComparer.Ordinal);
         var names = tagsOf.Values.SelectMany(t => t).Distinct(StringComparer.Ordinal).ToList();
         names.Add(Untagged);
         var list = new List<EdgeCase>();
@@ -51,13 +52,19 @@ public sealed record EdgeCaseReport(string RunId, string? AgainstRunId, IReadOnl
         return new EdgeCaseReport(run.Run.Id, against?.Run.Id, ordered, [.. now.Where(kv => !kv.Value).Select(kv => kv.Key)]);
     }
 
-    /// <summary>Per case: passes when at least half its repeats pass (the rule of <see cref="Compare.RunComparison"/>).</summary>
+    /// <summary>
+    /// Per case: passes when at least half its repeats pass (the rule of <see cref="Compare.RunComparison"/>). A case
+    /// skipped as over-long has no outcome and is left out.
+    /// </summary>
     public static Dictionary<string, bool> Outcomes(LoadedEvalRun run)
     {
         ArgumentNullException.ThrowIfNull(run);
         var d = new Dictionary<string, bool>(StringComparer.Ordinal);
         foreach (var g in run.Results.GroupBy(r => r.CaseId, StringComparer.Ordinal))
+        {
+            if (g.Any(r => r.Error is null && r.Status == SampleStatus.Skipped)) continue;
             d[g.Key] = g.Count(r => r.Pass) * 2 >= g.Count();
+        }
         return d;
     }
 }

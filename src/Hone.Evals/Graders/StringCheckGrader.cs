@@ -60,6 +60,8 @@ public sealed class StringCheckGrader : IGrader
             StringCheckOperation.Like => input.Contains(reference, StringComparison.Ordinal),
             _ => input.Contains(reference, StringComparison.OrdinalIgnoreCase),
         };
-        return GradeResult.Scored(Name, ok ? 1 : 0, PassThreshold);
+        var result = GradeResult.Scored(Name, ok ? 1 : 0, PassThreshold);
+        // An exact match compares a predicted value with an expected one: kept as labels for per-class reports.
+        return Operation == StringCheckOperation.Eq ? result with { Label = input, ExpectedLabel = reference } : result;
     });
 }

@@ -32,9 +32,16 @@ public sealed class RunStoreResponseCache(RunStore store) : IResponseCache
 /// <summary>
 /// Response cache decorator: a request identical in model, messages, tools and every option (seed included) is
 /// answered from the cache without calling the model. Only successful responses are stored: an exception is never
-/// cached, so a failure is never replayed as a success. Streaming calls pass through uncached.
+/// cached, so a failure is never replayed as a success. Streaming calls pass through uncached, and so do requests
+/// whose options carry a raw-representation factory (their effect on the request cannot be known).
 /// Cache hits are marked with <c>AdditionalProperties["hone.cache_hit"] = true</c>.
 /// </summary>
+/// <remarks>
+/// The model is identified by the inner client's <see cref="ChatClientMetadata"/>: its provider URI and model id. For an
+/// endpoint that is the URL and the model name; for a local Hone model loaded with content identity the provider URI
+/// is a content address (<c>urn:hone:model:sha256:…</c> over its weights, tokenizer, chat template and settings), so two
+/// models whose folders share a name never share answers.
+/// </remarks>
 public sealed class CachingChatClient(IChatClient inner, IResponseCache cache) : DelegatingChatClient(inner)
 {
     /// <summary>The additional-property key marking a response served from the cache.</summary>
@@ -45,6 +52,7 @@ public sealed class CachingChatClient(IChatClient inner, IResponseCache cache) :
         CancellationToken cancellationToken = default)
     {
         var list = messages as IList<ChatMessage> ?? messages.ToList();
+        if (options?.RawRepresentationFactory is not null) return await base.GetResponseAsync(list, options, cancellationToken).ConfigureAwait(false);
         var key = RequestKey(list, options, InnerClient.GetService<ChatClientMetadata>());
         if (cache.Get(key) is { } bytes)
         {
@@ -84,10 +92,27 @@ public sealed class CachingChatClient(IChatClient inner, IResponseCache cache) :
             ["response_format"] = o?.ResponseFormat switch
             {
                 null => null,
-                ChatResponseFormatJson j => new JsonObject { ["type"] = "json", ["schema"] = j.Schema is { } sc ? JsonNode.Parse(sc.GetRawText()) : null },
+                ChatResponseFormatJson j => new JsonObject
+                {
+                    ["type"] = "json",
+                    ["schema"] = j.Schema is { } sc ? JsonNode.Parse(sc.GetRawText()) : null,
+                    ["schema_name"] = j.SchemaName,
+                    ["schema_description"] = j.SchemaDescription,
+                },
                 _ => "text",
             },
-            ["tool_mode"] = o?.ToolMode?.ToString(),
+            ["tool_mode"] = o?.ToolMode switch
+            {
+                null => null,
+                RequiredChatToolMode r => "required:" + r.RequiredFunctionName,
+                var m => m.ToString(),
+            },
+            ["allow_multiple_tool_calls"] = o?.AllowMultipleToolCalls,
+            ["conversation_id"] = o?.ConversationId,
+            ["reasoning"] = o?.Reasoning is { } reasoning ? Node(reasoning) : null,
+            ["additional_properties"] = o?.AdditionalProperties is { Count: > 0 } props
+                ? new JsonObject(props.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => KeyValuePair.Create(p.Key, p.Value is null ? null : Node(p.Value))))
+                : null,
             ["tools"] = o?.Tools is { } tools
                 ? new JsonArray([.. tools.Select(t => (JsonNode)new JsonObject
                 {
@@ -99,5 +124,11 @@ public sealed class CachingChatClient(IChatClient inner, IResponseCache cache) :
         };
         var bytes = Encoding.UTF8.GetBytes(request.ToJsonString());
         return Convert.ToHexStringLower(SHA256.HashData(bytes));
+    }
+
+    private static JsonNode? Node(object value)
+    {
+        try { return JsonSerializer.SerializeToNode(value, AIJsonUtilities.DefaultOptions.GetTypeInfo(value.GetType())); }
+        catch (NotSupportedException) { return JsonValue.Create(value.GetType().FullName + ":" + value); }
     }
 }

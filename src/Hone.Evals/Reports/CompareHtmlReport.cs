@@ -9,12 +9,12 @@ namespace Hone.Evals.Reports;
 /// <summary>
 /// A self-contained HTML page of a <see cref="RunComparison"/>: the headline numbers (accuracies, difference with its
 /// paired-bootstrap interval, McNemar's p, the verdict of the regression rule), fixed / regressed / both-pass /
-/// both-fail counts, per-tag accuracy side by side, and the changed cases with both outputs and a word-level diff
-/// (<c>&lt;del&gt;</c> removed, <c>&lt;ins&gt;</c> added).
+/// both-fail counts, per-tag accuracy side by side, and the changed cases with their input, their reference answer,
+/// both outputs and a word-level diff (<c>&lt;del&gt;</c> removed, <c>&lt;ins&gt;</c> added).
 /// </summary>
 /// <remarks>
 /// Self-contained: one file, inline CSS, no scripts, no external resources. Every piece of text that comes from a run
-/// (ids, tags, model names, outputs) is HTML-escaped, so an output holding markup is shown, never executed.
+/// (ids, tags, model names, inputs, references, outputs) is HTML-escaped, so an output holding markup is shown, never executed.
 /// </remarks>
 public static class CompareHtmlReport
 {
@@ -62,6 +62,9 @@ public static class CompareHtmlReport
         if (cmp.OnlyInA.Count + cmp.OnlyInB.Count > 0)
             sb.Append("<p>Not paired: ").Append(cmp.OnlyInA.Count.ToString(CultureInfo.InvariantCulture)).Append(" cases only in A, ")
                 .Append(cmp.OnlyInB.Count.ToString(CultureInfo.InvariantCulture)).Append(" only in B.</p>\n");
+        if (cmp.NotComparable.Count > 0)
+            sb.Append("<p>Not comparable: ").Append(cmp.NotComparable.Count.ToString(CultureInfo.InvariantCulture))
+                .Append(" cases skipped as longer than the model's context in A or B.</p>\n");
         sb.Append(cmp.SignificantRegression
             ? "<p class=\"verdict bad\">B regresses significantly (more regressed than fixed, McNemar p &lt; 0.05).</p>\n"
             : "<p class=\"verdict good\">No significant regression.</p>\n");
@@ -82,13 +85,14 @@ public static class CompareHtmlReport
         if (changed.Count == 0) sb.Append("<p>None.</p>\n");
         else
         {
-            sb.Append("<table><tr><th>case</th><th>change</th><th>A output</th><th>B output</th><th>diff (A → B)</th></tr>\n");
+            sb.Append("<table><tr><th>case</th><th>change</th><th>input</th><th>reference</th><th>A output</th><th>B output</th><th>diff (A → B)</th></tr>\n");
             foreach (var c in changed.Take(maxCases))
             {
                 var css = c.Change == CaseChange.Fixed ? "fixed" : "regressed";
                 sb.Append("<tr><td>").Append(E(c.CaseId));
                 if (c.Tags.Count > 0) sb.Append("<br><small>").Append(E(string.Join(", ", c.Tags))).Append("</small>");
-                sb.Append("</td><td class=\"").Append(css).Append("\">").Append(css).Append("</td><td><pre>").Append(E(c.OutputA))
+                sb.Append("</td><td class=\"").Append(css).Append("\">").Append(css).Append("</td><td><pre>").Append(Known(c.Input))
+                    .Append("</pre></td><td><pre>").Append(Known(c.Reference)).Append("</pre></td><td><pre>").Append(E(c.OutputA))
                     .Append("</pre></td><td><pre>").Append(E(c.OutputB)).Append("</pre></td><td><pre>");
                 foreach (var s in WordDiff.Diff(c.OutputA, c.OutputB))
                 {
@@ -118,6 +122,8 @@ public static class CompareHtmlReport
             .Append(E(model)).Append("</td><td class=\"num\">").Append(Pct(accuracy)).Append("</td></tr>\n");
 
     private static string E(string text) => WebUtility.HtmlEncode(text);
+
+    private static string Known(string? text) => text is null ? "<i>not recorded</i>" : E(text);
 
     private static string Pct(double v) => (v * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%";
 

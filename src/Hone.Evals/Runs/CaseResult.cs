@@ -12,14 +12,33 @@ namespace Hone.Evals.Runs;
 /// <param name="ErrorKind">The error kind (<see cref="GradeErrorKind"/> name), or null.</param>
 /// <param name="Error">The error message, or null.</param>
 /// <param name="Detail">The grader's explanation, if any.</param>
-public sealed record GraderOutcome(string Grader, double Score, bool Pass, string? ErrorKind = null, string? Error = null, string? Detail = null)
+/// <param name="Label">The predicted label (classification, label_model, string_check eq: the compared input), if any.</param>
+/// <param name="ExpectedLabel">The expected label (classification, string_check eq: the reference), if any.</param>
+public sealed record GraderOutcome(string Grader, double Score, bool Pass, string? ErrorKind = null, string? Error = null, string? Detail = null,
+    string? Label = null, string? ExpectedLabel = null)
 {
     /// <summary>The stored form of a grade result.</summary>
     public static GraderOutcome From(GradeResult r)
     {
         ArgumentNullException.ThrowIfNull(r);
-        return new(r.Grader, r.Score, r.Pass, r.IsError ? r.ErrorKind.ToString() : null, r.Error, r.Detail);
+        return new(r.Grader, r.Score, r.Pass, r.IsError ? r.ErrorKind.ToString() : null, r.Error, r.Detail, r.Label, r.ExpectedLabel);
     }
+}
+
+/// <summary>What became of one sample.</summary>
+public enum SampleStatus
+{
+    /// <summary>The model answered and the answer was graded.</summary>
+    Ok,
+
+    /// <summary>The prompt was longer than the context, so its oldest tokens were dropped before the model answered (--on-overflow truncate-start).</summary>
+    Truncated,
+
+    /// <summary>The prompt was longer than the context, so the case was not sent (--on-overflow skip): no verdict, not counted in accuracy.</summary>
+    Skipped,
+
+    /// <summary>The model call failed (<see cref="CaseResult.Error"/> says why); retried when the run resumes.</summary>
+    Error,
 }
 
 /// <summary>One sample: one case at one repeat, the model's output and its grades.</summary>
@@ -40,11 +59,47 @@ public sealed record CaseResult
     /// <summary>The tool calls the model made.</summary>
     public IReadOnlyList<ToolCall> ToolCalls { get; init; } = [];
 
-    /// <summary>Every grader's verdict, in spec order (empty when the model call failed).</summary>
+    /// <summary>Every grader's verdict, in spec order (empty when the model call failed or the case was skipped).</summary>
     public IReadOnlyList<GraderOutcome> Grades { get; init; } = [];
 
-    /// <summary>True when the model answered and every grader passed.</summary>
+    /// <summary>True when the model answered and the headline grader passed: the spec's primary metric, or else every grader.</summary>
     public bool Pass { get; init; }
+
+    /// <summary>What became of the sample (ok, truncated, skipped, error).</summary>
+    public SampleStatus Status { get; init; }
+
+    /// <summary>Why the sample was truncated or skipped (prompt and context sizes), or null. Starts with
+    /// <see cref="OverLong"/> when the prompt did not fit the model's context (skipped, or failed under --on-overflow fail).</summary>
+    public string? StatusDetail { get; init; }
+
+    /// <summary>The start of <see cref="StatusDetail"/> for a prompt longer than the model's context.</summary>
+    public const string OverLong = "over-long";
+
+    /// <summary>True when the prompt did not fit the model's context (skipped, or a failed call under --on-overflow fail).</summary>
+    [JsonIgnore]
+    public bool IsOverLong => StatusDetail?.StartsWith(OverLong, StringComparison.Ordinal) == true;
+
+    /// <summary>Prompt tokens dropped to fit the context (status truncated), or null.</summary>
+    public long? PromptTokensDropped { get; init; }
+
+    /// <summary>Why the output ended: <c>stop</c> (on its own), <c>length</c> (at the token limit), <c>tool_calls</c>,
+    /// <c>content_filter</c>; null when the provider did not say.</summary>
+    public string? FinishReason { get; init; }
+
+    /// <summary>The messages sent to the model (<c>[{role, content}]</c>), or null in runs made before they were recorded.</summary>
+    public JsonElement? Input { get; init; }
+
+    /// <summary>The reference answer of the case (the spec's <c>reference</c>, else the case's trailing assistant
+    /// message, else the headline grader's reference), or null when none is known.</summary>
+    public string? Reference { get; init; }
+
+    /// <summary>True when the model answered (the call did not fail and the case was not skipped).</summary>
+    [JsonIgnore]
+    public bool Answered => Error is null && Status != SampleStatus.Skipped;
+
+    /// <summary>True when the model answered but some grader reported an error (missing field, parse error, ...).</summary>
+    [JsonIgnore]
+    public bool HasGraderError => Answered && Grades.Any(g => g.ErrorKind is not null);
 
     /// <summary>Latency of the model call in milliseconds (a cache hit is near 0).</summary>
     public double LatencyMs { get; init; }
@@ -70,6 +125,7 @@ public sealed record CaseResult
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
 
     /// <summary>One JSONL line.</summary>

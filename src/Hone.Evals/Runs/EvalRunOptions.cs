@@ -2,6 +2,19 @@ using Hone.Evals.Specs;
 
 namespace Hone.Evals.Runs;
 
+/// <summary>What an eval does with a case whose prompt does not fit the model's context.</summary>
+public enum OverflowAction
+{
+    /// <summary>Leave the case out (status skipped): counted and reported, not in the accuracy; the run completes.</summary>
+    Skip,
+
+    /// <summary>Drop the prompt's oldest tokens so it fits (status truncated; local models only, others skip).</summary>
+    TruncateStart,
+
+    /// <summary>Count the case as a failed model call: the run is marked failed and exits 1.</summary>
+    Fail,
+}
+
 /// <summary>What one eval run does: the spec, the model, and the command-line overrides. Validated once.</summary>
 public sealed record EvalRunOptions
 {
@@ -32,6 +45,9 @@ public sealed record EvalRunOptions
     /// <summary>First retry delay.</summary>
     public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>What to do with a case longer than the model's context (default: skip it, with a count).</summary>
+    public OverflowAction OnOverflow { get; init; } = OverflowAction.Skip;
+
     /// <summary>The effective repeats.</summary>
     public int EffectiveRepeats => Repeats ?? Spec.Repeats;
 
@@ -48,6 +64,7 @@ public sealed record EvalRunOptions
         if (Concurrency is < 1 or > 64) throw new ArgumentException($"--concurrency must be from 1 to 64; got {Concurrency}.", nameof(Concurrency));
         if (Limit is < 1) throw new ArgumentException($"--limit must be at least 1; got {Limit}.", nameof(Limit));
         if (MaxRetries is < 0 or > 20) throw new ArgumentException($"retries must be from 0 to 20; got {MaxRetries}.", nameof(MaxRetries));
+        if (!Enum.IsDefined(OnOverflow)) throw new ArgumentException($"--on-overflow must be skip, truncate-start or fail; got {OnOverflow}.", nameof(OnOverflow));
     }
 }
 

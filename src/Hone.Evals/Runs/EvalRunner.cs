@@ -31,6 +31,12 @@ public sealed record EvalRunResult(RunRecord Run, string CasesPath, IReadOnlyLis
 /// the rest (and the failed calls) are sent.</para>
 /// <para>Repeats: with more than one repeat, repeat r is sent with seed <c>(spec seed or 0) + r</c>, so repeats are
 /// distinct requests (and distinct cache entries).</para>
+/// <para>Over-long cases: a case whose prompt does not fit the model's context is skipped (status <c>skipped</c>, not
+/// graded, not in the accuracy), truncated at its start (status <c>truncated</c>; local models) or counted as a failed
+/// call, as <see cref="EvalRunOptions.OnOverflow"/> says. Skipped and truncated cases never block the run: it
+/// completes and can be a baseline.</para>
+/// <para>The model's identity (the client's <see cref="ChatClientMetadata"/>: endpoint or content address, and model
+/// id) is part of the run's identity, so a run never resumes with another model's answers.</para>
 /// </remarks>
 public sealed class EvalRunner(RunStore store, string runsDir)
 {
@@ -54,18 +60,24 @@ public sealed class EvalRunner(RunStore store, string runsDir)
         var all = GoldenSet.Load(spec.GoldenSetPath);
         var cases = options.Limit is { } limit ? all.Take(limit).ToList() : all.ToList();
         var prompts = cases.ToDictionary(c => c.Id, c => EvalPromptBuilder.Build(spec.Prompt, c, spec.GoldenSetPath), StringComparer.Ordinal);
+        var references = cases.ToDictionary(c => c.Id, c => CaseReference.Of(spec, c), StringComparer.Ordinal);
         int repeats = options.EffectiveRepeats, concurrency = options.EffectiveConcurrency;
 
-        var identity = Identity(options, repeats);
+        var metadata = provider.GetService<ChatClientMetadata>();
+        var identity = Identity(options, repeats, metadata);
         var run = options.Resume ? FindResumable(spec.Name, identity) : null;
         run ??= store.CreateRun(Kind, spec.Name, identity.ToJsonString(), null);
         var folder = Path.Combine(runsDir, run.Id);
         if (run.Status != RunStatus.Running) store.SetStatus(run.Id, RunStatus.Running);
         store.SetTag(run.Id, "eval.spec", spec.Name);
         store.SetTag(run.Id, "eval.model", options.Model);
+        if (metadata?.ProviderUri is { } uri) store.SetTag(run.Id, "eval.model_uri", uri.ToString());
         var journalPath = Path.Combine(folder, JournalFile);
 
-        var done = EvalJournal.Read(journalPath).Where(r => r.Error is null && prompts.ContainsKey(r.CaseId) && r.Repeat < repeats)
+        // Samples finished before an interruption are kept, except an over-long case handled under another policy.
+        var done = EvalJournal.Read(journalPath).Where(r => r.Error is null && prompts.ContainsKey(r.CaseId) && r.Repeat < repeats
+                && (r.Status != SampleStatus.Skipped || options.OnOverflow == OverflowAction.Skip)
+                && (r.Status != SampleStatus.Truncated || options.OnOverflow == OverflowAction.TruncateStart))
             .ToDictionary(r => (r.CaseId, r.Repeat));
         int reused = done.Count;
         var todo = cases.SelectMany(c => Enumerable.Range(0, repeats).Select(r => (Case: c, Repeat: r)))
@@ -90,7 +102,8 @@ public sealed class EvalRunner(RunStore store, string runsDir)
             await Parallel.ForEachAsync(todo, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = ct },
                 async (x, token) =>
                 {
-                    var r = await RunOneAsync(client, spec, x.Case, prompts[x.Case.Id], x.Repeat, repeats, token).ConfigureAwait(false);
+                    var sent = new SampleRequest(x.Case, prompts[x.Case.Id], references[x.Case.Id], x.Repeat, repeats, options.OnOverflow);
+                    var r = await RunOneAsync(client, spec, sent, token).ConfigureAwait(false);
                     journal.Append(r);
                     results[(r.CaseId, r.Repeat)] = r;
                     int p = r.Pass ? Interlocked.Increment(ref passed) : Volatile.Read(ref passed);
@@ -109,7 +122,7 @@ public sealed class EvalRunner(RunStore store, string runsDir)
         }
 
         var ordered = cases.SelectMany(c => Enumerable.Range(0, repeats).Select(r => results[(c.Id, r)])).ToList();
-        var summary = EvalSummary.Compute(ordered, [.. spec.Graders.Select(g => g.Name)]);
+        var summary = Summarise(ordered, spec);
         var casesPath = Path.Combine(folder, CasesArtifact);
         AtomicFile.WriteText(casesPath, w => { foreach (var r in ordered) w.WriteLine(r.ToJsonLine()); });
         store.AddArtifact(run.Id, CasesArtifact, casesPath, Sha256(casesPath), new FileInfo(casesPath).Length);
@@ -119,24 +132,66 @@ public sealed class EvalRunner(RunStore store, string runsDir)
         return new EvalRunResult(store.GetRun(run.Id), casesPath, ordered, summary, reused, ledger.Calls);
     }
 
-    private static async Task<CaseResult> RunOneAsync(IChatClient client, EvalSpec spec, GoldenCase c, IReadOnlyList<ChatMessage> messages,
-        int repeat, int repeats, CancellationToken ct)
+    /// <summary>The summary of <paramref name="samples"/> under <paramref name="spec"/>'s graders and primary metric.</summary>
+    public static EvalSummary Summarise(IReadOnlyList<CaseResult> samples, EvalSpec spec)
     {
+        ArgumentNullException.ThrowIfNull(spec);
+        return EvalSummary.Compute(samples, [.. spec.Graders.Select(g => g.Name)], spec.PrimaryMetric,
+            [.. spec.Graders.OfType<ClassificationGrader>().Select(g => g.Name)]);
+    }
+
+    /// <summary>One sample to send: the case, its messages and reference, the repeat, and the overflow policy.</summary>
+    private sealed record SampleRequest(GoldenCase Case, IReadOnlyList<ChatMessage> Messages, string? Reference, int Repeat, int Repeats, OverflowAction OnOverflow);
+
+    private static async Task<CaseResult> RunOneAsync(IChatClient client, EvalSpec spec, SampleRequest q, CancellationToken ct)
+    {
+        var c = q.Case;
         var chatOptions = new ChatOptions
         {
             Temperature = (float)spec.Temperature,
             MaxOutputTokens = spec.MaxTokens,
-            Seed = repeats > 1 ? (spec.Seed ?? 0) + repeat : spec.Seed,
+            Seed = q.Repeats > 1 ? (spec.Seed ?? 0) + q.Repeat : spec.Seed,
             Tools = c.Tools.Count > 0 ? [.. c.Tools] : null,
+        };
+        var blank = new CaseResult
+        {
+            CaseId = c.Id,
+            Repeat = q.Repeat,
+            Tags = c.Tags,
+            Input = EvalPromptBuilder.ToJson(q.Messages),
+            Reference = q.Reference,
         };
         ChatResponse response;
         try
         {
-            response = await client.GetResponseAsync(messages, chatOptions, ct).ConfigureAwait(false);
+            try
+            {
+                response = await client.GetResponseAsync(q.Messages, chatOptions, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (ContextOverflow.IsOverflow(e) && q.OnOverflow == OverflowAction.TruncateStart)
+            {
+                // Only an over-long prompt is sent again asking to cut its start, so every other request stays the same
+                // request (and the same cache entry) whatever the policy.
+                var truncating = chatOptions.Clone();
+                truncating.AdditionalProperties = new() { [ContextOverflow.PolicyKey] = ContextOverflow.TruncateStart };
+                response = await client.GetResponseAsync(q.Messages, truncating, ct).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (ContextOverflow.IsOverflow(e) && q.OnOverflow != OverflowAction.Fail)
+        {
+            var why = q.OnOverflow == OverflowAction.TruncateStart ? " (the endpoint cannot truncate prompts; only local models can)" : "";
+            return blank with { Status = SampleStatus.Skipped, StatusDetail = $"{CaseResult.OverLong}: {e.Message}{why}" };
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
-            return new CaseResult { CaseId = c.Id, Repeat = repeat, Tags = c.Tags, Error = $"{e.GetType().Name}: {e.Message}" };
+            bool overLong = ContextOverflow.IsOverflow(e);
+            var hint = overLong ? " Give --on-overflow skip or truncate-start to leave such cases out or cut them." : "";
+            return blank with
+            {
+                Status = SampleStatus.Error,
+                Error = $"{e.GetType().Name}: {e.Message}{hint}",
+                StatusDetail = overLong ? $"{CaseResult.OverLong}: the prompt does not fit the model's context" : null,
+            };
         }
         var sample = GradeSample.FromChatResponse(response);
         var ctx = new GradeContext(c.Item, sample);
@@ -144,15 +199,17 @@ public sealed class EvalRunner(RunStore store, string runsDir)
         foreach (var g in spec.Graders) grades.Add(GraderOutcome.From(await g.GradeAsync(ctx, ct).ConfigureAwait(false)));
         var props = response.AdditionalProperties;
         bool hit = props?.TryGetValue(CachingChatClient.CacheHitKey, out var h) == true && h is true;
-        return new CaseResult
+        long dropped = ContextOverflow.PromptTokensDropped(response);
+        return blank with
         {
-            CaseId = c.Id,
-            Repeat = repeat,
-            Tags = c.Tags,
             Output = sample.OutputText,
             ToolCalls = sample.OutputTools,
             Grades = grades,
-            Pass = grades.All(g => g.Pass),
+            Pass = spec.PrimaryMetric is { } primary ? grades.Single(g => g.Grader == primary).Pass : grades.All(g => g.Pass),
+            Status = dropped > 0 ? SampleStatus.Truncated : SampleStatus.Ok,
+            StatusDetail = dropped > 0 ? $"the prompt's first {dropped} tokens were dropped to fit the context" : null,
+            PromptTokensDropped = dropped > 0 ? dropped : null,
+            FinishReason = response.FinishReason?.Value,
             LatencyMs = Number(props, TimingChatClient.LatencyKey),
             InputTokens = response.Usage?.InputTokenCount ?? 0,
             OutputTokens = response.Usage?.OutputTokenCount ?? 0,
@@ -173,13 +230,15 @@ public sealed class EvalRunner(RunStore store, string runsDir)
             _ => 0,
         } : 0;
 
-    private JsonObject Identity(EvalRunOptions o, int repeats) => new()
+    private static JsonObject Identity(EvalRunOptions o, int repeats, ChatClientMetadata? metadata) => new()
     {
         ["spec"] = o.Spec.SourcePath,
         ["spec_sha256"] = o.Spec.ContentHash,
         ["golden_set"] = o.Spec.GoldenSetPath,
         ["golden_sha256"] = Sha256(o.Spec.GoldenSetPath),
         ["model"] = o.Model,
+        ["model_uri"] = metadata?.ProviderUri?.ToString(),
+        ["model_id"] = metadata?.DefaultModelId,
         ["repeats"] = repeats,
         ["limit"] = o.Limit,
     };
@@ -199,6 +258,12 @@ public sealed class EvalRunner(RunStore store, string runsDir)
         yield return new("cases", s.Cases);
         yield return new("samples", s.Samples);
         yield return new("model_errors", s.ModelErrors);
+        yield return new("graded", s.Graded);
+        yield return new("grader_errors", s.GraderErrors);
+        yield return new("skipped", s.Skipped);
+        yield return new("truncated", s.Truncated);
+        yield return new("ended_on_own", s.EndedOnOwn);
+        yield return new("hit_token_limit", s.HitTokenLimit);
         yield return new("cache_hits", s.CacheHits);
         yield return new("input_tokens", s.InputTokens);
         yield return new("output_tokens", s.OutputTokens);

@@ -28,13 +28,19 @@ public sealed record EvalPrompt(string? System, Template? UserTemplate);
 /// <item><c>model</c> or <c>models</c>: <c>provider:model</c> (a provider of hone.yaml) or <c>local:DIR</c>.</item>
 /// <item><c>graders</c> (required): a list; each entry is a Hone grader mapping (see <see cref="GraderFactory"/>) or
 /// <c>{file: PATH}</c> naming a YAML file (one grader or a list) or a <c>.json</c> file of OpenAI grader JSON.</item>
+/// <item><c>primary_metric</c>: the name of the grader whose verdict is the headline accuracy (default: every grader
+/// together, a sample passing when all pass).</item>
+/// <item><c>reference</c>: a template giving each case's reference answer for reports (default: the case's trailing
+/// assistant message, else the headline grader's reference).</item>
 /// <item><c>repeats</c> (1–100, default 1), <c>concurrency</c> (1–64, default 4), <c>temperature</c> (0–2, default 0),
 /// <c>max_tokens</c>, <c>seed</c>, <c>price</c> <c>{input_per_1m, output_per_1m}</c> in dollars.</item>
 /// </list>
+/// Suspicious but valid settings (a regex pattern holding <c>{{…}}</c>, which is not a template) are
+/// <see cref="Warnings"/>, not errors.
 /// </remarks>
 public sealed record EvalSpec
 {
-    private static readonly string[] TopKeys = ["name", "golden_set", "prompt", "model", "models", "graders", "repeats", "concurrency", "temperature", "max_tokens", "seed", "price"];
+    private static readonly string[] TopKeys = ["name", "golden_set", "prompt", "model", "models", "graders", "primary_metric", "reference", "repeats", "concurrency", "temperature", "max_tokens", "seed", "price"];
     private static readonly string[] PromptKeys = ["system", "system_file", "template", "template_file"];
     private static readonly string[] PriceKeys = ["input_per_1m", "output_per_1m"];
 
@@ -55,6 +61,15 @@ public sealed record EvalSpec
 
     /// <summary>The graders, in order.</summary>
     public required IReadOnlyList<IGrader> Graders { get; init; }
+
+    /// <summary>The grader whose verdict is the headline (<c>primary_metric</c>), or null for every grader together.</summary>
+    public string? PrimaryMetric { get; init; }
+
+    /// <summary>The reference-answer template for reports (<c>reference</c>), or null.</summary>
+    public Template? Reference { get; init; }
+
+    /// <summary>Settings that are valid but probably not what was meant, each with file and what to do.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 
     /// <summary>Samples per case.</summary>
     public int Repeats { get; init; } = 1;
@@ -111,6 +126,16 @@ public sealed record EvalSpec
             models.AddRange(ms.EnumerateArray().Select(m => m.GetString()!));
         }
         var price = ParsePrice(map, json, sourcePath, At("price"));
+        var graders = ParseGraders(json, baseDir, sourcePath, At("graders"), env);
+        var primary = Str(json, "primary_metric");
+        if (primary is not null && !graders.Any(g => g.Name == primary))
+            throw new EvalSpecException($"{At("primary_metric")}: primary_metric '{primary}' is not a grader of this spec; graders: {string.Join(", ", graders.Select(g => g.Name))}.");
+        Template? reference = null;
+        if (Str(json, "reference") is { } referenceText)
+        {
+            try { reference = Template.Parse(referenceText); }
+            catch (TemplateException e) { throw new EvalSpecException($"{At("reference")}: reference: {e.Message}", e); }
+        }
         return new EvalSpec
         {
             Name = Str(json, "name") ?? Path.GetFileNameWithoutExtension(sourcePath),
@@ -118,7 +143,10 @@ public sealed record EvalSpec
             GoldenSetPath = Path.GetFullPath(Path.Combine(baseDir, goldenRel)),
             Prompt = ParsePrompt(map, json, baseDir, sourcePath, At("prompt")),
             Models = models,
-            Graders = ParseGraders(json, baseDir, sourcePath, At("graders"), env),
+            Graders = graders,
+            PrimaryMetric = primary,
+            Reference = reference,
+            Warnings = SpecWarnings.Of(graders, At("graders")),
             Repeats = Int(json, "repeats", 1, 1, 100, At("repeats")),
             Concurrency = Int(json, "concurrency", 4, 1, 64, At("concurrency")),
             Temperature = Num(json, "temperature", 0, 0, 2, At("temperature")),

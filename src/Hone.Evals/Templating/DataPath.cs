@@ -7,9 +7,10 @@ namespace Hone.Evals.Templating;
 
 /// <summary>
 /// A reference into the grading context, as written inside <c>{{ }}</c>: a namespace (<c>item</c> or <c>sample</c>)
-/// followed by a JSON-path-like chain: <c>.name</c> for an object member, <c>[N]</c> or <c>.N</c> for an array element,
-/// <c>["odd key"]</c> for a member whose name is not a plain identifier.
-/// Examples: <c>item.reference_answer</c>, <c>item.expected.fields[2].value</c>,
+/// followed by a JSON-path-like chain: <c>.name</c> for an object member, <c>[N]</c> or <c>.N</c> for an array element
+/// (<c>[-1]</c> is the last, <c>[-2]</c> the one before, as in Python), <c>["odd key"]</c> for a member whose name is not
+/// a plain identifier.
+/// Examples: <c>item.reference_answer</c>, <c>item.expected.fields[2].value</c>, <c>item.messages[-1].content</c>,
 /// <c>sample.output_json.answer</c>, <c>sample.output_tools[0].function.name</c>.
 /// </summary>
 public sealed class DataPath
@@ -91,7 +92,8 @@ public sealed class DataPath
             else
             {
                 var idx = (int)seg;
-                if (cur.ValueKind != JsonValueKind.Array || idx >= cur.GetArrayLength())
+                int at = cur.ValueKind == JsonValueKind.Array && idx < 0 ? cur.GetArrayLength() + idx : idx;
+                if (cur.ValueKind != JsonValueKind.Array || at < 0 || at >= cur.GetArrayLength())
                 {
                     value = default;
                     error = cur.ValueKind == JsonValueKind.Array
@@ -99,7 +101,7 @@ public sealed class DataPath
                         : $"'{Text}': {walked} is {Kind(cur)}, not an array, so it has no element [{idx}].";
                     return false;
                 }
-                cur = cur[idx];
+                cur = cur[at];
                 walked.Append('[').Append(idx).Append(']');
             }
         }
@@ -135,9 +137,11 @@ public sealed class DataPath
     private static int ReadIndex(string s, ref int i, string text)
     {
         int start = i;
+        if (i < s.Length && s[i] == '-') i++;
+        int digits = i;
         while (i < s.Length && char.IsAsciiDigit(s[i])) i++;
-        if (i == start || !int.TryParse(s.AsSpan(start, i - start), NumberStyles.None, CultureInfo.InvariantCulture, out var n))
-            throw new TemplateException($"'{text}': expected a non-negative array index at offset {start}.");
+        if (i == digits || !int.TryParse(s.AsSpan(start, i - start), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n))
+            throw new TemplateException($"'{text}': expected an array index at offset {start} (0 is the first element, -1 the last).");
         return n;
     }
 

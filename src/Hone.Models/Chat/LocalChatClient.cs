@@ -21,6 +21,21 @@ public sealed class LocalChatClient : IChatClient
     /// <summary>AdditionalProperties key set on JSON-format responses: whether the text parsed as JSON.</summary>
     public const string JsonValidKey = "hone.json_valid";
 
+    /// <summary>
+    /// ChatOptions.AdditionalProperties key choosing what happens when the prompt and the new tokens do not fit the
+    /// context: <see cref="OverflowError"/> (the default: <see cref="ContextOverflowException"/>) or
+    /// <see cref="OverflowTruncateStart"/> (the oldest prompt tokens are dropped, a leading BOS kept).
+    /// </summary>
+    public const string ContextOverflowKey = "hone.context_overflow";
+
+    /// <summary>The <see cref="ContextOverflowKey"/> value that makes an over-long prompt an error.</summary>
+    public const string OverflowError = "error";
+
+    /// <summary>The <see cref="ContextOverflowKey"/> value that drops the oldest prompt tokens of an over-long prompt.</summary>
+    public const string OverflowTruncateStart = "truncate_start";
+
+    /// <summary>Response AdditionalProperties key: prompt tokens dropped by <see cref="OverflowTruncateStart"/> (set only when some were).</summary>
+    public const string PromptTokensDroppedKey = "hone.prompt_tokens_dropped";
 
     private readonly LlamaModel _model;
     private readonly bool _ownsModel;
@@ -50,8 +65,15 @@ public sealed class LocalChatClient : IChatClient
         ModelId = _options.ModelId ?? model.Config.ModelType;
         _endOfTurnIds = FindEndOfTurnIds(encoder.Tokenizer);
         _endOfTurnStrings = FindEndOfTurnStrings(encoder, _endOfTurnIds);
-        _metadata = new ChatClientMetadata("hone", null, ModelId);
+        ContentAddress = _options.ContentId is { } content ? Address(content, MaxContext, _options.DefaultTemperature) : null;
+        _metadata = new ChatClientMetadata("hone", ContentAddress, ModelId);
     }
+
+    /// <summary>
+    /// The content address reported as the metadata's provider URI (<c>urn:hone:model:sha256:…</c> over the model's
+    /// content hash, its context and its default temperature), or null when the client was given no content hash.
+    /// </summary>
+    public Uri? ContentAddress { get; }
 
     /// <summary>The chat encoder (tokenizer + template).</summary>
     public ChatEncoder Encoder { get; }
@@ -82,7 +104,10 @@ public sealed class LocalChatClient : IChatClient
                 model.PackForInference(options.Pool);
             }
 
-            return new LocalChatClient(model, encoder, options with { ModelId = options.ModelId ?? ModelPaths.ModelId(modelPath) }, ownsModel: true);
+            var contentId = options.ContentId ?? (options.IdentifyByContent
+                ? ModelContent.Id(modelPath, tokenizerPath ?? ModelPaths.FindTokenizer(modelPath), encoder.TemplateSource, null, options.FileHashMemo)
+                : null);
+            return new LocalChatClient(model, encoder, options with { ModelId = options.ModelId ?? ModelPaths.ModelId(modelPath), ContentId = contentId }, ownsModel: true);
         }
         catch
         {
@@ -109,7 +134,7 @@ public sealed class LocalChatClient : IChatClient
             FinishReason = reason,
             Usage = Usage(completion),
         };
-        Flag(response.AdditionalProperties ??= [], completion.Text, options);
+        Flag(response.AdditionalProperties ??= [], completion, options);
         return response;
     }
 
@@ -151,7 +176,7 @@ public sealed class LocalChatClient : IChatClient
         last.Add(new UsageContent(Usage(completion)));
         var final = Update(responseId, created, last);
         final.FinishReason = reason;
-        Flag(final.AdditionalProperties ??= [], completion.Text, options);
+        Flag(final.AdditionalProperties ??= [], completion, options);
         yield return final;
     }
 
@@ -191,7 +216,7 @@ public sealed class LocalChatClient : IChatClient
                 onText!(rest);
             }
 
-            return new LocalCompletion(text, result.PromptIds.Length, result.TokenIds.Length, result.Reason);
+            return new LocalCompletion(text, result.PromptIds.Length, result.TokenIds.Length, result.Reason, result.PromptTokensDropped);
         }
         finally
         {
@@ -241,7 +266,26 @@ public sealed class LocalChatClient : IChatClient
             MaxNewTokens = max,
             StopTokenIds = _endOfTurnIds,
             StopStrings = [.. (options?.StopSequences ?? []).Where(s => s.Length > 0).Concat(_endOfTurnStrings).Distinct()],
+            Overflow = OverflowPolicy(options),
         }.Validate();
+    }
+
+    /// <summary>The overflow policy a request asks for under <see cref="ContextOverflowKey"/> (default: an error).</summary>
+    /// <exception cref="ArgumentException">The value is not one of <see cref="OverflowError"/>, <see cref="OverflowTruncateStart"/>.</exception>
+    public static ContextOverflowPolicy OverflowPolicy(ChatOptions? options)
+    {
+        if (options?.AdditionalProperties is not { } props || !props.TryGetValue(ContextOverflowKey, out var value) || value is null)
+        {
+            return ContextOverflowPolicy.Error;
+        }
+
+        var text = value is JsonElement { ValueKind: JsonValueKind.String } e ? e.GetString() : value as string;
+        return text switch
+        {
+            OverflowError => ContextOverflowPolicy.Error,
+            OverflowTruncateStart => ContextOverflowPolicy.TruncatePromptStart,
+            _ => throw new ArgumentException($"{ContextOverflowKey} '{value}' is not one of {OverflowError}, {OverflowTruncateStart}."),
+        };
     }
 
     /// <inheritdoc />
@@ -303,12 +347,24 @@ public sealed class LocalChatClient : IChatClient
         return ([new TextContent(completion.Text)], reason);
     }
 
-    private static void Flag(AdditionalPropertiesDictionary props, string text, ChatOptions? options)
+    private static void Flag(AdditionalPropertiesDictionary props, LocalCompletion completion, ChatOptions? options)
     {
         if (options?.ResponseFormat is ChatResponseFormatJson)
         {
-            props[JsonValidKey] = IsJson(text);
+            props[JsonValidKey] = IsJson(completion.Text);
         }
+
+        if (completion.PromptTokensDropped > 0)
+        {
+            props[PromptTokensDroppedKey] = (long)completion.PromptTokensDropped;
+        }
+    }
+
+    private static Uri Address(string contentId, int maxContext, float defaultTemperature)
+    {
+        var settings = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{contentId}\nmax_context={maxContext}\ndefault_temperature={defaultTemperature:R}");
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(settings)));
+        return new Uri(ModelContent.UriPrefix + hash);
     }
 
     /// <summary>Whether <paramref name="text"/> is one complete JSON value.</summary>

@@ -30,6 +30,21 @@ public sealed record LocalChatClientOptions
     /// <summary>Most sessions kept for reuse between requests (each holds a KV cache).</summary>
     public int MaxPooledSessions { get; init; } = 4;
 
+    /// <summary>
+    /// The model's content hash (<see cref="ModelContent.Id"/>); with it the client's <c>ChatClientMetadata.ProviderUri</c>
+    /// is a content address (<c>urn:hone:model:sha256:…</c> over this hash and the settings that change outputs), so a
+    /// response cache tells apart two models whose folders share a name. Null: no content address (unless
+    /// <see cref="IdentifyByContent"/> asks <see cref="LocalChatClient.Load"/> to compute one).
+    /// </summary>
+    public string? ContentId { get; init; }
+
+    /// <summary>When the client loads the model itself, hash its files, tokenizer and chat template into
+    /// <see cref="ContentId"/> (reads every byte once; see <see cref="FileHashMemo"/>).</summary>
+    public bool IdentifyByContent { get; init; }
+
+    /// <summary>Remembers file hashes between processes, so <see cref="IdentifyByContent"/> hashes each file version once.</summary>
+    public IFileHashMemo? FileHashMemo { get; init; }
+
     /// <summary>Checks ranges.</summary>
     /// <exception cref="ArgumentException">A value is out of range.</exception>
     public LocalChatClientOptions Validate()

@@ -96,4 +96,26 @@ public class RunComparisonTests
         Assert.Equal(["y"], cmp.Fixed);
         Assert.Equal(0.5, cmp.Cases[0].RateA);
     }
+
+    [Fact]
+    public void A_case_skipped_in_either_run_is_not_comparable_and_counted()
+    {
+        // c0 is skipped in A (over-long), c1 in B; c2..c5 pass in A and fail in B.
+        static CaseResult Skip(CaseResult r) => r with { Status = SampleStatus.Skipped, Pass = false, Output = "" };
+        var a = Run("A", i => i >= 1, cases: 6);
+        var b = Run("B", i => i < 2, cases: 6);
+        a = a with { Results = [.. a.Results.Select(r => r.CaseId == "c0" ? Skip(r) : r)] };
+        b = b with { Results = [.. b.Results.Select(r => r.CaseId == "c1" ? Skip(r) : r)] };
+        var cmp = RunComparison.Compute(a, b);
+        Assert.Equal(["c0", "c1"], cmp.NotComparable);
+        Assert.Equal(4, cmp.Cases.Count);
+        Assert.Equal(["c2", "c3", "c4", "c5"], cmp.Regressed);
+        Assert.Empty(cmp.Fixed);
+        Assert.Equal(1.0, cmp.AccuracyA);
+        Assert.Equal(0.0, cmp.AccuracyB);
+
+        // Edge cases leave a skipped case out too: it neither fails nor passes.
+        Assert.False(Hone.Evals.EdgeCases.EdgeCaseReport.Outcomes(a).ContainsKey("c0"));
+        Assert.DoesNotContain("c1", Hone.Evals.EdgeCases.EdgeCaseReport.Compute(b).FailingCases);
+    }
 }

@@ -66,4 +66,28 @@ public class CompareHtmlReportTests
         Assert.Contains("… and 4 more changed cases", html, StringComparison.Ordinal);
         Assert.Contains("B regresses significantly", html, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Changed_cases_show_their_input_and_reference_escaped()
+    {
+        var a = RunComparisonTests.Run("A", i => i == 0, cases: 2);
+        var b = RunComparisonTests.Run("B", i => i == 1, cases: 2);
+        var input = System.Text.Json.JsonSerializer.SerializeToElement(new object[]
+        {
+            new { role = "system", content = "Answer <b>only</b> the label." },
+            new { role = "user", content = "Is 'x' < \"y\" & z?" },
+        });
+        b = b with { Results = [.. b.Results.Select(r => r with { Input = input, Reference = "<i>yes</i>" })] };
+        var cmp = RunComparison.Compute(a, b);
+        Assert.Equal("system: Answer <b>only</b> the label.\nuser: Is 'x' < \"y\" & z?", cmp.Cases[0].Input);
+        var html = CompareHtmlReport.Render(cmp);
+        Assert.Contains("<th>input</th><th>reference</th>", html, StringComparison.Ordinal);
+        Assert.Contains("system: Answer &lt;b&gt;only&lt;/b&gt; the label.\nuser: Is &#39;x&#39; &lt; &quot;y&quot; &amp; z?", html, StringComparison.Ordinal);
+        Assert.Contains("&lt;i&gt;yes&lt;/i&gt;", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<b>only</b>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<i>yes</i>", html, StringComparison.Ordinal);
+
+        // Runs recorded before inputs were kept say so instead of showing nothing.
+        Assert.Contains("<i>not recorded</i>", CompareHtmlReport.Render(RunComparison.Compute(a, RunComparisonTests.Run("B", i => i == 1, cases: 2))), StringComparison.Ordinal);
+    }
 }

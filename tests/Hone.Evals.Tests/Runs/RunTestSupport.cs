@@ -16,6 +16,9 @@ internal sealed class CountingChatClient(Func<IReadOnlyList<ChatMessage>, ChatOp
     public static CountingChatClient Text(Func<string, ChatOptions?, string> reply) =>
         new((m, o, _, _) => Task.FromResult(Reply(reply(m[^1].Text, o))));
 
+    /// <summary>The client's metadata (null: none).</summary>
+    public ChatClientMetadata? Metadata { get; init; }
+
     public static ChatResponse Reply(string text) => new(new ChatMessage(ChatRole.Assistant, text))
     {
         Usage = new UsageDetails { InputTokenCount = 10, OutputTokenCount = 2, TotalTokenCount = 12 },
@@ -30,7 +33,7 @@ internal sealed class CountingChatClient(Func<IReadOnlyList<ChatMessage>, ChatOp
     public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException();
 
-    public object? GetService(Type serviceType, object? serviceKey = null) => null;
+    public object? GetService(Type serviceType, object? serviceKey = null) => serviceType == typeof(ChatClientMetadata) ? Metadata : null;
 
     public void Dispose()
     {
@@ -65,11 +68,11 @@ internal sealed class EvalFixture : IDisposable
         concurrency: 2
         """;
 
-    public EvalFixture(string? spec = null)
+    public EvalFixture(string? spec = null, string? golden = null)
     {
         Dir = TestAssets.NewTempDir();
         Workspace = Workspace.Init(Dir);
-        File.WriteAllText(Path.Combine(Workspace.EvalsDir, "golden.jsonl"), Golden);
+        File.WriteAllText(Path.Combine(Workspace.EvalsDir, "golden.jsonl"), golden ?? Golden);
         SpecPath = Path.Combine(Workspace.EvalsDir, "arith.yaml");
         File.WriteAllText(SpecPath, spec ?? Spec);
         Store = Workspace.OpenStore();

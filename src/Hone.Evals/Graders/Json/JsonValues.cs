@@ -23,14 +23,15 @@ internal static class JsonValues
         return JsonValidGrader.TryParse(v.GetString()!, out value, out error);
     }
 
-    /// <summary>Follows a relative path such as <c>address.city</c> or <c>items.0.sku</c> / <c>items[0].sku</c>.</summary>
+    /// <summary>Follows a relative path such as <c>address.city</c> or <c>items.0.sku</c> / <c>items[0].sku</c>; <c>items[-1]</c> is the last element.</summary>
     public static bool TryGet(JsonElement root, string path, out JsonElement value)
     {
         value = root;
         foreach (var raw in path.Replace("[", ".", StringComparison.Ordinal).Replace("]", "", StringComparison.Ordinal).Split('.', StringSplitOptions.RemoveEmptyEntries))
         {
             if (value.ValueKind == JsonValueKind.Object && value.TryGetProperty(raw, out var next)) value = next;
-            else if (value.ValueKind == JsonValueKind.Array && int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var i) && i < value.GetArrayLength()) value = value[i];
+            else if (value.ValueKind == JsonValueKind.Array && int.TryParse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var i)
+                && (i < 0 ? value.GetArrayLength() + i : i) is var at && at >= 0 && at < value.GetArrayLength()) value = value[at];
             else return false;
         }
         return true;
