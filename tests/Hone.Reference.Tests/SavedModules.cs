@@ -10,13 +10,17 @@ namespace Hone.Reference.Tests;
 internal static class SavedModules
 {
     /// <summary>
-    /// The trained copies for <paramref name="modules"/>: untied, one per module named; tied, one shared matrix (under the
-    /// embedding's name) that serves as input embedding and head whichever module was named (PEFT's ensure_weight_tying).
+    /// The trained copies for <paramref name="modules"/>: none when none is named; untied, one per module named; tied, one
+    /// shared matrix (under the embedding's name) that serves as input embedding and head whichever module was named
+    /// (PEFT's ensure_weight_tying).
     /// </summary>
     public static string[] Expected(LlamaConfig c, IReadOnlyList<string> modules)
     {
         ArgumentNullException.ThrowIfNull(c);
-        return c.TiedEmbeddings ? [LlamaTrainer.SavedName("embed_tokens")] : [.. modules.Select(LlamaTrainer.SavedName)];
+        ArgumentNullException.ThrowIfNull(modules);
+        return modules.Count == 0 ? []
+            : c.TiedEmbeddings ? [LlamaTrainer.SavedName("embed_tokens")]
+            : [.. modules.Select(LlamaTrainer.SavedName)];
     }
 
     /// <summary>
