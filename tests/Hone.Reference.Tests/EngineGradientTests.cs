@@ -11,7 +11,8 @@ namespace Hone.Reference.Tests;
 /// with two packed examples in one row (positions restarting, attention kept inside each) and padding in the other,
 /// the trainer's float32 gradients equal the reference's at every coordinate of every tensor, with full fine-tuning on
 /// the tiny variants (both RoPE layouts, GQA and MHA, biases, q/k norm with a wider head, a window of 3) and with LoRA
-/// on every linear layer, LoRA dropout included (the reference applies the same seeded masks, by batch position).
+/// on every linear layer, LoRA dropout included (the reference applies the same seeded masks, by batch position), and
+/// with trained copies of the embedding and head beside the adapters (modules to save).
 /// </summary>
 public sealed class EngineGradientTests(ITestOutputHelper output)
 {
@@ -49,6 +50,29 @@ public sealed class EngineGradientTests(ITestOutputHelper output)
         TinyModels.RandomizeLoraB(trainer, seed: 3);
         trainer.DropoutStep = 4;
         Check(c, trainer, lora, step: 4);
+    }
+
+    /// <summary>
+    /// LoRA with modules to save (PEFT's modules_to_save): the trained copies of the embedding and/or the head, moved off
+    /// the base so that reading the base instead would show, get the gradients of their uses (input rows, output
+    /// projection); on a tied model one shared copy gets both.
+    /// </summary>
+    [Theory]
+    [InlineData("llama-gqa-half-untied", "embed_tokens,lm_head")]
+    [InlineData("llama-gqa-half-untied", "lm_head")]
+    [InlineData("mha-interleaved-tied", "embed_tokens")]
+    [InlineData("qwen2-bias-tied", "embed_tokens,lm_head")]
+    public void Modules_to_save_gradients_equal_the_reference(string variant, string modules)
+    {
+        var c = TinyModels.Config(variant);
+        using var model = TinyModels.Create(c, seed: 5);
+        var lora = new LoraOptions { Rank = 2, Alpha = 4, TargetModules = ["q_proj", "down_proj"], Seed = 9, ModulesToSave = modules.Split(',') };
+        using var trainer = new LlamaTrainer(model, 2, 7, lora);
+        var saved = SavedModules.Expected(c, lora.ModulesToSave);
+        Assert.Equal((2 * 2 * c.Layers) + saved.Length, trainer.Parameters.Count);
+        TinyModels.RandomizeLoraB(trainer, seed: 3);
+        SavedModules.AssertAndPerturb(trainer, saved, seed: 4);
+        Check(c, trainer, lora, step: 0);
     }
 
     private void Check(LlamaConfig c, LlamaTrainer trainer, LoraOptions? lora, long step)

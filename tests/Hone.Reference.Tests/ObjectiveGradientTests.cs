@@ -11,7 +11,8 @@ namespace Hone.Reference.Tests;
 /// <summary>
 /// Hone's SFT and DPO gradients, taken from its own trainers on random small-shape weights, equal the independent
 /// float64 reference (<see cref="ReferenceDecoder"/> on the autodiff tape) at every coordinate of every trained tensor,
-/// for every architecture, with LoRA on every linear layer and with full fine-tuning; central finite differences
+/// for every architecture, with LoRA on every linear layer (and, on some, trained copies of the embedding and head beside
+/// the adapters: modules to save) and with full fine-tuning; central finite differences
 /// confirm the reference's own gradients on sampled coordinates of every tensor.
 /// </summary>
 public sealed class ObjectiveGradientTests(ITestOutputHelper output)
@@ -59,20 +60,44 @@ public sealed class ObjectiveGradientTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Hone_gradients_equal_the_reference(string arch, string objective, string method)
+    public void Hone_gradients_equal_the_reference(string arch, string objective, string method) =>
+        Check(arch, objective, method == "lora" ? HoneRuns.Lora(Seed(arch) + 10) : null);
+
+    /// <summary>
+    /// LoRA with modules to save (PEFT's modules_to_save): the trained copies of the embedding and/or the head, moved off
+    /// the base before the step so that reading the base instead would show, get the objective's gradients of their uses;
+    /// on a tied model one shared copy gets both. DPO's frozen reference is the base (adapters off, copies unused).
+    /// </summary>
+    [Theory]
+    [InlineData("llama3", "sft", "embed_tokens,lm_head")]
+    [InlineData("llama3", "dpo", "embed_tokens,lm_head")]
+    [InlineData("mistral", "sft", "lm_head")]
+    [InlineData("mistral", "dpo", "lm_head")]
+    [InlineData("smollm", "sft", "embed_tokens")]
+    [InlineData("smollm", "dpo", "embed_tokens")]
+    [InlineData("qwen2", "sft", "embed_tokens,lm_head")]
+    [InlineData("qwen2", "dpo", "embed_tokens,lm_head")]
+    public void Modules_to_save_gradients_equal_the_reference(string arch, string objective, string modules) =>
+        Check(arch, objective, HoneRuns.Lora(Seed(arch) + 10) with { ModulesToSave = modules.Split(',') });
+
+    private static int Seed(string arch) => Architectures.Names.ToList().IndexOf(arch) + 1;
+
+    private void Check(string arch, string objective, LoraOptions? lora)
     {
         var c = Architectures.Config(arch);
-        int seed = Architectures.Names.ToList().IndexOf(arch) + 1;
+        int seed = Seed(arch);
+        string method = lora is null ? "full" : lora.ModulesToSave.Count > 0 ? $"lora + {string.Join(",", lora.ModulesToSave)}" : "lora";
         using var model = TinyModels.Create(c, seed);
-        var lora = method == "lora" ? HoneRuns.Lora(seed + 10) : null;
         using var engine = new LlamaTrainer(model, 2, c.MaxSeqLen, lora);
+        var saved = lora is null ? [] : SavedModules.Expected(c, lora.ModulesToSave);
+        Assert.Equal(lora is null ? LlamaWeights.Manifest(c).Count : (2 * LoraOptions.AllLinear.Count * c.Layers) + saved.Length, engine.Parameters.Count);
         if (lora is not null)
         {
             TinyModels.RandomizeLoraB(engine, seed + 20);
+            SavedModules.AssertAndPerturb(engine, saved, seed + 30);
         }
 
         var shapes = engine.Parameters.ToDictionary(p => p.Name, p => p.Value.Shape.ToArray(), StringComparer.Ordinal);
-        Assert.Equal(lora is null ? LlamaWeights.Manifest(c).Count : 2 * LoraOptions.AllLinear.Count * c.Layers, shapes.Count);
         var start = ReferenceWeights.Of(model); // before full fine-tuning changes the weights in place
         var policy = new ReferenceDecoder(c, lora);
         HoneStep hone;

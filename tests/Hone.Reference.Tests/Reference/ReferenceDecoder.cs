@@ -10,8 +10,9 @@ namespace Hone.Reference.Tests.Reference;
 /// q/k/v projections with optional biases (Qwen2), optional per-head RMSNorm of q and k (Qwen3), RoPE with θ and
 /// optional Llama-3 frequency scaling, grouped-query attention, output projection, residual) and pre-norm SwiGLU
 /// (down(silu(gate(x)) ⊙ up(x)), residual); final RMSNorm; classifier (tied to the embedding or its own).
-/// With LoRA, every adapted linear adds (α/r)·(dropout(x)·Aᵀ)·Bᵀ (PEFT). Parameters are read by their Hugging Face /
-/// PEFT names. Nothing of Hone's engine is used: only its config record (the architecture's description), its LoRA
+/// With LoRA, every adapted linear adds (α/r)·(dropout(x)·Aᵀ)·Bᵀ (PEFT), and trained copies of the embedding and the
+/// head (PEFT's modules_to_save) replace the base's where the parameters hold them. Parameters are read by their Hugging
+/// Face / PEFT names. Nothing of Hone's engine is used: only its config record (the architecture's description), its LoRA
 /// options and its dropout hash (the random bits of the masks).
 /// </summary>
 internal sealed class ReferenceDecoder(LlamaConfig c, LoraOptions? lora = null)
@@ -34,7 +35,7 @@ internal sealed class ReferenceDecoder(LlamaConfig c, LoraOptions? lora = null)
         var positions = Enumerable.Range(0, T).ToArray();
         var freq = RopeFrequencies(c);
         bool interleaved = c.RopeLayout == RopeLayout.Interleaved;
-        var x = tape.Embedding(p["model.embed_tokens.weight"], tokens);
+        var x = tape.Embedding(Embedding(p), tokens);
         for (int l = 0; l < c.Layers; l++)
         {
             string L(string s) => $"model.layers.{l}.{s}";
@@ -60,8 +61,24 @@ internal sealed class ReferenceDecoder(LlamaConfig c, LoraOptions? lora = null)
         }
 
         x = tape.RmsNorm(x, p["model.norm.weight"], c.RmsEps);
-        return tape.MatMulT(x, p[c.TiedEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight"]);
+        return tape.MatMulT(x, Head(p));
     }
+
+    /// <summary>
+    /// The input embedding: with LoRA, the trained copy (modules_to_save) when the parameters hold one, else the base's.
+    /// Without LoRA (the base model, as DPO's frozen reference) always the base's: PEFT's wrapper passes through to the
+    /// original module when the adapters are off.
+    /// </summary>
+    private DTensor Embedding(IReadOnlyDictionary<string, DTensor> p) =>
+        lora is not null && p.TryGetValue(LlamaTrainer.SavedName("embed_tokens"), out var e) ? e : p["model.embed_tokens.weight"];
+
+    /// <summary>
+    /// The classifier: tied, the (possibly trained) embedding itself, so both uses train one matrix (PEFT's
+    /// ensure_weight_tying); untied, with LoRA the trained lm_head copy when the parameters hold one, else the base's.
+    /// </summary>
+    private DTensor Head(IReadOnlyDictionary<string, DTensor> p) =>
+        c.TiedEmbeddings ? Embedding(p)
+        : lora is not null && p.TryGetValue(LlamaTrainer.SavedName("lm_head"), out var h) ? h : p["lm_head.weight"];
 
     /// <summary>Causal attention, limited to the last <see cref="LlamaConfig.SlidingWindow"/> positions (itself included) when set.</summary>
     private bool Visible(int t, int j) => j <= t && (c.SlidingWindow is not { } w || t - j < w);
