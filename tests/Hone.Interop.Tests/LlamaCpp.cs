@@ -63,7 +63,7 @@ internal sealed class LlamaCpp : IDisposable
             _configured = true;
             NativeLibraryConfig.All.WithLogCallback((level, message) =>
             {
-                if (level >= LLamaLogLevel.Warning)
+                if (level is LLamaLogLevel.Warning or LLamaLogLevel.Error)
                     lock (Gate) Log.Append(level).Append(": ").Append(message);
             });
             NativeApi.llama_empty_call();
@@ -90,7 +90,7 @@ internal sealed class LlamaCpp : IDisposable
         }
     }
 
-    /// <summary>A context of <paramref name="contextLength"/> positions (one thread: results do not depend on scheduling).</summary>
+    /// <summary>A context of <paramref name="contextLength"/> positions: one thread (results do not depend on scheduling), a float32 KV cache, no flash attention.</summary>
     public Context CreateContext(int contextLength, (LoraAdapter Adapter, float Scale)[]? adapters = null)
     {
         var p = LLamaContextParams.Default();
@@ -100,6 +100,10 @@ internal sealed class LlamaCpp : IDisposable
         p.n_seq_max = 1;
         p.n_threads = 1;
         p.n_threads_batch = 1;
+        // A float32 KV cache and plain attention (llama.cpp's defaults are an F16 cache and flash attention where it can).
+        p.type_k = GGMLType.GGML_TYPE_F32;
+        p.type_v = GGMLType.GGML_TYPE_F32;
+        p.llama_flash_attn_type = LLamaFlashAttentionType.LLAMA_FLASH_ATTENTION_TYPE_DISABLED;
         var ctx = _model.CreateContext(p);
         if (adapters is { Length: > 0 }) ctx.SetLoraAdapters(adapters);
         return new Context(ctx, VocabSize);

@@ -52,6 +52,15 @@ public static class GgufExport
         return w;
     }
 
+    /// <summary>What a user of the file should know: llama.cpp ignores a sliding window in a <c>llama</c>-architecture file.</summary>
+    public static IEnumerable<string> Notes(LlamaConfig c)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        if (c.SlidingWindow is { } w && w < c.MaxSeqLen)
+            yield return $"The model attends through a sliding window of {w} tokens; the GGUF records it ({(c.ModelType is "qwen2" or "qwen3" ? c.ModelType : "llama")}.attention.sliding_window) " +
+                         $"but llama.cpp ignores it for this architecture and attends to the whole context, so beyond {w} tokens llama.cpp's outputs differ from Hone's.";
+    }
+
     /// <summary>
     /// The tensor in the row order the GGUF architecture expects: <c>llama</c> wants interleaved Q/K rows (llama.cpp's
     /// permutation of Hugging Face weights); <c>qwen2</c>/<c>qwen3</c> keep rotate-half rows.
