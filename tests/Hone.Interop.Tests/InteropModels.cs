@@ -68,8 +68,7 @@ public sealed class InteropModels : IDisposable
             var notes = new List<string>();
             var metadata = GgufTokenizerMetadata.Build(source, source, config.ModelType, config.VocabSize, notes);
             var path = Path.Combine(Dir, $"{c.Name}-{type}.gguf");
-            var writer = GgufExport.Build(model.Weights, c.Name, type, metadata);
-            notes.AddRange(GgufExport.Notes(config));
+            var writer = GgufExport.Build(model.Weights, c.Name, type, metadata, notes);
             writer.Write(path);
             _files[(c.Name, type)] = (path, notes);
             return (path, notes);
