@@ -4,8 +4,9 @@ using Hone.Training.Export;
 namespace Hone.Cli.Commands;
 
 /// <summary>
-/// <c>hone export RUN --format adapter|merged|gguf [--out PATH] [--gguf-type f32|f16] [--epoch N] [--force]</c>: writes a
-/// training run's newest checkpoint (or a kept earlier one) as a PEFT LoRA adapter, a merged Hugging Face model folder or a GGUF file.
+/// <c>hone export RUN --format adapter|merged|gguf|gguf-lora [--out PATH] [--gguf-type f32|f16] [--epoch N] [--force]</c>: writes a
+/// training run's newest checkpoint (or a kept earlier one) as a PEFT LoRA adapter, a merged Hugging Face model folder, a GGUF file
+/// or a llama.cpp GGUF LoRA adapter.
 /// </summary>
 public static class ExportCommand
 {
@@ -14,7 +15,7 @@ public static class ExportCommand
     {
         ArgumentNullException.ThrowIfNull(host);
         var run = new Argument<string>("RUN") { Description = "The run folder `hone train sft` wrote (run.json + checkpoints/)." };
-        var format = new Option<string>("--format") { Description = "adapter (PEFT LoRA, LoRA runs only), merged (Hugging Face folder) or gguf.", Required = true };
+        var format = new Option<string>("--format") { Description = "adapter (PEFT LoRA, LoRA runs only), merged (Hugging Face folder), gguf, or gguf-lora (llama.cpp LoRA adapter, LoRA runs only).", Required = true };
         var output = new Option<string?>("--out") { Description = "Output folder (adapter, merged) or .gguf file; default RUN/exports/<format>." };
         var ggufType = new Option<string>("--gguf-type") { Description = "GGUF tensor type: f32 or f16 (matrices; norms stay f32).", DefaultValueFactory = _ => "f32" };
         var force = new Option<bool>("--force") { Description = "Replace an existing output." };
@@ -29,7 +30,8 @@ public static class ExportCommand
                     "adapter" => ExportFormat.Adapter,
                     "merged" => ExportFormat.Merged,
                     "gguf" => ExportFormat.Gguf,
-                    var f => throw new CliUsageException($"--format {f} is unknown; use adapter, merged or gguf."),
+                    "gguf-lora" => ExportFormat.GgufLora,
+                    var f => throw new CliUsageException($"--format {f} is unknown; use adapter, merged, gguf or gguf-lora."),
                 },
                 Output = p.GetValue(output) is { } o ? ctx.ResolvePath(o) : null,
                 GgufType = p.GetValue(ggufType) switch
@@ -44,7 +46,7 @@ public static class ExportCommand
             var result = Exporter.Export(ctx.ResolvePath(p.GetValue(run)!), options);
             ctx.WriteJson(new
             {
-                format = result.Format.ToString().ToLowerInvariant(),
+                format = result.Format == ExportFormat.GgufLora ? "gguf-lora" : result.Format.ToString().ToLowerInvariant(),
                 path = result.Path,
                 files = result.Files,
                 checkpoint = result.Checkpoint,

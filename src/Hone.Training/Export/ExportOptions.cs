@@ -11,6 +11,9 @@ public enum ExportFormat
 
     /// <summary>A single llama.cpp GGUF file with the tuned weights and the tokenizer.</summary>
     Gguf,
+
+    /// <summary>A llama.cpp GGUF LoRA adapter (general.type "adapter"), applied over the base model's GGUF; LoRA runs only.</summary>
+    GgufLora,
 }
 
 /// <summary>Tensor type of a GGUF export.</summary>
@@ -29,7 +32,7 @@ public sealed record ExportOptions
     /// <summary>The format.</summary>
     public ExportFormat Format { get; init; } = ExportFormat.Merged;
 
-    /// <summary>The output folder (adapter, merged) or .gguf file; null = RUN/exports/adapter, RUN/exports/merged or RUN/exports/model-f32.gguf.</summary>
+    /// <summary>The output folder (adapter, merged) or .gguf file; null = RUN/exports/adapter, RUN/exports/merged, RUN/exports/model-f32.gguf or RUN/exports/adapter-f32.gguf.</summary>
     public string? Output { get; init; }
 
     /// <summary>Replace an existing output.</summary>
@@ -46,6 +49,7 @@ public sealed record ExportOptions
     {
         ExportFormat.Adapter => "adapter",
         ExportFormat.Merged => "merged",
+        ExportFormat.GgufLora => GgufType == GgufExportType.F16 ? "adapter-f16.gguf" : "adapter-f32.gguf",
         _ => GgufType == GgufExportType.F16 ? "model-f16.gguf" : "model-f32.gguf",
     }));
 }

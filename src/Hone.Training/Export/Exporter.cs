@@ -16,9 +16,9 @@ public static class Exporter
     {
         ArgumentException.ThrowIfNullOrEmpty(runPath);
         ArgumentNullException.ThrowIfNull(options);
-        if (!Enum.IsDefined(options.Format)) throw new TrainingException($"Export format {options.Format} is unknown; use adapter, merged or gguf.");
+        if (!Enum.IsDefined(options.Format)) throw new TrainingException($"Export format {options.Format} is unknown; use adapter, merged, gguf or gguf-lora.");
         var run = TrainedRun.Open(runPath, options.Epoch);
-        if (options.Format == ExportFormat.Adapter && run.Method != TrainingMethod.Lora)
+        if (options.Format is ExportFormat.Adapter or ExportFormat.GgufLora && run.Method != TrainingMethod.Lora)
             throw new TrainingException($"{run.Path}: this is a full fine-tuning run; it has no adapter. Export it with --format merged or --format gguf.");
         var output = options.ResolveOutput(run.Path);
         if (output.StartsWith(Path.Combine(run.Path, "checkpoints"), StringComparison.Ordinal))
@@ -32,11 +32,18 @@ public static class Exporter
         Directory.CreateDirectory(Path.GetDirectoryName(output)!); // the inputs are valid: only now is anything made
         var notes = new List<string>();
         List<string> files;
-        if (options.Format == ExportFormat.Gguf)
+        if (options.Format == ExportFormat.GgufLora)
+        {
+            if (!output.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase) || Directory.Exists(output)) throw new TrainingException($"{output}: a GGUF LoRA export is a file ending in .gguf.");
+            GgufLoraExport.Build(run.ToAdapter(baseModel.Config), baseModel.Config, Path.GetFileNameWithoutExtension(output), options.GgufType).Write(output);
+            notes.Add($"A llama.cpp LoRA adapter: load it over a GGUF of the base model {run.ModelPath} (llama-cli -m BASE.gguf --lora {output}).");
+            files = [output];
+        }
+        else if (options.Format == ExportFormat.Gguf)
         {
             var tokenizer = GgufTokenizerMetadata.Build(run.ModelPath, run.TokenizerSource, baseModel.Config.ModelType, baseModel.Config.VocabSize, notes);
             using var weights = run.TunedWeights(baseModel);
-            var writer = GgufExport.Build(weights, Path.GetFileNameWithoutExtension(output), options.GgufType, tokenizer);
+            var writer = GgufExport.Build(weights, Path.GetFileNameWithoutExtension(output), options.GgufType, tokenizer, notes);
             if (Directory.Exists(output)) throw new TrainingException($"{output} is a folder; give a .gguf file path.");
             writer.Write(output); // temporary file renamed over the target
             files = [output];

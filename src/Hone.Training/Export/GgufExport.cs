@@ -10,16 +10,17 @@ namespace Hone.Training.Export;
 /// </summary>
 public static class GgufExport
 {
-    /// <summary>Builds the GGUF in memory (metadata then tensors).</summary>
+    /// <summary>Builds the GGUF in memory (metadata then tensors); what the user should know about the file goes to <paramref name="notes"/>.</summary>
     /// <exception cref="TrainingException">The configuration cannot be expressed in GGUF (Llama-3 RoPE scaling).</exception>
-    public static GgufWriter Build(LlamaWeights weights, string name, GgufExportType type, IEnumerable<KeyValuePair<string, object>> tokenizerMetadata)
+    public static GgufWriter Build(LlamaWeights weights, string name, GgufExportType type, IEnumerable<KeyValuePair<string, object>> tokenizerMetadata, List<string>? notes = null)
     {
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(tokenizerMetadata);
         var c = weights.Config;
+        notes?.AddRange(Notes(c));
         if (c.RopeScaling is not null)
             throw new TrainingException("The model uses Llama-3 RoPE scaling, which Hone cannot write into GGUF (llama.cpp needs rope_freqs); export --format merged and convert that folder with llama.cpp's convert_hf_to_gguf.py.");
-        string arch = c.ModelType is "qwen2" or "qwen3" ? c.ModelType : "llama";
+        string arch = Architecture(c);
         bool interleaved = arch == "llama";
         var w = new GgufWriter();
         w.Add(LlamaGguf.Keys.Architecture, arch);
@@ -50,6 +51,17 @@ public static class GgufExport
         }
 
         return w;
+    }
+
+    /// <summary>The GGUF architecture a configuration is written as: <c>qwen2</c>/<c>qwen3</c>, else <c>llama</c> (Llama 2/3, Mistral, SmolLM).</summary>
+    internal static string Architecture(LlamaConfig c) => c.ModelType is "qwen2" or "qwen3" ? c.ModelType : "llama";
+
+    /// <summary>What a user of the file should know: llama.cpp ignores a sliding window in a <c>llama</c>-architecture file.</summary>
+    private static IEnumerable<string> Notes(LlamaConfig c)
+    {
+        if (c.SlidingWindow is { } w && w < c.MaxSeqLen)
+            yield return $"The model attends through a sliding window of {w} tokens; the GGUF records it ({Architecture(c)}.attention.sliding_window) " +
+                         $"but llama.cpp ignores it for this architecture and attends to the whole context, so beyond {w} tokens llama.cpp's outputs differ from Hone's.";
     }
 
     /// <summary>

@@ -88,6 +88,7 @@ public static class GgufTokenizerMetadata
 
         if (tok.BosId is { } bos) md.Add(new(LlamaGguf.Keys.BosId, (uint)bos));
         if (tok.EosId is { } eos) md.Add(new(LlamaGguf.Keys.EosId, (uint)eos));
+        else notes.Add($"{source}: the tokenizer names no end-of-sequence token (no eos_token in tokenizer_config.json), so the GGUF has no {LlamaGguf.Keys.EosId} and llama.cpp assumes its default (id 11 for a BPE vocabulary, id 2 for SentencePiece); generation in llama.cpp may not stop where the model ends. Add eos_token to the base model's tokenizer_config.json and export again.");
         if (unk is { } u) md.Add(new(LlamaGguf.Keys.UnknownId, (uint)u));
         bool addBos = tokenizerConfig?["add_bos_token"] is JsonValue ab && ab.TryGetValue(out bool b) ? b : tok is SentencePieceBpeTokenizer && tok.BosId is not null;
         md.Add(new(LlamaGguf.Keys.AddBos, addBos));

@@ -1,0 +1,140 @@
+using Hone.Models.Generation;
+using Hone.Models.Llama;
+using Hone.Tokenizers;
+using Hone.Training.Export;
+using Xunit.Abstractions;
+
+namespace Hone.Interop.Tests;
+
+/// <summary>
+/// llama.cpp as the oracle for every GGUF Hone writes: each architecture's file, in F32 and F16, loads in llama.cpp,
+/// tokenizes llama.cpp's test strings to Hone's ids, gives Hone's 32 greedy tokens, and llama.cpp's logits at every
+/// position of a 64-token text are within a stated tolerance of Hone's forward pass over the same file.
+/// </summary>
+public class LlamaCppAgreementTests(InteropModels models, StoriesRun stories, ITestOutputHelper output) : IClassFixture<InteropModels>, IClassFixture<StoriesRun>
+{
+    /// <summary>A real text longer than 64 tokens in every vocabulary here.</summary>
+    public const string Text =
+        "Once upon a time, there was a little girl named Lily. She loved to play outside in the sunshine. One day, she saw a big, red ball " +
+        "in the park. She ran to it and kicked it as hard as she could. The ball flew over the fence and into Mr. Brown's garden! " +
+        "Lily was scared, but she knocked on his door and said: \"I'm sorry, can I have my ball back?\" He smiled, 3 times.";
+
+    public const int Positions = 64;
+    public const int Steps = 32;
+    public const int PromptLength = 6;
+
+    /// <summary>F32 files: both sides compute in float32 (llama.cpp with an F32 KV cache); only summation order differs (seen: ~1.2e-5).</summary>
+    public const double F32Tolerance = 1e-4;
+
+    /// <summary>F16 files: the same F16 weights, but llama.cpp also rounds the activations to F16 inside each matrix product (seen: ~1.4e-2 on logits up to ~30).</summary>
+    public const double F16Tolerance = 5e-2;
+
+    public static TheoryData<string, GgufExportType> All()
+    {
+        var data = new TheoryData<string, GgufExportType>();
+        foreach (var c in InteropModels.Cases)
+            foreach (var t in new[] { GgufExportType.F32, GgufExportType.F16 })
+                data.Add(c.Name, t);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(All))]
+    public void Llama_cpp_loads_the_file_and_agrees_with_Hone(string name, GgufExportType type)
+    {
+        var c = InteropModels.Case(name);
+        var (path, notes) = models.Gguf(c, type);
+        Check($"{name} {type}", path, notes, InteropModels.Strings(c.Strings), c.Config.SlidingWindow, type);
+    }
+
+    [Theory]
+    [InlineData(GgufExportType.F32)]
+    [InlineData(GgufExportType.F16)]
+    public void The_GGUF_export_of_a_stories260K_fine_tuning_run_agrees_with_Hone(GgufExportType type)
+    {
+        var result = stories.Export($"tuned-{type}.gguf", new ExportOptions { Format = ExportFormat.Gguf, GgufType = type });
+        Check($"stories260K-tuned {type}", result.Path, result.Notes, InteropModels.Strings("llama-spm"), null, type);
+    }
+
+    /// <summary>The whole agreement check of one file; <paramref name="window"/> limits the compared positions.</summary>
+    private void Check(string label, string path, IReadOnlyList<string> notes, string[] strings, int? window, GgufExportType type)
+    {
+        using var cpp = LlamaCpp.Load(path);
+        var log = LlamaCpp.TakeLog();
+        if (log.Length > 0) output.WriteLine($"llama.cpp warnings while loading:\n{log}");
+        using var hone = LlamaModel.LoadGguf(path);
+        var tok = TokenizerLoader.Load(path);
+        Assert.Equal(hone.Config.VocabSize, cpp.VocabSize);
+
+        // Tokenization: llama.cpp's own test strings and the text, without BOS; then the text as the file asks for it (BOS or not).
+        var failures = new List<string>();
+        foreach (var s in strings.Append(Text))
+        {
+            var expected = tok.Encode(s);
+            var got = cpp.Tokenize(s, addBos: false);
+            if (!expected.SequenceEqual(got))
+                failures.Add($"{System.Text.Json.JsonSerializer.Serialize(s)}: Hone [{string.Join(' ', expected)}] llama.cpp [{string.Join(' ', got)}]");
+        }
+
+        Assert.True(failures.Count == 0, $"{failures.Count} strings tokenize differently:\n{string.Join('\n', failures)}");
+        bool addBos = tok is SentencePieceBpeTokenizer;
+        var ids = tok.Encode(Text, addBos: addBos);
+        Assert.Equal(ids, cpp.Tokenize(Text, addBos: true));
+        Assert.True(ids.Length >= Positions, $"the text is only {ids.Length} tokens");
+        ids = ids[..Positions];
+
+        // Logits at every position (within the sliding window, which llama.cpp ignores).
+        int v = hone.Config.VocabSize;
+        var honeLogits = new float[Positions * v];
+        using (var s = hone.CreateSession(maxContext: 128)) s.Forward(ids, honeLogits);
+        using var ctx = cpp.CreateContext(128);
+        var cppLogits = ctx.AllLogits(ids);
+        int compared = window is { } w && w < Positions ? w : Positions;
+        double diff = MaxAbsDiff(honeLogits.AsSpan(0, compared * v), cppLogits.AsSpan(0, compared * v));
+        double scale = MaxAbs(honeLogits);
+        double tolerance = type == GgufExportType.F16 ? F16Tolerance : F32Tolerance;
+
+        // Greedy decoding from a short prompt, each side from its own KV cache.
+        var prompt = ids[..PromptLength];
+        using var session = hone.CreateSession(maxContext: 128);
+        var honeGreedy = new Generator(session).Generate(prompt, new GenerationOptions { MaxNewTokens = Steps, StopAtEos = false }).TokenIds;
+        var cppGreedy = ctx.Greedy(prompt, Steps);
+        int steps = window is { } sw && sw < PromptLength + Steps ? sw - PromptLength + 1 : Steps;
+
+        output.WriteLine($"{label}: vocab {v}, {strings.Length + 1} strings same ids; " +
+                         $"greedy {steps} tokens same: {honeGreedy.AsSpan(0, steps).SequenceEqual(cppGreedy.AsSpan(0, steps))}; " +
+                         $"max |Δ logit| over {compared} positions {diff:E2} (logits up to {scale:F1}); notes: {string.Join(" | ", notes)}");
+        output.WriteLine($"  Hone      [{string.Join(' ', honeGreedy)}]");
+        output.WriteLine($"  llama.cpp [{string.Join(' ', cppGreedy)}]");
+        Assert.True(diff < tolerance, $"max |Δ logit| {diff} exceeds {tolerance}");
+        Assert.Equal(honeGreedy[..steps], cppGreedy[..steps]);
+
+        if (compared < Positions)
+        {
+            // llama.cpp attends past the window (it ignores sliding_window for llama-architecture files): the export says so.
+            double beyond = MaxAbsDiff(honeLogits.AsSpan(compared * v), cppLogits.AsSpan(compared * v));
+            output.WriteLine($"  beyond the window of {compared}: max |Δ logit| {beyond:E2}");
+            Assert.True(beyond > 100 * tolerance, $"llama.cpp now honours the window ({beyond}); compare every position");
+            Assert.Contains(notes, n => n.Contains("sliding window", StringComparison.Ordinal));
+        }
+        else
+        {
+            Assert.DoesNotContain(notes, n => n.Contains("sliding window", StringComparison.Ordinal));
+        }
+    }
+
+    internal static double MaxAbsDiff(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        Assert.Equal(a.Length, b.Length);
+        double m = 0;
+        for (int i = 0; i < a.Length; i++) m = Math.Max(m, Math.Abs(a[i] - b[i]));
+        return m;
+    }
+
+    private static double MaxAbs(ReadOnlySpan<float> a)
+    {
+        double m = 0;
+        foreach (var x in a) m = Math.Max(m, Math.Abs(x));
+        return m;
+    }
+}
