@@ -59,6 +59,7 @@ internal sealed partial class Evaluator
     }
 
     public string? StrftimeNow { get; }
+    public bool StrictUndefined { get; init; }
     public ChatTemplateLimits Limits => _limits;
     internal int Pos { get; private set; }
 
@@ -107,6 +108,7 @@ internal sealed partial class Evaluator
             text = t.Text;
             foreach (var g in t.Segs) sink.Segs.Add(g with { Start = g.Start + start, End = g.End + start });
         }
+        else if (v is Undefined u && StrictUndefined) throw u.Fail();
         else text = Py.StrOf(v);
         if (text.Length == 0) return;
         _totalChars += text.Length;
