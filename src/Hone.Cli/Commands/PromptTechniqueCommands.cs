@@ -8,6 +8,6 @@ internal static class PromptTechniqueCommands
     public static IEnumerable<Command> Create(CliHost host)
     {
         ArgumentNullException.ThrowIfNull(host);
-        return [];
+        return [PromptVariantsCommands.Variants(host), PromptVariantsCommands.BestOfCommand(host)];
     }
 }
