@@ -8,11 +8,11 @@ namespace Hone.Prompting.Tests.Techniques;
 /// <summary>A golden set of N cases (id, question, answer) with an exact-match spec, a run store for the cache, and an evaluator.</summary>
 internal sealed class TechniqueFixture : IDisposable
 {
-    public TechniqueFixture(int cases, Func<int, string>? answer = null, string extraFields = "", [System.Runtime.CompilerServices.CallerMemberName] string name = "")
+    public TechniqueFixture(int cases, Func<int, string>? answer = null, string extraFields = "", string? golden = null, [System.Runtime.CompilerServices.CallerMemberName] string name = "")
     {
         Files = new TestFiles(null, name);
         var lines = Enumerable.Range(1, cases).Select(i => $$"""{"id": "c{{i}}", "question": "question {{i}}", "answer": "{{answer?.Invoke(i) ?? "A"}}"{{extraFields}}}""");
-        Files.Write("golden.jsonl", string.Join("\n", lines));
+        Files.Write("golden.jsonl", golden ?? string.Join("\n", lines));
         Spec = EvalSpec.Load(Files.Write("spec.yaml", """
             golden_set: golden.jsonl
             graders:
