@@ -8,6 +8,7 @@ internal static class PromptTechniqueCommands
     public static IEnumerable<Command> Create(CliHost host)
     {
         ArgumentNullException.ThrowIfNull(host);
-        return [PromptVariantsCommands.Variants(host), PromptVariantsCommands.BestOfCommand(host)];
+        return [PromptVariantsCommands.Variants(host), PromptVariantsCommands.BestOfCommand(host), PromptRewriteCommands.InduceCommand(host),
+            PromptRewriteCommands.DebugCommand(host), PromptOptimizeCommand.Create(host)];
     }
 }
