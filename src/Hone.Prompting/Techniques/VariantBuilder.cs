@@ -44,7 +44,7 @@ public static class VariantBuilder
     public static int CallsPerCase(PromptFile variant) => variant is null ? 0 : variant.IsChain ? variant.Steps.Count : 1;
 
     private static PromptFile Reasoning(PromptFile p, string instruction) =>
-        Step(p, instruction, final: false) with { Sampling = p.Sampling with { MaxTokens = Math.Max(p.Sampling.MaxTokens ?? 0, 512), Stop = [] } };
+        Step(p, instruction, final: false) with { Sampling = p.Sampling with { MaxTokens = p.Sampling.MaxTokens * 4, Stop = [] } }; // room to reason: 4× the answer's limit
 
     private static PromptFile Step(PromptFile p, string instruction, bool final)
     {
