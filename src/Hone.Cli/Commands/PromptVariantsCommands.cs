@@ -29,18 +29,20 @@ internal static class PromptVariantsCommands
             var r = await Hone.Prompting.Techniques.Variants.RunAsync(request, s.Evaluator, PromptTechniqueCli.Progress(ctx), ct).ConfigureAwait(false);
             var runId = PromptTechniqueCli.Record(s, "variants", file.Name, r);
             ctx.WriteJson(new PromptTechniqueJson<VariantsResult>("variants", runId, s.ModelName, estimate, r));
-            var t = new Table().Title($"{Markup.Escape(r.Prompt)}: {r.Cases} cases, model {Markup.Escape(s.ModelName)}")
-                .AddColumns("variant", "calls/case", "accuracy", "95% Wilson", "vs direct", "McNemar p", "bootstrap 95% CI", "wrong→right", "right→wrong", "tokens/case", "cost/case");
+            static string N(double v) => (v * 100).ToString("0.0", CultureInfo.InvariantCulture);
+            var t = new Table().Title($"{Markup.Escape(r.Prompt)}: {r.Cases} cases, model {Markup.Escape(s.ModelName)} (in %; Δ vs direct with its bootstrap 95% CI, McNemar exact p)")
+                .Border(TableBorder.Simple).AddColumns("variant", "calls", "accuracy", "Wilson 95%", "Δ [[95% CI]]", "McNemar p", "fixed/broken", "tokens/case", "$/1k cases");
             foreach (var v in r.Variants)
-                t.AddRow(Markup.Escape(v.Name) + (v.Name == r.Recommended ? " [green]◀ recommended[/]" : ""), v.CallsPerCase.ToString(CultureInfo.InvariantCulture),
-                    $"{PromptTechniqueCli.Pct(v.Accuracy)} ({v.Passed}/{v.Graded})", $"{PromptTechniqueCli.Pct(v.Wilson.Low)}–{PromptTechniqueCli.Pct(v.Wilson.High)}",
-                    v.VsDirect is { } d ? (d.Difference >= 0 ? "+" : "") + PromptTechniqueCli.Pct(d.Difference) : "–",
+                t.AddRow(Markup.Escape(v.Name) + (v.Name == r.Recommended ? " [green]◀[/]" : ""), v.CallsPerCase.ToString(CultureInfo.InvariantCulture),
+                    $"{N(v.Accuracy)} ({v.Passed}/{v.Graded})", $"{N(v.Wilson.Low)}–{N(v.Wilson.High)}",
+                    v.VsDirect is { } d ? $"{(d.Difference >= 0 ? "+" : "")}{N(d.Difference)} [[{N(d.DifferenceLow)}, {N(d.DifferenceHigh)}]]" : "–",
                     v.VsDirect is { } d2 ? PromptTechniqueCli.P(d2.McNemarP) : "–",
-                    v.VsDirect is { } d3 ? $"{PromptTechniqueCli.Pct(d3.DifferenceLow)} to {PromptTechniqueCli.Pct(d3.DifferenceHigh)}" : "–",
-                    v.VsDirect?.WrongToRight.Count.ToString(CultureInfo.InvariantCulture) ?? "–", v.VsDirect?.RightToWrong.Count.ToString(CultureInfo.InvariantCulture) ?? "–",
-                    (v.InputTokensPerCase + v.OutputTokensPerCase).ToString("0", CultureInfo.InvariantCulture), PromptTechniqueCli.Money(v.CostPerCase));
+                    v.VsDirect is { } d3 ? $"{d3.WrongToRight.Count}/{d3.RightToWrong.Count}" : "–",
+                    (v.InputTokensPerCase + v.OutputTokensPerCase).ToString("0", CultureInfo.InvariantCulture),
+                    v.CostPerCase is { } c ? (c * 1000).ToString("0.000", CultureInfo.InvariantCulture) : "–");
             ctx.Console.Write(t);
-            ctx.Console.MarkupLine($"recommended: [bold]{Markup.Escape(r.Recommended)}[/]. {Markup.Escape(r.Reason)} (cheapest by {r.CostMeasure})");
+            ctx.Console.MarkupLine($"[green]◀[/] recommended: [bold]{Markup.Escape(r.Recommended)}[/]. {Markup.Escape(r.Reason)} (cost compared: {r.CostMeasure}; fixed/broken: " +
+                "cases direct got wrong and the variant right, and the reverse)");
             ctx.Console.MarkupLine($"[dim]spent {r.Spent.Calls} model calls, {PromptTechniqueCli.Money(r.Spent.Usd)}, {PromptTechniqueCli.Duration(r.Spent.Seconds)}; run {Markup.Escape(runId)}[/]");
             return ExitCodes.Success;
         });

@@ -88,8 +88,9 @@ public static class Variants
         var bestRun = runs.First(r => r.Run.Name == best.Name).Run;
         var notWorse = rows.Where(r => r == best || !PairedComparison.Of(bestRun, runs.First(x => x.Run.Name == r.Name).Run, request.Seed).SignificantLoss).ToList();
         var pick = notWorse.OrderBy(Cost).ThenByDescending(r => r.Accuracy).First();
-        var reason = pick == best
-            ? $"{pick.Name} is the most accurate ({pick.Accuracy:P1}) and no cheaper variant comes close enough (each is significantly worse, McNemar p < {PairedComparison.Alpha})."
+        var reason = pick == best && rows.Any(r => Cost(r) < Cost(best))
+            ? $"{pick.Name} is the most accurate ({pick.Accuracy:P1}); every cheaper variant is significantly worse (McNemar p < {PairedComparison.Alpha})."
+            : pick == best ? $"{pick.Name} is the most accurate ({pick.Accuracy:P1}) and the cheapest."
             : $"{pick.Name} ({pick.Accuracy:P1}) is not significantly worse than the most accurate, {best.Name} ({best.Accuracy:P1}), and costs less per case.";
         return new VariantsResult(request.Prompt.Name, request.Cases.Count, rows, best.Name, pick.Name, reason, priced ? "dollars per case" : "tokens per case",
             SpendActual.Of(evaluator.Ledger, evaluator.Spec.Price is not null, clock.Elapsed));
