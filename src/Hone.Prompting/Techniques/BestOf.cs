@@ -69,7 +69,10 @@ public static partial class BestOf
         ArgumentNullException.ThrowIfNull(evaluator);
         request.Validate();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var sampled = request.Prompt.IsChain ? request.Prompt : request.Prompt with { Sampling = request.Prompt.Sampling with { Temperature = request.Temperature } };
+        PromptFile Hot(PromptFile p) => p with { Sampling = p.Sampling with { Temperature = request.Temperature } };
+        var sampled = request.Prompt.IsChain
+            ? request.Prompt with { Steps = [.. request.Prompt.Steps.Select(s => s with { Prompt = Hot(s.Prompt) })], ContentHash = request.Prompt.ContentHash + ":hot" }
+            : Hot(request.Prompt);
         var program = new PromptProgram(sampled, evaluator.Spec.GoldenSetPath);
         var samples = new List<CandidateRun>();
         for (int i = 0; i < request.N; i++)

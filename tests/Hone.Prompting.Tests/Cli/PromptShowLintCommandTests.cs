@@ -25,6 +25,13 @@ public class PromptShowLintCommandTests
         var step = r.Json.GetProperty("steps")[0];
         Assert.Equal("b", r.Json.GetProperty("case_id").GetString());
         Assert.Equal("What is three plus four, written as a digit please", step.GetProperty("messages")[1].GetProperty("content").GetString());
+        t.Write("prompts/chain.yaml", "steps:\n  - {name: plan, prompt: direct.yaml}\n  - name: final\n    prompt: {user: \"{{ plan }} / {{ question }}\"}\n    gate: {type: json_valid}\n");
+        var chain = Hone.Run(t.Dir, "prompt", "show", "chain", "--json");
+        Assert.True(chain.ExitCode == 0, chain.Stderr);
+        Assert.True(chain.Json.GetProperty("is_chain").GetBoolean());
+        Assert.Equal("«output of step plan» / What is two plus two, written as a digit please",
+            chain.Json.GetProperty("steps")[1].GetProperty("messages")[0].GetProperty("content").GetString());
+        Assert.Equal("json_valid", chain.Json.GetProperty("steps")[1].GetProperty("gate").GetString());
         var human = Hone.Run(t.Dir, "prompt", "show", "prompts/direct.yaml", "--case", "a", "--golden", "arith");
         Assert.Equal(0, human.ExitCode);
         Assert.Contains("two plus two", human.Stdout, StringComparison.Ordinal);
