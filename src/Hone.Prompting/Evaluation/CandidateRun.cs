@@ -2,7 +2,13 @@ using Hone.Evals.Runs;
 
 namespace Hone.Prompting.Evaluation;
 
-/// <summary>One prompt (a candidate) evaluated on a set of golden cases: every sample, and what it cost.</summary>
+/// <summary>
+/// One prompt (a candidate) evaluated on a set of golden cases: every sample, and what it cost. A sample counts when the
+/// model answered and the graders gave a verdict; an answer a grader could not parse (not JSON where JSON was asked)
+/// counts as a failure here, since a prompt that makes the model write unparsable answers is the worse prompt (the eval
+/// summary of <c>hone eval</c> counts such grader errors apart). Other grader errors (a missing field, a failed judge)
+/// leave the sample out.
+/// </summary>
 /// <param name="Name">The candidate's name.</param>
 /// <param name="Results">One sample per case, in case order.</param>
 public sealed record CandidateRun(string Name, IReadOnlyList<CaseResult> Results)
@@ -37,5 +43,7 @@ public sealed record CandidateRun(string Name, IReadOnlyList<CaseResult> Results
     /// <summary>Ids of the graded cases that failed.</summary>
     public IReadOnlyList<string> Failing => [.. Results.Where(r => Counts(r) && !r.Pass).Select(r => r.CaseId)];
 
-    private static bool Counts(CaseResult r) => r.Answered && (r.FailedStep is not null || !r.HasGraderError);
+    /// <summary>Whether a sample counts (see the type's remarks).</summary>
+    public static bool Counts(CaseResult r) => r is not null && r.Answered && (r.FailedStep is not null
+        || r.Grades.All(g => g.ErrorKind is null || g.ErrorKind == nameof(Hone.Evals.Graders.GradeErrorKind.ParseError)));
 }

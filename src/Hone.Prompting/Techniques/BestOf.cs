@@ -80,7 +80,7 @@ public static partial class BestOf
             progress?.Report($"sample {i + 1} of {request.N}");
             samples.Add(await evaluator.EvaluateAsync($"sample-{i + 1}", program, request.Cases, i, ct).ConfigureAwait(false));
         }
-        var graded = request.Cases.Where((c, i) => samples.All(s => s.Results[i].Answered && !s.Results[i].HasGraderError)).ToList();
+        var graded = request.Cases.Where((c, i) => samples.All(s => CandidateRun.Counts(s.Results[i]))).ToList();
         var positions = new int[request.N];
         int invalid = 0;
         var first = new List<CaseResult>();

@@ -114,7 +114,7 @@ public static class Debug
         var known = r.Cases.Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
         var (shown, held) = Split(r.Run.Select(x => x.CaseId).Where(known.Contains).Distinct(StringComparer.Ordinal), r.Seed, r.HeldOutFraction);
         var shownSet = shown.ToHashSet(StringComparer.Ordinal);
-        var failures = r.Run.Where(x => shownSet.Contains(x.CaseId) && x.Answered && !x.Pass).GroupBy(x => x.CaseId).Select(g => g.First())
+        var failures = r.Run.Where(x => shownSet.Contains(x.CaseId) && Evaluation.CandidateRun.Counts(x) && !x.Pass).GroupBy(x => x.CaseId).Select(g => g.First())
             .Take(r.MaxFailuresShown).Select(FailureExample.Of).ToList();
         DebugResult Result(string why) => new()
         {

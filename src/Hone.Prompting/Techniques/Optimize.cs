@@ -204,7 +204,7 @@ public static class Optimize
             for (round = 1; round <= r.MaxRounds && verdict is null; round++)
             {
                 if (pool[best].Select.Accuracy >= r.Target) { verdict = OptimizeVerdict.TargetReached; break; }
-                var failing = pool[best].Fit.Results.Where(x => x.Answered && !x.Pass).Take(r.MaxFailuresShown).Select(FailureExample.Of).ToList();
+                var failing = pool[best].Fit.Results.Where(x => CandidateRun.Counts(x) && !x.Pass).Take(r.MaxFailuresShown).Select(FailureExample.Of).ToList();
                 if (failing.Count == 0) { verdict = OptimizeVerdict.LimitReached; break; }
                 bool gained = false;
                 for (int k = 1; k <= r.ProposalsPerRound; k++)
