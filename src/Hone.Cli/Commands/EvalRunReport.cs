@@ -89,7 +89,7 @@ internal static class EvalRunReport
         if (overflowErrors > 0)
             c.MarkupLine($"[red]{overflowErrors} cases are longer than the model's context[/] (--on-overflow fail); give --on-overflow skip or truncate-start.");
         var byStep = r.Results.Where(x => x.FailedStep is not null).GroupBy(x => x.FailedStep!).Select(g => $"{g.Key} {g.Count()}").ToList();
-        if (byStep.Count > 0) c.MarkupLine($"cases that went wrong at a step (gate, failed call, tool rounds): {Markup.Escape(string.Join(", ", byStep))}");
+        if (byStep.Count > 0) c.MarkupLine($"failing cases by the step where they went wrong: {Markup.Escape(string.Join(", ", byStep))}");
         c.MarkupLine($"cases: {Markup.Escape(r.CasesPath)}");
     }
 

@@ -227,6 +227,7 @@ public sealed class EvalRunner(RunStore store, string runsDir)
         var ctx = new GradeContext(c.Item, sample);
         var grades = new List<GraderOutcome>(spec.Graders.Count);
         foreach (var g in spec.Graders) grades.Add(GraderOutcome.From(await g.GradeAsync(ctx, ct).ConfigureAwait(false)));
+        bool pass = answer?.FailedStep is null && (spec.PrimaryMetric is { } primary ? grades.Single(g => g.Grader == primary).Pass : grades.All(g => g.Pass));
         var props = response.AdditionalProperties;
         bool hit = props?.TryGetValue(CachingChatClient.CacheHitKey, out var h) == true && h is true;
         long dropped = ContextOverflow.PromptTokensDropped(response);
@@ -235,7 +236,8 @@ public sealed class EvalRunner(RunStore store, string runsDir)
             Output = sample.OutputText,
             ToolCalls = sample.OutputTools,
             Grades = grades,
-            Pass = answer?.FailedStep is null && (spec.PrimaryMetric is { } primary ? grades.Single(g => g.Grader == primary).Pass : grades.All(g => g.Pass)),
+            Pass = pass,
+            FailedStep = blank.FailedStep ?? (pass ? null : answer?.FinalStep),
             Status = dropped > 0 ? SampleStatus.Truncated : SampleStatus.Ok,
             StatusDetail = dropped > 0 ? $"the prompt's first {dropped} tokens were dropped to fit the context" : null,
             PromptTokensDropped = dropped > 0 ? dropped : null,

@@ -33,6 +33,10 @@ public sealed record CaseAnswer(ChatResponse Response, IReadOnlyList<ChatMessage
 
     /// <summary>The step where the case went wrong (a failed gate, a failed call, the tool-round cap), or null.</summary>
     public string? FailedStep { get; init; }
+
+    /// <summary>The step whose answer the graders judge (a chain's last step run), or null for a single prompt; a case
+    /// that fails the graders is attributed to it.</summary>
+    public string? FinalStep { get; init; }
 }
 
 /// <summary>An exception that names the step of a chain where a case failed.</summary>

@@ -137,6 +137,7 @@ public sealed class PromptProgram : ICaseProgram
         {
             Steps = File.IsChain || traces.Any(t => t.Calls > 1) ? JsonSerializer.SerializeToElement(traces, CaseResult.JsonOptions) : null,
             FailedStep = failed,
+            FinalStep = File.IsChain ? traces[^1].Step : null,
         };
     }
 

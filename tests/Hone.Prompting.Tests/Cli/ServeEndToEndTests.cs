@@ -20,8 +20,12 @@ public class ServeEndToEndTests
             await Task.Delay(50);
             var text = stdout.ToString();
             if (!text.Contains('}', StringComparison.Ordinal)) continue;
-            var json = JsonDocument.Parse(text).RootElement;
-            (url, model) = (json.GetProperty("url").GetString(), json.GetProperty("model").GetString());
+            try
+            {
+                var json = JsonDocument.Parse(text).RootElement;
+                (url, model) = (json.GetProperty("url").GetString(), json.GetProperty("model").GetString());
+            }
+            catch (JsonException) { } // read while being written: try again
         }
         Assert.NotNull(url);
         try

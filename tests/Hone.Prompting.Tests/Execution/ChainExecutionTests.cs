@@ -41,6 +41,7 @@ public class ChainExecutionTests
         var (t, spec, store) = Setup("""
             {"id": "ok", "question": "q1", "answer": "A-q1"}
             {"id": "gated", "question": "bad", "answer": "x"}
+            {"id": "wrong", "question": "q2", "answer": "B"}
             """);
         using var _ = store;
         var model = new ScriptedChatClient(m =>
@@ -67,7 +68,10 @@ public class ChainExecutionTests
         Assert.False(gated.Pass);
         Assert.Equal("outline", gated.FailedStep);
         Assert.Single(gated.Steps!.Value.EnumerateArray()); // the chain stopped at the gate
-        Assert.Equal(3, model.Calls);
+        var wrong = run.Results.Single(r => r.CaseId == "wrong");
+        Assert.False(wrong.Pass);
+        Assert.Equal("final", wrong.FailedStep);   // the chain ran through; its answer failed the graders
+        Assert.Equal(5, model.Calls);
         Assert.Equal("outline-refine", store.GetTags(run.Run.Id)["eval.prompt"]);
     }
 
