@@ -90,6 +90,17 @@ public class DatasetFindingTests
     }
 
     [Fact]
+    public void Lone_surrogate_escapes_are_findings_on_their_line_not_a_crash()
+    {
+        // Issue 18 item 11: "\ud800" in content used to throw InvalidOperationException out of the validator (exit 3).
+        var r = Check([.. Filler(), Chat("hi \\ud800 there", "ok"), Chat("fine \\ud83d\\ude00", "ok"), Chat("q", "low \\udc00")]);
+        var found = r.Findings.Where(f => f.Code == FindingCodes.InvalidUnicodeEscape).ToList();
+        Assert.Equal([11L, 13L], found.Select(f => f.Line!.Value));
+        Assert.All(found, f => Assert.Contains("surrogate", f.Message, StringComparison.Ordinal));
+        Assert.Equal(11, r.ValidExamples); // the surrogate pair on line 12 is a valid character
+    }
+
+    [Fact]
     public void Findings_per_code_are_capped_but_all_counted()
     {
         var r = Check([.. Enumerable.Range(0, 30).Select(i => $$"""{"messages":[{"role":"user","content":"q{{i}}"},{"role":"assistant","content":"a{{i}}"}]}""")],
