@@ -34,7 +34,7 @@ public sealed class DataChecker
     {
         ArgumentNullException.ThrowIfNull(reader);
         var collector = new FindingCollector(_options.MaxFindingsPerCode);
-        var analyzer = new DatasetAnalyzer(_options.FindNearDuplicates);
+        using var analyzer = new DatasetAnalyzer(_options.FindNearDuplicates ? new Similarity.NearDuplicateOptions { Threshold = _options.NearDuplicateThreshold } : null);
         var tokens = new List<int>();
         var sink = new FindingSink();
         DataKind? kind = _options.Kind;
@@ -79,7 +79,7 @@ public sealed class DataChecker
             (leaked, validCount) = CheckValid(validPath, resolvedKind, analyzer, collector, cancellationToken);
         }
 
-        var dataset = analyzer.Finish(datasetFindings, _options.NearDuplicateThreshold, leaked, validCount);
+        var dataset = analyzer.Finish(datasetFindings, leaked, validCount);
         collector.AddRange(datasetFindings);
 
         TokenStats? stats = null;

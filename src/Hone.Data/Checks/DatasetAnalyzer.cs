@@ -8,10 +8,11 @@ namespace Hone.Data.Checks;
 
 /// <summary>
 /// The dataset-level analyses over the digests of valid examples, in one pass with memory per example of a few hashes
-/// (plus the text when near-duplicates are wanted): exact duplicates, contradictions, label balance, system prompts,
-/// near-duplicates (MinHash over word 3-shingles, <see cref="NearDuplicateFinder"/>), and train/valid leakage.
+/// (never the texts): exact duplicates, contradictions, label balance, system prompts, near-duplicates (MinHash over
+/// word 3-shingles, a <see cref="NearDuplicateIndex"/> fed one example at a time, which spills to a temporary file past
+/// its threshold), and train/valid leakage.
 /// </summary>
-internal sealed class DatasetAnalyzer
+internal sealed class DatasetAnalyzer : IDisposable
 {
     /// <summary>Outputs longer than this (after normalisation) are not labels.</summary>
     public const int MaxLabelLength = 64;
@@ -24,16 +25,17 @@ internal sealed class DatasetAnalyzer
     private readonly Dictionary<string, int>? _labelsOrNull = new(StringComparer.Ordinal);
     private Dictionary<string, int>? _labels;
     private readonly Dictionary<UInt128, (string Preview, int Count, long FirstLine)> _systems = [];
-    private readonly List<string>? _texts;
+    private readonly NearDuplicateIndex? _near;
     private readonly List<long> _lines = [];
     private readonly HashSet<long> _exactDupLines = [];
     private int _withoutSystem;
     private int _withOutput;
 
-    public DatasetAnalyzer(bool keepTexts)
+    /// <summary>Creates the analyser; <paramref name="nearDuplicates"/> null skips the near-duplicate search.</summary>
+    public DatasetAnalyzer(NearDuplicateOptions? nearDuplicates)
     {
         _labels = _labelsOrNull;
-        _texts = keepTexts ? [] : null;
+        _near = nearDuplicates is null ? null : new NearDuplicateIndex(nearDuplicates);
     }
 
     public int ExactDuplicates { get; private set; }
@@ -46,7 +48,7 @@ internal sealed class DatasetAnalyzer
         var output = d.Output is null ? null : Normalize(d.Output);
         var fullKey = Hash(input + "\u0001" + output);
         _lines.Add(d.Line);
-        _texts?.Add(d.Input + "\n" + d.Output);
+        _near?.Add(d.Input + "\n" + d.Output);
         if (_full.TryGetValue(fullKey, out var firstLine))
         {
             ExactDuplicates++;
@@ -102,7 +104,7 @@ internal sealed class DatasetAnalyzer
     }
 
     /// <summary>The findings over the whole set, and its statistics.</summary>
-    public DatasetStats Finish(List<DataFinding> findings, double nearThreshold, int? leaked, int? validExamples)
+    public DatasetStats Finish(List<DataFinding> findings, int? leaked, int? validExamples)
     {
         IReadOnlyList<LabelCount>? labels = null;
         // Classification-style: every output short, few distinct values, and each label used more than once on average.
@@ -129,10 +131,10 @@ internal sealed class DatasetAnalyzer
 
         int? near = null;
         string? method = null;
-        if (_texts is not null)
+        if (_near is not null)
         {
-            var finder = new NearDuplicateFinder(new NearDuplicateOptions { Threshold = nearThreshold });
-            var result = finder.Find(_texts);
+            var nearThreshold = _near.Options.Threshold;
+            var result = _near.Finish();
             var flagged = new HashSet<int>();
             foreach (var p in result.Pairs)
             {
@@ -143,7 +145,7 @@ internal sealed class DatasetAnalyzer
                     "Remove one of them or make them differ where it matters; near-duplicates over-weight one case."));
             }
             near = flagged.Count;
-            method = $"MinHash ({finder.Options.HashCount} hashes, LSH banding, verified by exact Jaccard) over word 3-shingles of the normalised example; threshold {nearThreshold.ToString("0.00", CultureInfo.InvariantCulture)}";
+            method = $"MinHash ({_near.Options.HashCount} hashes, LSH banding, verified by exact Jaccard) over word 3-shingles of the normalised example; threshold {nearThreshold.ToString("0.00", CultureInfo.InvariantCulture)}";
         }
 
         return new DatasetStats
@@ -190,6 +192,9 @@ internal sealed class DatasetAnalyzer
         SHA256.HashData(Encoding.UTF8.GetBytes(s), h);
         return MemoryMarshal.Read<UInt128>(h);
     }
+
+    /// <summary>Deletes the near-duplicate search's temporary file, if any.</summary>
+    public void Dispose() => _near?.Dispose();
 
     private static string Preview(string s)
     {
