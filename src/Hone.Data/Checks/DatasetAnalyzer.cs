@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using System.Text;
 using Hone.Data.Similarity;
 
@@ -20,11 +19,11 @@ internal sealed class DatasetAnalyzer : IDisposable
     /// <summary>At most this many distinct labels for outputs to count as classification-style.</summary>
     public const int MaxLabels = 50;
 
-    private readonly Dictionary<UInt128, long> _full = [];
-    private readonly Dictionary<UInt128, (long Line, UInt128 Output)> _inputs = [];
+    private readonly Dictionary<TextHash, long> _full = [];
+    private readonly Dictionary<TextHash, (long Line, TextHash Output)> _inputs = [];
     private readonly Dictionary<string, int>? _labelsOrNull = new(StringComparer.Ordinal);
     private Dictionary<string, int>? _labels;
-    private readonly Dictionary<UInt128, (string Preview, int Count, long FirstLine)> _systems = [];
+    private readonly Dictionary<TextHash, (string Preview, int Count, long FirstLine)> _systems = [];
     private readonly NearDuplicateIndex? _near;
     private readonly List<long> _lines = [];
     private readonly HashSet<long> _exactDupLines = [];
@@ -186,12 +185,7 @@ internal sealed class DatasetAnalyzer : IDisposable
         return sb.ToString();
     }
 
-    private static UInt128 Hash(string s)
-    {
-        Span<byte> h = stackalloc byte[32];
-        SHA256.HashData(Encoding.UTF8.GetBytes(s), h);
-        return MemoryMarshal.Read<UInt128>(h);
-    }
+    private static TextHash Hash(string s) => TextHash.Of(s);
 
     /// <summary>Deletes the near-duplicate search's temporary file, if any.</summary>
     public void Dispose() => _near?.Dispose();

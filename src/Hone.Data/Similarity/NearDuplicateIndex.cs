@@ -1,7 +1,4 @@
-using System.Buffers;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
-using System.Text;
 
 namespace Hone.Data.Similarity;
 
@@ -13,7 +10,7 @@ namespace Hone.Data.Similarity;
 /// <see cref="Dispose"/>) past <see cref="NearDuplicateOptions.SpillThresholdBytes"/>. <see cref="Finish"/> then bands,
 /// verifies candidates by exact Jaccard and groups the pairs, exactly as <see cref="NearDuplicateFinder"/> describes:
 /// same pairs, same order, same groups. Memory per text: 4 bytes (its class); per distinct normalised text ≈ 50 bytes
-/// (its SHA-256 prefix in a dictionary and a store offset); shingles (8 bytes a word) and band keys (8 bytes a band)
+/// (its <see cref="TextHash"/> in a dictionary and a store offset); shingles (8 bytes a word) and band keys (8 bytes a band)
 /// up to the threshold, then on disk.
 /// </summary>
 public sealed class NearDuplicateIndex : IDisposable
@@ -27,7 +24,7 @@ public sealed class NearDuplicateIndex : IDisposable
     private readonly MinHasher _hasher;
     private readonly int _bands;
     private readonly int _rows;
-    private readonly Dictionary<UInt128, int> _classOf = [];
+    private readonly Dictionary<TextHash, int> _classOf = [];
     private readonly List<int> _repOf = [];      // per text: its representative, or −1 when empty after normalisation
     private readonly List<int> _firstOf = [];    // per representative: its first text
     private readonly List<string> _pending = []; // normalised texts of representatives not yet shingled
@@ -68,7 +65,7 @@ public sealed class NearDuplicateIndex : IDisposable
             return;
         }
 
-        ref var rep = ref CollectionsMarshal.GetValueRefOrAddDefault(_classOf, Hash(norm), out var exists);
+        ref var rep = ref CollectionsMarshal.GetValueRefOrAddDefault(_classOf, TextHash.Of(norm), out var exists);
         if (!exists)
         {
             rep = _firstOf.Count;
@@ -234,24 +231,6 @@ public sealed class NearDuplicateIndex : IDisposable
         var h = (ulong)band;
         foreach (var v in rows) h = StableHash.Combine(h, v);
         return h;
-    }
-
-    /// <summary>The first 128 bits of the SHA-256 of the UTF-8 text: equal texts, equal keys; different ones collide with probability 2^-128.</summary>
-    private static UInt128 Hash(string text)
-    {
-        var max = Encoding.UTF8.GetMaxByteCount(text.Length);
-        var rented = ArrayPool<byte>.Shared.Rent(max);
-        try
-        {
-            var length = Encoding.UTF8.GetBytes(text, rented);
-            Span<byte> h = stackalloc byte[32];
-            SHA256.HashData(rented.AsSpan(0, length), h);
-            return MemoryMarshal.Read<UInt128>(h);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
     }
 
     /// <summary>Deletes the temporary files.</summary>
