@@ -59,7 +59,7 @@ public sealed class DataChecker
                     sink.Warning(FindingCodes.OverContextLimit, "$", $"the example has {digest.Tokens:N0} tokens ({(_options.TokenCounter.IsEstimate ? "estimated" : "counted")}), over the {limit:N0}-token limit; it would be truncated.",
                         "Shorten the example (trim the conversation or tool definitions) or pick a model with a larger context.");
                 }
-                analyzer.Add(digest, sink);
+                analyzer.Add(digest);
             }
             collector.AddRange(sink.Findings);
         }
@@ -79,7 +79,7 @@ public sealed class DataChecker
             (leaked, validCount) = CheckValid(validPath, resolvedKind, analyzer, collector, cancellationToken);
         }
 
-        var dataset = analyzer.Finish(datasetFindings, leaked, validCount);
+        var dataset = analyzer.Finish(collector, datasetFindings, leaked, validCount);
         collector.AddRange(datasetFindings);
 
         TokenStats? stats = null;
@@ -160,18 +160,21 @@ public sealed class DataChecker
             if (digest is not null)
             {
                 valid++;
-                if (train.FindLeak(digest) is { } trainLine)
-                {
-                    leaked++;
-                    sink.Error(FindingCodes.TrainValidLeakage, "$", $"the validation example has the same input as training line {trainLine}; the validation score would be inflated.",
-                        "Remove it from one of the files (or re-split with `hone data split`, which keeps duplicates together).");
-                }
+                train.AddValid(digest);
             }
             foreach (var f in sink.Findings)
             {
                 // Per-example style warnings of the validation file are the training file's business; keep errors and leaks.
                 if (f.Severity == FindingSeverity.Error) collector.Add(f with { File = validPath });
             }
+        }
+        // Leaks are found once the whole file is read; each finding follows the others of its line.
+        foreach (var (validLine, trainLine) in train.Leaks())
+        {
+            leaked++;
+            collector.Add(new DataFinding(FindingSeverity.Error, FindingCodes.TrainValidLeakage, validLine, "$",
+                $"the validation example has the same input as training line {trainLine}; the validation score would be inflated.",
+                "Remove it from one of the files (or re-split with `hone data split`, which keeps duplicates together).") { File = validPath });
         }
         return (leaked, valid);
     }

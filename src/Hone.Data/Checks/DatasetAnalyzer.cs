@@ -6,10 +6,11 @@ using Hone.Data.Similarity;
 namespace Hone.Data.Checks;
 
 /// <summary>
-/// The dataset-level analyses over the digests of valid examples, in one pass with memory per example of a few hashes
-/// (never the texts): exact duplicates, contradictions, label balance, system prompts, near-duplicates (MinHash over
-/// word 3-shingles, a <see cref="NearDuplicateIndex"/> fed one example at a time, which spills to a temporary file past
-/// its threshold), and train/valid leakage.
+/// The dataset-level analyses over the digests of valid examples, in one pass that keeps no texts: exact duplicates,
+/// contradictions and train/valid leakage (text hashes in a <see cref="DuplicateIndex"/>, an external sort), label
+/// balance, system prompts, and near-duplicates (MinHash over word 3-shingles, a <see cref="NearDuplicateIndex"/> fed
+/// one example at a time). Both indexes spill to temporary files past their thresholds, so memory per example is the
+/// line number (8 bytes) plus what the near-duplicate index keeps (see there).
 /// </summary>
 internal sealed class DatasetAnalyzer : IDisposable
 {
@@ -19,14 +20,13 @@ internal sealed class DatasetAnalyzer : IDisposable
     /// <summary>At most this many distinct labels for outputs to count as classification-style.</summary>
     public const int MaxLabels = 50;
 
-    private readonly Dictionary<TextHash, long> _full = [];
-    private readonly Dictionary<TextHash, (long Line, TextHash Output)> _inputs = [];
+    private readonly DuplicateIndex _duplicates = new();
     private readonly Dictionary<string, int>? _labelsOrNull = new(StringComparer.Ordinal);
     private Dictionary<string, int>? _labels;
     private readonly Dictionary<TextHash, (string Preview, int Count, long FirstLine)> _systems = [];
     private readonly NearDuplicateIndex? _near;
-    private readonly List<long> _lines = [];
-    private readonly HashSet<long> _exactDupLines = [];
+    private readonly ChunkedList<long> _lines = new();
+    private List<long>? _duplicateLines; // ascending, once Finish has found them
     private int _withoutSystem;
     private int _withOutput;
 
@@ -41,43 +41,21 @@ internal sealed class DatasetAnalyzer : IDisposable
 
     public int Contradictions { get; private set; }
 
-    public void Add(ExampleDigest d, FindingSink sink)
+    /// <summary>
+    /// Adds a training example. Its duplicate and contradiction findings (on its line) come from <see cref="Finish"/>,
+    /// once every example is known.
+    /// </summary>
+    public void Add(ExampleDigest d)
     {
         var input = Normalize(d.Input);
         var output = d.Output is null ? null : Normalize(d.Output);
-        var fullKey = Hash(input + "\u0001" + output);
         _lines.Add(d.Line);
         _near?.Add(d.Input + "\n" + d.Output);
-        if (_full.TryGetValue(fullKey, out var firstLine))
-        {
-            ExactDuplicates++;
-            _exactDupLines.Add(d.Line);
-            sink.Warning(FindingCodes.DuplicateExample, "$", $"the example is the same as line {firstLine} (ignoring case and whitespace).",
-                "Remove the duplicate; duplicates over-weight one example and leak across splits.");
-        }
-        else
-        {
-            _full[fullKey] = d.Line;
-        }
+        _duplicates.Add(d.Line, Hash(input + "\u0001" + output), output is null ? null : Hash(input), output is null ? null : Hash(output));
 
         if (output is not null)
         {
             _withOutput++;
-            var inputKey = Hash(input);
-            var outputKey = Hash(output);
-            if (_inputs.TryGetValue(inputKey, out var seen))
-            {
-                if (seen.Output != outputKey)
-                {
-                    Contradictions++;
-                    sink.Warning(FindingCodes.Contradiction, "$", $"the same input as line {seen.Line} has a different assistant output.",
-                        "Decide which answer is right and make both examples agree (or remove one).");
-                }
-            }
-            else
-            {
-                _inputs[inputKey] = (d.Line, outputKey);
-            }
 
             if (_labels is not null)
             {
@@ -102,9 +80,27 @@ internal sealed class DatasetAnalyzer : IDisposable
         }
     }
 
-    /// <summary>The findings over the whole set, and its statistics.</summary>
-    public DatasetStats Finish(List<DataFinding> findings, int? leaked, int? validExamples)
+    /// <summary>
+    /// The findings over the whole set, and its statistics. Duplicate and contradiction findings go straight to
+    /// <paramref name="collector"/> in line order (each after the findings its line already has); the others are
+    /// appended to <paramref name="findings"/>.
+    /// </summary>
+    public DatasetStats Finish(FindingCollector collector, List<DataFinding> findings, int? leaked, int? validExamples)
     {
+        var (duplicates, contradictions) = _duplicates.Find();
+        _duplicateLines = duplicates.ConvertAll(d => d.Line);
+        ExactDuplicates = duplicates.Count;
+        Contradictions = contradictions.Count;
+        var c = 0;
+        foreach (var (line, first) in duplicates)
+        {
+            for (; c < contradictions.Count && contradictions[c].Line < line; c++) collector.Add(ContradictionFinding(contradictions[c]));
+            collector.Add(new DataFinding(FindingSeverity.Warning, FindingCodes.DuplicateExample, line, "$",
+                $"the example is the same as line {first} (ignoring case and whitespace).",
+                "Remove the duplicate; duplicates over-weight one example and leak across splits."));
+        }
+        for (; c < contradictions.Count; c++) collector.Add(ContradictionFinding(contradictions[c]));
+
         IReadOnlyList<LabelCount>? labels = null;
         // Classification-style: every output short, few distinct values, and each label used more than once on average.
         if (_labels is { Count: >= 2 } l && _withOutput >= 2 * l.Count)
@@ -138,7 +134,7 @@ internal sealed class DatasetAnalyzer : IDisposable
             foreach (var p in result.Pairs)
             {
                 var line = _lines[p.Second];
-                if (_exactDupLines.Contains(line) || !flagged.Add(p.Second)) continue;
+                if (IsDuplicate(line) || !flagged.Add(p.Second)) continue;
                 findings.Add(new DataFinding(FindingSeverity.Warning, FindingCodes.NearDuplicateExample, line, "$",
                     $"the example is a near-duplicate of line {_lines[p.First]} (Jaccard {p.Jaccard.ToString("0.00", CultureInfo.InvariantCulture)} ≥ {nearThreshold.ToString("0.00", CultureInfo.InvariantCulture)}).",
                     "Remove one of them or make them differ where it matters; near-duplicates over-weight one case."));
@@ -162,14 +158,24 @@ internal sealed class DatasetAnalyzer : IDisposable
         };
     }
 
-    /// <summary>The training line whose normalised input (or whole example when it has no output) equals this one's, or null.</summary>
-    public long? FindLeak(ExampleDigest d)
+    /// <summary>Adds a validation example, checked for leakage by <see cref="Leaks"/>.</summary>
+    public void AddValid(ExampleDigest d)
     {
         var input = Normalize(d.Input);
-        if (_inputs.TryGetValue(Hash(input), out var seen)) return seen.Line;
-        var full = Hash(input + "\u0001" + (d.Output is null ? null : Normalize(d.Output)));
-        return _full.TryGetValue(full, out var line) ? line : null;
+        _duplicates.AddValid(d.Line, Hash(input), Hash(input + "\u0001" + (d.Output is null ? null : Normalize(d.Output))));
     }
+
+    /// <summary>
+    /// Validation examples whose normalised input (or whole example when it has no output) equals a training one's:
+    /// (validation line, training line), ascending.
+    /// </summary>
+    public List<(long ValidLine, long TrainLine)> Leaks() => _duplicates.Leaks();
+
+    private bool IsDuplicate(long line) => _duplicateLines is { } d && d.BinarySearch(line) >= 0;
+
+    private static DataFinding ContradictionFinding((long Line, long First) c) =>
+        new(FindingSeverity.Warning, FindingCodes.Contradiction, c.Line, "$", $"the same input as line {c.First} has a different assistant output.",
+            "Decide which answer is right and make both examples agree (or remove one).");
 
     /// <summary>Case-folded, whitespace-collapsed, trimmed.</summary>
     public static string Normalize(string s)
@@ -188,7 +194,11 @@ internal sealed class DatasetAnalyzer : IDisposable
     private static TextHash Hash(string s) => TextHash.Of(s);
 
     /// <summary>Deletes the near-duplicate search's temporary file, if any.</summary>
-    public void Dispose() => _near?.Dispose();
+    public void Dispose()
+    {
+        _near?.Dispose();
+        _duplicates.Dispose();
+    }
 
     private static string Preview(string s)
     {

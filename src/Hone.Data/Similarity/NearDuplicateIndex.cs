@@ -3,15 +3,14 @@ using System.Runtime.InteropServices;
 namespace Hone.Data.Similarity;
 
 /// <summary>
-/// Near-duplicate search over texts given one at a time (<see cref="Add"/>), in memory that grows with the number of
-/// texts, not their length: a text is normalised (<see cref="TextNormalizer.Normalize"/>) and hashed on arrival and
-/// then dropped; texts equal after normalisation collapse to one representative; each representative's shingle set and
-/// LSH band keys are computed in parallel batches and kept in stores that move to a temporary file (deleted on
-/// <see cref="Dispose"/>) past <see cref="NearDuplicateOptions.SpillThresholdBytes"/>. <see cref="Finish"/> then bands,
-/// verifies candidates by exact Jaccard and groups the pairs, exactly as <see cref="NearDuplicateFinder"/> describes:
-/// same pairs, same order, same groups. Memory per text: 4 bytes (its class); per distinct normalised text ≈ 50 bytes
-/// (its <see cref="TextHash"/> in a dictionary and a store offset); shingles (8 bytes a word) and band keys (8 bytes a band)
-/// up to the threshold, then on disk.
+/// Near-duplicate search over texts given one at a time (<see cref="Add"/>), in bounded memory: a text is normalised
+/// (<see cref="TextNormalizer.Normalize"/>), shingled, MinHashed and banded on arrival (in parallel batches) and then
+/// dropped; its shingle set and LSH band keys go to stores that move to a temporary file (deleted on
+/// <see cref="Dispose"/>) past <see cref="NearDuplicateOptions.SpillThresholdBytes"/>, and the hash of its normalised
+/// text to an external sort. <see cref="Finish"/> collapses texts equal after normalisation to their first member,
+/// bands the representatives, verifies candidates by exact Jaccard and groups the pairs, exactly as
+/// <see cref="NearDuplicateFinder"/> describes: same pairs, same order, same groups. Memory per text while adding: an
+/// 8-byte store offset; the rest is bounded by the threshold (and, in <see cref="Finish"/>, 16 bytes per distinct text).
 /// </summary>
 public sealed class NearDuplicateIndex : IDisposable
 {
@@ -24,10 +23,8 @@ public sealed class NearDuplicateIndex : IDisposable
     private readonly MinHasher _hasher;
     private readonly int _bands;
     private readonly int _rows;
-    private readonly Dictionary<TextHash, int> _classOf = [];
-    private readonly List<int> _repOf = [];      // per text: its representative, or −1 when empty after normalisation
-    private readonly List<int> _firstOf = [];    // per representative: its first text
-    private readonly List<string> _pending = []; // normalised texts of representatives not yet shingled
+    private readonly SortSpill<ClassRecord> _classes;
+    private readonly List<string> _pending = []; // normalised texts not yet shingled ("" for empty ones)
     private readonly ShingleStore _shingles;
     private readonly BandKeyStore _bandKeys;
     private long _pendingChars;
@@ -42,6 +39,7 @@ public sealed class NearDuplicateIndex : IDisposable
         _bands = _options.EffectiveBands();
         _rows = _options.HashCount / _bands;
         _shingles = new ShingleStore(_options.SpillThresholdBytes, _options.SpillDirectory);
+        _classes = new SortSpill<ClassRecord>(Math.Clamp(_options.SpillThresholdBytes / 4, 1 << 16, 16L << 20), _options.SpillDirectory);
         _bandKeys = new BandKeyStore(_bands, Math.Clamp(_options.SpillThresholdBytes / 8, 1 << 16, 8L << 20), _options.SpillDirectory);
     }
 
@@ -49,7 +47,7 @@ public sealed class NearDuplicateIndex : IDisposable
     public NearDuplicateOptions Options => _options;
 
     /// <summary>Texts added so far; the next one gets this index.</summary>
-    public int Count => _repOf.Count;
+    public int Count { get; private set; }
 
     /// <summary>Whether shingle sets went to the temporary file (the set was larger than the threshold).</summary>
     public bool Spilled => _shingles.Spilled;
@@ -59,21 +57,10 @@ public sealed class NearDuplicateIndex : IDisposable
     {
         if (_finished) throw new InvalidOperationException("Finish was already called; create a new index.");
         var norm = TextNormalizer.Normalize(text ?? throw new ArgumentException($"Text {Count} is null.", nameof(text)));
-        if (norm.Length == 0)
-        {
-            _repOf.Add(-1);
-            return;
-        }
-
-        ref var rep = ref CollectionsMarshal.GetValueRefOrAddDefault(_classOf, TextHash.Of(norm), out var exists);
-        if (!exists)
-        {
-            rep = _firstOf.Count;
-            _firstOf.Add(Count);
-            _pending.Add(norm);
-            _pendingChars += norm.Length;
-        }
-        _repOf.Add(rep);
+        if (norm.Length > 0) _classes.Add(new ClassRecord(TextHash.Of(norm), Count));
+        _pending.Add(norm);
+        _pendingChars += norm.Length;
+        Count++;
         if (_pending.Count >= BatchTexts || _pendingChars >= BatchChars) Flush();
     }
 
@@ -87,8 +74,6 @@ public sealed class NearDuplicateIndex : IDisposable
         if (_finished) throw new InvalidOperationException("Finish can be called once.");
         _finished = true;
         Flush();
-        _classOf.Clear();
-        _classOf.TrimExcess();
 
         bool Keep(int a, int b) => a != b && (split < 0 || (a < split) != (b < split));
         var recorded = new HashSet<long>();
@@ -106,26 +91,35 @@ public sealed class NearDuplicateIndex : IDisposable
             else truncated = true;
         }
 
-        // The members of each class of two or more texts, ascending; a single text is its own class.
-        var count = _firstOf.Count;
-        var size = new int[count];
-        foreach (var r in _repOf) if (r >= 0) size[r]++;
+        // Texts equal after normalisation form a class; its first member represents it. Representatives are numbered
+        // by their first member; the members of classes of two or more are kept (ascending) by that first member.
+        var firstList = new ChunkedList<int>();
         var multi = new Dictionary<int, List<int>>();
-        for (var i = 0; i < n; i++)
+        List<int>? members = null;
+        var previous = default(TextHash);
+        foreach (var c in _classes.Sorted())
         {
-            var r = _repOf[i];
-            if (r < 0 || size[r] < 2) continue;
-            if (!multi.TryGetValue(r, out var list)) multi[r] = list = new List<int>(size[r]);
-            list.Add(i);
+            if (firstList.Count > 0 && c.Key == previous)
+            {
+                if (members is null) multi[firstList[firstList.Count - 1]] = members = [firstList[firstList.Count - 1]];
+                members.Add(c.Index);
+                continue;
+            }
+            firstList.Add(c.Index);
+            previous = c.Key;
+            members = null;
         }
-        List<int> Members(int r) => multi.TryGetValue(r, out var list) ? list : [_firstOf[r]];
+        var count = firstList.Count;
+        var firsts = new int[count];
+        for (var r = 0; r < count; r++) firsts[r] = firstList[r];
+        Array.Sort(firsts);
+        List<int> Members(int r) => multi.TryGetValue(firsts[r], out var list) ? list : [firsts[r]];
 
         // Texts equal after normalisation pair as a star: each member with the first member it may pair with
         // (in the across mode, the first member on the other side).
-        for (var r = 0; r < count; r++)
+        foreach (var first in firsts)
         {
-            if (size[r] < 2) continue;
-            var m = multi[r];
+            if (!multi.TryGetValue(first, out var m)) continue;
             foreach (var x in m)
             {
                 var y = m.FindIndex(c => Keep(x, c));
@@ -140,7 +134,7 @@ public sealed class NearDuplicateIndex : IDisposable
         (int Rep, ulong[] Set) last = (-1, []);
         ulong[] ShinglesOf(int r)
         {
-            if (last.Rep != r) last = (r, _shingles.Get(r));
+            if (last.Rep != r) last = (r, _shingles.Get(firsts[r]));
             return last.Set;
         }
 
@@ -149,11 +143,11 @@ public sealed class NearDuplicateIndex : IDisposable
             if (ra > rb) (ra, rb) = (rb, ra);
             if (!seen.Add(((long)ra << 32) | (uint)rb)) return;
             var a = ShinglesOf(ra);
-            var j = Jaccard.Exact(a, _shingles.Get(rb));
+            var j = Jaccard.Exact(a, _shingles.Get(firsts[rb]));
             if (j < _options.Threshold) return;
             if (split < 0)
             {
-                Record(_firstOf[ra], _firstOf[rb], j);
+                Record(firsts[ra], firsts[rb], j);
                 return;
             }
             // Across: every member of either class pairs with the first member of the other class on the other side.
@@ -172,7 +166,7 @@ public sealed class NearDuplicateIndex : IDisposable
 
         for (var b = 0; b < _bands; b++)
         {
-            _bandKeys.ReadBand(b, keys);
+            _bandKeys.GatherBand(b, firsts, keys);
             for (var r = 0; r < count; r++) reps[r] = r;
             Array.Sort(keys, reps);
             var start = 0;
@@ -202,7 +196,7 @@ public sealed class NearDuplicateIndex : IDisposable
         return new NearDuplicateResult(n, _options.Threshold, pairs, truncated, uf.Sets(minSize: 2));
     }
 
-    /// <summary>Shingles, signs and bands the pending representatives in parallel, then stores them in order.</summary>
+    /// <summary>Shingles, signs and bands the pending texts in parallel, then stores them in order.</summary>
     private void Flush()
     {
         var k = _pending.Count;
@@ -211,6 +205,11 @@ public sealed class NearDuplicateIndex : IDisposable
         var keys = new ulong[checked(k * _bands)];
         Parallel.For(0, k, () => new uint[_options.HashCount], (i, _, sig) =>
         {
+            if (_pending[i].Length == 0)
+            {
+                sets[i] = []; // never a representative: its keys are not read
+                return sig;
+            }
             sets[i] = _options.Shingler.Shingle(_pending[i]);
             _hasher.Signature(sets[i], sig);
             for (var b = 0; b < _bands; b++) keys[(i * _bands) + b] = BandKey(b, sig.AsSpan(b * _rows, _rows));
@@ -238,5 +237,17 @@ public sealed class NearDuplicateIndex : IDisposable
     {
         _shingles.Dispose();
         _bandKeys.Dispose();
+        _classes.Dispose();
+    }
+
+    /// <summary>A text's normalised-text hash and index, ordered by (hash, index).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private readonly record struct ClassRecord(TextHash Key, int Index) : IComparable<ClassRecord>
+    {
+        public int CompareTo(ClassRecord other)
+        {
+            var c = Key.CompareTo(other.Key);
+            return c != 0 ? c : Index.CompareTo(other.Index);
+        }
     }
 }

@@ -8,9 +8,10 @@ namespace Hone.Data.Similarity;
 /// <summary>
 /// The first 128 bits of the SHA-256 of a text's UTF-8 bytes: a key for "the same text" (two different texts collide
 /// with probability 2^-128). Two <see cref="ulong"/>s, so 8-byte aligned: a <see cref="UInt128"/> key is 16-byte
-/// aligned and pads every dictionary entry by 16 bytes, which matters at millions of examples.
+/// aligned and pads every dictionary entry or record by 16 bytes, which matters at millions of examples. Ordered (for
+/// external sorts) by its bits, which says nothing about the texts.
 /// </summary>
-public readonly struct TextHash : IEquatable<TextHash>
+public readonly struct TextHash : IEquatable<TextHash>, IComparable<TextHash>
 {
     private readonly ulong _low;
     private readonly ulong _high;
@@ -47,6 +48,21 @@ public readonly struct TextHash : IEquatable<TextHash>
 
     /// <inheritdoc/>
     public override int GetHashCode() => (int)_low; // the bits are already uniform
+
+    /// <inheritdoc/>
+    public int CompareTo(TextHash other) => _high != other._high ? _high.CompareTo(other._high) : _low.CompareTo(other._low);
+
+    /// <summary>Order.</summary>
+    public static bool operator <(TextHash left, TextHash right) => left.CompareTo(right) < 0;
+
+    /// <summary>Order.</summary>
+    public static bool operator >(TextHash left, TextHash right) => left.CompareTo(right) > 0;
+
+    /// <summary>Order.</summary>
+    public static bool operator <=(TextHash left, TextHash right) => left.CompareTo(right) <= 0;
+
+    /// <summary>Order.</summary>
+    public static bool operator >=(TextHash left, TextHash right) => left.CompareTo(right) >= 0;
 
     /// <summary>Equality.</summary>
     public static bool operator ==(TextHash left, TextHash right) => left.Equals(right);
