@@ -41,7 +41,7 @@ public sealed record DataCheckOptions
 
     /// <summary>
     /// Whether to look for near-duplicates at all. Costs time (MinHash of every example) and memory per example of a
-    /// few dozen bytes; the shingle sets spill to a temporary file past 64 MiB.
+    /// few bytes; the shingle sets, band keys and hashes spill to temporary files past a few tens of MiB.
     /// </summary>
     public bool FindNearDuplicates { get; init; } = true;
 

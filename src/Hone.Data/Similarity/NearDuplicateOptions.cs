@@ -38,9 +38,9 @@ public sealed record NearDuplicateOptions
 
     /// <summary>
     /// Shingle sets held in memory up to this many bytes; past it they (and the LSH band keys) move to a temporary file
-    /// that is deleted when the search ends. Results do not depend on it. Default 64 MiB.
+    /// that is deleted when the search ends. Results do not depend on it. Default 32 MiB.
     /// </summary>
-    public long SpillThresholdBytes { get; init; } = 64L << 20;
+    public long SpillThresholdBytes { get; init; } = 32L << 20;
 
     /// <summary>Folder of the temporary file; null: the system's temporary folder.</summary>
     public string? SpillDirectory { get; init; }

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace Hone.Data.Similarity;
 
 /// <summary>
-/// An external sort: items are gathered in a chunk of bounded size; a full chunk is sorted and written to a
+/// An external sort: items are gathered in a chunk of bounded size (grown on demand); a full chunk is sorted and written to a
 /// <see cref="SpillFile"/> as a run; <see cref="Sorted"/> merges the runs and the last chunk. Memory: one chunk, then
 /// a small buffer per run while merging. <typeparamref name="T"/>'s order must be total (no two items equal) for the
 /// result to be deterministic.
@@ -13,7 +13,8 @@ internal sealed class SortSpill<T> : IDisposable
     where T : unmanaged, IComparable<T>
 {
     private const int MergeBufferItems = 4096;
-    private readonly T[] _chunk;
+    private readonly int _maxChunk;
+    private T[] _chunk;
     private readonly List<(long Offset, int Count)> _runs = [];
     private readonly SpillFile _file;
     private int _inChunk;
@@ -21,7 +22,8 @@ internal sealed class SortSpill<T> : IDisposable
 
     public SortSpill(long chunkBytes, string? directory)
     {
-        _chunk = new T[(int)Math.Clamp(chunkBytes / Math.Max(1, Unsafe.SizeOf<T>()), 16, 1 << 24)];
+        _maxChunk = (int)Math.Clamp(chunkBytes / Unsafe.SizeOf<T>(), 16, 1 << 24);
+        _chunk = new T[Math.Min(_maxChunk, 1024)]; // grows to the chunk size only when that many items come
         _file = new SpillFile(directory);
     }
 
@@ -30,7 +32,11 @@ internal sealed class SortSpill<T> : IDisposable
 
     public void Add(T item)
     {
-        if (_inChunk == _chunk.Length)
+        if (_inChunk == _chunk.Length && _chunk.Length < _maxChunk)
+        {
+            Array.Resize(ref _chunk, Math.Min(_maxChunk, _chunk.Length * 2));
+        }
+        else if (_inChunk == _chunk.Length)
         {
             Array.Sort(_chunk);
             _runs.Add((_file.Append(MemoryMarshal.AsBytes(_chunk.AsSpan())), _chunk.Length));
