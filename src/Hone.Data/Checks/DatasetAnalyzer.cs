@@ -23,7 +23,11 @@ internal sealed class DatasetAnalyzer : IDisposable
     private readonly DuplicateIndex _duplicates = new();
     private readonly Dictionary<string, int>? _labelsOrNull = new(StringComparer.Ordinal);
     private Dictionary<string, int>? _labels;
+    /// <summary>Distinct system prompts kept with their preview; past this many, new ones are only counted (by sort).</summary>
+    public const int MaxTrackedSystemPrompts = 4096;
+
     private readonly Dictionary<TextHash, (string Preview, int Count, long FirstLine)> _systems = [];
+    private readonly SortSpill<SystemRecord> _moreSystems = new(4L << 20, null);
     private readonly NearDuplicateIndex? _near;
     private readonly ChunkedList<long> _lines = new();
     private List<long>? _duplicateLines; // ascending, once Finish has found them
@@ -75,8 +79,16 @@ internal sealed class DatasetAnalyzer : IDisposable
         if (d.SystemPrompt is null) _withoutSystem++;
         else
         {
-            ref var s = ref CollectionsMarshal.GetValueRefOrAddDefault(_systems, Hash(Normalize(d.SystemPrompt)), out var exists);
-            s = exists ? s with { Count = s.Count + 1 } : (Preview(d.SystemPrompt), 1, d.Line);
+            var key = Hash(Normalize(d.SystemPrompt));
+            if (_systems.Count >= MaxTrackedSystemPrompts && !_systems.ContainsKey(key))
+            {
+                _moreSystems.Add(new SystemRecord(key, d.Line)); // one prompt per example, e.g. with a date in it: count, do not keep
+            }
+            else
+            {
+                ref var s = ref CollectionsMarshal.GetValueRefOrAddDefault(_systems, key, out var exists);
+                s = exists ? s with { Count = s.Count + 1 } : (Preview(d.SystemPrompt), 1, d.Line);
+            }
         }
     }
 
@@ -116,11 +128,11 @@ internal sealed class DatasetAnalyzer : IDisposable
             }
         }
 
-        var systems = _systems.Values.OrderByDescending(s => s.Count).ThenBy(s => s.FirstLine).ToList();
-        if (systems.Count > 1)
+        var (distinctSystems, systems) = TopSystemPrompts(5);
+        if (distinctSystems > 1)
         {
             findings.Add(new DataFinding(FindingSeverity.Warning, FindingCodes.InconsistentSystemPrompts, null, null,
-                $"{systems.Count} distinct system prompts (most used: {systems[0].Count} examples from line {systems[0].FirstLine}).",
+                $"{distinctSystems} distinct system prompts (most used: {systems[0].Count} examples from line {systems[0].FirstLine}).",
                 "Use the one system prompt you will use in production in every example, unless the variation is deliberate."));
         }
 
@@ -150,12 +162,49 @@ internal sealed class DatasetAnalyzer : IDisposable
             NearDuplicateMethod = method,
             Contradictions = Contradictions,
             Labels = labels,
-            DistinctSystemPrompts = systems.Count,
+            DistinctSystemPrompts = distinctSystems,
             ExamplesWithoutSystemPrompt = _withoutSystem,
-            SystemPrompts = [.. systems.Take(5).Select(s => new SystemPromptCount(s.Preview, s.Count, s.FirstLine))],
+            SystemPrompts = [.. systems.Select(s => new SystemPromptCount(s.Preview, s.Count, s.FirstLine))],
             LeakedValidExamples = leaked,
             ValidExamples = validExamples,
         };
+    }
+
+    /// <summary>
+    /// The number of distinct system prompts and the <paramref name="top"/> most used (ties: the earlier first), with
+    /// their previews; a prompt past <see cref="MaxTrackedSystemPrompts"/> distinct ones has no preview kept and is
+    /// named by the line it first appears on.
+    /// </summary>
+    private (int Distinct, List<(string Preview, int Count, long FirstLine)> Top) TopSystemPrompts(int top)
+    {
+        var best = new List<(string? Preview, int Count, long FirstLine)>();
+        void Offer((string? Preview, int Count, long FirstLine) s)
+        {
+            var at = best.FindIndex(b => s.Count > b.Count || (s.Count == b.Count && s.FirstLine < b.FirstLine));
+            if (at < 0) at = best.Count;
+            if (at >= top) return;
+            best.Insert(at, s);
+            if (best.Count > top) best.RemoveAt(top);
+        }
+
+        var distinct = _systems.Count;
+        foreach (var v in _systems.Values) Offer(v);
+        var any = false;
+        var current = default(SystemRecord);
+        var count = 0;
+        foreach (var r in _moreSystems.Sorted())
+        {
+            if (any && r.Key == current.Key)
+            {
+                count++;
+                continue;
+            }
+            if (any) Offer((null, count, current.Line));
+            (current, count, any) = (r, 1, true);
+            distinct++;
+        }
+        if (any) Offer((null, count, current.Line));
+        return (distinct, best.ConvertAll(b => (b.Preview ?? $"(a system prompt first used on line {b.FirstLine}; over {MaxTrackedSystemPrompts:N0} distinct prompts, its text was not kept)", b.Count, b.FirstLine)));
     }
 
     /// <summary>Adds a validation example, checked for leakage by <see cref="Leaks"/>.</summary>
@@ -198,6 +247,18 @@ internal sealed class DatasetAnalyzer : IDisposable
     {
         _near?.Dispose();
         _duplicates.Dispose();
+        _moreSystems.Dispose();
+    }
+
+    /// <summary>A system prompt's hash and a line it is used on, ordered by (hash, line).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private readonly record struct SystemRecord(TextHash Key, long Line) : IComparable<SystemRecord>
+    {
+        public int CompareTo(SystemRecord other)
+        {
+            var c = Key.CompareTo(other.Key);
+            return c != 0 ? c : Line.CompareTo(other.Line);
+        }
     }
 
     private static string Preview(string s)
