@@ -68,6 +68,20 @@ public sealed class HostileRequestTests : IClassFixture<ServerFixture>
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
     }
 
+    [Theory]
+    [InlineData("v1/chat/completions", """{"model":"MODEL","messages":[{"role":"user","content":[{"type":7,"text":"x"}]}]}""", "messages[0].content")]
+    [InlineData("v1/chat/completions", """{"model":"MODEL","messages":[{"role":"user","content":"x"}],"tools":[{"type":["function"],"function":{"name":"f"}}]}""", "tools[0]")]
+    [InlineData("v1/chat/completions", """{"model":"MODEL","messages":[{"role":"user","content":"x"}],"response_format":{"type":{"a":1}}}""", "response_format")]
+    [InlineData("v1/chat/completions", """{"model":"MODEL","messages":[{"role":"assistant","tool_calls":[{"function":{"name":"f","arguments":"{\"a\":\"\\ud800\"}"}}]}]}""", "messages[0].tool_calls[0].function.arguments")]
+    public async Task Values_of_the_wrong_json_type_are_a_400_naming_the_field(string path, string template, string param)
+    {
+        using var http = _f.Http();
+        var (status, text, error) = await PostAsync(http, path, Body(template));
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(param, error.GetProperty("param").GetString());
+        Assert.DoesNotContain("Exception", text, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Invalid_json_is_a_400_without_dotnet_internals()
     {
