@@ -66,6 +66,8 @@ public static class GenerateCommand
 
     private static int Run(GenerateOptions o, CliContext ctx)
     {
+        // The model file first: a broken or empty model must be reported as such, not as a tokenizer problem.
+        LlamaModel.Validate(o.Model);
         ITokenizer tok = TokenizerLoader.Load(ModelPaths.FindTokenizer(o.Model, o.Tokenizer));
         using var llama = o.Adapter is null ? LlamaModel.Load(o.Model) : AdapterLoader.Load(o.Model, o.Adapter);
         if (tok.VocabSize != llama.Config.VocabSize)
