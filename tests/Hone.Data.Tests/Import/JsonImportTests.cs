@@ -60,7 +60,11 @@ public class JsonImportTests
         var input = Path.Combine(TestAssets.NewTempDir(), array ? "in.json" : "in.jsonl");
         File.WriteAllText(input, array ? "[" + string.Join(",\n", records) + "]" : string.Join("\n", records) + "\n");
         var output = Out();
-        var result = Importers.Import(new ShareGptImportOptions { InputPath = input, OutputPath = output });
+        // Without --skip-invalid the bad record refuses the import and nothing is written (item 10).
+        var refused = Assert.Throws<InvalidRecordsException>(() => Importers.Import(new ShareGptImportOptions { InputPath = input, OutputPath = output }));
+        Assert.Contains("surrogate", refused.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
+        var result = Importers.Import(new ShareGptImportOptions { InputPath = input, OutputPath = output, SkipInvalid = true });
         Assert.Equal(2, result.Imported);
         var problem = Assert.Single(result.Problems);
         Assert.Equal(1, problem.Record);
