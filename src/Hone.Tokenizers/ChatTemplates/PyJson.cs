@@ -161,8 +161,21 @@ internal static class PyJson
             case JsonValueKind.True: return true;
             case JsonValueKind.False: return false;
             case JsonValueKind.Null: return null;
-            case JsonValueKind.Object or JsonValueKind.Array:
-                return FromNode(JsonNode.Parse(e.GetRawText()), owner, toolCalls, depth);
+            case JsonValueKind.Object:
+            {
+                // A repeated key keeps its last value, as Python's json.loads does.
+                if (depth > 128) throw new ChatTemplateException("input JSON nests more than 128 levels deep");
+                var d = new PyDict { Owner = owner, ToolCalls = toolCalls };
+                foreach (var p in e.EnumerateObject()) d.Set(p.Name, FromElement(p.Value, owner, toolCalls, depth + 1));
+                return d;
+            }
+            case JsonValueKind.Array:
+            {
+                if (depth > 128) throw new ChatTemplateException("input JSON nests more than 128 levels deep");
+                var items = new List<object?>(e.GetArrayLength());
+                foreach (var x in e.EnumerateArray()) items.Add(FromElement(x, owner, toolCalls, depth + 1));
+                return new PyList(items) { Owner = owner, ToolCalls = toolCalls };
+            }
             default: return null;
         }
     }

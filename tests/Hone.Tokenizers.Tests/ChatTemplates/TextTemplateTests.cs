@@ -47,4 +47,12 @@ public class TextTemplateTests
         var chat = ChatTemplate.Parse("{{ messages[0].keys is defined }}").Render(ChatRenderInput.FromTurns(("user", "x")));
         Assert.Equal("True", chat.Text);
     }
+
+    [Fact]
+    public void A_repeated_key_keeps_its_last_value_as_json_loads_does()
+    {
+        var vars = new Dictionary<string, JsonElement> { ["sample"] = JsonDocument.Parse("""{"item": {"item": 1, "item": 2}}""").RootElement };
+        Assert.Equal("2", TextTemplate.Parse("{{ sample.item.item }}").Render(vars));
+        Assert.Equal("""{"item":2}""", TextTemplate.Parse("{{ sample.item }}").Evaluate(vars)!.ToJsonString());
+    }
 }
