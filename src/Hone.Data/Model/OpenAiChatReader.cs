@@ -26,14 +26,8 @@ public static class OpenAiChatReader
 
     /// <summary>Reads a <c>messages</c> array; <paramref name="where"/> names it in errors ("messages", "input.messages").</summary>
     /// <exception cref="OpenAiChatException">The array or one of its messages is malformed.</exception>
-    public static List<ChatMessage> ReadMessages(JsonElement messages, string where = "messages")
-    {
-        if (messages.ValueKind != JsonValueKind.Array) throw new OpenAiChatException(where, $"{where} must be an array of message objects.");
-        var list = new List<ChatMessage>();
-        int i = 0;
-        foreach (var m in messages.EnumerateArray()) list.Add(ReadMessage(m, $"{where}[{i++}]"));
-        return list;
-    }
+    public static List<ChatMessage> ReadMessages(JsonElement messages, string where = "messages") =>
+        ReadArray(messages, where, "message objects", ReadMessage);
 
     /// <summary>Reads one message object; <paramref name="where"/> names it in errors ("messages[2]"; "" for a bare message).</summary>
     /// <exception cref="OpenAiChatException">The message is malformed.</exception>
@@ -173,12 +167,15 @@ public static class OpenAiChatReader
 
     /// <summary>Reads a <c>tools</c> array (see <see cref="ReadTool"/>).</summary>
     /// <exception cref="OpenAiChatException">The array or a tool is malformed.</exception>
-    public static List<AITool> ReadTools(JsonElement tools, string where = "tools")
+    public static List<AITool> ReadTools(JsonElement tools, string where = "tools") =>
+        ReadArray<AITool>(tools, where, "function tools", ReadTool);
+
+    private static List<T> ReadArray<T>(JsonElement array, string where, string what, Func<JsonElement, string, T> read)
     {
-        if (tools.ValueKind != JsonValueKind.Array) throw new OpenAiChatException(where, $"'{where}' must be an array of function tools.");
-        var list = new List<AITool>();
+        if (array.ValueKind != JsonValueKind.Array) throw new OpenAiChatException(where, $"'{where}' must be an array of {what}.");
+        var list = new List<T>();
         int i = 0;
-        foreach (var t in tools.EnumerateArray()) list.Add(ReadTool(t, $"{where}[{i++}]"));
+        foreach (var e in array.EnumerateArray()) list.Add(read(e, $"{where}[{i++}]"));
         return list;
     }
 
