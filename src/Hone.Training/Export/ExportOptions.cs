@@ -71,4 +71,7 @@ public sealed record ExportResult(ExportFormat Format, string Path, IReadOnlyLis
 
     /// <summary>Where the run's chat template came from (e.g. "builtin:plain", "tokenizer_config.json"), or null.</summary>
     public string? ChatTemplateOrigin { get; init; }
+
+    /// <summary>The EOS token text the run's template renders (e.g. "&lt;/s&gt;"), or null.</summary>
+    public string? EosToken { get; init; }
 }

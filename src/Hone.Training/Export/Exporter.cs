@@ -70,7 +70,7 @@ public static class Exporter
 
         return new ExportResult(options.Format, output, files, run.Checkpoint, run.Epoch, notes)
         {
-            BaseModel = run.ModelPath, ChatTemplateOrigin = run.ChatTemplateOrigin, ChatTemplate = options.Format == ExportFormat.GgufLora ? null : run.ChatTemplate,
+            BaseModel = run.ModelPath, ChatTemplateOrigin = run.ChatTemplateOrigin, EosToken = run.EosToken, ChatTemplate = options.Format == ExportFormat.GgufLora ? null : run.ChatTemplate,
         };
     }
 
