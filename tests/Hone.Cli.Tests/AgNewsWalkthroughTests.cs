@@ -63,32 +63,43 @@ public class AgNewsWalkthroughTests
         Assert.True(compare.ExitCode is 0 or 1, compare.Stderr);
         Assert.Equal(12, compare.Json.GetProperty("cases").GetInt32());
 
-        // Serving the merged export with no --template answers as the eval did (greedy, the same rendering).
+        // Serving the merged export, or the base with the adapter, with no --template answers as the eval did (greedy, the same rendering).
         var first = JsonDocument.Parse(File.ReadLines(tuned.GetProperty("cases_path").GetString()!).First()).RootElement;
+        Assert.Equal(first.GetProperty("output").GetString(), await ServeOnce(dir, first.GetProperty("input"), "--model", mergedDir));
+        Assert.Equal(first.GetProperty("output").GetString(), await ServeOnce(dir, first.GetProperty("input"), "--model", Stories, "--adapter", "runs/lora/exports/adapter"));
+    }
+
+    /// <summary>Starts <c>hone serve ARGS --port 0</c> in-process, sends one greedy chat request, stops it; returns the answer.</summary>
+    private static async Task<string?> ServeOnce(string dir, JsonElement messages, params string[] args)
+    {
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         var stdout = new StringWriter();
         var synced = TextWriter.Synchronized(stdout);
-        var serve = Task.Run(() => HoneApp.RunAsync(["serve", "--model", mergedDir, "--port", "0", "--threads", "1", "--json"], synced, TextWriter.Null, dir, cts.Token));
-        string? url = null;
+        var serve = Task.Run(() => HoneApp.RunAsync(["serve", .. args, "--port", "0", "--threads", "1", "--json"], synced, TextWriter.Null, dir, cts.Token));
+        string? url = null, model = null;
         while (url is null && !serve.IsCompleted)
         {
             await Task.Delay(50);
             string text;
             lock (synced) text = stdout.ToString();
-            if (text.Contains('}', StringComparison.Ordinal)) url = JsonDocument.Parse(text).RootElement.GetProperty("url").GetString();
+            if (!text.Contains('}', StringComparison.Ordinal)) continue;
+            var started = JsonDocument.Parse(text).RootElement;
+            (url, model) = (started.GetProperty("url").GetString(), started.GetProperty("model").GetString());
         }
 
         Assert.True(url is not null, $"serve exited {(serve.IsCompleted ? await serve : -1)}");
+        string? answer;
         using (var http = new HttpClient { BaseAddress = new Uri(url!) })
         {
-            var body = new { model = "merged", messages = first.GetProperty("input"), temperature = 0, max_tokens = 16, seed = 1 };
+            var body = new { model, messages, temperature = 0, max_tokens = 16, seed = 1 };
             using var response = await http.PostAsJsonAsync("v1/chat/completions", body);
             var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
             Assert.True(response.IsSuccessStatusCode, json.ToString());
-            Assert.Equal(first.GetProperty("output").GetString(), json.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+            answer = json.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString();
         }
 
         await cts.CancelAsync();
         Assert.Equal(0, await serve);
+        return answer;
     }
 }

@@ -26,21 +26,16 @@ public static class TokenizerExport
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(notes);
         var source = run.TokenizerSource;
-        JsonObject? config = null;
-        var hadJinja = false;
         TokenizerBase tokenizer = TokenizerLoader.Load(source);
         if (Directory.Exists(source))
         {
             string[] files = ["tokenizer.json", "tokenizer.model", "tokenizer.bin", "special_tokens_map.json", .. withGenerationConfig ? ["generation_config.json"] : Array.Empty<string>()];
             foreach (var f in files)
                 if (File.Exists(Path.Combine(source, f))) File.Copy(Path.Combine(source, f), Path.Combine(folder, f));
-            config = ReadJson(Path.Combine(source, "tokenizer_config.json"));
-            hadJinja = File.Exists(Path.Combine(source, "chat_template.jinja"));
         }
         else if (Path.GetExtension(source).ToLowerInvariant() is ".json" or ".model")
         {
             File.Copy(source, Path.Combine(folder, HfFolderExport.TokenizerFileName(source)));
-            config = ReadJson(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(source))!, "tokenizer_config.json"));
         }
         else if (SpmJson(tokenizer, out var reason) is { } json)
         {
@@ -57,15 +52,20 @@ public static class TokenizerExport
             notes.Add($"The base is a GGUF file whose {tokenizer.GetType().Name} Hone cannot write as tokenizer.json; use --tokenizer {source} with this folder, or export --format gguf.");
         }
 
-        config ??= NewConfig(tokenizer, contextLength);
+        // The model's tokenizer_config.json (and chat_template.jinja) is the base folder's, else the one beside a tokenizer file.
+        var configFolder = Directory.Exists(run.ModelPath) ? run.ModelPath
+            : Directory.Exists(source) ? source
+            : Path.GetExtension(source).ToLowerInvariant() is ".json" or ".model" ? Path.GetDirectoryName(Path.GetFullPath(source)) : null;
+        var config = (configFolder is null ? null : ReadJson(Path.Combine(configFolder, "tokenizer_config.json"))) ?? NewConfig(tokenizer, contextLength);
+        var jinja = configFolder is null ? null : Path.Combine(configFolder, "chat_template.jinja");
         if (run.ChatTemplate is { } template)
         {
             config["chat_template"] = template;
-            if (hadJinja) File.WriteAllText(Path.Combine(folder, "chat_template.jinja"), template);
+            if (File.Exists(jinja)) File.WriteAllText(Path.Combine(folder, "chat_template.jinja"), template); // transformers reads this one first
         }
         else
         {
-            if (hadJinja) File.Copy(Path.Combine(source, "chat_template.jinja"), Path.Combine(folder, "chat_template.jinja"));
+            if (File.Exists(jinja)) File.Copy(jinja, Path.Combine(folder, "chat_template.jinja"));
             notes.Add($"{run.Path}: the run records no chat template and the base has none; pass --template with this export.");
         }
 
