@@ -32,16 +32,25 @@ public static class LanguageModels
     /// else (Llama-family folders, llama2.c .bin, .gguf) goes to <see cref="LlamaModel.Load"/>.
     /// </summary>
     /// <exception cref="ModelLoadException">The path is missing, of an unknown kind or architecture, or invalid.</exception>
-    public static ILanguageModel Load(string path)
+    public static ILanguageModel Load(string path) => IsGpt2(path) ? Gpt2Model.Load(FolderOf(path)) : LlamaModel.Load(path);
+
+    /// <summary>
+    /// Checks everything <see cref="Load"/> checks, without allocating the weights (<see cref="LlamaModel.Validate"/>,
+    /// <see cref="Gpt2Model.Validate"/>); returns a one-line description of the model.
+    /// </summary>
+    /// <exception cref="ModelLoadException">What <see cref="Load"/> would throw.</exception>
+    public static string Validate(string path) => IsGpt2(path) ? Gpt2Model.Validate(FolderOf(path)).Describe() : LlamaModel.Validate(path).Describe();
+
+    private static string FolderOf(string path) => Directory.Exists(path) ? path : Path.GetDirectoryName(Path.GetFullPath(path))!;
+
+    private static bool IsGpt2(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var config = Directory.Exists(path) ? Path.Combine(path, "config.json") : null;
-        if (config is not null && File.Exists(config) && new FileInfo(config).Length <= 16 << 20 && ModelTypeOf(config) == "gpt2")
-        {
-            return Gpt2Model.Load(path);
-        }
-
-        return LlamaModel.Load(path);
+        var folder = Directory.Exists(path) ? path
+            : Path.GetFileName(path) == "config.json" || path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) ? Path.GetDirectoryName(Path.GetFullPath(path))
+            : null;
+        var config = folder is null ? null : Path.Combine(folder, "config.json");
+        return config is not null && File.Exists(config) && new FileInfo(config).Length <= 16 << 20 && ModelTypeOf(config) == "gpt2";
     }
 
     private static string? ModelTypeOf(string configPath)

@@ -255,7 +255,7 @@ public static class RequestParser
             var sb = new System.Text.StringBuilder();
             foreach (var part in c.EnumerateArray())
             {
-                var type = part.ValueKind == JsonValueKind.Object && part.TryGetProperty("type", out var t) ? t.GetString() : null;
+                var type = part.ValueKind == JsonValueKind.Object && part.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
                 if (type is not ("text" or "input_text") || !part.TryGetProperty("text", out var pt) || pt.ValueKind != JsonValueKind.String)
                 {
                     throw OpenAiError.Invalid(where + ".content", $"{where}.content: only text parts are supported by this {role} message's model (got type '{type}').");
@@ -282,6 +282,11 @@ public static class RequestParser
         var args = new Dictionary<string, object?>();
         if (f.TryGetProperty("arguments", out var a) && a.ValueKind == JsonValueKind.String && a.GetString()!.Length > 0)
         {
+            if (Hone.Data.Jsonl.JsonEscapes.FindLoneSurrogate(a.GetString().AsSpan()) >= 0)
+            {
+                throw OpenAiError.Invalid(where + ".function.arguments", $"{where}.function.arguments holds a \\u escape that is half of a UTF-16 surrogate pair without its other half; send whole characters.");
+            }
+
             try
             {
                 using var doc = JsonDocument.Parse(a.GetString()!);
@@ -316,7 +321,7 @@ public static class RequestParser
         foreach (var t in tools.EnumerateArray())
         {
             var where = $"tools[{i++}]";
-            if (t.ValueKind != JsonValueKind.Object || !t.TryGetProperty("type", out var type) || type.GetString() != "function"
+            if (t.ValueKind != JsonValueKind.Object || !t.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String || type.GetString() != "function"
                 || !t.TryGetProperty("function", out var f) || f.ValueKind != JsonValueKind.Object
                 || !f.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String || name.GetString()!.Length == 0)
             {
@@ -371,7 +376,7 @@ public static class RequestParser
 
     private static ChatResponseFormat ParseResponseFormat(JsonElement format)
     {
-        var type = format.ValueKind == JsonValueKind.Object && format.TryGetProperty("type", out var t) ? t.GetString() : null;
+        var type = format.ValueKind == JsonValueKind.Object && format.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
         switch (type)
         {
             case "text":

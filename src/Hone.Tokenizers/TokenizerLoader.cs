@@ -48,6 +48,7 @@ public static class TokenizerLoader
         var ext = Path.GetExtension(path).ToLowerInvariant();
         return ext switch
         {
+            ".gguf" => GgufTokenizerReader.Read(path), // a GGUF without the magic: the GGUF reader says what is wrong with it
             ".model" => SentencePieceModelReader.Read(path),
             ".json" => TokenizerJsonReader.Read(path),
             _ => LlamaCTokenizerReader.Read(path),

@@ -27,11 +27,12 @@ public static class DataCheckCommand
         var priceModel = new Option<string?>("--price-model") { Description = "Take the price of this model from the price table (hone.yaml's price_table, else the built-in one)." };
         var valid = new Option<string?>("--valid") { Description = "Validation file: report examples that leak between it and FILE." };
         var nearDup = new Option<double>("--near-dup-threshold") { Description = "Jaccard similarity (MinHash estimate) at which two examples count as near-duplicates.", DefaultValueFactory = _ => 0.8 };
+        var noNear = new Option<bool>("--no-near-duplicates") { Description = "Skip the near-duplicate search (MinHash of every example): faster on big files; exact duplicates are still found." };
         var maxShown = new Option<int>("--show") { Description = "Findings to print in the report (all are in --json).", DefaultValueFactory = _ => 40 };
         var cmd = new Command("check", "Check a training file before spending anything on it: format errors (OpenAI cookbook names and more), " +
             "token counts and limits, duplicates, contradictions, balance, system prompts, leakage and a cost estimate. Exit 1 when errors are found.")
         {
-            file, kind, model, contextLimit, epochs, price, priceModel, valid, nearDup, maxShown,
+            file, kind, model, contextLimit, epochs, price, priceModel, valid, nearDup, noNear, maxShown,
         };
         local.AddTo(cmd);
         host.SetHandler(cmd, (p, ctx) =>
@@ -47,6 +48,7 @@ public static class DataCheckCommand
                 PricePer1M = p.GetValue(price),
                 ValidFile = p.GetValue(valid) is { } v ? ctx.ResolvePath(v) : null,
                 NearDuplicateThreshold = p.GetValue(nearDup),
+                FindNearDuplicates = !p.GetValue(noNear),
                 ContextLimit = p.GetValue(contextLimit),
                 PriceTable = LoadPriceTable(ctx),
                 Model = p.GetValue(priceModel),
@@ -134,7 +136,7 @@ public static class DataCheckCommand
         var d = r.Dataset;
         var ds = new Table().Title("dataset").AddColumns("check", "result");
         ds.AddRow("exact duplicates", d.ExactDuplicates.ToString(CultureInfo.InvariantCulture));
-        ds.AddRow("near-duplicates", d.NearDuplicates is { } nd ? $"{nd} ({Markup.Escape(d.NearDuplicateMethod ?? "")})" : "not computed");
+        ds.AddRow("near-duplicates", d.NearDuplicates is { } nd ? $"{nd} ({Markup.Escape(d.NearDuplicateMethod ?? "")})" : "not computed (--no-near-duplicates)");
         ds.AddRow("contradictions (same input, different output)", d.Contradictions.ToString(CultureInfo.InvariantCulture));
         ds.AddRow("distinct system prompts", $"{d.DistinctSystemPrompts} ({d.ExamplesWithoutSystemPrompt} examples without one)");
         if (d.Labels is { Count: > 0 } labels)

@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using Hone.Models.Adapters;
-using Hone.Models.Chat;
 using Hone.Models.Generation;
 using Hone.Models.Llama;
 using Hone.Numerics;
@@ -65,8 +63,11 @@ public static class GenerateCommand
 
     private static int Run(GenerateOptions o, CliContext ctx)
     {
-        ITokenizer tok = TokenizerLoader.Load(ModelPaths.FindTokenizer(o.Model, o.Tokenizer));
-        using var llama = o.Adapter is null ? LlamaModel.Load(o.Model) : AdapterLoader.Load(o.Model, o.Adapter);
+        // The model file first: a broken or empty model must be reported as such, not as a tokenizer problem.
+        LlamaModel.Validate(o.Model);
+        var model = new LocalModel(o.Model, o.Tokenizer, null, o.Adapter);
+        ITokenizer tok = model.LoadTokenizer();
+        using var llama = model.LoadModel();
         if (tok.VocabSize != llama.Config.VocabSize)
             ctx.Warn($"the tokenizer has {tok.VocabSize} tokens and the model {llama.Config.VocabSize}; is --tokenizer the model's own?");
         var ids = tok.Encode(o.Prompt, addBos: true);

@@ -71,6 +71,12 @@ public static class OpenAiJson
         where T : class
     {
         ArgumentNullException.ThrowIfNull(line);
+        if (Jsonl.JsonEscapes.FindLoneSurrogate(line.AsSpan()) is var lone and >= 0)
+        {
+            throw new DataFormatException(
+                $"{source}:{lineNumber}:{lone + 1}: the escape {line.AsSpan(lone, Math.Min(6, line.Length - lone))} is half of a UTF-16 surrogate pair without its other half; no text can hold it. " +
+                "Remove the escape or write the whole character (run `hone data check` for every problem at once).");
+        }
         try
         {
             return JsonSerializer.Deserialize<T>(line, Options)

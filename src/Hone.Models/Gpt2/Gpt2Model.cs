@@ -28,49 +28,14 @@ public sealed class Gpt2Model : ILanguageModel
     /// <exception cref="ModelLoadException">The folder, config or weights are missing or invalid, or model_type is not gpt2.</exception>
     public static Gpt2Model Load(string folder)
     {
-        ArgumentException.ThrowIfNullOrEmpty(folder);
-        var configPath = Path.Combine(folder, "config.json");
-        if (!File.Exists(configPath))
-        {
-            throw new ModelLoadException($"{folder}: no config.json in this folder; a Hugging Face GPT-2 folder needs config.json beside its .safetensors files.") { FilePath = folder };
-        }
-
-        if (new FileInfo(configPath).Length > 16 << 20)
-        {
-            throw new ModelLoadException($"{configPath}: config.json is larger than 16 MiB.") { FilePath = configPath };
-        }
-
-        var config = Gpt2Config.FromHfJson(File.ReadAllText(configPath), configPath);
-        SafetensorsCheckpoint checkpoint;
-        try
-        {
-            checkpoint = SafetensorsCheckpoint.Open(folder);
-        }
-        catch (HoneFormatException e)
-        {
-            throw new ModelLoadException($"{folder}: cannot open the safetensors weights: {e.Message}", e) { FilePath = folder };
-        }
-
+        var (config, checkpoint) = Open(folder);
         using (checkpoint)
         {
-            string prefix = checkpoint.HasTensor("wte.weight") ? "" : checkpoint.HasTensor("transformer.wte.weight") ? "transformer." : "";
+            var prefix = Plan(folder, config, checkpoint);
             return new Gpt2Model(Gpt2Weights.Create(config, (name, tensor) =>
             {
                 string stored = prefix + name;
-                if (!checkpoint.HasTensor(stored))
-                {
-                    throw new ModelLoadException(
-                        $"{folder}: tensor '{stored}' is missing from the checkpoint; config.json ({config.Describe()}) needs it. Is config.json from the same model?") { FilePath = folder };
-                }
-
                 var info = checkpoint.GetTensor(stored);
-                var shape = tensor.Shape;
-                if (info.Shape.Count != shape.Count || info.Shape.Where((d, i) => d != shape[i]).Any())
-                {
-                    throw new ModelLoadException(
-                        $"{folder}: tensor '{stored}' has shape [{string.Join(", ", info.Shape)}] but config.json implies [{string.Join(", ", shape)}] (GPT-2 Conv1D weights are [in, out]).") { FilePath = folder };
-                }
-
                 try
                 {
                     if (info.Dtype == SafetensorsDtype.F32)
@@ -86,8 +51,82 @@ public sealed class Gpt2Model : ILanguageModel
                 {
                     throw new ModelLoadException($"{folder}: tensor '{stored}' ({info.Dtype}) cannot be read as float32: {e.Message}", e) { FilePath = folder };
                 }
-            }));
+            }, folder));
         }
+    }
+
+    /// <summary>
+    /// Checks everything <see cref="Load"/> checks without allocating the weights (config.json, every tensor it implies
+    /// present with that shape, the float32 weights within the memory available). Returns the configuration.
+    /// </summary>
+    /// <exception cref="ModelLoadException">What <see cref="Load"/> would throw.</exception>
+    public static Gpt2Config Validate(string folder)
+    {
+        var (config, checkpoint) = Open(folder);
+        using (checkpoint)
+        {
+            Plan(folder, config, checkpoint);
+            ModelMemory.Check(Gpt2Weights.ArenaBytes(config), config.Describe(), folder);
+            return config;
+        }
+    }
+
+    private static (Gpt2Config Config, SafetensorsCheckpoint Checkpoint) Open(string folder)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        var configPath = Path.Combine(folder, "config.json");
+        if (!File.Exists(configPath))
+        {
+            throw new ModelLoadException($"{folder}: no config.json in this folder; a Hugging Face GPT-2 folder needs config.json beside its .safetensors files.") { FilePath = folder };
+        }
+
+        if (new FileInfo(configPath).Length > 16 << 20)
+        {
+            throw new ModelLoadException($"{configPath}: config.json is larger than 16 MiB.") { FilePath = configPath };
+        }
+
+        var config = Gpt2Config.FromHfJson(File.ReadAllText(configPath), configPath);
+        try
+        {
+            return (config, SafetensorsCheckpoint.Open(folder));
+        }
+        catch (HoneFormatException e)
+        {
+            throw new ModelLoadException($"{folder}: cannot open the safetensors weights: {e.Message}", e) { FilePath = folder };
+        }
+    }
+
+    /// <summary>The tensor-name prefix of the checkpoint, once every tensor config.json implies is found with its shape.</summary>
+    private static string Plan(string folder, Gpt2Config config, SafetensorsCheckpoint checkpoint)
+    {
+        string prefix = checkpoint.HasTensor("wte.weight") ? "" : checkpoint.HasTensor("transformer.wte.weight") ? "transformer." : "";
+        foreach (var (name, shape) in Gpt2Weights.Manifest(config))
+        {
+            string stored = prefix + name;
+            if (!checkpoint.HasTensor(stored))
+            {
+                throw Unheld(folder, config, checkpoint, $"tensor '{stored}' is missing");
+            }
+
+            var info = checkpoint.GetTensor(stored);
+            if (info.Shape.Count != shape.Length || info.Shape.Where((d, i) => d != shape[i]).Any())
+            {
+                throw Unheld(folder, config, checkpoint,
+                    $"tensor '{stored}' has shape [{string.Join(", ", info.Shape)}] but config.json implies [{string.Join(", ", shape)}] (GPT-2 Conv1D weights are [in, out])");
+            }
+        }
+
+        return prefix;
+    }
+
+    /// <summary>config.json claims a model the weights do not hold: what was claimed, what the files hold, how to fix it.</summary>
+    private static ModelLoadException Unheld(string folder, Gpt2Config config, SafetensorsCheckpoint checkpoint, string what)
+    {
+        var bytes = checkpoint.Files.Sum(f => new FileInfo(f.Path).Length);
+        return new ModelLoadException(
+            $"{folder}: config.json claims {config.Describe()} ({ModelMemory.Size(Gpt2Weights.ArenaBytes(config))} of float32 weights), "
+            + $"but the safetensors weights ({checkpoint.Files.Count} file(s), {bytes:N0} bytes, {checkpoint.Names.Count()} tensors) do not hold that model: {what}. "
+            + "Is config.json from the same model?") { FilePath = folder };
     }
 
     /// <summary>

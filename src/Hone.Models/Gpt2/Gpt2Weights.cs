@@ -107,11 +107,23 @@ public sealed class Gpt2Weights : IDisposable
         return list;
     }
 
-    /// <summary>Carves a zeroed arena for <paramref name="config"/>; <paramref name="fill"/> writes each tensor in manifest order.</summary>
-    public static Gpt2Weights Create(Gpt2Config config, Action<string, Tensor>? fill = null)
+    /// <summary>Bytes of the float32 arena <paramref name="config"/> needs (<see cref="long.MaxValue"/> when that overflows).</summary>
+    public static long ArenaBytes(Gpt2Config config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return ModelMemory.ArenaBytes(Manifest(config).Select(m => ModelMemory.Elements(m.Shape)));
+    }
+
+    /// <summary>
+    /// Carves a zeroed arena for <paramref name="config"/>; <paramref name="fill"/> writes each tensor in manifest order.
+    /// The arena is first checked against the memory this process may use; <paramref name="source"/> names the model.
+    /// </summary>
+    /// <exception cref="ModelLoadException">The weights would not fit in memory.</exception>
+    public static Gpt2Weights Create(Gpt2Config config, Action<string, Tensor>? fill = null, string? source = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         var manifest = Manifest(config);
+        ModelMemory.Check(ArenaBytes(config), config.Describe(), source ?? "gpt2");
         var arena = new Arena(Math.Max(1, Arena.FloatsFor(manifest.Select(m => m.Shape.Aggregate(1L, (a, b) => checked(a * b))).ToArray())));
         try
         {

@@ -49,6 +49,29 @@ public class JsonImportTests
         Assert.Equal(ChatRole.Tool, withCall.Messages[withCall.Messages.IndexOf(callMsg) + 1].Role);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_lone_surrogate_escape_skips_its_record_with_a_problem_instead_of_crashing(bool array)
+    {
+        // Issue 18 item 11: "\ud800" in a JSON array record threw InvalidOperationException (exit 3).
+        string Record(string user) => $$"""{"conversations":[{"from":"human","value":"{{user}}"},{"from":"gpt","value":"ok"}]}""";
+        string[] records = [Record("hi \\ud800 there"), Record("fine \\ud83d\\ude00"), Record("plain")];
+        var input = Path.Combine(TestAssets.NewTempDir(), array ? "in.json" : "in.jsonl");
+        File.WriteAllText(input, array ? "[" + string.Join(",\n", records) + "]" : string.Join("\n", records) + "\n");
+        var output = Out();
+        // Without --skip-invalid the bad record refuses the import and nothing is written (item 10).
+        var refused = Assert.Throws<InvalidRecordsException>(() => Importers.Import(new ShareGptImportOptions { InputPath = input, OutputPath = output }));
+        Assert.Contains("surrogate", refused.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
+        var result = Importers.Import(new ShareGptImportOptions { InputPath = input, OutputPath = output, SkipInvalid = true });
+        Assert.Equal(2, result.Imported);
+        var problem = Assert.Single(result.Problems);
+        Assert.Equal(1, problem.Record);
+        Assert.Contains("surrogate", problem.Message, StringComparison.Ordinal);
+        Assert.Equal("fine 😀", OpenAiJson.ParseChat(File.ReadLines(output).First()).Messages[0].ContentText());
+    }
+
     [Fact]
     public void Dpo_demo_becomes_preference_pairs()
     {

@@ -84,6 +84,18 @@ public class OpenAiJsonTests
     }
 
     [Fact]
+    public void Lone_surrogate_escape_is_a_format_error_naming_the_line()
+    {
+        // Issue 18 item 11: training and the RFT/DPO readers parse lines with these; "\ud800" must not escape as
+        // InvalidOperationException.
+        var e = Assert.Throws<DataFormatException>(() => OpenAiJson.ParseChat("""{"messages":[{"role":"user","content":"a\ud800"}]}""", "f.jsonl", 3));
+        Assert.Contains("f.jsonl:3:41", e.Message, StringComparison.Ordinal);
+        Assert.Contains("surrogate", e.Message, StringComparison.Ordinal);
+        Assert.Throws<DataFormatException>(() => OpenAiJson.ParsePromptCompletion("""{"prompt":"\udc00","completion":"x"}"""));
+        Assert.Equal("😀", OpenAiJson.ParseChat("""{"messages":[{"role":"user","content":"\ud83d\ude00"}]}""").Messages[0].ContentText());
+    }
+
+    [Fact]
     public void Writer_writes_lf_lines_atomically_and_they_read_back()
     {
         var dir = TestAssets.NewTempDir();
