@@ -227,6 +227,7 @@ public static class DpoRun
                 ["overflow"] = new JsonObject([.. prep.Overflow.Select(r => KeyValuePair.Create(r.Set, (JsonNode?)r.ToJson()))]),
                 ["warnings"] = prep.Warnings,
             };
+            RunManifest.AddChat(resolved, encoder, o.ModelPath, o.TokenizerPath);
             root.WriteManifest(kind, ToJson(o, runId), resolved, data, Path.GetFullPath(o.ModelPath), RunManifest.ModelHash(o.ModelPath));
             if (dpoFolder != root) dpoFolder.WriteManifest(Kind, ToJson(o, null), resolved, data, Path.GetFullPath(o.ModelPath), null);
             result = dpo.Train(progress, ct);

@@ -223,6 +223,7 @@ public static class RftRun
                 ["overflow"] = new JsonObject([.. prep.Overflow.Select(r => KeyValuePair.Create(r.Set, (JsonNode?)r.ToJson()))]),
                 ["warnings"] = prep.Warnings,
             };
+            RunManifest.AddChat(resolved, encoder, o.ModelPath, o.TokenizerPath);
             var data = new Dictionary<string, string> { ["train"] = o.TrainFile, ["grader"] = o.GraderFile };
             if (o.ValidFile is not null) data["valid"] = o.ValidFile;
             folder.WriteManifest(Kind, ToJson(o, runId), resolved, data, Path.GetFullPath(o.ModelPath), RunManifest.ModelHash(o.ModelPath));

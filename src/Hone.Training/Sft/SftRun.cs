@@ -219,6 +219,7 @@ public static class SftRun
                 ["overflow"] = new JsonObject([.. p.Overflow.Select(r => KeyValuePair.Create(r.Set, (JsonNode?)r.ToJson()))]),
                 ["warnings"] = p.Warnings,
             };
+            RunManifest.AddChat(resolved, encoder, o.ModelPath, o.TokenizerPath);
             folder.WriteManifest(Kind, ToJson(o, runId), resolved, data, Path.GetFullPath(o.ModelPath), RunManifest.ModelHash(o.ModelPath));
             try
             {
