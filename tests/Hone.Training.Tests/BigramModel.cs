@@ -1,3 +1,4 @@
+using Hone.Models;
 using Hone.Models.Train;
 using Hone.Numerics;
 
@@ -90,6 +91,17 @@ public sealed class BigramModel : ITrainableModel, IDisposable
         _gw.Span.Clear();
         _gb.Span.Clear();
     }
+
+    public bool HasAdapters => false;
+
+    public bool AdaptersEnabled { get; set; } = true;
+
+    public bool DropoutEnabled { get; set; } = true;
+
+    public long DropoutStep { get; set; }
+
+    public IInferenceSession OpenSamplingSession(int maxContext, WorkerPool? pool = null) =>
+        throw new NotSupportedException("The bigram test model has no inference session.");
 
     public float[] Snapshot() => [.. _w.Span.ToArray(), .. _b.Span.ToArray()];
 

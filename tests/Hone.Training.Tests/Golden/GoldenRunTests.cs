@@ -121,7 +121,8 @@ public class GoldenRunTests
     private static List<double> CheckpointLosses(string checkpoint, JsonNode manifest)
     {
         var history = manifest["history"]!.AsArray();
-        if (history.Count > 0 && history[0]!["train_loss"] is { } ) return [.. history.Select(h => (double)h!["train_loss"]!)];
+        if (history.Count > 0 && history[0]!["metrics"] is { }) return [.. history.Select(h => (double)h!["metrics"]!["train_loss"]!)]; // hone-checkpoint/2
+        if (history.Count > 0 && history[0]!["train_loss"] is { }) return [.. history.Select(h => (double)h!["train_loss"]!)];
         var rft = Path.Combine(checkpoint, "rft_history.json");
         if (File.Exists(rft)) return [.. JsonNode.Parse(File.ReadAllText(rft))!["History"]!.AsArray().Select(h => (double)h!["Loss"]!)];
         return [];
