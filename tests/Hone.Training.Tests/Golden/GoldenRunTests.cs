@@ -46,6 +46,22 @@ public class GoldenRunTests
         Compare(Path.Combine(GoldenRuns.Fixtures, "legacy-resumed", name), run, Summarise(run));
     }
 
+    [Theory]
+    [MemberData(nameof(LegacyCases))]
+    public void A_lora_run_with_dropout_killed_after_its_first_epoch_resumes_to_the_uninterrupted_results(string name)
+    {
+        if (GoldenRuns.Recording) return;
+        var dir = TestAssets.NewTempDir();
+        var run = Path.Combine(dir, "run");
+        using var cts = new CancellationTokenSource();
+        var progress = new SyncProgress(p => { if (p.Phase == "checkpoint" && p.Epoch == 1) cts.Cancel(); });
+        Assert.ThrowsAny<OperationCanceledException>(() => GoldenRuns.Run(name, dir, run, progress, cts.Token));
+        Assert.Single(Checkpoints.List(Path.Combine(run, "checkpoints")));
+
+        GoldenRuns.Resume(name, run); // a fresh model: the dropout masks' counter comes from the checkpoint
+        Compare(Path.Combine(GoldenRuns.Fixtures, "golden", name), run, Summarise(run));
+    }
+
     /// <summary>Copies a first-epoch checkpoint of the earlier format into a fresh run folder beside the case's data and resumes it.</summary>
     private static string ResumeLegacy(string name, string legacy)
     {
@@ -155,6 +171,11 @@ public class GoldenRunTests
         foreach (var csv in Directory.GetFiles(run, "results.csv", SearchOption.AllDirectories))
             File.Copy(csv, Path.Combine(to, Path.GetRelativePath(run, csv).Replace(Path.DirectorySeparatorChar, '+')));
         File.WriteAllText(Path.Combine(to, "summary.json"), summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+    }
+
+    private sealed class SyncProgress(Action<TrainingProgress> on) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => on(value);
     }
 
     private static void CopyTree(string from, string to)

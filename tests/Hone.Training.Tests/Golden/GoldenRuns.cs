@@ -8,6 +8,7 @@ using Hone.Training.Dpo;
 using Hone.Training.Objectives;
 using Hone.Training.Optim;
 using Hone.Training.Rft;
+using Hone.Training.Runs;
 using Hone.Training.Sft;
 
 namespace Hone.Training.Tests.Golden;
@@ -42,13 +43,13 @@ internal static class GoldenRuns
     private static readonly LoraOptions Lora = new() { Rank = 2, Alpha = 4, Dropout = 0.1f, TargetModules = ["q_proj", "v_proj"], Seed = 1 };
 
     /// <summary>Writes the case's data into <paramref name="data"/> and runs it into <paramref name="run"/>.</summary>
-    public static void Run(string name, string data, string run)
+    public static void Run(string name, string data, string run, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         switch (Options(name, data))
         {
-            case SftRunOptions o: SftRun.Start(o, run).Model.Dispose(); break;
-            case DpoRunOptions o: DpoRun.Start(o, run).Model.Dispose(); break;
-            case RftRunOptions o: RftRun.Start(o, _ => new LettersReward(), run); break;
+            case SftRunOptions o: SftRun.Start(o, run, null, progress, cancellationToken).Model.Dispose(); break;
+            case DpoRunOptions o: DpoRun.Start(o, run, null, progress, cancellationToken).Model.Dispose(); break;
+            case RftRunOptions o: RftRun.Start(o, _ => new LettersReward(), run, null, progress, cancellationToken); break;
         }
     }
 
