@@ -38,6 +38,7 @@ public sealed class BigramModel : ITrainableModel, IDisposable
     public void Forward(TokenBatch batch, Span<float> targetLogProbs, Span<bool> argmaxCorrect)
     {
         ForwardCalls++;
+        ForwardModes.Add((AdaptersEnabled, DropoutEnabled));
         int n = batch.Rows * batch.SequenceLength, v = VocabSize;
         if (_probs.Length < n * v) _probs = new float[n * v];
         _tokens = batch.Tokens;
@@ -92,7 +93,11 @@ public sealed class BigramModel : ITrainableModel, IDisposable
         _gb.Span.Clear();
     }
 
-    public bool HasAdapters => false;
+    /// <summary>Whether the model says it has adapters (it has none: the switch only shows in <see cref="ForwardModes"/>).</summary>
+    public bool HasAdapters { get; init; }
+
+    /// <summary>The adapter and dropout switches at each forward pass.</summary>
+    public List<(bool Adapters, bool Dropout)> ForwardModes { get; } = [];
 
     public bool AdaptersEnabled { get; set; } = true;
 

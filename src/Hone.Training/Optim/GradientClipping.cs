@@ -3,7 +3,7 @@ using Hone.Numerics;
 
 namespace Hone.Training.Optim;
 
-/// <summary>Gradient clipping by the global L2 norm over all parameters (the <see cref="GradientNorm"/> kernels).</summary>
+/// <summary>Gradient clipping by the global L2 norm over all parameters (the <see cref="GradientNorm"/> kernels); allocates nothing.</summary>
 public static class GradientClipping
 {
     /// <summary>The global L2 norm of all gradients (accumulated in double, in parameter order).</summary>
@@ -11,7 +11,7 @@ public static class GradientClipping
     {
         ArgumentNullException.ThrowIfNull(parameters);
         double sum = 0;
-        foreach (var p in parameters) sum = GradientNorm.SumOfSquares(p.Grad.Span, sum);
+        for (int i = 0; i < parameters.Count; i++) sum = GradientNorm.SumOfSquares(parameters[i].Grad.Span, sum);
         return Math.Sqrt(sum);
     }
 
@@ -24,7 +24,7 @@ public static class GradientClipping
         double norm = GlobalNorm(parameters);
         if (maxNorm <= 0 || norm <= maxNorm || norm == 0) return norm;
         float scale = (float)(maxNorm / norm);
-        foreach (var p in parameters) GradientNorm.Scale(p.Grad.Span, scale);
+        for (int i = 0; i < parameters.Count; i++) GradientNorm.Scale(parameters[i].Grad.Span, scale);
         return norm;
     }
 }
