@@ -5,7 +5,6 @@ using Hone.Data.Cost;
 using Hone.Data.Model;
 using Hone.Data.Tokens;
 using Hone.Formats.Inspection;
-using Hone.Tokenizers.Chat;
 using Spectre.Console;
 
 namespace Hone.Cli.Commands;
@@ -20,9 +19,8 @@ public static class DataCheckCommand
         var file = new Argument<string>("FILE") { Description = "JSONL training file (chat SFT, preference/DPO, reinforcement/RFT or prompt/completion)." };
         var kind = new Option<string>("--kind") { Description = "What the file holds: sft, dpo, rft, prompt-completion or auto (detected).", DefaultValueFactory = _ => "auto" };
         kind.AcceptOnlyFromAmong("auto", "sft", "dpo", "rft", "prompt-completion");
-        var model = new Option<string?>("--model") { Description = "A local model folder/file (real token counts with its tokenizer and chat template) or a model name of the price table (context limit and price); a path that does not exist is an error." };
-        var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer file for a model folder that has none (e.g. tok512.bin)." };
-        var template = new Option<string?>("--template") { Description = "Built-in chat template for a model without one: chatml, llama3, llama2, plain." };
+        var model = new Option<string?>("--model") { Description = "A local model (" + ModelCliOptions.LocalModelKinds + "; real token counts with its tokenizer and chat template) or a model name of the price table (context limit and price); a path that does not exist is an error." };
+        var local = ModelCliOptions.ForLocalModelsOf();
         var contextLimit = new Option<int?>("--context-limit") { Description = "Context limit in tokens (overrides the model's)." };
         var epochs = new Option<string>("--epochs") { Description = "Epochs for the cost estimate: auto or N.", DefaultValueFactory = _ => "auto" };
         var price = new Option<decimal?>("--price-per-1m") { Description = "Training price in dollars per 1M tokens." };
@@ -34,8 +32,9 @@ public static class DataCheckCommand
         var cmd = new Command("check", "Check a training file before spending anything on it: format errors (OpenAI cookbook names and more), " +
             "token counts and limits, duplicates, contradictions, balance, system prompts, leakage and a cost estimate. Exit 1 when errors are found.")
         {
-            file, kind, model, tokenizer, template, contextLimit, epochs, price, priceModel, valid, nearDup, noNear, maxShown,
+            file, kind, model, contextLimit, epochs, price, priceModel, valid, nearDup, noNear, maxShown,
         };
+        local.AddTo(cmd);
         host.SetHandler(cmd, (p, ctx) =>
         {
             var path = ctx.ResolvePath(p.GetValue(file)!);
@@ -59,7 +58,7 @@ public static class DataCheckCommand
                 var modelPath = ctx.ResolvePath(ModelReference.ExpandHome(m));
                 if (Directory.Exists(modelPath) || File.Exists(modelPath))
                 {
-                    var encoder = ChatEncoder.Load(modelPath, p.GetValue(tokenizer) is { } t ? ctx.ResolvePath(t) : null, p.GetValue(template));
+                    var encoder = local.For(modelPath, p, ctx).LoadEncoder();
                     var info = ModelInspector.Inspect(modelPath);
                     options = options with
                     {

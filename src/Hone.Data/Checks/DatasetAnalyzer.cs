@@ -28,7 +28,7 @@ internal sealed class DatasetAnalyzer : IDisposable
     public const int MaxTrackedSystemPrompts = 4096;
 
     private readonly Dictionary<TextHash, (string Preview, int Count, long FirstLine)> _systems = [];
-    private readonly SortSpill<SystemRecord> _moreSystems = new(4L << 20, null);
+    private readonly SortSpill<HashedLine> _moreSystems = new(4L << 20, null);
     private readonly NearDuplicateIndex? _near;
     private readonly ChunkedList<long> _lines = new();
     private List<long>? _duplicateLines; // ascending, once Finish has found them
@@ -84,7 +84,7 @@ internal sealed class DatasetAnalyzer : IDisposable
             var key = Hash(Normalize(d.SystemPrompt));
             if (_systems.Count >= MaxTrackedSystemPrompts && !_systems.ContainsKey(key))
             {
-                _moreSystems.Add(new SystemRecord(key, d.Line)); // one prompt per example, e.g. with a date in it: count, do not keep
+                _moreSystems.Add(new HashedLine(key, d.Line)); // one prompt per example, e.g. with a date in it: count, do not keep
             }
             else
             {
@@ -192,7 +192,7 @@ internal sealed class DatasetAnalyzer : IDisposable
         var distinct = _systems.Count;
         foreach (var v in _systems.Values) Offer(v);
         var any = false;
-        var current = default(SystemRecord);
+        var current = default(HashedLine);
         var count = 0;
         foreach (var r in _moreSystems.Sorted())
         {
@@ -252,16 +252,6 @@ internal sealed class DatasetAnalyzer : IDisposable
         _moreSystems.Dispose();
     }
 
-    /// <summary>A system prompt's hash and a line it is used on, ordered by (hash, line).</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    private readonly record struct SystemRecord(TextHash Key, long Line) : IComparable<SystemRecord>
-    {
-        public int CompareTo(SystemRecord other)
-        {
-            var c = Key.CompareTo(other.Key);
-            return c != 0 ? c : Line.CompareTo(other.Line);
-        }
-    }
 
     private static string Preview(string s)
     {

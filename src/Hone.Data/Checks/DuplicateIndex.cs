@@ -11,7 +11,7 @@ namespace Hone.Data.Checks;
 /// </summary>
 internal sealed class DuplicateIndex : IDisposable
 {
-    private readonly SortSpill<KeyLine> _full;
+    private readonly SortSpill<HashedLine> _full;
     private readonly SortSpill<InputRecord> _inputs;
     private readonly SortSpill<ValidRecord> _valid;
     private readonly string? _directory;
@@ -21,7 +21,7 @@ internal sealed class DuplicateIndex : IDisposable
     {
         _chunkBytes = chunkBytes;
         _directory = directory;
-        _full = new SortSpill<KeyLine>(chunkBytes, directory);
+        _full = new SortSpill<HashedLine>(chunkBytes, directory);
         _inputs = new SortSpill<InputRecord>(chunkBytes, directory);
         _valid = new SortSpill<ValidRecord>(chunkBytes, directory);
     }
@@ -29,7 +29,7 @@ internal sealed class DuplicateIndex : IDisposable
     /// <summary>A training example: its whole-example key and, when it has an output, its input and output keys.</summary>
     public void Add(long line, TextHash full, TextHash? input, TextHash? output)
     {
-        _full.Add(new KeyLine(full, line));
+        _full.Add(new HashedLine(full, line));
         if (input is { } i && output is { } o) _inputs.Add(new InputRecord(i, line, o));
     }
 
@@ -43,7 +43,7 @@ internal sealed class DuplicateIndex : IDisposable
     public (List<(long Line, long First)> Duplicates, List<(long Line, long First)> Contradictions) Find()
     {
         var duplicates = new List<(long, long)>();
-        var first = default(KeyLine);
+        var first = default(HashedLine);
         var any = false;
         foreach (var r in _full.Sorted())
         {
@@ -80,15 +80,15 @@ internal sealed class DuplicateIndex : IDisposable
     public List<(long ValidLine, long TrainLine)> Leaks()
     {
         var leaks = new List<(long, long)>();
-        using var unmatched = new SortSpill<KeyLine>(_chunkBytes, _directory);
-        using (var train = FirstOfEachKey(_inputs.Sorted().Select(r => new KeyLine(r.Key, r.Line))).GetEnumerator())
+        using var unmatched = new SortSpill<HashedLine>(_chunkBytes, _directory);
+        using (var train = FirstOfEachKey(_inputs.Sorted().Select(r => new HashedLine(r.Key, r.Line))).GetEnumerator())
         {
             var more = train.MoveNext();
             foreach (var v in _valid.Sorted())
             {
                 while (more && train.Current.Key < v.Input) more = train.MoveNext();
                 if (more && train.Current.Key == v.Input) leaks.Add((v.Line, train.Current.Line));
-                else unmatched.Add(new KeyLine(v.Full, v.Line));
+                else unmatched.Add(new HashedLine(v.Full, v.Line));
             }
         }
 
@@ -107,7 +107,7 @@ internal sealed class DuplicateIndex : IDisposable
     }
 
     /// <summary>The first record (smallest line) of each key of a stream sorted by (key, line).</summary>
-    private static IEnumerable<KeyLine> FirstOfEachKey(IEnumerable<KeyLine> sorted)
+    private static IEnumerable<HashedLine> FirstOfEachKey(IEnumerable<HashedLine> sorted)
     {
         var any = false;
         var last = default(TextHash);
@@ -127,16 +127,6 @@ internal sealed class DuplicateIndex : IDisposable
         _valid.Dispose();
     }
 
-    /// <summary>A key and the line it was seen on, ordered by (key, line).</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    private readonly record struct KeyLine(TextHash Key, long Line) : IComparable<KeyLine>
-    {
-        public int CompareTo(KeyLine other)
-        {
-            var c = Key.CompareTo(other.Key);
-            return c != 0 ? c : Line.CompareTo(other.Line);
-        }
-    }
 
     /// <summary>An example with an output: input key, line, output key; ordered by (input, line).</summary>
     [StructLayout(LayoutKind.Sequential)]

@@ -23,7 +23,7 @@ public sealed class NearDuplicateIndex : IDisposable
     private readonly MinHasher _hasher;
     private readonly int _bands;
     private readonly int _rows;
-    private readonly SortSpill<ClassRecord> _classes;
+    private readonly SortSpill<HashedLine> _classes;
     private readonly List<string> _pending = []; // normalised texts not yet shingled ("" for empty ones)
     private readonly ShingleStore _shingles;
     private readonly BandKeyStore _bandKeys;
@@ -39,7 +39,7 @@ public sealed class NearDuplicateIndex : IDisposable
         _bands = _options.EffectiveBands();
         _rows = _options.HashCount / _bands;
         _shingles = new ShingleStore(_options.SpillThresholdBytes, _options.SpillDirectory);
-        _classes = new SortSpill<ClassRecord>(Math.Clamp(_options.SpillThresholdBytes / 4, 1 << 16, 16L << 20), _options.SpillDirectory);
+        _classes = new SortSpill<HashedLine>(Math.Clamp(_options.SpillThresholdBytes / 4, 1 << 16, 16L << 20), _options.SpillDirectory);
         _bandKeys = new BandKeyStore(_bands, Math.Clamp(_options.SpillThresholdBytes / 8, 1 << 16, 8L << 20), _options.SpillDirectory);
     }
 
@@ -57,7 +57,7 @@ public sealed class NearDuplicateIndex : IDisposable
     {
         if (_finished) throw new InvalidOperationException("Finish was already called; create a new index.");
         var norm = TextNormalizer.Normalize(text ?? throw new ArgumentException($"Text {Count} is null.", nameof(text)));
-        if (norm.Length > 0) _classes.Add(new ClassRecord(TextHash.Of(norm), Count));
+        if (norm.Length > 0) _classes.Add(new HashedLine(TextHash.Of(norm), Count));
         _pending.Add(norm);
         _pendingChars += norm.Length;
         Count++;
@@ -102,10 +102,10 @@ public sealed class NearDuplicateIndex : IDisposable
             if (firstList.Count > 0 && c.Key == previous)
             {
                 if (members is null) multi[firstList[firstList.Count - 1]] = members = [firstList[firstList.Count - 1]];
-                members.Add(c.Index);
+                members.Add((int)c.Line);
                 continue;
             }
-            firstList.Add(c.Index);
+            firstList.Add((int)c.Line);
             previous = c.Key;
             members = null;
         }
@@ -240,14 +240,4 @@ public sealed class NearDuplicateIndex : IDisposable
         _classes.Dispose();
     }
 
-    /// <summary>A text's normalised-text hash and index, ordered by (hash, index).</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    private readonly record struct ClassRecord(TextHash Key, int Index) : IComparable<ClassRecord>
-    {
-        public int CompareTo(ClassRecord other)
-        {
-            var c = Key.CompareTo(other.Key);
-            return c != 0 ? c : Index.CompareTo(other.Index);
-        }
-    }
 }

@@ -70,3 +70,17 @@ public readonly struct TextHash : IEquatable<TextHash>, IComparable<TextHash>
     /// <summary>Inequality.</summary>
     public static bool operator !=(TextHash left, TextHash right) => !left.Equals(right);
 }
+
+/// <summary>
+/// A text's hash and the line (or index) it was seen at, ordered by (hash, line): the record every external sort of
+/// the data check spills (exact duplicates, system prompts, near-duplicate classes).
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+internal readonly record struct HashedLine(TextHash Key, long Line) : IComparable<HashedLine>
+{
+    public int CompareTo(HashedLine other)
+    {
+        var c = Key.CompareTo(other.Key);
+        return c != 0 ? c : Line.CompareTo(other.Line);
+    }
+}

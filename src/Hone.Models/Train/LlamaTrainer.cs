@@ -201,6 +201,9 @@ public sealed partial class LlamaTrainer : ITrainableModel, IDisposable
     /// <inheritdoc />
     public IReadOnlyList<TrainableParameter> Parameters => _parameters;
 
+    /// <inheritdoc />
+    public bool HasAdapters => IsLora;
+
     /// <summary>
     /// Whether the LoRA adapters take part in the forward (default true). Switch off to score with the base model
     /// (e.g. DPO's reference log-probs); a backward after a forward without adapters yields no adapter gradients.
@@ -211,7 +214,7 @@ public sealed partial class LlamaTrainer : ITrainableModel, IDisposable
     public bool DropoutEnabled { get; set; } = true;
 
     /// <summary>The step the dropout masks are drawn for; advanced by one after every <see cref="Backward"/>.
-    /// Set it to replay a step's masks.</summary>
+    /// Set it to replay a step's masks (a resumed run restores it from its checkpoint).</summary>
     public long DropoutStep { get; set; }
 
     /// <summary>The arena holding activations, gradients and scratch.</summary>
