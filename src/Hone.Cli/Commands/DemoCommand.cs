@@ -13,6 +13,7 @@ using Hone.Store;
 using Hone.Training.Demo;
 using Hone.Training.Sft;
 using Spectre.Console;
+using Microsoft.Extensions.AI;
 
 namespace Hone.Cli.Commands;
 

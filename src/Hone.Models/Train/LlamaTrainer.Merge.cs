@@ -79,7 +79,7 @@ public sealed partial class LlamaTrainer
         }
 
         var parts = name.Split('.');
-        if (parts.Length != 6 || !int.TryParse(parts[2], out layer) || !ModuleNames.Contains(parts[4]))
+        if (parts.Length != 6 || !int.TryParse(parts[2], out layer) || !LlamaModules.Linear.Contains(parts[4]))
         {
             return false;
         }

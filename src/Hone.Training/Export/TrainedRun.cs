@@ -184,7 +184,7 @@ public sealed class TrainedRun
         // On a tied base the trainer keeps one trained copy for the embedding and the head (PEFT's ensure_weight_tying);
         // the adapter lists both modules and holds both tensors, equal, as PEFT saves the tied wrappers.
         bool tied = baseConfig.TiedEmbeddings && saved.Count > 0;
-        if (tied && saved.GetValueOrDefault("embed_tokens") is { } shared) saved["lm_head"] = shared;
+        if (tied && saved.GetValueOrDefault(LlamaModules.EmbedTokens) is { } shared) saved[LlamaModules.LmHead] = shared;
         var adapter = new PeftAdapter
         {
             SavedModules = saved,

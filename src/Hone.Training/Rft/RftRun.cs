@@ -122,7 +122,7 @@ public static class RftRun
             // RFT has no reference turn ends to probe: only the rows are checked, and only when no module to save covers them.
             if (o.Trainer.Method != TrainingMethod.Lora || EndOfTurnCheck.TemplateEndOfTurnId(encoder) is not { } id || id >= model.Config.VocabSize) return null;
             var saved = o.Lora.ResolveModulesToSave();
-            bool covered = saved.Contains("lm_head") || (model.Config.TiedEmbeddings && saved.Count > 0);
+            bool covered = saved.Contains(LlamaModules.LmHead) || (model.Config.TiedEmbeddings && saved.Count > 0);
             return covered ? null : EndOfTurnCheck.Warning(model, id, $"'{encoder.Tokenizer.TokenText(id)}'", []);
         });
 

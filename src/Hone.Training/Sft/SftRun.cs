@@ -104,7 +104,7 @@ public static class SftRun
     {
         if (method != TrainingMethod.Lora) return null;
         var saved = lora.ResolveModulesToSave();
-        if (saved.Contains("lm_head") || (model.Config.TiedEmbeddings && saved.Count > 0)) return null;
+        if (saved.Contains(LlamaModules.LmHead) || (model.Config.TiedEmbeddings && saved.Count > 0)) return null;
         if (EndOfTurnCheck.EndOfTurnId(examples) is not { } id || id >= model.Config.VocabSize) return null;
         using var pool = new WorkerPool(threads);
         return EndOfTurnCheck.Warning(model, id, $"'{encoder.Tokenizer.TokenText(id)}'", examples, pool);

@@ -1,7 +1,7 @@
 namespace Hone.Data.Model;
 
-/// <summary>The role names of OpenAI chat messages, as they appear in JSONL.</summary>
-public static class ChatRole
+/// <summary>The role names of OpenAI chat messages, as they appear in JSONL (a message's <c>Role.Value</c>).</summary>
+public static class OpenAiRoles
 {
     /// <summary><c>system</c></summary>
     public const string System = "system";
