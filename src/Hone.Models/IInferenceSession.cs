@@ -1,7 +1,7 @@
 namespace Hone.Models;
 
 /// <summary>
-/// One running sequence of a causal language model (Llama family or GPT-2): a KV cache that tokens are appended to,
+/// One running sequence of a causal language model (Llama family): a KV cache that tokens are appended to,
 /// yielding next-token logits. What <see cref="Generation.Generator"/> drives. Not thread-safe: one session per sequence.
 /// </summary>
 public interface IInferenceSession : IDisposable

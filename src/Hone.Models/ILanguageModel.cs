@@ -1,14 +1,12 @@
-using System.Text.Json;
-using Hone.Models.Gpt2;
 using Hone.Models.Llama;
 using Hone.Numerics;
 
 namespace Hone.Models;
 
-/// <summary>A loaded causal language model of any supported architecture (<see cref="LlamaModel"/>, <see cref="Gpt2Model"/>).</summary>
+/// <summary>A loaded causal language model (today the Llama family: <see cref="LlamaModel"/>).</summary>
 public interface ILanguageModel : IDisposable
 {
-    /// <summary>The architecture name ("llama", "qwen2", "llama2.c", "gpt2", ...).</summary>
+    /// <summary>The architecture name ("llama", "qwen2", "llama2.c", ...).</summary>
     string ModelType { get; }
 
     /// <summary>Number of token ids.</summary>
@@ -24,38 +22,17 @@ public interface ILanguageModel : IDisposable
     IInferenceSession CreateInferenceSession(int? maxContext = null, int blockSize = 256, WorkerPool? pool = null);
 }
 
-/// <summary>Loads a model of whichever supported architecture a path holds.</summary>
+/// <summary>Loads a model of whichever supported architecture a path holds (one loader: <see cref="LlamaModel"/>).</summary>
 public static class LanguageModels
 {
-    /// <summary>
-    /// A Hugging Face folder whose config.json says model_type "gpt2" loads as <see cref="Gpt2Model"/>; everything
-    /// else (Llama-family folders, llama2.c .bin, .gguf) goes to <see cref="LlamaModel.Load"/>.
-    /// </summary>
+    /// <summary>Loads a Hugging Face folder, a llama2.c .bin or a .gguf (<see cref="LlamaModel.Load"/>).</summary>
     /// <exception cref="ModelLoadException">The path is missing, of an unknown kind or architecture, or invalid.</exception>
-    public static ILanguageModel Load(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        var config = Directory.Exists(path) ? Path.Combine(path, "config.json") : null;
-        if (config is not null && File.Exists(config) && new FileInfo(config).Length <= 16 << 20 && ModelTypeOf(config) == "gpt2")
-        {
-            return Gpt2Model.Load(path);
-        }
+    public static ILanguageModel Load(string path) => LlamaModel.Load(path);
 
-        return LlamaModel.Load(path);
-    }
-
-    private static string? ModelTypeOf(string configPath)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllText(configPath));
-            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("model_type", out var t) && t.ValueKind == JsonValueKind.String
-                ? t.GetString()
-                : null;
-        }
-        catch (JsonException)
-        {
-            return null; // the Llama loader reports the malformed file with its position
-        }
-    }
+    /// <summary>
+    /// Checks everything <see cref="Load"/> checks, without allocating the weights (<see cref="LlamaModel.Validate"/>);
+    /// returns a one-line description of the model.
+    /// </summary>
+    /// <exception cref="ModelLoadException">What <see cref="Load"/> would throw.</exception>
+    public static string Validate(string path) => LlamaModel.Validate(path).Describe();
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Hone.Data.Model;
 using Hone.Models.Chat;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.AI;
@@ -156,17 +157,7 @@ internal static class ChatCompletionsEndpoint
         return message;
     }
 
-    private static JsonObject ToolCall(FunctionCallContent call, int index) => new()
-    {
-        ["index"] = index,
-        ["id"] = call.CallId,
-        ["type"] = "function",
-        ["function"] = new JsonObject
-        {
-            ["name"] = call.Name,
-            ["arguments"] = ChatPromptBuilder.ArgumentsNode(call).ToJsonString(),
-        },
-    };
+    private static JsonObject ToolCall(FunctionCallContent call, int index) => OpenAiChatWriter.ToolCallNode(call, index);
 
     private static JsonObject Chunk(string id, long created, string model, int index, JsonObject delta, string? finish) => new()
     {

@@ -71,6 +71,7 @@ public sealed class HoneServer : IAsyncDisposable
         var gate = new ConcurrencyGate(options.MaxConcurrency, options.MaxQueue);
         var local = client.GetService<LocalChatClient>();
         var keyBytes = options.ApiKey is { } key ? Encoding.UTF8.GetBytes(key) : null;
+        var errorLog = options.ErrorLog ?? Console.Error;
 
         app.Use(async (context, next) =>
         {
@@ -87,7 +88,7 @@ public sealed class HoneServer : IAsyncDisposable
             }
             catch (Exception e) when (!context.RequestAborted.IsCancellationRequested)
             {
-                await WriteErrorAsync(context, Translate(e)).ConfigureAwait(false);
+                await WriteErrorAsync(context, Translate(e, errorLog)).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -119,6 +120,11 @@ public sealed class HoneServer : IAsyncDisposable
 
             var request = RequestParser.ParseCompletion(await ReadBodyAsync(context).ConfigureAwait(false), options.MaxChoices);
             CheckModel(request.Model, modelId);
+            if (local.Tokenizer.BosId is null && request.Prompts.Any(p => p.Length == 0))
+            {
+                throw OpenAiError.Invalid("prompt", "This model's tokenizer has no BOS token, so an empty prompt cannot start generation; give some prompt text.");
+            }
+
             using var lease = await EnterAsync(gate, context).ConfigureAwait(false);
             await CompletionsEndpoint.HandleAsync(context, local, modelId, request).ConfigureAwait(false);
         });
@@ -179,28 +185,63 @@ public sealed class HoneServer : IAsyncDisposable
 
     private static async Task<JsonElement> ReadBodyAsync(HttpContext context)
     {
+        JsonElement root;
         try
         {
             using var doc = await JsonDocument.ParseAsync(context.Request.Body, new JsonDocumentOptions { MaxDepth = 64 }, context.RequestAborted).ConfigureAwait(false);
-            return doc.RootElement.Clone();
+            root = doc.RootElement.Clone();
         }
         catch (JsonException e)
         {
-            throw new OpenAiError(400, $"The request body is not valid JSON ({e.Message}).", code: "invalid_json");
+            var where = e.LineNumber is { } line ? $" at line {line + 1}, byte {(e.BytePositionInLine ?? 0) + 1}" : "";
+            throw new OpenAiError(400, $"The request body is not valid JSON{where}: {FirstSentence(e.Message)}", code: "invalid_json");
         }
+
+        // Invalid UTF-8 and lone surrogate escapes parse, but throw when read: refuse them here, naming the field.
+        RequestText.Check(root);
+        return root;
     }
 
-    private static OpenAiError Translate(Exception e) => e switch
+    /// <summary>The parser's message without its .NET location suffix (" LineNumber: 0 | BytePositionInLine: 49.").</summary>
+    private static string FirstSentence(string message)
     {
-        OpenAiError o => o,
-        BadHttpRequestException b when b.StatusCode == StatusCodes.Status413PayloadTooLarge =>
-            new OpenAiError(413, "The request body is too large.", code: "request_too_large"),
-        BadHttpRequestException b => new OpenAiError(b.StatusCode, b.Message),
-        ContextOverflowException c => new OpenAiError(400, c.Message, param: "messages", code: "context_length_exceeded"),
-        ChatTemplateException t => new OpenAiError(400, "The model's chat template rejected the messages: " + t.Message, param: "messages"),
-        ArgumentException a => new OpenAiError(400, a.Message),
-        _ => new OpenAiError(500, $"Internal error ({e.GetType().Name}): {e.Message}", type: "server_error"),
-    };
+        var cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        var text = (cut > 0 ? message[..cut] : message).TrimEnd();
+        return text.EndsWith('.') ? text : text + ".";
+    }
+
+    /// <summary>
+    /// The answer to an exception. Only the request's own faults are 4xx; anything else is an internal error: a 500
+    /// that names no .NET type and no internal message (those go to <paramref name="errorLog"/> under a reference the
+    /// client is given). An <see cref="ArgumentException"/> from inside the engine is a bug, not a bad request: the
+    /// request's faults are found by <see cref="RequestParser"/> and <see cref="RequestText"/> as <see cref="OpenAiError"/>.
+    /// </summary>
+    private static OpenAiError Translate(Exception e, TextWriter errorLog)
+    {
+        switch (e)
+        {
+            case OpenAiError o:
+                return o;
+            case BadHttpRequestException b when b.StatusCode == StatusCodes.Status413PayloadTooLarge:
+                return new OpenAiError(413, "The request body is too large.", code: "request_too_large");
+            case BadHttpRequestException b:
+                return new OpenAiError(b.StatusCode, b.Message);
+            case ContextOverflowException c:
+                return new OpenAiError(400, c.Message, param: "messages", code: "context_length_exceeded");
+            case ChatTemplateException t:
+                return new OpenAiError(400, "The model's chat template rejected the messages: " + t.Message, param: "messages");
+        }
+
+        var reference = Guid.NewGuid().ToString("N")[..12];
+        lock (errorLog)
+        {
+            errorLog.WriteLine($"hone serve: internal error, reference {reference}: {e}");
+            errorLog.Flush();
+        }
+
+        return new OpenAiError(500, $"The server failed to answer the request (an internal error; the server log has it under reference {reference}).",
+            type: "server_error", code: "internal_error");
+    }
 
     private static async Task WriteErrorAsync(HttpContext context, OpenAiError error)
     {

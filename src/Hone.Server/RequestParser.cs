@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Hone.Data.Model;
 using Microsoft.Extensions.AI;
 
 namespace Hone.Server;
@@ -179,6 +180,10 @@ public static class RequestParser
         return n;
     }
 
+    /// <summary>
+    /// One message through the shared reader (<see cref="OpenAiChatReader.ReadForModel"/>), with this server's rules
+    /// first: a known role, text-only content, content unless an assistant calls tools, a tool message's call id.
+    /// </summary>
     private static ChatMessage ParseMessage(JsonElement m, string where)
     {
         if (m.ValueKind != JsonValueKind.Object)
@@ -192,116 +197,56 @@ public static class RequestParser
             throw OpenAiError.Invalid(where + ".role", $"{where}.role '{role}' is not one of: {string.Join(", ", Roles)}.");
         }
 
-        var text = ContentText(m, where, role);
-        var contents = new List<AIContent>();
-        if (role == "tool")
-        {
-            var id = m.TryGetProperty("tool_call_id", out var tid) && tid.ValueKind == JsonValueKind.String ? tid.GetString()! : null;
-            if (string.IsNullOrEmpty(id))
-            {
-                throw OpenAiError.Invalid(where + ".tool_call_id", $"{where}: a tool message needs 'tool_call_id'.");
-            }
-
-            contents.Add(new FunctionResultContent(id, text ?? ""));
-            return new ChatMessage(ChatRole.Tool, contents);
-        }
-
-        if (!string.IsNullOrEmpty(text))
-        {
-            contents.Add(new TextContent(text));
-        }
-
-        if (role == "assistant" && m.TryGetProperty("tool_calls", out var calls) && calls.ValueKind != JsonValueKind.Null)
-        {
-            if (calls.ValueKind != JsonValueKind.Array)
-            {
-                throw OpenAiError.Invalid(where + ".tool_calls", $"{where}.tool_calls must be an array.");
-            }
-
-            int k = 0;
-            foreach (var c in calls.EnumerateArray())
-            {
-                contents.Add(ParseToolCall(c, $"{where}.tool_calls[{k++}]"));
-            }
-        }
-        else if (text is null)
+        bool hasContent = CheckTextContent(m, where, role);
+        bool calls = role == "assistant" && m.TryGetProperty("tool_calls", out var tc) && tc.ValueKind != JsonValueKind.Null;
+        if (!hasContent && !calls && role != "tool")
         {
             throw OpenAiError.Invalid(where + ".content", $"{where} needs 'content'.");
         }
 
-        var chatRole = role switch
+        ChatMessage message;
+        try
         {
-            "system" or "developer" => ChatRole.System,
-            "assistant" => ChatRole.Assistant,
-            _ => ChatRole.User,
-        };
-        return new ChatMessage(chatRole, contents);
+            message = OpenAiChatReader.ReadForModel(m, where);
+        }
+        catch (OpenAiChatException e)
+        {
+            throw OpenAiError.Invalid(e.Field, e.Message);
+        }
+
+        if (role == "tool" && message.Contents.OfType<FunctionResultContent>().Single().CallId.Length == 0)
+        {
+            throw OpenAiError.Invalid(where + ".tool_call_id", $"{where}: a tool message needs 'tool_call_id'.");
+        }
+
+        return message;
     }
 
-    private static string? ContentText(JsonElement m, string where, string role)
+    /// <summary>Whether the message has content (not absent or null); a part that is not text is a 400 naming the field.</summary>
+    private static bool CheckTextContent(JsonElement m, string where, string role)
     {
         if (!m.TryGetProperty("content", out var c) || c.ValueKind == JsonValueKind.Null)
         {
-            return null;
-        }
-
-        if (c.ValueKind == JsonValueKind.String)
-        {
-            return c.GetString();
+            return false;
         }
 
         if (c.ValueKind == JsonValueKind.Array)
         {
-            var sb = new System.Text.StringBuilder();
             foreach (var part in c.EnumerateArray())
             {
-                var type = part.ValueKind == JsonValueKind.Object && part.TryGetProperty("type", out var t) ? t.GetString() : null;
+                var type = part.ValueKind == JsonValueKind.Object && part.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
                 if (type is not ("text" or "input_text") || !part.TryGetProperty("text", out var pt) || pt.ValueKind != JsonValueKind.String)
                 {
                     throw OpenAiError.Invalid(where + ".content", $"{where}.content: only text parts are supported by this {role} message's model (got type '{type}').");
                 }
-
-                sb.Append(pt.GetString());
             }
-
-            return sb.ToString();
         }
-
-        throw OpenAiError.Invalid(where + ".content", $"{where}.content must be a string or an array of text parts.");
-    }
-
-    private static FunctionCallContent ParseToolCall(JsonElement c, string where)
-    {
-        if (c.ValueKind != JsonValueKind.Object || !c.TryGetProperty("function", out var f) || f.ValueKind != JsonValueKind.Object
-            || !f.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String)
+        else if (c.ValueKind != JsonValueKind.String)
         {
-            throw OpenAiError.Invalid(where, $"{where} must be {{\"id\",\"type\":\"function\",\"function\":{{\"name\",\"arguments\"}}}}.");
+            throw OpenAiError.Invalid(where + ".content", $"{where}.content must be a string or an array of text parts.");
         }
 
-        var id = c.TryGetProperty("id", out var idEl) && idEl.ValueKind == JsonValueKind.String ? idEl.GetString()! : "call_0";
-        var args = new Dictionary<string, object?>();
-        if (f.TryGetProperty("arguments", out var a) && a.ValueKind == JsonValueKind.String && a.GetString()!.Length > 0)
-        {
-            try
-            {
-                using var doc = JsonDocument.Parse(a.GetString()!);
-                if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                {
-                    throw OpenAiError.Invalid(where + ".function.arguments", $"{where}.function.arguments must be a JSON object string.");
-                }
-
-                foreach (var p in doc.RootElement.EnumerateObject())
-                {
-                    args[p.Name] = p.Value.Clone();
-                }
-            }
-            catch (JsonException e)
-            {
-                throw OpenAiError.Invalid(where + ".function.arguments", $"{where}.function.arguments is not valid JSON: {e.Message}");
-            }
-        }
-
-        return new FunctionCallContent(id, name.GetString()!, args);
+        return true;
     }
 
     private static List<AITool> ParseTools(JsonElement tools)
@@ -316,26 +261,19 @@ public static class RequestParser
         foreach (var t in tools.EnumerateArray())
         {
             var where = $"tools[{i++}]";
-            if (t.ValueKind != JsonValueKind.Object || !t.TryGetProperty("type", out var type) || type.GetString() != "function"
-                || !t.TryGetProperty("function", out var f) || f.ValueKind != JsonValueKind.Object
-                || !f.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String || name.GetString()!.Length == 0)
+            if (t.ValueKind != JsonValueKind.Object || !t.TryGetProperty("type", out _))
             {
                 throw OpenAiError.Invalid(where, $"{where} must be {{\"type\":\"function\",\"function\":{{\"name\",\"description\",\"parameters\"}}}}.");
             }
 
-            var description = f.TryGetProperty("description", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
-            JsonElement schema;
-            if (f.TryGetProperty("parameters", out var p) && p.ValueKind != JsonValueKind.Null)
+            try
             {
-                schema = p.ValueKind == JsonValueKind.Object ? p.Clone() : throw OpenAiError.Invalid(where + ".function.parameters", $"{where}.function.parameters must be a JSON Schema object.");
+                list.Add(OpenAiChatReader.ReadTool(t, where));
             }
-            else
+            catch (OpenAiChatException e)
             {
-                using var empty = JsonDocument.Parse("{\"type\":\"object\",\"properties\":{}}");
-                schema = empty.RootElement.Clone();
+                throw OpenAiError.Invalid(e.Field, e.Message);
             }
-
-            list.Add(AIFunctionFactory.CreateDeclaration(name.GetString()!, description, schema));
         }
 
         return list;
@@ -371,7 +309,7 @@ public static class RequestParser
 
     private static ChatResponseFormat ParseResponseFormat(JsonElement format)
     {
-        var type = format.ValueKind == JsonValueKind.Object && format.TryGetProperty("type", out var t) ? t.GetString() : null;
+        var type = format.ValueKind == JsonValueKind.Object && format.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
         switch (type)
         {
             case "text":

@@ -26,6 +26,12 @@ public sealed record ServerOptions
     /// <summary>Most choices (<c>n</c>) per request.</summary>
     public int MaxChoices { get; init; } = 8;
 
+    /// <summary>
+    /// Where internal errors are written in full (type, message, stack) with the reference the client was given; the
+    /// client sees only the reference. Null: standard error.
+    /// </summary>
+    public TextWriter? ErrorLog { get; init; }
+
     /// <summary>Checks ranges.</summary>
     /// <exception cref="ArgumentException">A value is out of range (the message names the option).</exception>
     public ServerOptions Validate()

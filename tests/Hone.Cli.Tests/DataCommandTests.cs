@@ -45,6 +45,23 @@ public class DataCommandTests
     }
 
     [Fact]
+    public void Check_no_near_duplicates_skips_the_search_and_keeps_exact_duplicates()
+    {
+        var dir = TestAssets.NewTempDir();
+        const string Long = "the quick brown fox jumps over the lazy dog while the farmer counts his sheep in the green field near the old mill by the river";
+        string Line(string user) => $$"""{"messages":[{"role":"system","content":"s"},{"role":"user","content":"{{user}}"},{"role":"assistant","content":"yes"}]}""";
+        File.WriteAllLines(Path.Combine(dir, "d.jsonl"), [Line(Long), Line(Long.Replace("old mill", "old barn", StringComparison.Ordinal)), Line(Long)]);
+        var with = CliRunner.Run(dir, "data", "check", "d.jsonl", "--json").Json.GetProperty("dataset");
+        Assert.Equal(1, with.GetProperty("near_duplicates").GetInt32());
+        Assert.Equal(1, with.GetProperty("exact_duplicates").GetInt32());
+        var without = CliRunner.Run(dir, "data", "check", "d.jsonl", "--no-near-duplicates", "--json").Json.GetProperty("dataset");
+        Assert.False(without.TryGetProperty("near_duplicates", out var nd) && nd.ValueKind != JsonValueKind.Null);
+        Assert.Equal(1, without.GetProperty("exact_duplicates").GetInt32());
+        var human = CliRunner.Run(dir, "data", "check", "d.jsonl", "--no-near-duplicates");
+        Assert.Contains("not computed (--no-near-duplicates)", human.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Check_a_missing_file_is_an_input_error()
     {
         var r = CliRunner.Run(TestAssets.NewTempDir(), "data", "check", "nope.jsonl");

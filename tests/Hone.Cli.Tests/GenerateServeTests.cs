@@ -90,6 +90,31 @@ public class GenerateServeTests
     }
 
     [Fact]
+    public void Serve_ApiKeyFile_EmptyOrMissingOrBesideApiKey_Exit2BeforeLoading()
+    {
+        var dir = TestAssets.NewTempDir();
+        File.WriteAllText(Path.Combine(dir, "empty.key"), "\n");
+        File.WriteAllText(Path.Combine(dir, "good.key"), "k\n");
+        var empty = CliRunner.Run(dir, "serve", "--model", Checkpoint, "--port", "0", "--api-key-file", "empty.key", "--json");
+        Assert.Equal(ExitCodes.UsageOrInput, empty.ExitCode);
+        Assert.Contains("empty.key: the first line is empty", empty.Json.GetProperty("error").GetString(), StringComparison.Ordinal);
+        var missing = CliRunner.Run(dir, "serve", "--model", Checkpoint, "--port", "0", "--api-key-file", "nope.key");
+        Assert.Equal(ExitCodes.UsageOrInput, missing.ExitCode);
+        Assert.Contains("nope.key", missing.Stderr, StringComparison.Ordinal);
+        var both = CliRunner.Run(dir, "serve", "--model", Checkpoint, "--port", "0", "--api-key", "k", "--api-key-file", "good.key");
+        Assert.Equal(ExitCodes.UsageOrInput, both.ExitCode);
+        Assert.Contains("--api-key-file", both.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Serve_Help_StatesWhereTheApiKeyComesFrom()
+    {
+        var r = CliRunner.Run(TestAssets.NewTempDir(), "serve", "--help");
+        Assert.Contains("--api-key-file", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("HONE_API_KEY", r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Serve_UnknownTemplate_IsAnInputError()
     {
         var r = CliRunner.Run(TestAssets.NewTempDir(), "serve", "--model", Checkpoint, "--port", "0", "--template", "nope");

@@ -15,6 +15,8 @@ public class AllocationTests
         float[] probs = new float[tokens * heads * tokens], o = new float[q.Length];
         float[] norm = new float[k], cos = new float[4 * headDim / 2], sin = new float[cos.Length];
         using var ws = new MatMulWorkspace(1);
+        float[] am = new float[k], av = new float[k];
+        var adam = new AdamWStep(0.9f, 0.999f, 0.1f, 0.001f, 0.01f, 0.5f, 1e-8f);
 
         void All()
         {
@@ -31,6 +33,9 @@ public class AllocationTests
             Activations.Gelu(x, x);
             Softmax.InPlace(y.AsSpan(0, n));
             _ = CrossEntropy.Loss(y.AsSpan(0, n), 3);
+            AdamWUpdate.Apply(norm, x.AsSpan(0, k), am, av, adam, 1e-4f);
+            _ = GradientNorm.SumOfSquares(x, 0);
+            GradientNorm.Scale(norm, 0.5f);
         }
 
         All();

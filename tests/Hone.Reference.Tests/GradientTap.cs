@@ -1,4 +1,6 @@
+using Hone.Models;
 using Hone.Models.Train;
+using Hone.Numerics;
 
 namespace Hone.Reference.Tests;
 
@@ -34,6 +36,16 @@ internal sealed class GradientTap(ITrainableModel inner) : ITrainableModel
         var last = Steps[^1];
         Steps[^1] = last with { Grads = Snapshot(p => p.Grad.Span.ToArray()), Backwards = last.Backwards + 1 };
     }
+
+    public bool HasAdapters => inner.HasAdapters;
+
+    public bool AdaptersEnabled { get => inner.AdaptersEnabled; set => inner.AdaptersEnabled = value; }
+
+    public bool DropoutEnabled { get => inner.DropoutEnabled; set => inner.DropoutEnabled = value; }
+
+    public long DropoutStep { get => inner.DropoutStep; set => inner.DropoutStep = value; }
+
+    public IInferenceSession OpenSamplingSession(int maxContext, WorkerPool? pool = null) => inner.OpenSamplingSession(maxContext, pool);
 
     public void ZeroGrad()
     {

@@ -1,3 +1,4 @@
+using Hone.Models;
 using Hone.Models.Train;
 using Hone.Numerics;
 
@@ -37,6 +38,7 @@ public sealed class BigramModel : ITrainableModel, IDisposable
     public void Forward(TokenBatch batch, Span<float> targetLogProbs, Span<bool> argmaxCorrect)
     {
         ForwardCalls++;
+        ForwardModes.Add((AdaptersEnabled, DropoutEnabled));
         int n = batch.Rows * batch.SequenceLength, v = VocabSize;
         if (_probs.Length < n * v) _probs = new float[n * v];
         _tokens = batch.Tokens;
@@ -90,6 +92,21 @@ public sealed class BigramModel : ITrainableModel, IDisposable
         _gw.Span.Clear();
         _gb.Span.Clear();
     }
+
+    /// <summary>Whether the model says it has adapters (it has none: the switch only shows in <see cref="ForwardModes"/>).</summary>
+    public bool HasAdapters { get; init; }
+
+    /// <summary>The adapter and dropout switches at each forward pass.</summary>
+    public List<(bool Adapters, bool Dropout)> ForwardModes { get; } = [];
+
+    public bool AdaptersEnabled { get; set; } = true;
+
+    public bool DropoutEnabled { get; set; } = true;
+
+    public long DropoutStep { get; set; }
+
+    public IInferenceSession OpenSamplingSession(int maxContext, WorkerPool? pool = null) =>
+        throw new NotSupportedException("The bigram test model has no inference session.");
 
     public float[] Snapshot() => [.. _w.Span.ToArray(), .. _b.Span.ToArray()];
 

@@ -37,6 +37,18 @@ public class DpoTrainerTests
     }
 
     [Fact]
+    public void The_reference_and_validation_switch_the_modes_of_any_model_through_its_interface()
+    {
+        using var model = new BigramModel(8, 8, seed: 4) { HasAdapters = true };
+        var options = new DpoOptions { Epochs = 1, BatchSize = 5, MicroBatchPairs = 5, EvalEvery = 1 };
+        new DpoTrainer(model, options, Pairs, new RunFolder(TestAssets.NewTempDir()), Pairs).Train();
+        // Reference of the training and validation pairs (adapters and dropout off), the step, a validation batch and the
+        // epoch-end validation (dropout off); the modes are restored after each.
+        Assert.Equal([(false, false), (false, false), (true, true), (true, false), (true, false)], model.ForwardModes);
+        Assert.True(model.AdaptersEnabled && model.DropoutEnabled);
+    }
+
+    [Fact]
     public void Bad_pairs_and_options_are_named()
     {
         using var model = new BigramModel(8, 8, seed: 4);

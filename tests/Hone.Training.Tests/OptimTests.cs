@@ -44,6 +44,34 @@ public class OptimTests
     }
 
     [Fact]
+    public void The_optimiser_step_and_clipping_allocate_nothing_and_the_moments_live_in_the_given_arena()
+    {
+        using var arena = new Arena(1024);
+        var p = arena.Allocate("p", 37);
+        var g = arena.Allocate("g", 37);
+        var q = arena.Allocate("q", 5);
+        var gq = arena.Allocate("gq", 5);
+        TrainableParameter[] ps = [new("p", p, g, true), new("q", q, gq, false)];
+        long before = arena.UsedFloats;
+        var opt = new AdamW(ps, new AdamWSettings(WeightDecay: 0.1), arena);
+        Assert.Equal(AdamW.FloatsFor(ps), arena.UsedFloats - before);
+        Assert.Equal(37, arena["adam_m.p"].Length);
+        Assert.Equal(5, arena["adam_v.q"].Length);
+        g.Span.Fill(3f);
+        gq.Span.Fill(-2f);
+        void Step()
+        {
+            GradientClipping.ClipByGlobalNorm(ps, 1.0);
+            opt.Step(1e-3);
+        }
+        Step();
+        long allocated = GC.GetAllocatedBytesForCurrentThread();
+        Step();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - allocated);
+        Assert.Equal(opt.FirstMoment(0).ToArray(), arena["adam_m.p"].Span.ToArray());
+    }
+
+    [Fact]
     public void Clipping_scales_to_the_max_global_norm_and_reports_the_norm_before()
     {
         using var arena = new Arena(64);

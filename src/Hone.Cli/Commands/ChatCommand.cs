@@ -6,7 +6,7 @@ using Microsoft.Extensions.AI;
 namespace Hone.Cli.Commands;
 
 /// <summary>The options of <c>hone chat</c>, validated once.</summary>
-public sealed record ChatCommandOptions(string Model, string? Template, string? Tokenizer, string? System, float Temperature, int MaxTokens, long? Seed, int Threads)
+public sealed record ChatCommandOptions(LocalModel Model, string? System, float Temperature, int MaxTokens, long? Seed, int Threads)
 {
     /// <summary>Checks ranges.</summary>
     public ChatCommandOptions Validate()
@@ -35,9 +35,7 @@ public static class ChatCommand
     public static Command Create(CliHost host)
     {
         ArgumentNullException.ThrowIfNull(host);
-        var model = new Option<string>("--model") { Description = "Model folder, GGUF file or llama2.c checkpoint.", Required = true };
-        var template = new Option<string?>("--template") { Description = "Built-in chat template (chatml, llama3, llama2, plain) for a model without one." };
-        var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer file for a model that has none beside it." };
+        var local = ModelCliOptions.Local(adapter: true);
         var system = new Option<string?>("--system") { Description = "System message at the start of the conversation." };
         var temperature = new Option<float>("--temperature") { Description = "Sampling temperature; 0 = greedy.", DefaultValueFactory = _ => 0.7f };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Most tokens per reply.", DefaultValueFactory = _ => 256 };
@@ -45,14 +43,14 @@ public static class ChatCommand
         var threads = new Option<int>("--threads") { Description = "Worker threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var cmd = new Command("chat", "Chat with a local model: one line per message on stdin; /reset clears the history, /exit quits.")
         {
-            model, template, tokenizer, system, temperature, maxTokens, seed, threads,
+            system, temperature, maxTokens, seed, threads,
         };
+        local.AddTo(cmd);
         host.SetHandler(cmd, async (p, ctx, ct) =>
         {
-            var o = new ChatCommandOptions(ctx.ResolvePath(p.GetValue(model)!), p.GetValue(template), p.GetValue(tokenizer) is { } t ? ctx.ResolvePath(t) : null,
-                p.GetValue(system), p.GetValue(temperature), p.GetValue(maxTokens), p.GetValue(seed), p.GetValue(threads)).Validate();
+            var o = new ChatCommandOptions(local.Get(p, ctx)!, p.GetValue(system), p.GetValue(temperature), p.GetValue(maxTokens), p.GetValue(seed), p.GetValue(threads)).Validate();
             using var pool = o.Threads > 1 ? new WorkerPool(o.Threads) : null;
-            using var client = LocalChatClient.Load(o.Model, o.Tokenizer, o.Template, new LocalChatClientOptions { Pool = pool });
+            using var client = o.Model.LoadClient(new LocalChatClientOptions { Pool = pool });
             if (!ctx.Json) ctx.Stderr.WriteLine($"chatting with {client.ModelId} ({client.Encoder.TemplateSource}); /reset clears the history, /exit quits.");
             var turns = await RunLoopAsync(client, Console.In, ctx.Json ? TextWriter.Null : ctx.Stdout, o.ChatOptions, o.System, ct).ConfigureAwait(false);
             ctx.WriteJson(new { model = client.ModelId, template = client.Encoder.TemplateSource, turns });

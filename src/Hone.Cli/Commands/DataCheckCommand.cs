@@ -5,7 +5,6 @@ using Hone.Data.Cost;
 using Hone.Data.Model;
 using Hone.Data.Tokens;
 using Hone.Formats.Inspection;
-using Hone.Tokenizers.Chat;
 using Spectre.Console;
 
 namespace Hone.Cli.Commands;
@@ -20,21 +19,22 @@ public static class DataCheckCommand
         var file = new Argument<string>("FILE") { Description = "JSONL training file (chat SFT, preference/DPO, reinforcement/RFT or prompt/completion)." };
         var kind = new Option<string>("--kind") { Description = "What the file holds: sft, dpo, rft, prompt-completion or auto (detected).", DefaultValueFactory = _ => "auto" };
         kind.AcceptOnlyFromAmong("auto", "sft", "dpo", "rft", "prompt-completion");
-        var model = new Option<string?>("--model") { Description = "A local model folder/file (real token counts with its tokenizer and chat template) or a model name of the price table (context limit and price); a path that does not exist is an error." };
-        var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer file for a model folder that has none (e.g. tok512.bin)." };
-        var template = new Option<string?>("--template") { Description = "Built-in chat template for a model without one: chatml, llama3, llama2, plain." };
+        var model = new Option<string?>("--model") { Description = "A local model (" + ModelCliOptions.LocalModelKinds + "; real token counts with its tokenizer and chat template) or a model name of the price table (context limit and price); a path that does not exist is an error." };
+        var local = ModelCliOptions.ForLocalModelsOf();
         var contextLimit = new Option<int?>("--context-limit") { Description = "Context limit in tokens (overrides the model's)." };
         var epochs = new Option<string>("--epochs") { Description = "Epochs for the cost estimate: auto or N.", DefaultValueFactory = _ => "auto" };
         var price = new Option<decimal?>("--price-per-1m") { Description = "Training price in dollars per 1M tokens." };
         var priceModel = new Option<string?>("--price-model") { Description = "Take the price of this model from the price table (hone.yaml's price_table, else the built-in one)." };
         var valid = new Option<string?>("--valid") { Description = "Validation file: report examples that leak between it and FILE." };
         var nearDup = new Option<double>("--near-dup-threshold") { Description = "Jaccard similarity (MinHash estimate) at which two examples count as near-duplicates.", DefaultValueFactory = _ => 0.8 };
+        var noNear = new Option<bool>("--no-near-duplicates") { Description = "Skip the near-duplicate search (MinHash of every example): faster on big files; exact duplicates are still found." };
         var maxShown = new Option<int>("--show") { Description = "Findings to print in the report (all are in --json).", DefaultValueFactory = _ => 40 };
         var cmd = new Command("check", "Check a training file before spending anything on it: format errors (OpenAI cookbook names and more), " +
             "token counts and limits, duplicates, contradictions, balance, system prompts, leakage and a cost estimate. Exit 1 when errors are found.")
         {
-            file, kind, model, tokenizer, template, contextLimit, epochs, price, priceModel, valid, nearDup, maxShown,
+            file, kind, model, contextLimit, epochs, price, priceModel, valid, nearDup, noNear, maxShown,
         };
+        local.AddTo(cmd);
         host.SetHandler(cmd, (p, ctx) =>
         {
             var path = ctx.ResolvePath(p.GetValue(file)!);
@@ -48,6 +48,7 @@ public static class DataCheckCommand
                 PricePer1M = p.GetValue(price),
                 ValidFile = p.GetValue(valid) is { } v ? ctx.ResolvePath(v) : null,
                 NearDuplicateThreshold = p.GetValue(nearDup),
+                FindNearDuplicates = !p.GetValue(noNear),
                 ContextLimit = p.GetValue(contextLimit),
                 PriceTable = LoadPriceTable(ctx),
                 Model = p.GetValue(priceModel),
@@ -57,7 +58,7 @@ public static class DataCheckCommand
                 var modelPath = ctx.ResolvePath(ModelReference.ExpandHome(m));
                 if (Directory.Exists(modelPath) || File.Exists(modelPath))
                 {
-                    var encoder = ChatEncoder.Load(modelPath, p.GetValue(tokenizer) is { } t ? ctx.ResolvePath(t) : null, p.GetValue(template));
+                    var encoder = local.For(modelPath, p, ctx).LoadEncoder();
                     var info = ModelInspector.Inspect(modelPath);
                     options = options with
                     {
@@ -135,7 +136,7 @@ public static class DataCheckCommand
         var d = r.Dataset;
         var ds = new Table().Title("dataset").AddColumns("check", "result");
         ds.AddRow("exact duplicates", d.ExactDuplicates.ToString(CultureInfo.InvariantCulture));
-        ds.AddRow("near-duplicates", d.NearDuplicates is { } nd ? $"{nd} ({Markup.Escape(d.NearDuplicateMethod ?? "")})" : "not computed");
+        ds.AddRow("near-duplicates", d.NearDuplicates is { } nd ? $"{nd} ({Markup.Escape(d.NearDuplicateMethod ?? "")})" : "not computed (--no-near-duplicates)");
         ds.AddRow("contradictions (same input, different output)", d.Contradictions.ToString(CultureInfo.InvariantCulture));
         ds.AddRow("distinct system prompts", $"{d.DistinctSystemPrompts} ({d.ExamplesWithoutSystemPrompt} examples without one)");
         if (d.Labels is { Count: > 0 } labels)

@@ -13,6 +13,7 @@ using Hone.Store;
 using Hone.Training.Demo;
 using Hone.Training.Sft;
 using Spectre.Console;
+using Microsoft.Extensions.AI;
 
 namespace Hone.Cli.Commands;
 
@@ -33,17 +34,16 @@ public static class DemoCommand
         var examples = new Option<int?>("--examples") { Description = "Training examples to generate (default 400; 60 with --quick); the golden set is 120 cases (30 with --quick)." };
         var seed = new Option<int>("--seed") { Description = "Seed for the generated task, the base model and the fine-tune.", DefaultValueFactory = _ => 1 };
         var quick = new Option<bool>("--quick") { Description = "Small sizes (a tiny base model, few examples): the loop in seconds, for tests." };
-        var model = new Option<string?>("--model") { Description = "Run the loop on this local model (Hugging Face folder, GGUF or llama2.c checkpoint) instead of the built-in one." };
-        var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer file for a --model without one beside it." };
-        var template = new Option<string?>("--template") { Description = "Built-in chat template (chatml, llama3, llama2, plain) for a --model without one." };
+        var local = ModelCliOptions.Local(required: false); // run the loop on this model instead of the built-in one
         var epochs = new Option<int?>("--epochs") { Description = "LoRA epochs (default 30; 6 with --quick)." };
         var lrMult = new Option<double?>("--lr-multiplier") { Description = $"LoRA learning rate = {SftOptions.LoraBaseLearningRate:0e0} × this (default 25 on the built-in model, 1 on --model)." };
         var rank = new Option<int>("--lora-rank") { Description = "LoRA rank.", DefaultValueFactory = _ => 16 };
         var threads = new Option<int>("--threads") { Description = "Engine threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var cmd = new Command("demo", "Run Hone's whole loop offline on a built-in task (orders to JSON): data QA, base model, baseline, LoRA fine-tune, before/after.")
         {
-            dir, examples, seed, quick, model, tokenizer, template, epochs, lrMult, rank, threads,
+            dir, examples, seed, quick, epochs, lrMult, rank, threads,
         };
+        local.AddTo(cmd);
         host.SetHandler(cmd, (p, ctx, ct) =>
         {
             var q = p.GetValue(quick);
@@ -53,11 +53,11 @@ public static class DemoCommand
             if (t is < 1 or > 256) throw new CliUsageException("--threads must be between 1 and 256.");
             var ep = p.GetValue(epochs) ?? (q ? 6 : 30);
             if (ep is < 1 or > 100) throw new CliUsageException("--epochs must be between 1 and 100.");
-            var modelPath = p.GetValue(model) is { } m ? ctx.ResolvePath(m) : null;
+            var given = local.Get(p, ctx);
+            var modelPath = given?.Path;
             if (modelPath is not null && !File.Exists(modelPath) && !Directory.Exists(modelPath))
                 throw new CliUsageException($"--model {modelPath} not found: give a Hugging Face folder, a .gguf file or a llama2.c checkpoint.");
-            var settings = new DemoSettings(n, p.GetValue(seed), q, modelPath, p.GetValue(tokenizer) is { } tk ? ctx.ResolvePath(tk) : null,
-                p.GetValue(template), ep, p.GetValue(lrMult) ?? (modelPath is null ? 25 : 1), p.GetValue(rank), t);
+            var settings = new DemoSettings(n, p.GetValue(seed), q, modelPath, given?.Tokenizer, given?.Template, ep, p.GetValue(lrMult) ?? (modelPath is null ? 25 : 1), p.GetValue(rank), t);
             var root = p.GetValue(dir) is { } d ? ctx.ResolvePath(d)
                 : Path.Combine(Path.GetTempPath(), "hone-demo-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
             return Task.FromResult(Run(ctx, settings, root, ct));
@@ -160,7 +160,7 @@ public static class DemoCommand
         // 6. Baseline on the golden set.
         clock.Restart();
         DemoScore before;
-        using (var baseClient = LocalChatClient.Load(basePath, s.TokenizerPath, s.Template))
+        using (var baseClient = new LocalModel(basePath, s.TokenizerPath, s.Template).LoadClient())
             before = DemoProgress.Count(ctx, "base model on the golden set", golden.Count, tick => DemoEvaluation.Run(baseClient, golden, tick, ct));
         phases["baseline_eval"] = clock.Elapsed.TotalSeconds;
         console.MarkupLine($"[green]6[/] base model on the golden set: {before.Passed}/{golden.Count} exact ({before.Accuracy:P0}), fields {before.FieldMean:P0}, {before.ValidJson:P0} valid JSON, {before.Seconds:0.0} s");

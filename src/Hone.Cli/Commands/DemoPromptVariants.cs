@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Hone.Data.Samples;
 using Hone.Evals.Specs;
-using Hone.Models.Chat;
 using Hone.Prompting.Evaluation;
 using Hone.Prompting.Files;
 using Hone.Prompting.Techniques;
@@ -36,7 +35,7 @@ internal static class DemoPromptVariants
             $"    assistant: {JsonSerializer.Serialize(shot.AnswerJson)}\nsampling: {{max_tokens: {MaxTokens}}}\n");
         var spec = EvalSpec.Load(specPath);
         var golden = GoldenSet.Load(spec.GoldenSetPath).Take(cases).ToList();
-        using var client = LocalChatClient.Load(basePath, tokenizer, template);
+        using var client = new LocalModel(basePath, tokenizer, template).LoadClient();
         using var evaluator = new PromptEvaluator(client, new EvaluatorOptions { Spec = spec, Concurrency = 2, MaxRetries = 0 });
         var request = new VariantsRequest(PromptFileReader.Load(direct), golden, [PromptFileReader.Load(oneShot)], BuiltIns: []);
         var r = Variants.RunAsync(request, evaluator, null, ct).GetAwaiter().GetResult();

@@ -36,11 +36,13 @@ public static class EvalCommands
     /// hashes remembered in the store, so the response cache never serves one model's answers to another.
     /// </summary>
     /// <param name="ws">The workspace (its providers).</param>
-    /// <param name="template">A built-in chat template for local models that have none.</param>
+    /// <param name="template">A built-in chat template for local models that have none (<c>--template</c>).</param>
     /// <param name="store">The run store remembering file hashes; null: local models are not identified by content.</param>
     /// <param name="resolvePath">Anchors a relative <c>local:DIR</c> (at the command's working directory).</param>
-    internal static ChatModelResolver Resolver(Workspace ws, string? template, RunStore? store = null, Func<string, string>? resolvePath = null) =>
-        new(ws.Config, dir => LocalChatClient.Load(resolvePath?.Invoke(dir) ?? dir, null, template, new LocalChatClientOptions
+    /// <param name="tokenizer">A tokenizer for local models without one beside them (<c>--tokenizer</c>, already resolved).</param>
+    internal static ChatModelResolver Resolver(Workspace ws, string? template, RunStore? store = null, Func<string, string>? resolvePath = null,
+        string? tokenizer = null) =>
+        new(ws.Config, dir => new LocalModel(resolvePath?.Invoke(dir) ?? dir, tokenizer, template).LoadClient(new LocalChatClientOptions
         {
             IdentifyByContent = store is not null,
             FileHashMemo = store is null ? null : new EvalFileHashMemo(store),

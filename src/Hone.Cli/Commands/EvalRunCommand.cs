@@ -18,13 +18,13 @@ public static class EvalRunCommand
     {
         ArgumentNullException.ThrowIfNull(host);
         var spec = new Argument<string>("SPEC") { Description = "The eval spec (YAML), a path or a name in the workspace's evals folder ('hone eval init' writes one)." };
-        var model = new Option<string?>("--model") { Description = "provider:model (a provider of hone.yaml) or local:DIR; default: the spec's model(s)." };
+        var model = new Option<string?>("--model") { Description = "provider:model (a provider of hone.yaml) or local:DIR (" + ModelCliOptions.LocalModelKinds + "); default: the spec's model(s)." };
+        var local = ModelCliOptions.ForLocalModelsOf(); // --tokenizer, --template for local: models
         var repeats = new Option<int?>("--repeats") { Description = "Samples per case (1-100); >1 reports pass@k, pass^k and flaky cases." };
         var concurrency = new Option<int?>("--concurrency") { Description = "Model calls in flight at once (1-64)." };
         var limit = new Option<int?>("--limit") { Description = "Only the first N cases." };
         var noCache = new Option<bool>("--no-cache") { Description = "Call the model even for requests answered before." };
         var fresh = new Option<bool>("--fresh") { Description = "Start a new run instead of resuming an unfinished one." };
-        var template = new Option<string?>("--template") { Description = "Chat template for a local model that has none (e.g. chatml)." };
         var onOverflow = new Option<string>("--on-overflow")
         {
             Description = "A case longer than the model's context: skip (default; counted, not in the accuracy), truncate-start (drop the prompt's " +
@@ -36,13 +36,14 @@ public static class EvalRunCommand
         var cmd = new Command("eval", "Run a golden set through a model and grade it; init, baselines, comparisons and edge cases.\n" +
             "Exit codes: 0 every sample graded, 1 some model calls failed (re-run to resume) or some grader errors, 2 usage or input error.")
         {
-            spec, model, repeats, concurrency, limit, noCache, fresh, template, onOverflow, promptFile,
+            spec, model, repeats, concurrency, limit, noCache, fresh, onOverflow, promptFile,
         };
+        local.AddTo(cmd);
         host.SetHandler(cmd, async (p, ctx, ct) =>
         {
             var ws = ctx.RequireWorkspace();
             using var store = ws.OpenStore();
-            var resolver = EvalCommands.Resolver(ws, p.GetValue(template), store, ctx.ResolvePath);
+            var resolver = EvalCommands.Resolver(ws, local.TemplateName(p), store, ctx.ResolvePath, local.TokenizerPath(p, ctx));
             var evalSpec = EvalCommands.LoadSpec(EvalCommands.FindSpec(ctx, ws, p.GetValue(spec)!), resolver);
             var program = p.GetValue(promptFile) is { } pf ? new Hone.Prompting.Execution.PromptProgram(PromptCli.LoadPrompt(ctx, ws, pf, resolver), evalSpec.GoldenSetPath) : null;
             var models = p.GetValue(model) is { } m ? [m] : evalSpec.Models.Count > 0 ? evalSpec.Models

@@ -44,19 +44,32 @@ public static class ExportCommand
                 Epoch = p.GetValue(epoch) is { } e && e < 1 ? throw new CliUsageException("--epoch must be 1 or more.") : p.GetValue(epoch),
             };
             var result = Exporter.Export(ctx.ResolvePath(p.GetValue(run)!), options);
+            var usage = ExportUsage.For(result);
+            var modelfile = ExportUsage.OllamaModelfile(result);
             ctx.WriteJson(new
             {
-                format = result.Format == ExportFormat.GgufLora ? "gguf-lora" : result.Format.ToString().ToLowerInvariant(),
+                format = FormatName(result.Format),
                 path = result.Path,
                 files = result.Files,
                 checkpoint = result.Checkpoint,
                 epoch = result.Epoch,
+                chat_template = result.ChatTemplateOrigin,
+                usage,
+                ollama_modelfile = modelfile,
                 notes = result.Notes,
             });
             if (!ctx.Json)
             {
-                ctx.Stdout.WriteLine($"Exported {result.Format.ToString().ToLowerInvariant()} from epoch {result.Epoch} to {result.Path}");
+                ctx.Stdout.WriteLine($"Exported {FormatName(result.Format)} from epoch {result.Epoch} to {result.Path}" +
+                    (result.ChatTemplate is not null ? $" (chat template: {result.ChatTemplateOrigin}, carried with it)" : ""));
                 foreach (var f in result.Files) ctx.Stdout.WriteLine("  " + Path.GetFileName(f));
+                ctx.Stdout.WriteLine("Use it:");
+                foreach (var u in usage) ctx.Stdout.WriteLine("  " + u.How);
+                if (modelfile is not null)
+                {
+                    ctx.Stdout.WriteLine("Ollama Modelfile (as is: the template's line breaks count):");
+                    ctx.Stdout.Write(modelfile);
+                }
                 foreach (var n in result.Notes) ctx.Warn(n);
             }
 
@@ -64,4 +77,6 @@ public static class ExportCommand
         });
         return cmd;
     }
+
+    private static string FormatName(ExportFormat format) => format == ExportFormat.GgufLora ? "gguf-lora" : format.ToString().ToLowerInvariant();
 }

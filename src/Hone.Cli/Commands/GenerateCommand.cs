@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using Hone.Models.Adapters;
-using Hone.Models.Chat;
 using Hone.Models.Generation;
 using Hone.Models.Llama;
 using Hone.Numerics;
@@ -40,25 +38,24 @@ public static class GenerateCommand
     public static Command Create(CliHost host)
     {
         ArgumentNullException.ThrowIfNull(host);
-        var model = new Option<string>("--model") { Description = "Model folder (config.json + safetensors), GGUF file or llama2.c checkpoint.", Required = true };
+        var local = ModelCliOptions.Local(template: false, adapter: true);
         var prompt = new Option<string>("--prompt") { Description = "Prompt text; empty starts from BOS.", DefaultValueFactory = _ => "" };
         var temperature = new Option<float>("--temperature") { Description = "Sampling temperature; 0 = greedy.", DefaultValueFactory = _ => 0f };
         var topP = new Option<float>("--top-p") { Description = "Nucleus sampling mass (1 = off).", DefaultValueFactory = _ => 1f };
         var topK = new Option<int>("--top-k") { Description = "Keep the k most likely tokens (0 = off).", DefaultValueFactory = _ => 0 };
         var seed = new Option<ulong?>("--seed") { Description = "Seed: the same seed gives the same text." };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Most new tokens.", DefaultValueFactory = _ => 256 };
-        var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer file for a model that has none beside it." };
         var threads = new Option<int>("--threads") { Description = "Worker threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var adapter = new Option<string?>("--adapter") { Description = "PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors) merged into the model at load." };
         var cmd = new Command("generate", "Generate text from a local model (greedy by default; prints tokens/s).")
         {
-            model, prompt, temperature, topP, topK, seed, maxTokens, tokenizer, threads, adapter,
+            prompt, temperature, topP, topK, seed, maxTokens, threads,
         };
+        local.AddTo(cmd);
         host.SetHandler(cmd, (p, ctx) =>
         {
-            var o = new GenerateOptions(ctx.ResolvePath(p.GetValue(model)!), p.GetValue(prompt) ?? "", p.GetValue(temperature), p.GetValue(topP),
-                p.GetValue(topK), p.GetValue(seed), p.GetValue(maxTokens), p.GetValue(tokenizer) is { } t ? ctx.ResolvePath(t) : null, p.GetValue(threads),
-                p.GetValue(adapter) is { } a ? ctx.ResolvePath(a) : null).Validate();
+            var m = local.Get(p, ctx)!;
+            var o = new GenerateOptions(m.Path, p.GetValue(prompt) ?? "", p.GetValue(temperature), p.GetValue(topP),
+                p.GetValue(topK), p.GetValue(seed), p.GetValue(maxTokens), m.Tokenizer, p.GetValue(threads), m.Adapter).Validate();
             return Run(o, ctx);
         });
         return cmd;
@@ -66,8 +63,11 @@ public static class GenerateCommand
 
     private static int Run(GenerateOptions o, CliContext ctx)
     {
-        ITokenizer tok = TokenizerLoader.Load(ModelPaths.FindTokenizer(o.Model, o.Tokenizer));
-        using var llama = o.Adapter is null ? LlamaModel.Load(o.Model) : AdapterLoader.Load(o.Model, o.Adapter);
+        // The model file first: a broken or empty model must be reported as such, not as a tokenizer problem.
+        LlamaModel.Validate(o.Model);
+        var model = new LocalModel(o.Model, o.Tokenizer, null, o.Adapter);
+        ITokenizer tok = model.LoadTokenizer();
+        using var llama = model.LoadModel();
         if (tok.VocabSize != llama.Config.VocabSize)
             ctx.Warn($"the tokenizer has {tok.VocabSize} tokens and the model {llama.Config.VocabSize}; is --tokenizer the model's own?");
         var ids = tok.Encode(o.Prompt, addBos: true);

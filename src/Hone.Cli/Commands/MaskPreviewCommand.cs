@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
 using Hone.Data.Model;
-using Hone.Tokenizers.Chat;
 using Spectre.Console;
 
 namespace Hone.Cli.Commands;
@@ -14,14 +13,13 @@ public static class MaskPreviewCommand
     {
         ArgumentNullException.ThrowIfNull(host);
         var file = new Argument<string>("FILE") { Description = "Chat SFT JSONL file." };
-        var model = new Option<string>("--model") { Description = "Model folder or file whose tokenizer and chat template render the example.", Required = true };
+        var local = ModelCliOptions.Local(); // the model whose tokenizer and chat template render the example
         var example = new Option<int>("--example") { Description = "Which example (1-based line number).", DefaultValueFactory = _ => 1 };
-        var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer file for a model that has none beside it." };
-        var template = new Option<string?>("--template") { Description = "Built-in chat template (chatml, llama3, llama2, plain) for a model without one, or to override its own." };
         var cmd = new Command("mask-preview", "Render one example with the model's chat template and show the trained tokens (the loss mask) before training.")
         {
-            file, model, example, tokenizer, template,
+            file, example,
         };
+        local.AddTo(cmd);
         host.SetHandler(cmd, (p, ctx) =>
         {
             var path = ctx.ResolvePath(p.GetValue(file)!);
@@ -32,7 +30,7 @@ public static class MaskPreviewCommand
             var chat = OpenAiJson.ParseChat(line, path, n);
             var nodes = chat.Messages.Select(m => JsonSerializer.SerializeToNode(m, OpenAiJson.Options)!).ToList();
             var tools = chat.Tools is { Count: > 0 } ? JsonSerializer.SerializeToNode(chat.Tools, OpenAiJson.Options) : null;
-            var encoder = ChatEncoder.Load(ctx.ResolvePath(p.GetValue(model)!), p.GetValue(tokenizer) is { } t ? ctx.ResolvePath(t) : null, p.GetValue(template));
+            var encoder = local.Get(p, ctx)!.LoadEncoder();
             var enc = encoder.Encode(nodes, tools);
             var trained = enc.TrainedCount;
             ctx.WriteJson(new

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
 using Hone.Formats.Inspection;
+using Hone.Models;
 using Spectre.Console;
 
 namespace Hone.Cli.Commands;
@@ -13,11 +15,34 @@ public static class ModelCommands
     {
         ArgumentNullException.ThrowIfNull(host);
         var path = new Argument<string>("PATH") { Description = "A Hugging Face model folder, a GGUF file or a llama2.c checkpoint." };
-        var inspect = new Command("inspect", "Architecture, parameter count by group, dtypes, context length, vocabulary, special tokens, chat template.") { path };
+        var inspect = new Command("inspect", "Architecture, parameter count by group, dtypes, context length, vocabulary, special tokens, chat template; then the checks a load makes (exit 2 when a load would fail).") { path };
         host.SetHandler(inspect, (p, ctx) =>
         {
-            var info = ModelInspector.Inspect(ctx.ResolvePath(p.GetValue(path)!));
-            ctx.WriteJson(info);
+            var full = ctx.ResolvePath(p.GetValue(path)!);
+            var info = ModelInspector.Inspect(full);
+            // The same checks a load makes (tensors the header implies present with their shapes, memory): a file
+            // `generate` would refuse is reported with what could be read, and exits 2.
+            string? error = null;
+            try
+            {
+                LanguageModels.Validate(full);
+            }
+            catch (ModelLoadException e)
+            {
+                error = e.Message;
+            }
+
+            if (ctx.Json)
+            {
+                var json = JsonSerializer.SerializeToNode(info, CliContext.JsonOptions)!.AsObject();
+                json["valid"] = error is null;
+                if (error is not null)
+                {
+                    json["error"] = error;
+                    json["exit_code"] = ExitCodes.UsageOrInput;
+                }
+                ctx.Stdout.WriteLine(json.ToJsonString(CliContext.JsonOptions));
+            }
             var t = new Table().AddColumns("property", "value").HideHeaders();
             void Row(string k, object? v) => t.AddRow(k, Markup.Escape(v switch
             {
@@ -42,7 +67,9 @@ public static class ModelCommands
             Row("special tokens", string.Join(", ", info.SpecialTokens.Select(s => $"{s.Role}={s.Text}" + (s.Id is { } id ? $" ({id})" : ""))));
             Row("chat template", info.HasChatTemplate ? "yes" : "no (choose a built-in one with --template)");
             ctx.Console.Write(t);
-            return ExitCodes.Success;
+            if (error is null) return ExitCodes.Success;
+            ctx.Stderr.WriteLine("error: " + error);
+            return ExitCodes.UsageOrInput;
         });
         return new Command("model", "Local model files: inspect.") { inspect };
     }

@@ -26,12 +26,13 @@ internal sealed class PromptTechniqueCli
     public Option<int?> Limit { get; } = new("--limit") { Description = "Only the first N golden cases." };
     public Option<bool> Yes { get; } = new("--yes") { Description = "Run even when the estimate is above the prompting budget of hone.yaml." };
     public Option<bool> NoCache { get; } = new("--no-cache") { Description = "Call the model even for requests answered before." };
-    public Option<string?> Template { get; } = new("--template") { Description = "Chat template for a local model that has none (e.g. chatml)." };
+    public ModelCliOptions Local { get; } = ModelCliOptions.ForLocalModelsOf(); // --tokenizer, --template for local: models
     public Option<int> Seed { get; } = new("--seed") { Description = "Seed of shuffles, splits and the bootstrap.", DefaultValueFactory = _ => 0 };
 
     public void AddTo(Command cmd)
     {
-        foreach (var o in new Option[] { Golden, Model, Concurrency, Limit, Yes, NoCache, Template, Seed }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { Golden, Model, Concurrency, Limit, Yes, NoCache, Seed }) cmd.Options.Add(o);
+        Local.AddTo(cmd);
     }
 
     /// <summary>Everything a technique run needs, opened from the parse result.</summary>
@@ -60,7 +61,7 @@ internal sealed class PromptTechniqueCli
         var store = ws.OpenStore();
         try
         {
-            var resolver = EvalCommands.Resolver(ws, p.GetValue(Template), store, ctx.ResolvePath);
+            var resolver = EvalCommands.Resolver(ws, Local.TemplateName(p), store, ctx.ResolvePath, Local.TokenizerPath(p, ctx));
             var golden = PromptCli.LoadGolden(ctx, ws, p.GetValue(Golden), resolver, specRequired: true);
             var spec = golden.Spec!;
             var model = p.GetValue(Model) ?? spec.Models.FirstOrDefault() ?? ws.Config.DefaultModel

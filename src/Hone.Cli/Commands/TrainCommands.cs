@@ -29,7 +29,7 @@ public static class TrainCommands
 
     private static Command CreateSft(CliHost host)
     {
-        var model = new Option<string>("--model") { Description = "Base model: a Hugging Face folder, a GGUF file or a llama2.c checkpoint.", Required = true };
+        var local = ModelCliOptions.Local(); // the base model
         var train = new Option<string>("--train") { Description = "Training JSONL (chat SFT with loss on assistant turns, or prompt/completion).", Required = true };
         var valid = new Option<string?>("--valid") { Description = "Validation JSONL (valid_loss, valid_mean_token_accuracy, full_valid_*)." };
         var method = new Option<string>("--method") { Description = "lora (only adapter matrices train) or full.", DefaultValueFactory = _ => "lora" };
@@ -44,24 +44,24 @@ public static class TrainCommands
         var trainOnInputs = new Option<bool>("--train-on-inputs") { Description = "Take the loss on every token, not only on assistant turns." };
         var packing = new Option<bool>("--packing") { Description = "Pack several examples per row (no attention across them)." };
         var evalEvery = new Option<int>("--eval-every") { Description = "Steps between validation-batch metrics.", DefaultValueFactory = _ => 10 };
-        var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer file for a model without one beside it." };
-        var template = new Option<string?>("--template") { Description = "Built-in chat template (chatml, llama3, llama2, plain) for a model without one." };
         var threads = new Option<int>("--threads") { Description = "Engine threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/<run id> in the workspace)." };
         var cmd = new Command("sft", "Supervised fine-tuning with the loss on assistant tokens only; LoRA or full; metrics, curves, checkpoints each epoch.")
         {
-            model, train, valid, method, epochs, batch, lrMult, lora.Rank, lora.Alpha, dropout, lora.Targets, lora.ModulesToSave, seed, trainOnInputs, packing, evalEvery,
-            overflow.Option, tokenizer, template, threads, output,
+            train, valid, method, epochs, batch, lrMult, lora.Rank, lora.Alpha, dropout, lora.Targets, lora.ModulesToSave, seed, trainOnInputs, packing, evalEvery,
+            overflow.Option, threads, output,
         };
+        local.AddTo(cmd);
         host.SetHandler(cmd, (p, ctx, ct) =>
         {
+            var baseModel = local.Get(p, ctx)!;
             var options = new SftRunOptions
             {
-                ModelPath = ctx.ResolvePath(p.GetValue(model)!),
+                ModelPath = baseModel.Path,
                 TrainFile = ctx.ResolvePath(p.GetValue(train)!),
                 ValidFile = p.GetValue(valid) is { } v ? ctx.ResolvePath(v) : null,
-                TokenizerPath = p.GetValue(tokenizer) is { } t ? ctx.ResolvePath(t) : null,
-                Template = p.GetValue(template),
+                TokenizerPath = baseModel.Tokenizer,
+                Template = baseModel.Template,
                 Threads = p.GetValue(threads),
                 OnOverflow = overflow.Get(p),
                 Trainer = new SftOptions

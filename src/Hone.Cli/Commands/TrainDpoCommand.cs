@@ -23,7 +23,7 @@ public static class TrainDpoCommand
     private static Command Create(CliHost host, string name, string description, bool twoStage)
     {
         ArgumentNullException.ThrowIfNull(host);
-        var model = new Option<string>("--model") { Description = "Base model: a Hugging Face folder, a GGUF file or a llama2.c checkpoint.", Required = true };
+        var local = ModelCliOptions.Local(); // the base model
         var pairs = new Option<string>("--pairs") { Description = "Preference pairs: OpenAI preference JSONL, HF prompt/chosen/rejected, or ShareGPT preference JSON.", Required = true };
         var valid = new Option<string?>("--valid") { Description = "Validation pairs (valid_* and full_valid_* reward metrics)." };
         var beta = new Option<string>("--beta") { Description = $"DPO beta: auto ({DpoSettings.DefaultBeta}) or a positive number.", DefaultValueFactory = _ => "auto" };
@@ -40,15 +40,14 @@ public static class TrainDpoCommand
         var overflow = new OverflowCliOption();
         var seed = new Option<long>("--seed") { Description = "Seed: the same seed gives a bit-identical run on the same machine.", DefaultValueFactory = _ => 42 };
         var evalEvery = new Option<int>("--eval-every") { Description = "Steps between validation-batch metrics.", DefaultValueFactory = _ => 10 };
-        var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer file for a model without one beside it." };
-        var template = new Option<string?>("--template") { Description = "Built-in chat template (chatml, llama3, llama2, plain) for a model without one." };
         var threads = new Option<int>("--threads") { Description = "Engine threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/<kind>-<time> in the workspace)." };
         var cmd = new Command(name, description)
         {
-            model, pairs, valid, beta, loss, sftWeight, method, epochs, batch, lrMult, lora.Rank, lora.Alpha, lora.Targets, lora.ModulesToSave, seed, evalEvery,
-            overflow.Option, tokenizer, template, threads, output,
+            pairs, valid, beta, loss, sftWeight, method, epochs, batch, lrMult, lora.Rank, lora.Alpha, lora.Targets, lora.ModulesToSave, seed, evalEvery,
+            overflow.Option, threads, output,
         };
+        local.AddTo(cmd);
         if (twoStage) cmd.Add(sftEpochs);
         host.SetHandler(cmd, (p, ctx, ct) =>
         {
@@ -58,13 +57,14 @@ public static class TrainDpoCommand
                 : double.TryParse(betaText, NumberStyles.Float, CultureInfo.InvariantCulture, out var b) && b > 0 ? b
                 : throw new CliUsageException($"--beta '{betaText}' must be 'auto' or a positive number.");
             var lossKind = p.GetValue(loss) switch { "ipo" => DpoLossKind.Ipo, "hinge" => DpoLossKind.Hinge, _ => DpoLossKind.Sigmoid };
+            var baseModel = local.Get(p, ctx)!;
             var options = new DpoRunOptions
             {
-                ModelPath = ctx.ResolvePath(p.GetValue(model)!),
+                ModelPath = baseModel.Path,
                 PairsFile = ctx.ResolvePath(p.GetValue(pairs)!),
                 ValidFile = p.GetValue(valid) is { } v ? ctx.ResolvePath(v) : null,
-                TokenizerPath = p.GetValue(tokenizer) is { } t ? ctx.ResolvePath(t) : null,
-                Template = p.GetValue(template),
+                TokenizerPath = baseModel.Tokenizer,
+                Template = baseModel.Template,
                 Threads = p.GetValue(threads),
                 OnOverflow = overflow.Get(p),
                 Trainer = new DpoOptions

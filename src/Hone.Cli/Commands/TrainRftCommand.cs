@@ -19,7 +19,7 @@ public static class TrainRftCommand
     {
         ArgumentNullException.ThrowIfNull(host);
         var defaults = new RftOptions();
-        var model = new Option<string>("--model") { Description = "Base model: a Hugging Face folder, a GGUF file or a llama2.c checkpoint.", Required = true };
+        var local = ModelCliOptions.Local(); // the base model
         var train = new Option<string>("--train") { Description = "Training prompts: OpenAI reinforcement JSONL (messages ending with a user turn, plus the fields the grader reads).", Required = true };
         var valid = new Option<string>("--valid") { Description = "Validation prompts (valid_reward_mean, full_valid_mean_reward, full_valid_mean_parse_error).", Required = true };
         var grader = new Option<string>("--grader") { Description = "The reward: a grader in Hone YAML (any type; multi combines several), or OpenAI grader JSON when the file ends in .json.", Required = true };
@@ -38,25 +38,25 @@ public static class TrainRftCommand
         var overflow = new OverflowCliOption();
         var seed = new Option<long>("--seed") { Description = "Seed of the shuffle and the samplers: the same seed gives the same run on the same machine.", DefaultValueFactory = _ => 42 };
         var evalEvery = new Option<int>("--eval-every") { Description = "Steps between validation-batch metrics (valid_reward_mean); 0 = none.", DefaultValueFactory = _ => defaults.EvalEvery };
-        var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer file for a model without one beside it." };
-        var template = new Option<string?>("--template") { Description = "Built-in chat template (chatml, llama3, llama2, plain) for a model without one." };
         var threads = new Option<int>("--threads") { Description = "Engine threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/rft-<time> in the workspace)." };
         var cmd = new Command("rft", "Reinforcement fine-tuning (GRPO): G samples per prompt from the current model, graders as the reward, group-normalised advantages, KL to the reference.")
         {
-            model, train, valid, grader, samples, prompts, kl, epochs, lrMult, temperature, maxTokens, method, onError, lora.Rank, lora.Alpha, lora.Targets, lora.ModulesToSave, seed,
-            evalEvery, overflow.Option, tokenizer, template, threads, output,
+            train, valid, grader, samples, prompts, kl, epochs, lrMult, temperature, maxTokens, method, onError, lora.Rank, lora.Alpha, lora.Targets, lora.ModulesToSave, seed,
+            evalEvery, overflow.Option, threads, output,
         };
+        local.AddTo(cmd);
         host.SetHandler(cmd, (p, ctx, ct) =>
         {
+            var baseModel = local.Get(p, ctx)!;
             var options = new RftRunOptions
             {
-                ModelPath = ctx.ResolvePath(p.GetValue(model)!),
+                ModelPath = baseModel.Path,
                 TrainFile = ctx.ResolvePath(p.GetValue(train)!),
                 ValidFile = ctx.ResolvePath(p.GetValue(valid)!),
                 GraderFile = ctx.ResolvePath(p.GetValue(grader)!),
-                TokenizerPath = p.GetValue(tokenizer) is { } t ? ctx.ResolvePath(t) : null,
-                Template = p.GetValue(template),
+                TokenizerPath = baseModel.Tokenizer,
+                Template = baseModel.Template,
                 Threads = p.GetValue(threads),
                 OnOverflow = overflow.Get(p),
                 Trainer = new RftOptions
@@ -79,7 +79,7 @@ public static class TrainRftCommand
             var ws = ctx.FindWorkspace();
             using var store = ws?.OpenStore();
             var folder = TrainRunFolder.Resolve(ctx, ws, p.GetValue(output), "rft");
-            var result = TrainProgressView.Run(ctx, progress => RftRun.Start(options, RewardLoader(ws, p.GetValue(template)), folder, store, progress, ctx.Warn, ct));
+            var result = TrainProgressView.Run(ctx, progress => RftRun.Start(options, RewardLoader(ws, baseModel.Template), folder, store, progress, ctx.Warn, ct));
             return Task.FromResult(Report(ctx, result));
         });
         return cmd;

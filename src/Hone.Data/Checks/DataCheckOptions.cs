@@ -39,7 +39,10 @@ public sealed record DataCheckOptions
     /// <summary>Near-duplicate threshold on the Jaccard similarity of word 3-shingles, in (0, 1]. Default 0.8.</summary>
     public double NearDuplicateThreshold { get; init; } = 0.8;
 
-    /// <summary>Whether to look for near-duplicates at all (costs memory: the texts are kept).</summary>
+    /// <summary>
+    /// Whether to look for near-duplicates at all. Costs time (MinHash of every example) and memory per example of a
+    /// few bytes; the shingle sets, band keys and hashes spill to temporary files past a few tens of MiB.
+    /// </summary>
     public bool FindNearDuplicates { get; init; } = true;
 
     /// <summary>At most this many findings per code are listed (all are counted). Default 100.</summary>

@@ -34,7 +34,7 @@ public sealed class DataChecker
     {
         ArgumentNullException.ThrowIfNull(reader);
         var collector = new FindingCollector(_options.MaxFindingsPerCode);
-        var analyzer = new DatasetAnalyzer(_options.FindNearDuplicates);
+        using var analyzer = new DatasetAnalyzer(_options.FindNearDuplicates ? new Similarity.NearDuplicateOptions { Threshold = _options.NearDuplicateThreshold } : null);
         var tokens = new List<int>();
         var sink = new FindingSink();
         DataKind? kind = _options.Kind;
@@ -68,7 +68,7 @@ public sealed class DataChecker
                             "Shorten the example (trim the conversation or tool definitions) or pick a model with a larger context.");
                     }
                 }
-                analyzer.Add(digest, sink);
+                analyzer.Add(digest);
             }
             collector.AddRange(sink.Findings);
         }
@@ -88,7 +88,7 @@ public sealed class DataChecker
             (leaked, validCount) = CheckValid(validPath, resolvedKind, analyzer, collector, cancellationToken);
         }
 
-        var dataset = analyzer.Finish(datasetFindings, _options.NearDuplicateThreshold, leaked, validCount);
+        var dataset = analyzer.Finish(collector, datasetFindings, leaked, validCount);
         collector.AddRange(datasetFindings);
 
         TokenStats? stats = null;
@@ -170,18 +170,21 @@ public sealed class DataChecker
             if (digest is not null)
             {
                 valid++;
-                if (train.FindLeak(digest) is { } trainLine)
-                {
-                    leaked++;
-                    sink.Error(FindingCodes.TrainValidLeakage, "$", $"the validation example has the same input as training line {trainLine}; the validation score would be inflated.",
-                        "Remove it from one of the files (or re-split with `hone data split`, which keeps duplicates together).");
-                }
+                train.AddValid(digest);
             }
             foreach (var f in sink.Findings)
             {
                 // Per-example style warnings of the validation file are the training file's business; keep errors and leaks.
                 if (f.Severity == FindingSeverity.Error) collector.Add(f with { File = validPath });
             }
+        }
+        // Leaks are found once the whole file is read; each finding follows the others of its line.
+        foreach (var (validLine, trainLine) in train.Leaks())
+        {
+            leaked++;
+            collector.Add(new DataFinding(FindingSeverity.Error, FindingCodes.TrainValidLeakage, validLine, "$",
+                $"the validation example has the same input as training line {trainLine}; the validation score would be inflated.",
+                "Remove it from one of the files (or re-split with `hone data split`, which keeps duplicates together).") { File = validPath });
         }
         return (leaked, valid);
     }

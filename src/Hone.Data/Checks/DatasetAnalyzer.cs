@@ -1,17 +1,18 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using System.Text;
 using Hone.Data.Similarity;
 
 namespace Hone.Data.Checks;
 
 /// <summary>
-/// The dataset-level analyses over the digests of valid examples, in one pass with memory per example of a few hashes
-/// (plus the text when near-duplicates are wanted): exact duplicates, contradictions, label balance, system prompts,
-/// near-duplicates (MinHash over word 3-shingles, <see cref="NearDuplicateFinder"/>), and train/valid leakage.
+/// The dataset-level analyses over the digests of valid examples, in one pass that keeps no texts: exact duplicates,
+/// contradictions and train/valid leakage (text hashes in a <see cref="DuplicateIndex"/>, an external sort), label
+/// balance, system prompts, and near-duplicates (MinHash over word 3-shingles, a <see cref="NearDuplicateIndex"/> fed
+/// one example at a time). Both indexes spill to temporary files past their thresholds, so memory per example is the
+/// line number (8 bytes) plus what the near-duplicate index keeps (see there).
 /// </summary>
-internal sealed class DatasetAnalyzer
+internal sealed class DatasetAnalyzer : IDisposable
 {
     /// <summary>Outputs longer than this (after normalisation) are not labels.</summary>
     public const int MaxLabelLength = 64;
@@ -19,65 +20,47 @@ internal sealed class DatasetAnalyzer
     /// <summary>At most this many distinct labels for outputs to count as classification-style.</summary>
     public const int MaxLabels = 50;
 
-    private readonly Dictionary<UInt128, long> _full = [];
-    private readonly Dictionary<UInt128, (long Line, UInt128 Output)> _inputs = [];
+    private readonly DuplicateIndex _duplicates = new();
     private readonly Dictionary<string, int>? _labelsOrNull = new(StringComparer.Ordinal);
     private Dictionary<string, int>? _labels;
     private readonly Dictionary<string, string> _labelAsWritten = new(StringComparer.Ordinal); // normalised → first spelling, for display
-    private readonly Dictionary<UInt128, (string Preview, int Count, long FirstLine)> _systems = [];
-    private readonly List<string>? _texts;
-    private readonly List<long> _lines = [];
-    private readonly HashSet<long> _exactDupLines = [];
+    /// <summary>Distinct system prompts kept with their preview; past this many, new ones are only counted (by sort).</summary>
+    public const int MaxTrackedSystemPrompts = 4096;
+
+    private readonly Dictionary<TextHash, (string Preview, int Count, long FirstLine)> _systems = [];
+    private readonly SortSpill<HashedLine> _moreSystems = new(4L << 20, null);
+    private readonly NearDuplicateIndex? _near;
+    private readonly ChunkedList<long> _lines = new();
+    private List<long>? _duplicateLines; // ascending, once Finish has found them
     private int _withoutSystem;
     private int _withOutput;
 
-    public DatasetAnalyzer(bool keepTexts)
+    /// <summary>Creates the analyser; <paramref name="nearDuplicates"/> null skips the near-duplicate search.</summary>
+    public DatasetAnalyzer(NearDuplicateOptions? nearDuplicates)
     {
         _labels = _labelsOrNull;
-        _texts = keepTexts ? [] : null;
+        _near = nearDuplicates is null ? null : new NearDuplicateIndex(nearDuplicates);
     }
 
     public int ExactDuplicates { get; private set; }
 
     public int Contradictions { get; private set; }
 
-    public void Add(ExampleDigest d, FindingSink sink)
+    /// <summary>
+    /// Adds a training example. Its duplicate and contradiction findings (on its line) come from <see cref="Finish"/>,
+    /// once every example is known.
+    /// </summary>
+    public void Add(ExampleDigest d)
     {
         var input = Normalize(d.Input);
         var output = d.Output is null ? null : Normalize(d.Output);
-        var fullKey = Hash(input + "\u0001" + output);
         _lines.Add(d.Line);
-        _texts?.Add(d.Input + "\n" + d.Output);
-        if (_full.TryGetValue(fullKey, out var firstLine))
-        {
-            ExactDuplicates++;
-            _exactDupLines.Add(d.Line);
-            sink.Warning(FindingCodes.DuplicateExample, "$", $"the example is the same as line {firstLine} (ignoring case and whitespace).",
-                "Remove the duplicate; duplicates over-weight one example and leak across splits.");
-        }
-        else
-        {
-            _full[fullKey] = d.Line;
-        }
+        _near?.Add(d.Input + "\n" + d.Output);
+        _duplicates.Add(d.Line, Hash(input + "\u0001" + output), output is null ? null : Hash(input), output is null ? null : Hash(output));
 
         if (output is not null)
         {
             _withOutput++;
-            var inputKey = Hash(input);
-            var outputKey = Hash(output);
-            if (_inputs.TryGetValue(inputKey, out var seen))
-            {
-                if (seen.Output != outputKey)
-                {
-                    Contradictions++;
-                    sink.Warning(FindingCodes.Contradiction, "$", $"the same input as line {seen.Line} has a different assistant output.",
-                        "Decide which answer is right and make both examples agree (or remove one).");
-                }
-            }
-            else
-            {
-                _inputs[inputKey] = (d.Line, outputKey);
-            }
 
             if (_labels is not null)
             {
@@ -98,14 +81,40 @@ internal sealed class DatasetAnalyzer
         if (d.SystemPrompt is null) _withoutSystem++;
         else
         {
-            ref var s = ref CollectionsMarshal.GetValueRefOrAddDefault(_systems, Hash(Normalize(d.SystemPrompt)), out var exists);
-            s = exists ? s with { Count = s.Count + 1 } : (Preview(d.SystemPrompt), 1, d.Line);
+            var key = Hash(Normalize(d.SystemPrompt));
+            if (_systems.Count >= MaxTrackedSystemPrompts && !_systems.ContainsKey(key))
+            {
+                _moreSystems.Add(new HashedLine(key, d.Line)); // one prompt per example, e.g. with a date in it: count, do not keep
+            }
+            else
+            {
+                ref var s = ref CollectionsMarshal.GetValueRefOrAddDefault(_systems, key, out var exists);
+                s = exists ? s with { Count = s.Count + 1 } : (Preview(d.SystemPrompt), 1, d.Line);
+            }
         }
     }
 
-    /// <summary>The findings over the whole set, and its statistics.</summary>
-    public DatasetStats Finish(List<DataFinding> findings, double nearThreshold, int? leaked, int? validExamples)
+    /// <summary>
+    /// The findings over the whole set, and its statistics. Duplicate and contradiction findings go straight to
+    /// <paramref name="collector"/> in line order (each after the findings its line already has); the others are
+    /// appended to <paramref name="findings"/>.
+    /// </summary>
+    public DatasetStats Finish(FindingCollector collector, List<DataFinding> findings, int? leaked, int? validExamples)
     {
+        var (duplicates, contradictions) = _duplicates.Find();
+        _duplicateLines = duplicates.ConvertAll(d => d.Line);
+        ExactDuplicates = duplicates.Count;
+        Contradictions = contradictions.Count;
+        var c = 0;
+        foreach (var (line, first) in duplicates)
+        {
+            for (; c < contradictions.Count && contradictions[c].Line < line; c++) collector.Add(ContradictionFinding(contradictions[c]));
+            collector.Add(new DataFinding(FindingSeverity.Warning, FindingCodes.DuplicateExample, line, "$",
+                $"the example is the same as line {first} (ignoring case and whitespace).",
+                "Remove the duplicate; duplicates over-weight one example and leak across splits."));
+        }
+        for (; c < contradictions.Count; c++) collector.Add(ContradictionFinding(contradictions[c]));
+
         IReadOnlyList<LabelCount>? labels = null;
         // Classification-style: every output short, few distinct values, and each label used more than once on average.
         if (_labels is { Count: >= 2 } l && _withOutput >= 2 * l.Count)
@@ -121,31 +130,31 @@ internal sealed class DatasetAnalyzer
             }
         }
 
-        var systems = _systems.Values.OrderByDescending(s => s.Count).ThenBy(s => s.FirstLine).ToList();
-        if (systems.Count > 1)
+        var (distinctSystems, systems) = TopSystemPrompts(5);
+        if (distinctSystems > 1)
         {
             findings.Add(new DataFinding(FindingSeverity.Warning, FindingCodes.InconsistentSystemPrompts, null, null,
-                $"{systems.Count} distinct system prompts (most used: {systems[0].Count} examples from line {systems[0].FirstLine}).",
+                $"{distinctSystems} distinct system prompts (most used: {systems[0].Count} examples from line {systems[0].FirstLine}).",
                 "Use the one system prompt you will use in production in every example, unless the variation is deliberate."));
         }
 
         int? near = null;
         string? method = null;
-        if (_texts is not null)
+        if (_near is not null)
         {
-            var finder = new NearDuplicateFinder(new NearDuplicateOptions { Threshold = nearThreshold });
-            var result = finder.Find(_texts);
+            var nearThreshold = _near.Options.Threshold;
+            var result = _near.Finish();
             var flagged = new HashSet<int>();
             foreach (var p in result.Pairs)
             {
                 var line = _lines[p.Second];
-                if (_exactDupLines.Contains(line) || !flagged.Add(p.Second)) continue;
+                if (IsDuplicate(line) || !flagged.Add(p.Second)) continue;
                 findings.Add(new DataFinding(FindingSeverity.Warning, FindingCodes.NearDuplicateExample, line, "$",
                     $"the example is a near-duplicate of line {_lines[p.First]} (Jaccard {p.Jaccard.ToString("0.00", CultureInfo.InvariantCulture)} ≥ {nearThreshold.ToString("0.00", CultureInfo.InvariantCulture)}).",
                     "Remove one of them or make them differ where it matters; near-duplicates over-weight one case."));
             }
             near = flagged.Count;
-            method = $"MinHash ({finder.Options.HashCount} hashes, LSH banding, verified by exact Jaccard) over word 3-shingles of the normalised example; threshold {nearThreshold.ToString("0.00", CultureInfo.InvariantCulture)}";
+            method = $"MinHash ({_near.Options.HashCount} hashes, LSH banding, verified by exact Jaccard) over word 3-shingles of the normalised example; threshold {nearThreshold.ToString("0.00", CultureInfo.InvariantCulture)}";
         }
 
         return new DatasetStats
@@ -155,22 +164,69 @@ internal sealed class DatasetAnalyzer
             NearDuplicateMethod = method,
             Contradictions = Contradictions,
             Labels = labels,
-            DistinctSystemPrompts = systems.Count,
+            DistinctSystemPrompts = distinctSystems,
             ExamplesWithoutSystemPrompt = _withoutSystem,
-            SystemPrompts = [.. systems.Take(5).Select(s => new SystemPromptCount(s.Preview, s.Count, s.FirstLine))],
+            SystemPrompts = [.. systems.Select(s => new SystemPromptCount(s.Preview, s.Count, s.FirstLine))],
             LeakedValidExamples = leaked,
             ValidExamples = validExamples,
         };
     }
 
-    /// <summary>The training line whose normalised input (or whole example when it has no output) equals this one's, or null.</summary>
-    public long? FindLeak(ExampleDigest d)
+    /// <summary>
+    /// The number of distinct system prompts and the <paramref name="top"/> most used (ties: the earlier first), with
+    /// their previews; a prompt past <see cref="MaxTrackedSystemPrompts"/> distinct ones has no preview kept and is
+    /// named by the line it first appears on.
+    /// </summary>
+    private (int Distinct, List<(string Preview, int Count, long FirstLine)> Top) TopSystemPrompts(int top)
+    {
+        var best = new List<(string? Preview, int Count, long FirstLine)>();
+        void Offer((string? Preview, int Count, long FirstLine) s)
+        {
+            var at = best.FindIndex(b => s.Count > b.Count || (s.Count == b.Count && s.FirstLine < b.FirstLine));
+            if (at < 0) at = best.Count;
+            if (at >= top) return;
+            best.Insert(at, s);
+            if (best.Count > top) best.RemoveAt(top);
+        }
+
+        var distinct = _systems.Count;
+        foreach (var v in _systems.Values) Offer(v);
+        var any = false;
+        var current = default(HashedLine);
+        var count = 0;
+        foreach (var r in _moreSystems.Sorted())
+        {
+            if (any && r.Key == current.Key)
+            {
+                count++;
+                continue;
+            }
+            if (any) Offer((null, count, current.Line));
+            (current, count, any) = (r, 1, true);
+            distinct++;
+        }
+        if (any) Offer((null, count, current.Line));
+        return (distinct, best.ConvertAll(b => (b.Preview ?? $"(a system prompt first used on line {b.FirstLine}; over {MaxTrackedSystemPrompts:N0} distinct prompts, its text was not kept)", b.Count, b.FirstLine)));
+    }
+
+    /// <summary>Adds a validation example, checked for leakage by <see cref="Leaks"/>.</summary>
+    public void AddValid(ExampleDigest d)
     {
         var input = Normalize(d.Input);
-        if (_inputs.TryGetValue(Hash(input), out var seen)) return seen.Line;
-        var full = Hash(input + "\u0001" + (d.Output is null ? null : Normalize(d.Output)));
-        return _full.TryGetValue(full, out var line) ? line : null;
+        _duplicates.AddValid(d.Line, Hash(input), Hash(input + "\u0001" + (d.Output is null ? null : Normalize(d.Output))));
     }
+
+    /// <summary>
+    /// Validation examples whose normalised input (or whole example when it has no output) equals a training one's:
+    /// (validation line, training line), ascending.
+    /// </summary>
+    public List<(long ValidLine, long TrainLine)> Leaks() => _duplicates.Leaks();
+
+    private bool IsDuplicate(long line) => _duplicateLines is { } d && d.BinarySearch(line) >= 0;
+
+    private static DataFinding ContradictionFinding((long Line, long First) c) =>
+        new(FindingSeverity.Warning, FindingCodes.Contradiction, c.Line, "$", $"the same input as line {c.First} has a different assistant output.",
+            "Decide which answer is right and make both examples agree (or remove one).");
 
     /// <summary>Case-folded, whitespace-collapsed, trimmed.</summary>
     public static string Normalize(string s)
@@ -186,12 +242,16 @@ internal sealed class DatasetAnalyzer
         return sb.ToString();
     }
 
-    private static UInt128 Hash(string s)
+    private static TextHash Hash(string s) => TextHash.Of(s);
+
+    /// <summary>Deletes the near-duplicate search's temporary file, if any.</summary>
+    public void Dispose()
     {
-        Span<byte> h = stackalloc byte[32];
-        SHA256.HashData(Encoding.UTF8.GetBytes(s), h);
-        return MemoryMarshal.Read<UInt128>(h);
+        _near?.Dispose();
+        _duplicates.Dispose();
+        _moreSystems.Dispose();
     }
+
 
     private static string Preview(string s)
     {

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Hone.Data.Model;
+using Microsoft.Extensions.AI;
 
 namespace Hone.Data.Checks;
 
@@ -33,9 +34,9 @@ internal static class ExampleValidators
             foreach (var m in messages.EnumerateArray())
             {
                 last = m.ValueKind == JsonValueKind.Object && m.TryGetProperty("role", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
-                hasAssistant |= last == ChatRole.Assistant;
+                hasAssistant |= last == OpenAiRoles.Assistant;
             }
-            if (!hasAssistant && last == ChatRole.User) return DataKind.Rft;
+            if (!hasAssistant && last == OpenAiRoles.User) return DataKind.Rft;
         }
         return DataKind.Sft;
     }
@@ -84,7 +85,7 @@ internal static class ExampleValidators
     {
         if (Messages(root, "$.messages", sink) is not { } messages) return null;
         var s = MessageListValidator.Validate(messages, "$.messages", MessageListValidator.DeclaredFunctions(root), sink);
-        if (s.LastRole != ChatRole.User)
+        if (s.LastRole != OpenAiRoles.User)
             sink.Error(FindingCodes.RftNotEndingWithUser, $"$.messages[{s.Count - 1}]", $"the last message is {s.LastRole ?? "not a valid message"}; a reinforcement item ends with the user turn the model answers.",
                 "End the messages with the user turn; put reference answers in extra top-level keys for the graders.");
         RoleWarnings(s, "$.messages", sink, userWarning: false);
@@ -131,7 +132,7 @@ internal static class ExampleValidators
         foreach (var m in o.EnumerateArray())
         {
             i++;
-            if (m.ValueKind == JsonValueKind.Object && (!m.TryGetProperty("role", out var role) || role.ValueKind != JsonValueKind.String || role.GetString() != ChatRole.Assistant))
+            if (m.ValueKind == JsonValueKind.Object && (!m.TryGetProperty("role", out var role) || role.ValueKind != JsonValueKind.String || role.GetString() != OpenAiRoles.Assistant))
                 sink.Error(FindingCodes.PreferenceOutputNotAssistant, $"{path}[{i}]", $"{key} message {i} is not an assistant message.", "Give the output as {\"role\": \"assistant\", \"content\": \"...\"}.");
         }
         return o;
@@ -151,7 +152,7 @@ internal static class ExampleValidators
     }
 
     private static string? SystemPrompt(IEnumerable<ChatMessage> messages) =>
-        messages.FirstOrDefault(m => m.Role is ChatRole.System or ChatRole.Developer)?.ContentText();
+        messages.FirstOrDefault(m => m.Role.Value is OpenAiRoles.System or OpenAiRoles.Developer)?.ContentText();
 
     /// <summary>A stable text rendering of messages for hashing and similarity.</summary>
     private static string Text(IEnumerable<ChatMessage> messages, bool withRole = true)
@@ -159,13 +160,9 @@ internal static class ExampleValidators
         var sb = new StringBuilder();
         foreach (var m in messages)
         {
-            if (withRole) sb.Append(m.Role).Append(": ");
+            if (withRole) sb.Append(m.Role.Value).Append(": ");
             sb.Append(m.ContentText());
-            if (m.ToolCalls is not null)
-            {
-                foreach (var c in m.ToolCalls) sb.Append(" [call ").Append(c.Function.Name).Append(' ').Append(c.Function.Arguments).Append(']');
-            }
-            if (m.FunctionCall is not null) sb.Append(" [call ").Append(m.FunctionCall.Name).Append(' ').Append(m.FunctionCall.Arguments).Append(']');
+            foreach (var c in m.Contents.OfType<FunctionCallContent>()) sb.Append(" [call ").Append(c.Name).Append(' ').Append(OpenAiChatWriter.ArgumentsText(c)).Append(']');
             sb.Append('\n');
         }
         return sb.ToString();

@@ -14,6 +14,9 @@ public static class FindingCodes
     /// <summary>The line contains bytes that are not valid UTF-8.</summary>
     public const string InvalidUtf8 = "invalid_utf8";
 
+    /// <summary>A <c>\uXXXX</c> escape names half of a surrogate pair without the other half (no text can hold it).</summary>
+    public const string InvalidUnicodeEscape = "invalid_unicode_escape";
+
     /// <summary>The file starts with a UTF-8 byte-order mark.</summary>
     public const string Bom = "bom";
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Hone.Data.Model;
+using Microsoft.Extensions.AI;
 
 namespace Hone.Data.Checks;
 
@@ -58,13 +59,9 @@ public sealed class EstimatingTokenCounter : ITokenCounter
         long n = ReplyPriming;
         foreach (var m in messages)
         {
-            n += TokensPerMessage + CountText(m.Role) + CountText(m.ContentText());
-            if (m.Name is not null) n += TokensPerName + CountText(m.Name);
-            if (m.ToolCalls is not null)
-            {
-                foreach (var c in m.ToolCalls) n += TokensPerMessage + CountText(c.Function.Name) + CountText(c.Function.Arguments);
-            }
-            if (m.FunctionCall is not null) n += TokensPerMessage + CountText(m.FunctionCall.Name) + CountText(m.FunctionCall.Arguments);
+            n += TokensPerMessage + CountText(m.Role.Value) + CountText(m.ContentText());
+            if (m.AuthorName is not null) n += TokensPerName + CountText(m.AuthorName);
+            foreach (var c in m.Contents.OfType<FunctionCallContent>()) n += TokensPerMessage + CountText(c.Name) + CountText(OpenAiChatWriter.ArgumentsText(c));
         }
         if (tools is { Count: > 0 }) n += CountText(JsonSerializer.Serialize(tools, OpenAiJson.Options));
         return (int)Math.Min(n, int.MaxValue);

@@ -54,7 +54,7 @@ internal static class MessageListValidator
             {
                 sink.Error(FindingCodes.MessageMissingKey, path, $"message {i} has no \"role\".", "Add \"role\": one of system, user, assistant, tool.");
             }
-            else if (roleEl.ValueKind != JsonValueKind.String || !ChatRole.IsKnown(role = roleEl.GetString()))
+            else if (roleEl.ValueKind != JsonValueKind.String || !OpenAiRoles.IsKnown(role = roleEl.GetString()))
             {
                 sink.Error(FindingCodes.UnrecognizedRole, path + ".role", $"message {i} has role {roleEl.GetRawText()}, which OpenAI does not accept.",
                     "Use one of: system, developer, user, assistant, tool (function for legacy data).");
@@ -71,7 +71,7 @@ internal static class MessageListValidator
             }
 
             // A non-tool message after an assistant turn with open calls: those calls were never answered.
-            if (role is not (ChatRole.Tool or ChatRole.Function) && (pending.Count > 0 || pendingLegacy is not null))
+            if (role is not (OpenAiRoles.Tool or OpenAiRoles.Function) && (pending.Count > 0 || pendingLegacy is not null))
             {
                 foreach (var (id, callPath) in pending)
                 {
@@ -101,7 +101,7 @@ internal static class MessageListValidator
 
             if (m.TryGetProperty("weight", out var w))
             {
-                if (role is not null and not ChatRole.Assistant)
+                if (role is not null and not OpenAiRoles.Assistant)
                 {
                     sink.Error(FindingCodes.WeightOnNonAssistant, path + ".weight", $"message {i} is a {role} message with a \"weight\"; only assistant messages take weights.",
                         "Remove \"weight\" from the message.");
@@ -113,7 +113,7 @@ internal static class MessageListValidator
                 }
             }
 
-            if (role == ChatRole.Tool)
+            if (role == OpenAiRoles.Tool)
             {
                 if (!m.TryGetProperty("tool_call_id", out var idEl) || idEl.ValueKind != JsonValueKind.String)
                 {
@@ -131,16 +131,16 @@ internal static class MessageListValidator
                     pending.RemoveAll(p => p.Id == id);
                 }
             }
-            else if (role == ChatRole.Function)
+            else if (role == OpenAiRoles.Function)
             {
                 pendingLegacy = null;
             }
 
             switch (role)
             {
-                case ChatRole.System or ChatRole.Developer: summary.HasSystem = true; break;
-                case ChatRole.User: summary.HasUser = true; break;
-                case ChatRole.Assistant: summary.HasAssistant = true; break;
+                case OpenAiRoles.System or OpenAiRoles.Developer: summary.HasSystem = true; break;
+                case OpenAiRoles.User: summary.HasUser = true; break;
+                case OpenAiRoles.Assistant: summary.HasAssistant = true; break;
             }
             summary.LastRole = role;
         }
@@ -201,7 +201,7 @@ internal static class MessageListValidator
     private static bool CheckToolCalls(JsonElement tc, string path, string? role, HashSet<string>? declared, HashSet<string> calls,
         List<(string Id, string Path)> pending, FindingSink sink)
     {
-        if (role is not null and not ChatRole.Assistant)
+        if (role is not null and not OpenAiRoles.Assistant)
         {
             sink.Error(FindingCodes.MalformedToolCall, path, $"a {role} message carries \"tool_calls\"; only assistant messages call tools.", "Move the calls to an assistant message.");
         }
@@ -243,7 +243,7 @@ internal static class MessageListValidator
             sink.Error(FindingCodes.MalformedToolCall, path, "\"function_call\" is not an object.", "Write {\"name\": \"...\", \"arguments\": \"{...}\"}.");
             return false;
         }
-        if (role is not null and not ChatRole.Assistant)
+        if (role is not null and not OpenAiRoles.Assistant)
             sink.Error(FindingCodes.MalformedToolCall, path, $"a {role} message carries \"function_call\"; only assistant messages call functions.", "Move the call to an assistant message.");
         CheckFunction(fc, path, declared, sink);
         return true;

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Hone.Data.Model;
+using Microsoft.Extensions.AI;
 
 namespace Hone.Data.Export;
 
@@ -81,7 +82,7 @@ public static class ExampleConversions
     public static PromptCompletionExample ToPromptCompletion(ChatExample example)
     {
         ArgumentNullException.ThrowIfNull(example);
-        if (example.Messages.Any(m => m.ToolCalls is { Count: > 0 } || m.FunctionCall is not null || m.Role is ChatRole.Tool or ChatRole.Function))
+        if (example.Messages.Any(m => m.Contents.Any(c => c is FunctionCallContent) || m.Role.Value is OpenAiRoles.Tool or OpenAiRoles.Function))
             throw new ConversionException("the conversation uses tool calls, which prompt/completion cannot express; keep it as chat (sft).");
         var last = example.Messages.FindLastIndex(m => m.Role == ChatRole.Assistant);
         if (last < 0) throw new ConversionException("the conversation has no assistant turn to become the completion.");
@@ -92,7 +93,7 @@ public static class ExampleConversions
         else
         {
             var sb = new StringBuilder();
-            foreach (var m in before) sb.Append(Title(m.Role)).Append(": ").Append(m.ContentText()).Append("\n\n");
+            foreach (var m in before) sb.Append(Title(m.Role.Value)).Append(": ").Append(m.ContentText()).Append("\n\n");
             sb.Append("Assistant:");
             prompt = sb.ToString();
         }
@@ -107,7 +108,7 @@ public static class ExampleConversions
         var last = example.Messages.FindLastIndex(m => m.Role == ChatRole.Assistant);
         if (last < 1 || example.Messages[last - 1].Role != ChatRole.User)
             throw new ConversionException("the last assistant turn must follow a user turn: reinforcement items end with the user's question.");
-        if (example.Messages[last].ToolCalls is { Count: > 0 })
+        if (example.Messages[last].Contents.Any(c => c is FunctionCallContent f && !OpenAiChatWriter.IsLegacy(f)))
             throw new ConversionException("the last assistant turn is a tool call, which is not a reference answer; keep it as chat (sft).");
         var answer = example.Messages[last].ContentText();
         return new ReinforcementExample

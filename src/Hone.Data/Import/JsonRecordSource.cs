@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Hone.Data.Jsonl;
 using Hone.Data.Model;
@@ -26,7 +27,7 @@ public static class JsonRecordSource
         var first = FirstSignificantByte(path);
         return first switch
         {
-            (byte)'[' => ReadArray(path),
+            (byte)'[' => ReadArray(path, context),
             (byte)'{' => ReadLines(path, context),
             -1 => throw new DataFormatException($"{path}: the file is empty; expected a JSON array of records or JSONL."),
             _ => throw new DataFormatException($"{path}: the file starts with '{(char)first}', not '[' (a JSON array) or '{{' (JSONL); give a JSON or JSONL file."),
@@ -48,7 +49,7 @@ public static class JsonRecordSource
         return -1;
     }
 
-    private static IEnumerable<JsonRecord> ReadArray(string path)
+    private static IEnumerable<JsonRecord> ReadArray(string path, ImportContext context)
     {
         using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
         var options = new JsonSerializerOptions { MaxDepth = 64 };
@@ -68,6 +69,12 @@ public static class JsonRecordSource
                 throw new DataFormatException($"{path}:{line}:{col}: invalid JSON after record {n}: {ex.Message} Fix the JSON (every record must be complete) and import again.", ex);
             }
             n++;
+            // A lone surrogate escape ("\ud800") parses but throws when the string is read: report the record instead.
+            if (JsonEscapes.FindLoneSurrogate(JsonMarshal.GetRawUtf8Value(e.Current)) >= 0)
+            {
+                context.Problem(n, null, $"record {n} holds a \\u escape that is half of a UTF-16 surrogate pair without its other half; no text can hold it. Remove the escape or write the whole character.");
+                continue;
+            }
             yield return new JsonRecord(n, null, e.Current);
         }
     }

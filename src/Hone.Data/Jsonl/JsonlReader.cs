@@ -11,7 +11,8 @@ namespace Hone.Data.Jsonl;
 /// <see cref="JsonlReaderOptions.MaxLineBytes"/>) is buffered, longer lines are skipped while being counted.
 /// Every malformed line becomes a <see cref="DataFinding"/> with its 1-based line number and the rest of the file is
 /// still read: invalid JSON (with column), invalid UTF-8, a BOM, CRLF endings, blank lines, a truncated last line,
-/// a line that is not an object (<c>data_type</c>), an over-long line. Files are opened read-only.
+/// a line that is not an object (<c>data_type</c>), a lone surrogate escape such as <c>"\ud800"</c> (which no string can
+/// hold, so a reader of the value would throw), an over-long line. Files are opened read-only.
 /// </summary>
 public sealed class JsonlReader : IDisposable
 {
@@ -228,6 +229,17 @@ public sealed class JsonlReader : IDisposable
             (findings ??= []).Add(new DataFinding(FindingSeverity.Error, FindingCodes.DataType, lineNumber, "$",
                 $"{SourceName}:{lineNumber}: the line is a JSON {kind}, not an object.",
                 "Make each line one JSON object, e.g. {\"messages\": [...]}."));
+            return new ProcessedLine(new JsonlLine(lineNumber, byteLength, null, findings), null);
+        }
+
+        if (JsonEscapes.FindLoneSurrogate(span) is var lone and >= 0)
+        {
+            doc.Dispose();
+            var column = lone + 1;
+            var escape = Encoding.ASCII.GetString(span.Slice(lone, 6));
+            (findings ??= []).Add(Finding(FindingSeverity.Error, FindingCodes.InvalidUnicodeEscape, lineNumber, column,
+                $"{SourceName}:{lineNumber}:{column}: the escape {escape} is half of a UTF-16 surrogate pair without its other half; no text can hold it, so the line was skipped.",
+                "Remove the escape, or write the whole character (\\uD800-\\uDBFF followed by \\uDC00-\\uDFFF); a tool that cut a string between the two halves wrote it."));
             return new ProcessedLine(new JsonlLine(lineNumber, byteLength, null, findings), null);
         }
 

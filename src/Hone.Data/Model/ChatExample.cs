@@ -1,11 +1,14 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.Extensions.AI;
 
 namespace Hone.Data.Model;
 
 /// <summary>
 /// One OpenAI chat SFT example (one line of the JSONL):
-/// <c>{"messages": [...], "tools": [...], "parallel_tool_calls": false}</c>, with the legacy <c>functions</c> list.
+/// <c>{"messages": [...], "tools": [...], "parallel_tool_calls": false}</c>, with the legacy <c>functions</c> list. The
+/// messages are Microsoft.Extensions.AI messages (<see cref="OpenAiChatReader"/>: a message's <c>weight</c> and other
+/// keys only a file has are in its <see cref="ChatMessage.AdditionalProperties"/>).
 /// </summary>
 public sealed class ChatExample
 {

@@ -7,7 +7,9 @@ namespace Hone.Data.Model;
 
 /// <summary>
 /// Parses one JSONL line into a typed example and serialises an example back to one line of the exact OpenAI shape
-/// (null keys omitted, unknown keys kept, no indentation, non-ASCII written as is).
+/// (null keys omitted, unknown keys kept, no indentation, non-ASCII written as is). Messages are Microsoft.Extensions.AI
+/// <see cref="Microsoft.Extensions.AI.ChatMessage"/>s, read and written by <see cref="OpenAiChatReader"/> and
+/// <see cref="OpenAiChatWriter"/> (<see cref="ChatMessageJsonConverter"/>).
 /// </summary>
 public static class OpenAiJson
 {
@@ -24,6 +26,7 @@ public static class OpenAiJson
             MaxDepth = 64,
             AllowTrailingCommas = false,
             ReadCommentHandling = JsonCommentHandling.Disallow,
+            Converters = { new ChatMessageJsonConverter() },
         };
         o.MakeReadOnly(populateMissingResolver: true);
         return o;
@@ -71,6 +74,12 @@ public static class OpenAiJson
         where T : class
     {
         ArgumentNullException.ThrowIfNull(line);
+        if (Jsonl.JsonEscapes.FindLoneSurrogate(line.AsSpan()) is var lone and >= 0)
+        {
+            throw new DataFormatException(
+                $"{source}:{lineNumber}:{lone + 1}: the escape {line.AsSpan(lone, Math.Min(6, line.Length - lone))} is half of a UTF-16 surrogate pair without its other half; no text can hold it. " +
+                "Remove the escape or write the whole character (run `hone data check` for every problem at once).");
+        }
         try
         {
             return JsonSerializer.Deserialize<T>(line, Options)
@@ -99,8 +108,9 @@ public static class OpenAiJson
         // "ChatExample" → "chat example"; the position and wording come from JsonErrors (no .NET text).
         var kind = string.Concat(type.Name.Select((c, i) => i > 0 && char.IsUpper(c) ? " " + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
         var where = JsonErrors.Where(e, source, lineNumber > 0 ? lineNumber : null, text);
+        var what = e.InnerException is OpenAiChatException m ? $"{m.Message.TrimEnd('.')} (at {e.Path}.{m.Field})" : JsonErrors.Describe(e);
         return new DataFormatException(
-            $"{where}: not a valid {kind}: {JsonErrors.Describe(e)}. " +
+            $"{where}: not a valid {kind}: {what}. " +
             "Fix the line so it matches the OpenAI format (run `hone data check` for every problem at once).", e);
     }
 }

@@ -36,6 +36,15 @@ public sealed record NearDuplicateOptions
     /// <summary>At most this many pairs are listed (groups are always complete); default 1,000,000.</summary>
     public int MaxPairs { get; init; } = 1_000_000;
 
+    /// <summary>
+    /// Shingle sets held in memory up to this many bytes; past it they (and the LSH band keys) move to a temporary file
+    /// that is deleted when the search ends. Results do not depend on it. Default 32 MiB.
+    /// </summary>
+    public long SpillThresholdBytes { get; init; } = 32L << 20;
+
+    /// <summary>Folder of the temporary file; null: the system's temporary folder.</summary>
+    public string? SpillDirectory { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting and its valid range.</summary>
     public void Validate()
     {
@@ -49,6 +58,9 @@ public sealed record NearDuplicateOptions
         if (MaxBucketPairwise < 2)
             throw new ArgumentException($"MaxBucketPairwise {MaxBucketPairwise} must be at least 2.", nameof(MaxBucketPairwise));
         if (MaxPairs < 0) throw new ArgumentException($"MaxPairs {MaxPairs} must not be negative.", nameof(MaxPairs));
+        if (SpillThresholdBytes < 0) throw new ArgumentException($"SpillThresholdBytes {SpillThresholdBytes} must not be negative.", nameof(SpillThresholdBytes));
+        if (SpillDirectory is not null && !Directory.Exists(SpillDirectory))
+            throw new ArgumentException($"Spill folder '{SpillDirectory}' does not exist.", nameof(SpillDirectory));
     }
 
     /// <summary>The band count used: <see cref="Bands"/> or the automatic choice.</summary>

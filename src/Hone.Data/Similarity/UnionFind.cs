@@ -52,6 +52,7 @@ public sealed class UnionFind
         for (var i = 0; i < _parent.Length; i++)
         {
             var r = Find(i);
+            if (_size[r] < minSize) continue; // no list for the (many) sets too small to report
             if (!byRoot.TryGetValue(r, out var list))
             {
                 list = [];

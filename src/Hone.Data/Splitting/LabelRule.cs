@@ -47,7 +47,7 @@ public static class LabelRule
         string? last = null;
         foreach (var m in list.EnumerateArray())
         {
-            if (m.ValueKind != JsonValueKind.Object || !m.TryGetProperty("role", out var role) || role.GetString() != ChatRole.Assistant) continue;
+            if (m.ValueKind != JsonValueKind.Object || !m.TryGetProperty("role", out var role) || role.GetString() != OpenAiRoles.Assistant) continue;
             last = m.TryGetProperty("content", out var c) ? Text(c) : null;
         }
         return last?.Trim();
@@ -77,7 +77,7 @@ public static class LabelRule
             {
                 if (m.ValueKind != JsonValueKind.Object) continue;
                 var role = m.TryGetProperty("role", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
-                if (role is ChatRole.System or ChatRole.Developer) continue;
+                if (role is OpenAiRoles.System or OpenAiRoles.Developer) continue;
                 if (m.TryGetProperty("content", out var c) && Text(c) is { } t) parts.Add(t);
             }
         }

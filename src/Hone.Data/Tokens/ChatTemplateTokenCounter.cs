@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Hone.Data.Checks;
 using Hone.Data.Model;
 using Hone.Tokenizers.Chat;
+using Microsoft.Extensions.AI;
 
 namespace Hone.Data.Tokens;
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Hone.Data.Model;
 using Hone.Evals.Graders;
 using Hone.Evals.Templating;
 using Microsoft.Extensions.AI;
@@ -35,13 +36,6 @@ public static class EvalPromptBuilder
         return list;
     }
 
-    /// <summary>The case's input messages as OpenAI-style JSON (for exports and reports).</summary>
-    public static JsonElement ToJson(IReadOnlyList<ChatMessage> messages)
-    {
-        ArgumentNullException.ThrowIfNull(messages);
-        var arr = new System.Text.Json.Nodes.JsonArray();
-        foreach (var m in messages)
-            arr.Add(new System.Text.Json.Nodes.JsonObject { ["role"] = m.Role.Value, ["content"] = m.Text });
-        return JsonSerializer.SerializeToElement(arr);
-    }
+    /// <summary>The case's input messages as OpenAI chat JSON (for exports and reports; <see cref="OpenAiChatWriter"/>).</summary>
+    public static JsonElement ToJson(IReadOnlyList<ChatMessage> messages) => JsonSerializer.SerializeToElement(OpenAiChatWriter.ToJson(messages));
 }

@@ -63,6 +63,8 @@ public static class GoldenSet
                 throw Error(source, line, $"invalid JSON at byte {(e.BytePositionInLine ?? 0) + 1}: {e.Message}");
             }
             if (item.ValueKind != JsonValueKind.Object) throw Error(source, line, "each line must be a JSON object.");
+            if (Hone.Data.Jsonl.JsonEscapes.FindLoneSurrogate(text.AsSpan()) is var lone and >= 0)
+                throw new EvalSpecException($"{source}:{line}:{lone + 1}: the escape {text.AsSpan(lone, 6)} is half of a UTF-16 surrogate pair without its other half; no text can hold it. Remove it or write the whole character.");
             var c = ParseCase(item, source, line);
             if (ids.TryGetValue(c.Id, out var first)) throw Error(source, line, $"id '{c.Id}' is already used on line {first}; ids must be unique.");
             ids[c.Id] = line;

@@ -1,95 +1,98 @@
-using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Hone.Evals.Graders;
+using Hone.Tokenizers.ChatTemplates;
 
 namespace Hone.Evals.Templating;
 
 /// <summary>
-/// A grader template string as OpenAI's graders define it: literal text with <c>{{ namespace.path }}</c> references
-/// (see <see cref="DataPath"/>), e.g. <c>"Answer: {{ sample.output_text }} vs {{ item.reference }}"</c>.
+/// A prompt or grader template (<c>"Answer: {{ sample.output_text }} vs {{ item.reference }}"</c>): a Jinja template
+/// rendered by the chat-template engine (<see cref="TextTemplate"/>) over two variables, <c>item</c> (the golden-set
+/// case) and <c>sample</c> (<c>output_text</c>, <c>output_json</c>, <c>output_tools</c>). Paths are Jinja's:
+/// <c>item.a.b</c>, <c>item.tags[0]</c> or <c>item.tags.0</c>, <c>item.messages[-1]</c> (the last), <c>item["odd key"]</c>.
 /// </summary>
 /// <remarks>
 /// A string value is substituted as is; a number, boolean or null as its JSON text; an object or array as compact JSON.
 /// A reference to an absent field is an error (<see cref="TemplateException.MissingField"/>), never an empty string.
 /// </remarks>
-public sealed class Template
+public sealed partial class Template
 {
-    private readonly IReadOnlyList<object> _parts; // string literal or DataPath
+    private readonly TextTemplate _template;
 
-    private Template(string source, IReadOnlyList<object> parts)
-    {
-        Source = source;
-        _parts = parts;
-    }
+    private Template(TextTemplate template) => _template = template;
 
     /// <summary>The template as written.</summary>
-    public string Source { get; }
+    public string Source => _template.Source;
 
-    /// <summary>The references the template contains, in order.</summary>
-    public IEnumerable<DataPath> References => _parts.OfType<DataPath>();
+    /// <summary>The expression when the template is exactly one <c>{{ }}</c> and nothing else (blanks aside), else null.</summary>
+    public string? SoleReference => _template.SoleExpression;
 
-    /// <summary>The single reference when the template is exactly one <c>{{ }}</c> and nothing else (blanks aside).</summary>
-    public DataPath? SoleReference =>
-        _parts.Count(p => p is DataPath) == 1 && _parts.All(p => p is DataPath || string.IsNullOrWhiteSpace((string)p))
-            ? _parts.OfType<DataPath>().Single()
-            : null;
-
-    /// <summary>Parses a template; throws <see cref="TemplateException"/> for an unclosed brace or a bad reference.</summary>
+    /// <summary>Parses a template; throws <see cref="TemplateException"/> for a syntax error or a variable other than item and sample.</summary>
     public static Template Parse(string source)
     {
         ArgumentNullException.ThrowIfNull(source);
-        var parts = new List<object>();
-        int i = 0;
-        while (i < source.Length)
+        TextTemplate t;
+        try
         {
-            int open = source.IndexOf("{{", i, StringComparison.Ordinal);
-            if (open < 0)
-            {
-                parts.Add(source[i..]);
-                break;
-            }
-            if (open > i) parts.Add(source[i..open]);
-            int close = source.IndexOf("}}", open + 2, StringComparison.Ordinal);
-            if (close < 0)
-                throw new TemplateException($"Template \"{Shorten(source)}\": '{{{{' at offset {open} has no closing '}}}}'.");
-            var inner = source[(open + 2)..close];
-            if (string.IsNullOrWhiteSpace(inner))
-                throw new TemplateException($"Template \"{Shorten(source)}\": empty '{{{{ }}}}' at offset {open}; write e.g. {{{{ item.answer }}}}.");
-            parts.Add(DataPath.Parse(inner));
-            i = close + 2;
+            t = TextTemplate.Parse(source, "template");
         }
-        return new Template(source, parts);
+        catch (ChatTemplateException e)
+        {
+            throw new TemplateException($"Template \"{Shorten(source)}\" at {e.Line}:{e.Column}: {e.Detail}", e);
+        }
+
+        if (t.FreeVariables.FirstOrDefault(v => v is not ("item" or "sample")) is { } other)
+        {
+            throw new TemplateException(
+                $"Template \"{Shorten(source)}\": '{other}' is not a namespace; a reference starts with 'item' or 'sample' (e.g. item.answer or sample.output_text).");
+        }
+
+        if (BareSample().IsMatch(source))
+        {
+            throw new TemplateException(
+                $"Template \"{Shorten(source)}\": '{{{{ sample }}}}' names no field; write sample.output_text, sample.output_json or sample.output_tools.");
+        }
+
+        return new Template(t);
     }
 
     /// <summary>Renders the template; throws <see cref="TemplateException"/> (missing field) when a reference is absent.</summary>
-    public string Render(GradeContext ctx)
-    {
-        var sb = new StringBuilder();
-        foreach (var p in _parts)
-        {
-            if (p is string s) sb.Append(s);
-            else sb.Append(ToText(((DataPath)p).Resolve(ctx)));
-        }
-        return sb.ToString();
-    }
+    public string Render(GradeContext ctx) => Run(ctx, t => t.Render(Variables(ctx)));
 
     /// <summary>
-    /// The value as JSON: the referenced element itself when the template is a sole reference, otherwise the rendered
+    /// The value as JSON: the referenced value itself when the template is a sole reference, otherwise the rendered
     /// text as a JSON string.
     /// </summary>
-    public JsonElement ResolveJson(GradeContext ctx) =>
-        SoleReference is { } r ? r.Resolve(ctx) : JsonSerializer.SerializeToElement(Render(ctx));
-
-    /// <summary>Text for a JSON value as substituted into a template.</summary>
-    public static string ToText(JsonElement e) => e.ValueKind switch
-    {
-        JsonValueKind.String => e.GetString()!,
-        JsonValueKind.Object or JsonValueKind.Array => JsonSerializer.Serialize(e),
-        _ => e.GetRawText(),
-    };
+    public JsonElement ResolveJson(GradeContext ctx) => SoleReference is null
+        ? JsonSerializer.SerializeToElement(Render(ctx))
+        : Run(ctx, t => JsonSerializer.SerializeToElement(t.Evaluate(Variables(ctx))));
 
     /// <inheritdoc/>
     public override string ToString() => Source;
+
+    private static Dictionary<string, JsonElement> Variables(GradeContext ctx)
+    {
+        ArgumentNullException.ThrowIfNull(ctx);
+        return new(StringComparer.Ordinal) { ["item"] = ctx.Item, ["sample"] = ctx.SampleJson };
+    }
+
+    private T Run<T>(GradeContext ctx, Func<TextTemplate, T> render)
+    {
+        try
+        {
+            return render(_template);
+        }
+        catch (ChatTemplateException e)
+        {
+            var hint = e.MissingValue && ctx.Sample.OutputJson is null && e.Detail.StartsWith("sample has no field 'output_json'", StringComparison.Ordinal)
+                ? " (the output is not valid JSON)"
+                : "";
+            throw new TemplateException($"Template \"{Shorten(Source)}\" at {e.Line}:{e.Column}: {e.Detail}{hint}", e.MissingValue);
+        }
+    }
+
+    [GeneratedRegex(@"\{\{[-+]?\s*sample\s*[-+]?\}\}", RegexOptions.CultureInvariant)]
+    private static partial Regex BareSample();
 
     private static string Shorten(string s) => s.Length <= 60 ? s : s[..57] + "...";
 }

@@ -35,6 +35,9 @@ public sealed class GgufFile : IDisposable
     /// <summary>Absolute path of the file.</summary>
     public string Path => _file.Path;
 
+    /// <summary>File length in bytes.</summary>
+    public long Length => _file.Length;
+
     /// <summary>Format version (2 or 3).</summary>
     public uint Version { get; }
 
@@ -75,7 +78,12 @@ public sealed class GgufFile : IDisposable
     private static GgufFile Parse(MappedFile file)
     {
         var c = new GgufCursor(file);
-        if (file.Length < 24) throw c.Error(0, $"file is {file.Length} bytes, too short for a GGUF header (24 bytes)");
+        if (file.Length == 0)
+            throw c.Error(0, "the file is empty (0 bytes), not a GGUF model: a GGUF file starts with the magic \"GGUF\" and a 24-byte header; the download or export did not finish, so make the file again");
+        var head = file.Span(0, Math.Min(4, file.Length));
+        if (!head.SequenceEqual("GGUF"u8[..head.Length]))
+            throw c.Error(0, $"the file ({file.Length:N0} bytes) starts with {Hex(head)}, not the magic \"GGUF\" (47 47 55 46); this is not a GGUF file");
+        if (file.Length < 24) throw c.Error(0, $"the file is {file.Length} bytes, too short for a GGUF header (24 bytes); it is truncated, so make it again");
         var magic = c.U32("magic");
         if (magic != Magic) throw c.Error(0, $"magic is 0x{magic:X8}, not \"GGUF\"; this is not a GGUF file");
         var version = c.U32("version");
@@ -177,6 +185,14 @@ public sealed class GgufFile : IDisposable
                 throw c.Error(dataOffset + (long)sorted[i].Offset,
                     $"tensor '{sorted[i].Name}' data at {sorted[i].Offset} overlaps '{prev.Name}' [{prev.Offset}, +{prev.ByteSize})");
         }
+    }
+
+    /// <summary>Bytes as "50 4B 03 04".</summary>
+    private static string Hex(ReadOnlySpan<byte> bytes)
+    {
+        var parts = new string[bytes.Length];
+        for (var i = 0; i < bytes.Length; i++) parts[i] = bytes[i].ToString("X2", System.Globalization.CultureInfo.InvariantCulture);
+        return string.Join(' ', parts);
     }
 
     internal static long AlignUp(long value, uint alignment) => checked((value + alignment - 1) / alignment * alignment);

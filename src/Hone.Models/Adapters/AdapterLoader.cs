@@ -47,8 +47,8 @@ public static class AdapterLoader
         var byWeight = adapter.Pairs.ToDictionary(p => PeftAdapter.WeightName(p.Layer, p.Module), StringComparer.Ordinal);
         if (byWeight.Count != adapter.Pairs.Count)
             throw new ModelLoadException($"{source}: the adapter holds the same layer and module twice.") { FilePath = source };
-        var embed = adapter.SavedModules.GetValueOrDefault("embed_tokens")?.Values;
-        var head = adapter.SavedModules.GetValueOrDefault("lm_head")?.Values;
+        var embed = adapter.SavedModules.GetValueOrDefault(LlamaModules.EmbedTokens)?.Values;
+        var head = adapter.SavedModules.GetValueOrDefault(LlamaModules.LmHead)?.Values;
         var config = c;
         if (c.TiedEmbeddings && (embed is not null || head is not null))
         {
@@ -93,9 +93,9 @@ public static class AdapterLoader
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(b);
-        if (config.RopeLayout != RopeLayout.Interleaved || module is not ("q_proj" or "k_proj")) return b;
+        if (config.RopeLayout != RopeLayout.Interleaved || module is not (LlamaModules.QProj or LlamaModules.KProj)) return b;
         var permuted = new float[b.Length];
-        LlamaGguf.PermuteHfToGguf(b, permuted, module == "q_proj" ? config.Heads : config.KvHeads, rank);
+        LlamaGguf.PermuteHfToGguf(b, permuted, module == LlamaModules.QProj ? config.Heads : config.KvHeads, rank);
         return permuted;
     }
 
@@ -104,9 +104,9 @@ public static class AdapterLoader
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(b);
-        if (config.RopeLayout != RopeLayout.Interleaved || module is not ("q_proj" or "k_proj")) return b;
+        if (config.RopeLayout != RopeLayout.Interleaved || module is not (LlamaModules.QProj or LlamaModules.KProj)) return b;
         var permuted = new float[b.Length];
-        LlamaGguf.PermuteGgufToHf(b, permuted, module == "q_proj" ? config.Heads : config.KvHeads, rank);
+        LlamaGguf.PermuteGgufToHf(b, permuted, module == LlamaModules.QProj ? config.Heads : config.KvHeads, rank);
         return permuted;
     }
 }

@@ -23,7 +23,7 @@ public sealed record SavedModule(int Rows, int Columns, float[] Values);
 public sealed record PeftAdapter
 {
     /// <summary>The modules a Llama-family adapter may target.</summary>
-    public static IReadOnlyList<string> Modules { get; } = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
+    public static IReadOnlyList<string> Modules => LlamaModules.Linear;
 
     /// <summary>Rank r.</summary>
     public required int Rank { get; init; }
@@ -59,14 +59,14 @@ public sealed record PeftAdapter
     public bool EnsureWeightTying { get; init; }
 
     /// <summary>The names of <see cref="SavedModules"/> in PEFT order (embed_tokens, lm_head).</summary>
-    public IReadOnlyList<string> ModulesToSave => [.. new[] { "embed_tokens", "lm_head" }.Where(SavedModules.ContainsKey)];
+    public IReadOnlyList<string> ModulesToSave => [.. LlamaModules.Savable.Where(SavedModules.ContainsKey)];
 
     /// <summary>The factor of B·A added to W.</summary>
     public float Scale => UseRsLora ? Alpha / MathF.Sqrt(Rank) : Alpha / Rank;
 
     /// <summary>The PEFT tensor name of a pair's A or B matrix.</summary>
     public static string TensorName(int layer, string module, string matrix) => string.Create(CultureInfo.InvariantCulture,
-        $"base_model.model.model.layers.{layer}.{(module is "gate_proj" or "up_proj" or "down_proj" ? "mlp" : "self_attn")}.{module}.lora_{matrix}.weight");
+        $"base_model.model.model.layers.{layer}.{LlamaModules.BlockOf(module)}.{module}.lora_{matrix}.weight");
 
     /// <summary>
     /// The PEFT tensor name of a module trained in full (<c>modules_to_save</c>): PEFT wraps the module in a
@@ -74,29 +74,17 @@ public sealed record PeftAdapter
     /// </summary>
     public static string SavedModuleName(string module) => module switch
     {
-        "embed_tokens" => "base_model.model.model.embed_tokens.modules_to_save.weight",
-        "lm_head" => "base_model.model.lm_head.modules_to_save.weight",
+        LlamaModules.EmbedTokens => "base_model.model.model.embed_tokens.modules_to_save.weight",
+        LlamaModules.LmHead => "base_model.model.lm_head.modules_to_save.weight",
         _ => throw new ArgumentException($"Unknown module to save '{module}'; use embed_tokens or lm_head.", nameof(module)),
     };
 
     /// <summary>(out, in) of a module's weight under <paramref name="c"/>.</summary>
-    public static (int Out, int In) ModuleShape(LlamaConfig c, string module)
-    {
-        ArgumentNullException.ThrowIfNull(c);
-        return module switch
-        {
-            "q_proj" => (c.QDim, c.Dim),
-            "k_proj" or "v_proj" => (c.KvDim, c.Dim),
-            "o_proj" => (c.Dim, c.QDim),
-            "gate_proj" or "up_proj" => (c.HiddenDim, c.Dim),
-            "down_proj" => (c.Dim, c.HiddenDim),
-            _ => throw new ArgumentException($"Unknown LoRA module '{module}'; use one of {string.Join(", ", Modules)}.", nameof(module)),
-        };
-    }
+    public static (int Out, int In) ModuleShape(LlamaConfig c, string module) => LlamaModules.Shape(c, module);
 
     /// <summary>The HF weight name a module's adapter adds to.</summary>
     public static string WeightName(int layer, string module) =>
-        LlamaWeights.LayerName(layer, (module is "gate_proj" or "up_proj" or "down_proj" ? "mlp." : "self_attn.") + module + ".weight");
+        LlamaWeights.LayerName(layer, LlamaModules.BlockOf(module) + "." + module + ".weight");
 
     /// <summary>Checks every pair against the base configuration (layer in range, known module, shapes).</summary>
     /// <exception cref="ModelLoadException">A pair does not fit the base model.</exception>
@@ -107,7 +95,7 @@ public sealed record PeftAdapter
         if (!(Alpha > 0) || !float.IsFinite(Alpha)) throw new ModelLoadException($"{source}: lora_alpha {Alpha} must be a positive number.") { FilePath = source };
         foreach (var (module, saved) in SavedModules)
         {
-            if (module is not ("embed_tokens" or "lm_head"))
+            if (!LlamaModules.Savable.Contains(module))
                 throw new ModelLoadException($"{source}: module to save '{module}' is neither embed_tokens nor lm_head.") { FilePath = source };
             if (saved.Rows != config.VocabSize || saved.Columns != config.Dim || saved.Values.Length != (long)saved.Rows * saved.Columns)
                 throw new ModelLoadException(

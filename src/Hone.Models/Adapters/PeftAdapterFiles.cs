@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Hone.Formats;
 using Hone.Formats.Safetensors;
+using Hone.Models.Llama;
 
 namespace Hone.Models.Adapters;
 
@@ -134,7 +135,7 @@ public static class PeftAdapterFiles
         IReadOnlyList<string> saved = root["modules_to_save"] switch
         {
             null => [],
-            JsonArray a => [.. a.Select(x => x is JsonValue v && v.TryGetValue(out string? s) && s is "embed_tokens" or "lm_head" ? s
+            JsonArray a => [.. a.Select(x => x is JsonValue v && v.TryGetValue(out string? s) && LlamaModules.Savable.Contains(s) ? s
                 : throw Bad(path, $"modules_to_save lists {x?.ToJsonString() ?? "null"}; Hone applies embed_tokens and lm_head trained in full."))],
             _ => throw Bad(path, "modules_to_save must be a list of module names (embed_tokens, lm_head) or null."),
         };
@@ -235,9 +236,9 @@ public static class PeftAdapterFiles
         module = "";
         var parts = name.Split('.');
         if (parts.Length < 5 || parts[0] != "base_model" || parts[1] != "model" || parts[^1] != "weight") return false;
-        int at = parts[2] == "model" && parts[3] == "embed_tokens" ? 4 : parts[2] == "lm_head" ? 3 : -1;
+        int at = parts[2] == "model" && parts[3] == LlamaModules.EmbedTokens ? 4 : parts[2] == LlamaModules.LmHead ? 3 : -1;
         if (at < 0 || parts[at] != "modules_to_save" || parts.Length - at - 1 is not (1 or 2)) return false;
-        module = at == 4 ? "embed_tokens" : "lm_head";
+        module = at == 4 ? LlamaModules.EmbedTokens : LlamaModules.LmHead;
         return true;
     }
 
@@ -251,7 +252,7 @@ public static class PeftAdapterFiles
             return false;
         if (!int.TryParse(parts[4], NumberStyles.None, CultureInfo.InvariantCulture, out layer)) return false;
         module = parts[6];
-        if (!PeftAdapter.Modules.Contains(module) || parts[5] != (module is "gate_proj" or "up_proj" or "down_proj" ? "mlp" : "self_attn")) return false;
+        if (!PeftAdapter.Modules.Contains(module) || parts[5] != LlamaModules.BlockOf(module)) return false;
         matrix = parts[7] switch { "lora_A" => "A", "lora_B" => "B", _ => "" };
         return matrix.Length > 0;
     }

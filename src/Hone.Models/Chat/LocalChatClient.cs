@@ -91,11 +91,18 @@ public sealed class LocalChatClient : IChatClient
     /// Loads a model folder or file with its tokenizer (<paramref name="tokenizerPath"/> for a model without one) and
     /// chat template (<paramref name="template"/> names a built-in one for a model without its own).
     /// </summary>
-    public static LocalChatClient Load(string modelPath, string? tokenizerPath = null, string? template = null, LocalChatClientOptions? options = null)
+    public static LocalChatClient Load(string modelPath, string? tokenizerPath = null, string? template = null, LocalChatClientOptions? options = null) =>
+        Load(modelPath, tokenizerPath, template, null, options);
+
+    /// <summary>
+    /// Loads a model folder or file with a PEFT LoRA adapter merged in at load (<paramref name="adapterPath"/>; null: none).
+    /// The chat template is <paramref name="template"/> when named, else the adapter's (saved beside it), else the model's.
+    /// </summary>
+    public static LocalChatClient Load(string modelPath, string? tokenizerPath, string? template, string? adapterPath, LocalChatClientOptions? options)
     {
         ArgumentNullException.ThrowIfNull(modelPath);
-        var encoder = ChatEncoder.Load(modelPath, tokenizerPath ?? ModelPaths.FindTokenizer(modelPath), template);
-        var model = LlamaModel.Load(modelPath);
+        var encoder = ChatEncoder.Load(modelPath, tokenizerPath ?? ModelPaths.FindTokenizer(modelPath), template, adapterPath);
+        var model = adapterPath is null ? LlamaModel.Load(modelPath) : Adapters.AdapterLoader.Load(modelPath, adapterPath, options?.Pool);
         try
         {
             options ??= new LocalChatClientOptions();
@@ -105,7 +112,7 @@ public sealed class LocalChatClient : IChatClient
             }
 
             var contentId = options.ContentId ?? (options.IdentifyByContent
-                ? ModelContent.Id(modelPath, tokenizerPath ?? ModelPaths.FindTokenizer(modelPath), encoder.TemplateSource, null, options.FileHashMemo)
+                ? ModelContent.Id(modelPath, tokenizerPath ?? ModelPaths.FindTokenizer(modelPath), encoder.Template.Source, adapterPath, options.FileHashMemo)
                 : null);
             return new LocalChatClient(model, encoder, options with { ModelId = options.ModelId ?? ModelPaths.ModelId(modelPath), ContentId = contentId }, ownsModel: true);
         }

@@ -3,7 +3,7 @@ using Hone.Models.Llama;
 namespace Hone.Models.Generation;
 
 /// <summary>
-/// Autoregressive generation over an <see cref="IInferenceSession"/> (<see cref="LlamaSession"/>, GPT-2's session): the prompt goes through in blocks, then one token at a
+/// Autoregressive generation over an <see cref="IInferenceSession"/> (<see cref="LlamaSession"/>): the prompt goes through in blocks, then one token at a
 /// time from the KV cache. Each call starts a fresh sequence. With a decoder (ids → text), stop strings are honoured and
 /// results carry text.
 /// </summary>
@@ -18,7 +18,7 @@ public sealed class Generator
     {
     }
 
-    /// <summary>A generator over any model's session (Llama family, GPT-2); <paramref name="decode"/> turns ids into text.</summary>
+    /// <summary>A generator over any model's session (Llama family); <paramref name="decode"/> turns ids into text.</summary>
     public Generator(IInferenceSession session, Func<int[], string>? decode = null)
     {
         ArgumentNullException.ThrowIfNull(session);

@@ -6,63 +6,94 @@ namespace Hone.Models.Llama;
 /// <summary>
 /// Loads a GGUF model (llama.cpp's format) into a float32 arena: tensors of type F32, F16, BF16, Q8_0 (and whatever
 /// else <see cref="GgufDequantize"/> supports) are dequantised on load; the configuration comes from the
-/// <c>{arch}.*</c> metadata (<see cref="LlamaConfig.FromGguf"/>).
+/// <c>{arch}.*</c> metadata (<see cref="LlamaConfig.FromGguf"/>). Before anything is allocated, every tensor the
+/// metadata implies is found in the file with its shape and a readable type (so the sizes are ones the file really
+/// holds), and the arena is checked against the memory available (<see cref="ModelMemory"/>).
 /// </summary>
 internal static class GgufLlamaLoader
 {
     public static LlamaWeights Load(string path)
     {
-        GgufFile file;
+        using var file = Open(path);
+        var (config, sources) = Plan(file);
+        return LlamaWeights.Create(config, (name, tensor) =>
+        {
+            var info = sources[name];
+            try
+            {
+                GgufDequantize.ToF32(info.Type, file.GetTensorBytes(info), tensor.Span);
+            }
+            catch (Exception e) when (e is HoneFormatException or ArgumentException)
+            {
+                throw new ModelLoadException($"{path}: tensor '{info.Name}' cannot be read: {e.Message}", e) { FilePath = path };
+            }
+        }, path);
+    }
+
+    /// <summary>Everything <see cref="Load"/> checks, without allocating the weights.</summary>
+    public static LlamaConfig Validate(string path)
+    {
+        using var file = Open(path);
+        var (config, _) = Plan(file);
+        ModelMemory.Check(LlamaWeights.ArenaBytes(config), config.Describe(), path);
+        return config;
+    }
+
+    private static GgufFile Open(string path)
+    {
         try
         {
-            file = GgufFile.Open(path);
+            return GgufFile.Open(path);
         }
         catch (HoneFormatException e)
         {
             throw new ModelLoadException($"{path}: not a valid GGUF file: {e.Message}", e) { FilePath = path };
         }
-
-        using (file)
-        {
-            var config = LlamaConfig.FromGguf(file);
-            return LlamaWeights.Create(config, (name, tensor) =>
-            {
-                var ggufName = LlamaGguf.FromHuggingFace(name) ?? throw new ModelLoadException($"{path}: no GGUF counterpart for tensor '{name}'.") { FilePath = path };
-                if (!file.HasTensor(ggufName))
-                {
-                    throw new ModelLoadException(
-                        $"{path}: tensor '{ggufName}' (HF '{name}') is missing; the metadata ({config.Describe()}) needs it.") { FilePath = path };
-                }
-
-                var info = file.GetTensor(ggufName);
-                var shape = tensor.Shape; // row-major [rows, cols]; ggml lists the contiguous dimension first
-                bool sameShape = info.Shape.Count == shape.Count;
-                for (int i = 0; sameShape && i < shape.Count; i++)
-                {
-                    sameShape = info.Shape[i] == shape[shape.Count - 1 - i];
-                }
-
-                if (!sameShape)
-                {
-                    throw new ModelLoadException(
-                        $"{path}: tensor '{ggufName}' has ggml shape {{{string.Join(", ", info.Shape)}}} but the metadata implies {{{string.Join(", ", shape.Reverse())}}}.") { FilePath = path };
-                }
-
-                if (!GgufDequantize.IsSupported(info.Type))
-                {
-                    throw new ModelLoadException(
-                        $"{path}: tensor '{ggufName}' is {info.Type}, which Hone cannot dequantise (supported: {string.Join(", ", GgufDequantize.Supported)}). Re-export the model as F32, F16, BF16 or Q8_0.") { FilePath = path };
-                }
-
-                try
-                {
-                    GgufDequantize.ToF32(info.Type, file.GetTensorBytes(info), tensor.Span);
-                }
-                catch (Exception e) when (e is HoneFormatException or ArgumentException)
-                {
-                    throw new ModelLoadException($"{path}: tensor '{ggufName}' cannot be read: {e.Message}", e) { FilePath = path };
-                }
-            });
-        }
     }
+
+    /// <summary>The configuration and, for each HF tensor name of its manifest, the GGUF tensor that fills it.</summary>
+    private static (LlamaConfig Config, Dictionary<string, GgufTensorInfo> Sources) Plan(GgufFile file)
+    {
+        var path = file.Path;
+        var config = LlamaConfig.FromGguf(file);
+        var sources = new Dictionary<string, GgufTensorInfo>(StringComparer.Ordinal);
+        foreach (var (name, shape) in LlamaWeights.Manifest(config))
+        {
+            var ggufName = LlamaGguf.FromHuggingFace(name) ?? throw new ModelLoadException($"{path}: no GGUF counterpart for tensor '{name}'.") { FilePath = path };
+            if (!file.HasTensor(ggufName))
+            {
+                throw Unheld(file, config, $"tensor '{ggufName}' (HF '{name}') is missing");
+            }
+
+            var info = file.GetTensor(ggufName);
+            // Row-major [rows, cols]; ggml lists the contiguous dimension first.
+            bool sameShape = info.Shape.Count == shape.Length;
+            for (int i = 0; sameShape && i < shape.Length; i++)
+            {
+                sameShape = info.Shape[i] == shape[shape.Length - 1 - i];
+            }
+
+            if (!sameShape)
+            {
+                throw Unheld(file, config,
+                    $"tensor '{ggufName}' has ggml shape {{{string.Join(", ", info.Shape)}}} but the metadata implies {{{string.Join(", ", shape.Reverse())}}}");
+            }
+
+            if (!GgufDequantize.IsSupported(info.Type))
+            {
+                throw new ModelLoadException(
+                    $"{path}: tensor '{ggufName}' is {info.Type}, which Hone cannot dequantise (supported: {string.Join(", ", GgufDequantize.Supported)}). Re-export the model as F32, F16, BF16 or Q8_0.") { FilePath = path };
+            }
+
+            sources[name] = info;
+        }
+
+        return (config, sources);
+    }
+
+    /// <summary>The metadata claims a model the file does not hold: say what was claimed, what the file holds, how to fix it.</summary>
+    private static ModelLoadException Unheld(GgufFile file, LlamaConfig config, string what) => new(
+        $"{file.Path}: the metadata claims {config.Describe()} ({ModelMemory.Size(LlamaWeights.ArenaBytes(config))} of float32 weights), "
+        + $"but the file ({file.Length:N0} bytes, {file.Tensors.Count} tensors) does not hold that model: {what}. "
+        + "The file is damaged or its metadata is wrong; export or download the model again.") { FilePath = file.Path };
 }

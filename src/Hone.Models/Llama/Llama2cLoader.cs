@@ -30,6 +30,14 @@ internal static class Llama2cLoader
         return LlamaConfig.FromLlama2c(checkpoint.Config, path);
     }
 
+    /// <summary>Everything <see cref="Load"/> checks (the file length equals what the header implies), without allocating.</summary>
+    public static LlamaConfig Validate(string path)
+    {
+        var config = ReadConfig(path);
+        ModelMemory.Check(LlamaWeights.ArenaBytes(config), config.Describe(), path);
+        return config;
+    }
+
     /// <summary>Loads every weight into a new arena.</summary>
     public static LlamaWeights Load(string path)
     {
@@ -51,7 +59,7 @@ internal static class Llama2cLoader
                 _ => checkpoint.Get(byHf[SuffixOf(name, out int layer)], layer),
             };
             src.CopyTo(tensor.Span);
-        });
+        }, path);
     }
 
     private static string SuffixOf(string hfName, out int layer)

@@ -175,7 +175,7 @@ public sealed partial record LlamaConfig
             if (modelType == "gpt2")
             {
                 throw new ModelLoadException(
-                    $"{source}: model_type \"gpt2\" is GPT-2, not a Llama-family model; load it with Hone.Models.Gpt2.Gpt2Model.Load.") { FilePath = source };
+                    $"{source}: model_type \"gpt2\" is GPT-2, which is not supported; Hone loads Llama-family models ({string.Join(", ", SupportedModelTypes)}).") { FilePath = source };
             }
 
             if (!SupportedModelTypes.Contains(modelType))
@@ -319,6 +319,22 @@ public sealed partial record LlamaConfig
 
         private int IntOf(string key, JsonElement v) =>
             v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int i) ? i : throw Wrong(key, "an integer or a list of integers", v);
+    }
+
+    /// <summary>
+    /// The RoPE cos/sin tables [positions, head_dim/2] of this model, the one builder inference and training share:
+    /// θ_i = rope_theta^(−2i/head_dim) (Hone.Numerics' <see cref="Hone.Numerics.Rope"/>), Llama-3 scaled when configured.
+    /// </summary>
+    internal void RopeTables(int positions, Span<float> cos, Span<float> sin)
+    {
+        var invFreq = new float[HeadDim / 2];
+        Hone.Numerics.Rope.InverseFrequencies(invFreq, HeadDim, RopeTheta);
+        if (RopeScaling is { } s)
+        {
+            Hone.Numerics.Rope.ScaleLlama3(invFreq, s.Factor, s.LowFreqFactor, s.HighFreqFactor, s.OriginalMaxPositions);
+        }
+
+        Hone.Numerics.Rope.Tables(invFreq, cos, sin, positions);
     }
 
     /// <summary>A compact one-line description.</summary>

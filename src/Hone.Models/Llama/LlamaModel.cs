@@ -48,12 +48,39 @@ public sealed class LlamaModel : ILanguageModel
     /// (.bin, legacy or version 1), or a GGUF file (.gguf; F32, F16, BF16 or Q8_0 tensors, dequantised to float32).
     /// </summary>
     /// <exception cref="ModelLoadException">The path is missing, of an unknown kind, or its contents are invalid.</exception>
-    public static LlamaModel Load(string path)
+    public static LlamaModel Load(string path) => Kind(path) switch
+    {
+        (FileKind.HfFolder, var folder) => LoadHf(folder),
+        (FileKind.Llama2c, var file) => LoadLlama2c(file),
+        (_, var file) => LoadGguf(file),
+    };
+
+    /// <summary>
+    /// Checks everything <see cref="Load"/> checks without allocating the weights: the header or config.json, that
+    /// the file holds every tensor it implies with that shape, and that the float32 weights fit in the memory this
+    /// process may use. Returns the configuration.
+    /// </summary>
+    /// <exception cref="ModelLoadException">What <see cref="Load"/> would throw.</exception>
+    public static LlamaConfig Validate(string path) => Kind(path) switch
+    {
+        (FileKind.HfFolder, var folder) => HfLlamaLoader.Validate(folder),
+        (FileKind.Llama2c, var file) => Llama2cLoader.Validate(file),
+        (_, var file) => GgufLlamaLoader.Validate(file),
+    };
+
+    private enum FileKind
+    {
+        HfFolder,
+        Llama2c,
+        Gguf,
+    }
+
+    private static (FileKind Kind, string Path) Kind(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (Directory.Exists(path))
         {
-            return LoadHf(path);
+            return (FileKind.HfFolder, path);
         }
 
         if (!File.Exists(path))
@@ -63,17 +90,17 @@ public sealed class LlamaModel : ILanguageModel
 
         if (path.EndsWith(".bin", StringComparison.OrdinalIgnoreCase))
         {
-            return LoadLlama2c(path);
+            return (FileKind.Llama2c, path);
         }
 
         if (path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
         {
-            return LoadGguf(path);
+            return (FileKind.Gguf, path);
         }
 
         if (Path.GetFileName(path) == "config.json" || path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
         {
-            return LoadHf(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            return (FileKind.HfFolder, Path.GetDirectoryName(Path.GetFullPath(path))!);
         }
 
         throw new ModelLoadException($"{path}: unknown model file kind; expected a folder (config.json + .safetensors), a llama2.c .bin or a .gguf file.") { FilePath = path };

@@ -66,7 +66,7 @@ public sealed class LlamaSession : IInferenceSession
             _probs = _arena.Allocate("attention_probs", _attentionRows, _c.Heads, maxContext);
             _cos = _arena.Allocate("rope_cos", maxContext, half);
             _sin = _arena.Allocate("rope_sin", maxContext, half);
-            RopeTables(_c, maxContext, _cos.Span, _sin.Span);
+            _c.RopeTables(maxContext, _cos.Span, _sin.Span);
         }
         catch
         {
@@ -364,23 +364,6 @@ public sealed class LlamaSession : IInferenceSession
                 _q.Span.Slice(r0 * qDim, n * qDim), keys, values, first, _probs.Span, _att.Span.Slice(r0 * qDim, n * qDim),
                 n, start, _c.Heads, _c.KvHeads, _c.HeadDim, _attentionScale, Pool(n * _c.Heads, start + n, 2 * _c.HeadDim));
         }
-    }
-
-    /// <summary>
-    /// RoPE cos/sin tables [positions, head_dim/2] from Hone.Numerics: θ_i = theta^(−2i/head_dim), Llama-3 scaled
-    /// when configured.
-    /// </summary>
-    internal static void RopeTables(LlamaConfig c, int positions, Span<float> cos, Span<float> sin)
-    {
-        int half = c.HeadDim / 2;
-        var invFreq = new float[half];
-        Rope.InverseFrequencies(invFreq, c.HeadDim, c.RopeTheta);
-        if (c.RopeScaling is { } s)
-        {
-            Rope.ScaleLlama3(invFreq, s.Factor, s.LowFreqFactor, s.HighFreqFactor, s.OriginalMaxPositions);
-        }
-
-        Rope.Tables(invFreq, cos, sin, positions);
     }
 
     /// <summary>

@@ -140,14 +140,24 @@ public sealed class LlamaWeights : IDisposable
         return list;
     }
 
+    /// <summary>Bytes of the float32 arena <paramref name="config"/> needs (<see cref="long.MaxValue"/> when that overflows).</summary>
+    public static long ArenaBytes(LlamaConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return ModelMemory.ArenaBytes(Manifest(config).Select(m => ModelMemory.Elements(m.Shape)));
+    }
+
     /// <summary>
     /// Carves a zeroed arena for <paramref name="config"/> and lets <paramref name="fill"/> write each tensor
-    /// (called once per manifest entry, in manifest order).
+    /// (called once per manifest entry, in manifest order). The arena is first checked against the memory this process
+    /// may use (<see cref="ModelMemory.Check"/>); <paramref name="source"/> names the model in that error.
     /// </summary>
-    public static LlamaWeights Create(LlamaConfig config, Action<string, Tensor>? fill = null)
+    /// <exception cref="ModelLoadException">The weights would not fit in memory.</exception>
+    public static LlamaWeights Create(LlamaConfig config, Action<string, Tensor>? fill = null, string? source = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         var manifest = Manifest(config);
+        ModelMemory.Check(ArenaBytes(config), config.Describe(), source ?? config.ModelType);
         var lengths = manifest.Select(m => m.Shape.Aggregate(1L, (a, b) => checked(a * b))).ToArray();
         var arena = new Arena(Math.Max(1, Arena.FloatsFor(lengths)));
         try

@@ -39,6 +39,33 @@ public interface ITrainableModel
 
     /// <summary>Sets every parameter gradient to zero.</summary>
     void ZeroGrad();
+
+    /// <summary>Whether the model trains adapters (LoRA) beside frozen base weights; false for full fine-tuning.</summary>
+    bool HasAdapters { get; }
+
+    /// <summary>
+    /// Whether the adapters (and LoRA's trained copies of modules to save) take part in the forward pass (default true).
+    /// Switched off, the model scores as its base (DPO's and RFT's reference); without adapters it changes nothing.
+    /// A backward after a forward without adapters yields no adapter gradients.
+    /// </summary>
+    bool AdaptersEnabled { get; set; }
+
+    /// <summary>Whether dropout applies (default true, for training); switch off to evaluate.</summary>
+    bool DropoutEnabled { get; set; }
+
+    /// <summary>
+    /// The counter the dropout masks are drawn for, advanced by one after every <see cref="Backward"/>. A checkpoint
+    /// stores it, so that a resumed run draws the masks an uninterrupted one would.
+    /// </summary>
+    long DropoutStep { get; set; }
+
+    /// <summary>
+    /// An inference session over the model's current weights (adapters folded in, dropout off) for sampling, e.g. RFT's
+    /// rollouts; the caller disposes it, and must before the next optimiser step changes the weights.
+    /// </summary>
+    /// <param name="maxContext">Positions the session holds.</param>
+    /// <param name="pool">Workers for the session.</param>
+    IInferenceSession OpenSamplingSession(int maxContext, WorkerPool? pool = null);
 }
 
 /// <summary>One trainable tensor and its gradient (both views into the run's arena).</summary>

@@ -61,7 +61,7 @@ public sealed partial class LlamaTrainer
             plan.Add(p + "act", n, c.HiddenDim);
             foreach (var module in targets)
             {
-                var (outputs, inputs) = ModuleShape(c, module);
+                var (outputs, inputs) = LlamaModules.Shape(c, module);
                 string name = LoraName(l, module, "A");
                 plan.Add(name, _lora!.Rank, inputs);
                 plan.Add(GradName(name), _lora.Rank, inputs);
@@ -82,14 +82,14 @@ public sealed partial class LlamaTrainer
 
         if (_saveEmbed)
         {
-            plan.Add(SavedName("embed_tokens"), c.VocabSize, c.Dim);
-            plan.Add(GradName(SavedName("embed_tokens")), c.VocabSize, c.Dim);
+            plan.Add(SavedName(LlamaModules.EmbedTokens), c.VocabSize, c.Dim);
+            plan.Add(GradName(SavedName(LlamaModules.EmbedTokens)), c.VocabSize, c.Dim);
         }
 
         if (_saveHead && !c.TiedEmbeddings)
         {
-            plan.Add(SavedName("lm_head"), c.VocabSize, c.Dim);
-            plan.Add(GradName(SavedName("lm_head")), c.VocabSize, c.Dim);
+            plan.Add(SavedName(LlamaModules.LmHead), c.VocabSize, c.Dim);
+            plan.Add(GradName(SavedName(LlamaModules.LmHead)), c.VocabSize, c.Dim);
         }
     }
 
@@ -97,18 +97,7 @@ public sealed partial class LlamaTrainer
     public static string SavedName(string module) => Adapters.PeftAdapter.SavedModuleName(module);
 
     /// <summary>The PEFT name of a LoRA matrix ("A" or "B") of one module of one layer.</summary>
-    public static string LoraName(int layer, string module, string matrix) =>
-        $"base_model.model.model.layers.{layer}.{(module is "gate_proj" or "up_proj" or "down_proj" ? "mlp" : "self_attn")}.{module}.lora_{matrix}.weight";
-
-    private static (int Out, int In) ModuleShape(LlamaConfig c, string module) => module switch
-    {
-        "q_proj" => (c.QDim, c.Dim),
-        "k_proj" or "v_proj" => (c.KvDim, c.Dim),
-        "o_proj" => (c.Dim, c.QDim),
-        "gate_proj" or "up_proj" => (c.HiddenDim, c.Dim),
-        "down_proj" => (c.Dim, c.HiddenDim),
-        _ => throw new ArgumentException($"Unknown module {module}.", nameof(module)),
-    };
+    public static string LoraName(int layer, string module, string matrix) => Adapters.PeftAdapter.TensorName(layer, module, matrix);
 
     /// <summary>A: Kaiming-uniform with a = √5 (PEFT's default: U(−1/√in, 1/√in)), seeded; B: zero.</summary>
     private void InitLora(LoraOptions lora, IReadOnlyList<string> targets)
@@ -116,7 +105,7 @@ public sealed partial class LlamaTrainer
         var rng = new Random(lora.Seed);
         for (int l = 0; l < _c.Layers; l++)
         {
-            foreach (var module in ModuleNames)
+            foreach (var module in LlamaModules.Linear)
             {
                 if (!targets.Contains(module))
                 {
@@ -144,9 +133,10 @@ public sealed partial class LlamaTrainer
         {
             Weights = w;
             string p = $"layer{layer}.";
-            TrainLinear Make(string module, Tensor weight, Tensor? bias, string hfSuffix)
+            TrainLinear Make(string module, Tensor weight, Tensor? bias)
             {
-                var (outputs, inputs) = ModuleShape(c, module);
+                string hfSuffix = LlamaModules.BlockOf(module) + "." + module;
+                var (outputs, inputs) = LlamaModules.Shape(c, module);
                 var lin = new TrainLinear(weight, bias, outputs, inputs);
                 if (full)
                 {
@@ -171,13 +161,13 @@ public sealed partial class LlamaTrainer
                 return lin;
             }
 
-            Q = Make("q_proj", w.Wq, w.Bq, "self_attn.q_proj");
-            K = Make("k_proj", w.Wk, w.Bk, "self_attn.k_proj");
-            V = Make("v_proj", w.Wv, w.Bv, "self_attn.v_proj");
-            O = Make("o_proj", w.Wo, null, "self_attn.o_proj");
-            Gate = Make("gate_proj", w.WGate, null, "mlp.gate_proj");
-            Up = Make("up_proj", w.WUp, null, "mlp.up_proj");
-            Down = Make("down_proj", w.WDown, null, "mlp.down_proj");
+            Q = Make(LlamaModules.QProj, w.Wq, w.Bq);
+            K = Make(LlamaModules.KProj, w.Wk, w.Bk);
+            V = Make(LlamaModules.VProj, w.Wv, w.Bv);
+            O = Make(LlamaModules.OProj, w.Wo, null);
+            Gate = Make(LlamaModules.GateProj, w.WGate, null);
+            Up = Make(LlamaModules.UpProj, w.WUp, null);
+            Down = Make(LlamaModules.DownProj, w.WDown, null);
             Tensor? G(string suffix) => full ? a[GradName(LlamaWeights.LayerName(layer, suffix))] : null;
             AttnNormGrad = G("input_layernorm.weight");
             FfnNormGrad = G("post_attention_layernorm.weight");
@@ -224,13 +214,13 @@ public sealed partial class LlamaTrainer
 
         public TrainLinear Linear(string module) => module switch
         {
-            "q_proj" => Q,
-            "k_proj" => K,
-            "v_proj" => V,
-            "o_proj" => O,
-            "gate_proj" => Gate,
-            "up_proj" => Up,
-            "down_proj" => Down,
+            LlamaModules.QProj => Q,
+            LlamaModules.KProj => K,
+            LlamaModules.VProj => V,
+            LlamaModules.OProj => O,
+            LlamaModules.GateProj => Gate,
+            LlamaModules.UpProj => Up,
+            LlamaModules.DownProj => Down,
             _ => throw new ArgumentException($"Unknown module {module}.", nameof(module)),
         };
     }

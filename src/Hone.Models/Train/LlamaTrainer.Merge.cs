@@ -8,6 +8,30 @@ namespace Hone.Models.Train;
 public sealed partial class LlamaTrainer
 {
     /// <summary>
+    /// With LoRA, a session over a merged copy (<see cref="MergedWeights"/>) that the session frees when disposed: one
+    /// weight copy per call is small next to the decoding it serves, and inference stays the plain, fast path. With full
+    /// fine-tuning, a session over the trained weights themselves (which the optimiser updates in place).
+    /// </summary>
+    public IInferenceSession OpenSamplingSession(int maxContext, WorkerPool? pool = null)
+    {
+        if (_lora is null)
+        {
+            return _model.CreateSession(maxContext, pool: pool);
+        }
+
+        var merged = new LlamaModel(MergedWeights());
+        try
+        {
+            return new OwningSession(merged.CreateSession(maxContext, pool: pool), merged);
+        }
+        catch
+        {
+            merged.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
     /// A copy of the model's weights with every adapter folded in (W += B·A·alpha/rank) and the modules to save in
     /// place of the base's embedding and head, whose plain forward equals the adapter forward (dropout off). Without
     /// LoRA, a plain copy. The caller owns (disposes) the result.
@@ -55,7 +79,7 @@ public sealed partial class LlamaTrainer
         }
 
         var parts = name.Split('.');
-        if (parts.Length != 6 || !int.TryParse(parts[2], out layer) || !ModuleNames.Contains(parts[4]))
+        if (parts.Length != 6 || !int.TryParse(parts[2], out layer) || !LlamaModules.Linear.Contains(parts[4]))
         {
             return false;
         }

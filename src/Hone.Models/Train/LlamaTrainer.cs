@@ -18,7 +18,6 @@ public sealed partial class LlamaTrainer : ITrainableModel, IDisposable
     /// positions of a 32000-token vocabulary fit, so that the backward reuses the forward's logits.</summary>
     private const long LogitBudget = 8L << 20;
 
-    private static readonly string[] ModuleNames = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
 
     private readonly LlamaModel _model;
     private readonly LlamaConfig _c;
@@ -76,8 +75,8 @@ public sealed partial class LlamaTrainer : ITrainableModel, IDisposable
         // module wraps both and keeps the wrappers tied. Hone matches the tied behaviour: one trained copy serves as the
         // input embedding and as the output head (the gradients of both uses add up in it), and the adapter export says
         // ensure_weight_tying and holds the same matrix under both names.
-        _saveEmbed = saved.Contains("embed_tokens") || (_c.TiedEmbeddings && saved.Contains("lm_head"));
-        _saveHead = saved.Contains("lm_head") || (_c.TiedEmbeddings && saved.Contains("embed_tokens"));
+        _saveEmbed = saved.Contains(LlamaModules.EmbedTokens) || (_c.TiedEmbeddings && saved.Contains(LlamaModules.LmHead));
+        _saveHead = saved.Contains(LlamaModules.LmHead) || (_c.TiedEmbeddings && saved.Contains(LlamaModules.EmbedTokens));
         MaxRows = maxRows;
         MaxSequenceLength = maxSequenceLength;
         int n = checked(maxRows * maxSequenceLength);
@@ -119,7 +118,7 @@ public sealed partial class LlamaTrainer : ITrainableModel, IDisposable
                 Transposed = a["s_transposed"], WeightGrad = a["s_weight_grad"], DxPart = a["s_dx_part"], OutPart = a["s_out_part"],
                 Dropped = a["s_dropped"], Du = a["s_du"], DuT = a["s_du_t"], BTransposed = a["s_b_t"],
             };
-            RopeTables();
+            _c.RopeTables(MaxSequenceLength, _cos.Span, _sin.Span);
             var w = model.Weights;
             _layers = new LayerState[_c.Layers];
             if (full)
@@ -139,16 +138,16 @@ public sealed partial class LlamaTrainer : ITrainableModel, IDisposable
             };
             if (_saveEmbed)
             {
-                _savedEmbed = a[SavedName("embed_tokens")];
-                _savedEmbedGrad = a[GradName(SavedName("embed_tokens"))];
+                _savedEmbed = a[SavedName(LlamaModules.EmbedTokens)];
+                _savedEmbedGrad = a[GradName(SavedName(LlamaModules.EmbedTokens))];
                 w.TokenEmbedding.Span.CopyTo(_savedEmbed.Value.Span);
             }
 
             if (_saveHead)
             {
                 bool shared = _c.TiedEmbeddings;
-                _savedHead = shared ? _savedEmbed : a[SavedName("lm_head")];
-                _savedHeadGrad = shared ? _savedEmbedGrad : a[GradName(SavedName("lm_head"))];
+                _savedHead = shared ? _savedEmbed : a[SavedName(LlamaModules.LmHead)];
+                _savedHeadGrad = shared ? _savedEmbedGrad : a[GradName(SavedName(LlamaModules.LmHead))];
                 if (!shared)
                 {
                     w.Classifier.Span.CopyTo(_savedHead!.Value.Span);
@@ -168,12 +167,12 @@ public sealed partial class LlamaTrainer : ITrainableModel, IDisposable
                 InitLora(lora!, targets);
                 if (_savedEmbed is { } se)
                 {
-                    _parameters.Add(new TrainableParameter(SavedName("embed_tokens"), se, _savedEmbedGrad!.Value, true));
+                    _parameters.Add(new TrainableParameter(SavedName(LlamaModules.EmbedTokens), se, _savedEmbedGrad!.Value, true));
                 }
 
                 if (_savedHead is { } sh && !_c.TiedEmbeddings)
                 {
-                    _parameters.Add(new TrainableParameter(SavedName("lm_head"), sh, _savedHeadGrad!.Value, true));
+                    _parameters.Add(new TrainableParameter(SavedName(LlamaModules.LmHead), sh, _savedHeadGrad!.Value, true));
                 }
             }
         }
@@ -202,6 +201,9 @@ public sealed partial class LlamaTrainer : ITrainableModel, IDisposable
     /// <inheritdoc />
     public IReadOnlyList<TrainableParameter> Parameters => _parameters;
 
+    /// <inheritdoc />
+    public bool HasAdapters => IsLora;
+
     /// <summary>
     /// Whether the LoRA adapters take part in the forward (default true). Switch off to score with the base model
     /// (e.g. DPO's reference log-probs); a backward after a forward without adapters yields no adapter gradients.
@@ -212,7 +214,7 @@ public sealed partial class LlamaTrainer : ITrainableModel, IDisposable
     public bool DropoutEnabled { get; set; } = true;
 
     /// <summary>The step the dropout masks are drawn for; advanced by one after every <see cref="Backward"/>.
-    /// Set it to replay a step's masks.</summary>
+    /// Set it to replay a step's masks (a resumed run restores it from its checkpoint).</summary>
     public long DropoutStep { get; set; }
 
     /// <summary>The arena holding activations, gradients and scratch.</summary>
@@ -368,19 +370,6 @@ public sealed partial class LlamaTrainer : ITrainableModel, IDisposable
                 _firstVisible[i] = first;
             }
         }
-    }
-
-    private void RopeTables()
-    {
-        int half = _c.HeadDim / 2;
-        Span<float> invFreq = new float[half];
-        Rope.InverseFrequencies(invFreq, _c.HeadDim, _c.RopeTheta);
-        if (_c.RopeScaling is { } s)
-        {
-            Rope.ScaleLlama3(invFreq, s.Factor, s.LowFreqFactor, s.HighFreqFactor, s.OriginalMaxPositions);
-        }
-
-        Rope.Tables(invFreq, _cos.Span, _sin.Span, MaxSequenceLength);
     }
 
     private static string GradName(string name) => "grad:" + name;

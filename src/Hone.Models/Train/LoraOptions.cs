@@ -1,3 +1,5 @@
+using Hone.Models.Llama;
+
 namespace Hone.Models.Train;
 
 /// <summary>
@@ -7,7 +9,7 @@ namespace Hone.Models.Train;
 public sealed record LoraOptions
 {
     /// <summary>The linear layers PEFT's <c>all-linear</c> selects in a Llama-family decoder (the classifier excluded).</summary>
-    public static IReadOnlyList<string> AllLinear { get; } = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
+    public static IReadOnlyList<string> AllLinear => LlamaModules.Linear;
 
     /// <summary>Rank r of the update (1..256).</summary>
     public int Rank { get; init; } = 8;
@@ -19,13 +21,13 @@ public sealed record LoraOptions
     public float Dropout { get; init; }
 
     /// <summary>Module names (q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj) or the single entry "all-linear".</summary>
-    public IReadOnlyList<string> TargetModules { get; init; } = ["q_proj", "v_proj"];
+    public IReadOnlyList<string> TargetModules { get; init; } = [LlamaModules.QProj, LlamaModules.VProj];
 
     /// <summary>Seed of A's initialisation and of the dropout masks.</summary>
     public int Seed { get; init; }
 
     /// <summary>The modules <see cref="ModulesToSave"/> may name: the token embedding and the output head.</summary>
-    public static IReadOnlyList<string> SavableModules { get; } = ["embed_tokens", "lm_head"];
+    public static IReadOnlyList<string> SavableModules => LlamaModules.Savable;
 
     /// <summary>
     /// Modules trained in full beside the adapters (PEFT's <c>modules_to_save</c>): <c>embed_tokens</c> and/or

@@ -1,25 +1,34 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Hone.Tokenizers.ChatTemplates;
 
 namespace Hone.Prompting.Files;
 
-/// <summary>
-/// One template of a prompt file (a system or user message), rendered with Hone's Jinja engine
-/// (<see cref="ChatTemplate"/>) in strict mode: printing a value that is not there is an error. Errors name the prompt
-/// file and the line in it (the template's first line in the file plus its line in the template).
-/// </summary>
-public sealed class PromptTemplate
-{
-    private readonly ChatTemplate _template;
+/// <summary>A variable a prompt template reads, at the line of its first use in the template.</summary>
+/// <param name="Name">The variable (a case field, <c>case</c>, or an earlier step's name).</param>
+/// <param name="Line">1-based line in the template.</param>
+public sealed record TemplateVariable(string Name, int Line);
 
-    private PromptTemplate(string source, string file, int firstLine, string section, ChatTemplate template)
+/// <summary>
+/// One template of a prompt file (a system or user message), rendered by Hone's one Jinja engine as a data template
+/// (<see cref="TextTemplate"/>): the text is kept as written, and a field the case lacks is an error, never an empty
+/// string. Errors name the prompt file and the line in it (the template's first line in the file plus its line in the
+/// template) and the field.
+/// </summary>
+public sealed partial class PromptTemplate
+{
+    private readonly TextTemplate _template;
+
+    private PromptTemplate(string source, string file, int firstLine, string section, TextTemplate template)
     {
         Source = source;
         File = file;
         FirstLine = firstLine;
         Section = section;
         _template = template;
-        Variables = template.UndeclaredVariables();
+        var lines = source.Split('\n');
+        Variables = [.. template.FreeVariables.Select(v => new TemplateVariable(v, FirstUse(lines, v)))];
     }
 
     /// <summary>The template text.</summary>
@@ -34,7 +43,7 @@ public sealed class PromptTemplate
     /// <summary>Where it is in the file (<c>system</c>, <c>user</c>, <c>steps[1].prompt.user</c>).</summary>
     public string Section { get; }
 
-    /// <summary>The variables it reads (case fields, step outputs), each at its first use.</summary>
+    /// <summary>The variables it reads (case fields, step outputs), in order of first use.</summary>
     public IReadOnlyList<TemplateVariable> Variables { get; }
 
     /// <summary>The file line of a template line.</summary>
@@ -44,7 +53,7 @@ public sealed class PromptTemplate
     public static PromptTemplate Parse(string source, string file, int firstLine, string section)
     {
         ArgumentNullException.ThrowIfNull(source);
-        try { return new PromptTemplate(source, file, firstLine, section, ChatTemplate.Parse(source, section)); }
+        try { return new PromptTemplate(source, file, firstLine, section, TextTemplate.Parse(source, section)); }
         catch (ChatTemplateException e)
         {
             throw new PromptFileException(file, firstLine + Math.Max(e.Line, 1) - 1, $"{section}: {e.Detail}. Templates are Jinja: {{{{ field }}}} prints a field of the case.", e);
@@ -52,25 +61,47 @@ public sealed class PromptTemplate
     }
 
     /// <summary>
-    /// Renders with <paramref name="variables"/>. A variable the template prints that is not there is an error naming
-    /// the prompt file, the line and the field, and <paramref name="caseLabel"/> (which case lacks it).
+    /// Renders with <paramref name="variables"/>. A field the template reads that is not there is an error naming the
+    /// prompt file, the line and the field, and <paramref name="caseLabel"/> (which case lacks it).
     /// </summary>
     public string Render(IReadOnlyDictionary<string, JsonNode?> variables, string caseLabel)
     {
         ArgumentNullException.ThrowIfNull(variables);
+        var data = variables.ToDictionary(v => v.Key, v => v.Value is null ? JsonSerializer.SerializeToElement<object?>(null) : JsonSerializer.SerializeToElement(v.Value),
+            StringComparer.Ordinal);
         try
         {
-            return _template.Render(new ChatRenderInput { Messages = [], Variables = variables, StrictUndefined = true }).Text;
+            return _template.Render(data);
         }
         catch (ChatTemplateException e)
         {
             var line = FileLine(e.Line);
-            var m = System.Text.RegularExpressions.Regex.Match(e.Detail, @"^UndefinedError: '([^']+)' is undefined", System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromSeconds(1));
-            if (m.Success)
-                throw new PromptFileException(File, line,
-                    $"{Section}: '{m.Groups[1].Value}' is not a field of {caseLabel}; it has: {string.Join(", ", variables.Keys.Where(k => k != Rendering.PromptVariables.CaseKey).Order(StringComparer.Ordinal))}. " +
-                    "Fix the field name, add the field to the case, or write {{ " + m.Groups[1].Value + " | default('') }} when it is optional.", e);
-            throw new PromptFileException(File, line, $"{Section}: {e.Detail} (rendering {caseLabel}).", e);
+            if (!e.MissingValue) throw new PromptFileException(File, line, $"{Section}: {e.Detail} (rendering {caseLabel}).", e);
+            var name = Variables.Select(v => v.Name).FirstOrDefault(n => !variables.ContainsKey(n) && Regex.IsMatch(e.Detail, $@"\b{Regex.Escape(n)}\b", RegexOptions.None, TimeSpan.FromSeconds(1)));
+            var fields = string.Join(", ", variables.Keys.Where(k => k != Rendering.PromptVariables.CaseKey).Order(StringComparer.Ordinal));
+            throw new PromptFileException(File, line, name is not null
+                ? $"{Section}: '{name}' is not a field of {caseLabel}; it has: {fields}. Fix the field name, add the field to the case, or write {{{{ {name} | default('') }}}} when it is optional."
+                : $"{Section}: {e.Detail} ({caseLabel}; its fields: {fields}).", e);
         }
     }
+
+    private static int FirstUse(string[] lines, string name)
+    {
+        var word = new Regex($@"(?<![\w.]){Regex.Escape(name)}\b", RegexOptions.None, TimeSpan.FromSeconds(1));
+        bool inTag = false;
+        for (int i = 0; i < lines.Length; i++)
+        {
+            // Only text inside {{ }} or {% %} counts; a tag may span lines.
+            foreach (var part in Tags().Split(lines[i]).Select((p, k) => (p, k)))
+            {
+                if (part.p is "{{" or "{%") { inTag = true; continue; }
+                if (part.p is "}}" or "%}") { inTag = false; continue; }
+                if (inTag && word.IsMatch(part.p)) return i + 1;
+            }
+        }
+        return 1;
+    }
+
+    [GeneratedRegex(@"(\{\{|\{%|\}\}|%\})", RegexOptions.None, 1000)]
+    private static partial Regex Tags();
 }

@@ -64,11 +64,22 @@ public sealed class ChatEncoder
     /// the model has no template of its own and allowed to override one.
     /// </summary>
     /// <exception cref="ChatTemplateException">The model has no chat template and none was named.</exception>
-    public static ChatEncoder Load(string modelPath, string? tokenizerPath = null, string? builtInTemplate = null)
+    public static ChatEncoder Load(string modelPath, string? tokenizerPath = null, string? builtInTemplate = null) =>
+        Load(modelPath, tokenizerPath, builtInTemplate, null);
+
+    /// <summary>
+    /// Loads the encoder of a model with a PEFT adapter applied: the adapter folder's chat template (its
+    /// tokenizer_config.json or chat_template.jinja, saved with the adapter as TRL and <c>hone export</c> do) comes before
+    /// the base model's; a named built-in template still comes first. The tokenizer is the base model's.
+    /// </summary>
+    /// <exception cref="ChatTemplateException">Neither the adapter nor the model has a chat template and none was named.</exception>
+    public static ChatEncoder Load(string modelPath, string? tokenizerPath, string? builtInTemplate, string? adapterPath)
     {
         ArgumentNullException.ThrowIfNull(modelPath);
         var tokenizer = TokenizerLoader.Load(TokenizerLocator.Find(modelPath, tokenizerPath));
         var (source, origin, bos, eos) = ReadModelTemplate(modelPath);
+        if (adapterPath is not null && Directory.Exists(adapterPath) && ReadModelTemplate(adapterPath) is { Source: not null } fromAdapter)
+            (source, origin, bos, eos) = (fromAdapter.Source, "adapter " + fromAdapter.Origin, fromAdapter.Bos ?? bos, fromAdapter.Eos ?? eos);
         ChatTemplate template;
         if (builtInTemplate is not null)
         {
@@ -82,7 +93,7 @@ public sealed class ChatEncoder
         else
         {
             throw new ChatTemplateException(
-                $"{modelPath}: the model has no chat template (no chat_template in tokenizer_config.json or GGUF metadata). " +
+                $"{modelPath}{(adapterPath is null ? "" : " with the adapter " + adapterPath)}: the model has no chat template (no chat_template in tokenizer_config.json or GGUF metadata). " +
                 $"Choose a built-in one explicitly with --template {string.Join('|', BuiltInTemplates.Names)}.");
         }
         bos ??= tokenizer.BosId is { } b ? tokenizer.TokenText(b) : "";

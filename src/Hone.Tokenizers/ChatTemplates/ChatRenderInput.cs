@@ -40,13 +40,6 @@ public sealed class ChatRenderInput
     /// <summary>Limits that stop runaway templates.</summary>
     public ChatTemplateLimits Limits { get; init; } = ChatTemplateLimits.Default;
 
-    /// <summary>
-    /// Printing an undefined value (<c>{{ missing }}</c>, <c>{{ case.no_such_key }}</c>) is an error naming the line and
-    /// the value, instead of Jinja2's default empty text (Jinja2's StrictUndefined for output; <c>is defined</c>,
-    /// <c>| default(...)</c> and <c>{% if %}</c> still work). Off for chat templates, on for prompt files.
-    /// </summary>
-    public bool StrictUndefined { get; init; }
-
     /// <summary>Builds an input from a JSON array of messages (as in an OpenAI chat request or a JSONL example).</summary>
     public static ChatRenderInput FromJson(JsonElement messages, JsonElement? tools = null, bool addGenerationPrompt = false)
     {

@@ -79,7 +79,7 @@ public sealed class ChatTemplate
         if (input.Variables is not null)
             foreach (var (k, v) in input.Variables) globals.Set(k, PyJson.FromNode(v));
         var top = new Scope(globals);
-        var ev = new Evaluator(_info, input.Limits, input.StrftimeNow) { StrictUndefined = input.StrictUndefined };
+        var ev = new Evaluator(_info, input.Limits, input.StrftimeNow);
         var sink = ev.Render(_body, top);
         var text = sink.Text.ToString();
         var markers = new List<string>(SpanBuilder.DefaultMarkers);
@@ -87,13 +87,6 @@ public sealed class ChatTemplate
         if (input.EndOfTurnMarkers is not null) markers.AddRange(input.EndOfTurnMarkers.Where(m => m.Length > 0));
         return new RenderResult(text, SpanBuilder.Build(text, sink.Segs, roles, trained, markers));
     }
-
-    /// <summary>
-    /// The variables the template reads without defining them (what Jinja2's <c>meta.find_undeclared_variables</c>
-    /// gives), each at its first use, in source order. Names bound by <c>set</c>, <c>for</c>, macros and the sandbox's
-    /// globals (<c>range</c>, <c>namespace</c>, <c>loop</c>, ...) are left out.
-    /// </summary>
-    public IReadOnlyList<TemplateVariable> UndeclaredVariables() => TemplateVariables.Find(_body, _info);
 
     private static bool IsTrained(JsonNode? weight)
     {

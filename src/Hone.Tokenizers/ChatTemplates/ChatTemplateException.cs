@@ -17,7 +17,7 @@ public sealed class ChatTemplateException : Exception
     public ChatTemplateException(string message, Exception inner) : base(message, inner) { Detail = message; }
 
     /// <summary>Creates an exception located in a template.</summary>
-    public ChatTemplateException(string templateName, int line, int column, string detail, bool raisedByTemplate = false)
+    public ChatTemplateException(string templateName, int line, int column, string detail, bool raisedByTemplate = false, bool missingValue = false)
         : base($"{templateName}:{line}:{column}: {detail}")
     {
         TemplateName = templateName;
@@ -25,6 +25,7 @@ public sealed class ChatTemplateException : Exception
         Column = column;
         Detail = detail;
         RaisedByTemplate = raisedByTemplate;
+        MissingValue = missingValue;
     }
 
     /// <summary>Name of the template (or "&lt;template&gt;").</summary>
@@ -41,6 +42,9 @@ public sealed class ChatTemplateException : Exception
 
     /// <summary>True when the template itself called <c>raise_exception(msg)</c> (the input is not supported by it).</summary>
     public bool RaisedByTemplate { get; }
+
+    /// <summary>True when a <see cref="TextTemplate"/> read a field (or element) its data does not have.</summary>
+    public bool MissingValue { get; }
 }
 
 /// <summary>Internal error raised during evaluation without a location; the evaluator adds line:column.</summary>
@@ -50,4 +54,5 @@ internal sealed class TemplateError : Exception
     public TemplateError() { }
     public TemplateError(string message, Exception inner) : base(message, inner) { }
     public bool Raised { get; }
+    public bool Missing { get; init; }
 }

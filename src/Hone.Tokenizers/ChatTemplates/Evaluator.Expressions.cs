@@ -12,13 +12,14 @@ internal sealed partial class Evaluator
         {
             case ConstExpr c: return c.Value;
             case NameExpr n: return s.TryGet(n.Name, out var v) ? v : new Undefined($"'{n.Name}' is undefined");
+            case AttrExpr a when Data: return DataValues.Attr(Eval(a.Obj, s), a.Name, a.Obj);
             case AttrExpr a: return Mark(GetAttr(Eval(a.Obj, s), a.Name));
             case ItemExpr i:
             {
                 var obj = Eval(i.Obj, s);
                 var key = Eval(i.Key, s);
                 Pos = i.Pos;
-                return Mark(GetItem(obj, key));
+                return Data ? DataValues.Item(obj, key, i.Obj) : Mark(GetItem(obj, key));
             }
             case SliceExpr sl: return EvalSlice(sl, s);
             case CallExpr c:
@@ -41,7 +42,7 @@ internal sealed partial class Evaluator
             case BinaryExpr b: return EvalBinary(b, s);
             case CompareExpr c: return EvalCompare(c, s);
             case CondExpr c:
-                if (Py.Truthy(Eval(c.Test, s))) return Eval(c.Then, s);
+                if (Py.Truthy(Needed(Eval(c.Test, s)))) return Eval(c.Then, s);
                 return c.Else is null ? new Undefined("the inline if-expression evaluated to false and has no else") : Eval(c.Else, s);
             case ListExpr l:
             {
@@ -58,6 +59,9 @@ internal sealed partial class Evaluator
             default: throw new TemplateError("unsupported expression");
         }
     }
+
+    /// <summary>In a data template, an absent field fails where its value is needed; elsewhere the value as it is.</summary>
+    private object? Needed(object? v) => Data && v is Undefined { Missing: true } u ? throw u.Fail() : v;
 
     private object? Mark(object? v)
     {

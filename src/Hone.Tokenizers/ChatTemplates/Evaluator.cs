@@ -50,30 +50,44 @@ internal sealed partial class Evaluator
     private int _toolRead = -1;
     private LoopInfo? _loop;
 
-    public Evaluator(SourceInfo info, ChatTemplateLimits limits, string? strftimeNow)
+    public Evaluator(SourceInfo info, ChatTemplateLimits limits, string? strftimeNow, bool data = false)
     {
         _info = info;
         _limits = limits;
         StrftimeNow = strftimeNow;
+        Data = data;
         _sinks.Push(new Sink());
     }
 
+    /// <summary>
+    /// A data template (<see cref="TextTemplate"/>): an absent field is an error naming its path wherever its value is
+    /// needed (printed, tested, iterated), a field wins over a dict method of the same name, and values print as JSON.
+    /// </summary>
+    public bool Data { get; }
+
     public string? StrftimeNow { get; }
-    public bool StrictUndefined { get; init; }
     public ChatTemplateLimits Limits => _limits;
     internal int Pos { get; private set; }
 
-    public Sink Render(Body body, Scope globals)
+    public Sink Render(Body body, Scope globals) => Guard(() =>
+    {
+        var flow = Exec(body, globals);
+        if (flow != Flow.Normal) throw new TemplateErrorAt(Pos, "'break' or 'continue' outside a for loop");
+        return _sinks.Peek();
+    });
+
+    /// <summary>The value of one expression, converted by <paramref name="convert"/> (errors located as in a render).</summary>
+    public T Evaluate<T>(Expr e, Scope globals, Func<object?, int, T> convert) => Guard(() => convert(Needed(Eval(e, globals)), 0));
+
+    private T Guard<T>(Func<T> body)
     {
         try
         {
-            var flow = Exec(body, globals);
-            if (flow != Flow.Normal) throw new TemplateErrorAt(Pos, "'break' or 'continue' outside a for loop");
-            return _sinks.Peek();
+            return body();
         }
         catch (TemplateError e)
         {
-            throw _info.ToException(new TemplateErrorAt(Pos, e.Message, e.Raised));
+            throw _info.ToException(new TemplateErrorAt(Pos, e.Message, e.Raised) { Missing = e.Missing });
         }
         catch (TemplateErrorAt e)
         {
@@ -108,7 +122,6 @@ internal sealed partial class Evaluator
             text = t.Text;
             foreach (var g in t.Segs) sink.Segs.Add(g with { Start = g.Start + start, End = g.End + start });
         }
-        else if (v is Undefined u && StrictUndefined) throw u.Fail();
         else text = Py.StrOf(v);
         if (text.Length == 0) return;
         _totalChars += text.Length;
@@ -156,7 +169,7 @@ internal sealed partial class Evaluator
                 var v = Eval(o.Value, scope);
                 var owner = _toolRead;
                 _toolRead = saved;
-                Write(v, owner);
+                Write(Data ? DataValues.Text(Needed(v)) : v, owner);
                 return Flow.Normal;
             }
             case IfStmt i: return ExecIf(i, scope);
@@ -200,7 +213,7 @@ internal sealed partial class Evaluator
         {
             var saved = _toolRead;
             _toolRead = -1;
-            var taken = Py.Truthy(Eval(cond, scope));
+            var taken = Py.Truthy(Needed(Eval(cond, scope)));
             var owner = _toolRead;
             _toolRead = saved;
             if (!taken) continue;
@@ -221,7 +234,7 @@ internal sealed partial class Evaluator
     private Flow ExecFor(ForStmt f, Scope scope)
     {
         if (f.Recursive) throw new TemplateError("recursive for loops are not supported in chat templates");
-        var iterValue = Eval(f.Iter, scope);
+        var iterValue = Needed(Eval(f.Iter, scope));
         var source = Py.Iterate(iterValue);
         var items = source;
         if (f.Filter is not null)

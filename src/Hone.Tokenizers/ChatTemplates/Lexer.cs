@@ -311,6 +311,7 @@ internal sealed class TemplateErrorAt : Exception
     public TemplateErrorAt(string message, Exception inner) : base(message, inner) { }
     public int Pos { get; }
     public bool Raised { get; }
+    public bool Missing { get; init; }
 }
 
 /// <summary>Template name and line starts, to turn a char offset into line:column.</summary>
@@ -338,6 +339,6 @@ internal sealed class SourceInfo
     public ChatTemplateException ToException(TemplateErrorAt e)
     {
         var (l, c) = Locate(e.Pos);
-        return new ChatTemplateException(Name, l, c, e.Message, e.Raised);
+        return new ChatTemplateException(Name, l, c, e.Message, e.Raised, e.Missing);
     }
 }

@@ -11,10 +11,10 @@ namespace Hone.Tokenizers.ChatTemplates;
 /// </summary>
 internal static class PyJson
 {
-    public static string Dumps(object? v, int? indent, bool sortKeys = false)
+    public static string Dumps(object? v, int? indent, bool sortKeys = false, bool compact = false)
     {
         var sb = new StringBuilder();
-        Write(sb, v, indent, 0, sortKeys);
+        Write(sb, v, indent, 0, sortKeys, compact);
         return sb.ToString();
     }
 
@@ -24,8 +24,9 @@ internal static class PyJson
         sb.Append('\n').Append(' ', indent.Value * level);
     }
 
-    private static void Write(StringBuilder sb, object? v, int? indent, int level, bool sortKeys)
+    private static void Write(StringBuilder sb, object? v, int? indent, int level, bool sortKeys, bool compact = false)
     {
+        string itemSeparator = indent is null && !compact ? ", " : ",", keySeparator = compact ? ":" : ": ";
         if (level > 200) throw new TemplateError("ValueError: value nested too deeply for tojson");
         switch (v)
         {
@@ -41,9 +42,9 @@ internal static class PyJson
                 sb.Append('[');
                 for (var i = 0; i < list.Count; i++)
                 {
-                    if (i > 0) sb.Append(indent is null ? ", " : ",");
+                    if (i > 0) sb.Append(itemSeparator);
                     Newline(sb, indent, level + 1);
-                    Write(sb, list.Items[i], indent, level + 1, sortKeys);
+                    Write(sb, list.Items[i], indent, level + 1, sortKeys, compact);
                 }
                 Newline(sb, indent, level);
                 sb.Append(']');
@@ -55,7 +56,7 @@ internal static class PyJson
                 var pairs = sortKeys ? dict.Pairs.OrderBy(p => Py.StrOf(PyDict.DenormKey(p.Key)), StringComparer.Ordinal) : dict.Pairs;
                 foreach (var kv in pairs)
                 {
-                    if (!first) sb.Append(indent is null ? ", " : ",");
+                    if (!first) sb.Append(itemSeparator);
                     first = false;
                     Newline(sb, indent, level + 1);
                     var key = PyDict.DenormKey(kv.Key);
@@ -66,8 +67,8 @@ internal static class PyJson
                         case long or double: sb.Append('"').Append(Py.StrOf(key)).Append('"'); break;
                         default: throw new TemplateError($"TypeError: keys must be str, int, float, bool or None, not {Py.TypeName(key)}");
                     }
-                    sb.Append(": ");
-                    Write(sb, kv.Value, indent, level + 1, sortKeys);
+                    sb.Append(keySeparator);
+                    Write(sb, kv.Value, indent, level + 1, sortKeys, compact);
                 }
                 Newline(sb, indent, level);
                 sb.Append('}');
@@ -160,8 +161,21 @@ internal static class PyJson
             case JsonValueKind.True: return true;
             case JsonValueKind.False: return false;
             case JsonValueKind.Null: return null;
-            case JsonValueKind.Object or JsonValueKind.Array:
-                return FromNode(JsonNode.Parse(e.GetRawText()), owner, toolCalls, depth);
+            case JsonValueKind.Object:
+            {
+                // A repeated key keeps its last value, as Python's json.loads does.
+                if (depth > 128) throw new ChatTemplateException("input JSON nests more than 128 levels deep");
+                var d = new PyDict { Owner = owner, ToolCalls = toolCalls };
+                foreach (var p in e.EnumerateObject()) d.Set(p.Name, FromElement(p.Value, owner, toolCalls, depth + 1));
+                return d;
+            }
+            case JsonValueKind.Array:
+            {
+                if (depth > 128) throw new ChatTemplateException("input JSON nests more than 128 levels deep");
+                var items = new List<object?>(e.GetArrayLength());
+                foreach (var x in e.EnumerateArray()) items.Add(FromElement(x, owner, toolCalls, depth + 1));
+                return new PyList(items) { Owner = owner, ToolCalls = toolCalls };
+            }
             default: return null;
         }
     }

@@ -6,13 +6,17 @@ namespace Hone.Tokenizers.ChatTemplates;
 // TrackedString may be a Markup), PyList (list/tuple), PyDict (dict), PyIterator (generator, iterator, dict view),
 // Undefined, and callables. Nothing else ever reaches a template.
 
-/// <summary>Jinja2's default Undefined: prints as "", is falsy, iterates as empty, fails on any other use.</summary>
+/// <summary>
+/// Jinja2's default Undefined: prints as "", is falsy, iterates as empty, fails on any other use. A <see cref="Missing"/>
+/// one (a data template's absent field) fails with its hint alone, which names the path.
+/// </summary>
 internal sealed class Undefined
 {
-    public Undefined(string hint) { Hint = hint; }
+    public Undefined(string hint, bool missing = false) { Hint = hint; Missing = missing; }
     public string Hint { get; }
+    public bool Missing { get; }
     public static readonly Undefined Plain = new("value is undefined");
-    public TemplateError Fail() => new($"UndefinedError: {Hint}");
+    public TemplateError Fail() => Missing ? new(Hint) { Missing = true } : new($"UndefinedError: {Hint}");
 }
 
 /// <summary>Where a piece of a tracked string came from: the index of the message that owns it.</summary>

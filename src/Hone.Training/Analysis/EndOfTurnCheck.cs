@@ -133,7 +133,7 @@ public static class EndOfTurnCheck
         var w = model.Weights;
         var reasons = new List<string>();
         if (RowReason(w.TokenEmbedding, id, model.Config.TiedEmbeddings ? "embedding (tied: also its output)" : "input embedding") is { } r) reasons.Add(r);
-        if (!model.Config.TiedEmbeddings && RowReason(w.Classifier, id, "lm_head") is { } h) reasons.Add(h);
+        if (!model.Config.TiedEmbeddings && RowReason(w.Classifier, id, LlamaModules.LmHead) is { } h) reasons.Add(h);
         if (BaseProbability(model, examples, id, pool) is { } p && p.MeanProbability < ProbabilityThreshold)
             reasons.Add(string.Create(CultureInfo.InvariantCulture,
                 $"the base gives it probability {p.MeanProbability:0.##e0} at the turn ends of {p.Probed} training example(s) (below {ProbabilityThreshold:0e0})"));

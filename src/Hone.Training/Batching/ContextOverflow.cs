@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Hone.Data.Model;
 using Hone.Tokenizers.Chat;
 using Hone.Tokenizers.ChatTemplates;
+using Microsoft.Extensions.AI;
 
 namespace Hone.Training.Batching;
 
@@ -182,7 +183,7 @@ public static class ContextOverflow
         ArgumentNullException.ThrowIfNull(messages);
         ArgumentNullException.ThrowIfNull(ids);
         int bos = encoder.Tokenizer.BosId is int b && ids.Length > 0 && ids[0] == b ? 1 : 0;
-        var system = messages.TakeWhile(m => m.Role is ChatRole.System or ChatRole.Developer).ToList();
+        var system = messages.TakeWhile(m => m.Role.Value is OpenAiRoles.System or OpenAiRoles.Developer).ToList();
         return Math.Max(bos, CommonPrefix(encoder, system, tools, ids, addGenerationPrompt: false));
     }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Hone.Data.Model;
 using Hone.Data.Samples;
+using Microsoft.Extensions.AI;
 
 namespace Hone.Training.Demo;
 
@@ -197,7 +198,7 @@ public static class DemoCorpus
         foreach (var d in documents) yield return d;
         foreach (var c in conversations)
             foreach (var m in c.Messages)
-                yield return m.Content?.AllText() ?? "";
+                yield return m.ContentText();
         for (var i = 0; i < 16; i++) yield return OrderExtractionTask.SystemPrompt;
         yield return "user assistant system\n";
     }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Hone.Data.Cost;
@@ -6,43 +5,52 @@ using Hone.Models.Train;
 using Hone.Store;
 using Hone.Training.Analysis;
 using Hone.Training.Batching;
+using Hone.Training.Loop;
 using Hone.Training.Objectives;
-using Hone.Training.Optim;
 using Hone.Training.Runs;
-using Hone.Training.Sft;
 
 namespace Hone.Training.Dpo;
 
 /// <summary>
-/// DPO on the shared engine. Reference log-probabilities (Σ log p over each completion's scored tokens) are computed
-/// once from the starting model — with LoRA, the base with the adapters switched off — and stored with the run
-/// (<see cref="ReferenceFile"/>), so no second model is held. Each micro-batch lays every pair out as two rows (chosen,
-/// rejected; the prompt is masked), one forward gives the policy sums, <see cref="DpoObjective"/> turns them into one
-/// coefficient per row (divided by the step's pair count) and one backward accumulates the gradients: a single pass per
-/// micro-batch. Metrics per step <c>train_loss</c>, <c>rewards/chosen|rejected|margins|accuracies</c>; every
-/// <see cref="DpoOptions.EvalEvery"/> steps the same on a validation batch (<c>valid_</c>…) and at each epoch end on
-/// the whole validation set (<c>full_valid_</c>…); the results CSV, epoch checkpoints (resume), chart and diagnosis.
+/// DPO as an objective of the shared <see cref="TrainingLoop"/>. Reference log-probabilities (Σ log p over each
+/// completion's scored tokens) are computed once from the starting model — with LoRA, the base with the adapters
+/// switched off — and stored with the run (<see cref="ReferenceFile"/>), so no second model is held. Each micro-batch
+/// lays every pair out as two rows (chosen, rejected; the prompt is masked), one forward gives the policy sums,
+/// <see cref="DpoObjective"/> turns them into one coefficient per row (divided by the step's pair count) and one backward
+/// accumulates the gradients: a single pass per micro-batch. Metrics per step <c>train_loss</c>,
+/// <c>rewards/chosen|rejected|margins|accuracies</c>; on a validation batch the same (<c>valid_</c>…) and at each epoch
+/// end on the whole validation set (<c>full_valid_</c>…), scored without dropout.
 /// </summary>
-public sealed class DpoTrainer
+public sealed class DpoTrainer : ITrainingObjective
 {
     /// <summary>File in the run folder holding the reference sums.</summary>
     public const string ReferenceFile = "reference_logprobs.json";
 
+    /// <summary>The DPO results CSV: step, epoch, the step's loss and rewards, and the validation batch's.</summary>
+    public static readonly ResultsTable Results = new(EpochColumn: true,
+    [
+        .. Columns(MetricNames.TrainLoss, ""), .. Columns(MetricNames.ValidLoss, MetricNames.ValidPrefix),
+    ]);
+
+    private static readonly ObjectiveReport ReportInfo = new("dpo", Results, MetricNames.TrainLoss, MetricNames.RewardsAccuracies, "reward acc",
+        EvaluateWithoutDropout: true);
+
     private readonly ITrainableModel _model;
     private readonly IReadOnlyList<PreferencePair> _train, _valid;
     private readonly RunFolder _run;
-    private readonly AdamW _optimizer;
-    private readonly TrainingRandom _random;
-    private readonly LearningRateSchedule _schedule;
-    private readonly string _optionsJson;
     private readonly int _length;
-    private readonly float[] _lp, _coef;
-    private readonly bool[] _ok;
     private readonly DpoPair[] _pairScratch;
     private readonly double[] _dc, _dr, _sums;
-    private readonly int[] _order;
+    private readonly int[] _items;
     private readonly Dictionary<(int Rows, int Length), TokenBatch> _batches = [];
     private (double Chosen, double Rejected)[]? _refTrain, _refValid;
+
+    // The pass under way.
+    private TrainingPhase _phase;
+    private IReadOnlyList<PreferencePair> _set = [];
+    private (double Chosen, double Rejected)[] _reference = [];
+    private int _count, _from, _chunk;
+    private Accumulator _accumulated;
 
     /// <summary>Validates everything once and prepares the run (no training yet).</summary>
     /// <exception cref="TrainingException">Bad options, an empty set, or a pair that does not fit or has an empty completion.</exception>
@@ -63,24 +71,13 @@ public sealed class DpoTrainer
         Check(_train, "Pair");
         Check(_valid, "Validation pair");
         _length = _train.Concat(_valid).Max(p => Math.Max(p.Chosen.Length, p.Rejected.Length));
-        Epochs = options.Epochs ?? EpochRule.AutoEpochs(pairs.Count);
-        BatchSize = Math.Min(pairs.Count, options.BatchSize ?? Math.Clamp(pairs.Count / 16, 1, SftOptions.MaxAutoBatchSize));
-        StepsPerEpoch = (pairs.Count + BatchSize - 1) / BatchSize;
-        TotalSteps = (long)StepsPerEpoch * Epochs;
-        _schedule = new LearningRateSchedule(options.LearningRate, (int)Math.Min(int.MaxValue, TotalSteps),
-            (int)Math.Ceiling(options.WarmupRatio * TotalSteps), options.Decay);
-        _optimizer = new AdamW(model.Parameters, new AdamWSettings(WeightDecay: options.WeightDecay));
-        _random = new TrainingRandom(options.Seed);
-        _optionsJson = options.ToJson();
-        int micro = options.MicroBatchPairs, rows = 2 * micro;
-        _lp = new float[rows * _length];
-        _coef = new float[rows * _length];
-        _ok = new bool[rows * _length];
+        Plan = TrainingPlan.For(options, pairs.Count, options.ResolveBatchSize(pairs.Count));
+        int micro = options.MicroBatchPairs;
         _pairScratch = new DpoPair[micro];
         _dc = new double[micro];
         _dr = new double[micro];
-        _sums = new double[rows];
-        _order = new int[pairs.Count];
+        _sums = new double[2 * micro];
+        _items = new int[Math.Max(pairs.Count, _valid.Count)];
     }
 
     /// <summary>The validated options.</summary>
@@ -92,17 +89,20 @@ public sealed class DpoTrainer
     /// </summary>
     public bool ReferenceUsesAdapters { get; init; }
 
+    /// <inheritdoc />
+    public TrainingPlan Plan { get; }
+
     /// <summary>Epochs (auto resolved).</summary>
-    public int Epochs { get; }
+    public int Epochs => Plan.Epochs;
 
     /// <summary>Pairs per optimiser step (auto resolved).</summary>
-    public int BatchSize { get; }
+    public int BatchSize => Plan.ItemsPerStep;
 
     /// <summary>Optimiser steps per epoch.</summary>
-    public int StepsPerEpoch { get; }
+    public int StepsPerEpoch => Plan.StepsPerEpoch;
 
     /// <summary>Optimiser steps in the run.</summary>
-    public long TotalSteps { get; }
+    public long TotalSteps => Plan.TotalSteps;
 
     /// <summary>The resolved values the run manifest records.</summary>
     public IReadOnlyDictionary<string, object> Resolved => new Dictionary<string, object>
@@ -119,6 +119,16 @@ public sealed class DpoTrainer
         ["valid_pairs"] = _valid.Count,
         ["epoch_rule"] = EpochRule.Description,
     };
+
+    TrainerOptions ITrainingObjective.Options => Options;
+
+    int ITrainingObjective.TrainCount => _train.Count;
+
+    int ITrainingObjective.ValidCount => _valid.Count;
+
+    int ITrainingObjective.MaxPositions => 2 * Options.MicroBatchPairs * _length;
+
+    ObjectiveReport ITrainingObjective.Report => ReportInfo;
 
     /// <summary>
     /// Reference sums (chosen, rejected) of the training pairs: read from the run folder when present, else computed
@@ -140,126 +150,83 @@ public sealed class DpoTrainer
     /// </summary>
     public DpoResult Train(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        EnsureReference(); // before any checkpoint is loaded: the reference is the starting model
-        var history = new List<DpoStepRow>();
-        var epochHistory = new List<DpoEpochRow>();
-        int startEpoch = 0;
-        long step = 0;
-        var latest = Checkpoints.Latest(_run.CheckpointsPath);
-        if (latest is not null)
-        {
-            var state = Checkpoints.Load(latest, _model.Parameters, _optimizer, Checkpoints.HashOptions(_optionsJson));
-            _random.SetState(Checkpoints.RandomState(state));
-            startEpoch = state.Epoch;
-            step = state.Step;
-            var saved = DpoReport.LoadHistory(latest);
-            if (saved is { } s)
-            {
-                history.AddRange(s.History);
-                epochHistory.AddRange(s.Epochs);
-            }
-            else
-            {
-                history.AddRange(state.History.Select(r => new DpoStepRow(r.Step, r.Epoch, new DpoMetrics(r.TrainLoss, double.NaN, double.NaN, double.NaN, r.TrainAccuracy, 0), null, double.NaN, double.NaN)));
-            }
-        }
-
-        var clock = Stopwatch.StartNew();
-        long tokensSeen = 0, stepsThisCall = 0;
-        for (int epoch = startEpoch; epoch < Epochs; epoch++)
-        {
-            for (int i = 0; i < _order.Length; i++) _order[i] = i;
-            _random.Shuffle(_order);
-            for (int s = 0; s < StepsPerEpoch; s++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                int from = s * BatchSize, count = Math.Min(BatchSize, _order.Length - from);
-                var (m, tokens, norm) = Step(_order.AsSpan(from, count));
-                step++;
-                stepsThisCall++;
-                tokensSeen += tokens;
-                double lr = _schedule.RateAt(step);
-                _optimizer.Step(lr);
-                DpoMetrics? v = null;
-                if (Options.EvalEvery > 0 && _valid.Count > 0 && step % Options.EvalEvery == 0) v = ValidBatch(step / Options.EvalEvery - 1);
-                history.Add(new DpoStepRow(step, epoch + 1, m, v, lr, norm));
-                var metrics = m.Named(MetricNames.TrainLoss).ToList();
-                metrics.Add(new(MetricNames.LearningRate, lr));
-                metrics.Add(new(MetricNames.GradNorm, norm));
-                if (v is DpoMetrics vm) metrics.AddRange(vm.Named(MetricNames.ValidLoss, "valid_"));
-                _run.LogMetrics(step, metrics);
-                DpoReport.WriteCsv(_run.Path, history);
-                double secs = clock.Elapsed.TotalSeconds;
-                var eta = TimeSpan.FromSeconds(secs / stepsThisCall * (TotalSteps - step));
-                progress?.Report(new TrainingProgress("train", epoch + 1, Epochs, step, TotalSteps, m.Loss, m.RewardAccuracy, secs > 0 ? tokensSeen / secs : 0, eta) { AccuracyName = "reward acc" });
-            }
-
-            if (_valid.Count > 0)
-            {
-                var full = Evaluate(_valid, _refValid!, AllIndices(_valid.Count));
-                epochHistory.Add(new DpoEpochRow(epoch + 1, step, full));
-                _run.LogMetrics(step, full.Named(MetricNames.FullValidLoss, "full_valid_"));
-            }
-            var folder = Checkpoints.Save(_run.CheckpointsPath, _model.Parameters, _optimizer, new CheckpointState
-            {
-                Epoch = epoch + 1,
-                Step = step,
-                Random = Checkpoints.EncodeRandom(_random.GetState()),
-                OptionsSha256 = Checkpoints.HashOptions(_optionsJson),
-                History = DpoReport.AsMetricRows(history),
-                EpochHistory = DpoReport.AsEpochMetrics(epochHistory),
-            }, Options.KeepCheckpoints);
-            DpoReport.SaveHistory(folder, history, epochHistory);
-            var last = history[^1].Train;
-            progress?.Report(new TrainingProgress("checkpoint", epoch + 1, Epochs, step, TotalSteps, last.Loss, last.RewardAccuracy, 0, TimeSpan.Zero) { AccuracyName = "reward acc" });
-        }
-
-        var csv = DpoReport.WriteCsv(_run.Path, history);
-        _run.AddArtifact("results.csv", csv);
-        var chart = Path.Combine(_run.Path, "chart.svg");
-        DpoReport.WriteChart(chart, history, epochHistory);
-        _run.AddArtifact("chart.svg", chart);
-        var findings = CurveDiagnosis.Diagnose(DpoReport.AsMetricRows(history), DpoReport.AsEpochMetrics(epochHistory));
-        var spark = Sparkline.Render(history.Select(r => r.Train.Loss).ToArray(), 40);
-        if (history.Count > 0)
-            progress?.Report(new TrainingProgress("done", Epochs, Epochs, step, TotalSteps, history[^1].Train.Loss, history[^1].Train.RewardAccuracy, 0, TimeSpan.Zero) { AccuracyName = "reward acc" });
-        return new DpoResult(Epochs, BatchSize, step, Options.LearningRate, history, epochHistory, findings, csv, chart, spark, startEpoch);
+        var o = TrainingLoop.Run(_model, this, _run, progress, cancellationToken);
+        var history = o.History.Select(Row).ToList();
+        return new DpoResult(o.Plan.Epochs, o.Plan.ItemsPerStep, o.Steps, o.LearningRate, history, [.. o.EpochHistory.Select(Epoch)],
+            o.Findings, o.ResultsCsvPath, o.ChartPath, Sparkline.Render(history.Select(r => r.Train.Loss).ToArray(), 40), o.ResumedFromEpoch);
     }
 
-    private (DpoMetrics Metrics, long Tokens, double GradNorm) Step(ReadOnlySpan<int> pairs)
+    void ITrainingObjective.Prepare(RunFolder run) => EnsureReference();
+
+    int ITrainingObjective.Begin(TrainingPhase phase, ReadOnlySpan<int> items, long step, CancellationToken cancellationToken)
     {
-        _model.ZeroGrad();
-        var acc = new Accumulator();
-        long tokens = 0;
-        int n = pairs.Length;
-        for (int from = 0; from < n; from += Options.MicroBatchPairs)
+        _phase = phase;
+        (_set, _reference) = phase == TrainingPhase.Train ? (_train, _refTrain!) : (_valid, _refValid!);
+        items.CopyTo(_items);
+        _count = items.Length;
+        _accumulated = default;
+        return (_count + Options.MicroBatchPairs - 1) / Options.MicroBatchPairs;
+    }
+
+    TokenBatch ITrainingObjective.Layout(int index)
+    {
+        _from = index * Options.MicroBatchPairs;
+        _chunk = Math.Min(Options.MicroBatchPairs, _count - _from);
+        return Fill(_set, _items.AsSpan(_from, _chunk));
+    }
+
+    void ITrainingObjective.Score(TokenBatch batch, ReadOnlySpan<float> logProbs, ReadOnlySpan<bool> correct, Span<float> coefficients)
+    {
+        bool train = _phase == TrainingPhase.Train;
+        var m = Objective(batch, logProbs, _items.AsSpan(_from, _chunk), _reference, train ? _count : 0);
+        if (train)
         {
-            var chunk = pairs.Slice(from, Math.Min(Options.MicroBatchPairs, n - from));
-            var batch = Fill(_train, chunk);
-            int len = batch.Rows * batch.SequenceLength;
-            _model.Forward(batch, _lp.AsSpan(0, len), _ok.AsSpan(0, len));
-            var m = Objective(batch, chunk, _refTrain!, n);
             for (int r = 0; r < batch.Rows; r++)
             {
                 double k = r % 2 == 0 ? _dc[r / 2] : _dr[r / 2];
                 for (int t = 0; t < batch.SequenceLength; t++)
                 {
                     int at = (r * batch.SequenceLength) + t;
-                    _coef[at] = batch.Targets[at] == TokenBatch.IgnoreTarget ? 0f : (float)k;
-                    if (batch.SegmentIds[at] >= 0) tokens++;
+                    coefficients[at] = batch.Targets[at] == TokenBatch.IgnoreTarget ? 0f : (float)k;
                 }
             }
-            _model.Backward(_coef.AsSpan(0, len));
-            acc.Add(m);
         }
-        double norm = GradientClipping.ClipByGlobalNorm(_model.Parameters, Options.MaxGradNorm);
-        return (acc.Mean(), tokens, norm);
+        _accumulated.Add(m);
     }
 
-    /// <summary>Sums the rows' scored log-probs and runs the objective for the pairs of one micro-batch.</summary>
-    private DpoMetrics Objective(TokenBatch batch, ReadOnlySpan<int> chunk, (double Chosen, double Rejected)[] reference, int pairsInStep)
+    IReadOnlyList<KeyValuePair<string, double>> ITrainingObjective.End()
     {
-        RowSums(batch);
+        var m = _accumulated.Mean();
+        return _phase switch
+        {
+            TrainingPhase.Train => [.. m.Named(MetricNames.TrainLoss)],
+            TrainingPhase.ValidBatch => [.. m.Named(MetricNames.ValidLoss, MetricNames.ValidPrefix)],
+            _ => [.. m.Named(MetricNames.FullValidLoss, MetricNames.FullValidPrefix)],
+        };
+    }
+
+    void ITrainingObjective.WriteChart(string path, IReadOnlyList<StepRecord> history, IReadOnlyList<EpochRecord> epochs) =>
+        DpoReport.WriteChart(path, [.. history.Select(Row)], [.. epochs.Select(Epoch)]);
+
+    IReadOnlyList<CurveFinding> ITrainingObjective.Diagnose(IReadOnlyList<StepRecord> history, IReadOnlyList<EpochRecord> epochs) =>
+        CurveDiagnosis.Diagnose(DpoReport.AsMetricRows(history.Select(Row)), DpoReport.AsEpochMetrics(epochs.Select(Epoch)));
+
+    private DpoStepRow Row(StepRecord r) => new(r.Step, r.Epoch, DpoMetrics.FromNamed(n => r[n], MetricNames.TrainLoss, "", r.Items),
+        r.Metrics.ContainsKey(MetricNames.ValidLoss)
+            ? DpoMetrics.FromNamed(n => r[n], MetricNames.ValidLoss, MetricNames.ValidPrefix, Math.Min(BatchSize, _valid.Count))
+            : null,
+        r[MetricNames.LearningRate], r[MetricNames.GradNorm]);
+
+    private DpoEpochRow Epoch(EpochRecord e) =>
+        new(e.Epoch, e.Step, DpoMetrics.FromNamed(n => e[n], MetricNames.FullValidLoss, MetricNames.FullValidPrefix, _valid.Count));
+
+    private static IEnumerable<ResultsColumn> Columns(string loss, string prefix) =>
+        new DpoMetrics().Named(loss, prefix).Select(m => new ResultsColumn(m.Key, m.Key));
+
+    /// <summary>Sums the rows' scored log-probs and runs the objective for the pairs of one micro-batch.</summary>
+    private DpoMetrics Objective(TokenBatch batch, ReadOnlySpan<float> logProbs, ReadOnlySpan<int> chunk, (double Chosen, double Rejected)[] reference, int pairsInStep)
+    {
+        RowSums(batch, logProbs);
         for (int i = 0; i < chunk.Length; i++)
         {
             var (rc, rr) = reference[chunk[i]];
@@ -275,7 +242,7 @@ public sealed class DpoTrainer
         return c;
     }
 
-    private void RowSums(TokenBatch batch)
+    private void RowSums(TokenBatch batch, ReadOnlySpan<float> logProbs)
     {
         for (int r = 0; r < batch.Rows; r++)
         {
@@ -283,52 +250,26 @@ public sealed class DpoTrainer
             for (int t = 0; t < batch.SequenceLength; t++)
             {
                 int at = (r * batch.SequenceLength) + t;
-                if (batch.Targets[at] != TokenBatch.IgnoreTarget) s += _lp[at];
+                if (batch.Targets[at] != TokenBatch.IgnoreTarget) s += logProbs[at];
             }
             _sums[r] = s;
         }
     }
 
-    private DpoMetrics ValidBatch(long evalIndex)
-    {
-        int n = Math.Min(BatchSize, _valid.Count);
-        var idx = new int[n];
-        long start = evalIndex * n % _valid.Count;
-        for (int i = 0; i < n; i++) idx[i] = (int)((start + i) % _valid.Count);
-        return Evaluate(_valid, _refValid!, idx);
-    }
-
-    /// <summary>Loss and rewards of <paramref name="indices"/> under the current policy (no gradients kept).</summary>
-    private DpoMetrics Evaluate(IReadOnlyList<PreferencePair> set, (double Chosen, double Rejected)[] reference, int[] indices)
-    {
-        var acc = new Accumulator();
-        using (EvalMode(adapters: true))
-        {
-            for (int from = 0; from < indices.Length; from += Options.MicroBatchPairs)
-            {
-                var chunk = indices.AsSpan(from, Math.Min(Options.MicroBatchPairs, indices.Length - from));
-                var batch = Fill(set, chunk);
-                int len = batch.Rows * batch.SequenceLength;
-                _model.Forward(batch, _lp.AsSpan(0, len), _ok.AsSpan(0, len));
-                acc.Add(Objective(batch, chunk, reference, 0));
-            }
-        }
-        return acc.Mean();
-    }
-
-    private (double Chosen, double Rejected)[] Score(IReadOnlyList<PreferencePair> set)
+    /// <summary>The sums of every pair of <paramref name="set"/> under the model as it is (adapters off unless <see cref="ReferenceUsesAdapters"/>), without dropout.</summary>
+    private (double Chosen, double Rejected)[] ScoreReference(IReadOnlyList<PreferencePair> set, float[] logProbs, bool[] correct)
     {
         var sums = new (double Chosen, double Rejected)[set.Count];
-        var all = AllIndices(set.Count);
-        using (EvalMode(adapters: ReferenceUsesAdapters))
+        var all = Enumerable.Range(0, set.Count).ToArray();
+        using (ModelMode.Evaluation(_model, adapters: ReferenceUsesAdapters))
         {
             for (int from = 0; from < all.Length; from += Options.MicroBatchPairs)
             {
                 var chunk = all.AsSpan(from, Math.Min(Options.MicroBatchPairs, all.Length - from));
                 var batch = Fill(set, chunk);
                 int len = batch.Rows * batch.SequenceLength;
-                _model.Forward(batch, _lp.AsSpan(0, len), _ok.AsSpan(0, len));
-                RowSums(batch);
+                _model.Forward(batch, logProbs.AsSpan(0, len), correct.AsSpan(0, len));
+                RowSums(batch, logProbs.AsSpan(0, len));
                 for (int i = 0; i < chunk.Length; i++) sums[from + i] = (_sums[2 * i], _sums[(2 * i) + 1]);
             }
         }
@@ -351,8 +292,11 @@ public sealed class DpoTrainer
             _refValid = stored.Valid.Select(r => (r[0], r[1])).ToArray();
             return;
         }
-        _refTrain = Score(_train);
-        _refValid = Score(_valid);
+        int positions = 2 * Options.MicroBatchPairs * _length;
+        float[] logProbs = new float[positions];
+        bool[] correct = new bool[positions];
+        _refTrain = ScoreReference(_train, logProbs, correct);
+        _refValid = ScoreReference(_valid, logProbs, correct);
         AtomicFile.WriteAllText(path, JsonSerializer.Serialize(new StoredReference(fingerprint,
             _refTrain.Select(s => new[] { s.Chosen, s.Rejected }).ToArray(), _refValid.Select(s => new[] { s.Chosen, s.Rejected }).ToArray())));
     }
@@ -371,9 +315,6 @@ public sealed class DpoTrainer
         }
         return Convert.ToHexStringLower(h.GetHashAndReset());
     }
-
-    /// <summary>Switches LoRA dropout off (and, for the reference, the adapters) while scoring; restores on dispose.</summary>
-    private EngineMode EvalMode(bool adapters) => new(_model as LlamaTrainer, adapters);
 
     private TokenBatch Fill(IReadOnlyList<PreferencePair> set, ReadOnlySpan<int> pairIndices)
     {
@@ -412,13 +353,6 @@ public sealed class DpoTrainer
         }
     }
 
-    private static int[] AllIndices(int n)
-    {
-        var a = new int[n];
-        for (int i = 0; i < n; i++) a[i] = i;
-        return a;
-    }
-
     private sealed record StoredReference(string Fingerprint, double[][] Train, double[][] Valid);
 
     /// <summary>Pair-weighted means of micro-batch metrics.</summary>
@@ -438,28 +372,5 @@ public sealed class DpoTrainer
 
         public readonly DpoMetrics Mean() => _pairs == 0 ? default
             : new DpoMetrics(_loss / _pairs, _chosen / _pairs, _rejected / _pairs, (_chosen - _rejected) / _pairs, _accuracy / _pairs, _pairs);
-    }
-
-    private readonly struct EngineMode : IDisposable
-    {
-        private readonly LlamaTrainer? _engine;
-        private readonly bool _adapters, _dropout;
-
-        public EngineMode(LlamaTrainer? engine, bool adapters)
-        {
-            _engine = engine;
-            if (engine is null) return;
-            _adapters = engine.AdaptersEnabled;
-            _dropout = engine.DropoutEnabled;
-            engine.DropoutEnabled = false;
-            if (!adapters) engine.AdaptersEnabled = false;
-        }
-
-        public void Dispose()
-        {
-            if (_engine is null) return;
-            _engine.AdaptersEnabled = _adapters;
-            _engine.DropoutEnabled = _dropout;
-        }
     }
 }

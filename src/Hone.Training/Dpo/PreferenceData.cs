@@ -6,6 +6,7 @@ using Hone.Data.Import.Json;
 using Hone.Data.Model;
 using Hone.Tokenizers.Chat;
 using Hone.Training.Batching;
+using Microsoft.Extensions.AI;
 
 namespace Hone.Training.Dpo;
 

@@ -61,4 +61,17 @@ public sealed record ExportOptions
 /// <param name="Checkpoint">The checkpoint folder the weights came from.</param>
 /// <param name="Epoch">Its epoch.</param>
 /// <param name="Notes">Anything the user should know (e.g. where the tokenizer is).</param>
-public sealed record ExportResult(ExportFormat Format, string Path, IReadOnlyList<string> Files, string Checkpoint, int Epoch, IReadOnlyList<string> Notes);
+public sealed record ExportResult(ExportFormat Format, string Path, IReadOnlyList<string> Files, string Checkpoint, int Epoch, IReadOnlyList<string> Notes)
+{
+    /// <summary>The base model the run trained (an adapter is applied over it).</summary>
+    public string? BaseModel { get; init; }
+
+    /// <summary>The chat template the export carries (the run's full source text), or null (none, or a GGUF LoRA adapter, which uses its base's).</summary>
+    public string? ChatTemplate { get; init; }
+
+    /// <summary>Where the run's chat template came from (e.g. "builtin:plain", "tokenizer_config.json"), or null.</summary>
+    public string? ChatTemplateOrigin { get; init; }
+
+    /// <summary>The EOS token text the run's template renders (e.g. "&lt;/s&gt;"), or null.</summary>
+    public string? EosToken { get; init; }
+}

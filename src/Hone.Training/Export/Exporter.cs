@@ -41,7 +41,8 @@ public static class Exporter
         }
         else if (options.Format == ExportFormat.Gguf)
         {
-            var tokenizer = GgufTokenizerMetadata.Build(run.ModelPath, run.TokenizerSource, baseModel.Config.ModelType, baseModel.Config.VocabSize, notes);
+            var tokenizer = GgufTokenizerMetadata.Build(run.ModelPath, run.TokenizerSource, baseModel.Config.ModelType, baseModel.Config.VocabSize, notes,
+                run.ChatTemplate);
             using var weights = run.TunedWeights(baseModel);
             var writer = GgufExport.Build(weights, Path.GetFileNameWithoutExtension(output), options.GgufType, tokenizer, notes);
             if (Directory.Exists(output)) throw new TrainingException($"{output} is a folder; give a .gguf file path.");
@@ -59,12 +60,18 @@ public static class Exporter
                 else
                 {
                     using var weights = run.TunedWeights(baseModel);
-                    notes.AddRange(HfFolderExport.Write(weights, run.ModelPath, run.TokenizerPath, temp));
+                    HfFolderExport.WriteModel(weights, run.ModelPath, temp);
                 }
+
+                // The tokenizer and the run's chat template travel with the folder (beside an adapter as TRL saves them).
+                TokenizerExport.Write(run, temp, baseModel.Config.MaxSeqLen, options.Format == ExportFormat.Merged, notes);
             });
         }
 
-        return new ExportResult(options.Format, output, files, run.Checkpoint, run.Epoch, notes);
+        return new ExportResult(options.Format, output, files, run.Checkpoint, run.Epoch, notes)
+        {
+            BaseModel = run.ModelPath, ChatTemplateOrigin = run.ChatTemplateOrigin, EosToken = run.EosToken, ChatTemplate = options.Format == ExportFormat.GgufLora ? null : run.ChatTemplate,
+        };
     }
 
     /// <summary>Fills a temporary sibling folder, then renames it to <paramref name="output"/> (replacing it when forced).</summary>

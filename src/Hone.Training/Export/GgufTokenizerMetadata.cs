@@ -9,8 +9,8 @@ namespace Hone.Training.Export;
 /// The <c>tokenizer.ggml.*</c> metadata of a base model's tokenizer, as llama.cpp reads it: a GGUF base's keys are
 /// copied; a SentencePiece tokenizer (tokenizer.model, tokenizer.json with byte fallback, llama2.c tokenizer.bin)
 /// becomes model "llama" (tokens, scores, token types); a byte-level BPE tokenizer.json becomes model "gpt2" (tokens,
-/// token types, merges, pre-tokenizer name). BOS/EOS/UNK ids and the chat template (tokenizer_config.json or
-/// chat_template.jinja) go along. Token lists shorter than the model's vocabulary are padded with unused tokens.
+/// token types, merges, pre-tokenizer name). BOS/EOS/UNK ids and the chat template (the trained run's, else the base's
+/// tokenizer_config.json or chat_template.jinja) go along. Token lists shorter than the model's vocabulary are padded with unused tokens.
 /// </summary>
 public static class GgufTokenizerMetadata
 {
@@ -23,7 +23,9 @@ public static class GgufTokenizerMetadata
     /// <param name="modelType">The model type (picks the pre-tokenizer name when no preset matches).</param>
     /// <param name="modelVocab">The model's vocabulary size (the token list is padded to it).</param>
     /// <param name="notes">Collects what the user should know.</param>
-    public static List<KeyValuePair<string, object>> Build(string baseModelPath, string source, string modelType, int modelVocab, List<string> notes)
+    /// <param name="chatTemplate">The chat template to write as <c>tokenizer.chat_template</c> (a trained run's, <see cref="TrainedRun.ChatTemplate"/>); null: the base's own, if any.</param>
+    public static List<KeyValuePair<string, object>> Build(string baseModelPath, string source, string modelType, int modelVocab, List<string> notes,
+        string? chatTemplate = null)
     {
         ArgumentNullException.ThrowIfNull(baseModelPath);
         ArgumentNullException.ThrowIfNull(source);
@@ -33,7 +35,8 @@ public static class GgufTokenizerMetadata
         {
             using var gguf = GgufFile.Open(source);
             foreach (var kv in gguf.Metadata)
-                if (kv.Key.StartsWith("tokenizer.", StringComparison.Ordinal)) md.Add(kv);
+                if (kv.Key.StartsWith("tokenizer.", StringComparison.Ordinal) && !(chatTemplate is not null && kv.Key == LlamaGguf.Keys.ChatTemplate)) md.Add(kv);
+            if (chatTemplate is not null) md.Add(new(LlamaGguf.Keys.ChatTemplate, chatTemplate));
             return md;
         }
 
@@ -93,7 +96,7 @@ public static class GgufTokenizerMetadata
         bool addBos = tokenizerConfig?["add_bos_token"] is JsonValue ab && ab.TryGetValue(out bool b) ? b : tok is SentencePieceBpeTokenizer && tok.BosId is not null;
         md.Add(new(LlamaGguf.Keys.AddBos, addBos));
         md.Add(new(LlamaGguf.Keys.AddEos, false));
-        if (ChatTemplate(tokenizerConfig, folder) is { } template) md.Add(new(LlamaGguf.Keys.ChatTemplate, template));
+        if ((chatTemplate ?? ChatTemplate(tokenizerConfig, folder)) is { } template) md.Add(new(LlamaGguf.Keys.ChatTemplate, template));
         return md;
     }
 

@@ -21,8 +21,19 @@ public static class HfFolderExport
     /// <summary>Writes into <paramref name="folder"/> (which exists and is empty); returns notes for the user.</summary>
     public static List<string> Write(LlamaWeights weights, string baseModelPath, string? tokenizerPath, string folder)
     {
-        ArgumentNullException.ThrowIfNull(weights);
+        WriteModel(weights, baseModelPath, folder);
         var notes = new List<string>();
+        CopyTokenizer(baseModelPath, tokenizerPath, folder, notes);
+        return notes;
+    }
+
+    /// <summary>
+    /// Writes the model part of the folder into <paramref name="folder"/>: config.json and model.safetensors (the
+    /// tokenizer side is <see cref="Write"/>'s, or <see cref="TokenizerExport"/>'s for a trained run).
+    /// </summary>
+    public static void WriteModel(LlamaWeights weights, string baseModelPath, string folder)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
         var c = weights.Config;
         File.WriteAllText(Path.Combine(folder, "config.json"), ConfigJson(c, baseModelPath).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         var writer = new SafetensorsWriter();
@@ -33,7 +44,10 @@ public static class HfFolderExport
         }
 
         writer.Write(Path.Combine(folder, "model.safetensors"));
+    }
 
+    private static void CopyTokenizer(string baseModelPath, string? tokenizerPath, string folder, List<string> notes)
+    {
         if (tokenizerPath is not null)
         {
             File.Copy(tokenizerPath, Path.Combine(folder, TokenizerFileName(tokenizerPath)));
@@ -55,12 +69,10 @@ public static class HfFolderExport
         {
             notes.Add($"The base is a GGUF file; its tokenizer lives in its metadata. Use --tokenizer {baseModelPath} with the merged folder, or export --format gguf.");
         }
-
-        return notes;
     }
 
     /// <summary>The file name a tokenizer file gets in the folder (so TokenizerLoader finds it).</summary>
-    private static string TokenizerFileName(string path) => Path.GetExtension(path).ToLowerInvariant() switch
+    internal static string TokenizerFileName(string path) => Path.GetExtension(path).ToLowerInvariant() switch
     {
         ".json" => "tokenizer.json",
         ".model" => "tokenizer.model",

@@ -57,6 +57,21 @@ public sealed class TrainedRun
     /// <summary>Its epoch.</summary>
     public int Epoch { get; }
 
+    /// <summary>
+    /// The chat template the run trained with (its full source text), as run.json records it (<c>resolved.chat_template</c>);
+    /// for a run recorded before Hone kept it, the template its options name or the base model's own; null when neither exists.
+    /// </summary>
+    public string? ChatTemplate { get; private init; }
+
+    /// <summary>Where <see cref="ChatTemplate"/> came from (e.g. "builtin:plain", "tokenizer_config.json").</summary>
+    public string? ChatTemplateOrigin { get; private init; }
+
+    /// <summary>The BOS token text the template was rendered with (null when unknown).</summary>
+    public string? BosToken { get; private init; }
+
+    /// <summary>The EOS token text the template was rendered with (null when unknown).</summary>
+    public string? EosToken { get; private init; }
+
     /// <summary>The trained tensors by name (HF names for full runs, PEFT names for LoRA), row-major float32, in the base's row order.</summary>
     public IReadOnlyDictionary<string, (float[] Values, long[] Shape)> Parameters { get; }
 
@@ -116,7 +131,12 @@ public sealed class TrainedRun
 
         if (!File.Exists(modelPath) && !Directory.Exists(modelPath))
             throw new TrainingException($"{manifest}: the base model {modelPath} is gone; the export needs it (restore it at that path).");
-        return new TrainedRun(path, modelPath, tokenizer, method, alpha, dropout, checkpoint, checkpointEpoch, parameters);
+        var chat = RunManifest.ReadChatTemplate(root, manifest)
+            ?? RunManifest.ChatTemplateOf(modelPath, tokenizer, Str(options["template"], manifest, "options.template"));
+        return new TrainedRun(path, modelPath, tokenizer, method, alpha, dropout, checkpoint, checkpointEpoch, parameters)
+        {
+            ChatTemplate = chat?.Source, ChatTemplateOrigin = chat?.Origin, BosToken = chat?.Bos, EosToken = chat?.Eos,
+        };
     }
 
     /// <summary>
@@ -164,7 +184,7 @@ public sealed class TrainedRun
         // On a tied base the trainer keeps one trained copy for the embedding and the head (PEFT's ensure_weight_tying);
         // the adapter lists both modules and holds both tensors, equal, as PEFT saves the tied wrappers.
         bool tied = baseConfig.TiedEmbeddings && saved.Count > 0;
-        if (tied && saved.GetValueOrDefault("embed_tokens") is { } shared) saved["lm_head"] = shared;
+        if (tied && saved.GetValueOrDefault(LlamaModules.EmbedTokens) is { } shared) saved[LlamaModules.LmHead] = shared;
         var adapter = new PeftAdapter
         {
             SavedModules = saved,

@@ -1,3 +1,5 @@
+using Hone.Training.Runs;
+
 namespace Hone.Training.Objectives;
 
 /// <summary>The DPO loss variants.</summary>
@@ -58,10 +60,18 @@ public readonly record struct DpoMetrics(double Loss, double RewardChosen, doubl
     public IEnumerable<KeyValuePair<string, double>> Named(string lossName, string prefix = "")
     {
         yield return new(lossName, Loss);
-        yield return new(prefix + "rewards/chosen", RewardChosen);
-        yield return new(prefix + "rewards/rejected", RewardRejected);
-        yield return new(prefix + "rewards/margins", RewardMargin);
-        yield return new(prefix + "rewards/accuracies", RewardAccuracy);
+        yield return new(prefix + MetricNames.RewardsChosen, RewardChosen);
+        yield return new(prefix + MetricNames.RewardsRejected, RewardRejected);
+        yield return new(prefix + MetricNames.RewardsMargins, RewardMargin);
+        yield return new(prefix + MetricNames.RewardsAccuracies, RewardAccuracy);
+    }
+
+    /// <summary>The inverse of <see cref="Named"/>: the metrics read back by name (NaN where absent), for <paramref name="pairs"/> pairs.</summary>
+    public static DpoMetrics FromNamed(Func<string, double> value, string lossName, string prefix, int pairs)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return new DpoMetrics(value(lossName), value(prefix + MetricNames.RewardsChosen), value(prefix + MetricNames.RewardsRejected),
+            value(prefix + MetricNames.RewardsMargins), value(prefix + MetricNames.RewardsAccuracies), pairs);
     }
 }
 

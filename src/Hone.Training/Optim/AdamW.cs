@@ -1,4 +1,5 @@
 using Hone.Models.Train;
+using Hone.Numerics;
 
 namespace Hone.Training.Optim;
 
@@ -20,30 +21,47 @@ public sealed record AdamWSettings(double Beta1 = 0.9, double Beta2 = 0.999, dou
 }
 
 /// <summary>
-/// AdamW (Loshchilov and Hutter) with bias correction and decoupled weight decay. Moment buffers are allocated once,
-/// beside the parameters, in the parameters' fixed order; a step allocates nothing.
+/// AdamW (Loshchilov and Hutter) with bias correction and decoupled weight decay. The moments live in the run's arena
+/// (carved once, in the parameters' fixed order, as <c>adam_m.NAME</c> and <c>adam_v.NAME</c>); a step is one
+/// <see cref="AdamWUpdate"/> kernel call per parameter and allocates nothing.
 /// </summary>
-public sealed class AdamW
+public sealed class AdamW : IDisposable
 {
     private readonly IReadOnlyList<TrainableParameter> _parameters;
-    private readonly float[][] _m;
-    private readonly float[][] _v;
+    private readonly Tensor[] _m;
+    private readonly Tensor[] _v;
+    private readonly Arena? _own;
 
-    /// <summary>Creates the optimiser for <paramref name="parameters"/> (zero moments, step 0).</summary>
-    public AdamW(IReadOnlyList<TrainableParameter> parameters, AdamWSettings settings)
+    /// <summary>
+    /// Creates the optimiser for <paramref name="parameters"/> (zero moments, step 0), carving the moments from
+    /// <paramref name="arena"/> (sized with <see cref="FloatsFor"/> among the run's other tensors), or from an arena of
+    /// its own when none is given (disposed with the optimiser).
+    /// </summary>
+    public AdamW(IReadOnlyList<TrainableParameter> parameters, AdamWSettings settings, Arena? arena = null)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
         Settings = settings;
         _parameters = parameters;
-        _m = new float[parameters.Count][];
-        _v = new float[parameters.Count][];
+        if (arena is null) arena = _own = new Arena(Math.Max(1, FloatsFor(parameters)));
+        _m = new Tensor[parameters.Count];
+        _v = new Tensor[parameters.Count];
         for (int i = 0; i < parameters.Count; i++)
         {
-            _m[i] = new float[parameters[i].Value.Length];
-            _v[i] = new float[parameters[i].Value.Length];
+            int length = parameters[i].Value.Length;
+            _m[i] = arena.Allocate("adam_m." + parameters[i].Name, length);
+            _v[i] = arena.Allocate("adam_v." + parameters[i].Name, length);
         }
+    }
+
+    /// <summary>Floats the moments of <paramref name="parameters"/> take in an arena.</summary>
+    public static long FloatsFor(IReadOnlyList<TrainableParameter> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        var lengths = new long[2 * parameters.Count];
+        for (int i = 0; i < parameters.Count; i++) lengths[2 * i] = lengths[(2 * i) + 1] = parameters[i].Value.Length;
+        return Arena.FloatsFor(lengths);
     }
 
     /// <summary>The hyper-parameters.</summary>
@@ -53,38 +71,28 @@ public sealed class AdamW
     public long StepCount { get; set; }
 
     /// <summary>First moment of parameter <paramref name="index"/> (for checkpoints).</summary>
-    public float[] FirstMoment(int index) => _m[index];
+    public Span<float> FirstMoment(int index) => _m[index].Span;
 
     /// <summary>Second moment of parameter <paramref name="index"/> (for checkpoints).</summary>
-    public float[] SecondMoment(int index) => _v[index];
+    public Span<float> SecondMoment(int index) => _v[index].Span;
 
     /// <summary>One update of every parameter from its accumulated gradient at learning rate <paramref name="learningRate"/>.</summary>
     public void Step(double learningRate)
     {
         StepCount++;
         double b1 = Settings.Beta1, b2 = Settings.Beta2;
-        float bc1 = (float)(1 - Math.Pow(b1, StepCount));
-        float bc2Sqrt = (float)Math.Sqrt(1 - Math.Pow(b2, StepCount));
-        float lr = (float)learningRate, eps = (float)Settings.Epsilon;
-        float decay = (float)(learningRate * Settings.WeightDecay);
-        float fb1 = (float)b1, fb2 = (float)b2, ob1 = (float)(1 - b1), ob2 = (float)(1 - b2);
         // Step size with both bias corrections folded in: lr·√(1−β2^t)/(1−β1^t), eps scaled to match (PyTorch's form).
-        float stepSize = lr / bc1;
+        var step = new AdamWStep((float)b1, (float)b2, (float)(1 - b1), (float)(1 - b2),
+            StepSize: (float)learningRate / (float)(1 - Math.Pow(b1, StepCount)),
+            Correction2Sqrt: (float)Math.Sqrt(1 - Math.Pow(b2, StepCount)), Epsilon: (float)Settings.Epsilon);
+        float decay = (float)(learningRate * Settings.WeightDecay);
         for (int i = 0; i < _parameters.Count; i++)
         {
-            var p = _parameters[i].Value.Span;
-            var g = _parameters[i].Grad.Span;
-            var m = _m[i];
-            var v = _v[i];
-            bool wd = _parameters[i].WeightDecay && decay != 0;
-            for (int j = 0; j < p.Length; j++)
-            {
-                if (wd) p[j] -= decay * p[j];
-                float gj = g[j];
-                m[j] = (fb1 * m[j]) + (ob1 * gj);
-                v[j] = (fb2 * v[j]) + (ob2 * gj * gj);
-                p[j] -= stepSize * m[j] / ((MathF.Sqrt(v[j]) / bc2Sqrt) + eps);
-            }
+            var p = _parameters[i];
+            AdamWUpdate.Apply(p.Value.Span, p.Grad.Span, _m[i].Span, _v[i].Span, step, p.WeightDecay ? decay : 0f);
         }
     }
+
+    /// <summary>Frees the moments' arena when the optimiser made its own.</summary>
+    public void Dispose() => _own?.Dispose();
 }

@@ -1,8 +1,9 @@
 using Hone.Models.Train;
+using Hone.Numerics;
 
 namespace Hone.Training.Optim;
 
-/// <summary>Gradient clipping by the global L2 norm over all parameters.</summary>
+/// <summary>Gradient clipping by the global L2 norm over all parameters (the <see cref="GradientNorm"/> kernels); allocates nothing.</summary>
 public static class GradientClipping
 {
     /// <summary>The global L2 norm of all gradients (accumulated in double, in parameter order).</summary>
@@ -10,8 +11,7 @@ public static class GradientClipping
     {
         ArgumentNullException.ThrowIfNull(parameters);
         double sum = 0;
-        foreach (var p in parameters)
-            foreach (var g in p.Grad.Span) sum += (double)g * g;
+        for (int i = 0; i < parameters.Count; i++) sum = GradientNorm.SumOfSquares(parameters[i].Grad.Span, sum);
         return Math.Sqrt(sum);
     }
 
@@ -24,11 +24,7 @@ public static class GradientClipping
         double norm = GlobalNorm(parameters);
         if (maxNorm <= 0 || norm <= maxNorm || norm == 0) return norm;
         float scale = (float)(maxNorm / norm);
-        foreach (var p in parameters)
-        {
-            var g = p.Grad.Span;
-            for (int j = 0; j < g.Length; j++) g[j] *= scale;
-        }
+        for (int i = 0; i < parameters.Count; i++) GradientNorm.Scale(parameters[i].Grad.Span, scale);
         return norm;
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Hone.Store;
 using Hone.Training.Analysis;
+using Hone.Training.Runs;
 
 namespace Hone.Training.Rft;
 
@@ -23,14 +24,14 @@ public static class RftCurves
         ArgumentNullException.ThrowIfNull(epochs);
         var reward = new ChartPanel("reward",
         [
-            new("train_reward_mean", history.Select(r => ((double)r.Step, r.RewardMean)).ToList(), "#1f77b4"),
-            new("valid_reward_mean", history.Where(r => r.ValidRewardMean is not null).Select(r => ((double)r.Step, r.ValidRewardMean!.Value)).ToList(), "#ff7f0e"),
-            new("full_valid_mean_reward", epochs.Select(e => ((double)e.Step, e.MeanReward)).ToList(), "#d62728"),
+            new(MetricNames.TrainRewardMean, history.Select(r => ((double)r.Step, r.RewardMean)).ToList(), "#1f77b4"),
+            new(MetricNames.ValidRewardMean, history.Where(r => r.ValidRewardMean is not null).Select(r => ((double)r.Step, r.ValidRewardMean!.Value)).ToList(), "#ff7f0e"),
+            new(MetricNames.FullValidMeanReward, epochs.Select(e => ((double)e.Step, e.MeanReward)).ToList(), "#d62728"),
         ]);
         var signal = new ChartPanel("KL, zero-variance share",
         [
-            new("kl", history.Select(r => ((double)r.Step, r.Kl)).ToList(), "#2ca02c"),
-            new("zero_variance_group_share", history.Select(r => ((double)r.Step, r.ZeroVarianceShare)).ToList(), "#9467bd"),
+            new(MetricNames.Kl, history.Select(r => ((double)r.Step, r.Kl)).ToList(), "#2ca02c"),
+            new(MetricNames.ZeroVarianceGroupShare, history.Select(r => ((double)r.Step, r.ZeroVarianceShare)).ToList(), "#9467bd"),
         ]);
         AtomicFile.WriteAllText(path, SvgChart.Render("RFT curves", [reward, signal]));
     }

@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Text.Json;
-using Hone.Store;
 using Hone.Training.Dpo;
 
 namespace Hone.Training.Rft;
@@ -53,55 +51,4 @@ public sealed record RftResult(int Epochs, long Steps, double LearningRate, IRea
 
     /// <summary>The train_reward_mean curve as a one-line terminal chart.</summary>
     public string RewardSparkline => Analysis.Sparkline.Render(History.Select(h => h.RewardMean).ToArray(), 40);
-}
-
-/// <summary>The RFT results CSV and the history kept beside each checkpoint.</summary>
-public static class RftReport
-{
-    /// <summary>Header of the RFT results CSV.</summary>
-    public const string CsvHeader = "step,epoch,train_loss,train_reward_mean,kl,zero_variance_group_share,mean_completion_tokens,valid_reward_mean";
-
-    private const string HistoryFile = "rft_history.json";
-
-    /// <summary>Writes results.csv atomically.</summary>
-    public static string WriteCsv(string runPath, IReadOnlyList<RftStepRow> rows)
-    {
-        ArgumentNullException.ThrowIfNull(rows);
-        var path = Path.Combine(runPath, Runs.RunFolder.ResultsFile);
-        AtomicFile.WriteText(path, w =>
-        {
-            w.Write(CsvHeader);
-            w.Write('\n');
-            foreach (var r in rows)
-            {
-                w.Write(string.Create(CultureInfo.InvariantCulture,
-                    $"{r.Step},{r.Epoch},{F(r.Loss)},{F(r.RewardMean)},{F(r.Kl)},{F(r.ZeroVarianceShare)},{F(r.MeanCompletionTokens)},{(r.ValidRewardMean is double v ? F(v) : "")}\n"));
-            }
-        });
-        return path;
-    }
-
-    private static string F(double d) => d.ToString("R", CultureInfo.InvariantCulture);
-
-    /// <summary>Stores the history beside a checkpoint.</summary>
-    public static void SaveHistory(string folder, IReadOnlyList<RftStepRow> history, IReadOnlyList<RftEpochRow> epochs) =>
-        AtomicFile.WriteAllText(Path.Combine(folder, HistoryFile), JsonSerializer.Serialize(new Saved([.. history], [.. epochs])));
-
-    /// <summary>The history stored beside a checkpoint, or null.</summary>
-    public static (List<RftStepRow> History, List<RftEpochRow> Epochs)? LoadHistory(string folder)
-    {
-        var path = Path.Combine(folder, HistoryFile);
-        if (!File.Exists(path)) return null;
-        try
-        {
-            var s = JsonSerializer.Deserialize<Saved>(File.ReadAllText(path));
-            return s is null ? null : (s.History, s.Epochs);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    private sealed record Saved(List<RftStepRow> History, List<RftEpochRow> Epochs);
 }

@@ -6,6 +6,7 @@ using Hone.Tokenizers.Chat;
 using Hone.Tokenizers.ChatTemplates;
 using Hone.Training.Batching;
 using Hone.Training.Dpo;
+using Microsoft.Extensions.AI;
 
 namespace Hone.Training.Rft;
 

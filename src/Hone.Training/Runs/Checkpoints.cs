@@ -2,10 +2,12 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Hone.Formats.Safetensors;
 using Hone.Models.Train;
 using Hone.Store;
+using Hone.Training.Loop;
 using Hone.Training.Optim;
 
 namespace Hone.Training.Runs;
@@ -31,28 +33,36 @@ public sealed record CheckpointState
     /// <summary>SHA-256 of the tensor file.</summary>
     public string StateSha256 { get; init; } = "";
 
+    /// <summary>The model's dropout counter (<see cref="ITrainableModel.DropoutStep"/>); null in checkpoints of the earlier format, which did not keep it.</summary>
+    public long? DropoutStep { get; init; }
+
     /// <summary>Per-step metrics so far.</summary>
-    public List<MetricRow> History { get; init; } = [];
+    public List<StepRecord> History { get; init; } = [];
 
     /// <summary>Epoch-end metrics so far.</summary>
-    public List<EpochMetrics> EpochHistory { get; init; } = [];
+    public List<EpochRecord> EpochHistory { get; init; } = [];
 }
 
 /// <summary>
-/// Epoch checkpoints in <c>RUN/checkpoints/epoch-NNNN/</c>: <c>state.safetensors</c> (parameters as
-/// <c>param.NAME</c>, AdamW moments as <c>adam_m.NAME</c> / <c>adam_v.NAME</c>) and <c>checkpoint.json</c>
-/// (<see cref="CheckpointState"/>). A checkpoint is written into a temporary folder and renamed into place, so a
-/// folder named <c>epoch-NNNN</c> is always whole; only the newest <c>keep</c> are kept.
+/// Epoch checkpoints in <c>RUN/checkpoints/epoch-NNNN/</c>, one format for every kind of run: <c>state.safetensors</c>
+/// (parameters as <c>param.NAME</c>, AdamW moments as <c>adam_m.NAME</c> / <c>adam_v.NAME</c>, the AdamW step in the
+/// metadata) and <c>checkpoint.json</c> (<see cref="CheckpointState"/>: epoch, step, random state, options hash, dropout
+/// counter and the metric history). A checkpoint is written into a temporary folder and renamed into place, so a folder
+/// named <c>epoch-NNNN</c> is always whole; the newest <c>keep</c> are kept (or the best, see <see cref="KeepBest"/>).
+/// Checkpoints of the earlier format (<see cref="LegacyCheckpoint.FormatTag"/>) still load.
 /// </summary>
 public static class Checkpoints
 {
     /// <summary>Format tag in checkpoint.json.</summary>
-    public const string FormatTag = "hone-checkpoint/1";
+    public const string FormatTag = "hone-checkpoint/2";
+
+    /// <summary>Format tag in the metadata of state.safetensors, whose layout is the same in both formats.</summary>
+    public const string StateFormatTag = LegacyCheckpoint.FormatTag;
 
     private const string StateFile = "state.safetensors";
     private const string ManifestFile = "checkpoint.json";
 
-    private static readonly JsonSerializerOptions Json = new()
+    internal static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
@@ -76,7 +86,7 @@ public static class Checkpoints
         try
         {
             var writer = new SafetensorsWriter();
-            writer.Metadata["format"] = FormatTag;
+            writer.Metadata["format"] = StateFormatTag;
             writer.Metadata["adam_step"] = optimizer.StepCount.ToString(CultureInfo.InvariantCulture);
             for (int i = 0; i < parameters.Count; i++)
             {
@@ -117,10 +127,27 @@ public static class Checkpoints
     public static string? Latest(string checkpointsPath) => List(checkpointsPath).LastOrDefault();
 
     /// <summary>
-    /// Loads a checkpoint into the parameters and the optimiser and returns its state. Checks the format, the tensor
-    /// file's hash, the options hash and every tensor's name and shape.
+    /// Keeps the newest checkpoint and the best <paramref name="keep"/> by the epoch-end <paramref name="metric"/>
+    /// (higher is better; epochs without it rank last, newest first), deleting the others.
     /// </summary>
-    public static CheckpointState Load(string folder, IReadOnlyList<TrainableParameter> parameters, AdamW optimizer, string optionsSha256)
+    public static void KeepBest(string checkpointsPath, IReadOnlyList<EpochRecord> epochs, string metric, int keep)
+    {
+        ArgumentNullException.ThrowIfNull(epochs);
+        var all = List(checkpointsPath);
+        var byEpoch = epochs.Where(e => e.Metrics.ContainsKey(metric)).ToDictionary(e => e.Epoch, e => e.Metrics[metric]);
+        var ranked = all.Select(f => (Folder: f, Epoch: EpochOf(f)))
+            .OrderByDescending(x => byEpoch.TryGetValue(x.Epoch, out var r) ? r : double.NegativeInfinity).ThenByDescending(x => x.Epoch)
+            .Take(keep).Select(x => x.Folder).ToHashSet();
+        if (all.Count > 0) ranked.Add(all[^1]);
+        foreach (var f in all.Where(f => !ranked.Contains(f))) Directory.Delete(f, recursive: true);
+    }
+
+    /// <summary>
+    /// Loads a checkpoint into the parameters and the optimiser and returns its state. Checks the format, the tensor
+    /// file's hash, the options hash and every tensor's name and shape. A checkpoint of the earlier format is read
+    /// with the history of a run of <paramref name="kind"/> (sft, dpo, rft), which that format kept in kind-specific shapes.
+    /// </summary>
+    public static CheckpointState Load(string folder, IReadOnlyList<TrainableParameter> parameters, AdamW optimizer, string optionsSha256, string kind)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(optimizer);
@@ -128,14 +155,18 @@ public static class Checkpoints
         CheckpointState state;
         try
         {
-            state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(manifestPath), Json)
-                    ?? throw new TrainingException($"{manifestPath}: empty checkpoint manifest; delete this checkpoint folder to resume from the one before.");
+            var text = File.ReadAllText(manifestPath);
+            var format = JsonNode.Parse(text)?["format"]?.GetValue<string>();
+            state = format == LegacyCheckpoint.FormatTag ? LegacyCheckpoint.Read(text, folder, kind)
+                : JsonSerializer.Deserialize<CheckpointState>(text, Json)
+                  ?? throw new TrainingException($"{manifestPath}: empty checkpoint manifest; delete this checkpoint folder to resume from the one before.");
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             throw new TrainingException($"{manifestPath}: damaged checkpoint manifest ({e.Message}); delete this checkpoint folder to resume from the one before.", e);
         }
-        if (state.Format != FormatTag) throw new TrainingException($"{manifestPath}: format '{state.Format}' is not {FormatTag}; this checkpoint was written by another Hone.");
+        if (state.Format != FormatTag && state.Format != LegacyCheckpoint.FormatTag)
+            throw new TrainingException($"{manifestPath}: format '{state.Format}' is neither {FormatTag} nor {LegacyCheckpoint.FormatTag}; this checkpoint was written by another Hone.");
         if (state.OptionsSha256 != optionsSha256)
             throw new TrainingException($"{manifestPath}: the checkpoint was written with other options than this run's; resume with the options in the run manifest (run.json).");
         var statePath = Path.Combine(folder, StateFile);

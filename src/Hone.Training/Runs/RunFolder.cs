@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Hone.Store;
+using Hone.Training.Loop;
 
 namespace Hone.Training.Runs;
 
@@ -18,9 +19,6 @@ public sealed class RunFolder
 
     /// <summary>File name of the results CSV.</summary>
     public const string ResultsFile = "results.csv";
-
-    /// <summary>Header of the results CSV.</summary>
-    public const string ResultsHeader = "step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy";
 
     /// <summary>Creates (when missing) the folder; <paramref name="store"/> and <paramref name="runId"/> go together.</summary>
     public RunFolder(string path, RunStore? store = null, string? runId = null)
@@ -58,25 +56,12 @@ public sealed class RunFolder
         Store.AddArtifact(RunId!, name, path, Sha256File(path), new FileInfo(path).Length);
     }
 
-    /// <summary>Writes the results CSV atomically; absent validation values are empty cells.</summary>
-    public string WriteResultsCsv(IReadOnlyList<MetricRow> rows)
+    /// <summary>Writes the results CSV (<see cref="ResultsFile"/>) of <paramref name="rows"/> atomically; metrics a step did not measure are empty cells.</summary>
+    public string WriteResultsCsv(ResultsTable table, IReadOnlyList<StepRecord> rows)
     {
-        ArgumentNullException.ThrowIfNull(rows);
-        var path = System.IO.Path.Combine(Path, ResultsFile);
-        AtomicFile.WriteText(path, w =>
-        {
-            w.Write(ResultsHeader);
-            w.Write('\n');
-            foreach (var r in rows)
-            {
-                w.Write(string.Create(CultureInfo.InvariantCulture,
-                    $"{r.Step},{F(r.TrainLoss)},{F(r.TrainAccuracy)},{F(r.ValidLoss)},{F(r.ValidAccuracy)}\n"));
-            }
-        });
-        return path;
+        ArgumentNullException.ThrowIfNull(table);
+        return table.Write(System.IO.Path.Combine(Path, ResultsFile), rows);
     }
-
-    private static string F(double? v) => v is double d ? d.ToString("R", CultureInfo.InvariantCulture) : "";
 
     /// <summary>
     /// Writes the run manifest atomically: kind, all options, the resolved values (epochs, batch size, steps,

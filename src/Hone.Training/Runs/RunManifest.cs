@@ -2,6 +2,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Hone.Models.Train;
 using Hone.Store;
+using Hone.Tokenizers;
+using Hone.Tokenizers.Chat;
+using Hone.Tokenizers.ChatTemplates;
 
 namespace Hone.Training.Runs;
 
@@ -79,6 +82,60 @@ public static class RunManifest
             ? Directory.GetFiles(modelPath, "*.safetensors").Concat(Directory.GetFiles(modelPath, "*.gguf")).Order(StringComparer.Ordinal).ToList()
             : [modelPath];
         return string.Join(",", files.Select(RunFolder.Sha256File));
+    }
+
+    /// <summary>The <c>resolved</c> key recording the tokenizer a run used: its file's path and SHA-256.</summary>
+    public const string TokenizerKey = "tokenizer";
+
+    /// <summary>The <c>resolved</c> key recording the chat template a run used: its origin, full source text, BOS and EOS tokens.</summary>
+    public const string ChatTemplateKey = "chat_template";
+
+    /// <summary>
+    /// Adds to a manifest's <c>resolved</c> settings the tokenizer (path and SHA-256 of the file read) and the chat template
+    /// (origin and full source text, with the BOS/EOS texts it renders) that <paramref name="encoder"/> was loaded with,
+    /// so exports carry them and the run's model needs no --template or --tokenizer again.
+    /// </summary>
+    public static void AddChat(IDictionary<string, object> resolved, ChatEncoder encoder, string modelPath, string? tokenizerPath)
+    {
+        ArgumentNullException.ThrowIfNull(resolved);
+        ArgumentNullException.ThrowIfNull(encoder);
+        var file = System.IO.Path.GetFullPath(TokenizerLoader.ResolveFile(TokenizerLocator.Find(modelPath, tokenizerPath)));
+        resolved[TokenizerKey] = new JsonObject { ["path"] = file, ["sha256"] = RunFolder.Sha256File(file) };
+        resolved[ChatTemplateKey] = new JsonObject
+        {
+            ["origin"] = encoder.TemplateSource, ["source"] = encoder.Template.Source, ["bos_token"] = encoder.BosToken, ["eos_token"] = encoder.EosToken,
+        };
+    }
+
+    /// <summary>The chat template a manifest records (<see cref="AddChat"/>), or null when it records none.</summary>
+    public static RunChatTemplate? ReadChatTemplate(JsonObject manifestRoot, string manifestPath)
+    {
+        ArgumentNullException.ThrowIfNull(manifestRoot);
+        if (manifestRoot["resolved"]?[ChatTemplateKey] is not JsonObject chat) return null;
+        string? Text(string key) => chat[key] switch
+        {
+            null => null,
+            JsonValue v when v.TryGetValue(out string? s) => s,
+            _ => throw new TrainingException($"{manifestPath}: resolved.{ChatTemplateKey}.{key} must be a string."),
+        };
+        return Text("source") is { } source ? new RunChatTemplate(source, Text("origin") ?? "run.json", Text("bos_token"), Text("eos_token")) : null;
+    }
+
+    /// <summary>
+    /// The chat template a run recorded before Hone kept it would have used: the built-in <paramref name="templateName"/>,
+    /// else the base model's own; null when the base has none (or its tokenizer is gone).
+    /// </summary>
+    public static RunChatTemplate? ChatTemplateOf(string modelPath, string? tokenizerPath, string? templateName)
+    {
+        try
+        {
+            var encoder = ChatEncoder.Load(modelPath, tokenizerPath, templateName);
+            return new RunChatTemplate(encoder.Template.Source, encoder.TemplateSource, encoder.BosToken, encoder.EosToken);
+        }
+        catch (Exception e) when (e is ChatTemplateException or TokenizerFormatException or FileNotFoundException)
+        {
+            return null;
+        }
     }
 
     /// <summary>LoRA settings as stored in a manifest (the exporter reads <c>alpha</c> and <c>dropout</c> from here).</summary>

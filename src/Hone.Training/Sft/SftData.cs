@@ -33,6 +33,8 @@ public static class SftData
             JsonElement root;
             try { root = JsonDocument.Parse(line).RootElement; }
             catch (JsonException e) { throw new TrainingException($"{where}: invalid JSON ({e.Message}). Run 'hone data check' on the file."); }
+            if (Hone.Data.Jsonl.JsonEscapes.FindLoneSurrogate(line.AsSpan()) is var lone and >= 0)
+                throw new TrainingException($"{where}:{lone + 1}: a \\u escape is half of a UTF-16 surrogate pair without its other half; no text can hold it. Run 'hone data check' on the file.");
             if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("prompt", out var p) && root.TryGetProperty("completion", out var c)
                 && !root.TryGetProperty("messages", out _))
             {

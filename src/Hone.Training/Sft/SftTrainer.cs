@@ -1,36 +1,48 @@
-using System.Diagnostics;
 using Hone.Data.Cost;
 using Hone.Models.Train;
 using Hone.Training.Analysis;
 using Hone.Training.Batching;
+using Hone.Training.Loop;
 using Hone.Training.Objectives;
-using Hone.Training.Optim;
 using Hone.Training.Runs;
 
 namespace Hone.Training.Sft;
 
 /// <summary>
-/// Supervised fine-tuning over an <see cref="ITrainableModel"/>: shuffles the examples each epoch (seeded), takes
-/// <see cref="BatchSize"/> examples per optimiser step (accumulating gradients over micro-batches), AdamW with warm-up
-/// and decay, metrics under their fixed names in the run store and the results CSV, a checkpoint at each epoch end,
-/// and at the end a chart and a diagnosis. <see cref="Run"/> resumes from the newest checkpoint in the run folder.
+/// Supervised fine-tuning as an objective of the shared <see cref="TrainingLoop"/>: examples are padded one per row (or
+/// packed several per row, document-causal) in micro-batches of <see cref="SftOptions.MicroBatchSize"/> rows, and
+/// <see cref="SftObjective"/> turns the log-probabilities into the mean NLL over the step's trained tokens and its
+/// coefficients. Metrics <c>train_loss</c> and <c>train_mean_token_accuracy</c> (<c>valid_</c>… on a validation batch,
+/// <c>full_valid_</c>… on the whole set at each epoch end); the loss/accuracy chart and the curve diagnosis.
+/// <see cref="Run"/> trains (resuming from the newest checkpoint in the run folder).
 /// </summary>
-public sealed class SftTrainer
+public sealed class SftTrainer : ITrainingObjective
 {
+    /// <summary>The SFT results CSV: step, the training loss and token accuracy, and the validation batch's.</summary>
+    public static readonly ResultsTable Results = new(EpochColumn: false,
+    [
+        new("train_loss", MetricNames.TrainLoss), new("train_accuracy", MetricNames.TrainMeanTokenAccuracy),
+        new("valid_loss", MetricNames.ValidLoss), new("valid_mean_token_accuracy", MetricNames.ValidMeanTokenAccuracy),
+    ]);
+
+    // Validation passes keep the model's modes as they are (LoRA dropout included), as SFT always has.
+    private static readonly ObjectiveReport ReportInfo = new("sft", Results, MetricNames.TrainLoss, MetricNames.TrainMeanTokenAccuracy, "acc",
+        EvaluateWithoutDropout: false);
+
     private readonly ITrainableModel _model;
     private readonly IReadOnlyList<TokenizedExample> _train;
     private readonly IReadOnlyList<TokenizedExample> _valid;
     private readonly RunFolder _run;
-    private readonly AdamW _optimizer;
-    private readonly TrainingRandom _random;
-    private readonly LearningRateSchedule _schedule;
-    private readonly string _optionsJson;
     private readonly Dictionary<(int Rows, int Length), TokenBatch> _batches = [];
-    private readonly float[] _logProbs;
-    private readonly bool[] _correct;
-    private readonly float[] _coefficients;
-    private readonly int[] _order;
-    private readonly List<int> _rowScratch = [];
+    private readonly int[] _items;
+
+    // The pass under way.
+    private TrainingPhase _phase;
+    private IReadOnlyList<TokenizedExample> _set = [];
+    private int _count, _normalizer;
+    private List<int[]>? _packed;
+    private double _nll;
+    private long _tokens, _correct;
 
     /// <summary>Validates everything once and prepares the run (no training yet).</summary>
     /// <exception cref="TrainingException">Bad options, an empty set, or an example that does not fit or has nothing to train.</exception>
@@ -53,37 +65,27 @@ public sealed class SftTrainer
             throw new TrainingException($"SFT option --sequence-length = {SequenceLength} exceeds the model's {model.MaxSequenceLength}; use at most {model.MaxSequenceLength}.");
         CheckExamples(_train, "training", options.TrainOnInputs, requireTargets: true);
         CheckExamples(_valid, "validation", options.TrainOnInputs, requireTargets: false);
-
-        Epochs = options.Epochs ?? EpochRule.AutoEpochs(train.Count);
-        BatchSize = Math.Min(train.Count, options.BatchSize ?? Math.Clamp(train.Count / 16, 1, SftOptions.MaxAutoBatchSize));
-        StepsPerEpoch = (train.Count + BatchSize - 1) / BatchSize;
-        TotalSteps = (long)StepsPerEpoch * Epochs;
-        int warmup = (int)Math.Ceiling(options.WarmupRatio * TotalSteps);
-        _schedule = new LearningRateSchedule(options.LearningRate, (int)Math.Min(int.MaxValue, TotalSteps), warmup, options.Decay);
-        _optimizer = new AdamW(model.Parameters, new AdamWSettings(WeightDecay: options.WeightDecay));
-        _random = new TrainingRandom(options.Seed);
-        _optionsJson = options.ToJson();
-        int maxRows = options.MicroBatchSize;
-        _logProbs = new float[maxRows * SequenceLength];
-        _correct = new bool[maxRows * SequenceLength];
-        _coefficients = new float[maxRows * SequenceLength];
-        _order = new int[train.Count];
+        Plan = TrainingPlan.For(options, train.Count, options.ResolveBatchSize(train.Count));
+        _items = new int[Math.Max(train.Count, _valid.Count)];
     }
 
     /// <summary>The validated options.</summary>
     public SftOptions Options { get; }
 
+    /// <inheritdoc />
+    public TrainingPlan Plan { get; }
+
     /// <summary>Epochs (auto resolved).</summary>
-    public int Epochs { get; }
+    public int Epochs => Plan.Epochs;
 
     /// <summary>Examples per optimiser step (auto resolved).</summary>
-    public int BatchSize { get; }
+    public int BatchSize => Plan.ItemsPerStep;
 
     /// <summary>Optimiser steps per epoch.</summary>
-    public int StepsPerEpoch { get; }
+    public int StepsPerEpoch => Plan.StepsPerEpoch;
 
     /// <summary>Optimiser steps in the run.</summary>
-    public long TotalSteps { get; }
+    public long TotalSteps => Plan.TotalSteps;
 
     /// <summary>Row length of the batches.</summary>
     public int SequenceLength { get; }
@@ -102,173 +104,97 @@ public sealed class SftTrainer
         ["epoch_rule"] = EpochRule.Description,
     };
 
+    TrainerOptions ITrainingObjective.Options => Options;
+
+    int ITrainingObjective.TrainCount => _train.Count;
+
+    int ITrainingObjective.ValidCount => _valid.Count;
+
+    int ITrainingObjective.MaxPositions => Options.MicroBatchSize * SequenceLength;
+
+    ObjectiveReport ITrainingObjective.Report => ReportInfo;
+
     /// <summary>
     /// Runs the remaining epochs (all of them for a fresh run; those after the newest checkpoint when the run folder
     /// has one). Cancelling stops between steps; the epoch checkpoints written so far let <see cref="Run"/> resume.
     /// </summary>
     public SftResult Run(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var history = new List<MetricRow>();
-        var epochHistory = new List<EpochMetrics>();
-        int startEpoch = 0;
-        long step = 0;
-        var latest = Checkpoints.Latest(_run.CheckpointsPath);
-        if (latest is not null)
+        var o = TrainingLoop.Run(_model, this, _run, progress, cancellationToken);
+        var history = o.History.Select(Row).ToList();
+        return new SftResult(o.Plan.Epochs, o.Plan.ItemsPerStep, o.Steps, o.LearningRate, history, [.. o.EpochHistory.Select(Epoch)], o.Findings,
+            o.ResultsCsvPath, o.ChartPath, Sparkline.Render(history.Select(r => r.TrainLoss).ToArray(), 40), o.ResumedFromEpoch);
+    }
+
+    void ITrainingObjective.Prepare(RunFolder run)
+    {
+    }
+
+    int ITrainingObjective.Begin(TrainingPhase phase, ReadOnlySpan<int> items, long step, CancellationToken cancellationToken)
+    {
+        _phase = phase;
+        _set = phase == TrainingPhase.Train ? _train : _valid;
+        items.CopyTo(_items);
+        _count = items.Length;
+        (_nll, _tokens, _correct, _normalizer) = (0, 0, 0, 0);
+        if (phase == TrainingPhase.Train)
         {
-            var state = Checkpoints.Load(latest, _model.Parameters, _optimizer, Checkpoints.HashOptions(_optionsJson));
-            _random.SetState(Checkpoints.RandomState(state));
-            startEpoch = state.Epoch;
-            step = state.Step;
-            history.AddRange(state.History);
-            epochHistory.AddRange(state.EpochHistory);
+            foreach (int i in items) _normalizer += _train[i].TargetCount(Options.TrainOnInputs);
         }
 
-        var clock = Stopwatch.StartNew();
-        long tokensSeen = 0, stepsThisCall = 0;
-        for (int epoch = startEpoch; epoch < Epochs; epoch++)
-        {
-            for (int i = 0; i < _order.Length; i++) _order[i] = i;
-            _random.Shuffle(_order);
-            for (int s = 0; s < StepsPerEpoch; s++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                int from = s * BatchSize, count = Math.Min(BatchSize, _order.Length - from);
-                var (loss, acc, tokens, gradNorm) = TrainStep(_order.AsSpan(from, count));
-                step++;
-                stepsThisCall++;
-                tokensSeen += tokens;
-                double lr = _schedule.RateAt(step);
-                _optimizer.Step(lr);
-
-                double? vLoss = null, vAcc = null;
-                if (Options.EvalEvery > 0 && _valid.Count > 0 && step % Options.EvalEvery == 0)
-                    (vLoss, vAcc) = ValidBatch(step / Options.EvalEvery - 1);
-                var row = new MetricRow(step, epoch + 1, loss, acc, vLoss, vAcc);
-                history.Add(row);
-                var metrics = new List<KeyValuePair<string, double>>
-                {
-                    new(MetricNames.TrainLoss, loss),
-                    new(MetricNames.TrainMeanTokenAccuracy, acc),
-                    new(MetricNames.LearningRate, lr),
-                    new(MetricNames.GradNorm, gradNorm),
-                };
-                if (vLoss is double vl) metrics.Add(new(MetricNames.ValidLoss, vl));
-                if (vAcc is double va) metrics.Add(new(MetricNames.ValidMeanTokenAccuracy, va));
-                _run.LogMetrics(step, metrics);
-                _run.WriteResultsCsv(history);
-
-                double secs = clock.Elapsed.TotalSeconds;
-                var eta = TimeSpan.FromSeconds(secs / stepsThisCall * (TotalSteps - step));
-                progress?.Report(new TrainingProgress("train", epoch + 1, Epochs, step, TotalSteps, loss, acc, secs > 0 ? tokensSeen / secs : 0, eta));
-            }
-
-            if (_valid.Count > 0)
-            {
-                var (fl, fa) = Evaluate(_valid, AllIndices(_valid.Count));
-                epochHistory.Add(new EpochMetrics(epoch + 1, step, fl, fa));
-                _run.LogMetrics(step, [new(MetricNames.FullValidLoss, fl), new(MetricNames.FullValidMeanTokenAccuracy, fa)]);
-            }
-            Checkpoints.Save(_run.CheckpointsPath, _model.Parameters, _optimizer, new CheckpointState
-            {
-                Epoch = epoch + 1,
-                Step = step,
-                Random = Checkpoints.EncodeRandom(_random.GetState()),
-                OptionsSha256 = Checkpoints.HashOptions(_optionsJson),
-                History = [.. history],
-                EpochHistory = [.. epochHistory],
-            }, Options.KeepCheckpoints);
-            var last = history[^1];
-            progress?.Report(new TrainingProgress("checkpoint", epoch + 1, Epochs, step, TotalSteps, last.TrainLoss, last.TrainAccuracy, 0, TimeSpan.Zero));
-        }
-
-        var csv = _run.WriteResultsCsv(history);
-        _run.AddArtifact("results.csv", csv);
-        var chart = Path.Combine(_run.Path, "chart.svg");
-        SvgChart.WriteTrainingChart(chart, history, epochHistory);
-        _run.AddArtifact("chart.svg", chart);
-        var findings = CurveDiagnosis.Diagnose(history, epochHistory);
-        var spark = Sparkline.Render(history.Select(r => r.TrainLoss).ToArray(), 40);
-        if (history.Count > 0)
-            progress?.Report(new TrainingProgress("done", Epochs, Epochs, step, TotalSteps, history[^1].TrainLoss, history[^1].TrainAccuracy, 0, TimeSpan.Zero));
-        return new SftResult(Epochs, BatchSize, step, Options.LearningRate, history, epochHistory, findings, csv, chart, spark, startEpoch);
-    }
-
-    private (double Loss, double Accuracy, long Tokens, double GradNorm) TrainStep(ReadOnlySpan<int> examples)
-    {
-        _model.ZeroGrad();
-        int normalizer = 0;
-        foreach (int i in examples) normalizer += _train[i].TargetCount(Options.TrainOnInputs);
-        double nll = 0;
-        long correct = 0, positions = 0;
-        ForEachMicroBatch(_train, examples, batch =>
-        {
-            int n = batch.Rows * batch.SequenceLength;
-            var lp = _logProbs.AsSpan(0, n);
-            var ok = _correct.AsSpan(0, n);
-            var coef = _coefficients.AsSpan(0, n);
-            _model.Forward(batch, lp, ok);
-            var r = SftObjective.Compute(lp, batch.Targets, ok, coef, normalizer);
-            _model.Backward(coef);
-            nll += r.NllSum;
-            correct += r.Correct;
-            foreach (int seg in batch.SegmentIds) if (seg >= 0) positions++;
-        });
-        double norm = GradientClipping.ClipByGlobalNorm(_model.Parameters, Options.MaxGradNorm);
-        return (nll / normalizer, (double)correct / normalizer, positions, norm);
-    }
-
-    private (double Loss, double Accuracy) ValidBatch(long evalIndex)
-    {
-        int n = Math.Min(BatchSize, _valid.Count);
-        var idx = new int[n];
-        long start = evalIndex * n % _valid.Count;
-        for (int i = 0; i < n; i++) idx[i] = (int)((start + i) % _valid.Count);
-        return Evaluate(_valid, idx);
-    }
-
-    private (double Loss, double Accuracy) Evaluate(IReadOnlyList<TokenizedExample> set, int[] indices)
-    {
-        double nll = 0;
-        long tokens = 0, correct = 0;
-        ForEachMicroBatch(set, indices, batch =>
-        {
-            int n = batch.Rows * batch.SequenceLength;
-            var lp = _logProbs.AsSpan(0, n);
-            var ok = _correct.AsSpan(0, n);
-            _model.Forward(batch, lp, ok);
-            var r = SftObjective.Compute(lp, batch.Targets, ok, _coefficients.AsSpan(0, n));
-            nll += r.NllSum;
-            tokens += r.Tokens;
-            correct += r.Correct;
-        });
-        return tokens == 0 ? (double.NaN, double.NaN) : (nll / tokens, (double)correct / tokens);
-    }
-
-    private void ForEachMicroBatch(IReadOnlyList<TokenizedExample> set, ReadOnlySpan<int> indices, Action<TokenBatch> body)
-    {
         int micro = Options.MicroBatchSize;
-        if (Options.Packing)
-        {
-            var rows = SftBatcher.PlanPacking(set, indices, SequenceLength);
-            for (int r = 0; r < rows.Count; r += micro)
-            {
-                var chunk = rows.GetRange(r, Math.Min(micro, rows.Count - r));
-                var batch = BatchOf(chunk.Count, SequenceLength);
-                SftBatcher.Pack(batch, set, chunk, Options.TrainOnInputs, Options.PadId);
-                body(batch);
-            }
-            return;
-        }
-        for (int r = 0; r < indices.Length; r += micro)
-        {
-            var chunk = indices.Slice(r, Math.Min(micro, indices.Length - r));
-            int longest = 0;
-            foreach (int i in chunk) longest = Math.Max(longest, set[i].Length);
-            var batch = BatchOf(chunk.Length, longest);
-            SftBatcher.Pad(batch, set, chunk, Options.TrainOnInputs, Options.PadId);
-            body(batch);
-        }
+        _packed = Options.Packing ? SftBatcher.PlanPacking(_set, items, SequenceLength) : null;
+        return ((_packed?.Count ?? _count) + micro - 1) / micro;
     }
+
+    TokenBatch ITrainingObjective.Layout(int index)
+    {
+        int micro = Options.MicroBatchSize, from = index * micro;
+        if (_packed is { } rows)
+        {
+            var chunk = rows.GetRange(from, Math.Min(micro, rows.Count - from));
+            var packed = BatchOf(chunk.Count, SequenceLength);
+            SftBatcher.Pack(packed, _set, chunk, Options.TrainOnInputs, Options.PadId);
+            return packed;
+        }
+
+        var examples = _items.AsSpan(from, Math.Min(micro, _count - from));
+        int longest = 0;
+        foreach (int i in examples) longest = Math.Max(longest, _set[i].Length);
+        var batch = BatchOf(examples.Length, longest);
+        SftBatcher.Pad(batch, _set, examples, Options.TrainOnInputs, Options.PadId);
+        return batch;
+    }
+
+    void ITrainingObjective.Score(TokenBatch batch, ReadOnlySpan<float> logProbs, ReadOnlySpan<bool> correct, Span<float> coefficients)
+    {
+        // Training divides every micro-batch by the step's trained tokens (gradient accumulation); evaluation by none.
+        var r = SftObjective.Compute(logProbs, batch.Targets, correct, coefficients, _phase == TrainingPhase.Train ? _normalizer : 0);
+        _nll += r.NllSum;
+        _tokens += r.Tokens;
+        _correct += r.Correct;
+    }
+
+    IReadOnlyList<KeyValuePair<string, double>> ITrainingObjective.End()
+    {
+        if (_phase == TrainingPhase.Train)
+            return [new(MetricNames.TrainLoss, _nll / _normalizer), new(MetricNames.TrainMeanTokenAccuracy, (double)_correct / _normalizer)];
+        var (loss, accuracy) = _tokens == 0 ? (double.NaN, double.NaN) : (_nll / _tokens, (double)_correct / _tokens);
+        return _phase == TrainingPhase.ValidBatch
+            ? [new(MetricNames.ValidLoss, loss), new(MetricNames.ValidMeanTokenAccuracy, accuracy)]
+            : [new(MetricNames.FullValidLoss, loss), new(MetricNames.FullValidMeanTokenAccuracy, accuracy)];
+    }
+
+    void ITrainingObjective.WriteChart(string path, IReadOnlyList<StepRecord> history, IReadOnlyList<EpochRecord> epochs) =>
+        SvgChart.WriteTrainingChart(path, [.. history.Select(Row)], [.. epochs.Select(Epoch)]);
+
+    IReadOnlyList<CurveFinding> ITrainingObjective.Diagnose(IReadOnlyList<StepRecord> history, IReadOnlyList<EpochRecord> epochs) =>
+        CurveDiagnosis.Diagnose([.. history.Select(Row)], [.. epochs.Select(Epoch)]);
+
+    private static MetricRow Row(StepRecord r) => new(r.Step, r.Epoch, r[MetricNames.TrainLoss], r[MetricNames.TrainMeanTokenAccuracy],
+        r.Get(MetricNames.ValidLoss), r.Get(MetricNames.ValidMeanTokenAccuracy));
+
+    private static EpochMetrics Epoch(EpochRecord e) => new(e.Epoch, e.Step, e[MetricNames.FullValidLoss], e[MetricNames.FullValidMeanTokenAccuracy]);
 
     private TokenBatch BatchOf(int rows, int length)
     {
@@ -278,13 +204,6 @@ public sealed class SftTrainer
             _batches.Add((rows, length), b);
         }
         return b;
-    }
-
-    private static int[] AllIndices(int n)
-    {
-        var a = new int[n];
-        for (int i = 0; i < n; i++) a[i] = i;
-        return a;
     }
 
     private void CheckExamples(IReadOnlyList<TokenizedExample> set, string what, bool trainOnInputs, bool requireTargets)

@@ -1,6 +1,7 @@
 using Hone.Data.Checks;
 using Hone.Data.Model;
 using Hone.Testing;
+using Microsoft.Extensions.AI;
 
 namespace Hone.Data.Tests.Checks;
 
@@ -43,8 +44,8 @@ public class AcceptanceTests
         // The tools and calls are understood by the typed model too.
         var first = Hone.Data.Model.OpenAiJson.ParseChat(File.ReadLines(path).First());
         Assert.Equal(16, first.Tools!.Count);
-        var call = Assert.Single(first.Messages[^1].ToolCalls!);
-        Assert.Contains(first.Tools, t => t.Function.Name == call.Function.Name);
+        var call = Assert.Single(first.Messages[^1].Contents.OfType<FunctionCallContent>());
+        Assert.Contains(first.Tools, t => t.Function.Name == call.Name);
         Assert.False(first.ParallelToolCalls);
 
         // Tool definitions count towards tokens: more than the text alone.

@@ -109,6 +109,38 @@ public class DatasetFindingTests
     }
 
     [Fact]
+    public void Lone_surrogate_escapes_are_findings_on_their_line_not_a_crash()
+    {
+        // Issue 18 item 11: "\ud800" in content used to throw InvalidOperationException out of the validator (exit 3).
+        var r = Check([.. Filler(), Chat("hi \\ud800 there", "ok"), Chat("fine \\ud83d\\ude00", "ok"), Chat("q", "low \\udc00")]);
+        var found = r.Findings.Where(f => f.Code == FindingCodes.InvalidUnicodeEscape).ToList();
+        Assert.Equal([11L, 13L], found.Select(f => f.Line!.Value));
+        Assert.All(found, f => Assert.Contains("surrogate", f.Message, StringComparison.Ordinal));
+        Assert.Equal(11, r.ValidExamples); // the surrogate pair on line 12 is a valid character
+    }
+
+    [Fact]
+    public void Distinct_system_prompts_past_the_tracked_ones_are_still_counted_and_ranked()
+    {
+        // One system prompt per example (say, with a date in it) must not keep every prompt's text in memory: past
+        // MaxTrackedSystemPrompts they are counted by sort, and the most used one is still found.
+        string Line(string system, int i) => $$"""{"messages":[{"role":"system","content":"{{system}}"},{"role":"user","content":"q {{i}}"},{"role":"assistant","content":"a {{i}}"}]}""";
+        var lines = new List<string>();
+        for (var i = 0; i < 4300; i++) lines.Add(Line($"You are bot number {i}.", i));
+        for (var i = 4300; i < 4500; i++) lines.Add(Line("The late favourite.", i));
+        lines.Add(Line("You are bot number 7.", 4500));
+        var r = Check(lines, new DataCheckOptions { FindNearDuplicates = false });
+        Assert.Equal(4301, r.Dataset.DistinctSystemPrompts);
+        var top = r.Dataset.SystemPrompts;
+        Assert.Equal((200, 4301L), (top[0].Count, top[0].FirstLine));
+        Assert.Contains("first used on line 4301", top[0].Preview, StringComparison.Ordinal);
+        Assert.Equal(("You are bot number 7.", 2, 8L), (top[1].Preview, top[1].Count, top[1].FirstLine));
+        Assert.Equal((1, 1L), (top[2].Count, top[2].FirstLine));
+        Assert.Contains("4301 distinct system prompts (most used: 200 examples from line 4301)",
+            Assert.Single(r.Findings, f => f.Code == FindingCodes.InconsistentSystemPrompts).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Findings_per_code_are_capped_but_all_counted()
     {
         var r = Check([.. Enumerable.Range(0, 30).Select(i => $$"""{"messages":[{"role":"user","content":"q{{i}}"},{"role":"assistant","content":"a{{i}}"}]}""")],

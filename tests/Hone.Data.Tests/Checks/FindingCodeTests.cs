@@ -25,6 +25,9 @@ public class FindingCodeTests
 
     public static TheoryData<string, string[], string[], DataKind?> Cases() => new()
     {
+        // Line level.
+        { FindingCodes.InvalidUnicodeEscape, [Chat("lone \\ud800 high", "a"), $$"""{"messages":[{{Sys}},{{U}},{"role":"assistant","content":"x","\udfff":1}]}"""], [Chat("pair \\ud83d\\ude00", "a")], null },
+
         // The cookbook's names.
         { FindingCodes.DataType, ["[1,2]"], [Chat("q", "a")], null },
         { FindingCodes.DataType, ["""{"messages":["hi",{"role":"assistant","content":"a"}]}"""], [Chat("q", "a")], null },

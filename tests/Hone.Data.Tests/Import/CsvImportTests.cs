@@ -2,6 +2,7 @@ using Hone.Data.Import;
 using Hone.Data.Import.Csv;
 using Hone.Data.Model;
 using Hone.Testing;
+using Microsoft.Extensions.AI;
 
 namespace Hone.Data.Tests.Import;
 

@@ -4,6 +4,7 @@ using Hone.Data.Import;
 using Hone.Data.Import.Json;
 using Hone.Data.Model;
 using Hone.Testing;
+using Microsoft.Extensions.AI;
 
 namespace Hone.Data.Tests.Import;
 

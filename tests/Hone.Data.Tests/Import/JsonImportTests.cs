@@ -3,6 +3,7 @@ using Hone.Data.Import;
 using Hone.Data.Import.Json;
 using Hone.Data.Model;
 using Hone.Testing;
+using Microsoft.Extensions.AI;
 
 namespace Hone.Data.Tests.Import;
 
@@ -26,27 +27,50 @@ public class JsonImportTests
         var turns = raw.RootElement.EnumerateArray().SelectMany(r => r.GetProperty("conversations").EnumerateArray()).ToList();
         var rawCalls = turns.Count(t => t.GetProperty("from").GetString() == "function_call");
         var rawObs = turns.Count(t => t.GetProperty("from").GetString() == "observation");
-        Assert.Equal(rawCalls, examples.Sum(e => e.Messages.Sum(m => m.ToolCalls?.Count ?? 0)));
+        Assert.Equal(rawCalls, examples.Sum(e => e.Messages.Sum(m => m.Contents.OfType<FunctionCallContent>().Count())));
         Assert.Equal(rawObs, examples.Sum(e => e.Messages.Count(m => m.Role == ChatRole.Tool)));
 
         foreach (var e in examples)
         {
-            var ids = e.Messages.SelectMany(m => m.ToolCalls ?? []).Select(c => c.Id).ToList();
+            var ids = e.Messages.SelectMany(m => m.Contents.OfType<FunctionCallContent>()).Select(c => c.CallId).ToList();
             Assert.Equal(ids.Count, ids.Distinct().Count());
-            foreach (var tool in e.Messages.Where(m => m.Role == ChatRole.Tool)) Assert.Contains(tool.ToolCallId, ids);
-            foreach (var call in e.Messages.SelectMany(m => m.ToolCalls ?? []))
+            foreach (var tool in e.Messages.Where(m => m.Role == ChatRole.Tool)) Assert.Contains(tool.Contents.OfType<FunctionResultContent>().Single().CallId, ids);
+            foreach (var call in e.Messages.SelectMany(m => m.Contents.OfType<FunctionCallContent>()))
             {
-                Assert.Equal("function", call.Type);
-                using var args = JsonDocument.Parse(call.Function.Arguments); // arguments are a JSON string holding an object
+                Assert.Null(call.Exception); // arguments are a JSON string holding an object
+                using var args = JsonDocument.Parse(OpenAiChatWriter.ArgumentsText(call));
                 Assert.Equal(JsonValueKind.Object, args.RootElement.ValueKind);
-                Assert.Contains(call.Function.Name, e.Tools!.Select(t => t.Function.Name));
+                Assert.Contains(call.Name, e.Tools!.Select(t => t.Function.Name));
             }
         }
-        var withCall = examples.First(e => e.Messages.Any(m => m.ToolCalls is not null));
-        var callMsg = withCall.Messages.First(m => m.ToolCalls is not null);
+        var withCall = examples.First(e => e.Messages.Any(m => m.Contents.Any(c => c is FunctionCallContent)));
+        var callMsg = withCall.Messages.First(m => m.Contents.Any(c => c is FunctionCallContent));
         Assert.Equal(ChatRole.Assistant, callMsg.Role);
-        Assert.Null(callMsg.Content);
+        Assert.DoesNotContain(callMsg.Contents, c => c is TextContent); // no content key
         Assert.Equal(ChatRole.Tool, withCall.Messages[withCall.Messages.IndexOf(callMsg) + 1].Role);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_lone_surrogate_escape_skips_its_record_with_a_problem_instead_of_crashing(bool array)
+    {
+        // Issue 18 item 11: "\ud800" in a JSON array record threw InvalidOperationException (exit 3).
+        string Record(string user) => $$"""{"conversations":[{"from":"human","value":"{{user}}"},{"from":"gpt","value":"ok"}]}""";
+        string[] records = [Record("hi \\ud800 there"), Record("fine \\ud83d\\ude00"), Record("plain")];
+        var input = Path.Combine(TestAssets.NewTempDir(), array ? "in.json" : "in.jsonl");
+        File.WriteAllText(input, array ? "[" + string.Join(",\n", records) + "]" : string.Join("\n", records) + "\n");
+        var output = Out();
+        // Without --skip-invalid the bad record refuses the import and nothing is written (item 10).
+        var refused = Assert.Throws<InvalidRecordsException>(() => Importers.Import(new ShareGptImportOptions { InputPath = input, OutputPath = output }));
+        Assert.Contains("surrogate", refused.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
+        var result = Importers.Import(new ShareGptImportOptions { InputPath = input, OutputPath = output, SkipInvalid = true });
+        Assert.Equal(2, result.Imported);
+        var problem = Assert.Single(result.Problems);
+        Assert.Equal(1, problem.Record);
+        Assert.Contains("surrogate", problem.Message, StringComparison.Ordinal);
+        Assert.Equal("fine 😀", OpenAiJson.ParseChat(File.ReadLines(output).First()).Messages[0].ContentText());
     }
 
     [Fact]
@@ -147,10 +171,11 @@ public class JsonImportTests
         var output = Path.Combine(dir, "out.jsonl");
         Assert.Equal(1, Importers.Import(new ShareGptImportOptions { InputPath = input, OutputPath = output }).Imported);
         var e = OpenAiJson.ParseChat(File.ReadAllLines(output).Single());
-        var calls = e.Messages[1].ToolCalls!;
-        Assert.Equal(["call_1_1", "call_1_2"], calls.Select(c => c.Id));
-        Assert.Equal("""{"city": "A"}""", calls[0].Function.Arguments);
-        Assert.Equal([("call_1_1", """{"t": 1}"""), ("call_1_2", """{"t": 2}""")], e.Messages.Where(m => m.Role == ChatRole.Tool).Select(m => (m.ToolCallId!, m.ContentText())));
+        var calls = e.Messages[1].Contents.OfType<FunctionCallContent>().ToList();
+        Assert.Equal(["call_1_1", "call_1_2"], calls.Select(c => c.CallId));
+        Assert.Equal("""{"city": "A"}""", OpenAiChatWriter.ArgumentsText(calls[0]));
+        Assert.Equal([("call_1_1", """{"t": 1}"""), ("call_1_2", """{"t": 2}""")],
+            e.Messages.Where(m => m.Role == ChatRole.Tool).Select(m => (m.Contents.OfType<FunctionResultContent>().Single().CallId, m.ContentText())));
         Assert.Equal("w", e.Tools!.Single().Function.Name);
     }
 

@@ -71,6 +71,33 @@ public class JsonlReaderTests
         Assert.Empty(Read("{\"a\":\"é\"}\n")[0].Codes);
     }
 
+    [Theory]
+    [InlineData("{\"a\":\"x\\ud800y\"}", 8)]              // a lone high surrogate
+    [InlineData("{\"a\":\"\\udc00\"}", 7)]                // a lone low surrogate
+    [InlineData("{\"a\":\"\\ud800\\u0041\"}", 7)]        // high followed by a non-surrogate escape
+    [InlineData("{\"a\":\"\\ud800\\ud800\\udc00\"}", 7)] // two highs, then a low: the first is alone
+    [InlineData("{\"\\ud800\":1}", 3)]                      // in a property name
+    [InlineData("{\"a\":[\"ok\",\"\\uDBFF\"]}", 13)]       // upper-case hex, inside an array
+    public void Lone_surrogate_escape_is_reported_with_its_column(string line, int column)
+    {
+        var seen = Read(line + "\n{\"b\":1}\n");
+        Assert.Equal([FindingCodes.InvalidUnicodeEscape], seen[0].Codes);
+        Assert.Equal(column, seen[0].Columns[0]);
+        Assert.False(seen[0].HasRoot);
+        Assert.True(seen[1].HasRoot);
+    }
+
+    [Theory]
+    [InlineData("{\"a\":\"\\ud83d\\ude00\"}")]  // a surrogate pair is one character
+    [InlineData("{\"a\":\"\\\\ud800\"}")]       // an escaped backslash, then the letters ud800
+    [InlineData("{\"a\":\"\\u00e9\\n\\\\\"}")] // other escapes
+    public void Well_formed_escapes_are_not_reported(string line)
+    {
+        var seen = Read(line + "\n");
+        Assert.Empty(seen[0].Codes);
+        Assert.True(seen[0].HasRoot);
+    }
+
     [Fact]
     public void Bom_is_reported_and_the_line_still_parsed()
     {

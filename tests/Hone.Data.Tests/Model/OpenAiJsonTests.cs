@@ -2,6 +2,7 @@ using System.Text.Json;
 using Hone.Data.Jsonl;
 using Hone.Data.Model;
 using Hone.Testing;
+using Microsoft.Extensions.AI;
 
 namespace Hone.Data.Tests.Model;
 
@@ -19,13 +20,13 @@ public class OpenAiJsonTests
             """;
         var ex = OpenAiJson.ParseChat(line);
         Assert.Equal(5, ex.Messages.Count);
-        Assert.Equal("ann", ex.Messages[1].Name);
+        Assert.Equal("ann", ex.Messages[1].AuthorName);
         Assert.Equal("Hi ", ex.Messages[1].ContentText());
-        Assert.Equal(2, ex.Messages[1].Content!.Parts!.Count);
-        Assert.Equal("get", ex.Messages[2].ToolCalls![0].Function.Name);
-        Assert.Null(ex.Messages[2].Content);
-        Assert.Equal("c1", ex.Messages[3].ToolCallId);
-        Assert.Equal(0, ex.Messages[4].Weight);
+        Assert.Equal(2, ex.Messages[1].Contents.Count);
+        Assert.Equal("get", ex.Messages[2].Contents.OfType<FunctionCallContent>().Single().Name);
+        Assert.DoesNotContain(ex.Messages[2].Contents, c => c is TextContent);
+        Assert.Equal("c1", ex.Messages[3].Contents.OfType<FunctionResultContent>().Single().CallId);
+        Assert.Equal(0, ex.Messages[4].Weight());
         Assert.False(ex.ParallelToolCalls);
         Assert.True(ex.Extra!.ContainsKey("custom"));
         AssertSameJson(line, OpenAiJson.Serialize(ex));
@@ -38,7 +39,7 @@ public class OpenAiJsonTests
             {"messages":[{"role":"user","content":"w?"},{"role":"assistant","content":null,"function_call":{"name":"f","arguments":"{}"}},{"role":"function","name":"f","content":"x"}],"functions":[{"name":"f","parameters":{"type":"object"}}]}
             """;
         var ex = OpenAiJson.ParseChat(line);
-        Assert.Equal("f", ex.Messages[1].FunctionCall!.Name);
+        Assert.Equal("f", Assert.IsType<FunctionCallContent>(Assert.Single(ex.Messages[1].Contents)).Name);
         Assert.Equal("f", ex.Functions![0].Name);
         // "content": null is written as an absent key, which OpenAI reads the same way.
         AssertSameJson(line.Replace("\"content\":null,", "", StringComparison.Ordinal), OpenAiJson.Serialize(ex));
@@ -71,7 +72,7 @@ public class OpenAiJsonTests
     [Fact]
     public void Serialize_keeps_openai_key_order_and_omits_absent_keys()
     {
-        var ex = new ChatExample { Messages = [new ChatMessage(ChatRole.User, "é \"q\""), new ChatMessage(ChatRole.Assistant, "ok") { Weight = 1 }] };
+        var ex = new ChatExample { Messages = [new ChatMessage(ChatRole.User, "é \"q\""), new ChatMessage(ChatRole.Assistant, "ok").WithWeight(1)] };
         Assert.Equal("""{"messages":[{"role":"user","content":"é \"q\""},{"role":"assistant","content":"ok","weight":1}]}""", OpenAiJson.Serialize(ex));
     }
 
@@ -81,6 +82,18 @@ public class OpenAiJsonTests
         var e = Assert.Throws<DataFormatException>(() => OpenAiJson.ParseChat("""{"messages":[{"role":"user","content":5}]}""", "f.jsonl", 3));
         Assert.Contains("f.jsonl:3", e.Message, StringComparison.Ordinal);
         Assert.Contains("content", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Lone_surrogate_escape_is_a_format_error_naming_the_line()
+    {
+        // Issue 18 item 11: training and the RFT/DPO readers parse lines with these; "\ud800" must not escape as
+        // InvalidOperationException.
+        var e = Assert.Throws<DataFormatException>(() => OpenAiJson.ParseChat("""{"messages":[{"role":"user","content":"a\ud800"}]}""", "f.jsonl", 3));
+        Assert.Contains("f.jsonl:3:41", e.Message, StringComparison.Ordinal);
+        Assert.Contains("surrogate", e.Message, StringComparison.Ordinal);
+        Assert.Throws<DataFormatException>(() => OpenAiJson.ParsePromptCompletion("""{"prompt":"\udc00","completion":"x"}"""));
+        Assert.Equal("😀", OpenAiJson.ParseChat("""{"messages":[{"role":"user","content":"\ud83d\ude00"}]}""").Messages[0].ContentText());
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Hone.Data.Model;
 using Hone.Data.Samples;
+using Microsoft.Extensions.AI;
 
 namespace Hone.Data.Tests.Samples;
 

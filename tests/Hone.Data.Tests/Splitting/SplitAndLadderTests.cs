@@ -4,6 +4,7 @@ using Hone.Data.Similarity;
 using Hone.Data.Splitting;
 using Hone.Data.Tests.Import;
 using Hone.Testing;
+using Microsoft.Extensions.AI;
 
 namespace Hone.Data.Tests.Splitting;
 

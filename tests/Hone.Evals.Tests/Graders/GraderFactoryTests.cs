@@ -59,7 +59,7 @@ public class GraderFactoryTests
     [InlineData("""{"type": "python", "name": "x", "source": "def grade(s, i): return 1"}""", "$.type", "python graders cannot run here", "command")]
     [InlineData("""{"type": "text_similarity", "name": "x", "input": "a", "reference": "b", "evaluation_metric": "cosine"}""", "$.evaluation_metric", "embedding", "rouge_l")]
     [InlineData("""{"type": "text_similarity", "name": "x", "input": "a", "reference": "b", "evaluation_metric": "bleu", "pass_threshold": 2}""", "$.pass_threshold", "between 0 and 1", "normalised")]
-    [InlineData("""{"type": "string_check", "name": "x", "input": "{{item.a", "reference": "b", "operation": "eq"}""", "$.input", "no closing", "}}")]
+    [InlineData("""{"type": "string_check", "name": "x", "input": "{{item.a", "reference": "b", "operation": "eq"}""", "$.input", "never closed", "}}")]
     [InlineData("""{"type": "string_check", "name": "x", "input": 5, "reference": "b", "operation": "eq"}""", "$.input", "expected a string", "number 5")]
     [InlineData("""{"type": "multi", "name": "m", "graders": {"a": {"type": "string_check", "input": "a", "reference": "b", "operation": "eq"}}, "calculate_output": "a +"}""", "$.calculate_output", "expected a number", "offset")]
     [InlineData("""{"type": "score_model", "name": "s", "model": "m", "input": [{"role": "judge", "content": "x"}]}""", "$.input[0].role", "unknown role 'judge'", "system, developer, user, assistant")]

@@ -115,6 +115,7 @@ public class EvalSpecTests
     [InlineData("[1]\n", "g.jsonl:1: each line must be a JSON object")]
     [InlineData("{\"messages\":[{\"role\":\"wizard\",\"content\":\"x\"}]}\n", "g.jsonl:1: messages[0].role 'wizard'")]
     [InlineData("\n\n", "no cases")]
+    [InlineData("{\"a\":1}\n{\"messages\":[{\"role\":\"user\",\"content\":\"x\\ud800\"}]}\n", "g.jsonl:2:41: the escape \\ud800 is half of a UTF-16 surrogate pair")]
     public void Golden_set_errors_name_the_line(string text, string expected)
     {
         var e = Assert.Throws<EvalSpecException>(() => GoldenSet.Parse(text.Split('\n'), "g.jsonl"));

@@ -73,4 +73,19 @@ public class TemplateTests
     {
         Assert.Equal("no refs } here {", Template.Parse("no refs } here {").Render(Ctx));
     }
+
+    [Fact]
+    public void Templates_are_jinja_rendered_by_the_chat_template_engine()
+    {
+        var ctx = G.Ctx("""{"items": ["a", "b"], "name": "Zoë", "n": 2}""", "x");
+        Assert.Equal("a, b", Template.Parse("{{ item['items'] | join(', ') }}").Render(ctx));
+        Assert.Equal("""["a","b"]""", Template.Parse("{{ item.items }}").Render(ctx)); // the field, not dict.items()
+        Assert.Equal("- a\n- b\n", Template.Parse("{% for x in item.items %}- {{ x }}\n{% endfor %}").Render(ctx));
+        Assert.Equal("Zoë\r\n", Template.Parse("{{ item.name }}\r\n").Render(ctx)); // text kept as written
+        Assert.Equal("big", Template.Parse("{% if item.n > 1 %}big{% else %}small{% endif %}").Render(ctx));
+        Assert.Equal("none", Template.Parse("{{ item.nope | default('none') }}").Render(ctx));
+        var e = Assert.Throws<TemplateException>(() => Template.Parse("{% if item.nope %}x{% endif %}").Render(ctx));
+        Assert.True(e.MissingField);
+        Assert.Contains("item has no field 'nope'", e.Message, StringComparison.Ordinal);
+    }
 }

@@ -21,7 +21,7 @@ public class DemoCorpusTests
         Assert.Equal(50, docs.Count);
         Assert.Equal(50, index.Count);
         Assert.Equal(80, chats.Count);
-        var chatTexts = chats.SelectMany(c => c.Messages.Select(m => m.Content!.AllText())).ToList();
+        var chatTexts = chats.SelectMany(c => c.Messages.Select(m => m.Text)).ToList();
         Assert.DoesNotContain(docs.Concat(chatTexts), t => t.Contains('{', StringComparison.Ordinal));
         var all = docs.Concat(index).Concat(chatTexts).ToList();
         foreach (var field in OrderExtractionTask.Fields)
@@ -37,7 +37,7 @@ public class DemoCorpusTests
         for (var i = 0; i < chats.Count; i++)
         {
             var kind = DemoCorpus.KindCycle[i % DemoCorpus.KindCycle.Count];
-            var (system, user, reply) = (chats[i].Messages[0].Content!.AllText(), chats[i].Messages[1].Content!.AllText(), chats[i].Messages[2].Content!.AllText());
+            var (system, user, reply) = (chats[i].Messages[0].Text, chats[i].Messages[1].Text, chats[i].Messages[2].Text);
             Assert.Equal(DemoCorpus.ChatSystemPrompts[(int)kind], system);
             switch (kind)
             {

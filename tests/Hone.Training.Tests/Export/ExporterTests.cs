@@ -65,7 +65,10 @@ public class ExporterTests(ExportRuns runs, ITestOutputHelper output) : IClassFi
     {
         var (run, oracle, basePath) = runs.Get(kind);
         var result = Exporter.Export(run, new ExportOptions { Format = ExportFormat.Adapter, Output = Out(kind) });
-        Assert.Equal(["adapter_config.json", "adapter_model.safetensors"], result.Files.Select(Path.GetFileName));
+        // Beside the adapter, the tokenizer and the run's chat template, as TRL saves them (tok512.bin as tokenizer.json for a llama2.c base).
+        var tokenizerFile = kind == "hf-lora" ? "tokenizer.bin" : "tokenizer.json";
+        Assert.Equal(["adapter_config.json", "adapter_model.safetensors", "special_tokens_map.json", tokenizerFile, "tokenizer_config.json"],
+            result.Files.Select(Path.GetFileName));
 
         using (var st = SafetensorsFile.Open(Path.Combine(result.Path, "adapter_model.safetensors")))
         {
@@ -109,7 +112,7 @@ public class ExporterTests(ExportRuns runs, ITestOutputHelper output) : IClassFi
         var result = Exporter.Export(run, new ExportOptions { Format = ExportFormat.Merged, Output = Out(kind) });
         Assert.Contains(result.Files, f => Path.GetFileName(f) == "config.json");
         Assert.Contains(result.Files, f => Path.GetFileName(f) == "model.safetensors");
-        Assert.Contains(result.Files, f => Path.GetFileName(f) == "tokenizer.bin");
+        Assert.Contains(result.Files, f => Path.GetFileName(f) == (kind.StartsWith("llama2c", StringComparison.Ordinal) ? "tokenizer.json" : "tokenizer.bin"));
         using var merged = LlamaModel.LoadHf(result.Path);
         Assert.Equal(RopeLayout.HalfRotation, merged.Config.RopeLayout);
         double diff = ExportFixture.MaxDiff(oracle, ExportFixture.SessionLogProbs(merged));

@@ -75,7 +75,7 @@ public class RftTrainerTests(ITestOutputHelper output)
         Assert.All(result.History, h => Assert.InRange(h.ZeroVarianceShare, 0, 1));
         Assert.Contains(result.History, h => h.Kl > 0);
         Assert.Equal("first_word", Assert.Single(result.History[^1].Components).Key);
-        Assert.Equal(RftReport.CsvHeader, File.ReadLines(result.ResultsCsvPath).First());
+        Assert.Equal("step,epoch,train_loss,train_reward_mean,kl,zero_variance_group_share,mean_completion_tokens,valid_reward_mean", File.ReadLines(result.ResultsCsvPath).First());
         // Kept: the best two by full_valid_mean_reward plus the newest.
         Assert.InRange(result.KeptCheckpoints.Count, 2, 3);
         Assert.Contains(result.KeptCheckpoints, c => c.EndsWith("epoch-0008", StringComparison.Ordinal));

@@ -1,4 +1,5 @@
 using Hone.Data.Model;
+using Microsoft.Extensions.AI;
 
 namespace Hone.Data.Import.Csv;
 

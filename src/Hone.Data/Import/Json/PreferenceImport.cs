@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Hone.Data.Model;
+using Microsoft.Extensions.AI;
 
 namespace Hone.Data.Import.Json;
 
@@ -50,10 +51,10 @@ public static class PreferenceImporter
     private static PreferenceExample Convert(JsonRecord r, PreferenceImportOptions o)
     {
         var rec = RecordJson.Object(r.Value, "$");
-        var chosen = Messages(rec, o.ChosenKey, ChatRole.Assistant);
-        var rejected = Messages(rec, o.RejectedKey, ChatRole.Assistant);
+        var chosen = Messages(rec, o.ChosenKey, OpenAiRoles.Assistant);
+        var rejected = Messages(rec, o.RejectedKey, OpenAiRoles.Assistant);
         List<ChatMessage> prompt;
-        if (rec.TryGetProperty(o.PromptKey, out var p) && p.ValueKind != JsonValueKind.Null) prompt = Messages(rec, o.PromptKey, ChatRole.User);
+        if (rec.TryGetProperty(o.PromptKey, out var p) && p.ValueKind != JsonValueKind.Null) prompt = Messages(rec, o.PromptKey, OpenAiRoles.User);
         else if (rec.TryGetProperty("instruction", out _))
         {
             var instruction = RecordJson.RequiredString(rec, "instruction", "$");
@@ -87,7 +88,7 @@ public static class PreferenceImporter
     private static List<ChatMessage> Messages(JsonElement rec, string key, string stringRole)
     {
         if (!rec.TryGetProperty(key, out var v)) throw new RecordProblemException($"$.{key} is missing; a preference record needs it.");
-        if (v.ValueKind == JsonValueKind.String) return [new ChatMessage(stringRole, v.GetString())];
+        if (v.ValueKind == JsonValueKind.String) return [new ChatMessage(new ChatRole(stringRole), v.GetString())];
         if (v.ValueKind != JsonValueKind.Array) throw new RecordProblemException($"$.{key} is {RecordJson.Kind(v)}, expected a string or a list of messages.");
         var list = new List<ChatMessage>();
         var i = 0;
@@ -96,8 +97,8 @@ public static class PreferenceImporter
             var at = $"$.{key}[{i++}]";
             RecordJson.Object(m, at);
             var role = RecordJson.RequiredString(m, "role", at);
-            if (!ChatRole.IsKnown(role)) throw new RecordProblemException($"{at}.role is '{role}', not one of {string.Join(", ", ChatRole.All)}.");
-            list.Add(new ChatMessage(role, RecordJson.RequiredString(m, "content", at)));
+            if (!OpenAiRoles.IsKnown(role)) throw new RecordProblemException($"{at}.role is '{role}', not one of {string.Join(", ", OpenAiRoles.All)}.");
+            list.Add(new ChatMessage(new ChatRole(role!), RecordJson.RequiredString(m, "content", at)));
         }
         return list;
     }

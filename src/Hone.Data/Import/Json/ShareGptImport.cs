@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Hone.Data.Model;
+using Microsoft.Extensions.AI;
 
 namespace Hone.Data.Import.Json;
 
@@ -113,7 +114,7 @@ public static class ShareGptPreferenceImporter
         if (v.ValueKind == JsonValueKind.String) return new ChatMessage(ChatRole.Assistant, v.GetString());
         if (v.ValueKind != JsonValueKind.Object) throw new RecordProblemException($"$.{key} is {RecordJson.Kind(v)}, expected a turn object or a string.");
         var role = RecordJson.OptionalString(v, tags.RoleKey, "$." + key) ?? RecordJson.OptionalString(v, "role", "$." + key);
-        if (role is not null && role != tags.AssistantTag && role != ChatRole.Assistant)
+        if (role is not null && role != tags.AssistantTag && role != OpenAiRoles.Assistant)
             throw new RecordProblemException($"$.{key}.{tags.RoleKey} is '{role}'; a preferred or rejected answer must be an assistant turn ('{tags.AssistantTag}').");
         return new ChatMessage(ChatRole.Assistant, ShareGptTurns.ReadValue(v, tags, "$." + key));
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Hone.Data.Model;
+using Microsoft.Extensions.AI;
 
 namespace Hone.Data.Import.Json;
 
@@ -26,23 +27,23 @@ internal static class ShareGptTurns
             var role = RecordJson.OptionalString(turn, tags.RoleKey, at) ?? RecordJson.OptionalString(turn, "role", at)
                 ?? throw new RecordProblemException($"{at}.{tags.RoleKey} is missing; every turn needs a role.");
             var value = ReadValue(turn, tags, at);
-            if (role == tags.UserTag || role == ChatRole.User) messages.Add(new ChatMessage(ChatRole.User, value));
-            else if (role == tags.AssistantTag || role == ChatRole.Assistant) messages.Add(new ChatMessage(ChatRole.Assistant, value));
-            else if (role == tags.SystemTag || role == ChatRole.System) messages.Add(new ChatMessage(ChatRole.System, value));
+            if (role == tags.UserTag || role == OpenAiRoles.User) messages.Add(new ChatMessage(ChatRole.User, value));
+            else if (role == tags.AssistantTag || role == OpenAiRoles.Assistant) messages.Add(new ChatMessage(ChatRole.Assistant, value));
+            else if (role == tags.SystemTag || role == OpenAiRoles.System) messages.Add(new ChatMessage(ChatRole.System, value));
             else if (role == tags.FunctionTag)
             {
                 var calls = ParseCalls(value, record, ref callCount, at);
-                foreach (var c in calls) pending.Enqueue(c.Id);
-                messages.Add(new ChatMessage { Role = ChatRole.Assistant, ToolCalls = calls });
+                foreach (var c in calls) pending.Enqueue(c.CallId);
+                messages.Add(new ChatMessage(ChatRole.Assistant, [.. calls]));
             }
-            else if (role == tags.ObservationTag || role == ChatRole.Tool)
+            else if (role == tags.ObservationTag || role == OpenAiRoles.Tool)
             {
                 if (pending.Count == 0)
                     throw new RecordProblemException($"{at} is a tool result ('{role}') but no function call before it is waiting for one.");
                 foreach (var (id, content) in SplitObservation(value, pending.Count)) 
                 {
                     _ = pending.Dequeue();
-                    messages.Add(new ChatMessage(ChatRole.Tool, content) { ToolCallId = id });
+                    messages.Add(new ChatMessage(ChatRole.Tool, [new FunctionResultContent(id, content)]));
                 }
             }
             else
@@ -78,7 +79,7 @@ internal static class ShareGptTurns
         return value ?? throw new RecordProblemException($"{at}.{tags.ContentKey} is missing; every turn needs its text.");
     }
 
-    private static List<ToolCall> ParseCalls(string value, long record, ref int callCount, string at)
+    private static List<FunctionCallContent> ParseCalls(string value, long record, ref int callCount, string at)
     {
         JsonDocument doc;
         try
@@ -93,7 +94,7 @@ internal static class ShareGptTurns
         {
             var items = doc.RootElement.ValueKind == JsonValueKind.Array ? doc.RootElement.EnumerateArray().ToList() : [doc.RootElement];
             if (items.Count == 0) throw new RecordProblemException($"{at} is a function call with an empty list of calls.");
-            var calls = new List<ToolCall>(items.Count);
+            var calls = new List<FunctionCallContent>(items.Count);
             foreach (var item in items)
             {
                 if (item.ValueKind != JsonValueKind.Object) throw new RecordProblemException($"{at}: a function call is {RecordJson.Kind(item)}, expected {{\"name\": ..., \"arguments\": {{...}}}}.");
@@ -102,11 +103,7 @@ internal static class ShareGptTurns
                     ? a.ValueKind == JsonValueKind.String ? a.GetString()! : a.GetRawText()
                     : "{}";
                 callCount++;
-                calls.Add(new ToolCall
-                {
-                    Id = string.Create(CultureInfo.InvariantCulture, $"call_{record}_{callCount}"),
-                    Function = new FunctionCall { Name = name, Arguments = args },
-                });
+                calls.Add(OpenAiChatReader.ToolCall(string.Create(CultureInfo.InvariantCulture, $"call_{record}_{callCount}"), name, args));
             }
             return calls;
         }

@@ -98,18 +98,6 @@ internal sealed class ConfigObject
         }
     }
 
-    public DataPath ParsePath(string key, string text)
-    {
-        try
-        {
-            return DataPath.Parse(text);
-        }
-        catch (TemplateException e)
-        {
-            throw new GraderConfigException(At(key), e.Message);
-        }
-    }
-
     public T RequireEnum<T>(string key, IReadOnlyDictionary<string, T> choices)
     {
         var s = RequireString(key);

@@ -1,0 +1,243 @@
+using System.Runtime.InteropServices;
+
+namespace Hone.Data.Similarity;
+
+/// <summary>
+/// Near-duplicate search over texts given one at a time (<see cref="Add"/>), in bounded memory: a text is normalised
+/// (<see cref="TextNormalizer.Normalize"/>), shingled, MinHashed and banded on arrival (in parallel batches) and then
+/// dropped; its shingle set and LSH band keys go to stores that move to a temporary file (deleted on
+/// <see cref="Dispose"/>) past <see cref="NearDuplicateOptions.SpillThresholdBytes"/>, and the hash of its normalised
+/// text to an external sort. <see cref="Finish"/> collapses texts equal after normalisation to their first member,
+/// bands the representatives, verifies candidates by exact Jaccard and groups the pairs, exactly as
+/// <see cref="NearDuplicateFinder"/> describes: same pairs, same order, same groups. Memory per text while adding: an
+/// 8-byte store offset; the rest is bounded by the threshold (and, in <see cref="Finish"/>, 16 bytes per distinct text).
+/// </summary>
+public sealed class NearDuplicateIndex : IDisposable
+{
+    /// <summary>Representatives shingled together in one parallel batch (also bounded by <see cref="BatchChars"/>).</summary>
+    private const int BatchTexts = 4096;
+
+    private const long BatchChars = 16L << 20;
+
+    private readonly NearDuplicateOptions _options;
+    private readonly MinHasher _hasher;
+    private readonly int _bands;
+    private readonly int _rows;
+    private readonly SortSpill<HashedLine> _classes;
+    private readonly List<string> _pending = []; // normalised texts not yet shingled ("" for empty ones)
+    private readonly ShingleStore _shingles;
+    private readonly BandKeyStore _bandKeys;
+    private long _pendingChars;
+    private bool _finished;
+
+    /// <summary>Creates an index; the options are validated here.</summary>
+    public NearDuplicateIndex(NearDuplicateOptions? options = null)
+    {
+        _options = options ?? new NearDuplicateOptions();
+        _options.Validate();
+        _hasher = new MinHasher(_options.HashCount, _options.Seed);
+        _bands = _options.EffectiveBands();
+        _rows = _options.HashCount / _bands;
+        _shingles = new ShingleStore(_options.SpillThresholdBytes, _options.SpillDirectory);
+        _classes = new SortSpill<HashedLine>(Math.Clamp(_options.SpillThresholdBytes / 4, 1 << 16, 16L << 20), _options.SpillDirectory);
+        _bandKeys = new BandKeyStore(_bands, Math.Clamp(_options.SpillThresholdBytes / 8, 1 << 16, 8L << 20), _options.SpillDirectory);
+    }
+
+    /// <summary>The options in use.</summary>
+    public NearDuplicateOptions Options => _options;
+
+    /// <summary>Texts added so far; the next one gets this index.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>Whether shingle sets went to the temporary file (the set was larger than the threshold).</summary>
+    public bool Spilled => _shingles.Spilled;
+
+    /// <summary>Adds the text with index <see cref="Count"/>.</summary>
+    public void Add(string text)
+    {
+        if (_finished) throw new InvalidOperationException("Finish was already called; create a new index.");
+        var norm = TextNormalizer.Normalize(text ?? throw new ArgumentException($"Text {Count} is null.", nameof(text)));
+        if (norm.Length > 0) _classes.Add(new HashedLine(TextHash.Of(norm), Count));
+        _pending.Add(norm);
+        _pendingChars += norm.Length;
+        Count++;
+        if (_pending.Count >= BatchTexts || _pendingChars >= BatchChars) Flush();
+    }
+
+    /// <summary>
+    /// The near-duplicates among the texts added. With <paramref name="split"/> ≥ 0, only pairs with one index below
+    /// <paramref name="split"/> and one at or above it count (see <see cref="NearDuplicateFinder.FindAcross"/>).
+    /// Call once.
+    /// </summary>
+    public NearDuplicateResult Finish(int split = -1)
+    {
+        if (_finished) throw new InvalidOperationException("Finish can be called once.");
+        _finished = true;
+        Flush();
+
+        bool Keep(int a, int b) => a != b && (split < 0 || (a < split) != (b < split));
+        var recorded = new HashSet<long>();
+        var n = Count;
+        var uf = new UnionFind(n);
+        var pairs = new List<NearDuplicatePair>();
+        var truncated = false;
+
+        void Record(int a, int b, double j)
+        {
+            if (a > b) (a, b) = (b, a);
+            if (!Keep(a, b) || !recorded.Add(((long)a << 32) | (uint)b)) return;
+            uf.Union(a, b);
+            if (pairs.Count < _options.MaxPairs) pairs.Add(new NearDuplicatePair(a, b, j));
+            else truncated = true;
+        }
+
+        // Texts equal after normalisation form a class; its first member represents it. Representatives are numbered
+        // by their first member; the members of classes of two or more are kept (ascending) by that first member.
+        var firstList = new ChunkedList<int>();
+        var multi = new Dictionary<int, List<int>>();
+        List<int>? members = null;
+        var previous = default(TextHash);
+        foreach (var c in _classes.Sorted())
+        {
+            if (firstList.Count > 0 && c.Key == previous)
+            {
+                if (members is null) multi[firstList[firstList.Count - 1]] = members = [firstList[firstList.Count - 1]];
+                members.Add((int)c.Line);
+                continue;
+            }
+            firstList.Add((int)c.Line);
+            previous = c.Key;
+            members = null;
+        }
+        var count = firstList.Count;
+        var firsts = new int[count];
+        for (var r = 0; r < count; r++) firsts[r] = firstList[r];
+        Array.Sort(firsts);
+        List<int> Members(int r) => multi.TryGetValue(firsts[r], out var list) ? list : [firsts[r]];
+
+        // Texts equal after normalisation pair as a star: each member with the first member it may pair with
+        // (in the across mode, the first member on the other side).
+        foreach (var first in firsts)
+        {
+            if (!multi.TryGetValue(first, out var m)) continue;
+            foreach (var x in m)
+            {
+                var y = m.FindIndex(c => Keep(x, c));
+                if (y >= 0) Record(x, m[y], 1.0);
+            }
+        }
+
+        // LSH banding: within each band, representatives with equal keys are candidates, visited in (key, rep) order.
+        var seen = new HashSet<long>();
+        var keys = new ulong[count];
+        var reps = new int[count];
+        (int Rep, ulong[] Set) last = (-1, []);
+        ulong[] ShinglesOf(int r)
+        {
+            if (last.Rep != r) last = (r, _shingles.Get(firsts[r]));
+            return last.Set;
+        }
+
+        void Verify(int ra, int rb)
+        {
+            if (ra > rb) (ra, rb) = (rb, ra);
+            if (!seen.Add(((long)ra << 32) | (uint)rb)) return;
+            var a = ShinglesOf(ra);
+            var j = Jaccard.Exact(a, _shingles.Get(firsts[rb]));
+            if (j < _options.Threshold) return;
+            if (split < 0)
+            {
+                Record(firsts[ra], firsts[rb], j);
+                return;
+            }
+            // Across: every member of either class pairs with the first member of the other class on the other side.
+            PairInto(Members(ra), Members(rb), j);
+            PairInto(Members(rb), Members(ra), j);
+        }
+
+        void PairInto(List<int> from, List<int> to, double j)
+        {
+            foreach (var x in from)
+            {
+                var y = to.FindIndex(c => Keep(x, c));
+                if (y >= 0) Record(x, to[y], j);
+            }
+        }
+
+        for (var b = 0; b < _bands; b++)
+        {
+            _bandKeys.GatherBand(b, firsts, keys);
+            for (var r = 0; r < count; r++) reps[r] = r;
+            Array.Sort(keys, reps);
+            var start = 0;
+            while (start < count)
+            {
+                var end = start + 1;
+                while (end < count && keys[end] == keys[start]) end++;
+                if (end - start >= 2)
+                {
+                    var bucket = reps.AsSpan(start, end - start);
+                    bucket.Sort(); // equal keys in representative order
+                    if (bucket.Length <= _options.MaxBucketPairwise)
+                    {
+                        for (var x = start; x < end; x++)
+                            for (var y = x + 1; y < end; y++) Verify(reps[x], reps[y]);
+                    }
+                    else
+                    {
+                        for (var y = start + 1; y < end; y++) Verify(reps[start], reps[y]);
+                    }
+                }
+                start = end;
+            }
+        }
+
+        pairs.Sort((p, q) => p.First != q.First ? p.First.CompareTo(q.First) : p.Second.CompareTo(q.Second));
+        return new NearDuplicateResult(n, _options.Threshold, pairs, truncated, uf.Sets(minSize: 2));
+    }
+
+    /// <summary>Shingles, signs and bands the pending texts in parallel, then stores them in order.</summary>
+    private void Flush()
+    {
+        var k = _pending.Count;
+        if (k == 0) return;
+        var sets = new ulong[k][];
+        var keys = new ulong[checked(k * _bands)];
+        Parallel.For(0, k, () => new uint[_options.HashCount], (i, _, sig) =>
+        {
+            if (_pending[i].Length == 0)
+            {
+                sets[i] = []; // never a representative: its keys are not read
+                return sig;
+            }
+            sets[i] = _options.Shingler.Shingle(_pending[i]);
+            _hasher.Signature(sets[i], sig);
+            for (var b = 0; b < _bands; b++) keys[(i * _bands) + b] = BandKey(b, sig.AsSpan(b * _rows, _rows));
+            return sig;
+        }, _ => { });
+        for (var i = 0; i < k; i++)
+        {
+            _shingles.Append(sets[i]);
+            _bandKeys.Append(keys.AsSpan(i * _bands, _bands));
+        }
+        _pending.Clear();
+        _pendingChars = 0;
+    }
+
+    /// <summary>The LSH key of band <paramref name="band"/>: its rows of the signature hashed in order.</summary>
+    private static ulong BandKey(int band, ReadOnlySpan<uint> rows)
+    {
+        var h = (ulong)band;
+        foreach (var v in rows) h = StableHash.Combine(h, v);
+        return h;
+    }
+
+    /// <summary>Deletes the temporary files.</summary>
+    public void Dispose()
+    {
+        _shingles.Dispose();
+        _bandKeys.Dispose();
+        _classes.Dispose();
+    }
+
+}

@@ -1,0 +1,55 @@
+using System.Runtime.InteropServices;
+
+namespace Hone.Data.Similarity;
+
+/// <summary>
+/// Shingle sets by index, appended in order: kept in memory until they hold more than the threshold, then moved to a
+/// <see cref="SpillFile"/> with everything after them. Memory past the threshold: 8 bytes per set (its offset).
+/// </summary>
+internal sealed class ShingleStore(long thresholdBytes, string? directory) : IDisposable
+{
+    private readonly List<ulong[]> _inMemory = [];
+    private readonly ChunkedList<long> _ends = new(); // set i spans [_ends[i − 1], _ends[i]) bytes of the file, once spilled
+    private readonly SpillFile _file = new(directory);
+    private long _memoryBytes;
+
+    /// <summary>Number of sets.</summary>
+    public int Count => Spilled ? _ends.Count : _inMemory.Count;
+
+    /// <summary>Whether the sets went to disk.</summary>
+    public bool Spilled { get; private set; }
+
+    public void Append(ulong[] set)
+    {
+        if (!Spilled)
+        {
+            _inMemory.Add(set);
+            _memoryBytes += (long)set.Length * sizeof(ulong);
+            if (_memoryBytes <= thresholdBytes) return;
+            Spilled = true;
+            foreach (var s in _inMemory) Write(s);
+            _inMemory.Clear();
+            _inMemory.TrimExcess();
+            return;
+        }
+        Write(set);
+    }
+
+    private void Write(ulong[] set)
+    {
+        _file.Append(MemoryMarshal.AsBytes(set.AsSpan()));
+        _ends.Add(_file.Length);
+    }
+
+    /// <summary>Set <paramref name="index"/> (a new array when it comes from disk).</summary>
+    public ulong[] Get(int index)
+    {
+        if (!Spilled) return _inMemory[index];
+        var start = index == 0 ? 0 : _ends[index - 1];
+        var set = new ulong[(_ends[index] - start) / sizeof(ulong)];
+        _file.Read(start, MemoryMarshal.AsBytes(set.AsSpan()));
+        return set;
+    }
+
+    public void Dispose() => _file.Dispose();
+}

@@ -1,0 +1,222 @@
+using System.Diagnostics;
+using Hone.Models.Train;
+using Hone.Numerics;
+using Hone.Training.Optim;
+using Hone.Training.Runs;
+
+namespace Hone.Training.Loop;
+
+/// <summary>
+/// The one training loop, for every objective: resume from the newest checkpoint in the run folder; each epoch, a seeded
+/// shuffle of the training items; each step, the next <see cref="TrainingPlan.ItemsPerStep"/> items in micro-batches the
+/// objective lays out (forward, coefficients, backward: gradients accumulate), clipping by global norm, the scheduled
+/// learning rate and an AdamW step; every <see cref="TrainerOptions.EvalEvery"/> steps a validation batch; metrics
+/// under their fixed names in the run store and the results CSV; progress; at each epoch end the whole validation set and
+/// a checkpoint (the newest kept, or the best by the objective's metric); at the end the chart and the diagnosis.
+/// The run's own memory — AdamW's moments and the per-position log-probabilities and coefficients — is one arena,
+/// carved once; a step allocates nothing in the optimiser. Cancelling stops between steps; the checkpoints written so
+/// far let a new loop on the same folder resume, bit-identically to an uninterrupted run.
+/// </summary>
+public sealed class TrainingLoop : IDisposable
+{
+    private readonly ITrainableModel _model;
+    private readonly ITrainingObjective _objective;
+    private readonly TrainerOptions _options;
+    private readonly TrainingPlan _plan;
+    private readonly ObjectiveReport _report;
+    private readonly RunFolder _run;
+    private readonly Arena _arena;
+    private readonly AdamW _optimizer;
+    private readonly Tensor _logProbs, _coefficients;
+    private readonly bool[] _correct;
+    private readonly TrainingRandom _random;
+    private readonly LearningRateSchedule _schedule;
+    private readonly string _optionsSha256;
+    private readonly int[] _order, _validItems;
+
+    /// <summary>Prepares a run of <paramref name="objective"/> over <paramref name="model"/> in <paramref name="run"/> (no training yet).</summary>
+    public TrainingLoop(ITrainableModel model, ITrainingObjective objective, RunFolder run)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(objective);
+        ArgumentNullException.ThrowIfNull(run);
+        _model = model;
+        _objective = objective;
+        _options = objective.Options;
+        _plan = objective.Plan;
+        _report = objective.Report;
+        _run = run;
+        int positions = objective.MaxPositions;
+        _arena = new Arena(Arena.FloatsFor(positions, positions) + AdamW.FloatsFor(model.Parameters));
+        try
+        {
+            _logProbs = _arena.Allocate("log_probs", positions);
+            _coefficients = _arena.Allocate("coefficients", positions);
+            _optimizer = new AdamW(model.Parameters, _options.Optimizer, _arena);
+        }
+        catch
+        {
+            _arena.Dispose();
+            throw;
+        }
+        _correct = new bool[positions];
+        _random = new TrainingRandom(_options.Seed);
+        _schedule = _options.Schedule(_plan.TotalSteps);
+        _optionsSha256 = Checkpoints.HashOptions(_options.ToJson());
+        _order = new int[objective.TrainCount];
+        _validItems = new int[objective.ValidCount];
+    }
+
+    /// <summary>Runs <paramref name="objective"/> over <paramref name="model"/> in <paramref name="run"/>: see <see cref="Run(IProgress{TrainingProgress}?, CancellationToken)"/>.</summary>
+    public static TrainingOutcome Run(ITrainableModel model, ITrainingObjective objective, RunFolder run,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        using var loop = new TrainingLoop(model, objective, run);
+        return loop.Run(progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs the remaining epochs (all of them for a fresh run; those after the newest checkpoint when the run folder has
+    /// one). Cancelling stops between steps.
+    /// </summary>
+    public TrainingOutcome Run(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        _objective.Prepare(_run); // before any checkpoint is loaded: e.g. a reference taken from the starting model
+        var history = new List<StepRecord>();
+        var epochs = new List<EpochRecord>();
+        int startEpoch = 0;
+        long step = 0;
+        if (Checkpoints.Latest(_run.CheckpointsPath) is { } latest)
+        {
+            var state = Checkpoints.Load(latest, _model.Parameters, _optimizer, _optionsSha256, _report.Kind);
+            _random.SetState(Checkpoints.RandomState(state));
+            if (state.DropoutStep is long dropout) _model.DropoutStep = dropout;
+            startEpoch = state.Epoch;
+            step = state.Step;
+            history.AddRange(state.History);
+            epochs.AddRange(state.EpochHistory);
+        }
+
+        var clock = Stopwatch.StartNew();
+        long tokensSeen = 0, stepsThisCall = 0;
+        for (int epoch = startEpoch; epoch < _plan.Epochs; epoch++)
+        {
+            for (int i = 0; i < _order.Length; i++) _order[i] = i;
+            _random.Shuffle(_order);
+            for (int s = 0; s < _plan.StepsPerEpoch; s++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int from = s * _plan.ItemsPerStep, count = Math.Min(_plan.ItemsPerStep, _order.Length - from);
+                step++;
+                stepsThisCall++;
+                var metrics = new List<KeyValuePair<string, double>>(TrainStep(_order.AsSpan(from, count), step, cancellationToken, out long tokens));
+                tokensSeen += tokens;
+                double norm = GradientClipping.ClipByGlobalNorm(_model.Parameters, _options.MaxGradNorm);
+                double lr = _schedule.RateAt(step);
+                _optimizer.Step(lr);
+                metrics.Add(new(MetricNames.LearningRate, lr));
+                metrics.Add(new(MetricNames.GradNorm, norm));
+                if (_options.EvalEvery > 0 && _validItems.Length > 0 && step % _options.EvalEvery == 0)
+                    metrics.AddRange(Evaluate(TrainingPhase.ValidBatch, ValidBatch(step / _options.EvalEvery - 1), cancellationToken));
+                var record = new StepRecord(step, epoch + 1, count, ToDictionary(metrics));
+                history.Add(record);
+                _run.LogMetrics(step, metrics);
+                _run.WriteResultsCsv(_report.Results, history);
+
+                double secs = clock.Elapsed.TotalSeconds;
+                var eta = TimeSpan.FromSeconds(secs / stepsThisCall * (_plan.TotalSteps - step));
+                Report(progress, "train", epoch + 1, step, record, secs > 0 ? tokensSeen / secs : 0, eta);
+            }
+
+            if (_validItems.Length > 0)
+            {
+                for (int i = 0; i < _validItems.Length; i++) _validItems[i] = i;
+                var full = Evaluate(TrainingPhase.FullValid, _validItems, cancellationToken);
+                epochs.Add(new EpochRecord(epoch + 1, step, ToDictionary(full)));
+                _run.LogMetrics(step, full);
+            }
+            Checkpoints.Save(_run.CheckpointsPath, _model.Parameters, _optimizer, new CheckpointState
+            {
+                Epoch = epoch + 1,
+                Step = step,
+                Random = Checkpoints.EncodeRandom(_random.GetState()),
+                OptionsSha256 = _optionsSha256,
+                DropoutStep = _model.DropoutStep,
+                History = [.. history],
+                EpochHistory = [.. epochs],
+            }, _report.KeepBestBy is null ? _options.KeepCheckpoints : int.MaxValue);
+            if (_report.KeepBestBy is { } metric) Checkpoints.KeepBest(_run.CheckpointsPath, epochs, metric, _options.KeepCheckpoints);
+            Report(progress, "checkpoint", epoch + 1, step, history[^1], 0, TimeSpan.Zero);
+        }
+
+        var csv = _run.WriteResultsCsv(_report.Results, history);
+        _run.AddArtifact(RunFolder.ResultsFile, csv);
+        var chart = Path.Combine(_run.Path, "chart.svg");
+        _objective.WriteChart(chart, history, epochs);
+        _run.AddArtifact("chart.svg", chart);
+        var findings = _objective.Diagnose(history, epochs);
+        if (history.Count > 0) Report(progress, "done", _plan.Epochs, step, history[^1], 0, TimeSpan.Zero);
+        return new TrainingOutcome(_plan, step, _options.LearningRate, history, epochs, findings, csv, chart,
+            Checkpoints.List(_run.CheckpointsPath), startEpoch);
+    }
+
+    /// <summary>Frees the run's arena.</summary>
+    public void Dispose() => _arena.Dispose();
+
+    /// <summary>Zeroes the gradients, then forward, coefficients and backward over each micro-batch of the step's items.</summary>
+    private IReadOnlyList<KeyValuePair<string, double>> TrainStep(ReadOnlySpan<int> items, long step, CancellationToken ct, out long tokens)
+    {
+        _model.ZeroGrad();
+        int microBatches = _objective.Begin(TrainingPhase.Train, items, step, ct);
+        tokens = 0;
+        for (int i = 0; i < microBatches; i++)
+        {
+            var batch = _objective.Layout(i);
+            int n = batch.Rows * batch.SequenceLength;
+            Span<float> lp = _logProbs.Span[..n], coef = _coefficients.Span[..n];
+            Span<bool> ok = _correct.AsSpan(0, n);
+            _model.Forward(batch, lp, ok);
+            _objective.Score(batch, lp, ok, coef);
+            _model.Backward(coef);
+            foreach (int segment in batch.SegmentIds) if (segment >= 0) tokens++;
+        }
+        return _objective.End();
+    }
+
+    /// <summary>A pass over validation items without gradients (dropout off when the objective says so).</summary>
+    private IReadOnlyList<KeyValuePair<string, double>> Evaluate(TrainingPhase phase, ReadOnlySpan<int> items, CancellationToken ct)
+    {
+        using var mode = _report.EvaluateWithoutDropout ? ModelMode.Evaluation(_model) : default;
+        int microBatches = _objective.Begin(phase, items, 0, ct);
+        for (int i = 0; i < microBatches; i++)
+        {
+            var batch = _objective.Layout(i);
+            int n = batch.Rows * batch.SequenceLength;
+            Span<float> lp = _logProbs.Span[..n];
+            Span<bool> ok = _correct.AsSpan(0, n);
+            _model.Forward(batch, lp, ok);
+            _objective.Score(batch, lp, ok, _coefficients.Span[..n]);
+        }
+        return _objective.End();
+    }
+
+    /// <summary>The validation items of the <paramref name="evalIndex"/>-th validation batch: the next ones, cyclically.</summary>
+    private ReadOnlySpan<int> ValidBatch(long evalIndex)
+    {
+        int count = _validItems.Length, n = Math.Min(_plan.ItemsPerStep, count);
+        long start = evalIndex * n % count;
+        for (int i = 0; i < n; i++) _validItems[i] = (int)((start + i) % count);
+        return _validItems.AsSpan(0, n);
+    }
+
+    private void Report(IProgress<TrainingProgress>? progress, string phase, int epoch, long step, StepRecord last, double tokensPerSecond, TimeSpan eta) =>
+        progress?.Report(new TrainingProgress(phase, epoch, _plan.Epochs, step, _plan.TotalSteps, last[_report.LossMetric], last[_report.AccuracyMetric],
+            tokensPerSecond, eta) { AccuracyName = _report.AccuracyName });
+
+    private static Dictionary<string, double> ToDictionary(IEnumerable<KeyValuePair<string, double>> metrics)
+    {
+        var d = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var (name, value) in metrics) d.Add(name, value);
+        return d;
+    }
+}
