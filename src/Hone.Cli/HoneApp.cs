@@ -46,6 +46,7 @@ public static class HoneApp
         root.Subcommands.Add(ModelCommands.Create(host));
         root.Subcommands.Add(RunsCommand.Create(host));
         root.Subcommands.Add(EvalCommands.Create(host));
+        root.Subcommands.Add(PromptCommands.Create(host));
         root.Subcommands.Add(CompareCommand.Create(host));
         root.Subcommands.Add(EdgeCommands.Create(host));
         root.Subcommands.Add(TrainCommands.Create(host));

@@ -25,6 +25,9 @@ public sealed record WorkspaceConfig
     /// <summary>OpenAI-compatible providers by name (base URL and the environment variable holding the key).</summary>
     public Dictionary<string, ProviderConfig> Providers { get; init; } = new(StringComparer.Ordinal);
 
+    /// <summary>The prompt stage's budget: above it a technique asks for <c>--yes</c> (null: the defaults of <see cref="PromptingConfig"/>).</summary>
+    public PromptingConfig? Prompting { get; init; }
+
     private static readonly IDeserializer Reader = new DeserializerBuilder()
         .WithNamingConvention(UnderscoredNamingConvention.Instance)
         .Build();
@@ -48,7 +51,8 @@ public sealed record WorkspaceConfig
             var inner = e.InnerException?.Message ?? e.Message;
             throw new WorkspaceException(
                 $"{source}:{e.Start.Line}:{e.Start.Column}: {inner} " +
-                "Valid keys: task, default_model, price_table, paths {data, prompts, evals, runs}, providers {NAME: {base_url, api_key_env}}.");
+                "Valid keys: task, default_model, price_table, paths {data, prompts, evals, runs}, providers {NAME: {base_url, api_key_env}}, " +
+                "prompting {budget_usd, budget_calls}.");
         }
         config ??= new WorkspaceConfig();
         config.Validate(source);
@@ -67,6 +71,8 @@ public sealed record WorkspaceConfig
             if (Path.IsPathRooted(value) || value.Split('/', '\\').Contains(".."))
                 throw new WorkspaceException($"{source}: paths.{name} = '{value}' must be a folder inside the workspace (relative, no '..').");
         }
+        if (Prompting is { BudgetUsd: < 0 } or { BudgetCalls: < 0 })
+            throw new WorkspaceException($"{source}: prompting.budget_usd and prompting.budget_calls must be 0 or more (a technique estimated above them asks for --yes).");
         foreach (var (name, p) in Providers)
         {
             if (!Uri.TryCreate(p.BaseUrl, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
@@ -102,4 +108,20 @@ public sealed record ProviderConfig
 
     /// <summary>Environment variable that holds the API key (may be absent for local servers).</summary>
     public string? ApiKeyEnv { get; init; }
+}
+
+/// <summary>The <c>prompting:</c> section: the spend above which a prompt technique runs only with <c>--yes</c>.</summary>
+public sealed record PromptingConfig
+{
+    /// <summary>The default dollar budget.</summary>
+    public const decimal DefaultBudgetUsd = 1m;
+
+    /// <summary>The default budget in model calls.</summary>
+    public const long DefaultBudgetCalls = 500;
+
+    /// <summary>Dollars (estimated before the technique runs); default 1.</summary>
+    public decimal? BudgetUsd { get; init; }
+
+    /// <summary>Model calls (estimated before the technique runs); default 500.</summary>
+    public long? BudgetCalls { get; init; }
 }

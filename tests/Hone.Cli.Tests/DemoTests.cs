@@ -28,6 +28,11 @@ public class DemoTests
         foreach (var f in new[] { "config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json" })
             Assert.True(File.Exists(Path.Combine(modelDir, f)), f);
 
+        // The prompt stage ran before fine-tuning: direct against a one-shot variant, paired, on the first golden cases.
+        var variants = r.Json.GetProperty("prompt_variants").GetProperty("variants");
+        Assert.Equal(["direct", "one-shot"], variants.EnumerateArray().Select(v => v.GetProperty("name").GetString()));
+        Assert.Equal(4, variants[1].GetProperty("vs_direct").GetProperty("cases").GetInt32());
+
         // Before and after were measured on the same 30 golden cases; the fine-tune wrote its curves.
         var before = r.Json.GetProperty("before");
         var after = r.Json.GetProperty("after");

@@ -14,5 +14,6 @@ public static class DataCommands
         DataSplitCommands.CreateSplit(host),
         DataSplitCommands.CreateLadder(host),
         MaskPreviewCommand.Create(host),
+        DataBakeCommand.Create(host),
     };
 }

@@ -164,6 +164,9 @@ public static class DemoCommand
             before = DemoProgress.Count(ctx, "base model on the golden set", golden.Count, tick => DemoEvaluation.Run(baseClient, golden, tick, ct));
         phases["baseline_eval"] = clock.Elapsed.TotalSeconds;
         console.MarkupLine($"[green]6[/] base model on the golden set: {before.Passed}/{golden.Count} exact ({before.Accuracy:P0}), fields {before.FieldMean:P0}, {before.ValidJson:P0} valid JSON, {before.Seconds:0.0} s");
+        clock.Restart();
+        var variants = DemoPromptVariants.Run(ctx, ws, basePath, s.TokenizerPath, s.Template, pool[0], goldenPath, s.Quick ? 4 : 8, ct); // the prompt stage
+        phases["prompt_variants"] = clock.Elapsed.TotalSeconds;
 
         // 7. LoRA fine-tune.
         clock.Restart();
@@ -232,6 +235,7 @@ public static class DemoCommand
                     pretrain_tokens = built.PretrainTokens, pretrain_steps = built.Steps, pretrain_loss_first = built.FirstLoss,
                     pretrain_loss_final = built.FinalLoss, pretrain_seconds = built.Seconds,
                 },
+            prompt_variants = variants,
             before = DemoOutput.ScoreJson(before),
             after = DemoOutput.ScoreJson(after),
             improvement = after.Accuracy - before.Accuracy,

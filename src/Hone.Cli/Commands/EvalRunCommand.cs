@@ -32,10 +32,11 @@ public static class EvalRunCommand
             DefaultValueFactory = _ => "skip",
         };
         onOverflow.AcceptOnlyFromAmong("skip", "truncate-start", "fail");
+        var promptFile = new Option<string?>("--prompt") { Description = "Send each case through this prompt or chain file (prompts/) instead of the spec's prompt." };
         var cmd = new Command("eval", "Run a golden set through a model and grade it; init, baselines, comparisons and edge cases.\n" +
             "Exit codes: 0 every sample graded, 1 some model calls failed (re-run to resume) or some grader errors, 2 usage or input error.")
         {
-            spec, model, repeats, concurrency, limit, noCache, fresh, onOverflow,
+            spec, model, repeats, concurrency, limit, noCache, fresh, onOverflow, promptFile,
         };
         local.AddTo(cmd);
         host.SetHandler(cmd, async (p, ctx, ct) =>
@@ -44,6 +45,7 @@ public static class EvalRunCommand
             using var store = ws.OpenStore();
             var resolver = EvalCommands.Resolver(ws, local.TemplateName(p), store, ctx.ResolvePath, local.TokenizerPath(p, ctx));
             var evalSpec = EvalCommands.LoadSpec(EvalCommands.FindSpec(ctx, ws, p.GetValue(spec)!), resolver);
+            var program = p.GetValue(promptFile) is { } pf ? new Hone.Prompting.Execution.PromptProgram(PromptCli.LoadPrompt(ctx, ws, pf, resolver), evalSpec.GoldenSetPath) : null;
             var models = p.GetValue(model) is { } m ? [m] : evalSpec.Models.Count > 0 ? evalSpec.Models
                 : (ws.Config.DefaultModel is { } d ? [d] : throw new CliUsageException("No model: give --model provider:model or local:DIR, or 'model:' in the spec."));
             var overflow = p.GetValue(onOverflow) switch
@@ -62,6 +64,7 @@ public static class EvalRunCommand
                 UseCache = !p.GetValue(noCache),
                 Resume = !p.GetValue(fresh),
                 OnOverflow = overflow,
+                Program = program,
             }).ToList();
             foreach (var o in optionsList) o.Validate(); // every model's options before the first call
             foreach (var w in evalSpec.Warnings) ctx.Warn(w);

@@ -88,6 +88,8 @@ internal static class EvalRunReport
             c.MarkupLine($"[red]{s.ModelErrors - overflowErrors} model calls failed[/]; run the same command again to retry only those.");
         if (overflowErrors > 0)
             c.MarkupLine($"[red]{overflowErrors} cases are longer than the model's context[/] (--on-overflow fail); give --on-overflow skip or truncate-start.");
+        var byStep = r.Results.Where(x => x.FailedStep is not null).GroupBy(x => x.FailedStep!).Select(g => $"{g.Key} {g.Count()}").ToList();
+        if (byStep.Count > 0) c.MarkupLine($"failing cases by the step where they went wrong: {Markup.Escape(string.Join(", ", byStep))}");
         c.MarkupLine($"cases: {Markup.Escape(r.CasesPath)}");
     }
 

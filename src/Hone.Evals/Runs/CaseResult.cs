@@ -116,6 +116,12 @@ public sealed record CaseResult
     /// <summary>True when the response came from the cache (no model call was paid for).</summary>
     public bool CacheHit { get; init; }
 
+    /// <summary>Each step's input, output, tokens, cost and latency when a prompt or chain file sent the case, or null.</summary>
+    public JsonElement? Steps { get; init; }
+
+    /// <summary>The step of a chain where the case went wrong (a failed gate, a failed call, the tool-round cap), or null.</summary>
+    public string? FailedStep { get; init; }
+
     /// <summary>Why the model call failed (after retries), or null. Such samples are retried when the run resumes.</summary>
     public string? Error { get; init; }
 

@@ -48,6 +48,9 @@ public sealed record EvalRunOptions
     /// <summary>What to do with a case longer than the model's context (default: skip it, with a count).</summary>
     public OverflowAction OnOverflow { get; init; } = OverflowAction.Skip;
 
+    /// <summary>Sends each case through a prompt or chain file instead of the spec's prompt (null: the spec's prompt).</summary>
+    public ICaseProgram? Program { get; init; }
+
     /// <summary>The effective repeats.</summary>
     public int EffectiveRepeats => Repeats ?? Spec.Repeats;
 

@@ -59,7 +59,7 @@ public sealed class EvalRunner(RunStore store, string runsDir)
         var spec = options.Spec;
         var all = GoldenSet.Load(spec.GoldenSetPath);
         var cases = options.Limit is { } limit ? all.Take(limit).ToList() : all.ToList();
-        var prompts = cases.ToDictionary(c => c.Id, c => EvalPromptBuilder.Build(spec.Prompt, c, spec.GoldenSetPath), StringComparer.Ordinal);
+        var prompts = cases.ToDictionary(c => c.Id, c => options.Program?.FirstRequest(c) ?? EvalPromptBuilder.Build(spec.Prompt, c, spec.GoldenSetPath), StringComparer.Ordinal);
         var references = cases.ToDictionary(c => c.Id, c => CaseReference.Of(spec, c), StringComparer.Ordinal);
         int repeats = options.EffectiveRepeats, concurrency = options.EffectiveConcurrency;
 
@@ -71,6 +71,7 @@ public sealed class EvalRunner(RunStore store, string runsDir)
         if (run.Status != RunStatus.Running) store.SetStatus(run.Id, RunStatus.Running);
         store.SetTag(run.Id, "eval.spec", spec.Name);
         store.SetTag(run.Id, "eval.model", options.Model);
+        if (options.Program is { } program) store.SetTag(run.Id, "eval.prompt", program.Name);
         if (metadata?.ProviderUri is { } uri) store.SetTag(run.Id, "eval.model_uri", uri.ToString());
         var journalPath = Path.Combine(folder, JournalFile);
 
@@ -102,7 +103,7 @@ public sealed class EvalRunner(RunStore store, string runsDir)
             await Parallel.ForEachAsync(todo, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = ct },
                 async (x, token) =>
                 {
-                    var sent = new SampleRequest(x.Case, prompts[x.Case.Id], references[x.Case.Id], x.Repeat, repeats, options.OnOverflow);
+                    var sent = new SampleRequest(x.Case, prompts[x.Case.Id], references[x.Case.Id], x.Repeat, repeats, options.OnOverflow, options.Program);
                     var r = await RunOneAsync(client, spec, sent, token).ConfigureAwait(false);
                     journal.Append(r);
                     results[(r.CaseId, r.Repeat)] = r;
@@ -140,8 +141,23 @@ public sealed class EvalRunner(RunStore store, string runsDir)
             [.. spec.Graders.OfType<ClassificationGrader>().Select(g => g.Name)]);
     }
 
-    /// <summary>One sample to send: the case, its messages and reference, the repeat, and the overflow policy.</summary>
-    private sealed record SampleRequest(GoldenCase Case, IReadOnlyList<ChatMessage> Messages, string? Reference, int Repeat, int Repeats, OverflowAction OnOverflow);
+    /// <summary>
+    /// Sends and grades one sample of <paramref name="c"/> through <paramref name="client"/> (already wrapped in the
+    /// decorators) with the spec's prompt or <paramref name="program"/>: what each run does per sample, for callers that
+    /// evaluate prompts without recording a run (Hone.Prompting's techniques).
+    /// </summary>
+    public static Task<CaseResult> RunSampleAsync(IChatClient client, EvalSpec spec, GoldenCase c, ICaseProgram? program, int repeat, int repeats,
+        CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(c);
+        var messages = program?.FirstRequest(c) ?? EvalPromptBuilder.Build(spec.Prompt, c, spec.GoldenSetPath);
+        return RunOneAsync(client, spec, new SampleRequest(c, messages, CaseReference.Of(spec, c), repeat, repeats, OverflowAction.Skip, program), ct);
+    }
+
+    /// <summary>One sample to send: the case, its messages and reference, the repeat, the overflow policy and the program, if any.</summary>
+    private sealed record SampleRequest(GoldenCase Case, IReadOnlyList<ChatMessage> Messages, string? Reference, int Repeat, int Repeats, OverflowAction OnOverflow,
+        ICaseProgram? Program = null);
 
     private static async Task<CaseResult> RunOneAsync(IChatClient client, EvalSpec spec, SampleRequest q, CancellationToken ct)
     {
@@ -162,11 +178,18 @@ public sealed class EvalRunner(RunStore store, string runsDir)
             Reference = q.Reference,
         };
         ChatResponse response;
+        CaseAnswer? answer = null;
         try
         {
             try
             {
-                response = await client.GetResponseAsync(q.Messages, chatOptions, ct).ConfigureAwait(false);
+                if (q.Program is { } program)
+                {
+                    answer = await program.AnswerAsync(client, c, chatOptions, q.Repeat, ct).ConfigureAwait(false);
+                    response = answer.Response;
+                    blank = blank with { Input = EvalPromptBuilder.ToJson(answer.Input), Steps = answer.Steps, FailedStep = answer.FailedStep };
+                }
+                else response = await client.GetResponseAsync(q.Messages, chatOptions, ct).ConfigureAwait(false);
             }
             catch (Exception e) when (ContextOverflow.IsOverflow(e) && q.OnOverflow == OverflowAction.TruncateStart)
             {
@@ -174,7 +197,13 @@ public sealed class EvalRunner(RunStore store, string runsDir)
                 // request (and the same cache entry) whatever the policy.
                 var truncating = chatOptions.Clone();
                 truncating.AdditionalProperties = new() { [ContextOverflow.PolicyKey] = ContextOverflow.TruncateStart };
-                response = await client.GetResponseAsync(q.Messages, truncating, ct).ConfigureAwait(false);
+                if (q.Program is { } program)
+                {
+                    answer = await program.AnswerAsync(client, c, truncating, q.Repeat, ct).ConfigureAwait(false);
+                    response = answer.Response;
+                    blank = blank with { Input = EvalPromptBuilder.ToJson(answer.Input), Steps = answer.Steps, FailedStep = answer.FailedStep };
+                }
+                else response = await client.GetResponseAsync(q.Messages, truncating, ct).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (ContextOverflow.IsOverflow(e) && q.OnOverflow != OverflowAction.Fail)
@@ -189,6 +218,7 @@ public sealed class EvalRunner(RunStore store, string runsDir)
             return blank with
             {
                 Status = SampleStatus.Error,
+                FailedStep = (e as ICaseStepError)?.Step ?? blank.FailedStep,
                 Error = $"{e.GetType().Name}: {e.Message}{hint}",
                 StatusDetail = overLong ? $"{CaseResult.OverLong}: the prompt does not fit the model's context" : null,
             };
@@ -197,6 +227,7 @@ public sealed class EvalRunner(RunStore store, string runsDir)
         var ctx = new GradeContext(c.Item, sample);
         var grades = new List<GraderOutcome>(spec.Graders.Count);
         foreach (var g in spec.Graders) grades.Add(GraderOutcome.From(await g.GradeAsync(ctx, ct).ConfigureAwait(false)));
+        bool pass = answer?.FailedStep is null && (spec.PrimaryMetric is { } primary ? grades.Single(g => g.Grader == primary).Pass : grades.All(g => g.Pass));
         var props = response.AdditionalProperties;
         bool hit = props?.TryGetValue(CachingChatClient.CacheHitKey, out var h) == true && h is true;
         long dropped = ContextOverflow.PromptTokensDropped(response);
@@ -205,7 +236,8 @@ public sealed class EvalRunner(RunStore store, string runsDir)
             Output = sample.OutputText,
             ToolCalls = sample.OutputTools,
             Grades = grades,
-            Pass = spec.PrimaryMetric is { } primary ? grades.Single(g => g.Grader == primary).Pass : grades.All(g => g.Pass),
+            Pass = pass,
+            FailedStep = blank.FailedStep ?? (pass ? null : answer?.FinalStep),
             Status = dropped > 0 ? SampleStatus.Truncated : SampleStatus.Ok,
             StatusDetail = dropped > 0 ? $"the prompt's first {dropped} tokens were dropped to fit the context" : null,
             PromptTokensDropped = dropped > 0 ? dropped : null,
@@ -230,7 +262,7 @@ public sealed class EvalRunner(RunStore store, string runsDir)
             _ => 0,
         } : 0;
 
-    private static JsonObject Identity(EvalRunOptions o, int repeats, ChatClientMetadata? metadata) => new()
+    private static JsonObject Identity(EvalRunOptions o, int repeats, ChatClientMetadata? metadata) => WithProgram(o.Program, new()
     {
         ["spec"] = o.Spec.SourcePath,
         ["spec_sha256"] = o.Spec.ContentHash,
@@ -241,7 +273,14 @@ public sealed class EvalRunner(RunStore store, string runsDir)
         ["model_id"] = metadata?.DefaultModelId,
         ["repeats"] = repeats,
         ["limit"] = o.Limit,
-    };
+    });
+
+    /// <summary>A run through a prompt or chain file is told apart by the file's content (runs without one keep their identity).</summary>
+    private static JsonObject WithProgram(ICaseProgram? program, JsonObject identity)
+    {
+        if (program is not null) identity["prompt_file"] = program.Identity;
+        return identity;
+    }
 
     private RunRecord? FindResumable(string name, JsonObject identity)
     {

@@ -1,0 +1,31 @@
+namespace Hone.Prompting.Files;
+
+/// <summary>
+/// A prompt or chain file is invalid, or a case cannot be rendered through it: the message names the file, the line
+/// (and the field or key), what is wrong and how to fix it.
+/// </summary>
+public sealed class PromptFileException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public PromptFileException() { }
+
+    /// <summary>Creates the exception with a message that already carries its location.</summary>
+    public PromptFileException(string message) : base(message) { }
+
+    /// <summary>Creates the exception.</summary>
+    public PromptFileException(string message, Exception inner) : base(message, inner) { }
+
+    /// <summary>Creates the exception located at <paramref name="file"/>:<paramref name="line"/>.</summary>
+    public PromptFileException(string file, int line, string message, Exception? inner = null)
+        : base(line > 0 ? $"{file}:{line}: {message}" : $"{file}: {message}", inner)
+    {
+        File = file;
+        Line = line;
+    }
+
+    /// <summary>The prompt file, when known.</summary>
+    public string? File { get; }
+
+    /// <summary>The 1-based line in the prompt file, 0 when unknown.</summary>
+    public int Line { get; }
+}
