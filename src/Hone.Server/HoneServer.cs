@@ -178,10 +178,13 @@ public sealed class HoneServer : IAsyncDisposable
         }
     }
 
-    private static async Task<IDisposable> EnterAsync(ConcurrencyGate gate, HttpContext context) =>
-        await gate.TryEnterAsync(context.RequestAborted).ConfigureAwait(false)
-        ?? throw new OpenAiError(429, "The server is busy: all generation slots are taken and the queue is full. Retry after a moment.",
+    private static async Task<IDisposable> EnterAsync(ConcurrencyGate gate, HttpContext context)
+    {
+        if (await gate.TryEnterAsync(context.RequestAborted).ConfigureAwait(false) is { } lease) return lease;
+        context.Response.Headers.RetryAfter = "1"; // clients that honour it (hone eval does) come back in a second
+        throw new OpenAiError(429, "The server is busy: all generation slots are taken and the queue is full. Retry after a moment.",
             type: "requests", code: "rate_limit_exceeded");
+    }
 
     private static async Task<JsonElement> ReadBodyAsync(HttpContext context)
     {

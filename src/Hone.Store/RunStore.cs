@@ -13,7 +13,6 @@ public sealed class RunStore : IDisposable
     /// <summary>The schema version this code writes; an older database is migrated, a newer one is refused.</summary>
     public const int SchemaVersion = 2;
 
-    private static int _initialised;
     private readonly SqliteConnection _db;
     private readonly RunOwner _owner;
 
@@ -32,7 +31,6 @@ public sealed class RunStore : IDisposable
     /// <param name="owner">The process recorded as the owner of the runs this store starts or resumes (default: this one).</param>
     public static RunStore Open(string path, RunOwner? owner = null)
     {
-        if (Interlocked.Exchange(ref _initialised, 1) == 0) SQLitePCL.Batteries_V2.Init();
         var full = System.IO.Path.GetFullPath(path);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
         var db = new SqliteConnection(new SqliteConnectionStringBuilder
@@ -302,6 +300,14 @@ public sealed class RunStore : IDisposable
         cmd.Parameters.AddWithValue("$key", key);
         cmd.Parameters.AddWithValue("$value", value);
         cmd.Parameters.AddWithValue("$now", Iso(DateTime.UtcNow));
+        cmd.ExecuteNonQuery();
+    }
+
+    /// <summary>Removes a cached value (nothing when absent).</summary>
+    public void CacheRemove(string key)
+    {
+        using var cmd = Command("DELETE FROM cache WHERE key=$key;");
+        cmd.Parameters.AddWithValue("$key", key);
         cmd.ExecuteNonQuery();
     }
 

@@ -128,7 +128,7 @@ public sealed class Workspace
 
     private const string Header =
         "# Hone workspace. Keys: task, default_model, price_table (builtin or a file), paths, providers.\n" +
-        "# providers: NAME: { base_url: https://..., api_key_env: ENV_VAR }  (keys are never stored)\n";
+        "# providers: NAME: { base_url: https://..., api_key_env: ENV_VAR, tokens_per_minute: N }  (keys are never stored)\n";
 
     private static string SanitizeTaskName(string name) => string.IsNullOrWhiteSpace(name) ? "my-task" : name;
 }

@@ -51,7 +51,7 @@ public sealed record WorkspaceConfig
             var inner = e.InnerException?.Message ?? e.Message;
             throw new WorkspaceException(
                 $"{source}:{e.Start.Line}:{e.Start.Column}: {inner} " +
-                "Valid keys: task, default_model, price_table, paths {data, prompts, evals, runs}, providers {NAME: {base_url, api_key_env}}, " +
+                "Valid keys: task, default_model, price_table, paths {data, prompts, evals, runs}, providers {NAME: {base_url, api_key_env, tokens_per_minute}}, " +
                 "prompting {budget_usd, budget_calls}.");
         }
         config ??= new WorkspaceConfig();
@@ -77,6 +77,8 @@ public sealed record WorkspaceConfig
         {
             if (!Uri.TryCreate(p.BaseUrl, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
                 throw new WorkspaceException($"{source}: providers.{name}.base_url = '{p.BaseUrl}' is not an http(s) URL.");
+            if (p.TokensPerMinute is < 1)
+                throw new WorkspaceException($"{source}: providers.{name}.tokens_per_minute = {p.TokensPerMinute} must be at least 1 (or left out for no limit).");
         }
     }
 }
@@ -108,6 +110,9 @@ public sealed record ProviderConfig
 
     /// <summary>Environment variable that holds the API key (may be absent for local servers).</summary>
     public string? ApiKeyEnv { get; init; }
+
+    /// <summary>The account's tokens-per-minute limit: requests wait rather than exceed it (absent: no limit).</summary>
+    public int? TokensPerMinute { get; init; }
 }
 
 /// <summary>The <c>prompting:</c> section: the spend above which a prompt technique runs only with <c>--yes</c>.</summary>

@@ -122,6 +122,7 @@ public sealed class ScriptedClientServerTests
         Assert.Equal(1, server.QueueLength);
         var rejected = await Post().WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(HttpStatusCode.TooManyRequests, rejected.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(1), rejected.Headers.RetryAfter?.Delta);
         Assert.Equal(1, Volatile.Read(ref client.Entered));
         using var doc = JsonDocument.Parse(await rejected.Content.ReadAsStringAsync());
         Assert.Equal("rate_limit_exceeded", doc.RootElement.GetProperty("error").GetProperty("code").GetString());

@@ -79,6 +79,11 @@ public class RunStoreTests
         store.CachePut("k", [1, 2]);
         store.CachePut("k", [3]);
         Assert.Equal([3], store.CacheGet("k"));
+        store.CachePut("other", [4]);
+        store.CacheRemove("k");
+        store.CacheRemove("never-stored");
+        Assert.Null(store.CacheGet("k"));
+        Assert.Equal([4], store.CacheGet("other"));
     }
 
     [Fact]

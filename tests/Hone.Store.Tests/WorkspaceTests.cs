@@ -62,6 +62,9 @@ public class WorkspaceTests
         Assert.Equal("prices.yaml", back.PriceTable);
         Assert.Equal("OPENAI_API_KEY", back.Providers["openai"].ApiKeyEnv);
         Assert.Equal("runs", back.Paths.Runs);
+        Assert.Null(back.Providers["openai"].TokensPerMinute);
+        var limited = WorkspaceConfig.Parse("task: x\nproviders:\n  p:\n    base_url: http://x/v1\n    tokens_per_minute: 90000\n", "hone.yaml");
+        Assert.Equal(90000, limited.Providers["p"].TokensPerMinute);
     }
 
     [Theory]
@@ -69,6 +72,7 @@ public class WorkspaceTests
     [InlineData("task: x\npaths:\n  data: ../outside\n", "inside the workspace")]
     [InlineData("task: x\nproviders:\n  p:\n    base_url: ftp://x\n", "http(s)")]
     [InlineData("task: [unclosed\n", "hone.yaml:")]
+    [InlineData("task: x\nproviders:\n  p:\n    base_url: http://x/v1\n    tokens_per_minute: 0\n", "tokens_per_minute")]
     public void Config_errors_say_what_and_where(string yaml, string expected)
     {
         var e = Assert.Throws<WorkspaceException>(() => WorkspaceConfig.Parse(yaml, "hone.yaml"));

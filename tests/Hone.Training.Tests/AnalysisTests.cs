@@ -44,25 +44,56 @@ public class AnalysisTests
         Assert.Empty(CurveDiagnosis.Diagnose(rows, []));
     }
 
+    /// <summary>The panels of a chart, top to bottom.</summary>
+    internal static ScottPlot.Plot[] Plots(ScottPlot.Multiplot chart) => [.. ScottPlot.IMultiplotExtensions.GetPlots(chart)];
+
+    /// <summary>Each line of a plot by its legend text, with its number of points.</summary>
+    internal static Dictionary<string, int> Lines(ScottPlot.Plot plot) =>
+        plot.GetPlottables().OfType<ScottPlot.Plottables.Scatter>().ToDictionary(s => s.LegendText, s => s.Data.GetScatterPoints().Count);
+
+    /// <summary>The width and height of a PNG file, from its IHDR chunk (after checking the signature).</summary>
+    internal static (int Width, int Height) PngSize(string path)
+    {
+        var b = File.ReadAllBytes(path);
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A }, b[..8]);
+        Assert.Equal("IHDR", System.Text.Encoding.ASCII.GetString(b, 12, 4));
+        return (System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(b.AsSpan(16)), System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(b.AsSpan(20)));
+    }
+
     [Fact]
-    public void Svg_is_valid_xml_with_one_polyline_per_non_empty_series_and_axis_labels()
+    public void The_sft_chart_plots_every_point_of_each_non_empty_series_in_two_panels()
+    {
+        var rows = Rows(s => 2.0 / s, s => s % 10 == 0 ? 1.0 / s : null, n: 30);
+        var plots = AnalysisTests.Plots(TrainingChart.Build("Training curves", TrainingChart.SftPanels(rows, [new(1, 30, 0.2, 0.7)])));
+        Assert.Equal(2, plots.Length);
+        Assert.Equal(new Dictionary<string, int> { ["train_loss"] = 30, ["valid_loss"] = 3, ["full_valid_loss"] = 1 }, Lines(plots[0]));
+        Assert.Equal(new Dictionary<string, int> { ["train_mean_token_accuracy"] = 30, ["valid_mean_token_accuracy"] = 3, ["full_valid_mean_token_accuracy"] = 1 },
+            Lines(plots[1]));
+        Assert.Equal("loss", plots[0].Axes.Left.Label.Text);
+        Assert.Equal("token accuracy", plots[1].Axes.Left.Label.Text);
+        Assert.Equal("step", plots[1].Axes.Bottom.Label.Text);
+
+        // Without validation only the training series are drawn; non-finite points are left out.
+        var bare = Plots(TrainingChart.Build("t", [new ChartPanel("loss", [new("a", [(1, 2), (2, double.NaN), (3, 1)], "#ff0000"), new("empty", [], "#0000ff")])]));
+        Assert.Equal(new Dictionary<string, int> { ["a"] = 2 }, Lines(Assert.Single(bare)));
+    }
+
+    [Fact]
+    public void The_sft_chart_is_written_as_an_svg_and_a_png_of_the_same_size()
     {
         var rows = Rows(s => 2.0 / s, s => s % 10 == 0 ? 1.0 / s : null, n: 30);
         var path = Path.Combine(Hone.Testing.TestAssets.NewTempDir(), "chart.svg");
-        SvgChart.WriteTrainingChart(path, rows, [new(1, 30, 0.2, 0.7)]);
-        var doc = XDocument.Load(path);
-        XNamespace ns = "http://www.w3.org/2000/svg";
-        var lines = doc.Descendants(ns + "polyline").ToList();
-        Assert.Equal(6, lines.Count);
-        Assert.Contains(lines, l => (string?)l.Attribute("data-series") == "valid_loss" && l.Attribute("points")!.Value.Split(' ').Length == 3);
-        var texts = doc.Descendants(ns + "text").Select(t => t.Value).ToList();
-        Assert.Contains("step", texts);
-        Assert.Contains("loss", texts);
-        Assert.Contains("token accuracy", texts);
-
-        // Without validation, only the training series are drawn.
-        var svg = XDocument.Parse(SvgChart.Render("t <&>", [new ChartPanel("loss", [new("a", [(1, 2), (2, 1)], "red"), new("empty", [], "blue")])]));
-        Assert.Single(svg.Descendants(ns + "polyline"));
+        TrainingChart.WriteTrainingChart(path, rows, [new(1, 30, 0.2, 0.7)]);
+        var svg = XDocument.Load(path).Root!;
+        Assert.Equal(XName.Get("svg", "http://www.w3.org/2000/svg"), svg.Name);
+        Assert.Equal("640", (string?)svg.Attribute("width"));
+        Assert.Equal("480", (string?)svg.Attribute("height"));
+        var text = string.Concat(svg.Descendants().Where(e => e.Name.LocalName == "text").Select(t => t.Value));
+        foreach (var label in new[] { "Training curves", "step", "loss", "token accuracy", "train_loss", "valid_loss", "full_valid_mean_token_accuracy" })
+            Assert.Contains(label, text, StringComparison.Ordinal);
+        Assert.Equal(Path.Combine(Path.GetDirectoryName(path)!, "chart.png"), TrainingChart.PngPath(path));
+        Assert.Equal((640, 480), PngSize(TrainingChart.PngPath(path)));
+        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(path)!, "*.tmp"));
     }
 
     [Fact]

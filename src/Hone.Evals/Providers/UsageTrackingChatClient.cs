@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.AI;
 
 namespace Hone.Evals.Providers;
@@ -64,23 +63,6 @@ public sealed class UsageTrackingChatClient(IChatClient inner, UsageLedger ledge
         var cost = price?.Cost(input, output) ?? 0m;
         ledger.Add(input, output, cost, response.Usage is not null);
         if (price is not null) (response.AdditionalProperties ??= [])[CostKey] = cost;
-        return response;
-    }
-}
-
-/// <summary>Latency decorator: writes the wall time of each call into <c>AdditionalProperties["hone.latency_ms"]</c>.</summary>
-public sealed class TimingChatClient(IChatClient inner) : DelegatingChatClient(inner)
-{
-    /// <summary>The additional-property key holding a call's latency in milliseconds.</summary>
-    public const string LatencyKey = "hone.latency_ms";
-
-    /// <inheritdoc />
-    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
-        CancellationToken cancellationToken = default)
-    {
-        var start = Stopwatch.GetTimestamp();
-        var response = await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
-        (response.AdditionalProperties ??= [])[LatencyKey] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         return response;
     }
 }

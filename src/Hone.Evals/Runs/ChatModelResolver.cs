@@ -6,8 +6,9 @@ namespace Hone.Evals.Runs;
 
 /// <summary>
 /// Turns a model name into an <see cref="IChatClient"/>: <c>provider:model</c> names a provider of hone.yaml
-/// (an <see cref="OpenAiCompatibleChatClient"/>, its key read from the provider's environment variable and held only in
-/// memory); <c>local:DIR</c> goes to the local-model factory the host supplies (Evals never loads models itself).
+/// (<see cref="OpenAiEndpoint"/>, its key read from the provider's environment variable and held only in memory, within
+/// the provider's <c>tokens_per_minute</c> when it has one); <c>local:DIR</c> goes to the local-model factory the host
+/// supplies (Evals never loads models itself).
 /// </summary>
 public sealed class ChatModelResolver
 {
@@ -52,7 +53,8 @@ public sealed class ChatModelResolver
             if (string.IsNullOrEmpty(key))
                 throw new ArgumentException($"Model '{model}': the environment variable {envName} (providers.{prefix}.api_key_env) is not set; export it with the API key.", nameof(model));
         }
-        return new OpenAiCompatibleChatClient(new Uri(provider.BaseUrl), rest, key);
+        var client = OpenAiEndpoint.Create(new Uri(provider.BaseUrl), rest, key);
+        return provider.TokensPerMinute is { } tpm ? client.AsBuilder().UseTokensPerMinute(tpm).Build() : client;
     }
 
     private string Providers() => _config.Providers.Count == 0 ? "none" : string.Join(", ", _config.Providers.Keys.Order(StringComparer.Ordinal));

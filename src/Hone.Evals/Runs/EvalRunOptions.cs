@@ -1,4 +1,5 @@
 using Hone.Evals.Specs;
+using Microsoft.Extensions.Logging;
 
 namespace Hone.Evals.Runs;
 
@@ -44,6 +45,12 @@ public sealed record EvalRunOptions
 
     /// <summary>First retry delay.</summary>
     public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Traces each model call under this OpenTelemetry source name (null, the default: not traced).</summary>
+    public string? OpenTelemetrySource { get; init; }
+
+    /// <summary>Logs each model call (null, the default: not logged).</summary>
+    public ILoggerFactory? CallLogger { get; init; }
 
     /// <summary>What to do with a case longer than the model's context (default: skip it, with a count).</summary>
     public OverflowAction OnOverflow { get; init; } = OverflowAction.Skip;

@@ -87,12 +87,14 @@ public sealed class EvalRunner(RunStore store, string runsDir)
         var ledger = new UsageLedger();
         using var client = ChatClientPipeline.Build(provider, new ChatClientPipelineOptions
         {
-            Cache = options.UseCache ? new RunStoreResponseCache(store) : null,
+            Cache = options.UseCache ? new RunStoreDistributedCache(store) : null,
             MaxRetries = options.MaxRetries,
             RetryBaseDelay = options.RetryBaseDelay,
             MaxConcurrency = concurrency,
             Ledger = ledger,
             Price = spec.Price,
+            OpenTelemetrySource = options.OpenTelemetrySource,
+            CallLogger = options.CallLogger,
         });
         var results = new System.Collections.Concurrent.ConcurrentDictionary<(string, int), CaseResult>(done);
         int total = cases.Count * repeats, finished = done.Count, passed = done.Values.Count(r => r.Pass);
@@ -229,7 +231,7 @@ public sealed class EvalRunner(RunStore store, string runsDir)
         foreach (var g in spec.Graders) grades.Add(GraderOutcome.From(await g.GradeAsync(ctx, ct).ConfigureAwait(false)));
         bool pass = answer?.FailedStep is null && (spec.PrimaryMetric is { } primary ? grades.Single(g => g.Grader == primary).Pass : grades.All(g => g.Pass));
         var props = response.AdditionalProperties;
-        bool hit = props?.TryGetValue(CachingChatClient.CacheHitKey, out var h) == true && h is true;
+        bool hit = props?.TryGetValue(ResponseCachingChatClient.CacheHitKey, out var h) == true && h is true;
         long dropped = ContextOverflow.PromptTokensDropped(response);
         return blank with
         {

@@ -71,13 +71,14 @@ public sealed class PromptEvaluator : IDisposable
     internal static IChatClient Pipeline(IChatClient model, RunStore? cache, UsageLedger ledger, SpendLimit limit, ModelPrice? price, int concurrency,
         int retries, TimeSpan retryDelay, CancellationTokenSource exhausted)
     {
-        IChatClient c = model;
-        if (retries > 0) c = new RetryingChatClient(c, retries, retryDelay);
-        c = new ConcurrencyLimitingChatClient(c, concurrency);
-        c = new UsageTrackingChatClient(c, ledger, price);
-        c = new BudgetLimitingChatClient(c, ledger, limit, exhausted);
-        if (cache is not null) c = new Hone.Evals.Providers.CachingChatClient(c, new RunStoreResponseCache(cache));
-        return new TimingChatClient(c);
+        // Outermost first, as ChatClientPipeline: timing → cache → budget stop → usage/cost → concurrency → retries.
+        var builder = new ChatClientBuilder(model).Use(inner => new TimingChatClient(inner));
+        if (cache is not null) builder.Use(inner => new ResponseCachingChatClient(inner, new RunStoreDistributedCache(cache)));
+        builder.Use(inner => new BudgetLimitingChatClient(inner, ledger, limit, exhausted))
+            .Use(inner => new UsageTrackingChatClient(inner, ledger, price))
+            .UseConcurrencyLimit(concurrency)
+            .UseRetries(retries, retryDelay);
+        return builder.Build();
     }
 
     /// <summary>A pipeline for another model (the meta-model) sharing this evaluator's cache, ledger and budget.</summary>

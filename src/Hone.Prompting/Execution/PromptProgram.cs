@@ -168,7 +168,7 @@ public sealed class PromptProgram : ICaseProgram
         var props = new AdditionalPropertiesDictionary
         {
             [TimingChatClient.LatencyKey] = traces.Sum(t => t.LatencyMs),
-            [Hone.Evals.Providers.CachingChatClient.CacheHitKey] = traces.All(t => t.CacheHit),
+            [ResponseCachingChatClient.CacheHitKey] = traces.All(t => t.CacheHit),
         };
         if (traces.Any(t => t.CostUsd is not null)) props[UsageTrackingChatClient.CostKey] = traces.Sum(t => t.CostUsd ?? 0);
         if (last.AdditionalProperties?.TryGetValue(ContextOverflow.PromptTokensDroppedKey, out var dropped) == true) props[ContextOverflow.PromptTokensDroppedKey] = dropped;

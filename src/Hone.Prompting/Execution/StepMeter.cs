@@ -36,7 +36,7 @@ internal sealed class StepMeter(IChatClient inner) : DelegatingChatClient(inner)
             Calls++;
             InputTokens += r.Usage?.InputTokenCount ?? 0;
             OutputTokens += r.Usage?.OutputTokenCount ?? 0;
-            bool hit = props?.TryGetValue(Hone.Evals.Providers.CachingChatClient.CacheHitKey, out var h) == true && h is true;
+            bool hit = props?.TryGetValue(ResponseCachingChatClient.CacheHitKey, out var h) == true && h is true;
             AllCacheHits &= hit;
             if (props?.TryGetValue(UsageTrackingChatClient.CostKey, out var c) == true) CostUsd = (CostUsd ?? 0) + (hit ? 0 : (decimal)Number(c));
             if (props?.TryGetValue(TimingChatClient.LatencyKey, out var l) == true) LatencyMs += Number(l);

@@ -136,6 +136,7 @@ public static class DemoBaseModel
         }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         CopyFile(System.IO.Path.Combine(staging, "pretrain", RunFolder.ResultsFile), System.IO.Path.Combine(modelDir, "pretrain-results.csv"));
         CopyFile(System.IO.Path.Combine(staging, "pretrain", "chart.svg"), System.IO.Path.Combine(modelDir, "pretrain-chart.svg"));
+        CopyFile(System.IO.Path.Combine(staging, "pretrain", "chart.png"), System.IO.Path.Combine(modelDir, "pretrain-chart.png"));
         if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         Directory.Move(modelDir, folder);
         Directory.Delete(staging, recursive: true);

@@ -19,8 +19,12 @@ public static class DpoReport
     public static List<EpochMetrics> AsEpochMetrics(IEnumerable<DpoEpochRow> rows) =>
         rows.Select(e => new EpochMetrics(e.Epoch, e.Step, e.FullValid.Loss, e.FullValid.RewardAccuracy)).ToList();
 
-    /// <summary>Writes the chart (loss; reward accuracy; reward margin — train, valid batch, full valid) atomically.</summary>
-    public static void WriteChart(string path, IReadOnlyList<DpoStepRow> history, IReadOnlyList<DpoEpochRow> epochs)
+    /// <summary>Writes the chart (loss; reward accuracy; reward margin — train, valid batch, full valid) atomically, SVG and PNG.</summary>
+    public static void WriteChart(string path, IReadOnlyList<DpoStepRow> history, IReadOnlyList<DpoEpochRow> epochs) =>
+        TrainingChart.Write(path, "DPO curves", Panels(history, epochs));
+
+    /// <summary>The chart's panels: loss, reward accuracy and reward margin, each train, valid batch and full valid.</summary>
+    public static IReadOnlyList<ChartPanel> Panels(IReadOnlyList<DpoStepRow> history, IReadOnlyList<DpoEpochRow> epochs)
     {
         ArgumentNullException.ThrowIfNull(history);
         ArgumentNullException.ThrowIfNull(epochs);
@@ -30,7 +34,6 @@ public static class DpoReport
             new("valid", history.Where(r => r.Valid is not null).Select(r => ((double)r.Step, f(r.Valid!.Value))).ToList(), "#ff7f0e"),
             new("full_valid", epochs.Select(e => ((double)e.Step, f(e.FullValid))).ToList(), "#d62728"),
         ]);
-        AtomicFile.WriteAllText(path, SvgChart.Render("DPO curves",
-            [Panel("loss", m => m.Loss), Panel(MetricNames.RewardsAccuracies, m => m.RewardAccuracy), Panel(MetricNames.RewardsMargins, m => m.RewardMargin)]));
+        return [Panel("loss", m => m.Loss), Panel(MetricNames.RewardsAccuracies, m => m.RewardAccuracy), Panel(MetricNames.RewardsMargins, m => m.RewardMargin)];
     }
 }

@@ -77,7 +77,7 @@ public interface ITrainingObjective
     /// <summary>The pass's metrics under their fixed names, in the order they are logged.</summary>
     IReadOnlyList<KeyValuePair<string, double>> End();
 
-    /// <summary>Writes the run's chart (SVG) to <paramref name="path"/>.</summary>
+    /// <summary>Writes the run's chart to <paramref name="path"/> (SVG) and its PNG beside it (<see cref="Analysis.TrainingChart"/>).</summary>
     void WriteChart(string path, IReadOnlyList<StepRecord> history, IReadOnlyList<EpochRecord> epochs);
 
     /// <summary>What the curves say (possibly nothing).</summary>

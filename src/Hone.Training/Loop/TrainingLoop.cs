@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Hone.Models.Train;
 using Hone.Numerics;
+using Hone.Training.Analysis;
 using Hone.Training.Optim;
 using Hone.Training.Runs;
 
@@ -154,6 +155,7 @@ public sealed class TrainingLoop : IDisposable
         var chart = Path.Combine(_run.Path, "chart.svg");
         _objective.WriteChart(chart, history, epochs);
         _run.AddArtifact("chart.svg", chart);
+        _run.AddArtifact("chart.png", TrainingChart.PngPath(chart));
         var findings = _objective.Diagnose(history, epochs);
         if (history.Count > 0) Report(progress, "done", _plan.Epochs, step, history[^1], 0, TimeSpan.Zero);
         return new TrainingOutcome(_plan, step, _options.LearningRate, history, epochs, findings, csv, chart,

@@ -17,8 +17,12 @@ namespace Hone.Training.Rft;
 /// </summary>
 public static class RftCurves
 {
-    /// <summary>Writes the reward and KL panels atomically to <paramref name="path"/>.</summary>
-    public static void WriteChart(string path, IReadOnlyList<RftStepRow> history, IReadOnlyList<RftEpochRow> epochs)
+    /// <summary>Writes the reward and KL panels atomically to <paramref name="path"/> (SVG) and its PNG.</summary>
+    public static void WriteChart(string path, IReadOnlyList<RftStepRow> history, IReadOnlyList<RftEpochRow> epochs) =>
+        TrainingChart.Write(path, "RFT curves", Panels(history, epochs));
+
+    /// <summary>The chart's panels: reward (train, valid batch, full valid), and KL with the zero-variance group share.</summary>
+    public static IReadOnlyList<ChartPanel> Panels(IReadOnlyList<RftStepRow> history, IReadOnlyList<RftEpochRow> epochs)
     {
         ArgumentNullException.ThrowIfNull(history);
         ArgumentNullException.ThrowIfNull(epochs);
@@ -33,7 +37,7 @@ public static class RftCurves
             new(MetricNames.Kl, history.Select(r => ((double)r.Step, r.Kl)).ToList(), "#2ca02c"),
             new(MetricNames.ZeroVarianceGroupShare, history.Select(r => ((double)r.Step, r.ZeroVarianceShare)).ToList(), "#9467bd"),
         ]);
-        AtomicFile.WriteAllText(path, SvgChart.Render("RFT curves", [reward, signal]));
+        return [reward, signal];
     }
 
     /// <summary>The findings the curves support (none when the run looks healthy or is too short to judge).</summary>

@@ -186,7 +186,7 @@ public sealed class SftTrainer : ITrainingObjective
     }
 
     void ITrainingObjective.WriteChart(string path, IReadOnlyList<StepRecord> history, IReadOnlyList<EpochRecord> epochs) =>
-        SvgChart.WriteTrainingChart(path, [.. history.Select(Row)], [.. epochs.Select(Epoch)]);
+        TrainingChart.WriteTrainingChart(path, [.. history.Select(Row)], [.. epochs.Select(Epoch)]);
 
     IReadOnlyList<CurveFinding> ITrainingObjective.Diagnose(IReadOnlyList<StepRecord> history, IReadOnlyList<EpochRecord> epochs) =>
         CurveDiagnosis.Diagnose([.. history.Select(Row)], [.. epochs.Select(Epoch)]);

@@ -123,7 +123,7 @@ public class GraderFactoryTests
     [Fact]
     public void Every_grader_type_reports_scores_in_the_unit_interval()
     {
-        Assert.Equal(13, GraderFactory.Types(GraderDialect.Hone).Count);
+        Assert.Equal(14, GraderFactory.Types(GraderDialect.Hone).Count);
         Assert.Contains("python", GraderFactory.Types(GraderDialect.OpenAi));
         foreach (var g in GraderFactory.ListFromYaml("""
             - {type: string_check, input: "{{sample.output_text}}", reference: x, operation: ne}

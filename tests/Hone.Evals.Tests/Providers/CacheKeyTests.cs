@@ -14,8 +14,25 @@ public class CacheKeyTests
 
     private static ChatOptions Options() => new() { Temperature = 0, MaxOutputTokens = 16, Seed = 1 };
 
-    private static string Key(List<ChatMessage>? messages = null, ChatOptions? options = null, ChatClientMetadata? metadata = null) =>
-        CachingChatClient.RequestKey(messages ?? Messages(), options ?? Options(), metadata ?? Local);
+    private static string Key(List<ChatMessage>? messages = null, ChatOptions? options = null, ChatClientMetadata? metadata = null)
+    {
+        using var client = new ResponseCachingChatClient(new ModelOf(metadata ?? Local), new MemoryCache());
+        return client.KeyFor(messages ?? Messages(), options ?? Options());
+    }
+
+    /// <summary>A model known only by its metadata.</summary>
+    private sealed class ModelOf(ChatClientMetadata metadata) : IChatClient
+    {
+        public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+
+        public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => serviceType == typeof(ChatClientMetadata) ? metadata : null;
+
+        public void Dispose() { }
+    }
 
     [Fact]
     public void The_same_request_gives_the_same_key()
@@ -40,7 +57,8 @@ public class CacheKeyTests
     public static TheoryData<string> Changes => new()
     {
         "system", "user", "seed", "max_tokens", "temperature", "top_p", "top_k", "stop", "tools", "required_tool", "overflow_policy",
-        "response_schema", "frequency_penalty", "presence_penalty",
+        "response_schema", "frequency_penalty", "presence_penalty", "tool_schema", "tool_description", "instructions", "model_id",
+        "reasoning", "json_mode", "multiple_tool_calls",
     };
 
     [Theory]
@@ -74,6 +92,19 @@ public class CacheKeyTests
             case "response_schema": o.ResponseFormat = ChatResponseFormat.ForJsonSchema(JsonSerializer.SerializeToElement(new { type = "object" }), "answer"); break;
             case "frequency_penalty": o.FrequencyPenalty = 0.5f; break;
             case "presence_penalty": o.PresencePenalty = 0.5f; break;
+            case "tool_schema":
+                baseline.Tools = [tool];
+                o.Tools = [AIFunctionFactory.CreateDeclaration("lookup", "Looks up", JsonSerializer.SerializeToElement(new { type = "object", properties = new { q = new { type = "string" } } }))];
+                break;
+            case "tool_description":
+                baseline.Tools = [tool];
+                o.Tools = [AIFunctionFactory.CreateDeclaration("lookup", "Looks it up", tool.JsonSchema)];
+                break;
+            case "instructions": o.Instructions = "Be brief."; break;
+            case "model_id": o.ModelId = "other-model"; break;
+            case "reasoning": o.Reasoning = new ReasoningOptions { Effort = ReasoningEffort.High }; break;
+            case "json_mode": o.ResponseFormat = ChatResponseFormat.Json; break;
+            case "multiple_tool_calls": o.AllowMultipleToolCalls = false; break;
         }
         Assert.NotEqual(Key(options: baseline), Key(messages, o));
     }
@@ -83,7 +114,7 @@ public class CacheKeyTests
     {
         var inner = new CountingChatClient();
         var cache = new MemoryCache();
-        using var client = new CachingChatClient(inner, cache);
+        using var client = new ResponseCachingChatClient(inner, cache);
         var o = Options();
         o.RawRepresentationFactory = _ => null;
         await client.GetResponseAsync(Messages(), o);

@@ -11,7 +11,7 @@ namespace Hone.Evals.Tests.Providers;
 internal sealed class FakeOpenAiServer : IDisposable
 {
     private readonly HttpListener _listener = new();
-    private readonly Queue<(int Status, string Body)> _script = new();
+    private readonly Queue<(int Status, string Body, (string Name, string Value)[] Headers)> _script = new();
     private readonly CancellationTokenSource _cts = new();
     private readonly Task _loop;
 
@@ -28,7 +28,10 @@ internal sealed class FakeOpenAiServer : IDisposable
 
     public List<(string Path, string Body, string? Authorization)> Requests { get; } = [];
 
-    public void Enqueue(int status, string body) { lock (_script) _script.Enqueue((status, body)); }
+    /// <summary>When each request arrived (Stopwatch timestamps), in order.</summary>
+    public List<long> Arrivals { get; } = [];
+
+    public void Enqueue(int status, string body, params (string Name, string Value)[] headers) { lock (_script) _script.Enqueue((status, body, headers)); }
 
     public static string Completion(string content, string? toolCallsJson = null, int prompt = 11, int completion = 5)
     {
@@ -68,10 +71,15 @@ internal sealed class FakeOpenAiServer : IDisposable
             catch (HttpListenerException) { return; }
             using var reader = new StreamReader(ctx.Request.InputStream, Encoding.UTF8);
             var body = await reader.ReadToEndAsync().ConfigureAwait(false);
-            (int Status, string Body) reply;
-            lock (Requests) Requests.Add((ctx.Request.Url!.AbsolutePath, body, ctx.Request.Headers["Authorization"]));
-            lock (_script) reply = _script.Count > 0 ? _script.Dequeue() : (500, """{"error":{"message":"no scripted reply","type":"server_error"}}""");
+            (int Status, string Body, (string Name, string Value)[] Headers) reply;
+            lock (Requests)
+            {
+                Requests.Add((ctx.Request.Url!.AbsolutePath, body, ctx.Request.Headers["Authorization"]));
+                Arrivals.Add(System.Diagnostics.Stopwatch.GetTimestamp());
+            }
+            lock (_script) reply = _script.Count > 0 ? _script.Dequeue() : (500, """{"error":{"message":"no scripted reply","type":"server_error"}}""", []);
             ctx.Response.StatusCode = reply.Status;
+            foreach (var (name, value) in reply.Headers) ctx.Response.Headers[name] = value;
             ctx.Response.ContentType = "application/json";
             var bytes = Encoding.UTF8.GetBytes(reply.Body);
             await ctx.Response.OutputStream.WriteAsync(bytes).ConfigureAwait(false);

@@ -21,8 +21,24 @@ public class ChatModelResolverTests
     {
         var r = new ChatModelResolver(Config, null, _ => null);
         using var c = r.Resolve("open:my-model");
-        Assert.IsType<OpenAiCompatibleChatClient>(c);
-        Assert.Equal("my-model", c.GetService<ChatClientMetadata>()!.DefaultModelId);
+        Assert.NotNull(c.GetService<OpenAI.Chat.ChatClient>()); // the OpenAI SDK's client through Microsoft.Extensions.AI.OpenAI
+        Assert.Null(c.GetService<RateLimitingChatClient>());
+        var metadata = c.GetService<ChatClientMetadata>()!;
+        Assert.Equal("my-model", metadata.DefaultModelId);
+        Assert.Equal(new Uri("http://127.0.0.1:9/v1/"), metadata.ProviderUri);
+    }
+
+    [Fact]
+    public void A_provider_with_a_tokens_per_minute_limit_is_rate_limited()
+    {
+        var config = new WorkspaceConfig
+        {
+            Providers = new(StringComparer.Ordinal) { ["limited"] = new ProviderConfig { BaseUrl = "http://127.0.0.1:9/v1/", TokensPerMinute = 1000 } },
+        };
+        using var c = new ChatModelResolver(config, null, _ => null).Resolve("limited:m");
+        Assert.NotNull(c.GetService<RateLimitingChatClient>());
+        Assert.NotNull(c.GetService<OpenAI.Chat.ChatClient>());
+        Assert.Equal("m", c.GetService<ChatClientMetadata>()!.DefaultModelId);
     }
 
     [Fact]
@@ -50,7 +66,9 @@ public class ChatModelResolverTests
     [Fact]
     public void The_key_comes_from_the_named_variable()
     {
-        using var c = new ChatModelResolver(Config, null, n => n == "THE_KEY" ? "sk-test" : null).Resolve("keyed:m");
-        Assert.IsType<OpenAiCompatibleChatClient>(c);
+        string? asked = null;
+        using var c = new ChatModelResolver(Config, null, n => { asked = n; return n == "THE_KEY" ? "sk-test" : null; }).Resolve("keyed:m");
+        Assert.Equal("THE_KEY", asked);
+        Assert.NotNull(c.GetService<OpenAI.Chat.ChatClient>());
     }
 }

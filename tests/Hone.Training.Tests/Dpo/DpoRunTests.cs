@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Hone.Store;
 using Hone.Testing;
+using Hone.Training.Analysis;
 using Hone.Training.Dpo;
 using Hone.Training.Objectives;
 using Hone.Training.Runs;
@@ -65,10 +66,17 @@ public class DpoRunTests
             Assert.Equal(1.0, full.RewardAccuracy);
             Assert.True(full.RewardMargin > 0.5, $"margin {full.RewardMargin}");
             Assert.True(full.Loss < Math.Log(2) - 0.1, $"loss {full.Loss}");
+            var plots = AnalysisTests.Plots(TrainingChart.Build("DPO curves", DpoReport.Panels(h, r.Result.EpochHistory)));
+            Assert.Equal(3, plots.Length);
+            var loss = AnalysisTests.Lines(plots[0]);
+            Assert.Equal(h.Count, loss["train"]);
+            Assert.Equal(h.Count(x => x.Valid is not null), loss.GetValueOrDefault("valid"));
+            Assert.Equal(r.Result.EpochHistory.Count, loss["full_valid"]);
         }
 
         Assert.True(File.Exists(Path.Combine(run, DpoTrainer.ReferenceFile)));
         Assert.True(File.Exists(Path.Combine(run, "chart.svg")));
+        Assert.Equal((640, 720), AnalysisTests.PngSize(Path.Combine(run, "chart.png"))); // loss, reward accuracy, reward margin
         var csv = File.ReadAllLines(Path.Combine(run, "results.csv"));
         Assert.Equal(DpoReport.CsvHeader, csv[0]);
         Assert.Equal(7, csv.Length);

@@ -47,5 +47,9 @@ public class RftCurvesTests
         var svg = File.ReadAllText(path);
         foreach (var name in new[] { "train_reward_mean", "full_valid_mean_reward", "kl", "zero_variance_group_share" })
             Assert.Contains(name, svg, StringComparison.Ordinal);
+        Assert.Equal((640, 480), AnalysisTests.PngSize(TrainingChart.PngPath(path)));
+        var plots = AnalysisTests.Plots(TrainingChart.Build("RFT curves", RftCurves.Panels(Rows(0.1, 0.5, 1), [Epoch(1, 0.5)])));
+        Assert.Equal(new Dictionary<string, int> { ["train_reward_mean"] = 3, ["full_valid_mean_reward"] = 1 }, AnalysisTests.Lines(plots[0]));
+        Assert.Equal(new Dictionary<string, int> { ["kl"] = 3, ["zero_variance_group_share"] = 3 }, AnalysisTests.Lines(plots[1]));
     }
 }

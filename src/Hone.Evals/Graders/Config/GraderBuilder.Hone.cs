@@ -19,6 +19,7 @@ internal sealed partial class GraderBuilder
         "numeric_tolerance" => NumericTolerance(c, name),
         "tool_call_match" => ToolCallMatch(c, name),
         "command" => Command(c, name),
+        "evaluator" => Evaluator(c, name),
         _ => throw new GraderConfigException(c.At("type"), $"unknown grader type '{type}'; valid types: {string.Join(", ", HoneTypes)}."),
     };
 

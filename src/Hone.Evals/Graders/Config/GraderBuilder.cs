@@ -15,7 +15,7 @@ internal sealed partial class GraderBuilder(GraderDialect dialect, GraderEnviron
     [
         "string_check", "text_similarity", "score_model", "label_model", "multi",
         "regex", "json_valid", "json_schema", "json_field_match", "classification", "numeric_tolerance",
-        "tool_call_match", "command",
+        "tool_call_match", "command", "evaluator",
     ];
 
     private static readonly Dictionary<string, StringCheckOperation> Operations = new(StringComparer.Ordinal)

@@ -35,6 +35,10 @@ namespace Hone.Evals.Graders.Config;
 /// <c>{{sample.output_tools}}</c>), <c>ordered</c> (default false), <c>pass_threshold</c> (default 1).</item>
 /// <item><c>command</c>: <c>command</c> (argv list), <c>timeout_seconds</c> (default 30, at most 3600),
 /// <c>pass_threshold</c> (default 0.5). Score = the program's number in [0, 1].</item>
+/// <item><c>evaluator</c>: <c>evaluator</c> (a Microsoft.Extensions.AI.Evaluation <c>IEvaluator</c> by assembly-qualified
+/// type name, with a public parameterless constructor), <c>metric</c> (default its first), <c>range</c> (the metric's
+/// scale, default [0, 1]), <c>pass_threshold</c> (on that scale, default the midpoint), <c>model</c> (a judge for
+/// evaluators that call a model). See <see cref="Evaluation.EvaluatorGrader"/>.</item>
 /// </list>
 /// <para><b>OpenAI JSON.</b> The types string_check, text_similarity, score_model, label_model and multi with OpenAI's
 /// keys (<c>name</c> required); <c>python</c> is recognised and rejected (no Python here: use a Hone <c>command</c>
