@@ -1,3 +1,4 @@
+using Hone.Core;
 namespace Hone.Store;
 
 /// <summary>
