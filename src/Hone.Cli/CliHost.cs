@@ -68,10 +68,7 @@ public sealed class CliHost
         SetHandler(command, (p, c, _) => Task.FromResult(handler(p, c)));
 
     /// <summary>An error the user can fix: bad input, missing file, malformed data, a typed Hone error.</summary>
-    public static bool IsInputError(Exception e) => e is IOException or UnauthorizedAccessException or InvalidDataException
-        or FormatException or JsonException or WorkspaceException or CliUsageException
-        or (ArgumentException and not ArgumentNullException) // option validation in the libraries (validated once, with a message)
-        || (e.GetType().Namespace?.StartsWith("Hone.", StringComparison.Ordinal) ?? false);
+    public static bool IsInputError(Exception e) => e is CliUsageException || Hone.App.InputErrors.Is(e);
 
     private int Fail(CliContext ctx, string message, int code)
     {
