@@ -150,6 +150,9 @@ public sealed partial record JobRequest(string Model, string TrainingFile, strin
                 case "beta":
                     result[p.Name] = Positive(p.Value, name, 2);
                     break;
+                case "compute_multiplier":
+                    result[p.Name] = Positive(p.Value, name, 10);
+                    break;
                 default:
                     throw FineTuningException.Invalid(name, $"{name}: this server supports only \"auto\" here.");
             }

@@ -79,7 +79,11 @@ internal sealed class JobRunner(FineTuningOptions options, FineTuningStore store
                     {
                         ModelPath = options.BaseModelPath, TokenizerPath = options.TokenizerPath, Template = options.Template, TrainFile = train, ValidFile = valid,
                         GraderFile = grader, Threads = options.Threads, Lora = lora,
-                        Trainer = new RftOptions { Epochs = epochs, LearningRateMultiplier = lrm, Seed = job.Seed, PromptsPerStep = batch ?? 2 },
+                        Trainer = new RftOptions
+                        {
+                            Epochs = epochs, LearningRateMultiplier = lrm, Seed = job.Seed, PromptsPerStep = batch ?? 2,
+                            SamplesPerPrompt = SamplesPerPrompt(Number(hyper, "compute_multiplier")),
+                        },
                     };
                     var load = options.LoadReward!;
                     runId = (resume ? RftRun.Resume(runFolder, load, runs, progress, null, ct) : RftRun.Start(o, load, runFolder, runs, progress, null, ct)).RunId;
@@ -123,6 +127,9 @@ internal sealed class JobRunner(FineTuningOptions options, FineTuningStore store
 
     private string InputFile(string fileId) => store.FindFile(fileId)?.Path
         ?? throw new TrainingException($"File '{fileId}' was deleted after the job was created; upload it again and create a new job.");
+
+    /// <summary>Samples drawn per prompt: compute_multiplier × 8 (the default), at least 2 (a group needs two to compare).</summary>
+    internal static int SamplesPerPrompt(double? computeMultiplier) => Math.Max(2, (int)Math.Round(8 * (computeMultiplier ?? 1.0)));
 
     private static int? Int(JsonObject h, string name) => h[name] is JsonValue v && v.TryGetValue<int>(out var n) ? n : null;
 

@@ -6,6 +6,7 @@ using System.Text.Json;
 using Hone.FineTuning;
 using Hone.Models.Chat;
 using Hone.Testing;
+using Hone.Training.Rft;
 using Hone.Training.Runs;
 using OpenAI;
 using OpenAI.Chat;
@@ -40,13 +41,13 @@ public sealed class FineTuningSdkTests(ITestOutputHelper output)
         public required HoneServer Server { get; init; }
         public required LocalChatClient Base { get; init; }
 
-        public static async Task<Host> StartAsync(string dir, Action<TrainingProgress, CancellationToken>? hook = null)
+        public static async Task<Host> StartAsync(string dir, Action<TrainingProgress, CancellationToken>? hook = null, Func<string, IRewardFunction>? reward = null)
         {
             var local = LocalChatClient.Load(Stories, template: "chatml");
             var service = FineTuningService.Start(new HoneTuningOptions
             {
                 DatabasePath = Path.Combine(dir, "hone.db"), Folder = Path.Combine(dir, "ft"), BaseModelId = local.ModelId, BaseModelPath = Stories,
-                Template = "chatml", Threads = 2, LoraRank = 4, ProgressHook = hook,
+                Template = "chatml", Threads = 2, LoraRank = 4, ProgressHook = hook, LoadReward = reward,
             });
             var server = await HoneServer.StartAsync(local, new ServerOptions { Port = 0, ApiKey = ServerFixture.Key }, null, service);
             return new Host { Service = service, Server = server, Base = local };
@@ -283,5 +284,74 @@ public sealed class FineTuningSdkTests(ITestOutputHelper output)
         Assert.Equal(404, (int)missing.StatusCode);
         using var cancel = await http.PostAsync(new Uri("v1/fine_tuning/jobs/ftjob-nope/cancel", UriKind.Relative), null);
         Assert.Equal(404, (int)cancel.StatusCode);
+    }
+
+    /// <summary>A reward read from the grader file: 1 when the output contains the item's <c>answer</c>.</summary>
+    private sealed class ContainsAnswer(string graderFile) : IRewardFunction
+    {
+        public string Name { get; } = JsonDocument.Parse(File.ReadAllText(graderFile)).RootElement.GetProperty("name").GetString()!;
+
+        public ValueTask<RewardResult> ScoreAsync(string output, JsonElement item, CancellationToken cancellationToken) =>
+            ValueTask.FromResult(RewardResult.Of(Name, output.Contains(item.GetProperty("answer").GetString()!, StringComparison.Ordinal) ? 1 : 0));
+    }
+
+    [Fact]
+    public async Task Dpo_and_reinforcement_jobs_train_with_their_hyperparameters()
+    {
+        var dir = TestAssets.NewTempDir();
+        await using var host = await Host.StartAsync(dir, reward: path => new ContainsAnswer(path));
+        var openai = new OpenAIClient(new ApiKeyCredential(ServerFixture.Key), Options(host.Server, new Transcript()));
+        var files = openai.GetOpenAIFileClient();
+        var tuning = openai.GetFineTuningClient();
+
+        var pairs = string.Join("\n", Enumerable.Range(0, 4).Select(i => JsonSerializer.Serialize(new
+        {
+            input = new { messages = new[] { new { role = "user", content = $"Who is friend {i}?" } } },
+            preferred_output = new[] { new { role = "assistant", content = "Lily." } },
+            non_preferred_output = new[] { new { role = "assistant", content = "A big dog ran away." } },
+        })));
+        var pairFile = (await files.UploadFileAsync(BinaryData.FromString(pairs), "pairs.jsonl", FileUploadPurpose.FineTune)).Value;
+        var dpo = await tuning.FineTuneAsync(host.Server.ModelId, pairFile.Id, false, new SdkTuningOptions
+        {
+            TrainingMethod = FineTuningTrainingMethod.CreateDirectPreferenceOptimization(new HyperparameterBatchSize(2), new HyperparameterEpochCount(2),
+                HyperparameterLearningRate.CreateAuto(), new HyperparameterBetaFactor(1)),
+        });
+        // An SFT file is refused for a DPO job, naming training_file.
+        var sftFile = (await files.UploadFileAsync(BinaryData.FromBytes(TrainingData(2)), "sft.jsonl", FileUploadPurpose.FineTune)).Value;
+        var wrongKind = await Assert.ThrowsAsync<ClientResultException>(() => tuning.FineTuneAsync(host.Server.ModelId, sftFile.Id, false, new SdkTuningOptions
+        {
+            TrainingMethod = FineTuningTrainingMethod.CreateDirectPreferenceOptimization(HyperparameterBatchSize.CreateAuto(), HyperparameterEpochCount.CreateAuto(),
+                HyperparameterLearningRate.CreateAuto(), HyperparameterBetaFactor.CreateAuto()),
+        }));
+        Assert.Contains("\"training_file\"", wrongKind.GetRawResponse()!.Content.ToString(), StringComparison.Ordinal);
+
+        var prompts = string.Join("\n", Enumerable.Range(0, 2).Select(i => JsonSerializer.Serialize(new
+        {
+            messages = new[] { new { role = "user", content = $"Name friend {i}." } },
+            answer = "Lily",
+        })));
+        var promptFile = (await files.UploadFileAsync(BinaryData.FromString(prompts), "prompts.jsonl", FileUploadPurpose.FineTune)).Value;
+        var grader = new { type = "string_check", name = "has_lily", input = "{{sample.output_text}}", reference = "Lily", operation = "like" };
+        var body = JsonSerializer.Serialize(new
+        {
+            model = host.Server.ModelId, training_file = promptFile.Id,
+            method = new { type = "reinforcement", reinforcement = new { grader, hyperparameters = new { n_epochs = 1, batch_size = 2, learning_rate_multiplier = 2, compute_multiplier = 0.25 } } },
+        });
+        var created = await tuning.FineTuneAsync(BinaryContent.Create(BinaryData.FromString(body)), false, new RequestOptions());
+        var rft = await tuning.GetJobAsync(created.JobId);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await WaitAsync(dpo, "succeeded");
+        output.WriteLine($"dpo done {clock.Elapsed}");
+        var dpoHyper = Assert.IsType<HyperparametersForDPO>(dpo.MethodHyperparameters);
+        Assert.Equal((2, 2, 1f), (dpoHyper.EpochCount, dpoHyper.BatchSize, dpoHyper.Beta));
+        await WaitAsync(rft, "succeeded");
+        output.WriteLine($"rft done {clock.Elapsed}");
+        var rftEvents = new List<FineTuningEvent>();
+        await foreach (var e in rft.GetEventsAsync(new GetEventsOptions())) rftEvents.Add(e);
+        Assert.Single(rftEvents, e => e.Kind == FineTuningJobEventKind.Metrics); // 2 prompts / 2 per step × 1 epoch
+        Assert.StartsWith("ft:", rft.Value, StringComparison.Ordinal);
+        var reply = await openai.GetChatClient(dpo.Value).CompleteChatAsync([new UserChatMessage("Who is friend 9?")], new ChatCompletionOptions { MaxOutputTokenCount = 6 });
+        Assert.Equal(dpo.Value, reply.Value.Model);
     }
 }
