@@ -55,6 +55,7 @@ public static class HoneApp
         root.Subcommands.Add(GenerateCommand.Create(host));
         root.Subcommands.Add(ChatCommand.Create(host));
         root.Subcommands.Add(ServeCommand.Create(host));
+        root.Subcommands.Add(UiCommand.Create(host));
         root.Subcommands.Add(BenchCommands.Create(host));
         return root;
     }
