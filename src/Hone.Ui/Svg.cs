@@ -130,7 +130,7 @@ internal static class Svg
         }
         sb.Append("</svg><ul class=\"legend\">");
         foreach (var s in drawn)
-            sb.Append($"<li><span class=\"swatch {Html.E(s.Css)}\"></span>{Html.E(s.Name)} <span class=\"muted\">({s.Total} points{(s.Total > s.Points.Count ? $", {s.Points.Count} drawn" : "")}; last {Html.E(Html.N(s.Points[^1].Y))})</span></li>");
+            sb.Append($"<li><span class=\"swatch {Html.E(s.Css)}\"></span>{Html.E(s.Name)} <span class=\"muted\">({s.Total} points{(s.Total > s.Points.Count ? $", {s.Points.Count} drawn" : "")}; last {Html.E(s.Points[^1].Y.ToString("G4", CultureInfo.InvariantCulture))})</span></li>");
         return sb.Append("</ul></figure>").ToString();
     }
 

@@ -202,7 +202,9 @@ public static class DemoCommand
         phases["tuned_eval"] = clock.Elapsed.TotalSeconds;
         console.MarkupLine($"[green]8[/] tuned model on the golden set: {after.Passed}/{golden.Count} exact ({after.Accuracy:P0}), fields {after.FieldMean:P0}, {after.ValidJson:P0} valid JSON, {after.Seconds:0.0} s");
 
-        // Record the demo and report.
+        // Record the demo and report; before and after are eval runs too (hone compare, hone ui).
+        var evalBefore = DemoEvaluation.Record(ws, store, "local:" + basePath, before.Cases);
+        var evalAfter = DemoEvaluation.Record(ws, store, "local:" + tuned.RunFolder, after.Cases);
         var run = store.CreateRun("demo", "demo loop", JsonSerializer.Serialize(new { examples = s.Examples, seed = s.Seed, quick = s.Quick, model = basePath }));
         store.LogMetrics(run.Id, 0, [
             new("examples", pool.Count), new("golden_cases", golden.Count), new("check_errors", report.Errors),
@@ -236,6 +238,7 @@ public static class DemoCommand
                     pretrain_loss_final = built.FinalLoss, pretrain_seconds = built.Seconds,
                 },
             prompt_variants = variants,
+            eval_runs = new { before = evalBefore, after = evalAfter },
             before = DemoOutput.ScoreJson(before),
             after = DemoOutput.ScoreJson(after),
             improvement = after.Accuracy - before.Accuracy,

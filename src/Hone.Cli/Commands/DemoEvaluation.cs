@@ -4,7 +4,9 @@ using Hone.Data.Samples;
 using Hone.Evals.Compare;
 using Hone.Evals.Graders;
 using Hone.Evals.Graders.Json;
+using Hone.Evals.Runs;
 using Hone.Evals.Templating;
+using Hone.Store;
 using Hone.Models.Chat;
 using Microsoft.Extensions.AI;
 
@@ -91,5 +93,33 @@ internal static class DemoEvaluation
         {
             return false;
         }
+    }
+
+    /// <summary>
+    /// Records a measurement as an eval run (kind <c>eval</c>, name <c>demo-golden</c>, its <c>cases.jsonl</c> and summary),
+    /// so <c>hone compare</c>, <c>hone eval show</c> and <c>hone ui</c> (compare, edit to teach) work on the demo's before and after.
+    /// </summary>
+    public static string Record(Workspace ws, RunStore store, string model, IReadOnlyList<DemoCase> cases)
+    {
+        var run = store.CreateRun(EvalRunner.Kind, "demo-golden", JsonSerializer.Serialize(new { demo = true, model }));
+        var results = cases.Select((c, i) => new CaseResult
+        {
+            CaseId = "g" + i.ToString("D3", System.Globalization.CultureInfo.InvariantCulture),
+            Output = c.Output,
+            Pass = c.Pass,
+            Reference = c.Reference,
+            Input = JsonSerializer.SerializeToElement(new[] { new { role = "system", content = OrderExtractionTask.SystemPrompt }, new { role = "user", content = c.Sentence } }),
+            Grades = [new GraderOutcome("order_fields", c.FieldScores.Count == 0 ? 0 : c.FieldScores.Values.Average(), c.Pass,
+                Detail: string.Join(", ", c.FieldScores.Select(f => $"{f.Key} {(f.Value >= 1 ? "ok" : "wrong")}")))],
+        }).ToList();
+        var path = Path.Combine(ws.RunsDir, run.Id, EvalRunner.CasesArtifact);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        AtomicFile.WriteText(path, w => { foreach (var r in results) w.Write(r.ToJsonLine() + "\n"); });
+        store.AddArtifact(run.Id, EvalRunner.CasesArtifact, path, null, new FileInfo(path).Length);
+        store.SetTag(run.Id, "eval.model", model);
+        var summary = EvalSummary.Compute(results, ["order_fields"]);
+        store.LogMetrics(run.Id, 0, [new("accuracy", summary.Accuracy), new("cases", summary.Cases)]);
+        store.SetStatus(run.Id, RunStatus.Succeeded, JsonSerializer.Serialize(summary, CaseResult.JsonOptions));
+        return run.Id;
     }
 }

@@ -87,7 +87,7 @@ internal static class ComparePage
             sb.Append($"<tr class=\"case\" tabindex=\"0\" data-change=\"{name}\"><th scope=\"row\">{Html.E(c.CaseId)}");
             foreach (var t in c.Tags) sb.Append($" <span class=\"tag\">{Html.E(t)}</span>");
             if (c.Reference is not null) sb.Append($"<details><summary>reference</summary><pre>{Html.E(c.Reference)}</pre></details>");
-            sb.Append($"</th><td>{Html.Badge(name, name)}</td><td><pre>{Html.E(c.OutputA)}</pre></td><td><pre>{Html.E(c.OutputB)}</pre></td><td><pre class=\"diff\">{DiffHtml(c.OutputA, c.OutputB)}</pre></td></tr>");
+            sb.Append($"</th><td>{Html.Badge(name, Label(c.Change))}</td><td><pre>{Html.E(c.OutputA)}</pre></td><td><pre>{Html.E(c.OutputB)}</pre></td><td><pre class=\"diff\">{DiffHtml(c.OutputA, c.OutputB)}</pre></td></tr>");
         }
         if (kept.Count == 0) sb.Append("<tr><td colspan=\"5\">No case matches.</td></tr>");
         sb.Append("</tbody></table>");
@@ -108,6 +108,13 @@ internal static class ComparePage
             });
         return sb.ToString();
     }
+
+    private static string Label(CaseChange c) => c switch
+    {
+        CaseChange.BothPass => "both pass",
+        CaseChange.BothFail => "both fail",
+        _ => Name(c),
+    };
 
     private static string Name(CaseChange c) => c switch
     {

@@ -102,7 +102,8 @@ internal static class TrainPage
             {
                 int epoch = Checkpoints.EpochOf(c);
                 var loss = epoch >= 1 && epoch <= epochs.Count ? Html.N(epochs[epoch - 1].FullValidLoss) : "–";
-                var cmd = $"hone eval {spec} --model local:{folder}";
+                var rel = Path.GetRelativePath(ws.Workspace.Root, folder!);
+                var cmd = $"hone export {rel} --format merged --epoch {epoch} && hone eval {spec} --model local:{rel}/exports/merged";
                 sb.Append($"<tr><td>{epoch}</td><td><code>{Html.E(Path.GetRelativePath(ws.Workspace.Root, c))}</code></td><td>{loss}</td>")
                   .Append($"<td><code class=\"cmd\">{Html.E(cmd)}</code> then <a href=\"/compare\">compare</a> with the base run</td></tr>");
             }
