@@ -54,15 +54,19 @@ internal static class Svg
         return sampled;
     }
 
-    /// <summary>Exponential moving average (the smoothed twin of a noisy training curve).</summary>
-    public static IReadOnlyList<(double X, double Y)> Smooth(IReadOnlyList<(double X, double Y)> data, double alpha = 0.1)
+    /// <summary>
+    /// Exponential moving average (the smoothed twin of a noisy training curve); by default its window is about a
+    /// twentieth of the curve (α = 20/n, within 0.02..0.5), so short runs are not drowned in lag.
+    /// </summary>
+    public static IReadOnlyList<(double X, double Y)> Smooth(IReadOnlyList<(double X, double Y)> data, double? alpha = null)
     {
         ArgumentNullException.ThrowIfNull(data);
+        double a = alpha ?? Math.Clamp(20.0 / Math.Max(1, data.Count), 0.02, 0.5);
         var list = new List<(double, double)>(data.Count);
         double? ema = null;
         foreach (var (x, y) in data)
         {
-            ema = ema is { } e ? e + alpha * (y - e) : y;
+            ema = ema is { } e ? e + a * (y - e) : y;
             list.Add((x, ema.Value));
         }
         return list;

@@ -183,6 +183,47 @@ public sealed partial class UiHttpTests(ITestOutputHelper output)
         File.WriteAllLines(Path.Combine(AppContext.BaseDirectory, "ui-load-times.txt"), lines);
     }
 
+    [Fact]
+    public async Task An_eval_in_progress_is_read_from_its_journal_and_the_version_moves_as_it_grows()
+    {
+        var ws = Workspace.Init(TestAssets.NewTempDir());
+        string id;
+        using (var store = ws.OpenStore()) id = store.CreateRun(Hone.Evals.Runs.EvalRunner.Kind, "live", "{}").Id; // running: this process owns it
+        var journal = Path.Combine(ws.RunsDir, id, Hone.Evals.Runs.EvalRunner.JournalFile);
+        Directory.CreateDirectory(Path.GetDirectoryName(journal)!);
+        void Append(int from, int to) => File.AppendAllLines(journal, Enumerable.Range(from, to - from).Select(i => SyntheticRuns.Sample("c" + i, "o", pass: true).ToJsonLine()));
+        Append(0, 3);
+        var (server, http) = await Start(ws);
+        await using var _ = server;
+        using var __ = http;
+        var v1 = await http.GetStringAsync("/api/version");
+        var page = await http.GetStringAsync($"/eval/{id}");
+        Assert.Equal(3, CaseRow().Matches(page).Count);
+        Assert.Contains("data-live=\"1\"", page, StringComparison.Ordinal);
+        await Task.Delay(20);
+        Append(3, 5);
+        File.SetLastWriteTimeUtc(journal, DateTime.UtcNow.AddSeconds(1));
+        Assert.NotEqual(v1, await http.GetStringAsync("/api/version"));
+        Assert.Equal(5, CaseRow().Matches(await http.GetStringAsync($"/eval/{id}")).Count);
+    }
+
+    [Fact]
+    public void Curves_are_downsampled_on_the_server_keeping_ends_and_spikes()
+    {
+        var data = Enumerable.Range(0, 100_000).Select(i => ((double)i, i == 54_321 ? 50.0 : Math.Sin(i / 1000.0))).ToList();
+        var down = Svg.Downsample(data);
+        Assert.Equal(Svg.MaxPoints, down.Count);
+        Assert.Equal(data[0], down[0]);
+        Assert.Equal(data[^1], down[^1]);
+        Assert.Contains(down, p => p.Y == 50.0); // a stride would most likely have dropped it
+        Assert.Equal(10, Svg.Downsample(data.Take(10).ToList()).Count); // short curves are drawn whole
+        var smooth = Svg.Smooth([(0, 0), (1, 10), (2, 10)], alpha: 0.5);
+        Assert.Equal([0.0, 5.0, 7.5], smooth.Select(p => p.Y));
+        var html = Svg.LineChart("Loss <b>", [new Series("train_loss", down, "s1", data.Count)]);
+        Assert.Contains("data-points=\"600\" data-total=\"100000\"", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<b>", html, StringComparison.Ordinal);
+    }
+
     private static int CsvRecords(string csv)
     {
         int records = 0;

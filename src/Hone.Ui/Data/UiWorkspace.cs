@@ -55,15 +55,22 @@ internal sealed class UiWorkspace : IDisposable
         return $"{dataVersion}-{newest}";
     }
 
-    /// <summary>An eval run, parsed once per version of its cases file.</summary>
+    /// <summary>
+    /// An eval run, parsed once per version of its cases file; a run still in progress (no cases file yet) is read from
+    /// its journal, so its page fills as samples finish.
+    /// </summary>
     public LoadedEvalRun LoadEval(RunStore store, string id)
     {
         var run = store.GetRun(id);
         var artifacts = store.GetArtifacts(run.Id);
-        var key = artifacts.TryGetValue(EvalRunner.CasesArtifact, out var path) && File.Exists(path)
-            ? $"{path}|{File.GetLastWriteTimeUtc(path).Ticks}|{new FileInfo(path).Length}|{run.Status}" : "";
+        var journal = Path.Combine(Workspace.RunsDir, run.Id, EvalRunner.JournalFile);
+        var inProgress = !(artifacts.TryGetValue(EvalRunner.CasesArtifact, out var path) && File.Exists(path)) && run.Kind == EvalRunner.Kind && File.Exists(journal);
+        var file = inProgress ? journal : path;
+        var key = file is not null && File.Exists(file) ? $"{file}|{File.GetLastWriteTimeUtc(file).Ticks}|{new FileInfo(file).Length}|{run.Status}" : "";
         if (_evals.TryGetValue(run.Id, out var hit) && hit.Key == key && key.Length > 0) return hit.Run;
-        var loaded = EvalRuns.Load(store, run.Id);
+        var loaded = inProgress
+            ? new LoadedEvalRun(run, EvalJournal.Read(journal)) { Model = store.GetTags(run.Id).GetValueOrDefault("eval.model", "?") }
+            : EvalRuns.Load(store, run.Id);
         if (_evals.Count > 8) _evals.Clear();
         _evals[run.Id] = (key, loaded);
         return loaded;
