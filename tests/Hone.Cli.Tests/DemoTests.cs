@@ -54,9 +54,8 @@ public class DemoTests
         Assert.True(tune.GetProperty("history").GetArrayLength() > 0);
         Assert.Equal(3, r.Json.GetProperty("examples").GetArrayLength());
 
-        // Before and after are recorded as eval runs: hone compare (and hone ui) pair them case by case.
-        var evalRuns = r.Json.GetProperty("eval_runs");
-        var cmp = CliRunner.Run(dir, "compare", evalRuns.GetProperty("before").GetString()!, evalRuns.GetProperty("after").GetString()!, "--json");
+        // Before and after are eval runs: hone compare (and hone ui) pair them case by case.
+        var cmp = CliRunner.Run(dir, "compare", before.GetProperty("eval_run").GetString()!, after.GetProperty("eval_run").GetString()!, "--json");
         Assert.True(cmp.ExitCode is 0 or 1, cmp.Stderr);
         Assert.Equal(30, cmp.Json.GetProperty("cases").GetInt32());
 
