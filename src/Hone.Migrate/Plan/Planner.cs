@@ -66,8 +66,8 @@ public sealed record MigrationPlan(int Cases, int Train, int HeldOut, IReadOnlyL
 public sealed record PlanEstimate(long TrainTokens, double MachineGflops, double? TrainSeconds, double? EvalSeconds, string Method);
 
 /// <summary>
-/// Reads the capture and proposes the run: candidates, the split (held-out cases never trained on, chosen by a seeded
-/// hash of each id, so adding cases never moves one across), graders chosen from the data, and the estimate. Writes
+/// Reads the capture and proposes the run: candidates, the split (held-out cases never trained on: those whose seeded
+/// hash of the id falls below the share, at least two each side, so adding cases never moves one across), graders chosen from the data, and the estimate. Writes
 /// plan.json, train.jsonl (chat SFT) and heldout.jsonl (captured cases) atomically.
 /// </summary>
 public static class Planner
@@ -84,9 +84,10 @@ public static class Planner
         var candidates = ModelCandidates.Find(options.Candidates, tokens.Max());
         var chosen = candidates.Where(c => c.Usable).OrderBy(c => c.Parameters).FirstOrDefault();
 
-        var ranked = cases.OrderBy(c => SplitKey(options.Seed, c.Id), StringComparer.Ordinal).ToList();
-        int held = Math.Clamp((int)Math.Round(cases.Count * options.HeldOut), 2, cases.Count - 2);
-        var heldIds = ranked.Take(held).Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
+        // A case is held out when its seeded hash falls below the share: adding cases never moves one across.
+        var ranked = cases.Select(c => (c.Id, Key: SplitKey(options.Seed, c.Id))).OrderBy(x => x.Key).ToList();
+        int held = Math.Clamp(ranked.Count(x => x.Key < options.HeldOut), 2, cases.Count - 2);
+        var heldIds = ranked.Take(held).Select(x => x.Id).ToHashSet(StringComparer.Ordinal);
         var train = cases.Where(c => !heldIds.Contains(c.Id)).ToList();
         var heldOut = cases.Where(c => heldIds.Contains(c.Id)).ToList();
 
@@ -167,8 +168,12 @@ public static class Planner
         return c.Input.Messages.Sum(m => (m.Content.Length + 3) / 4 + 4) + (c.Reference.Length + 3) / 4 + 4;
     }
 
-    private static string SplitKey(int seed, string id) =>
-        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(seed.ToString(CultureInfo.InvariantCulture) + "\n" + id)));
+    /// <summary>A case's place in [0, 1) for the split: a seeded SHA-256 of its id.</summary>
+    public static double SplitKey(int seed, string id)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(seed.ToString(CultureInfo.InvariantCulture) + "\n" + id));
+        return (System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(hash) >> 11) / (double)(1UL << 53);
+    }
 
     /// <summary>Float multiply-adds per second of one thread, measured for about 50 ms (GFLOP/s, 2 per multiply-add).</summary>
     public static double MeasureGflops()
