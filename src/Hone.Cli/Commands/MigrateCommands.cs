@@ -1,20 +1,18 @@
 using System.CommandLine;
 using System.Globalization;
-using Hone.Evals.Runs;
-using Hone.Migrate;
+using Hone.App.Migrate;
 using Hone.Migrate.Capture;
 using Hone.Migrate.Plan;
 using Hone.Migrate.Report;
 using Hone.Migrate.Run;
 using Hone.Training.Sft;
-using Microsoft.Extensions.AI;
 using Spectre.Console;
 
 namespace Hone.Cli.Commands;
 
 /// <summary>
 /// <c>hone migrate capture|plan|run|report</c>: move a retiring hosted fine-tune's behaviour to an open model. Wiring
-/// only: the steps live in Hone.Migrate.
+/// only: the use cases are Hone.App.Migrate's, the steps Hone.Migrate's.
 /// </summary>
 public static class MigrateCommands
 {
@@ -30,7 +28,7 @@ public static class MigrateCommands
 
     private static Option<string> DirOption() => new("--dir") { Description = "The migration folder (relative to the workspace root).", DefaultValueFactory = _ => "migrate" };
 
-    private static string Dir(CliContext ctx, Hone.Store.Workspace ws, string dir) => Path.GetFullPath(Path.Combine(ws.Root, dir));
+    private static MigratePlace Place(CliContext ctx, ParseResult p, Option<string> dir) => new(ctx.WorkingDirectory, p.GetValue(dir)!);
 
     private static Command Capture(CliHost host)
     {
@@ -56,35 +54,34 @@ public static class MigrateCommands
         };
         host.SetHandler(cmd, async (p, ctx, ct) =>
         {
-            var ws = ctx.RequireWorkspace();
-            var options = new CaptureOptions
+            var request = new MigrateCaptureRequest
             {
-                Provider = p.GetValue(provider)!, Model = p.GetValue(model)!, Concurrency = p.GetValue(concurrency),
-                Settings = new SamplingSettings { Temperature = p.GetValue(temperature), TopP = p.GetValue(topP), MaxTokens = p.GetValue(maxTokens), Seed = p.GetValue(seed) },
-                InputPer1M = p.GetValue(inPrice), OutputPer1M = p.GetValue(outPrice),
+                Place = Place(ctx, p, dir),
+                Options = new CaptureOptions
+                {
+                    Provider = p.GetValue(provider)!, Model = p.GetValue(model)!, Concurrency = p.GetValue(concurrency),
+                    Settings = new SamplingSettings { Temperature = p.GetValue(temperature), TopP = p.GetValue(topP), MaxTokens = p.GetValue(maxTokens), Seed = p.GetValue(seed) },
+                    InputPer1M = p.GetValue(inPrice), OutputPer1M = p.GetValue(outPrice),
+                },
+                Inputs = [.. (p.GetValue(inputs) ?? []).Select(ctx.ResolvePath)],
+                Pull = p.GetValue(pull), FromFiles = p.GetValue(fromFiles), DryRun = p.GetValue(dryRun), MaxUsd = p.GetValue(maxUsd),
             };
-            var request = new CaptureRequest(Dir(ctx, ws, p.GetValue(dir)!), options, [.. (p.GetValue(inputs) ?? []).Select(ctx.ResolvePath)], p.GetValue(pull), p.GetValue(fromFiles));
-            var session = await CaptureSession.PrepareAsync(ws, request, cancellationToken: ct).ConfigureAwait(false);
-            var e = session.Estimate;
-            if (session.Pulled is { } pulled)
-                ctx.Console.MarkupLine($"pulled {pulled.Files.Count} fine-tuning files and {pulled.Jobs.Count} jobs → {Markup.Escape(pulled.Folder)}");
-            ctx.Console.MarkupLine($"estimate: {e.ToSend} requests ({e.AlreadyCaptured} already captured), ~{e.InputTokens:N0} input and ≤{e.OutputTokens:N0} output tokens, " +
-                (e.CostUsd is { } usd ? $"≤${usd:0.####}" : "cost unknown (give --input-price/--output-price)") + $", ~{e.Seconds:0} s ({Markup.Escape(e.Method)})");
-            if (p.GetValue(maxUsd) is { } max && e.CostUsd is { } est && est > max)
-                throw new CliUsageException($"The estimate (${est:0.####}) is above --max-usd {max}; raise it or capture fewer inputs.");
-            if (p.GetValue(dryRun))
+            var response = await MigrateCapture.RunAsync(request, (e, pulled) =>
             {
-                ctx.WriteJson(new { dry_run = true, estimate = e, pulled = session.Pulled });
-                return ExitCodes.Success;
+                if (pulled is not null)
+                    ctx.Console.MarkupLine($"pulled {pulled.Files.Count} fine-tuning files and {pulled.Jobs.Count} jobs → {Markup.Escape(pulled.Folder)}");
+                ctx.Console.MarkupLine($"estimate: {e.ToSend} requests ({e.AlreadyCaptured} already captured), ~{e.InputTokens:N0} input and ≤{e.OutputTokens:N0} output tokens, " +
+                    (e.CostUsd is { } usd ? $"≤${usd:0.####}" : "cost unknown (give --input-price/--output-price)") + $", ~{e.Seconds:0} s ({Markup.Escape(e.Method)})");
+            }, null, ct).ConfigureAwait(false);
+            if (response.Result is { } result)
+            {
+                ctx.Console.MarkupLine($"captured {result.Captured}/{result.Cases} cases → {Markup.Escape(response.Capture)}: {result.Requests} requests, " +
+                    $"{result.CacheHits} from the cache, {result.Resumed} resumed, {result.Errors} failed; {result.InputTokens:N0} + {result.OutputTokens:N0} tokens" +
+                    (result.CostUsd is { } c ? $", ${c:0.####}" : "") + $", {result.Seconds:0.0} s");
+                foreach (var err in result.FirstErrors) ctx.Warn(err);
             }
-            using var store = ws.OpenStore();
-            var result = await session.RunAsync(store, null, ct).ConfigureAwait(false);
-            ctx.Console.MarkupLine($"captured {result.Captured}/{result.Cases} cases → {Markup.Escape(session.Folder.CaptureFile)}: {result.Requests} requests, " +
-                $"{result.CacheHits} from the cache, {result.Resumed} resumed, {result.Errors} failed; {result.InputTokens:N0} + {result.OutputTokens:N0} tokens" +
-                (result.CostUsd is { } c ? $", ${c:0.####}" : "") + $", {result.Seconds:0.0} s");
-            foreach (var err in result.FirstErrors) ctx.Warn(err);
-            ctx.WriteJson(new { estimate = e, result, capture = session.Folder.CaptureFile, pulled = session.Pulled });
-            return result.Errors > 0 ? ExitCodes.ProblemsFound : ExitCodes.Success;
+            ctx.WriteJson(response);
+            return response.HasProblems ? ExitCodes.ProblemsFound : ExitCodes.Success;
         });
         return cmd;
     }
@@ -105,13 +102,11 @@ public static class MigrateCommands
         };
         host.SetHandler(cmd, (p, ctx) =>
         {
-            var ws = ctx.RequireWorkspace();
-            var roots = p.GetValue(candidates) is { Length: > 0 } c ? c.Select(ctx.ResolvePath).ToList() : [Path.Combine(ws.Root, "models")];
-            var plan = Planner.Plan(new MigrationFolder(Dir(ctx, ws, p.GetValue(dir)!)), new PlanOptions
+            var plan = MigratePlan.Run(new MigratePlanRequest(Place(ctx, p, dir), new PlanOptions
             {
-                Candidates = roots, HeldOut = p.GetValue(heldOut), Seed = p.GetValue(seed), Judge = p.GetValue(judge),
+                Candidates = [.. (p.GetValue(candidates) ?? []).Select(ctx.ResolvePath)], HeldOut = p.GetValue(heldOut), Seed = p.GetValue(seed), Judge = p.GetValue(judge),
                 GradersFile = p.GetValue(graders) is { } g ? ctx.ResolvePath(g) : null, Target = p.GetValue(target), Epochs = p.GetValue(epochs),
-            });
+            }));
             var table = new Table().AddColumns("candidate", "parameters", "context", "chat template", "licence", "usable");
             foreach (var m in plan.Candidates)
                 table.AddRow(Markup.Escape(m.Name), m.Parameters.ToString("N0", CultureInfo.InvariantCulture), m.Context.ToString(CultureInfo.InvariantCulture),
@@ -151,8 +146,6 @@ public static class MigrateCommands
         };
         host.SetHandler(cmd, async (p, ctx, ct) =>
         {
-            var ws = ctx.RequireWorkspace();
-            var folder = new MigrationFolder(Dir(ctx, ws, p.GetValue(dir)!));
             var options = new MigrateRunOptions
             {
                 Model = p.GetValue(model) is { } m ? ctx.ResolvePath(m) : null, Tokenizer = p.GetValue(tokenizer) is { } t ? ctx.ResolvePath(t) : null,
@@ -161,23 +154,11 @@ public static class MigrateCommands
                 Epochs = p.GetValue(epochs), BatchSize = p.GetValue(batch), LrMultiplier = p.GetValue(lr), Target = p.GetValue(target), MaxRounds = p.GetValue(rounds),
                 BudgetSeconds = p.GetValue(budget) * 60, Synthesize = p.GetValue(synth), Dpo = p.GetValue(dpo), Seed = p.GetValue(seed), Threads = p.GetValue(threads),
             };
-            using var store = ws.OpenStore();
-            var resolver = new ChatModelResolver(ws.Config, dir => new LocalModel(dir).LoadClient());
-            IChatClient? teacher = null;
-            string teacherModel = "";
-            if (options.Synthesize > 0) (teacher, teacherModel) = HostedTeacher.Open(folder, ws.Config, store);
-            using var _ = teacher;
-            var runner = new MigrationRunner(folder, options)
-            {
-                Judge = resolver.Resolve,
-                Teacher = teacher,
-                Synthesizer = teacher is null ? null : new TeacherInputSynthesizer(teacher, teacherModel),
-            };
             var progress = new Progress<RunProgress>(r =>
             {
                 if (!ctx.Json && r.Done == r.Total && r.Total > 0) ctx.Stderr.WriteLine($"round {r.Round}: {r.Phase} {r.Done}/{r.Total}");
             });
-            var result = await runner.RunAsync(store, progress, ct).ConfigureAwait(false);
+            var result = await MigrateRun.RunAsync(new MigrateRunRequest(Place(ctx, p, dir), options), progress, ct).ConfigureAwait(false);
             ctx.Console.MarkupLine($"base model {Markup.Escape(result.BaseModel)}: held-out agreement {result.BaseAgreement:P0}");
             foreach (var r in result.Rounds)
                 ctx.Console.MarkupLine($"round {r.Round}: {r.TrainExamples} examples ({r.Synthesized} synthesised, {r.DpoPairs} DPO pairs) → agreement {r.Agreement:P0}, {r.Seconds:0.0} s");
@@ -198,14 +179,13 @@ public static class MigrateCommands
         };
         host.SetHandler(cmd, (p, ctx) =>
         {
-            var ws = ctx.RequireWorkspace();
-            var folder = new MigrationFolder(Dir(ctx, ws, p.GetValue(dir)!));
-            var d = MigrationReport.Write(folder, p.GetValue(machine));
+            var response = MigrateReport.Run(new MigrateReportRequest(Place(ctx, p, dir), p.GetValue(machine)));
+            var d = response.Figures;
             ctx.Console.MarkupLine($"agreement with {Markup.Escape(d.Source)} on {d.HeldOut} held-out cases: base {Markup.Escape(ReportHtml.P(d.BaseAgreement))} → tuned {Markup.Escape(ReportHtml.P(d.TunedAgreement))}");
             ctx.Console.MarkupLine($"fixed {d.Fixed}, regressed {d.Regressed}; cost per 1,000 requests: " + (d.Cost.HostedUsd is { } h ? $"${h:0.####}" : "hosted price unknown") +
                 $" → ${d.Cost.LocalUsd:0.####} ({d.Cost.LocalComputeSeconds:0.#} s of this machine); tuned latency p50 {d.TunedLatency.P50Ms:0.#} ms");
-            ctx.Console.MarkupLine($"report → {Markup.Escape(folder.ReportHtml)}");
-            ctx.WriteJson(new { report = folder.ReportHtml, figures = d });
+            ctx.Console.MarkupLine($"report → {Markup.Escape(response.Report)}");
+            ctx.WriteJson(response);
             return ExitCodes.Success;
         });
         return cmd;
