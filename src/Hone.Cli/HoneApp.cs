@@ -58,6 +58,7 @@ public static class HoneApp
         root.Subcommands.Add(RemoteCommands.Create(host));
         root.Subcommands.Add(UiCommand.Create(host));
         root.Subcommands.Add(BenchCommands.Create(host));
+        root.Subcommands.Add(MigrateCommands.Create(host));
         return root;
     }
 
