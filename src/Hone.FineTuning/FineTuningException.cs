@@ -4,11 +4,11 @@ namespace Hone.FineTuning;
 /// A fine-tuning request refused: what the OpenAI API answers with its error shape (HTTP status, message, the parameter at
 /// fault and a machine-readable code).
 /// </summary>
-public sealed class FineTuningException : Exception
+public sealed class FineTuningException : HoneException
 {
     /// <summary>Creates the error.</summary>
     public FineTuningException(int status, string message, string? param = null, string? code = null, Exception? inner = null)
-        : base(message, inner)
+        : base(status switch { 404 => ErrorKind.NotFound, 409 => ErrorKind.Conflict, >= 500 => ErrorKind.Internal, _ => ErrorKind.Input }, message, null, inner)
     {
         Status = status;
         Param = param;
