@@ -1,9 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
+using Hone.App.Evals;
 using Hone.Evals.Compare;
-using Hone.Evals.Reports;
 using Hone.Evals.Runs;
-using Hone.Store;
 using Spectre.Console;
 
 namespace Hone.Cli.Commands;
@@ -37,24 +36,11 @@ public static class CompareCommand
         host.SetHandler(cmd, (p, ctx) =>
         {
             if (p.GetValue(show) < 0) throw new CliUsageException("--show must be 0 or more.");
-            var ws = ctx.RequireWorkspace();
-            using var store = ws.OpenStore();
-            var runB = EvalRuns.Load(store, p.GetValue(b)!);
-            var aId = p.GetValue(a)!;
-            if (aId == "baseline")
-                aId = EvalRuns.FindBaseline(store, runB.Run.Name)?.Id
-                    ?? throw new WorkspaceException($"The spec '{runB.Run.Name}' has no baseline; mark one with 'hone eval baseline RUN'.");
-            var runA = EvalRuns.Load(store, aId);
-            var cmp = RunComparison.Compute(runA, runB, p.GetValue(seed));
-            string? htmlPath = null;
-            if (p.GetValue(html) is { } file)
-            {
-                htmlPath = ctx.ResolvePath(file);
-                CompareHtmlReport.Write(htmlPath, cmp);
-            }
-            ctx.WriteJson(CompareJson.From(cmp, htmlPath));
+            var r = CompareRuns.Run(new CompareRequest(p.GetValue(a)!, p.GetValue(b)!, ctx.WorkingDirectory, p.GetValue(seed), p.GetValue(html)));
+            var cmp = r.Comparison!;
+            ctx.WriteJson(r);
             Report(ctx, cmp, p.GetValue(show));
-            if (htmlPath is not null) ctx.Console.MarkupLine($"report: {Markup.Escape(htmlPath)}");
+            if (r.Html is not null) ctx.Console.MarkupLine($"report: {Markup.Escape(r.Html)}");
             return cmp.SignificantRegression ? ExitCodes.ProblemsFound : ExitCodes.Success;
         });
         return cmd;

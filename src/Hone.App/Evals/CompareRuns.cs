@@ -1,6 +1,9 @@
 using Hone.Evals.Compare;
+using Hone.Evals.Reports;
+using Hone.Evals.Runs;
+using Hone.Store;
 
-namespace Hone.Cli.Commands;
+namespace Hone.App.Evals;
 
 /// <summary>One changed case in <see cref="CompareJson"/>.</summary>
 /// <param name="CaseId">The case id.</param>
@@ -84,6 +87,10 @@ public sealed record CompareJson
     /// <summary>The HTML report written, or null.</summary>
     public string? Html { get; init; }
 
+    /// <summary>The comparison in full (every case) for a report.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public RunComparison? Comparison { get; init; }
+
     /// <summary>The document for <paramref name="cmp"/>.</summary>
     public static CompareJson From(RunComparison cmp, string? html)
     {
@@ -114,6 +121,44 @@ public sealed record CompareJson
                 .Select(x => new ChangedCaseJson(x.CaseId, x.Change, x.Tags, x.Input, x.Reference, x.OutputA, x.OutputB))],
             SignificantRegression = cmp.SignificantRegression,
             Html = html,
+            Comparison = cmp,
         };
+    }
+}
+
+/// <summary>What <see cref="CompareRuns"/> is asked.</summary>
+/// <param name="RunA">The reference run id (or unique prefix), or <c>baseline</c> for the baseline of B's spec.</param>
+/// <param name="RunB">The run to judge.</param>
+/// <param name="WorkingDirectory">Where the workspace is found and relative paths are anchored.</param>
+/// <param name="Seed">Seed of the paired bootstrap.</param>
+/// <param name="Html">Also write a self-contained HTML report to this file, or null.</param>
+public sealed record CompareRequest(string RunA, string RunB, string WorkingDirectory, int Seed = 0, string? Html = null);
+
+/// <summary>
+/// Use case "compare two eval runs" case by case: fixed, regressed, the accuracy difference with a paired-bootstrap 95%
+/// interval and McNemar's exact p, per-tag accuracy, the changed cases; optionally an HTML report.
+/// </summary>
+public static class CompareRuns
+{
+    /// <summary>Compares the runs.</summary>
+    /// <exception cref="WorkspaceException">A run is unknown, or B's spec has no baseline.</exception>
+    public static CompareJson Run(CompareRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var ws = Workspace.Require(request.WorkingDirectory);
+        using var store = ws.OpenStore();
+        var runB = EvalRuns.Load(store, request.RunB);
+        var aId = request.RunA;
+        if (aId == "baseline")
+            aId = EvalRuns.FindBaseline(store, runB.Run.Name)?.Id
+                ?? throw new WorkspaceException($"The spec '{runB.Run.Name}' has no baseline; mark one with 'hone eval baseline RUN'.");
+        var cmp = RunComparison.Compute(EvalRuns.Load(store, aId), runB, request.Seed);
+        string? htmlPath = null;
+        if (request.Html is { } file)
+        {
+            htmlPath = Path.GetFullPath(Path.Combine(request.WorkingDirectory, file));
+            CompareHtmlReport.Write(htmlPath, cmp);
+        }
+        return CompareJson.From(cmp, htmlPath);
     }
 }
