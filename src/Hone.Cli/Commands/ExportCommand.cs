@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Hone.Training.Export;
+using Hone.App.Export;
 
 namespace Hone.Cli.Commands;
 
@@ -23,57 +23,26 @@ public static class ExportCommand
         var cmd = new Command("export", "Export a trained run: a PEFT adapter, a merged Hugging Face model, or GGUF.") { run, format, output, ggufType, epoch, force };
         host.SetHandler(cmd, (p, ctx) =>
         {
-            var options = new ExportOptions
-            {
-                Format = p.GetValue(format) switch
-                {
-                    "adapter" => ExportFormat.Adapter,
-                    "merged" => ExportFormat.Merged,
-                    "gguf" => ExportFormat.Gguf,
-                    "gguf-lora" => ExportFormat.GgufLora,
-                    var f => throw new CliUsageException($"--format {f} is unknown; use adapter, merged, gguf or gguf-lora."),
-                },
-                Output = p.GetValue(output) is { } o ? ctx.ResolvePath(o) : null,
-                GgufType = GgufExportTypes.Parse(p.GetValue(ggufType)!) is { } gt && (gt <= GgufExportType.F16 || p.GetValue(format) == "gguf")
-                    ? gt
-                    : throw new CliUsageException($"--gguf-type {p.GetValue(ggufType)} is unknown for --format {p.GetValue(format)}; use f32, f16, bf16, q8_0 or q4_0 (gguf-lora: f32 or f16)."),
-                Force = p.GetValue(force),
-                Epoch = p.GetValue(epoch) is { } e && e < 1 ? throw new CliUsageException("--epoch must be 1 or more.") : p.GetValue(epoch),
-            };
-            var result = Exporter.Export(ctx.ResolvePath(p.GetValue(run)!), options);
-            var usage = ExportUsage.For(result);
-            var modelfile = ExportUsage.OllamaModelfile(result);
-            ctx.WriteJson(new
-            {
-                format = FormatName(result.Format),
-                path = result.Path,
-                files = result.Files,
-                checkpoint = result.Checkpoint,
-                epoch = result.Epoch,
-                chat_template = result.ChatTemplateOrigin,
-                usage,
-                ollama_modelfile = modelfile,
-                notes = result.Notes,
-            });
+            var r = ExportRun.Run(new ExportRequest(p.GetValue(run)!, ctx.WorkingDirectory, p.GetValue(format)!, p.GetValue(output), p.GetValue(ggufType)!,
+                p.GetValue(epoch), p.GetValue(force)));
+            ctx.WriteJson(r);
             if (!ctx.Json)
             {
-                ctx.Stdout.WriteLine($"Exported {FormatName(result.Format)} from epoch {result.Epoch} to {result.Path}" +
-                    (result.ChatTemplate is not null ? $" (chat template: {result.ChatTemplateOrigin}, carried with it)" : ""));
-                foreach (var f in result.Files) ctx.Stdout.WriteLine("  " + Path.GetFileName(f));
+                ctx.Stdout.WriteLine($"Exported {r.Format} from epoch {r.Epoch} to {r.Path}" +
+                    (r.CarriesTemplate ? $" (chat template: {r.ChatTemplate}, carried with it)" : ""));
+                foreach (var f in r.Files) ctx.Stdout.WriteLine("  " + Path.GetFileName(f));
                 ctx.Stdout.WriteLine("Use it:");
-                foreach (var u in usage) ctx.Stdout.WriteLine("  " + u.How);
-                if (modelfile is not null)
+                foreach (var u in r.Usage) ctx.Stdout.WriteLine("  " + u.How);
+                if (r.OllamaModelfile is not null)
                 {
                     ctx.Stdout.WriteLine("Ollama Modelfile (as is: the template's line breaks count):");
-                    ctx.Stdout.Write(modelfile);
+                    ctx.Stdout.Write(r.OllamaModelfile);
                 }
-                foreach (var n in result.Notes) ctx.Warn(n);
+                foreach (var n in r.Notes) ctx.Warn(n);
             }
 
             return ExitCodes.Success;
         });
         return cmd;
     }
-
-    private static string FormatName(ExportFormat format) => format == ExportFormat.GgufLora ? "gguf-lora" : format.ToString().ToLowerInvariant();
 }
