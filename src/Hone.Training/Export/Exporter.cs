@@ -25,6 +25,8 @@ public static class Exporter
             throw new TrainingException($"{output}: do not export into the run's checkpoints folder; choose another --out.");
         if ((File.Exists(output) || Directory.Exists(output)) && !options.Force)
             throw new TrainingException($"{output} already exists; pass --force to replace it, or choose another --out.");
+        if (options.Format == ExportFormat.GgufLora && options.GgufType > GgufExportType.F16)
+            throw new TrainingException($"A GGUF LoRA adapter is written F32 or F16, not {options.GgufType.Name()}; quantise the merged model instead (--format gguf --gguf-type {options.GgufType.Name()}).");
         if (options.Format == ExportFormat.Gguf && !output.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
             throw new TrainingException($"{output}: a GGUF export is a file ending in .gguf.");
 
