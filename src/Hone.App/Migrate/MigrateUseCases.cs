@@ -1,5 +1,3 @@
-using Hone.App.Models;
-using Hone.Evals.Runs;
 using Hone.Migrate;
 using Hone.Migrate.Capture;
 using Hone.Migrate.Plan;
@@ -114,7 +112,7 @@ public static class MigrateRun
         ArgumentNullException.ThrowIfNull(request);
         var (ws, folder) = request.Place.Open();
         using var store = ws.OpenStore();
-        var resolver = new ChatModelResolver(ws.Config, dir => new LocalModel(dir).LoadClient(), environment);
+        var resolver = Hone.App.Evals.EvalWorkspace.Resolver(ws, null, store, dir => Path.GetFullPath(Path.Combine(ws.Root, dir)));
         IChatClient? teacher = null;
         string model = "";
         if (request.Options.Synthesize > 0) (teacher, model) = HostedTeacher.Open(folder, ws.Config, store, environment);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
+using Hone.Core;
 using Hone.Store;
 
 namespace Hone.Migrate.Capture;

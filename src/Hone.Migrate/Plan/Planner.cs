@@ -7,6 +7,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Hone.Evals.Graders.Config;
 using Hone.Migrate.Capture;
+using Hone.Core;
 using Hone.Store;
 
 namespace Hone.Migrate.Plan;

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Hone.Evals.Graders;
 using Hone.Evals.Graders.Config;
 using Hone.Migrate.Capture;
+using Hone.Core;
 using Hone.Store;
 using Microsoft.Extensions.AI;
 

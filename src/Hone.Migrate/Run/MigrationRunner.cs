@@ -6,6 +6,7 @@ using Hone.Evals.Graders;
 using Hone.Migrate.Capture;
 using Hone.Migrate.Plan;
 using Hone.Models.Chat;
+using Hone.Core;
 using Hone.Store;
 using Hone.Training.Dpo;
 using Hone.Training.Export;
