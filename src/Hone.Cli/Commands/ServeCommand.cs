@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Hone.App.Training;
 using Hone.FineTuning;
 using Hone.Models.Chat;
 using Hone.Numerics;
