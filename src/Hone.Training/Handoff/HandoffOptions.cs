@@ -109,3 +109,37 @@ public sealed record HandoffOptions
         return this;
     }
 }
+
+/// <summary>Reads the options of a Hone run (its run.json) as hand-off options: the same data, method, epochs, learning-rate multiplier, batch size, LoRA, β and template, with the run's local base model as the tokenizer for exact masks.</summary>
+public static class HandoffRunConfig
+{
+    /// <summary>The hand-off options of the run whose run.json is <paramref name="path"/> (a run folder or the file), for <paramref name="baseModel"/>.</summary>
+    public static HandoffOptions Read(string path, string baseModel, HandoffTrainer trainer)
+    {
+        var file = Directory.Exists(path) ? Path.Combine(path, Runs.RunFolder.ManifestFile) : path;
+        if (!File.Exists(file)) throw new TrainingException($"--run-config '{path}': no run.json there; give a Hone run folder or its run.json.");
+        System.Text.Json.Nodes.JsonObject manifest;
+        try
+        {
+            manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(file))!.AsObject();
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new TrainingException($"{file}: not valid JSON ({e.Message}).", e);
+        }
+        var kind = (string?)manifest["kind"];
+        var o = manifest["options"] as System.Text.Json.Nodes.JsonObject ?? throw new TrainingException($"{file}: no options object.");
+        var t = o["trainer"] as System.Text.Json.Nodes.JsonObject ?? new();
+        var dpo = kind is "dpo" or "sft-then-dpo";
+        return new HandoffOptions
+        {
+            Trainer = trainer, Dpo = dpo, BaseModel = baseModel,
+            TrainFile = (string?)o[dpo ? "pairs" : "train"] ?? throw new TrainingException($"{file}: the run has no training file."),
+            ValidFile = (string?)o["valid"], TokenizerModel = (string?)o["model"], Template = (string?)o["template"],
+            Method = (string?)t["method"] == "full" ? TrainingMethod.Full : TrainingMethod.Lora,
+            Epochs = (int?)t["epochs"], LearningRateMultiplier = (double?)t["learning_rate_multiplier"] ?? 1.0, BatchSize = (int?)t["batch_size"],
+            Beta = (double?)t["dpo"]?["beta"] ?? 0.1, Seed = (long?)t["seed"] ?? 42, WarmupRatio = (double?)t["warmup_ratio"] ?? 0.03,
+            Lora = o["lora"] is { } lora ? Runs.RunManifest.LoraFromJson(lora) : new LoraOptions { Rank = 16, Alpha = 32, TargetModules = ["all-linear"] },
+        };
+    }
+}

@@ -82,6 +82,9 @@ public static class HandoffWriter
             var path = Path.Combine(folder, name);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             AtomicFile.WriteAllText(path, text);
+            if (name.EndsWith(".sh", StringComparison.Ordinal) && !OperatingSystem.IsWindows())
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead
+                    | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
         }
         return new HandoffResult(Path.GetFullPath(folder), [.. files.Keys.Order(StringComparer.Ordinal)], examples, epochs, batch, MicroBatch, accumulation,
             plan.PreTokenized, single, multi);
