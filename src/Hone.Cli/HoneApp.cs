@@ -57,7 +57,9 @@ public static class HoneApp
         root.Subcommands.Add(ServeCommand.Create(host));
         root.Subcommands.Add(RemoteCommands.Create(host));
         root.Subcommands.Add(HandoffCommands.Create(host));
+        root.Subcommands.Add(UiCommand.Create(host));
         root.Subcommands.Add(BenchCommands.Create(host));
+        root.Subcommands.Add(MigrateCommands.Create(host));
         return root;
     }
 

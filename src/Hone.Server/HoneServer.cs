@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Hone.Core;
 using Hone.FineTuning;
 using Hone.Models.Chat;
 using Hone.Models;
@@ -237,7 +238,8 @@ public sealed class HoneServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// The answer to an exception. Only the request's own faults are 4xx; anything else is an internal error: a 500
+    /// The answer to an exception. Only the request's own faults are 4xx (a <see cref="HoneException"/> by its kind:
+    /// <see cref="OpenAiError.From"/>); anything else, an internal <see cref="HoneException"/> included, is a 500
     /// that names no .NET type and no internal message (those go to <paramref name="errorLog"/> under a reference the
     /// client is given). An <see cref="ArgumentException"/> from inside the engine is a bug, not a bad request: the
     /// request's faults are found by <see cref="RequestParser"/> and <see cref="RequestText"/> as <see cref="OpenAiError"/>.
@@ -258,6 +260,8 @@ public sealed class HoneServer : IAsyncDisposable
                 return new OpenAiError(400, c.Message, param: "messages", code: "context_length_exceeded");
             case ChatTemplateException t:
                 return new OpenAiError(400, "The model's chat template rejected the messages: " + t.Message, param: "messages");
+            case HoneException h when h.Kind != ErrorKind.Internal:
+                return OpenAiError.From(h);
         }
 
         var reference = Guid.NewGuid().ToString("N")[..12];

@@ -1,5 +1,5 @@
-using System.CommandLine;
 using Hone.App.Training;
+using System.CommandLine;
 using Hone.FineTuning;
 using Hone.Models.Chat;
 using Hone.Numerics;

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Hone.Data.Cost;
-using Hone.Store;
+using Hone.Core;
 using Hone.Tokenizers.Chat;
 using Hone.Training.Runs;
 using Hone.Training.Sft;

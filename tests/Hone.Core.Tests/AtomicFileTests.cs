@@ -1,7 +1,7 @@
-using Hone.Store;
+using Hone.Core;
 using Hone.Testing;
 
-namespace Hone.Store.Tests;
+namespace Hone.Core.Tests;
 
 public class AtomicFileTests
 {

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
-namespace Hone.Store;
+namespace Hone.Core;
 
 /// <summary>
 /// System.Text.Json's exceptions in words a user can act on: "file:line:column: what is wrong", without .NET's

@@ -1,7 +1,7 @@
 using System.Text.Json;
-using Hone.Store;
+using Hone.Core;
 
-namespace Hone.Store.Tests;
+namespace Hone.Core.Tests;
 
 /// <summary>System.Text.Json's exceptions turned into "file:line:column: what is wrong", with no .NET text left.</summary>
 public class JsonErrorsTests

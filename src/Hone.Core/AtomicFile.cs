@@ -1,4 +1,4 @@
-namespace Hone.Store;
+namespace Hone.Core;
 
 /// <summary>
 /// Atomic file writes: the content goes to a temporary file in the target's folder, is flushed to disk (fsync),
