@@ -69,7 +69,7 @@ public static class HandoffCommands
                     Trainer = trainer, BaseModel = p.GetValue(baseModel)!, TrainFile = ctx.ResolvePath(d), Dpo = p.GetValue(dpo),
                     TokenizerModel = p.GetValue(tokenizer) is { } t ? ctx.ResolvePath(t) : null, Template = p.GetValue(template),
                     Method = p.GetValue(method) == "full" ? TrainingMethod.Full : TrainingMethod.Lora,
-                    Epochs = (int?)Auto(p.GetValue(epochs)!, "--epochs"), LearningRateMultiplier = p.GetValue(lr), BatchSize = (int?)Auto(p.GetValue(batch)!, "--batch-size"),
+                    Epochs = (int?)AutoOption.Parse(p.GetValue(epochs)!, "--epochs"), LearningRateMultiplier = p.GetValue(lr), BatchSize = (int?)AutoOption.Parse(p.GetValue(batch)!, "--batch-size"),
                     Lora = new LoraOptions { Rank = r, Alpha = 2 * r, TargetModules = ["all-linear"] }, Beta = p.GetValue(beta),
                 };
             }
@@ -108,9 +108,4 @@ public static class HandoffCommands
         });
         return cmd;
     }
-
-    private static double? Auto(string text, string option) =>
-        text == "auto" ? null
-            : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d
-            : throw new CliUsageException($"{option} '{text}' must be auto or a number.");
 }

@@ -55,8 +55,8 @@ public static class RemoteCommands
             var options = new RemoteTrainOptions
             {
                 Method = method, DataFile = ctx.ResolvePath(p.GetValue(data)!), ValidFile = p.GetValue(valid) is { } v ? ctx.ResolvePath(v) : null,
-                BaseModel = p.GetValue(model)!, Epochs = (int?)Auto(p.GetValue(epochs)!, "--epochs"), LearningRateMultiplier = Auto(p.GetValue(lr)!, "--lr-multiplier"),
-                BatchSize = (int?)Auto(p.GetValue(batch)!, "--batch-size"), Beta = Auto(p.GetValue(beta)!, "--beta"), Suffix = p.GetValue(suffix), Seed = p.GetValue(seed),
+                BaseModel = p.GetValue(model)!, Epochs = (int?)AutoOption.Parse(p.GetValue(epochs)!, "--epochs"), LearningRateMultiplier = AutoOption.Parse(p.GetValue(lr)!, "--lr-multiplier"),
+                BatchSize = (int?)AutoOption.Parse(p.GetValue(batch)!, "--batch-size"), Beta = AutoOption.Parse(p.GetValue(beta)!, "--beta"), Suffix = p.GetValue(suffix), Seed = p.GetValue(seed),
                 LoraRank = p.GetValue(rank), PollInterval = TimeSpan.FromSeconds(p.GetValue(poll)), PricePer1M = p.GetValue(price),
             }.Validate();
             var estimateOnly = p.GetValue(estimate);
@@ -118,12 +118,6 @@ public static class RemoteCommands
         });
         return cmd;
     }
-
-    /// <summary>"auto" as null, else the number.</summary>
-    private static double? Auto(string text, string option) =>
-        text == "auto" ? null
-            : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d
-            : throw new CliUsageException($"{option} '{text}' must be auto or a number.");
 
     /// <summary>An <see cref="IProgress{T}"/> that reports on the caller's thread.</summary>
     private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
