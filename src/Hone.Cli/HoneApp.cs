@@ -56,6 +56,7 @@ public static class HoneApp
         root.Subcommands.Add(ChatCommand.Create(host));
         root.Subcommands.Add(ServeCommand.Create(host));
         root.Subcommands.Add(RemoteCommands.Create(host));
+        root.Subcommands.Add(HandoffCommands.Create(host));
         root.Subcommands.Add(UiCommand.Create(host));
         root.Subcommands.Add(BenchCommands.Create(host));
         root.Subcommands.Add(MigrateCommands.Create(host));

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using Hone.App.Remote;
 using Hone.Remote;
-using Hone.Store;
 using Spectre.Console;
 
 namespace Hone.Cli.Commands;
@@ -9,7 +9,7 @@ namespace Hone.Cli.Commands;
 /// <summary>
 /// <c>hone remote train sft|dpo</c>: the same job on a hosted service (OpenAI, Azure OpenAI, hone serve, Together,
 /// Fireworks), recorded in the run store; <c>hone remote pull RUN</c>: the tuned adapter of a Together or Fireworks run.
-/// Parsing and printing only: the work is <see cref="RemoteTrainer"/>'s.
+/// Parsing and printing only: the work is the use cases' (<see cref="RemoteTrain"/>, <see cref="RemotePull"/>).
 /// </summary>
 public static class RemoteCommands
 {
@@ -55,24 +55,12 @@ public static class RemoteCommands
             var options = new RemoteTrainOptions
             {
                 Method = method, DataFile = ctx.ResolvePath(p.GetValue(data)!), ValidFile = p.GetValue(valid) is { } v ? ctx.ResolvePath(v) : null,
-                BaseModel = p.GetValue(model)!, Epochs = (int?)Auto(p.GetValue(epochs)!, "--epochs"), LearningRateMultiplier = Auto(p.GetValue(lr)!, "--lr-multiplier"),
-                BatchSize = (int?)Auto(p.GetValue(batch)!, "--batch-size"), Beta = Auto(p.GetValue(beta)!, "--beta"), Suffix = p.GetValue(suffix), Seed = p.GetValue(seed),
+                BaseModel = p.GetValue(model)!, Epochs = (int?)AutoOption.Parse(p.GetValue(epochs)!, "--epochs"), LearningRateMultiplier = AutoOption.Parse(p.GetValue(lr)!, "--lr-multiplier"),
+                BatchSize = (int?)AutoOption.Parse(p.GetValue(batch)!, "--batch-size"), Beta = AutoOption.Parse(p.GetValue(beta)!, "--beta"), Suffix = p.GetValue(suffix), Seed = p.GetValue(seed),
                 LoraRank = p.GetValue(rank), PollInterval = TimeSpan.FromSeconds(p.GetValue(poll)), PricePer1M = p.GetValue(price),
             }.Validate();
-            var ws = ctx.RequireWorkspace();
-            var target = RemoteProvider.Resolve(p.GetValue(provider)!, ws.Config, p.GetValue(kind));
-            if (p.GetValue(estimate))
-            {
-                var report = RemoteTrainer.Check(options);
-                ctx.WriteJson(new { provider = target.Name, kind = target.Kind, examples = report.Examples, tokens = report.Tokens?.Total, cost = report.Cost });
-                if (!ctx.Json)
-                    ctx.Console.MarkupLine($"{report.Examples} examples, {report.Cost?.BilledTokens ?? 0} billed tokens over {report.Cost?.Epochs ?? 0} epochs; "
-                        + (report.Cost?.EstimatedUsd is { } usd ? $"about ${usd.ToString("0.00", CultureInfo.InvariantCulture)} ({Markup.Escape(report.Cost.PriceSource ?? "")})" : "no price known for this model (give --price-per-1m)") + ". Nothing uploaded.");
-                return ExitCodes.Success;
-            }
+            var estimateOnly = p.GetValue(estimate);
             using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(10) };
-            var service = target.Connect(http, target.ApiKey(Environment.GetEnvironmentVariable), p.GetValue(account) ?? Environment.GetEnvironmentVariable("FIREWORKS_ACCOUNT_ID"));
-            using var store = ws.OpenStore();
             var last = "";
             var progress = new SyncProgress<RemoteJob>(j =>
             {
@@ -80,13 +68,22 @@ public static class RemoteCommands
                 if (line != last && !ctx.Json) ctx.Stderr.WriteLine(line);
                 last = line;
             });
-            var result = await RemoteTrainer.RunAsync(service, target, options, store, progress, ct).ConfigureAwait(false);
-            var registered = result.EvalModel is not null && RemoteTrainer.Register(ws, target);
+            var response = await RemoteTrain.RunAsync(new RemoteTrainRequest(options, p.GetValue(provider)!, p.GetValue(kind), p.GetValue(account), ctx.WorkingDirectory, estimateOnly),
+                http, Environment.GetEnvironmentVariable, progress, ct).ConfigureAwait(false);
+            var report = response.Estimate;
+            if (response.Result is not { } result)
+            {
+                ctx.WriteJson(new { provider = response.Provider.Name, kind = response.Provider.Kind, examples = report.Examples, tokens = report.Tokens?.Total, cost = report.Cost });
+                if (!ctx.Json)
+                    ctx.Console.MarkupLine($"{report.Examples} examples, {report.Cost?.BilledTokens ?? 0} billed tokens over {report.Cost?.Epochs ?? 0} epochs; "
+                        + (report.Cost?.EstimatedUsd is { } usd ? $"about ${usd.ToString("0.00", CultureInfo.InvariantCulture)} ({Markup.Escape(report.Cost.PriceSource ?? "")})" : "no price known for this model (give --price-per-1m)") + ". Nothing uploaded.");
+                return ExitCodes.Success;
+            }
             ctx.WriteJson(new
             {
                 run = result.RunId, job = result.Job.Id, status = result.Job.RawStatus, fine_tuned_model = result.Job.OutputModel, eval_model = result.EvalModel,
-                trained_tokens = result.Job.TrainedTokens, cost_usd = result.CostUsd, cost_source = result.CostSource, metrics = result.Metrics,
-                seconds = result.Seconds, error = result.Job.Error, provider_registered = registered,
+                trained_tokens = result.Job.TrainedTokens, cost_usd = result.CostUsd, cost_source = result.CostSource, estimated_usd = report.Cost?.EstimatedUsd,
+                metrics = result.Metrics, seconds = result.Seconds, error = result.Job.Error, provider_registered = response.ProviderRegistered,
             });
             if (!ctx.Json)
             {
@@ -111,33 +108,16 @@ public static class RemoteCommands
         };
         host.SetHandler(cmd, async (p, ctx, ct) =>
         {
-            var ws = ctx.RequireWorkspace();
-            using var store = ws.OpenStore();
-            var record = store.GetRun(p.GetValue(run)!);
-            var tags = store.GetTags(record.Id);
-            if (!record.Kind.StartsWith("remote-", StringComparison.Ordinal) || !tags.TryGetValue("provider", out var providerName) || !tags.TryGetValue("job_id", out var jobId))
-                throw new CliUsageException($"Run {record.Id} is not a remote run with a job ('hone runs --kind remote-sft' lists them).");
-            var target = RemoteProvider.Resolve(providerName, ws.Config, System.Text.Json.JsonDocument.Parse(record.OptionsJson).RootElement.GetProperty("kind").GetString());
             using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(30) };
-            var service = target.Connect(http, target.ApiKey(Environment.GetEnvironmentVariable), p.GetValue(account) ?? Environment.GetEnvironmentVariable("FIREWORKS_ACCOUNT_ID"));
-            if (!service.CanDownload) throw new CliUsageException($"Provider '{target.Name}' ({target.Kind}) does not let the weights be downloaded; evaluate the model where it is served.");
-            var job = await service.GetAsync(jobId, ct).ConfigureAwait(false);
-            if (job.State != RemoteState.Succeeded) throw new CliUsageException($"Job {jobId} is {job.RawStatus}; only a finished job has weights to pull.");
-            var folder = p.GetValue(output) is { } o ? ctx.ResolvePath(o) : Path.Combine(ws.RunsDir, record.Id + "-adapter");
-            var files = await service.DownloadAdapterAsync(job, folder, ct).ConfigureAwait(false);
-            store.AddArtifact(record.Id, "adapter", folder, null, files.Sum(f => new FileInfo(f).Length));
-            ctx.WriteJson(new { run = record.Id, job = jobId, folder, files });
+            var pulled = await RemotePull.RunAsync(new RemotePullRequest(p.GetValue(run)!, p.GetValue(output), p.GetValue(account), ctx.WorkingDirectory),
+                http, Environment.GetEnvironmentVariable, ct).ConfigureAwait(false);
+            var (folder, files) = (pulled.Folder, pulled.Files);
+            ctx.WriteJson(new { run = pulled.RunId, job = pulled.JobId, folder, files });
             if (!ctx.Json) ctx.Console.MarkupLine($"{files.Count} file(s) in {Markup.Escape(folder)}; evaluate it locally with hone eval --model local:BASE --adapter {Markup.Escape(folder)}.");
             return ExitCodes.Success;
         });
         return cmd;
     }
-
-    /// <summary>"auto" as null, else the number.</summary>
-    private static double? Auto(string text, string option) =>
-        text == "auto" ? null
-            : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d
-            : throw new CliUsageException($"{option} '{text}' must be auto or a number.");
 
     /// <summary>An <see cref="IProgress{T}"/> that reports on the caller's thread.</summary>
     private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
