@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Hone.Evals.Runs;
+using Hone.Core;
 using Hone.Store;
 
 namespace Hone.Ui.Tests;

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Hone.Store;
+using Hone.Core;
 
 namespace Hone.Data.Teach;
 
