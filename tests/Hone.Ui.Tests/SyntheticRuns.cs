@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
-using Hone.Evals.Runs;
 using Hone.Core;
+using Hone.Evals.Runs;
 using Hone.Store;
 
 namespace Hone.Ui.Tests;
