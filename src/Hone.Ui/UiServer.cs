@@ -2,6 +2,7 @@ using System.Net;
 using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
+using Hone.Core;
 using Hone.Store;
 using Hone.Ui.Data;
 using Hone.Ui.Pages;
@@ -107,9 +108,10 @@ public sealed class UiServer : IAsyncDisposable
             {
                 await next(context).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is WorkspaceException or InvalidDataException or FileNotFoundException or ArgumentException or Hone.Data.Model.DataFormatException && !context.Response.HasStarted)
+            catch (Exception e) when (e is HoneException or InvalidDataException or FileNotFoundException or ArgumentException && !context.Response.HasStarted)
             {
-                context.Response.StatusCode = e is WorkspaceException && e.Message.StartsWith("No run", StringComparison.Ordinal) ? 404 : 400;
+                context.Response.StatusCode = e is FileNotFoundException or HoneException { Kind: ErrorKind.NotFound }
+                    || (e is WorkspaceException && e.Message.StartsWith("No run", StringComparison.Ordinal)) ? 404 : 400;
                 await WriteHtml(context, Html.Page("Error", "", $"<h1>Cannot show this</h1><p class=\"error\">{Html.E(e.Message)}</p><p><a href=\"/\">Back to the runs</a></p>")).ConfigureAwait(false);
             }
         });

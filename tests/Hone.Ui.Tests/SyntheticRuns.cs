@@ -1,6 +1,6 @@
-using Hone.Core;
 using System.Text;
 using System.Text.Json;
+using Hone.Core;
 using Hone.Evals.Runs;
 using Hone.Store;
 
