@@ -1,3 +1,4 @@
+using Hone.App.Evals;
 using System.CommandLine;
 using System.Globalization;
 using Hone.Evals.EdgeCases;
@@ -46,13 +47,13 @@ public static class EdgeCommands
         var golden = new Dictionary<string, IReadOnlyList<GoldenCase>>(StringComparer.Ordinal);
         if (Directory.Exists(ws.EvalsDir))
         {
-            var resolver = EvalCommands.Resolver(ws, null);
+            var resolver = EvalWorkspace.Resolver(ws, null);
             foreach (var path in Directory.EnumerateFiles(ws.EvalsDir, "*.y*ml").Order(StringComparer.Ordinal))
             {
                 if (!path.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) && !path.EndsWith(".yml", StringComparison.OrdinalIgnoreCase)) continue;
                 try
                 {
-                    var spec = EvalCommands.LoadSpec(path, resolver);
+                    var spec = EvalWorkspace.LoadSpec(path, resolver);
                     golden.TryAdd(spec.Name, GoldenSet.Load(spec.GoldenSetPath));
                 }
                 catch (Exception e) when (CliHost.IsInputError(e))

@@ -2,13 +2,13 @@ using System.Text;
 using Hone.Models.Chat;
 using Hone.Store;
 
-namespace Hone.Cli.Commands;
+namespace Hone.App.Models;
 
 /// <summary>
 /// File hashes remembered in the workspace's run store (its cache table, keys <c>filehash:PATH|SIZE|MTIME</c>), so an
 /// eval of a local model hashes each version of its files once: repeated evals are cheap, a changed file is re-hashed.
 /// </summary>
-internal sealed class EvalFileHashMemo(RunStore store) : IFileHashMemo
+public sealed class StoreFileHashMemo(RunStore store) : IFileHashMemo
 {
     private const string Prefix = "filehash:";
 

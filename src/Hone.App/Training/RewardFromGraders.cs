@@ -3,14 +3,14 @@ using Hone.Evals.Graders;
 using Hone.Evals.Graders.Config;
 using Hone.Training.Rft;
 
-namespace Hone.Cli.Commands;
+namespace Hone.App.Training;
 
 /// <summary>
 /// Adapts an evaluation grader (any type, <c>multi</c> included) to the reward of reinforcement fine-tuning: the grader's
 /// score in [0, 1] is the reward; a <c>multi</c> grader's children are the per-grader scores (a single grader's own score
 /// otherwise); a parse error of the output is reward 0 with the parse flag set; any other grader error (a missing item
-/// field, a failed command or judge call, a timeout) is a grader failure that the run records as a finding. The CLI holds
-/// this adapter because Hone.Training does not reference Hone.Evals.
+/// field, a failed command or judge call, a timeout) is a grader failure that the run records as a finding. The application
+/// layer holds this adapter because Hone.Training does not reference Hone.Evals.
 /// </summary>
 public sealed class RewardFromGraders : IRewardFunction
 {
@@ -33,7 +33,7 @@ public sealed class RewardFromGraders : IRewardFunction
     /// </summary>
     public static RewardFromGraders Load(string path, GraderEnvironment? env = null)
     {
-        if (!File.Exists(path)) throw new CliUsageException($"Grader file '{path}' not found.");
+        if (!File.Exists(path)) throw new UseCaseException($"Grader file '{path}' not found.");
         var text = File.ReadAllText(path);
         try
         {

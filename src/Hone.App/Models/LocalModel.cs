@@ -5,7 +5,7 @@ using Hone.Numerics;
 using Hone.Tokenizers;
 using Hone.Tokenizers.Chat;
 
-namespace Hone.Cli.Commands;
+namespace Hone.App.Models;
 
 /// <summary>
 /// A local model as the user named it, and the one place it becomes a tokenizer, a chat encoder, a model or a chat client.
