@@ -2,6 +2,7 @@ using ArchUnitNET.Domain;
 using ArchUnitNET.Fluent;
 using ArchUnitNET.Loader;
 using ArchUnitNET.xUnit;
+using Xunit.Abstractions;
 using static ArchUnitNET.Fluent.ArchRuleDefinition;
 
 namespace Hone.Architecture.Tests;
@@ -17,6 +18,10 @@ public class TypeDependencyTests
 
     private static IObjectProvider<IType> In(params string[] projects) =>
         Types().That().ResideInAssembly(Map.AssemblyOf(projects[0]), [.. projects.Skip(1).Select(Map.AssemblyOf)]).As(string.Join(", ", projects));
+
+    private readonly ITestOutputHelper _output;
+
+    public TypeDependencyTests(ITestOutputHelper output) => _output = output;
 
     public static TheoryData<string> NeverRules() => [.. Map.Never.Keys];
 
@@ -49,6 +54,17 @@ public class TypeDependencyTests
             .AndShould().NotDependOnAnyTypesThat().ResideInNamespace("Spectre.Console")
             .Because("libraries report through callbacks and results; only the screens (Cli, Server) write to the console")
             .Check(Hone);
+
+    [Fact]
+    public void A_forbidden_type_dependency_fails_the_rule_and_names_the_types()
+    {
+        // The rules above are not vacuous: the same rule over a project that does use Models types (Cli) fails.
+        var rule = Types().That().Are(In("Hone.Cli")).Should().NotDependOnAny(In("Hone.Models"));
+        Assert.False(rule.HasNoViolations(Hone));
+        var failure = Assert.ThrowsAny<Exception>(() => rule.Check(Hone));
+        Assert.Contains("Hone.Models.", failure.Message, StringComparison.Ordinal);
+        _output.WriteLine(failure.Message);
+    }
 
     [Fact]
     public void Every_public_exception_of_Hone_is_a_HoneException()
