@@ -54,6 +54,11 @@ public class DemoTests
         Assert.True(tune.GetProperty("history").GetArrayLength() > 0);
         Assert.Equal(3, r.Json.GetProperty("examples").GetArrayLength());
 
+        // Before and after are eval runs: hone compare (and hone ui) pair them case by case.
+        var cmp = CliRunner.Run(dir, "compare", before.GetProperty("eval_run").GetString()!, after.GetProperty("eval_run").GetString()!, "--json");
+        Assert.True(cmp.ExitCode is 0 or 1, cmp.Stderr);
+        Assert.Equal(30, cmp.Json.GetProperty("cases").GetInt32());
+
         // The built model works with the other commands.
         var gen = CliRunner.Run(dir, "generate", "--model", modelDir, "--prompt", "Maria ordered", "--max-tokens", "5", "--seed", "1", "--json");
         Assert.True(gen.ExitCode == 0, gen.Stderr);

@@ -22,8 +22,8 @@ public sealed record LocalModel(string Path, string? Tokenizer = null, string? T
     /// <summary>The tokenizer with the chat template.</summary>
     public ChatEncoder LoadEncoder() => ChatEncoder.Load(Path, Tokenizer, Template, Adapter);
 
-    /// <summary>The model, with the adapter merged in when one is named.</summary>
-    public LlamaModel LoadModel(WorkerPool? pool = null) => Adapter is null ? LlamaModel.Load(Path) : AdapterLoader.Load(Path, Adapter, pool);
+    /// <summary>The model for inference, with the adapter merged in when one is named (else a GGUF's BF16/Q8_0/Q4_0 matrices stay stored).</summary>
+    public LlamaModel LoadModel(WorkerPool? pool = null) => Adapter is null ? LlamaModel.LoadForInference(Path) : AdapterLoader.Load(Path, Adapter, pool);
 
     /// <summary>The model as a chat client (tokenizer, template and adapter applied).</summary>
     public LocalChatClient LoadClient(LocalChatClientOptions? options = null) => LocalChatClient.Load(Path, Tokenizer, Template, Adapter, options);

@@ -1,6 +1,6 @@
 using Hone.Training.Export;
 
-namespace Hone.Cli.Commands;
+namespace Hone.App.Export;
 
 /// <summary>One way to use an exported file: the file (or folder) and the command or code that uses it.</summary>
 /// <param name="File">The exported folder or file.</param>
