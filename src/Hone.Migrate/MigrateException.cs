@@ -1,14 +1,14 @@
 namespace Hone.Migrate;
 
 /// <summary>A migration step cannot go on: a missing or malformed capture, plan or run, or an option out of range. The message says what and how to fix it.</summary>
-public sealed class MigrateException : Exception
+public sealed class MigrateException : HoneException
 {
     /// <summary>Creates the exception.</summary>
-    public MigrateException() { }
+    public MigrateException() : base(ErrorKind.Input, "The migration cannot go on.") { }
 
     /// <summary>Creates the exception with its message.</summary>
-    public MigrateException(string message) : base(message) { }
+    public MigrateException(string message) : base(ErrorKind.Input, message) { }
 
     /// <summary>Creates the exception with its message and cause.</summary>
-    public MigrateException(string message, Exception inner) : base(message, inner) { }
+    public MigrateException(string message, Exception inner) : base(ErrorKind.Input, message, null, inner) { }
 }

@@ -159,14 +159,14 @@ public sealed class OpenAiFineTuning : IRemoteFineTuning
 }
 
 /// <summary>A remote service refused or failed a request; the message says what and how to go on.</summary>
-public sealed class RemoteException : Exception
+public sealed class RemoteException : HoneException
 {
     /// <summary>Creates the error.</summary>
-    public RemoteException() { }
+    public RemoteException() : base(ErrorKind.Input, "The remote fine-tuning service refused the request.") { }
 
     /// <summary>Creates the error.</summary>
-    public RemoteException(string message) : base(message) { }
+    public RemoteException(string message) : base(ErrorKind.Input, message) { }
 
     /// <summary>Creates the error.</summary>
-    public RemoteException(string message, Exception inner) : base(message, inner) { }
+    public RemoteException(string message, Exception inner) : base(ErrorKind.Input, message, null, inner) { }
 }

@@ -25,8 +25,12 @@ internal static partial class Map
         ("Hone.Training", 5, typeof(Hone.Training.TrainingException).Assembly),
         ("Hone.Evals", 5, typeof(Hone.Evals.Specs.EvalSpecException).Assembly),
         ("Hone.Prompting", 6, typeof(Hone.Prompting.Files.PromptFileException).Assembly),
+        ("Hone.FineTuning", 6, typeof(Hone.FineTuning.FileRecord).Assembly),
+        ("Hone.Remote", 6, typeof(Hone.Remote.FireworksFineTuning).Assembly),
+        ("Hone.Migrate", 6, typeof(Hone.Migrate.Run.CaseOutcome).Assembly),
         ("Hone.App", 7, typeof(Hone.App.UseCaseException).Assembly),
         ("Hone.Server", 8, typeof(Hone.Server.HoneServer).Assembly),
+        ("Hone.Ui", 8, typeof(Hone.Ui.UiOptions).Assembly),
         ("Hone.Cli", 9, typeof(Hone.Cli.CliHost).Assembly),
     ];
 
@@ -50,7 +54,8 @@ internal static partial class Map
 
     /// <summary>Libraries: they report through callbacks and results, never the console.</summary>
     public static readonly string[] Libraries =
-        ["Hone.Core", "Hone.Numerics", "Hone.Store", "Hone.Formats", "Hone.Tokenizers", "Hone.Models", "Hone.Data", "Hone.Training", "Hone.Evals", "Hone.Prompting", "Hone.App"];
+        ["Hone.Core", "Hone.Numerics", "Hone.Store", "Hone.Formats", "Hone.Tokenizers", "Hone.Models", "Hone.Data", "Hone.Training", "Hone.Evals",
+         "Hone.Prompting", "Hone.FineTuning", "Hone.Remote", "Hone.Migrate", "Hone.App"];
 
     public static int Level(string project) => Projects.Single(p => p.Project == project).Level;
 

@@ -1,3 +1,4 @@
+using Hone.App.Training;
 using System.CommandLine;
 using Hone.FineTuning;
 using Hone.Models.Chat;

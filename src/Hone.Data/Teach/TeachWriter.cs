@@ -1,8 +1,8 @@
 using System.Text;
+using Hone.Core;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Hone.Core;
 
 namespace Hone.Data.Teach;
 

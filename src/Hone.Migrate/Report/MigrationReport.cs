@@ -103,7 +103,7 @@ public static class MigrationReport
         ArgumentNullException.ThrowIfNull(folder);
         var data = Build(folder, machineUsdPerHour);
         MigrationFolder.WriteJson(folder.ReportJson, JsonSerializer.SerializeToNode(data, CaptureFile.JsonOptions)!);
-        Hone.Store.AtomicFile.WriteAllText(folder.ReportHtml, ReportHtml.Render(data));
+        AtomicFile.WriteAllText(folder.ReportHtml, ReportHtml.Render(data));
         return data;
     }
 }
