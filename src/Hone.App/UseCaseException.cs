@@ -1,3 +1,5 @@
+using Hone.Core;
+
 namespace Hone.App;
 
 /// <summary>
@@ -9,8 +11,11 @@ public sealed class UseCaseException : HoneException
     /// <summary>Creates the exception.</summary>
     public UseCaseException(string message) : base(ErrorKind.Input, message) { }
 
+    /// <summary>Creates the exception of another kind (a missing file is <see cref="ErrorKind.NotFound"/>).</summary>
+    public UseCaseException(ErrorKind kind, string message) : base(kind, message) { }
+
     /// <summary>Creates the exception.</summary>
-    public UseCaseException() : base(ErrorKind.Input, "The request is not valid.") { }
+    public UseCaseException() : base(ErrorKind.Input, "The request cannot be carried out as asked.") { }
 
     /// <summary>Creates the exception.</summary>
     public UseCaseException(string message, Exception inner) : base(ErrorKind.Input, message, null, inner) { }

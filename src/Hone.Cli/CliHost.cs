@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Hone.App;
 using Hone.Store;
 
 namespace Hone.Cli;
@@ -67,27 +68,8 @@ public sealed class CliHost
     public void SetHandler(Command command, Func<ParseResult, CliContext, int> handler) =>
         SetHandler(command, (p, c, _) => Task.FromResult(handler(p, c)));
 
-    /// <summary>An error the user can fix (any kind but <see cref="ErrorKind.Internal"/>).</summary>
-    public static bool IsInputError(Exception e) => KindOf(e) != ErrorKind.Internal;
-
-    /// <summary>
-    /// The kind of an exception that reached a command. A <see cref="HoneException"/> says its own. At the CLI's edge a
-    /// few .NET types are the user's too: the file system's errors (a missing file or folder is not-found; a denied,
-    /// locked or full one is input), a .NET reader's verdict on a user's file (<see cref="JsonException"/>,
-    /// <see cref="InvalidDataException"/>, <see cref="FormatException"/>), and an <see cref="ArgumentException"/> (the
-    /// libraries' options records validate the values the CLI binds, once, with a message). A null argument and every
-    /// other exception is a defect. Not a namespace rule: a Hone type that is not a <see cref="HoneException"/> is a defect.
-    /// </summary>
-    public static ErrorKind KindOf(Exception e) => e switch
-    {
-        HoneException h => h.Kind,
-        FileNotFoundException or DirectoryNotFoundException => ErrorKind.NotFound,
-        IOException or UnauthorizedAccessException => ErrorKind.Input,
-        JsonException or InvalidDataException or FormatException => ErrorKind.Input,
-        ArgumentNullException => ErrorKind.Internal,
-        ArgumentException => ErrorKind.Input,
-        _ => ErrorKind.Internal,
-    };
+    /// <summary>The kind of an exception that reached a command (the one rule: <see cref="InputErrors.KindOf"/>).</summary>
+    public static ErrorKind KindOf(Exception e) => InputErrors.KindOf(e);
 
     private int Fail(CliContext ctx, string message, ErrorKind kind, ErrorLocation? where)
     {

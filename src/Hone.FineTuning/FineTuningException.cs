@@ -8,7 +8,7 @@ public sealed class FineTuningException : HoneException
 {
     /// <summary>Creates the error.</summary>
     public FineTuningException(int status, string message, string? param = null, string? code = null, Exception? inner = null)
-        : base(status switch { 404 => ErrorKind.NotFound, 409 => ErrorKind.Conflict, >= 500 => ErrorKind.Internal, _ => ErrorKind.Input }, message, null, inner)
+        : base(KindOf(status), message, param is null ? null : new ErrorLocation(Field: param), inner)
     {
         Status = status;
         Param = param;
@@ -26,6 +26,16 @@ public sealed class FineTuningException : HoneException
 
     /// <summary>HTTP status (400 invalid, 404 not found, 409 conflict with the job's state).</summary>
     public int Status { get; }
+
+    /// <summary>The error kind of an HTTP status: 404 not-found, 409 conflict, 422 unsupported, 5xx internal, any other 4xx input.</summary>
+    public static ErrorKind KindOf(int status) => status switch
+    {
+        404 => ErrorKind.NotFound,
+        409 => ErrorKind.Conflict,
+        422 => ErrorKind.Unsupported,
+        >= 500 => ErrorKind.Internal,
+        _ => ErrorKind.Input,
+    };
 
     /// <summary>The request parameter at fault, if any.</summary>
     public string? Param { get; }

@@ -1,16 +1,14 @@
-using Hone.Core;
-
 namespace Hone.Migrate;
 
 /// <summary>A migration step cannot go on: a missing or malformed capture, plan or run, or an option out of range. The message says what and how to fix it.</summary>
 public sealed class MigrateException : HoneException
 {
     /// <summary>Creates the exception.</summary>
-    public MigrateException() : base(ErrorKind.Input, "The migration step cannot run.") { }
+    public MigrateException() : base(ErrorKind.Input, "The migration cannot go on.") { }
 
-    /// <summary>Creates an input error with its message.</summary>
+    /// <summary>Creates the exception with its message.</summary>
     public MigrateException(string message) : base(ErrorKind.Input, message) { }
 
-    /// <summary>Creates an input error with its message and cause.</summary>
+    /// <summary>Creates the exception with its message and cause.</summary>
     public MigrateException(string message, Exception inner) : base(ErrorKind.Input, message, null, inner) { }
 }

@@ -162,7 +162,7 @@ public sealed class OpenAiFineTuning : IRemoteFineTuning
 public sealed class RemoteException : HoneException
 {
     /// <summary>Creates the error.</summary>
-    public RemoteException() : base(ErrorKind.Input, "The remote service refused the request.") { }
+    public RemoteException() : base(ErrorKind.Input, "The remote fine-tuning service refused the request.") { }
 
     /// <summary>Creates the error.</summary>
     public RemoteException(string message) : base(ErrorKind.Input, message) { }

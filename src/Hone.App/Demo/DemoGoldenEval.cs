@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Hone.Core;
 using Hone.Data.Samples;
 using Hone.Evals.Runs;
 using Hone.Evals.Specs;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Hone.Core;
 using Hone.App.Models;
 using Hone.Data.Samples;
 using Hone.Evals.Specs;
