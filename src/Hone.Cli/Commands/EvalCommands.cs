@@ -46,7 +46,23 @@ public static class EvalCommands
         {
             IdentifyByContent = store is not null,
             FileHashMemo = store is null ? null : new EvalFileHashMemo(store),
-        }));
+        }))
+        {
+            RunFactory = reference => RunModel(reference, store, resolvePath),
+        };
+
+    /// <summary>
+    /// <c>run:RUN[@EPOCH]</c>: the run folder (relative to the working directory) or a run id of the store, its best
+    /// checkpoint by golden-set score when it has one, else its newest (or the epoch named), applied in process.
+    /// </summary>
+    internal static IChatClient RunModel(string reference, RunStore? store, Func<string, string>? resolvePath)
+    {
+        var (run, epoch) = Hone.Training.Export.RunChatClient.Parse(reference);
+        var folder = resolvePath?.Invoke(run) ?? Path.GetFullPath(run);
+        if (!Directory.Exists(folder))
+            folder = store?.FindRun(run)?.Folder ?? throw new CliUsageException($"run:{reference}: '{run}' is neither a run folder nor a run id of this workspace.");
+        return Hone.Training.Export.RunChatClient.Load(folder, epoch);
+    }
 
     /// <summary>Finds a spec: as given (relative to the working directory), else in the workspace's evals folder.</summary>
     internal static string FindSpec(CliContext ctx, Workspace ws, string spec)

@@ -19,8 +19,9 @@ public static class ExportCommand
         var output = new Option<string?>("--out") { Description = "Output folder (adapter, merged) or .gguf file; default RUN/exports/<format>." };
         var ggufType = new Option<string>("--gguf-type") { Description = "GGUF tensor type: f32 or f16 (matrices; norms stay f32).", DefaultValueFactory = _ => "f32" };
         var force = new Option<bool>("--force") { Description = "Replace an existing output." };
-        var epoch = new Option<int?>("--epoch") { Description = "Export the kept checkpoint of this epoch (e.g. the best one an RFT run names) instead of the newest." };
-        var cmd = new Command("export", "Export a trained run: a PEFT adapter, a merged Hugging Face model, or GGUF.") { run, format, output, ggufType, epoch, force };
+        var epoch = new Option<int?>("--epoch") { Description = "Export the kept checkpoint of this epoch (e.g. the best one an RFT run names) instead of the default." };
+        var latest = new Option<bool>("--latest") { Description = "Export the newest checkpoint even when the run names a best one (default: the best by golden-set score when the run was trained with --eval-spec, else the newest)." };
+        var cmd = new Command("export", "Export a trained run: a PEFT adapter, a merged Hugging Face model, or GGUF.") { run, format, output, ggufType, epoch, latest, force };
         host.SetHandler(cmd, (p, ctx) =>
         {
             var options = new ExportOptions
@@ -41,6 +42,7 @@ public static class ExportCommand
                     var t => throw new CliUsageException($"--gguf-type {t} is unknown; use f32 or f16."),
                 },
                 Force = p.GetValue(force),
+                Latest = p.GetValue(latest),
                 Epoch = p.GetValue(epoch) is { } e && e < 1 ? throw new CliUsageException("--epoch must be 1 or more.") : p.GetValue(epoch),
             };
             var result = Exporter.Export(ctx.ResolvePath(p.GetValue(run)!), options);
@@ -53,6 +55,7 @@ public static class ExportCommand
                 files = result.Files,
                 checkpoint = result.Checkpoint,
                 epoch = result.Epoch,
+                chosen_by = result.ChosenBy,
                 chat_template = result.ChatTemplateOrigin,
                 usage,
                 ollama_modelfile = modelfile,
@@ -60,7 +63,7 @@ public static class ExportCommand
             });
             if (!ctx.Json)
             {
-                ctx.Stdout.WriteLine($"Exported {FormatName(result.Format)} from epoch {result.Epoch} to {result.Path}" +
+                ctx.Stdout.WriteLine($"Exported {FormatName(result.Format)} from epoch {result.Epoch} ({result.ChosenBy}) to {result.Path}" +
                     (result.ChatTemplate is not null ? $" (chat template: {result.ChatTemplateOrigin}, carried with it)" : ""));
                 foreach (var f in result.Files) ctx.Stdout.WriteLine("  " + Path.GetFileName(f));
                 ctx.Stdout.WriteLine("Use it:");

@@ -46,10 +46,15 @@ public static class TrainCommands
         var evalEvery = new Option<int>("--eval-every") { Description = "Steps between validation-batch metrics.", DefaultValueFactory = _ => 10 };
         var threads = new Option<int>("--threads") { Description = "Engine threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/<run id> in the workspace)." };
+        var evalSpec = new Option<string?>("--eval-spec")
+        {
+            Description = "Score each epoch's checkpoint on this eval spec's golden set (a path or a name in evals/): golden_accuracy in results.csv and the run store; " +
+                "the best checkpoint is kept beside the newest ones and `hone export` takes it by default.",
+        };
         var cmd = new Command("sft", "Supervised fine-tuning with the loss on assistant tokens only; LoRA or full; metrics, curves, checkpoints each epoch.")
         {
             train, valid, method, epochs, batch, lrMult, lora.Rank, lora.Alpha, dropout, lora.Targets, lora.ModulesToSave, seed, trainOnInputs, packing, evalEvery,
-            overflow.Option, threads, output,
+            overflow.Option, threads, output, evalSpec,
         };
         local.AddTo(cmd);
         host.SetHandler(cmd, (p, ctx, ct) =>
@@ -79,6 +84,12 @@ public static class TrainCommands
             };
             var ws = ctx.FindWorkspace();
             using var store = ws?.OpenStore();
+            if (p.GetValue(evalSpec) is { } specName)
+            {
+                if (ws is null || store is null) throw new CliUsageException("--eval-spec needs a workspace (run 'hone init' first): the scores are eval runs in its store.");
+                var specPath = EvalCommands.FindSpec(ctx, ws, specName);
+                options = options with { EvalSpec = specPath, Scorer = GoldenSetScorer.For(ws, store, specPath) };
+            }
             var folder = TrainRunFolder.Resolve(ctx, ws, p.GetValue(output), "sft");
             var result = TrainProgressView.Run(ctx, progress => SftRun.Start(options, folder, store, progress, ctx.Warn, ct));
             return Task.FromResult(Report(ctx, result));
@@ -99,7 +110,9 @@ public static class TrainCommands
                 : store?.FindRun(arg)?.Folder ?? throw new CliUsageException($"'{arg}' is neither a run folder nor a run id of this workspace.");
             return Task.FromResult(RunKind(folder) switch
             {
-                SftRun.Kind => Report(ctx, TrainProgressView.Run(ctx, progress => SftRun.Resume(folder, store, progress, ctx.Warn, ct))),
+                SftRun.Kind => Report(ctx, TrainProgressView.Run(ctx, progress => SftRun.Resume(folder, store, progress, ctx.Warn,
+                    spec => ws is not null && store is not null ? GoldenSetScorer.For(ws, store, spec)
+                        : throw new CliUsageException($"{folder} scores its checkpoints on {spec}: resume it inside its workspace."), ct))),
                 DpoRun.Kind or DpoRun.TwoStageKind => TrainDpoCommand.Report(ctx, TrainProgressView.Run(ctx, progress => DpoRun.Resume(folder, store, progress, ctx.Warn, ct))),
                 Hone.Training.Rft.RftRun.Kind => TrainRftCommand.Resume(ctx, folder, store, ct),
                 var other => throw new CliUsageException($"{folder}: runs of kind '{other}' cannot be resumed by this Hone."),
@@ -144,6 +157,8 @@ public static class TrainCommands
             resumed_from_epoch = s.ResumedFromEpoch,
             final = s.History.Count > 0 ? s.History[^1] : null,
             epochs_metrics = s.EpochHistory,
+            golden_scores = s.GoldenScores,
+            best_checkpoint = s.Best,
             diagnosis = s.Findings.Select(f => new { kind = f.Kind.ToString(), message = f.Message, suggestion = f.Suggestion }),
             overflow = OverflowJson(r.Overflow),
             warnings = r.Warnings,
@@ -158,6 +173,14 @@ public static class TrainCommands
                 t.AddRow(e.Epoch.ToString(CultureInfo.InvariantCulture), e.Step.ToString(CultureInfo.InvariantCulture),
                     e.FullValidLoss.ToString("0.0000", CultureInfo.InvariantCulture), e.FullValidAccuracy.ToString("0.000", CultureInfo.InvariantCulture));
             ctx.Console.Write(t);
+        }
+        if (s.GoldenScores.Count > 0)
+        {
+            var g = new Table().AddColumns("epoch", "step", "golden_accuracy", "95% CI", "");
+            foreach (var e in s.GoldenScores)
+                g.AddRow(e.Epoch.ToString(CultureInfo.InvariantCulture), e.Step.ToString(CultureInfo.InvariantCulture), EvalCommands.Pct(e.Accuracy),
+                    $"{EvalCommands.Pct(e.Low)}–{EvalCommands.Pct(e.High)}", s.Best?.Epoch == e.Epoch ? "best (kept)" : "");
+            ctx.Console.Write(g);
         }
         DiagnosisView.Print(ctx.Console, s.Findings, s.History.Count);
         ctx.Console.MarkupLine($"run folder {Markup.Escape(r.RunFolder)} (results.csv, chart.svg, checkpoints/, run.json)");
