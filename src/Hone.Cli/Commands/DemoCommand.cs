@@ -202,6 +202,11 @@ public static class DemoCommand
         phases["tuned_eval"] = clock.Elapsed.TotalSeconds;
         console.MarkupLine($"[green]8[/] tuned model on the golden set: {after.Passed}/{golden.Count} exact ({after.Accuracy:P0}), fields {after.FieldMean:P0}, {after.ValidJson:P0} valid JSON, {after.Seconds:0.0} s");
 
+        // 9. Double the data and measure: the ladder's half and all of the training split, same settings, scored on the golden set.
+        clock.Restart();
+        var scaling = DemoScaling.Run(ctx, ws, store, goldenPath, sftOptions, s.Seed, ct);
+        phases["scaling"] = clock.Elapsed.TotalSeconds;
+
         // Record the demo and report.
         var run = store.CreateRun("demo", "demo loop", JsonSerializer.Serialize(new { examples = s.Examples, seed = s.Seed, quick = s.Quick, model = basePath }));
         store.LogMetrics(run.Id, 0, [
@@ -251,6 +256,7 @@ public static class DemoCommand
             {
                 input = golden[i].Sentence, base_output = before.Cases[i].Output, tuned_output = after.Cases[i].Output, reference = golden[i].AnswerJson,
             }),
+            scaling = DemoScaling.Json(scaling),
             seconds = phases,
         });
         return ExitCodes.Success;

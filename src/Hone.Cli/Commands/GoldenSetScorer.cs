@@ -9,7 +9,8 @@ namespace Hone.Cli.Commands;
 /// <summary>
 /// Scores a training run's checkpoint on an eval spec's golden set: the checkpoint as a chat client
 /// (<see cref="RunChatClient"/>, applied in process), run through <see cref="EvalRunner"/> (recorded in the run store as an
-/// eval run of model <c>run:FOLDER@EPOCH</c>), headline accuracy with its 95% Wilson interval. The training loop calls it
+/// eval run of model <c>run:FOLDER@EPOCH</c>), headline accuracy with its 95% Wilson interval, an answer the graders cannot read
+/// (a grader error) counted as a failure. The training loop calls it
 /// after each epoch's checkpoint (<c>--eval-spec</c>); scale and sweep judge whole runs with it.
 /// </summary>
 internal sealed class GoldenSetScorer(EvalSpec spec, RunStore store, string runsDir, int? limit = null) : ICheckpointScorer
@@ -38,8 +39,12 @@ internal sealed class GoldenSetScorer(EvalSpec spec, RunStore store, string runs
     {
         var r = Evaluate(runFolder, epoch, cancellationToken);
         var s = r.Summary;
-        if (s.ModelErrors > 0 || s.GraderErrors > 0)
-            throw new CliUsageException($"Scoring epoch {epoch} of {runFolder} on {spec.Name}: {s.ModelErrors} model errors, {s.GraderErrors} grader errors; fix the spec or its graders ('hone eval' shows them).");
-        return new CheckpointScore(s.Accuracy, s.AccuracyLow, s.AccuracyHigh, s.Graded, r.Run.Id);
+        if (s.ModelErrors > 0)
+            throw new CliUsageException($"Scoring epoch {epoch} of {runFolder} on {spec.Name}: {s.ModelErrors} model calls failed; 'hone eval' shows them.");
+        // An answer the graders cannot read (e.g. not JSON for a JSON grader) is the checkpoint's failure, not a case left out.
+        int n = s.Graded + s.GraderErrors;
+        double accuracy = n == 0 ? 0 : (double)s.Passed / n;
+        var ci = Hone.Evals.Compare.EvalStatistics.Wilson(accuracy, n);
+        return new CheckpointScore(accuracy, ci.Low, ci.High, n, r.Run.Id);
     }
 }
