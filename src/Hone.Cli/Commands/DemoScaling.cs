@@ -52,7 +52,7 @@ internal static class DemoScaling
     public static object Json(ScaleResult r) => new
     {
         folder = r.Folder,
-        rungs = r.Rungs.Select(x => new { size = x.Size, score = StudyCli.ScoreJson(x.Trial.Score), train_seconds = x.Trial.TrainSeconds, score_seconds = x.Trial.ScoreSeconds }),
+        rungs = r.Rungs.Select(x => new { size = x.Size, score = StudyCli.ScoreJson(x.Trial.Score), train_seconds = x.Trial.TrainSeconds, score_seconds = x.Trial.ScoreSeconds, reused = x.Trial.Reused }),
         gain_per_doubling = r.Fit.GainPerDoubling, gain_low = r.Fit.GainLow, gain_high = r.Fit.GainHigh, predicted_at_double = r.Fit.PredictedAtDouble,
         chart = r.ChartSvg,
     };

@@ -34,7 +34,7 @@ internal sealed class StudyCli
     public void AddTo(Command cmd, bool rank = true)
     {
         Local.AddTo(cmd);
-        foreach (var o in new Option[] { Data, Spec, Method, Batch, Seed, Threads, Output, EstimateOnly, Hosted, Lora.Alpha, Lora.Targets }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { Data, Spec, Method, Batch, Seed, Threads, Output, EstimateOnly, Hosted, Lora.Alpha, Lora.Targets, Lora.ModulesToSave }) cmd.Options.Add(o);
         if (rank) cmd.Options.Add(Lora.Rank);
     }
 
@@ -60,7 +60,7 @@ internal sealed class StudyCli
                 Method = method, Epochs = epochs, BatchSize = TrainDpoCommand.ParseAuto(p.GetValue(Batch)!, "--batch-size"),
                 LearningRateMultiplier = lrMultiplier, Seed = p.GetValue(Seed), EvalEvery = 0, KeepCheckpoints = 1,
             },
-            Lora = Lora.Build(p, p.GetValue(Seed)),
+            Lora = Lora.Build(p, p.GetValue(Seed)) is var l && l.Rank < 1 ? l with { Rank = 8 } : Lora.Build(p, p.GetValue(Seed)), // sweep: --lora-rank is a list
         };
     }
 

@@ -60,6 +60,8 @@ public static class TrainCommands
         host.SetHandler(cmd, (p, ctx, ct) =>
         {
             var baseModel = local.Get(p, ctx)!;
+            var ws = ctx.FindWorkspace();
+            var defaults = ws is null ? null : Hone.Training.Improve.TrainDefaults.Read(ws.Root);
             var options = new SftRunOptions
             {
                 ModelPath = baseModel.Path,
@@ -82,7 +84,7 @@ public static class TrainCommands
                 },
                 Lora = lora.Build(p, p.GetValue(seed), p.GetValue(dropout)),
             };
-            var ws = ctx.FindWorkspace();
+            if (defaults is not null) options = ApplyDefaults(ctx, p, options, defaults, epochs, lrMult, lora.Rank);
             using var store = ws?.OpenStore();
             if (p.GetValue(evalSpec) is { } specName)
             {
@@ -95,6 +97,33 @@ public static class TrainCommands
             return Task.FromResult(Report(ctx, result));
         });
         return cmd;
+    }
+
+    /// <summary>
+    /// The settings a sweep wrote back (train-defaults.json) for each of --epochs, --lr-multiplier and --lora-rank not given
+    /// on the command line; says which it took.
+    /// </summary>
+    private static SftRunOptions ApplyDefaults(CliContext ctx, ParseResult p, SftRunOptions o, Hone.Training.Improve.TrainDefaults d,
+        Option<string> epochs, Option<double> lrMult, Option<int> rank)
+    {
+        var taken = new List<string>();
+        if (p.GetResult(epochs) is null or { Implicit: true })
+        {
+            o = o with { Trainer = o.Trainer with { Epochs = d.Epochs } };
+            taken.Add($"--epochs {d.Epochs}");
+        }
+        if (p.GetResult(lrMult) is null or { Implicit: true })
+        {
+            o = o with { Trainer = o.Trainer with { LearningRateMultiplier = d.LrMultiplier } };
+            taken.Add($"--lr-multiplier {d.LrMultiplier.ToString(CultureInfo.InvariantCulture)}");
+        }
+        if (p.GetResult(rank) is null or { Implicit: true })
+        {
+            o = o with { Lora = o.Lora with { Rank = d.LoraRank, Alpha = o.Lora.Alpha * d.LoraRank / o.Lora.Rank } };
+            taken.Add($"--lora-rank {d.LoraRank}");
+        }
+        if (taken.Count > 0) ctx.Warn($"using {string.Join(", ", taken)} from {Hone.Training.Improve.TrainDefaults.FileName} (the winner of the sweep in {d.Source}); give the options to override.");
+        return o;
     }
 
     private static Command CreateResume(CliHost host)

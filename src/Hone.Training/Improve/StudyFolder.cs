@@ -59,7 +59,7 @@ public sealed class StudyFolder
             {
                 throw new TrainingException($"{file}: damaged ({e.Message}); delete the study folder to start over.", e);
             }
-            if (doc.Kind != kind || doc.Settings.GetRawText() != JsonDocument.Parse(_settings).RootElement.GetRawText())
+            if (doc.Kind != kind || !System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(doc.Settings.GetRawText()), System.Text.Json.Nodes.JsonNode.Parse(_settings)))
                 throw new TrainingException($"{Path} holds a {doc.Kind} study with other settings; give another --out folder, or the settings it was started with.");
             foreach (var t in doc.Trials) _trials[t.Name] = t with { Reused = true };
         }
