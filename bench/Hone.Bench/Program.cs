@@ -1,5 +1,13 @@
 using BenchmarkDotNet.Running;
+using Hone.Bench;
 
-// Every benchmark class in this assembly is listed by the switcher:
+// `compare` prints Hone beside llama.cpp and OpenBLAS (CompareCommand); everything else goes to BenchmarkDotNet:
+//   dotnet run -c Release --project bench/Hone.Bench -- compare --shape small
 //   dotnet run -c Release --project bench/Hone.Bench -- --filter '*Matmul*'
+if (args.Length > 0 && args[0] == "compare")
+{
+    return CompareCommand.Run(args[1..]);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;

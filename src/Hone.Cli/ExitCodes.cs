@@ -14,4 +14,17 @@ public static class ExitCodes
 
     /// <summary>A defect in Hone itself (an unexpected exception): please report it with the printed details.</summary>
     public const int InternalError = 3;
+
+    /// <summary>The exit code of an error of <paramref name="kind"/>: a defect is 3, every error the user can act on 2.</summary>
+    public static int For(ErrorKind kind) => kind == ErrorKind.Internal ? InternalError : UsageOrInput;
+
+    /// <summary>The kind's name in <c>--json</c> output: input, not_found, unsupported, conflict, internal.</summary>
+    public static string Name(ErrorKind kind) => kind switch
+    {
+        ErrorKind.Input => "input",
+        ErrorKind.NotFound => "not_found",
+        ErrorKind.Unsupported => "unsupported",
+        ErrorKind.Conflict => "conflict",
+        _ => "internal",
+    };
 }

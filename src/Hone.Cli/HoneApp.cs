@@ -57,7 +57,10 @@ public static class HoneApp
         root.Subcommands.Add(GenerateCommand.Create(host));
         root.Subcommands.Add(ChatCommand.Create(host));
         root.Subcommands.Add(ServeCommand.Create(host));
+        root.Subcommands.Add(RemoteCommands.Create(host));
+        root.Subcommands.Add(UiCommand.Create(host));
         root.Subcommands.Add(BenchCommands.Create(host));
+        root.Subcommands.Add(MigrateCommands.Create(host));
         return root;
     }
 

@@ -3,6 +3,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Hone.Core;
+using Hone.FineTuning;
 using Hone.Models.Chat;
 using Hone.Models;
 using Hone.Tokenizers.ChatTemplates;
@@ -45,7 +47,16 @@ public sealed class HoneServer : IAsyncDisposable
     public string ModelId { get; }
 
     /// <summary>Starts serving <paramref name="client"/>; the caller keeps ownership of the client.</summary>
-    public static async Task<HoneServer> StartAsync(IChatClient client, ServerOptions options, string? modelId = null, CancellationToken cancellationToken = default)
+    public static Task<HoneServer> StartAsync(IChatClient client, ServerOptions options, string? modelId = null, CancellationToken cancellationToken = default) =>
+        StartAsync(client, options, modelId, null, cancellationToken);
+
+    /// <summary>
+    /// Starts serving <paramref name="client"/> and, when <paramref name="fineTuning"/> is given, OpenAI's fine-tuning API
+    /// (<c>/v1/files</c>, <c>/v1/fine_tuning/jobs</c>) with the tuned models served beside the base; the caller keeps
+    /// ownership of both.
+    /// </summary>
+    public static async Task<HoneServer> StartAsync(IChatClient client, ServerOptions options, string? modelId, FineTuningService? fineTuning,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(options);
@@ -99,17 +110,19 @@ public sealed class HoneServer : IAsyncDisposable
         app.MapGet("/v1/models", (HttpContext context) => WriteJsonAsync(context, new JsonObject
         {
             ["object"] = "list",
-            ["data"] = new JsonArray { ModelJson(modelId) },
+            ["data"] = new JsonArray([ModelJson(modelId), .. (fineTuning?.TunedModels() ?? []).Select(m => (JsonNode)ModelJson(m.Id, m.Created))]),
         }));
-        app.MapGet("/v1/models/{id}", (HttpContext context, string id) => id == modelId
-            ? WriteJsonAsync(context, ModelJson(modelId))
-            : new OpenAiError(404, $"The model '{id}' does not exist; this server serves '{modelId}'.", param: "model", code: "model_not_found").WriteAsync(context));
+        app.MapGet("/v1/models/{id}", (HttpContext context, string id) =>
+        {
+            Resolve(id, modelId, client, fineTuning);
+            return WriteJsonAsync(context, ModelJson(id));
+        });
         app.MapPost("/v1/chat/completions", async (HttpContext context) =>
         {
             var request = RequestParser.ParseChat(await ReadBodyAsync(context).ConfigureAwait(false), options.MaxChoices);
-            CheckModel(request.Model, modelId);
+            var target = Resolve(request.Model, modelId, client, fineTuning);
             using var lease = await EnterAsync(gate, context).ConfigureAwait(false);
-            await ChatCompletionsEndpoint.HandleAsync(context, client, modelId, request).ConfigureAwait(false);
+            await ChatCompletionsEndpoint.HandleAsync(context, target, request.Model, request).ConfigureAwait(false);
         });
         app.MapPost("/v1/completions", async (HttpContext context) =>
         {
@@ -128,8 +141,10 @@ public sealed class HoneServer : IAsyncDisposable
             using var lease = await EnterAsync(gate, context).ConfigureAwait(false);
             await CompletionsEndpoint.HandleAsync(context, local, modelId, request).ConfigureAwait(false);
         });
+        if (fineTuning is not null) FineTuningEndpoints.Map(app, fineTuning);
         app.MapFallback((HttpContext context) => new OpenAiError(404,
-            $"Unknown endpoint {context.Request.Method} {context.Request.Path}: this server offers GET /v1/models, POST /v1/chat/completions and POST /v1/completions.",
+            $"Unknown endpoint {context.Request.Method} {context.Request.Path}: this server offers GET /v1/models, POST /v1/chat/completions and POST /v1/completions"
+            + (fineTuning is null ? "." : ", /v1/files and /v1/fine_tuning/jobs."),
             code: "unknown_url").WriteAsync(context));
 
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -149,13 +164,22 @@ public sealed class HoneServer : IAsyncDisposable
         _gate.Dispose();
     }
 
-    private static JsonObject ModelJson(string id) => new()
+    private static JsonObject ModelJson(string id, long created = 0) => new()
     {
         ["id"] = id,
         ["object"] = "model",
-        ["created"] = 0,
+        ["created"] = created,
         ["owned_by"] = "hone",
     };
+
+    /// <summary>The client serving <paramref name="requested"/>: the base model, or a model a fine-tuning job made; 404 otherwise.</summary>
+    private static IChatClient Resolve(string requested, string served, IChatClient client, FineTuningService? fineTuning)
+    {
+        if (requested == served) return client;
+        if (fineTuning?.TunedModel(requested) is { } tuned) return tuned;
+        throw new OpenAiError(404, $"The model '{requested}' does not exist; this server serves '{served}'"
+            + (fineTuning is null ? "." : " and the models its fine-tuning jobs made (GET /v1/models lists them)."), param: "model", code: "model_not_found");
+    }
 
     private static bool Authorized(HttpRequest request, byte[] key)
     {
@@ -186,7 +210,7 @@ public sealed class HoneServer : IAsyncDisposable
             type: "requests", code: "rate_limit_exceeded");
     }
 
-    private static async Task<JsonElement> ReadBodyAsync(HttpContext context)
+    internal static async Task<JsonElement> ReadBodyAsync(HttpContext context)
     {
         JsonElement root;
         try
@@ -214,7 +238,8 @@ public sealed class HoneServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// The answer to an exception. Only the request's own faults are 4xx; anything else is an internal error: a 500
+    /// The answer to an exception. Only the request's own faults are 4xx (a <see cref="HoneException"/> by its kind:
+    /// <see cref="OpenAiError.From"/>); anything else, an internal <see cref="HoneException"/> included, is a 500
     /// that names no .NET type and no internal message (those go to <paramref name="errorLog"/> under a reference the
     /// client is given). An <see cref="ArgumentException"/> from inside the engine is a bug, not a bad request: the
     /// request's faults are found by <see cref="RequestParser"/> and <see cref="RequestText"/> as <see cref="OpenAiError"/>.
@@ -225,6 +250,8 @@ public sealed class HoneServer : IAsyncDisposable
         {
             case OpenAiError o:
                 return o;
+            case FineTuningException f:
+                return FineTuningEndpoints.Error(f);
             case BadHttpRequestException b when b.StatusCode == StatusCodes.Status413PayloadTooLarge:
                 return new OpenAiError(413, "The request body is too large.", code: "request_too_large");
             case BadHttpRequestException b:
@@ -233,6 +260,8 @@ public sealed class HoneServer : IAsyncDisposable
                 return new OpenAiError(400, c.Message, param: "messages", code: "context_length_exceeded");
             case ChatTemplateException t:
                 return new OpenAiError(400, "The model's chat template rejected the messages: " + t.Message, param: "messages");
+            case HoneException h when h.Kind != ErrorKind.Internal:
+                return OpenAiError.From(h);
         }
 
         var reference = Guid.NewGuid().ToString("N")[..12];
@@ -261,7 +290,7 @@ public sealed class HoneServer : IAsyncDisposable
         }
     }
 
-    private static Task WriteJsonAsync(HttpContext context, JsonNode body)
+    internal static Task WriteJsonAsync(HttpContext context, JsonNode body)
     {
         context.Response.ContentType = "application/json";
         return context.Response.WriteAsync(body.ToJsonString(), context.RequestAborted);

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Hone.Core;
 using Microsoft.AspNetCore.Http;
 
 namespace Hone.Server;
@@ -40,6 +41,24 @@ public sealed class OpenAiError : Exception
 
     /// <summary>Machine-readable code (invalid_api_key, model_not_found, context_length_exceeded, ...).</summary>
     public string? Code { get; }
+
+    /// <summary>
+    /// The answer to a <see cref="HoneException"/> by its kind: input 400, not-found 404, unsupported 422, conflict 409,
+    /// internal 500 (with no internal text: the caller logs it). The parameter is the error's field, when it has one.
+    /// </summary>
+    public static OpenAiError From(HoneException error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        var param = error.Location?.Field;
+        return error.Kind switch
+        {
+            ErrorKind.Input => new OpenAiError(400, error.Message, param: param),
+            ErrorKind.NotFound => new OpenAiError(404, error.Message, param: param, code: "not_found"),
+            ErrorKind.Unsupported => new OpenAiError(422, error.Message, param: param, code: "unsupported"),
+            ErrorKind.Conflict => new OpenAiError(409, error.Message, param: param, code: "conflict"),
+            _ => new OpenAiError(500, "The server failed to answer the request (an internal error).", type: "server_error", code: "internal_error"),
+        };
+    }
 
     /// <summary>A 400 about parameter <paramref name="param"/>.</summary>
     public static OpenAiError Invalid(string param, string message) => new(400, message, param: param);

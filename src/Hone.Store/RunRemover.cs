@@ -1,3 +1,5 @@
+using Hone.Core;
+
 namespace Hone.Store;
 
 /// <summary>What <see cref="RunRemover.Remove"/> did.</summary>
@@ -28,7 +30,7 @@ public static class RunRemover
         ArgumentNullException.ThrowIfNull(store);
         var run = store.GetRun(idOrPrefix);
         if (run.Status == RunStatus.Running && !force)
-            throw new WorkspaceException($"Run {run.Id} is still running ({run.Owner?.ToString() ?? "owner unknown"}). " +
+            throw new WorkspaceException(ErrorKind.Conflict, $"Run {run.Id} is still running ({run.Owner?.ToString() ?? "owner unknown"}). " +
                 "Stop it first (Ctrl+C in its terminal), or pass --force to remove it anyway.");
         var folder = workspace.RunFolderOf(run);
         var exists = folder is not null && Directory.Exists(folder);

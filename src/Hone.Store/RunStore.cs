@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Data.Sqlite;
+using Hone.Core;
 
 namespace Hone.Store;
 
@@ -336,7 +337,7 @@ public sealed class RunStore : IDisposable
     }
 
     private static WorkspaceException UnknownRun(string id) =>
-        new($"No run '{id}' in this workspace. 'hone runs' lists the runs.");
+        new(ErrorKind.NotFound, $"No run '{id}' in this workspace. 'hone runs' lists the runs.");
 
     private static string Iso(DateTime t) => t.ToString("O", CultureInfo.InvariantCulture);
 

@@ -1,3 +1,4 @@
+using Hone.Core;
 namespace Hone.Store;
 
 /// <summary>
@@ -62,7 +63,7 @@ public sealed class Workspace
         if (File.Exists(configPath))
         {
             if (config is not null)
-                throw new WorkspaceException($"{configPath} already exists: this folder is a workspace. Edit hone.yaml instead, or choose another folder.");
+                throw new WorkspaceException(ErrorKind.Conflict, $"{configPath} already exists: this folder is a workspace. Edit hone.yaml instead, or choose another folder.");
         }
         else
         {
@@ -82,7 +83,7 @@ public sealed class Workspace
         var full = Path.GetFullPath(root);
         var configPath = Path.Combine(full, ConfigFileName);
         if (!File.Exists(configPath))
-            throw new WorkspaceException($"{full} is not a Hone workspace (no {ConfigFileName}). Run 'hone init' there first.");
+            throw new WorkspaceException(ErrorKind.NotFound, $"{full} is not a Hone workspace (no {ConfigFileName}). Run 'hone init' there first.");
         var config = WorkspaceConfig.Parse(File.ReadAllText(configPath), configPath);
         return new Workspace(full, config);
     }

@@ -59,12 +59,15 @@ public class DemoTests
         var scaling = r.Json.GetProperty("scaling");
         var rungs = scaling.GetProperty("rungs").EnumerateArray().ToList();
         Assert.Equal([24, 48], rungs.Select(x => x.GetProperty("size").GetInt32()));
-        Assert.All(rungs, x => Assert.Equal(30, x.GetProperty("score").GetProperty("cases").GetInt32()));
-        double Acc(JsonElement x) => x.GetProperty("score").GetProperty("accuracy").GetDouble();
-        Assert.Equal(Acc(rungs[1]) - Acc(rungs[0]), scaling.GetProperty("gain_per_doubling").GetDouble(), 9);
+        Assert.All(rungs, x => Assert.Equal(30, x.GetProperty("cases").GetInt32()));
+        Assert.Equal(rungs[1].GetProperty("accuracy").GetDouble() - rungs[0].GetProperty("accuracy").GetDouble(), scaling.GetProperty("gain_per_doubling").GetDouble(), 9);
         Assert.True(scaling.GetProperty("gain_low").GetDouble() < scaling.GetProperty("gain_high").GetDouble());
         Assert.True(File.Exists(scaling.GetProperty("chart").GetString()));
-        Assert.True(File.Exists(Path.Combine(dir, "evals", "orders.yaml")));
+
+        // Before and after are eval runs: hone compare (and hone ui) pair them case by case.
+        var cmp = CliRunner.Run(dir, "compare", before.GetProperty("eval_run").GetString()!, after.GetProperty("eval_run").GetString()!, "--json");
+        Assert.True(cmp.ExitCode is 0 or 1, cmp.Stderr);
+        Assert.Equal(30, cmp.Json.GetProperty("cases").GetInt32());
 
         // The built model works with the other commands.
         var gen = CliRunner.Run(dir, "generate", "--model", modelDir, "--prompt", "Maria ordered", "--max-tokens", "5", "--seed", "1", "--json");

@@ -91,6 +91,21 @@ public class ExportCommandTests
         Assert.Equal(2, CliRunner.Run(dir, "export", full, "--format", "onnx").ExitCode);
         Assert.Equal(0, CliRunner.Run(dir, "export", full, "--format", "merged", "--out", "m").ExitCode);
 
+        // Quantised GGUF: the types llama.cpp users run, readable by generate (stored-type kernels); rows of 172 fall back to F16.
+        foreach (var type in new[] { "bf16", "q8_0", "q4_0" })
+        {
+            var q = CliRunner.Run(dir, "export", full, "--format", "gguf", "--gguf-type", type, "--json");
+            Assert.True(q.ExitCode == 0, q.Stderr);
+            var path = Path.Combine(full, "exports", $"model-{type}.gguf");
+            Assert.True(File.Exists(path), path);
+            using (var file = Hone.Formats.Gguf.GgufFile.Open(path))
+                Assert.Equal(type.ToUpperInvariant(), file.GetTensor("blk.0.attn_q.weight").Type.ToString());
+            var g = CliRunner.Run(dir, "generate", "--model", path, "--prompt", "Once", "--max-tokens", "8", "--threads", "1", "--json");
+            Assert.True(g.ExitCode == 0, g.Stderr);
+        }
+
+        Assert.Equal(2, CliRunner.Run(dir, "export", full, "--format", "gguf", "--gguf-type", "q5_k").ExitCode);
+
         var badAdapter = CliRunner.Run(dir, "generate", "--model", Checkpoint, "--adapter", Path.Combine(dir, "m"), "--max-tokens", "5");
         Assert.Equal(2, badAdapter.ExitCode);
         Assert.Contains("adapter_config.json", badAdapter.Stderr, StringComparison.Ordinal);

@@ -115,7 +115,7 @@ public class TrainRftTests
     {
         var dir = TestAssets.NewTempDir();
         File.WriteAllText(Path.Combine(dir, "grader.yaml"), Grader);
-        var reward = Hone.Cli.Commands.RewardFromGraders.Load(Path.Combine(dir, "grader.yaml"));
+        var reward = Hone.App.Training.RewardFromGraders.Load(Path.Combine(dir, "grader.yaml"));
         Assert.Equal("answer", reward.Name);
         var item = JsonSerializer.SerializeToElement(new { word = "lily" });
         var hit = await reward.ScoreAsync("Lily ran home.", item, default);
@@ -128,7 +128,7 @@ public class TrainRftTests
         Assert.Contains("word", missing.Error, StringComparison.Ordinal);
 
         File.WriteAllText(Path.Combine(dir, "json.yaml"), "type: json_valid\nname: is_json\n");
-        var json = Hone.Cli.Commands.RewardFromGraders.Load(Path.Combine(dir, "json.yaml"));
+        var json = Hone.App.Training.RewardFromGraders.Load(Path.Combine(dir, "json.yaml"));
         var bad = await json.ScoreAsync("not json", item, default);
         Assert.Equal((0.0, true, (string?)null), (bad.Reward, bad.ParseError, bad.Error));
         var good = await json.ScoreAsync("{\"a\": 1}", item, default);

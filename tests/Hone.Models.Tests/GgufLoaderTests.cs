@@ -16,7 +16,7 @@ public class GgufLoaderTests
 
     /// <summary>Writes the HF stories260K as GGUF: llama.* metadata, GGUF tensor names, Q/K rows permuted to interleaved
     /// pairs, ggml shapes (contiguous dimension first); matrices whose rows split into 32-blocks stored as <paramref name="type"/>.</summary>
-    private static string WriteGguf(GgmlType type, Action<GgufWriter>? extra = null, Func<string, bool>? skip = null)
+    internal static string WriteGguf(GgmlType type, Action<GgufWriter>? extra = null, Func<string, bool>? skip = null)
     {
         using var hf = LlamaModel.LoadHf(TestAssets.Path("models", "stories260K-hf"));
         var c = hf.Config;

@@ -121,4 +121,27 @@ public class HfLoaderTests
         Assert.Contains("model.layers.2", e.Message, StringComparison.Ordinal);
         Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"missing"), e.Message, StringComparison.Ordinal);
     }
+    [Fact]
+    public void Tensors_the_architecture_does_not_use_are_refused_not_dropped()
+    {
+        // HF Llama with attention_bias=true also has an o_proj bias; Hone's Llama has none, so loading must refuse.
+        var c = Tiny("llama");
+        using var m = new LlamaModel(Random(c, 6));
+        var dir = TestAssets.NewTempDir("hf-extra");
+        var writer = new SafetensorsWriter();
+        foreach (var t in m.Weights.Arena.Tensors.Values)
+        {
+            writer.Add(t.Name, t.Shape.Select(d => (long)d).ToArray(), t.Span);
+        }
+
+        writer.Add("model.layers.0.self_attn.o_proj.bias", [32], new float[32]);
+        writer.Add("model.layers.0.self_attn.rotary_emb.inv_freq", [4], new float[4]);
+        writer.Write(Path.Combine(dir, "model.safetensors"));
+        File.WriteAllText(Path.Combine(dir, "config.json"), Json("llama"));
+        var e = Assert.Throws<ModelLoadException>(() => LlamaModel.Load(dir));
+        Assert.Contains("'model.layers.0.self_attn.o_proj.bias'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("1 tensor(s)", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("inv_freq", e.Message, StringComparison.Ordinal);
+        Assert.Equal(e.Message, Assert.Throws<ModelLoadException>(() => LlamaModel.Validate(dir)).Message);
+    }
 }

@@ -150,6 +150,50 @@ public sealed class HostileRequestTests : IClassFixture<ServerFixture>
         Assert.Contains("secret detail", log.ToString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("input", HttpStatusCode.BadRequest, "invalid_request_error", null)]
+    [InlineData("not-found", HttpStatusCode.NotFound, "invalid_request_error", "not_found")]
+    [InlineData("unsupported", (HttpStatusCode)422, "invalid_request_error", "unsupported")]
+    [InlineData("conflict", HttpStatusCode.Conflict, "invalid_request_error", "conflict")]
+    [InlineData("internal", HttpStatusCode.InternalServerError, "server_error", "internal_error")]
+    public async Task A_hone_error_is_answered_by_its_kind_in_the_openai_error_shape(string kind, HttpStatusCode status, string type, string? code)
+    {
+        var where = new Hone.Core.ErrorLocation(Field: "messages[0].content");
+        Exception thrown = kind switch
+        {
+            "input" => Hone.Core.HoneException.Input("the message is unusable", where),
+            "not-found" => Hone.Core.HoneException.NotFound("the adapter is gone", where),
+            "unsupported" => Hone.Core.HoneException.Unsupported("images are not supported", where),
+            "conflict" => new Hone.Core.HoneException(Hone.Core.ErrorKind.Conflict, "busy with another job", where),
+            _ => new Hone.Core.HoneException("secret detail: a broken invariant"),
+        };
+        using var client = new ThrowingClient(thrown);
+        var log = new StringWriter();
+        await using var server = await HoneServer.StartAsync(client, new ServerOptions { Port = 0, ErrorLog = log }, "scripted");
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        using var content = new StringContent("""{"model":"scripted","messages":[{"role":"user","content":"x"}]}""", Encoding.UTF8, "application/json");
+        using var response = await http.PostAsync("v1/chat/completions", content);
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(status, response.StatusCode);
+        using var doc = JsonDocument.Parse(text);
+        var error = doc.RootElement.GetProperty("error");
+        Assert.Equal(type, error.GetProperty("type").GetString());
+        Assert.Equal(code, error.GetProperty("code").GetString());
+        Assert.DoesNotContain("Exception", text, StringComparison.Ordinal);
+        if (kind == "internal")
+        {
+            Assert.DoesNotContain("secret detail", text, StringComparison.Ordinal);
+            Assert.Contains("secret detail", log.ToString(), StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Equal(thrown.Message, error.GetProperty("message").GetString());
+            Assert.Equal("messages[0].content", error.GetProperty("param").GetString());
+            Assert.Equal("", log.ToString());
+        }
+    }
+
     [Fact]
     public async Task An_internal_error_mid_stream_ends_the_stream_with_an_error_event_that_names_no_dotnet_type()
     {

@@ -1,3 +1,4 @@
+using Hone.App.Models;
 using System.CommandLine;
 using Hone.Models.Chat;
 using Hone.Numerics;

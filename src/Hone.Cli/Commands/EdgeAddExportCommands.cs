@@ -1,3 +1,4 @@
+using Hone.App.Evals;
 using System.CommandLine;
 using Hone.Evals.EdgeCases;
 using Hone.Evals.Runs;
@@ -79,7 +80,7 @@ public static class EdgeExportCommand
             var ws = ctx.RequireWorkspace();
             using var store = ws.OpenStore();
             var loaded = EvalRuns.Load(store, p.GetValue(run)!);
-            var spec = EvalCommands.SpecOfRun(loaded.Run, EvalCommands.Resolver(ws, null));
+            var spec = EvalWorkspace.SpecOfRun(loaded.Run, EvalWorkspace.Resolver(ws, null));
             var name = p.GetValue(tag);
             IReadOnlyCollection<string>? named = null;
             if (name is not null)

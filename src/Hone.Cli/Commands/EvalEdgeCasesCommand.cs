@@ -1,3 +1,4 @@
+using Hone.App.Evals;
 using System.CommandLine;
 using System.Globalization;
 using Hone.Evals.EdgeCases;
@@ -39,7 +40,7 @@ public static class EvalEdgeCasesCommand
             EdgeCaseExportResult? exported = null;
             if (p.GetValue(export) is { } file)
             {
-                var spec = EvalCommands.SpecOfRun(loaded.Run, EvalCommands.Resolver(ws, null));
+                var spec = EvalWorkspace.SpecOfRun(loaded.Run, EvalWorkspace.Resolver(ws, null));
                 exported = EdgeCaseExport.Write(ctx.ResolvePath(file), loaded, spec, p.GetValue(referenceField), p.GetValue(tag));
             }
             ctx.WriteJson(new

@@ -1,7 +1,5 @@
 using System.CommandLine;
-using System.Globalization;
-using Hone.Evals.Runs;
-using Spectre.Console;
+using Hone.App.Evals;
 
 namespace Hone.Cli.Commands;
 
@@ -41,66 +39,27 @@ public static class EvalRunCommand
         local.AddTo(cmd);
         host.SetHandler(cmd, async (p, ctx, ct) =>
         {
-            var ws = ctx.RequireWorkspace();
-            using var store = ws.OpenStore();
-            var resolver = EvalCommands.Resolver(ws, local.TemplateName(p), store, ctx.ResolvePath, local.TokenizerPath(p, ctx));
-            var evalSpec = EvalCommands.LoadSpec(EvalCommands.FindSpec(ctx, ws, p.GetValue(spec)!), resolver);
-            var program = p.GetValue(promptFile) is { } pf ? new Hone.Prompting.Execution.PromptProgram(PromptCli.LoadPrompt(ctx, ws, pf, resolver), evalSpec.GoldenSetPath) : null;
-            var models = p.GetValue(model) is { } m ? [m] : evalSpec.Models.Count > 0 ? evalSpec.Models
-                : (ws.Config.DefaultModel is { } d ? [d] : throw new CliUsageException("No model: give --model provider:model or local:DIR, or 'model:' in the spec."));
-            var overflow = p.GetValue(onOverflow) switch
+            var request = new EvalRunRequest
             {
-                "truncate-start" => OverflowAction.TruncateStart,
-                "fail" => OverflowAction.Fail,
-                _ => OverflowAction.Skip,
-            };
-            var optionsList = models.Select(name => new EvalRunOptions
-            {
-                Spec = evalSpec,
-                Model = name,
+                Spec = p.GetValue(spec)!,
+                WorkingDirectory = ctx.WorkingDirectory,
+                Model = p.GetValue(model),
+                Tokenizer = local.TokenizerPath(p, ctx),
+                Template = local.TemplateName(p),
                 Repeats = p.GetValue(repeats),
                 Concurrency = p.GetValue(concurrency),
                 Limit = p.GetValue(limit),
                 UseCache = !p.GetValue(noCache),
                 Resume = !p.GetValue(fresh),
-                OnOverflow = overflow,
-                Program = program,
-            }).ToList();
-            foreach (var o in optionsList) o.Validate(); // every model's options before the first call
-            foreach (var w in evalSpec.Warnings) ctx.Warn(w);
-            var runner = new EvalRunner(store, ws.RunsDir);
-            var results = new List<EvalRunResult>();
-            foreach (var o in optionsList)
-            {
-                var client = resolver.Resolve(o.Model);
-                try { results.Add(await RunOne(ctx, runner, o, client, ct).ConfigureAwait(false)); }
-                finally { EvalCommands.Release(client); }
-            }
-            ctx.WriteJson(new EvalRunJson(evalSpec.Name, evalSpec.Warnings,
-                [.. results.Select((r, i) => EvalRunReport.Json(r, optionsList[i]))]));
-            foreach (var r in results) EvalRunReport.Write(ctx, r, evalSpec);
-            return results.Any(r => r.Summary.ModelErrors > 0 || r.Summary.GraderErrors > 0) ? ExitCodes.ProblemsFound : ExitCodes.Success;
+                OnOverflow = EvalRun.ParseOverflow(p.GetValue(onOverflow)),
+                Prompt = p.GetValue(promptFile),
+            };
+            var response = await EvalRun.RunAsync(request, new ConsolePhaseProgress(ctx), ct).ConfigureAwait(false);
+            foreach (var w in response.Warnings) ctx.Warn(w);
+            ctx.WriteJson(response);
+            foreach (var r in response.Results) EvalRunReport.Write(ctx, r, response.LoadedSpec!);
+            return response.HasProblems ? ExitCodes.ProblemsFound : ExitCodes.Success;
         });
         return cmd;
-    }
-
-    private static async Task<EvalRunResult> RunOne(CliContext ctx, EvalRunner runner, EvalRunOptions o, Microsoft.Extensions.AI.IChatClient client, CancellationToken ct)
-    {
-        if (!ctx.Interactive) return await runner.RunAsync(o, client, null, ct).ConfigureAwait(false);
-        EvalRunResult? result = null;
-        await ctx.Console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-            .StartAsync(async pc =>
-            {
-                var task = pc.AddTask(Markup.Escape($"{o.Spec.Name} · {o.Model}"));
-                var progress = new Progress<EvalProgress>(e =>
-                {
-                    task.MaxValue = Math.Max(1, e.Total);
-                    task.Value = e.Done;
-                    task.Description = Markup.Escape($"{o.Spec.Name} · {o.Model} · {e.Passed}/{e.Done} passed");
-                });
-                result = await runner.RunAsync(o, client, progress, ct).ConfigureAwait(false);
-                task.Value = task.MaxValue;
-            }).ConfigureAwait(false);
-        return result!;
     }
 }

@@ -6,39 +6,9 @@ using Spectre.Console;
 
 namespace Hone.Cli.Commands;
 
-/// <summary>The <c>--json</c> document of <c>hone eval SPEC</c>.</summary>
-/// <param name="Spec">The spec's name.</param>
-/// <param name="Warnings">Spec settings that are valid but probably not meant (e.g. a regex pattern holding <c>{{…}}</c>).</param>
-/// <param name="Runs">One entry per model.</param>
-public sealed record EvalRunJson(string Spec, IReadOnlyList<string> Warnings, IReadOnlyList<EvalRunEntryJson> Runs);
-
-/// <summary>One model's run in <see cref="EvalRunJson"/>.</summary>
-/// <param name="RunId">The run id.</param>
-/// <param name="Model">The model as given.</param>
-/// <param name="Status">The run's status (succeeded when no model call failed; skipped cases do not fail it).</param>
-/// <param name="Reused">Samples reused from an interrupted run.</param>
-/// <param name="ModelCalls">Calls that reached the model (not cache hits).</param>
-/// <param name="CasesPath">The per-sample JSONL (each line has its status: ok, truncated, skipped, error).</param>
-/// <param name="OnOverflow">The over-long case policy: skip, truncate-start or fail.</param>
-/// <param name="Summary">The aggregate.</param>
-public sealed record EvalRunEntryJson(string RunId, string Model, RunStatus Status, int Reused, long ModelCalls, string CasesPath, string OnOverflow,
-    EvalSummary Summary);
-
-/// <summary>The human-readable report of an eval run, and its JSON entry.</summary>
+/// <summary>The human-readable report of an eval run.</summary>
 internal static class EvalRunReport
 {
-    /// <summary>The JSON entry of one run.</summary>
-    public static EvalRunEntryJson Json(EvalRunResult r, EvalRunOptions o) =>
-        new(r.Run.Id, o.Model, r.Run.Status, r.Reused, r.ModelCalls, r.CasesPath, OverflowName(o.OnOverflow), r.Summary);
-
-    /// <summary>The option value naming <paramref name="a"/>.</summary>
-    public static string OverflowName(OverflowAction a) => a switch
-    {
-        OverflowAction.TruncateStart => "truncate-start",
-        OverflowAction.Fail => "fail",
-        _ => "skip",
-    };
-
     /// <summary>Writes the summary, per-grader, per-class, per-tag and usage lines of <paramref name="r"/>.</summary>
     public static void Write(CliContext ctx, EvalRunResult r, EvalSpec spec)
     {

@@ -1,3 +1,4 @@
+using Hone.App.Evals;
 using System.CommandLine;
 using Hone.Evals.Runs;
 using Hone.Evals.Specs;
@@ -23,13 +24,8 @@ internal static class PromptCli
     };
 
     /// <summary>Finds a prompt file: as given, else in the workspace's prompts folder (with .yaml or .yml added).</summary>
-    public static PromptFile LoadPrompt(CliContext ctx, Workspace? ws, string name, ChatModelResolver? resolver = null)
-    {
-        var path = ctx.ResolvePath(name);
-        if (!File.Exists(path) && ws is not null)
-            path = new[] { name, name + ".yaml", name + ".yml" }.Select(n => Path.Combine(ws.PromptsDir, n)).FirstOrDefault(File.Exists) ?? path;
-        return PromptFileReader.Load(path, resolver is null ? null : new Hone.Evals.Graders.Config.GraderEnvironment { JudgeClient = resolver.Resolve });
-    }
+    public static PromptFile LoadPrompt(CliContext ctx, Workspace? ws, string name, ChatModelResolver? resolver = null) =>
+        EvalWorkspace.LoadPrompt(ws, name, ctx.WorkingDirectory, resolver);
 
     /// <summary>The golden cases of <paramref name="golden"/>: an eval spec, a golden JSONL, or (null) the only spec in evals/.</summary>
     public static GoldenInput LoadGolden(CliContext ctx, Workspace? ws, string? golden, ChatModelResolver? resolver, bool specRequired)
@@ -42,7 +38,7 @@ internal static class PromptCli
         }
         if (ws is null) throw new WorkspaceException("No Hone workspace here: run 'hone init', or give --golden FILE.jsonl.");
         string specPath;
-        if (golden is not null) specPath = EvalCommands.FindSpec(ctx, ws, golden);
+        if (golden is not null) specPath = EvalWorkspace.FindSpec(ws, golden, ctx.WorkingDirectory);
         else
         {
             var specs = Directory.Exists(ws.EvalsDir)
@@ -51,7 +47,7 @@ internal static class PromptCli
                 throw new CliUsageException($"Give --golden SPEC: {(specs.Count == 0 ? "evals/ has no spec ('hone eval init --from FILE' writes one)" : "evals/ has " + string.Join(", ", specs.Select(Path.GetFileName)))}.");
             specPath = specs[0];
         }
-        var spec = resolver is null ? EvalSpec.Load(specPath) : EvalCommands.LoadSpec(specPath, resolver);
+        var spec = resolver is null ? EvalSpec.Load(specPath) : EvalWorkspace.LoadSpec(specPath, resolver);
         return new GoldenInput(spec, GoldenSet.Load(spec.GoldenSetPath), spec.GoldenSetPath);
     }
 

@@ -1,3 +1,4 @@
+using Hone.App.Evals;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
@@ -61,7 +62,7 @@ internal sealed class PromptTechniqueCli
         var store = ws.OpenStore();
         try
         {
-            var resolver = EvalCommands.Resolver(ws, Local.TemplateName(p), store, ctx.ResolvePath, Local.TokenizerPath(p, ctx));
+            var resolver = EvalWorkspace.Resolver(ws, Local.TemplateName(p), store, ctx.ResolvePath, Local.TokenizerPath(p, ctx));
             var golden = PromptCli.LoadGolden(ctx, ws, p.GetValue(Golden), resolver, specRequired: true);
             var spec = golden.Spec!;
             var model = p.GetValue(Model) ?? spec.Models.FirstOrDefault() ?? ws.Config.DefaultModel

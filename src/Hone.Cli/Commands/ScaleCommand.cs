@@ -1,3 +1,5 @@
+using Hone.App.Evals;
+using Hone.App.Training;
 using System.CommandLine;
 using System.Globalization;
 using Hone.Data.Splitting;
@@ -27,7 +29,7 @@ public static class ScaleCommand
         {
             var ws = ctx.RequireWorkspace();
             using var store = ws.OpenStore();
-            var specPath = EvalCommands.FindSpec(ctx, ws, p.GetValue(cli.Spec)!);
+            var specPath = EvalWorkspace.FindSpec(ws, p.GetValue(cli.Spec)!, ctx.WorkingDirectory);
             var options = new ScaleOptions
             {
                 Run = cli.RunOptions(p, ctx, DataCheckCommand.ParseEpochs(p.GetValue(epochs)!), p.GetValue(lr)),
@@ -37,7 +39,7 @@ public static class ScaleCommand
             options.Validate();
             var folder = cli.Folder(p, ctx, ws, "scale", ScaleStudy.Settings(options));
             var scorer = GoldenSetScorer.For(ws, store, specPath);
-            var spec = EvalCommands.LoadSpec(specPath, EvalCommands.Resolver(ws, null, store));
+            var spec = EvalWorkspace.LoadSpec(specPath, EvalWorkspace.Resolver(ws, null, store));
             var golden = StudyCli.GoldenCases(spec);
 
             // The estimate: the rungs not yet recorded in the study folder.

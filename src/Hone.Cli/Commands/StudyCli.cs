@@ -1,3 +1,5 @@
+using Hone.App.Evals;
+using Hone.App.Training;
 using System.CommandLine;
 using System.Globalization;
 using System.Security.Cryptography;

@@ -1,3 +1,5 @@
+using Hone.App.Evals;
+using Hone.App.Training;
 using System.CommandLine;
 using System.Globalization;
 using Hone.Training.Improve;
@@ -34,7 +36,7 @@ public static class SweepCommand
         {
             var ws = ctx.RequireWorkspace();
             using var store = ws.OpenStore();
-            var specPath = EvalCommands.FindSpec(ctx, ws, p.GetValue(cli.Spec)!);
+            var specPath = EvalWorkspace.FindSpec(ws, p.GetValue(cli.Spec)!, ctx.WorkingDirectory);
             var epochList = Ints(p.GetValue(epochs)!, "--epochs");
             var rankList = p.GetValue(ranks) is { } r ? Ints(r, "--lora-rank") : null;
             var run = cli.RunOptions(p, ctx, epochList.Max(), 1.0);
@@ -46,7 +48,7 @@ public static class SweepCommand
             };
             options.Validate();
             var folder = cli.Folder(p, ctx, ws, "sweep", SweepStudy.Settings(options));
-            var spec = EvalCommands.LoadSpec(specPath, EvalCommands.Resolver(ws, null, store));
+            var spec = EvalWorkspace.LoadSpec(specPath, EvalWorkspace.Resolver(ws, null, store));
             var golden = StudyCli.GoldenCases(spec);
             var study = new StudyFolder(folder, "sweep", SweepStudy.Settings(options));
             int n = File.ReadLines(run.TrainFile).Count(l => !string.IsNullOrWhiteSpace(l));

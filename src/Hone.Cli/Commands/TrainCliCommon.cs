@@ -1,7 +1,5 @@
 using System.CommandLine;
-using System.Globalization;
 using Hone.Models.Train;
-using Hone.Store;
 using Hone.Training.Batching;
 
 namespace Hone.Cli.Commands;
@@ -57,15 +55,4 @@ internal sealed class OverflowCliOption
         o.AcceptOnlyFromAmong([.. OverflowPolicies.Names]);
         return o;
     }
-}
-
-/// <summary>Where a new training run goes.</summary>
-internal static class TrainRunFolder
-{
-    /// <summary><c>--out</c> when given, else <c>runs/PREFIX-yyyyMMdd-HHmmss</c> in the workspace.</summary>
-    /// <exception cref="CliUsageException">Neither <c>--out</c> nor a workspace.</exception>
-    public static string Resolve(CliContext ctx, Workspace? ws, string? output, string prefix) =>
-        output is { } o ? ctx.ResolvePath(o)
-        : ws is not null ? Path.Combine(ws.RunsDir, prefix + "-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture))
-        : throw new CliUsageException("Outside a workspace, give the run folder with --out (or run 'hone init' first).");
 }

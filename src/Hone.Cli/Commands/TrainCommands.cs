@@ -1,12 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using Hone.Models.Train;
-using Hone.Store;
-using Hone.Training.Batching;
-using Hone.Training.Dpo;
+using Hone.App.Training;
 using Hone.Training.Runs;
 using Hone.Training.Sft;
-using Spectre.Console;
 
 namespace Hone.Cli.Commands;
 
@@ -85,16 +82,8 @@ public static class TrainCommands
                 Lora = lora.Build(p, p.GetValue(seed), p.GetValue(dropout)),
             };
             if (defaults is not null) options = ApplyDefaults(ctx, p, options, defaults, epochs, lrMult, lora.Rank);
-            using var store = ws?.OpenStore();
-            if (p.GetValue(evalSpec) is { } specName)
-            {
-                if (ws is null || store is null) throw new CliUsageException("--eval-spec needs a workspace (run 'hone init' first): the scores are eval runs in its store.");
-                var specPath = EvalCommands.FindSpec(ctx, ws, specName);
-                options = options with { EvalSpec = specPath, Scorer = GoldenSetScorer.For(ws, store, specPath) };
-            }
-            var folder = TrainRunFolder.Resolve(ctx, ws, p.GetValue(output), "sft");
-            var result = TrainProgressView.Run(ctx, progress => SftRun.Start(options, folder, store, progress, ctx.Warn, ct));
-            return Task.FromResult(Report(ctx, result));
+            var request = new TrainSftRequest(options, new TrainPlace(ctx.WorkingDirectory, p.GetValue(output))) { EvalSpec = p.GetValue(evalSpec) };
+            return Task.FromResult(TrainReports.Sft(ctx, TrainProgressView.Run(ctx, progress => TrainSft.Run(request, progress, ctx.Warn, ct))));
         });
         return cmd;
     }
@@ -132,88 +121,9 @@ public static class TrainCommands
         var cmd = new Command("resume", "Continue a killed training run from its last checkpoint, with the options it started with.") { run };
         host.SetHandler(cmd, (p, ctx, ct) =>
         {
-            var arg = p.GetValue(run)!;
-            var ws = ctx.FindWorkspace();
-            using var store = ws?.OpenStore();
-            var folder = Directory.Exists(ctx.ResolvePath(arg)) ? ctx.ResolvePath(arg)
-                : store?.FindRun(arg)?.Folder ?? throw new CliUsageException($"'{arg}' is neither a run folder nor a run id of this workspace.");
-            return Task.FromResult(RunKind(folder) switch
-            {
-                SftRun.Kind => Report(ctx, TrainProgressView.Run(ctx, progress => SftRun.Resume(folder, store, progress, ctx.Warn,
-                    spec => ws is not null && store is not null ? GoldenSetScorer.For(ws, store, spec)
-                        : throw new CliUsageException($"{folder} scores its checkpoints on {spec}: resume it inside its workspace."), ct))),
-                DpoRun.Kind or DpoRun.TwoStageKind => TrainDpoCommand.Report(ctx, TrainProgressView.Run(ctx, progress => DpoRun.Resume(folder, store, progress, ctx.Warn, ct))),
-                Hone.Training.Rft.RftRun.Kind => TrainRftCommand.Resume(ctx, folder, store, ct),
-                var other => throw new CliUsageException($"{folder}: runs of kind '{other}' cannot be resumed by this Hone."),
-            });
+            var request = new TrainResumeRequest(p.GetValue(run)!, ctx.WorkingDirectory);
+            return Task.FromResult(TrainReports.Print(ctx, TrainProgressView.Run(ctx, progress => TrainResume.Run(request, progress, ctx.Warn, ct))));
         });
         return cmd;
-    }
-
-    /// <summary>The kind a run folder's manifest records (sft, dpo, sft-then-dpo, rft).</summary>
-    private static string RunKind(string folder)
-    {
-        var manifest = Path.Combine(folder, RunFolder.ManifestFile);
-        if (!File.Exists(manifest)) throw new CliUsageException($"{folder} has no {RunFolder.ManifestFile}: it is not a Hone training run folder.");
-        return System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))?["kind"]?.GetValue<string>()
-            ?? throw new CliUsageException($"{manifest} records no run kind.");
-    }
-
-    /// <summary>What --on-overflow did, per data set, as the JSON output shows it.</summary>
-    internal static Dictionary<string, object> OverflowJson(IReadOnlyList<OverflowReport> reports) =>
-        reports.ToDictionary(r => r.Set, r => (object)new
-        {
-            policy = OverflowPolicies.Name(r.Policy), context = r.Limit, examples = r.Total, dropped = r.Dropped, truncated = r.Truncated,
-            entries = r.Entries.Select(e => new { where = e.Where, tokens = e.Tokens, action = e.Truncated ? "truncated" : "dropped", detail = e.Detail }),
-        });
-
-    private static int Report(CliContext ctx, SftRunResult r)
-    {
-        var s = r.Result;
-        ctx.WriteJson(new
-        {
-            run = r.RunId,
-            folder = r.RunFolder,
-            epochs = s.Epochs,
-            batch_size = s.BatchSize,
-            steps = s.Steps,
-            learning_rate = s.LearningRate,
-            train_examples = r.TrainExamples,
-            valid_examples = r.ValidExamples,
-            seconds = r.Seconds,
-            results_csv = s.ResultsCsvPath,
-            chart = s.ChartPath,
-            resumed_from_epoch = s.ResumedFromEpoch,
-            final = s.History.Count > 0 ? s.History[^1] : null,
-            epochs_metrics = s.EpochHistory,
-            golden_scores = s.GoldenScores,
-            best_checkpoint = s.Best,
-            diagnosis = s.Findings.Select(f => new { kind = f.Kind.ToString(), message = f.Message, suggestion = f.Suggestion }),
-            overflow = OverflowJson(r.Overflow),
-            warnings = r.Warnings,
-        });
-        ctx.Console.MarkupLine($"[green]Trained[/] {r.TrainExamples} examples × {s.Epochs} epochs = {s.Steps} steps (batch {s.BatchSize}, lr {s.LearningRate:0.##e0}) in {r.Seconds:0.0} s" +
-            (s.ResumedFromEpoch > 0 ? $", resumed after epoch {s.ResumedFromEpoch}" : ""));
-        ctx.Console.MarkupLine($"loss {Markup.Escape(s.LossSparkline)}");
-        if (s.EpochHistory.Count > 0)
-        {
-            var t = new Table().AddColumns("epoch", "step", "full_valid_loss", "full_valid_mean_token_accuracy");
-            foreach (var e in s.EpochHistory)
-                t.AddRow(e.Epoch.ToString(CultureInfo.InvariantCulture), e.Step.ToString(CultureInfo.InvariantCulture),
-                    e.FullValidLoss.ToString("0.0000", CultureInfo.InvariantCulture), e.FullValidAccuracy.ToString("0.000", CultureInfo.InvariantCulture));
-            ctx.Console.Write(t);
-        }
-        if (s.GoldenScores.Count > 0)
-        {
-            var g = new Table().AddColumns("epoch", "step", "golden_accuracy", "95% CI", "");
-            foreach (var e in s.GoldenScores)
-                g.AddRow(e.Epoch.ToString(CultureInfo.InvariantCulture), e.Step.ToString(CultureInfo.InvariantCulture), EvalCommands.Pct(e.Accuracy),
-                    $"{EvalCommands.Pct(e.Low)}–{EvalCommands.Pct(e.High)}", s.Best?.Epoch == e.Epoch ? "best (kept)" : "");
-            ctx.Console.Write(g);
-        }
-        DiagnosisView.Print(ctx.Console, s.Findings, s.History.Count);
-        ctx.Console.MarkupLine($"run folder {Markup.Escape(r.RunFolder)} (results.csv, chart.svg, checkpoints/, run.json)");
-        r.Model.Dispose();
-        return ExitCodes.Success;
     }
 }

@@ -2,10 +2,9 @@ using System.CommandLine;
 using System.Globalization;
 using Hone.Models.Train;
 using Hone.Training.Dpo;
+using Hone.App.Training;
 using Hone.Training.Objectives;
-using Hone.Training.Runs;
 using Hone.Training.Sft;
-using Spectre.Console;
 
 namespace Hone.Cli.Commands;
 
@@ -88,11 +87,8 @@ public static class TrainDpoCommand
                 },
                 Lora = lora.Build(p, p.GetValue(seed)),
             };
-            var ws = ctx.FindWorkspace();
-            using var store = ws?.OpenStore();
-            var folder = TrainRunFolder.Resolve(ctx, ws, p.GetValue(output), name);
-            var result = TrainProgressView.Run(ctx, progress => DpoRun.Start(options, folder, store, progress, ctx.Warn, ct));
-            return Task.FromResult(Report(ctx, result));
+            var request = new TrainDpoRequest(options, new TrainPlace(ctx.WorkingDirectory, p.GetValue(output)));
+            return Task.FromResult(TrainReports.Dpo(ctx, TrainProgressView.Run(ctx, progress => TrainDpo.Run(request, progress, ctx.Warn, ct))));
         });
         return cmd;
     }
@@ -102,51 +98,4 @@ public static class TrainDpoCommand
         s == "auto" ? null
         : int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1 ? n
         : throw new CliUsageException($"{name} '{s}' must be 'auto' or a whole number of at least 1.");
-
-    internal static int Report(CliContext ctx, DpoRunResult r)
-    {
-        var s = r.Result;
-        var last = s.History.Count > 0 ? s.History[^1].Train : default;
-        ctx.WriteJson(new
-        {
-            run = r.RunId,
-            folder = r.RunFolder,
-            epochs = s.Epochs,
-            batch_size = s.BatchSize,
-            steps = s.Steps,
-            learning_rate = s.LearningRate,
-            train_pairs = r.TrainPairs,
-            valid_pairs = r.ValidPairs,
-            seconds = r.Seconds,
-            results_csv = s.ResultsCsvPath,
-            chart = s.ChartPath,
-            resumed_from_epoch = s.ResumedFromEpoch,
-            sft_stage = r.Sft is null ? null : new { epochs = r.Sft.Epochs, steps = r.Sft.Steps, final_train_loss = r.Sft.History.Count > 0 ? r.Sft.History[^1].TrainLoss : (double?)null, results_csv = r.Sft.ResultsCsvPath },
-            final = Named(last, "train_loss", ""),
-            epochs_metrics = s.EpochHistory.Select(e => new { epoch = e.Epoch, step = e.Step, metrics = Named(e.FullValid, "full_valid_loss", "full_valid_") }),
-            diagnosis = s.Findings.Select(f => new { kind = f.Kind.ToString(), message = f.Message, suggestion = f.Suggestion }),
-            overflow = TrainCommands.OverflowJson(r.Overflow),
-            warnings = r.Warnings,
-        });
-        if (r.Sft is { } sft)
-            ctx.Console.MarkupLine($"[green]SFT stage[/] {sft.Epochs} epochs = {sft.Steps} steps, loss {Markup.Escape(sft.LossSparkline)}");
-        ctx.Console.MarkupLine($"[green]DPO[/] {r.TrainPairs} pairs × {s.Epochs} epochs = {s.Steps} steps (batch {s.BatchSize}, lr {s.LearningRate:0.##e0}) in {r.Seconds:0.0} s" +
-            (s.ResumedFromEpoch > 0 ? $", resumed after epoch {s.ResumedFromEpoch}" : ""));
-        ctx.Console.MarkupLine($"loss {Markup.Escape(s.LossSparkline)}  rewards/accuracies {last.RewardAccuracy:0.000}  rewards/margins {last.RewardMargin:0.000}");
-        if (s.EpochHistory.Count > 0)
-        {
-            var t = new Table().AddColumns("epoch", "full_valid_loss", "full_valid_rewards/accuracies", "full_valid_rewards/margins");
-            foreach (var e in s.EpochHistory)
-                t.AddRow(e.Epoch.ToString(CultureInfo.InvariantCulture), e.FullValid.Loss.ToString("0.0000", CultureInfo.InvariantCulture),
-                    e.FullValid.RewardAccuracy.ToString("0.000", CultureInfo.InvariantCulture), e.FullValid.RewardMargin.ToString("0.000", CultureInfo.InvariantCulture));
-            ctx.Console.Write(t);
-        }
-        DiagnosisView.Print(ctx.Console, s.Findings, s.History.Count);
-        ctx.Console.MarkupLine($"run folder {Markup.Escape(r.RunFolder)} (results.csv, chart.svg, reference_logprobs.json, checkpoints/, run.json)");
-        r.Model.Dispose();
-        return ExitCodes.Success;
-    }
-
-    private static Dictionary<string, double> Named(DpoMetrics m, string lossName, string prefix) =>
-        m.Named(lossName, prefix).ToDictionary(kv => kv.Key, kv => kv.Value);
 }

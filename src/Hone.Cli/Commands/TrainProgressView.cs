@@ -10,7 +10,7 @@ namespace Hone.Cli.Commands;
 /// </summary>
 internal static class TrainProgressView
 {
-    public static T Run<T>(CliContext ctx, Func<IProgress<TrainingProgress>, T> run) where T : class
+    public static T Run<T>(CliContext ctx, Func<IProgress<TrainingProgress>, T> run)
     {
         if (ctx.Json) return run(new SyncProgress(_ => { }));
         var clock = Stopwatch.StartNew();
@@ -26,7 +26,7 @@ internal static class TrainProgressView
                 ctx.Console.WriteLine(text);
             }));
         }
-        T? result = null;
+        T result = default!;
         // The last column is left free: a line as wide as the terminal makes some terminals wrap it.
         ctx.Console.Live(new Text("")).AutoClear(false).Start(live =>
         {
@@ -36,7 +36,7 @@ internal static class TrainProgressView
                 live.Refresh();
             }));
         });
-        return result!;
+        return result;
     }
 
     private sealed class SyncProgress(Action<TrainingProgress> handler) : IProgress<TrainingProgress>

@@ -1,13 +1,9 @@
+using Hone.App.Training;
 using System.CommandLine;
-using System.Globalization;
-using Hone.Evals.Graders.Config;
 using Hone.Models.Train;
-using Hone.Store;
 using Hone.Training.Objectives;
 using Hone.Training.Rft;
-using Hone.Training.Runs;
 using Hone.Training.Sft;
-using Spectre.Console;
 
 namespace Hone.Cli.Commands;
 
@@ -65,7 +61,6 @@ public static class TrainRftCommand
                     Epochs = DataCheckCommand.ParseEpochs(p.GetValue(epochs)!),
                     PromptsPerStep = p.GetValue(prompts),
                     SamplesPerPrompt = p.GetValue(samples),
-                    MicroBatchSize = Math.Clamp(p.GetValue(samples), 1, 16),
                     LearningRateMultiplier = p.GetValue(lrMult),
                     Grpo = defaults.Grpo with { KlBeta = p.GetValue(kl) },
                     Temperature = p.GetValue(temperature),
@@ -76,88 +71,9 @@ public static class TrainRftCommand
                 },
                 Lora = lora.Build(p, p.GetValue(seed)),
             };
-            var ws = ctx.FindWorkspace();
-            using var store = ws?.OpenStore();
-            var folder = TrainRunFolder.Resolve(ctx, ws, p.GetValue(output), "rft");
-            var result = TrainProgressView.Run(ctx, progress => RftRun.Start(options, RewardLoader(ws, baseModel.Template), folder, store, progress, ctx.Warn, ct));
-            return Task.FromResult(Report(ctx, result));
+            var request = new TrainRftRequest(options, new TrainPlace(ctx.WorkingDirectory, p.GetValue(output)));
+            return Task.FromResult(TrainReports.Rft(ctx, TrainProgressView.Run(ctx, progress => TrainRft.Run(request, progress, ctx.Warn, ct))));
         });
         return cmd;
-    }
-
-    /// <summary>
-    /// <c>hone train resume</c> on an RFT run folder: continues it with the options and grader file it started with,
-    /// and prints the same report as <c>hone train rft</c>.
-    /// </summary>
-    public static int Resume(CliContext ctx, string folder, RunStore? store, CancellationToken ct)
-    {
-        ArgumentNullException.ThrowIfNull(ctx);
-        var result = TrainProgressView.Run(ctx, progress => RftRun.Resume(folder, RewardLoader(ctx.FindWorkspace(), null), store, progress, ctx.Warn, ct));
-        return Report(ctx, result);
-    }
-
-    /// <summary>Builds the reward from a grader file; model graders use the workspace's providers (or <c>local:DIR</c>).</summary>
-    internal static Func<string, IRewardFunction> RewardLoader(Workspace? ws, string? template) => path =>
-        RewardFromGraders.Load(path, ws is null ? GraderEnvironment.None : new GraderEnvironment { JudgeClient = EvalCommands.Resolver(ws, template).Resolve });
-
-    private static int Report(CliContext ctx, RftRunResult r)
-    {
-        var s = r.Result;
-        var last = s.History.Count > 0 ? s.History[^1] : null;
-        double? firstReward = s.History.Count > 0 ? s.History.Take(Math.Max(1, s.History.Count / 5)).Average(h => h.RewardMean) : null;
-        double? lastReward = s.History.Count > 0 ? s.History.TakeLast(Math.Max(1, s.History.Count / 5)).Average(h => h.RewardMean) : null;
-        ctx.WriteJson(new
-        {
-            run = r.RunId,
-            folder = r.RunFolder,
-            reward = r.RewardName,
-            epochs = s.Epochs,
-            steps = s.Steps,
-            learning_rate = s.LearningRate,
-            train_prompts = r.TrainPrompts,
-            valid_prompts = r.ValidPrompts,
-            seconds = r.Seconds,
-            results_csv = s.ResultsCsvPath,
-            resumed_from_epoch = s.ResumedFromEpoch,
-            train_reward_mean_first = firstReward,
-            train_reward_mean_last = lastReward,
-            final = last is null ? null : new
-            {
-                step = last.Step, train_loss = last.Loss, train_reward_mean = last.RewardMean, kl = last.Kl,
-                zero_variance_group_share = last.ZeroVarianceShare, mean_completion_tokens = last.MeanCompletionTokens,
-                train_reward = last.Components,
-            },
-            epochs_metrics = s.EpochHistory.Select(e => new
-            {
-                epoch = e.Epoch, step = e.Step, full_valid_mean_reward = e.MeanReward, full_valid_mean_parse_error = e.MeanParseError,
-                full_valid_reward = e.Components,
-            }),
-            chart = s.ChartPath,
-            checkpoints = s.KeptCheckpoints,
-            diagnosis = s.Diagnosis.Select(f => new { kind = f.Kind.ToString(), message = f.Message, suggestion = f.Suggestion }),
-            findings = s.Findings.Select(f => new { where = f.Where, message = f.Message }),
-            overflow = TrainCommands.OverflowJson(r.Overflow),
-            warnings = r.Warnings,
-        });
-        ctx.Console.MarkupLine($"[green]RFT[/] {r.TrainPrompts} prompts × {s.Epochs} epochs = {s.Steps} steps (lr {s.LearningRate:0.##e0}, reward {Markup.Escape(r.RewardName)}) in {r.Seconds:0.0} s" +
-            (s.ResumedFromEpoch > 0 ? $", resumed after epoch {s.ResumedFromEpoch}" : ""));
-        if (last is not null)
-        {
-            ctx.Console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                $"train_reward_mean {s.RewardSparkline}  first steps {firstReward:0.000} → last steps {lastReward:0.000}  kl {last.Kl:0.0000}  zero-variance groups {last.ZeroVarianceShare:0%}")));
-        }
-        if (s.EpochHistory.Count > 0)
-        {
-            var t = new Table().AddColumns("epoch", "step", "full_valid_mean_reward", "full_valid_mean_parse_error");
-            foreach (var e in s.EpochHistory)
-                t.AddRow(e.Epoch.ToString(CultureInfo.InvariantCulture), e.Step.ToString(CultureInfo.InvariantCulture),
-                    e.MeanReward.ToString("0.000", CultureInfo.InvariantCulture), e.MeanParseError.ToString("0.000", CultureInfo.InvariantCulture));
-            ctx.Console.Write(t);
-        }
-        DiagnosisView.Print(ctx.Console, s.Diagnosis, s.History.Count);
-        foreach (var f in s.Findings.Take(20)) ctx.Console.MarkupLine($"[yellow]finding[/] {Markup.Escape(f.ToString())}");
-        if (s.Findings.Count > 20) ctx.Console.MarkupLine($"[yellow]… and {s.Findings.Count - 20} more findings[/]");
-        ctx.Console.MarkupLine($"run folder {Markup.Escape(r.RunFolder)} (results.csv, chart.svg, checkpoints/, run.json)");
-        return ExitCodes.Success;
     }
 }

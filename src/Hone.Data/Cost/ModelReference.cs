@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Hone.Core;
 using Hone.Data.Checks;
 
 namespace Hone.Data.Cost;
@@ -108,22 +109,14 @@ public static partial class ModelReference
 }
 
 /// <summary>A <c>--model</c> value that is neither an existing local model nor a known model name.</summary>
-public sealed class ModelReferenceException : Exception
+public sealed class ModelReferenceException : HoneException
 {
     /// <summary>Creates the exception.</summary>
-    public ModelReferenceException()
-    {
-    }
+    public ModelReferenceException() : base(ErrorKind.NotFound, "Unknown model.") { }
 
     /// <summary>Creates the exception with a message.</summary>
-    public ModelReferenceException(string message)
-        : base(message)
-    {
-    }
+    public ModelReferenceException(string message) : base(ErrorKind.NotFound, message) { }
 
     /// <summary>Creates the exception with a message and cause.</summary>
-    public ModelReferenceException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
+    public ModelReferenceException(string message, Exception innerException) : base(ErrorKind.NotFound, message, null, innerException) { }
 }

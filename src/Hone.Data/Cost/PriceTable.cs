@@ -1,6 +1,7 @@
 using System.Globalization;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
+using Hone.Core;
 
 namespace Hone.Data.Cost;
 
@@ -125,22 +126,14 @@ public sealed class PriceTable
 }
 
 /// <summary>A price table file that cannot be used; the message says where and how to fix it.</summary>
-public sealed class PriceTableException : Exception
+public sealed class PriceTableException : HoneException
 {
     /// <summary>Creates the exception.</summary>
-    public PriceTableException()
-    {
-    }
+    public PriceTableException() : base(ErrorKind.Input, "Invalid price table.") { }
 
     /// <summary>Creates the exception with a message.</summary>
-    public PriceTableException(string message)
-        : base(message)
-    {
-    }
+    public PriceTableException(string message) : base(ErrorKind.Input, message) { }
 
     /// <summary>Creates the exception with a message and cause.</summary>
-    public PriceTableException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
+    public PriceTableException(string message, Exception innerException) : base(ErrorKind.Input, message, null, innerException) { }
 }

@@ -1,12 +1,13 @@
 using System.Text;
 using System.Text.Json;
+using Hone.Core;
 using Hone.Data.Model;
 using Microsoft.Extensions.AI;
 
 namespace Hone.Data.Export;
 
 /// <summary>A record that cannot be converted; the exporter reports it with its line and skips it.</summary>
-public sealed class ConversionException(string message) : Exception(message);
+public sealed class ConversionException(string message) : HoneException(ErrorKind.Unsupported, message);
 
 /// <summary>Conversions between the example kinds, one record at a time.</summary>
 public static class ExampleConversions

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
 using Hone.Data.Checks;
-using Hone.Store;
+using Hone.Core;
 
 namespace Hone.Data.Jsonl;
 

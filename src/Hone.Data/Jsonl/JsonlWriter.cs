@@ -1,5 +1,5 @@
+using Hone.Core;
 using Hone.Data.Model;
-using Hone.Store;
 
 namespace Hone.Data.Jsonl;
 

@@ -1,7 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Hone.Store;
+using Hone.Core;
 
 namespace Hone.Data.Model;
 

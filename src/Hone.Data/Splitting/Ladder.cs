@@ -1,6 +1,6 @@
 using System.Globalization;
+using Hone.Core;
 using Hone.Data.Import;
-using Hone.Store;
 
 namespace Hone.Data.Splitting;
 

@@ -1,6 +1,6 @@
+using Hone.Core;
 using Hone.Data.Import;
 using Hone.Data.Similarity;
-using Hone.Store;
 
 namespace Hone.Data.Splitting;
 

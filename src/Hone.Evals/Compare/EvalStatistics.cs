@@ -91,10 +91,11 @@ public static class EvalStatistics
         if (n == 0) return new Interval(0, 0);
         var rng = new Random(seed);
         var means = new double[iterations];
+        var d = differences as double[] ?? [.. differences]; // an array: no interface call per draw (10,000 cases × 10,000 draws)
         for (int r = 0; r < iterations; r++)
         {
             double s = 0;
-            for (int i = 0; i < n; i++) s += differences[rng.Next(n)];
+            for (int i = 0; i < n; i++) s += d[rng.Next(n)];
             means[r] = s / n;
         }
         Array.Sort(means);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Hone.Core;
 using Hone.Evals.Runs;
 using Hone.Evals.Specs;
 using Hone.Store;

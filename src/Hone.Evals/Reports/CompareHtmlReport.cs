@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using Hone.Core;
 using Hone.Evals.Compare;
 using Hone.Store;
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Hone.Core;
 using Hone.Evals.Graders;
 using Hone.Evals.Providers;
 using Hone.Evals.Specs;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Hone.Core;
 using Hone.Evals.Runs;
 
 namespace Hone.Evals.Specs;
@@ -76,7 +77,7 @@ public static class EvalSpecInit
         var full = Path.GetFullPath(specPath);
         var yaml = Render(Path.GetFileNameWithoutExtension(full), Path.GetRelativePath(Path.GetDirectoryName(full)!, examples).Replace('\\', '/'),
             cases.Count, grader, labels, maxTokens, longest);
-        Hone.Store.AtomicFile.WriteAllText(full, yaml);
+        AtomicFile.WriteAllText(full, yaml);
         return new InitialSpec(full, examples, cases.Count, grader, labels, maxTokens);
     }
 

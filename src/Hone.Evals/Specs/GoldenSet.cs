@@ -101,13 +101,13 @@ public static class GoldenSet
         if (item.TryGetProperty("messages", out var msgs))
         {
             try { messages = ChatJson.ParseMessages(msgs, dropTrailingAssistant: true); }
-            catch (FormatException e) { throw Error(source, line, e.Message); }
+            catch (Exception e) when (e is FormatException or Hone.Data.Model.OpenAiChatException) { throw Error(source, line, e.Message); }
         }
         IReadOnlyList<AITool> tools = [];
         if (item.TryGetProperty("tools", out var toolsEl))
         {
             try { tools = ChatJson.ParseTools(toolsEl); }
-            catch (FormatException e) { throw Error(source, line, e.Message); }
+            catch (Exception e) when (e is FormatException or Hone.Data.Model.OpenAiChatException) { throw Error(source, line, e.Message); }
         }
         return new GoldenCase(id, line, item, messages, tools, tags);
     }

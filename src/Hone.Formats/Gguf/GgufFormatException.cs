@@ -1,3 +1,5 @@
+using Hone.Core;
+
 namespace Hone.Formats.Gguf;
 
 /// <summary>A GGUF file is malformed, truncated or hostile. The message names the file and the byte offset.</summary>
@@ -12,6 +14,9 @@ public class GgufFormatException : HoneFormatException
     /// <summary>Creates the error with a message and the underlying cause.</summary>
     public GgufFormatException(string message, Exception innerException) : base(message, innerException) { }
 
+    /// <summary>Creates an error of another kind.</summary>
+    protected GgufFormatException(ErrorKind kind, string message, Exception? innerException = null) : base(kind, message, innerException) { }
+
     internal static GgufFormatException At(string path, long offset, string what) =>
         new($"{path}: byte {offset}: {what}") { FilePath = path, Offset = offset };
 }
@@ -23,13 +28,13 @@ public class GgufFormatException : HoneFormatException
 public sealed class GgufUnsupportedTypeException : GgufFormatException
 {
     /// <summary>Creates the error.</summary>
-    public GgufUnsupportedTypeException() { }
+    public GgufUnsupportedTypeException() : base(ErrorKind.Unsupported, "Unsupported GGUF tensor type.") { }
 
     /// <summary>Creates the error with a message.</summary>
-    public GgufUnsupportedTypeException(string message) : base(message) { }
+    public GgufUnsupportedTypeException(string message) : base(ErrorKind.Unsupported, message) { }
 
     /// <summary>Creates the error with a message and the underlying cause.</summary>
-    public GgufUnsupportedTypeException(string message, Exception innerException) : base(message, innerException) { }
+    public GgufUnsupportedTypeException(string message, Exception innerException) : base(ErrorKind.Unsupported, message, innerException) { }
 
     /// <summary>The tensor's ggml type.</summary>
     public GgmlType Type { get; init; }

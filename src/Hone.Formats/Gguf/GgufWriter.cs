@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Hone.Core;
 
 namespace Hone.Formats.Gguf;
 
@@ -74,7 +75,7 @@ public sealed class GgufWriter
         _metadata.FirstOrDefault(kv => kv.Key == "general.alignment").Value is uint a ? a : GgufFile.DefaultAlignment;
 
     /// <summary>Writes the file atomically: to a temporary file beside <paramref name="path"/>, then renamed over it.</summary>
-    public void Write(string path) => Hone.Store.AtomicFile.Write(path, Write);
+    public void Write(string path) => AtomicFile.Write(path, Write);
 
     /// <summary>Writes the whole file to <paramref name="stream"/>.</summary>
     public void Write(Stream stream)

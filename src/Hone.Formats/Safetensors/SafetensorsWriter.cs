@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Hone.Core;
 
 namespace Hone.Formats.Safetensors;
 
@@ -85,5 +86,5 @@ public sealed class SafetensorsWriter
     }
 
     /// <summary>Writes the file atomically (temporary file beside <paramref name="path"/>, then renamed over it).</summary>
-    public void Write(string path) => Hone.Store.AtomicFile.Write(path, Write);
+    public void Write(string path) => AtomicFile.Write(path, Write);
 }

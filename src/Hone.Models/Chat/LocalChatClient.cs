@@ -102,7 +102,7 @@ public sealed class LocalChatClient : IChatClient
     {
         ArgumentNullException.ThrowIfNull(modelPath);
         var encoder = ChatEncoder.Load(modelPath, tokenizerPath ?? ModelPaths.FindTokenizer(modelPath), template, adapterPath);
-        var model = adapterPath is null ? LlamaModel.Load(modelPath) : Adapters.AdapterLoader.Load(modelPath, adapterPath, options?.Pool);
+        var model = adapterPath is null ? LlamaModel.LoadForInference(modelPath) : Adapters.AdapterLoader.Load(modelPath, adapterPath, options?.Pool);
         try
         {
             options ??= new LocalChatClientOptions();

@@ -1,33 +1,60 @@
 using Hone.Formats;
 using Hone.Formats.Gguf;
+using Hone.Numerics;
 
 namespace Hone.Models.Llama;
 
 /// <summary>
 /// Loads a GGUF model (llama.cpp's format) into a float32 arena: tensors of type F32, F16, BF16, Q8_0 (and whatever
-/// else <see cref="GgufDequantize"/> supports) are dequantised on load; the configuration comes from the
+/// else <see cref="GgufDequantize"/> supports) are dequantised on load, except that with <c>keepStored</c> the
+/// BF16, Q8_0 and Q4_0 matrices stay in their stored type (<see cref="StoredMatrix"/>, read by the stored-type
+/// kernels); every F16/BF16 value and Q8_0/Q4_0 block scale is checked finite (<see cref="GgufValueCheck"/>). The configuration comes from the
 /// <c>{arch}.*</c> metadata (<see cref="LlamaConfig.FromGguf"/>). Before anything is allocated, every tensor the
 /// metadata implies is found in the file with its shape and a readable type (so the sizes are ones the file really
 /// holds), and the arena is checked against the memory available (<see cref="ModelMemory"/>).
 /// </summary>
 internal static class GgufLlamaLoader
 {
-    public static LlamaWeights Load(string path)
+    public static LlamaWeights Load(string path, bool keepStored = false)
     {
         using var file = Open(path);
         var (config, sources) = Plan(file);
+        var stored = new Dictionary<string, StoredMatrix>(StringComparer.Ordinal);
+        foreach (var (name, info) in sources)
+        {
+            Guard(path, info, () => GgufValueCheck.Check(file, info));
+            if (keepStored && info.Shape.Count == 2 && AsStored(info.Type) is { } type && StoredRows.Fits(type, checked((int)info.Shape[0])))
+            {
+                stored[name] = new StoredMatrix(type, checked((int)info.Shape[1]), (int)info.Shape[0], file.GetTensorBytes(info).ToArray());
+            }
+        }
+
         return LlamaWeights.Create(config, (name, tensor) =>
         {
             var info = sources[name];
-            try
-            {
-                GgufDequantize.ToF32(info.Type, file.GetTensorBytes(info), tensor.Span);
-            }
-            catch (Exception e) when (e is HoneFormatException or ArgumentException)
-            {
-                throw new ModelLoadException($"{path}: tensor '{info.Name}' cannot be read: {e.Message}", e) { FilePath = path };
-            }
-        }, path);
+            Guard(path, info, () => GgufDequantize.ToF32(info.Type, file.GetTensorBytes(info), tensor.Span));
+        }, stored, path);
+    }
+
+    /// <summary>The stored type the kernels read for a ggml type, or null when it is expanded to float32.</summary>
+    private static StoredType? AsStored(GgmlType type) => type switch
+    {
+        GgmlType.BF16 => StoredType.BF16,
+        GgmlType.Q8_0 => StoredType.Q8_0,
+        GgmlType.Q4_0 => StoredType.Q4_0,
+        _ => null,
+    };
+
+    private static void Guard(string path, GgufTensorInfo info, Action read)
+    {
+        try
+        {
+            read();
+        }
+        catch (Exception e) when (e is HoneFormatException or ArgumentException)
+        {
+            throw new ModelLoadException($"{path}: tensor '{info.Name}' cannot be read: {e.Message}", e) { FilePath = path };
+        }
     }
 
     /// <summary>Everything <see cref="Load"/> checks, without allocating the weights.</summary>

@@ -88,6 +88,19 @@ internal static class HfLlamaLoader
             }
         }
 
+        // A tensor the architecture does not use (an o_proj or MLP bias from attention_bias/mlp_bias, a vision tower, ...)
+        // would otherwise be dropped silently and the model would compute something else than its authors trained.
+        var expected = LlamaWeights.Manifest(config).Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
+        var unused = checkpoint.Names.Where(n => !expected.Contains(n) && !n.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+        if (unused.Count > 0)
+        {
+            throw new ModelLoadException(
+                $"{folder}: the safetensors weights hold {unused.Count} tensor(s) that {config.Describe()} does not use, e.g. "
+                + string.Join(", ", unused.Take(5).Select(n => $"'{n}'"))
+                + ". Hone would ignore them and compute a different model (biases on o_proj or the MLP, from attention_bias or mlp_bias, are not supported). "
+                + "Check that config.json matches the weights, or convert the model without those tensors.") { FilePath = folder };
+        }
+
         return config;
     }
 

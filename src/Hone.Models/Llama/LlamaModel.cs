@@ -35,6 +35,11 @@ public sealed class LlamaModel : ILanguageModel
     /// </summary>
     public LlamaModel PackForInference(WorkerPool? pool = null)
     {
+        if (Weights.HasStored)
+        {
+            return this; // stored-type matrices are read by their own kernels; a float32 packed copy would undo the saving
+        }
+
         lock (_packLock)
         {
             Packed ??= LlamaPackedWeights.Create(Weights, pool);
@@ -105,6 +110,19 @@ public sealed class LlamaModel : ILanguageModel
 
         throw new ModelLoadException($"{path}: unknown model file kind; expected a folder (config.json + .safetensors), a llama2.c .bin or a .gguf file.") { FilePath = path };
     }
+
+    /// <summary>
+    /// Loads a model for inference only: as <see cref="Load"/>, except that the BF16, Q8_0 and Q4_0 matrices of a GGUF
+    /// file stay in their stored type (<see cref="LlamaWeights.Stored"/>) and are read by the stored-type kernels
+    /// (<see cref="StoredMatMul"/>): a Q8_0 file takes about a quarter of the float32 memory and a decode step reads a
+    /// quarter of the bytes. Such a model cannot be trained, packed or merged; use <see cref="Load"/> for that.
+    /// </summary>
+    /// <exception cref="ModelLoadException">What <see cref="Load"/> would throw.</exception>
+    public static LlamaModel LoadForInference(string path) => Kind(path) switch
+    {
+        (FileKind.Gguf, var file) => new(GgufLlamaLoader.Load(file, keepStored: true)),
+        _ => Load(path),
+    };
 
     /// <summary>Loads a Hugging Face folder: config.json + model.safetensors or model.safetensors.index.json shards.</summary>
     public static LlamaModel LoadHf(string folder) => new(HfLlamaLoader.Load(folder));

@@ -179,7 +179,14 @@ public sealed class LlamaSession : IInferenceSession
         var x = _x.Span[..(rows * dim)];
         for (int r = 0; r < rows; r++)
         {
-            w.TokenEmbedding.Row(tokens[r]).CopyTo(x.Slice(r * dim, dim));
+            if (w.StoredEmbedding is { } se)
+            {
+                se.DecodeRow(tokens[r], x.Slice(r * dim, dim));
+            }
+            else
+            {
+                w.TokenEmbedding.Row(tokens[r]).CopyTo(x.Slice(r * dim, dim));
+            }
         }
 
         // Rows whose final hidden state is needed: all when every logit is asked for, the last one for the block that
@@ -197,7 +204,7 @@ public sealed class LlamaSession : IInferenceSession
         if (!allLogits.IsEmpty)
         {
             RmsNorm.Forward(x, w.FinalNorm.Span, xn, rows, dim, _c.RmsEps);
-            MatMul.XWt(xn, w.Classifier.Span, default, allLogits, rows, dim, _c.VocabSize, Pool(rows, dim, _c.VocabSize));
+            Linear(xn, rows, dim, w.Classifier, w.StoredClassifier, null, default, allLogits, _c.VocabSize, add: false);
             allLogits.Slice((rows - 1) * _c.VocabSize, _c.VocabSize).CopyTo(_logits.Span);
         }
         else if (lastBlock)
@@ -205,7 +212,7 @@ public sealed class LlamaSession : IInferenceSession
             // Only the last token's logits are asked for: normalise and classify that row alone.
             var lastRow = x.Slice((rows - 1) * dim, dim);
             RmsNorm.Forward(lastRow, w.FinalNorm.Span, xn[..dim], 1, dim, _c.RmsEps);
-            MatMul.XWt(xn[..dim], w.Classifier.Span, default, _logits.Span, 1, dim, _c.VocabSize, Pool(1, dim, _c.VocabSize));
+            Linear(xn[..dim], 1, dim, w.Classifier, w.StoredClassifier, null, default, _logits.Span, _c.VocabSize, add: false);
         }
     }
 
@@ -218,6 +225,7 @@ public sealed class LlamaSession : IInferenceSession
     {
         var lw = _model.Weights.Layers[layer];
         var packed = _model.Packed?.Layers[layer];
+        var st = lw.Stored;
         int dim = _c.Dim, kvDim = _c.KvDim, qDim = _c.QDim, m = rows - first;
         var x = _x.Span[..(rows * dim)];
         var xn = _xn.Span[..(rows * dim)];
@@ -226,7 +234,7 @@ public sealed class LlamaSession : IInferenceSession
         var v = _values.Row(layer).Slice(pos0 * kvDim, rows * kvDim);
 
         RmsNorm.Forward(x, lw.AttnNorm.Span, xn, rows, dim, _c.RmsEps);
-        if (first == 0 && (packed is null || rows < PackedMinRows))
+        if (first == 0 && st is null && (packed is null || rows < PackedMinRows))
         {
             // Decode rows (and unpacked models): every output row of q, k and v goes to the workers in one run.
             MatMulFused.XWt3(
@@ -237,11 +245,11 @@ public sealed class LlamaSession : IInferenceSession
         {
             if (m > 0)
             {
-                Linear(xn[(first * dim)..], m, dim, lw.Wq, packed?.Wq, Bias(lw.Bq), q, qDim, add: false);
+                Linear(xn[(first * dim)..], m, dim, lw.Wq, st?.Wq, packed?.Wq, Bias(lw.Bq), q, qDim, add: false);
             }
 
-            Linear(xn, rows, dim, lw.Wk, packed?.Wk, Bias(lw.Bk), k, kvDim, add: false);
-            Linear(xn, rows, dim, lw.Wv, packed?.Wv, Bias(lw.Bv), v, kvDim, add: false);
+            Linear(xn, rows, dim, lw.Wk, st?.Wk, packed?.Wk, Bias(lw.Bk), k, kvDim, add: false);
+            Linear(xn, rows, dim, lw.Wv, st?.Wv, packed?.Wv, Bias(lw.Bv), v, kvDim, add: false);
         }
 
         if (lw.QNorm is { } qn && lw.KNorm is { } kn)
@@ -267,7 +275,7 @@ public sealed class LlamaSession : IInferenceSession
         }
 
         Attend(layer, m, pos0 + first);
-        Linear(_att.Span[..(m * qDim)], m, qDim, lw.Wo, packed?.Wo, default, x[(first * dim)..], dim, add: true); // residual
+        Linear(_att.Span[..(m * qDim)], m, qDim, lw.Wo, st?.Wo, packed?.Wo, default, x[(first * dim)..], dim, add: true); // residual
     }
 
     /// <summary>x += W_down · (silu(W_gate·n) ⊙ W_up·n) with n = rmsnorm(x), for rows <paramref name="first"/>.. only.</summary>
@@ -281,33 +289,45 @@ public sealed class LlamaSession : IInferenceSession
 
         var lw = _model.Weights.Layers[layer];
         var packed = _model.Packed?.Layers[layer];
+        var st = lw.Stored;
         int dim = _c.Dim, hidden = _c.HiddenDim;
         var x = _x.Span.Slice(first * dim, m * dim);
         var xn = _xn.Span[..(m * dim)];
         var gate = _gate.Span[..(m * hidden)];
         var up = _up.Span[..(m * hidden)];
         RmsNorm.Forward(x, lw.FfnNorm.Span, xn, m, dim, _c.RmsEps);
-        if (packed is null || m < PackedMinRows)
+        if (st is null && (packed is null || m < PackedMinRows))
         {
             MatMulFused.XWt2(xn, m, dim, lw.WGate.Span, default, gate, hidden, lw.WUp.Span, default, up, hidden, Pool(m, dim, 2 * hidden));
         }
         else
         {
-            Linear(xn, m, dim, lw.WGate, packed.WGate, default, gate, hidden, add: false);
-            Linear(xn, m, dim, lw.WUp, packed.WUp, default, up, hidden, add: false);
+            Linear(xn, m, dim, lw.WGate, st?.WGate, packed?.WGate, default, gate, hidden, add: false);
+            Linear(xn, m, dim, lw.WUp, st?.WUp, packed?.WUp, default, up, hidden, add: false);
         }
 
         Activations.SwiGlu(gate, up, gate, _pool);
-        Linear(gate, m, hidden, lw.WDown, packed?.WDown, default, x, dim, add: true); // residual
+        Linear(gate, m, hidden, lw.WDown, st?.WDown, packed?.WDown, default, x, dim, add: true); // residual
     }
 
-    /// <summary>y (+)= x·Wᵀ (+ bias) for x [m, k], W [n, k]: from the packed copy when there is one and the block is
-    /// wide enough for the blocked kernel (equal bits), else from the row-major weights (decode rows read them at
-    /// memory bandwidth).</summary>
-    private void Linear(ReadOnlySpan<float> x, int m, int k, Tensor w, Tensor? packed, ReadOnlySpan<float> bias, Span<float> y, int n, bool add)
+    /// <summary>y (+)= x·Wᵀ (+ bias) for x [m, k], W [n, k]: from the stored-type matrix when the weight is held in one,
+    /// from the packed copy when there is one and the block is wide enough for the blocked kernel (equal bits), else
+    /// from the row-major weights (decode rows read them at memory bandwidth).</summary>
+    private void Linear(ReadOnlySpan<float> x, int m, int k, Tensor w, StoredMatrix? stored, Tensor? packed, ReadOnlySpan<float> bias, Span<float> y, int n, bool add)
     {
         var pool = Pool(m, k, n);
-        if (packed is { } p && m >= PackedMinRows)
+        if (stored is { } s)
+        {
+            if (add)
+            {
+                StoredMatMul.XWtAdd(x, s.Bytes, s.Type, bias, y, m, k, n, pool);
+            }
+            else
+            {
+                StoredMatMul.XWt(x, s.Bytes, s.Type, bias, y, m, k, n, pool);
+            }
+        }
+        else if (packed is { } p && m >= PackedMinRows)
         {
             if (add)
             {

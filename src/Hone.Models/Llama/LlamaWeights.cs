@@ -46,6 +46,13 @@ public sealed class LlamaLayerWeights
 
     /// <summary>Down projection (llama2.c w2) [dim, hidden].</summary>
     public required Tensor WDown { get; init; }
+
+    /// <summary>
+    /// The matrices kept in their stored type (a model loaded with <see cref="LlamaModel.LoadForInference"/> from a
+    /// BF16/Q8_0/Q4_0 GGUF), or null. A matrix held here has no float32 tensor: its <see cref="Tensor"/> above is
+    /// <c>default</c> and must not be read.
+    /// </summary>
+    public StoredLayer? Stored { get; init; }
 }
 
 /// <summary>
@@ -54,8 +61,10 @@ public sealed class LlamaLayerWeights
 /// </summary>
 public sealed class LlamaWeights : IDisposable
 {
-    private LlamaWeights(Arena arena, LlamaConfig config, LlamaLayerWeights[] layers, Tensor embed, Tensor norm, Tensor classifier)
+    private LlamaWeights(Arena arena, LlamaConfig config, LlamaLayerWeights[] layers, Tensor embed, Tensor norm, Tensor classifier,
+        IReadOnlyDictionary<string, StoredMatrix> stored)
     {
+        Stored = stored;
         Arena = arena;
         Config = config;
         Layers = layers;
@@ -82,6 +91,22 @@ public sealed class LlamaWeights : IDisposable
     /// <summary>Classifier [vocab, dim]; the same tensor as <see cref="TokenEmbedding"/> when embeddings are tied.</summary>
     public Tensor Classifier { get; }
 
+    /// <summary>
+    /// Matrices kept in their stored type instead of the float32 arena, by HF name (empty for a float32 model). Their
+    /// <see cref="Tensor"/>s are <c>default</c>: such weights serve inference only (training, packing and export need
+    /// <see cref="LlamaModel.Load"/>, which expands every tensor to float32).
+    /// </summary>
+    public IReadOnlyDictionary<string, StoredMatrix> Stored { get; }
+
+    /// <summary>Whether any matrix is held in a stored type (<see cref="Stored"/>).</summary>
+    public bool HasStored => Stored.Count > 0;
+
+    /// <summary>The token embedding in its stored type, or null when it is float32 (<see cref="TokenEmbedding"/>).</summary>
+    public StoredMatrix? StoredEmbedding => Stored.GetValueOrDefault("model.embed_tokens.weight");
+
+    /// <summary>The classifier in its stored type, or null when it is float32 (<see cref="Classifier"/>).</summary>
+    public StoredMatrix? StoredClassifier => Stored.GetValueOrDefault(Config.TiedEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight");
+
     /// <summary>Number of parameters (a tied classifier counted once).</summary>
     public long ParameterCount
     {
@@ -91,6 +116,11 @@ public sealed class LlamaWeights : IDisposable
             foreach (var t in Arena.Tensors.Values)
             {
                 n += t.Length;
+            }
+
+            foreach (var m in Stored.Values)
+            {
+                n += (long)m.Rows * m.Cols;
             }
 
             return n;
@@ -153,11 +183,23 @@ public sealed class LlamaWeights : IDisposable
     /// may use (<see cref="ModelMemory.Check"/>); <paramref name="source"/> names the model in that error.
     /// </summary>
     /// <exception cref="ModelLoadException">The weights would not fit in memory.</exception>
-    public static LlamaWeights Create(LlamaConfig config, Action<string, Tensor>? fill = null, string? source = null)
+    public static LlamaWeights Create(LlamaConfig config, Action<string, Tensor>? fill = null, string? source = null) =>
+        Create(config, fill, new Dictionary<string, StoredMatrix>(), source);
+
+    /// <summary>
+    /// As <see cref="Create(LlamaConfig, Action{string, Tensor}?, string?)"/>, with the matrices of <paramref name="stored"/>
+    /// (by HF name, shapes as the manifest's) kept in their stored type: they get no float32 tensor and no fill call.
+    /// </summary>
+    /// <exception cref="ModelLoadException">The weights would not fit in memory.</exception>
+    public static LlamaWeights Create(LlamaConfig config, Action<string, Tensor>? fill, IReadOnlyDictionary<string, StoredMatrix> stored, string? source = null)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var manifest = Manifest(config);
-        ModelMemory.Check(ArenaBytes(config), config.Describe(), source ?? config.ModelType);
+        ArgumentNullException.ThrowIfNull(stored);
+        var manifest = Manifest(config).Where(m => !stored.ContainsKey(m.Name)).ToList();
+        long storedBytes = stored.Values.Sum(m => m.Bytes.LongLength);
+        ModelMemory.Check(
+            ModelMemory.ArenaBytes(manifest.Select(m => ModelMemory.Elements(m.Shape))) is var f32 && f32 < long.MaxValue - storedBytes ? f32 + storedBytes : long.MaxValue,
+            config.Describe(), source ?? config.ModelType);
         var lengths = manifest.Select(m => m.Shape.Aggregate(1L, (a, b) => checked(a * b))).ToArray();
         var arena = new Arena(Math.Max(1, Arena.FloatsFor(lengths)));
         try
@@ -168,7 +210,7 @@ public sealed class LlamaWeights : IDisposable
                 fill?.Invoke(name, t);
             }
 
-            return FromArena(arena, config);
+            return FromArena(arena, config, stored);
         }
         catch
         {
@@ -177,12 +219,13 @@ public sealed class LlamaWeights : IDisposable
         }
     }
 
-    private static LlamaWeights FromArena(Arena a, LlamaConfig c)
+    private static LlamaWeights FromArena(Arena a, LlamaConfig c, IReadOnlyDictionary<string, StoredMatrix> stored)
     {
         var layers = new LlamaLayerWeights[c.Layers];
         for (int l = 0; l < c.Layers; l++)
         {
-            Tensor T(string suffix) => a[LayerName(l, suffix)];
+            Tensor T(string suffix) => stored.ContainsKey(LayerName(l, suffix)) ? default : a[LayerName(l, suffix)];
+            StoredMatrix? S(string suffix) => stored.GetValueOrDefault(LayerName(l, suffix));
             layers[l] = new LlamaLayerWeights
             {
                 AttnNorm = T("input_layernorm.weight"),
@@ -199,11 +242,15 @@ public sealed class LlamaWeights : IDisposable
                 WGate = T("mlp.gate_proj.weight"),
                 WUp = T("mlp.up_proj.weight"),
                 WDown = T("mlp.down_proj.weight"),
+                Stored = stored.Count == 0 ? null : new StoredLayer(
+                    S("self_attn.q_proj.weight"), S("self_attn.k_proj.weight"), S("self_attn.v_proj.weight"), S("self_attn.o_proj.weight"),
+                    S("mlp.gate_proj.weight"), S("mlp.up_proj.weight"), S("mlp.down_proj.weight")),
             };
         }
 
-        var embed = a["model.embed_tokens.weight"];
-        return new LlamaWeights(a, c, layers, embed, a["model.norm.weight"], c.TiedEmbeddings ? embed : a["lm_head.weight"]);
+        Tensor Named(string name) => stored.ContainsKey(name) ? default : a[name];
+        var embed = Named("model.embed_tokens.weight");
+        return new LlamaWeights(a, c, layers, embed, a["model.norm.weight"], c.TiedEmbeddings ? embed : Named("lm_head.weight"), stored);
     }
 
     /// <summary>Frees the arena.</summary>

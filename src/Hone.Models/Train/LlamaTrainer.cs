@@ -59,6 +59,11 @@ public sealed partial class LlamaTrainer : ITrainableModel, IDisposable
             throw new ArgumentException("The model was packed for inference (LlamaModel.PackForInference): its packed copy would go stale as training changes the weights. Train a model loaded without packing.", nameof(model));
         }
 
+        if (model.Weights.HasStored)
+        {
+            throw new ArgumentException("The model holds stored-type (BF16/Q8_0/Q4_0) matrices for inference (LlamaModel.LoadForInference); training needs float32 weights: load it with LlamaModel.Load.", nameof(model));
+        }
+
         _model = model;
         _c = model.Config;
         ArgumentOutOfRangeException.ThrowIfLessThan(maxRows, 1);

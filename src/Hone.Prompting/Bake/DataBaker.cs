@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Hone.Core;
 using Hone.Prompting.Files;
 using Hone.Prompting.Rendering;
 using Hone.Store;

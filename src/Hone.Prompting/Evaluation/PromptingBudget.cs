@@ -1,3 +1,4 @@
+using Hone.Core;
 using Hone.Evals.Providers;
 using Microsoft.Extensions.AI;
 
@@ -20,16 +21,16 @@ public sealed record SpendLimit(long? MaxCalls = null, decimal? MaxUsd = null)
 }
 
 /// <summary>The spending limit was reached: the technique stopped and reports what it had.</summary>
-public sealed class BudgetExhaustedException : Exception
+public sealed class BudgetExhaustedException : HoneException
 {
     /// <summary>Creates the exception.</summary>
-    public BudgetExhaustedException() : base("the budget is spent") { }
+    public BudgetExhaustedException() : base(ErrorKind.Input, "the budget is spent") { }
 
     /// <summary>Creates the exception.</summary>
-    public BudgetExhaustedException(string message) : base(message) { }
+    public BudgetExhaustedException(string message) : base(ErrorKind.Input, message) { }
 
     /// <summary>Creates the exception.</summary>
-    public BudgetExhaustedException(string message, Exception inner) : base(message, inner) { }
+    public BudgetExhaustedException(string message, Exception inner) : base(ErrorKind.Input, message, null, inner) { }
 }
 
 /// <summary>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Hone.Core;
 using Hone.Evals.Graders;
 using Hone.Evals.Providers;
 using Hone.Evals.Runs;
@@ -11,16 +12,16 @@ using Microsoft.Extensions.AI;
 namespace Hone.Prompting.Execution;
 
 /// <summary>A step of a chain failed (its model call); the case is attributed to it.</summary>
-public sealed class ChainStepException : Exception, ICaseStepError
+public sealed class ChainStepException : HoneException, ICaseStepError
 {
     /// <summary>Creates the exception.</summary>
-    public ChainStepException(string step, Exception inner) : base($"step '{step}': {inner?.Message}", inner) { Step = step; }
+    public ChainStepException(string step, Exception inner) : base((inner as HoneException)?.Kind ?? ErrorKind.Internal, $"step '{step}': {inner?.Message}", new ErrorLocation(Field: step), inner) { Step = step; }
 
     /// <summary>Creates the exception.</summary>
-    public ChainStepException() { Step = ""; }
+    public ChainStepException() : base(ErrorKind.Internal, "A chain step failed.") { Step = ""; }
 
     /// <summary>Creates the exception.</summary>
-    public ChainStepException(string message) : base(message) { Step = ""; }
+    public ChainStepException(string message) : base(ErrorKind.Internal, message) { Step = ""; }
 
     /// <inheritdoc />
     public string Step { get; }

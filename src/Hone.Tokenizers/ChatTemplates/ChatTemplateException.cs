@@ -1,3 +1,5 @@
+using Hone.Core;
+
 namespace Hone.Tokenizers.ChatTemplates;
 
 /// <summary>
@@ -5,20 +7,20 @@ namespace Hone.Tokenizers.ChatTemplates;
 /// error (Python semantics), a <c>raise_exception(...)</c> call in the template, or a sandbox limit (output size, loop
 /// iterations, recursion depth). The message names the template, the line and column, what went wrong and how to fix it.
 /// </summary>
-public sealed class ChatTemplateException : Exception
+public sealed class ChatTemplateException : HoneException
 {
     /// <summary>Creates an exception with a message and no location.</summary>
-    public ChatTemplateException() : base("chat template error") { }
+    public ChatTemplateException() : base(ErrorKind.Input, "chat template error") { }
 
     /// <summary>Creates an exception with a message and no location.</summary>
-    public ChatTemplateException(string message) : base(message) { Detail = message; }
+    public ChatTemplateException(string message) : base(ErrorKind.Input, message) { Detail = message; }
 
     /// <summary>Creates an exception with a message, no location, and an inner exception.</summary>
-    public ChatTemplateException(string message, Exception inner) : base(message, inner) { Detail = message; }
+    public ChatTemplateException(string message, Exception inner) : base(ErrorKind.Input, message, null, inner) { Detail = message; }
 
     /// <summary>Creates an exception located in a template.</summary>
     public ChatTemplateException(string templateName, int line, int column, string detail, bool raisedByTemplate = false, bool missingValue = false)
-        : base($"{templateName}:{line}:{column}: {detail}")
+        : base(ErrorKind.Input, $"{templateName}:{line}:{column}: {detail}")
     {
         TemplateName = templateName;
         Line = line;
@@ -45,6 +47,9 @@ public sealed class ChatTemplateException : Exception
 
     /// <summary>True when a <see cref="TextTemplate"/> read a field (or element) its data does not have.</summary>
     public bool MissingValue { get; }
+
+    /// <inheritdoc />
+    public override ErrorLocation? Location => TemplateName is null ? null : new(TemplateName, Line, Column);
 }
 
 /// <summary>Internal error raised during evaluation without a location; the evaluator adds line:column.</summary>

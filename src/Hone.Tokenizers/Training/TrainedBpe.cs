@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Hone.Core;
 
 namespace Hone.Tokenizers.Training;
 
@@ -102,6 +103,6 @@ public sealed class TrainedBpe
     public void Write(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        Hone.Store.AtomicFile.WriteAllText(path, ToTokenizerJson());
+        AtomicFile.WriteAllText(path, ToTokenizerJson());
     }
 }

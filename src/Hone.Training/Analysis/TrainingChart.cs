@@ -1,3 +1,4 @@
+using Hone.Core;
 using Hone.Store;
 using Hone.Training.Runs;
 using ScottPlot;

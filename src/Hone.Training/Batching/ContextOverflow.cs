@@ -209,7 +209,7 @@ public static class ContextOverflow
             var toolNode = tools is { Count: > 0 } ? JsonSerializer.SerializeToNode(tools, OpenAiJson.Options) : null;
             part = encoder.Encode(nodes, toolNode, addGenerationPrompt).Ids;
         }
-        catch (Exception e) when (e is ChatTemplateException or FormatException or InvalidOperationException or JsonException or ArgumentException)
+        catch (Exception e) when (e is ChatTemplateException or FormatException or OpenAiChatException or InvalidOperationException or JsonException or ArgumentException)
         {
             return 0;
         }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using Hone.Core;
 using Hone.Data.Cost;
 using Hone.Models.Train;
 using Hone.Store;

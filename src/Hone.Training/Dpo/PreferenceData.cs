@@ -67,7 +67,7 @@ public static class PreferenceData
                 if (chosen.Ids.AsSpan().SequenceEqual(rejected.Ids)) { findings.Add(new(where, "the preferred and non-preferred outputs are identical; the pair carries no signal — fix or drop it.")); continue; }
                 pairs.Add(new PreferencePair(chosen, rejected) { Where = where, Input = example.Input });
             }
-            catch (Exception e) when (e is FormatException or InvalidOperationException or JsonException or ArgumentException)
+            catch (Exception e) when (e is FormatException or OpenAiChatException or InvalidOperationException or JsonException or ArgumentException)
             {
                 findings.Add(new(where, $"cannot render the pair with the chat template ({e.Message})."));
             }

@@ -24,6 +24,53 @@ public enum GgufExportType
 
     /// <summary>Matrices float16, vectors (norms, biases) float32 — llama.cpp's "mostly F16".</summary>
     F16,
+
+    /// <summary>Matrices bfloat16 (round to nearest even), vectors float32 — "mostly BF16".</summary>
+    BF16,
+
+    /// <summary>Matrices Q8_0 (blocks of 32 int8 with a half scale), vectors float32 — "mostly Q8_0". A matrix whose
+    /// rows are not a multiple of 32 values is written F16, as llama.cpp's converter does.</summary>
+    Q8_0,
+
+    /// <summary>Matrices Q4_0 (blocks of 32 4-bit values with a half scale), vectors float32 — "mostly Q4_0"; rows not a
+    /// multiple of 32 values are written F16.</summary>
+    Q4_0,
+}
+
+/// <summary>The ggml encodings of <see cref="GgufExportType"/>.</summary>
+public static class GgufExportTypes
+{
+    /// <summary>The CLI spelling (f32, f16, bf16, q8_0, q4_0).</summary>
+    public static string Name(this GgufExportType type) => type.ToString().ToLowerInvariant();
+
+    /// <summary>Parses a CLI spelling; null when unknown.</summary>
+    public static GgufExportType? Parse(string text) =>
+        Enum.GetValues<GgufExportType>().Cast<GgufExportType?>().FirstOrDefault(t => t!.Value.Name() == text.ToLowerInvariant());
+
+    /// <summary>general.file_type (llama_ftype): 0 all F32, 1 mostly F16, 2 mostly Q4_0, 7 mostly Q8_0, 32 mostly BF16.</summary>
+    public static uint FileType(this GgufExportType type) => type switch
+    {
+        GgufExportType.F16 => 1u,
+        GgufExportType.Q4_0 => 2u,
+        GgufExportType.Q8_0 => 7u,
+        GgufExportType.BF16 => 32u,
+        _ => 0u,
+    };
+
+    /// <summary>The ggml type a tensor of <paramref name="shape"/> (row-major; the last dimension is a row) is written as:
+    /// vectors F32; matrices the export type, F16 where their rows do not fill whole quantisation blocks.</summary>
+    public static Hone.Formats.Gguf.GgmlType TensorType(this GgufExportType type, IReadOnlyList<int> shape)
+    {
+        if (shape.Count != 2) return Hone.Formats.Gguf.GgmlType.F32;
+        return type switch
+        {
+            GgufExportType.F16 => Hone.Formats.Gguf.GgmlType.F16,
+            GgufExportType.BF16 => Hone.Formats.Gguf.GgmlType.BF16,
+            GgufExportType.Q8_0 => shape[1] % 32 == 0 ? Hone.Formats.Gguf.GgmlType.Q8_0 : Hone.Formats.Gguf.GgmlType.F16,
+            GgufExportType.Q4_0 => shape[1] % 32 == 0 ? Hone.Formats.Gguf.GgmlType.Q4_0 : Hone.Formats.Gguf.GgmlType.F16,
+            _ => Hone.Formats.Gguf.GgmlType.F32,
+        };
+    }
 }
 
 /// <summary>Options of one export, validated once.</summary>
@@ -56,7 +103,7 @@ public sealed record ExportOptions
         ExportFormat.Adapter => "adapter",
         ExportFormat.Merged => "merged",
         ExportFormat.GgufLora => GgufType == GgufExportType.F16 ? "adapter-f16.gguf" : "adapter-f32.gguf",
-        _ => GgufType == GgufExportType.F16 ? "model-f16.gguf" : "model-f32.gguf",
+        _ => $"model-{GgufType.Name()}.gguf",
     }));
 }
 

@@ -18,6 +18,8 @@ public static class GgufExport
         ArgumentNullException.ThrowIfNull(tokenizerMetadata);
         var c = weights.Config;
         notes?.AddRange(Notes(c));
+        if (type is GgufExportType.Q8_0 or GgufExportType.Q4_0 && LlamaWeights.Manifest(c).Where(m => m.Shape.Length == 2 && m.Shape[1] % 32 != 0).Select(m => m.Name).ToList() is { Count: > 0 } f16)
+            notes?.Add($"{f16.Count} matrices have rows that are not a multiple of 32 values ({f16[0]}, ...); they are written F16, as llama.cpp's converter does.");
         if (c.RopeScaling is not null)
             throw new TrainingException("The model uses Llama-3 RoPE scaling, which Hone cannot write into GGUF (llama.cpp needs rope_freqs); export --format merged and convert that folder with llama.cpp's convert_hf_to_gguf.py.");
         string arch = Architecture(c);
@@ -25,7 +27,7 @@ public static class GgufExport
         var w = new GgufWriter();
         w.Add(LlamaGguf.Keys.Architecture, arch);
         w.Add(LlamaGguf.Keys.Name, name);
-        w.Add(LlamaGguf.Keys.FileType, type == GgufExportType.F16 ? 1u : 0u);
+        w.Add(LlamaGguf.Keys.FileType, type.FileType());
         w.Add($"{arch}.context_length", (uint)c.MaxSeqLen);
         w.Add($"{arch}.embedding_length", (uint)c.Dim);
         w.Add($"{arch}.block_count", (uint)c.Layers);
@@ -46,7 +48,7 @@ public static class GgufExport
             var ggufName = LlamaGguf.FromHuggingFace(hfName) ?? throw new TrainingException($"Tensor '{hfName}' has no GGUF name.");
             var values = RowOrder(c, hfName, weights.Arena[hfName].Span, interleaved);
             var ggmlShape = shape.Reverse().Select(d => (long)d).ToArray();
-            var ggmlType = type == GgufExportType.F16 && shape.Length == 2 ? GgmlType.F16 : GgmlType.F32;
+            var ggmlType = type.TensorType(shape);
             w.AddTensor(ggufName, ggmlShape, values, ggmlType);
         }
 

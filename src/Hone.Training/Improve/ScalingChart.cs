@@ -1,4 +1,4 @@
-using Hone.Store;
+using Hone.Core;
 using Hone.Training.Analysis;
 using Hone.Training.Loop;
 using ScottPlot;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Hone.Core;
 using Hone.Store;
 using Hone.Training.Loop;
 using Hone.Training.Runs;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Hone.Core;
 using Hone.Store;
 using Hone.Training.Analysis;
 

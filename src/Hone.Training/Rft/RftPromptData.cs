@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Hone.Core;
 using Hone.Data.Model;
 using Hone.Tokenizers.Chat;
 using Hone.Tokenizers.ChatTemplates;
@@ -25,7 +26,7 @@ public static class RftPromptData
     public static (List<RftPrompt> Prompts, List<DataFinding> Findings) Read(string path, ChatEncoder encoder)
     {
         ArgumentNullException.ThrowIfNull(encoder);
-        if (!File.Exists(path)) throw new TrainingException($"Prompt file '{path}' not found.");
+        if (!File.Exists(path)) throw new TrainingException(ErrorKind.NotFound, $"Prompt file '{path}' not found.");
         var prompts = new List<RftPrompt>();
         var findings = new List<DataFinding>();
         long lineNo = 0;
@@ -62,7 +63,7 @@ public static class RftPromptData
                 if (ids.Length == 0) { findings.Add(new(where, "the prompt renders to no tokens.")); continue; }
                 prompts.Add(new RftPrompt(ids, item, where));
             }
-            catch (Exception e) when (e is ChatTemplateException or FormatException or InvalidOperationException or JsonException or ArgumentException)
+            catch (Exception e) when (e is ChatTemplateException or FormatException or OpenAiChatException or InvalidOperationException or JsonException or ArgumentException)
             {
                 findings.Add(new(where, $"cannot render the messages with the chat template ({e.Message})."));
             }

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Hone.Store;
+using Hone.Core;
 
 namespace Hone.Training.Runs;
 

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using Hone.Core;
 using Hone.Formats.Safetensors;
 using Hone.Models.Train;
 using Hone.Store;

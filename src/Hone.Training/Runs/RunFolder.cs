@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Hone.Core;
 using Hone.Store;
 using Hone.Training.Loop;
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Hone.Core;
 using Hone.Models.Train;
 using Hone.Training.Batching;
 using Hone.Training.Loop;
@@ -67,11 +68,11 @@ public abstract record RunOptions
     public void Validate()
     {
         if (!Enum.IsDefined(OnOverflow)) throw new TrainingException($"--on-overflow {OnOverflow} is not one of drop, truncate, fail.");
-        if (!File.Exists(ModelPath) && !Directory.Exists(ModelPath)) throw new TrainingException($"Model '{ModelPath}' not found: give a model folder or file.");
+        if (!File.Exists(ModelPath) && !Directory.Exists(ModelPath)) throw new TrainingException(ErrorKind.NotFound, $"Model '{ModelPath}' not found: give a model folder or file.");
         foreach (var (_, path, what) in Inputs)
-            if (!File.Exists(path)) throw new TrainingException($"{what} '{path}' not found.");
-        if (ValidFile is not null && !File.Exists(ValidFile)) throw new TrainingException($"Validation file '{ValidFile}' not found.");
-        if (EvalSpec is not null && !File.Exists(EvalSpec)) throw new TrainingException($"Eval spec '{EvalSpec}' not found (--eval-spec).");
+            if (!File.Exists(path)) throw new TrainingException(ErrorKind.NotFound, $"{what} '{path}' not found.");
+        if (ValidFile is not null && !File.Exists(ValidFile)) throw new TrainingException(ErrorKind.NotFound, $"Validation file '{ValidFile}' not found.");
+        if (EvalSpec is not null && !File.Exists(EvalSpec)) throw new TrainingException(ErrorKind.NotFound, $"Eval spec '{EvalSpec}' not found (--eval-spec).");
         if (Threads is < 1 or > 256) throw new TrainingException($"Threads {Threads} must be between 1 and 256.");
         TrainerOptions.Validate();
         ValidateOwn();

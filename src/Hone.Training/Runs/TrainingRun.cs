@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Hone.Core;
 using Hone.Models.Llama;
 using Hone.Models.Train;
 using Hone.Store;
@@ -66,7 +67,7 @@ internal static class TrainingRun
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         if (Directory.Exists(runFolder) && Directory.EnumerateFileSystemEntries(runFolder).Any())
-            throw new TrainingException($"Run folder '{runFolder}' is not empty; choose a new --out folder (or 'hone train resume' to continue a run).");
+            throw new TrainingException(ErrorKind.Conflict, $"Run folder '{runFolder}' is not empty; choose a new --out folder (or 'hone train resume' to continue a run).");
         var prepared = prepare(options);
         try
         {

@@ -103,7 +103,7 @@ public sealed class EvaluatorGrader : IGrader
     {
         if (item.ValueKind != JsonValueKind.Object || !item.TryGetProperty("messages", out var m)) return [];
         try { return ChatJson.ParseMessages(m, dropTrailingAssistant: true); }
-        catch (FormatException) { return []; }
+        catch (Exception e) when (e is FormatException or Hone.Data.Model.OpenAiChatException) { return []; }
     }
 
     /// <summary>The sample as the model's response: its text and its tool calls.</summary>

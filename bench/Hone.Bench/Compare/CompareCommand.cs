@@ -1,0 +1,240 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Hone.Bench.Compare;
+using Hone.Models.Benchmarks;
+using Hone.Models.Llama;
+using Hone.Numerics;
+using Hone.Testing;
+using Hone.Training.Export;
+
+namespace Hone.Bench;
+
+/// <summary>
+/// <c>dotnet run -c Release --project bench/Hone.Bench -- compare [--shape small|134m] [--types f32,bf16,q8_0,q4_0]
+/// [--threads 1,2] [--prompt N] [--gen N] [--reps N] [--out DIR]</c>: Hone beside its references in one process and one
+/// run: prompt and generation tokens/s against llama.cpp (LLamaSharp 0.30, CPU backend) on the same GGUF file Hone
+/// wrote, one per tensor type; GEMM GFLOP/s against OpenBLAS's cblas_sgemm (Debian's package, when installed); and the
+/// machine's measured FMA peak and memory read bandwidth. Medians of <c>--reps</c> runs, pairs alternated. Writes
+/// compare.json and compare.md to <c>--out</c> (default artifacts/bench/compare) and prints the markdown.
+/// Run OpenBLAS with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset.
+/// </summary>
+internal static class CompareCommand
+{
+    private sealed record Options(string Shape, GgufExportType[] Types, int[] Threads, int Prompt, int Gen, int Reps, string Out, (int M, int K, int N)[] Gemm);
+
+    public static int Run(string[] args)
+    {
+        var o = Parse(args);
+        Directory.CreateDirectory(o.Out);
+        var started = DateTime.UtcNow;
+        string load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "unknown";
+        Console.Error.WriteLine($"load average at start: {load}");
+        var machine = o.Threads.Select(t => new { threads = t, fma_peak_gflops = MachineLimits.FmaPeakGflops(t), read_bandwidth_gbs = MachineLimits.ReadBandwidthGBs(t) }).ToList();
+
+        var config = o.Shape == "134m" ? ModelBenchmark.Llama134M : ModelBenchmark.Llama134M with { Dim = 256, HiddenDim = 768, Layers = 4, Heads = 4, KvHeads = 4, HeadDim = 64 };
+        var tokenizer = TestAssets.Path("tokenizers", "llama2", "tokenizer.model");
+        var prompt = Enumerable.Range(0, o.Prompt).Select(i => i == 0 ? 1 : 3 + (i * 7919 % 31997)).ToArray();
+        var models = new List<object>();
+        using (var random = ModelBenchmark.RandomModel(config))
+        {
+            foreach (var type in o.Types)
+            {
+                var path = Path.Combine(o.Out, $"llama-{o.Shape}-{type.Name()}.gguf");
+                var md = GgufTokenizerMetadata.Build(tokenizer, tokenizer, config.ModelType, config.VocabSize, []);
+                GgufExport.Build(random.Weights, $"bench-{o.Shape}", type, md).Write(path);
+                foreach (int t in o.Threads) models.Add(MeasureModel(path, type, t, prompt, o));
+            }
+        }
+
+        var gemm = new List<object>();
+        foreach (var (m, k, n) in o.Gemm)
+            foreach (int t in o.Threads) gemm.Add(MeasureGemm(m, k, n, t, o.Reps));
+
+        string loadEnd = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "unknown";
+        var report = new
+        {
+            started_utc = started.ToString("O", CultureInfo.InvariantCulture),
+            commit = Git("rev-parse --short HEAD"),
+            cpu = CpuName(),
+            load_average_start = load,
+            load_average_end = loadEnd,
+            shape = o.Shape,
+            config = new { config.Dim, config.HiddenDim, config.Layers, config.Heads, config.KvHeads, config.VocabSize },
+            prompt_tokens = o.Prompt,
+            generated_tokens = o.Gen,
+            repetitions = o.Reps,
+            machine,
+            models,
+            openblas = OpenBlas.Path ?? "not installed (apt-get install libopenblas0-pthread); GEMM has no reference",
+            gemm,
+        };
+        var json = JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true });
+        File.WriteAllText(Path.Combine(o.Out, "compare.json"), json);
+        var markdown = Markdown(json);
+        File.WriteAllText(Path.Combine(o.Out, "compare.md"), markdown);
+        Console.WriteLine(markdown);
+        return 0;
+    }
+
+    private static object MeasureModel(string path, GgufExportType type, int threads, int[] prompt, Options o)
+    {
+        using var pool = new WorkerPool(threads);
+        using var hone = LlamaModel.LoadForInference(path).PackForInference(pool);
+        using var session = hone.CreateSession(maxContext: prompt.Length + o.Gen + 16, blockSize: prompt.Length, pool: pool);
+        using var cpp = new LlamaCppRunner(path);
+        var honeRuns = new List<(double, double)>();
+        var cppRuns = new List<(double, double)>();
+        for (int rep = 0; rep < o.Reps; rep++)
+        {
+            honeRuns.Add(TimeHone(session, prompt, o.Gen));
+            cppRuns.Add(cpp.Time(prompt, o.Gen, threads));
+        }
+
+        double hp = prompt.Length / Median(honeRuns.Select(r => r.Item1)), hg = 1 / Median(honeRuns.Select(r => r.Item2));
+        double cp = prompt.Length / Median(cppRuns.Select(r => r.Item1)), cg = 1 / Median(cppRuns.Select(r => r.Item2));
+        Console.Error.WriteLine($"{type.Name()} {threads}t: prompt {hp:F0} vs {cp:F0} tok/s, generation {hg:F1} vs {cg:F1} tok/s");
+        long weightBytes = new FileInfo(path).Length;
+        return new
+        {
+            type = type.Name(),
+            threads,
+            file_bytes = weightBytes,
+            hone_stored_matrices = hone.Weights.Stored.Count,
+            hone_prompt_tps = hp,
+            llamacpp_prompt_tps = cp,
+            prompt_ratio = hp / cp,
+            hone_gen_tps = hg,
+            llamacpp_gen_tps = cg,
+            gen_ratio = hg / cg,
+            hone_gen_read_gbs = weightBytes * hg / 1e9,
+        };
+    }
+
+    private static (double Prompt, double PerToken) TimeHone(LlamaSession session, int[] prompt, int gen)
+    {
+        session.Reset();
+        var sw = Stopwatch.StartNew();
+        int next = LlamaCppRunner.ArgMax(session.Forward(prompt));
+        double p = sw.Elapsed.TotalSeconds;
+        sw.Restart();
+        for (int i = 0; i < gen; i++) next = LlamaCppRunner.ArgMax(session.Forward(next));
+        return (p, sw.Elapsed.TotalSeconds / gen);
+    }
+
+    private static object MeasureGemm(int m, int k, int n, int threads, int reps)
+    {
+        var rng = new Random(1);
+        float[] x = [.. Enumerable.Range(0, m * k).Select(_ => (float)rng.NextDouble() - 0.5f)];
+        float[] w = [.. Enumerable.Range(0, n * k).Select(_ => (float)rng.NextDouble() - 0.5f)];
+        float[] y = new float[m * n], yRef = new float[m * n];
+        double flop = 2.0 * m * k * n;
+        using var pool = new WorkerPool(threads);
+        double Best(Action a)
+        {
+            a();
+            double best = double.MaxValue;
+            for (int i = 0; i < Math.Max(3, reps); i++)
+            {
+                var sw = Stopwatch.StartNew();
+                a();
+                best = Math.Min(best, sw.Elapsed.TotalSeconds);
+            }
+
+            return flop / best / 1e9;
+        }
+
+        double hone = Best(() => MatMul.XWt(x, w, default, y, m, k, n, pool));
+        double? blas = null;
+        double? maxDiff = null;
+        if (OpenBlas.Path is not null)
+        {
+            OpenBlas.SetThreads(threads);
+            blas = Best(() => OpenBlas.XWt(x, w, yRef, m, k, n));
+            maxDiff = y.Zip(yRef).Max(p => Math.Abs(p.First - p.Second));
+        }
+
+        Console.Error.WriteLine($"gemm {m}x{k}x{n} {threads}t: {hone:F1} GFLOP/s vs OpenBLAS {(blas is { } b ? b.ToString("F1", CultureInfo.InvariantCulture) : "n/a")}");
+        return new { m, k, n, threads, hone_gflops = hone, openblas_gflops = blas, ratio = blas is { } r ? hone / r : (double?)null, max_abs_diff = maxDiff };
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var a = values.Order().ToArray();
+        return a.Length % 2 == 1 ? a[a.Length / 2] : (a[(a.Length / 2) - 1] + a[a.Length / 2]) / 2;
+    }
+
+    private static string Markdown(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        var r = doc.RootElement;
+        var sb = new StringBuilder();
+        string F(JsonElement e, string name, string fmt = "F1") =>
+            e.GetProperty(name).ValueKind == JsonValueKind.Null ? "n/a" : e.GetProperty(name).GetDouble().ToString(fmt, CultureInfo.InvariantCulture);
+        sb.AppendLine(CultureInfo.InvariantCulture, $"# Hone vs references ({r.GetProperty("shape").GetString()} Llama, commit {r.GetProperty("commit").GetString()})");
+        sb.AppendLine();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"CPU: {r.GetProperty("cpu").GetString()}; load average at start `{r.GetProperty("load_average_start").GetString()}`, at end `{r.GetProperty("load_average_end").GetString()}`; {r.GetProperty("prompt_tokens").GetInt32()}-token prompt, {r.GetProperty("generated_tokens").GetInt32()} generated tokens, median of {r.GetProperty("repetitions").GetInt32()}.");
+        sb.AppendLine();
+        sb.AppendLine("| threads | FMA peak GFLOP/s | read bandwidth GB/s |");
+        sb.AppendLine("|---:|---:|---:|");
+        foreach (var m in r.GetProperty("machine").EnumerateArray())
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| {m.GetProperty("threads").GetInt32()} | {F(m, "fma_peak_gflops", "F0")} | {F(m, "read_bandwidth_gbs")} |");
+        sb.AppendLine();
+        sb.AppendLine("| type | threads | prompt Hone tok/s | llama.cpp | ratio | generation Hone tok/s | llama.cpp | ratio | Hone decode GB/s of weights |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var m in r.GetProperty("models").EnumerateArray())
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| {m.GetProperty("type").GetString()} | {m.GetProperty("threads").GetInt32()} | {F(m, "hone_prompt_tps", "F0")} | {F(m, "llamacpp_prompt_tps", "F0")} | {F(m, "prompt_ratio", "F2")}× | {F(m, "hone_gen_tps")} | {F(m, "llamacpp_gen_tps")} | {F(m, "gen_ratio", "F2")}× | {F(m, "hone_gen_read_gbs")} |");
+        sb.AppendLine();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"GEMM y = x·Wᵀ, OpenBLAS: {r.GetProperty("openblas").GetString()}");
+        sb.AppendLine();
+        sb.AppendLine("| m×k×n | threads | Hone GFLOP/s | OpenBLAS GFLOP/s | ratio |");
+        sb.AppendLine("|---|---:|---:|---:|---:|");
+        foreach (var g in r.GetProperty("gemm").EnumerateArray())
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| {g.GetProperty("m").GetInt32()}×{g.GetProperty("k").GetInt32()}×{g.GetProperty("n").GetInt32()} | {g.GetProperty("threads").GetInt32()} | {F(g, "hone_gflops")} | {F(g, "openblas_gflops")} | {F(g, "ratio", "F2")} |");
+        return sb.ToString();
+    }
+
+    private static Options Parse(string[] args)
+    {
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+                throw new ArgumentException($"compare: expected --option value pairs; got '{args[i]}'");
+            map[args[i][2..]] = args[++i];
+        }
+
+        var known = new[] { "shape", "types", "threads", "prompt", "gen", "reps", "out" };
+        if (map.Keys.FirstOrDefault(k => !known.Contains(k)) is { } bad) throw new ArgumentException($"compare: unknown option --{bad}; known: {string.Join(", ", known.Select(k => "--" + k))}");
+        string shape = map.GetValueOrDefault("shape", "small");
+        if (shape is not ("small" or "134m")) throw new ArgumentException("compare: --shape is small or 134m");
+        var types = map.GetValueOrDefault("types", "f32,bf16,q8_0").Split(',').Select(t => GgufExportTypes.Parse(t) ?? throw new ArgumentException($"compare: unknown type {t}")).ToArray();
+        var threads = map.GetValueOrDefault("threads", "1,2").Split(',').Select(int.Parse).ToArray();
+        bool big = shape == "134m";
+        return new Options(shape, types, threads,
+            int.Parse(map.GetValueOrDefault("prompt", big ? "512" : "64"), CultureInfo.InvariantCulture),
+            int.Parse(map.GetValueOrDefault("gen", big ? "32" : "16"), CultureInfo.InvariantCulture),
+            int.Parse(map.GetValueOrDefault("reps", "3"), CultureInfo.InvariantCulture),
+            map.GetValueOrDefault("out", Path.Combine("artifacts", "bench", "compare")),
+            big ? [(256, 768, 3072), (512, 2048, 2048)] : [(64, 256, 768)]);
+    }
+
+    private static string CpuName() =>
+        File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown" : "unknown";
+
+    private static string Git(string arguments)
+    {
+        try
+        {
+            using var p = Process.Start(new ProcessStartInfo("git", arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            string s = p.StandardOutput.ReadToEnd().Trim();
+            p.WaitForExit();
+            return s.Length > 0 ? s : "unknown";
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return "unknown";
+        }
+    }
+}

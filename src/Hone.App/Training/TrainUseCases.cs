@@ -1,0 +1,140 @@
+using System.Globalization;
+using Hone.App.Evals;
+using Hone.Evals.Graders.Config;
+using Hone.Store;
+using Hone.Training.Dpo;
+using Hone.Training.Rft;
+using Hone.Training.Runs;
+using Hone.Training.Sft;
+
+namespace Hone.App.Training;
+
+/// <summary>Where a training use case runs: the working directory (its workspace, if any) and the run folder asked for.</summary>
+/// <param name="WorkingDirectory">Where the workspace is looked for and relative paths are anchored.</param>
+/// <param name="OutputFolder">The run folder (<c>--out</c>), or null for <c>runs/KIND-TIME</c> in the workspace.</param>
+public sealed record TrainPlace(string WorkingDirectory, string? OutputFolder = null)
+{
+    /// <summary>The run folder of a new run of <paramref name="kind"/>.</summary>
+    /// <exception cref="UseCaseException">Neither an output folder nor a workspace.</exception>
+    public string NewRunFolder(Workspace? ws, string kind) =>
+        OutputFolder is { } o ? Path.GetFullPath(Path.Combine(WorkingDirectory, o))
+        : ws is not null ? Path.Combine(ws.RunsDir, kind + "-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture))
+        : throw new UseCaseException("Outside a workspace, give the run folder with --out (or run 'hone init' first).");
+}
+
+/// <summary>What <see cref="TrainSft"/> is asked: the run's options and where it runs.</summary>
+public sealed record TrainSftRequest(SftRunOptions Options, TrainPlace Place)
+{
+    /// <summary>An eval spec (a path, or a name in evals/) whose golden set scores each epoch's checkpoint (<c>--eval-spec</c>).</summary>
+    public string? EvalSpec { get; init; }
+}
+
+/// <summary>What <see cref="TrainDpo"/> is asked: the run's options (an SFT stage makes it sft-then-dpo) and where it runs.</summary>
+public sealed record TrainDpoRequest(DpoRunOptions Options, TrainPlace Place);
+
+/// <summary>What <see cref="TrainRft"/> is asked: the run's options (the grader file is the reward) and where it runs.</summary>
+public sealed record TrainRftRequest(RftRunOptions Options, TrainPlace Place);
+
+/// <summary>What <see cref="TrainResume"/> is asked: a run folder or a run id of the workspace.</summary>
+public sealed record TrainResumeRequest(string Run, string WorkingDirectory);
+
+/// <summary>Use case "fine-tune with SFT": one run recorded in the workspace's store, its tuned model released.</summary>
+public static class TrainSft
+{
+    /// <summary>Runs the request.</summary>
+    public static TrainSftResponse Run(TrainSftRequest request, IProgress<TrainingProgress>? progress, Action<string>? warn, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var ws = Workspace.Find(request.Place.WorkingDirectory);
+        using var store = ws?.OpenStore();
+        var options = request.Options;
+        if (request.EvalSpec is { } spec)
+        {
+            if (ws is null || store is null) throw new UseCaseException("--eval-spec needs a workspace (run 'hone init' first): the scores are eval runs in its store.");
+            var specPath = EvalWorkspace.FindSpec(ws, spec, request.Place.WorkingDirectory);
+            options = options with { EvalSpec = specPath, Scorer = GoldenSetScorer.For(ws, store, specPath) };
+        }
+        var r = SftRun.Start(options, request.Place.NewRunFolder(ws, SftRun.Kind), store, progress, warn, ct);
+        r.Model.Dispose();
+        return TrainSftResponse.Of(r);
+    }
+}
+
+/// <summary>Use case "fine-tune with DPO" (or SFT then DPO).</summary>
+public static class TrainDpo
+{
+    /// <summary>Runs the request.</summary>
+    public static TrainDpoResponse Run(TrainDpoRequest request, IProgress<TrainingProgress>? progress, Action<string>? warn, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var ws = Workspace.Find(request.Place.WorkingDirectory);
+        using var store = ws?.OpenStore();
+        var kind = request.Options.SftStage is null ? DpoRun.Kind : DpoRun.TwoStageKind;
+        var r = DpoRun.Start(request.Options, request.Place.NewRunFolder(ws, kind), store, progress, warn, ct);
+        r.Model.Dispose();
+        return TrainDpoResponse.Of(r);
+    }
+}
+
+/// <summary>Use case "reinforcement fine-tuning" with graders as the reward.</summary>
+public static class TrainRft
+{
+    /// <summary>The most samples of a group run through the engine at once.</summary>
+    public const int MaxMicroBatch = 16;
+
+    /// <summary>Runs the request; a micro-batch is one group of samples (at most <see cref="MaxMicroBatch"/>).</summary>
+    public static TrainRftResponse Run(TrainRftRequest request, IProgress<TrainingProgress>? progress, Action<string>? warn, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var ws = Workspace.Find(request.Place.WorkingDirectory);
+        using var store = ws?.OpenStore();
+        var o = request.Options;
+        o = o with { Trainer = o.Trainer with { MicroBatchSize = Math.Clamp(o.Trainer.SamplesPerPrompt, 1, MaxMicroBatch) } };
+        var r = RftRun.Start(o, RewardLoader(ws, o.Template), request.Place.NewRunFolder(ws, RftRun.Kind), store, progress, warn, ct);
+        return TrainRftResponse.Of(r);
+    }
+
+    /// <summary>Builds the reward from a grader file; model graders use the workspace's providers (or <c>local:DIR</c>).</summary>
+    public static Func<string, IRewardFunction> RewardLoader(Workspace? ws, string? template) => path =>
+        RewardFromGraders.Load(path, ws is null ? GraderEnvironment.None : new GraderEnvironment { JudgeClient = EvalWorkspace.Resolver(ws, template).Resolve });
+}
+
+/// <summary>Use case "resume a killed training run" from its last checkpoint, with the options it started with.</summary>
+public static class TrainResume
+{
+    /// <summary>Resumes the run; the response's type follows the run's kind.</summary>
+    public static TrainResponse Run(TrainResumeRequest request, IProgress<TrainingProgress>? progress, Action<string>? warn, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var ws = Workspace.Find(request.WorkingDirectory);
+        using var store = ws?.OpenStore();
+        var asPath = Path.GetFullPath(Path.Combine(request.WorkingDirectory, request.Run));
+        var folder = Directory.Exists(asPath) ? asPath
+            : store?.FindRun(request.Run)?.Folder ?? throw new UseCaseException($"'{request.Run}' is neither a run folder nor a run id of this workspace.");
+        switch (RunKind(folder))
+        {
+            case SftRun.Kind:
+                var sft = SftRun.Resume(folder, store, progress, warn, spec => ws is not null && store is not null ? GoldenSetScorer.For(ws, store, spec)
+                    : throw new UseCaseException($"{folder} scores its checkpoints on {spec}: resume it inside its workspace."), ct);
+                sft.Model.Dispose();
+                return TrainSftResponse.Of(sft);
+            case DpoRun.Kind or DpoRun.TwoStageKind:
+                var dpo = DpoRun.Resume(folder, store, progress, warn, ct);
+                dpo.Model.Dispose();
+                return TrainDpoResponse.Of(dpo);
+            case RftRun.Kind:
+                return TrainRftResponse.Of(RftRun.Resume(folder, TrainRft.RewardLoader(ws, null), store, progress, warn, ct));
+            case var other:
+                throw new UseCaseException($"{folder}: runs of kind '{other}' cannot be resumed by this Hone.");
+        }
+    }
+
+    /// <summary>The kind a run folder's manifest records (sft, dpo, sft-then-dpo, rft).</summary>
+    public static string RunKind(string folder)
+    {
+        var manifest = Path.Combine(folder, RunFolder.ManifestFile);
+        if (!File.Exists(manifest)) throw new UseCaseException($"{folder} has no {RunFolder.ManifestFile}: it is not a Hone training run folder.");
+        return System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))?["kind"]?.GetValue<string>()
+            ?? throw new UseCaseException($"{manifest} records no run kind.");
+    }
+}

@@ -1,0 +1,147 @@
+using System.Globalization;
+using Hone.App.Demo;
+using Hone.Data.Samples;
+using Hone.Evals.Runs;
+using Hone.Training.Analysis;
+using Hone.Training.Runs;
+using Spectre.Console;
+
+namespace Hone.Cli.Commands;
+
+/// <summary>
+/// What <c>hone demo</c> prints: each step as <see cref="DemoLoop"/> reports it, a progress bar (or a few log lines) for
+/// the long phases, and at the end the before/after table, the curves, side-by-side examples and the phase times.
+/// Silent with --json.
+/// </summary>
+internal sealed class DemoView(CliContext ctx) : IDemoObserver
+{
+    private string _root = "";
+
+    private IAnsiConsole Console => ctx.Console;
+
+    public void Report(DemoEvent e)
+    {
+        var console = Console;
+        switch (e)
+        {
+            case DemoStarted s:
+                _root = s.Workspace;
+                console.Write(new Rule("[bold]Hone demo[/]: extract orders from sentences into JSON").LeftJustified());
+                console.MarkupLine($"workspace {Markup.Escape(s.Workspace)}");
+                break;
+            case DemoTaskGenerated g:
+                console.MarkupLine($"[green]1[/] generated {g.Examples} training examples → {Rel(g.TrainPath)} and a golden set of {g.GoldenCases} → {Rel(g.GoldenPath)}");
+                break;
+            case DemoPlantedChecked { Report: var r }:
+                console.MarkupLine($"[green]2[/] data check on a copy with planted problems: {r.Errors} errors, {r.Warnings} warnings");
+                foreach (var (code, count) in r.CountsByCode.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+                    console.MarkupLine($"    {Markup.Escape(code)} × {count}");
+                break;
+            case DemoCleanChecked { Report: var r }:
+                var tokens = r.Tokens!;
+                console.MarkupLine($"[green]3[/] data check on the clean set: {r.Errors} errors, {r.Warnings} warnings; tokens/example " +
+                    $"median {tokens.Median:0} (p5 {tokens.P5:0}, p95 {tokens.P95:0}, {Markup.Escape(tokens.Counter)})");
+                if (r.Cost is { } cost)
+                    console.MarkupLine($"    hosted fine-tune estimate: {cost.Epochs} epochs × {cost.BilledTokensPerEpoch:N0} tokens" +
+                        (cost.EstimatedUsd is { } usd ? $" ≈ ${usd:0.00} ({Markup.Escape(cost.PriceSource ?? "")})" : "") + "; on this machine: $0");
+                break;
+            case DemoSplitDone sp:
+                console.MarkupLine("[green]4[/] split: " + string.Join(", ", sp.Parts.Select(x => $"{x.Name} {x.Count} → {Rel(x.Path)}")));
+                console.MarkupLine("    data ladder (nested subsets to measure the gain of doubling the data): " +
+                    string.Join(", ", sp.Ladder.Select(r => r.ToString(CultureInfo.InvariantCulture))));
+                break;
+            case DemoStopped:
+                console.MarkupLine("[red]The clean set has errors; the demo stops before training.[/]");
+                break;
+            case DemoBaseModelReady { Model: var m }:
+                console.MarkupLine(!m.Builtin ? $"[green]5[/] base model {Markup.Escape(m.Path)}"
+                    : $"[green]5[/] base model {Rel(m.Path)}: Llama, {m.Parameters:N0} parameters, vocabulary {m.VocabSize} (BPE learned from the domain text); " +
+                    (m.Cached == true ? "reused (built by an earlier demo in this workspace)" :
+                        $"pretrained on {m.PretrainTokens:N0} tokens of domain text in {m.PretrainSteps} steps, loss {m.PretrainLossFirst:0.00} → {m.PretrainLossFinal:0.00}, {m.PretrainSeconds:0.0} s"));
+                break;
+            case DemoScored sc:
+                var x = sc.Score;
+                console.MarkupLine($"[green]{(sc.Tuned ? 8 : 6)}[/] {(sc.Tuned ? "tuned" : "base")} model on the golden set: {x.Passed}/{x.Cases} exact ({x.Accuracy:P0}), " +
+                    $"fields {x.FieldMean:P0}, {x.ValidJson:P0} valid JSON, {x.Seconds:0.0} s");
+                break;
+            case DemoPromptVariantsDone v:
+                var one = v.Result.Variants[^1];
+                console.MarkupLine($"[green]6b[/] prompt variants on the base model ({v.Cases} golden cases, as 'hone prompt variants orders --variant orders.one-shot'): " +
+                    $"direct {one.VsDirect!.AccuracyA:P0}, one-shot {one.Accuracy:P0} (Δ {one.VsDirect.Difference * 100:+0;-0;0} points, McNemar p {one.VsDirect.McNemarP:0.###}); " +
+                    $"recommended: {Markup.Escape(v.Result.Recommended)}");
+                break;
+            case DemoScaled { Scaling: var sc2 }:
+                var (half, all) = (sc2.Rungs[0], sc2.Rungs[^1]);
+                console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+                    $"[green]9[/] doubling the data ({half.Size} → {all.Size} examples, same settings): golden accuracy {half.Accuracy * 100:0.0}% → {all.Accuracy * 100:0.0}%, " +
+                    $"measured gain {sc2.GainPerDoubling * 100:+0.0;-0.0} points (95% CI {sc2.GainLow * 100:+0.0;-0.0} to {sc2.GainHigh * 100:+0.0;-0.0}); " +
+                    $"extrapolated at {2 * all.Size}: {sc2.PredictedAtDouble * 100:0.0}% → {Rel(sc2.Chart)}"));
+                break;
+            case DemoFineTuned { FineTune: var f }:
+                console.MarkupLine($"[green]7[/] LoRA fine-tune (rank {f.LoraRank}, all linear layers): {f.TrainExamples} examples × {f.Epochs} epochs = {f.Steps} steps, " +
+                    $"lr {f.LearningRate:0.##e0}, {f.Seconds:0.0} s → {Rel(f.Folder)}");
+                break;
+        }
+    }
+
+    public T Train<T>(string what, Func<IProgress<TrainingProgress>, T> work) => DemoProgress.Run(ctx, what, work);
+
+    public Task<T> EvalAsync<T>(string what, Func<IProgress<EvalProgress>?, Task<T>> work) => DemoProgress.CountAsync(ctx, what, work);
+
+    /// <summary>The before/after table, the curves, three cases side by side and the phase times.</summary>
+    public void PrintSummary(DemoResult r)
+    {
+        var console = Console;
+        var before = r.Before!;
+        var after = r.After!;
+        var sft = r.FineTune!.Detail;
+        console.Write(new Rule("[bold]Before / after[/] (golden set, greedy, json_field_match on every field)").LeftJustified());
+        var table = new Table().AddColumns("metric", "base model", "tuned model");
+        table.AddRow("exact match (all 5 fields)", Pct(before), Pct(after));
+        table.AddRow("mean field accuracy", FieldPct(before), FieldPct(after));
+        table.AddRow("valid JSON", P(before.ValidJson), P(after.ValidJson));
+        foreach (var f in OrderExtractionTask.Fields) table.AddRow("field " + f, P(before.Fields[f]), P(after.Fields[f]));
+        console.Write(table);
+
+        console.Write(new Rule("[bold]Curves[/] (LoRA fine-tune)").LeftJustified());
+        console.MarkupLine($"train loss      {Markup.Escape(Sparkline.Render([.. sft.History.Select(h => h.TrainLoss)], 40))}  {sft.History[0].TrainLoss:0.000} → {sft.History[^1].TrainLoss:0.000}");
+        console.MarkupLine($"train token acc {Markup.Escape(Sparkline.Render([.. sft.History.Select(h => h.TrainAccuracy)], 40))}  {sft.History[0].TrainAccuracy:0.000} → {sft.History[^1].TrainAccuracy:0.000}");
+        var valid = sft.History.Where(h => h.ValidLoss is not null).ToList();
+        if (valid.Count > 0)
+        {
+            console.MarkupLine($"valid loss      {Markup.Escape(Sparkline.Render([.. valid.Select(h => h.ValidLoss!.Value)], 40))}  {valid[0].ValidLoss:0.000} → {valid[^1].ValidLoss:0.000}");
+            console.MarkupLine($"valid token acc {Markup.Escape(Sparkline.Render([.. valid.Select(h => h.ValidAccuracy!.Value)], 40))}  {valid[0].ValidAccuracy:0.000} → {valid[^1].ValidAccuracy:0.000}");
+        }
+        console.MarkupLine($"chart {Rel(sft.ChartPath)}");
+        DiagnosisView.Print(console, sft.Findings, sft.History.Count);
+
+        console.Write(new Rule("[bold]Side by side[/]").LeftJustified());
+        foreach (var x in r.Examples ?? [])
+        {
+            var grid = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn();
+            grid.AddRow("[bold]input[/]", Markup.Escape(x.Input));
+            grid.AddRow(x.BasePass ? "[green]base[/]" : "[red]base[/]", Markup.Escape(OneLine(x.BaseOutput)));
+            grid.AddRow(x.TunedPass ? "[green]tuned[/]" : "[red]tuned[/]", Markup.Escape(OneLine(x.TunedOutput)));
+            grid.AddRow("[bold]reference[/]", Markup.Escape(x.Reference));
+            console.Write(grid);
+            console.WriteLine();
+        }
+        console.MarkupLine("time: " + string.Join(", ", r.Seconds.Select(kv => $"{kv.Key.Replace('_', ' ')} {kv.Value:0.0} s")));
+    }
+
+    private string Rel(string path) => Markup.Escape(Path.GetRelativePath(_root, path));
+
+    private static string Pct(DemoScore s) => string.Create(CultureInfo.InvariantCulture,
+        $"{s.Accuracy * 100:0.0}% ({s.Passed}/{s.Cases}) [[95% CI {s.Ci95[0] * 100:0.0}–{s.Ci95[1] * 100:0.0}]]");
+
+    private static string FieldPct(DemoScore s) => string.Create(CultureInfo.InvariantCulture,
+        $"{s.FieldMean * 100:0.0}% [[95% CI {s.FieldCi95[0] * 100:0.0}–{s.FieldCi95[1] * 100:0.0}]]");
+
+    private static string P(double x) => string.Create(CultureInfo.InvariantCulture, $"{x * 100:0.0}%");
+
+    private static string OneLine(string s)
+    {
+        var t = s.Replace("\n", "⏎", StringComparison.Ordinal);
+        return t.Length <= 160 ? t : t[..160] + "…";
+    }
+}

@@ -1,0 +1,117 @@
+using System.Runtime.CompilerServices;
+
+namespace Hone.Numerics;
+
+/// <summary>
+/// Weight encodings the stored-type kernels (<see cref="StoredMatMul"/>) read without expanding them to float32 first.
+/// Byte layouts are GGUF's (ggml's): little-endian, one row after another.
+/// </summary>
+public enum StoredType
+{
+    /// <summary>bfloat16: the upper 16 bits of a float32; 2 bytes per value.</summary>
+    BF16,
+
+    /// <summary>Blocks of 32 values: an IEEE half scale d, then 32 signed bytes q; value = d·q (34 bytes per block).</summary>
+    Q8_0,
+
+    /// <summary>Blocks of 32 values: an IEEE half scale d, then 16 bytes whose low nibbles are values 0..15 and high
+    /// nibbles values 16..31; value = d·(nibble − 8) (18 bytes per block).</summary>
+    Q4_0,
+}
+
+/// <summary>Geometry of <see cref="StoredType"/> rows and the scalar decoding every kernel shares.</summary>
+public static class StoredRows
+{
+    /// <summary>Values per quantisation block (Q8_0, Q4_0).</summary>
+    public const int BlockValues = 32;
+
+    /// <summary>Bytes of one Q8_0 block.</summary>
+    public const int Q8_0BlockBytes = 34;
+
+    /// <summary>Bytes of one Q4_0 block.</summary>
+    public const int Q4_0BlockBytes = 18;
+
+    /// <summary>Whether a row of <paramref name="k"/> values can be held as <paramref name="type"/> (blocks need k % 32 == 0).</summary>
+    public static bool Fits(StoredType type, int k) => k > 0 && (type == StoredType.BF16 || k % BlockValues == 0);
+
+    /// <summary>Bytes of one row of <paramref name="k"/> values.</summary>
+    /// <exception cref="ArgumentException">k is not a positive length the type can hold.</exception>
+    public static int RowBytes(StoredType type, int k)
+    {
+        if (!Fits(type, k))
+        {
+            throw new ArgumentException($"{type} rows need a positive length{(type == StoredType.BF16 ? "" : " that is a multiple of 32")}; got {k}.", nameof(k));
+        }
+
+        return type switch
+        {
+            StoredType.BF16 => checked(2 * k),
+            StoredType.Q8_0 => k / BlockValues * Q8_0BlockBytes,
+            StoredType.Q4_0 => k / BlockValues * Q4_0BlockBytes,
+            _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
+        };
+    }
+
+    /// <summary>An IEEE half (bits) as a float: exact. Normal numbers take a few integer operations; zero, subnormals,
+    /// infinities and NaN go through <see cref="Half"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float HalfToSingle(ushort bits)
+    {
+        uint exponent = bits & 0x7C00u;
+        if (exponent == 0 || exponent == 0x7C00u)
+        {
+            return (float)BitConverter.UInt16BitsToHalf(bits);
+        }
+
+        uint f = ((uint)(bits & 0x8000) << 16) | (((uint)(bits & 0x7FFF) + 0x1C000u) << 13);
+        return BitConverter.UInt32BitsToSingle(f);
+    }
+
+    /// <summary>bfloat16 bits as a float (exact).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float BF16ToSingle(ushort bits) => BitConverter.UInt32BitsToSingle((uint)bits << 16);
+
+    /// <summary>Value <paramref name="index"/> of a row (scalar decoding, the reference every fast path is held to).</summary>
+    public static float Value(StoredType type, ReadOnlySpan<byte> row, int index)
+    {
+        switch (type)
+        {
+            case StoredType.BF16:
+                return BF16ToSingle((ushort)(row[2 * index] | (row[(2 * index) + 1] << 8)));
+            case StoredType.Q8_0:
+            {
+                int b = index / BlockValues * Q8_0BlockBytes;
+                float d = HalfToSingle((ushort)(row[b] | (row[b + 1] << 8)));
+                return d * (sbyte)row[b + 2 + (index % BlockValues)];
+            }
+
+            case StoredType.Q4_0:
+            {
+                int b = index / BlockValues * Q4_0BlockBytes, j = index % BlockValues;
+                float d = HalfToSingle((ushort)(row[b] | (row[b + 1] << 8)));
+                int q = j < 16 ? row[b + 2 + j] & 0x0F : row[b + 2 + j - 16] >> 4;
+                return d * (q - 8);
+            }
+
+            default:
+                throw new ArgumentOutOfRangeException(nameof(type), type, null);
+        }
+    }
+
+    /// <summary>Decodes a whole row of <paramref name="dst"/>.Length values into float32.
+    /// Shapes: row [RowBytes(type, k)] bytes, dst [k].</summary>
+    public static unsafe void Dequantize(StoredType type, ReadOnlySpan<byte> row, Span<float> dst)
+    {
+        int k = dst.Length;
+        if (row.Length < RowBytes(type, k))
+        {
+            throw new ArgumentException($"{type} row of {k} values needs {RowBytes(type, k)} bytes; got {row.Length}.", nameof(row));
+        }
+
+        fixed (byte* w = row)
+        fixed (float* d = dst)
+        {
+            StoredDot.Dequantize(w, d, k, type, Simd.Best);
+        }
+    }
+}

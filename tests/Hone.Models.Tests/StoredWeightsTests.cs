@@ -1,0 +1,109 @@
+using Hone.Formats.Gguf;
+using Hone.Models.Llama;
+using Hone.Models.Tests.Train;
+using Hone.Numerics;
+
+namespace Hone.Models.Tests;
+
+/// <summary>
+/// GGUF matrices kept in their stored type (BF16, Q8_0, Q4_0) by <see cref="LlamaModel.LoadForInference"/>, held to
+/// their float32 twin: the same file expanded to float32 by <see cref="LlamaModel.Load"/> holds exactly the same weight
+/// values, so the two forward passes may differ only by summation order.
+/// </summary>
+public class StoredWeightsTests
+{
+    /// <summary>Stored vs float32 twin, relative to the largest logit: summation order only (seen ~1e-6).</summary>
+    private const float TwinTolerance = 1e-4f;
+
+    [Theory]
+    [InlineData(GgmlType.BF16)]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q4_0)]
+    public void Stored_forward_matches_its_float32_twin(GgmlType type)
+    {
+        var path = GgufLoaderTests.WriteGguf(type);
+        using var twin = LlamaModel.Load(path);
+        using var stored = LlamaModel.LoadForInference(path);
+        var w = stored.Weights;
+        Assert.False(twin.Weights.HasStored);
+        Assert.True(w.HasStored);
+        Assert.NotNull(w.StoredEmbedding); // tied: the classifier too
+        Assert.Same(w.StoredEmbedding, w.StoredClassifier);
+        Assert.NotNull(w.Layers[0].Stored!.Wq);
+        // stories260K's hidden size 172 is no multiple of 32: the file keeps w_down float32, so the model mixes both kinds.
+        Assert.Null(w.Layers[0].Stored!.WDown);
+        Assert.Equal(172, w.Layers[0].WDown.Shape[1]);
+        Assert.Equal(twin.Weights.ParameterCount, w.ParameterCount);
+        long storedBytes = w.Stored.Values.Sum(m => m.Bytes.LongLength);
+        long asF32 = w.Stored.Values.Sum(m => (long)m.Rows * m.Cols * 4);
+        Assert.True(storedBytes * (type == GgmlType.BF16 ? 2 : 3) <= asF32, $"{storedBytes} stored bytes for {asF32} float32 bytes");
+
+        // A prompt block (the matrix-matrix path), then decode steps (the matrix-vector path).
+        int[] prompt = [1, 403, 407, 261, 378, 432, 300, 301, 99, 17];
+        using var a = twin.CreateSession();
+        using var b = stored.CreateSession();
+        var v = twin.Config.VocabSize;
+        float[] la = new float[prompt.Length * v], lb = new float[prompt.Length * v];
+        a.Forward(prompt, la);
+        b.Forward(prompt, lb);
+        Close(la, lb, $"{type} prompt");
+        int next = GoldenStories260KTests.Argmax(la.AsSpan((prompt.Length - 1) * v));
+        for (int step = 0; step < 24; step++)
+        {
+            var da = a.Forward(next).ToArray();
+            var db = b.Forward(next).ToArray();
+            Close(da, db, $"{type} step {step}");
+            Assert.Equal(GoldenStories260KTests.Argmax(da), GoldenStories260KTests.Argmax(db));
+            next = GoldenStories260KTests.Argmax(da);
+        }
+    }
+
+    [Fact]
+    public void A_stored_model_is_for_inference_only()
+    {
+        using var stored = LlamaModel.LoadForInference(GgufLoaderTests.WriteGguf(GgmlType.Q8_0));
+        Assert.Null(stored.PackForInference().Packed);
+        var e = Assert.Throws<ArgumentException>(() => new Hone.Models.Train.LlamaTrainer(stored, 1, 8));
+        Assert.Contains("LlamaModel.Load", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q4_0)]
+    [InlineData(GgmlType.BF16)]
+    public void A_non_finite_scale_or_value_is_refused_with_its_tensor_and_offset(GgmlType type)
+    {
+        var path = GgufLoaderTests.WriteGguf(type);
+        long at;
+        using (var file = GgufFile.Open(path))
+        {
+            var t = file.GetTensor("blk.2.attn_v.weight");
+            at = file.DataOffset + (long)t.Offset + (type == GgmlType.Q8_0 ? 34 * 3 : type == GgmlType.Q4_0 ? 18 * 3 : 2 * 5);
+        }
+
+        using (var f = File.OpenWrite(path))
+        {
+            f.Position = at;
+            f.Write(type == GgmlType.BF16 ? [0x80, 0x7F] : [0x00, 0x7C]); // +infinity
+        }
+
+        foreach (var load in new Func<string, LlamaModel>[] { LlamaModel.Load, LlamaModel.LoadForInference })
+        {
+            var e = Assert.Throws<ModelLoadException>(() => load(path));
+            Assert.Contains("blk.2.attn_v.weight", e.Message, StringComparison.Ordinal);
+            Assert.Contains($"byte {at}", e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    private static void Close(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what)
+    {
+        float scale = 0, diff = 0;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            scale = MathF.Max(scale, MathF.Abs(expected[i]));
+            diff = MathF.Max(diff, MathF.Abs(expected[i] - actual[i]));
+        }
+
+        Assert.True(diff <= TwinTolerance * Math.Max(1f, scale), $"{what}: max |Δ logit| {diff} (logits up to {scale})");
+    }
+}

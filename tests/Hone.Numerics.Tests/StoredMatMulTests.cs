@@ -1,0 +1,161 @@
+namespace Hone.Numerics.Tests;
+
+/// <summary>
+/// The stored-type kernels (BF16, Q8_0, Q4_0) held to their naive twin and to a float64 reference built from the
+/// scalar decoding, at every SIMD level, on both the matrix-vector (m &lt; 4) and the matrix-matrix path.
+/// </summary>
+public class StoredMatMulTests
+{
+    public static TheoryData<StoredType, int, int, int> Shapes()
+    {
+        var data = new TheoryData<StoredType, int, int, int>();
+        foreach (var type in new[] { StoredType.BF16, StoredType.Q8_0, StoredType.Q4_0 })
+        {
+            foreach (var (m, k, n) in new[] { (1, 32, 1), (1, 96, 37), (3, 160, 17), (4, 64, 4), (7, 224, 21), (9, 32, 70) })
+            {
+                data.Add(type, m, k, n);
+            }
+        }
+
+        data.Add(StoredType.BF16, 2, 33, 5); // BF16 rows need no blocks
+        data.Add(StoredType.BF16, 6, 71, 9);
+        return data;
+    }
+
+    /// <summary>Random stored rows: BF16 from random floats; blocks with random half scales and random integers,
+    /// plus a zero scale and a subnormal scale (the rare paths of the half decoding).</summary>
+    internal static byte[] RandomRows(Random rng, StoredType type, int n, int k)
+    {
+        var bytes = new byte[StoredRows.RowBytes(type, k) * n];
+        rng.NextBytes(bytes);
+        if (type == StoredType.BF16)
+        {
+            for (int i = 0; i < bytes.Length; i += 2)
+            {
+                ushort bits = (ushort)(BitConverter.SingleToUInt32Bits((float)((rng.NextDouble() * 2) - 1)) >> 16);
+                bytes[i] = (byte)bits;
+                bytes[i + 1] = (byte)(bits >> 8);
+            }
+
+            return bytes;
+        }
+
+        int blockBytes = type == StoredType.Q8_0 ? StoredRows.Q8_0BlockBytes : StoredRows.Q4_0BlockBytes;
+        for (int b = 0, i = 0; b < bytes.Length; b += blockBytes, i++)
+        {
+            var scale = i % 11 == 3 ? (Half)0 : i % 13 == 5 ? BitConverter.UInt16BitsToHalf(0x0203) : (Half)(((rng.NextDouble() * 2) - 1) * 0.05);
+            ushort s = BitConverter.HalfToUInt16Bits(scale);
+            bytes[b] = (byte)s;
+            bytes[b + 1] = (byte)(s >> 8);
+        }
+
+        return bytes;
+    }
+
+    [Fact]
+    public void Half_decoding_is_exact_for_every_bit_pattern()
+    {
+        for (int bits = 0; bits <= ushort.MaxValue; bits++)
+        {
+            float expected = (float)BitConverter.UInt16BitsToHalf((ushort)bits), actual = StoredRows.HalfToSingle((ushort)bits);
+            Assert.True(BitConverter.SingleToUInt32Bits(expected) == BitConverter.SingleToUInt32Bits(actual) || (float.IsNaN(expected) && float.IsNaN(actual)), $"bits {bits:X4}: {expected} vs {actual}");
+        }
+    }
+
+    [Theory]
+    [InlineData(StoredType.BF16, 77)]
+    [InlineData(StoredType.Q8_0, 96)]
+    [InlineData(StoredType.Q4_0, 96)]
+    public void Dequantize_matches_the_scalar_decoding(StoredType type, int k)
+    {
+        var row = RandomRows(new Random(k), type, 1, k);
+        foreach (var level in new[] { SimdLevel.Scalar, SimdLevel.Vector256, SimdLevel.Vector512 })
+        {
+            var dst = new float[k];
+            unsafe
+            {
+                fixed (byte* w = row)
+                fixed (float* d = dst)
+                {
+                    StoredDot.Dequantize(w, d, k, type, Simd.Clamp(level));
+                }
+            }
+
+            for (int p = 0; p < k; p++)
+            {
+                Assert.Equal(StoredRows.Value(type, row, p), dst[p]);
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Fast_matches_twin_and_float64_reference(StoredType type, int m, int k, int n)
+    {
+        var rng = new Random((int)type * 1000 + m * 100 + k + n);
+        var w = RandomRows(rng, type, n, k);
+        float[] x = Rand.Floats(rng, m * k, 2f), bias = Rand.Floats(rng, n), start = Rand.Floats(rng, m * n);
+        float[] naive = new float[m * n];
+        StoredMatMulNaive.XWt(x, w, type, bias, naive, m, k, n);
+        int rowBytes = StoredRows.RowBytes(type, k);
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                double sum = bias[j], magnitude = Math.Abs(bias[j]);
+                for (int p = 0; p < k; p++)
+                {
+                    double term = (double)x[(i * k) + p] * StoredRows.Value(type, w.AsSpan(j * rowBytes, rowBytes), p);
+                    sum += term;
+                    magnitude += Math.Abs(term);
+                }
+
+                double tol = (2e-6 * magnitude) + 1e-7;
+                Assert.True(Math.Abs(naive[(i * n) + j] - sum) <= tol, $"naive [{i},{j}]: {naive[(i * n) + j]} vs float64 {sum}");
+            }
+        }
+
+        using var pool = new WorkerPool(3);
+        float[]? first = null;
+        foreach (var level in new[] { SimdLevel.Scalar, SimdLevel.Vector256, SimdLevel.Vector512 })
+        {
+            foreach (var p in new[] { WorkerPool.Single, pool })
+            {
+                var y = new float[m * n];
+                StoredMatMul.Multiply(x, w, type, bias, y, m, k, n, p, add: false, level);
+                Rand.Close(naive, y, 1e-5, 1e-5, $"{type} {level} threads {p.ThreadCount}");
+                var acc = (float[])start.Clone();
+                StoredMatMul.Multiply(x, w, type, bias, acc, m, k, n, p, add: true, level);
+                var expectedAcc = new float[acc.Length];
+                for (int i = 0; i < acc.Length; i++)
+                {
+                    expectedAcc[i] = start[i] + y[i];
+                }
+
+                Rand.Close(expectedAcc, acc, 1e-5, 1e-5, $"{type} {level} add");
+
+                if (level == Simd.Clamp(SimdLevel.Vector512))
+                {
+                    // Same level, another thread count: the same bits.
+                    if (first is null)
+                    {
+                        first = y;
+                    }
+                    else
+                    {
+                        Assert.Equal(first, y);
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Bad_shapes_are_refused()
+    {
+        var w = new byte[34];
+        Assert.Throws<ArgumentException>(() => StoredMatMul.XWt(new float[33], w, StoredType.Q8_0, default, new float[1], 1, 33, 1));
+        Assert.Throws<ArgumentException>(() => StoredMatMul.XWt(new float[64], w, StoredType.Q8_0, default, new float[1], 1, 64, 1));
+        Assert.Throws<ArgumentException>(() => StoredMatMul.XWt(new float[32], w, StoredType.Q8_0, default, new float[1], 1, 32, 2));
+    }
+}
