@@ -29,13 +29,12 @@ public sealed class EvalSpecTrainingTests
             prompt:
               template: "{{item.q}}"
             graders:
-              - type: string_check
-                name: exact
-                input: "{{sample.output_text}}"
+              - type: classification
+                name: label
                 reference: "{{item.a}}"
-                operation: eq
+                labels: ["yes", "no"]
+            primary_metric: label
             max_tokens: 3
-            seed: 1
             """);
         return dir;
     }
