@@ -1,3 +1,4 @@
+using Hone.Core;
 using System.Text;
 using System.Text.Json;
 using Hone.Evals.Runs;
