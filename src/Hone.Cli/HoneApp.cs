@@ -51,6 +51,8 @@ public static class HoneApp
         root.Subcommands.Add(EdgeCommands.Create(host));
         root.Subcommands.Add(TrainCommands.Create(host));
         root.Subcommands.Add(DemoCommand.Create(host));
+        root.Subcommands.Add(ScaleCommand.Create(host));
+        root.Subcommands.Add(SweepCommand.Create(host));
         root.Subcommands.Add(ExportCommand.Create(host));
         root.Subcommands.Add(GenerateCommand.Create(host));
         root.Subcommands.Add(ChatCommand.Create(host));

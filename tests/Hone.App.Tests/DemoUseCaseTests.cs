@@ -73,9 +73,9 @@ public class DemoUseCaseTests
         var r = await DemoLoop.RunAsync(new DemoRequest { Quick = true, Examples = 20, Epochs = 1, Threads = 2, Folder = dir }, observer);
 
         Assert.Equal([typeof(DemoStarted), typeof(DemoTaskGenerated), typeof(DemoPlantedChecked), typeof(DemoCleanChecked), typeof(DemoSplitDone),
-            typeof(DemoBaseModelReady), typeof(DemoScored), typeof(DemoPromptVariantsDone), typeof(DemoFineTuned), typeof(DemoScored)],
+            typeof(DemoBaseModelReady), typeof(DemoScored), typeof(DemoPromptVariantsDone), typeof(DemoFineTuned), typeof(DemoScored), typeof(DemoScaled)],
             observer.Events.Select(e => e.GetType()));
-        Assert.Equal(["pretraining the base model", "base model on the golden set", "LoRA fine-tune", "tuned model on the golden set"], observer.Phases);
+        Assert.Equal(["pretraining the base model", "base model on the golden set", "LoRA fine-tune", "tuned model on the golden set", "scaling: half the data, then all of it"], observer.Phases);
         Assert.True(r.Completed);
         using var store = Hone.Store.Workspace.Require(dir).OpenStore();
         foreach (var score in new[] { r.Before!, r.After! })

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Hone.Testing;
 
 namespace Hone.Cli.Tests;
@@ -54,6 +55,15 @@ public class DemoTests
         Assert.True(tune.GetProperty("history").GetArrayLength() > 0);
         Assert.Equal(3, r.Json.GetProperty("examples").GetArrayLength());
 
+        // The last step doubles the data: half the training split, then all of it, same settings, scored on the golden set.
+        var scaling = r.Json.GetProperty("scaling");
+        var rungs = scaling.GetProperty("rungs").EnumerateArray().ToList();
+        Assert.Equal([24, 48], rungs.Select(x => x.GetProperty("size").GetInt32()));
+        Assert.All(rungs, x => Assert.Equal(30, x.GetProperty("cases").GetInt32()));
+        Assert.Equal(rungs[1].GetProperty("accuracy").GetDouble() - rungs[0].GetProperty("accuracy").GetDouble(), scaling.GetProperty("gain_per_doubling").GetDouble(), 9);
+        Assert.True(scaling.GetProperty("gain_low").GetDouble() < scaling.GetProperty("gain_high").GetDouble());
+        Assert.True(File.Exists(scaling.GetProperty("chart").GetString()));
+
         // Before and after are eval runs: hone compare (and hone ui) pair them case by case.
         var cmp = CliRunner.Run(dir, "compare", before.GetProperty("eval_run").GetString()!, after.GetProperty("eval_run").GetString()!, "--json");
         Assert.True(cmp.ExitCode is 0 or 1, cmp.Stderr);
@@ -67,6 +77,7 @@ public class DemoTests
         var again = CliRunner.Run(TestAssets.NewTempDir(), "demo", "--quick", "--dir", dir, "--json");
         Assert.True(again.ExitCode == 0, again.Stderr);
         Assert.True(again.Json.GetProperty("base_model").GetProperty("cached").GetBoolean());
+        Assert.All(again.Json.GetProperty("scaling").GetProperty("rungs").EnumerateArray(), x => Assert.True(x.GetProperty("reused").GetBoolean())); // not retrained
         Assert.Equal(before.GetProperty("passed").GetInt32(), again.Json.GetProperty("before").GetProperty("passed").GetInt32());
         var runs = CliRunner.Run(dir, "runs", "--json");
         Assert.True(runs.Json.GetProperty("runs").GetArrayLength() >= 4);

@@ -161,6 +161,12 @@ public static class DemoLoop
         phases["tuned_eval"] = clock.Elapsed.TotalSeconds;
         o.Report(new DemoScored(true, after));
 
+        // 9. Double the data and measure: the ladder's half and all of the training split, same settings, scored on the golden set.
+        clock.Restart();
+        var scaling = DemoScaling.Run(ws, store, specPath, sftOptions, s.Seed, o, ct);
+        phases["scaling"] = clock.Elapsed.TotalSeconds;
+        o.Report(new DemoScaled(scaling));
+
         // Record the demo.
         var run = store.CreateRun("demo", "demo loop", JsonSerializer.Serialize(new { examples = s.EffectiveExamples, seed = s.Seed, quick = s.Quick, model = baseModel.Path }));
         store.LogMetrics(run.Id, 0, [
@@ -180,6 +186,7 @@ public static class DemoLoop
             Before = before,
             After = after,
             FineTune = fineTune,
+            Scaling = scaling,
             Examples = [.. DemoGoldenEval.SideBySide(before, after, 3).Select(i =>
                 new DemoExample(golden[i].Sentence, before.Results[i].Output, after.Results[i].Output, golden[i].AnswerJson, before.Results[i].Pass, after.Results[i].Pass))],
         };

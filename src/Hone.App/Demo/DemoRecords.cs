@@ -153,10 +153,13 @@ public sealed record DemoResult(string Workspace, string Train, string Golden, I
     /// <summary>The fine-tune.</summary>
     public DemoFineTune? FineTune { get; init; }
 
+    /// <summary>The scaling step: half the data against all of it.</summary>
+    public DemoScaling? Scaling { get; init; }
+
     /// <summary>Up to three golden cases side by side: first those the tuning fixed, then those it broke, then any.</summary>
     public IReadOnlyList<DemoExample>? Examples { get; init; }
 
-    /// <summary>Seconds per phase (data, base_model, baseline_eval, prompt_variants, fine_tune, tuned_eval, total).</summary>
+    /// <summary>Seconds per phase (data, base_model, baseline_eval, prompt_variants, fine_tune, tuned_eval, scaling, total).</summary>
     public IReadOnlyDictionary<string, double> Seconds { get; init; } = new Dictionary<string, double>();
 
     /// <summary>False when the clean set had errors and the demo stopped before training.</summary>

@@ -32,7 +32,23 @@ public static class EvalWorkspace
         {
             IdentifyByContent = store is not null,
             FileHashMemo = store is null ? null : new StoreFileHashMemo(store),
-        }));
+        }))
+        {
+            RunFactory = reference => RunModel(reference, store, resolvePath),
+        };
+    }
+
+    /// <summary>
+    /// <c>run:RUN[@EPOCH]</c>: the run folder (relative to the caller's working directory) or a run id of the store, its best
+    /// checkpoint by golden-set score when it has one, else its newest (or the epoch named), applied in process.
+    /// </summary>
+    public static Microsoft.Extensions.AI.IChatClient RunModel(string reference, RunStore? store, Func<string, string>? resolvePath)
+    {
+        var (run, epoch) = Hone.Training.Export.RunChatClient.Parse(reference);
+        var folder = resolvePath?.Invoke(run) ?? Path.GetFullPath(run);
+        if (!Directory.Exists(folder))
+            folder = store?.FindRun(run)?.Folder ?? throw new UseCaseException($"run:{reference}: '{run}' is neither a run folder nor a run id of this workspace.");
+        return Hone.Training.Export.RunChatClient.Load(folder, epoch);
     }
 
     /// <summary>Finds a spec: <paramref name="spec"/> resolved at <paramref name="workingDirectory"/>, else in the workspace's evals folder.</summary>

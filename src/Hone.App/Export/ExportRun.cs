@@ -11,7 +11,11 @@ namespace Hone.App.Export;
 /// <param name="Epoch">The kept checkpoint of this epoch, or null for the newest.</param>
 /// <param name="Force">Replace an existing output.</param>
 public sealed record ExportRequest(string Run, string WorkingDirectory, string Format, string? Output = null, string GgufType = "f32", int? Epoch = null,
-    bool Force = false);
+    bool Force = false)
+{
+    /// <summary>Export the newest checkpoint even when the run names a best one by golden-set score.</summary>
+    public bool Latest { get; init; }
+}
 
 /// <summary>The result of <see cref="ExportRun"/> (its <c>--json</c> document).</summary>
 public sealed record ExportResponse(string Format, string Path, IReadOnlyList<string> Files, string Checkpoint, int Epoch, string? ChatTemplate,
@@ -20,6 +24,9 @@ public sealed record ExportResponse(string Format, string Path, IReadOnlyList<st
     /// <summary>True when the export carries the run's chat template.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public bool CarriesTemplate { get; init; }
+
+    /// <summary>Why this checkpoint: "epoch N", "best by golden_accuracy" or "newest".</summary>
+    public string ChosenBy { get; init; } = "newest";
 }
 
 /// <summary>
@@ -48,11 +55,12 @@ public static class ExportRun
                 ? gt
                 : throw new UseCaseException($"--gguf-type {request.GgufType} is unknown for --format {request.Format}; use f32, f16, bf16, q8_0 or q4_0 (gguf-lora: f32 or f16)."),
             Force = request.Force,
+            Latest = request.Latest,
             Epoch = request.Epoch is { } e && e < 1 ? throw new UseCaseException("--epoch must be 1 or more.") : request.Epoch,
         };
         var r = Exporter.Export(At(request.Run), options);
         return new ExportResponse(FormatName(r.Format), r.Path, r.Files, r.Checkpoint, r.Epoch, r.ChatTemplateOrigin, ExportUsage.For(r),
-            ExportUsage.OllamaModelfile(r), r.Notes) { CarriesTemplate = r.ChatTemplate is not null };
+            ExportUsage.OllamaModelfile(r), r.Notes) { CarriesTemplate = r.ChatTemplate is not null, ChosenBy = r.ChosenBy };
     }
 
     private static string FormatName(ExportFormat format) => format == ExportFormat.GgufLora ? "gguf-lora" : format.ToString().ToLowerInvariant();

@@ -54,6 +54,12 @@ public sealed record TrainSftResponse(string? Run, string Folder, int Epochs, in
     [JsonIgnore]
     public SftResult Detail { get; init; } = null!;
 
+    /// <summary>Each epoch checkpoint's golden-set score (runs with an eval spec), else empty.</summary>
+    public IReadOnlyList<GoldenScore> GoldenScores { get; init; } = [];
+
+    /// <summary>The checkpoint that scored best on the golden set (kept; export takes it by default), or null.</summary>
+    public BestCheckpoint? BestCheckpoint { get; init; }
+
     /// <summary>The response of <paramref name="r"/>.</summary>
     public static TrainSftResponse Of(SftRunResult r)
     {
@@ -61,7 +67,7 @@ public sealed record TrainSftResponse(string? Run, string Folder, int Epochs, in
         var s = r.Result;
         return new(r.RunId, r.RunFolder, s.Epochs, s.BatchSize, s.Steps, s.LearningRate, r.TrainExamples, r.ValidExamples, r.Seconds, s.ResultsCsvPath,
             s.ChartPath, s.ResumedFromEpoch, s.History.Count > 0 ? s.History[^1] : null, s.EpochHistory, DiagnosisEntry.Of(s.Findings),
-            OverflowSummary.Of(r.Overflow), r.Warnings) { Detail = s };
+            OverflowSummary.Of(r.Overflow), r.Warnings) { Detail = s, GoldenScores = s.GoldenScores, BestCheckpoint = s.Best };
     }
 }
 

@@ -23,7 +23,11 @@ public sealed record TrainPlace(string WorkingDirectory, string? OutputFolder = 
 }
 
 /// <summary>What <see cref="TrainSft"/> is asked: the run's options and where it runs.</summary>
-public sealed record TrainSftRequest(SftRunOptions Options, TrainPlace Place);
+public sealed record TrainSftRequest(SftRunOptions Options, TrainPlace Place)
+{
+    /// <summary>An eval spec (a path, or a name in evals/) whose golden set scores each epoch's checkpoint (<c>--eval-spec</c>).</summary>
+    public string? EvalSpec { get; init; }
+}
 
 /// <summary>What <see cref="TrainDpo"/> is asked: the run's options (an SFT stage makes it sft-then-dpo) and where it runs.</summary>
 public sealed record TrainDpoRequest(DpoRunOptions Options, TrainPlace Place);
@@ -43,7 +47,14 @@ public static class TrainSft
         ArgumentNullException.ThrowIfNull(request);
         var ws = Workspace.Find(request.Place.WorkingDirectory);
         using var store = ws?.OpenStore();
-        var r = SftRun.Start(request.Options, request.Place.NewRunFolder(ws, SftRun.Kind), store, progress, warn, ct);
+        var options = request.Options;
+        if (request.EvalSpec is { } spec)
+        {
+            if (ws is null || store is null) throw new UseCaseException("--eval-spec needs a workspace (run 'hone init' first): the scores are eval runs in its store.");
+            var specPath = EvalWorkspace.FindSpec(ws, spec, request.Place.WorkingDirectory);
+            options = options with { EvalSpec = specPath, Scorer = GoldenSetScorer.For(ws, store, specPath) };
+        }
+        var r = SftRun.Start(options, request.Place.NewRunFolder(ws, SftRun.Kind), store, progress, warn, ct);
         r.Model.Dispose();
         return TrainSftResponse.Of(r);
     }
@@ -103,7 +114,8 @@ public static class TrainResume
         switch (RunKind(folder))
         {
             case SftRun.Kind:
-                var sft = SftRun.Resume(folder, store, progress, warn, ct);
+                var sft = SftRun.Resume(folder, store, progress, warn, spec => ws is not null && store is not null ? GoldenSetScorer.For(ws, store, spec)
+                    : throw new UseCaseException($"{folder} scores its checkpoints on {spec}: resume it inside its workspace."), ct);
                 sft.Model.Dispose();
                 return TrainSftResponse.Of(sft);
             case DpoRun.Kind or DpoRun.TwoStageKind:

@@ -70,6 +70,13 @@ internal sealed class DemoView(CliContext ctx) : IDemoObserver
                     $"direct {one.VsDirect!.AccuracyA:P0}, one-shot {one.Accuracy:P0} (Δ {one.VsDirect.Difference * 100:+0;-0;0} points, McNemar p {one.VsDirect.McNemarP:0.###}); " +
                     $"recommended: {Markup.Escape(v.Result.Recommended)}");
                 break;
+            case DemoScaled { Scaling: var sc2 }:
+                var (half, all) = (sc2.Rungs[0], sc2.Rungs[^1]);
+                console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+                    $"[green]9[/] doubling the data ({half.Size} → {all.Size} examples, same settings): golden accuracy {half.Accuracy * 100:0.0}% → {all.Accuracy * 100:0.0}%, " +
+                    $"measured gain {sc2.GainPerDoubling * 100:+0.0;-0.0} points (95% CI {sc2.GainLow * 100:+0.0;-0.0} to {sc2.GainHigh * 100:+0.0;-0.0}); " +
+                    $"extrapolated at {2 * all.Size}: {sc2.PredictedAtDouble * 100:0.0}% → {Rel(sc2.Chart)}"));
+                break;
             case DemoFineTuned { FineTune: var f }:
                 console.MarkupLine($"[green]7[/] LoRA fine-tune (rank {f.LoraRank}, all linear layers): {f.TrainExamples} examples × {f.Epochs} epochs = {f.Steps} steps, " +
                     $"lr {f.LearningRate:0.##e0}, {f.Seconds:0.0} s → {Rel(f.Folder)}");

@@ -15,9 +15,12 @@ internal static class DiagnosisView
     /// </summary>
     public static void Print(IAnsiConsole console, IReadOnlyList<CurveFinding> findings, long steps)
     {
-        foreach (var f in findings)
+        foreach (var f in findings.Where(f => f.Kind == CurveFindingKind.BestCheckpoint))
+            console.MarkupLine($"[green]diagnosis[/] {f.Kind.DisplayName()}: {Markup.Escape(f.Message)} {Markup.Escape(f.Suggestion)}");
+        var problems = findings.Where(f => f.Kind != CurveFindingKind.BestCheckpoint).ToList();
+        foreach (var f in problems)
             console.MarkupLine($"[yellow]diagnosis[/] {f.Kind.DisplayName()}: {Markup.Escape(f.Message)} {Markup.Escape(f.Suggestion)}");
-        if (findings.Count > 0) return;
+        if (problems.Count > 0) return;
         console.MarkupLine(steps < MinSteps
             ? $"diagnosis: too few steps ({steps}) to read the curves"
             : "[green]diagnosis[/] no problems found (checked: not converging, under-fitting, over-fitting)");

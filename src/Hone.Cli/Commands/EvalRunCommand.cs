@@ -16,7 +16,7 @@ public static class EvalRunCommand
     {
         ArgumentNullException.ThrowIfNull(host);
         var spec = new Argument<string>("SPEC") { Description = "The eval spec (YAML), a path or a name in the workspace's evals folder ('hone eval init' writes one)." };
-        var model = new Option<string?>("--model") { Description = "provider:model (a provider of hone.yaml) or local:DIR (" + ModelCliOptions.LocalModelKinds + "); default: the spec's model(s)." };
+        var model = new Option<string?>("--model") { Description = "provider:model (a provider of hone.yaml), local:DIR (" + ModelCliOptions.LocalModelKinds + ") or run:RUN[@EPOCH] (a training run's best checkpoint by golden-set score, else its newest, or that epoch's; applied in process, no export); default: the spec's model(s)." };
         var local = ModelCliOptions.ForLocalModelsOf(); // --tokenizer, --template for local: models
         var repeats = new Option<int?>("--repeats") { Description = "Samples per case (1-100); >1 reports pass@k, pass^k and flaky cases." };
         var concurrency = new Option<int?>("--concurrency") { Description = "Model calls in flight at once (1-64)." };

@@ -19,16 +19,17 @@ public static class ExportCommand
         var output = new Option<string?>("--out") { Description = "Output folder (adapter, merged) or .gguf file; default RUN/exports/<format>." };
         var ggufType = new Option<string>("--gguf-type") { Description = "GGUF tensor type of the matrices: f32, f16, bf16, q8_0 or q4_0 (norms stay f32; gguf-lora: f32 or f16).", DefaultValueFactory = _ => "f32" };
         var force = new Option<bool>("--force") { Description = "Replace an existing output." };
-        var epoch = new Option<int?>("--epoch") { Description = "Export the kept checkpoint of this epoch (e.g. the best one an RFT run names) instead of the newest." };
-        var cmd = new Command("export", "Export a trained run: a PEFT adapter, a merged Hugging Face model, or GGUF.") { run, format, output, ggufType, epoch, force };
+        var epoch = new Option<int?>("--epoch") { Description = "Export the kept checkpoint of this epoch (e.g. the best one an RFT run names) instead of the default." };
+        var latest = new Option<bool>("--latest") { Description = "Export the newest checkpoint even when the run names a best one (default: the best by golden-set score when the run was trained with --eval-spec, else the newest)." };
+        var cmd = new Command("export", "Export a trained run: a PEFT adapter, a merged Hugging Face model, or GGUF.") { run, format, output, ggufType, epoch, latest, force };
         host.SetHandler(cmd, (p, ctx) =>
         {
             var r = ExportRun.Run(new ExportRequest(p.GetValue(run)!, ctx.WorkingDirectory, p.GetValue(format)!, p.GetValue(output), p.GetValue(ggufType)!,
-                p.GetValue(epoch), p.GetValue(force)));
+                p.GetValue(epoch), p.GetValue(force)) { Latest = p.GetValue(latest) });
             ctx.WriteJson(r);
             if (!ctx.Json)
             {
-                ctx.Stdout.WriteLine($"Exported {r.Format} from epoch {r.Epoch} to {r.Path}" +
+                ctx.Stdout.WriteLine($"Exported {r.Format} from epoch {r.Epoch} ({r.ChosenBy}) to {r.Path}" +
                     (r.CarriesTemplate ? $" (chat template: {r.ChatTemplate}, carried with it)" : ""));
                 foreach (var f in r.Files) ctx.Stdout.WriteLine("  " + Path.GetFileName(f));
                 ctx.Stdout.WriteLine("Use it:");

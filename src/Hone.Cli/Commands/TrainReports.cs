@@ -31,6 +31,14 @@ internal static class TrainReports
                     e.FullValidLoss.ToString("0.0000", CultureInfo.InvariantCulture), e.FullValidAccuracy.ToString("0.000", CultureInfo.InvariantCulture));
             ctx.Console.Write(t);
         }
+        if (s.GoldenScores.Count > 0)
+        {
+            var g = new Table().AddColumns("epoch", "step", "golden_accuracy", "95% CI", "");
+            foreach (var e in s.GoldenScores)
+                g.AddRow(e.Epoch.ToString(CultureInfo.InvariantCulture), e.Step.ToString(CultureInfo.InvariantCulture), EvalCommands.Pct(e.Accuracy),
+                    $"{EvalCommands.Pct(e.Low)}–{EvalCommands.Pct(e.High)}", s.Best?.Epoch == e.Epoch ? "best (kept)" : "");
+            ctx.Console.Write(g);
+        }
         DiagnosisView.Print(ctx.Console, s.Findings, s.History.Count);
         ctx.Console.MarkupLine($"run folder {Markup.Escape(r.Folder)} (results.csv, chart.svg, checkpoints/, run.json)");
         return ExitCodes.Success;

@@ -8,7 +8,7 @@ namespace Hone.Evals.Runs;
 /// Turns a model name into an <see cref="IChatClient"/>: <c>provider:model</c> names a provider of hone.yaml
 /// (<see cref="OpenAiEndpoint"/>, its key read from the provider's environment variable and held only in memory, within
 /// the provider's <c>tokens_per_minute</c> when it has one); <c>local:DIR</c> goes to the local-model factory the host
-/// supplies (Evals never loads models itself).
+/// supplies, and <c>run:RUN[@EPOCH]</c> (a training run's checkpoint) to its run factory (Evals never loads models itself).
 /// </summary>
 public sealed class ChatModelResolver
 {
@@ -28,6 +28,9 @@ public sealed class ChatModelResolver
         _env = environment ?? Environment.GetEnvironmentVariable;
     }
 
+    /// <summary>Loads <c>run:RUN[@EPOCH]</c> models (given RUN[@EPOCH]); null when the host has none.</summary>
+    public Func<string, IChatClient>? RunFactory { get; init; }
+
     /// <summary>The client for <paramref name="model"/>.</summary>
     /// <exception cref="ArgumentException">The name has no known provider, or the provider's key variable is unset.</exception>
     public IChatClient Resolve(string model)
@@ -35,7 +38,7 @@ public sealed class ChatModelResolver
         ArgumentException.ThrowIfNullOrWhiteSpace(model);
         int colon = model.IndexOf(':', StringComparison.Ordinal);
         if (colon <= 0 || colon == model.Length - 1)
-            throw new ArgumentException($"Model '{model}': write provider:model (providers of hone.yaml: {Providers()}) or local:DIR.", nameof(model));
+            throw new ArgumentException($"Model '{model}': write provider:model (providers of hone.yaml: {Providers()}), local:DIR or run:RUN[@EPOCH].", nameof(model));
         var prefix = model[..colon];
         var rest = model[(colon + 1)..];
         if (prefix == "local")
@@ -43,6 +46,12 @@ public sealed class ChatModelResolver
             return _local is null
                 ? throw new ArgumentException($"Model '{model}': local models are not available in this host.", nameof(model))
                 : _local(rest);
+        }
+        if (prefix == "run" && !_config.Providers.ContainsKey(prefix))
+        {
+            return RunFactory is null
+                ? throw new ArgumentException($"Model '{model}': training runs are not available as models in this host.", nameof(model))
+                : RunFactory(rest);
         }
         if (!_config.Providers.TryGetValue(prefix, out var provider))
             throw new ArgumentException($"Model '{model}': no provider '{prefix}' in hone.yaml (known: {Providers()}). Add providers: {{{prefix}: {{base_url: ..., api_key_env: ...}}}}.", nameof(model));

@@ -13,6 +13,9 @@ public enum CurveFindingKind
 
     /// <summary>The validation loss rose while the training loss fell: fewer epochs or more data.</summary>
     OverFitting,
+
+    /// <summary>Not a problem: which epoch's checkpoint scored best on the golden set (kept, and exported by default).</summary>
+    BestCheckpoint,
 }
 
 /// <summary>One diagnosis with the evidence and what to do.</summary>

@@ -9,6 +9,7 @@ public static class CurveFindingNames
         CurveFindingKind.NotConverging => "not converging",
         CurveFindingKind.UnderFitting => "under-fitting",
         CurveFindingKind.OverFitting => "over-fitting",
+        CurveFindingKind.BestCheckpoint => "best checkpoint",
         _ => kind.ToString(),
     };
 }

@@ -88,8 +88,14 @@ public sealed record ExportOptions
     /// <summary>GGUF tensor type.</summary>
     public GgufExportType GgufType { get; init; } = GgufExportType.F32;
 
-    /// <summary>The epoch whose kept checkpoint to export (e.g. the best one an RFT run's diagnosis names); null = the newest.</summary>
+    /// <summary>
+    /// The epoch whose kept checkpoint to export (e.g. the best one an RFT run's diagnosis names); null = the checkpoint
+    /// that scored best on the golden set when the run scored them (best.json), else the newest.
+    /// </summary>
     public int? Epoch { get; init; }
+
+    /// <summary>Export the newest checkpoint even when the run names a best one.</summary>
+    public bool Latest { get; init; }
 
     /// <summary>The output path for <paramref name="runPath"/>.</summary>
     public string ResolveOutput(string runPath) => Path.GetFullPath(Output ?? Path.Combine(runPath, "exports", Format switch
@@ -121,4 +127,7 @@ public sealed record ExportResult(ExportFormat Format, string Path, IReadOnlyLis
 
     /// <summary>The EOS token text the run's template renders (e.g. "&lt;/s&gt;"), or null.</summary>
     public string? EosToken { get; init; }
+
+    /// <summary>Why this checkpoint was exported: "epoch N", "best by golden_accuracy" or "newest".</summary>
+    public string ChosenBy { get; init; } = "newest";
 }

@@ -17,7 +17,8 @@ public static class Exporter
         ArgumentException.ThrowIfNullOrEmpty(runPath);
         ArgumentNullException.ThrowIfNull(options);
         if (!Enum.IsDefined(options.Format)) throw new TrainingException($"Export format {options.Format} is unknown; use adapter, merged, gguf or gguf-lora.");
-        var run = TrainedRun.Open(runPath, options.Epoch);
+        if (options.Latest && options.Epoch is not null) throw new TrainingException("Give --epoch N or --latest, not both.");
+        var run = TrainedRun.Open(runPath, options.Epoch, preferBest: !options.Latest);
         if (options.Format is ExportFormat.Adapter or ExportFormat.GgufLora && run.Method != TrainingMethod.Lora)
             throw new TrainingException($"{run.Path}: this is a full fine-tuning run; it has no adapter. Export it with --format merged or --format gguf.");
         var output = options.ResolveOutput(run.Path);
@@ -72,7 +73,7 @@ public static class Exporter
 
         return new ExportResult(options.Format, output, files, run.Checkpoint, run.Epoch, notes)
         {
-            BaseModel = run.ModelPath, ChatTemplateOrigin = run.ChatTemplateOrigin, EosToken = run.EosToken, ChatTemplate = options.Format == ExportFormat.GgufLora ? null : run.ChatTemplate,
+            ChosenBy = run.ChosenBy, BaseModel = run.ModelPath, ChatTemplateOrigin = run.ChatTemplateOrigin, EosToken = run.EosToken, ChatTemplate = options.Format == ExportFormat.GgufLora ? null : run.ChatTemplate,
         };
     }
 

@@ -75,9 +75,28 @@ public sealed class TrainedRun
     /// <summary>The trained tensors by name (HF names for full runs, PEFT names for LoRA), row-major float32, in the base's row order.</summary>
     public IReadOnlyDictionary<string, (float[] Values, long[] Shape)> Parameters { get; }
 
+    /// <summary>Why this checkpoint was read: "epoch N" (asked for), "best by golden_accuracy" or "newest".</summary>
+    public string ChosenBy { get; private init; } = "newest";
+
+    /// <summary>The checkpoint's best.json record when it is the run's best one, else null.</summary>
+    public BestCheckpoint? Best { get; private init; }
+
+    /// <summary>The built-in chat template name the run was given (options.template), or null.</summary>
+    public string? TemplateName { get; private init; }
+
+    /// <summary>SHA-256 of the checkpoint's tensor file (identifies the trained weights).</summary>
+    public string StateSha256 { get; private init; } = "";
+
     /// <summary>Opens a run folder at its newest checkpoint, or at the kept checkpoint of <paramref name="epoch"/>.</summary>
     /// <exception cref="TrainingException">No run.json, no whole checkpoint (of that epoch), or they disagree.</exception>
-    public static TrainedRun Open(string runPath, int? epoch = null)
+    public static TrainedRun Open(string runPath, int? epoch = null) => Open(runPath, epoch, preferBest: false);
+
+    /// <summary>
+    /// Opens a run folder at the kept checkpoint of <paramref name="epoch"/>, else (with <paramref name="preferBest"/>) at
+    /// the checkpoint that scored best on the golden set when the run scored its checkpoints (best.json), else at the newest.
+    /// </summary>
+    /// <exception cref="TrainingException">No run.json, no whole checkpoint (of that epoch), or they disagree.</exception>
+    public static TrainedRun Open(string runPath, int? epoch, bool preferBest)
     {
         ArgumentException.ThrowIfNullOrEmpty(runPath);
         var path = System.IO.Path.GetFullPath(runPath);
@@ -103,11 +122,19 @@ public sealed class TrainedRun
         var kept = Checkpoints.List(System.IO.Path.Combine(path, "checkpoints"));
         if (kept.Count == 0)
             throw new TrainingException($"{path}: the run has no whole checkpoint yet (checkpoints/epoch-NNNN); let it finish an epoch, or `hone train resume` it.");
+        var best = BestCheckpoint.Read(path);
+        if (epoch is null && preferBest && best is not null)
+        {
+            if (!kept.Any(f => Checkpoints.EpochOf(f) == best.Epoch))
+                throw new TrainingException($"{path}: best.json names epoch {best.Epoch}, whose checkpoint is gone; give --epoch N (kept: {string.Join(", ", kept.Select(Checkpoints.EpochOf))}).");
+            epoch = best.Epoch;
+        }
+        var chosenBy = epoch is { } asked ? (best?.Epoch == asked && preferBest ? $"best by {best.Metric}" : $"epoch {asked}") : "newest";
         var checkpoint = epoch is not { } wanted ? kept[^1]
             : kept.FirstOrDefault(f => Checkpoints.EpochOf(f) == wanted)
               ?? throw new TrainingException(
                   $"{path}: no kept checkpoint of epoch {wanted}; the run keeps epoch(s) {string.Join(", ", kept.Select(Checkpoints.EpochOf))}.");
-        var (checkpointEpoch, parameters) = ReadCheckpoint(checkpoint);
+        var (checkpointEpoch, parameters, stateSha) = ReadCheckpoint(checkpoint);
         bool hasLora = parameters.Keys.Any(k => k.Contains(".lora_A.", StringComparison.Ordinal));
         var method = methodText switch
         {
@@ -136,6 +163,8 @@ public sealed class TrainedRun
         return new TrainedRun(path, modelPath, tokenizer, method, alpha, dropout, checkpoint, checkpointEpoch, parameters)
         {
             ChatTemplate = chat?.Source, ChatTemplateOrigin = chat?.Origin, BosToken = chat?.Bos, EosToken = chat?.Eos,
+            ChosenBy = chosenBy, Best = best?.Epoch == checkpointEpoch ? best : null, StateSha256 = stateSha,
+            TemplateName = Str(options["template"], manifest, "options.template"),
         };
     }
 
@@ -224,7 +253,7 @@ public sealed class TrainedRun
         return LlamaWeights.Create(baseModel.Config, (name, t) => Parameters[name].Values.CopyTo(t.Span));
     }
 
-    private static (int Epoch, Dictionary<string, (float[], long[])> Parameters) ReadCheckpoint(string folder)
+    private static (int Epoch, Dictionary<string, (float[], long[])> Parameters, string StateSha256) ReadCheckpoint(string folder)
     {
         var manifest = System.IO.Path.Combine(folder, "checkpoint.json");
         var state = System.IO.Path.Combine(folder, "state.safetensors");
@@ -259,7 +288,7 @@ public sealed class TrainedRun
         }
 
         if (result.Count == 0) throw new TrainingException($"{state}: the checkpoint holds no parameters.");
-        return (epoch, result);
+        return (epoch, result, sha);
     }
 
     private static string? Str(JsonNode? node, string file, string key) => node switch

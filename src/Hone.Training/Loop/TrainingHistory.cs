@@ -79,7 +79,11 @@ public sealed record ResultsTable(bool EpochColumn, IReadOnlyList<ResultsColumn>
 /// <param name="ResumedFromEpoch">Epochs already done when this call started (0 for a fresh run).</param>
 public sealed record TrainingOutcome(TrainingPlan Plan, long Steps, double LearningRate, IReadOnlyList<StepRecord> History,
     IReadOnlyList<EpochRecord> EpochHistory, IReadOnlyList<CurveFinding> Findings, string ResultsCsvPath, string ChartPath,
-    IReadOnlyList<string> KeptCheckpoints, int ResumedFromEpoch);
+    IReadOnlyList<string> KeptCheckpoints, int ResumedFromEpoch)
+{
+    /// <summary>The checkpoint that scored best on the golden set, when the run had a <see cref="ICheckpointScorer"/>.</summary>
+    public Runs.BestCheckpoint? Best { get; init; }
+}
 
 /// <summary>How a run is cut into steps.</summary>
 /// <param name="Epochs">Epochs (auto resolved).</param>

@@ -96,6 +96,8 @@ public sealed class TrainingLoop : IDisposable
             step = state.Step;
             history.AddRange(state.History);
             epochs.AddRange(state.EpochHistory);
+            if (_run.Scorer is not null && !epochs.Any(e => e.Epoch == state.Epoch && e.Metrics.ContainsKey(MetricNames.GoldenAccuracy)))
+                ScoreCheckpoint(latest, state.Epoch, step, history, epochs, cancellationToken); // killed while scoring
         }
 
         var clock = Stopwatch.StartNew();
@@ -122,7 +124,7 @@ public sealed class TrainingLoop : IDisposable
                 var record = new StepRecord(step, epoch + 1, count, ToDictionary(metrics));
                 history.Add(record);
                 _run.LogMetrics(step, metrics);
-                _run.WriteResultsCsv(_report.Results, history);
+                _run.WriteResultsCsv(Results, history);
 
                 double secs = clock.Elapsed.TotalSeconds;
                 var eta = TimeSpan.FromSeconds(secs / stepsThisCall * (_plan.TotalSteps - step));
@@ -136,7 +138,7 @@ public sealed class TrainingLoop : IDisposable
                 epochs.Add(new EpochRecord(epoch + 1, step, ToDictionary(full)));
                 _run.LogMetrics(step, full);
             }
-            Checkpoints.Save(_run.CheckpointsPath, _model.Parameters, _optimizer, new CheckpointState
+            var saved = Checkpoints.Save(_run.CheckpointsPath, _model.Parameters, _optimizer, new CheckpointState
             {
                 Epoch = epoch + 1,
                 Step = step,
@@ -145,22 +147,67 @@ public sealed class TrainingLoop : IDisposable
                 DropoutStep = _model.DropoutStep,
                 History = [.. history],
                 EpochHistory = [.. epochs],
-            }, _report.KeepBestBy is null ? _options.KeepCheckpoints : int.MaxValue);
-            if (_report.KeepBestBy is { } metric) Checkpoints.KeepBest(_run.CheckpointsPath, epochs, metric, _options.KeepCheckpoints);
+            }, _report.KeepBestBy is null && _run.Scorer is null ? _options.KeepCheckpoints : int.MaxValue);
+            if (_run.Scorer is not null) ScoreCheckpoint(saved, epoch + 1, step, history, epochs, cancellationToken);
+            else if (_report.KeepBestBy is { } metric) Checkpoints.KeepBest(_run.CheckpointsPath, epochs, metric, _options.KeepCheckpoints);
             Report(progress, "checkpoint", epoch + 1, step, history[^1], 0, TimeSpan.Zero);
         }
 
-        var csv = _run.WriteResultsCsv(_report.Results, history);
+        var csv = _run.WriteResultsCsv(Results, history);
         _run.AddArtifact(RunFolder.ResultsFile, csv);
         var chart = Path.Combine(_run.Path, "chart.svg");
         _objective.WriteChart(chart, history, epochs);
         _run.AddArtifact("chart.svg", chart);
         _run.AddArtifact("chart.png", TrainingChart.PngPath(chart));
         var findings = _objective.Diagnose(history, epochs);
+        var best = _run.Scorer is null ? null : BestCheckpoint.Read(_run.Path);
+        if (best is not null) findings = [.. findings, BestFinding(best, epochs.Count)];
         if (history.Count > 0) Report(progress, "done", _plan.Epochs, step, history[^1], 0, TimeSpan.Zero);
         return new TrainingOutcome(_plan, step, _options.LearningRate, history, epochs, findings, csv, chart,
-            Checkpoints.List(_run.CheckpointsPath), startEpoch);
+            Checkpoints.List(_run.CheckpointsPath), startEpoch) { Best = best };
     }
+
+    /// <summary>The results CSV's columns: the objective's, then the golden-set score when checkpoints are scored.</summary>
+    private ResultsTable Results => _run.Scorer is null ? _report.Results
+        : _report.Results with { Columns = [.. _report.Results.Columns, new ResultsColumn(MetricNames.GoldenAccuracy, MetricNames.GoldenAccuracy)] };
+
+    /// <summary>
+    /// Scores the checkpoint of <paramref name="epoch"/> (in <paramref name="folder"/>) with the run's scorer: the score goes
+    /// into the epoch's record, the epoch's last step (results CSV), the run store and the checkpoint's manifest; the best
+    /// checkpoint so far (the newest of equal scores) is named in best.json and kept beside the newest ones.
+    /// </summary>
+    private void ScoreCheckpoint(string folder, int epoch, long step, List<StepRecord> history, List<EpochRecord> epochs, CancellationToken ct)
+    {
+        var scorer = _run.Scorer!;
+        var score = scorer.Score(_run.Path, epoch, ct);
+        KeyValuePair<string, double>[] golden =
+            [new(MetricNames.GoldenAccuracy, score.Value), new(MetricNames.GoldenAccuracyLow, score.Low), new(MetricNames.GoldenAccuracyHigh, score.High)];
+        int e = epochs.FindIndex(r => r.Epoch == epoch);
+        var metrics = ToDictionary(e >= 0 ? epochs[e].Metrics.Where(kv => !golden.Any(g => g.Key == kv.Key)) : []);
+        foreach (var (k, v) in golden) metrics[k] = v;
+        if (e >= 0) epochs[e] = new EpochRecord(epoch, step, metrics);
+        else epochs.Add(new EpochRecord(epoch, step, metrics));
+        int h = history.FindLastIndex(r => r.Epoch == epoch);
+        if (h >= 0)
+        {
+            var stepMetrics = ToDictionary(history[h].Metrics.Where(kv => kv.Key != MetricNames.GoldenAccuracy));
+            stepMetrics[MetricNames.GoldenAccuracy] = score.Value;
+            history[h] = history[h] with { Metrics = stepMetrics };
+        }
+        _run.LogMetrics(step, golden);
+        Checkpoints.UpdateState(folder, s => s with { History = [.. history], EpochHistory = [.. epochs] });
+        _run.WriteResultsCsv(Results, history);
+        var best = epochs.Where(r => r.Metrics.ContainsKey(MetricNames.GoldenAccuracy))
+            .OrderByDescending(r => r[MetricNames.GoldenAccuracy]).ThenByDescending(r => r.Epoch).First();
+        new BestCheckpoint(best.Epoch, MetricNames.GoldenAccuracy, best[MetricNames.GoldenAccuracy], best[MetricNames.GoldenAccuracyLow],
+            best[MetricNames.GoldenAccuracyHigh], scorer.Description).Write(_run.Path);
+        Checkpoints.KeepNewestAndBest(_run.CheckpointsPath, _options.KeepCheckpoints, best.Epoch);
+    }
+
+    private static CurveFinding BestFinding(BestCheckpoint best, int epochs) => new(CurveFindingKind.BestCheckpoint,
+        string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"epoch {best.Epoch} of {epochs} scored best on the {best.Scorer}: {best.Value * 100:0.0}% (95% CI {best.Low * 100:0.0}–{best.High * 100:0.0}%)."),
+        $"Its checkpoint is kept; `hone export` and `hone eval --model run:RUN` take it by default (--epoch N for another).");
 
     /// <summary>Frees the run's arena.</summary>
     public void Dispose() => _arena.Dispose();

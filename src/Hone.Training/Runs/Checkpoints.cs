@@ -143,6 +143,28 @@ public static class Checkpoints
         foreach (var f in all.Where(f => !ranked.Contains(f))) Directory.Delete(f, recursive: true);
     }
 
+    /// <summary>Keeps the newest <paramref name="keep"/> checkpoints and the one of <paramref name="bestEpoch"/>, deleting the others.</summary>
+    public static void KeepNewestAndBest(string checkpointsPath, int keep, int bestEpoch)
+    {
+        var all = List(checkpointsPath);
+        var kept = all.TakeLast(keep).ToHashSet(StringComparer.Ordinal);
+        foreach (var f in all.Where(f => !kept.Contains(f) && EpochOf(f) != bestEpoch)) Directory.Delete(f, recursive: true);
+    }
+
+    /// <summary>
+    /// Rewrites a checkpoint's manifest with <paramref name="update"/> applied to its state (e.g. the epoch's golden-set
+    /// score added to the history); the tensor file and its hash stay as they are. Atomic.
+    /// </summary>
+    public static void UpdateState(string folder, Func<CheckpointState, CheckpointState> update)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        var path = Path.Combine(folder, ManifestFile);
+        var state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(path), Json)
+            ?? throw new TrainingException($"{path}: empty checkpoint manifest.");
+        var updated = update(state) with { StateSha256 = state.StateSha256, Format = state.Format };
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(updated, Json));
+    }
+
     /// <summary>
     /// Loads a checkpoint into the parameters and the optimiser and returns its state. Checks the format, the tensor
     /// file's hash, the options hash and every tensor's name and shape. A checkpoint of the earlier format is read

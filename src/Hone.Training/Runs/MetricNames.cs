@@ -6,6 +6,15 @@ public static class MetricNames
     /// <summary>Mean NLL over the step's trained tokens (SFT); the step's mean pair loss (DPO); the GRPO loss (RFT).</summary>
     public const string TrainLoss = "train_loss";
 
+    /// <summary>The golden-set score of an epoch's checkpoint (<see cref="Loop.ICheckpointScorer"/>).</summary>
+    public const string GoldenAccuracy = "golden_accuracy";
+
+    /// <summary>Lower end of the golden-set score's 95% interval.</summary>
+    public const string GoldenAccuracyLow = "golden_accuracy_low";
+
+    /// <summary>Upper end of the golden-set score's 95% interval.</summary>
+    public const string GoldenAccuracyHigh = "golden_accuracy_high";
+
     /// <summary>Share of the step's trained tokens whose argmax equals the target.</summary>
     public const string TrainMeanTokenAccuracy = "train_mean_token_accuracy";
 

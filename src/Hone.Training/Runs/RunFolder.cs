@@ -41,6 +41,12 @@ public sealed class RunFolder
     /// <summary>The run's id in <see cref="Store"/>.</summary>
     public string? RunId { get; }
 
+    /// <summary>
+    /// Scores each epoch's checkpoint on the task (a golden set); null: checkpoints are kept by the objective's own rule.
+    /// With a scorer the loop records the score beside the losses and keeps the best checkpoint (<see cref="BestCheckpoint"/>).
+    /// </summary>
+    public ICheckpointScorer? Scorer { get; init; }
+
     /// <summary>Folder holding the epoch checkpoints.</summary>
     public string CheckpointsPath => System.IO.Path.Combine(Path, "checkpoints");
 

@@ -35,6 +35,15 @@ public abstract record RunOptions
     /// <summary>What training does with an item longer than the context (<c>--on-overflow</c>): drop (default), truncate or fail.</summary>
     public OverflowPolicy OnOverflow { get; init; } = OverflowPolicy.Drop;
 
+    /// <summary>
+    /// The eval spec whose golden set scores each epoch's checkpoint (<c>--eval-spec</c>), recorded in the manifest so a
+    /// resumed run scores the same way; the scoring itself is <see cref="Scorer"/>, supplied from above.
+    /// </summary>
+    public string? EvalSpec { get; init; }
+
+    /// <summary>Scores each epoch's checkpoint (not stored: the caller builds it from <see cref="EvalSpec"/>).</summary>
+    public Loop.ICheckpointScorer? Scorer { get; init; }
+
     /// <summary>The trainer's options.</summary>
     internal abstract TrainerOptions TrainerOptions { get; }
 
@@ -63,6 +72,7 @@ public abstract record RunOptions
         foreach (var (_, path, what) in Inputs)
             if (!File.Exists(path)) throw new TrainingException(ErrorKind.NotFound, $"{what} '{path}' not found.");
         if (ValidFile is not null && !File.Exists(ValidFile)) throw new TrainingException(ErrorKind.NotFound, $"Validation file '{ValidFile}' not found.");
+        if (EvalSpec is not null && !File.Exists(EvalSpec)) throw new TrainingException(ErrorKind.NotFound, $"Eval spec '{EvalSpec}' not found (--eval-spec).");
         if (Threads is < 1 or > 256) throw new TrainingException($"Threads {Threads} must be between 1 and 256.");
         TrainerOptions.Validate();
         ValidateOwn();
@@ -88,6 +98,7 @@ public abstract record RunOptions
         j["valid"] = ValidFile is null ? null : Path.GetFullPath(ValidFile);
         j["threads"] = Threads;
         j["on_overflow"] = OverflowPolicies.Name(OnOverflow);
+        if (EvalSpec is not null) j["eval_spec"] = Path.GetFullPath(EvalSpec);
         j["trainer"] = JsonNode.Parse(TrainerOptions.ToJson());
         WriteOwn(j);
         j["lora"] = RunManifest.LoraToJson(Lora);
@@ -112,6 +123,7 @@ public abstract record RunOptions
             Threads = (int)j["threads"]!,
             OnOverflow = j["on_overflow"] is { } policy ? OverflowPolicies.Parse((string?)policy) : OverflowPolicy.Drop,
             Lora = RunManifest.LoraFromJson(j["lora"]),
+            EvalSpec = (string?)j["eval_spec"],
         });
     }
 }

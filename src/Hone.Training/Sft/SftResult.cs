@@ -17,4 +17,19 @@ namespace Hone.Training.Sft;
 /// <param name="ResumedFromEpoch">Epochs already done when this call started (0 for a fresh run).</param>
 public sealed record SftResult(int Epochs, int BatchSize, long Steps, double LearningRate, IReadOnlyList<MetricRow> History,
     IReadOnlyList<EpochMetrics> EpochHistory, IReadOnlyList<CurveFinding> Findings, string ResultsCsvPath, string ChartPath,
-    string LossSparkline, int ResumedFromEpoch);
+    string LossSparkline, int ResumedFromEpoch)
+{
+    /// <summary>The checkpoint that scored best on the golden set (runs with an eval spec), else null.</summary>
+    public BestCheckpoint? Best { get; init; }
+
+    /// <summary>Each scored epoch's golden-set score (runs with an eval spec), else empty.</summary>
+    public IReadOnlyList<GoldenScore> GoldenScores { get; init; } = [];
+}
+
+/// <summary>An epoch checkpoint's golden-set score.</summary>
+/// <param name="Epoch">The epoch.</param>
+/// <param name="Step">Optimiser steps done.</param>
+/// <param name="Accuracy">The score.</param>
+/// <param name="Low">Lower end of its 95% interval.</param>
+/// <param name="High">Upper end of its 95% interval.</param>
+public sealed record GoldenScore(int Epoch, long Step, double Accuracy, double Low, double High);

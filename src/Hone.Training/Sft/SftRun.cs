@@ -77,8 +77,19 @@ public static class SftRun
     /// <summary>Continues the run in <paramref name="runFolder"/>; <paramref name="warn"/> gets the warnings before training goes on.</summary>
     public static SftRunResult Resume(string runFolder, RunStore? store, IProgress<TrainingProgress>? progress,
         Action<string>? warn, CancellationToken cancellationToken = default) =>
-        TrainingRun.Resume(runFolder, store, k => k == Kind, "an SFT run", SftRunOptions.FromJson, o => Prepare(o, warn),
+        Resume(runFolder, store, progress, warn, null, cancellationToken);
+
+    /// <summary>
+    /// Continues the run in <paramref name="runFolder"/>; a run started with an eval spec gets its checkpoint scorer from
+    /// <paramref name="scorerFor"/> (given the spec's path); without one its remaining checkpoints are not scored.
+    /// </summary>
+    public static SftRunResult Resume(string runFolder, RunStore? store, IProgress<TrainingProgress>? progress,
+        Action<string>? warn, Func<string, ICheckpointScorer>? scorerFor, CancellationToken cancellationToken = default) =>
+        TrainingRun.Resume(runFolder, store, k => k == Kind, "an SFT run", j => WithScorer(SftRunOptions.FromJson(j), scorerFor), o => Prepare(o, warn),
             (_, options, prepared, runId) => Execute(options, prepared, runFolder, store, runId, progress, cancellationToken));
+
+    private static SftRunOptions WithScorer(SftRunOptions o, Func<string, ICheckpointScorer>? scorerFor) =>
+        o.EvalSpec is { } spec && scorerFor is not null ? o with { Scorer = scorerFor(spec) } : o;
 
     /// <summary>Reads chat SFT or prompt/completion JSONL into tokenized examples; a bad line is an error naming it.</summary>
     public static List<TokenizedExample> ReadExamples(string path, ChatEncoder encoder) =>
@@ -117,7 +128,7 @@ public static class SftRun
         var (train, valid, model) = (p.Train, p.Valid, p.Model);
         var sequence = o.Trainer.SequenceLength ?? train.Concat(valid ?? []).Max(e => e.Length);
         var trainerOptions = o.Trainer with { SequenceLength = sequence };
-        var folder = new RunFolder(runFolder, store, runId);
+        var folder = new RunFolder(runFolder, store, runId) { Scorer = o.Scorer };
         LlamaModel tuned = model;
         var result = TrainingRun.Record(store, runId, ct, () =>
         {

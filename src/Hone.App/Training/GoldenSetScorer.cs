@@ -1,0 +1,53 @@
+using Hone.App.Evals;
+using Hone.Evals.Runs;
+using Hone.Evals.Specs;
+using Hone.Store;
+using Hone.Training.Export;
+using Hone.Training.Loop;
+
+namespace Hone.App.Training;
+
+/// <summary>
+/// Scores a training run's checkpoint on an eval spec's golden set: the checkpoint as a chat client
+/// (<see cref="RunChatClient"/>, applied in process), run through <see cref="EvalRunner"/> (recorded in the run store as an
+/// eval run of model <c>run:FOLDER@EPOCH</c>), headline accuracy with its 95% Wilson interval, an answer the graders cannot read
+/// (a grader error) counted as a failure. The training loop calls it
+/// after each epoch's checkpoint (<c>--eval-spec</c>); scale and sweep judge whole runs with it.
+/// </summary>
+public sealed class GoldenSetScorer(EvalSpec spec, RunStore store, string runsDir, int? limit = null) : ICheckpointScorer
+{
+    /// <summary>A scorer for the spec at <paramref name="specPath"/> in workspace <paramref name="ws"/>.</summary>
+    public static GoldenSetScorer For(Workspace ws, RunStore store, string specPath, int? limit = null) =>
+        new(EvalWorkspace.LoadSpec(specPath, EvalWorkspace.Resolver(ws, null, store)), store, ws.RunsDir, limit);
+
+    /// <inheritdoc />
+    public string Description => $"golden set of {spec.Name}";
+
+    /// <summary>The eval run's result for the checkpoint of <paramref name="epoch"/> (null: best, else newest; -1 newest).</summary>
+    public EvalRunResult Evaluate(string runFolder, int? epoch, CancellationToken ct)
+    {
+        using var client = RunChatClient.Load(runFolder, epoch);
+        var options = new EvalRunOptions
+        {
+            Spec = spec,
+            Model = "run:" + runFolder + (epoch switch { null => "", -1 => "@last", var e => "@" + e.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) }),
+            Limit = limit,
+        };
+        options.Validate();
+        return new EvalRunner(store, runsDir).RunAsync(options, client, null, ct).GetAwaiter().GetResult();
+    }
+
+    /// <inheritdoc />
+    public CheckpointScore Score(string runFolder, int epoch, CancellationToken cancellationToken)
+    {
+        var r = Evaluate(runFolder, epoch, cancellationToken);
+        var s = r.Summary;
+        if (s.ModelErrors > 0)
+            throw new UseCaseException($"Scoring epoch {epoch} of {runFolder} on {spec.Name}: {s.ModelErrors} model calls failed; 'hone eval' shows them.");
+        // An answer the graders cannot read (e.g. not JSON for a JSON grader) is the checkpoint's failure, not a case left out.
+        int n = s.Graded + s.GraderErrors;
+        double accuracy = n == 0 ? 0 : (double)s.Passed / n;
+        var ci = Hone.Evals.Compare.EvalStatistics.Wilson(accuracy, n);
+        return new CheckpointScore(accuracy, ci.Low, ci.High, n, r.Run.Id);
+    }
+}

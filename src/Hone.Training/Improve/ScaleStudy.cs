@@ -1,0 +1,93 @@
+using Hone.Data.Splitting;
+using Hone.Store;
+using Hone.Training.Loop;
+using Hone.Training.Runs;
+using Hone.Training.Sft;
+
+namespace Hone.Training.Improve;
+
+/// <summary>What <c>hone scale</c> runs.</summary>
+public sealed record ScaleOptions
+{
+    /// <summary>The run settings every rung shares (model, template, trainer, LoRA, seed); its train file is the full data set.</summary>
+    public required SftRunOptions Run { get; init; }
+
+    /// <summary>Rung sizes, ascending; null = auto (the ladder's 25, 50, 100, … then all).</summary>
+    public IReadOnlyList<int>? Sizes { get; init; }
+
+    /// <summary>Seed of the ladder's order (the rungs are nested).</summary>
+    public long Seed { get; init; } = 42;
+
+    /// <summary>Checks the options once.</summary>
+    public void Validate()
+    {
+        Run.Validate();
+        if (Sizes is { } s && (s.Count < 2 || s.Any(x => x < 1))) throw new TrainingException("--sizes: give at least two positive sizes (or auto).");
+    }
+}
+
+/// <summary>One rung's outcome.</summary>
+/// <param name="Size">Training examples.</param>
+/// <param name="Trial">The trained and scored trial.</param>
+public sealed record ScaleRung(int Size, TrialResult Trial);
+
+/// <summary>What <c>hone scale</c> found.</summary>
+/// <param name="Folder">The study folder.</param>
+/// <param name="Rungs">Each rung, smallest first.</param>
+/// <param name="Fit">Accuracy against log2(size), and the gain of doubling.</param>
+/// <param name="ChartSvg">The plot (SVG; the PNG beside it).</param>
+public sealed record ScaleResult(string Folder, IReadOnlyList<ScaleRung> Rungs, ScalingFitResult Fit, string ChartSvg);
+
+/// <summary>
+/// The data-scaling study: nested ladder subsets of the data (<see cref="Ladder"/>), one SFT run per rung with the same
+/// seed and settings, each scored on the golden set by the scorer passed in from above, accuracy fitted against
+/// log2(size) (<see cref="ScalingFit"/>) and plotted (<see cref="ScalingChart"/>). Resumable through its
+/// <see cref="StudyFolder"/>: finished rungs are not retrained.
+/// </summary>
+public static class ScaleStudy
+{
+    /// <summary>The rung trials' names.</summary>
+    public static string RungName(int size) => $"rung-{size:D6}";
+
+    /// <summary>Builds the ladder into <c>STUDY/ladder</c> (same seed, same subsets on every call).</summary>
+    public static LadderResult Ladder(ScaleOptions options, string studyFolder)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Hone.Data.Splitting.Ladder.Build(new LadderOptions
+        {
+            InputPath = options.Run.TrainFile, Sizes = options.Sizes, Seed = options.Seed, OutputDirectory = Path.Combine(studyFolder, "ladder"),
+        });
+    }
+
+    /// <summary>Runs (or resumes) the study in <paramref name="studyFolder"/>; <paramref name="onRung"/> hears each rung as it finishes.</summary>
+    public static ScaleResult Run(ScaleOptions options, string studyFolder, ICheckpointScorer scorer, RunStore? store,
+        Action<ScaleRung>? onRung = null, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(scorer);
+        options.Validate();
+        var study = new StudyFolder(studyFolder, "scale", Settings(options));
+        var ladder = Ladder(options, study.Path);
+        if (ladder.Rungs.Count < 2) throw new TrainingException($"{options.Run.TrainFile}: {ladder.Total} examples make {ladder.Rungs.Count} rung; a scaling study needs two (give --sizes).");
+        var rungs = new List<ScaleRung>();
+        foreach (var rung in ladder.Rungs)
+        {
+            ct.ThrowIfCancellationRequested();
+            var trial = study.Run(RungName(rung.Size), options.Run with { TrainFile = rung.Path }, scorer, store, progress, ct);
+            var r = new ScaleRung(rung.Size, trial);
+            rungs.Add(r);
+            onRung?.Invoke(r);
+        }
+        var fit = ScalingFit.Fit([.. rungs.Select(r => new ScalingPoint(r.Size, r.Trial.Score.Value, r.Trial.Score.Cases))]);
+        var chart = Path.Combine(study.Path, "scaling.svg");
+        ScalingChart.Write(chart, fit, [.. rungs.Select(r => (r.Size, r.Trial.Score))]);
+        return new ScaleResult(study.Path, rungs, fit, chart);
+    }
+
+    /// <summary>What fixes a study's identity: the data, the sizes, the seed and every run setting.</summary>
+    public static object Settings(ScaleOptions o) => new
+    {
+        data = Path.GetFullPath(o.Run.TrainFile), data_sha256 = RunFolder.Sha256File(o.Run.TrainFile), sizes = o.Sizes, seed = o.Seed,
+        run = System.Text.Json.JsonDocument.Parse(o.Run.ToJson(null)).RootElement,
+    };
+}
