@@ -36,7 +36,7 @@ internal static class Html
     /// <summary>The navigation links; <paramref name="current"/> is marked with aria-current.</summary>
     private static readonly (string Href, string Label, string Key)[] Nav =
     [
-        ("/", "Runs", "runs"), ("/compare", "Compare", "compare"), ("/prompts", "Prompts", "prompts"), ("/data", "Data QA", "data"),
+        ("/", "Runs", "runs"), ("/compare", "Compare", "compare"), ("/prompts", "Prompts", "prompts"), ("/studies", "Studies", "studies"), ("/data", "Data QA", "data"),
     ];
 
     /// <summary>

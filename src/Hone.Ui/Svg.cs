@@ -138,5 +138,50 @@ internal static class Svg
         return sb.Append("</ul></figure>").ToString();
     }
 
+    /// <summary>
+    /// A scaling plot: accuracy per rung with its interval (error bars) against training-set size on a log2 axis, the fitted
+    /// line accuracy = intercept + gain · log2(size), extended (dashed) to twice the largest size where the extrapolated point sits.
+    /// Points carry <c>data-size</c> and <c>data-accuracy</c>; the fit line carries <c>data-gain</c>.
+    /// </summary>
+    public static string ScalingChart(string title, IReadOnlyList<(int Size, double Accuracy, double Low, double High)> points, double intercept, double gain,
+        int largest, double predictedAtDouble, int width = 720, int height = 280)
+    {
+        ArgumentNullException.ThrowIfNull(points);
+        var sb = new StringBuilder($"<figure class=\"chart scaling\"><figcaption>{Html.E(title)}</figcaption>");
+        if (points.Count == 0) return sb.Append("<p class=\"muted\">no rungs yet</p></figure>").ToString();
+        const int left = 56, right = 16, top = 10, bottom = 30;
+        double xmin = Math.Log2(points.Min(p => p.Size)) - 0.25, xmax = Math.Log2(2.0 * largest) + 0.25;
+        double ymin = Math.Min(points.Min(p => p.Low), predictedAtDouble), ymax = Math.Max(points.Max(p => p.High), predictedAtDouble);
+        if (ymax - ymin < 0.05) { ymin -= 0.025; ymax += 0.025; }
+        ymin = Math.Max(0, ymin - 0.02);
+        ymax = Math.Min(1, ymax + 0.02);
+        double W = width - left - right, H = height - top - bottom;
+        string PX(double log2) => F(left + (log2 - xmin) / (xmax - xmin) * W);
+        string PY(double y) => F(top + H - (Math.Clamp(y, ymin, ymax) - ymin) / (ymax - ymin) * H);
+        sb.Append($"<svg viewBox=\"0 0 {width} {height}\" width=\"100%\" role=\"img\" aria-label=\"{Html.E(title)}\">");
+        sb.Append($"<rect class=\"plot\" x=\"{left}\" y=\"{top}\" width=\"{F(W)}\" height=\"{F(H)}\"/>");
+        for (int i = 0; i <= 4; i++)
+        {
+            double yv = ymin + (ymax - ymin) * i / 4, yp = top + H - H * i / 4;
+            sb.Append($"<line class=\"grid\" x1=\"{left}\" x2=\"{F(left + W)}\" y1=\"{F(yp)}\" y2=\"{F(yp)}\"/><text class=\"tick\" x=\"{left - 4}\" y=\"{F(yp + 4)}\" text-anchor=\"end\">{Html.E((yv * 100).ToString("0.#", CultureInfo.InvariantCulture))}%</text>");
+        }
+        for (int e = (int)Math.Ceiling(xmin); e <= (int)Math.Floor(xmax); e++)
+            sb.Append($"<text class=\"tick\" x=\"{PX(e)}\" y=\"{height - 10}\" text-anchor=\"middle\">{Html.E(Math.Pow(2, e).ToString("0", CultureInfo.InvariantCulture))}</text>");
+        double x0 = Math.Log2(points.Min(p => p.Size)), x1 = Math.Log2(largest), x2 = Math.Log2(2.0 * largest);
+        string gainText = gain.ToString("R", CultureInfo.InvariantCulture);
+        sb.Append($"<line class=\"s2 fit\" data-gain=\"{gainText}\" x1=\"{PX(x0)}\" y1=\"{PY(intercept + gain * x0)}\" x2=\"{PX(x1)}\" y2=\"{PY(intercept + gain * x1)}\"/>");
+        sb.Append($"<line class=\"s2 fit extrapolated\" stroke-dasharray=\"4 4\" x1=\"{PX(x1)}\" y1=\"{PY(intercept + gain * x1)}\" x2=\"{PX(x2)}\" y2=\"{PY(predictedAtDouble)}\"/>");
+        sb.Append($"<circle class=\"s1 predicted\" cx=\"{PX(x2)}\" cy=\"{PY(predictedAtDouble)}\" r=\"4\" fill=\"none\"><title>{Html.E($"extrapolated at {2 * largest}: {predictedAtDouble * 100:0.0}%")}</title></circle>");
+        foreach (var p in points)
+        {
+            var x = PX(Math.Log2(p.Size));
+            sb.Append($"<line class=\"s1 interval\" x1=\"{x}\" x2=\"{x}\" y1=\"{PY(p.Low)}\" y2=\"{PY(p.High)}\"/>");
+            sb.Append($"<circle class=\"s1 rung\" data-size=\"{p.Size}\" data-accuracy=\"{p.Accuracy.ToString("R", CultureInfo.InvariantCulture)}\" cx=\"{x}\" cy=\"{PY(p.Accuracy)}\" r=\"3.5\">")
+              .Append($"<title>{Html.E(string.Create(CultureInfo.InvariantCulture, $"{p.Size} examples: {p.Accuracy * 100:0.0}% ({p.Low * 100:0.0}–{p.High * 100:0.0}%)"))}</title></circle>");
+        }
+        sb.Append("</svg><ul class=\"legend\"><li><span class=\"swatch s1\"></span>golden accuracy per rung, 95% interval</li><li><span class=\"swatch s2\"></span>fit (dashed: extrapolated to twice the data)</li></ul>");
+        return sb.Append("</figure>").ToString();
+    }
+
     private static string F(double v) => v.ToString("0.#", CultureInfo.InvariantCulture);
 }

@@ -124,6 +124,8 @@ public sealed class UiServer : IAsyncDisposable
         app.MapGet("/compare", (HttpContext c) => Respond(c, ComparePage.Render(ws, c.Request.Query)));
         app.MapGet("/train/{id}", (HttpContext c, string id) => Respond(c, TrainPage.Render(ws, id, c.Request.Query)));
         app.MapGet("/prompts", (HttpContext c) => Respond(c, PromptsPage.Render(ws, c.Request.Query)));
+        app.MapGet("/studies", (HttpContext c) => Respond(c, StudiesPage.Index(ws, c.Request.Query)));
+        app.MapGet("/studies/{name}", (HttpContext c, string name) => Respond(c, StudiesPage.Render(ws, name, c.Request.Query)));
         app.MapGet("/data", (HttpContext c) => Respond(c, DataPage.Render(ws, c.Request.Query)));
         app.MapGet("/teach/{id}", (HttpContext c, string id) => Respond(c, TeachPage.Render(ws, id, c.Request.Query, csrf)));
         app.MapPost("/api/diff", async (HttpContext c) =>

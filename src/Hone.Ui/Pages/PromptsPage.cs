@@ -31,7 +31,7 @@ internal static class PromptsPage
             sb.Append($"<section class=\"card\"><h2><a href=\"/runs/{Html.E(Html.U(r.Id))}\">{Html.E(r.Name)}</a> <span class=\"muted\">{Html.E(r.Id)}</span></h2>")
               .Append(RunPage.Summary(r.SummaryJson, r.OptionsJson)).Append("</section>");
         }
-        sb.Append("<h2>Scaling and sweeps</h2><p class=\"muted\">Scaling (accuracy vs data size) and sweep runs are shown here once Hone records them as runs; today the data ladder (<code>hone data ladder</code>) writes the subsets, and each rung's <code>hone eval</code> appears on the runs page, where its accuracy trend is the sparkline.</p>");
+        sb.Append("<h2>Scaling and sweeps</h2><p>The studies of <code>hone scale</code> (accuracy vs data size) and <code>hone sweep</code> are on <a href=\"/studies\">Studies</a>.</p>");
         return PageResult.Show("Prompts", "prompts", sb.ToString(), live: true);
     }
 }
