@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Hone.App.Runs;
 using Hone.Store;
 using Spectre.Console;
 
@@ -21,11 +22,9 @@ public static class RunsCommand
             "(killed or crashed) is shown as interrupted: resume it, or remove it with 'hone runs rm'.") { kind, limit };
         host.SetHandler(cmd, (p, ctx) =>
         {
-            if (p.GetValue(limit) < 1) throw new CliUsageException("--limit must be at least 1.");
-            var ws = ctx.RequireWorkspace();
-            using var store = ws.OpenStore();
-            var runs = store.ListRuns(p.GetValue(kind), p.GetValue(limit));
-            ctx.WriteJson(new { runs });
+            var result = ListRuns.Run(new ListRunsRequest(ctx.WorkingDirectory, p.GetValue(kind), p.GetValue(limit)));
+            var runs = result.Runs;
+            ctx.WriteJson(result);
             if (runs.Count == 0)
             {
                 ctx.Console.MarkupLine("No runs yet.");
@@ -38,7 +37,7 @@ public static class RunsCommand
                     r.CreatedUtc.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture), Took(r));
             }
             ctx.Console.Write(table);
-            var interrupted = runs.Count(r => r.Status == RunStatus.Interrupted);
+            var interrupted = result.Interrupted;
             if (interrupted > 0)
             {
                 ctx.Console.MarkupLine($"[yellow]{interrupted} interrupted[/]: the process running {(interrupted == 1 ? "it is" : "them is")} gone.");
@@ -60,14 +59,10 @@ public static class RunsCommand
             "A run that is still running is refused unless --force; a folder outside the runs folder is never deleted.") { run, force, keepFolder };
         host.SetHandler(cmd, (p, ctx) =>
         {
-            var ws = ctx.RequireWorkspace();
-            using var store = ws.OpenStore();
-            var removal = RunRemover.Remove(ws, store, p.GetValue(run)!, p.GetValue(force), p.GetValue(keepFolder));
-            var r = removal.Run;
-            ctx.WriteJson(new { removed = r.Id, kind = r.Kind, status = r.Status, folder = removal.Folder, folder_removed = removal.FolderRemoved });
-            ctx.Console.MarkupLine($"[green]Removed[/] run {Markup.Escape(r.Id)} ({Markup.Escape(r.Kind)}, {r.Status.ToString().ToLowerInvariant()})" +
-                (removal.FolderRemoved ? $" and its folder {Markup.Escape(removal.Folder!)}"
-                    : removal.Folder is { } f && Directory.Exists(f) ? $"; its folder {Markup.Escape(f)} was kept" : "") + ".");
+            var r = RemoveRun.Run(new RemoveRunRequest(ctx.WorkingDirectory, p.GetValue(run)!, p.GetValue(force), p.GetValue(keepFolder)));
+            ctx.WriteJson(r);
+            ctx.Console.MarkupLine($"[green]Removed[/] run {Markup.Escape(r.Removed)} ({Markup.Escape(r.Kind)}, {r.Status.ToString().ToLowerInvariant()})" +
+                (r.FolderRemoved ? $" and its folder {Markup.Escape(r.Folder!)}" : r.FolderKept ? $"; its folder {Markup.Escape(r.Folder!)} was kept" : "") + ".");
             return ExitCodes.Success;
         });
         return cmd;
