@@ -14,7 +14,7 @@ namespace Hone.Cli.Commands;
 /// <c>hone migrate capture|plan|run|report</c>: move a retiring hosted fine-tune's behaviour to an open model. Wiring
 /// only: the use cases are Hone.App.Migrate's, the steps Hone.Migrate's.
 /// </summary>
-public static partial class MigrateCommands
+public static class MigrateCommands
 {
     /// <summary>Builds the command group.</summary>
     public static Command Create(CliHost host)
@@ -22,13 +22,13 @@ public static partial class MigrateCommands
         ArgumentNullException.ThrowIfNull(host);
         return new Command("migrate", "Move a retiring hosted fine-tune to an open model: capture its answers, plan, train with the loop, report agreement. Run the four steps in order.")
         {
-            Capture(host), Plan(host), Run(host), Report(host),
+            Capture(host), MigrateStepCommands.Plan(host), MigrateStepCommands.Run(host), MigrateStepCommands.Report(host),
         };
     }
 
-    private static Option<string> DirOption() => new("--dir") { Description = "The migration folder (relative to the workspace root).", DefaultValueFactory = _ => "migrate" };
+    internal static Option<string> DirOption() => new("--dir") { Description = "The migration folder (relative to the workspace root).", DefaultValueFactory = _ => "migrate" };
 
-    private static MigratePlace Place(CliContext ctx, ParseResult p, Option<string> dir) => new(ctx.WorkingDirectory, p.GetValue(dir)!);
+    internal static MigratePlace Place(CliContext ctx, ParseResult p, Option<string> dir) => new(ctx.WorkingDirectory, p.GetValue(dir)!);
 
     private static Command Capture(CliHost host)
     {

@@ -11,9 +11,9 @@ using Spectre.Console;
 namespace Hone.Cli.Commands;
 
 /// <summary><c>hone migrate plan|run|report</c>: parse, call the Hone.App.Migrate use case, print.</summary>
-public static partial class MigrateCommands
+internal static class MigrateStepCommands
 {
-    private static Command Plan(CliHost host)
+    internal static Command Plan(CliHost host)
     {
         var dir = DirOption();
         var candidates = new Option<string[]>("--candidates") { Description = "Folders of local base models (a model folder or a folder of them; default: the workspace's models/).", AllowMultipleArgumentsPerToken = true };
@@ -50,7 +50,7 @@ public static partial class MigrateCommands
         return cmd;
     }
 
-    private static Command Run(CliHost host)
+    internal static Command Run(CliHost host)
     {
         var dir = DirOption();
         var model = new Option<string?>("--model") { Description = "The open base model (default: the plan's choice)." };
@@ -96,7 +96,7 @@ public static partial class MigrateCommands
         return cmd;
     }
 
-    private static Command Report(CliHost host)
+    internal static Command Report(CliHost host)
     {
         var dir = DirOption();
         var machine = new Option<decimal>("--machine-usd-per-hour") { Description = "Price of an hour of this machine, for the cost after (default 0: no API bill).", DefaultValueFactory = _ => 0m };
