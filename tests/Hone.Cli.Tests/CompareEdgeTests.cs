@@ -176,7 +176,7 @@ public sealed class CompareEdgeTests : IAsyncLifetime
     }
 
     /// <summary>Answers "A+B" and "A*B" (the last user message); wrong multiplications are an HTML snippet.</summary>
-    private sealed class ArithmeticClient : IChatClient
+    internal sealed class ArithmeticClient : IChatClient
     {
         public volatile bool MultiplyRight;
 
