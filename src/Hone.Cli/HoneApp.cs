@@ -49,6 +49,7 @@ public static class HoneApp
         root.Subcommands.Add(PromptCommands.Create(host));
         root.Subcommands.Add(CompareCommand.Create(host));
         root.Subcommands.Add(EdgeCommands.Create(host));
+        root.Subcommands.Add(TeachCommand.Create(host));
         root.Subcommands.Add(TrainCommands.Create(host));
         root.Subcommands.Add(DemoCommand.Create(host));
         root.Subcommands.Add(ScaleCommand.Create(host));

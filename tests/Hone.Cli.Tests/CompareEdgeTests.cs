@@ -153,7 +153,12 @@ public sealed class CompareEdgeTests : IAsyncLifetime
         Assert.Equal(2, missing.ExitCode);
         Assert.Contains("times-table", missing.Stderr, StringComparison.Ordinal);
 
-        var export = CliRunner.Run(dir, "edge", "export", bad, "--format", "sft", "--out", "train/edge.jsonl", "--reference-field", "answer", "--json");
+        // Golden failures as training data leak the golden set: refused (exit 2, nothing written) without --allow-golden-leak.
+        var refused = CliRunner.Run(dir, "edge", "export", bad, "--format", "sft", "--out", "train/edge.jsonl", "--reference-field", "answer", "--json");
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("leaks the golden set", refused.Stderr + refused.Stdout, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(dir, "train", "edge.jsonl")));
+        var export = CliRunner.Run(dir, "edge", "export", bad, "--format", "sft", "--out", "train/edge.jsonl", "--reference-field", "answer", "--allow-golden-leak", "--json");
         Assert.True(export.ExitCode == 0, export.Stderr);
         Assert.Equal((6, 6), (export.Json.GetProperty("cases").GetInt32(), export.Json.GetProperty("with_reference").GetInt32()));
         var line = JsonDocument.Parse(File.ReadAllLines(Path.Combine(dir, "train", "edge.jsonl"))[0]).RootElement;
@@ -162,16 +167,16 @@ public sealed class CompareEdgeTests : IAsyncLifetime
         Assert.Equal(BadAnswer, line.GetProperty("metadata").GetProperty("model_output").GetString());
 
         // --tag picks an edge case by name (added cases) or by golden-set tag; the default output goes to the data folder.
-        var named = CliRunner.Run(dir, "edge", "export", bad, "--tag", "failures-" + bad, "--json");
+        var named = CliRunner.Run(dir, "edge", "export", bad, "--tag", "failures-" + bad, "--allow-golden-leak", "--json");
         Assert.Equal(1, named.Json.GetProperty("cases").GetInt32()); // m2 fails; p1 was added but passes
         Assert.StartsWith(Path.Combine(dir, "data"), named.Json.GetProperty("path").GetString(), StringComparison.Ordinal);
-        Assert.Equal(2, CliRunner.Run(dir, "edge", "export", bad, "--tag", "nope").ExitCode);
-        Assert.Equal(2, CliRunner.Run(dir, "edge", "export", bad, "--format", "dpo").ExitCode);
-        Assert.Equal(0, CliRunner.Run(dir, "edge", "export", good, "--json").Json.GetProperty("cases").GetInt32());
+        Assert.Equal(2, CliRunner.Run(dir, "edge", "export", bad, "--tag", "nope", "--allow-golden-leak").ExitCode);
+        Assert.Equal(2, CliRunner.Run(dir, "edge", "export", bad, "--format", "dpo", "--allow-golden-leak").ExitCode);
+        Assert.Equal(0, CliRunner.Run(dir, "edge", "export", good, "--allow-golden-leak", "--json").Json.GetProperty("cases").GetInt32());
     }
 
     /// <summary>Answers "A+B" and "A*B" (the last user message); wrong multiplications are an HTML snippet.</summary>
-    private sealed class ArithmeticClient : IChatClient
+    internal sealed class ArithmeticClient : IChatClient
     {
         public volatile bool MultiplyRight;
 

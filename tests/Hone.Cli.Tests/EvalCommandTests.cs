@@ -94,7 +94,10 @@ public sealed class EvalCommandTests : IDisposable
         Assert.Equal(0, back.ExitCode);
         Assert.Equal(["m1", "m2"], back.Json.GetProperty("regressed").EnumerateArray().Select(x => x.GetString()));
 
-        var edges = CliRunner.Run(dir, "eval", "edge-cases", a, "--export", "edge.jsonl", "--reference-field", "answer", "--json");
+        var leak = CliRunner.Run(dir, "eval", "edge-cases", a, "--export", "edge.jsonl", "--reference-field", "answer", "--json");
+        Assert.Equal(2, leak.ExitCode); // golden failures as training data need --allow-golden-leak
+        Assert.False(File.Exists(Path.Combine(dir, "edge.jsonl")));
+        var edges = CliRunner.Run(dir, "eval", "edge-cases", a, "--export", "edge.jsonl", "--reference-field", "answer", "--allow-golden-leak", "--json");
         Assert.Equal(1, edges.ExitCode); // failing cases
         var mul = Assert.Single(edges.Json.GetProperty("edge_cases").EnumerateArray());
         Assert.Equal("mul", mul.GetProperty("name").GetString());

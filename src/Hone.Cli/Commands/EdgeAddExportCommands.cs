@@ -52,12 +52,35 @@ public static class EdgeAddCommand
 /// <summary>
 /// <c>hone edge export RUN --format sft [--out FILE] [--tag NAME] [--reference-field F]</c>: the run's failing cases as
 /// chat training examples (the prompt baked in, the reference answer as the assistant message), the same export as
-/// <c>hone eval edge-cases --export</c>. Default output: <c>DATA/edge-RUN.jsonl</c>. Exit 0, 2 for bad input.
+/// <c>hone eval edge-cases --export</c>. Default output: <c>DATA/edge-RUN.jsonl</c>. Requires <c>--allow-golden-leak</c>
+/// (it leaks the golden set into training). Exit 0, 2 for bad input or without that option.
 /// </summary>
 public static class EdgeExportCommand
 {
     /// <summary>The formats <c>--format</c> accepts.</summary>
     public static readonly IReadOnlyList<string> Formats = ["sft"];
+
+    /// <summary>The <c>--allow-golden-leak</c> option both golden-failure exports require.</summary>
+    public static Option<bool> AllowGoldenLeakOption() => new("--allow-golden-leak")
+    {
+        Description = "Export anyway: the examples are golden-set cases, so training on them leaks the golden set and inflates its later scores.",
+    };
+
+    /// <summary>
+    /// Refuses (exit 2) to write golden-set failures as training data unless <c>--allow-golden-leak</c> was given: the
+    /// examples are the golden set's own cases, so a model trained on them is then scored on what it was taught.
+    /// With the option, warns once.
+    /// </summary>
+    public static void GuardGoldenLeak(CliContext ctx, bool allowed)
+    {
+        ArgumentNullException.ThrowIfNull(ctx);
+        const string Why = "the exported examples are golden-set cases: training on them leaks the golden set into training, so its later scores " +
+            "measure memory, not skill.";
+        if (!allowed)
+            throw new CliUsageException("Refusing to export golden failures as training data: " + Why +
+                " Write new examples for the failing pattern instead (or 'hone teach RUN'), or pass --allow-golden-leak to export anyway.");
+        ctx.Warn("--allow-golden-leak: " + Why + " Score later runs on a golden set that excludes these cases.");
+    }
 
     /// <summary>Builds the command.</summary>
     public static Command Create(CliHost host)
@@ -68,15 +91,18 @@ public static class EdgeExportCommand
         var output = new Option<string?>("--out") { Description = "The JSONL file to write (default: DATA/edge-RUN.jsonl)." };
         var tag = new Option<string?>("--tag") { Description = "Only the failing cases of this edge case (a tag, or a name given with 'hone edge add')." };
         var referenceField = new Option<string?>("--reference-field") { Description = "The golden-set field holding the reference answer (default: a trailing assistant message)." };
-        var cmd = new Command("export", "Write a run's failing cases as training examples: the prompt baked in, the reference answer as the assistant message.")
+        var allowLeak = AllowGoldenLeakOption();
+        var cmd = new Command("export", "Write a run's failing cases as training examples: the prompt baked in, the reference answer as the assistant message. " +
+            "This leaks the golden set into training, so it requires --allow-golden-leak.")
         {
-            run, format, output, tag, referenceField,
+            run, format, output, tag, referenceField, allowLeak,
         };
         host.SetHandler(cmd, (p, ctx) =>
         {
             var fmt = p.GetValue(format)!;
             if (!Formats.Contains(fmt, StringComparer.Ordinal))
                 throw new CliUsageException($"--format {fmt}: unknown format; use one of {string.Join(", ", Formats)}.");
+            GuardGoldenLeak(ctx, p.GetValue(allowLeak));
             var ws = ctx.RequireWorkspace();
             using var store = ws.OpenStore();
             var loaded = EvalRuns.Load(store, p.GetValue(run)!);

@@ -23,13 +23,15 @@ public static class EvalEdgeCasesCommand
         var export = new Option<string?>("--export") { Description = "Write the failing cases as chat training examples (JSONL) to this file." };
         var referenceField = new Option<string?>("--reference-field") { Description = "The golden-set field holding the reference answer (default: a trailing assistant message)." };
         var tag = new Option<string?>("--tag") { Description = "Export only the failing cases with this tag." };
+        var allowLeak = EdgeExportCommand.AllowGoldenLeakOption();
         var cmd = new Command("edge-cases", "The failing cases of a run grouped by tag into named edge cases, which were fixed and which regressed; " +
-            "--export writes them as training examples. Exit 1 when some cases fail.")
+            "--export writes them as training examples (with --allow-golden-leak: it leaks the golden set). Exit 1 when some cases fail.")
         {
-            run, against, export, referenceField, tag,
+            run, against, export, referenceField, tag, allowLeak,
         };
         host.SetHandler(cmd, (p, ctx) =>
         {
+            if (p.GetValue(export) is not null) EdgeExportCommand.GuardGoldenLeak(ctx, p.GetValue(allowLeak));
             var ws = ctx.RequireWorkspace();
             using var store = ws.OpenStore();
             var loaded = EvalRuns.Load(store, p.GetValue(run)!);

@@ -85,7 +85,7 @@ public sealed class DataChecker
         int? leaked = null, validCount = null;
         if (_options.ValidFile is { } validPath)
         {
-            (leaked, validCount) = CheckValid(validPath, resolvedKind, analyzer, collector, cancellationToken);
+            (leaked, validCount) = CheckValid(validPath, reader.SourceName, resolvedKind, analyzer, collector, cancellationToken);
         }
 
         var dataset = analyzer.Finish(collector, datasetFindings, leaked, validCount);
@@ -155,7 +155,7 @@ public sealed class DataChecker
         }
     }
 
-    private (int Leaked, int Valid) CheckValid(string validPath, DataKind kind, DatasetAnalyzer train, FindingCollector collector, CancellationToken ct)
+    private (int Leaked, int Valid) CheckValid(string validPath, string trainSource, DataKind kind, DatasetAnalyzer train, FindingCollector collector, CancellationToken ct)
     {
         using var reader = JsonlReader.Open(validPath, _options.Reader);
         var sink = new FindingSink();
@@ -183,7 +183,7 @@ public sealed class DataChecker
         {
             leaked++;
             collector.Add(new DataFinding(FindingSeverity.Error, FindingCodes.TrainValidLeakage, validLine, "$",
-                $"the validation example has the same input as training line {trainLine}; the validation score would be inflated.",
+                $"the validation example has the same input as line {trainLine} of {trainSource} (the training file); the validation score would be inflated.",
                 "Remove it from one of the files (or re-split with `hone data split`, which keeps duplicates together).") { File = validPath });
         }
         return (leaked, valid);

@@ -10,7 +10,9 @@ namespace Hone.Data.Teach;
 /// <param name="Messages">The input messages (<c>role</c>/<c>content</c> objects in OpenAI's chat shape), without the answer.</param>
 /// <param name="Rejected">The model's answer (the non-preferred output).</param>
 /// <param name="Corrected">The edited answer (the training target and the preferred output).</param>
-public sealed record TeachCorrection(IReadOnlyList<JsonObject> Messages, string Rejected, string Corrected);
+/// <param name="Provenance">Where the correction came from (run, case, time, reason), written as each line's
+/// <c>metadata</c>; null writes none.</param>
+public sealed record TeachCorrection(IReadOnlyList<JsonObject> Messages, string Rejected, string Corrected, JsonObject? Provenance = null);
 
 /// <summary>The two lines a correction becomes, and the files they go to.</summary>
 /// <param name="SftPath">The SFT examples file.</param>
@@ -56,6 +58,11 @@ public static class TeachWriter
             ["preferred_output"] = new JsonArray(Assistant(c.Corrected)),
             ["non_preferred_output"] = new JsonArray(Assistant(c.Rejected)),
         };
+        if (c.Provenance is { } meta)
+        {
+            sft["metadata"] = meta.DeepClone();
+            dpo["metadata"] = meta.DeepClone();
+        }
         var full = Path.GetFullPath(folder);
         return new TeachLines(Path.Combine(full, SftFile), sft.ToJsonString(Json), Path.Combine(full, DpoFile), dpo.ToJsonString(Json));
     }

@@ -45,6 +45,7 @@ public class DatasetFindingTests
         var f = Assert.Single(r.Findings, x => x.Code == FindingCodes.TrainValidLeakage);
         Assert.Equal(1, f.Line);
         Assert.Equal(leaky, f.File);
+        Assert.Contains(train, f.Message, StringComparison.Ordinal); // the leak names its source: the training file and line
         Assert.Equal(1, r.Dataset.LeakedValidExamples);
         Assert.Equal(2, r.Dataset.ValidExamples);
         var clean = Write([Chat("fresh question", "fresh answer")], "valid.jsonl");

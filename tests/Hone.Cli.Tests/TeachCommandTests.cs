@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Hone.App;
+using Hone.App.Teach;
+using Hone.Evals.Compare;
+using Hone.Server;
+using Hone.Testing;
+
+namespace Hone.Cli.Tests;
+
+/// <summary>
+/// <c>hone teach RUN</c>: the use cases (cases, diff, save with provenance) and the command driven through a
+/// pseudo-terminal (<c>/usr/bin/script</c>) with scripted answers on standard input and $EDITOR a shell script that
+/// rewrites the file. The run comes from <c>hone eval</c> against the scripted arithmetic model of <see cref="CompareEdgeTests"/>.
+/// </summary>
+public sealed class TeachCommandTests : IAsyncLifetime
+{
+    private const string BadAnswer = "<script>alert(1)</script>";
+    private readonly CompareEdgeTests.ArithmeticClient _client = new();
+    private HoneServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await HoneServer.StartAsync(_client, new ServerOptions { Port = 0 }, "arith");
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    private string FailingRun(out string dir)
+    {
+        dir = TestAssets.NewTempDir();
+        Assert.Equal(0, CliRunner.Run(dir, "init").ExitCode);
+        File.WriteAllText(Path.Combine(dir, "hone.yaml"), $"task: arith\nproviders:\n  served:\n    base_url: {new Uri(_server.BaseAddress, "v1")}\n");
+        var cases = new[] { ("p1", "1+1", "2"), ("m2", "2*3", "6"), ("m3", "3*3", "9"), ("m4", "4*3", "12") };
+        File.WriteAllLines(Path.Combine(dir, "evals", "golden.jsonl"),
+            cases.Select(c => JsonSerializer.Serialize(new { id = c.Item1, question = c.Item2, answer = c.Item3 })));
+        File.WriteAllText(Path.Combine(dir, "evals", "arith.yaml"), """
+            golden_set: golden.jsonl
+            prompt:
+              template: "{{item.question}}"
+            model: served:arith
+            reference: "{{item.answer}}"
+            graders:
+              - type: string_check
+                name: exact
+                input: "{{sample.output_text}}"
+                reference: "{{item.answer}}"
+                operation: eq
+            """);
+        _client.MultiplyRight = false;
+        var r = CliRunner.Run(dir, "eval", "arith", "--json", "--no-cache", "--fresh");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        return r.Json.GetProperty("runs")[0].GetProperty("run_id").GetString()!;
+    }
+
+    [Fact]
+    public void Use_cases_list_failing_cases_diff_and_save_with_provenance()
+    {
+        var run = FailingRun(out var dir);
+        var cases = TeachUseCases.Cases(new TeachRequest(dir, run));
+        Assert.Equal(["m2", "m3", "m4"], cases.Cases.Select(c => c.CaseId));
+        Assert.Equal(4, TeachUseCases.Cases(new TeachRequest(dir, run, All: true)).Cases.Count);
+        var m2 = cases.Cases[0];
+        Assert.Equal((BadAnswer, "6"), (m2.Output, m2.Reference));
+        Assert.Equal("2*3", m2.Messages[^1]["content"]!.GetValue<string>());
+
+        var diff = TeachUseCases.Diff("the answer is 5", "the answer is 6");
+        Assert.Equal([new DiffSegment(DiffKind.Same, "the answer is "), new DiffSegment(DiffKind.Removed, "5"), new DiffSegment(DiffKind.Added, "6")], diff);
+
+        var when = new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc);
+        var lines = TeachUseCases.Save(cases.Folder, cases.RunId, m2, "6", "html instead of a number", when);
+        var sft = JsonDocument.Parse(Assert.Single(File.ReadAllLines(lines.SftPath))).RootElement;
+        Assert.Equal("6", sft.GetProperty("messages")[1].GetProperty("content").GetString());
+        var meta = sft.GetProperty("metadata");
+        Assert.Equal((run, "m2", "html instead of a number", "2026-01-02T03:04:05.0000000Z"), (meta.GetProperty("run_id").GetString(), meta.GetProperty("case_id").GetString(),
+            meta.GetProperty("reason").GetString(), meta.GetProperty("time").GetString()));
+        var dpo = JsonDocument.Parse(Assert.Single(File.ReadAllLines(lines.DpoPath))).RootElement;
+        Assert.Equal(BadAnswer, dpo.GetProperty("non_preferred_output")[0].GetProperty("content").GetString());
+        Assert.Equal("6", dpo.GetProperty("preferred_output")[0].GetProperty("content").GetString());
+        Assert.Equal("m2", dpo.GetProperty("metadata").GetProperty("case_id").GetString());
+        // An edit equal to the model's answer teaches nothing: refused, nothing appended.
+        Assert.Throws<UseCaseException>(() => TeachUseCases.Save(cases.Folder, cases.RunId, m2, BadAnswer, null, when));
+        Assert.Single(File.ReadAllLines(lines.SftPath));
+    }
+
+    [Fact]
+    public async Task Teach_walks_the_failures_in_a_pseudo_terminal_and_saves_the_edit()
+    {
+        var run = FailingRun(out var dir);
+        var editor = Path.Combine(dir, "editor.sh");
+        File.WriteAllText(editor, "#!/bin/sh\nprintf 'the answer is 6\\n' > \"$1\"\n");
+        if (!OperatingSystem.IsLinux()) return; // /usr/bin/script and a shell editor: Linux only
+        File.SetUnixFileMode(editor, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        // m2: edit, reason, save; m3: accept; m4: edit then decline to save.
+        var answers = Path.Combine(dir, "answers.txt");
+        File.WriteAllText(answers, "e\nhtml instead of a number\ny\na\ne\n\nn\n");
+        var cli = Path.Combine(AppContext.BaseDirectory, "Hone.Cli.dll");
+        var psi = new ProcessStartInfo("/bin/sh") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add($"/usr/bin/script -q -e -c 'dotnet \"{cli}\" teach {run}' /dev/null < \"{answers}\"");
+        psi.Environment["EDITOR"] = editor;
+        psi.Environment.Remove("VISUAL");
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        var stdout = await p.StandardOutput.ReadToEndAsync();
+        Assert.True(p.WaitForExit(60_000));
+        Assert.True(p.ExitCode == 0, stdout + await stderr);
+        Assert.Contains("case m2", stdout, StringComparison.Ordinal);
+        Assert.Contains("reference:", stdout, StringComparison.Ordinal);
+        Assert.Contains("{+the answer is 6+}", stdout, StringComparison.Ordinal); // the word diff before saving
+        Assert.Contains("1 edits saved, 1 accepted, 0 rejected of 3 cases seen", stdout, StringComparison.Ordinal);
+        var sft = File.ReadAllLines(Path.Combine(dir, "data", "teach-sft.jsonl"));
+        var line = JsonDocument.Parse(Assert.Single(sft)).RootElement;
+        Assert.Equal("the answer is 6", line.GetProperty("messages")[1].GetProperty("content").GetString());
+        Assert.Equal(("m2", "html instead of a number"), (line.GetProperty("metadata").GetProperty("case_id").GetString(), line.GetProperty("metadata").GetProperty("reason").GetString()));
+        Assert.Single(File.ReadAllLines(Path.Combine(dir, "data", "teach-dpo.jsonl")));
+    }
+
+    [Fact]
+    public void Teach_help_and_unknown_run()
+    {
+        var help = CliRunner.Run(TestAssets.NewTempDir(), "teach", "--help");
+        Assert.Equal(0, help.ExitCode);
+        Assert.Contains("--all", help.Stdout, StringComparison.Ordinal);
+        var dir = TestAssets.NewTempDir();
+        Assert.Equal(0, CliRunner.Run(dir, "init").ExitCode);
+        Assert.Equal(2, CliRunner.Run(dir, "teach", "nope").ExitCode);
+    }
+}
