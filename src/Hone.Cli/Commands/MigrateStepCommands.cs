@@ -15,7 +15,7 @@ internal static class MigrateStepCommands
 {
     internal static Command Plan(CliHost host)
     {
-        var dir = DirOption();
+        var dir = MigrateCommands.DirOption();
         var candidates = new Option<string[]>("--candidates") { Description = "Folders of local base models (a model folder or a folder of them; default: the workspace's models/).", AllowMultipleArgumentsPerToken = true };
         var heldOut = new Option<double>("--held-out") { Description = "Share of the cases held out (never trained on).", DefaultValueFactory = _ => 0.2 };
         var seed = new Option<int>("--seed") { Description = "Seed of the split.", DefaultValueFactory = _ => 1 };
@@ -29,7 +29,7 @@ internal static class MigrateStepCommands
         };
         host.SetHandler(cmd, (p, ctx) =>
         {
-            var plan = MigratePlan.Run(new MigratePlanRequest(Place(ctx, p, dir), new PlanOptions
+            var plan = MigratePlan.Run(new MigratePlanRequest(MigrateCommands.Place(ctx, p, dir), new PlanOptions
             {
                 Candidates = [.. (p.GetValue(candidates) ?? []).Select(ctx.ResolvePath)], HeldOut = p.GetValue(heldOut), Seed = p.GetValue(seed), Judge = p.GetValue(judge),
                 GradersFile = p.GetValue(graders) is { } g ? ctx.ResolvePath(g) : null, Target = p.GetValue(target), Epochs = p.GetValue(epochs),
@@ -52,7 +52,7 @@ internal static class MigrateStepCommands
 
     internal static Command Run(CliHost host)
     {
-        var dir = DirOption();
+        var dir = MigrateCommands.DirOption();
         var model = new Option<string?>("--model") { Description = "The open base model (default: the plan's choice)." };
         var tokenizer = new Option<string?>("--tokenizer") { Description = ModelCliOptions.TokenizerHelp };
         var template = new Option<string?>("--template") { Description = "Built-in chat template (chatml, llama3, llama2, plain) for a model without one." };
@@ -85,7 +85,7 @@ internal static class MigrateStepCommands
             {
                 if (!ctx.Json && r.Done == r.Total && r.Total > 0) ctx.Stderr.WriteLine($"round {r.Round}: {r.Phase} {r.Done}/{r.Total}");
             });
-            var result = await MigrateRun.RunAsync(new MigrateRunRequest(Place(ctx, p, dir), options), progress, ct).ConfigureAwait(false);
+            var result = await MigrateRun.RunAsync(new MigrateRunRequest(MigrateCommands.Place(ctx, p, dir), options), progress, ct).ConfigureAwait(false);
             ctx.Console.MarkupLine($"base model {Markup.Escape(result.BaseModel)}: held-out agreement {result.BaseAgreement:P0}");
             foreach (var r in result.Rounds)
                 ctx.Console.MarkupLine($"round {r.Round}: {r.TrainExamples} examples ({r.Synthesized} synthesised, {r.DpoPairs} DPO pairs) → agreement {r.Agreement:P0}, {r.Seconds:0.0} s");
@@ -98,7 +98,7 @@ internal static class MigrateStepCommands
 
     internal static Command Report(CliHost host)
     {
-        var dir = DirOption();
+        var dir = MigrateCommands.DirOption();
         var machine = new Option<decimal>("--machine-usd-per-hour") { Description = "Price of an hour of this machine, for the cost after (default 0: no API bill).", DefaultValueFactory = _ => 0m };
         var cmd = new Command("report", "Write DIR/report.html (self-contained) and DIR/report.json: agreement with the hosted model per grader and per tag with intervals, fixed/regressed against the open base, cost per 1,000 requests before and after, latency on this machine, the cases that still differ side by side.")
         {
@@ -106,7 +106,7 @@ internal static class MigrateStepCommands
         };
         host.SetHandler(cmd, (p, ctx) =>
         {
-            var response = MigrateReport.Run(new MigrateReportRequest(Place(ctx, p, dir), p.GetValue(machine)));
+            var response = MigrateReport.Run(new MigrateReportRequest(MigrateCommands.Place(ctx, p, dir), p.GetValue(machine)));
             var d = response.Figures;
             ctx.Console.MarkupLine($"agreement with {Markup.Escape(d.Source)} on {d.HeldOut} held-out cases: base {Markup.Escape(ReportHtml.P(d.BaseAgreement))} → tuned {Markup.Escape(ReportHtml.P(d.TunedAgreement))}");
             ctx.Console.MarkupLine($"fixed {d.Fixed}, regressed {d.Regressed}; cost per 1,000 requests: " + (d.Cost.HostedUsd is { } h ? $"${h:0.####}" : "hosted price unknown") +
