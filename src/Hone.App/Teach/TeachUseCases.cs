@@ -42,7 +42,7 @@ public static class TeachUseCases
         var ws = Workspace.Require(request.WorkingDirectory);
         using var store = ws.OpenStore();
         var loaded = EvalRuns.Load(store, request.RunId);
-        var cases = loaded.Results.Where(r => request.All || !r.Pass).Select(r => new TeachCase(r.CaseId, r.Repeat, MessagesOf(r), r.Output, r.Reference, r.Pass,
+        var cases = loaded.Results.Where(r => request.All || !r.Pass).Select(r => new TeachCase(r.CaseId, r.Repeat, r.InputMessages(), r.Output, r.Reference, r.Pass,
             string.Join("; ", r.Grades.Where(g => !g.Pass).Select(g => (g.Detail ?? g.Error) is { Length: > 0 } d ? $"{g.Grader}: {d}" : g.Grader)))).ToList();
         return new TeachCasesResponse(loaded.Run.Id, loaded.Run.Name, ws.DataDir, cases);
     }
@@ -78,18 +78,5 @@ public static class TeachUseCases
         {
             throw new UseCaseException(Hone.Core.ErrorKind.Input, e.Message);
         }
-    }
-
-    /// <summary>The recorded messages of a sample as role/content objects.</summary>
-    public static List<JsonObject> MessagesOf(CaseResult r)
-    {
-        ArgumentNullException.ThrowIfNull(r);
-        if (r.Input is not { ValueKind: JsonValueKind.Array } input) return [];
-        return [.. input.EnumerateArray().Where(m => m.ValueKind == JsonValueKind.Object)
-            .Select(m => new JsonObject
-            {
-                ["role"] = m.TryGetProperty("role", out var role) ? role.GetString() : "user",
-                ["content"] = m.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.String ? content.GetString() : content.ToString(),
-            })];
     }
 }

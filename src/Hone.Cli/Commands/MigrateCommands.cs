@@ -1,11 +1,6 @@
 using System.CommandLine;
-using System.Globalization;
 using Hone.App.Migrate;
 using Hone.Migrate.Capture;
-using Hone.Migrate.Plan;
-using Hone.Migrate.Report;
-using Hone.Migrate.Run;
-using Hone.Training.Sft;
 using Spectre.Console;
 
 namespace Hone.Cli.Commands;

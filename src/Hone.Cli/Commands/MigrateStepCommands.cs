@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using Hone.App.Migrate;
-using Hone.Migrate.Capture;
 using Hone.Migrate.Plan;
 using Hone.Migrate.Report;
 using Hone.Migrate.Run;

@@ -1,5 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Hone.Evals.Graders;
 
@@ -136,6 +137,18 @@ public sealed record CaseResult
 
     /// <summary>One JSONL line.</summary>
     public string ToJsonLine() => JsonSerializer.Serialize(this, JsonOptions);
+
+    /// <summary>The recorded messages sent to the model as role/content objects (empty for runs made before inputs were recorded).</summary>
+    public List<JsonObject> InputMessages()
+    {
+        if (Input is not { ValueKind: JsonValueKind.Array } input) return [];
+        return [.. input.EnumerateArray().Where(m => m.ValueKind == JsonValueKind.Object)
+            .Select(m => new JsonObject
+            {
+                ["role"] = m.TryGetProperty("role", out var role) ? role.GetString() : "user",
+                ["content"] = m.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.String ? content.GetString() : content.ToString(),
+            })];
+    }
 
     /// <summary>Parses one JSONL line.</summary>
     public static CaseResult FromJsonLine(string line) =>

@@ -28,7 +28,7 @@ internal static class TeachPage
         using var store = ws.OpenStore();
         var run = ws.LoadEval(store, id);
         var sample = run.Results.FirstOrDefault(r => r.CaseId == caseId) ?? throw new ArgumentException($"Case '{caseId}' is not in run {run.Run.Id}.");
-        var correction = new TeachCorrection(Messages(sample), sample.Output, corrected);
+        var correction = new TeachCorrection(sample.InputMessages(), sample.Output, corrected);
         try
         {
             if (form["action"] == "save")
@@ -68,7 +68,7 @@ internal static class TeachPage
         sb.Append($"<section class=\"focus\" aria-label=\"Case\"><h2>{Html.E(c.CaseId)} {Html.Badge(verdict, verdict)}</h2>");
         foreach (var t in c.Tags) sb.Append($"<span class=\"tag\">{Html.E(t)}</span> ");
         sb.Append("<div class=\"cols\"><div><h3>Input</h3>");
-        foreach (var m in Messages(c))
+        foreach (var m in c.InputMessages())
             sb.Append($"<div class=\"msg\"><b>{Html.E(m["role"]?.ToString())}</b><pre>{Html.E(m["content"]?.ToString())}</pre></div>");
         sb.Append($"<h3>Reference</h3><pre>{Html.E(c.Reference ?? "(none)")}</pre></div>");
         sb.Append($"<div><h3>Model output</h3><pre id=\"original\">{Html.E(c.Output)}</pre>");
@@ -91,16 +91,5 @@ internal static class TeachPage
         }
         sb.Append("</div></div></section>");
         return PageResult.Show("Teach", "runs", sb.ToString());
-    }
-
-    private static List<JsonObject> Messages(CaseResult r)
-    {
-        if (r.Input is not { ValueKind: JsonValueKind.Array } input) return [];
-        return [.. input.EnumerateArray().Where(m => m.ValueKind == JsonValueKind.Object)
-            .Select(m => new JsonObject
-            {
-                ["role"] = m.TryGetProperty("role", out var role) ? role.GetString() : "user",
-                ["content"] = m.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.String ? content.GetString() : content.ToString(),
-            })];
     }
 }
