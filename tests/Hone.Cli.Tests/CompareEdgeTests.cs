@@ -166,6 +166,15 @@ public sealed class CompareEdgeTests : IAsyncLifetime
         Assert.Equal(("assistant", "6"), (line.GetProperty("messages")[1].GetProperty("role").GetString(), line.GetProperty("messages")[1].GetProperty("content").GetString()));
         Assert.Equal(BadAnswer, line.GetProperty("metadata").GetProperty("model_output").GetString());
 
+        // Killed in the middle of a write, an export leaves the old file whole and at most a stray temporary beside it
+        // (AtomicFile); the same command again writes the whole export.
+        var whole = File.ReadAllText(Path.Combine(dir, "train", "edge.jsonl"));
+        File.WriteAllText(Path.Combine(dir, "train", ".edge.jsonl.99999.deadbeef.tmp"), whole[..(whole.Length / 2)]);
+        File.WriteAllText(Path.Combine(dir, "train", "edge.jsonl"), "{\"messages\": []}\n");
+        var again = CliRunner.Run(dir, "edge", "export", bad, "--format", "sft", "--out", "train/edge.jsonl", "--reference-field", "answer", "--allow-golden-leak", "--json");
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        Assert.Equal(whole, File.ReadAllText(Path.Combine(dir, "train", "edge.jsonl")));
+
         // --tag picks an edge case by name (added cases) or by golden-set tag; the default output goes to the data folder.
         var named = CliRunner.Run(dir, "edge", "export", bad, "--tag", "failures-" + bad, "--allow-golden-leak", "--json");
         Assert.Equal(1, named.Json.GetProperty("cases").GetInt32()); // m2 fails; p1 was added but passes

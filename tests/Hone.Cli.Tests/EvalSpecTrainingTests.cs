@@ -46,6 +46,7 @@ public sealed class EvalSpecTrainingTests
         var r = CliRunner.Run(dir, "train", "sft", "--model", Stories, "--template", "chatml", "--train", "train.jsonl", "--epochs", "2",
             "--batch-size", "8", "--lora-rank", "2", "--threads", "1", "--eval-spec", "parity", "--out", "run", "--json");
         Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("--eval-spec: 2 epoch checkpoint(s) × 6 golden cases", r.Stderr, StringComparison.Ordinal); // said before training
         var scores = r.Json.GetProperty("golden_scores");
         Assert.Equal(2, scores.GetArrayLength());
         var best = r.Json.GetProperty("best_checkpoint");
@@ -73,6 +74,39 @@ public sealed class EvalSpecTrainingTests
         Assert.Equal("best by golden_accuracy", x.Json.GetProperty("chosen_by").GetString());
         var latest = CliRunner.Run(dir, "export", "run", "--format", "adapter", "--latest", "--out", "latest", "--json");
         Assert.Equal((2, "newest"), (latest.Json.GetProperty("epoch").GetInt32(), latest.Json.GetProperty("chosen_by").GetString()));
+    }
+
+    [Theory]
+    [InlineData("dpo")]
+    [InlineData("rft")]
+    public void Dpo_and_rft_runs_score_their_checkpoints_too(string kind)
+    {
+        var dir = ParityWorkspace();
+        File.WriteAllLines(Path.Combine(dir, "pairs.jsonl"), Enumerable.Range(0, 8).Select(i => JsonSerializer.Serialize(new
+        {
+            input = new { messages = new[] { new { role = "user", content = $"Is {i} even?" } } },
+            preferred_output = new[] { new { role = "assistant", content = i % 2 == 0 ? "yes" : "no" } },
+            non_preferred_output = new[] { new { role = "assistant", content = i % 2 == 0 ? "no" : "yes" } },
+        })));
+        File.WriteAllLines(Path.Combine(dir, "prompts.jsonl"), Enumerable.Range(0, 8).Select(i => JsonSerializer.Serialize(new
+        {
+            messages = new[] { new { role = "user", content = $"Is {i} even?" } }, label = i % 2 == 0 ? "yes" : "no",
+        })));
+        File.WriteAllText(Path.Combine(dir, "grader.yaml"), "type: string_check\nname: label\ninput: \"{{sample.output_text}}\"\nreference: \"{{item.label}}\"\noperation: eq\n");
+        string[] args = kind == "dpo"
+            ? ["train", "dpo", "--pairs", "pairs.jsonl", "--batch-size", "8"]
+            : ["train", "rft", "--train", "prompts.jsonl", "--valid", "prompts.jsonl", "--grader", "grader.yaml", "--samples-per-prompt", "2", "--prompts-per-step", "4", "--max-tokens", "2"];
+        var r = CliRunner.Run(dir, [.. args, "--model", Stories, "--template", "chatml", "--epochs", "2", "--lora-rank", "2", "--threads", "1",
+            "--eval-spec", "parity", "--out", kind, "--json"]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal([1, 2], r.Json.GetProperty("golden_scores").EnumerateArray().Select(g => g.GetProperty("epoch").GetInt32()));
+        var best = r.Json.GetProperty("best_checkpoint").GetProperty("epoch").GetInt32();
+        Assert.Contains(r.Json.GetProperty("diagnosis").EnumerateArray(), f => f.GetProperty("kind").GetString() == "BestCheckpoint");
+        Assert.Contains(",golden_accuracy", File.ReadLines(Path.Combine(dir, kind, "results.csv")).First(), StringComparison.Ordinal);
+        Assert.Equal(2, CliRunner.Run(dir, "runs", "--kind", "eval", "--json").Json.GetProperty("runs").GetArrayLength());
+        var x = CliRunner.Run(dir, "export", kind, "--format", "adapter", "--json");
+        Assert.True(x.ExitCode == 0, x.Stderr);
+        Assert.Equal((best, "best by golden_accuracy"), (x.Json.GetProperty("epoch").GetInt32(), x.Json.GetProperty("chosen_by").GetString()));
     }
 
     [Fact]

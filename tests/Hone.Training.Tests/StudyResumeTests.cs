@@ -118,6 +118,19 @@ public sealed class StudyResumeTests
         Assert.Equal(whole.Winner!.Setting, r.Winner!.Setting);
     }
 
+    [Fact]
+    public void A_study_is_identified_by_its_judge_too_so_another_golden_set_never_reuses_its_scores()
+    {
+        var run = Run(TestAssets.NewTempDir());
+        static string S(object o) => JsonSerializer.Serialize(o);
+        var scale = new ScaleOptions { Run = run, Sizes = [4, 8], Judge = "a.yaml sha256:1+2" };
+        Assert.NotEqual(S(ScaleStudy.Settings(scale)), S(ScaleStudy.Settings(scale with { Judge = "b.yaml sha256:3+4" })));
+        Assert.DoesNotContain("judge", S(ScaleStudy.Settings(scale with { Judge = null })), StringComparison.Ordinal); // earlier studies keep their identity
+        var sweep = new SweepOptions { Run = run, Epochs = [1], LrMultipliers = [1], Judge = "a.yaml sha256:1+2" };
+        Assert.NotEqual(S(SweepStudy.Settings(sweep)), S(SweepStudy.Settings(sweep with { Judge = "b.yaml sha256:3+4" })));
+        Assert.DoesNotContain("judge", S(SweepStudy.Settings(sweep with { Judge = null })), StringComparison.Ordinal);
+    }
+
     private sealed class Recorder(List<(string Phase, int Epoch)> steps) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value) => steps.Add((value.Phase, value.Epoch));

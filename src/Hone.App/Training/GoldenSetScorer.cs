@@ -17,6 +17,9 @@ namespace Hone.App.Training;
 /// </summary>
 public sealed class GoldenSetScorer(EvalSpec spec, RunStore store, string runsDir, int? limit = null) : ICheckpointScorer
 {
+    /// <summary>The eval spec whose golden set scores.</summary>
+    public EvalSpec Spec => spec;
+
     /// <summary>A scorer for the spec at <paramref name="specPath"/> in workspace <paramref name="ws"/>.</summary>
     public static GoldenSetScorer For(Workspace ws, RunStore store, string specPath, int? limit = null) =>
         new(EvalWorkspace.LoadSpec(specPath, EvalWorkspace.Resolver(ws, null, store)), store, ws.RunsDir, limit);
@@ -26,14 +29,20 @@ public sealed class GoldenSetScorer(EvalSpec spec, RunStore store, string runsDi
     /// or a name in evals/), or unchanged when it is null; the same for every kind of run.
     /// </summary>
     /// <exception cref="UseCaseException">An eval spec outside a workspace (the scores are eval runs in its store).</exception>
-    public static T Attach<T>(T options, string? evalSpec, Workspace? ws, RunStore? store, string workingDirectory)
+    public static T Attach<T>(T options, string? evalSpec, Workspace? ws, RunStore? store, string workingDirectory, Action<string>? warn = null)
         where T : RunOptions
     {
         ArgumentNullException.ThrowIfNull(options);
         if (evalSpec is null) return options;
         if (ws is null || store is null) throw new UseCaseException("--eval-spec needs a workspace (run 'hone init' first): the scores are eval runs in its store.");
         var specPath = EvalWorkspace.FindSpec(ws, evalSpec, workingDirectory);
-        return (T)(options with { EvalSpec = specPath, Scorer = For(ws, store, specPath) });
+        var scorer = For(ws, store, specPath);
+        // The work scoring adds, said before training starts: one golden-set pass per epoch.
+        int cases = File.ReadLines(scorer.Spec.GoldenSetPath).Count(l => !string.IsNullOrWhiteSpace(l));
+        var epochs = options.EpochsAsked is { } e ? e.ToString(System.Globalization.CultureInfo.InvariantCulture) : "each";
+        warn?.Invoke($"--eval-spec: {epochs} epoch checkpoint(s) × {cases} golden cases of {scorer.Spec.Name} are generated and graded on this machine " +
+            "(one pass after every epoch; the progress line shows the time left).");
+        return (T)(options with { EvalSpec = specPath, Scorer = scorer });
     }
 
     /// <summary>The scorer a resumed run of <paramref name="folder"/> gets for the eval spec it started with.</summary>

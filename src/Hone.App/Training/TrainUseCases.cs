@@ -55,7 +55,7 @@ public static class TrainSft
         ArgumentNullException.ThrowIfNull(request);
         var ws = Workspace.Find(request.Place.WorkingDirectory);
         using var store = ws?.OpenStore();
-        var options = GoldenSetScorer.Attach(request.Options, request.EvalSpec, ws, store, request.Place.WorkingDirectory);
+        var options = GoldenSetScorer.Attach(request.Options, request.EvalSpec, ws, store, request.Place.WorkingDirectory, warn);
         var r = SftRun.Start(options, request.Place.NewRunFolder(ws, SftRun.Kind), store, progress, warn, ct);
         r.Model.Dispose();
         return TrainSftResponse.Of(r);
@@ -72,7 +72,7 @@ public static class TrainDpo
         var ws = Workspace.Find(request.Place.WorkingDirectory);
         using var store = ws?.OpenStore();
         var kind = request.Options.SftStage is null ? DpoRun.Kind : DpoRun.TwoStageKind;
-        var options = GoldenSetScorer.Attach(request.Options, request.EvalSpec, ws, store, request.Place.WorkingDirectory);
+        var options = GoldenSetScorer.Attach(request.Options, request.EvalSpec, ws, store, request.Place.WorkingDirectory, warn);
         var r = DpoRun.Start(options, request.Place.NewRunFolder(ws, kind), store, progress, warn, ct);
         r.Model.Dispose();
         return TrainDpoResponse.Of(r);
@@ -91,7 +91,7 @@ public static class TrainRft
         ArgumentNullException.ThrowIfNull(request);
         var ws = Workspace.Find(request.Place.WorkingDirectory);
         using var store = ws?.OpenStore();
-        var o = GoldenSetScorer.Attach(request.Options, request.EvalSpec, ws, store, request.Place.WorkingDirectory);
+        var o = GoldenSetScorer.Attach(request.Options, request.EvalSpec, ws, store, request.Place.WorkingDirectory, warn);
         o = o with { Trainer = o.Trainer with { MicroBatchSize = Math.Clamp(o.Trainer.SamplesPerPrompt, 1, MaxMicroBatch) } };
         var r = RftRun.Start(o, RewardLoader(ws, o.Template), request.Place.NewRunFolder(ws, RftRun.Kind), store, progress, warn, ct);
         return TrainRftResponse.Of(r);

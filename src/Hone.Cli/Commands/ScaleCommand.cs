@@ -30,16 +30,17 @@ public static class ScaleCommand
             var ws = ctx.RequireWorkspace();
             using var store = ws.OpenStore();
             var specPath = EvalWorkspace.FindSpec(ws, p.GetValue(cli.Spec)!, ctx.WorkingDirectory);
+            var spec = EvalWorkspace.LoadSpec(specPath, EvalWorkspace.Resolver(ws, null, store));
             var options = new ScaleOptions
             {
                 Run = cli.RunOptions(p, ctx, DataCheckCommand.ParseEpochs(p.GetValue(epochs)!), p.GetValue(lr)),
                 Sizes = ParseSizes(p.GetValue(sizes)!),
                 Seed = p.GetValue(cli.Seed),
+                Judge = StudyCli.Judge(specPath, spec),
             };
             options.Validate();
             var folder = cli.Folder(p, ctx, ws, "scale", ScaleStudy.Settings(options));
             var scorer = GoldenSetScorer.For(ws, store, specPath);
-            var spec = EvalWorkspace.LoadSpec(specPath, EvalWorkspace.Resolver(ws, null, store));
             var golden = StudyCli.GoldenCases(spec);
 
             // The estimate: the rungs not yet recorded in the study folder.

@@ -9,6 +9,7 @@ using Hone.Evals.Runs;
 using Hone.Models.Train;
 using Hone.Store;
 using Hone.Training.Improve;
+using Hone.Training.Runs;
 using Hone.Training.Sft;
 using Spectre.Console;
 
@@ -70,6 +71,10 @@ internal sealed class StudyCli
     public string Folder(ParseResult p, CliContext ctx, Workspace ws, string kind, object settings) =>
         p.GetValue(Output) is { } o ? ctx.ResolvePath(o)
         : Path.Combine(ws.RunsDir, kind + "-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(settings))))[..10]);
+
+    /// <summary>What judges a study's trials: the spec's path with the hash of it and its golden set (part of the study's identity).</summary>
+    public static string Judge(string specPath, Hone.Evals.Specs.EvalSpec spec) =>
+        $"{Path.GetFullPath(specPath)} sha256:{RunFolder.Sha256File(specPath)[..16]}+{RunFolder.Sha256File(spec.GoldenSetPath)[..16]}";
 
     /// <summary>Golden cases of the spec's set.</summary>
     public static int GoldenCases(Hone.Evals.Specs.EvalSpec spec) => File.ReadLines(spec.GoldenSetPath).Count(l => !string.IsNullOrWhiteSpace(l));

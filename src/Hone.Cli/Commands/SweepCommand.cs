@@ -37,6 +37,7 @@ public static class SweepCommand
             var ws = ctx.RequireWorkspace();
             using var store = ws.OpenStore();
             var specPath = EvalWorkspace.FindSpec(ws, p.GetValue(cli.Spec)!, ctx.WorkingDirectory);
+            var spec = EvalWorkspace.LoadSpec(specPath, EvalWorkspace.Resolver(ws, null, store));
             var epochList = Ints(p.GetValue(epochs)!, "--epochs");
             var rankList = p.GetValue(ranks) is { } r ? Ints(r, "--lora-rank") : null;
             var run = cli.RunOptions(p, ctx, epochList.Max(), 1.0);
@@ -45,10 +46,10 @@ public static class SweepCommand
             {
                 Run = run, Epochs = epochList, LrMultipliers = Doubles(p.GetValue(lr)!, "--lr-multiplier"), LoraRanks = rankList,
                 Halving = p.GetValue(halving), TimeBudgetSeconds = p.GetValue(budget) is { } b ? ParseDuration(b) : null,
+                Judge = StudyCli.Judge(specPath, spec),
             };
             options.Validate();
             var folder = cli.Folder(p, ctx, ws, "sweep", SweepStudy.Settings(options));
-            var spec = EvalWorkspace.LoadSpec(specPath, EvalWorkspace.Resolver(ws, null, store));
             var golden = StudyCli.GoldenCases(spec);
             var study = new StudyFolder(folder, "sweep", SweepStudy.Settings(options));
             int n = File.ReadLines(run.TrainFile).Count(l => !string.IsNullOrWhiteSpace(l));

@@ -18,6 +18,12 @@ public sealed record ScaleOptions
     /// <summary>Seed of the ladder's order (the rungs are nested).</summary>
     public long Seed { get; init; } = 42;
 
+    /// <summary>
+    /// What judges the rungs (e.g. the eval spec's path and the hash of it and its golden set): part of the study's
+    /// identity, so that a study folder is not reused with scores from another golden set. Null: not recorded.
+    /// </summary>
+    public string? Judge { get; init; }
+
     /// <summary>Checks the options once.</summary>
     public void Validate()
     {
@@ -85,9 +91,14 @@ public static class ScaleStudy
     }
 
     /// <summary>What fixes a study's identity: the data, the sizes, the seed and every run setting.</summary>
-    public static object Settings(ScaleOptions o) => new
+    public static object Settings(ScaleOptions o)
     {
-        data = Path.GetFullPath(o.Run.TrainFile), data_sha256 = RunFolder.Sha256File(o.Run.TrainFile), sizes = o.Sizes, seed = o.Seed,
-        run = System.Text.Json.JsonDocument.Parse(o.Run.ToJson(null)).RootElement,
-    };
+        ArgumentNullException.ThrowIfNull(o);
+        var settings = new
+        {
+            data = Path.GetFullPath(o.Run.TrainFile), data_sha256 = RunFolder.Sha256File(o.Run.TrainFile), sizes = o.Sizes, seed = o.Seed,
+            run = System.Text.Json.JsonDocument.Parse(o.Run.ToJson(null)).RootElement,
+        };
+        return o.Judge is null ? settings : new { settings.data, settings.data_sha256, settings.sizes, settings.seed, settings.run, judge = o.Judge };
+    }
 }

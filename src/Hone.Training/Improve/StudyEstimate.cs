@@ -27,8 +27,8 @@ public sealed record StudyEstimateResult(double TokensPerSecond, double SecondsP
     long TrainingTokens, double Seconds, decimal? HostedUsd, string HostedModel, double ProbeSeconds);
 
 /// <summary>
-/// Estimates a study's wall time on this machine from a short measured probe: a one-epoch run on the first few examples of
-/// the data with the study's settings (tokens/s and per-run overhead), then the probe checkpoint scored on a few golden cases
+/// Estimates a study's wall time on this machine from a short measured probe: a two-epoch run on the first few examples of
+/// the data with the study's settings (tokens/s over the steps after the first, and per-run overhead), then the probe checkpoint scored on a few golden cases
 /// (seconds per case); and its hosted price at the price table's rate for the same training tokens.
 /// </summary>
 public static class StudyEstimate
@@ -37,7 +37,7 @@ public static class StudyEstimate
     public const int ProbeExamples = 8;
 
     /// <summary>Measures and estimates. The probe's run folder is <paramref name="probeFolder"/> (replaced).</summary>
-    /// <param name="options">The study's settings (data, model, trainer); the probe trains one epoch on <see cref="ProbeExamples"/> of its examples.</param>
+    /// <param name="options">The study's settings (data, model, trainer); the probe trains two epochs on <see cref="ProbeExamples"/> of its examples.</param>
     /// <param name="trials">The trials still to run.</param>
     /// <param name="goldenCases">Golden cases each trial is scored on.</param>
     /// <param name="probeScorer">Scores the probe checkpoint on a few golden cases (its score's <see cref="CheckpointScore.Cases"/> counts them).</param>
@@ -61,19 +61,24 @@ public static class StudyEstimate
         var sample = Path.Combine(probeFolder, "probe.jsonl");
         File.WriteAllLines(sample, File.ReadLines(options.TrainFile).Where(l => !string.IsNullOrWhiteSpace(l)).Take(ProbeExamples));
         int n = Math.Min(ProbeExamples, tokens.Count);
+        // Two epochs of two steps: the throughput is timed over the steps after the first, whose time is mostly warm-up
+        // (code generation, first touches of memory) that a trial pays once, not per token.
+        int batch = Math.Max(1, (n + 1) / 2), steps = 2 * ((n + batch - 1) / batch);
         var probe = options with
         {
             TrainFile = sample, ValidFile = null, Scorer = null, EvalSpec = null,
-            Trainer = options.Trainer with { Epochs = 1, BatchSize = n, EvalEvery = 0 },
+            Trainer = options.Trainer with { Epochs = 2, BatchSize = batch, EvalEvery = 0 },
         };
-        double tps = 0;
-        var run = SftRun.Start(probe, Path.Combine(probeFolder, "run"), null, new Progress(p => { if (p.TokensPerSecond > 0) tps = p.TokensPerSecond; }), null, ct);
+        var marks = new List<double>();
+        var stepClock = Stopwatch.StartNew();
+        var run = SftRun.Start(probe, Path.Combine(probeFolder, "run"), null, new Progress(p => { if (p.Phase == "train") marks.Add(stepClock.Elapsed.TotalSeconds); }), null, ct);
         run.Model.Dispose();
-        double probeTokens = tokens.Take(n).Sum();
-        if (tps <= 0) tps = probeTokens / Math.Max(1e-3, run.Seconds);
+        double probeTokens = 2.0 * tokens.Take(n).Sum();
+        double steady = marks.Count >= 2 ? marks[^1] - marks[0] : 0;
+        double tps = steady > 0 ? probeTokens * (marks.Count - 1) / Math.Max(1, steps) / steady : probeTokens / Math.Max(1e-3, run.Seconds);
         double overhead = Math.Max(0, run.Seconds - probeTokens / tps);
         var scoreClock = Stopwatch.StartNew();
-        var score = probeScorer.Score(Path.Combine(probeFolder, "run"), 1, ct);
+        var score = probeScorer.Score(Path.Combine(probeFolder, "run"), 2, ct);
         double perCase = scoreClock.Elapsed.TotalSeconds / Math.Max(1, score.Cases);
 
         long trainingTokens = (long)Math.Round(trials.Sum(t => (double)t.Examples * t.Epochs * meanTokens));

@@ -44,6 +44,12 @@ public sealed record SweepOptions
     /// <summary>Significance level under which a trial differs from the best.</summary>
     public double Alpha { get; init; } = 0.05;
 
+    /// <summary>
+    /// What judges the trials (e.g. the eval spec's path and the hash of it and its golden set): part of the study's
+    /// identity, so that a study folder is not reused with scores from another golden set. Null: not recorded.
+    /// </summary>
+    public string? Judge { get; init; }
+
     /// <summary>The grid, in order: epochs, then multipliers, then ranks.</summary>
     public IReadOnlyList<SweepSetting> Grid =>
         [.. from e in Epochs from lr in LrMultipliers from r in LoraRanks ?? [Run.Lora.Rank] select new SweepSetting(e, lr, r)];
@@ -194,9 +200,14 @@ public static class SweepStudy
     private static int CountLines(string path) => File.ReadLines(path).Count(l => !string.IsNullOrWhiteSpace(l));
 
     /// <summary>What fixes a sweep's identity.</summary>
-    public static object Settings(SweepOptions o) => new
+    public static object Settings(SweepOptions o)
     {
-        data = Path.GetFullPath(o.Run.TrainFile), data_sha256 = RunFolder.Sha256File(o.Run.TrainFile), epochs = o.Epochs, lr_multipliers = o.LrMultipliers,
-        lora_ranks = o.LoraRanks, halving = o.Halving, run = System.Text.Json.JsonDocument.Parse(o.Run.ToJson(null)).RootElement,
-    };
+        ArgumentNullException.ThrowIfNull(o);
+        var settings = new
+        {
+            data = Path.GetFullPath(o.Run.TrainFile), data_sha256 = RunFolder.Sha256File(o.Run.TrainFile), epochs = o.Epochs, lr_multipliers = o.LrMultipliers,
+            lora_ranks = o.LoraRanks, halving = o.Halving, run = System.Text.Json.JsonDocument.Parse(o.Run.ToJson(null)).RootElement,
+        };
+        return o.Judge is null ? settings : new { settings.data, settings.data_sha256, settings.epochs, settings.lr_multipliers, settings.lora_ranks, settings.halving, settings.run, judge = o.Judge };
+    }
 }

@@ -47,6 +47,9 @@ public abstract record RunOptions
     /// <summary>The trainer's options.</summary>
     internal abstract TrainerOptions TrainerOptions { get; }
 
+    /// <summary>The epochs asked for (null: auto, resolved from the data when the run starts).</summary>
+    public int? EpochsAsked => TrainerOptions.Epochs;
+
     /// <summary>The training data file (SFT examples, DPO pairs, RFT prompts).</summary>
     internal abstract string TrainInput { get; }
 
