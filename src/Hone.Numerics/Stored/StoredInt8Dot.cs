@@ -75,8 +75,23 @@ internal static unsafe class StoredInt8Dot
         return m128.ToScalar();
     }
 
+    /// <summary>Every half as a float (256 KiB, as ggml's table): a block's scale is one load. A matrix's scales share a
+    /// few exponents, so the lines they touch stay in L1.</summary>
+    private static readonly float* HalfTable = BuildHalfTable();
+
+    private static float* BuildHalfTable()
+    {
+        var table = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(65536 * sizeof(float), 64);
+        for (int i = 0; i < 65536; i++)
+        {
+            table[i] = StoredRows.HalfToSingle((ushort)i);
+        }
+
+        return table;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Scale(byte* block) => StoredRows.HalfToSingle(Unsafe.ReadUnaligned<ushort>(block));
+    private static float Scale(float* table, byte* block) => table[Unsafe.ReadUnaligned<ushort>(block)];
 
     /// <summary>Σ_b (Σ_j w_bj·q_bj)·d_wb·d_b over one stored row of k values (Q8_0 or Q4_0) against a quantised vector.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -100,6 +115,7 @@ internal static unsafe class StoredInt8Dot
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotQ8(byte* w, sbyte* q, float* d, int blocks, SimdLevel level)
     {
+        float* table = HalfTable; // read once: inside the loop the class-initialisation check would spill the accumulators
         if (Vectorised(level))
         {
             Vector256<float> a0 = default, a1 = default;
@@ -109,11 +125,11 @@ internal static unsafe class StoredInt8Dot
                 byte* blk = w + (b * StoredRows.Q8_0BlockBytes);
                 var wv = Vector256.Load((sbyte*)(blk + 2));
                 var s0 = DotBytes(default, Avx2.Abs(wv), Avx2.Sign(Vector256.Load(q + (b * 32)), wv));
-                a0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s0), Vector256.Create(Scale(blk) * d[b]), a0);
+                a0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s0), Vector256.Create(Scale(table, blk) * d[b]), a0);
                 blk += StoredRows.Q8_0BlockBytes;
                 wv = Vector256.Load((sbyte*)(blk + 2));
                 var s1 = DotBytes(default, Avx2.Abs(wv), Avx2.Sign(Vector256.Load(q + (b * 32) + 32), wv));
-                a1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s1), Vector256.Create(Scale(blk) * d[b + 1]), a1);
+                a1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s1), Vector256.Create(Scale(table, blk) * d[b + 1]), a1);
             }
 
             if (b < blocks)
@@ -121,7 +137,7 @@ internal static unsafe class StoredInt8Dot
                 byte* blk = w + (b * StoredRows.Q8_0BlockBytes);
                 var wv = Vector256.Load((sbyte*)(blk + 2));
                 var s0 = DotBytes(default, Avx2.Abs(wv), Avx2.Sign(Vector256.Load(q + (b * 32)), wv));
-                a0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s0), Vector256.Create(Scale(blk) * d[b]), a0);
+                a0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s0), Vector256.Create(Scale(table, blk) * d[b]), a0);
             }
 
             return Vector256.Sum(a0 + a1);
@@ -138,7 +154,7 @@ internal static unsafe class StoredInt8Dot
                 sum += (sbyte)blk[2 + j] * qb[j];
             }
 
-            r = MathF.FusedMultiplyAdd(sum, Scale(blk) * d[b], r);
+            r = MathF.FusedMultiplyAdd(sum, Scale(table, blk) * d[b], r);
         }
 
         return r;
@@ -147,6 +163,7 @@ internal static unsafe class StoredInt8Dot
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotQ4(byte* w, sbyte* q, float* d, int* s, int blocks, SimdLevel level)
     {
+        float* table = HalfTable;
         if (Vectorised(level))
         {
             var low = Vector256.Create((byte)0x0F);
@@ -156,17 +173,17 @@ internal static unsafe class StoredInt8Dot
             {
                 byte* blk = w + (b * StoredRows.Q4_0BlockBytes);
                 var s0 = DotBytes(Vector256.CreateScalar(-8 * s[b]), Nibbles(blk + 2, low), Vector256.Load(q + (b * 32)));
-                a0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s0), Vector256.Create(Scale(blk) * d[b]), a0);
+                a0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s0), Vector256.Create(Scale(table, blk) * d[b]), a0);
                 blk += StoredRows.Q4_0BlockBytes;
                 var s1 = DotBytes(Vector256.CreateScalar(-8 * s[b + 1]), Nibbles(blk + 2, low), Vector256.Load(q + (b * 32) + 32));
-                a1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s1), Vector256.Create(Scale(blk) * d[b + 1]), a1);
+                a1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s1), Vector256.Create(Scale(table, blk) * d[b + 1]), a1);
             }
 
             if (b < blocks)
             {
                 byte* blk = w + (b * StoredRows.Q4_0BlockBytes);
                 var s0 = DotBytes(Vector256.CreateScalar(-8 * s[b]), Nibbles(blk + 2, low), Vector256.Load(q + (b * 32)));
-                a0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s0), Vector256.Create(Scale(blk) * d[b]), a0);
+                a0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s0), Vector256.Create(Scale(table, blk) * d[b]), a0);
             }
 
             return Vector256.Sum(a0 + a1);
@@ -183,7 +200,7 @@ internal static unsafe class StoredInt8Dot
                 sum += (((blk[2 + j] & 0x0F) - 8) * qb[j]) + (((blk[2 + j] >> 4) - 8) * qb[j + 16]);
             }
 
-            r = MathF.FusedMultiplyAdd(sum, Scale(blk) * d[b], r);
+            r = MathF.FusedMultiplyAdd(sum, Scale(table, blk) * d[b], r);
         }
 
         return r;
