@@ -15,6 +15,7 @@ if (args.Length > 0)
         case "compare": return CompareCommand.Run(args[1..]);
         case "train-compare": return TrainCompareCommand.Run(args[1..]);
         case "train-llamacpp-child": return LlamaCppTrain.Child(args[1..]);
+        case "lora-table": return LoraTableCommand.Run(args[1..]);
     }
 }
 

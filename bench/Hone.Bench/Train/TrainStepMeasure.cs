@@ -28,11 +28,17 @@ internal static class TrainStepMeasure
 
     public static TrainStepResult Run(string shape, bool lora, int threads, int seq, int warmup, int steps, Action<string>? log = null)
     {
-        var config = TrainShapes.Get(shape, Math.Max(seq, 16));
+        using var model = ModelBenchmark.RandomModel(TrainShapes.Get(shape, Math.Max(seq, 16)));
+        return Run(model, shape, lora, threads, seq, warmup, steps, log);
+    }
+
+    /// <summary>As above on a model already made (full fine-tuning changes its weights).</summary>
+    public static TrainStepResult Run(LlamaModel model, string shape, bool lora, int threads, int seq, int warmup, int steps, Action<string>? log = null)
+    {
+        var config = model.Config;
         using var pool = new WorkerPool(threads);
-        using var model = ModelBenchmark.RandomModel(config);
         using var trainer = new LlamaTrainer(model, 1, seq, lora ? Lora() : null, pool);
-        using var adam = new AdamW(trainer.Parameters, new AdamWSettings(WeightDecay: 0.01));
+        using var adam = new AdamW(trainer.Parameters, new AdamWSettings(WeightDecay: 0.01), pool: pool);
         var batch = Batch(config.VocabSize, seq);
         var logp = new float[seq];
         var correct = new bool[seq];
