@@ -1,9 +1,11 @@
 using Hone.App.Data;
+using Hone.Core;
 using Hone.App.Evals;
 using Hone.App.Models;
 using Hone.App.Prompts;
 using Hone.App.Training;
 using Hone.Data.Model;
+using Hone.Data.Splitting;
 using Hone.Store;
 using Hone.Testing;
 using Microsoft.Extensions.AI;
@@ -54,7 +56,7 @@ public class DataPromptUseCaseTests
     {
         var dir = TestAssets.NewTempDir("split");
         AppTestData.WriteChats(dir, "train.jsonl", 40, 0);
-        var s = DataSplit.Split(new DataSplitRequest("train.jsonl", dir) { ValidFraction = 0.25, Stratify = "label", Seed = 3 });
+        var s = DataSplit.Split(new DataSplitRequest(new SplitOptions { InputPath = "train.jsonl", ValidFraction = 0.25, Stratify = "label", Seed = 3 }, dir));
         Assert.Equal(40, s.Total);
         Assert.Equal(["train", "valid"], s.Parts.Select(p => p.Name));
         Assert.Equal(40, s.Parts.Sum(p => p.Count));
@@ -62,10 +64,10 @@ public class DataPromptUseCaseTests
         Assert.All(s.Parts, p => Assert.True(File.Exists(p.Path)));
         var json = AppTestData.Json(s);
         Assert.Equal(["total", "units", "near_duplicate_groups", "labels", "parts", "problems"], json.EnumerateObject().Select(p => p.Name));
-        var again = DataSplit.Split(new DataSplitRequest("train.jsonl", dir) { ValidFraction = 0.25, Stratify = "label", Seed = 3 });
+        var again = DataSplit.Split(new DataSplitRequest(new SplitOptions { InputPath = "train.jsonl", ValidFraction = 0.25, Stratify = "label", Seed = 3 }, dir));
         Assert.Equal(json.GetRawText(), AppTestData.Json(again).GetRawText()); // seeded: the same split
 
-        var l = DataSplit.Ladder(new DataLadderRequest("train.jsonl", dir) { Sizes = [10, 20], Stratify = "label", OutputDirectory = "ladder" });
+        var l = DataSplit.Ladder(new DataLadderRequest(new LadderOptions { InputPath = "train.jsonl", Sizes = [10, 20], Stratify = "label", OutputDirectory = "ladder" }, dir));
         Assert.Equal([10, 20], l.Rungs.Select(r => r.Size));
         Assert.All(l.Rungs, r => Assert.StartsWith(Path.Combine(dir, "ladder"), r.Path, StringComparison.Ordinal));
         Assert.Equal(5, l.Rungs[0].Labels["yes"]);

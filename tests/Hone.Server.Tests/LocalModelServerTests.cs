@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Hone.App;
 using Hone.App.Models;
+using Hone.Core;
 using Hone.Store;
 using Hone.Testing;
 
