@@ -28,6 +28,18 @@ public sealed record TeachCase(string CaseId, int Repeat, IReadOnlyList<JsonObje
 /// <param name="Cases">The cases, in run order.</param>
 public sealed record TeachCasesResponse(string RunId, string Spec, string Folder, IReadOnlyList<TeachCase> Cases);
 
+/// <summary>An edit saved by a teach session: the case and the files its SFT example and DPO pair went to.</summary>
+public sealed record TeachSaved(string CaseId, string Sft, string Dpo);
+
+/// <summary>What a teach session did (the <c>--json</c> document of <c>hone teach</c>).</summary>
+/// <param name="RunId">The eval run taught from.</param>
+/// <param name="Cases">Cases offered.</param>
+/// <param name="Seen">Cases shown.</param>
+/// <param name="Accepted">Outputs accepted as they were.</param>
+/// <param name="Rejected">Outputs rejected without an edit.</param>
+/// <param name="Saved">Edits saved.</param>
+public sealed record TeachSessionResponse(string RunId, int Cases, int Seen, int Accepted, int Rejected, IReadOnlyList<TeachSaved> Saved);
+
 /// <summary>
 /// Edit to teach as a library API (<c>hone teach</c> in the terminal; the dashboard can call the same): load an eval
 /// run's failing (or all) cases, diff an edited answer against the model's by words, and save the edit as an SFT
