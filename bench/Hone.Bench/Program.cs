@@ -6,6 +6,7 @@ using Hone.Bench.Train;
 // memory beside llama.cpp's training API (TrainCompareCommand); `lora-table` the CPU LoRA tokens/s table
 // (LoraTableCommand); everything else goes to BenchmarkDotNet:
 //   dotnet run -c Release --project bench/Hone.Bench -- compare --shape small
+//   dotnet run -c Release --project bench/Hone.Bench -- stored-kernels --threads 1,2
 //   dotnet run -c Release --project bench/Hone.Bench -- train-compare --shapes 134m,0.5b
 //   dotnet run -c Release --project bench/Hone.Bench -- --filter '*Matmul*'
 if (args.Length > 0)
@@ -17,6 +18,7 @@ if (args.Length > 0)
         case "train-llamacpp-child": return LlamaCppTrain.Child(args[1..]);
         case "lora-table": return LoraTableCommand.Run(args[1..]);
         case "datacheck-real": return DataCheckRealCommand.Run(args[1..]);
+        case "stored-kernels": return Hone.Bench.Compare.StoredKernelsCommand.Run(args[1..]);
     }
 }
 
