@@ -53,7 +53,7 @@ public sealed class TrainingLoop : IDisposable
         {
             _logProbs = _arena.Allocate("log_probs", positions);
             _coefficients = _arena.Allocate("coefficients", positions);
-            _optimizer = new AdamW(model.Parameters, _options.Optimizer, _arena);
+            _optimizer = new AdamW(model.Parameters, _options.Optimizer, _arena, model.Workers);
         }
         catch
         {
