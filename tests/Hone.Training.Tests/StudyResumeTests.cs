@@ -125,10 +125,10 @@ public sealed class StudyResumeTests
         static string S(object o) => JsonSerializer.Serialize(o);
         var scale = new ScaleOptions { Run = run, Sizes = [4, 8], Judge = "a.yaml sha256:1+2" };
         Assert.NotEqual(S(ScaleStudy.Settings(scale)), S(ScaleStudy.Settings(scale with { Judge = "b.yaml sha256:3+4" })));
-        Assert.DoesNotContain("judge", S(ScaleStudy.Settings(scale with { Judge = null })), StringComparison.Ordinal); // earlier studies keep their identity
+        Assert.DoesNotContain("\"judge\":", S(ScaleStudy.Settings(scale with { Judge = null })), StringComparison.Ordinal); // earlier studies keep their identity
         var sweep = new SweepOptions { Run = run, Epochs = [1], LrMultipliers = [1], Judge = "a.yaml sha256:1+2" };
         Assert.NotEqual(S(SweepStudy.Settings(sweep)), S(SweepStudy.Settings(sweep with { Judge = "b.yaml sha256:3+4" })));
-        Assert.DoesNotContain("judge", S(SweepStudy.Settings(sweep with { Judge = null })), StringComparison.Ordinal);
+        Assert.DoesNotContain("\"judge\":", S(SweepStudy.Settings(sweep with { Judge = null })), StringComparison.Ordinal);
     }
 
     private sealed class Recorder(List<(string Phase, int Epoch)> steps) : IProgress<TrainingProgress>
