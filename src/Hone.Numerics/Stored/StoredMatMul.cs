@@ -1,26 +1,27 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 
 namespace Hone.Numerics;
 
 /// <summary>
 /// y = x·Wᵀ with W held in its stored type (<see cref="StoredType"/>: BF16, Q8_0, Q4_0), never expanded to float32 as a
 /// whole. Fewer than <see cref="TileMinRows"/> rows of x (decode: matrix-vector) take one dot product per output straight
-/// from the stored row; more rows (prompt blocks: matrix-matrix) decode four weight rows at a time into per-worker
-/// scratch and multiply every row of x against them, so each weight row is decoded once per call. Work is split over
-/// chunks of weight rows; every output is computed by the same operations whatever the thread count.
-/// <see cref="StoredMatMulNaive"/> is the naive twin.
+/// from the stored row: BF16 against x laid out once per call in even/odd halves of each 32 values (so a 32-bit lane of
+/// weights widens by one shift and one mask), Q8_0 and Q4_0 against x quantised once per call to int8 blocks
+/// (<see cref="StoredInt8Dot"/>, llama.cpp's q8_0 activations: integer dot products). More rows (prompt blocks:
+/// matrix-matrix) decode 64 weight rows at a time into a float32 panel in per-worker scratch and run the register-blocked
+/// micro-kernel of the float32 GEMM (<see cref="MatMulPacked"/>) over every row of x, so each weight is decoded once per
+/// call. <see cref="XWt3"/> runs two or three matrices over the same x in one run of the workers (attention q/k/v,
+/// feed-forward gate/up: x prepared once, half the synchronisation of a decode step) with the results of separate calls.
+/// Every output is computed by the same operations whatever the thread count. The naive twins are
+/// <see cref="StoredMatMulNaive.XWt"/> (float32 activations) and <see cref="StoredMatMulNaive.XWtInt8"/> (the decode
+/// path of Q8_0 and Q4_0).
 /// </summary>
 public static unsafe class StoredMatMul
 {
-    /// <summary>Rows of x from which the decoded-tile (matrix-matrix) path is used.</summary>
+    /// <summary>Rows of x from which the decoded-panel (matrix-matrix) path is used.</summary>
     public const int TileMinRows = 4;
 
-    /// <summary>Weight rows per work item.</summary>
-    private const int RowsPerItem = 16;
-
     [ThreadStatic]
-    private static Job? t_job;
+    private static StoredMatMulJob? t_job;
 
     /// <summary>
     /// y = x·Wᵀ (+ bias). Shapes: x [m, k] floats, w [n, RowBytes(type, k)] bytes (n rows of k stored values, the GGUF
@@ -37,6 +38,19 @@ public static unsafe class StoredMatMul
         WorkerPool? pool = null)
         => Multiply(x, w, type, bias, y, m, k, n, pool, add: true, Simd.Best);
 
+    /// <summary>
+    /// y_i = x·W_iᵀ (+ b_i) for two or three matrices of one stored type over the same x, in one run of the workers; equal
+    /// bit for bit to separate <see cref="XWt"/> calls. Shapes: x [m, k], w_i [n_i, RowBytes(type, k)] bytes, b_i [n_i] or
+    /// empty, y_i [m, n_i]; n3 = 0 leaves the third out. No y may overlap x.
+    /// </summary>
+    public static void XWt3(
+        ReadOnlySpan<float> x, int m, int k, StoredType type,
+        ReadOnlySpan<byte> w1, ReadOnlySpan<float> b1, Span<float> y1, int n1,
+        ReadOnlySpan<byte> w2, ReadOnlySpan<float> b2, Span<float> y2, int n2,
+        ReadOnlySpan<byte> w3, ReadOnlySpan<float> b3, Span<float> y3, int n3,
+        WorkerPool? pool = null)
+        => Multiply3(x, m, k, type, w1, b1, y1, n1, w2, b2, y2, n2, w3, b3, y3, n3, pool, Simd.Best);
+
     /// <summary>The shared entry point; <paramref name="level"/> lets tests exercise every fallback.</summary>
     internal static void Multiply(
         ReadOnlySpan<float> x, ReadOnlySpan<byte> w, StoredType type, ReadOnlySpan<float> bias, Span<float> y, int m, int k, int n,
@@ -44,14 +58,56 @@ public static unsafe class StoredMatMul
     {
         Validate(x, w, type, bias, y, m, k, n);
         pool ??= WorkerPool.Single;
-        var job = t_job ??= new Job();
+        var job = t_job ??= new StoredMatMulJob();
         fixed (float* px = x)
         fixed (byte* pw = w)
         fixed (float* pb = bias)
         fixed (float* py = y)
         {
-            job.Set(px, pw, type, bias.IsEmpty ? null : pb, py, m, k, n, add, Simd.Clamp(level), pool.ThreadCount);
-            pool.Run(job, (n + RowsPerItem - 1) / RowsPerItem);
+            job.Begin(px, type, m, k, add, Simd.Clamp(level), pool.ThreadCount);
+            job.Add(pw, bias.IsEmpty ? null : pb, py, n);
+            pool.Run(job, job.Items);
+        }
+    }
+
+    /// <summary>The entry point of <see cref="XWt3"/>.</summary>
+    internal static void Multiply3(
+        ReadOnlySpan<float> x, int m, int k, StoredType type,
+        ReadOnlySpan<byte> w1, ReadOnlySpan<float> b1, Span<float> y1, int n1,
+        ReadOnlySpan<byte> w2, ReadOnlySpan<float> b2, Span<float> y2, int n2,
+        ReadOnlySpan<byte> w3, ReadOnlySpan<float> b3, Span<float> y3, int n3,
+        WorkerPool? pool, SimdLevel level)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(n3);
+        Validate(x, w1, type, b1, y1, m, k, n1);
+        Validate(x, w2, type, b2, y2, m, k, n2);
+        if (n3 > 0)
+        {
+            Validate(x, w3, type, b3, y3, m, k, n3);
+        }
+
+        pool ??= WorkerPool.Single;
+        var job = t_job ??= new StoredMatMulJob();
+        fixed (float* px = x)
+        fixed (byte* pw1 = w1)
+        fixed (float* pb1 = b1)
+        fixed (float* py1 = y1)
+        fixed (byte* pw2 = w2)
+        fixed (float* pb2 = b2)
+        fixed (float* py2 = y2)
+        fixed (byte* pw3 = w3)
+        fixed (float* pb3 = b3)
+        fixed (float* py3 = y3)
+        {
+            job.Begin(px, type, m, k, add: false, Simd.Clamp(level), pool.ThreadCount);
+            job.Add(pw1, b1.IsEmpty ? null : pb1, py1, n1);
+            job.Add(pw2, b2.IsEmpty ? null : pb2, py2, n2);
+            if (n3 > 0)
+            {
+                job.Add(pw3, b3.IsEmpty ? null : pb3, py3, n3);
+            }
+
+            pool.Run(job, job.Items);
         }
     }
 
@@ -80,146 +136,6 @@ public static unsafe class StoredMatMul
         if (y.Length < (long)m * n)
         {
             throw new ArgumentException($"y holds {y.Length} floats; shape [{m}, {n}] needs {(long)m * n}.", nameof(y));
-        }
-    }
-
-    /// <summary>One chunk of <see cref="RowsPerItem"/> weight rows (all rows of x) per item.</summary>
-    private sealed class Job : IParallelWork
-    {
-        private float*[] _scratch = [];
-        private int _scratchFloats;
-        private float* _x;
-        private byte* _w;
-        private float* _bias;
-        private float* _y;
-        private StoredType _type;
-        private int _m, _k, _n, _rowBytes;
-        private bool _add;
-        private SimdLevel _level;
-
-        public void Set(float* x, byte* w, StoredType type, float* bias, float* y, int m, int k, int n, bool add, SimdLevel level, int workers)
-        {
-            _x = x;
-            _w = w;
-            _bias = bias;
-            _y = y;
-            (_type, _m, _k, _n, _add, _level) = (type, m, k, n, add, level);
-            _rowBytes = StoredRows.RowBytes(type, k);
-            if (m >= TileMinRows && (_scratch.Length < workers || _scratchFloats < 4 * k))
-            {
-                // Grows only when a wider matrix or a larger pool comes along; steady-state calls allocate nothing.
-                foreach (var p in _scratch)
-                {
-                    System.Runtime.InteropServices.NativeMemory.AlignedFree(p);
-                }
-
-                _scratchFloats = Math.Max(_scratchFloats, 4 * k);
-                _scratch = new float*[Math.Max(workers, _scratch.Length)];
-                for (int i = 0; i < _scratch.Length; i++)
-                {
-                    _scratch[i] = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)_scratchFloats * sizeof(float), 64);
-                }
-            }
-        }
-
-        public void Execute(int index, int worker)
-        {
-            int j0 = index * RowsPerItem, j1 = Math.Min(_n, j0 + RowsPerItem);
-            if (_m < TileMinRows)
-            {
-                for (int i = 0; i < _m; i++)
-                {
-                    float* xi = _x + ((long)i * _k), yi = _y + ((long)i * _n);
-                    for (int j = j0; j < j1; j++)
-                    {
-                        Store(yi, j, StoredDot.Dot(xi, _w + ((long)j * _rowBytes), _k, _type, _level));
-                    }
-                }
-
-                return;
-            }
-
-            float* s = _scratch[worker];
-            for (int j = j0; j < j1; j += 4)
-            {
-                int rows = Math.Min(4, j1 - j);
-                for (int r = 0; r < rows; r++)
-                {
-                    StoredDot.Dequantize(_w + ((long)(j + r) * _rowBytes), s + ((long)r * _k), _k, _type, _level);
-                }
-
-                for (int i = 0; i < _m; i++)
-                {
-                    float* xi = _x + ((long)i * _k), yi = _y + ((long)i * _n);
-                    if (rows == 4)
-                    {
-                        Dot4(xi, s, _k, _level, out float r0, out float r1, out float r2, out float r3);
-                        Store(yi, j, r0);
-                        Store(yi, j + 1, r1);
-                        Store(yi, j + 2, r2);
-                        Store(yi, j + 3, r3);
-                    }
-                    else
-                    {
-                        for (int r = 0; r < rows; r++)
-                        {
-                            Store(yi, j + r, MatVec.Dot(xi, s + ((long)r * _k), _k, _level));
-                        }
-                    }
-                }
-            }
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void Store(float* y, int j, float r)
-        {
-            r = _add ? y[j] + r : r;
-            y[j] = _bias is not null ? r + _bias[j] : r;
-        }
-    }
-
-    /// <summary>Four dot products of x [k] with the rows of w [4, k] (float32), x read once.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Dot4(float* x, float* w, int k, SimdLevel level, out float r0, out float r1, out float r2, out float r3)
-    {
-        float* w1 = w + k, w2 = w1 + k, w3 = w2 + k;
-        int p = 0;
-        r0 = r1 = r2 = r3 = 0;
-        if (level == SimdLevel.Vector512)
-        {
-            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            for (; p + 16 <= k; p += 16)
-            {
-                var xv = Vector512.Load(x + p);
-                a0 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(w + p), a0);
-                a1 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(w1 + p), a1);
-                a2 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(w2 + p), a2);
-                a3 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(w3 + p), a3);
-            }
-
-            (r0, r1, r2, r3) = (Vector512.Sum(a0), Vector512.Sum(a1), Vector512.Sum(a2), Vector512.Sum(a3));
-        }
-        else if (level == SimdLevel.Vector256)
-        {
-            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            for (; p + 8 <= k; p += 8)
-            {
-                var xv = Vector256.Load(x + p);
-                a0 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(w + p), a0);
-                a1 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(w1 + p), a1);
-                a2 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(w2 + p), a2);
-                a3 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(w3 + p), a3);
-            }
-
-            (r0, r1, r2, r3) = (Vector256.Sum(a0), Vector256.Sum(a1), Vector256.Sum(a2), Vector256.Sum(a3));
-        }
-
-        for (; p < k; p++)
-        {
-            r0 = MathF.FusedMultiplyAdd(x[p], w[p], r0);
-            r1 = MathF.FusedMultiplyAdd(x[p], w1[p], r1);
-            r2 = MathF.FusedMultiplyAdd(x[p], w2[p], r2);
-            r3 = MathF.FusedMultiplyAdd(x[p], w3[p], r3);
         }
     }
 }
