@@ -82,12 +82,18 @@ public sealed class DataSynthReviewTests : IAsyncLifetime
         var check = CliRunner.Run(dir, "data", "check", "data/synth.jsonl", "--json");
         Assert.Equal((0, 0L), (check.ExitCode, check.Json.GetProperty("errors").GetInt64())); // the kept examples pass the data check
 
-        // An edge-case name works too; a dry run only estimates: no call, no file.
+        // An edge-case name works too; a dry run only estimates (priced from the workspace's price table): no call, no file.
+        File.WriteAllText(Path.Combine(dir, "prices.yaml"), "models:\n  arith: {training_per_1m: 1, input_per_1m: 2, output_per_1m: 8}\n");
+        File.AppendAllText(Path.Combine(dir, "hone.yaml"), "price_table: prices.yaml\n");
         var before = _models.TeacherCalls;
         var dry = CliRunner.Run(dir, "data", "synth", "--for", "mult", "--teacher", "served:arith", "--n", "10", "--out", "data/more.jsonl", "--dry-run", "--json");
         Assert.True(dry.ExitCode == 0, dry.Stderr);
         Assert.True(dry.Json.GetProperty("dry_run").GetBoolean());
-        Assert.Equal(2, dry.Json.GetProperty("estimate").GetProperty("calls").GetInt64());
+        var estimate = dry.Json.GetProperty("estimate");
+        Assert.Equal(2, estimate.GetProperty("calls").GetInt64());
+        Assert.Equal((estimate.GetProperty("input_tokens").GetInt64() * 2m + estimate.GetProperty("output_tokens").GetInt64() * 8m) / 1_000_000m,
+            estimate.GetProperty("usd").GetDecimal());
+        Assert.StartsWith("arith in ", dry.Json.GetProperty("price_source").GetString(), StringComparison.Ordinal);
         Assert.Equal(before, _models.TeacherCalls);
         Assert.False(File.Exists(Path.Combine(dir, "data", "more.jsonl")));
     }
@@ -105,8 +111,14 @@ public sealed class DataSynthReviewTests : IAsyncLifetime
         Assert.Equal(2, unknown.ExitCode);
         Assert.Contains("neither an eval run nor an edge case", unknown.Stderr, StringComparison.Ordinal);
         Assert.Equal(0, _models.TeacherCalls);
+        File.AppendAllText(Path.Combine(dir, "hone.yaml"), "prompting: {budget_calls: 2}\n");
+        var over = CliRunner.Run(dir, "data", "synth", "--for", run, "--teacher", "served:arith", "--verifier", "served:arith", "--n", "3", "--out", "data/x.jsonl");
+        Assert.Equal(2, over.ExitCode); // 4 calls estimated, above the budget: refused without --yes
+        Assert.Contains("nothing was sent", over.Stderr, StringComparison.Ordinal);
+        Assert.Equal(0, _models.TeacherCalls);
+        Assert.False(File.Exists(Path.Combine(dir, "data", "x.jsonl")));
 
-        var few = CliRunner.Run(dir, "data", "synth", "--for", run, "--teacher", "served:arith", "--n", "9", "--out", "data/few.jsonl", "--json");
+        var few = CliRunner.Run(dir, "data", "synth", "--for", run, "--teacher", "served:arith", "--n", "9", "--out", "data/few.jsonl", "--yes", "--json");
         Assert.Equal(1, few.ExitCode);
         Assert.Equal((9, 4), (few.Json.GetProperty("requested").GetInt32(), few.Json.GetProperty("teacher_calls").GetInt32()));
         Assert.Equal(few.Json.GetProperty("kept").GetInt32(), File.ReadAllLines(Path.Combine(dir, "data", "few.jsonl")).Length);
