@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Hone.Evals.Synthesis;
 using Hone.Migrate.Capture;
 using Hone.Migrate.Plan;
 using Hone.Migrate.Report;
@@ -24,10 +25,15 @@ public sealed class RunLoopTests
         public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
         {
             var list = messages.ToList();
-            if (list[0].Text == TeacherInputSynthesizer.Instruction)
+            if (list[0].Text == CaseSynthesizer.Instruction)
             {
                 var n = Interlocked.Increment(ref Writes);
-                return Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, $"Tom from Lima wants {n} blue mugs.")));
+                var written = new JsonObject
+                {
+                    ["messages"] = new JsonArray(new JsonObject { ["role"] = "system", ["content"] = "Which department?" },
+                        new JsonObject { ["role"] = "user", ["content"] = $"Tom from Lima wants {n} blue mugs." }),
+                };
+                return Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, written.ToJsonString())));
             }
             Interlocked.Increment(ref Answers);
             return Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, "kitchen")));
@@ -75,7 +81,7 @@ public sealed class RunLoopTests
         var runner = new MigrationRunner(folder, new MigrateRunOptions { MaxRounds = 2, Dpo = true, Synthesize = 1, SynthesizeCases = 3, Threads = 1, BatchSize = 4 })
         {
             Teacher = teacher,
-            Synthesizer = new TeacherInputSynthesizer(teacher, "ft:m"),
+            Synthesizer = new CaseInputSynthesizer(teacher, "ft:m"),
         };
         var result = await runner.RunAsync(null);
 

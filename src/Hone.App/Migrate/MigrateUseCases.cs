@@ -121,7 +121,7 @@ public static class MigrateRun
         {
             Judge = resolver.Resolve,
             Teacher = teacher,
-            Synthesizer = teacher is null ? null : new TeacherInputSynthesizer(teacher, model),
+            Synthesizer = teacher is null ? null : new CaseInputSynthesizer(teacher, model),
         };
         return await runner.RunAsync(store, progress, ct).ConfigureAwait(false);
     }

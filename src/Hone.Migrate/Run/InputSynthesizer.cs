@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Hone.Evals.Synthesis;
 using Hone.Migrate.Capture;
 using Microsoft.Extensions.AI;
 
@@ -11,16 +14,14 @@ public interface IInputSynthesizer
 }
 
 /// <summary>
-/// The small built-in generator: the hosted model (the teacher, while it still answers) is shown a failing input and
-/// asked for a new one of the same kind; the prompt's earlier turns (the system prompt) are kept. A stand-in for the
-/// workflow's <c>hone data synth</c> (issue #14), which can replace it behind <see cref="IInputSynthesizer"/>.
+/// The migration's inputs from the one synthesiser of <c>hone data synth</c> (<see cref="CaseSynthesizer"/>): the hosted
+/// model (the teacher, while it still answers; <paramref name="model"/> is its id) is shown each failing case as
+/// <c>{"messages": [...]}</c> and writes the new ones in one call per case; a new case's last user turn replaces the
+/// failing case's, whose earlier turns (the system prompt) are kept. Lines that are not such a case, and repeats, are skipped.
 /// </summary>
-public sealed class TeacherInputSynthesizer(IChatClient teacher, string model) : IInputSynthesizer
+public sealed class CaseInputSynthesizer(IChatClient teacher, string model) : IInputSynthesizer
 {
-    /// <summary>The instruction the teacher gets.</summary>
-    public const string Instruction =
-        "You write new test inputs for a model. You are shown one input it receives. Write one new input of the same kind, " +
-        "format and length, with different details. Reply with the new input only.";
+    private readonly CaseSynthesizer _synthesizer = new(teacher, model);
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<CaseInput>> SynthesizeAsync(IReadOnlyList<CaseInput> failures, int perCase, int round, CancellationToken ct)
@@ -28,17 +29,20 @@ public sealed class TeacherInputSynthesizer(IChatClient teacher, string model) :
         ArgumentNullException.ThrowIfNull(failures);
         var list = new List<CaseInput>();
         var seen = new HashSet<string>(failures.Select(f => f.LastUser), StringComparer.Ordinal);
-        foreach (var f in failures)
+        if (perCase < 1) return list;
+        for (int i = 0; i < failures.Count; i++)
         {
-            for (int k = 0; k < perCase; k++)
+            var f = failures[i];
+            var shown = new FailingCase(f.Id, JsonSerializer.SerializeToElement(new JsonObject { ["messages"] = f.MessagesJson() }), f.Tags);
+            var batch = await _synthesizer.WriteAsync([shown], perCase, (round - 1) * failures.Count + i, ct).ConfigureAwait(false);
+            int k = 0;
+            foreach (var item in batch.Items)
             {
-                var response = await teacher.GetResponseAsync(
-                    [new ChatMessage(ChatRole.System, Instruction), new ChatMessage(ChatRole.User, f.LastUser)],
-                    new ChatOptions { ModelId = model, Temperature = 1, Seed = k + 1 }, ct).ConfigureAwait(false);
-                var text = response.Text.Trim();
-                if (text.Length == 0 || !seen.Add(text)) continue;
+                var text = item.Item?["messages"] is JsonArray { Count: > 0 } m && m[^1] is JsonObject last && (string?)last["role"] == "user"
+                    ? ((string?)last["content"])?.Trim() : null;
+                if (string.IsNullOrEmpty(text) || !seen.Add(text) || k >= perCase) continue;
                 var messages = f.Messages.Take(f.Messages.Count - 1).Append(("user", text)).ToList();
-                list.Add(new CaseInput($"synth-r{round}-{f.Id}-{k}", messages, [.. f.Tags.Where(t => t != "synth"), "synth"]));
+                list.Add(new CaseInput($"synth-r{round}-{f.Id}-{k++}", messages, [.. f.Tags.Where(t => t != "synth"), "synth"]));
             }
         }
         return list;
