@@ -3,56 +3,15 @@ using Hone.Data.Splitting;
 
 namespace Hone.App.Data;
 
-/// <summary>What <see cref="DataSplit.Split"/> is asked.</summary>
-/// <param name="File">The JSONL file to split (at <paramref name="WorkingDirectory"/>; never modified).</param>
+/// <summary>What <see cref="DataSplit.Split"/> is asked: the split's options, their paths relative to <paramref name="WorkingDirectory"/>.</summary>
+/// <param name="Options">The split (the input is never modified).</param>
 /// <param name="WorkingDirectory">Where relative paths are anchored.</param>
-public sealed record DataSplitRequest(string File, string WorkingDirectory)
-{
-    /// <summary>The folder for the split files, or null for beside the file.</summary>
-    public string? OutputDirectory { get; init; }
+public sealed record DataSplitRequest(SplitOptions Options, string WorkingDirectory);
 
-    /// <summary>Fraction for the validation split.</summary>
-    public double ValidFraction { get; init; } = 0.2;
-
-    /// <summary>Fraction for a test split (0: none).</summary>
-    public double TestFraction { get; init; }
-
-    /// <summary>'label' or a top-level field to keep proportions of, or null.</summary>
-    public string? Stratify { get; init; }
-
-    /// <summary>A top-level field whose equal values stay in one split, or null.</summary>
-    public string? GroupBy { get; init; }
-
-    /// <summary>Keep near-duplicates in one split.</summary>
-    public bool GroupNearDuplicates { get; init; } = true;
-
-    /// <summary>The seed: the same seed gives the same split.</summary>
-    public long Seed { get; init; }
-
-    /// <summary>Leave out unreadable or unlabelled lines instead of writing nothing.</summary>
-    public bool SkipInvalid { get; init; }
-}
-
-/// <summary>What <see cref="DataSplit.Ladder"/> is asked.</summary>
-/// <param name="File">The JSONL training file (at <paramref name="WorkingDirectory"/>; never modified).</param>
+/// <summary>What <see cref="DataSplit.Ladder"/> is asked: the ladder's options, their paths relative to <paramref name="WorkingDirectory"/>.</summary>
+/// <param name="Options">The ladder (the input is never modified).</param>
 /// <param name="WorkingDirectory">Where relative paths are anchored.</param>
-public sealed record DataLadderRequest(string File, string WorkingDirectory)
-{
-    /// <summary>The folder for the subsets, or null for beside the file.</summary>
-    public string? OutputDirectory { get; init; }
-
-    /// <summary>Subset sizes, or null for auto (25, 50, 100, … up to the file's size).</summary>
-    public IReadOnlyList<int>? Sizes { get; init; }
-
-    /// <summary>'label' or a top-level field to keep proportions of, or null.</summary>
-    public string? Stratify { get; init; }
-
-    /// <summary>The seed: the same seed gives the same subsets.</summary>
-    public long Seed { get; init; }
-
-    /// <summary>Leave out unreadable or unlabelled lines instead of writing nothing.</summary>
-    public bool SkipInvalid { get; init; }
-}
+public sealed record DataLadderRequest(LadderOptions Options, string WorkingDirectory);
 
 /// <summary>One file a split wrote.</summary>
 /// <param name="Name">train, valid or test.</param>
@@ -105,18 +64,8 @@ public static class DataSplit
     {
         ArgumentNullException.ThrowIfNull(request);
         string At(string p) => Path.GetFullPath(Path.Combine(request.WorkingDirectory, p));
-        var r = Splitter.Split(new SplitOptions
-        {
-            InputPath = At(request.File),
-            OutputDirectory = request.OutputDirectory is { } o ? At(o) : null,
-            ValidFraction = request.ValidFraction,
-            TestFraction = request.TestFraction,
-            Stratify = request.Stratify,
-            GroupBy = request.GroupBy,
-            GroupNearDuplicates = request.GroupNearDuplicates,
-            Seed = request.Seed,
-            SkipInvalid = request.SkipInvalid,
-        });
+        var o = request.Options;
+        var r = Splitter.Split(o with { InputPath = At(o.InputPath), OutputDirectory = o.OutputDirectory is { } d ? At(d) : null });
         return new DataSplitResponse(r.Total, r.Units, r.NearDuplicateGroups, r.Labels, [.. r.Parts.Select(p => new DataSplitPart(p.Name, p.Path, p.Count, p.Labels))],
             r.Problems) { ProblemCount = r.ProblemCount };
     }
@@ -126,15 +75,8 @@ public static class DataSplit
     {
         ArgumentNullException.ThrowIfNull(request);
         string At(string p) => Path.GetFullPath(Path.Combine(request.WorkingDirectory, p));
-        var r = Hone.Data.Splitting.Ladder.Build(new LadderOptions
-        {
-            InputPath = At(request.File),
-            OutputDirectory = request.OutputDirectory is { } o ? At(o) : null,
-            Sizes = request.Sizes,
-            Stratify = request.Stratify,
-            Seed = request.Seed,
-            SkipInvalid = request.SkipInvalid,
-        });
+        var o = request.Options;
+        var r = Hone.Data.Splitting.Ladder.Build(o with { InputPath = At(o.InputPath), OutputDirectory = o.OutputDirectory is { } d ? At(d) : null });
         return new DataLadderResponse(r.Total, r.Labels, [.. r.Rungs.Select(x => new DataLadderRung(x.Size, x.Path, x.Labels))], r.Problems)
             { ProblemCount = r.ProblemCount };
     }

@@ -58,32 +58,9 @@ public sealed record PromptTechniqueResponse<T>(string Technique, string RunId, 
 }
 
 /// <summary>Everything a technique run needs: the workspace and its store, the model, the evaluator, the cases.</summary>
-internal sealed class PromptTechniqueSession : IDisposable
+internal sealed record PromptTechniqueSession(PromptTechniqueRequest Request, Workspace Workspace, RunStore Store, ChatModelResolver Resolver, GoldenInput Golden,
+    string ModelName, IChatClient ModelClient, PromptEvaluator Evaluator, IReadOnlyList<GoldenCase> Cases) : IDisposable
 {
-    private PromptTechniqueSession(PromptTechniqueRequest request, Workspace ws, RunStore store, ChatModelResolver resolver, GoldenInput golden, string model,
-        IChatClient client, PromptEvaluator evaluator, IReadOnlyList<GoldenCase> cases)
-    {
-        Request = request;
-        Workspace = ws;
-        Store = store;
-        Resolver = resolver;
-        Golden = golden;
-        ModelName = model;
-        ModelClient = client;
-        Evaluator = evaluator;
-        Cases = cases;
-    }
-
-    public PromptTechniqueRequest Request { get; }
-    public Workspace Workspace { get; }
-    public RunStore Store { get; }
-    public ChatModelResolver Resolver { get; }
-    public GoldenInput Golden { get; }
-    public string ModelName { get; }
-    public IChatClient ModelClient { get; }
-    public PromptEvaluator Evaluator { get; }
-    public IReadOnlyList<GoldenCase> Cases { get; }
-
     /// <summary>Opens the workspace, its store, the golden set (a spec is required), the model and its evaluator.</summary>
     public static PromptTechniqueSession Open(PromptTechniqueRequest request, SpendLimit? limit = null)
     {

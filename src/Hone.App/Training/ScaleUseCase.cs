@@ -52,8 +52,8 @@ public static class ScaleUseCase
         var study = new StudyFolder(folder, "scale", ScaleStudy.Settings(options));
         var todo = ladder.Rungs.Where(r => study.Find(ScaleStudy.RungName(r.Size)) is null)
             .Select(r => new PlannedTrial(r.Size, options.Run.Trainer.Epochs ?? Hone.Data.Cost.EpochRule.AutoEpochs(r.Size))).ToList();
-        onPlan?.Invoke(new StudyPlan(folder, [.. ladder.Rungs.Select(r => r.Size.ToString(CultureInfo.InvariantCulture))], ladder.Rungs.Count - todo.Count));
-        return new ScaleEstimateResponse(folder, s.Estimate(folder, options.Run, todo, ct), [.. ladder.Rungs.Select(r => r.Size)]);
+        var estimate = s.Plan(folder, [.. ladder.Rungs.Select(r => r.Size.ToString(CultureInfo.InvariantCulture))], options.Run, todo, onPlan, ct);
+        return new ScaleEstimateResponse(folder, estimate, [.. ladder.Rungs.Select(r => r.Size)]);
     }
 
     /// <summary>Trains and scores every rung (each told to <paramref name="onRung"/>), fits and plots; <paramref name="estimate"/> is carried into the result.</summary>

@@ -47,22 +47,9 @@ public sealed record StudyScore(double Accuracy, double Low, double High, int Ca
 public sealed record StudyPlan(string Folder, IReadOnlyList<string> Trials, int DoneBefore);
 
 /// <summary>The workspace, its store and the spec of a study, opened once.</summary>
-internal sealed class StudySession : IDisposable
+internal sealed record StudySession(StudyRequest Request, Workspace Workspace, RunStore Store, string SpecPath) : IDisposable
 {
     private int? _goldenCases;
-
-    private StudySession(StudyRequest request, Workspace ws, RunStore store, string specPath)
-    {
-        Request = request;
-        Workspace = ws;
-        Store = store;
-        SpecPath = specPath;
-    }
-
-    public StudyRequest Request { get; }
-    public Workspace Workspace { get; }
-    public RunStore Store { get; }
-    public string SpecPath { get; }
 
     /// <summary>The spec's golden cases (the spec is loaded the first time).</summary>
     public int GoldenCases => _goldenCases ??= CountGolden();
@@ -97,6 +84,14 @@ internal sealed class StudySession : IDisposable
 
     /// <summary>The scorer of every trial.</summary>
     public GoldenSetScorer Scorer() => GoldenSetScorer.For(Workspace, Store, SpecPath);
+
+    /// <summary>Tells <paramref name="onPlan"/> the plan, then measures the probe for the trials still to run (null when none is left).</summary>
+    public StudyEstimateResult? Plan(string folder, IReadOnlyList<string> trials, SftRunOptions run, IReadOnlyList<PlannedTrial> todo, Action<StudyPlan>? onPlan,
+        CancellationToken ct)
+    {
+        onPlan?.Invoke(new StudyPlan(folder, trials, trials.Count - todo.Count));
+        return Estimate(folder, run, todo, ct);
+    }
 
     /// <summary>Measures the probe for the trials still to run (null when none is left).</summary>
     public StudyEstimateResult? Estimate(string folder, SftRunOptions run, IReadOnlyList<PlannedTrial> todo, CancellationToken ct)

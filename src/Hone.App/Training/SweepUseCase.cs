@@ -79,8 +79,8 @@ public static class SweepUseCase
         var study = new StudyFolder(folder, "sweep", SweepStudy.Settings(options));
         int n = File.ReadLines(options.Run.TrainFile).Count(l => !string.IsNullOrWhiteSpace(l));
         var todo = options.Grid.Where(g => options.Halving || study.Find(g.Name) is null).Select(g => new PlannedTrial(n, g.Epochs)).ToList();
-        onPlan?.Invoke(new StudyPlan(folder, [.. options.Grid.Select(g => g.Name)], options.Grid.Count - todo.Count));
-        return new SweepEstimateResponse(folder, s.Estimate(folder, options.Run, todo, ct), [.. options.Grid.Select(g => g.Name)]) { GoldenCases = golden };
+        IReadOnlyList<string> names = [.. options.Grid.Select(g => g.Name)];
+        return new SweepEstimateResponse(folder, s.Plan(folder, names, options.Run, todo, onPlan, ct), names) { GoldenCases = golden };
     }
 
     /// <summary>Runs the trials (each told to <paramref name="onTrial"/>), picks the winner and writes its defaults.</summary>

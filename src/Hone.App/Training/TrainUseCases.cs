@@ -27,6 +27,9 @@ public sealed record TrainSftRequest(SftRunOptions Options, TrainPlace Place)
 {
     /// <summary>An eval spec (a path, or a name in evals/) whose golden set scores each epoch's checkpoint (<c>--eval-spec</c>).</summary>
     public string? EvalSpec { get; init; }
+
+    /// <summary>Take the settings not given from the workspace's train-defaults.json (the last sweep's winner), or null: never.</summary>
+    public WorkspaceTrainDefaults? Defaults { get; init; }
 }
 
 /// <summary>What <see cref="TrainDpo"/> is asked: the run's options (an SFT stage makes it sft-then-dpo) and where it runs.</summary>
@@ -55,7 +58,10 @@ public static class TrainSft
         ArgumentNullException.ThrowIfNull(request);
         var ws = Workspace.Find(request.Place.WorkingDirectory);
         using var store = ws?.OpenStore();
-        var options = GoldenSetScorer.Attach(request.Options, request.EvalSpec, ws, store, request.Place.WorkingDirectory);
+        var options = request.Options;
+        if (request.Defaults is { } given && ws is not null && Hone.Training.Improve.TrainDefaults.Read(ws.Root) is { } defaults)
+            options = given.Apply(options, defaults, warn);
+        options = GoldenSetScorer.Attach(options, request.EvalSpec, ws, store, request.Place.WorkingDirectory);
         var r = SftRun.Start(options, request.Place.NewRunFolder(ws, SftRun.Kind), store, progress, warn, ct);
         r.Model.Dispose();
         return TrainSftResponse.Of(r);

@@ -33,8 +33,9 @@ public static class DataSplitCommands
         };
         host.SetHandler(cmd, (p, ctx) =>
         {
-            var result = DataSplit.Split(new DataSplitRequest(p.GetValue(file)!, ctx.WorkingDirectory)
+            var result = DataSplit.Split(new DataSplitRequest(new SplitOptions
             {
+                InputPath = p.GetValue(file)!,
                 OutputDirectory = p.GetValue(outDir),
                 ValidFraction = p.GetValue(valid),
                 TestFraction = p.GetValue(test),
@@ -43,7 +44,7 @@ public static class DataSplitCommands
                 GroupNearDuplicates = !p.GetValue(noNearDup),
                 Seed = p.GetValue(seed),
                 SkipInvalid = p.GetValue(skipInvalid),
-            });
+            }, ctx.WorkingDirectory));
             ctx.WriteJson(result);
             var labels = result.Labels.Keys.Order(StringComparer.Ordinal).ToList();
             var table = new Table().AddColumn("split").AddColumn("examples");
@@ -78,14 +79,15 @@ public static class DataSplitCommands
         };
         host.SetHandler(cmd, (p, ctx) =>
         {
-            var result = DataSplit.Ladder(new DataLadderRequest(p.GetValue(file)!, ctx.WorkingDirectory)
+            var result = DataSplit.Ladder(new DataLadderRequest(new LadderOptions
             {
+                InputPath = p.GetValue(file)!,
                 OutputDirectory = p.GetValue(outDir),
                 Sizes = LadderOptions.ParseSizes(p.GetValue(sizes)!),
                 Stratify = p.GetValue(stratify),
                 Seed = p.GetValue(seed),
                 SkipInvalid = p.GetValue(skipInvalid),
-            });
+            }, ctx.WorkingDirectory));
             ctx.WriteJson(result);
             var labels = result.Labels.Keys.Order(StringComparer.Ordinal).ToList();
             var table = new Table().AddColumn("size");
