@@ -25,6 +25,7 @@ internal static class LoraTableCommand
         string outDir = map.GetValueOrDefault("out", Path.Combine("artifacts", "bench", "lora"));
         Directory.CreateDirectory(outDir);
         string loadStart = BenchMachine.Load();
+        string commit = BenchMachine.Git("rev-parse --short HEAD");
         Console.Error.WriteLine($"load average at start: {loadStart}");
         var rows = new List<object>();
         var started = DateTime.UtcNow;
@@ -49,7 +50,7 @@ internal static class LoraTableCommand
 
         var report = new
         {
-            started_utc = started.ToString("O", CultureInfo.InvariantCulture), commit = BenchMachine.Git("rev-parse --short HEAD"), cpu = BenchMachine.CpuName(),
+            started_utc = started.ToString("O", CultureInfo.InvariantCulture), commit, cpu = BenchMachine.CpuName(),
             load_average_start = loadStart, load_average_end = BenchMachine.Load(),
             command = "dotnet run -c Release --project bench/Hone.Bench -- lora-table " + string.Join(' ', args), rows,
         };

@@ -23,6 +23,7 @@ internal static class TrainCompareCommand
         Directory.CreateDirectory(o.Out);
         var started = DateTime.UtcNow;
         string load = BenchMachine.Load();
+        string commit = BenchMachine.Git("rev-parse --short HEAD");
         Console.Error.WriteLine($"load average at start: {load}");
         var peaks = o.Threads.ToDictionary(t => t, t => MachineLimits.FmaPeakGflops(t));
         double corePeak = CpuPeakPerCore();
@@ -87,7 +88,7 @@ internal static class TrainCompareCommand
         var report = new
         {
             started_utc = started.ToString("O", CultureInfo.InvariantCulture),
-            commit = BenchMachine.Git("rev-parse --short HEAD"),
+            commit,
             cpu = BenchMachine.CpuName(),
             load_average_start = load,
             load_average_end = BenchMachine.Load(),
