@@ -1,8 +1,11 @@
 namespace Hone.Numerics.Tests;
 
 /// <summary>
-/// The stored-type kernels (BF16, Q8_0, Q4_0) held to their naive twin and to a float64 reference built from the
-/// scalar decoding, at every SIMD level, on both the matrix-vector (m &lt; 4) and the matrix-matrix path.
+/// The stored-type kernels (BF16, Q8_0, Q4_0) held to their naive twins and to a float64 reference built from the
+/// scalar decoding, at every SIMD level, on both the matrix-vector (m &lt; 4) and the matrix-matrix path. The decode
+/// path of Q8_0 and Q4_0 quantises x to int8 blocks (as llama.cpp does): it is held to its own twin
+/// (<see cref="StoredMatMulNaive.XWtInt8"/>), and that twin to the float32-activation result within the bound the
+/// quantisation of x allows.
 /// </summary>
 public class StoredMatMulTests
 {
@@ -11,7 +14,7 @@ public class StoredMatMulTests
         var data = new TheoryData<StoredType, int, int, int>();
         foreach (var type in new[] { StoredType.BF16, StoredType.Q8_0, StoredType.Q4_0 })
         {
-            foreach (var (m, k, n) in new[] { (1, 32, 1), (1, 96, 37), (3, 160, 17), (4, 64, 4), (7, 224, 21), (9, 32, 70) })
+            foreach (var (m, k, n) in new[] { (1, 32, 1), (1, 96, 37), (3, 160, 17), (4, 64, 4), (7, 224, 21), (9, 32, 70), (2, 320, 19), (13, 320, 130) })
             {
                 data.Add(type, m, k, n);
             }
@@ -19,6 +22,7 @@ public class StoredMatMulTests
 
         data.Add(StoredType.BF16, 2, 33, 5); // BF16 rows need no blocks
         data.Add(StoredType.BF16, 6, 71, 9);
+        data.Add(StoredType.BF16, 1, 113, 6); // 64 + 32 + a tail on the decode path
         return data;
     }
 
@@ -115,6 +119,35 @@ public class StoredMatMulTests
             }
         }
 
+        // The decode path of Q8_0 and Q4_0 quantises x: its twin, and the twin's distance to the float32 result.
+        bool int8 = m < StoredMatMul.TileMinRows && type != StoredType.BF16;
+        float[] expected = naive;
+        if (int8)
+        {
+            expected = new float[m * n];
+            StoredMatMulNaive.XWtInt8(x, w, type, bias, expected, m, k, n);
+            for (int i = 0; i < m; i++)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    // Each x is off by at most half its block's step d_x/2 = max|x_b|/254; so is the dot by Σ|w|·that.
+                    double bound = 1e-5;
+                    for (int p = 0; p < k; p++)
+                    {
+                        float amax = 0;
+                        for (int t = p / 32 * 32; t < (p / 32 * 32) + 32; t++)
+                        {
+                            amax = Math.Max(amax, Math.Abs(x[(i * k) + t]));
+                        }
+
+                        bound += Math.Abs(StoredRows.Value(type, w.AsSpan(j * rowBytes, rowBytes), p)) * ((amax / 254.0) + 1e-6);
+                    }
+
+                    Assert.True(Math.Abs(expected[(i * n) + j] - naive[(i * n) + j]) <= bound, $"{type} int8 [{i},{j}]: {expected[(i * n) + j]} vs float32 {naive[(i * n) + j]} (bound {bound})");
+                }
+            }
+        }
+
         using var pool = new WorkerPool(3);
         float[]? first = null;
         foreach (var level in new[] { SimdLevel.Scalar, SimdLevel.Vector256, SimdLevel.Vector512 })
@@ -123,7 +156,7 @@ public class StoredMatMulTests
             {
                 var y = new float[m * n];
                 StoredMatMul.Multiply(x, w, type, bias, y, m, k, n, p, add: false, level);
-                Rand.Close(naive, y, 1e-5, 1e-5, $"{type} {level} threads {p.ThreadCount}");
+                Rand.Close(expected, y, 1e-5, 1e-5, $"{type} {level} threads {p.ThreadCount}");
                 var acc = (float[])start.Clone();
                 StoredMatMul.Multiply(x, w, type, bias, acc, m, k, n, p, add: true, level);
                 var expectedAcc = new float[acc.Length];
@@ -146,6 +179,52 @@ public class StoredMatMulTests
                         Assert.Equal(first, y);
                     }
                 }
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(32)]
+    [InlineData(256)]
+    public void Activation_quantisation_matches_its_twin_bit_for_bit(int k)
+    {
+        var rng = new Random(k);
+        float[] x = Rand.Floats(rng, k, 3f);
+        x[5] = 0; // a zero block gives scale 0 and zeros
+        for (int p = 32; p < Math.Min(k, 64); p++)
+        {
+            x[p] = 0;
+        }
+
+        x[k - 1] = 127f * 0.5f / 127f; // a product that lands on a half
+        var expectedQ = new sbyte[k];
+        var expectedD = new float[k / 32];
+        for (int b = 0; b < k / 32; b++)
+        {
+            expectedD[b] = StoredMatMulNaive.QuantizeBlock(x.AsSpan(b * 32, 32), expectedQ.AsSpan(b * 32, 32));
+        }
+
+        foreach (var level in new[] { SimdLevel.Scalar, SimdLevel.Vector256, SimdLevel.Vector512 })
+        {
+            var q = new sbyte[k];
+            var d = new float[k / 32];
+            var s = new int[k / 32];
+            unsafe
+            {
+                fixed (float* px = x)
+                fixed (sbyte* pq = q)
+                fixed (float* pd = d)
+                fixed (int* ps = s)
+                {
+                    StoredInt8Dot.Quantize(px, k, pq, pd, ps, Simd.Clamp(level));
+                }
+            }
+
+            Assert.Equal(expectedQ, q);
+            Assert.Equal(expectedD, d);
+            for (int b = 0; b < k / 32; b++)
+            {
+                Assert.Equal(expectedQ.Skip(b * 32).Take(32).Sum(v => v), s[b]);
             }
         }
     }

@@ -42,11 +42,7 @@ public static class TrainCommands
         var evalEvery = new Option<int>("--eval-every") { Description = "Steps between validation-batch metrics.", DefaultValueFactory = _ => 10 };
         var threads = new Option<int>("--threads") { Description = "Engine threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/<run id> in the workspace)." };
-        var evalSpec = new Option<string?>("--eval-spec")
-        {
-            Description = "Score each epoch's checkpoint on this eval spec's golden set (a path or a name in evals/): golden_accuracy in results.csv and the run store; " +
-                "the best checkpoint is kept beside the newest ones and `hone export` takes it by default.",
-        };
+        var evalSpec = EvalSpecCliOption.Create();
         var cmd = new Command("sft", "Supervised fine-tuning with the loss on assistant tokens only; LoRA or full; metrics, curves, checkpoints each epoch.")
         {
             train, valid, method, epochs, batch, lrMult, lora.Rank, lora.Alpha, dropout, lora.Targets, lora.ModulesToSave, seed, trainOnInputs, packing, evalEvery,
@@ -88,10 +84,6 @@ public static class TrainCommands
         return cmd;
     }
 
-    /// <summary>
-    /// The settings a sweep wrote back (train-defaults.json) for each of --epochs, --lr-multiplier and --lora-rank not given
-    /// on the command line; says which it took.
-    /// </summary>
     private static Command CreateResume(CliHost host)
     {
         var run = new Argument<string>("RUN") { Description = "The run's folder, or its id in this workspace's run store." };

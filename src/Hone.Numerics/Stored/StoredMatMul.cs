@@ -6,18 +6,25 @@ namespace Hone.Numerics;
 /// <summary>
 /// y = x·Wᵀ with W held in its stored type (<see cref="StoredType"/>: BF16, Q8_0, Q4_0), never expanded to float32 as a
 /// whole. Fewer than <see cref="TileMinRows"/> rows of x (decode: matrix-vector) take one dot product per output straight
-/// from the stored row; more rows (prompt blocks: matrix-matrix) decode four weight rows at a time into per-worker
-/// scratch and multiply every row of x against them, so each weight row is decoded once per call. Work is split over
-/// chunks of weight rows; every output is computed by the same operations whatever the thread count.
-/// <see cref="StoredMatMulNaive"/> is the naive twin.
+/// from the stored row: BF16 against x laid out once per call in even/odd halves of each 32 values (so a 32-bit lane of
+/// weights widens by one shift and one mask), Q8_0 and Q4_0 against x quantised once per call to int8 blocks
+/// (<see cref="StoredInt8Dot"/>, llama.cpp's q8_0 activations: integer dot products). More rows (prompt blocks:
+/// matrix-matrix) decode 64 weight rows at a time into a float32 panel in per-worker scratch and run the register-blocked
+/// micro-kernel of the float32 GEMM (<see cref="MatMulPacked"/>) over every row of x, so each weight is decoded once per
+/// call. Every output is computed by the same operations whatever the thread count. The naive twins are
+/// <see cref="StoredMatMulNaive.XWt"/> (float32 activations) and <see cref="StoredMatMulNaive.XWtInt8"/> (the decode
+/// path of Q8_0 and Q4_0).
 /// </summary>
 public static unsafe class StoredMatMul
 {
     /// <summary>Rows of x from which the decoded-tile (matrix-matrix) path is used.</summary>
     public const int TileMinRows = 4;
 
-    /// <summary>Weight rows per work item.</summary>
+    /// <summary>Weight rows per work item of the decode path.</summary>
     private const int RowsPerItem = 16;
+
+    /// <summary>Weight rows per panel (and work item) of the matrix-matrix path.</summary>
+    private const int PanelRows = MatMulPacked.NR;
 
     [ThreadStatic]
     private static Job? t_job;
@@ -51,7 +58,7 @@ public static unsafe class StoredMatMul
         fixed (float* py = y)
         {
             job.Set(px, pw, type, bias.IsEmpty ? null : pb, py, m, k, n, add, Simd.Clamp(level), pool.ThreadCount);
-            pool.Run(job, (n + RowsPerItem - 1) / RowsPerItem);
+            pool.Run(job, m < TileMinRows ? (n + RowsPerItem - 1) / RowsPerItem : (n + PanelRows - 1) / PanelRows);
         }
     }
 
@@ -83,11 +90,14 @@ public static unsafe class StoredMatMul
         }
     }
 
-    /// <summary>One chunk of <see cref="RowsPerItem"/> weight rows (all rows of x) per item.</summary>
+    /// <summary>Decode: <see cref="RowsPerItem"/> weight rows × every row of x per item. Prompt blocks: one panel of
+    /// <see cref="PanelRows"/> weight rows per item.</summary>
     private sealed class Job : IParallelWork
     {
-        private float*[] _scratch = [];
-        private int _scratchFloats;
+        private readonly StoredScratch _prepared = new();
+        private float*[] _decoded = [];
+        private float*[] _panels = [];
+        private int _panelFloats;
         private float* _x;
         private byte* _w;
         private float* _bias;
@@ -105,67 +115,72 @@ public static unsafe class StoredMatMul
             _y = y;
             (_type, _m, _k, _n, _add, _level) = (type, m, k, n, add, level);
             _rowBytes = StoredRows.RowBytes(type, k);
-            if (m >= TileMinRows && (_scratch.Length < workers || _scratchFloats < 4 * k))
+            if (m < TileMinRows)
+            {
+                _prepared.Prepare(x, m, k, type, level);
+            }
+            else if (_decoded.Length < workers || _panelFloats < PanelRows * k)
             {
                 // Grows only when a wider matrix or a larger pool comes along; steady-state calls allocate nothing.
-                foreach (var p in _scratch)
-                {
-                    System.Runtime.InteropServices.NativeMemory.AlignedFree(p);
-                }
-
-                _scratchFloats = Math.Max(_scratchFloats, 4 * k);
-                _scratch = new float*[Math.Max(workers, _scratch.Length)];
-                for (int i = 0; i < _scratch.Length; i++)
-                {
-                    _scratch[i] = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)_scratchFloats * sizeof(float), 64);
-                }
+                StoredScratch.Free(_decoded);
+                StoredScratch.Free(_panels);
+                _panelFloats = Math.Max(_panelFloats, PanelRows * k);
+                int count = Math.Max(workers, _decoded.Length);
+                _decoded = StoredScratch.Allocate(count, _panelFloats);
+                _panels = StoredScratch.Allocate(count, _panelFloats);
             }
         }
 
         public void Execute(int index, int worker)
         {
-            int j0 = index * RowsPerItem, j1 = Math.Min(_n, j0 + RowsPerItem);
             if (_m < TileMinRows)
             {
+                int j0 = index * RowsPerItem, j1 = Math.Min(_n, j0 + RowsPerItem);
                 for (int i = 0; i < _m; i++)
                 {
-                    float* xi = _x + ((long)i * _k), yi = _y + ((long)i * _n);
+                    float* yi = _y + ((long)i * _n);
                     for (int j = j0; j < j1; j++)
                     {
-                        Store(yi, j, StoredDot.Dot(xi, _w + ((long)j * _rowBytes), _k, _type, _level));
+                        Store(yi, j, _prepared.Dot(i, _w + ((long)j * _rowBytes), _k, _type, _level));
                     }
                 }
 
                 return;
             }
 
-            float* s = _scratch[worker];
-            for (int j = j0; j < j1; j += 4)
-            {
-                int rows = Math.Min(4, j1 - j);
-                for (int r = 0; r < rows; r++)
-                {
-                    StoredDot.Dequantize(_w + ((long)(j + r) * _rowBytes), s + ((long)r * _k), _k, _type, _level);
-                }
+            Panel(index, _decoded[worker], _panels[worker]);
+        }
 
-                for (int i = 0; i < _m; i++)
+        /// <summary>Weight rows [64·index, +64) decoded to float32, packed as one panel, multiplied by every row of x.</summary>
+        private void Panel(int index, float* decoded, float* panel)
+        {
+            int c0 = index * PanelRows, cols = Math.Min(PanelRows, _n - c0), k = _k;
+            for (int r = 0; r < cols; r++)
+            {
+                StoredDot.Dequantize(_w + ((long)(c0 + r) * _rowBytes), decoded + ((long)r * k), k, _type, _level);
+            }
+
+            PanelPacking.Pack(decoded, k, cols, transposed: true, panel: 0, k0: 0, kc: k, panel);
+            float* tile = stackalloc float[MatMulPacked.MR * MatMulPacked.NR];
+            for (int k0 = 0; k0 < k; k0 += MatMulPacked.KC)
+            {
+                int kc = Math.Min(MatMulPacked.KC, k - k0);
+                bool accumulate = _add || k0 > 0;
+                float* b = panel + ((long)k0 * MatMulPacked.NR);
+                for (int r = 0; r < _m; r += MatMulPacked.MR)
                 {
-                    float* xi = _x + ((long)i * _k), yi = _y + ((long)i * _n);
-                    if (rows == 4)
-                    {
-                        Dot4(xi, s, _k, _level, out float r0, out float r1, out float r2, out float r3);
-                        Store(yi, j, r0);
-                        Store(yi, j + 1, r1);
-                        Store(yi, j + 2, r2);
-                        Store(yi, j + 3, r3);
-                    }
-                    else
-                    {
-                        for (int r = 0; r < rows; r++)
-                        {
-                            Store(yi, j + r, MatVec.Dot(xi, s + ((long)r * _k), _k, _level));
-                        }
-                    }
+                    int rows = Math.Min(MatMulPacked.MR, _m - r);
+                    MatMulPacked.Tile(_x + ((long)r * k) + k0, k, rows, b, kc, _y + ((long)r * _n) + c0, _n, cols, accumulate, tile, _level);
+                }
+            }
+
+            if (_bias is not null)
+            {
+                var bias = new ReadOnlySpan<float>(_bias + c0, cols);
+                for (int r = 0; r < _m; r++)
+                {
+                    var row = new Span<float>(_y + ((long)r * _n) + c0, cols);
+                    System.Numerics.Tensors.TensorPrimitives.Add(row, bias, row);
                 }
             }
         }
@@ -175,51 +190,6 @@ public static unsafe class StoredMatMul
         {
             r = _add ? y[j] + r : r;
             y[j] = _bias is not null ? r + _bias[j] : r;
-        }
-    }
-
-    /// <summary>Four dot products of x [k] with the rows of w [4, k] (float32), x read once.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Dot4(float* x, float* w, int k, SimdLevel level, out float r0, out float r1, out float r2, out float r3)
-    {
-        float* w1 = w + k, w2 = w1 + k, w3 = w2 + k;
-        int p = 0;
-        r0 = r1 = r2 = r3 = 0;
-        if (level == SimdLevel.Vector512)
-        {
-            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            for (; p + 16 <= k; p += 16)
-            {
-                var xv = Vector512.Load(x + p);
-                a0 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(w + p), a0);
-                a1 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(w1 + p), a1);
-                a2 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(w2 + p), a2);
-                a3 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(w3 + p), a3);
-            }
-
-            (r0, r1, r2, r3) = (Vector512.Sum(a0), Vector512.Sum(a1), Vector512.Sum(a2), Vector512.Sum(a3));
-        }
-        else if (level == SimdLevel.Vector256)
-        {
-            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            for (; p + 8 <= k; p += 8)
-            {
-                var xv = Vector256.Load(x + p);
-                a0 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(w + p), a0);
-                a1 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(w1 + p), a1);
-                a2 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(w2 + p), a2);
-                a3 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(w3 + p), a3);
-            }
-
-            (r0, r1, r2, r3) = (Vector256.Sum(a0), Vector256.Sum(a1), Vector256.Sum(a2), Vector256.Sum(a3));
-        }
-
-        for (; p < k; p++)
-        {
-            r0 = MathF.FusedMultiplyAdd(x[p], w[p], r0);
-            r1 = MathF.FusedMultiplyAdd(x[p], w1[p], r1);
-            r2 = MathF.FusedMultiplyAdd(x[p], w2[p], r2);
-            r3 = MathF.FusedMultiplyAdd(x[p], w3[p], r3);
         }
     }
 }

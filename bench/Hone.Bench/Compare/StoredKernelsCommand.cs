@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using System.Globalization;
+using Hone.Formats.Gguf;
+using Hone.Numerics;
+
+namespace Hone.Bench.Compare;
+
+/// <summary>
+/// <c>dotnet run -c Release --project bench/Hone.Bench -- stored-kernels [--threads 1,2] [--reps N]</c>: the stored-type
+/// kernels alone on the 134M Llama's matrices (768→2048, 2048→768, the 32000×768 classifier): decode (one row of x)
+/// as GB/s of weights read, and a 512-row prompt block as GFLOP/s, for f32, bf16, q8_0 and q4_0. Best of
+/// <c>--reps</c> runs, which stays meaningful on a loaded machine (a short run that was not preempted).
+/// </summary>
+internal static class StoredKernelsCommand
+{
+    public static int Run(string[] args)
+    {
+        int[] threads = [1, 2];
+        int reps = 200;
+        for (int i = 0; i + 1 < args.Length; i += 2)
+        {
+            if (args[i] == "--threads") threads = [.. args[i + 1].Split(',').Select(int.Parse)];
+            else if (args[i] == "--reps") reps = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+            else throw new ArgumentException($"stored-kernels: unknown option {args[i]} (known: --threads, --reps)");
+        }
+
+        Console.WriteLine($"load average: {File.ReadAllText("/proc/loadavg").Trim()}");
+        var rng = new Random(5);
+        foreach (var (k, n) in new[] { (768, 2048), (2048, 768), (768, 32000) })
+        {
+            float[] w = [.. Enumerable.Range(0, n * k).Select(_ => (rng.NextSingle() - 0.5f) * 0.1f)];
+            float[] x1 = [.. Enumerable.Range(0, k).Select(_ => rng.NextSingle() - 0.5f)];
+            float[] xm = [.. Enumerable.Range(0, 512 * k).Select(_ => rng.NextSingle() - 0.5f)];
+            float[] y = new float[512 * n];
+            foreach (var name in new[] { "f32", "bf16", "q8_0", "q4_0" })
+            {
+                byte[] stored = name == "f32" ? [] : GgufQuantize.FromF32(Enum.Parse<GgmlType>(name.ToUpperInvariant()), w);
+                var type = name == "f32" ? default : Enum.Parse<StoredType>(name.ToUpperInvariant());
+                long bytes = name == "f32" ? 4L * n * k : stored.Length;
+                foreach (int t in threads)
+                {
+                    using var pool = new WorkerPool(t);
+                    void Mul(float[] x, int m)
+                    {
+                        if (name == "f32") MatMul.XWt(x, w, default, y, m, k, n, pool);
+                        else StoredMatMul.XWt(x, stored, type, default, y, m, k, n, pool);
+                    }
+
+                    double decode = Best(() => Mul(x1, 1), reps);
+                    double prompt = n > 4096 ? double.NaN : Best(() => Mul(xm, 512), Math.Max(3, reps / 50));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{k}x{n} {name,-4} {t}t: decode {decode * 1e6,8:F1} us = {bytes / decode / 1e9,5:F1} GB/s   prompt-512 {2.0 * 512 * k * n / prompt / 1e9,6:F1} GFLOP/s"));
+                }
+            }
+        }
+
+        return 0;
+    }
+
+    private static double Best(Action a, int reps)
+    {
+        a();
+        double best = double.MaxValue;
+        for (int i = 0; i < reps; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            a();
+            best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
+        }
+
+        return best;
+    }
+}

@@ -1,0 +1,216 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Hone.Numerics;
+
+/// <summary>
+/// The decode (matrix-vector) kernels of <see cref="StoredMatMul"/> for Q8_0 and Q4_0 weights, as llama.cpp runs them:
+/// the activation vector is quantised once per call to blocks of 32 signed bytes with a float32 scale
+/// (<see cref="Quantize"/>: d = max|x| / 127, q = round-to-even(x / d)), and each weight block meets it in an integer dot
+/// product (AVX-VNNI <c>vpdpbusd</c>, else AVX2 <c>vpmaddubsw</c> + <c>vpmaddwd</c>), scaled once per block by
+/// d_w · d_x. Q8_0 multiplies |w| (unsigned) by x carrying w's sign, which is exact for every byte, −128 included;
+/// Q4_0 multiplies its unsigned nibbles by x and subtracts 8 · Σq_x, kept per block. Integer sums are exact; only the
+/// float accumulation of the scaled block sums differs in order from the naive twin
+/// (<see cref="StoredMatMulNaive.XWtInt8"/>).
+/// </summary>
+internal static unsafe class StoredInt8Dot
+{
+    /// <summary>Whether the hardware runs the vector path (AVX2; AVX-VNNI when present).</summary>
+    internal static bool Vectorised(SimdLevel level) => level >= SimdLevel.Vector256 && Avx2.IsSupported;
+
+    /// <summary>
+    /// Quantises x [k] (k a multiple of 32) to q [k] signed bytes, d [k/32] block scales and s [k/32] block sums of q.
+    /// Bit-identical at every level (max, one division, one reciprocal, products rounded to even).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Quantize(float* x, int k, sbyte* q, float* d, int* s, SimdLevel level)
+    {
+        for (int b = 0, p = 0; p < k; b++, p += StoredRows.BlockValues)
+        {
+            float* xb = x + p;
+            if (level == SimdLevel.Vector512 && Avx512F.IsSupported)
+            {
+                var v0 = Vector512.Load(xb);
+                var v1 = Vector512.Load(xb + 16);
+                float amax = MaxAcross(Vector512.Max(Vector512.Abs(v0), Vector512.Abs(v1)));
+                float scale = amax / 127f, inverse = scale != 0 ? 1f / scale : 0f;
+                var iv = Vector512.Create(inverse);
+                var i0 = Avx512F.ConvertToVector512Int32(v0 * iv);
+                var i1 = Avx512F.ConvertToVector512Int32(v1 * iv);
+                Avx512F.ConvertToVector128SByte(i0).Store(q + p);
+                Avx512F.ConvertToVector128SByte(i1).Store(q + p + 16);
+                d[b] = scale;
+                s[b] = Vector512.Sum(i0 + i1);
+                continue;
+            }
+
+            float m = 0;
+            for (int j = 0; j < StoredRows.BlockValues; j++)
+            {
+                m = MathF.Max(m, MathF.Abs(xb[j]));
+            }
+
+            float dd = m / 127f, id = dd != 0 ? 1f / dd : 0f;
+            int sum = 0;
+            for (int j = 0; j < StoredRows.BlockValues; j++)
+            {
+                int v = (int)MathF.Round(xb[j] * id, MidpointRounding.ToEven);
+                q[p + j] = (sbyte)v;
+                sum += v;
+            }
+
+            d[b] = dd;
+            s[b] = sum;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float MaxAcross(Vector512<float> v)
+    {
+        var m256 = Vector256.Max(v.GetLower(), v.GetUpper());
+        var m128 = Vector128.Max(m256.GetLower(), m256.GetUpper());
+        m128 = Vector128.Max(m128, Vector128.Shuffle(m128, Vector128.Create(2, 3, 0, 1)));
+        m128 = Vector128.Max(m128, Vector128.Shuffle(m128, Vector128.Create(1, 0, 3, 2)));
+        return m128.ToScalar();
+    }
+
+    /// <summary>Every half as a float (256 KiB, as ggml's table): a block's scale is one load. A matrix's scales share a
+    /// few exponents, so the lines they touch stay in L1.</summary>
+    private static readonly float* HalfTable = BuildHalfTable();
+
+    private static float* BuildHalfTable()
+    {
+        var table = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(65536 * sizeof(float), 64);
+        for (int i = 0; i < 65536; i++)
+        {
+            table[i] = StoredRows.HalfToSingle((ushort)i);
+        }
+
+        return table;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Scale(float* table, byte* block) => table[Unsafe.ReadUnaligned<ushort>(block)];
+
+    /// <summary>Σ_b (Σ_j w_bj·q_bj)·d_wb·d_b over one stored row of k values (Q8_0 or Q4_0) against a quantised vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static float Dot(byte* w, sbyte* q, float* d, int* s, int k, StoredType type, SimdLevel level)
+        => type == StoredType.Q8_0 ? DotQ8(w, q, d, k / StoredRows.BlockValues, level) : DotQ4(w, q, d, s, k / StoredRows.BlockValues, level);
+
+    /// <summary>Eight int32 partial sums of 32 unsigned × signed byte products (pairs of four).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> DotBytes(Vector256<int> acc, Vector256<byte> u, Vector256<sbyte> v)
+    {
+        if (AvxVnni.IsSupported)
+        {
+            return AvxVnni.MultiplyWideningAndAdd(acc, u, v);
+        }
+
+        // |u·v| ≤ 255·128 per product would overflow a pair; here u ≤ 128 (|w|) or 15 (nibbles), v ≥ −127: pairs fit.
+        var pairs = Avx2.MultiplyAddAdjacent(u, v);
+        return acc + Avx2.MultiplyAddAdjacent(pairs, Vector256.Create((short)1));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float DotQ8(byte* w, sbyte* q, float* d, int blocks, SimdLevel level)
+    {
+        float* table = HalfTable; // read once: inside the loop the class-initialisation check would spill the accumulators
+        if (Vectorised(level))
+        {
+            Vector256<float> a0 = default, a1 = default;
+            int b = 0;
+            for (; b + 2 <= blocks; b += 2)
+            {
+                byte* blk = w + (b * StoredRows.Q8_0BlockBytes);
+                var wv = Vector256.Load((sbyte*)(blk + 2));
+                var s0 = DotBytes(default, Avx2.Abs(wv), Avx2.Sign(Vector256.Load(q + (b * 32)), wv));
+                a0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s0), Vector256.Create(Scale(table, blk) * d[b]), a0);
+                blk += StoredRows.Q8_0BlockBytes;
+                wv = Vector256.Load((sbyte*)(blk + 2));
+                var s1 = DotBytes(default, Avx2.Abs(wv), Avx2.Sign(Vector256.Load(q + (b * 32) + 32), wv));
+                a1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s1), Vector256.Create(Scale(table, blk) * d[b + 1]), a1);
+            }
+
+            if (b < blocks)
+            {
+                byte* blk = w + (b * StoredRows.Q8_0BlockBytes);
+                var wv = Vector256.Load((sbyte*)(blk + 2));
+                var s0 = DotBytes(default, Avx2.Abs(wv), Avx2.Sign(Vector256.Load(q + (b * 32)), wv));
+                a0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s0), Vector256.Create(Scale(table, blk) * d[b]), a0);
+            }
+
+            return Vector256.Sum(a0 + a1);
+        }
+
+        float r = 0;
+        for (int b = 0; b < blocks; b++)
+        {
+            byte* blk = w + (b * StoredRows.Q8_0BlockBytes);
+            sbyte* qb = q + (b * 32);
+            int sum = 0;
+            for (int j = 0; j < 32; j++)
+            {
+                sum += (sbyte)blk[2 + j] * qb[j];
+            }
+
+            r = MathF.FusedMultiplyAdd(sum, Scale(table, blk) * d[b], r);
+        }
+
+        return r;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float DotQ4(byte* w, sbyte* q, float* d, int* s, int blocks, SimdLevel level)
+    {
+        float* table = HalfTable;
+        if (Vectorised(level))
+        {
+            var low = Vector256.Create((byte)0x0F);
+            Vector256<float> a0 = default, a1 = default;
+            int b = 0;
+            for (; b + 2 <= blocks; b += 2)
+            {
+                byte* blk = w + (b * StoredRows.Q4_0BlockBytes);
+                var s0 = DotBytes(Vector256.CreateScalar(-8 * s[b]), Nibbles(blk + 2, low), Vector256.Load(q + (b * 32)));
+                a0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s0), Vector256.Create(Scale(table, blk) * d[b]), a0);
+                blk += StoredRows.Q4_0BlockBytes;
+                var s1 = DotBytes(Vector256.CreateScalar(-8 * s[b + 1]), Nibbles(blk + 2, low), Vector256.Load(q + (b * 32) + 32));
+                a1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s1), Vector256.Create(Scale(table, blk) * d[b + 1]), a1);
+            }
+
+            if (b < blocks)
+            {
+                byte* blk = w + (b * StoredRows.Q4_0BlockBytes);
+                var s0 = DotBytes(Vector256.CreateScalar(-8 * s[b]), Nibbles(blk + 2, low), Vector256.Load(q + (b * 32)));
+                a0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s0), Vector256.Create(Scale(table, blk) * d[b]), a0);
+            }
+
+            return Vector256.Sum(a0 + a1);
+        }
+
+        float r = 0;
+        for (int b = 0; b < blocks; b++)
+        {
+            byte* blk = w + (b * StoredRows.Q4_0BlockBytes);
+            sbyte* qb = q + (b * 32);
+            int sum = 0;
+            for (int j = 0; j < 16; j++)
+            {
+                sum += (((blk[2 + j] & 0x0F) - 8) * qb[j]) + (((blk[2 + j] >> 4) - 8) * qb[j + 16]);
+            }
+
+            r = MathF.FusedMultiplyAdd(sum, Scale(table, blk) * d[b], r);
+        }
+
+        return r;
+    }
+
+    /// <summary>The 32 nibbles of a Q4_0 block's 16 bytes in value order (low nibbles, then high), as unsigned bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> Nibbles(byte* q, Vector256<byte> low)
+    {
+        var raw = Vector128.Load(q);
+        return Vector256.Create(raw, Vector128.ShiftRightLogical(raw.AsUInt16(), 4).AsByte()) & low;
+    }
+}
