@@ -17,6 +17,7 @@ if (args.Length > 0)
         case "train-compare": return TrainCompareCommand.Run(args[1..]);
         case "train-llamacpp-child": return LlamaCppTrain.Child(args[1..]);
         case "lora-table": return LoraTableCommand.Run(args[1..]);
+        case "datacheck-real": return DataCheckRealCommand.Run(args[1..]);
         case "stored-kernels": return Hone.Bench.Compare.StoredKernelsCommand.Run(args[1..]);
     }
 }

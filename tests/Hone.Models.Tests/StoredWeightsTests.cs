@@ -8,12 +8,19 @@ namespace Hone.Models.Tests;
 /// <summary>
 /// GGUF matrices kept in their stored type (BF16, Q8_0, Q4_0) by <see cref="LlamaModel.LoadForInference"/>, held to
 /// their float32 twin: the same file expanded to float32 by <see cref="LlamaModel.Load"/> holds exactly the same weight
-/// values, so the two forward passes may differ only by summation order.
+/// values, so prompt blocks (float32 activations) and BF16 decode steps may differ only by summation order. Decode steps
+/// of Q8_0 and Q4_0 quantise the activations to int8 blocks as llama.cpp does (<see cref="StoredMatMul"/>), so they are
+/// held to the twin within that rounding, and to its greedy token wherever the twin's choice is clear.
 /// </summary>
 public class StoredWeightsTests
 {
     /// <summary>Stored vs float32 twin, relative to the largest logit: summation order only (seen ~1e-6).</summary>
     private const float TwinTolerance = 1e-4f;
+
+    /// <summary>Q8_0/Q4_0 decode steps vs the float32 twin, relative to the largest logit: the int8 rounding of the
+    /// activations (each off by at most 1/254 of its block's largest magnitude; seen 0.011–0.018, 0.16–0.26 on logits up
+    /// to ~15), the same rounding llama.cpp applies.</summary>
+    private const float Int8Tolerance = 0.04f;
 
     [Theory]
     [InlineData(GgmlType.BF16)]
@@ -52,9 +59,11 @@ public class StoredWeightsTests
         {
             var da = a.Forward(next).ToArray();
             var db = b.Forward(next).ToArray();
-            Close(da, db, $"{type} step {step}");
-            Assert.Equal(GoldenStories260KTests.Argmax(da), GoldenStories260KTests.Argmax(db));
-            next = GoldenStories260KTests.Argmax(da);
+            float tolerance = type == GgmlType.BF16 ? TwinTolerance : Int8Tolerance;
+            float diff = Close(da, db, $"{type} step {step}", tolerance);
+            int best = GoldenStories260KTests.Argmax(da), got = GoldenStories260KTests.Argmax(db);
+            Assert.True(best == got || da[best] - da[got] <= 2 * diff, $"{type} step {step}: greedy {got} where the twin prefers {best} by {da[best] - da[got]}");
+            next = best;
         }
     }
 
@@ -95,7 +104,7 @@ public class StoredWeightsTests
         }
     }
 
-    private static void Close(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what)
+    private static float Close(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what, float tolerance = TwinTolerance)
     {
         float scale = 0, diff = 0;
         for (int i = 0; i < expected.Length; i++)
@@ -104,6 +113,7 @@ public class StoredWeightsTests
             diff = MathF.Max(diff, MathF.Abs(expected[i] - actual[i]));
         }
 
-        Assert.True(diff <= TwinTolerance * Math.Max(1f, scale), $"{what}: max |Δ logit| {diff} (logits up to {scale})");
+        Assert.True(diff <= tolerance * Math.Max(1f, scale), $"{what}: max |Δ logit| {diff} (logits up to {scale})");
+        return diff;
     }
 }

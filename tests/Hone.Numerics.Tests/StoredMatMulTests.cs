@@ -184,6 +184,39 @@ public class StoredMatMulTests
     }
 
     [Theory]
+    [InlineData(StoredType.BF16, 1)]
+    [InlineData(StoredType.Q8_0, 2)]
+    [InlineData(StoredType.Q4_0, 1)]
+    [InlineData(StoredType.Q8_0, 7)]
+    [InlineData(StoredType.BF16, 5)]
+    public void Fused_matrices_equal_separate_calls_bit_for_bit(StoredType type, int m)
+    {
+        const int k = 96;
+        var rng = new Random(40 + m);
+        int[] ns = [37, 70, 16];
+        var ws = ns.Select(n => RandomRows(rng, type, n, k)).ToArray();
+        var bs = ns.Select(n => Rand.Floats(rng, n)).ToArray();
+        float[] x = Rand.Floats(rng, m * k, 2f);
+        using var pool = new WorkerPool(3);
+        foreach (var p in new[] { WorkerPool.Single, pool })
+        {
+            foreach (int count in new[] { 2, 3 })
+            {
+                var ys = ns.Select(n => new float[m * n]).ToArray();
+                StoredMatMul.XWt3(
+                    x, m, k, type, ws[0], bs[0], ys[0], ns[0], ws[1], default, ys[1], ns[1],
+                    count == 3 ? ws[2] : default, bs[2], ys[2], count == 3 ? ns[2] : 0, p);
+                for (int i = 0; i < count; i++)
+                {
+                    var expected = new float[m * ns[i]];
+                    StoredMatMul.XWt(x, ws[i], type, i == 1 ? default : bs[i], expected, m, k, ns[i], WorkerPool.Single);
+                    Assert.Equal(expected, ys[i]);
+                }
+            }
+        }
+    }
+
+    [Theory]
     [InlineData(32)]
     [InlineData(256)]
     public void Activation_quantisation_matches_its_twin_bit_for_bit(int k)

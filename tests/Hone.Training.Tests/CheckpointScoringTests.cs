@@ -115,6 +115,26 @@ public sealed class CheckpointScoringTests
         Assert.Equal(["epoch-0002", "epoch-0004"], Checkpoints.List(Path.Combine(folder, "checkpoints")).Select(Path.GetFileName));
     }
 
+    [Fact]
+    public void A_scorer_may_score_every_nth_checkpoint_and_the_last_and_the_unscored_ones_are_pruned()
+    {
+        var dir = TestAssets.NewTempDir();
+        var folder = Path.Combine(dir, "run");
+        var scripted = new ScriptedCheckpointScorer(new Dictionary<int, double> { [3] = 0.9, [4] = 0.4 });
+        var scorer = new EveryNthEpochScorer(scripted, 3);
+        Assert.Equal([false, false, true, true], Enumerable.Range(1, 4).Select(e => scorer.Scores(e, 4)));
+        Assert.Equal([10, 20, 30], Enumerable.Range(1, 30).Where(e => EveryNthEpochScorer.Spread(scripted, 30, 3).Scores(e, 30)));
+        Assert.Equal([1, 2], Enumerable.Range(1, 2).Where(e => EveryNthEpochScorer.Spread(scripted, 2, 3).Scores(e, 2)));
+        var r = SftRun.Start(Options(dir, scorer), folder);
+        r.Model.Dispose();
+        Assert.Equal([3, 4], scripted.Asked);
+        Assert.Equal([(3, 0.9), (4, 0.4)], r.Result.GoldenScores.Select(g => (g.Epoch, g.Accuracy)));
+        Assert.Equal(3, r.Result.Best!.Epoch);
+        Assert.Equal(["epoch-0003", "epoch-0004"], Checkpoints.List(Path.Combine(folder, "checkpoints")).Select(Path.GetFileName));
+        var csv = File.ReadAllLines(Path.Combine(folder, "results.csv"));
+        Assert.Equal(["", "", "", "", "", "0.9", "", "0.4"], csv.Skip(1).Select(l => l.Split(',')[^1]));
+    }
+
     [Theory]
     [InlineData("runs/a", "runs/a", null)]
     [InlineData("runs/a@3", "runs/a", 3)]

@@ -12,11 +12,12 @@ using Hone.Training.Export;
 namespace Hone.Bench;
 
 /// <summary>
-/// <c>dotnet run -c Release --project bench/Hone.Bench -- compare [--shape small|134m] [--types f32,bf16,q8_0,q4_0]
+/// <c>dotnet run -c Release --project bench/Hone.Bench -- compare [--shape small|134m] [--types f32,bf16,q8_0,q4_0 (default: all four)]
 /// [--threads 1,2] [--prompt N] [--gen N] [--reps N] [--out DIR]</c>: Hone beside its references in one process and one
 /// run: prompt and generation tokens/s against llama.cpp (LLamaSharp 0.30, CPU backend) on the same GGUF file Hone
 /// wrote, one per tensor type; GEMM GFLOP/s against OpenBLAS's cblas_sgemm (Debian's package, when installed); and the
-/// machine's measured FMA peak and memory read bandwidth. Medians of <c>--reps</c> runs, pairs alternated. Writes
+/// machine's measured FMA peak and memory read bandwidth. Medians of <c>--reps</c> runs after one untimed warm-up run
+/// per side, pairs alternated; wall-clock ratios and ratios of process CPU time. Writes
 /// compare.json and compare.md to <c>--out</c> (default artifacts/bench/compare) and prints the markdown.
 /// Run OpenBLAS with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset.
 /// </summary>
@@ -31,7 +32,8 @@ internal static class CompareCommand
         var started = DateTime.UtcNow;
         string load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "unknown";
         Console.Error.WriteLine($"load average at start: {load}");
-        var machine = o.Threads.Select(t => new { threads = t, fma_peak_gflops = MachineLimits.FmaPeakGflops(t), read_bandwidth_gbs = MachineLimits.ReadBandwidthGBs(t) }).ToList();
+        var ceilings = o.Threads.ToDictionary(t => t, t => MachineLimits.ReadBandwidthGBs(t));
+        var machine = o.Threads.Select(t => new { threads = t, fma_peak_gflops = MachineLimits.FmaPeakGflops(t), read_bandwidth_gbs = ceilings[t] }).ToList();
 
         var config = o.Shape == "134m" ? ModelBenchmark.Llama134M : ModelBenchmark.Llama134M with { Dim = 256, HiddenDim = 768, Layers = 4, Heads = 4, KvHeads = 4, HeadDim = 64 };
         var tokenizer = TestAssets.Path("tokenizers", "llama2", "tokenizer.model");
@@ -44,7 +46,7 @@ internal static class CompareCommand
                 var path = Path.Combine(o.Out, $"llama-{o.Shape}-{type.Name()}.gguf");
                 var md = GgufTokenizerMetadata.Build(tokenizer, tokenizer, config.ModelType, config.VocabSize, []);
                 GgufExport.Build(random.Weights, $"bench-{o.Shape}", type, md).Write(path);
-                foreach (int t in o.Threads) models.Add(MeasureModel(path, type, t, prompt, o));
+                foreach (int t in o.Threads) models.Add(MeasureModel(path, type, t, prompt, o, ceilings[t]));
             }
         }
 
@@ -78,24 +80,29 @@ internal static class CompareCommand
         return 0;
     }
 
-    private static object MeasureModel(string path, GgufExportType type, int threads, int[] prompt, Options o)
+    private static object MeasureModel(string path, GgufExportType type, int threads, int[] prompt, Options o, double ceiling)
     {
         using var pool = new WorkerPool(threads);
         using var hone = LlamaModel.LoadForInference(path).PackForInference(pool);
         using var session = hone.CreateSession(maxContext: prompt.Length + o.Gen + 16, blockSize: prompt.Length, pool: pool);
         using var cpp = new LlamaCppRunner(path);
-        var honeRuns = new List<(double, double)>();
-        var cppRuns = new List<(double, double)>();
+        var honeRuns = new List<RunTimes>();
+        var cppRuns = new List<RunTimes>();
+
+        // One untimed run each first: Hone's methods reach their optimised tier, both sides touch their buffers.
+        TimeHone(session, prompt, Math.Min(8, o.Gen));
+        cpp.Time(prompt, Math.Min(8, o.Gen), threads);
         for (int rep = 0; rep < o.Reps; rep++)
         {
             honeRuns.Add(TimeHone(session, prompt, o.Gen));
             cppRuns.Add(cpp.Time(prompt, o.Gen, threads));
         }
 
-        double hp = prompt.Length / Median(honeRuns.Select(r => r.Item1)), hg = 1 / Median(honeRuns.Select(r => r.Item2));
-        double cp = prompt.Length / Median(cppRuns.Select(r => r.Item1)), cg = 1 / Median(cppRuns.Select(r => r.Item2));
-        Console.Error.WriteLine($"{type.Name()} {threads}t: prompt {hp:F0} vs {cp:F0} tok/s, generation {hg:F1} vs {cg:F1} tok/s");
+        var h = RunTimes.Median(honeRuns);
+        var c = RunTimes.Median(cppRuns);
+        double hp = prompt.Length / h.PromptWall, hg = o.Gen / h.GenWall, cp = prompt.Length / c.PromptWall, cg = o.Gen / c.GenWall;
         long weightBytes = new FileInfo(path).Length;
+        Console.Error.WriteLine($"{type.Name()} {threads}t: prompt {hp:F0} vs {cp:F0} tok/s, generation {hg:F1} vs {cg:F1} tok/s (load {File.ReadAllText("/proc/loadavg").Trim()})");
         return new
         {
             type = type.Name(),
@@ -108,19 +115,26 @@ internal static class CompareCommand
             hone_gen_tps = hg,
             llamacpp_gen_tps = cg,
             gen_ratio = hg / cg,
+            // CPU seconds of the whole process per token (all its threads, spinning included): on a loaded machine a
+            // side that was descheduled loses wall time but not CPU time, so this ratio survives load better.
+            gen_ratio_cpu_time = (c.GenCpu / o.Gen) / (h.GenCpu / o.Gen),
+            prompt_ratio_cpu_time = c.PromptCpu / h.PromptCpu,
             hone_gen_read_gbs = weightBytes * hg / 1e9,
+            llamacpp_gen_read_gbs = weightBytes * cg / 1e9,
+            read_ceiling_gbs = ceiling,
+            hone_gen_percent_of_ceiling = 100 * weightBytes * hg / 1e9 / ceiling,
         };
     }
 
-    private static (double Prompt, double PerToken) TimeHone(LlamaSession session, int[] prompt, int gen)
+    private static RunTimes TimeHone(LlamaSession session, int[] prompt, int gen)
     {
         session.Reset();
-        var sw = Stopwatch.StartNew();
+        var clock = RunTimes.Start();
         int next = LlamaCppRunner.ArgMax(session.Forward(prompt));
-        double p = sw.Elapsed.TotalSeconds;
-        sw.Restart();
+        var (promptWall, promptCpu) = clock.Lap();
         for (int i = 0; i < gen; i++) next = LlamaCppRunner.ArgMax(session.Forward(next));
-        return (p, sw.Elapsed.TotalSeconds / gen);
+        var (genWall, genCpu) = clock.Lap();
+        return new RunTimes(promptWall, promptCpu, genWall, genCpu);
     }
 
     private static object MeasureGemm(int m, int k, int n, int threads, int reps)
@@ -159,7 +173,7 @@ internal static class CompareCommand
         return new { m, k, n, threads, hone_gflops = hone, openblas_gflops = blas, ratio = blas is { } r ? hone / r : (double?)null, max_abs_diff = maxDiff };
     }
 
-    private static double Median(IEnumerable<double> values)
+    internal static double Median(IEnumerable<double> values)
     {
         var a = values.Order().ToArray();
         return a.Length % 2 == 1 ? a[a.Length / 2] : (a[(a.Length / 2) - 1] + a[a.Length / 2]) / 2;
@@ -181,10 +195,12 @@ internal static class CompareCommand
         foreach (var m in r.GetProperty("machine").EnumerateArray())
             sb.AppendLine(CultureInfo.InvariantCulture, $"| {m.GetProperty("threads").GetInt32()} | {F(m, "fma_peak_gflops", "F0")} | {F(m, "read_bandwidth_gbs")} |");
         sb.AppendLine();
-        sb.AppendLine("| type | threads | prompt Hone tok/s | llama.cpp | ratio | generation Hone tok/s | llama.cpp | ratio | Hone decode GB/s of weights |");
-        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine("| type | threads | prompt Hone tok/s | llama.cpp | ratio | (by CPU time) | generation Hone tok/s | llama.cpp | ratio | (by CPU time) | Hone decode GB/s | % of read ceiling | llama.cpp GB/s |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var m in r.GetProperty("models").EnumerateArray())
-            sb.AppendLine(CultureInfo.InvariantCulture, $"| {m.GetProperty("type").GetString()} | {m.GetProperty("threads").GetInt32()} | {F(m, "hone_prompt_tps", "F0")} | {F(m, "llamacpp_prompt_tps", "F0")} | {F(m, "prompt_ratio", "F2")}× | {F(m, "hone_gen_tps")} | {F(m, "llamacpp_gen_tps")} | {F(m, "gen_ratio", "F2")}× | {F(m, "hone_gen_read_gbs")} |");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| {m.GetProperty("type").GetString()} | {m.GetProperty("threads").GetInt32()} | {F(m, "hone_prompt_tps", "F0")} | {F(m, "llamacpp_prompt_tps", "F0")} | {F(m, "prompt_ratio", "F2")}× | {F(m, "prompt_ratio_cpu_time", "F2")}× | {F(m, "hone_gen_tps")} | {F(m, "llamacpp_gen_tps")} | {F(m, "gen_ratio", "F2")}× | {F(m, "gen_ratio_cpu_time", "F2")}× | {F(m, "hone_gen_read_gbs")} | {F(m, "hone_gen_percent_of_ceiling", "F0")}% | {F(m, "llamacpp_gen_read_gbs")} |");
+        sb.AppendLine();
+        sb.AppendLine("Decode GB/s = GGUF file bytes × generated tokens/s (every matrix, the tied classifier included, is read once per token); the read ceiling is the machine's measured read bandwidth at that thread count (table above). \"By CPU time\" ratios divide the process CPU seconds each side spent (all threads, spinning included): they survive a loaded machine better than wall-clock ratios.");
         sb.AppendLine();
         sb.AppendLine(CultureInfo.InvariantCulture, $"GEMM y = x·Wᵀ, OpenBLAS: {r.GetProperty("openblas").GetString()}");
         sb.AppendLine();
@@ -209,7 +225,7 @@ internal static class CompareCommand
         if (map.Keys.FirstOrDefault(k => !known.Contains(k)) is { } bad) throw new ArgumentException($"compare: unknown option --{bad}; known: {string.Join(", ", known.Select(k => "--" + k))}");
         string shape = map.GetValueOrDefault("shape", "small");
         if (shape is not ("small" or "134m")) throw new ArgumentException("compare: --shape is small or 134m");
-        var types = map.GetValueOrDefault("types", "f32,bf16,q8_0").Split(',').Select(t => GgufExportTypes.Parse(t) ?? throw new ArgumentException($"compare: unknown type {t}")).ToArray();
+        var types = map.GetValueOrDefault("types", "f32,bf16,q8_0,q4_0").Split(',').Select(t => GgufExportTypes.Parse(t) ?? throw new ArgumentException($"compare: unknown type {t}")).ToArray();
         var threads = map.GetValueOrDefault("threads", "1,2").Split(',').Select(int.Parse).ToArray();
         bool big = shape == "134m";
         return new Options(shape, types, threads,

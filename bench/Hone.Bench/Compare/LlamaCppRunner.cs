@@ -24,8 +24,8 @@ internal sealed class LlamaCppRunner : IDisposable
         _model = SafeLlamaModelHandle.LoadFromFile(path, p);
     }
 
-    /// <summary>Seconds for the prompt in one batch and seconds per generated token (greedy), one measurement.</summary>
-    public (double PromptSeconds, double SecondsPerToken) Time(int[] prompt, int generate, int threads)
+    /// <summary>Wall and CPU seconds for the prompt in one batch and for <paramref name="generate"/> greedy tokens, one measurement.</summary>
+    public RunTimes Time(int[] prompt, int generate, int threads)
     {
         var p = LLamaContextParams.Default();
         p.n_ctx = (uint)(prompt.Length + generate + 16);
@@ -37,12 +37,11 @@ internal sealed class LlamaCppRunner : IDisposable
         using var ctx = _model.CreateContext(p);
         var batch = new LLamaBatch();
         for (int i = 0; i < prompt.Length; i++) batch.Add(prompt[i], i, LLamaSeqId.Zero, i == prompt.Length - 1);
-        var sw = Stopwatch.StartNew();
+        var clock = RunTimes.Start();
         Check(ctx.Decode(batch));
-        double promptSeconds = sw.Elapsed.TotalSeconds;
+        var (promptWall, promptCpu) = clock.Lap();
         int pos = prompt.Length;
         int next = ArgMax(ctx.GetLogitsIth(batch.TokenCount - 1));
-        sw.Restart();
         for (int s = 0; s < generate; s++)
         {
             batch.Clear();
@@ -51,7 +50,8 @@ internal sealed class LlamaCppRunner : IDisposable
             next = ArgMax(ctx.GetLogitsIth(0));
         }
 
-        return (promptSeconds, sw.Elapsed.TotalSeconds / generate);
+        var (genWall, genCpu) = clock.Lap();
+        return new RunTimes(promptWall, promptCpu, genWall, genCpu);
     }
 
     private static void Check(DecodeResult r)
@@ -68,4 +68,36 @@ internal sealed class LlamaCppRunner : IDisposable
     }
 
     public void Dispose() => _model.Dispose();
+}
+
+/// <summary>Wall-clock and process CPU seconds of a prompt and of the generated tokens (one run).</summary>
+internal readonly record struct RunTimes(double PromptWall, double PromptCpu, double GenWall, double GenCpu)
+{
+    public static Clock Start() => new(Stopwatch.StartNew(), CpuSeconds());
+
+    /// <summary>The medians, field by field, of several runs.</summary>
+    public static RunTimes Median(IReadOnlyList<RunTimes> runs) => new(
+        Hone.Bench.CompareCommand.Median(runs.Select(r => r.PromptWall)), Hone.Bench.CompareCommand.Median(runs.Select(r => r.PromptCpu)),
+        Hone.Bench.CompareCommand.Median(runs.Select(r => r.GenWall)), Hone.Bench.CompareCommand.Median(runs.Select(r => r.GenCpu)));
+
+    private static double CpuSeconds()
+    {
+        using var p = Process.GetCurrentProcess();
+        return p.TotalProcessorTime.TotalSeconds;
+    }
+
+    /// <summary>Wall and CPU seconds since the last lap.</summary>
+    internal sealed class Clock(Stopwatch wall, double cpu)
+    {
+        private double _cpu = cpu;
+
+        public (double Wall, double Cpu) Lap()
+        {
+            double w = wall.Elapsed.TotalSeconds, c = CpuSeconds();
+            wall.Restart();
+            var lap = (w, c - _cpu);
+            _cpu = c;
+            return lap;
+        }
+    }
 }

@@ -32,7 +32,8 @@ public static class TeachCommand
             var input = Console.In;
             var saved = new List<TeachSaved>();
             int accepted = 0, rejected = 0, seen = 0;
-            c.MarkupLine($"{Markup.Escape(cases.RunId)} ({Markup.Escape(cases.Spec)}): {cases.Cases.Count} cases to teach from");
+            c.MarkupLine($"{Markup.Escape(cases.RunId)} ({Markup.Escape(cases.Spec)}): {cases.Cases.Count} cases to teach from" +
+                (cases.AlreadyTaught > 0 ? $" ({cases.AlreadyTaught} already taught in an earlier session, skipped)" : ""));
             foreach (var k in cases.Cases)
             {
                 seen++;
@@ -59,7 +60,7 @@ public static class TeachCommand
                 saved.Add(new TeachSaved(k.CaseId, lines.SftPath, lines.DpoPath));
                 c.MarkupLine($"saved: SFT example → {Markup.Escape(lines.SftPath)}, DPO pair → {Markup.Escape(lines.DpoPath)}");
             }
-            ctx.WriteJson(new TeachSessionResponse(cases.RunId, cases.Cases.Count, seen, accepted, rejected, saved));
+            ctx.WriteJson(new TeachSession(cases.RunId, cases.Cases.Count, cases.AlreadyTaught, seen, accepted, rejected, saved));
             c.MarkupLine($"\n{saved.Count} edits saved, {accepted} accepted, {rejected} rejected of {seen} cases seen.");
             return ExitCodes.Success;
         });

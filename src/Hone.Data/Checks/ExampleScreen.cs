@@ -46,12 +46,12 @@ public static class ExampleScreen
     public const string NearDuplicate = "near-duplicate";
 
     /// <summary>Screens <paramref name="candidates"/> (SFT examples) against the golden set and the existing data.</summary>
-    /// <param name="candidates">The new examples, in order (an earlier one wins over a later duplicate).</param>
+    /// <param name="candidates">The new examples with the names reasons give them, in order (an earlier one wins over a later duplicate).</param>
     /// <param name="golden">The golden cases as SFT examples.</param>
     /// <param name="existing">The training data already there.</param>
     /// <param name="nearDuplicateThreshold">Jaccard similarity of word 3-shingles at which two texts are near-duplicates.</param>
     /// <param name="counter">Counts tokens for the rules (default: the estimating counter).</param>
-    public static IReadOnlyList<ScreenVerdict> Screen(IReadOnlyList<JsonElement> candidates, IReadOnlyList<ScreenReference> golden,
+    public static IReadOnlyList<ScreenVerdict> Screen(IReadOnlyList<ScreenReference> candidates, IReadOnlyList<ScreenReference> golden,
         IReadOnlyList<ScreenReference> existing, double nearDuplicateThreshold = NearDuplicateOptions.DefaultThreshold, ITokenCounter? counter = null)
     {
         ArgumentNullException.ThrowIfNull(candidates);
@@ -65,7 +65,7 @@ public static class ExampleScreen
         {
             sink.Clear();
             sink.Line = i + 1;
-            if (Texts(candidates[i], sink, counter) is { } t) texts[i] = t;
+            if (Texts(candidates[i].Example, sink, counter) is { } t) texts[i] = t;
             else
             {
                 var e = sink.Findings.FirstOrDefault(f => f.Severity == FindingSeverity.Error);
@@ -88,7 +88,7 @@ public static class ExampleScreen
             else if (existingWholes.TryGetValue(DatasetAnalyzer.Normalize(t.Whole), out var e))
                 verdicts[i] = new ScreenVerdict(i, Duplicate, $"the example is the same as {e} (ignoring case and whitespace).");
             else if (candidateWholes.TryGetValue(DatasetAnalyzer.Normalize(t.Whole), out var k))
-                verdicts[i] = new ScreenVerdict(i, Duplicate, $"the example is the same as candidate {k + 1} (ignoring case and whitespace).");
+                verdicts[i] = new ScreenVerdict(i, Duplicate, $"the example is the same as {candidates[k].Name} (ignoring case and whitespace).");
             else candidateWholes[DatasetAnalyzer.Normalize(t.Whole)] = i;
         }
 
@@ -103,7 +103,7 @@ public static class ExampleScreen
         {
             int first = open[Math.Min(p.First, p.Second)], second = open[Math.Max(p.First, p.Second)];
             if (verdicts[first] is not null || verdicts[second] is not null) continue;
-            verdicts[second] = new ScreenVerdict(second, NearDuplicate, $"a near-duplicate of candidate {first + 1} (Jaccard {Jaccard(p.Jaccard)}); near-duplicates over-weight one case.");
+            verdicts[second] = new ScreenVerdict(second, NearDuplicate, $"a near-duplicate of {candidates[first].Name} (Jaccard {Jaccard(p.Jaccard)}); near-duplicates over-weight one case.");
         }
         return [.. verdicts.Select((v, i) => v ?? new ScreenVerdict(i, null, null))];
     }

@@ -55,7 +55,7 @@ public static class FixedCopy
                 meta["review"] = p.DeepClone();
                 example["metadata"] = meta;
             }
-            var verdict = ExampleScreen.Screen([JsonSerializer.SerializeToElement(example)], [], [])[0];
+            var verdict = ExampleScreen.Screen([new ScreenReference($"line {f.Line}", JsonSerializer.SerializeToElement(example))], [], [])[0];
             if (!verdict.Kept) throw HoneException.Input($"{input}:{f.Line}: the fixed example breaks a data rule: {verdict.Reason}", where);
             lines[f.Line - 1] = example.ToJsonString(Json);
         }

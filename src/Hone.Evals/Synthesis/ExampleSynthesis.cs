@@ -118,8 +118,10 @@ public sealed class ExampleSynthesis(EvalSpec spec, CaseSynthesizer teacher, ICh
             var shown = Enumerable.Range(0, Math.Min(_options.CasesPerPrompt, failing.Count))
                 .Select(k => failing[(calls * _options.CasesPerPrompt + k) % failing.Count]).DistinctBy(c => c.Id).ToList();
             var ask = Math.Min(_options.BatchSize, _options.Count - kept.Count);
+            ct.ThrowIfCancellationRequested();
             var batch = await teacher.WriteAsync(shown, ask, calls, ct).ConfigureAwait(false);
             calls++;
+            var first = dropped.Count;
             var candidates = new List<(int Line, string Text, JsonObject Example, GoldenCase Case, string Answer)>();
             for (int i = 0; i < batch.Items.Count; i++)
             {
@@ -154,7 +156,8 @@ public sealed class ExampleSynthesis(EvalSpec spec, CaseSynthesizer teacher, ICh
             }
 
             var refs = existing.Concat(kept.Select((k, j) => new ScreenReference($"synthesised example {j + 1}", ToElement(k)))).ToList();
-            var verdicts = ExampleScreen.Screen([.. candidates.Select(x => ToElement(x.Example))], goldenRefs, refs, _options.NearDuplicateThreshold);
+            var verdicts = ExampleScreen.Screen([.. candidates.Select(x => new ScreenReference($"line {x.Line} of call {calls}", ToElement(x.Example)))], goldenRefs, refs,
+                _options.NearDuplicateThreshold);
             for (int i = 0; i < candidates.Count; i++)
             {
                 var x = candidates[i];
@@ -179,6 +182,7 @@ public sealed class ExampleSynthesis(EvalSpec spec, CaseSynthesizer teacher, ICh
                 }
                 if (kept.Count < _options.Count) kept.Add(x.Example);
             }
+            dropped.Sort(first, dropped.Count - first, Comparer<DroppedCandidate>.Create((a, b) => a.Line.CompareTo(b.Line)));
             progress?.Report((kept.Count, calls));
         }
         return new SynthesisOutcome(kept, dropped, calls, verifierCalls, skipped);

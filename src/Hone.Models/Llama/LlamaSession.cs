@@ -241,6 +241,13 @@ public sealed class LlamaSession : IInferenceSession
                 xn, rows, dim, lw.Wq.Span, Bias(lw.Bq), q, qDim, lw.Wk.Span, Bias(lw.Bk), k, kvDim, lw.Wv.Span, Bias(lw.Bv), v, kvDim,
                 Pool(rows, dim, qDim + (2 * kvDim)));
         }
+        else if (first == 0 && st is { Wq: { } sq, Wk: { } sk, Wv: { } sv } && sq.Type == sk.Type && sk.Type == sv.Type)
+        {
+            // Stored-type weights: x is prepared (quantised) once for q, k and v, and decode rows take one run of the workers.
+            StoredMatMul.XWt3(
+                xn, rows, dim, sq.Type, sq.Bytes, Bias(lw.Bq), q, qDim, sk.Bytes, Bias(lw.Bk), k, kvDim, sv.Bytes, Bias(lw.Bv), v, kvDim,
+                Pool(rows, dim, qDim + (2 * kvDim)));
+        }
         else
         {
             if (m > 0)
@@ -299,6 +306,10 @@ public sealed class LlamaSession : IInferenceSession
         if (st is null && (packed is null || m < PackedMinRows))
         {
             MatMulFused.XWt2(xn, m, dim, lw.WGate.Span, default, gate, hidden, lw.WUp.Span, default, up, hidden, Pool(m, dim, 2 * hidden));
+        }
+        else if (st is { WGate: { } sg, WUp: { } su } && sg.Type == su.Type)
+        {
+            StoredMatMul.XWt3(xn, m, dim, sg.Type, sg.Bytes, default, gate, hidden, su.Bytes, default, up, hidden, default, default, default, 0, Pool(m, dim, 2 * hidden));
         }
         else
         {

@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 
 namespace Hone.Numerics;
 
@@ -11,23 +9,19 @@ namespace Hone.Numerics;
 /// (<see cref="StoredInt8Dot"/>, llama.cpp's q8_0 activations: integer dot products). More rows (prompt blocks:
 /// matrix-matrix) decode 64 weight rows at a time into a float32 panel in per-worker scratch and run the register-blocked
 /// micro-kernel of the float32 GEMM (<see cref="MatMulPacked"/>) over every row of x, so each weight is decoded once per
-/// call. Every output is computed by the same operations whatever the thread count. The naive twins are
+/// call. <see cref="XWt3"/> runs two or three matrices over the same x in one run of the workers (attention q/k/v,
+/// feed-forward gate/up: x prepared once, half the synchronisation of a decode step) with the results of separate calls.
+/// Every output is computed by the same operations whatever the thread count. The naive twins are
 /// <see cref="StoredMatMulNaive.XWt"/> (float32 activations) and <see cref="StoredMatMulNaive.XWtInt8"/> (the decode
 /// path of Q8_0 and Q4_0).
 /// </summary>
 public static unsafe class StoredMatMul
 {
-    /// <summary>Rows of x from which the decoded-tile (matrix-matrix) path is used.</summary>
+    /// <summary>Rows of x from which the decoded-panel (matrix-matrix) path is used.</summary>
     public const int TileMinRows = 4;
 
-    /// <summary>Weight rows per work item of the decode path.</summary>
-    private const int RowsPerItem = 16;
-
-    /// <summary>Weight rows per panel (and work item) of the matrix-matrix path.</summary>
-    private const int PanelRows = MatMulPacked.NR;
-
     [ThreadStatic]
-    private static Job? t_job;
+    private static StoredMatMulJob? t_job;
 
     /// <summary>
     /// y = x·Wᵀ (+ bias). Shapes: x [m, k] floats, w [n, RowBytes(type, k)] bytes (n rows of k stored values, the GGUF
@@ -44,6 +38,19 @@ public static unsafe class StoredMatMul
         WorkerPool? pool = null)
         => Multiply(x, w, type, bias, y, m, k, n, pool, add: true, Simd.Best);
 
+    /// <summary>
+    /// y_i = x·W_iᵀ (+ b_i) for two or three matrices of one stored type over the same x, in one run of the workers; equal
+    /// bit for bit to separate <see cref="XWt"/> calls. Shapes: x [m, k], w_i [n_i, RowBytes(type, k)] bytes, b_i [n_i] or
+    /// empty, y_i [m, n_i]; n3 = 0 leaves the third out. No y may overlap x.
+    /// </summary>
+    public static void XWt3(
+        ReadOnlySpan<float> x, int m, int k, StoredType type,
+        ReadOnlySpan<byte> w1, ReadOnlySpan<float> b1, Span<float> y1, int n1,
+        ReadOnlySpan<byte> w2, ReadOnlySpan<float> b2, Span<float> y2, int n2,
+        ReadOnlySpan<byte> w3, ReadOnlySpan<float> b3, Span<float> y3, int n3,
+        WorkerPool? pool = null)
+        => Multiply3(x, m, k, type, w1, b1, y1, n1, w2, b2, y2, n2, w3, b3, y3, n3, pool, Simd.Best);
+
     /// <summary>The shared entry point; <paramref name="level"/> lets tests exercise every fallback.</summary>
     internal static void Multiply(
         ReadOnlySpan<float> x, ReadOnlySpan<byte> w, StoredType type, ReadOnlySpan<float> bias, Span<float> y, int m, int k, int n,
@@ -51,14 +58,56 @@ public static unsafe class StoredMatMul
     {
         Validate(x, w, type, bias, y, m, k, n);
         pool ??= WorkerPool.Single;
-        var job = t_job ??= new Job();
+        var job = t_job ??= new StoredMatMulJob();
         fixed (float* px = x)
         fixed (byte* pw = w)
         fixed (float* pb = bias)
         fixed (float* py = y)
         {
-            job.Set(px, pw, type, bias.IsEmpty ? null : pb, py, m, k, n, add, Simd.Clamp(level), pool.ThreadCount);
-            pool.Run(job, m < TileMinRows ? (n + RowsPerItem - 1) / RowsPerItem : (n + PanelRows - 1) / PanelRows);
+            job.Begin(px, type, m, k, add, Simd.Clamp(level), pool.ThreadCount);
+            job.Add(pw, bias.IsEmpty ? null : pb, py, n);
+            pool.Run(job, job.Items);
+        }
+    }
+
+    /// <summary>The entry point of <see cref="XWt3"/>.</summary>
+    internal static void Multiply3(
+        ReadOnlySpan<float> x, int m, int k, StoredType type,
+        ReadOnlySpan<byte> w1, ReadOnlySpan<float> b1, Span<float> y1, int n1,
+        ReadOnlySpan<byte> w2, ReadOnlySpan<float> b2, Span<float> y2, int n2,
+        ReadOnlySpan<byte> w3, ReadOnlySpan<float> b3, Span<float> y3, int n3,
+        WorkerPool? pool, SimdLevel level)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(n3);
+        Validate(x, w1, type, b1, y1, m, k, n1);
+        Validate(x, w2, type, b2, y2, m, k, n2);
+        if (n3 > 0)
+        {
+            Validate(x, w3, type, b3, y3, m, k, n3);
+        }
+
+        pool ??= WorkerPool.Single;
+        var job = t_job ??= new StoredMatMulJob();
+        fixed (float* px = x)
+        fixed (byte* pw1 = w1)
+        fixed (float* pb1 = b1)
+        fixed (float* py1 = y1)
+        fixed (byte* pw2 = w2)
+        fixed (float* pb2 = b2)
+        fixed (float* py2 = y2)
+        fixed (byte* pw3 = w3)
+        fixed (float* pb3 = b3)
+        fixed (float* py3 = y3)
+        {
+            job.Begin(px, type, m, k, add: false, Simd.Clamp(level), pool.ThreadCount);
+            job.Add(pw1, b1.IsEmpty ? null : pb1, py1, n1);
+            job.Add(pw2, b2.IsEmpty ? null : pb2, py2, n2);
+            if (n3 > 0)
+            {
+                job.Add(pw3, b3.IsEmpty ? null : pb3, py3, n3);
+            }
+
+            pool.Run(job, job.Items);
         }
     }
 
@@ -87,109 +136,6 @@ public static unsafe class StoredMatMul
         if (y.Length < (long)m * n)
         {
             throw new ArgumentException($"y holds {y.Length} floats; shape [{m}, {n}] needs {(long)m * n}.", nameof(y));
-        }
-    }
-
-    /// <summary>Decode: <see cref="RowsPerItem"/> weight rows × every row of x per item. Prompt blocks: one panel of
-    /// <see cref="PanelRows"/> weight rows per item.</summary>
-    private sealed class Job : IParallelWork
-    {
-        private readonly StoredScratch _prepared = new();
-        private float*[] _decoded = [];
-        private float*[] _panels = [];
-        private int _panelFloats;
-        private float* _x;
-        private byte* _w;
-        private float* _bias;
-        private float* _y;
-        private StoredType _type;
-        private int _m, _k, _n, _rowBytes;
-        private bool _add;
-        private SimdLevel _level;
-
-        public void Set(float* x, byte* w, StoredType type, float* bias, float* y, int m, int k, int n, bool add, SimdLevel level, int workers)
-        {
-            _x = x;
-            _w = w;
-            _bias = bias;
-            _y = y;
-            (_type, _m, _k, _n, _add, _level) = (type, m, k, n, add, level);
-            _rowBytes = StoredRows.RowBytes(type, k);
-            if (m < TileMinRows)
-            {
-                _prepared.Prepare(x, m, k, type, level);
-            }
-            else if (_decoded.Length < workers || _panelFloats < PanelRows * k)
-            {
-                // Grows only when a wider matrix or a larger pool comes along; steady-state calls allocate nothing.
-                StoredScratch.Free(_decoded);
-                StoredScratch.Free(_panels);
-                _panelFloats = Math.Max(_panelFloats, PanelRows * k);
-                int count = Math.Max(workers, _decoded.Length);
-                _decoded = StoredScratch.Allocate(count, _panelFloats);
-                _panels = StoredScratch.Allocate(count, _panelFloats);
-            }
-        }
-
-        public void Execute(int index, int worker)
-        {
-            if (_m < TileMinRows)
-            {
-                int j0 = index * RowsPerItem, j1 = Math.Min(_n, j0 + RowsPerItem);
-                for (int i = 0; i < _m; i++)
-                {
-                    float* yi = _y + ((long)i * _n);
-                    for (int j = j0; j < j1; j++)
-                    {
-                        Store(yi, j, _prepared.Dot(i, _w + ((long)j * _rowBytes), _k, _type, _level));
-                    }
-                }
-
-                return;
-            }
-
-            Panel(index, _decoded[worker], _panels[worker]);
-        }
-
-        /// <summary>Weight rows [64·index, +64) decoded to float32, packed as one panel, multiplied by every row of x.</summary>
-        private void Panel(int index, float* decoded, float* panel)
-        {
-            int c0 = index * PanelRows, cols = Math.Min(PanelRows, _n - c0), k = _k;
-            for (int r = 0; r < cols; r++)
-            {
-                StoredDot.Dequantize(_w + ((long)(c0 + r) * _rowBytes), decoded + ((long)r * k), k, _type, _level);
-            }
-
-            PanelPacking.Pack(decoded, k, cols, transposed: true, panel: 0, k0: 0, kc: k, panel);
-            float* tile = stackalloc float[MatMulPacked.MR * MatMulPacked.NR];
-            for (int k0 = 0; k0 < k; k0 += MatMulPacked.KC)
-            {
-                int kc = Math.Min(MatMulPacked.KC, k - k0);
-                bool accumulate = _add || k0 > 0;
-                float* b = panel + ((long)k0 * MatMulPacked.NR);
-                for (int r = 0; r < _m; r += MatMulPacked.MR)
-                {
-                    int rows = Math.Min(MatMulPacked.MR, _m - r);
-                    MatMulPacked.Tile(_x + ((long)r * k) + k0, k, rows, b, kc, _y + ((long)r * _n) + c0, _n, cols, accumulate, tile, _level);
-                }
-            }
-
-            if (_bias is not null)
-            {
-                var bias = new ReadOnlySpan<float>(_bias + c0, cols);
-                for (int r = 0; r < _m; r++)
-                {
-                    var row = new Span<float>(_y + ((long)r * _n) + c0, cols);
-                    System.Numerics.Tensors.TensorPrimitives.Add(row, bias, row);
-                }
-            }
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void Store(float* y, int j, float r)
-        {
-            r = _add ? y[j] + r : r;
-            y[j] = _bias is not null ? r + _bias[j] : r;
         }
     }
 }

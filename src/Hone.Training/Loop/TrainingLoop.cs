@@ -96,7 +96,7 @@ public sealed class TrainingLoop : IDisposable
             step = state.Step;
             history.AddRange(state.History);
             epochs.AddRange(state.EpochHistory);
-            if (_run.Scorer is not null && !epochs.Any(e => e.Epoch == state.Epoch && e.Metrics.ContainsKey(MetricNames.GoldenAccuracy)))
+            if (_run.Scorer?.Scores(state.Epoch, _plan.Epochs) == true && !epochs.Any(e => e.Epoch == state.Epoch && e.Metrics.ContainsKey(MetricNames.GoldenAccuracy)))
                 ScoreCheckpoint(latest, state.Epoch, step, history, epochs, cancellationToken); // killed while scoring
         }
 
@@ -148,7 +148,8 @@ public sealed class TrainingLoop : IDisposable
                 History = [.. history],
                 EpochHistory = [.. epochs],
             }, _report.KeepBestBy is null && _run.Scorer is null ? _options.KeepCheckpoints : int.MaxValue);
-            if (_run.Scorer is not null) ScoreCheckpoint(saved, epoch + 1, step, history, epochs, cancellationToken);
+            if (_run.Scorer?.Scores(epoch + 1, _plan.Epochs) == true) ScoreCheckpoint(saved, epoch + 1, step, history, epochs, cancellationToken);
+            else if (_run.Scorer is not null) Checkpoints.KeepNewestAndBest(_run.CheckpointsPath, _options.KeepCheckpoints, BestCheckpoint.Read(_run.Path)?.Epoch ?? -1);
             else if (_report.KeepBestBy is { } metric) Checkpoints.KeepBest(_run.CheckpointsPath, epochs, metric, _options.KeepCheckpoints);
             Report(progress, "checkpoint", epoch + 1, step, history[^1], 0, TimeSpan.Zero);
         }
