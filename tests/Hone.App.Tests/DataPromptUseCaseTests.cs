@@ -150,8 +150,8 @@ public class DataPromptUseCaseTests
         Assert.Contains("not a bare JSONL", (await Assert.ThrowsAsync<UseCaseException>(() =>
             PromptTechniques.OptimizeAsync(new PromptOptimizeRequest(common with { Golden = "evals/golden.jsonl" }, "direct")))).Message, StringComparison.Ordinal);
         var outside = new PromptTechniqueRequest(TestAssets.NewTempDir("no-ws"));
-        Assert.Equal(ErrorKind.NotFound, InputErrors.KindOf(await Assert.ThrowsAnyAsync<HoneException>(() =>
-            PromptTechniques.InduceAsync(new PromptInduceRequest(outside, "conversations.jsonl")))));
+        var noWorkspace = await Assert.ThrowsAsync<WorkspaceException>(() => PromptTechniques.InduceAsync(new PromptInduceRequest(outside, "conversations.jsonl")));
+        Assert.Equal(ErrorKind.Input, InputErrors.KindOf(noWorkspace)); // the caller's to fix (exit 2), not a defect
         using var store = ws.OpenStore();
         Assert.Empty(store.ListRuns());
     }

@@ -84,10 +84,6 @@ public static class TrainCommands
         return cmd;
     }
 
-    /// <summary>
-    /// The settings a sweep wrote back (train-defaults.json) for each of --epochs, --lr-multiplier and --lora-rank not given
-    /// on the command line; says which it took.
-    /// </summary>
     private static Command CreateResume(CliHost host)
     {
         var run = new Argument<string>("RUN") { Description = "The run's folder, or its id in this workspace's run store." };
