@@ -1,18 +1,25 @@
 using BenchmarkDotNet.Running;
 using Hone.Bench;
+using Hone.Bench.Train;
 
-// `compare` prints Hone beside llama.cpp and OpenBLAS (CompareCommand); everything else goes to BenchmarkDotNet:
+// `compare` prints Hone beside llama.cpp and OpenBLAS (CompareCommand); `train-compare` training tokens/s, MFU and
+// memory beside llama.cpp's training API (TrainCompareCommand); `lora-table` the CPU LoRA tokens/s table
+// (LoraTableCommand); everything else goes to BenchmarkDotNet:
 //   dotnet run -c Release --project bench/Hone.Bench -- compare --shape small
 //   dotnet run -c Release --project bench/Hone.Bench -- stored-kernels --threads 1,2
+//   dotnet run -c Release --project bench/Hone.Bench -- train-compare --shapes 134m,0.5b
 //   dotnet run -c Release --project bench/Hone.Bench -- --filter '*Matmul*'
-if (args.Length > 0 && args[0] == "compare")
+if (args.Length > 0)
 {
-    return CompareCommand.Run(args[1..]);
-}
-
-if (args.Length > 0 && args[0] == "stored-kernels")
-{
-    return Hone.Bench.Compare.StoredKernelsCommand.Run(args[1..]);
+    switch (args[0])
+    {
+        case "compare": return CompareCommand.Run(args[1..]);
+        case "train-compare": return TrainCompareCommand.Run(args[1..]);
+        case "train-llamacpp-child": return LlamaCppTrain.Child(args[1..]);
+        case "lora-table": return LoraTableCommand.Run(args[1..]);
+        case "datacheck-real": return DataCheckRealCommand.Run(args[1..]);
+        case "stored-kernels": return Hone.Bench.Compare.StoredKernelsCommand.Run(args[1..]);
+    }
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

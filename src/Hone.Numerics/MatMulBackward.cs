@@ -54,12 +54,23 @@ public static class MatMulBackward
 
     /// <summary>dst = srcᵀ. Shapes: src [rows, cols], dst [cols, rows]; they must not overlap. 16×16 blocks go
     /// through AVX-512 shuffles where available. <see cref="MatMulNaive.Transpose"/> is the naive twin.</summary>
-    public static unsafe void Transpose(ReadOnlySpan<float> src, Span<float> dst, int rows, int cols)
+    public static void Transpose(ReadOnlySpan<float> src, Span<float> dst, int rows, int cols) => Transpose(src, cols, dst, rows, cols);
+
+    /// <summary>dst = srcᵀ of the [rows, cols] block of src whose rows start <paramref name="srcStride"/> floats apart
+    /// (a column slice of a wider matrix); dst [cols, rows] is contiguous. The naive twin is
+    /// <see cref="MatMulNaive.Transpose(ReadOnlySpan{float}, int, Span{float}, int, int)"/>.</summary>
+    public static unsafe void Transpose(ReadOnlySpan<float> src, int srcStride, Span<float> dst, int rows, int cols)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         ArgumentOutOfRangeException.ThrowIfNegative(cols);
-        ArgumentOutOfRangeException.ThrowIfLessThan(src.Length, rows * cols, nameof(src));
+        ArgumentOutOfRangeException.ThrowIfLessThan(srcStride, cols);
         ArgumentOutOfRangeException.ThrowIfLessThan(dst.Length, rows * cols, nameof(dst));
+        if (rows == 0 || cols == 0)
+        {
+            return;
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(src.Length, ((long)(rows - 1) * srcStride) + cols, nameof(src));
         fixed (float* ps = src)
         fixed (float* pd = dst)
         {
@@ -71,10 +82,10 @@ public static class MatMulBackward
                     int c0 = 0;
                     for (; c0 + 16 <= cols; c0 += 16)
                     {
-                        PanelPacking.Transpose16x16(ps + ((long)r0 * cols) + c0, cols, pd + ((long)c0 * rows) + r0, rows);
+                        PanelPacking.Transpose16x16(ps + ((long)r0 * srcStride) + c0, srcStride, pd + ((long)c0 * rows) + r0, rows);
                     }
 
-                    TransposeBlock(ps, pd, rows, cols, r0, r0 + 16, c0, cols);
+                    TransposeBlock(ps, pd, rows, srcStride, r0, r0 + 16, c0, cols);
                 }
             }
 
@@ -84,19 +95,19 @@ public static class MatMulBackward
                 int r1 = Math.Min(rows, r0 + B);
                 for (int c0 = 0; c0 < cols; c0 += B)
                 {
-                    TransposeBlock(ps, pd, rows, cols, r0, r1, c0, Math.Min(cols, c0 + B));
+                    TransposeBlock(ps, pd, rows, srcStride, r0, r1, c0, Math.Min(cols, c0 + B));
                 }
             }
         }
     }
 
-    private static unsafe void TransposeBlock(float* src, float* dst, int rows, int cols, int r0, int r1, int c0, int c1)
+    private static unsafe void TransposeBlock(float* src, float* dst, int rows, int srcStride, int r0, int r1, int c0, int c1)
     {
         for (int r = r0; r < r1; r++)
         {
             for (int c = c0; c < c1; c++)
             {
-                dst[((long)c * rows) + r] = src[((long)r * cols) + c];
+                dst[((long)c * rows) + r] = src[((long)r * srcStride) + c];
             }
         }
     }

@@ -80,13 +80,16 @@ public static class MatMulNaive
     }
 
     /// <summary>dst = srcᵀ, element by element. Shapes: src [rows, cols], dst [cols, rows].</summary>
-    public static void Transpose(ReadOnlySpan<float> src, Span<float> dst, int rows, int cols)
+    public static void Transpose(ReadOnlySpan<float> src, Span<float> dst, int rows, int cols) => Transpose(src, cols, dst, rows, cols);
+
+    /// <summary>dst = srcᵀ of the [rows, cols] block whose rows start <paramref name="srcStride"/> floats apart.</summary>
+    public static void Transpose(ReadOnlySpan<float> src, int srcStride, Span<float> dst, int rows, int cols)
     {
         for (int r = 0; r < rows; r++)
         {
             for (int c = 0; c < cols; c++)
             {
-                dst[(c * rows) + r] = src[(r * cols) + c];
+                dst[(c * rows) + r] = src[(r * srcStride) + c];
             }
         }
     }

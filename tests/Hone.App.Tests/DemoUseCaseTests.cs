@@ -70,7 +70,7 @@ public class DemoUseCaseTests
     {
         var observer = new Recorder();
         var dir = Path.Combine(Hone.Testing.TestAssets.NewTempDir(), "demo");
-        var r = await DemoLoop.RunAsync(new DemoRequest { Quick = true, Examples = 20, Epochs = 1, Threads = 2, Folder = dir }, observer);
+        var r = await DemoLoop.RunAsync(new DemoRequest { Quick = true, Examples = 20, Epochs = 2, Threads = 2, Folder = dir }, observer);
 
         Assert.Equal([typeof(DemoStarted), typeof(DemoTaskGenerated), typeof(DemoPlantedChecked), typeof(DemoCleanChecked), typeof(DemoSplitDone),
             typeof(DemoBaseModelReady), typeof(DemoScored), typeof(DemoPromptVariantsDone), typeof(DemoFineTuned), typeof(DemoScored), typeof(DemoScaled)],
@@ -87,6 +87,18 @@ public class DemoUseCaseTests
         }
         Assert.Equal(r.After!.Accuracy - r.Before!.Accuracy, r.Improvement);
         Assert.Equal(3, r.Examples!.Count);
+
+        // Both checkpoints were scored on the golden set; the best (ties: the newest) was exported by default and is the
+        // tuned model measured after: the same accuracy.
+        var tune = r.FineTune!;
+        Assert.Equal([1, 2], tune.GoldenScores.Select(g => g.Epoch));
+        var top = tune.GoldenScores.Max(g => g.Accuracy);
+        var best = tune.GoldenScores.Last(g => g.Accuracy == top).Epoch;
+        Assert.Equal(best, tune.Best!.Epoch);
+        Assert.Equal((best, "best by golden_accuracy"), (tune.Export!.Epoch, tune.Export.ChosenBy));
+        Assert.True(File.Exists(Path.Combine(tune.Export.Path, "adapter_config.json")));
+        Assert.Equal(top, r.After.Accuracy, 12);
+        Assert.Contains(tune.Diagnosis, d => d.Kind == "BestCheckpoint");
     }
 
     private sealed class Recorder : IDemoObserver

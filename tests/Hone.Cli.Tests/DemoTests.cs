@@ -64,6 +64,35 @@ public class DemoTests
         Assert.True(scaling.GetProperty("gain_low").GetDouble() < scaling.GetProperty("gain_high").GetDouble());
         Assert.True(File.Exists(scaling.GetProperty("chart").GetString()));
 
+        // The fine-tune scored its checkpoints on the golden set (epochs 2, 4, 6 of 6); the best was kept, exported by
+        // default and measured as the tuned model.
+        var scores = tune.GetProperty("golden_scores").EnumerateArray().ToList();
+        Assert.Equal([2, 4, 6], scores.Select(x => x.GetProperty("epoch").GetInt32()));
+        var top = scores.Max(x => x.GetProperty("accuracy").GetDouble());
+        var bestEpoch = scores.Last(x => x.GetProperty("accuracy").GetDouble() == top).GetProperty("epoch").GetInt32(); // ties: the newest
+        Assert.Equal(bestEpoch, tune.GetProperty("best").GetProperty("epoch").GetInt32());
+        var export = tune.GetProperty("export");
+        Assert.Equal((bestEpoch, "best by golden_accuracy"), (export.GetProperty("epoch").GetInt32(), export.GetProperty("chosen_by").GetString()));
+        Assert.True(File.Exists(Path.Combine(export.GetProperty("path").GetString()!, "adapter_model.safetensors")));
+        Assert.Equal(top, after.GetProperty("accuracy").GetDouble(), 12);
+        var exported = CliRunner.Run(dir, "export", tune.GetProperty("folder").GetString()!, "--format", "adapter", "--out", "again", "--json");
+        Assert.True(exported.ExitCode == 0, exported.Stderr);
+        Assert.Equal((bestEpoch, "best by golden_accuracy"), (exported.Json.GetProperty("epoch").GetInt32(), exported.Json.GetProperty("chosen_by").GetString()));
+
+        // hone scale on the demo task: the accuracy of each rung and the gain of doubling, as JSON and as the table.
+        string[] scale = ["scale", "--model", modelDir, "--data", Path.Combine("data", "orders.train.jsonl"), "--spec", "orders", "--sizes", "12,24,48",
+            "--epochs", "2", "--lr-multiplier", "25", "--lora-rank", "4", "--batch-size", "8", "--out", "scale"];
+        var study = CliRunner.Run(dir, [.. scale, "--json"]);
+        Assert.True(study.ExitCode == 0, study.Stderr);
+        Assert.Equal([12, 24, 48], study.Json.GetProperty("rungs").EnumerateArray().Select(x => x.GetProperty("size").GetInt32()));
+        Assert.All(study.Json.GetProperty("rungs").EnumerateArray(), x => Assert.Equal(30, x.GetProperty("score").GetProperty("cases").GetInt32()));
+        var table = CliRunner.Run(dir, scale);
+        Assert.True(table.ExitCode == 0, table.Stderr);
+        Assert.Contains("golden accuracy", table.Stdout, StringComparison.Ordinal);
+        Assert.Contains("doubling the data (48 → 96 examples)", table.Stdout, StringComparison.Ordinal);
+        foreach (var rung in study.Json.GetProperty("rungs").EnumerateArray())
+            Assert.Contains(EvalPct(rung.GetProperty("score").GetProperty("accuracy").GetDouble()), table.Stdout, StringComparison.Ordinal);
+
         // Before and after are eval runs: hone compare (and hone ui) pair them case by case.
         var cmp = CliRunner.Run(dir, "compare", before.GetProperty("eval_run").GetString()!, after.GetProperty("eval_run").GetString()!, "--json");
         Assert.True(cmp.ExitCode is 0 or 1, cmp.Stderr);
@@ -82,6 +111,8 @@ public class DemoTests
         var runs = CliRunner.Run(dir, "runs", "--json");
         Assert.True(runs.Json.GetProperty("runs").GetArrayLength() >= 4);
     }
+
+    private static string EvalPct(double v) => (v * 100).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + "%";
 
     [Fact]
     public void Demo_rejects_bad_options()

@@ -65,7 +65,7 @@ public class GenerateServeTests
         using var client = LocalChatClient.Load(Checkpoint, template: "chatml");
         var input = new StringReader("Tell me about Lily.\nAnd then?\n/reset\nTell me about Lily.\n/exit\nnever read\n");
         var output = new StringWriter();
-        var turns = await ChatCommand.RunLoopAsync(client, input, output, new ChatOptions { Temperature = 0, MaxOutputTokens = 12 });
+        var turns = await Hone.App.Models.LocalChat.RunLoopAsync(client, input, output, new ChatOptions { Temperature = 0, MaxOutputTokens = 12 });
 
         Assert.Equal(3, turns.Count);
         Assert.True(turns[1].PromptTokens > turns[0].PromptTokens + turns[0].CompletionTokens); // history kept

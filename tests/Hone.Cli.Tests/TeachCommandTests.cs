@@ -79,6 +79,63 @@ public sealed class TeachCommandTests : IAsyncLifetime
         // An edit equal to the model's answer teaches nothing: refused, nothing appended.
         Assert.Throws<UseCaseException>(() => TeachUseCases.Save(cases.Folder, cases.RunId, m2, BadAnswer, null, when));
         Assert.Single(File.ReadAllLines(lines.SftPath));
+
+        // The next session goes on where this one stopped: the saved case is left out (by run, case and repeat).
+        var next = TeachUseCases.Cases(new TeachRequest(dir, run));
+        Assert.Equal((["m3", "m4"], 1), (next.Cases.Select(c => c.CaseId).ToArray(), next.AlreadyTaught));
+        Assert.Equal((3, 1), (TeachUseCases.Cases(new TeachRequest(dir, run, All: true)).Cases.Count, TeachUseCases.Cases(new TeachRequest(dir, run, All: true)).AlreadyTaught));
+    }
+
+    /// <summary>Starts <c>hone teach RUN</c> in a pseudo-terminal with EDITOR set; standard input stays open for the caller.</summary>
+    private static Process StartTeach(string dir, string run, string editor)
+    {
+        var cli = Path.Combine(AppContext.BaseDirectory, "Hone.Cli.dll");
+        var psi = new ProcessStartInfo("/usr/bin/script") { WorkingDirectory = dir, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "-q", "-e", "-c", $"dotnet \"{cli}\" teach {run}", "/dev/null" }) psi.ArgumentList.Add(a);
+        psi.Environment["EDITOR"] = editor;
+        psi.Environment.Remove("VISUAL");
+        return Process.Start(psi)!;
+    }
+
+    [Fact]
+    public async Task A_teach_session_killed_after_a_save_resumes_at_the_next_case()
+    {
+        if (!OperatingSystem.IsLinux()) return; // /usr/bin/script and a shell editor: Linux only
+        var run = FailingRun(out var dir);
+        var editor = Path.Combine(dir, "editor.sh");
+        File.WriteAllText(editor, "#!/bin/sh\nprintf '6\\n' > \"$1\"\n");
+        File.SetUnixFileMode(editor, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        // m2 edited and saved; then, while it waits for the answer on m3, the process is killed.
+        using (var first = StartTeach(dir, run, editor))
+        {
+            await first.StandardInput.WriteAsync("e\n\ny\n");
+            await first.StandardInput.FlushAsync();
+            var seen = new System.Text.StringBuilder();
+            var buffer = new char[4096];
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            while (!seen.ToString().Contains("case m3", StringComparison.Ordinal))
+            {
+                int n = await first.StandardOutput.ReadAsync(buffer.AsMemory(), timeout.Token);
+                Assert.True(n > 0, "teach ended before reaching m3: " + seen);
+                seen.Append(buffer, 0, n);
+            }
+            first.Kill(entireProcessTree: true);
+            await first.WaitForExitAsync();
+        }
+        Assert.Single(File.ReadAllLines(Path.Combine(dir, "data", "teach-sft.jsonl")));
+
+        // Again: m2 is not shown again; m3 and m4 are.
+        using var second = StartTeach(dir, run, editor);
+        await second.StandardInput.WriteAsync("q\n");
+        second.StandardInput.Close();
+        var stdout = await second.StandardOutput.ReadToEndAsync();
+        Assert.True(second.WaitForExit(60_000));
+        Assert.True(second.ExitCode == 0, stdout);
+        Assert.Contains("2 cases to teach from (1 already taught in an earlier session, skipped)", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("case m2", stdout, StringComparison.Ordinal);
+        Assert.Contains("case m3", stdout, StringComparison.Ordinal);
+        Assert.Single(File.ReadAllLines(Path.Combine(dir, "data", "teach-sft.jsonl")));
     }
 
     [Fact]

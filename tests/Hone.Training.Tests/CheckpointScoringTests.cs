@@ -9,6 +9,23 @@ using Hone.Training.Sft;
 
 namespace Hone.Training.Tests;
 
+/// <summary>Scores by epoch from a table; records what it was asked, and that the checkpoint was on disk.</summary>
+internal sealed class ScriptedCheckpointScorer(IReadOnlyDictionary<int, double> scores, int? failAt = null) : ICheckpointScorer
+{
+    public List<int> Asked { get; } = [];
+
+    public string Description => "golden set of scripted";
+
+    public CheckpointScore Score(string runFolder, int epoch, CancellationToken cancellationToken)
+    {
+        Assert.True(Directory.Exists(Path.Combine(runFolder, "checkpoints", $"epoch-{epoch:D4}")), $"checkpoint of epoch {epoch} not on disk");
+        if (epoch == failAt) throw new OperationCanceledException("killed while scoring");
+        Asked.Add(epoch);
+        var v = scores[epoch];
+        return new CheckpointScore(v, v - 0.1, Math.Min(1, v + 0.1), 10);
+    }
+}
+
 /// <summary>
 /// A golden-set scorer at each checkpoint (<c>--eval-spec</c>), scripted: the score goes into results.csv, the run store
 /// and the checkpoint; the best checkpoint is kept beside the newest, named in best.json and the diagnosis, taken by
@@ -17,23 +34,6 @@ namespace Hone.Training.Tests;
 public sealed class CheckpointScoringTests
 {
     private static readonly string Stories = TestAssets.Path("models", "stories260K", "stories260K.bin");
-
-    /// <summary>Scores by epoch from a table; records what it was asked, and that the checkpoint was on disk.</summary>
-    private sealed class ScriptedScorer(IReadOnlyDictionary<int, double> scores, int? failAt = null) : ICheckpointScorer
-    {
-        public List<int> Asked { get; } = [];
-
-        public string Description => "golden set of scripted";
-
-        public CheckpointScore Score(string runFolder, int epoch, CancellationToken cancellationToken)
-        {
-            Assert.True(Directory.Exists(Path.Combine(runFolder, "checkpoints", $"epoch-{epoch:D4}")), $"checkpoint of epoch {epoch} not on disk");
-            if (epoch == failAt) throw new OperationCanceledException("killed while scoring");
-            Asked.Add(epoch);
-            var v = scores[epoch];
-            return new CheckpointScore(v, v - 0.1, Math.Min(1, v + 0.1), 10);
-        }
-    }
 
     private static SftRunOptions Options(string dir, ICheckpointScorer scorer)
     {
@@ -59,7 +59,7 @@ public sealed class CheckpointScoringTests
     {
         var dir = TestAssets.NewTempDir();
         using var store = RunStore.Open(Path.Combine(dir, "hone.db"));
-        var scorer = new ScriptedScorer(Scores);
+        var scorer = new ScriptedCheckpointScorer(Scores);
         var folder = Path.Combine(dir, "run");
         var r = SftRun.Start(Options(dir, scorer), folder, store);
         r.Model.Dispose();
@@ -101,18 +101,38 @@ public sealed class CheckpointScoringTests
     {
         var dir = TestAssets.NewTempDir();
         var folder = Path.Combine(dir, "run");
-        var killed = new ScriptedScorer(Scores, failAt: 3);
+        var killed = new ScriptedCheckpointScorer(Scores, failAt: 3);
         Assert.Throws<OperationCanceledException>(() => SftRun.Start(Options(dir, killed), folder));
         Assert.Equal([1, 2], killed.Asked);
         Assert.Equal(2, BestCheckpoint.Read(folder)!.Epoch);
 
-        var again = new ScriptedScorer(Scores);
+        var again = new ScriptedCheckpointScorer(Scores);
         var r = SftRun.Resume(folder, null, null, null, spec => { Assert.EndsWith("spec.yaml", spec, StringComparison.Ordinal); return again; });
         r.Model.Dispose();
         Assert.Equal([3, 4], again.Asked);
         Assert.Equal(3, r.Result.ResumedFromEpoch);
         Assert.Equal([0.5, 0.9, 0.3, 0.4], r.Result.GoldenScores.Select(g => g.Accuracy));
         Assert.Equal(["epoch-0002", "epoch-0004"], Checkpoints.List(Path.Combine(folder, "checkpoints")).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void A_scorer_may_score_every_nth_checkpoint_and_the_last_and_the_unscored_ones_are_pruned()
+    {
+        var dir = TestAssets.NewTempDir();
+        var folder = Path.Combine(dir, "run");
+        var scripted = new ScriptedCheckpointScorer(new Dictionary<int, double> { [3] = 0.9, [4] = 0.4 });
+        var scorer = new EveryNthEpochScorer(scripted, 3);
+        Assert.Equal([false, false, true, true], Enumerable.Range(1, 4).Select(e => scorer.Scores(e, 4)));
+        Assert.Equal([10, 20, 30], Enumerable.Range(1, 30).Where(e => EveryNthEpochScorer.Spread(scripted, 30, 3).Scores(e, 30)));
+        Assert.Equal([1, 2], Enumerable.Range(1, 2).Where(e => EveryNthEpochScorer.Spread(scripted, 2, 3).Scores(e, 2)));
+        var r = SftRun.Start(Options(dir, scorer), folder);
+        r.Model.Dispose();
+        Assert.Equal([3, 4], scripted.Asked);
+        Assert.Equal([(3, 0.9), (4, 0.4)], r.Result.GoldenScores.Select(g => (g.Epoch, g.Accuracy)));
+        Assert.Equal(3, r.Result.Best!.Epoch);
+        Assert.Equal(["epoch-0003", "epoch-0004"], Checkpoints.List(Path.Combine(folder, "checkpoints")).Select(Path.GetFileName));
+        var csv = File.ReadAllLines(Path.Combine(folder, "results.csv"));
+        Assert.Equal(["", "", "", "", "", "0.9", "", "0.4"], csv.Skip(1).Select(l => l.Split(',')[^1]));
     }
 
     [Theory]

@@ -44,6 +44,51 @@ public class OptimTests
     }
 
     [Fact]
+    public void A_step_spread_over_a_worker_pool_gives_the_same_bits_as_one_thread()
+    {
+        // Lengths across the slice boundary (AdamW.SliceFloats) and a short one; three steps with decay on one tensor.
+        int[] lengths = [(2 * AdamW.SliceFloats) + 37, 5, AdamW.SliceFloats];
+        var rng = new Random(5);
+        (AdamW Opt, TrainableParameter[] Ps, Arena Arena) Make(WorkerPool? pool)
+        {
+            var arena = new Arena(4 * lengths.Sum(l => (long)l + 64));
+            var ps = lengths.Select((l, i) => new TrainableParameter($"p{i}", arena.Allocate($"p{i}", l), arena.Allocate($"g{i}", l), i != 1)).ToArray();
+            return (new AdamW(ps, new AdamWSettings(WeightDecay: 0.1), pool: pool), ps, arena);
+        }
+
+        using var pool = new WorkerPool(3);
+        var (serial, ps1, a1) = Make(null);
+        var (parallel, ps2, a2) = Make(pool);
+        using (a1)
+        using (a2)
+        {
+            for (int i = 0; i < lengths.Length; i++)
+            {
+                for (int j = 0; j < lengths[i]; j++) ps1[i].Value.Span[j] = ps2[i].Value.Span[j] = (float)rng.NextDouble() - 0.5f;
+            }
+
+            for (int t = 0; t < 3; t++)
+            {
+                for (int i = 0; i < lengths.Length; i++)
+                {
+                    for (int j = 0; j < lengths[i]; j++) ps1[i].Grad.Span[j] = ps2[i].Grad.Span[j] = (float)rng.NextDouble() - 0.5f;
+                }
+
+                serial.Step(1e-2);
+                parallel.Step(1e-2);
+            }
+
+            for (int i = 0; i < lengths.Length; i++)
+            {
+                Assert.Equal(ps1[i].Value.Span.ToArray(), ps2[i].Value.Span.ToArray());
+                Assert.Equal(serial.SecondMoment(i).ToArray(), parallel.SecondMoment(i).ToArray());
+            }
+
+            Assert.NotEqual(0f, ps1[0].Value.Span[(2 * AdamW.SliceFloats) + 36]);
+        }
+    }
+
+    [Fact]
     public void The_optimiser_step_and_clipping_allocate_nothing_and_the_moments_live_in_the_given_arena()
     {
         using var arena = new Arena(1024);

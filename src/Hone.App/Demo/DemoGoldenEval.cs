@@ -33,7 +33,8 @@ internal static class DemoGoldenEval
         const string Grader = "  - {{type: json_field_match, name: {0}, input: \"{{{{sample.output_text}}}}\", reference: \"{{{{item.reference}}}}\", fields: [{1}]}}\n";
         var graders = string.Format(CultureInfo.InvariantCulture, Grader, Headline, string.Join(", ", OrderExtractionTask.Fields)) +
             string.Concat(OrderExtractionTask.Fields.Select(f => string.Format(CultureInfo.InvariantCulture, Grader, FieldGrader(f), f)));
-        AtomicFile.WriteAllText(path, $"golden_set: {Path.GetRelativePath(ws.EvalsDir, goldenPath).Replace('\\', '/')}\ngraders:\n{graders}primary_metric: {Headline}\n");
+        AtomicFile.WriteAllText(path, $"golden_set: {Path.GetRelativePath(ws.EvalsDir, goldenPath).Replace('\\', '/')}\ngraders:\n{graders}primary_metric: {Headline}\n" +
+            $"max_tokens: {MaxOutputTokens}\ntemperature: 0\n");
         return path;
     }
 

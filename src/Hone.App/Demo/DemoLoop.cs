@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Hone.App.Export;
 using Hone.App.Models;
 using Hone.App.Training;
 using Hone.Data.Checks;
@@ -12,6 +13,8 @@ using Hone.Models.Chat;
 using Hone.Models.Train;
 using Hone.Store;
 using Hone.Training.Demo;
+using Hone.Training.Export;
+using Hone.Training.Loop;
 using Hone.Training.Sft;
 using Microsoft.Extensions.AI;
 
@@ -142,22 +145,26 @@ public static class DemoLoop
             },
             Lora = new LoraOptions { Rank = s.LoraRank, Alpha = 2 * s.LoraRank, Seed = s.Seed, TargetModules = ["all-linear"] },
         };
-        var tuned = o.Train("LoRA fine-tune", progress => SftRun.Start(sftOptions, runFolder, store, progress, ct));
+        // Checkpoints scored on the golden set (about three of them, the last included): the best is kept and exported.
+        var scorer = EveryNthEpochScorer.Spread(GoldenSetScorer.For(ws, store, specPath), s.EffectiveEpochs, DemoRequest.ScoredCheckpoints);
+        var tuned = o.Train("LoRA fine-tune", progress => SftRun.Start(sftOptions with { EvalSpec = specPath, Scorer = scorer }, runFolder, store, progress, ct));
+        tuned.Model.Dispose();
+        var export = ExportRun.Run(new ExportRequest(tuned.RunFolder, ws.Root, "adapter"));
         phases["fine_tune"] = clock.Elapsed.TotalSeconds;
         var sft = tuned.Result;
         var fineTune = new DemoFineTune(tuned.RunId, tuned.RunFolder, sft.Epochs, sft.Steps, sft.BatchSize, sft.LearningRate, s.LoraRank, tuned.TrainExamples,
             tuned.ValidExamples, sft.ResultsCsvPath, sft.ChartPath, sft.History, sft.EpochHistory, DiagnosisEntry.Of(sft.Findings))
         {
-            Detail = sft, Seconds = tuned.Seconds,
+            Detail = sft, Seconds = tuned.Seconds, GoldenScores = sft.GoldenScores, Best = sft.Best,
+            Export = new DemoExport(export.Path, export.Epoch, export.ChosenBy),
         };
         o.Report(new DemoFineTuned(fineTune));
 
-        // 8. The tuned model on the same golden set.
+        // 8. The tuned model on the same golden set: the checkpoint exported (the best by golden-set score).
         clock.Restart();
         DemoScore after;
-        using (tuned.Model)
-        using (var tunedClient = new LocalChatClient(tuned.Model, tuned.Encoder))
-            after = await DemoGoldenEval.RunAsync(ws, store, specPath, "demo-tuned:" + tuned.RunFolder, tunedClient, golden, o, "tuned model on the golden set", ct).ConfigureAwait(false);
+        using (var tunedClient = RunChatClient.Load(tuned.RunFolder, export.Epoch))
+            after = await DemoGoldenEval.RunAsync(ws, store, specPath, tunedClient.ModelId, tunedClient, golden, o, "tuned model on the golden set", ct).ConfigureAwait(false);
         phases["tuned_eval"] = clock.Elapsed.TotalSeconds;
         o.Report(new DemoScored(true, after));
 

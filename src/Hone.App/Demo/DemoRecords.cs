@@ -4,6 +4,7 @@ using Hone.Data.Checks;
 using Hone.Data.Cost;
 using Hone.Evals.Compare;
 using Hone.Prompting.Techniques;
+using Hone.Training.Loop;
 using Hone.Training.Runs;
 using Hone.Training.Sft;
 
@@ -53,6 +54,9 @@ public sealed record DemoRequest
 
     /// <summary>The LoRA epochs.</summary>
     public int EffectiveEpochs => Epochs ?? (Quick ? 6 : 30);
+
+    /// <summary>How many of the fine-tune's checkpoints are scored on the golden set (evenly spaced, the last among them).</summary>
+    public const int ScoredCheckpoints = 3;
 
     /// <summary>The LoRA learning-rate multiplier.</summary>
     public double EffectiveLrMultiplier => LrMultiplier ?? (ModelPath is null ? 25 : 1);
@@ -120,7 +124,22 @@ public sealed record DemoFineTune(string? Run, string Folder, int Epochs, long S
     /// <summary>Training wall time.</summary>
     [JsonIgnore]
     public double Seconds { get; init; }
+
+    /// <summary>The golden-set score of each scored checkpoint.</summary>
+    public IReadOnlyList<GoldenScore> GoldenScores { get; init; } = [];
+
+    /// <summary>The checkpoint that scored best on the golden set (kept), or null.</summary>
+    public BestCheckpoint? Best { get; init; }
+
+    /// <summary>The adapter exported by default (the best checkpoint), or null.</summary>
+    public DemoExport? Export { get; init; }
 }
+
+/// <summary>The demo's export of its fine-tune, as <c>hone export RUN</c> does it by default.</summary>
+/// <param name="Path">The adapter folder.</param>
+/// <param name="Epoch">The checkpoint's epoch.</param>
+/// <param name="ChosenBy">Why that checkpoint ("best by golden_accuracy" when the run scored its checkpoints).</param>
+public sealed record DemoExport(string Path, int Epoch, string ChosenBy);
 
 /// <summary>A golden case shown side by side.</summary>
 public sealed record DemoExample(string Input, string BaseOutput, string TunedOutput, string Reference, bool BasePass, bool TunedPass);

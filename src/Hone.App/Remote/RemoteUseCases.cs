@@ -19,13 +19,30 @@ public sealed record RemoteTrainRequest(RemoteTrainOptions Options, string Provi
 /// <param name="Estimate">The data check's report (tokens, cost estimate).</param>
 /// <param name="Result">The job's outcome (null for an estimate only).</param>
 /// <param name="ProviderRegistered">Whether hone.yaml got the provider so hone eval can call the model.</param>
-public sealed record RemoteTrainResponse(RemoteProvider Provider, DataCheckReport Estimate, RemoteTrainResult? Result, bool ProviderRegistered);
+public sealed record RemoteTrainResponse(RemoteProvider Provider, DataCheckReport Estimate, RemoteTrainResult? Result, bool ProviderRegistered)
+{
+    /// <summary>The <c>--json</c> document: the job's outcome, or (estimate only) the estimate.</summary>
+    public object Document() => Result is { } r
+        ? new RemoteJobDocument(r.RunId, r.Job.Id, r.Job.RawStatus, r.Job.OutputModel, r.EvalModel, r.Job.TrainedTokens, r.CostUsd, r.CostSource,
+            Estimate.Cost?.EstimatedUsd, r.Metrics, r.Seconds, r.Job.Error, ProviderRegistered)
+        : new RemoteEstimateDocument(Provider.Name, Provider.Kind, Estimate.Examples, Estimate.Tokens?.Total, Estimate.Cost);
+}
+
+/// <summary>The <c>--json</c> document of <see cref="RemoteTrain"/> with an estimate only: nothing uploaded.</summary>
+public sealed record RemoteEstimateDocument(string Provider, string Kind, long Examples, long? Tokens, Hone.Data.Cost.CostEstimate? Cost);
+
+/// <summary>The <c>--json</c> document of <see cref="RemoteTrain"/> after the job: the run, the job's outcome, its cost and metrics.</summary>
+public sealed record RemoteJobDocument(string Run, string Job, string Status, string? FineTunedModel, string? EvalModel, long? TrainedTokens, decimal? CostUsd,
+    string CostSource, decimal? EstimatedUsd, int Metrics, double Seconds, string? Error, bool ProviderRegistered);
 
 /// <summary>What <see cref="RemotePull"/> is asked: a remote run of the workspace and the folder for its adapter.</summary>
 public sealed record RemotePullRequest(string Run, string? Folder, string? Account, string WorkingDirectory);
 
 /// <summary>What <see cref="RemotePull"/> wrote.</summary>
-public sealed record RemotePullResponse(string RunId, string JobId, string Folder, IReadOnlyList<string> Files);
+public sealed record RemotePullResponse(
+    [property: System.Text.Json.Serialization.JsonPropertyName("run")] string RunId,
+    [property: System.Text.Json.Serialization.JsonPropertyName("job")] string JobId,
+    string Folder, IReadOnlyList<string> Files);
 
 /// <summary>Use case "fine-tune on a hosted service": the data check and estimate, then the job recorded as a run.</summary>
 public static class RemoteTrain

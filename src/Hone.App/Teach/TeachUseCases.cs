@@ -25,8 +25,28 @@ public sealed record TeachCase(string CaseId, int Repeat, IReadOnlyList<JsonObje
 /// <param name="RunId">The eval run's full id.</param>
 /// <param name="Spec">The eval spec's name.</param>
 /// <param name="Folder">The folder the teach files are appended to (the workspace's data folder).</param>
-/// <param name="Cases">The cases, in run order.</param>
-public sealed record TeachCasesResponse(string RunId, string Spec, string Folder, IReadOnlyList<TeachCase> Cases);
+/// <param name="Cases">The cases, in run order, less those already taught.</param>
+/// <param name="AlreadyTaught">Cases of this run already saved as corrections in the folder (an earlier, perhaps killed, session): left out.</param>
+public sealed record TeachCasesResponse(string RunId, string Spec, string Folder, IReadOnlyList<TeachCase> Cases, int AlreadyTaught = 0);
+
+/// <summary>One edit a teach session saved.</summary>
+/// <param name="CaseId">The case.</param>
+/// <param name="Sft">The SFT examples file it was appended to.</param>
+/// <param name="Dpo">The preference pairs file it was appended to.</param>
+public sealed record TeachSaved(string CaseId, string Sft, string Dpo);
+
+/// <summary>What a teach session did (<c>hone teach --json</c>).</summary>
+/// <param name="RunId">The eval run.</param>
+/// <param name="Cases">Cases to teach from this session.</param>
+/// <param name="AlreadyTaught">Cases left out because an earlier session saved them.</param>
+/// <param name="Seen">Cases shown before the session ended.</param>
+/// <param name="Accepted">Outputs accepted (nothing written).</param>
+/// <param name="Rejected">Outputs rejected (nothing written).</param>
+/// <param name="Saved">The edits saved.</param>
+public sealed record TeachSession(string RunId, int Cases, int AlreadyTaught, int Seen, int Accepted, int Rejected, IReadOnlyList<TeachSaved> Saved);
+
+/// <summary>An edit saved by a teach session: the case and the files its SFT example and DPO pair went to.</summary>
+public sealed record TeachSaved(string CaseId, string Sft, string Dpo);
 
 /// <summary>
 /// Edit to teach as a library API (<c>hone teach</c> in the terminal; the dashboard can call the same): load an eval
@@ -42,9 +62,38 @@ public static class TeachUseCases
         var ws = Workspace.Require(request.WorkingDirectory);
         using var store = ws.OpenStore();
         var loaded = EvalRuns.Load(store, request.RunId);
-        var cases = loaded.Results.Where(r => request.All || !r.Pass).Select(r => new TeachCase(r.CaseId, r.Repeat, r.InputMessages(), r.Output, r.Reference, r.Pass,
+        var taught = Taught(ws.DataDir, loaded.Run.Id);
+        var walk = loaded.Results.Where(r => request.All || !r.Pass).ToList();
+        var cases = walk.Where(r => !taught.Contains((r.CaseId, r.Repeat))).Select(r => new TeachCase(r.CaseId, r.Repeat, r.InputMessages(), r.Output, r.Reference, r.Pass,
             string.Join("; ", r.Grades.Where(g => !g.Pass).Select(g => (g.Detail ?? g.Error) is { Length: > 0 } d ? $"{g.Grader}: {d}" : g.Grader)))).ToList();
-        return new TeachCasesResponse(loaded.Run.Id, loaded.Run.Name, ws.DataDir, cases);
+        return new TeachCasesResponse(loaded.Run.Id, loaded.Run.Name, ws.DataDir, cases, walk.Count - cases.Count);
+    }
+
+    /// <summary>
+    /// The (case, repeat) pairs of <paramref name="runId"/> already saved in the folder's SFT teach file (its lines'
+    /// provenance): a session that was killed or quit goes on where it stopped. A line that is not a teach record is skipped.
+    /// </summary>
+    private static HashSet<(string CaseId, int Repeat)> Taught(string folder, string runId)
+    {
+        var done = new HashSet<(string, int)>();
+        var path = Path.Combine(folder, TeachWriter.SftFile);
+        if (!File.Exists(path)) return done;
+        foreach (var line in File.ReadLines(path))
+        {
+            JsonNode? meta;
+            try
+            {
+                meta = JsonNode.Parse(line)?["metadata"];
+            }
+            catch (JsonException)
+            {
+                continue;
+            }
+            if (meta is JsonObject m && m["run_id"] is JsonValue r && r.TryGetValue(out string? id) && id == runId
+                && m["case_id"] is JsonValue c && c.TryGetValue(out string? caseId) && m["repeat"] is JsonValue k && k.TryGetValue(out int repeat))
+                done.Add((caseId, repeat));
+        }
+        return done;
     }
 
     /// <summary>The word diff of the model's answer against the edit.</summary>

@@ -4,6 +4,7 @@ using Hone.Evals.Specs;
 using Hone.Store;
 using Hone.Training.Export;
 using Hone.Training.Loop;
+using Hone.Training.Runs;
 
 namespace Hone.App.Training;
 
@@ -19,6 +20,26 @@ public sealed class GoldenSetScorer(EvalSpec spec, RunStore store, string runsDi
     /// <summary>A scorer for the spec at <paramref name="specPath"/> in workspace <paramref name="ws"/>.</summary>
     public static GoldenSetScorer For(Workspace ws, RunStore store, string specPath, int? limit = null) =>
         new(EvalWorkspace.LoadSpec(specPath, EvalWorkspace.Resolver(ws, null, store)), store, ws.RunsDir, limit);
+
+    /// <summary>
+    /// <paramref name="options"/> scoring each epoch's checkpoint on <paramref name="evalSpec"/> (<c>--eval-spec</c>: a path,
+    /// or a name in evals/), or unchanged when it is null; the same for every kind of run.
+    /// </summary>
+    /// <exception cref="UseCaseException">An eval spec outside a workspace (the scores are eval runs in its store).</exception>
+    public static T Attach<T>(T options, string? evalSpec, Workspace? ws, RunStore? store, string workingDirectory)
+        where T : RunOptions
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (evalSpec is null) return options;
+        if (ws is null || store is null) throw new UseCaseException("--eval-spec needs a workspace (run 'hone init' first): the scores are eval runs in its store.");
+        var specPath = EvalWorkspace.FindSpec(ws, evalSpec, workingDirectory);
+        return (T)(options with { EvalSpec = specPath, Scorer = For(ws, store, specPath) });
+    }
+
+    /// <summary>The scorer a resumed run of <paramref name="folder"/> gets for the eval spec it started with.</summary>
+    public static Func<string, ICheckpointScorer> ForResume(Workspace? ws, RunStore? store, string folder) => spec =>
+        ws is not null && store is not null ? For(ws, store, spec)
+            : throw new UseCaseException($"{folder} scores its checkpoints on {spec}: resume it inside its workspace.");
 
     /// <inheritdoc />
     public string Description => $"golden set of {spec.Name}";

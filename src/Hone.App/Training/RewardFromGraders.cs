@@ -32,6 +32,12 @@ public sealed class RewardFromGraders : IRewardFunction
     /// the file and the key.
     /// </summary>
     public static RewardFromGraders Load(string path, GraderEnvironment? env = null)
+        => LoadWith(path, env);
+
+    /// <summary><see cref="Load"/> with the default environment, as the reward a fine-tuning job loads from its grader file.</summary>
+    public static IRewardFunction FromFile(string path) => LoadWith(path, null);
+
+    private static RewardFromGraders LoadWith(string path, GraderEnvironment? env)
     {
         if (!File.Exists(path)) throw new UseCaseException($"Grader file '{path}' not found.");
         var text = File.ReadAllText(path);

@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Hone.Training.Analysis;
 using Hone.Training.Batching;
 using Hone.Training.Dpo;
+using Hone.Training.Loop;
 using Hone.Training.Objectives;
 using Hone.Training.Rft;
 using Hone.Training.Runs;
@@ -10,7 +11,14 @@ using Hone.Training.Sft;
 namespace Hone.App.Training;
 
 /// <summary>What a training use case returns (its <c>--json</c> document is the concrete type's).</summary>
-public abstract record TrainResponse;
+public abstract record TrainResponse
+{
+    /// <summary>Each epoch checkpoint's golden-set score (runs with an eval spec), else empty.</summary>
+    public IReadOnlyList<GoldenScore> GoldenScores { get; init; } = [];
+
+    /// <summary>The checkpoint that scored best on the golden set (kept; export takes it by default), or null.</summary>
+    public BestCheckpoint? BestCheckpoint { get; init; }
+}
 
 /// <summary>One finding of the curve diagnosis.</summary>
 /// <param name="Kind">The finding's kind (e.g. OverFitting).</param>
@@ -54,12 +62,6 @@ public sealed record TrainSftResponse(string? Run, string Folder, int Epochs, in
     [JsonIgnore]
     public SftResult Detail { get; init; } = null!;
 
-    /// <summary>Each epoch checkpoint's golden-set score (runs with an eval spec), else empty.</summary>
-    public IReadOnlyList<GoldenScore> GoldenScores { get; init; } = [];
-
-    /// <summary>The checkpoint that scored best on the golden set (kept; export takes it by default), or null.</summary>
-    public BestCheckpoint? BestCheckpoint { get; init; }
-
     /// <summary>The response of <paramref name="r"/>.</summary>
     public static TrainSftResponse Of(SftRunResult r)
     {
@@ -102,7 +104,8 @@ public sealed record TrainDpoResponse(string? Run, string Folder, int Epochs, in
             r.Sft is null ? null : new SftStageSummary(r.Sft.Epochs, r.Sft.Steps, r.Sft.History.Count > 0 ? r.Sft.History[^1].TrainLoss : null, r.Sft.ResultsCsvPath),
             Named(last, "train_loss", ""),
             [.. s.EpochHistory.Select(e => new DpoEpochSummary(e.Epoch, e.Step, Named(e.FullValid, "full_valid_loss", "full_valid_")))],
-            DiagnosisEntry.Of(s.Findings), OverflowSummary.Of(r.Overflow), r.Warnings) { Detail = s, SftDetail = r.Sft };
+            DiagnosisEntry.Of(s.Findings), OverflowSummary.Of(r.Overflow), r.Warnings)
+        { Detail = s, SftDetail = r.Sft, GoldenScores = s.GoldenScores, BestCheckpoint = s.Best };
     }
 
     private static Dictionary<string, double> Named(DpoMetrics m, string lossName, string prefix) =>
@@ -142,6 +145,6 @@ public sealed record TrainRftResponse(string? Run, string Folder, string Reward,
             last is null ? null : new RftFinalStep(last.Step, last.Loss, last.RewardMean, last.Kl, last.ZeroVarianceShare, last.MeanCompletionTokens, last.Components),
             [.. s.EpochHistory.Select(e => new RftEpochSummary(e.Epoch, e.Step, e.MeanReward, e.MeanParseError, e.Components))],
             s.ChartPath, s.KeptCheckpoints, DiagnosisEntry.Of(s.Diagnosis), [.. s.Findings.Select(f => new RftFinding(f.Where, f.Message))],
-            OverflowSummary.Of(r.Overflow), r.Warnings) { Detail = s };
+            OverflowSummary.Of(r.Overflow), r.Warnings) { Detail = s, GoldenScores = s.GoldenScores, BestCheckpoint = s.Best };
     }
 }

@@ -27,13 +27,24 @@ public sealed record TrainSftRequest(SftRunOptions Options, TrainPlace Place)
 {
     /// <summary>An eval spec (a path, or a name in evals/) whose golden set scores each epoch's checkpoint (<c>--eval-spec</c>).</summary>
     public string? EvalSpec { get; init; }
+
+    /// <summary>Take the settings not given from the workspace's train-defaults.json (the last sweep's winner), or null: never.</summary>
+    public WorkspaceTrainDefaults? Defaults { get; init; }
 }
 
 /// <summary>What <see cref="TrainDpo"/> is asked: the run's options (an SFT stage makes it sft-then-dpo) and where it runs.</summary>
-public sealed record TrainDpoRequest(DpoRunOptions Options, TrainPlace Place);
+public sealed record TrainDpoRequest(DpoRunOptions Options, TrainPlace Place)
+{
+    /// <summary>An eval spec (a path, or a name in evals/) whose golden set scores each epoch's checkpoint of the DPO stage (<c>--eval-spec</c>).</summary>
+    public string? EvalSpec { get; init; }
+}
 
 /// <summary>What <see cref="TrainRft"/> is asked: the run's options (the grader file is the reward) and where it runs.</summary>
-public sealed record TrainRftRequest(RftRunOptions Options, TrainPlace Place);
+public sealed record TrainRftRequest(RftRunOptions Options, TrainPlace Place)
+{
+    /// <summary>An eval spec (a path, or a name in evals/) whose golden set scores each epoch's checkpoint (<c>--eval-spec</c>).</summary>
+    public string? EvalSpec { get; init; }
+}
 
 /// <summary>What <see cref="TrainResume"/> is asked: a run folder or a run id of the workspace.</summary>
 public sealed record TrainResumeRequest(string Run, string WorkingDirectory);
@@ -48,12 +59,9 @@ public static class TrainSft
         var ws = Workspace.Find(request.Place.WorkingDirectory);
         using var store = ws?.OpenStore();
         var options = request.Options;
-        if (request.EvalSpec is { } spec)
-        {
-            if (ws is null || store is null) throw new UseCaseException("--eval-spec needs a workspace (run 'hone init' first): the scores are eval runs in its store.");
-            var specPath = EvalWorkspace.FindSpec(ws, spec, request.Place.WorkingDirectory);
-            options = options with { EvalSpec = specPath, Scorer = GoldenSetScorer.For(ws, store, specPath) };
-        }
+        if (request.Defaults is { } given && ws is not null && Hone.Training.Improve.TrainDefaults.Read(ws.Root) is { } defaults)
+            options = given.Apply(options, defaults, warn);
+        options = GoldenSetScorer.Attach(options, request.EvalSpec, ws, store, request.Place.WorkingDirectory);
         var r = SftRun.Start(options, request.Place.NewRunFolder(ws, SftRun.Kind), store, progress, warn, ct);
         r.Model.Dispose();
         return TrainSftResponse.Of(r);
@@ -70,7 +78,8 @@ public static class TrainDpo
         var ws = Workspace.Find(request.Place.WorkingDirectory);
         using var store = ws?.OpenStore();
         var kind = request.Options.SftStage is null ? DpoRun.Kind : DpoRun.TwoStageKind;
-        var r = DpoRun.Start(request.Options, request.Place.NewRunFolder(ws, kind), store, progress, warn, ct);
+        var options = GoldenSetScorer.Attach(request.Options, request.EvalSpec, ws, store, request.Place.WorkingDirectory);
+        var r = DpoRun.Start(options, request.Place.NewRunFolder(ws, kind), store, progress, warn, ct);
         r.Model.Dispose();
         return TrainDpoResponse.Of(r);
     }
@@ -88,7 +97,7 @@ public static class TrainRft
         ArgumentNullException.ThrowIfNull(request);
         var ws = Workspace.Find(request.Place.WorkingDirectory);
         using var store = ws?.OpenStore();
-        var o = request.Options;
+        var o = GoldenSetScorer.Attach(request.Options, request.EvalSpec, ws, store, request.Place.WorkingDirectory);
         o = o with { Trainer = o.Trainer with { MicroBatchSize = Math.Clamp(o.Trainer.SamplesPerPrompt, 1, MaxMicroBatch) } };
         var r = RftRun.Start(o, RewardLoader(ws, o.Template), request.Place.NewRunFolder(ws, RftRun.Kind), store, progress, warn, ct);
         return TrainRftResponse.Of(r);
@@ -114,16 +123,15 @@ public static class TrainResume
         switch (RunKind(folder))
         {
             case SftRun.Kind:
-                var sft = SftRun.Resume(folder, store, progress, warn, spec => ws is not null && store is not null ? GoldenSetScorer.For(ws, store, spec)
-                    : throw new UseCaseException($"{folder} scores its checkpoints on {spec}: resume it inside its workspace."), ct);
+                var sft = SftRun.Resume(folder, store, progress, warn, GoldenSetScorer.ForResume(ws, store, folder), ct);
                 sft.Model.Dispose();
                 return TrainSftResponse.Of(sft);
             case DpoRun.Kind or DpoRun.TwoStageKind:
-                var dpo = DpoRun.Resume(folder, store, progress, warn, ct);
+                var dpo = DpoRun.Resume(folder, store, progress, warn, GoldenSetScorer.ForResume(ws, store, folder), ct);
                 dpo.Model.Dispose();
                 return TrainDpoResponse.Of(dpo);
             case RftRun.Kind:
-                return TrainRftResponse.Of(RftRun.Resume(folder, TrainRft.RewardLoader(ws, null), store, progress, warn, ct));
+                return TrainRftResponse.Of(RftRun.Resume(folder, TrainRft.RewardLoader(ws, null), store, progress, warn, GoldenSetScorer.ForResume(ws, store, folder), ct));
             case var other:
                 throw new UseCaseException($"{folder}: runs of kind '{other}' cannot be resumed by this Hone.");
         }

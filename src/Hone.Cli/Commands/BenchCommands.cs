@@ -1,6 +1,5 @@
 using System.CommandLine;
-using Hone.Models.Benchmarks;
-using Hone.Numerics.Benchmarks;
+using Hone.App.Models;
 
 namespace Hone.Cli.Commands;
 
@@ -17,10 +16,7 @@ public static class BenchCommands
             "1 and more threads, beside the naive twin measured in the same run.") { threads, seconds };
         host.SetHandler(matmul, (p, ctx) =>
         {
-            if (p.GetValue(threads) < 1) throw new CliUsageException("--threads must be at least 1.");
-            if (p.GetValue(seconds) is <= 0 or > 60) throw new CliUsageException("--seconds must be in (0, 60].");
-            var results = MatmulBenchmark.Run(ctx.Json ? TextWriter.Null : ctx.Stdout, p.GetValue(threads), p.GetValue(seconds));
-            ctx.WriteJson(new { results });
+            ctx.WriteJson(Bench.Matmul(new BenchMatmulRequest(p.GetValue(threads), p.GetValue(seconds)), ctx.Json ? TextWriter.Null : ctx.Stdout));
             return ExitCodes.Success;
         });
         var stories = new Option<FileInfo?>("--stories") { Description = "A stories260K .bin to measure beside the 134M model (optional)." };
@@ -33,15 +29,8 @@ public static class BenchCommands
         };
         host.SetHandler(model, (p, ctx) =>
         {
-            if (p.GetValue(threads) < 1) throw new CliUsageException("--threads must be at least 1.");
-            if (p.GetValue(seconds) is <= 0 or > 60) throw new CliUsageException("--seconds must be in (0, 60].");
-            if (p.GetValue(promptTokens) is < 2 or > 1023) throw new CliUsageException("--prompt-tokens must be in [2, 1023].");
-            if (p.GetValue(decodeTokens) is < 1 or > 1000) throw new CliUsageException("--decode-tokens must be in [1, 1000].");
-            var file = p.GetValue(stories);
-            if (file is { Exists: false }) throw new CliUsageException($"--stories: no file at {file.FullName}.");
-            var results = ModelBenchmark.Run(
-                ctx.Json ? TextWriter.Null : ctx.Stdout, p.GetValue(threads), file?.FullName, p.GetValue(promptTokens), p.GetValue(decodeTokens), p.GetValue(seconds));
-            ctx.WriteJson(new { results });
+            var request = new BenchModelRequest(p.GetValue(threads), p.GetValue(seconds), p.GetValue(stories)?.FullName, p.GetValue(promptTokens), p.GetValue(decodeTokens));
+            ctx.WriteJson(Bench.Model(request, ctx.Json ? TextWriter.Null : ctx.Stdout));
             return ExitCodes.Success;
         });
         return new Command("bench", "Quick performance measurements of this machine.") { matmul, model };

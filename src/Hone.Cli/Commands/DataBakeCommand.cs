@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Hone.Prompting.Bake;
+using Hone.App.Prompts;
 using Spectre.Console;
 
 namespace Hone.Cli.Commands;
@@ -19,11 +19,7 @@ public static class DataBakeCommand
             "so the model is trained on the prompt it will run with; prints a diff summary.") { prompt, data, output, noShots };
         host.SetHandler(cmd, (p, ctx) =>
         {
-            var file = PromptCli.LoadPrompt(ctx, ctx.FindWorkspace(), p.GetValue(prompt)!);
-            var input = ctx.ResolvePath(p.GetValue(data)!);
-            var outPath = p.GetValue(output) is { } o ? ctx.ResolvePath(o)
-                : Path.Combine(Path.GetDirectoryName(input)!, Path.GetFileNameWithoutExtension(input) + ".baked.jsonl");
-            var r = DataBaker.Bake(new BakeRequest(file, input, outPath, !p.GetValue(noShots)));
+            var r = PromptBake.Run(new PromptBakeRequest(p.GetValue(prompt)!, p.GetValue(data)!, ctx.WorkingDirectory, p.GetValue(output), !p.GetValue(noShots)));
             ctx.WriteJson(r);
             ctx.Console.MarkupLine($"baked [bold]{Markup.Escape(r.Prompt)}[/] into {r.Examples} examples → {Markup.Escape(r.OutPath)}");
             ctx.Console.MarkupLine($"system message: {r.SystemReplaced} replaced, {r.SystemAdded} added, {r.SystemUnchanged} already the prompt's; " +

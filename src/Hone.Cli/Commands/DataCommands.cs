@@ -6,7 +6,7 @@ namespace Hone.Cli.Commands;
 public static class DataCommands
 {
     /// <summary>Builds the command group.</summary>
-    public static Command Create(CliHost host) => new("data", "Training data: check, import, export, split, ladder, mask preview.")
+    public static Command Create(CliHost host) => new("data", "Training data: check, import, export, split, ladder, mask preview, synth, review.")
     {
         DataCheckCommand.Create(host),
         DataImportExportCommands.CreateImport(host),
@@ -15,5 +15,7 @@ public static class DataCommands
         DataSplitCommands.CreateLadder(host),
         MaskPreviewCommand.Create(host),
         DataBakeCommand.Create(host),
+        DataSynthCommand.Create(host),
+        DataReviewCommand.Create(host),
     };
 }

@@ -1,8 +1,6 @@
 using System.CommandLine;
-using Hone.Data.Export;
+using Hone.App.Data;
 using Hone.Data.Import;
-using Hone.Data.Import.Csv;
-using Hone.Data.Import.Json;
 using Hone.Data.Model;
 using Spectre.Console;
 
@@ -11,8 +9,6 @@ namespace Hone.Cli.Commands;
 /// <summary><c>hone data import</c> and <c>hone data export</c>.</summary>
 public static class DataImportExportCommands
 {
-    private static readonly string[] Formats = ["csv", "tsv", "sharegpt", "alpaca", "llama-factory-dpo", "llama-factory-tools", "kto", "hf-preference"];
-
     /// <summary>Builds <c>import</c>.</summary>
     public static Command CreateImport(CliHost host)
     {
@@ -22,7 +18,7 @@ public static class DataImportExportCommands
             Description = "Input format: csv, tsv (a column mapping + prompt template), sharegpt, alpaca, llama-factory-dpo " +
                           "(ShareGPT preference pairs), llama-factory-tools (ShareGPT with function_call/observation turns), kto, hf-preference (prompt/chosen/rejected).",
         };
-        format.AcceptOnlyFromAmong(Formats);
+        format.AcceptOnlyFromAmong([.. DataImportFormats.Names]);
         var input = new Argument<string>("INPUT") { Description = "The file to import (never modified)." };
         var output = new Option<string>("--out", "-o") { Description = "The JSONL file to write (atomically).", Required = true };
         var system = new Option<string?>("--system") { Description = "csv/tsv: the system prompt of every example; " + CommandLineEscapes.Help };
@@ -39,31 +35,13 @@ public static class DataImportExportCommands
         };
         host.SetHandler(cmd, (p, ctx) =>
         {
-            var fmt = p.GetValue(format)!;
-            var inPath = ctx.ResolvePath(p.GetValue(input)!);
-            var outPath = ctx.ResolvePath(p.GetValue(output)!);
-            if (!File.Exists(inPath)) throw new FileNotFoundException($"{inPath}: file not found.");
-            if (string.Equals(inPath, outPath, StringComparison.Ordinal)) throw new CliUsageException("--out must differ from INPUT: inputs are never overwritten.");
-            if (fmt is not ("csv" or "tsv") && (p.GetValue(system) ?? p.GetValue(user) ?? p.GetValue(assistant)) is not null)
-                throw new CliUsageException("--system, --user-template and --assistant-column apply to csv and tsv only.");
-            ImportOptions options = fmt switch
+            var result = DataImport.Run(new DataImportRequest(p.GetValue(format)!, p.GetValue(input)!, p.GetValue(output)!, ctx.WorkingDirectory)
             {
-                "csv" or "tsv" => new CsvImportOptions
-                {
-                    InputPath = inPath,
-                    OutputPath = outPath,
-                    Delimiter = fmt == "tsv" ? '\t' : null,
-                    SystemPrompt = CommandLineEscapes.Unescape(p.GetValue(system)),
-                    UserTemplate = CommandLineEscapes.Unescape(p.GetValue(user)) ?? throw new CliUsageException("csv/tsv import needs --user-template, e.g. --user-template \"{{title}}: {{description}}\"."),
-                    AssistantColumn = p.GetValue(assistant) ?? throw new CliUsageException("csv/tsv import needs --assistant-column, the column with the answer."),
-                },
-                "sharegpt" or "llama-factory-tools" => new ShareGptImportOptions { InputPath = inPath, OutputPath = outPath },
-                "alpaca" => new AlpacaImportOptions { InputPath = inPath, OutputPath = outPath },
-                "llama-factory-dpo" => new ShareGptPreferenceImportOptions { InputPath = inPath, OutputPath = outPath },
-                "kto" => new KtoImportOptions { InputPath = inPath, OutputPath = outPath },
-                _ => new PreferenceImportOptions { InputPath = inPath, OutputPath = outPath },
-            };
-            var result = Importers.Import(options with { SkipInvalid = p.GetValue(skipInvalid) });
+                System = CommandLineEscapes.Unescape(p.GetValue(system)),
+                UserTemplate = CommandLineEscapes.Unescape(p.GetValue(user)),
+                AssistantColumn = p.GetValue(assistant),
+                SkipInvalid = p.GetValue(skipInvalid),
+            });
             ctx.WriteJson(result);
             ctx.Console.MarkupLine($"[green]Imported[/] {result.Imported:N0} {Describe(result.Kind)} → {Markup.Escape(result.OutputPath)}" +
                 (result.Skipped > 0 ? $" ([yellow]{result.Skipped} skipped[/])" : ""));
@@ -91,18 +69,8 @@ public static class DataImportExportCommands
         };
         host.SetHandler(cmd, (p, ctx) =>
         {
-            var inPath = ctx.ResolvePath(p.GetValue(input)!);
-            var outPath = ctx.ResolvePath(p.GetValue(output)!);
-            if (!File.Exists(inPath)) throw new FileNotFoundException($"{inPath}: file not found.");
-            if (string.Equals(inPath, outPath, StringComparison.Ordinal)) throw new CliUsageException("--out must differ from INPUT: inputs are never overwritten.");
-            var result = Exporter.Export(new ExportOptions
-            {
-                InputPath = inPath,
-                OutputPath = outPath,
-                From = DataCheckCommand.ParseKind(p.GetValue(from)!),
-                To = DataCheckCommand.ParseKind(p.GetValue(to)!)!.Value,
-                SkipInvalid = p.GetValue(skipInvalid),
-            });
+            var result = DataExport.Run(new DataExportRequest(p.GetValue(input)!, p.GetValue(output)!, DataCheckCommand.ParseKind(p.GetValue(to)!)!.Value,
+                ctx.WorkingDirectory) { From = DataCheckCommand.ParseKind(p.GetValue(from)!), SkipInvalid = p.GetValue(skipInvalid) });
             ctx.WriteJson(result);
             ctx.Console.MarkupLine($"[green]Exported[/] {result.Exported:N0} examples ({result.From} → {result.To}) → {Markup.Escape(result.OutputPath)}" +
                 (result.Skipped > 0 ? $" ([yellow]{result.Skipped} skipped[/])" : ""));

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Hone.App.Data;
 using Hone.Data.Splitting;
 using Spectre.Console;
 
@@ -32,10 +33,10 @@ public static class DataSplitCommands
         };
         host.SetHandler(cmd, (p, ctx) =>
         {
-            var result = Splitter.Split(new SplitOptions
+            var result = DataSplit.Split(new DataSplitRequest(new SplitOptions
             {
-                InputPath = ctx.ResolvePath(p.GetValue(file)!),
-                OutputDirectory = p.GetValue(outDir) is { } o ? ctx.ResolvePath(o) : null,
+                InputPath = p.GetValue(file)!,
+                OutputDirectory = p.GetValue(outDir),
                 ValidFraction = p.GetValue(valid),
                 TestFraction = p.GetValue(test),
                 Stratify = p.GetValue(stratify),
@@ -43,16 +44,8 @@ public static class DataSplitCommands
                 GroupNearDuplicates = !p.GetValue(noNearDup),
                 Seed = p.GetValue(seed),
                 SkipInvalid = p.GetValue(skipInvalid),
-            });
-            ctx.WriteJson(new
-            {
-                total = result.Total,
-                units = result.Units,
-                near_duplicate_groups = result.NearDuplicateGroups,
-                labels = result.Labels,
-                parts = result.Parts.Select(part => new { name = part.Name, path = part.Path, count = part.Count, labels = part.Labels }),
-                problems = result.Problems,
-            });
+            }, ctx.WorkingDirectory));
+            ctx.WriteJson(result);
             var labels = result.Labels.Keys.Order(StringComparer.Ordinal).ToList();
             var table = new Table().AddColumn("split").AddColumn("examples");
             foreach (var l in labels) table.AddColumn(Markup.Escape(l));
@@ -86,22 +79,16 @@ public static class DataSplitCommands
         };
         host.SetHandler(cmd, (p, ctx) =>
         {
-            var result = Ladder.Build(new LadderOptions
+            var result = DataSplit.Ladder(new DataLadderRequest(new LadderOptions
             {
-                InputPath = ctx.ResolvePath(p.GetValue(file)!),
-                OutputDirectory = p.GetValue(outDir) is { } o ? ctx.ResolvePath(o) : null,
+                InputPath = p.GetValue(file)!,
+                OutputDirectory = p.GetValue(outDir),
                 Sizes = LadderOptions.ParseSizes(p.GetValue(sizes)!),
                 Stratify = p.GetValue(stratify),
                 Seed = p.GetValue(seed),
                 SkipInvalid = p.GetValue(skipInvalid),
-            });
-            ctx.WriteJson(new
-            {
-                total = result.Total,
-                labels = result.Labels,
-                rungs = result.Rungs.Select(r => new { size = r.Size, path = r.Path, labels = r.Labels }),
-                problems = result.Problems,
-            });
+            }, ctx.WorkingDirectory));
+            ctx.WriteJson(result);
             var labels = result.Labels.Keys.Order(StringComparer.Ordinal).ToList();
             var table = new Table().AddColumn("size");
             foreach (var l in labels) table.AddColumn(Markup.Escape(l));

@@ -80,6 +80,11 @@ internal sealed class DemoView(CliContext ctx) : IDemoObserver
             case DemoFineTuned { FineTune: var f }:
                 console.MarkupLine($"[green]7[/] LoRA fine-tune (rank {f.LoraRank}, all linear layers): {f.TrainExamples} examples × {f.Epochs} epochs = {f.Steps} steps, " +
                     $"lr {f.LearningRate:0.##e0}, {f.Seconds:0.0} s → {Rel(f.Folder)}");
+                if (f.GoldenScores.Count > 0)
+                    console.MarkupLine("    checkpoints on the golden set: " + string.Join(", ", f.GoldenScores.Select(g =>
+                        string.Create(CultureInfo.InvariantCulture, $"epoch {g.Epoch} {g.Accuracy * 100:0.0}%") + (g.Epoch == f.Best?.Epoch ? " [green](best)[/]" : ""))));
+                if (f.Export is { } x)
+                    console.MarkupLine($"    exported epoch {x.Epoch} ({Markup.Escape(x.ChosenBy)}) as a LoRA adapter → {Rel(x.Path)}");
                 break;
         }
     }

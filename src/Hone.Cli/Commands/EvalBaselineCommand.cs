@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Hone.Evals.Runs;
+using Hone.App.Evals;
 using Spectre.Console;
 
 namespace Hone.Cli.Commands;
@@ -15,12 +15,10 @@ public static class EvalBaselineCommand
         var cmd = new Command("baseline", "Mark an eval run as the baseline of its spec (compare and edge-cases default to it).") { run };
         host.SetHandler(cmd, (p, ctx) =>
         {
-            var ws = ctx.RequireWorkspace();
-            using var store = ws.OpenStore();
-            var (baseline, previous) = EvalRuns.MarkBaseline(store, p.GetValue(run)!);
-            ctx.WriteJson(new { run_id = baseline.Id, spec = baseline.Name, previous_baseline = previous?.Id });
-            ctx.Console.MarkupLine($"{Markup.Escape(baseline.Id)} is now the baseline of '{Markup.Escape(baseline.Name)}'" +
-                (previous is null ? "." : $" (was {Markup.Escape(previous.Id)})."));
+            var r = EvalRunRecords.MarkBaseline(ctx.WorkingDirectory, p.GetValue(run)!);
+            ctx.WriteJson(r);
+            ctx.Console.MarkupLine($"{Markup.Escape(r.RunId)} is now the baseline of '{Markup.Escape(r.Spec)}'" +
+                (r.PreviousBaseline is null ? "." : $" (was {Markup.Escape(r.PreviousBaseline)})."));
             return ExitCodes.Success;
         });
         return cmd;

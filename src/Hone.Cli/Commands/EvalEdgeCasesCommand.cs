@@ -1,8 +1,6 @@
 using Hone.App.Evals;
 using System.CommandLine;
 using System.Globalization;
-using Hone.Evals.EdgeCases;
-using Hone.Evals.Runs;
 using Spectre.Console;
 
 namespace Hone.Cli.Commands;
@@ -31,31 +29,16 @@ public static class EvalEdgeCasesCommand
         };
         host.SetHandler(cmd, (p, ctx) =>
         {
-            if (p.GetValue(export) is not null) EdgeExportCommand.GuardGoldenLeak(ctx, p.GetValue(allowLeak));
-            var ws = ctx.RequireWorkspace();
-            using var store = ws.OpenStore();
-            var loaded = EvalRuns.Load(store, p.GetValue(run)!);
-            LoadedEvalRun? earlier = null;
-            if (p.GetValue(against) is { } other) earlier = EvalRuns.Load(store, other);
-            else if (EvalRuns.FindBaseline(store, loaded.Run.Name) is { } b && b.Id != loaded.Run.Id) earlier = EvalRuns.Load(store, b.Id);
-            var report = EdgeCaseReport.Compute(loaded, earlier);
-            EdgeCaseExportResult? exported = null;
-            if (p.GetValue(export) is { } file)
+            var report = EdgeCaseWrites.Report(new EvalEdgeCasesRequest(ctx.WorkingDirectory, p.GetValue(run)!)
             {
-                var spec = EvalWorkspace.SpecOfRun(loaded.Run, EvalWorkspace.Resolver(ws, null));
-                exported = EdgeCaseExport.Write(ctx.ResolvePath(file), loaded, spec, p.GetValue(referenceField), p.GetValue(tag));
-            }
-            ctx.WriteJson(new
-            {
-                run_id = report.RunId,
-                against = report.AgainstRunId,
-                failing_cases = report.FailingCases,
-                edge_cases = report.EdgeCases.Select(e => new { name = e.Name, cases = e.Cases, passing = e.Passing, failing = e.Failing, @fixed = e.Fixed, regressed = e.Regressed }),
-                export = exported,
-            });
+                Against = p.GetValue(against), Export = p.GetValue(export), ReferenceField = p.GetValue(referenceField), Tag = p.GetValue(tag),
+                AllowGoldenLeak = p.GetValue(allowLeak),
+            }, ctx.Warn);
+            ctx.WriteJson(report);
+            var exported = report.Export;
             var c = ctx.Console;
             c.MarkupLine($"{Markup.Escape(report.RunId)}: {report.FailingCases.Count} failing cases" +
-                (report.AgainstRunId is { } a ? $", tracked against {Markup.Escape(a)}" : ""));
+                (report.Against is { } a ? $", tracked against {Markup.Escape(a)}" : ""));
             var t = new Table().AddColumns("edge case", "cases", "failing", "fixed", "regressed", "failing ids");
             foreach (var e in report.EdgeCases)
                 t.AddRow(Markup.Escape(e.Name), e.Cases.ToString(CultureInfo.InvariantCulture), e.Failing.Count.ToString(CultureInfo.InvariantCulture),

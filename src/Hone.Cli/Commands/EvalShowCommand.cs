@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Hone.App.Evals;
 using Hone.Evals.Runs;
 using Spectre.Console;
 
@@ -18,14 +19,10 @@ public static class EvalShowCommand
         var cmd = new Command("show", "A run's cases side by side: output, per-grader score, pass/fail, latency, tokens.") { run, failing, limit };
         host.SetHandler(cmd, (p, ctx) =>
         {
-            if (p.GetValue(limit) < 1) throw new CliUsageException("--limit must be at least 1.");
-            var ws = ctx.RequireWorkspace();
-            using var store = ws.OpenStore();
-            var loaded = EvalRuns.Load(store, p.GetValue(run)!);
-            var rows = loaded.Results.Where(r => !p.GetValue(failing) || !r.Pass).Take(p.GetValue(limit)).ToList();
-            ctx.WriteJson(new { run_id = loaded.Run.Id, spec = loaded.Run.Name, model = loaded.Model, status = loaded.Run.Status, summary = loaded.Run.SummaryJson is { } s ? System.Text.Json.JsonDocument.Parse(s).RootElement : default(System.Text.Json.JsonElement?), cases = rows });
-            var graders = loaded.Results.SelectMany(r => r.Grades.Select(g => g.Grader)).Distinct(StringComparer.Ordinal).ToList();
-            ctx.Console.MarkupLine($"[bold]{Markup.Escape(loaded.Run.Id)}[/] {Markup.Escape(loaded.Run.Name)} · {Markup.Escape(loaded.Model)} · {loaded.Run.Status}");
+            var r0 = EvalRunRecords.Show(new EvalShowRequest(ctx.WorkingDirectory, p.GetValue(run)!, p.GetValue(failing), p.GetValue(limit)));
+            ctx.WriteJson(r0);
+            var (rows, graders) = (r0.Cases, r0.Graders);
+            ctx.Console.MarkupLine($"[bold]{Markup.Escape(r0.RunId)}[/] {Markup.Escape(r0.Spec)} · {Markup.Escape(r0.Model)} · {r0.Status}");
             var t = new Table().AddColumns("case", "rep", "tags", "output");
             foreach (var g in graders) t.AddColumn(Markup.Escape(g));
             t.AddColumns("pass", "ms", "tokens");

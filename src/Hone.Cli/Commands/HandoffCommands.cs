@@ -54,30 +54,16 @@ public static class HandoffCommands
         };
         host.SetHandler(cmd, (p, ctx) =>
         {
-            HandoffOptions o;
-            if (p.GetValue(runConfig) is { } rc)
+            var settings = new HandoffSettings(trainer, p.GetValue(baseModel)!)
             {
-                o = HandoffRunConfig.Read(ctx.ResolvePath(rc), p.GetValue(baseModel)!, trainer);
-                if (p.GetValue(data) is { } d) o = o with { TrainFile = ctx.ResolvePath(d) };
-            }
-            else
-            {
-                var d = p.GetValue(data) ?? throw new CliUsageException("Give --data (or --run-config).");
-                var r = p.GetValue(rank);
-                o = new HandoffOptions
-                {
-                    Trainer = trainer, BaseModel = p.GetValue(baseModel)!, TrainFile = ctx.ResolvePath(d), Dpo = p.GetValue(dpo),
-                    TokenizerModel = p.GetValue(tokenizer) is { } t ? ctx.ResolvePath(t) : null, Template = p.GetValue(template),
-                    Method = p.GetValue(method) == "full" ? TrainingMethod.Full : TrainingMethod.Lora,
-                    Epochs = (int?)AutoOption.Parse(p.GetValue(epochs)!, "--epochs"), LearningRateMultiplier = p.GetValue(lr), BatchSize = (int?)AutoOption.Parse(p.GetValue(batch)!, "--batch-size"),
-                    Lora = new LoraOptions { Rank = r, Alpha = 2 * r, TargetModules = ["all-linear"] }, Beta = p.GetValue(beta),
-                };
-            }
-            o = o with
-            {
-                ValidFile = p.GetValue(valid) is { } v ? ctx.ResolvePath(v) : o.ValidFile, SequenceLength = p.GetValue(seqLen), GpusPerNode = p.GetValue(gpus), Nodes = p.GetValue(nodes),
+                RunConfig = p.GetValue(runConfig), Data = p.GetValue(data), Valid = p.GetValue(valid), Dpo = p.GetValue(dpo), TokenizerModel = p.GetValue(tokenizer),
+                Template = p.GetValue(template), Method = p.GetValue(method) == "full" ? TrainingMethod.Full : TrainingMethod.Lora,
+                Epochs = (int?)AutoOption.Parse(p.GetValue(epochs)!, "--epochs"), LearningRateMultiplier = p.GetValue(lr),
+                BatchSize = (int?)AutoOption.Parse(p.GetValue(batch)!, "--batch-size"), LoraRank = p.GetValue(rank), Beta = p.GetValue(beta),
+                SequenceLength = p.GetValue(seqLen), GpusPerNode = p.GetValue(gpus), Nodes = p.GetValue(nodes),
                 Sharding = p.GetValue(sharding) == "fsdp2" ? HandoffSharding.Fsdp2 : HandoffSharding.Zero3,
             };
+            var o = settings.Build(ctx.WorkingDirectory);
             var result = HandoffWrite.Run(new HandoffWriteRequest(o, p.GetValue(output), ctx.WorkingDirectory));
             ctx.WriteJson(result);
             if (!ctx.Json)

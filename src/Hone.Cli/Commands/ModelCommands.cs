@@ -1,8 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using Hone.Formats.Inspection;
-using Hone.Models;
+using Hone.App.Models;
 using Spectre.Console;
 
 namespace Hone.Cli.Commands;
@@ -18,20 +17,8 @@ public static class ModelCommands
         var inspect = new Command("inspect", "Architecture, parameter count by group, dtypes, context length, vocabulary, special tokens, chat template; then the checks a load makes (exit 2 when a load would fail).") { path };
         host.SetHandler(inspect, (p, ctx) =>
         {
-            var full = ctx.ResolvePath(p.GetValue(path)!);
-            var info = ModelInspector.Inspect(full);
-            // The same checks a load makes (tensors the header implies present with their shapes, memory): a file
-            // `generate` would refuse is reported with what could be read, and exits 2.
-            string? error = null;
-            try
-            {
-                LanguageModels.Validate(full);
-            }
-            catch (ModelLoadException e)
-            {
-                error = e.Message;
-            }
-
+            var inspected = InspectModel.Run(p.GetValue(path)!, ctx.WorkingDirectory);
+            var (info, error) = (inspected.Info, inspected.LoadError);
             if (ctx.Json)
             {
                 var json = JsonSerializer.SerializeToNode(info, CliContext.JsonOptions)!.AsObject();

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Hone.App.Prompts;
 using Hone.Prompting.Lint;
 using Hone.Prompting.Rendering;
 using Spectre.Console;
@@ -7,7 +8,7 @@ namespace Hone.Cli.Commands;
 
 /// <summary>
 /// <c>hone prompt …</c>: prompts as files (show, lint) and the techniques that find the best prompt (variants, best-of,
-/// induce, debug, optimize). The logic lives in Hone.Prompting; these commands parse and print.
+/// induce, debug, optimize). The logic lives in Hone.App.Prompts (over Hone.Prompting); these commands parse and print.
 /// </summary>
 public static class PromptCommands
 {
@@ -31,10 +32,7 @@ public static class PromptCommands
         var cmd = new Command("show", "Render a prompt or chain for one golden case: the messages, sampling, response format and tools.") { prompt, golden, caseOpt };
         host.SetHandler(cmd, (p, ctx) =>
         {
-            var ws = ctx.FindWorkspace();
-            var file = PromptCli.LoadPrompt(ctx, ws, p.GetValue(prompt)!);
-            var g = PromptCli.LoadGolden(ctx, ws, p.GetValue(golden), null, specRequired: false);
-            var r = PromptPreview.Render(file, PromptCli.FindCase(g, p.GetValue(caseOpt)!), g.Path);
+            var r = PromptFiles.Show(new PromptShowRequest(p.GetValue(prompt)!, ctx.WorkingDirectory, p.GetValue(golden), p.GetValue(caseOpt)!));
             ctx.WriteJson(r);
             foreach (var s in r.Steps)
             {
@@ -56,12 +54,7 @@ public static class PromptCommands
             "(exact and near-duplicate). Exit 1 when it finds a warning or an error.") { prompt, golden };
         host.SetHandler(cmd, (p, ctx) =>
         {
-            var ws = ctx.FindWorkspace();
-            var file = PromptCli.LoadPrompt(ctx, ws, p.GetValue(prompt)!);
-            GoldenInput? g = null;
-            if (p.GetValue(golden) is { } named) g = PromptCli.LoadGolden(ctx, ws, named, null, specRequired: false);
-            else if (ws is not null) { try { g = PromptCli.LoadGolden(ctx, ws, null, null, specRequired: false); } catch (CliUsageException) { } } // lint without cases
-            var r = PromptLinter.Lint(file, g?.Cases, g?.Spec);
+            var r = PromptFiles.Lint(new PromptLintRequest(p.GetValue(prompt)!, ctx.WorkingDirectory, p.GetValue(golden)));
             ctx.WriteJson(r);
             foreach (var f in r.Findings)
             {

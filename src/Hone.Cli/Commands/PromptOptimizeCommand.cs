@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Hone.Prompting.Evaluation;
+using Hone.App.Prompts;
 using Hone.Prompting.Techniques;
 using Spectre.Console;
 
@@ -26,21 +26,13 @@ internal static class PromptOptimizeCommand
         common.AddTo(cmd);
         host.SetHandler(cmd, async (p, ctx, ct) =>
         {
-            using var s = common.Open(p, ctx, new SpendLimit(p.GetValue(maxCalls), p.GetValue(maxUsd)));
-            var file = PromptCli.LoadPrompt(ctx, s.Workspace, p.GetValue(prompt)!, s.Resolver);
-            var request = new OptimizeRequest
+            var response = await PromptTechniques.OptimizeAsync(new PromptOptimizeRequest(common.Request(p, ctx), p.GetValue(prompt)!)
             {
-                Prompt = file, Cases = s.Cases, Seed = p.GetValue(common.Seed), Target = p.GetValue(target), MaxRounds = p.GetValue(rounds),
-                ProposalsPerRound = p.GetValue(proposals), Patience = p.GetValue(patience), MaxCalls = p.GetValue(maxCalls), MaxUsd = p.GetValue(maxUsd),
-            };
-            request.Validate();
-            var estimate = Optimize.Estimate(request, s.Evaluator);
-            common.Confirm(p, ctx, s, estimate);
-            using var metaClient = p.GetValue(meta) is { } mm ? s.Resolver.Resolve(mm) : null;
-            var r = await Optimize.RunAsync(request, s.Evaluator, s.Evaluator.Wrap(metaClient ?? s.ModelClient), PromptTechniqueCli.Progress(ctx), ct).ConfigureAwait(false);
-            var written = r.BestYaml is { } y ? PromptRewriteCommands.WritePrompt(s.Workspace, file.Name + ".optimized", y) : null;
-            var runId = PromptTechniqueCli.Record(s, "optimize", file.Name, r);
-            ctx.WriteJson(new PromptTechniqueJson<OptimizeResult>("optimize", runId, s.ModelName, estimate, r));
+                Target = p.GetValue(target), Rounds = p.GetValue(rounds), Proposals = p.GetValue(proposals), Patience = p.GetValue(patience),
+                MaxCalls = p.GetValue(maxCalls), MaxUsd = p.GetValue(maxUsd), MetaModel = p.GetValue(meta),
+            }, PromptTechniqueCli.ShowEstimate(ctx), PromptTechniqueCli.Progress(ctx), ct).ConfigureAwait(false);
+            ctx.WriteJson(response);
+            var (r, written) = (response.Result, response.Written);
             var t = new Table().Title($"{Markup.Escape(r.Prompt)}: fit {r.SplitSizes[0]} / select {r.SplitSizes[1]} / test {r.SplitSizes[2]} cases (seal {r.Seal[..12]})")
                 .AddColumns("candidate", "round", "fit", "select", "kept");
             foreach (var c in r.Candidates)
@@ -53,15 +45,8 @@ internal static class PromptOptimizeCommand
                 $"({test.WrongToRight.Count} fixed, {test.RightToWrong.Count} broken, McNemar p {PromptTechniqueCli.P(test.McNemarP)})");
             ctx.Console.MarkupLine($"[bold]{Markup.Escape(r.VerdictText)}[/]");
             if (written is not null) ctx.Console.MarkupLine($"best prompt written: {Markup.Escape(written)}");
-            var best = written ?? file.SourcePath;
-            var next = r.Verdict switch
-            {
-                OptimizeVerdict.TargetReached => $"hone eval {s.Golden.Spec!.Name} --prompt {best}",
-                OptimizeVerdict.LimitReached => $"hone data bake {best} --data data/train.jsonl, then hone data check and hone train sft on the baked file",
-                _ => "run the same command with a larger --max-calls/--max-usd/--rounds (answers so far come from the cache), or hone data bake " + best,
-            };
-            ctx.Console.MarkupLine($"next: {Markup.Escape(next)}");
-            ctx.Console.MarkupLine($"[dim]spent {r.Spent.Calls} model calls, {PromptTechniqueCli.Money(r.Spent.Usd)}, {PromptTechniqueCli.Duration(r.Spent.Seconds)}; run {Markup.Escape(runId)}[/]");
+            ctx.Console.MarkupLine($"next: {Markup.Escape(response.Next!)}");
+            PromptTechniqueCli.Spent(ctx, r.Spent, response.RunId);
             return ExitCodes.Success;
         });
         return cmd;

@@ -1,7 +1,5 @@
 using System.CommandLine;
-using Hone.Evals.Runs;
-using Hone.Prompting.Techniques;
-using Hone.Store;
+using Hone.App.Prompts;
 using Spectre.Console;
 
 namespace Hone.Cli.Commands;
@@ -10,16 +8,6 @@ namespace Hone.Cli.Commands;
 internal static class PromptRewriteCommands
 {
     public static Option<string?> MetaModel() => new("--meta-model") { Description = "The model that writes prompts (provider:model or local:DIR); default: --model." };
-
-    /// <summary>Writes a prompt next to the prompts folder without overwriting one (a number is added).</summary>
-    public static string WritePrompt(Workspace ws, string name, string yaml)
-    {
-        Directory.CreateDirectory(ws.PromptsDir);
-        var path = Path.Combine(ws.PromptsDir, name + ".yaml");
-        for (int i = 2; File.Exists(path); i++) path = Path.Combine(ws.PromptsDir, $"{name}.{i}.yaml");
-        AtomicFile.WriteAllText(path, yaml);
-        return path;
-    }
 
     public static Command InduceCommand(CliHost host)
     {
@@ -32,16 +20,10 @@ internal static class PromptRewriteCommands
         common.AddTo(cmd);
         host.SetHandler(cmd, async (p, ctx, ct) =>
         {
-            using var s = common.Open(p, ctx);
-            var startFile = p.GetValue(start) is { } sp ? PromptCli.LoadPrompt(ctx, s.Workspace, sp, s.Resolver) : null;
-            var request = new InduceRequest(ctx.ResolvePath(p.GetValue(conversations)!), startFile, s.Cases, p.GetValue(common.Seed));
-            var estimate = Induce.Estimate(request, s.Evaluator);
-            common.Confirm(p, ctx, s, estimate);
-            using var metaClient = p.GetValue(meta) is { } mm ? s.Resolver.Resolve(mm) : null;
-            var r = await Induce.RunAsync(request, s.Evaluator, s.Evaluator.Wrap(metaClient ?? s.ModelClient), ct).ConfigureAwait(false);
-            var written = r.InducedYaml is { } y ? WritePrompt(s.Workspace, (startFile?.Name ?? "prompt") + ".induced", y) : null;
-            var runId = PromptTechniqueCli.Record(s, "induce", startFile?.Name ?? "(messages)", r);
-            ctx.WriteJson(new PromptTechniqueJson<InduceResult>("induce", runId, s.ModelName, estimate, r));
+            var response = await PromptTechniques.InduceAsync(new PromptInduceRequest(common.Request(p, ctx), p.GetValue(conversations)!, p.GetValue(start), p.GetValue(meta)),
+                PromptTechniqueCli.ShowEstimate(ctx), ct).ConfigureAwait(false);
+            ctx.WriteJson(response);
+            var (r, written) = (response.Result, response.Written);
             ctx.Console.MarkupLine($"{r.Conversations} conversations, {r.LeakingExcluded} left out as duplicates of held-out golden cases, {r.Shown} shown to the meta-model.");
             if (r.Rejected is { } rej) ctx.Console.MarkupLine($"[red]rejected[/] ({rej.Reason}): {Markup.Escape(rej.Detail)}");
             if (r.Validation is { } v)
@@ -67,24 +49,17 @@ internal static class PromptRewriteCommands
         common.AddTo(cmd);
         host.SetHandler(cmd, async (p, ctx, ct) =>
         {
-            using var s = common.Open(p, ctx);
-            var file = PromptCli.LoadPrompt(ctx, s.Workspace, p.GetValue(prompt)!, s.Resolver);
-            var loaded = EvalRuns.Load(s.Store, p.GetValue(run)!);
-            var request = new DebugRequest(file, loaded.Results, loaded.Run.Id, s.Cases, p.GetValue(common.Seed), p.GetValue(heldOut), p.GetValue(mustPass)!);
-            var estimate = Hone.Prompting.Techniques.Debug.Estimate(request, s.Evaluator);
-            common.Confirm(p, ctx, s, estimate);
-            using var metaClient = p.GetValue(meta) is { } mm ? s.Resolver.Resolve(mm) : null;
-            var r = await Hone.Prompting.Techniques.Debug.RunAsync(request, s.Evaluator, s.Evaluator.Wrap(metaClient ?? s.ModelClient), PromptTechniqueCli.Progress(ctx), ct).ConfigureAwait(false);
-            var written = r.Adopted && r.RewriteYaml is { } y ? WritePrompt(s.Workspace, file.Name + ".debugged", y) : null;
-            var runId = PromptTechniqueCli.Record(s, "debug", file.Name, r);
-            ctx.WriteJson(new PromptTechniqueJson<DebugResult>("debug", runId, s.ModelName, estimate, r));
+            var response = await PromptTechniques.DebugAsync(new PromptDebugRequest(common.Request(p, ctx), p.GetValue(prompt)!, p.GetValue(run)!, p.GetValue(heldOut),
+                p.GetValue(mustPass)!, p.GetValue(meta)), PromptTechniqueCli.ShowEstimate(ctx), PromptTechniqueCli.Progress(ctx), ct).ConfigureAwait(false);
+            ctx.WriteJson(response);
+            var (r, written) = (response.Result, response.Written);
             ctx.Console.MarkupLine($"{r.FailuresShown} failures of run {Markup.Escape(r.RunId)} shown to the meta-model; {r.HeldOutCases} cases held out.");
             if (r.Explanation.Length > 0) ctx.Console.MarkupLine($"explanation: {Markup.Escape(r.Explanation)}");
             if (r.HeldOut is { } h)
                 ctx.Console.MarkupLine($"held out: {PromptTechniqueCli.Pct(h.AccuracyA)} → {PromptTechniqueCli.Pct(h.AccuracyB)}, {h.WrongToRight.Count} fixed, {h.RightToWrong.Count} broken, " +
                     $"McNemar p {PromptTechniqueCli.P(h.McNemarP)}; must-pass cases {r.MustPassCases.Count}, regressed {r.MustPassRegressions.Count}");
             ctx.Console.MarkupLine((r.Adopted ? "[green]" : "[yellow]") + Markup.Escape(r.Why) + "[/]");
-            if (written is not null) ctx.Console.MarkupLine($"written: {Markup.Escape(written)}; next: hone eval SPEC --prompt {Markup.Escape(written)}");
+            if (written is not null) ctx.Console.MarkupLine($"written: {Markup.Escape(written)}; next: {Markup.Escape(response.Next!)}");
             return r.Adopted ? ExitCodes.Success : ExitCodes.ProblemsFound;
         });
         return cmd;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Hone.App.Prompts;
 using Hone.Prompting.Techniques;
 using Spectre.Console;
 
@@ -19,18 +20,14 @@ internal static class PromptVariantsCommands
         common.AddTo(cmd);
         host.SetHandler(cmd, async (p, ctx, ct) =>
         {
-            using var s = common.Open(p, ctx);
-            var file = PromptCli.LoadPrompt(ctx, s.Workspace, p.GetValue(prompt)!, s.Resolver);
-            var builtIns = p.GetValue(only) is { Length: > 0 } o ? o : null;
-            foreach (var name in builtIns ?? []) if (!VariantBuilder.Names.Contains(name)) throw new CliUsageException($"--only {name}: built-in variants are {string.Join(", ", VariantBuilder.Names)}.");
-            var request = new VariantsRequest(file, s.Cases, [.. (p.GetValue(variant) ?? []).Select(v => PromptCli.LoadPrompt(ctx, s.Workspace, v, s.Resolver))], builtIns, p.GetValue(common.Seed));
-            var estimate = Hone.Prompting.Techniques.Variants.Estimate(request, s.Evaluator);
-            common.Confirm(p, ctx, s, estimate);
-            var r = await Hone.Prompting.Techniques.Variants.RunAsync(request, s.Evaluator, PromptTechniqueCli.Progress(ctx), ct).ConfigureAwait(false);
-            var runId = PromptTechniqueCli.Record(s, "variants", file.Name, r);
-            ctx.WriteJson(new PromptTechniqueJson<VariantsResult>("variants", runId, s.ModelName, estimate, r));
+            var response = await PromptTechniques.VariantsAsync(new PromptVariantsRequest(common.Request(p, ctx), p.GetValue(prompt)!)
+            {
+                Variants = p.GetValue(variant) ?? [], Only = p.GetValue(only) is { Length: > 0 } o ? o : null,
+            }, PromptTechniqueCli.ShowEstimate(ctx), PromptTechniqueCli.Progress(ctx), ct).ConfigureAwait(false);
+            ctx.WriteJson(response);
+            var r = response.Result;
             static string N(double v) => (v * 100).ToString("0.0", CultureInfo.InvariantCulture);
-            var t = new Table().Title($"{Markup.Escape(r.Prompt)}: {r.Cases} cases, model {Markup.Escape(s.ModelName)} (in %; Δ vs direct with its bootstrap 95% CI, McNemar exact p)")
+            var t = new Table().Title($"{Markup.Escape(r.Prompt)}: {r.Cases} cases, model {Markup.Escape(response.Model)} (in %; Δ vs direct with its bootstrap 95% CI, McNemar exact p)")
                 .Border(TableBorder.Simple).AddColumns("variant", "calls", "accuracy", "Wilson 95%", "Δ [[95% CI]]", "McNemar p", "fixed/broken", "tokens/case", "$/1k cases");
             foreach (var v in r.Variants)
                 t.AddRow(Markup.Escape(v.Name) + (v.Name == r.Recommended ? " [green]◀[/]" : ""), v.CallsPerCase.ToString(CultureInfo.InvariantCulture),
@@ -43,7 +40,7 @@ internal static class PromptVariantsCommands
             ctx.Console.Write(t);
             ctx.Console.MarkupLine($"[green]◀[/] recommended: [bold]{Markup.Escape(r.Recommended)}[/]. {Markup.Escape(r.Reason)} (cost compared: {r.CostMeasure}; fixed/broken: " +
                 "cases direct got wrong and the variant right, and the reverse)");
-            ctx.Console.MarkupLine($"[dim]spent {r.Spent.Calls} model calls, {PromptTechniqueCli.Money(r.Spent.Usd)}, {PromptTechniqueCli.Duration(r.Spent.Seconds)}; run {Markup.Escape(runId)}[/]");
+            PromptTechniqueCli.Spent(ctx, r.Spent, response.RunId);
             return ExitCodes.Success;
         });
         return cmd;
@@ -60,16 +57,11 @@ internal static class PromptVariantsCommands
         common.AddTo(cmd);
         host.SetHandler(cmd, async (p, ctx, ct) =>
         {
-            using var s = common.Open(p, ctx);
-            var file = PromptCli.LoadPrompt(ctx, s.Workspace, p.GetValue(prompt)!, s.Resolver);
-            var request = new BestOfRequest(file, s.Cases, p.GetValue(n), p.GetValue(temperature), p.GetValue(common.Seed));
-            request.Validate();
-            var estimate = BestOf.Estimate(request, s.Evaluator);
-            common.Confirm(p, ctx, s, estimate);
-            var r = await BestOf.RunAsync(request, s.Evaluator, PromptTechniqueCli.Progress(ctx), ct).ConfigureAwait(false);
-            var runId = PromptTechniqueCli.Record(s, "best-of", file.Name, r);
-            ctx.WriteJson(new PromptTechniqueJson<BestOfResult>("best-of", runId, s.ModelName, estimate, r));
-            var t = new Table().Title($"{Markup.Escape(r.Prompt)}: best of {r.N}, {r.Cases} cases, model {Markup.Escape(s.ModelName)}").AddColumns("measure", "value");
+            var response = await PromptTechniques.BestOfAsync(new PromptBestOfRequest(common.Request(p, ctx), p.GetValue(prompt)!, p.GetValue(n), p.GetValue(temperature)),
+                PromptTechniqueCli.ShowEstimate(ctx), PromptTechniqueCli.Progress(ctx), ct).ConfigureAwait(false);
+            ctx.WriteJson(response);
+            var r = response.Result;
+            var t = new Table().Title($"{Markup.Escape(r.Prompt)}: best of {r.N}, {r.Cases} cases, model {Markup.Escape(response.Model)}").AddColumns("measure", "value");
             t.AddRow("first sample (one call)", PromptTechniqueCli.Pct(r.FirstSample));
             t.AddRow("random pick of N (expected)", PromptTechniqueCli.Pct(r.RandomPick));
             t.AddRow("self-selected pick", $"[bold]{PromptTechniqueCli.Pct(r.SelectedAccuracy)}[/]");
@@ -81,7 +73,7 @@ internal static class PromptVariantsCommands
                 (r.PositionP < 0.05 ? " [yellow]position bias[/]" : ""));
             if (r.InvalidPicks > 0) t.AddRow("picker replies naming no candidate", r.InvalidPicks.ToString(CultureInfo.InvariantCulture));
             ctx.Console.Write(t);
-            ctx.Console.MarkupLine($"[dim]spent {r.Spent.Calls} model calls, {PromptTechniqueCli.Money(r.Spent.Usd)}, {PromptTechniqueCli.Duration(r.Spent.Seconds)}; run {Markup.Escape(runId)}[/]");
+            PromptTechniqueCli.Spent(ctx, r.Spent, response.RunId);
             return ExitCodes.Success;
         });
         return cmd;

@@ -51,14 +51,13 @@ public static class RemoteCommands
         };
         host.SetHandler(cmd, async (p, ctx, ct) =>
         {
-            if (method == RemoteMethod.Sft && p.GetValue(beta) != "auto") throw new CliUsageException("--beta is a DPO option.");
             var options = new RemoteTrainOptions
             {
                 Method = method, DataFile = ctx.ResolvePath(p.GetValue(data)!), ValidFile = p.GetValue(valid) is { } v ? ctx.ResolvePath(v) : null,
                 BaseModel = p.GetValue(model)!, Epochs = (int?)AutoOption.Parse(p.GetValue(epochs)!, "--epochs"), LearningRateMultiplier = AutoOption.Parse(p.GetValue(lr)!, "--lr-multiplier"),
                 BatchSize = (int?)AutoOption.Parse(p.GetValue(batch)!, "--batch-size"), Beta = AutoOption.Parse(p.GetValue(beta)!, "--beta"), Suffix = p.GetValue(suffix), Seed = p.GetValue(seed),
                 LoraRank = p.GetValue(rank), PollInterval = TimeSpan.FromSeconds(p.GetValue(poll)), PricePer1M = p.GetValue(price),
-            }.Validate();
+            };
             var estimateOnly = p.GetValue(estimate);
             using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(10) };
             var last = "";
@@ -73,18 +72,13 @@ public static class RemoteCommands
             var report = response.Estimate;
             if (response.Result is not { } result)
             {
-                ctx.WriteJson(new { provider = response.Provider.Name, kind = response.Provider.Kind, examples = report.Examples, tokens = report.Tokens?.Total, cost = report.Cost });
+                ctx.WriteJson(response.Document());
                 if (!ctx.Json)
                     ctx.Console.MarkupLine($"{report.Examples} examples, {report.Cost?.BilledTokens ?? 0} billed tokens over {report.Cost?.Epochs ?? 0} epochs; "
                         + (report.Cost?.EstimatedUsd is { } usd ? $"about ${usd.ToString("0.00", CultureInfo.InvariantCulture)} ({Markup.Escape(report.Cost.PriceSource ?? "")})" : "no price known for this model (give --price-per-1m)") + ". Nothing uploaded.");
                 return ExitCodes.Success;
             }
-            ctx.WriteJson(new
-            {
-                run = result.RunId, job = result.Job.Id, status = result.Job.RawStatus, fine_tuned_model = result.Job.OutputModel, eval_model = result.EvalModel,
-                trained_tokens = result.Job.TrainedTokens, cost_usd = result.CostUsd, cost_source = result.CostSource, estimated_usd = report.Cost?.EstimatedUsd,
-                metrics = result.Metrics, seconds = result.Seconds, error = result.Job.Error, provider_registered = response.ProviderRegistered,
-            });
+            ctx.WriteJson(response.Document());
             if (!ctx.Json)
             {
                 ctx.Console.MarkupLine($"run {result.RunId}: job {Markup.Escape(result.Job.Id)} {result.Job.RawStatus}"
@@ -112,7 +106,7 @@ public static class RemoteCommands
             var pulled = await RemotePull.RunAsync(new RemotePullRequest(p.GetValue(run)!, p.GetValue(output), p.GetValue(account), ctx.WorkingDirectory),
                 http, Environment.GetEnvironmentVariable, ct).ConfigureAwait(false);
             var (folder, files) = (pulled.Folder, pulled.Files);
-            ctx.WriteJson(new { run = pulled.RunId, job = pulled.JobId, folder, files });
+            ctx.WriteJson(pulled);
             if (!ctx.Json) ctx.Console.MarkupLine($"{files.Count} file(s) in {Markup.Escape(folder)}; evaluate it locally with hone eval --model local:BASE --adapter {Markup.Escape(folder)}.");
             return ExitCodes.Success;
         });

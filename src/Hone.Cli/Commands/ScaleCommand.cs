@@ -1,4 +1,3 @@
-using Hone.App.Evals;
 using Hone.App.Training;
 using System.CommandLine;
 using System.Globalization;
@@ -27,58 +26,27 @@ public static class ScaleCommand
         cli.AddTo(cmd);
         host.SetHandler(cmd, (p, ctx, ct) =>
         {
-            var ws = ctx.RequireWorkspace();
-            using var store = ws.OpenStore();
-            var specPath = EvalWorkspace.FindSpec(ws, p.GetValue(cli.Spec)!, ctx.WorkingDirectory);
-            var options = new ScaleOptions
+            var request = new ScaleRequest(cli.Request(p, ctx, DataCheckCommand.ParseEpochs(p.GetValue(epochs)!), p.GetValue(lr)), ParseSizes(p.GetValue(sizes)!));
+            StudyPlan? plan = null;
+            var estimate = ScaleUseCase.Estimate(request, x =>
             {
-                Run = cli.RunOptions(p, ctx, DataCheckCommand.ParseEpochs(p.GetValue(epochs)!), p.GetValue(lr)),
-                Sizes = ParseSizes(p.GetValue(sizes)!),
-                Seed = p.GetValue(cli.Seed),
-            };
-            options.Validate();
-            var folder = cli.Folder(p, ctx, ws, "scale", ScaleStudy.Settings(options));
-            var scorer = GoldenSetScorer.For(ws, store, specPath);
-            var spec = EvalWorkspace.LoadSpec(specPath, EvalWorkspace.Resolver(ws, null, store));
-            var golden = StudyCli.GoldenCases(spec);
-
-            // The estimate: the rungs not yet recorded in the study folder.
-            var ladder = ScaleStudy.Ladder(options, folder);
-            var study = new StudyFolder(folder, "scale", ScaleStudy.Settings(options));
-            var todo = ladder.Rungs.Where(r => study.Find(ScaleStudy.RungName(r.Size)) is null)
-                .Select(r => new PlannedTrial(r.Size, options.Run.Trainer.Epochs ?? Hone.Data.Cost.EpochRule.AutoEpochs(r.Size))).ToList();
-            if (!ctx.Json) ctx.Console.MarkupLine($"scale study {Markup.Escape(folder)}: rungs {string.Join(", ", ladder.Rungs.Select(r => r.Size))}" +
-                (todo.Count < ladder.Rungs.Count ? $" ({ladder.Rungs.Count - todo.Count} done before, not retrained)" : ""));
-            var estimate = todo.Count == 0 ? null : cli.Estimate(p, ctx, ws, store, specPath, folder, options.Run, todo, golden, ct);
+                plan = x;
+                StudyCli.PrintPlan(ctx, "scale study", x, $"rungs {string.Join(", ", x.Trials)}" + (x.DoneBefore > 0 ? $" ({x.DoneBefore} done before, not retrained)" : ""));
+            }, ct);
+            StudyCli.PrintEstimate(ctx, plan!.Trials.Count - plan.DoneBefore, estimate.Estimate);
             if (p.GetValue(cli.EstimateOnly))
             {
-                ctx.WriteJson(new { folder, estimate, rungs = ladder.Rungs.Select(r => r.Size) });
+                ctx.WriteJson(estimate);
                 return Task.FromResult(ExitCodes.Success);
             }
 
-            var result = ScaleStudy.Run(options, folder, scorer, store, r =>
+            var result = ScaleUseCase.Run(request, estimate, r =>
             {
                 if (!ctx.Json) ctx.Console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
                     $"  rung {r.Size}: {EvalCommands.Pct(r.Trial.Score.Value)} ({StudyCli.Ci(r.Trial.Score)}){(r.Trial.Reused ? " (done before)" : $", trained {r.Trial.TrainSeconds:0.0} s, scored {r.Trial.ScoreSeconds:0.0} s")}"));
-            }, null, ct);
-            Print(ctx, result);
-            ctx.WriteJson(new
-            {
-                folder = result.Folder,
-                estimate,
-                rungs = result.Rungs.Select(r => new
-                {
-                    size = r.Size, folder = r.Trial.Folder, epochs = r.Trial.Epochs, score = StudyCli.ScoreJson(r.Trial.Score),
-                    train_seconds = r.Trial.TrainSeconds, score_seconds = r.Trial.ScoreSeconds, reused = r.Trial.Reused,
-                }),
-                fit = new
-                {
-                    intercept = result.Fit.Intercept, gain_per_doubling = result.Fit.GainPerDoubling, gain_low = result.Fit.GainLow, gain_high = result.Fit.GainHigh,
-                    largest_size = result.Fit.LargestSize, predicted_at_double = result.Fit.PredictedAtDouble, method = result.Fit.Method,
-                },
-                chart = result.ChartSvg,
-                chart_png = Hone.Training.Analysis.TrainingChart.PngPath(result.ChartSvg),
-            });
+            }, ct);
+            Print(ctx, result.Result);
+            ctx.WriteJson(result);
             return Task.FromResult(ExitCodes.Success);
         });
         return cmd;

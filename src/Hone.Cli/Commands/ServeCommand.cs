@@ -1,14 +1,10 @@
-using Hone.App.Training;
 using System.CommandLine;
-using Hone.FineTuning;
-using Hone.Models.Chat;
-using Hone.Numerics;
 using Hone.Server;
 
 namespace Hone.Cli.Commands;
 
 /// <summary>
-/// <c>hone serve --model DIR</c>: serves a local model over the OpenAI HTTP API until Ctrl+C. The API key comes from
+/// <c>hone serve --model DIR</c>: serves a local model over the OpenAI HTTP API until Ctrl+C (<see cref="LocalModelServer"/>). The API key comes from
 /// <see cref="ApiKeySource.Rule"/>.
 /// </summary>
 public static class ServeCommand
@@ -44,45 +40,20 @@ public static class ServeCommand
         local.AddTo(cmd);
         host.SetHandler(cmd, async (p, ctx, ct) =>
         {
-            var key = ApiKeySource.Resolve(p.GetValue(apiKey), p.GetValue(apiKeyFile) is { } f ? ctx.ResolvePath(f) : null, Environment.GetEnvironmentVariable);
-            var options = new ServerOptions
+            var request = new ServeRequest(local.Get(p, ctx)!, ctx.WorkingDirectory)
             {
-                Host = p.GetValue(bind)!,
-                Port = p.GetValue(port),
-                ApiKey = key.Key,
-                MaxConcurrency = p.GetValue(concurrency),
-                MaxQueue = p.GetValue(queue),
-            }.Validate();
-            foreach (var warning in key.Warnings) ctx.Warn(warning);
-            var n = p.GetValue(threads);
-            if (n < 1) throw new CliUsageException($"--threads {n} must be ≥ 1.");
-            using var pool = n > 1 ? new WorkerPool(n) : null;
-            var model = local.Get(p, ctx)!;
-            using var client = model.LoadClient(new LocalChatClientOptions { Pool = pool, MaxPooledSessions = options.MaxConcurrency });
-            var ws = p.GetValue(noFineTuning) ? null : ctx.FindWorkspace();
-            await using var fineTuning = ws is null ? null : FineTuningService.Start(new FineTuningOptions
-            {
-                DatabasePath = ws.DatabasePath, Folder = Path.Combine(ws.StateDir, "fine_tuning"), BaseModelId = client.ModelId, BaseModelPath = model.Path,
-                TokenizerPath = model.Tokenizer, Template = model.Template, Threads = n, LoraRank = p.GetValue(loraRank),
-                LoadReward = path => RewardFromGraders.Load(path),
-            });
-            await using var server = await HoneServer.StartAsync(client, options, null, fineTuning, ct).ConfigureAwait(false);
-            ctx.WriteJson(new
-            {
-                url = server.BaseAddress.ToString(), model = server.ModelId, template = client.Encoder.TemplateSource, apiKey = key.Origin,
-                fineTuning = fineTuning is null ? null : fineTuning.Options.Folder,
-            });
+                Host = p.GetValue(bind)!, Port = p.GetValue(port), ApiKey = p.GetValue(apiKey), ApiKeyFile = p.GetValue(apiKeyFile),
+                Environment = Environment.GetEnvironmentVariable, MaxConcurrency = p.GetValue(concurrency), MaxQueue = p.GetValue(queue),
+                Threads = p.GetValue(threads), FineTuning = !p.GetValue(noFineTuning), LoraRank = p.GetValue(loraRank),
+            };
+            await using var server = await LocalModelServer.StartAsync(request, ctx.Warn, ct).ConfigureAwait(false);
+            var s = server.Started;
+            ctx.WriteJson(s);
             ctx.Stdout.Flush();
             if (!ctx.Json)
-                ctx.Stderr.WriteLine($"serving {server.ModelId} ({client.Encoder.TemplateSource}) at {server.BaseAddress}v1, API key: {key.Origin}"
-                    + (fineTuning is null ? "" : ", fine-tuning API on (jobs in the workspace's run store)") + " — Ctrl+C stops.");
-            try
-            {
-                await server.WaitForShutdownAsync(ct).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-            }
+                ctx.Stderr.WriteLine($"serving {s.Model} ({s.Template}) at {s.Url}v1, API key: {s.ApiKey}"
+                    + (s.FineTuning is null ? "" : ", fine-tuning API on (jobs in the workspace's run store)") + " — Ctrl+C stops.");
+            await server.WaitForShutdownAsync(ct).ConfigureAwait(false);
             return ExitCodes.Success;
         });
         return cmd;

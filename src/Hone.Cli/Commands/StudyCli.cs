@@ -1,13 +1,7 @@
-using Hone.App.Evals;
 using Hone.App.Training;
 using System.CommandLine;
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
-using Hone.Evals.Compare;
-using Hone.Evals.Runs;
 using Hone.Models.Train;
-using Hone.Store;
 using Hone.Training.Improve;
 using Hone.Training.Sft;
 using Spectre.Console;
@@ -15,9 +9,8 @@ using Spectre.Console;
 namespace Hone.Cli.Commands;
 
 /// <summary>
-/// What <c>hone scale</c> and <c>hone sweep</c> share: the run settings every trial takes (model, data, method, batch,
-/// seed, threads), the eval spec that judges them, the study folder (by default named after the settings, so the same
-/// command resumes), the estimate from a measured probe printed before anything trains, and the paired test.
+/// What <c>hone scale</c> and <c>hone sweep</c> share: the options of <see cref="StudyRequest"/> (the run settings every
+/// trial takes, the eval spec that judges them, the study folder) and the printing of the plan and the estimate.
 /// </summary>
 internal sealed class StudyCli
 {
@@ -66,42 +59,31 @@ internal sealed class StudyCli
         };
     }
 
-    /// <summary>--out, else runs/KIND-HASH of the settings.</summary>
-    public string Folder(ParseResult p, CliContext ctx, Workspace ws, string kind, object settings) =>
-        p.GetValue(Output) is { } o ? ctx.ResolvePath(o)
-        : Path.Combine(ws.RunsDir, kind + "-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(settings))))[..10]);
+    /// <summary>The shared study request; the trials' run settings from <see cref="RunOptions"/>.</summary>
+    public StudyRequest Request(ParseResult p, CliContext ctx, int? epochs, double lrMultiplier) =>
+        new(ctx.WorkingDirectory, RunOptions(p, ctx, epochs, lrMultiplier), p.GetValue(Spec)!) { Output = p.GetValue(Output), HostedModel = p.GetValue(Hosted)! };
 
-    /// <summary>Golden cases of the spec's set.</summary>
-    public static int GoldenCases(Hone.Evals.Specs.EvalSpec spec) => File.ReadLines(spec.GoldenSetPath).Count(l => !string.IsNullOrWhiteSpace(l));
-
-    /// <summary>Measures the probe and prints the estimate (unless --json).</summary>
-    public StudyEstimateResult Estimate(ParseResult p, CliContext ctx, Workspace ws, RunStore store, string specPath, string folder, SftRunOptions run,
-        IReadOnlyList<PlannedTrial> trials, int goldenCases, CancellationToken ct)
+    /// <summary>The study's plan line.</summary>
+    public static void PrintPlan(CliContext ctx, string kind, StudyPlan plan, string what)
     {
-        var probeScorer = GoldenSetScorer.For(ws, store, specPath, limit: Math.Min(4, goldenCases));
-        var e = StudyEstimate.Measure(run, trials, goldenCases, probeScorer, Path.Combine(folder, "probe"), p.GetValue(Hosted)!, ct);
-        if (!ctx.Json)
-        {
-            ctx.Console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
-                $"[bold]estimate[/] {trials.Count} trial(s) to run, {e.TrainingTokens:N0} training tokens: about {Duration(e.Seconds)} on this machine " +
-                $"(probe: {e.TokensPerSecond:0} tok/s, {e.SecondsPerCase:0.00} s per golden case, {e.OverheadSeconds:0.0} s per run; {e.ProbeSeconds:0.0} s)") +
-                (e.HostedUsd is { } usd ? string.Create(CultureInfo.InvariantCulture, $"; as hosted fine-tunes of {Markup.Escape(e.HostedModel)} ≈ ${usd:0.00}") : ""));
-        }
-        return e;
+        if (ctx.Json) return;
+        ctx.Console.MarkupLine($"{kind} {Markup.Escape(plan.Folder)}: {what}");
     }
 
-    /// <summary>The two-sided McNemar p-value between two trials' eval runs (paired by case).</summary>
-    public static Func<TrialResult, TrialResult, double> PairedTest(RunStore store) => (a, b) =>
-        a.Score.EvalRunId is { } ia && b.Score.EvalRunId is { } ib
-            ? RunComparison.Compute(EvalRuns.Load(store, ia), EvalRuns.Load(store, ib), iterations: 1000).McNemarP
-            : double.NaN;
+    /// <summary>Prints the estimate (unless --json).</summary>
+    public static void PrintEstimate(CliContext ctx, int trials, StudyEstimateResult? e)
+    {
+        if (ctx.Json || e is null) return;
+        ctx.Console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+            $"[bold]estimate[/] {trials} trial(s) to run, {e.TrainingTokens:N0} training tokens: about {Duration(e.Seconds)} on this machine " +
+            $"(probe: {e.TokensPerSecond:0} tok/s, {e.SecondsPerCase:0.00} s per golden case, {e.OverheadSeconds:0.0} s per run; {e.ProbeSeconds:0.0} s)") +
+            (e.HostedUsd is { } usd ? string.Create(CultureInfo.InvariantCulture, $"; as hosted fine-tunes of {Markup.Escape(e.HostedModel)} ≈ ${usd:0.00}") : ""));
+    }
 
     public static string Duration(double seconds) =>
         seconds < 90 ? string.Create(CultureInfo.InvariantCulture, $"{seconds:0} s")
         : seconds < 5400 ? string.Create(CultureInfo.InvariantCulture, $"{seconds / 60:0.0} min")
         : string.Create(CultureInfo.InvariantCulture, $"{seconds / 3600:0.0} h");
-
-    public static object ScoreJson(Hone.Training.Loop.CheckpointScore s) => new { accuracy = s.Value, low = s.Low, high = s.High, cases = s.Cases, eval_run = s.EvalRunId };
 
     public static string Ci(Hone.Training.Loop.CheckpointScore s) => $"{EvalCommands.Pct(s.Low)}–{EvalCommands.Pct(s.High)}";
 }

@@ -1,4 +1,3 @@
-using Hone.App.Evals;
 using Hone.App.Training;
 using System.CommandLine;
 using System.Globalization;
@@ -34,63 +33,35 @@ public static class SweepCommand
         cli.AddTo(cmd, rank: false);
         host.SetHandler(cmd, (p, ctx, ct) =>
         {
-            var ws = ctx.RequireWorkspace();
-            using var store = ws.OpenStore();
-            var specPath = EvalWorkspace.FindSpec(ws, p.GetValue(cli.Spec)!, ctx.WorkingDirectory);
-            var epochList = Ints(p.GetValue(epochs)!, "--epochs");
-            var rankList = p.GetValue(ranks) is { } r ? Ints(r, "--lora-rank") : null;
-            var run = cli.RunOptions(p, ctx, epochList.Max(), 1.0);
-            if (rankList is not null) run = run with { Lora = run.Lora with { Rank = rankList[0], Alpha = run.Lora.Alpha * rankList[0] / run.Lora.Rank } };
-            var options = new SweepOptions
+            var request = new SweepRequest(cli.Request(p, ctx, null, 1.0), Ints(p.GetValue(epochs)!, "--epochs"), Doubles(p.GetValue(lr)!, "--lr-multiplier"),
+                p.GetValue(ranks) is { } r ? Ints(r, "--lora-rank") : null)
             {
-                Run = run, Epochs = epochList, LrMultipliers = Doubles(p.GetValue(lr)!, "--lr-multiplier"), LoraRanks = rankList,
-                Halving = p.GetValue(halving), TimeBudgetSeconds = p.GetValue(budget) is { } b ? ParseDuration(b) : null,
+                Halving = p.GetValue(halving), TimeBudgetSeconds = p.GetValue(budget) is { } b ? ParseDuration(b) : null, WriteDefaults = !p.GetValue(noWrite),
             };
-            options.Validate();
-            var folder = cli.Folder(p, ctx, ws, "sweep", SweepStudy.Settings(options));
-            var spec = EvalWorkspace.LoadSpec(specPath, EvalWorkspace.Resolver(ws, null, store));
-            var golden = StudyCli.GoldenCases(spec);
-            var study = new StudyFolder(folder, "sweep", SweepStudy.Settings(options));
-            int n = File.ReadLines(run.TrainFile).Count(l => !string.IsNullOrWhiteSpace(l));
-            var todo = options.Grid.Where(g => options.Halving || study.Find(g.Name) is null).Select(g => new PlannedTrial(n, g.Epochs)).ToList();
-            if (!ctx.Json) ctx.Console.MarkupLine($"sweep {Markup.Escape(folder)}: {options.Grid.Count} settings{(options.Halving ? " (successive halving over ¼, ½, all of the data)" : "")}");
-            var estimate = todo.Count == 0 ? null : cli.Estimate(p, ctx, ws, store, specPath, folder, run, todo, golden, ct);
+            StudyPlan? plan = null;
+            var estimate = SweepUseCase.Estimate(request, x =>
+            {
+                plan = x;
+                StudyCli.PrintPlan(ctx, "sweep", x, $"{x.Trials.Count} settings{(request.Halving ? " (successive halving over ¼, ½, all of the data)" : "")}");
+            }, ct);
+            StudyCli.PrintEstimate(ctx, plan!.Trials.Count - plan.DoneBefore, estimate.Estimate);
             if (p.GetValue(cli.EstimateOnly))
             {
-                ctx.WriteJson(new { folder, estimate, settings = options.Grid.Select(g => g.Name) });
+                ctx.WriteJson(estimate);
                 return Task.FromResult(ExitCodes.Success);
             }
 
-            Func<SweepSetting, int, double>? perTrial = estimate is null ? null
-                : (s, size) => size * s.Epochs * estimate.MeanTokensPerExample / estimate.TokensPerSecond + estimate.OverheadSeconds + golden * estimate.SecondsPerCase;
-            var result = SweepStudy.Run(options, folder, GoldenSetScorer.For(ws, store, specPath), StudyCli.PairedTest(store), store, perTrial, t =>
+            var response = SweepUseCase.Run(request, estimate, t =>
             {
                 if (ctx.Json) return;
                 ctx.Console.MarkupLine(t.Trial is { } x
                     ? $"  {t.Setting.Name} on {t.Examples}: {EvalCommands.Pct(x.Score.Value)} ({StudyCli.Ci(x.Score)})" +
                         (x.Reused ? " (done before)" : string.Create(CultureInfo.InvariantCulture, $", {x.TrainSeconds + x.ScoreSeconds:0.0} s"))
                     : $"  {t.Setting.Name}: {Markup.Escape(t.Status)}");
-            }, null, ct);
-
-            string? defaults = null;
-            if (result.Winner?.Trial is { } w && !p.GetValue(noWrite))
-                defaults = new TrainDefaults(w.Epochs, w.LrMultiplier, w.LoraRank, result.Folder, w.Score.Value).Write(ws.Root);
-            Print(ctx, result, defaults);
-            ctx.WriteJson(new
-            {
-                folder = result.Folder,
-                estimate,
-                seconds = result.Seconds,
-                trials = result.Trials.Select(t => new
-                {
-                    name = t.Setting.Name, epochs = t.Setting.Epochs, lr_multiplier = t.Setting.LrMultiplier, lora_rank = t.Setting.LoraRank, round = t.Round,
-                    examples = t.Examples, status = t.Status, score = t.Trial is null ? null : StudyCli.ScoreJson(t.Trial.Score),
-                    train_seconds = t.Trial?.TrainSeconds, score_seconds = t.Trial?.ScoreSeconds, p_value_vs_best = t.PValueVsBest, tied_with_best = t.TiedWithBest,
-                    best = ReferenceEquals(t, result.Winner),
-                }),
-                winner = result.Winner is { } win ? new { name = win.Setting.Name, epochs = win.Setting.Epochs, lr_multiplier = win.Setting.LrMultiplier, lora_rank = win.Setting.LoraRank } : null,
-                defaults_file = defaults,
-            });
+            }, ct);
+            var result = response.Result;
+            Print(ctx, result, response.DefaultsFile);
+            ctx.WriteJson(response);
             return Task.FromResult(result.Winner is null ? ExitCodes.ProblemsFound : ExitCodes.Success);
         });
         return cmd;

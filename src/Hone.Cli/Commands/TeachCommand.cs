@@ -30,9 +30,10 @@ public static class TeachCommand
             var cases = TeachUseCases.Cases(new TeachRequest(ctx.WorkingDirectory, p.GetValue(run)!, p.GetValue(all)));
             var c = ctx.Console;
             var input = Console.In;
-            var saved = new List<object>();
+            var saved = new List<TeachSaved>();
             int accepted = 0, rejected = 0, seen = 0;
-            c.MarkupLine($"{Markup.Escape(cases.RunId)} ({Markup.Escape(cases.Spec)}): {cases.Cases.Count} cases to teach from");
+            c.MarkupLine($"{Markup.Escape(cases.RunId)} ({Markup.Escape(cases.Spec)}): {cases.Cases.Count} cases to teach from" +
+                (cases.AlreadyTaught > 0 ? $" ({cases.AlreadyTaught} already taught in an earlier session, skipped)" : ""));
             foreach (var k in cases.Cases)
             {
                 seen++;
@@ -56,10 +57,10 @@ public static class TeachCommand
                 var reason = Ask(c, input, "reason (optional)? ", lower: false);
                 if (Ask(c, input, "save? [y/n] ") != "y") { c.MarkupLine("not saved."); continue; }
                 var lines = TeachUseCases.Save(cases.Folder, cases.RunId, k, edited, reason, DateTime.UtcNow);
-                saved.Add(new { case_id = k.CaseId, sft = lines.SftPath, dpo = lines.DpoPath });
+                saved.Add(new TeachSaved(k.CaseId, lines.SftPath, lines.DpoPath));
                 c.MarkupLine($"saved: SFT example → {Markup.Escape(lines.SftPath)}, DPO pair → {Markup.Escape(lines.DpoPath)}");
             }
-            ctx.WriteJson(new { run_id = cases.RunId, cases = cases.Cases.Count, seen, accepted, rejected, saved });
+            ctx.WriteJson(new TeachSession(cases.RunId, cases.Cases.Count, cases.AlreadyTaught, seen, accepted, rejected, saved));
             c.MarkupLine($"\n{saved.Count} edits saved, {accepted} accepted, {rejected} rejected of {seen} cases seen.");
             return ExitCodes.Success;
         });

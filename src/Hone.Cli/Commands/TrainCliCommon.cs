@@ -56,3 +56,14 @@ internal sealed class OverflowCliOption
         return o;
     }
 }
+
+/// <summary><c>--eval-spec</c>: every training command can score each epoch's checkpoint on a golden set.</summary>
+internal static class EvalSpecCliOption
+{
+    /// <summary>A new <c>--eval-spec</c> option.</summary>
+    public static Option<string?> Create() => new("--eval-spec")
+    {
+        Description = "Score each epoch's checkpoint on this eval spec's golden set (a path or a name in evals/): golden_accuracy in results.csv and the run store; " +
+            "the best checkpoint is kept beside the newest ones and `hone export` takes it by default.",
+    };
+}

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using Hone.Models.Train;
 using Hone.App.Training;
 using Hone.Training.Runs;
@@ -43,11 +42,7 @@ public static class TrainCommands
         var evalEvery = new Option<int>("--eval-every") { Description = "Steps between validation-batch metrics.", DefaultValueFactory = _ => 10 };
         var threads = new Option<int>("--threads") { Description = "Engine threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/<run id> in the workspace)." };
-        var evalSpec = new Option<string?>("--eval-spec")
-        {
-            Description = "Score each epoch's checkpoint on this eval spec's golden set (a path or a name in evals/): golden_accuracy in results.csv and the run store; " +
-                "the best checkpoint is kept beside the newest ones and `hone export` takes it by default.",
-        };
+        var evalSpec = EvalSpecCliOption.Create();
         var cmd = new Command("sft", "Supervised fine-tuning with the loss on assistant tokens only; LoRA or full; metrics, curves, checkpoints each epoch.")
         {
             train, valid, method, epochs, batch, lrMult, lora.Rank, lora.Alpha, dropout, lora.Targets, lora.ModulesToSave, seed, trainOnInputs, packing, evalEvery,
@@ -57,8 +52,6 @@ public static class TrainCommands
         host.SetHandler(cmd, (p, ctx, ct) =>
         {
             var baseModel = local.Get(p, ctx)!;
-            var ws = ctx.FindWorkspace();
-            var defaults = ws is null ? null : Hone.Training.Improve.TrainDefaults.Read(ws.Root);
             var options = new SftRunOptions
             {
                 ModelPath = baseModel.Path,
@@ -81,8 +74,11 @@ public static class TrainCommands
                 },
                 Lora = lora.Build(p, p.GetValue(seed), p.GetValue(dropout)),
             };
-            if (defaults is not null) options = ApplyDefaults(ctx, p, options, defaults, epochs, lrMult, lora.Rank);
-            var request = new TrainSftRequest(options, new TrainPlace(ctx.WorkingDirectory, p.GetValue(output))) { EvalSpec = p.GetValue(evalSpec) };
+            static bool Given(ParseResult p, Option o) => p.GetResult(o) is { Implicit: false };
+            var request = new TrainSftRequest(options, new TrainPlace(ctx.WorkingDirectory, p.GetValue(output)))
+            {
+                EvalSpec = p.GetValue(evalSpec), Defaults = new WorkspaceTrainDefaults(Given(p, epochs), Given(p, lrMult), Given(p, lora.Rank)),
+            };
             return Task.FromResult(TrainReports.Sft(ctx, TrainProgressView.Run(ctx, progress => TrainSft.Run(request, progress, ctx.Warn, ct))));
         });
         return cmd;
@@ -92,29 +88,6 @@ public static class TrainCommands
     /// The settings a sweep wrote back (train-defaults.json) for each of --epochs, --lr-multiplier and --lora-rank not given
     /// on the command line; says which it took.
     /// </summary>
-    private static SftRunOptions ApplyDefaults(CliContext ctx, ParseResult p, SftRunOptions o, Hone.Training.Improve.TrainDefaults d,
-        Option<string> epochs, Option<double> lrMult, Option<int> rank)
-    {
-        var taken = new List<string>();
-        if (p.GetResult(epochs) is null or { Implicit: true })
-        {
-            o = o with { Trainer = o.Trainer with { Epochs = d.Epochs } };
-            taken.Add($"--epochs {d.Epochs}");
-        }
-        if (p.GetResult(lrMult) is null or { Implicit: true })
-        {
-            o = o with { Trainer = o.Trainer with { LearningRateMultiplier = d.LrMultiplier } };
-            taken.Add($"--lr-multiplier {d.LrMultiplier.ToString(CultureInfo.InvariantCulture)}");
-        }
-        if (p.GetResult(rank) is null or { Implicit: true })
-        {
-            o = o with { Lora = o.Lora with { Rank = d.LoraRank, Alpha = o.Lora.Alpha * d.LoraRank / o.Lora.Rank } };
-            taken.Add($"--lora-rank {d.LoraRank}");
-        }
-        if (taken.Count > 0) ctx.Warn($"using {string.Join(", ", taken)} from {Hone.Training.Improve.TrainDefaults.FileName} (the winner of the sweep in {d.Source}); give the options to override.");
-        return o;
-    }
-
     private static Command CreateResume(CliHost host)
     {
         var run = new Argument<string>("RUN") { Description = "The run's folder, or its id in this workspace's run store." };

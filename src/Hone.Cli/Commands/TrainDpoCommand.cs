@@ -41,10 +41,11 @@ public static class TrainDpoCommand
         var evalEvery = new Option<int>("--eval-every") { Description = "Steps between validation-batch metrics.", DefaultValueFactory = _ => 10 };
         var threads = new Option<int>("--threads") { Description = "Engine threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/<kind>-<time> in the workspace)." };
+        var evalSpec = EvalSpecCliOption.Create();
         var cmd = new Command(name, description)
         {
             pairs, valid, beta, loss, sftWeight, method, epochs, batch, lrMult, lora.Rank, lora.Alpha, lora.Targets, lora.ModulesToSave, seed, evalEvery,
-            overflow.Option, threads, output,
+            overflow.Option, threads, output, evalSpec,
         };
         local.AddTo(cmd);
         if (twoStage) cmd.Add(sftEpochs);
@@ -87,7 +88,7 @@ public static class TrainDpoCommand
                 },
                 Lora = lora.Build(p, p.GetValue(seed)),
             };
-            var request = new TrainDpoRequest(options, new TrainPlace(ctx.WorkingDirectory, p.GetValue(output)));
+            var request = new TrainDpoRequest(options, new TrainPlace(ctx.WorkingDirectory, p.GetValue(output))) { EvalSpec = p.GetValue(evalSpec) };
             return Task.FromResult(TrainReports.Dpo(ctx, TrainProgressView.Run(ctx, progress => TrainDpo.Run(request, progress, ctx.Warn, ct))));
         });
         return cmd;

@@ -31,17 +31,21 @@ internal static class TrainReports
                     e.FullValidLoss.ToString("0.0000", CultureInfo.InvariantCulture), e.FullValidAccuracy.ToString("0.000", CultureInfo.InvariantCulture));
             ctx.Console.Write(t);
         }
-        if (s.GoldenScores.Count > 0)
-        {
-            var g = new Table().AddColumns("epoch", "step", "golden_accuracy", "95% CI", "");
-            foreach (var e in s.GoldenScores)
-                g.AddRow(e.Epoch.ToString(CultureInfo.InvariantCulture), e.Step.ToString(CultureInfo.InvariantCulture), EvalCommands.Pct(e.Accuracy),
-                    $"{EvalCommands.Pct(e.Low)}–{EvalCommands.Pct(e.High)}", s.Best?.Epoch == e.Epoch ? "best (kept)" : "");
-            ctx.Console.Write(g);
-        }
+        Golden(ctx, r);
         DiagnosisView.Print(ctx.Console, s.Findings, s.History.Count);
         ctx.Console.MarkupLine($"run folder {Markup.Escape(r.Folder)} (results.csv, chart.svg, checkpoints/, run.json)");
         return ExitCodes.Success;
+    }
+
+    /// <summary>The golden-set score of each checkpoint (runs with --eval-spec), the best marked.</summary>
+    private static void Golden(CliContext ctx, TrainResponse r)
+    {
+        if (r.GoldenScores.Count == 0) return;
+        var g = new Table().AddColumns("epoch", "step", "golden_accuracy", "95% CI", "");
+        foreach (var e in r.GoldenScores)
+            g.AddRow(e.Epoch.ToString(CultureInfo.InvariantCulture), e.Step.ToString(CultureInfo.InvariantCulture), EvalCommands.Pct(e.Accuracy),
+                $"{EvalCommands.Pct(e.Low)}–{EvalCommands.Pct(e.High)}", r.BestCheckpoint?.Epoch == e.Epoch ? "best (kept)" : "");
+        ctx.Console.Write(g);
     }
 
     public static int Dpo(CliContext ctx, TrainDpoResponse r)
@@ -62,6 +66,7 @@ internal static class TrainReports
                     e.FullValid.RewardAccuracy.ToString("0.000", CultureInfo.InvariantCulture), e.FullValid.RewardMargin.ToString("0.000", CultureInfo.InvariantCulture));
             ctx.Console.Write(t);
         }
+        Golden(ctx, r);
         DiagnosisView.Print(ctx.Console, s.Findings, s.History.Count);
         ctx.Console.MarkupLine($"run folder {Markup.Escape(r.Folder)} (results.csv, chart.svg, reference_logprobs.json, checkpoints/, run.json)");
         return ExitCodes.Success;
@@ -86,6 +91,7 @@ internal static class TrainReports
                     e.MeanReward.ToString("0.000", CultureInfo.InvariantCulture), e.MeanParseError.ToString("0.000", CultureInfo.InvariantCulture));
             ctx.Console.Write(t);
         }
+        Golden(ctx, r);
         DiagnosisView.Print(ctx.Console, s.Diagnosis, s.History.Count);
         foreach (var f in s.Findings.Take(20)) ctx.Console.MarkupLine($"[yellow]finding[/] {Markup.Escape(f.ToString())}");
         if (s.Findings.Count > 20) ctx.Console.MarkupLine($"[yellow]… and {s.Findings.Count - 20} more findings[/]");

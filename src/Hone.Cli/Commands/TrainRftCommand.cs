@@ -36,10 +36,11 @@ public static class TrainRftCommand
         var evalEvery = new Option<int>("--eval-every") { Description = "Steps between validation-batch metrics (valid_reward_mean); 0 = none.", DefaultValueFactory = _ => defaults.EvalEvery };
         var threads = new Option<int>("--threads") { Description = "Engine threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/rft-<time> in the workspace)." };
+        var evalSpec = EvalSpecCliOption.Create();
         var cmd = new Command("rft", "Reinforcement fine-tuning (GRPO): G samples per prompt from the current model, graders as the reward, group-normalised advantages, KL to the reference.")
         {
             train, valid, grader, samples, prompts, kl, epochs, lrMult, temperature, maxTokens, method, onError, lora.Rank, lora.Alpha, lora.Targets, lora.ModulesToSave, seed,
-            evalEvery, overflow.Option, threads, output,
+            evalEvery, overflow.Option, threads, output, evalSpec,
         };
         local.AddTo(cmd);
         host.SetHandler(cmd, (p, ctx, ct) =>
@@ -71,7 +72,7 @@ public static class TrainRftCommand
                 },
                 Lora = lora.Build(p, p.GetValue(seed)),
             };
-            var request = new TrainRftRequest(options, new TrainPlace(ctx.WorkingDirectory, p.GetValue(output)));
+            var request = new TrainRftRequest(options, new TrainPlace(ctx.WorkingDirectory, p.GetValue(output))) { EvalSpec = p.GetValue(evalSpec) };
             return Task.FromResult(TrainReports.Rft(ctx, TrainProgressView.Run(ctx, progress => TrainRft.Run(request, progress, ctx.Warn, ct))));
         });
         return cmd;

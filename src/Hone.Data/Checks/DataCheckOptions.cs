@@ -48,6 +48,10 @@ public sealed record DataCheckOptions
     /// <summary>At most this many findings per code are listed (all are counted). Default 100.</summary>
     public int MaxFindingsPerCode { get; init; } = 100;
 
+    /// <summary>Threads validating and tokenising examples (default: one per core); the report does not depend on it.
+    /// The <see cref="TokenCounter"/> is called from all of them at once.</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
     /// <summary>Line cap and JSON depth of the reader.</summary>
     public JsonlReaderOptions Reader { get; init; } = new();
 
@@ -80,6 +84,7 @@ public sealed record DataCheckOptions
         if (double.IsNaN(NearDuplicateThreshold) || NearDuplicateThreshold is <= 0 or > 1)
             throw new ArgumentException($"near-duplicate threshold must be in (0, 1], not {NearDuplicateThreshold}.", nameof(NearDuplicateThreshold));
         if (MaxFindingsPerCode is < 1 or > 1_000_000) throw new ArgumentException("MaxFindingsPerCode must be between 1 and 1,000,000.", nameof(MaxFindingsPerCode));
+        if (Threads is < 1 or > 1024) throw new ArgumentException($"threads must be between 1 and 1024, not {Threads}.", nameof(Threads));
         if (ValidFile is not null && !File.Exists(ValidFile)) throw new ArgumentException($"validation file '{ValidFile}' not found.", nameof(ValidFile));
         if (Model is not null && Model.Length == 0) throw new ArgumentException("model name is empty.", nameof(Model));
     }

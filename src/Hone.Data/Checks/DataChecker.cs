@@ -36,42 +36,46 @@ public sealed class DataChecker
         var collector = new FindingCollector(_options.MaxFindingsPerCode);
         using var analyzer = new DatasetAnalyzer(_options.FindNearDuplicates ? new Similarity.NearDuplicateOptions { Threshold = _options.NearDuplicateThreshold } : null);
         var tokens = new List<int>();
-        var sink = new FindingSink();
         DataKind? kind = _options.Kind;
         long lines = 0, objects = 0;
         var (limit, limitSource) = _options.ResolveContextLimit();
 
+        // Lines are read in order; their examples are validated and tokenised in batches across the workers (each
+        // against its own sink), then merged in line order, so the report is the one a single thread would write.
+        var batch = new List<(long Line, IReadOnlyList<DataFinding> Findings, System.Text.Json.JsonElement? Root)>(BatchLines);
+        var results = new (ExampleDigest? Digest, FindingSink? Sink)[BatchLines];
+        void Flush()
+        {
+            ValidateBatch(kind ?? DataKind.Sft, batch, results, cancellationToken);
+            for (int i = 0; i < batch.Count; i++)
+            {
+                collector.AddRange(batch[i].Findings);
+                if (results[i].Sink is not { } sink) continue;
+                if (results[i].Digest is { } digest)
+                {
+                    tokens.Add(digest.Tokens);
+                    if (digest.Tokens > limit) OverLimitWarning(sink, digest.Tokens, limit);
+                    analyzer.Add(digest);
+                }
+                collector.AddRange(sink.Findings);
+            }
+            batch.Clear();
+        }
+
         foreach (var line in reader.ReadLines(cancellationToken))
         {
             lines = line.LineNumber;
-            collector.AddRange(line.Findings);
-            if (line.Root is not { } root) continue;
-            objects++;
-            kind ??= ExampleValidators.Detect(root);
-            sink.Clear();
-            sink.Line = line.LineNumber;
-            var digest = Validate(kind.Value, root, sink);
-            if (digest is not null)
+            System.Text.Json.JsonElement? root = null;
+            if (line.Root is { } r)
             {
-                tokens.Add(digest.Tokens);
-                if (digest.Tokens > limit)
-                {
-                    var counted = _options.TokenCounter.IsEstimate ? "estimated" : "counted";
-                    if (_options.ContextLimit is not null)
-                    {
-                        sink.Warning(FindingCodes.OverContextLimit, "$", $"the example has {digest.Tokens:N0} tokens ({counted}), over the {limit:N0}-token context; hone train drops it by default (--on-overflow drop).",
-                            "Shorten the example (trim the conversation or tool definitions), train with --on-overflow truncate (cuts its earliest turns), or pick a model with a larger context.");
-                    }
-                    else
-                    {
-                        sink.Warning(FindingCodes.OverContextLimit, "$", $"the example has {digest.Tokens:N0} tokens ({counted}), over the {limit:N0}-token limit; it would be truncated.",
-                            "Shorten the example (trim the conversation or tool definitions) or pick a model with a larger context.");
-                    }
-                }
-                analyzer.Add(digest);
+                objects++;
+                kind ??= ExampleValidators.Detect(r);
+                root = r.Clone(); // the reader's document is gone at the next line
             }
-            collector.AddRange(sink.Findings);
+            batch.Add((line.LineNumber, line.Findings, root));
+            if (batch.Count == BatchLines) Flush();
         }
+        Flush();
 
         var resolvedKind = kind ?? DataKind.Sft;
         var datasetFindings = new List<DataFinding>();
@@ -139,6 +143,55 @@ public sealed class DataChecker
             Dataset = dataset,
             Cost = cost,
         };
+    }
+
+    /// <summary>Examples validated per batch: a few hundred kilobytes of cloned JSON held at once.</summary>
+    private const int BatchLines = 512;
+
+    /// <summary>Validates (and counts the tokens of) every example of the batch into <paramref name="results"/>, one sink each, on up to <see cref="DataCheckOptions.Threads"/> threads.</summary>
+    private void ValidateBatch(DataKind kind, List<(long Line, IReadOnlyList<DataFinding> Findings, System.Text.Json.JsonElement? Root)> batch,
+        (ExampleDigest? Digest, FindingSink? Sink)[] results, CancellationToken ct)
+    {
+        void One(int i)
+        {
+            if (batch[i].Root is not { } root)
+            {
+                results[i] = (null, null);
+                return;
+            }
+            var sink = new FindingSink { Line = batch[i].Line };
+            results[i] = (Validate(kind, root, sink), sink);
+        }
+
+        int threads = Math.Min(_options.Threads, batch.Count);
+        if (threads <= 1)
+        {
+            for (int i = 0; i < batch.Count; i++) One(i);
+            return;
+        }
+        try
+        {
+            Parallel.For(0, batch.Count, new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = ct }, One);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count == 1)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
+    }
+
+    private void OverLimitWarning(FindingSink sink, int count, int limit)
+    {
+        var counted = _options.TokenCounter.IsEstimate ? "estimated" : "counted";
+        if (_options.ContextLimit is not null)
+        {
+            sink.Warning(FindingCodes.OverContextLimit, "$", $"the example has {count:N0} tokens ({counted}), over the {limit:N0}-token context; hone train drops it by default (--on-overflow drop).",
+                "Shorten the example (trim the conversation or tool definitions), train with --on-overflow truncate (cuts its earliest turns), or pick a model with a larger context.");
+        }
+        else
+        {
+            sink.Warning(FindingCodes.OverContextLimit, "$", $"the example has {count:N0} tokens ({counted}), over the {limit:N0}-token limit; it would be truncated.",
+                "Shorten the example (trim the conversation or tool definitions) or pick a model with a larger context.");
+        }
     }
 
     private ExampleDigest? Validate(DataKind kind, System.Text.Json.JsonElement root, FindingSink sink)

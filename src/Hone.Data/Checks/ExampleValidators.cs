@@ -155,7 +155,7 @@ internal static class ExampleValidators
         messages.FirstOrDefault(m => m.Role.Value is OpenAiRoles.System or OpenAiRoles.Developer)?.ContentText();
 
     /// <summary>A stable text rendering of messages for hashing and similarity.</summary>
-    private static string Text(IEnumerable<ChatMessage> messages, bool withRole = true)
+    internal static string Text(IEnumerable<ChatMessage> messages, bool withRole = true)
     {
         var sb = new StringBuilder();
         foreach (var m in messages)

@@ -6,7 +6,8 @@ namespace Hone.Data.Checks;
 
 /// <summary>
 /// Counts the tokens of an example. The real implementation renders the model's chat template and tokenizes it;
-/// <see cref="EstimatingTokenCounter"/> estimates when no model is given.
+/// <see cref="EstimatingTokenCounter"/> estimates when no model is given. Implementations must be safe to call from
+/// several threads at once (<see cref="DataChecker"/> counts a batch of examples in parallel).
 /// </summary>
 public interface ITokenCounter
 {

@@ -5,19 +5,27 @@ using Hone.Core;
 
 namespace Hone.Data.Cost;
 
-/// <summary>A model's fine-tuning training price.</summary>
+/// <summary>A model's fine-tuning training price, and its inference prices when known.</summary>
 /// <param name="Model">Model name, e.g. <c>gpt-4o-mini-2024-07-18</c>.</param>
 /// <param name="TrainingPer1M">US dollars per 1M billed training tokens.</param>
-public sealed record ModelPrice(string Model, decimal TrainingPer1M);
+public sealed record ModelPrice(string Model, decimal TrainingPer1M)
+{
+    /// <summary>US dollars per 1M input (prompt) tokens when the model answers, or null when unknown.</summary>
+    public decimal? InputPer1M { get; init; }
+
+    /// <summary>US dollars per 1M output (completion) tokens, or null when unknown.</summary>
+    public decimal? OutputPer1M { get; init; }
+}
 
 /// <summary>
 /// Training prices per 1M tokens by model: a built-in default, or an editable YAML/JSON file (JSON is YAML) of the form
 /// <code>
 /// models:
-///   gpt-4o-mini-2024-07-18: { training_per_1m: 3.00 }
+///   gpt-4o-mini-2024-07-18: { training_per_1m: 3.00, input_per_1m: 0.15, output_per_1m: 0.60 }
 ///   my-model: { training_per_1m: 1.25 }
 /// </code>
-/// A workspace's hone.yaml names such a file; prices change, so check them against the provider's page.
+/// (<c>input_per_1m</c> and <c>output_per_1m</c>, optional, price the model as a teacher or reviewer). A workspace's
+/// hone.yaml names such a file; prices change, so check them against the provider's page.
 /// </summary>
 public sealed class PriceTable
 {
@@ -45,12 +53,12 @@ public sealed class PriceTable
     /// <summary>Built-in prices (USD per 1M training tokens, OpenAI's published standard rates at the time of writing).</summary>
     public static PriceTable Default { get; } = new(
     [
-        new ModelPrice("gpt-4o-mini-2024-07-18", 3.00m),
-        new ModelPrice("gpt-4o-2024-08-06", 25.00m),
-        new ModelPrice("gpt-4.1-2025-04-14", 25.00m),
-        new ModelPrice("gpt-4.1-mini-2025-04-14", 5.00m),
-        new ModelPrice("gpt-4.1-nano-2025-04-14", 1.50m),
-        new ModelPrice("gpt-3.5-turbo-0125", 8.00m),
+        new ModelPrice("gpt-4o-mini-2024-07-18", 3.00m) { InputPer1M = 0.15m, OutputPer1M = 0.60m },
+        new ModelPrice("gpt-4o-2024-08-06", 25.00m) { InputPer1M = 2.50m, OutputPer1M = 10.00m },
+        new ModelPrice("gpt-4.1-2025-04-14", 25.00m) { InputPer1M = 2.00m, OutputPer1M = 8.00m },
+        new ModelPrice("gpt-4.1-mini-2025-04-14", 5.00m) { InputPer1M = 0.40m, OutputPer1M = 1.60m },
+        new ModelPrice("gpt-4.1-nano-2025-04-14", 1.50m) { InputPer1M = 0.10m, OutputPer1M = 0.40m },
+        new ModelPrice("gpt-3.5-turbo-0125", 8.00m) { InputPer1M = 0.50m, OutputPer1M = 1.50m },
     ], "built-in defaults");
 
     /// <summary>
@@ -106,19 +114,21 @@ public sealed class PriceTable
                 if (string.IsNullOrWhiteSpace(name)) throw new PriceTableException($"{source}:{mk.Start.Line}:{mk.Start.Column}: model name must be a non-empty string.");
                 if (mv is not YamlMappingNode entry)
                     throw new PriceTableException($"{source}:{mv.Start.Line}:{mv.Start.Column}: '{name}' must be a mapping like {{ training_per_1m: 3.0 }}.");
-                decimal? price = null;
+                decimal? price = null, input = null, output = null;
                 foreach (var (ek, ev) in entry.Children)
                 {
                     var field = (ek as YamlScalarNode)?.Value;
-                    if (field != "training_per_1m")
-                        throw new PriceTableException($"{source}:{ek.Start.Line}:{ek.Start.Column}: unknown key '{field}' under '{name}'; expected training_per_1m.");
+                    if (field is not ("training_per_1m" or "input_per_1m" or "output_per_1m"))
+                        throw new PriceTableException($"{source}:{ek.Start.Line}:{ek.Start.Column}: unknown key '{field}' under '{name}'; expected training_per_1m (and optionally input_per_1m, output_per_1m).");
                     var raw = (ev as YamlScalarNode)?.Value;
                     if (!decimal.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) || d < 0 || d > 1_000_000m)
-                        throw new PriceTableException($"{source}:{ev.Start.Line}:{ev.Start.Column}: training_per_1m of '{name}' must be a number of dollars between 0 and 1,000,000, not '{raw}'.");
-                    price = d;
+                        throw new PriceTableException($"{source}:{ev.Start.Line}:{ev.Start.Column}: {field} of '{name}' must be a number of dollars between 0 and 1,000,000, not '{raw}'.");
+                    if (field == "training_per_1m") price = d;
+                    else if (field == "input_per_1m") input = d;
+                    else output = d;
                 }
                 if (price is null) throw new PriceTableException($"{source}:{mv.Start.Line}:{mv.Start.Column}: '{name}' has no training_per_1m.");
-                prices.Add(new ModelPrice(name, price.Value));
+                prices.Add(new ModelPrice(name, price.Value) { InputPer1M = input, OutputPer1M = output });
             }
         }
         return new PriceTable(prices, source);

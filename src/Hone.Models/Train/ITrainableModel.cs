@@ -40,6 +40,9 @@ public interface ITrainableModel
     /// <summary>Sets every parameter gradient to zero.</summary>
     void ZeroGrad();
 
+    /// <summary>The workers the model computes on, which the optimiser may share between passes (default: the calling thread).</summary>
+    WorkerPool Workers => WorkerPool.Single;
+
     /// <summary>Whether the model trains adapters (LoRA) beside frozen base weights; false for full fine-tuning.</summary>
     bool HasAdapters { get; }
 

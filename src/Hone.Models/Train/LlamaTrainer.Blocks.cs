@@ -274,9 +274,16 @@ public sealed partial class LlamaTrainer
 
             if (classifierGrad is { } wg)
             {
-                Span<float> t = _scratch.Transposed.Span[..(vocab * m)];
-                MatMulBackward.Transpose(dLogits, t, m, vocab);
-                MatMul.XWAdd(t, g, default, wg.Span, vocab, m, dim, _pool);
+                // dW += dlogitsᵀ·g, a block of vocabulary rows at a time (only the block is transposed, into the
+                // layers' dyᵀ scratch): each element's arithmetic is that of one whole product.
+                Span<float> t = _scratch.Transposed.Span;
+                int block = Math.Max(1, t.Length / m);
+                for (int v0 = 0; v0 < vocab; v0 += block)
+                {
+                    int vb = Math.Min(block, vocab - v0);
+                    MatMulBackward.Transpose(dLogits[v0..], vocab, t, m, vb);
+                    MatMul.XWAdd(t, g, default, wg.Span.Slice(v0 * dim, vb * dim), vb, m, dim, _pool);
+                }
             }
         }
     }

@@ -32,7 +32,7 @@ public sealed partial class LlamaTrainer
         plan.Add("attention_scratch", _pool.ThreadCount, checked((int)Attention.BackwardSequenceScratchFloats(MaxSequenceLength, 0, c.HeadDim)));
         plan.Add("norm_scratch", Math.Max(c.Dim, c.HeadDim));
         plan.Add("frozen_norm_grad", Math.Max(c.Dim, c.HeadDim));
-        plan.Add("s_transposed", (int)Math.Max((long)n * maxOut, (long)_chunk * c.VocabSize));
+        plan.Add("s_transposed", n, maxOut);
         plan.Add("s_weight_grad", rank, lora ? maxOut : 1);
         plan.Add("s_dx_part", n, maxIn);
         plan.Add("s_out_part", lora ? n : 1, maxOut);

@@ -32,4 +32,11 @@ public sealed record DpoEpochRow(int Epoch, long Step, DpoMetrics FullValid);
 /// <param name="ResumedFromEpoch">Epochs already done when this call started (0 for a fresh run).</param>
 public sealed record DpoResult(int Epochs, int BatchSize, long Steps, double LearningRate, IReadOnlyList<DpoStepRow> History,
     IReadOnlyList<DpoEpochRow> EpochHistory, IReadOnlyList<CurveFinding> Findings, string ResultsCsvPath, string ChartPath,
-    string LossSparkline, int ResumedFromEpoch);
+    string LossSparkline, int ResumedFromEpoch)
+{
+    /// <summary>The checkpoint that scored best on the golden set (runs with an eval spec), else null.</summary>
+    public Runs.BestCheckpoint? Best { get; init; }
+
+    /// <summary>Each scored epoch's golden-set score (runs with an eval spec), else empty.</summary>
+    public IReadOnlyList<Loop.GoldenScore> GoldenScores { get; init; } = [];
+}

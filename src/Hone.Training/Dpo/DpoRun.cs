@@ -110,7 +110,15 @@ public static class DpoRun
     /// <summary>Continues the run in <paramref name="runFolder"/>; <paramref name="warn"/> gets the warnings before training goes on.</summary>
     public static DpoRunResult Resume(string runFolder, RunStore? store, IProgress<TrainingProgress>? progress,
         Action<string>? warn, CancellationToken cancellationToken = default) =>
-        TrainingRun.Resume(runFolder, store, k => k is Kind or TwoStageKind, "a DPO run", DpoRunOptions.FromJson, o => Prepare(o, warn),
+        Resume(runFolder, store, progress, warn, null, cancellationToken);
+
+    /// <summary>
+    /// Continues the run in <paramref name="runFolder"/>; a run started with an eval spec gets its checkpoint scorer from
+    /// <paramref name="scorerFor"/> (given the spec's path); without one its remaining checkpoints are not scored.
+    /// </summary>
+    public static DpoRunResult Resume(string runFolder, RunStore? store, IProgress<TrainingProgress>? progress,
+        Action<string>? warn, Func<string, ICheckpointScorer>? scorerFor, CancellationToken cancellationToken = default) =>
+        TrainingRun.Resume(runFolder, store, k => k is Kind or TwoStageKind, "a DPO run", DpoRunOptions.FromJson, scorerFor, o => Prepare(o, warn),
             (kind, options, prepared, runId) => Execute(kind, options, prepared, runFolder, store, runId, progress, cancellationToken));
 
     private static Prepared<PreferencePair> Prepare(DpoRunOptions o, Action<string>? warn) =>
@@ -126,7 +134,8 @@ public static class DpoRun
         int longest = train.Concat(valid ?? []).Max(pair => Math.Max(pair.Chosen.Length, pair.Rejected.Length));
         bool lora = o.Trainer.Method == TrainingMethod.Lora;
         int rows = Math.Max(2 * o.Trainer.MicroBatchPairs, o.SftStage?.MicroBatchSize ?? 1);
-        var root = new RunFolder(runFolder, store, runId);
+        // The golden set scores the checkpoints of the DPO stage (the only stage, or dpo/ after the SFT stage).
+        var root = new RunFolder(runFolder, store, runId) { Scorer = o.SftStage is null ? o.Scorer : null };
         SftResult? sftResult = null;
         LlamaModel tuned = model;
         var result = TrainingRun.Record(store, runId, ct, () =>
@@ -144,7 +153,7 @@ public static class DpoRun
                 progress?.Report(new TrainingProgress("sft", 0, sft.Epochs, 0, sft.TotalSteps, double.NaN, double.NaN, 0, TimeSpan.Zero));
                 sftResult = sft.Run(progress, ct);
                 root.AddArtifact("sft/results.csv", sftResult.ResultsCsvPath);
-                dpoFolder = new RunFolder(Path.Combine(root.Path, "dpo"), store, runId);
+                dpoFolder = new RunFolder(Path.Combine(root.Path, "dpo"), store, runId) { Scorer = o.Scorer };
             }
             // Stage 2 (or the only stage): DPO. With LoRA after SFT the reference is the SFT model: adapters on.
             var dpo = new DpoTrainer(engine, o.Trainer, train, dpoFolder, valid) { ReferenceUsesAdapters = o.SftStage is not null };

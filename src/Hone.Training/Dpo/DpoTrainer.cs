@@ -154,7 +154,8 @@ public sealed class DpoTrainer : ITrainingObjective
         var o = TrainingLoop.Run(_model, this, _run, progress, cancellationToken);
         var history = o.History.Select(Row).ToList();
         return new DpoResult(o.Plan.Epochs, o.Plan.ItemsPerStep, o.Steps, o.LearningRate, history, [.. o.EpochHistory.Select(Epoch)],
-            o.Findings, o.ResultsCsvPath, o.ChartPath, Sparkline.Render(history.Select(r => r.Train.Loss).ToArray(), 40), o.ResumedFromEpoch);
+            o.Findings, o.ResultsCsvPath, o.ChartPath, Sparkline.Render(history.Select(r => r.Train.Loss).ToArray(), 40), o.ResumedFromEpoch)
+        { Best = o.Best, GoldenScores = o.GoldenScores };
     }
 
     void ITrainingObjective.Prepare(RunFolder run) => EnsureReference();

@@ -21,4 +21,31 @@ public interface ICheckpointScorer
 
     /// <summary>Scores the checkpoint of <paramref name="epoch"/> in the run folder <paramref name="runFolder"/>.</summary>
     CheckpointScore Score(string runFolder, int epoch, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Whether the checkpoint of <paramref name="epoch"/> (of <paramref name="epochs"/>) is scored: every one by default;
+    /// a scorer may skip some to save time (the last is always scored). An unscored checkpoint is kept only while it is
+    /// among the newest.
+    /// </summary>
+    bool Scores(int epoch, int epochs) => true;
+}
+
+/// <summary>
+/// A scorer that scores every <paramref name="every"/>-th epoch's checkpoint and the last one, through <paramref name="inner"/>
+/// (e.g. a long run whose golden set is too slow to run after every epoch).
+/// </summary>
+public sealed class EveryNthEpochScorer(ICheckpointScorer inner, int every) : ICheckpointScorer
+{
+    /// <summary>A scorer that scores about <paramref name="times"/> evenly spaced checkpoints of <paramref name="epochs"/>, the last among them.</summary>
+    public static EveryNthEpochScorer Spread(ICheckpointScorer inner, int epochs, int times) =>
+        new(inner, Math.Max(1, (int)Math.Ceiling(epochs / (double)Math.Max(1, times))));
+
+    /// <inheritdoc />
+    public string Description => inner.Description;
+
+    /// <inheritdoc />
+    public CheckpointScore Score(string runFolder, int epoch, CancellationToken cancellationToken) => inner.Score(runFolder, epoch, cancellationToken);
+
+    /// <inheritdoc />
+    public bool Scores(int epoch, int epochs) => epoch == epochs || epoch % Math.Max(1, every) == 0;
 }

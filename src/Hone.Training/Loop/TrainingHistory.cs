@@ -83,7 +83,18 @@ public sealed record TrainingOutcome(TrainingPlan Plan, long Steps, double Learn
 {
     /// <summary>The checkpoint that scored best on the golden set, when the run had a <see cref="ICheckpointScorer"/>.</summary>
     public Runs.BestCheckpoint? Best { get; init; }
+
+    /// <summary>Each scored epoch's golden-set score (runs with a <see cref="ICheckpointScorer"/>), else empty.</summary>
+    public IReadOnlyList<GoldenScore> GoldenScores { get; init; } = [];
 }
+
+/// <summary>An epoch checkpoint's golden-set score.</summary>
+/// <param name="Epoch">The epoch.</param>
+/// <param name="Step">Optimiser steps done.</param>
+/// <param name="Accuracy">The score.</param>
+/// <param name="Low">Lower end of its 95% interval.</param>
+/// <param name="High">Upper end of its 95% interval.</param>
+public sealed record GoldenScore(int Epoch, long Step, double Accuracy, double Low, double High);
 
 /// <summary>How a run is cut into steps.</summary>
 /// <param name="Epochs">Epochs (auto resolved).</param>

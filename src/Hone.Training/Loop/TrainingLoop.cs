@@ -53,7 +53,7 @@ public sealed class TrainingLoop : IDisposable
         {
             _logProbs = _arena.Allocate("log_probs", positions);
             _coefficients = _arena.Allocate("coefficients", positions);
-            _optimizer = new AdamW(model.Parameters, _options.Optimizer, _arena);
+            _optimizer = new AdamW(model.Parameters, _options.Optimizer, _arena, model.Workers);
         }
         catch
         {
@@ -96,7 +96,7 @@ public sealed class TrainingLoop : IDisposable
             step = state.Step;
             history.AddRange(state.History);
             epochs.AddRange(state.EpochHistory);
-            if (_run.Scorer is not null && !epochs.Any(e => e.Epoch == state.Epoch && e.Metrics.ContainsKey(MetricNames.GoldenAccuracy)))
+            if (_run.Scorer?.Scores(state.Epoch, _plan.Epochs) == true && !epochs.Any(e => e.Epoch == state.Epoch && e.Metrics.ContainsKey(MetricNames.GoldenAccuracy)))
                 ScoreCheckpoint(latest, state.Epoch, step, history, epochs, cancellationToken); // killed while scoring
         }
 
@@ -148,7 +148,8 @@ public sealed class TrainingLoop : IDisposable
                 History = [.. history],
                 EpochHistory = [.. epochs],
             }, _report.KeepBestBy is null && _run.Scorer is null ? _options.KeepCheckpoints : int.MaxValue);
-            if (_run.Scorer is not null) ScoreCheckpoint(saved, epoch + 1, step, history, epochs, cancellationToken);
+            if (_run.Scorer?.Scores(epoch + 1, _plan.Epochs) == true) ScoreCheckpoint(saved, epoch + 1, step, history, epochs, cancellationToken);
+            else if (_run.Scorer is not null) Checkpoints.KeepNewestAndBest(_run.CheckpointsPath, _options.KeepCheckpoints, BestCheckpoint.Read(_run.Path)?.Epoch ?? -1);
             else if (_report.KeepBestBy is { } metric) Checkpoints.KeepBest(_run.CheckpointsPath, epochs, metric, _options.KeepCheckpoints);
             Report(progress, "checkpoint", epoch + 1, step, history[^1], 0, TimeSpan.Zero);
         }
@@ -156,15 +157,22 @@ public sealed class TrainingLoop : IDisposable
         var csv = _run.WriteResultsCsv(Results, history);
         _run.AddArtifact(RunFolder.ResultsFile, csv);
         var chart = Path.Combine(_run.Path, "chart.svg");
-        _objective.WriteChart(chart, history, epochs);
+        // With a golden-set scorer but no validation set an epoch's record holds only its score: the objective sees the validated ones.
+        IReadOnlyList<EpochRecord> validated = _validItems.Length > 0 ? epochs : [];
+        _objective.WriteChart(chart, history, validated);
         _run.AddArtifact("chart.svg", chart);
         _run.AddArtifact("chart.png", TrainingChart.PngPath(chart));
-        var findings = _objective.Diagnose(history, epochs);
+        var findings = _objective.Diagnose(history, validated);
         var best = _run.Scorer is null ? null : BestCheckpoint.Read(_run.Path);
         if (best is not null) findings = [.. findings, BestFinding(best, epochs.Count)];
         if (history.Count > 0) Report(progress, "done", _plan.Epochs, step, history[^1], 0, TimeSpan.Zero);
-        return new TrainingOutcome(_plan, step, _options.LearningRate, history, epochs, findings, csv, chart,
-            Checkpoints.List(_run.CheckpointsPath), startEpoch) { Best = best };
+        return new TrainingOutcome(_plan, step, _options.LearningRate, history, validated, findings, csv, chart,
+            Checkpoints.List(_run.CheckpointsPath), startEpoch)
+        {
+            Best = best,
+            GoldenScores = [.. epochs.Where(e => e.Metrics.ContainsKey(MetricNames.GoldenAccuracy))
+                .Select(e => new GoldenScore(e.Epoch, e.Step, e[MetricNames.GoldenAccuracy], e[MetricNames.GoldenAccuracyLow], e[MetricNames.GoldenAccuracyHigh]))],
+        };
     }
 
     /// <summary>The results CSV's columns: the objective's, then the golden-set score when checkpoints are scored.</summary>

@@ -23,21 +23,29 @@ public sealed record AdamWSettings(double Beta1 = 0.9, double Beta2 = 0.999, dou
 /// <summary>
 /// AdamW (Loshchilov and Hutter) with bias correction and decoupled weight decay. The moments live in the run's arena
 /// (carved once, in the parameters' fixed order, as <c>adam_m.NAME</c> and <c>adam_v.NAME</c>); a step is one
-/// <see cref="AdamWUpdate"/> kernel call per parameter and allocates nothing.
+/// <see cref="AdamWUpdate"/> kernel call per slice of at most <see cref="SliceFloats"/> floats of each parameter, the
+/// slices spread over a worker pool when one is given (the update is elementwise: the same bits whatever the split),
+/// and allocates nothing.
 /// </summary>
 public sealed class AdamW : IDisposable
 {
+    /// <summary>Floats per work item of a parallel step (a few hundred kilobytes of each of the four streams).</summary>
+    public const int SliceFloats = 1 << 16;
+
     private readonly IReadOnlyList<TrainableParameter> _parameters;
     private readonly Tensor[] _m;
     private readonly Tensor[] _v;
     private readonly Arena? _own;
+    private readonly WorkerPool _pool;
+    private readonly StepJob _job;
 
     /// <summary>
     /// Creates the optimiser for <paramref name="parameters"/> (zero moments, step 0), carving the moments from
     /// <paramref name="arena"/> (sized with <see cref="FloatsFor"/> among the run's other tensors), or from an arena of
-    /// its own when none is given (disposed with the optimiser).
+    /// its own when none is given (disposed with the optimiser). A step's slices run on <paramref name="pool"/>
+    /// (default: the calling thread).
     /// </summary>
-    public AdamW(IReadOnlyList<TrainableParameter> parameters, AdamWSettings settings, Arena? arena = null)
+    public AdamW(IReadOnlyList<TrainableParameter> parameters, AdamWSettings settings, Arena? arena = null, WorkerPool? pool = null)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(settings);
@@ -53,6 +61,9 @@ public sealed class AdamW : IDisposable
             _m[i] = arena.Allocate("adam_m." + parameters[i].Name, length);
             _v[i] = arena.Allocate("adam_v." + parameters[i].Name, length);
         }
+
+        _pool = pool ?? WorkerPool.Single;
+        _job = new StepJob(this);
     }
 
     /// <summary>Floats the moments of <paramref name="parameters"/> take in an arena.</summary>
@@ -86,13 +97,51 @@ public sealed class AdamW : IDisposable
             StepSize: (float)learningRate / (float)(1 - Math.Pow(b1, StepCount)),
             Correction2Sqrt: (float)Math.Sqrt(1 - Math.Pow(b2, StepCount)), Epsilon: (float)Settings.Epsilon);
         float decay = (float)(learningRate * Settings.WeightDecay);
-        for (int i = 0; i < _parameters.Count; i++)
+        _job.Step = step;
+        _job.Decay = decay;
+        if (_pool.ThreadCount == 1)
         {
-            var p = _parameters[i];
-            AdamWUpdate.Apply(p.Value.Span, p.Grad.Span, _m[i].Span, _v[i].Span, step, p.WeightDecay ? decay : 0f);
+            for (int i = 0; i < _job.Slices.Length; i++) _job.Execute(i, 0);
+        }
+        else
+        {
+            _pool.Run(_job, _job.Slices.Length);
         }
     }
 
     /// <summary>Frees the moments' arena when the optimiser made its own.</summary>
     public void Dispose() => _own?.Dispose();
+
+    /// <summary>One slice (parameter, start, length) per item, the table made once.</summary>
+    private sealed class StepJob : IParallelWork
+    {
+        private readonly AdamW _owner;
+
+        public StepJob(AdamW owner)
+        {
+            _owner = owner;
+            var slices = new List<(int, int, int)>();
+            for (int i = 0; i < owner._parameters.Count; i++)
+            {
+                int length = owner._parameters[i].Value.Length;
+                for (int start = 0; start < length; start += SliceFloats) slices.Add((i, start, Math.Min(SliceFloats, length - start)));
+            }
+
+            Slices = [.. slices];
+        }
+
+        public (int Parameter, int Start, int Length)[] Slices { get; }
+
+        public AdamWStep Step { get; set; }
+
+        public float Decay { get; set; }
+
+        public void Execute(int index, int worker)
+        {
+            var (i, start, length) = Slices[index];
+            var p = _owner._parameters[i];
+            AdamWUpdate.Apply(p.Value.Span.Slice(start, length), p.Grad.Span.Slice(start, length), _owner._m[i].Span.Slice(start, length),
+                _owner._v[i].Span.Slice(start, length), Step, p.WeightDecay ? Decay : 0f);
+        }
+    }
 }

@@ -49,6 +49,12 @@ public sealed record RftResult(int Epochs, long Steps, double LearningRate, IRea
     /// <summary>What the reward curves say (see <see cref="RftCurves"/>).</summary>
     public IReadOnlyList<Analysis.CurveFinding> Diagnosis { get; init; } = [];
 
+    /// <summary>The checkpoint that scored best on the golden set (runs with an eval spec), else null.</summary>
+    public Runs.BestCheckpoint? Best { get; init; }
+
+    /// <summary>Each scored epoch's golden-set score (runs with an eval spec), else empty.</summary>
+    public IReadOnlyList<Loop.GoldenScore> GoldenScores { get; init; } = [];
+
     /// <summary>The train_reward_mean curve as a one-line terminal chart.</summary>
     public string RewardSparkline => Analysis.Sparkline.Render(History.Select(h => h.RewardMean).ToArray(), 40);
 }

@@ -98,11 +98,19 @@ public static class RftRun
 
     /// <summary>Continues the run in <paramref name="runFolder"/>; <paramref name="warn"/> gets the warnings before training goes on.</summary>
     public static RftRunResult Resume(string runFolder, Func<string, IRewardFunction> loadReward, RunStore? store,
-        IProgress<TrainingProgress>? progress, Action<string>? warn, CancellationToken cancellationToken = default)
+        IProgress<TrainingProgress>? progress, Action<string>? warn, CancellationToken cancellationToken = default) =>
+        Resume(runFolder, loadReward, store, progress, warn, null, cancellationToken);
+
+    /// <summary>
+    /// Continues the run in <paramref name="runFolder"/>; a run started with an eval spec gets its checkpoint scorer from
+    /// <paramref name="scorerFor"/> (given the spec's path); without one its remaining checkpoints are not scored.
+    /// </summary>
+    public static RftRunResult Resume(string runFolder, Func<string, IRewardFunction> loadReward, RunStore? store,
+        IProgress<TrainingProgress>? progress, Action<string>? warn, Func<string, ICheckpointScorer>? scorerFor, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(loadReward);
         IRewardFunction? reward = null;
-        return TrainingRun.Resume(runFolder, store, k => k == Kind, "an RFT run", RftRunOptions.FromJson, o =>
+        return TrainingRun.Resume(runFolder, store, k => k == Kind, "an RFT run", RftRunOptions.FromJson, scorerFor, o =>
             {
                 reward = loadReward(o.GraderFile);
                 return Prepare(o, warn);
@@ -130,7 +138,7 @@ public static class RftRun
         IProgress<TrainingProgress>? progress, CancellationToken ct)
     {
         var started = DateTime.UtcNow;
-        var folder = new RunFolder(runFolder, store, runId);
+        var folder = new RunFolder(runFolder, store, runId) { Scorer = o.Scorer };
         var (encoder, train, valid) = (prep.Encoder, prep.Train, prep.Valid ?? []);
         var result = TrainingRun.Record(store, runId, ct, () =>
         {

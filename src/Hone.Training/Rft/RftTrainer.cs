@@ -160,6 +160,8 @@ public sealed class RftTrainer : ITrainingObjective
         {
             ChartPath = o.ChartPath,
             Diagnosis = o.Findings,
+            Best = o.Best,
+            GoldenScores = o.GoldenScores,
         };
     }
 

@@ -86,13 +86,17 @@ internal static class TrainingRun
     /// <summary>
     /// Continues the run in <paramref name="runFolder"/> with the options its manifest records (its kind must satisfy
     /// <paramref name="kindOk"/>; <paramref name="what"/> names the expected kind in the error), under its store record.
+    /// A run started with an eval spec gets its checkpoint scorer from <paramref name="scorerFor"/> (given the spec's
+    /// path); without one its remaining checkpoints are not scored.
     /// </summary>
     public static TResult Resume<TOptions, T, TResult>(string runFolder, RunStore? store, Func<string?, bool> kindOk, string what,
-        Func<JsonObject, TOptions> fromJson, Func<TOptions, Prepared<T>> prepare, Func<string, TOptions, Prepared<T>, string?, TResult> execute)
+        Func<JsonObject, TOptions> fromJson, Func<string, Loop.ICheckpointScorer>? scorerFor, Func<TOptions, Prepared<T>> prepare,
+        Func<string, TOptions, Prepared<T>, string?, TResult> execute)
         where TOptions : RunOptions
     {
         var (kind, json, manifest) = RunManifest.Read(runFolder, kindOk, what);
         var (options, runId) = RunManifest.ReadBack(manifest, () => (fromJson(json), (string?)json["run_id"]));
+        if (options.EvalSpec is { } spec && scorerFor is not null) options = (TOptions)(options with { Scorer = scorerFor(spec) });
         options.Validate();
         var prepared = prepare(options);
         try

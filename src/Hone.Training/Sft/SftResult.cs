@@ -1,4 +1,5 @@
 using Hone.Training.Analysis;
+using Hone.Training.Loop;
 using Hone.Training.Runs;
 
 namespace Hone.Training.Sft;
@@ -25,11 +26,3 @@ public sealed record SftResult(int Epochs, int BatchSize, long Steps, double Lea
     /// <summary>Each scored epoch's golden-set score (runs with an eval spec), else empty.</summary>
     public IReadOnlyList<GoldenScore> GoldenScores { get; init; } = [];
 }
-
-/// <summary>An epoch checkpoint's golden-set score.</summary>
-/// <param name="Epoch">The epoch.</param>
-/// <param name="Step">Optimiser steps done.</param>
-/// <param name="Accuracy">The score.</param>
-/// <param name="Low">Lower end of its 95% interval.</param>
-/// <param name="High">Upper end of its 95% interval.</param>
-public sealed record GoldenScore(int Epoch, long Step, double Accuracy, double Low, double High);

@@ -85,11 +85,8 @@ public static class SftRun
     /// </summary>
     public static SftRunResult Resume(string runFolder, RunStore? store, IProgress<TrainingProgress>? progress,
         Action<string>? warn, Func<string, ICheckpointScorer>? scorerFor, CancellationToken cancellationToken = default) =>
-        TrainingRun.Resume(runFolder, store, k => k == Kind, "an SFT run", j => WithScorer(SftRunOptions.FromJson(j), scorerFor), o => Prepare(o, warn),
+        TrainingRun.Resume(runFolder, store, k => k == Kind, "an SFT run", SftRunOptions.FromJson, scorerFor, o => Prepare(o, warn),
             (_, options, prepared, runId) => Execute(options, prepared, runFolder, store, runId, progress, cancellationToken));
-
-    private static SftRunOptions WithScorer(SftRunOptions o, Func<string, ICheckpointScorer>? scorerFor) =>
-        o.EvalSpec is { } spec && scorerFor is not null ? o with { Scorer = scorerFor(spec) } : o;
 
     /// <summary>Reads chat SFT or prompt/completion JSONL into tokenized examples; a bad line is an error naming it.</summary>
     public static List<TokenizedExample> ReadExamples(string path, ChatEncoder encoder) =>

@@ -122,12 +122,11 @@ public sealed class SftTrainer : ITrainingObjective
     {
         var o = TrainingLoop.Run(_model, this, _run, progress, cancellationToken);
         var history = o.History.Select(Row).ToList();
-        return new SftResult(o.Plan.Epochs, o.Plan.ItemsPerStep, o.Steps, o.LearningRate, history, Validated(o.EpochHistory), o.Findings,
+        return new SftResult(o.Plan.Epochs, o.Plan.ItemsPerStep, o.Steps, o.LearningRate, history, [.. o.EpochHistory.Select(Epoch)], o.Findings,
             o.ResultsCsvPath, o.ChartPath, Sparkline.Render(history.Select(r => r.TrainLoss).ToArray(), 40), o.ResumedFromEpoch)
         {
             Best = o.Best,
-            GoldenScores = [.. o.EpochHistory.Where(e => e.Metrics.ContainsKey(MetricNames.GoldenAccuracy))
-                .Select(e => new GoldenScore(e.Epoch, e.Step, e[MetricNames.GoldenAccuracy], e[MetricNames.GoldenAccuracyLow], e[MetricNames.GoldenAccuracyHigh]))],
+            GoldenScores = o.GoldenScores,
         };
     }
 
@@ -191,17 +190,13 @@ public sealed class SftTrainer : ITrainingObjective
     }
 
     void ITrainingObjective.WriteChart(string path, IReadOnlyList<StepRecord> history, IReadOnlyList<EpochRecord> epochs) =>
-        TrainingChart.WriteTrainingChart(path, [.. history.Select(Row)], Validated(epochs));
+        TrainingChart.WriteTrainingChart(path, [.. history.Select(Row)], [.. epochs.Select(Epoch)]);
 
     IReadOnlyList<CurveFinding> ITrainingObjective.Diagnose(IReadOnlyList<StepRecord> history, IReadOnlyList<EpochRecord> epochs) =>
-        CurveDiagnosis.Diagnose([.. history.Select(Row)], Validated(epochs));
+        CurveDiagnosis.Diagnose([.. history.Select(Row)], [.. epochs.Select(Epoch)]);
 
     private static MetricRow Row(StepRecord r) => new(r.Step, r.Epoch, r[MetricNames.TrainLoss], r[MetricNames.TrainMeanTokenAccuracy],
         r.Get(MetricNames.ValidLoss), r.Get(MetricNames.ValidMeanTokenAccuracy));
-
-    /// <summary>The epochs that ran the validation set (with a golden-set scorer but no validation set, an epoch has only its score).</summary>
-    private static List<EpochMetrics> Validated(IEnumerable<EpochRecord> epochs) =>
-        [.. epochs.Where(e => e.Metrics.ContainsKey(MetricNames.FullValidLoss)).Select(Epoch)];
 
     private static EpochMetrics Epoch(EpochRecord e) => new(e.Epoch, e.Step, e[MetricNames.FullValidLoss], e[MetricNames.FullValidMeanTokenAccuracy]);
 

@@ -165,7 +165,7 @@ internal static class GoldenRuns
     });
 
     /// <summary>Partial credit that varies within a group: the share of the item's letter among the output's letters, and a length score.</summary>
-    private sealed class LettersReward : IRewardFunction
+    internal sealed class LettersReward : IRewardFunction
     {
         public string Name => "letters";
 

@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using System.Globalization;
+using Hone.Bench.Train;
+using Hone.Data.Checks;
+using Hone.Data.Tokens;
+using Hone.Testing;
+using Hone.Tokenizers;
+using Hone.Tokenizers.Chat;
+using Hone.Tokenizers.ChatTemplates;
+
+namespace Hone.Bench;
+
+/// <summary>
+/// <c>dotnet run -c Release --project bench/Hone.Bench -- datacheck-real [--examples 1000000] [--near-dup yes|no]
+/// [--counter real|estimate] [--file PATH]</c>: <c>hone data check</c> (<see cref="DataChecker"/>) on a large generated
+/// chat file (written once under the temp folder, <see cref="DataCheckBench.Generate"/>, or <c>--file</c>) with real
+/// tokenisation: Llama 2's SentencePiece tokenizer and Qwen2.5's chat template (tool definitions rendered), as
+/// <c>--model</c> gives it. Prints MB/s in wall and CPU time, examples/s and the process's peak working set.
+/// </summary>
+internal static class DataCheckRealCommand
+{
+    public static int Run(string[] args)
+    {
+        var map = BenchMachine.ParseOptions("datacheck-real", args, ["examples", "near-dup", "counter", "file"]);
+        int examples = int.Parse(map.GetValueOrDefault("examples", "1000000"), CultureInfo.InvariantCulture);
+        bool nearDup = map.GetValueOrDefault("near-dup", "yes") == "yes";
+        bool real = map.GetValueOrDefault("counter", "real") == "real";
+        string? dir = null;
+        string path;
+        if (map.TryGetValue("file", out var f))
+        {
+            path = f;
+        }
+        else
+        {
+            (dir, path) = DataCheckBench.Generate(examples);
+        }
+
+        try
+        {
+            ITokenCounter counter = new EstimatingTokenCounter();
+            if (real)
+            {
+                var tokenizer = TokenizerLoader.Load(TestAssets.Path("tokenizers", "llama2", "tokenizer.model"));
+                var template = ChatTemplate.Parse(File.ReadAllText(TestAssets.Path("chat-templates", "Qwen-Qwen2.5-7B-Instruct.jinja")), "Qwen2.5");
+                counter = new ChatTemplateTokenCounter(ChatEncoder.Create(tokenizer, template, "Qwen2.5"), "llama2-tokenizer+qwen2.5-template");
+            }
+
+            long bytes = new FileInfo(path).Length;
+            string load = BenchMachine.Load();
+            double c0 = CpuTime.Process();
+            var sw = Stopwatch.StartNew();
+            var r = new DataChecker(new DataCheckOptions { FindNearDuplicates = nearDup, TokenCounter = counter }).Check(path);
+            double s = sw.Elapsed.TotalSeconds, cpu = CpuTime.Process() - c0;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"data check ({(real ? "real tokenisation" : "estimated tokens")}, near-duplicates {(nearDup ? "on" : "off")}): {r.Examples:N0} examples, {bytes / 1e6:F1} MB in {s:F1} s = {bytes / 1e6 / s:F1} MB/s wall, {bytes / 1e6 / cpu:F1} MB per CPU-s; {r.Examples / s:N0} examples/s; peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB; {r.Errors} errors, {r.Warnings} warnings; load {load} → {BenchMachine.Load()}"));
+            return 0;
+        }
+        finally
+        {
+            if (dir is not null) Directory.Delete(dir, recursive: true);
+        }
+    }
+}

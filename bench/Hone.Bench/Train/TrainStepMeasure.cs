@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using Hone.Models.Benchmarks;
+using Hone.Models.Llama;
+using Hone.Models.Train;
+using Hone.Numerics;
+using Hone.Training.Optim;
+
+namespace Hone.Bench.Train;
+
+/// <summary>One measured training configuration: seconds per phase (medians over the timed steps) and memory.</summary>
+internal sealed record TrainStepResult(
+    string Shape, string Method, int Threads, int Seq, int Steps, double ForwardSeconds, double BackwardSeconds, double OptimizerSeconds,
+    double StepSeconds, double TokensPerSecond, double CpuSecondsPerStep, long MatMulParameters, long DistinctParameters, long TrainableParameters,
+    long WeightBytes, long GradBytes, long AdamBytes, long ActivationBytes, long ScratchBytes, long PeakWorkingSetBytes)
+{
+    public long TotalBytes => WeightBytes + GradBytes + AdamBytes + ActivationBytes + ScratchBytes;
+}
+
+/// <summary>
+/// Times full steps of SFT on one random model: zero grads, forward, backward (every position trained), global-norm
+/// clipping and AdamW, over one row of <c>seq</c> tokens, exactly what <c>TrainingLoop</c> does per optimizer step
+/// with one micro-batch. Memory is read from the arenas: weights, gradients, Adam moments, activations (the
+/// trainer's saved tensors) and scratch.
+/// </summary>
+internal static class TrainStepMeasure
+{
+    public static LoraOptions Lora(int rank = 8) => new() { Rank = rank, Alpha = 2 * rank, TargetModules = ["all-linear"] };
+
+    public static TrainStepResult Run(string shape, bool lora, int threads, int seq, int warmup, int steps, Action<string>? log = null)
+    {
+        using var model = ModelBenchmark.RandomModel(TrainShapes.Get(shape, Math.Max(seq, 16)));
+        return Run(model, shape, lora, threads, seq, warmup, steps, log);
+    }
+
+    /// <summary>As above on a model already made (full fine-tuning changes its weights).</summary>
+    public static TrainStepResult Run(LlamaModel model, string shape, bool lora, int threads, int seq, int warmup, int steps, Action<string>? log = null)
+    {
+        var config = model.Config;
+        using var pool = new WorkerPool(threads);
+        using var trainer = new LlamaTrainer(model, 1, seq, lora ? Lora() : null, pool);
+        using var adam = new AdamW(trainer.Parameters, new AdamWSettings(WeightDecay: 0.01), pool: pool);
+        var batch = Batch(config.VocabSize, seq);
+        var logp = new float[seq];
+        var correct = new bool[seq];
+        var coef = new float[seq];
+        for (int i = 0; i + 1 < seq; i++) coef[i] = -1f / (seq - 1);
+
+        var fwd = new List<double>();
+        var bwd = new List<double>();
+        var opt = new List<double>();
+        var total = new List<double>();
+        var cpu = new List<double>();
+        for (int s = 0; s < warmup + steps; s++)
+        {
+            double c0 = CpuTime.Process();
+            long t0 = Stopwatch.GetTimestamp();
+            trainer.ZeroGrad();
+            trainer.Forward(batch, logp, correct);
+            long t1 = Stopwatch.GetTimestamp();
+            trainer.Backward(coef);
+            long t2 = Stopwatch.GetTimestamp();
+            GradientClipping.ClipByGlobalNorm(trainer.Parameters, 1.0);
+            adam.Step(1e-5);
+            long t3 = Stopwatch.GetTimestamp();
+            double c1 = CpuTime.Process();
+            if (s >= warmup)
+            {
+                fwd.Add(Stopwatch.GetElapsedTime(t0, t1).TotalSeconds);
+                bwd.Add(Stopwatch.GetElapsedTime(t1, t2).TotalSeconds);
+                opt.Add(Stopwatch.GetElapsedTime(t2, t3).TotalSeconds);
+                total.Add(Stopwatch.GetElapsedTime(t0, t3).TotalSeconds);
+                cpu.Add(c1 - c0);
+            }
+
+            log?.Invoke($"  {shape} {(lora ? "lora" : "full")} {threads}t step {s}: {Stopwatch.GetElapsedTime(t0, t3).TotalSeconds:F2} s");
+        }
+
+        var (matmul, distinct) = TrainShapes.Parameters(config);
+        long trainable = trainer.Parameters.Sum(p => (long)p.Value.Length);
+        long grads = 0, acts = 0, scratch = 0, saved = 0;
+        foreach (var (name, t) in trainer.Arena.Tensors)
+        {
+            long bytes = 4L * t.Length;
+            if (name.StartsWith("grad:", StringComparison.Ordinal)) grads += bytes;
+            else if (IsScratch(name)) scratch += bytes;
+            else if (name.Contains("lora_", StringComparison.Ordinal) || name.Contains("modules_to_save", StringComparison.Ordinal)) saved += bytes;
+            else acts += bytes;
+        }
+
+        double step = Median(total);
+        return new TrainStepResult(shape, lora ? "lora" : "full", threads, seq, steps, Median(fwd), Median(bwd), Median(opt), step, seq / step, Median(cpu),
+            matmul, distinct, trainable, (4L * model.Weights.Arena.UsedFloats) + saved, grads, 4L * AdamW.FloatsFor(trainer.Parameters), acts, scratch,
+            Process.GetCurrentProcess().PeakWorkingSet64);
+    }
+
+    /// <summary>Scratch tensors of the trainer: reused within a step, never saved for the backward.</summary>
+    private static bool IsScratch(string name) =>
+        name.StartsWith("s_", StringComparison.Ordinal) || name.StartsWith("d_", StringComparison.Ordinal) || name is "gathered" or "logits"
+        or "attention_scratch" or "norm_scratch" or "frozen_norm_grad" or "rope_cos" or "rope_sin";
+
+    public static Hone.Models.Train.TokenBatch Batch(int vocab, int seq)
+    {
+        var batch = new Hone.Models.Train.TokenBatch(1, seq);
+        var rng = new Random(1);
+        for (int i = 0; i < seq; i++)
+        {
+            batch.Tokens[i] = rng.Next(3, vocab);
+            batch.Positions[i] = i;
+            batch.SegmentIds[i] = 0;
+        }
+
+        for (int i = 0; i + 1 < seq; i++) batch.Targets[i] = batch.Tokens[i + 1];
+        return batch;
+    }
+
+    public static double Median(IEnumerable<double> values)
+    {
+        var a = values.Order().ToArray();
+        return a.Length == 0 ? double.NaN : a.Length % 2 == 1 ? a[a.Length / 2] : (a[(a.Length / 2) - 1] + a[a.Length / 2]) / 2;
+    }
+}
