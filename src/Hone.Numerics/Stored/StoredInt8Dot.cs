@@ -263,7 +263,8 @@ internal static unsafe class StoredInt8Dot
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<byte> Nibbles(byte* q, Vector256<byte> low)
     {
-        var raw = Vector128.Load(q);
-        return Vector256.Create(raw, Vector128.ShiftRightLogical(raw.AsUInt16(), 4).AsByte()) & low;
+        // The 16 bytes in both halves (one broadcast load), the upper half shifted right by 4, both masked.
+        var both = Avx2.BroadcastVector128ToVector256(q).AsUInt32();
+        return Avx2.ShiftRightLogicalVariable(both, Vector256.Create(0u, 0, 0, 0, 4, 4, 4, 4)).AsByte() & low;
     }
 }
