@@ -45,9 +45,6 @@ public sealed record TeachSaved(string CaseId, string Sft, string Dpo);
 /// <param name="Saved">The edits saved.</param>
 public sealed record TeachSession(string RunId, int Cases, int AlreadyTaught, int Seen, int Accepted, int Rejected, IReadOnlyList<TeachSaved> Saved);
 
-/// <summary>An edit saved by a teach session: the case and the files its SFT example and DPO pair went to.</summary>
-public sealed record TeachSaved(string CaseId, string Sft, string Dpo);
-
 /// <summary>
 /// Edit to teach as a library API (<c>hone teach</c> in the terminal; the dashboard can call the same): load an eval
 /// run's failing (or all) cases, diff an edited answer against the model's by words, and save the edit as an SFT

@@ -30,7 +30,7 @@ public sealed record ScaleResponse(string Folder, StudyEstimateResult? Estimate,
 {
     /// <summary>The study's own result (for screens that draw it).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public required ScaleResult Result { get; init; }
+    public ScaleResult Result { get; init; } = null!;
 }
 
 /// <summary>

@@ -57,7 +57,7 @@ public sealed record SweepResponse(string Folder, StudyEstimateResult? Estimate,
 {
     /// <summary>The study's own result (for screens that draw it).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public required SweepResult Result { get; init; }
+    public SweepResult Result { get; init; } = null!;
 }
 
 /// <summary>

@@ -83,8 +83,8 @@ internal sealed class DemoView(CliContext ctx) : IDemoObserver
                 if (f.GoldenScores.Count > 0)
                     console.MarkupLine("    checkpoints on the golden set: " + string.Join(", ", f.GoldenScores.Select(g =>
                         string.Create(CultureInfo.InvariantCulture, $"epoch {g.Epoch} {g.Accuracy * 100:0.0}%") + (g.Epoch == f.Best?.Epoch ? " [green](best)[/]" : ""))));
-                if (f.Export is { } x)
-                    console.MarkupLine($"    exported epoch {x.Epoch} ({Markup.Escape(x.ChosenBy)}) as a LoRA adapter → {Rel(x.Path)}");
+                if (f.Export is { } exported)
+                    console.MarkupLine($"    exported epoch {exported.Epoch} ({Markup.Escape(exported.ChosenBy)}) as a LoRA adapter → {Rel(exported.Path)}");
                 break;
         }
     }
