@@ -13,17 +13,18 @@ namespace Hone.Bench;
 
 /// <summary>
 /// <c>dotnet run -c Release --project bench/Hone.Bench -- compare [--shape small|134m] [--types f32,bf16,q8_0,q4_0 (default: all four)]
-/// [--threads 1,2] [--prompt N] [--gen N] [--reps N] [--out DIR]</c>: Hone beside its references in one process and one
+/// [--threads 1,2] [--prompt N] [--gen N] [--reps N] [--row-budget-s S] [--out DIR]</c>: Hone beside its references in one process and one
 /// run: prompt and generation tokens/s against llama.cpp (LLamaSharp 0.30, CPU backend) on the same GGUF file Hone
 /// wrote, one per tensor type; GEMM GFLOP/s against OpenBLAS's cblas_sgemm (Debian's package, when installed); and the
-/// machine's measured FMA peak and memory read bandwidth. Medians of <c>--reps</c> runs after one untimed warm-up run
+/// machine's measured FMA peak and memory read bandwidth. Medians of <c>--reps</c> runs (fewer, at least one, once a
+/// row has spent <c>--row-budget-s</c> seconds, default 40, so a loaded machine still finishes) after one untimed warm-up run
 /// per side, pairs alternated; wall-clock ratios and ratios of process CPU time. Writes
 /// compare.json and compare.md to <c>--out</c> (default artifacts/bench/compare) and prints the markdown.
 /// Run OpenBLAS with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset.
 /// </summary>
 internal static class CompareCommand
 {
-    private sealed record Options(string Shape, GgufExportType[] Types, int[] Threads, int Prompt, int Gen, int Reps, string Out, (int M, int K, int N)[] Gemm);
+    private sealed record Options(string Shape, GgufExportType[] Types, int[] Threads, int Prompt, int Gen, int Reps, double RowBudget, string Out, (int M, int K, int N)[] Gemm);
 
     public static int Run(string[] args)
     {
@@ -92,7 +93,8 @@ internal static class CompareCommand
         // One untimed run each first: Hone's methods reach their optimised tier, both sides touch their buffers.
         TimeHone(session, prompt, Math.Min(8, o.Gen));
         cpp.Time(prompt, Math.Min(8, o.Gen), threads);
-        for (int rep = 0; rep < o.Reps; rep++)
+        var spent = Stopwatch.StartNew();
+        for (int rep = 0; rep < o.Reps && (rep == 0 || spent.Elapsed.TotalSeconds < o.RowBudget); rep++)
         {
             honeRuns.Add(TimeHone(session, prompt, o.Gen));
             cppRuns.Add(cpp.Time(prompt, o.Gen, threads));
@@ -107,6 +109,7 @@ internal static class CompareCommand
         {
             type = type.Name(),
             threads,
+            repetitions = honeRuns.Count,
             file_bytes = weightBytes,
             hone_stored_matrices = hone.Weights.Stored.Count,
             hone_prompt_tps = hp,
@@ -188,17 +191,17 @@ internal static class CompareCommand
             e.GetProperty(name).ValueKind == JsonValueKind.Null ? "n/a" : e.GetProperty(name).GetDouble().ToString(fmt, CultureInfo.InvariantCulture);
         sb.AppendLine(CultureInfo.InvariantCulture, $"# Hone vs references ({r.GetProperty("shape").GetString()} Llama, commit {r.GetProperty("commit").GetString()})");
         sb.AppendLine();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"CPU: {r.GetProperty("cpu").GetString()}; load average at start `{r.GetProperty("load_average_start").GetString()}`, at end `{r.GetProperty("load_average_end").GetString()}`; {r.GetProperty("prompt_tokens").GetInt32()}-token prompt, {r.GetProperty("generated_tokens").GetInt32()} generated tokens, median of {r.GetProperty("repetitions").GetInt32()}.");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"CPU: {r.GetProperty("cpu").GetString()}; load average at start `{r.GetProperty("load_average_start").GetString()}`, at end `{r.GetProperty("load_average_end").GetString()}`; {r.GetProperty("prompt_tokens").GetInt32()}-token prompt, {r.GetProperty("generated_tokens").GetInt32()} generated tokens, median of up to {r.GetProperty("repetitions").GetInt32()} runs (column runs) after a warm-up run.");
         sb.AppendLine();
         sb.AppendLine("| threads | FMA peak GFLOP/s | read bandwidth GB/s |");
         sb.AppendLine("|---:|---:|---:|");
         foreach (var m in r.GetProperty("machine").EnumerateArray())
             sb.AppendLine(CultureInfo.InvariantCulture, $"| {m.GetProperty("threads").GetInt32()} | {F(m, "fma_peak_gflops", "F0")} | {F(m, "read_bandwidth_gbs")} |");
         sb.AppendLine();
-        sb.AppendLine("| type | threads | prompt Hone tok/s | llama.cpp | ratio | (by CPU time) | generation Hone tok/s | llama.cpp | ratio | (by CPU time) | Hone decode GB/s | % of read ceiling | llama.cpp GB/s |");
-        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine("| type | threads | runs | prompt Hone tok/s | llama.cpp | ratio | (by CPU time) | generation Hone tok/s | llama.cpp | ratio | (by CPU time) | Hone decode GB/s | % of read ceiling | llama.cpp GB/s |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var m in r.GetProperty("models").EnumerateArray())
-            sb.AppendLine(CultureInfo.InvariantCulture, $"| {m.GetProperty("type").GetString()} | {m.GetProperty("threads").GetInt32()} | {F(m, "hone_prompt_tps", "F0")} | {F(m, "llamacpp_prompt_tps", "F0")} | {F(m, "prompt_ratio", "F2")}× | {F(m, "prompt_ratio_cpu_time", "F2")}× | {F(m, "hone_gen_tps")} | {F(m, "llamacpp_gen_tps")} | {F(m, "gen_ratio", "F2")}× | {F(m, "gen_ratio_cpu_time", "F2")}× | {F(m, "hone_gen_read_gbs")} | {F(m, "hone_gen_percent_of_ceiling", "F0")}% | {F(m, "llamacpp_gen_read_gbs")} |");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| {m.GetProperty("type").GetString()} | {m.GetProperty("threads").GetInt32()} | {m.GetProperty("repetitions").GetInt32()} | {F(m, "hone_prompt_tps", "F0")} | {F(m, "llamacpp_prompt_tps", "F0")} | {F(m, "prompt_ratio", "F2")}× | {F(m, "prompt_ratio_cpu_time", "F2")}× | {F(m, "hone_gen_tps")} | {F(m, "llamacpp_gen_tps")} | {F(m, "gen_ratio", "F2")}× | {F(m, "gen_ratio_cpu_time", "F2")}× | {F(m, "hone_gen_read_gbs")} | {F(m, "hone_gen_percent_of_ceiling", "F0")}% | {F(m, "llamacpp_gen_read_gbs")} |");
         sb.AppendLine();
         sb.AppendLine("Decode GB/s = GGUF file bytes × generated tokens/s (every matrix, the tied classifier included, is read once per token); the read ceiling is the machine's measured read bandwidth at that thread count (table above). \"By CPU time\" ratios divide the process CPU seconds each side spent (all threads, spinning included): they survive a loaded machine better than wall-clock ratios.");
         sb.AppendLine();
@@ -221,7 +224,7 @@ internal static class CompareCommand
             map[args[i][2..]] = args[++i];
         }
 
-        var known = new[] { "shape", "types", "threads", "prompt", "gen", "reps", "out" };
+        var known = new[] { "shape", "types", "threads", "prompt", "gen", "reps", "row-budget-s", "out" };
         if (map.Keys.FirstOrDefault(k => !known.Contains(k)) is { } bad) throw new ArgumentException($"compare: unknown option --{bad}; known: {string.Join(", ", known.Select(k => "--" + k))}");
         string shape = map.GetValueOrDefault("shape", "small");
         if (shape is not ("small" or "134m")) throw new ArgumentException("compare: --shape is small or 134m");
@@ -232,6 +235,7 @@ internal static class CompareCommand
             int.Parse(map.GetValueOrDefault("prompt", big ? "512" : "64"), CultureInfo.InvariantCulture),
             int.Parse(map.GetValueOrDefault("gen", big ? "32" : "16"), CultureInfo.InvariantCulture),
             int.Parse(map.GetValueOrDefault("reps", "3"), CultureInfo.InvariantCulture),
+            double.Parse(map.GetValueOrDefault("row-budget-s", "40"), CultureInfo.InvariantCulture),
             map.GetValueOrDefault("out", Path.Combine("artifacts", "bench", "compare")),
             big ? [(256, 768, 3072), (512, 2048, 2048)] : [(64, 256, 768)]);
     }

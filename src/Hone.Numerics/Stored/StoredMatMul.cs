@@ -55,32 +55,25 @@ public static unsafe class StoredMatMul
     internal static void Multiply(
         ReadOnlySpan<float> x, ReadOnlySpan<byte> w, StoredType type, ReadOnlySpan<float> bias, Span<float> y, int m, int k, int n,
         WorkerPool? pool, bool add, SimdLevel level)
-    {
-        Validate(x, w, type, bias, y, m, k, n);
-        pool ??= WorkerPool.Single;
-        var job = t_job ??= new StoredMatMulJob();
-        fixed (float* px = x)
-        fixed (byte* pw = w)
-        fixed (float* pb = bias)
-        fixed (float* py = y)
-        {
-            job.Begin(px, type, m, k, add, Simd.Clamp(level), pool.ThreadCount);
-            job.Add(pw, bias.IsEmpty ? null : pb, py, n);
-            pool.Run(job, job.Items);
-        }
-    }
+        => Multiply3(x, m, k, type, w, bias, y, n, default, default, default, 0, default, default, default, 0, pool, level, add);
 
-    /// <summary>The entry point of <see cref="XWt3"/>.</summary>
+    /// <summary>The entry point of <see cref="XWt3"/> and <see cref="Multiply"/>: up to three matrices (n2 = 0 or
+    /// n3 = 0 leaves them out), onto y when <paramref name="add"/>.</summary>
     internal static void Multiply3(
         ReadOnlySpan<float> x, int m, int k, StoredType type,
         ReadOnlySpan<byte> w1, ReadOnlySpan<float> b1, Span<float> y1, int n1,
         ReadOnlySpan<byte> w2, ReadOnlySpan<float> b2, Span<float> y2, int n2,
         ReadOnlySpan<byte> w3, ReadOnlySpan<float> b3, Span<float> y3, int n3,
-        WorkerPool? pool, SimdLevel level)
+        WorkerPool? pool, SimdLevel level, bool add = false)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(n2);
         ArgumentOutOfRangeException.ThrowIfNegative(n3);
         Validate(x, w1, type, b1, y1, m, k, n1);
-        Validate(x, w2, type, b2, y2, m, k, n2);
+        if (n2 > 0)
+        {
+            Validate(x, w2, type, b2, y2, m, k, n2);
+        }
+
         if (n3 > 0)
         {
             Validate(x, w3, type, b3, y3, m, k, n3);
@@ -99,9 +92,13 @@ public static unsafe class StoredMatMul
         fixed (float* pb3 = b3)
         fixed (float* py3 = y3)
         {
-            job.Begin(px, type, m, k, add: false, Simd.Clamp(level), pool.ThreadCount);
+            job.Begin(px, type, m, k, add, Simd.Clamp(level), pool.ThreadCount);
             job.Add(pw1, b1.IsEmpty ? null : pb1, py1, n1);
-            job.Add(pw2, b2.IsEmpty ? null : pb2, py2, n2);
+            if (n2 > 0)
+            {
+                job.Add(pw2, b2.IsEmpty ? null : pb2, py2, n2);
+            }
+
             if (n3 > 0)
             {
                 job.Add(pw3, b3.IsEmpty ? null : pb3, py3, n3);
