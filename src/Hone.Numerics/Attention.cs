@@ -8,7 +8,7 @@ namespace Hone.Numerics;
 /// h / (heads / kvHeads)). Serves single-token decode (tokens = 1) and prompt blocks alike: token t of the block sits
 /// at position start + t and sees cache rows 0..start + t. The probabilities are kept for the backward beside it.
 /// </summary>
-public static unsafe partial class Attention
+public static unsafe class Attention
 {
     [ThreadStatic]
     private static ForwardJob? t_job;
@@ -45,9 +45,9 @@ public static unsafe partial class Attention
         fixed (float* pp = probs)
         fixed (float* po = output)
         {
-            if (tokens >= BlockedMinTokens)
+            if (tokens >= AttentionBlocked.BlockedMinTokens)
             {
-                ForwardBlocked(pq, pk, pv, firstVisible.IsEmpty ? null : pf, pp, po, tokens, start, heads, kvHeads, headDim, kvLen, scale, pool ?? WorkerPool.Single);
+                AttentionBlocked.Forward(pq, pk, pv, firstVisible.IsEmpty ? null : pf, pp, po, tokens, start, heads, kvHeads, headDim, kvLen, scale, pool ?? WorkerPool.Single);
                 return;
             }
 
@@ -220,7 +220,7 @@ public static unsafe partial class Attention
         }
     }
 
-    private static int Check(
+    internal static int Check(
         ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<int> firstVisible, ReadOnlySpan<float> probs, ReadOnlySpan<float> output,
         int tokens, int start, int heads, int kvHeads, int headDim)
     {

@@ -11,7 +11,7 @@ namespace Hone.Numerics;
 /// per six query rows instead of once per row. Every item does the same arithmetic whatever the thread that runs it,
 /// so results do not depend on the thread count. The naive twin is <see cref="Attention.ForwardNaive"/>.
 /// </summary>
-public static unsafe partial class Attention
+internal static unsafe class AttentionBlocked
 {
     /// <summary>Blocks of fewer tokens (decode) take the row path: one dot product per (token, head, key).</summary>
     internal const int BlockedMinTokens = 16;
@@ -30,7 +30,7 @@ public static unsafe partial class Attention
     [ThreadStatic]
     private static BlockedJob? t_blocked;
 
-    private static void ForwardBlocked(
+    internal static void Forward(
         float* q, float* k, float* v, int* firstVisible, float* probs, float* output,
         int tokens, int start, int heads, int kvHeads, int headDim, int kvLen, float scale, WorkerPool pool)
     {

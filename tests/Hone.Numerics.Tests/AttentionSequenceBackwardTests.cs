@@ -22,8 +22,8 @@ public class AttentionSequenceBackwardTests
         float[] eq = new float[q.Length], ek = (float[])dkStart.Clone(), ev = (float[])dvStart.Clone();
         Attention.Backward(q, k, v, probs, dOut, eq, ek, ev, new float[kvLen], tokens, start, heads, kvHeads, headDim, scale);
         float[] aq = Rand.Floats(rng, q.Length), ak = (float[])dkStart.Clone(), av = (float[])dvStart.Clone();
-        var scratch = new float[Attention.BackwardSequenceScratchFloats(tokens, start, headDim)];
-        Attention.BackwardSequence(q, k, v, probs, dOut, aq, ak, av, scratch, tokens, start, heads, kvHeads, headDim, scale);
+        var scratch = new float[AttentionSequence.BackwardSequenceScratchFloats(tokens, start, headDim)];
+        AttentionSequence.BackwardSequence(q, k, v, probs, dOut, aq, ak, av, scratch, tokens, start, heads, kvHeads, headDim, scale);
         Rand.Close(eq, aq, 1e-4, 1e-5, "dq");
         Rand.Close(ek, ak, 1e-4, 1e-5, "dk");
         Rand.Close(ev, av, 1e-4, 1e-5, "dv");
@@ -46,8 +46,8 @@ public class AttentionSequenceBackwardTests
         Attention.ForwardNaive(q, k, v, first, ep, eo, tokens, start, heads, kvHeads, headDim, scale);
         using var pool = new WorkerPool(2);
         float[] ap = Rand.Floats(rng, ep.Length), ao = Rand.Floats(rng, eo.Length);
-        var scratch = new float[2 * Attention.BackwardSequenceScratchFloats(tokens, start, headDim)];
-        Attention.ForwardSequence(q, k, v, first, ap, ao, scratch, tokens, start, heads, kvHeads, headDim, scale, pool);
+        var scratch = new float[2 * AttentionSequence.BackwardSequenceScratchFloats(tokens, start, headDim)];
+        AttentionSequence.ForwardSequence(q, k, v, first, ap, ao, scratch, tokens, start, heads, kvHeads, headDim, scale, pool);
         Rand.Close(ep, ap, 1e-5, 1e-6, "probs");
         Rand.Close(eo, ao, 1e-4, 1e-5, "output");
     }
@@ -63,8 +63,8 @@ public class AttentionSequenceBackwardTests
         (float[] Dq, float[] Dk, float[] Dv) Run(WorkerPool? pool)
         {
             float[] dq = new float[q.Length], dk = new float[k.Length], dv = new float[v.Length];
-            var scratch = new float[(pool?.ThreadCount ?? 1) * Attention.BackwardSequenceScratchFloats(tokens, start, headDim)];
-            Attention.BackwardSequence(q, k, v, probs, dOut, dq, dk, dv, scratch, tokens, start, heads, kvHeads, headDim, 0.25f, pool);
+            var scratch = new float[(pool?.ThreadCount ?? 1) * AttentionSequence.BackwardSequenceScratchFloats(tokens, start, headDim)];
+            AttentionSequence.BackwardSequence(q, k, v, probs, dOut, dq, dk, dv, scratch, tokens, start, heads, kvHeads, headDim, 0.25f, pool);
             return (dq, dk, dv);
         }
 

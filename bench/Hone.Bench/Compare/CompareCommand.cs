@@ -59,8 +59,8 @@ internal static class CompareCommand
         var report = new
         {
             started_utc = started.ToString("O", CultureInfo.InvariantCulture),
-            commit = Git("rev-parse --short HEAD"),
-            cpu = CpuName(),
+            commit = Train.BenchMachine.Git("rev-parse --short HEAD"),
+            cpu = Train.BenchMachine.CpuName(),
             load_average_start = load,
             load_average_end = loadEnd,
             shape = o.Shape,
@@ -238,23 +238,5 @@ internal static class CompareCommand
             double.Parse(map.GetValueOrDefault("row-budget-s", "40"), CultureInfo.InvariantCulture),
             map.GetValueOrDefault("out", Path.Combine("artifacts", "bench", "compare")),
             big ? [(256, 768, 3072), (512, 2048, 2048)] : [(64, 256, 768)]);
-    }
-
-    private static string CpuName() =>
-        File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown" : "unknown";
-
-    private static string Git(string arguments)
-    {
-        try
-        {
-            using var p = Process.Start(new ProcessStartInfo("git", arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-            string s = p.StandardOutput.ReadToEnd().Trim();
-            p.WaitForExit();
-            return s.Length > 0 ? s : "unknown";
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return "unknown";
-        }
     }
 }

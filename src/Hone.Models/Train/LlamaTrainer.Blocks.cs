@@ -52,7 +52,7 @@ public sealed partial class LlamaTrainer
         Span<float> probs = s.Probs.Span;
         for (int r = 0; r < _rows; r++)
         {
-            Attention.ForwardSequence(
+            AttentionSequence.ForwardSequence(
                 q.Slice(r * seq * qDim, seq * qDim), k.Slice(r * seq * kvDim, seq * kvDim), v.Slice(r * seq * kvDim, seq * kvDim),
                 _firstVisible.AsSpan(r * seq, seq), probs.Slice(r * seq * heads * seq, seq * heads * seq), att.Slice(r * seq * qDim, seq * qDim),
                 _attnScratch.Span, seq, 0, heads, kvHeads, hd, AttentionScale, _pool);
@@ -80,7 +80,7 @@ public sealed partial class LlamaTrainer
         Span<float> probs = s.Probs.Span;
         for (int r = 0; r < _rows; r++)
         {
-            Attention.BackwardSequence(
+            AttentionSequence.BackwardSequence(
                 q.Slice(r * seq * qDim, seq * qDim), k.Slice(r * seq * kvDim, seq * kvDim), v.Slice(r * seq * kvDim, seq * kvDim),
                 probs.Slice(r * seq * heads * seq, seq * heads * seq), dAtt.Slice(r * seq * qDim, seq * qDim),
                 dq.Slice(r * seq * qDim, seq * qDim), dk.Slice(r * seq * kvDim, seq * kvDim), dv.Slice(r * seq * kvDim, seq * kvDim),

@@ -29,7 +29,7 @@ public sealed partial class LlamaTrainer
         plan.Add("d_gate", n, c.HiddenDim);
         plan.Add("d_up", n, c.HiddenDim);
         plan.Add("d_act", n, c.HiddenDim);
-        plan.Add("attention_scratch", _pool.ThreadCount, checked((int)Attention.BackwardSequenceScratchFloats(MaxSequenceLength, 0, c.HeadDim)));
+        plan.Add("attention_scratch", _pool.ThreadCount, checked((int)AttentionSequence.BackwardSequenceScratchFloats(MaxSequenceLength, 0, c.HeadDim)));
         plan.Add("norm_scratch", Math.Max(c.Dim, c.HeadDim));
         plan.Add("frozen_norm_grad", Math.Max(c.Dim, c.HeadDim));
         plan.Add("s_transposed", n, maxOut);

@@ -8,7 +8,7 @@ namespace Hone.Numerics;
 /// head's slices. The masked upper triangle is computed and discarded: twice the multiply-adds of the causal part,
 /// at many times the speed of per-row dot products.
 /// </summary>
-public static unsafe partial class Attention
+public static unsafe class AttentionSequence
 {
     [ThreadStatic]
     private static SequenceJob? t_sequence;
@@ -21,7 +21,7 @@ public static unsafe partial class Attention
     }
 
     /// <summary>
-    /// The same results as <see cref="Forward(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{int}, Span{float}, Span{float}, int, int, int, int, int, float, WorkerPool?)"/>
+    /// The same results as <see cref="Attention.Forward(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{int}, Span{float}, Span{float}, int, int, int, int, int, float, WorkerPool?)"/>
     /// (its twin, up to rounding), with the products as matrix products. Shapes as there; scratch
     /// [threads, <see cref="BackwardSequenceScratchFloats"/>]. Work is split by query head; results do not depend on
     /// the thread count.
@@ -30,7 +30,7 @@ public static unsafe partial class Attention
         ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<int> firstVisible, Span<float> probs, Span<float> output,
         Span<float> scratch, int tokens, int start, int heads, int kvHeads, int headDim, float scale, WorkerPool? pool = null)
     {
-        int kvLen = Check(q, k, v, firstVisible, probs, output, tokens, start, heads, kvHeads, headDim);
+        int kvLen = Attention.Check(q, k, v, firstVisible, probs, output, tokens, start, heads, kvHeads, headDim);
         pool ??= WorkerPool.Single;
         long per = BackwardSequenceScratchFloats(tokens, start, headDim);
         ArgumentOutOfRangeException.ThrowIfLessThan(scratch.Length, pool.ThreadCount * per, nameof(scratch));
@@ -49,8 +49,8 @@ public static unsafe partial class Attention
     }
 
     /// <summary>
-    /// The same gradients as <see cref="Backward"/> (its twin, up to rounding: dq written; dk, dv accumulated into),
-    /// with dP = dO·Vᵀ, dQ = dS·K, dK += dSᵀ·Q and dV += Pᵀ·dO as matrix products. Shapes as <see cref="Backward"/>;
+    /// The same gradients as <see cref="Attention.Backward"/> (its twin, up to rounding: dq written; dk, dv accumulated into),
+    /// with dP = dO·Vᵀ, dQ = dS·K, dK += dSᵀ·Q and dV += Pᵀ·dO as matrix products. Shapes as <see cref="Attention.Backward"/>;
     /// scratch [threads, <see cref="BackwardSequenceScratchFloats"/>]. Work is split by KV head, so results do not
     /// depend on the thread count.
     /// </summary>
@@ -59,7 +59,7 @@ public static unsafe partial class Attention
         Span<float> dq, Span<float> dk, Span<float> dv, Span<float> scratch,
         int tokens, int start, int heads, int kvHeads, int headDim, float scale, WorkerPool? pool = null)
     {
-        int kvLen = Check(q, k, v, default, probs, dOutput, tokens, start, heads, kvHeads, headDim);
+        int kvLen = Attention.Check(q, k, v, default, probs, dOutput, tokens, start, heads, kvHeads, headDim);
         pool ??= WorkerPool.Single;
         long per = BackwardSequenceScratchFloats(tokens, start, headDim);
         ArgumentOutOfRangeException.ThrowIfLessThan(dq.Length, tokens * heads * headDim, nameof(dq));
