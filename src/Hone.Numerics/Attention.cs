@@ -127,11 +127,8 @@ public static unsafe class Attention
         Span<float> dq, Span<float> dk, Span<float> dv, Span<float> scratch,
         int tokens, int start, int heads, int kvHeads, int headDim, float scale, WorkerPool? pool = null)
     {
-        int kvLen = Check(q, k, v, default, probs, dOutput, tokens, start, heads, kvHeads, headDim);
+        int kvLen = CheckBackward(q, k, v, probs, dOutput, dq, dk, dv, tokens, start, heads, kvHeads, headDim);
         pool ??= WorkerPool.Single;
-        ArgumentOutOfRangeException.ThrowIfLessThan(dq.Length, tokens * heads * headDim, nameof(dq));
-        ArgumentOutOfRangeException.ThrowIfLessThan(dk.Length, kvLen * kvHeads * headDim, nameof(dk));
-        ArgumentOutOfRangeException.ThrowIfLessThan(dv.Length, kvLen * kvHeads * headDim, nameof(dv));
         ArgumentOutOfRangeException.ThrowIfLessThan(scratch.Length, pool.ThreadCount * kvLen, nameof(scratch));
         BackwardJob job = t_backward ??= new BackwardJob();
         fixed (float* pq = q)
@@ -218,6 +215,18 @@ public static unsafe class Attention
                 }
             }
         }
+    }
+
+    /// <summary>The checks of <see cref="Check"/> plus the gradients' lengths (dq [tokens, heads·headDim]; dk, dv [kvLen, kvHeads·headDim]); returns kvLen.</summary>
+    internal static int CheckBackward(
+        ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> probs, ReadOnlySpan<float> dOutput,
+        Span<float> dq, Span<float> dk, Span<float> dv, int tokens, int start, int heads, int kvHeads, int headDim)
+    {
+        int kvLen = Check(q, k, v, default, probs, dOutput, tokens, start, heads, kvHeads, headDim);
+        ArgumentOutOfRangeException.ThrowIfLessThan(dq.Length, tokens * heads * headDim, nameof(dq));
+        ArgumentOutOfRangeException.ThrowIfLessThan(dk.Length, kvLen * kvHeads * headDim, nameof(dk));
+        ArgumentOutOfRangeException.ThrowIfLessThan(dv.Length, kvLen * kvHeads * headDim, nameof(dv));
+        return kvLen;
     }
 
     internal static int Check(

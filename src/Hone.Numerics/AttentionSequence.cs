@@ -59,12 +59,9 @@ public static unsafe class AttentionSequence
         Span<float> dq, Span<float> dk, Span<float> dv, Span<float> scratch,
         int tokens, int start, int heads, int kvHeads, int headDim, float scale, WorkerPool? pool = null)
     {
-        int kvLen = Attention.Check(q, k, v, default, probs, dOutput, tokens, start, heads, kvHeads, headDim);
+        int kvLen = Attention.CheckBackward(q, k, v, probs, dOutput, dq, dk, dv, tokens, start, heads, kvHeads, headDim);
         pool ??= WorkerPool.Single;
         long per = BackwardSequenceScratchFloats(tokens, start, headDim);
-        ArgumentOutOfRangeException.ThrowIfLessThan(dq.Length, tokens * heads * headDim, nameof(dq));
-        ArgumentOutOfRangeException.ThrowIfLessThan(dk.Length, kvLen * kvHeads * headDim, nameof(dk));
-        ArgumentOutOfRangeException.ThrowIfLessThan(dv.Length, kvLen * kvHeads * headDim, nameof(dv));
         ArgumentOutOfRangeException.ThrowIfLessThan(scratch.Length, pool.ThreadCount * per, nameof(scratch));
         SequenceJob job = t_sequence ??= new SequenceJob();
         fixed (float* pq = q)
