@@ -43,6 +43,12 @@ public sealed record EvalRunRequest
 
     /// <summary>A prompt or chain file (path or name in prompts/) each case is sent through instead of the spec's prompt, or null.</summary>
     public string? Prompt { get; init; }
+
+    /// <summary>Only estimate (a local model is probed): nothing is sent to a hosted model, no run is recorded.</summary>
+    public bool DryRun { get; init; }
+
+    /// <summary>Run even when the estimated dollars are above the workspace's prompting budget (<c>prompting.budget_usd</c>).</summary>
+    public bool Yes { get; init; }
 }
 
 /// <summary>The result of <see cref="EvalRun"/> (its <c>--json</c> document).</summary>
@@ -51,6 +57,12 @@ public sealed record EvalRunRequest
 /// <param name="Runs">One entry per model.</param>
 public sealed record EvalRunResponse(string Spec, IReadOnlyList<string> Warnings, IReadOnlyList<EvalRunEntry> Runs)
 {
+    /// <summary>The estimate of each model's run, told before the first call (the same order as the models).</summary>
+    public IReadOnlyList<EvalEstimate> Estimates { get; init; } = [];
+
+    /// <summary>Whether this was only the estimate (<see cref="Runs"/> is empty).</summary>
+    public bool DryRun { get; init; }
+
     /// <summary>The spec the runs were made from.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public EvalSpec? LoadedSpec { get; init; }
@@ -78,12 +90,14 @@ public sealed record EvalRunEntry(string RunId, string Model, RunStatus Status, 
 
 /// <summary>
 /// Use case "evaluate": runs a golden set through each model and grades it, recording one eval run per model (resumed
-/// when an unfinished one matches). Every model's options are validated before the first call.
+/// when an unfinished one matches). Every model's options are validated and its run estimated (<see cref="EvalEstimator"/>)
+/// before the first call; a hosted estimate above the prompting budget's dollars does not run without <c>--yes</c>.
 /// </summary>
 public static class EvalRun
 {
-    /// <summary>Runs the request; <paramref name="progress"/> shows each model's run.</summary>
-    public static async Task<EvalRunResponse> RunAsync(EvalRunRequest request, IPhaseProgress? progress = null, CancellationToken ct = default)
+    /// <summary>Runs the request; <paramref name="onEstimate"/> sees every model's estimate before any call, <paramref name="progress"/> shows each model's run.</summary>
+    public static async Task<EvalRunResponse> RunAsync(EvalRunRequest request, IPhaseProgress? progress = null, Action<IReadOnlyList<EvalEstimate>>? onEstimate = null,
+        CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         progress ??= NoPhaseProgress.Instance;
@@ -109,17 +123,50 @@ public static class EvalRun
         }).ToList();
         foreach (var o in optionsList) o.Validate(); // every model's options before the first call
         var runner = new EvalRunner(store, ws.RunsDir);
-        var results = new List<EvalRunResult>();
-        foreach (var o in optionsList)
+        var clients = new List<Microsoft.Extensions.AI.IChatClient>();
+        try
         {
-            using var client = resolver.Resolve(o.Model);
-            results.Add(await progress.EvalAsync($"{spec.Name} · {o.Model}", p => runner.RunAsync(o, client, p, ct)).ConfigureAwait(false));
+            var estimates = new List<EvalEstimate>();
+            foreach (var o in optionsList)
+            {
+                var client = resolver.Resolve(o.Model);
+                clients.Add(client);
+                estimates.Add(await EstimateAsync(runner, o, client, request.WorkingDirectory, ct).ConfigureAwait(false));
+            }
+            onEstimate?.Invoke(estimates);
+            if (request.DryRun) return new EvalRunResponse(spec.Name, spec.Warnings, []) { Estimates = estimates, DryRun = true, LoadedSpec = spec };
+            var budget = ws.Config.Prompting?.BudgetUsd ?? PromptingConfig.DefaultBudgetUsd;
+            if (!request.Yes && estimates.Sum(e => e.Usd ?? 0) is var usd && usd > budget)
+                throw new UseCaseException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"this would spend about ${usd:0.####}, above the prompting budget of ${budget:0.####} (prompting.budget_usd in hone.yaml); nothing was sent. Re-run with --yes, raise the budget, or give --limit."));
+            var results = new List<EvalRunResult>();
+            for (int i = 0; i < optionsList.Count; i++)
+            {
+                var (o, client) = (optionsList[i], clients[i]);
+                results.Add(await progress.EvalAsync($"{spec.Name} · {o.Model}", p => runner.RunAsync(o, client, p, ct)).ConfigureAwait(false));
+            }
+            return new EvalRunResponse(spec.Name, spec.Warnings, [.. results.Select((r, i) => Entry(r, optionsList[i]))])
+            {
+                Estimates = estimates,
+                LoadedSpec = spec,
+                Results = results,
+            };
         }
-        return new EvalRunResponse(spec.Name, spec.Warnings, [.. results.Select((r, i) => Entry(r, optionsList[i]))])
+        finally
         {
-            LoadedSpec = spec,
-            Results = results,
-        };
+            foreach (var c in clients) c.Dispose();
+        }
+    }
+
+    /// <summary>The estimate of one model's run: its workload (less what an unfinished run holds), its price, and a probe when the model is local.</summary>
+    private static async Task<EvalEstimate> EstimateAsync(EvalRunner runner, EvalRunOptions o, Microsoft.Extensions.AI.IChatClient client, string workingDirectory,
+        CancellationToken ct)
+    {
+        var (price, source) = EvalEstimator.PriceOf(o.Spec, o.Model, workingDirectory);
+        var workload = EvalEstimator.Workload(o, runner.ReusableSamples(o, client), price, judge => EvalEstimator.PriceOf(o.Spec, judge, workingDirectory).Price);
+        bool pending = workload.Cases * workload.Repeats > workload.Reused;
+        var probe = EvalEstimator.IsLocal(o.Model) && pending ? await EvalEstimator.ProbeAsync(client, EvalEstimator.ShortestPrompt(o), ct).ConfigureAwait(false) : null;
+        return EvalEstimator.Compute(o.Model, workload, source, probe);
     }
 
     /// <summary>The entry of one run.</summary>

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Hone.App.Evals;
+using Spectre.Console;
 
 namespace Hone.Cli.Commands;
 
@@ -31,10 +32,14 @@ public static class EvalRunCommand
         };
         onOverflow.AcceptOnlyFromAmong("skip", "truncate-start", "fail");
         var promptFile = new Option<string?>("--prompt") { Description = "Send each case through this prompt or chain file (prompts/) instead of the spec's prompt." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print the estimate and stop (a local model is probed briefly): nothing is sent to a hosted model, no run is recorded." };
+        var yes = new Option<bool>("--yes") { Description = "Run even when the estimated dollars are above the prompting budget of hone.yaml (prompting.budget_usd)." };
         var cmd = new Command("eval", "Run a golden set through a model and grade it; init, baselines, comparisons and edge cases.\n" +
-            "Exit codes: 0 every sample graded, 1 some model calls failed (re-run to resume) or some grader errors, 2 usage or input error.")
+            "The estimate (calls, tokens, dollars, wall time) is printed before the first call; a killed run resumes when the same command is run again.\n" +
+            "Exit codes: 0 every sample graded (or --dry-run), 1 some model calls failed (re-run to resume) or some grader errors, 2 usage or input error " +
+            "(or an estimate above the budget without --yes), 3 internal error.")
         {
-            spec, model, repeats, concurrency, limit, noCache, fresh, onOverflow, promptFile,
+            spec, model, repeats, concurrency, limit, noCache, fresh, onOverflow, promptFile, dryRun, yes,
         };
         local.AddTo(cmd);
         host.SetHandler(cmd, async (p, ctx, ct) =>
@@ -53,13 +58,34 @@ public static class EvalRunCommand
                 Resume = !p.GetValue(fresh),
                 OnOverflow = EvalRun.ParseOverflow(p.GetValue(onOverflow)),
                 Prompt = p.GetValue(promptFile),
+                DryRun = p.GetValue(dryRun),
+                Yes = p.GetValue(yes),
             };
-            var response = await EvalRun.RunAsync(request, new ConsolePhaseProgress(ctx), ct).ConfigureAwait(false);
+            var response = await EvalRun.RunAsync(request, new ConsolePhaseProgress(ctx), es =>
+            {
+                foreach (var e in es) ctx.Console.MarkupLine($"[dim]{Markup.Escape(EstimateLine(e))}[/]");
+            }, ct).ConfigureAwait(false);
             foreach (var w in response.Warnings) ctx.Warn(w);
             ctx.WriteJson(response);
+            if (response.DryRun)
+            {
+                ctx.Console.MarkupLine("dry run: nothing was sent to a hosted model and no run was recorded.");
+                return ExitCodes.Success;
+            }
             foreach (var r in response.Results) EvalRunReport.Write(ctx, r, response.LoadedSpec!);
             return response.HasProblems ? ExitCodes.ProblemsFound : ExitCodes.Success;
         });
         return cmd;
+    }
+
+    /// <summary>One model's estimate as one line.</summary>
+    internal static string EstimateLine(EvalEstimate e)
+    {
+        var ic = System.Globalization.CultureInfo.InvariantCulture;
+        var cost = e.Usd is { } usd ? "$" + usd.ToString("0.####", ic) : e.PriceSource.StartsWith("local", StringComparison.Ordinal) ? "no charge (local)" : "no price known";
+        return string.Create(ic, $"estimate {e.Model}: {e.Cases} cases × {e.Repeats} samples × {e.Graders} graders") +
+            (e.Reused > 0 ? string.Create(ic, $" ({e.Reused} samples kept from the unfinished run)") : "") +
+            string.Create(ic, $": {e.ModelCalls} model calls") + (e.GraderCalls > 0 ? string.Create(ic, $" + {e.GraderCalls} grader calls") : "") +
+            string.Create(ic, $", {e.InputTokens:N0} tokens in / at most {e.OutputTokens:N0} out, {cost}, at most {PromptTechniqueCli.Duration(e.Seconds)} ({e.TimeSource})");
     }
 }

@@ -76,11 +76,7 @@ public sealed class EvalRunner(RunStore store, string runsDir)
         if (metadata?.ProviderUri is { } uri) store.SetTag(run.Id, "eval.model_uri", uri.ToString());
         var journalPath = Path.Combine(folder, JournalFile);
 
-        // Samples finished before an interruption are kept, except an over-long case handled under another policy.
-        var done = EvalJournal.Read(journalPath).Where(r => r.Error is null && prompts.ContainsKey(r.CaseId) && r.Repeat < repeats
-                && (r.Status != SampleStatus.Skipped || options.OnOverflow == OverflowAction.Skip)
-                && (r.Status != SampleStatus.Truncated || options.OnOverflow == OverflowAction.TruncateStart))
-            .ToDictionary(r => (r.CaseId, r.Repeat));
+        var done = Reusable(journalPath, options, prompts.ContainsKey, repeats);
         int reused = done.Count;
         var todo = cases.SelectMany(c => Enumerable.Range(0, repeats).Select(r => (Case: c, Repeat: r)))
             .Where(x => !done.ContainsKey((x.Case.Id, x.Repeat))).ToList();
@@ -284,6 +280,30 @@ public sealed class EvalRunner(RunStore store, string runsDir)
         if (program is not null) identity["prompt_file"] = program.Identity;
         return identity;
     }
+
+    /// <summary>
+    /// Samples the same call would reuse from an unfinished run (no run is created or changed): how many of the
+    /// samples still have to be sent, for an estimate told before the run starts.
+    /// </summary>
+    public int ReusableSamples(EvalRunOptions options, IChatClient provider)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(provider);
+        options.Validate();
+        if (!options.Resume) return 0;
+        int repeats = options.EffectiveRepeats;
+        if (FindResumable(options.Spec.Name, Identity(options, repeats, provider.GetService<ChatClientMetadata>())) is not { } run) return 0;
+        var all = GoldenSet.Load(options.Spec.GoldenSetPath);
+        var ids = (options.Limit is { } limit ? all.Take(limit) : all).Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
+        return Reusable(Path.Combine(runsDir, run.Id, JournalFile), options, ids.Contains, repeats).Count;
+    }
+
+    /// <summary>Samples finished before an interruption are kept, except an over-long case handled under another policy.</summary>
+    private static Dictionary<(string CaseId, int Repeat), CaseResult> Reusable(string journalPath, EvalRunOptions options, Func<string, bool> isCase, int repeats) =>
+        EvalJournal.Read(journalPath).Where(r => r.Error is null && isCase(r.CaseId) && r.Repeat < repeats
+                && (r.Status != SampleStatus.Skipped || options.OnOverflow == OverflowAction.Skip)
+                && (r.Status != SampleStatus.Truncated || options.OnOverflow == OverflowAction.TruncateStart))
+            .ToDictionary(r => (r.CaseId, r.Repeat));
 
     private RunRecord? FindResumable(string name, JsonObject identity)
     {
