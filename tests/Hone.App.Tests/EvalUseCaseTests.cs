@@ -7,7 +7,7 @@ namespace Hone.App.Tests;
 
 public class EvalUseCaseTests
 {
-    private static Hone.Store.Workspace WithSpec(string name)
+    internal static Hone.Store.Workspace WithSpec(string name)
     {
         var ws = AppTestData.NewWorkspace(name);
         File.WriteAllText(Path.Combine(ws.EvalsDir, "golden.jsonl"), string.Join("\n", Enumerable.Range(0, 3).Select(i =>
@@ -24,7 +24,7 @@ public class EvalUseCaseTests
         return ws;
     }
 
-    private static EvalRunRequest Request(Hone.Store.Workspace ws) => new()
+    internal static EvalRunRequest Request(Hone.Store.Workspace ws) => new()
     {
         Spec = "story", WorkingDirectory = ws.Root, Model = "local:" + AppTestData.Stories, Tokenizer = AppTestData.StoriesTokenizer, Template = "chatml",
     };

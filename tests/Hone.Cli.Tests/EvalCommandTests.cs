@@ -112,6 +112,41 @@ public sealed class EvalCommandTests : IDisposable
     }
 
     [Fact]
+    public void The_estimate_comes_before_any_call_a_dry_run_sends_nothing_and_dollars_above_the_budget_need_yes()
+    {
+        var dir = Workspace();
+        File.AppendAllText(Path.Combine(dir, "evals", "arith.yaml"), "price: {input_per_1m: 1000, output_per_1m: 1000}\n");
+        var dry = CliRunner.Run(dir, "eval", "arith", "--dry-run", "--json");
+        Assert.True(dry.ExitCode == 0, dry.Stderr);
+        Assert.True(dry.Json.GetProperty("dry_run").GetBoolean());
+        Assert.Equal(0, dry.Json.GetProperty("runs").GetArrayLength());
+        var e = Assert.Single(dry.Json.GetProperty("estimates").EnumerateArray());
+        // 4 cases × 1 sample: prompts of 3 characters are 3/4+4 = 4 tokens each; 128 tokens out each without max_tokens.
+        Assert.Equal((4, 4, 1, 0L, 16L, 512L), (e.GetProperty("samples").GetInt32(), (int)e.GetProperty("model_calls").GetInt64(), e.GetProperty("graders").GetInt32(),
+            e.GetProperty("grader_calls").GetInt64(), e.GetProperty("input_tokens").GetInt64(), e.GetProperty("output_tokens").GetInt64()));
+        Assert.Equal(0.528m, e.GetProperty("usd").GetDecimal()); // (16 + 512) tokens at $1000 per million
+        Assert.Equal(4.0 / 4, e.GetProperty("seconds").GetDouble(), 9); // a second per hosted call, 4 in flight
+        Assert.Equal(0, _server.Requests);
+
+        File.AppendAllText(Path.Combine(dir, "hone.yaml"), "prompting: {budget_usd: 0.5}\n");
+        var refused = CliRunner.Run(dir, "eval", "arith");
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("nothing was sent", refused.Stderr, StringComparison.Ordinal);
+        Assert.Equal(0, _server.Requests);
+
+        var human = CliRunner.Run(dir, "eval", "arith", "--yes");
+        Assert.True(human.ExitCode == 0, human.Stderr);
+        Assert.Equal(4, _server.Requests);
+        int estimate = human.Stdout.IndexOf("estimate fake:m: 4 cases × 1 samples × 1 graders: 4 model calls, 16 tokens in / at most 512 out, $0.528", StringComparison.Ordinal);
+        Assert.True(estimate >= 0, human.Stdout);
+        Assert.True(estimate < human.Stdout.IndexOf("accuracy", StringComparison.Ordinal), human.Stdout); // told before the results
+
+        var help = CliRunner.Run(dir, "eval", "--help");
+        foreach (var o in new[] { "--dry-run", "--yes", "--json", "--fresh", "Exit codes" })
+            Assert.Contains(o, help.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Bad_input_is_exit_2_with_a_clear_message()
     {
         var dir = Workspace();
