@@ -115,7 +115,7 @@ public sealed class EvalCommandTests : IDisposable
     public void The_estimate_comes_before_any_call_a_dry_run_sends_nothing_and_dollars_above_the_budget_need_yes()
     {
         var dir = Workspace();
-        File.AppendAllText(Path.Combine(dir, "evals", "arith.yaml"), "price: {input_per_1m: 1000, output_per_1m: 1000}\n");
+        File.AppendAllText(Path.Combine(dir, "evals", "arith.yaml"), "\nprice: {input_per_1m: 1000, output_per_1m: 1000}\n");
         var dry = CliRunner.Run(dir, "eval", "arith", "--dry-run", "--json");
         Assert.True(dry.ExitCode == 0, dry.Stderr);
         Assert.True(dry.Json.GetProperty("dry_run").GetBoolean());
@@ -128,7 +128,7 @@ public sealed class EvalCommandTests : IDisposable
         Assert.Equal(4.0 / 4, e.GetProperty("seconds").GetDouble(), 9); // a second per hosted call, 4 in flight
         Assert.Equal(0, _server.Requests);
 
-        File.AppendAllText(Path.Combine(dir, "hone.yaml"), "prompting: {budget_usd: 0.5}\n");
+        File.AppendAllText(Path.Combine(dir, "hone.yaml"), "\nprompting: {budget_usd: 0.5}\n");
         var refused = CliRunner.Run(dir, "eval", "arith");
         Assert.Equal(2, refused.ExitCode);
         Assert.Contains("nothing was sent", refused.Stderr, StringComparison.Ordinal);
