@@ -205,6 +205,44 @@ public sealed class DataSynthReviewTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Review_asks_for_each_fix_in_a_pseudo_terminal_and_writes_only_the_accepted_ones()
+    {
+        FailingRun(out var dir);
+        var path = ReviewFile(dir);
+        var bytes = File.ReadAllBytes(path);
+        if (!OperatingSystem.IsLinux()) return; // /usr/bin/script: Linux only
+        var cli = Path.Combine(AppContext.BaseDirectory, "Hone.Cli.dll");
+        async Task<(int Exit, string Stdout)> Review(string answers, string output)
+        {
+            var file = Path.Combine(dir, "answers-" + output);
+            File.WriteAllText(file, answers);
+            var psi = new System.Diagnostics.ProcessStartInfo("/bin/sh") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            psi.ArgumentList.Add("-c");
+            psi.ArgumentList.Add($"/usr/bin/script -q -e -c 'dotnet \"{cli}\" data review data/review.jsonl --reviewer served:arith --apply --out data/{output}' /dev/null < \"{file}\"");
+            using var p = System.Diagnostics.Process.Start(psi)!;
+            var stderr = p.StandardError.ReadToEndAsync();
+            var stdout = await p.StandardOutput.ReadToEndAsync();
+            Assert.True(p.WaitForExit(60_000));
+            return (p.ExitCode, stdout + await stderr);
+        }
+
+        // Line 2 has a proposed fix (12); line 4 is flagged without one and is not asked about.
+        var yes = await Review("y\n", "yes.jsonl");
+        Assert.True(yes.Exit == 1, yes.Stdout); // the rule error and the flag without a fix remain
+        Assert.Contains("accept the fix of line 2? [y/n]", yes.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("fix of line 4", yes.Stdout, StringComparison.Ordinal);
+        Assert.Contains("applied 1 fixes, left 1 flags", yes.Stdout, StringComparison.Ordinal);
+        var fixedLines = File.ReadAllLines(Path.Combine(dir, "data", "yes.jsonl"));
+        Assert.Equal("12", (string?)JsonNode.Parse(fixedLines[1])!["messages"]![1]!["content"]);
+
+        var no = await Review("n\n", "no.jsonl");
+        Assert.True(no.Exit == 1, no.Stdout);
+        Assert.Contains("applied 0 fixes, left 2 flags", no.Stdout, StringComparison.Ordinal);
+        Assert.Equal("11", (string?)JsonNode.Parse(File.ReadAllLines(Path.Combine(dir, "data", "no.jsonl"))[1])!["messages"]![1]!["content"]);
+        Assert.Equal(bytes, File.ReadAllBytes(path)); // the input is never modified
+    }
+
+    [Fact]
     public async Task A_killed_review_resumes_from_its_progress_file()
     {
         FailingRun(out var dir);
