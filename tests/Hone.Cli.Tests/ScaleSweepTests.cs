@@ -31,6 +31,15 @@ public sealed class ScaleSweepTests
         Assert.True(fit.GetProperty("gain_low").GetDouble() <= fit.GetProperty("gain_per_doubling").GetDouble());
         Assert.True(fit.GetProperty("gain_high").GetDouble() >= fit.GetProperty("gain_per_doubling").GetDouble());
         Assert.True(File.Exists(j.GetProperty("chart").GetString()) && File.Exists(j.GetProperty("chart_png").GetString()));
+        // The estimate comes from the probe at the study's batch size; the closing output holds it beside the time taken, kept in the folder.
+        var probe = j.GetProperty("estimate").GetProperty("probe");
+        Assert.Equal(4, probe.GetProperty("batch_size").GetInt32());
+        Assert.True(probe.GetProperty("steps").GetInt32() >= 1 && probe.GetProperty("cases").GetInt32() == 6);
+        var timing = j.GetProperty("timing");
+        Assert.Equal(j.GetProperty("estimate").GetProperty("seconds").GetDouble(), timing.GetProperty("estimated_seconds").GetDouble());
+        Assert.Equal(timing.GetProperty("actual_seconds").GetDouble() / timing.GetProperty("estimated_seconds").GetDouble(), timing.GetProperty("ratio").GetDouble(), 9);
+        var kept = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "scale", "timing.json")))!.AsArray();
+        Assert.Equal(timing.GetProperty("actual_seconds").GetDouble(), (double)kept.Single()!["actual_seconds"]!);
 
         // A killed study: the last rung's record lost after its run finished. Again: the other rungs reused, that one's
         // run resumed (nothing left to train: its checkpoint untouched) and scored; the same fit.
@@ -60,6 +69,8 @@ public sealed class ScaleSweepTests
         Assert.True(r.ExitCode == 0, r.Stderr);
         var trials = r.Json.GetProperty("trials").EnumerateArray().ToList();
         Assert.Equal(["e1-lr8-r2", "e2-lr8-r2"], trials.Select(t => t.GetProperty("name").GetString()));
+        Assert.Equal(r.Json.GetProperty("estimate").GetProperty("seconds").GetDouble(), r.Json.GetProperty("timing").GetProperty("estimated_seconds").GetDouble());
+        Assert.Equal(r.Json.GetProperty("seconds").GetDouble(), r.Json.GetProperty("timing").GetProperty("actual_seconds").GetDouble());
         Assert.All(trials, t => Assert.Equal("scored", t.GetProperty("status").GetString()));
         var best = Assert.Single(trials, t => t.GetProperty("best").GetBoolean());
         Assert.True(best.GetProperty("tied_with_best").GetBoolean());

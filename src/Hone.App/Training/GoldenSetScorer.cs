@@ -3,6 +3,7 @@ using Hone.Evals.Runs;
 using Hone.Evals.Specs;
 using Hone.Store;
 using Hone.Training.Export;
+using Hone.Training.Improve;
 using Hone.Training.Loop;
 using Hone.Training.Runs;
 
@@ -15,14 +16,14 @@ namespace Hone.App.Training;
 /// (a grader error) counted as a failure. The training loop calls it
 /// after each epoch's checkpoint (<c>--eval-spec</c>); scale and sweep judge whole runs with it.
 /// </summary>
-public sealed class GoldenSetScorer(EvalSpec spec, RunStore store, string runsDir, int? limit = null) : ICheckpointScorer
+public sealed class GoldenSetScorer(EvalSpec spec, RunStore store, string runsDir, int? limit = null, bool useCache = true) : ITimedCheckpointScorer
 {
     /// <summary>The eval spec whose golden set scores.</summary>
     public EvalSpec Spec => spec;
 
     /// <summary>A scorer for the spec at <paramref name="specPath"/> in workspace <paramref name="ws"/>.</summary>
-    public static GoldenSetScorer For(Workspace ws, RunStore store, string specPath, int? limit = null) =>
-        new(EvalWorkspace.LoadSpec(specPath, EvalWorkspace.Resolver(ws, null, store)), store, ws.RunsDir, limit);
+    public static GoldenSetScorer For(Workspace ws, RunStore store, string specPath, int? limit = null, bool useCache = true) =>
+        new(EvalWorkspace.LoadSpec(specPath, EvalWorkspace.Resolver(ws, null, store)), store, ws.RunsDir, limit, useCache);
 
     /// <summary>
     /// <paramref name="options"/> scoring each epoch's checkpoint on <paramref name="evalSpec"/> (<c>--eval-spec</c>: a path,
@@ -53,15 +54,21 @@ public sealed class GoldenSetScorer(EvalSpec spec, RunStore store, string runsDi
     /// <inheritdoc />
     public string Description => $"golden set of {spec.Name}";
 
+    /// <inheritdoc />
+    public double LastLoadSeconds { get; private set; }
+
     /// <summary>The eval run's result for the checkpoint of <paramref name="epoch"/> (null: best, else newest; -1 newest).</summary>
     public EvalRunResult Evaluate(string runFolder, int? epoch, CancellationToken ct)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         using var client = RunChatClient.Load(runFolder, epoch);
+        LastLoadSeconds = clock.Elapsed.TotalSeconds;
         var options = new EvalRunOptions
         {
             Spec = spec,
             Model = "run:" + runFolder + (epoch switch { null => "", -1 => "@last", var e => "@" + e.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) }),
             Limit = limit,
+            UseCache = useCache,
         };
         options.Validate();
         return new EvalRunner(store, runsDir).RunAsync(options, client, null, ct).GetAwaiter().GetResult();

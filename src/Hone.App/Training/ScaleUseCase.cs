@@ -28,6 +28,9 @@ public sealed record ScaleFitResponse(double Intercept, double GainPerDoubling, 
 /// <summary>The result of <see cref="ScaleUseCase.Run"/> (its <c>--json</c> document).</summary>
 public sealed record ScaleResponse(string Folder, StudyEstimateResult? Estimate, IReadOnlyList<ScaleRungResponse> Rungs, ScaleFitResponse Fit, string Chart, string ChartPng)
 {
+    /// <summary>The estimate against the wall time of the rungs this call trained (also appended to the study's timing.json).</summary>
+    public StudyTiming? Timing { get; init; }
+
     /// <summary>The study's own result (for screens that draw it).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public ScaleResult Result { get; init; } = null!;
@@ -64,12 +67,14 @@ public static class ScaleUseCase
         using var s = StudySession.Open(request.Study);
         var options = request.Options with { Judge = s.Judge };
         options.Validate();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var result = ScaleStudy.Run(options, estimate.Folder, s.Scorer(), s.Store, r => onRung?.Invoke(r), null, ct);
+        var timing = StudyTiming.Record(result.Folder, estimate.Estimate, clock.Elapsed.TotalSeconds);
         var f = result.Fit;
         return new ScaleResponse(result.Folder, estimate.Estimate,
             [.. result.Rungs.Select(r => new ScaleRungResponse(r.Size, r.Trial.Folder, r.Trial.Epochs, StudyScore.From(r.Trial.Score), r.Trial.TrainSeconds,
                 r.Trial.ScoreSeconds, r.Trial.Reused))],
             new ScaleFitResponse(f.Intercept, f.GainPerDoubling, f.GainLow, f.GainHigh, f.LargestSize, f.PredictedAtDouble, f.Method),
-            result.ChartSvg, TrainingChart.PngPath(result.ChartSvg)) { Result = result };
+            result.ChartSvg, TrainingChart.PngPath(result.ChartSvg)) { Result = result, Timing = timing };
     }
 }

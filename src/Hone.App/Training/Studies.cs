@@ -46,6 +46,29 @@ public sealed record StudyScore(double Accuracy, double Low, double High, int Ca
 /// <param name="DoneBefore">Trials recorded by an earlier call, not run again.</param>
 public sealed record StudyPlan(string Folder, IReadOnlyList<string> Trials, int DoneBefore);
 
+/// <summary>A study call's time: what the probe estimated for the trials it ran, and what they took (kept in the study folder's timing.json).</summary>
+/// <param name="EstimatedSeconds">The estimate told before the trials ran, or null when none was left to run.</param>
+/// <param name="ActualSeconds">The wall time of the trials this call ran (the probe not included).</param>
+/// <param name="Ratio">Actual over estimated, or null.</param>
+/// <param name="At">When the call finished (UTC, ISO 8601).</param>
+public sealed record StudyTiming(double? EstimatedSeconds, double ActualSeconds, double? Ratio, string At)
+{
+    /// <summary>The timing file of a study folder.</summary>
+    public const string FileName = "timing.json";
+
+    /// <summary>Appends this call's timing to the study folder's <see cref="FileName"/> (atomically; earlier calls kept).</summary>
+    public static StudyTiming Record(string folder, StudyEstimateResult? estimate, double actualSeconds)
+    {
+        double? est = estimate?.Seconds;
+        var t = new StudyTiming(est, actualSeconds, est is > 0 ? actualSeconds / est : null, DateTime.UtcNow.ToString("o", System.Globalization.CultureInfo.InvariantCulture));
+        var path = Path.Combine(folder, FileName);
+        var list = File.Exists(path) ? JsonSerializer.Deserialize<List<StudyTiming>>(File.ReadAllText(path), AppJson.Options) ?? [] : [];
+        list.Add(t);
+        Hone.Core.AtomicFile.WriteText(path, w => w.Write(JsonSerializer.Serialize(list, AppJson.Options)));
+        return t;
+    }
+}
+
 /// <summary>The workspace, its store and the spec of a study, opened once.</summary>
 internal sealed record StudySession(StudyRequest Request, Workspace Workspace, RunStore Store, string SpecPath) : IDisposable
 {
@@ -103,7 +126,7 @@ internal sealed record StudySession(StudyRequest Request, Workspace Workspace, R
     public StudyEstimateResult? Estimate(string folder, SftRunOptions run, IReadOnlyList<PlannedTrial> todo, CancellationToken ct)
     {
         if (todo.Count == 0) return null;
-        var probeScorer = GoldenSetScorer.For(Workspace, Store, SpecPath, limit: Math.Min(4, GoldenCases));
+        var probeScorer = GoldenSetScorer.For(Workspace, Store, SpecPath, limit: Math.Min(StudyEstimate.ProbeCases, GoldenCases), useCache: false);
         return StudyEstimate.Measure(run, todo, GoldenCases, probeScorer, Path.Combine(folder, "probe"), Request.HostedModel, ct);
     }
 

@@ -55,6 +55,9 @@ public sealed record SweepWinner(string Name, int Epochs, double LrMultiplier, i
 public sealed record SweepResponse(string Folder, StudyEstimateResult? Estimate, double Seconds, IReadOnlyList<SweepTrialResponse> Trials, SweepWinner? Winner,
     string? DefaultsFile)
 {
+    /// <summary>The estimate against the wall time of the trials this call ran (also appended to the study's timing.json).</summary>
+    public StudyTiming? Timing { get; init; }
+
     /// <summary>The study's own result (for screens that draw it).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public SweepResult Result { get; init; } = null!;
@@ -92,8 +95,8 @@ public static class SweepUseCase
         var options = request.Options with { Judge = s.Judge };
         options.Validate();
         var golden = estimate.GoldenCases;
-        Func<SweepSetting, int, double>? perTrial = estimate.Estimate is not { } e ? null
-            : (setting, size) => size * setting.Epochs * e.MeanTokensPerExample / e.TokensPerSecond + e.OverheadSeconds + golden * e.SecondsPerCase;
+        Func<SweepSetting, int, double>? perTrial = estimate.Estimate?.Probe is not { } probe ? null
+            : (setting, size) => probe.TrialSeconds(size, setting.Epochs, golden);
         var result = SweepStudy.Run(options, estimate.Folder, s.Scorer(), s.PairedTest(), s.Store, perTrial, t => onTrial?.Invoke(t), null, ct);
         string? defaults = null;
         if (result.Winner?.Trial is { } w && request.WriteDefaults)
@@ -103,6 +106,6 @@ public static class SweepUseCase
                 t.Status, t.Trial is null ? null : StudyScore.From(t.Trial.Score), t.Trial?.TrainSeconds, t.Trial?.ScoreSeconds, t.PValueVsBest, t.TiedWithBest,
                 ReferenceEquals(t, result.Winner)))],
             result.Winner is { } win ? new SweepWinner(win.Setting.Name, win.Setting.Epochs, win.Setting.LrMultiplier, win.Setting.LoraRank) : null,
-            defaults) { Result = result };
+            defaults) { Result = result, Timing = StudyTiming.Record(result.Folder, estimate.Estimate, result.Seconds) };
     }
 }

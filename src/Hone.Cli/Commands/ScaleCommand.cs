@@ -46,6 +46,7 @@ public static class ScaleCommand
                     $"  rung {r.Size}: {EvalCommands.Pct(r.Trial.Score.Value)} ({StudyCli.Ci(r.Trial.Score)}){(r.Trial.Reused ? " (done before)" : $", trained {r.Trial.TrainSeconds:0.0} s, scored {r.Trial.ScoreSeconds:0.0} s")}"));
             }, ct);
             Print(ctx, result.Result);
+            StudyCli.PrintTiming(ctx, result.Timing);
             ctx.WriteJson(result);
             return Task.FromResult(ExitCodes.Success);
         });

@@ -74,10 +74,22 @@ internal sealed class StudyCli
     public static void PrintEstimate(CliContext ctx, int trials, StudyEstimateResult? e)
     {
         if (ctx.Json || e is null) return;
+        var probe = e.Probe is { } p
+            ? string.Create(CultureInfo.InvariantCulture, $"probe: {p.Steps} steps at batch {p.BatchSize}, {e.TokensPerSecond:0} tok/s; {p.SecondsPerCase:0.000} s per golden case " +
+                $"+ {p.ScoreLoadSeconds:0.0} s checkpoint load; {p.RunOverheadSeconds:0.0} s per run + {p.EpochOverheadSeconds:0.00} s per epoch; {e.ProbeSeconds:0.0} s")
+            : string.Create(CultureInfo.InvariantCulture, $"probe: {e.TokensPerSecond:0} tok/s, {e.SecondsPerCase:0.00} s per golden case; {e.ProbeSeconds:0.0} s");
         ctx.Console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
-            $"[bold]estimate[/] {trials} trial(s) to run, {e.TrainingTokens:N0} training tokens: about {Duration(e.Seconds)} on this machine " +
-            $"(probe: {e.TokensPerSecond:0} tok/s, {e.SecondsPerCase:0.00} s per golden case, {e.OverheadSeconds:0.0} s per run; {e.ProbeSeconds:0.0} s)") +
+            $"[bold]estimate[/] {trials} trial(s) to run, {e.TrainingTokens:N0} training tokens: about {Duration(e.Seconds)} on this machine ({probe})") +
             (e.HostedUsd is { } usd ? string.Create(CultureInfo.InvariantCulture, $"; as hosted fine-tunes of {Markup.Escape(e.HostedModel)} ≈ ${usd:0.00}") : ""));
+    }
+
+    /// <summary>Prints the estimate against the time the trials took (unless --json).</summary>
+    public static void PrintTiming(CliContext ctx, StudyTiming? t)
+    {
+        if (ctx.Json || t is null) return;
+        ctx.Console.MarkupLine(t.EstimatedSeconds is { } est
+            ? string.Create(CultureInfo.InvariantCulture, $"time: estimated {Duration(est)}, took {Duration(t.ActualSeconds)} ({t.Ratio:0.00}× the estimate; kept in {StudyTiming.FileName})")
+            : $"time: took {Duration(t.ActualSeconds)} (nothing left to estimate)");
     }
 
     public static string Duration(double seconds) =>

@@ -61,6 +61,7 @@ public static class SweepCommand
             }, ct);
             var result = response.Result;
             Print(ctx, result, response.DefaultsFile);
+            StudyCli.PrintTiming(ctx, response.Timing);
             ctx.WriteJson(response);
             return Task.FromResult(result.Winner is null ? ExitCodes.ProblemsFound : ExitCodes.Success);
         });
