@@ -243,6 +243,26 @@ public sealed class DataSynthReviewTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Review_estimates_before_any_call_a_dry_run_sends_nothing_and_above_the_budget_needs_yes()
+    {
+        FailingRun(out var dir);
+        ReviewFile(dir);
+        var dry = CliRunner.Run(dir, "data", "review", "data/review.jsonl", "--reviewer", "served:arith", "--dry-run", "--json");
+        Assert.True(dry.ExitCode == 0, dry.Stderr);
+        var review = dry.Json.GetProperty("review");
+        Assert.True(review.GetProperty("dry_run").GetBoolean());
+        Assert.Equal(3, review.GetProperty("estimate").GetProperty("calls").GetInt64()); // the three examples without a rule error
+        Assert.Equal(0, _models.ReviewerCalls);
+        File.AppendAllText(Path.Combine(dir, "hone.yaml"), "prompting: {budget_calls: 2}\n");
+        var over = CliRunner.Run(dir, "data", "review", "data/review.jsonl", "--reviewer", "served:arith");
+        Assert.Equal(2, over.ExitCode);
+        Assert.Contains("nothing was sent", over.Stderr, StringComparison.Ordinal);
+        Assert.Equal(0, _models.ReviewerCalls);
+        Assert.Equal(1, CliRunner.Run(dir, "data", "review", "data/review.jsonl", "--reviewer", "served:arith", "--yes").ExitCode);
+        Assert.Equal(3, _models.ReviewerCalls);
+    }
+
+    [Fact]
     public async Task A_killed_review_resumes_from_its_progress_file()
     {
         FailingRun(out var dir);

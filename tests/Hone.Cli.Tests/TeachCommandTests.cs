@@ -174,11 +174,34 @@ public sealed class TeachCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Teach_json_is_one_document_of_the_session()
+    {
+        var run = FailingRun(out var dir);
+        if (!OperatingSystem.IsLinux()) return; // /usr/bin/script: Linux only
+        var cli = Path.Combine(AppContext.BaseDirectory, "Hone.Cli.dll");
+        var answers = Path.Combine(dir, "answers.txt");
+        File.WriteAllText(answers, "r\nq\n"); // reject m2, quit at m3
+        var psi = new ProcessStartInfo("/bin/sh") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add($"/usr/bin/script -q -e -c 'dotnet \"{cli}\" teach {run} --json' /dev/null < \"{answers}\"");
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        var stdout = await p.StandardOutput.ReadToEndAsync();
+        Assert.True(p.WaitForExit(60_000));
+        Assert.True(p.ExitCode == 0, stdout + await stderr);
+        var json = JsonDocument.Parse(stdout[stdout.IndexOf('{', StringComparison.Ordinal)..(stdout.LastIndexOf('}') + 1)]).RootElement;
+        Assert.Equal((run, 3, 2, 1, 0), (json.GetProperty("run_id").GetString(), json.GetProperty("cases").GetInt32(), json.GetProperty("seen").GetInt32(),
+            json.GetProperty("rejected").GetInt32(), json.GetProperty("saved").GetArrayLength()));
+        Assert.DoesNotContain("case m2", stdout, StringComparison.Ordinal); // the human report is not printed with --json
+    }
+
+    [Fact]
     public void Teach_help_and_unknown_run()
     {
         var help = CliRunner.Run(TestAssets.NewTempDir(), "teach", "--help");
         Assert.Equal(0, help.ExitCode);
         Assert.Contains("--all", help.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Exit codes: 0", help.Stdout, StringComparison.Ordinal);
         var dir = TestAssets.NewTempDir();
         Assert.Equal(0, CliRunner.Run(dir, "init").ExitCode);
         Assert.Equal(2, CliRunner.Run(dir, "teach", "nope").ExitCode);

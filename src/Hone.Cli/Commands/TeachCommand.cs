@@ -21,7 +21,9 @@ public static class TeachCommand
         var run = new Argument<string>("RUN") { Description = "The eval run id (or a unique prefix)." };
         var all = new Option<bool>("--all") { Description = "Walk every case, not only the failing ones." };
         var cmd = new Command("teach", "Edit to teach: walk a run's failing cases; accept, reject, or edit an output in $EDITOR. " +
-            "Each edit is appended (atomically, with provenance) as an SFT example to DATA/teach-sft.jsonl and a DPO pair to DATA/teach-dpo.jsonl.")
+            "Each edit is appended (atomically, with provenance) as an SFT example to DATA/teach-sft.jsonl and a DPO pair to DATA/teach-dpo.jsonl; " +
+            "a session started again leaves out the cases saved before.\n" +
+            "Exit codes: 0 the session ended (all cases seen, or quit), 2 usage or input error (e.g. an unknown run), 3 internal error.")
         {
             run, all,
         };
