@@ -98,59 +98,6 @@ internal static unsafe class StoredInt8Dot
     internal static float Dot(byte* w, sbyte* q, float* d, int* s, int k, StoredType type, SimdLevel level)
         => type == StoredType.Q8_0 ? DotQ8(w, q, d, k / StoredRows.BlockValues, level) : DotQ4(w, q, d, s, k / StoredRows.BlockValues, level);
 
-    /// <summary>
-    /// Four dot products: stored rows w, w + rowBytes, w + 2·rowBytes, w + 3·rowBytes against one quantised vector,
-    /// each block of x loaded once for the four rows, into r [4]. Vector levels only (<see cref="Vectorised"/>).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Dot4(byte* w, long rowBytes, sbyte* q, float* d, int* s, int k, StoredType type, float* r)
-    {
-        float* table = HalfTable;
-        int blocks = k / StoredRows.BlockValues;
-        byte* w0 = w, w1 = w + rowBytes, w2 = w1 + rowBytes, w3 = w2 + rowBytes;
-        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        if (type == StoredType.Q8_0)
-        {
-            for (int b = 0; b < blocks; b++, q += 32, w0 += 34, w1 += 34, w2 += 34, w3 += 34)
-            {
-                var xv = Vector256.Load(q);
-                float dx = d[b];
-                a0 = Q8Block(w0, xv, table, dx, a0);
-                a1 = Q8Block(w1, xv, table, dx, a1);
-                a2 = Q8Block(w2, xv, table, dx, a2);
-                a3 = Q8Block(w3, xv, table, dx, a3);
-            }
-        }
-        else
-        {
-            var low = Vector256.Create((byte)0x0F);
-            for (int b = 0; b < blocks; b++, q += 32, w0 += 18, w1 += 18, w2 += 18, w3 += 18)
-            {
-                var xv = Vector256.Load(q);
-                var start = Vector256.CreateScalar(-8 * s[b]);
-                float dx = d[b];
-                a0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(DotBytes(start, Nibbles(w0 + 2, low), xv)), Vector256.Create(Scale(table, w0) * dx), a0);
-                a1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(DotBytes(start, Nibbles(w1 + 2, low), xv)), Vector256.Create(Scale(table, w1) * dx), a1);
-                a2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(DotBytes(start, Nibbles(w2 + 2, low), xv)), Vector256.Create(Scale(table, w2) * dx), a2);
-                a3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(DotBytes(start, Nibbles(w3 + 2, low), xv)), Vector256.Create(Scale(table, w3) * dx), a3);
-            }
-        }
-
-        r[0] = Vector256.Sum(a0);
-        r[1] = Vector256.Sum(a1);
-        r[2] = Vector256.Sum(a2);
-        r[3] = Vector256.Sum(a3);
-    }
-
-    /// <summary>acc + (Σ |w|·(x with w's sign)) · d_w · d_x for one Q8_0 block.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Q8Block(byte* block, Vector256<sbyte> x, float* table, float dx, Vector256<float> acc)
-    {
-        var wv = Vector256.Load((sbyte*)(block + 2));
-        var sum = DotBytes(default, Avx2.Abs(wv), Avx2.Sign(x, wv));
-        return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sum), Vector256.Create(Scale(table, block) * dx), acc);
-    }
-
     /// <summary>Eight int32 partial sums of 32 unsigned × signed byte products (pairs of four).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> DotBytes(Vector256<int> acc, Vector256<byte> u, Vector256<sbyte> v)
