@@ -8,10 +8,12 @@ namespace Hone.Numerics;
 /// The decode (matrix-vector) kernels of <see cref="StoredMatMul"/> for Q8_0 and Q4_0 weights, as llama.cpp runs them:
 /// the activation vector is quantised once per call to blocks of 32 signed bytes with a float32 scale
 /// (<see cref="Quantize"/>: d = max|x| / 127, q = round-to-even(x / d)), and each weight block meets it in an integer dot
-/// product (AVX-VNNI <c>vpdpbusd</c>, else AVX2 <c>vpmaddubsw</c> + <c>vpmaddwd</c>), scaled once per block by
-/// d_w · d_x. Q8_0 multiplies |w| (unsigned) by x carrying w's sign, which is exact for every byte, −128 included;
-/// Q4_0 multiplies its unsigned nibbles by x and subtracts 8 · Σq_x, kept per block. Integer sums are exact; only the
-/// float accumulation of the scaled block sums differs in order from the naive twin
+/// product (AVX-VNNI <c>vpdpbusd</c>, else AVX2 <c>vpmaddubsw</c> + <c>vpmaddwd</c>) whose eight int32 lane sums are
+/// converted and scaled by d_x and d_w (two broadcast memory operands). Each row is read front to back, one row at a
+/// time: a single forward stream is what the hardware prefetchers follow from memory. Q8_0 multiplies |w| (unsigned) by
+/// x carrying w's sign, which is exact for every byte, −128 included; Q4_0 multiplies its unsigned nibbles by x and
+/// subtracts Σq_x (kept per block) in each of the eight lanes. Integer lane sums are exact; only their float scaling and
+/// accumulation differ in order from the naive twin
 /// (<see cref="StoredMatMulNaive.XWtInt8"/>).
 /// </summary>
 internal static unsafe class StoredInt8Dot
@@ -100,47 +102,64 @@ internal static unsafe class StoredInt8Dot
 
     /// <summary>Eight int32 partial sums of 32 unsigned × signed byte products (pairs of four).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> DotBytes(Vector256<int> acc, Vector256<byte> u, Vector256<sbyte> v)
+    private static Vector256<int> DotBytes(Vector256<byte> u, Vector256<sbyte> v, Vector256<short> ones)
     {
         if (AvxVnni.IsSupported)
         {
-            return AvxVnni.MultiplyWideningAndAdd(acc, u, v);
+            return AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, u, v);
         }
 
         // |u·v| ≤ 255·128 per product would overflow a pair; here u ≤ 128 (|w|) or 15 (nibbles), v ≥ −127: pairs fit.
-        var pairs = Avx2.MultiplyAddAdjacent(u, v);
-        return acc + Avx2.MultiplyAddAdjacent(pairs, Vector256.Create((short)1));
+        return Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, v), ones);
     }
 
+    /// <summary>acc + (eight lane sums of one Q8_0 block at blk against 32 bytes of x at q) · d_x · d_w, lane by lane.
+    /// The two scales come straight from memory as broadcast operands: no scalar multiply, no shuffle.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Q8Block(byte* blk, sbyte* q, float* dx, float* table, Vector256<short> ones, Vector256<float> acc)
+    {
+        var wv = Vector256.Load((sbyte*)(blk + 2));
+        var f = Vector256.ConvertToSingle(DotBytes(Avx2.Abs(wv), Avx2.Sign(Vector256.Load(q), wv), ones)) * Vector256.Create(*dx);
+        return Vector256.FusedMultiplyAdd(f, Vector256.Create(Scale(table, blk)), acc);
+    }
+
+    /// <summary>As <see cref="Q8Block"/> for a Q4_0 block: nibbles · x, minus the block's Σq_x in each of the eight
+    /// lanes (8 · Σq_x in all: the −8 offset of the nibbles).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Q4Block(
+        byte* blk, sbyte* q, float* dx, int* sx, float* table, Vector256<byte> low, Vector256<short> ones, Vector256<float> acc)
+    {
+        var sums = DotBytes(Nibbles(blk + 2, low), Vector256.Load(q), ones) - Vector256.Create(*sx);
+        var f = Vector256.ConvertToSingle(sums) * Vector256.Create(*dx);
+        return Vector256.FusedMultiplyAdd(f, Vector256.Create(Scale(table, blk)), acc);
+    }
+
+    /// <summary>One Q8_0 row, front to back, four blocks per pass into four accumulators (the FMA latency would
+    /// otherwise bound the loop).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotQ8(byte* w, sbyte* q, float* d, int blocks, SimdLevel level)
     {
         float* table = HalfTable; // read once: inside the loop the class-initialisation check would spill the accumulators
         if (Vectorised(level))
         {
-            Vector256<float> a0 = default, a1 = default;
-            int b = 0;
-            for (; b + 2 <= blocks; b += 2)
+            const int B = StoredRows.Q8_0BlockBytes;
+            var ones = Vector256.Create((short)1);
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            byte* end = w + ((long)(blocks & ~3) * B);
+            for (; w < end; w += 4 * B, q += 128, d += 4)
             {
-                byte* blk = w + (b * StoredRows.Q8_0BlockBytes);
-                var wv = Vector256.Load((sbyte*)(blk + 2));
-                var s0 = DotBytes(default, Avx2.Abs(wv), Avx2.Sign(Vector256.Load(q + (b * 32)), wv));
-                a0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s0), Vector256.Create(Scale(table, blk) * d[b]), a0);
-                blk += StoredRows.Q8_0BlockBytes;
-                wv = Vector256.Load((sbyte*)(blk + 2));
-                var s1 = DotBytes(default, Avx2.Abs(wv), Avx2.Sign(Vector256.Load(q + (b * 32) + 32), wv));
-                a1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s1), Vector256.Create(Scale(table, blk) * d[b + 1]), a1);
+                a0 = Q8Block(w, q, d, table, ones, a0);
+                a1 = Q8Block(w + B, q + 32, d + 1, table, ones, a1);
+                a2 = Q8Block(w + (2 * B), q + 64, d + 2, table, ones, a2);
+                a3 = Q8Block(w + (3 * B), q + 96, d + 3, table, ones, a3);
             }
 
-            if (b < blocks)
+            for (int b = blocks & 3; b > 0; b--, w += B, q += 32, d++)
             {
-                byte* blk = w + (b * StoredRows.Q8_0BlockBytes);
-                var wv = Vector256.Load((sbyte*)(blk + 2));
-                var s0 = DotBytes(default, Avx2.Abs(wv), Avx2.Sign(Vector256.Load(q + (b * 32)), wv));
-                a0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s0), Vector256.Create(Scale(table, blk) * d[b]), a0);
+                a0 = Q8Block(w, q, d, table, ones, a0);
             }
 
-            return Vector256.Sum(a0 + a1);
+            return Vector256.Sum((a0 + a1) + (a2 + a3));
         }
 
         float r = 0;
@@ -160,33 +179,32 @@ internal static unsafe class StoredInt8Dot
         return r;
     }
 
+    /// <summary>One Q4_0 row, as <see cref="DotQ8"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotQ4(byte* w, sbyte* q, float* d, int* s, int blocks, SimdLevel level)
     {
         float* table = HalfTable;
         if (Vectorised(level))
         {
+            const int B = StoredRows.Q4_0BlockBytes;
             var low = Vector256.Create((byte)0x0F);
-            Vector256<float> a0 = default, a1 = default;
-            int b = 0;
-            for (; b + 2 <= blocks; b += 2)
+            var ones = Vector256.Create((short)1);
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            byte* end = w + ((long)(blocks & ~3) * B);
+            for (; w < end; w += 4 * B, q += 128, d += 4, s += 4)
             {
-                byte* blk = w + (b * StoredRows.Q4_0BlockBytes);
-                var s0 = DotBytes(Vector256.CreateScalar(-8 * s[b]), Nibbles(blk + 2, low), Vector256.Load(q + (b * 32)));
-                a0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s0), Vector256.Create(Scale(table, blk) * d[b]), a0);
-                blk += StoredRows.Q4_0BlockBytes;
-                var s1 = DotBytes(Vector256.CreateScalar(-8 * s[b + 1]), Nibbles(blk + 2, low), Vector256.Load(q + (b * 32) + 32));
-                a1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s1), Vector256.Create(Scale(table, blk) * d[b + 1]), a1);
+                a0 = Q4Block(w, q, d, s, table, low, ones, a0);
+                a1 = Q4Block(w + B, q + 32, d + 1, s + 1, table, low, ones, a1);
+                a2 = Q4Block(w + (2 * B), q + 64, d + 2, s + 2, table, low, ones, a2);
+                a3 = Q4Block(w + (3 * B), q + 96, d + 3, s + 3, table, low, ones, a3);
             }
 
-            if (b < blocks)
+            for (int b = blocks & 3; b > 0; b--, w += B, q += 32, d++, s++)
             {
-                byte* blk = w + (b * StoredRows.Q4_0BlockBytes);
-                var s0 = DotBytes(Vector256.CreateScalar(-8 * s[b]), Nibbles(blk + 2, low), Vector256.Load(q + (b * 32)));
-                a0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s0), Vector256.Create(Scale(table, blk) * d[b]), a0);
+                a0 = Q4Block(w, q, d, s, table, low, ones, a0);
             }
 
-            return Vector256.Sum(a0 + a1);
+            return Vector256.Sum((a0 + a1) + (a2 + a3));
         }
 
         float r = 0;
