@@ -127,9 +127,10 @@ internal static unsafe class StoredInt8Dot
     /// lanes (8 · Σq_x in all: the −8 offset of the nibbles).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Q4Block(
-        byte* blk, sbyte* q, float* dx, int* sx, float* table, Vector256<byte> low, Vector256<short> ones, Vector256<float> acc)
+        byte* blk, sbyte* q, float* dx, int* sx, float* table, Vector256<uint> shifts, Vector256<byte> low, Vector256<short> ones,
+        Vector256<float> acc)
     {
-        var sums = DotBytes(Nibbles(blk + 2, low), Vector256.Load(q), ones) - Vector256.Create(*sx);
+        var sums = DotBytes(Nibbles(blk + 2, shifts, low), Vector256.Load(q), ones) - Vector256.Create(*sx);
         var f = Vector256.ConvertToSingle(sums) * Vector256.Create(*dx);
         return Vector256.FusedMultiplyAdd(f, Vector256.Create(Scale(table, blk)), acc);
     }
@@ -188,20 +189,21 @@ internal static unsafe class StoredInt8Dot
         {
             const int B = StoredRows.Q4_0BlockBytes;
             var low = Vector256.Create((byte)0x0F);
+            var shifts = Vector256.Create(0u, 0, 0, 0, 4, 4, 4, 4);
             var ones = Vector256.Create((short)1);
             Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
             byte* end = w + ((long)(blocks & ~3) * B);
             for (; w < end; w += 4 * B, q += 128, d += 4, s += 4)
             {
-                a0 = Q4Block(w, q, d, s, table, low, ones, a0);
-                a1 = Q4Block(w + B, q + 32, d + 1, s + 1, table, low, ones, a1);
-                a2 = Q4Block(w + (2 * B), q + 64, d + 2, s + 2, table, low, ones, a2);
-                a3 = Q4Block(w + (3 * B), q + 96, d + 3, s + 3, table, low, ones, a3);
+                a0 = Q4Block(w, q, d, s, table, shifts, low, ones, a0);
+                a1 = Q4Block(w + B, q + 32, d + 1, s + 1, table, shifts, low, ones, a1);
+                a2 = Q4Block(w + (2 * B), q + 64, d + 2, s + 2, table, shifts, low, ones, a2);
+                a3 = Q4Block(w + (3 * B), q + 96, d + 3, s + 3, table, shifts, low, ones, a3);
             }
 
             for (int b = blocks & 3; b > 0; b--, w += B, q += 32, d++, s++)
             {
-                a0 = Q4Block(w, q, d, s, table, low, ones, a0);
+                a0 = Q4Block(w, q, d, s, table, shifts, low, ones, a0);
             }
 
             return Vector256.Sum((a0 + a1) + (a2 + a3));
@@ -226,10 +228,11 @@ internal static unsafe class StoredInt8Dot
 
     /// <summary>The 32 nibbles of a Q4_0 block's 16 bytes in value order (low nibbles, then high), as unsigned bytes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> Nibbles(byte* q, Vector256<byte> low)
+    private static Vector256<byte> Nibbles(byte* q, Vector256<uint> shifts, Vector256<byte> low)
     {
-        // The 16 bytes in both halves (one broadcast load), the upper half shifted right by 4, both masked.
+        // The 16 bytes in both halves (one broadcast load), the upper half shifted right by 4 (shifts: 0 × 4, 4 × 4), both
+        // masked. The caller holds shifts in a register: as a constant here it would be loaded again for every block.
         var both = Avx2.BroadcastVector128ToVector256(q).AsUInt32();
-        return Avx2.ShiftRightLogicalVariable(both, Vector256.Create(0u, 0, 0, 0, 4, 4, 4, 4)).AsByte() & low;
+        return Avx2.ShiftRightLogicalVariable(both, shifts).AsByte() & low;
     }
 }
