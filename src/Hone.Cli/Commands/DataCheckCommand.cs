@@ -1,6 +1,5 @@
 using Hone.App.Training;
 using System.CommandLine;
-using System.Globalization;
 using Hone.App.Data;
 using Hone.Data.Model;
 
