@@ -39,6 +39,7 @@ internal sealed class ExpressionEvaluator
         return (v, owner);
     }
 
+    /// <summary>The value of <paramref name="e"/> in <paramref name="s"/> (an absent name is an <see cref="Undefined"/>, not an error).</summary>
     public object? Eval(Expr e, Scope s)
     {
         _ctx.Pos = e.Pos;
@@ -238,6 +239,7 @@ internal sealed class ExpressionEvaluator
         return res;
     }
 
+    /// <summary>Calls a built-in, a bound method or a macro (a macro's body runs on the statements' side).</summary>
     public object? Call(object? fn, List<object?> args, Dictionary<string, object?> kwargs)
     {
         switch (fn)
