@@ -5,9 +5,6 @@ namespace Hone.Architecture.Tests;
 /// <summary>House rule 9 in the sources: a class is read top to bottom in one file, not spread over partial files.</summary>
 public partial class SourceFileTests
 {
-    /// <summary>Types still split while they are being restructured (remove an entry once its type is one file).</summary>
-    private static readonly HashSet<string> BeingRestructured = ["Hone.Models/LlamaConfig"];
-
     [Fact]
     public void No_type_is_declared_partial_in_more_than_one_file()
     {
@@ -17,7 +14,7 @@ public partial class SourceFileTests
                 Type: Path.GetRelativePath(src, file).Split(Path.DirectorySeparatorChar)[0] + "/" + m.Groups[1].Value,
                 File: Path.GetRelativePath(src, file))))
             .GroupBy(d => d.Type, StringComparer.Ordinal)
-            .Where(g => g.Select(d => d.File).Distinct().Count() > 1 && !BeingRestructured.Contains(g.Key))
+            .Where(g => g.Select(d => d.File).Distinct().Count() > 1)
             .Select(g => $"{g.Key}: {string.Join(", ", g.Select(d => d.File).Distinct().Order(StringComparer.Ordinal))}")
             .ToList();
         Assert.True(split.Count == 0, "Types spread over partial files (make them cohesive classes of their own; source-generator partials stay in one file):\n" + string.Join("\n", split));
