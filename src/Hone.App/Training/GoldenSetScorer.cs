@@ -57,6 +57,16 @@ public sealed class GoldenSetScorer(EvalSpec spec, RunStore store, string runsDi
     /// <inheritdoc />
     public double LastLoadSeconds { get; private set; }
 
+    /// <inheritdoc />
+    public int Cases
+    {
+        get
+        {
+            int cases = File.Exists(spec.GoldenSetPath) ? File.ReadLines(spec.GoldenSetPath).Count(l => !string.IsNullOrWhiteSpace(l)) : 0;
+            return limit is int n ? Math.Min(n, cases) : cases;
+        }
+    }
+
     /// <summary>The eval run's result for the checkpoint of <paramref name="epoch"/> (null: best, else newest; -1 newest).</summary>
     public EvalRunResult Evaluate(string runFolder, int? epoch, CancellationToken ct)
     {

@@ -18,6 +18,12 @@ public abstract record TrainResponse
 
     /// <summary>The checkpoint that scored best on the golden set (kept; export takes it by default), or null.</summary>
     public BestCheckpoint? BestCheckpoint { get; init; }
+
+    /// <summary>Each training stage's plan, said before its first step (two for sft-then-dpo).</summary>
+    public IReadOnlyList<RunPlan> Plans { get; init; } = [];
+
+    /// <summary>Each stage's wall-time estimate from its first steady steps.</summary>
+    public IReadOnlyList<RunEstimate> Estimates { get; init; } = [];
 }
 
 /// <summary>One finding of the curve diagnosis.</summary>

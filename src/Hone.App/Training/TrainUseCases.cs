@@ -3,6 +3,7 @@ using Hone.App.Evals;
 using Hone.Evals.Graders.Config;
 using Hone.Store;
 using Hone.Training.Dpo;
+using Hone.Training.Loop;
 using Hone.Training.Rft;
 using Hone.Training.Runs;
 using Hone.Training.Sft;
@@ -62,9 +63,46 @@ public static class TrainSft
         if (request.Defaults is { } given && ws is not null && Hone.Training.Improve.TrainDefaults.Read(ws.Root) is { } defaults)
             options = given.Apply(options, defaults, warn);
         options = GoldenSetScorer.Attach(options, request.EvalSpec, ws, store, request.Place.WorkingDirectory, warn);
-        var r = SftRun.Start(options, request.Place.NewRunFolder(ws, SftRun.Kind), store, progress, warn, ct);
+        var seen = new PlanRecorder(progress);
+        var r = SftRun.Start(options, request.Place.NewRunFolder(ws, SftRun.Kind), store, seen, warn, ct);
         r.Model.Dispose();
-        return TrainSftResponse.Of(r);
+        return seen.Into(TrainSftResponse.Of(r));
+    }
+}
+
+/// <summary>What <c>hone train sft --dry-run</c> says: the run's plan and what its training tokens would cost as a hosted fine-tune.</summary>
+/// <param name="Plan">The plan (the data read and fitted as a run would).</param>
+/// <param name="HostedUsd">The training tokens priced as hosted fine-tunes of <paramref name="HostedModel"/> (null: not in the price table, or tokens unknown).</param>
+/// <param name="HostedModel">The hosted model priced.</param>
+public sealed record TrainDryRunResponse(RunPlan Plan, decimal? HostedUsd, string HostedModel)
+{
+    /// <summary>The hosted model <see cref="Of"/> prices by default (as scale and sweep do).</summary>
+    public const string DefaultHostedModel = "gpt-4o-mini";
+
+    /// <summary>The response for <paramref name="plan"/>, priced from the price table.</summary>
+    public static TrainDryRunResponse Of(RunPlan plan, string hostedModel = DefaultHostedModel)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var price = Hone.Data.Cost.PriceTable.Default.Find(hostedModel);
+        decimal? usd = price is null || plan.TrainingTokens is not { } t ? null : Math.Round(t * price.TrainingPer1M / 1_000_000m, 2);
+        return new TrainDryRunResponse(plan, usd, price?.Model ?? hostedModel);
+    }
+}
+
+/// <summary>Use case "plan an SFT run without running it" (<c>--dry-run</c>): nothing is written to the workspace or its store.</summary>
+public static class PlanSft
+{
+    /// <summary>Plans the request.</summary>
+    public static TrainDryRunResponse Run(TrainSftRequest request, Action<string>? warn)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var ws = Workspace.Find(request.Place.WorkingDirectory);
+        var options = request.Options;
+        if (request.Defaults is { } given && ws is not null && Hone.Training.Improve.TrainDefaults.Read(ws.Root) is { } defaults)
+            options = given.Apply(options, defaults, warn);
+        if (request.EvalSpec is null) return TrainDryRunResponse.Of(SftRun.Plan(options, warn));
+        using var store = ws?.OpenStore();
+        return TrainDryRunResponse.Of(SftRun.Plan(GoldenSetScorer.Attach(options, request.EvalSpec, ws, store, request.Place.WorkingDirectory, warn), warn));
     }
 }
 
@@ -79,9 +117,10 @@ public static class TrainDpo
         using var store = ws?.OpenStore();
         var kind = request.Options.SftStage is null ? DpoRun.Kind : DpoRun.TwoStageKind;
         var options = GoldenSetScorer.Attach(request.Options, request.EvalSpec, ws, store, request.Place.WorkingDirectory, warn);
-        var r = DpoRun.Start(options, request.Place.NewRunFolder(ws, kind), store, progress, warn, ct);
+        var seen = new PlanRecorder(progress);
+        var r = DpoRun.Start(options, request.Place.NewRunFolder(ws, kind), store, seen, warn, ct);
         r.Model.Dispose();
-        return TrainDpoResponse.Of(r);
+        return seen.Into(TrainDpoResponse.Of(r));
     }
 }
 
@@ -99,8 +138,9 @@ public static class TrainRft
         using var store = ws?.OpenStore();
         var o = GoldenSetScorer.Attach(request.Options, request.EvalSpec, ws, store, request.Place.WorkingDirectory, warn);
         o = o with { Trainer = o.Trainer with { MicroBatchSize = Math.Clamp(o.Trainer.SamplesPerPrompt, 1, MaxMicroBatch) } };
-        var r = RftRun.Start(o, RewardLoader(ws, o.Template), request.Place.NewRunFolder(ws, RftRun.Kind), store, progress, warn, ct);
-        return TrainRftResponse.Of(r);
+        var seen = new PlanRecorder(progress);
+        var r = RftRun.Start(o, RewardLoader(ws, o.Template), request.Place.NewRunFolder(ws, RftRun.Kind), store, seen, warn, ct);
+        return seen.Into(TrainRftResponse.Of(r));
     }
 
     /// <summary>Builds the reward from a grader file; model graders use the workspace's providers (or <c>local:DIR</c>).</summary>
@@ -120,18 +160,19 @@ public static class TrainResume
         var asPath = Path.GetFullPath(Path.Combine(request.WorkingDirectory, request.Run));
         var folder = Directory.Exists(asPath) ? asPath
             : store?.FindRun(request.Run)?.Folder ?? throw new UseCaseException($"'{request.Run}' is neither a run folder nor a run id of this workspace.");
+        var seen = new PlanRecorder(progress);
         switch (RunKind(folder))
         {
             case SftRun.Kind:
-                var sft = SftRun.Resume(folder, store, progress, warn, GoldenSetScorer.ForResume(ws, store, folder), ct);
+                var sft = SftRun.Resume(folder, store, seen, warn, GoldenSetScorer.ForResume(ws, store, folder), ct);
                 sft.Model.Dispose();
-                return TrainSftResponse.Of(sft);
+                return seen.Into(TrainSftResponse.Of(sft));
             case DpoRun.Kind or DpoRun.TwoStageKind:
-                var dpo = DpoRun.Resume(folder, store, progress, warn, GoldenSetScorer.ForResume(ws, store, folder), ct);
+                var dpo = DpoRun.Resume(folder, store, seen, warn, GoldenSetScorer.ForResume(ws, store, folder), ct);
                 dpo.Model.Dispose();
-                return TrainDpoResponse.Of(dpo);
+                return seen.Into(TrainDpoResponse.Of(dpo));
             case RftRun.Kind:
-                return TrainRftResponse.Of(RftRun.Resume(folder, TrainRft.RewardLoader(ws, null), store, progress, warn, GoldenSetScorer.ForResume(ws, store, folder), ct));
+                return seen.Into(TrainRftResponse.Of(RftRun.Resume(folder, TrainRft.RewardLoader(ws, null), store, seen, warn, GoldenSetScorer.ForResume(ws, store, folder), ct)));
             case var other:
                 throw new UseCaseException($"{folder}: runs of kind '{other}' cannot be resumed by this Hone.");
         }
@@ -145,4 +186,21 @@ public static class TrainResume
         return System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))?["kind"]?.GetValue<string>()
             ?? throw new UseCaseException($"{manifest} records no run kind.");
     }
+}
+
+/// <summary>Passes a run's progress on and keeps the plans and estimates the training loop reports, for the response.</summary>
+internal sealed class PlanRecorder(IProgress<TrainingProgress>? inner) : IProgress<TrainingProgress>
+{
+    private readonly List<RunPlan> _plans = [];
+    private readonly List<RunEstimate> _estimates = [];
+
+    public void Report(TrainingProgress value)
+    {
+        if (value.Plan is { } plan) _plans.Add(plan);
+        if (value.Estimate is { } estimate) _estimates.Add(estimate);
+        inner?.Report(value);
+    }
+
+    /// <summary><paramref name="response"/> with the plans and estimates seen.</summary>
+    public T Into<T>(T response) where T : TrainResponse => response with { Plans = [.. _plans], Estimates = [.. _estimates] };
 }

@@ -29,9 +29,10 @@ public static class TrainCommands
         var dropout = new Option<float>("--lora-dropout") { Description = "LoRA dropout on the adapter input.", DefaultValueFactory = _ => 0 };
         var trainOnInputs = new Option<bool>("--train-on-inputs") { Description = "Take the loss on every token, not only on assistant turns." };
         var packing = new Option<bool>("--packing") { Description = "Pack several examples per row (no attention across them)." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan (epochs, steps, training tokens, checkpoints to score) and the hosted-price equivalent, then exit: nothing trained or written." };
         var cmd = new Command("sft", "Supervised fine-tuning with the loss on assistant tokens only; LoRA or full; metrics, curves, checkpoints each epoch.")
         {
-            train, valid, dropout, trainOnInputs, packing,
+            train, valid, dropout, trainOnInputs, packing, dryRun,
         };
         o.AddTo(cmd);
         host.SetHandler(cmd, (p, ctx, ct) =>
@@ -42,6 +43,7 @@ public static class TrainCommands
                 ValidFile = p.GetValue(valid) is { } v ? ctx.ResolvePath(v) : null, TrainOnInputs = p.GetValue(trainOnInputs), Packing = p.GetValue(packing),
                 Defaults = new WorkspaceTrainDefaults(Given(p, o.Epochs), Given(p, o.LrMultiplier), Given(p, o.Lora.Rank)),
             }.ToRequest();
+            if (p.GetValue(dryRun)) return Task.FromResult(TrainReports.DryRun(ctx, PlanSft.Run(request, ctx.Warn)));
             return Task.FromResult(TrainReports.Sft(ctx, TrainProgressView.Run(ctx, progress => TrainSft.Run(request, progress, ctx.Warn, ct))));
         });
         return cmd;

@@ -37,6 +37,18 @@ internal static class TrainReports
         return ExitCodes.Success;
     }
 
+    /// <summary>Prints what <c>--dry-run</c> planned: the plan line and the hosted price of the same training tokens.</summary>
+    public static int DryRun(CliContext ctx, TrainDryRunResponse r)
+    {
+        ctx.WriteJson(r);
+        ctx.Console.WriteLine(TrainProgressView.PlanLine(r.Plan));
+        ctx.Console.WriteLine(r.HostedUsd is { } usd
+            ? string.Create(CultureInfo.InvariantCulture, $"hosted equivalent: ${usd:0.00} to fine-tune {r.HostedModel} on the same training tokens (price table)")
+            : $"hosted equivalent: not priced ({r.HostedModel} is not in the price table, or the training tokens are sampled during the run)");
+        ctx.Console.WriteLine("dry run: nothing trained, nothing written; the wall-time estimate is printed after the first steps of a real run.");
+        return ExitCodes.Success;
+    }
+
     /// <summary>The golden-set score of each checkpoint (runs with --eval-spec), the best marked.</summary>
     private static void Golden(CliContext ctx, TrainResponse r)
     {

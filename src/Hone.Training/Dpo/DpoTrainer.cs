@@ -127,6 +127,8 @@ public sealed class DpoTrainer : ITrainingObjective
 
     int ITrainingObjective.ValidCount => _valid.Count;
 
+    long? ITrainingObjective.TrainTokens => _train.Sum(p => (long)p.Chosen.Length + p.Rejected.Length);
+
     int ITrainingObjective.MaxPositions => 2 * Options.MicroBatchPairs * _length;
 
     ObjectiveReport ITrainingObjective.Report => ReportInfo;

@@ -28,6 +28,9 @@ public interface ICheckpointScorer
     /// among the newest.
     /// </summary>
     bool Scores(int epoch, int epochs) => true;
+
+    /// <summary>Golden cases one scoring generates and grades (0: not known), for the run's plan.</summary>
+    int Cases => 0;
 }
 
 /// <summary>
@@ -48,4 +51,7 @@ public sealed class EveryNthEpochScorer(ICheckpointScorer inner, int every) : IC
 
     /// <inheritdoc />
     public bool Scores(int epoch, int epochs) => epoch == epochs || epoch % Math.Max(1, every) == 0;
+
+    /// <inheritdoc />
+    public int Cases => inner.Cases;
 }

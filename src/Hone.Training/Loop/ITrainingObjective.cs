@@ -50,6 +50,9 @@ public interface ITrainingObjective
     /// <summary>Validation items (0: no validation).</summary>
     int ValidCount { get; }
 
+    /// <summary>Tokens of the training items as laid out in one epoch, or null where they are sampled during the run (RFT's completions).</summary>
+    long? TrainTokens { get; }
+
     /// <summary>Rows × length of the largest micro-batch <see cref="Layout"/> returns (the loop's buffers hold that many positions).</summary>
     int MaxPositions { get; }
 

@@ -100,7 +100,14 @@ public sealed class TrainingLoop : IDisposable
                 ScoreCheckpoint(latest, state.Epoch, step, history, epochs, cancellationToken); // killed while scoring
         }
 
+        var plan = RunPlan.Of(_report.Kind, _plan, _order.Length, _objective.TrainTokens, _run.Scorer, startEpoch, step);
+        progress?.Report(new TrainingProgress("plan", startEpoch, _plan.Epochs, step, _plan.TotalSteps, double.NaN, double.NaN, 0, TimeSpan.Zero)
+            { AccuracyName = _report.AccuracyName, Plan = plan });
         var clock = Stopwatch.StartNew();
+        var stepClock = new Stopwatch();
+        var stepSeconds = new List<double>();
+        double? checkpointSeconds = null, scoringSeconds = null;
+        bool estimated = false;
         long tokensSeen = 0, stepsThisCall = 0;
         for (int epoch = startEpoch; epoch < _plan.Epochs; epoch++)
         {
@@ -109,6 +116,7 @@ public sealed class TrainingLoop : IDisposable
             for (int s = 0; s < _plan.StepsPerEpoch; s++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                stepClock.Restart();
                 int from = s * _plan.ItemsPerStep, count = Math.Min(_plan.ItemsPerStep, _order.Length - from);
                 step++;
                 stepsThisCall++;
@@ -129,7 +137,11 @@ public sealed class TrainingLoop : IDisposable
                 double secs = clock.Elapsed.TotalSeconds;
                 var eta = TimeSpan.FromSeconds(secs / stepsThisCall * (_plan.TotalSteps - step));
                 Report(progress, "train", epoch + 1, step, record, secs > 0 ? tokensSeen / secs : 0, eta);
+                if (!estimated && stepSeconds.Count < RunEstimate.MeasuredSteps) stepSeconds.Add(stepClock.Elapsed.TotalSeconds);
+                if (!estimated && stepSeconds.Count == RunEstimate.MeasuredSteps)
+                    estimated = ReportEstimate(progress, plan, stepSeconds, epoch + 1, record, null, null);
             }
+            stepClock.Restart();
 
             if (_validItems.Length > 0)
             {
@@ -148,10 +160,19 @@ public sealed class TrainingLoop : IDisposable
                 History = [.. history],
                 EpochHistory = [.. epochs],
             }, _report.KeepBestBy is null && _run.Scorer is null ? _options.KeepCheckpoints : int.MaxValue);
-            if (_run.Scorer?.Scores(epoch + 1, _plan.Epochs) == true) ScoreCheckpoint(saved, epoch + 1, step, history, epochs, cancellationToken);
+            checkpointSeconds ??= stepClock.Elapsed.TotalSeconds;
+            stepClock.Restart();
+            if (_run.Scorer?.Scores(epoch + 1, _plan.Epochs) == true)
+            {
+                ScoreCheckpoint(saved, epoch + 1, step, history, epochs, cancellationToken);
+                scoringSeconds ??= stepClock.Elapsed.TotalSeconds;
+            }
             else if (_run.Scorer is not null) Checkpoints.KeepNewestAndBest(_run.CheckpointsPath, _options.KeepCheckpoints, BestCheckpoint.Read(_run.Path)?.Epoch ?? -1);
             else if (_report.KeepBestBy is { } metric) Checkpoints.KeepBest(_run.CheckpointsPath, epochs, metric, _options.KeepCheckpoints);
             Report(progress, "checkpoint", epoch + 1, step, history[^1], 0, TimeSpan.Zero);
+            // A run with fewer steps than the loop times before estimating: the estimate from those it ran, with the epoch's fixed costs measured.
+            if (!estimated && stepSeconds.Count > 0)
+                estimated = ReportEstimate(progress, plan, stepSeconds, epoch + 1, history[^1], checkpointSeconds, scoringSeconds);
         }
 
         var csv = _run.WriteResultsCsv(Results, history);
@@ -264,6 +285,15 @@ public sealed class TrainingLoop : IDisposable
         long start = evalIndex * n % count;
         for (int i = 0; i < n; i++) _validItems[i] = (int)((start + i) % count);
         return _validItems.AsSpan(0, n);
+    }
+
+    private bool ReportEstimate(IProgress<TrainingProgress>? progress, RunPlan plan, List<double> stepSeconds, int epoch, StepRecord last,
+        double? checkpointSeconds, double? scoringSeconds)
+    {
+        var estimate = RunEstimate.From(plan, stepSeconds, plan.Steps - plan.StepsLeft + 1, checkpointSeconds, scoringSeconds);
+        progress?.Report(new TrainingProgress("estimate", epoch, _plan.Epochs, estimate.ToStep, _plan.TotalSteps, last[_report.LossMetric],
+            last[_report.AccuracyMetric], 0, TimeSpan.FromSeconds(Math.Max(0, estimate.Seconds - stepSeconds.Sum()))) { AccuracyName = _report.AccuracyName, Estimate = estimate });
+        return true;
     }
 
     private void Report(IProgress<TrainingProgress>? progress, string phase, int epoch, long step, StepRecord last, double tokensPerSecond, TimeSpan eta) =>

@@ -147,6 +147,8 @@ public sealed class RftTrainer : ITrainingObjective
 
     int ITrainingObjective.ValidCount => _valid.Count;
 
+    long? ITrainingObjective.TrainTokens => null;
+
     int ITrainingObjective.MaxPositions => Options.MicroBatchSize * _length;
 
     ObjectiveReport ITrainingObjective.Report => ReportInfo;

@@ -92,8 +92,25 @@ public static class SftRun
     public static List<TokenizedExample> ReadExamples(string path, ChatEncoder encoder) =>
         [.. SftData.Read(path, encoder).Select(s => s.Example)];
 
+    /// <summary>
+    /// The plan of a run of <paramref name="options"/> without running it (<c>--dry-run</c>): the data read, tokenized and fitted
+    /// to the context as a run would, nothing written; <paramref name="warn"/> gets the overflow warnings.
+    /// </summary>
+    public static RunPlan Plan(SftRunOptions options, Action<string>? warn)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var p = TrainingRun.Prepare<List<SourcedExample>, TokenizedExample>(options, warn, SftData.Read, Fit(options), (_, _, _) => null);
+        p.Model.Dispose();
+        var plan = TrainingPlan.For(options.Trainer, p.Train.Count, options.Trainer.ResolveBatchSize(p.Train.Count));
+        return RunPlan.Of(Kind, plan, p.Train.Count, p.Train.Sum(e => (long)e.Length), options.Scorer);
+    }
+
     private static Prepared<TokenizedExample> Prepare(SftRunOptions o, Action<string>? warn) =>
-        TrainingRun.Prepare<List<SourcedExample>, TokenizedExample>(o, warn, SftData.Read, (model, encoder, read, set) =>
+        TrainingRun.Prepare<List<SourcedExample>, TokenizedExample>(o, warn, SftData.Read, Fit(o),
+            (model, encoder, train) => EndOfTurnWarning(o.Trainer.Method, o.Lora, model, encoder, train, o.Threads));
+
+    private static Func<LlamaModel, ChatEncoder, List<SourcedExample>, string, (List<TokenizedExample>, OverflowReport)> Fit(SftRunOptions o) =>
+        (model, encoder, read, set) =>
         {
             int context = model.Config.MaxSeqLen;
             if (o.Trainer.SequenceLength > context)
@@ -101,7 +118,7 @@ public static class SftRun
             var (kept, report) = SftData.Fit(read, encoder, set, o.Trainer.SequenceLength ?? context, o.OnOverflow);
             SftData.Check(kept, model.Config.VocabSize, o.Trainer.TrainOnInputs, requireTargets: set == "training");
             return ([.. kept.Select(s => s.Example)], report);
-        }, (model, encoder, train) => EndOfTurnWarning(o.Trainer.Method, o.Lora, model, encoder, train, o.Threads));
+        };
 
     /// <summary>
     /// For a LoRA run whose modules to save do not cover the output head: the warning of <see cref="EndOfTurnCheck"/>

@@ -110,6 +110,8 @@ public sealed class SftTrainer : ITrainingObjective
 
     int ITrainingObjective.ValidCount => _valid.Count;
 
+    long? ITrainingObjective.TrainTokens => _train.Sum(e => (long)e.Length);
+
     int ITrainingObjective.MaxPositions => Options.MicroBatchSize * SequenceLength;
 
     ObjectiveReport ITrainingObjective.Report => ReportInfo;
