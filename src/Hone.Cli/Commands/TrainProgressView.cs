@@ -69,7 +69,8 @@ internal static class TrainProgressView
     internal static string EstimateLine(RunEstimate e)
     {
         var inv = CultureInfo.InvariantCulture;
-        var text = string.Create(inv, $"estimate: ~{TrainProgressLine.Duration(TimeSpan.FromSeconds(Math.Min(e.Seconds, TimeSpan.MaxValue.TotalSeconds / 2)))} for {e.Steps} steps (from steps {e.FromStep}..{e.ToStep}, {e.StepSeconds:0.###} s/step");
+        var time = e.Seconds < 60 ? string.Create(inv, $"{e.Seconds:0.#} s") : TrainProgressLine.Duration(TimeSpan.FromSeconds(Math.Min(e.Seconds, TimeSpan.MaxValue.TotalSeconds / 2)));
+        var text = string.Create(inv, $"estimate: ~{time} for {e.Steps} steps (from steps {e.FromStep}..{e.ToStep}, {e.StepSeconds:0.###} s/step");
         if (e.CheckpointSeconds is { } c) text += string.Create(inv, $", checkpoints {c:0.##} s each");
         if (e.ScoringSeconds is { } s) text += string.Create(inv, $", scoring {s:0.##} s each");
         return text + (e.CheckpointSeconds is null ? "; checkpoints and scoring not measured yet, not counted)" : ")");
