@@ -7,7 +7,7 @@ public class TrainCommandTests
 {
     private static readonly string Stories = TestAssets.Path("models", "stories260K", "stories260K.bin");
 
-    private static string WriteData(string dir, string name, int n, int offset)
+    internal static string WriteData(string dir, string name, int n, int offset)
     {
         var path = Path.Combine(dir, name);
         string[] answers = ["yes", "no"];

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text.Json;
 using Hone.Testing;
 
 namespace Hone.Cli.Tests;
@@ -9,14 +8,7 @@ public class TrainEstimateTests
 {
     private static readonly string Stories = TestAssets.Path("models", "stories260K", "stories260K.bin");
 
-    private static void WriteData(string dir, int n)
-    {
-        string[] answers = ["yes", "no"];
-        File.WriteAllLines(Path.Combine(dir, "train.jsonl"), Enumerable.Range(0, n).Select(i => JsonSerializer.Serialize(new
-        {
-            messages = new object[] { new { role = "user", content = $"Is {i} even?" }, new { role = "assistant", content = answers[i % 2] } },
-        })));
-    }
+    private static void WriteData(string dir, int n) => TrainCommandTests.WriteData(dir, "train.jsonl", n, 0);
 
     private static string[] Args(params string[] more) =>
         ["train", "sft", "--model", Stories, "--template", "chatml", "--train", "train.jsonl", "--epochs", "2", "--batch-size", "2", "--threads", "1", .. more];
