@@ -49,9 +49,15 @@ public sealed class LlamaTrainer : ITrainableModel, IDisposable
             throw new ArgumentException("The model was packed for inference (LlamaModel.PackForInference): its packed copy would go stale as training changes the weights. Train a model loaded without packing.", nameof(model));
         }
 
-        if (model.Weights.HasStored)
+        bool bf16Base = lora is { BaseType: LoraBaseType.BF16 };
+        if (bf16Base && !BF16Base.Holds(model.Weights))
         {
-            throw new ArgumentException("The model holds stored-type (BF16/Q8_0/Q4_0) matrices for inference (LlamaModel.LoadForInference); training needs float32 weights: load it with LlamaModel.Load.", nameof(model));
+            throw new ArgumentException("LoRA with a BF16 base needs the model's layer linears held in BF16 and every other weight in float32: convert a float32 model with BF16Base.Convert.", nameof(model));
+        }
+
+        if (!bf16Base && model.Weights.HasStored)
+        {
+            throw new ArgumentException("The model holds stored-type (BF16/Q8_0/Q4_0) matrices for inference (LlamaModel.LoadForInference); training needs float32 weights (load it with LlamaModel.Load), or, for LoRA, a BF16 base made by BF16Base.Convert with LoraOptions.BaseType BF16.", nameof(model));
         }
 
         _model = model;
