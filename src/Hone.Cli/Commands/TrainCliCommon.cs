@@ -24,6 +24,8 @@ internal sealed class LoraCliOptions
         DefaultValueFactory = _ => "",
     };
 
+    public Option<string> BaseDType { get; } = CreateBaseDType();
+
     /// <summary>The adapter options the parsed command asks for; the LoRA seed is the run's seed.</summary>
     public LoraOptions Build(ParseResult p, long seed, float dropout = 0) => new()
     {
@@ -33,7 +35,19 @@ internal sealed class LoraCliOptions
         Seed = (int)(seed & int.MaxValue),
         TargetModules = [.. p.GetValue(Targets)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)],
         ModulesToSave = [.. p.GetValue(ModulesToSave)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)],
+        BaseType = p.GetValue(BaseDType) == "bf16" ? LoraBaseType.BF16 : LoraBaseType.F32,
     };
+
+    private static Option<string> CreateBaseDType()
+    {
+        var o = new Option<string>("--base-dtype")
+        {
+            Description = "LoRA: the type the frozen base's layer linears are held in while the adapters train: f32, or bf16 (half the bytes).",
+            DefaultValueFactory = _ => "f32",
+        };
+        o.AcceptOnlyFromAmong("f32", "bf16");
+        return o;
+    }
 }
 
 /// <summary><c>--on-overflow</c>: what every training command does with an example longer than the context.</summary>

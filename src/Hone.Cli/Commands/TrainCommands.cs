@@ -45,7 +45,7 @@ public static class TrainCommands
         var evalSpec = EvalSpecCliOption.Create();
         var cmd = new Command("sft", "Supervised fine-tuning with the loss on assistant tokens only; LoRA or full; metrics, curves, checkpoints each epoch.")
         {
-            train, valid, method, epochs, batch, lrMult, lora.Rank, lora.Alpha, dropout, lora.Targets, lora.ModulesToSave, seed, trainOnInputs, packing, evalEvery,
+            train, valid, method, epochs, batch, lrMult, lora.Rank, lora.Alpha, dropout, lora.Targets, lora.ModulesToSave, lora.BaseDType, seed, trainOnInputs, packing, evalEvery,
             overflow.Option, threads, output, evalSpec,
         };
         local.AddTo(cmd);

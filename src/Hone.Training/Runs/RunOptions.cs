@@ -80,6 +80,7 @@ public abstract record RunOptions
         TrainerOptions.Validate();
         ValidateOwn();
         if (TrainerOptions.Method == TrainingMethod.Lora) Lora.ResolveTargets();
+        else if (Lora.BaseType != LoraBaseType.F32) throw new TrainingException("--base-dtype bf16 holds a frozen base: it needs --method lora (full fine-tuning trains the base in float32).");
     }
 
     /// <summary>Checks what only this kind of run has.</summary>
