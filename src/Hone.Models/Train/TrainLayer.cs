@@ -66,7 +66,7 @@ internal sealed class TrainLayer
                     B = arena[TrainerArena.LoraName(layer, module, "B")],
                     AGrad = arena[TrainerArena.GradName(TrainerArena.LoraName(layer, module, "A"))],
                     BGrad = arena[TrainerArena.GradName(TrainerArena.LoraName(layer, module, "B"))],
-                    U = arena[TrainerArena.LoraActivationName(layer, module)],
+                    U = arena[TrainerArena.LoraActivationName(arena.ActivationLayer(layer), module)],
                     Rank = lora.Rank,
                     Scale = lora.Scale,
                 };
@@ -87,7 +87,7 @@ internal sealed class TrainLayer
         _ffnNormGrad = G("post_attention_layernorm.weight");
         _qNormGrad = c.QkNorm ? G("self_attn.q_norm.weight") : null;
         _kNormGrad = c.QkNorm ? G("self_attn.k_norm.weight") : null;
-        string p = TrainerArena.LayerPrefix(layer);
+        string p = TrainerArena.LayerPrefix(arena.ActivationLayer(layer));
         _xnAttn = arena[p + "x_norm_attn"];
         _qRaw = c.QkNorm ? arena[p + "q_raw"] : null;
         _kRaw = c.QkNorm ? arena[p + "k_raw"] : null;
