@@ -41,12 +41,13 @@ public static class TrainCommands
         var packing = new Option<bool>("--packing") { Description = "Pack several examples per row (no attention across them)." };
         var evalEvery = new Option<int>("--eval-every") { Description = "Steps between validation-batch metrics.", DefaultValueFactory = _ => 10 };
         var threads = new Option<int>("--threads") { Description = "Engine threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var recompute = new Option<bool>("--recompute") { Description = "Activation checkpointing: recompute each layer's forward in the backward (less memory, same results)." };
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/<run id> in the workspace)." };
         var evalSpec = EvalSpecCliOption.Create();
         var cmd = new Command("sft", "Supervised fine-tuning with the loss on assistant tokens only; LoRA or full; metrics, curves, checkpoints each epoch.")
         {
             train, valid, method, epochs, batch, lrMult, lora.Rank, lora.Alpha, dropout, lora.Targets, lora.ModulesToSave, lora.BaseDType, seed, trainOnInputs, packing, evalEvery,
-            overflow.Option, threads, output, evalSpec,
+            overflow.Option, threads, recompute, output, evalSpec,
         };
         local.AddTo(cmd);
         host.SetHandler(cmd, (p, ctx, ct) =>
@@ -60,6 +61,7 @@ public static class TrainCommands
                 TokenizerPath = baseModel.Tokenizer,
                 Template = baseModel.Template,
                 Threads = p.GetValue(threads),
+                Recompute = p.GetValue(recompute),
                 OnOverflow = overflow.Get(p),
                 Trainer = new SftOptions
                 {
