@@ -10,8 +10,6 @@ namespace Hone.Models.Tests.Train;
 /// <summary>LoRA over a frozen base held in BF16 against the same run over the float32 base rounded to BF16.</summary>
 public sealed class BF16BaseTests
 {
-    private static LlamaModel Stories() => LlamaModel.Load(TestAssets.Path("models", "stories260K-hf"));
-
     private static LoraOptions Lora(LoraBaseType type) =>
         new() { Rank = 4, Alpha = 8, Dropout = 0.1f, TargetModules = ["all-linear"], Seed = 3, BaseType = type };
 
@@ -82,7 +80,7 @@ public sealed class BF16BaseTests
     [InlineData(2)]
     public void ABF16BaseTrainsExactlyAsTheFloat32BaseRoundedToBF16(int threads)
     {
-        using var source = Stories();
+        using var source = TinyModels.Stories();
         using var bf16 = new LlamaModel(BF16Base.Convert(source.Weights));
         using var rounded = Rounded(bf16.Weights);
         var (lossesBf16, adaptersBf16) = Run(bf16, LoraBaseType.BF16, threads, steps: 6);
@@ -107,7 +105,7 @@ public sealed class BF16BaseTests
     [Fact]
     public void TheBF16BaseHalvesTheBytesOfTheLayerLinears()
     {
-        using var source = Stories();
+        using var source = TinyModels.Stories();
         using var converted = BF16Base.Convert(source.Weights);
         var c = source.Config;
         long linear = 0;
@@ -130,7 +128,7 @@ public sealed class BF16BaseTests
     [Fact]
     public void TheBaseTypeMustMatchTheModel()
     {
-        using var source = Stories();
+        using var source = TinyModels.Stories();
         using var bf16 = new LlamaModel(BF16Base.Convert(source.Weights));
         Assert.Throws<ArgumentException>(() => new LlamaTrainer(source, 1, 8, Lora(LoraBaseType.BF16)));
         Assert.Throws<ArgumentException>(() => new LlamaTrainer(bf16, 1, 8, Lora(LoraBaseType.F32)));
@@ -141,7 +139,7 @@ public sealed class BF16BaseTests
     [Fact]
     public void TheMergeOfABF16BaseEqualsTheMergeOfTheRoundedBase()
     {
-        using var source = Stories();
+        using var source = TinyModels.Stories();
         using var bf16 = new LlamaModel(BF16Base.Convert(source.Weights));
         using var rounded = Rounded(bf16.Weights);
         using var a = new LlamaTrainer(bf16, 1, 8, Lora(LoraBaseType.BF16));
