@@ -42,7 +42,7 @@ public sealed class LlamaTrainer : ITrainableModel, IDisposable
     /// <param name="lora">LoRA options, or null for full fine-tuning.</param>
     /// <param name="pool">Workers for the matmuls and attention (default: the calling thread).</param>
     /// <param name="recompute">Activation checkpointing: keep only each layer's input and recompute the layer's forward
-    /// in the backward (one set of activation buffers serves every layer; about a third more compute per step).
+    /// in the backward (one set of activation buffers serves every layer; one more forward of the layers per step).
     /// Gradients are bit-identical to those without it.</param>
     public LlamaTrainer(LlamaModel model, int maxRows, int maxSequenceLength, LoraOptions? lora = null, WorkerPool? pool = null, bool recompute = false)
     {

@@ -34,7 +34,7 @@ public abstract record RunOptions
 
     /// <summary>
     /// Activation checkpointing (<c>--recompute</c>): keep only each layer's input and recompute the layer's forward in
-    /// the backward; less activation memory for about a third more compute, with bit-identical results.
+    /// the backward; less activation memory for one more forward of the layers per step, with bit-identical results.
     /// </summary>
     public bool Recompute { get; init; }
 
