@@ -28,7 +28,7 @@ internal sealed class LoraCliOptions
     public Option<string> BaseDType { get; } = new("--base-dtype") { Description = "LoRA: f32, or bf16 to hold the frozen base's linear layers in half the bytes.", DefaultValueFactory = _ => "f32" };
 
     /// <summary>The adapter settings the parsed command gives.</summary>
-    public LoraArgs Bind(ParseResult p, float dropout = 0) => new(p.GetValue(Rank), p.GetValue(Alpha), p.GetValue(Targets)!, p.GetValue(ModulesToSave)!, dropout, p.GetValue(BaseDType)!);
+    public LoraArgs Bind(ParseResult p, float dropout = 0) => new(p.GetValue(Rank), p.GetValue(Alpha), p.GetValue(Targets)!, p.GetValue(ModulesToSave)!, dropout, p.GetValue(BaseDType) ?? "f32"); // commands without the option (study, sweep) train over an F32 base
 }
 
 /// <summary><c>--on-overflow</c>: what every training command does with an example longer than the context.</summary>
