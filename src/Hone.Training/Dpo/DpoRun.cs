@@ -131,7 +131,7 @@ public static class DpoRun
         var result = TrainingRun.Record(store, runId, ct, () =>
         {
             using var pool = new WorkerPool(o.Threads);
-            using var engine = new LlamaTrainer(model, rows, longest, lora ? o.Lora : null, pool);
+            using var engine = new LlamaTrainer(model, rows, longest, lora ? o.Lora : null, pool, o.Recompute);
             RunFolder dpoFolder = root;
             if (o.SftStage is { } sftOptions)
             {

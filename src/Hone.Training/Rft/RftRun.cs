@@ -137,10 +137,10 @@ public static class RftRun
             int length = RftTrainer.RowLength(train.Concat(valid), o.Trainer.MaxTokens);
             bool lora = o.Trainer.Method == TrainingMethod.Lora;
             using var pool = new WorkerPool(o.Threads);
-            using var engine = new LlamaTrainer(model, o.Trainer.MicroBatchSize, length, lora ? o.Lora : null, pool);
+            using var engine = new LlamaTrainer(model, o.Trainer.MicroBatchSize, length, lora ? o.Lora : null, pool, o.Recompute);
             // Full fine-tuning updates the weights in place, so the KL reference is a second, frozen copy of the base.
             using var referenceModel = !lora && o.Trainer.Grpo.KlBeta > 0 ? LlamaModel.Load(o.ModelPath) : null;
-            using var reference = referenceModel is null ? null : new LlamaTrainer(referenceModel, o.Trainer.MicroBatchSize, length, null, pool);
+            using var reference = referenceModel is null ? null : new LlamaTrainer(referenceModel, o.Trainer.MicroBatchSize, length, null, pool, o.Recompute);
             var trainer = new RftTrainer(engine, o.Trainer, train, valid, reward, folder, ids => encoder.Tokenizer.Decode(ids),
                 [.. encoder.RenderedEndOfTurnMarkers()], reference, pool);
             var resolved = new Dictionary<string, object>(trainer.Resolved)

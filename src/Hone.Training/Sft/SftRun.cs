@@ -120,7 +120,7 @@ public static class SftRun
         var result = TrainingRun.Record(store, runId, ct, () =>
         {
             using var pool = new WorkerPool(o.Threads);
-            using var engine = new LlamaTrainer(model, trainerOptions.MicroBatchSize, sequence, o.Trainer.Method == TrainingMethod.Lora ? o.Lora : null, pool);
+            using var engine = new LlamaTrainer(model, trainerOptions.MicroBatchSize, sequence, o.Trainer.Method == TrainingMethod.Lora ? o.Lora : null, pool, o.Recompute);
             var sft = new SftTrainer(engine, trainerOptions, train, valid, folder);
             TrainingRun.WriteManifest(folder, Kind, o, runId, sft.Resolved, p);
             var r = sft.Run(progress, ct);
