@@ -92,7 +92,7 @@ public sealed class ByteLevelBpeTokenizer : TokenizerBase
             var (ids, ends) = EncodeWord(word);
             if (sink.Offsets is null)
             {
-                sink.Ids.AddRange(ids);
+                sink.AddRange(ids);
                 continue;
             }
             // Byte index -> [start, end) of the UTF-16 char it belongs to (within the word).
