@@ -54,7 +54,7 @@ public sealed class DataChecker
                 {
                     tokens.Add(digest.Tokens);
                     if (digest.Tokens > limit) OverLimitWarning(sink, digest.Tokens, limit);
-                    analyzer.Add(digest);
+                    analyzer.Add(digest, done.Results[i].Keys!);
                 }
                 collector.AddRange(sink.Findings);
             }
@@ -163,17 +163,18 @@ public sealed class DataChecker
     private readonly record struct BatchLine(long Line, IReadOnlyList<DataFinding> Findings, System.Text.Json.JsonElement? Root);
 
     /// <summary>A batch with, for each line, its example's digest (null when invalid) and findings (null sink: no object).</summary>
-    private sealed record ValidatedBatch(List<BatchLine> Lines, (ExampleDigest? Digest, FindingSink? Sink)[] Results);
+    private sealed record ValidatedBatch(List<BatchLine> Lines, (ExampleDigest? Digest, DigestKeys? Keys, FindingSink? Sink)[] Results);
 
-    /// <summary>Validates (and counts the tokens of) every example of the batch, one sink each.</summary>
+    /// <summary>Validates (and counts the tokens of) every example of the batch, one sink each, and makes the analyser's keys of the valid ones.</summary>
     private ValidatedBatch ValidateBatch(DataKind kind, List<BatchLine> batch)
     {
-        var results = new (ExampleDigest? Digest, FindingSink? Sink)[batch.Count];
+        var results = new (ExampleDigest? Digest, DigestKeys? Keys, FindingSink? Sink)[batch.Count];
         for (int i = 0; i < batch.Count; i++)
         {
             if (batch[i].Root is not { } root) continue;
             var sink = new FindingSink { Line = batch[i].Line };
-            results[i] = (Validate(kind, root, sink), sink);
+            var digest = Validate(kind, root, sink);
+            results[i] = (digest, digest is null ? null : DatasetAnalyzer.Keys(digest, _options.FindNearDuplicates), sink);
         }
         return new ValidatedBatch(batch, results);
     }
