@@ -96,3 +96,21 @@ public class SpmSegmentCacheTests
         Assert.True(cache.TryGet("e".AsSpan(), out _));
     }
 }
+
+/// <summary>Every tokenizer still matches llama.cpp's vectors when its caches are warm (each case encoded a second time, and counted).</summary>
+public class WarmCacheVectorTests
+{
+    [Theory]
+    [MemberData(nameof(LlamaCppVectorTests.Vocabs), MemberType = typeof(LlamaCppVectorTests))]
+    public void A_second_encode_of_every_case_matches_llama_cpp(string name)
+    {
+        var tok = LlamaCppVectorTests.Load(name);
+        var cases = LlamaCppVectorTests.ReadCases(name);
+        foreach (var (text, _) in cases) tok.Encode(text);
+        foreach (var (text, expected) in cases)
+        {
+            Assert.Equal(expected, tok.Encode(text));
+            Assert.Equal(expected.Length, tok.CountTokens(text));
+        }
+    }
+}
