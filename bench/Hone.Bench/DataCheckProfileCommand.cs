@@ -7,9 +7,6 @@ using Hone.Data.Jsonl;
 using Hone.Data.Model;
 using Hone.Data.Similarity;
 using Hone.Data.Tokens;
-using Hone.Testing;
-using Hone.Tokenizers;
-using Hone.Tokenizers.Chat;
 using Hone.Tokenizers.ChatTemplates;
 
 namespace Hone.Bench;
@@ -27,9 +24,8 @@ internal static class DataCheckProfileCommand
         var map = BenchMachine.ParseOptions("datacheck-profile", args, ["file", "limit"]);
         var path = map["file"];
         int limit = int.Parse(map.GetValueOrDefault("limit", "1000000000"), CultureInfo.InvariantCulture);
-        var tokenizer = TokenizerLoader.Load(TestAssets.Path("tokenizers", "llama2", "tokenizer.model"));
-        var template = ChatTemplate.Parse(File.ReadAllText(TestAssets.Path("chat-templates", "Qwen-Qwen2.5-7B-Instruct.jinja")), "Qwen2.5");
-        var encoder = ChatEncoder.Create(tokenizer, template, "Qwen2.5");
+        var encoder = DataCheckRealCommand.RealEncoder();
+        var (tokenizer, template) = (encoder.Tokenizer, encoder.Template);
         var counter = new ChatTemplateTokenCounter(encoder, "llama2+qwen2.5");
         Console.WriteLine($"load {BenchMachine.Load()}");
 
