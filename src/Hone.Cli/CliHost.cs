@@ -77,8 +77,7 @@ public sealed class CliHost
         _stderr.WriteLine("error: " + message);
         if (ctx.Json)
         {
-            _stdout.WriteLine(JsonSerializer.Serialize(new { error = message, kind = ExitCodes.Name(kind), where = where?.ToString(), exit_code = code },
-                CliContext.JsonOptions));
+            _stdout.WriteLine(JsonSerializer.Serialize(new CliError(message, ExitCodes.Name(kind), where?.ToString(), code), CliContext.JsonOptions));
         }
 
         return code;

@@ -26,7 +26,7 @@ public static class HoneApp
             stderr.WriteLine($"Run 'hone {string.Join(' ', CommandPath(parse))} --help' for the options.".Replace("  ", " ", StringComparison.Ordinal));
             if (parse.GetValue(host.Json))
                 stdout.WriteLine(System.Text.Json.JsonSerializer.Serialize(
-                    new { error = string.Join("; ", parse.Errors.Select(e => e.Message).Concat(unknown)), exit_code = ExitCodes.UsageOrInput }, CliContext.JsonOptions));
+                    new CliError(string.Join("; ", parse.Errors.Select(e => e.Message).Concat(unknown)), null, null, ExitCodes.UsageOrInput), CliContext.JsonOptions));
             return ExitCodes.UsageOrInput;
         }
         var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };

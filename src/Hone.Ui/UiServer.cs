@@ -29,13 +29,13 @@ public sealed record UiOptions
     public string? ApiKey { get; init; }
 
     /// <summary>Checks the options: a non-loopback address needs an API key.</summary>
-    /// <exception cref="ArgumentException">A bad port, host, or a non-loopback host without a key.</exception>
+    /// <exception cref="HoneException">(input) A bad port, host, or a non-loopback host without a key.</exception>
     public UiOptions Validate()
     {
-        if (Port is < 0 or > 65535) throw new ArgumentException($"--port {Port} must be 0..65535 (0: any free port).");
-        if (Host != "localhost" && !IPAddress.TryParse(Host, out _)) throw new ArgumentException($"--host '{Host}' is not an IP address (or localhost).");
+        if (Port is < 0 or > 65535) throw new HoneException(ErrorKind.Input, $"--port {Port} must be 0..65535 (0: any free port).");
+        if (Host != "localhost" && !IPAddress.TryParse(Host, out _)) throw new HoneException(ErrorKind.Input, $"--host '{Host}' is not an IP address (or localhost).");
         if (!IsLoopback && string.IsNullOrEmpty(ApiKey))
-            throw new ArgumentException($"--host {Host} would expose the workspace beyond this machine: give --api-key too (or leave --host out to stay on 127.0.0.1).");
+            throw new HoneException(ErrorKind.Input, $"--host {Host} would expose the workspace beyond this machine: give --api-key too (or leave --host out to stay on 127.0.0.1).");
         return this;
     }
 

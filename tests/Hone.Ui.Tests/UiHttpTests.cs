@@ -106,7 +106,7 @@ public sealed partial class UiHttpTests(ITestOutputHelper output)
     [Fact]
     public async Task Other_interfaces_need_an_api_key_and_the_key_is_enforced()
     {
-        Assert.Throws<ArgumentException>(() => new UiOptions { Host = "0.0.0.0" }.Validate());
+        Assert.Equal(Hone.Core.ErrorKind.Input, Assert.Throws<Hone.Core.HoneException>(() => new UiOptions { Host = "0.0.0.0" }.Validate()).Kind);
         Assert.True(new UiOptions { Host = "0.0.0.0", ApiKey = "k" }.Validate() is { IsLoopback: false });
         Assert.True(new UiOptions().IsLoopback);
         var ws = Workspace.Init(TestAssets.NewTempDir());

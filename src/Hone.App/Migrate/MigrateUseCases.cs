@@ -100,6 +100,64 @@ public static class MigratePlan
 public sealed record MigrateRunRequest(MigratePlace Place, MigrateRunOptions Options);
 
 /// <summary>
+/// What <c>hone migrate run</c> is given, as given (the method's name, the budget in minutes; paths resolved);
+/// <see cref="ToRequest"/> reads it into a <see cref="MigrateRunRequest"/> once.
+/// </summary>
+/// <param name="Place">Where.</param>
+public sealed record MigrateRunArgs(MigratePlace Place)
+{
+    /// <summary>The open base model (null: the plan's choice).</summary>
+    public string? Model { get; init; }
+
+    /// <summary>A tokenizer for a model without one beside it.</summary>
+    public string? Tokenizer { get; init; }
+
+    /// <summary>A built-in chat template for a model without one.</summary>
+    public string? Template { get; init; }
+
+    /// <summary><c>full</c> or <c>lora</c>.</summary>
+    public string Method { get; init; } = "full";
+
+    /// <summary>Epochs per round (null: the plan's).</summary>
+    public int? Epochs { get; init; }
+
+    /// <summary>Examples per optimiser step.</summary>
+    public int BatchSize { get; init; } = 4;
+
+    /// <summary>Learning rate = the method's base × this.</summary>
+    public double LrMultiplier { get; init; } = 1;
+
+    /// <summary>Held-out agreement to stop at (null: the plan's).</summary>
+    public double? Target { get; init; }
+
+    /// <summary>Most rounds.</summary>
+    public int MaxRounds { get; init; } = 3;
+
+    /// <summary>No new round starts after this many minutes.</summary>
+    public double BudgetMinutes { get; init; } = 60;
+
+    /// <summary>New inputs the hosted model writes and answers per failing training case between rounds (0: none).</summary>
+    public int Synthesize { get; init; }
+
+    /// <summary>DPO after SFT on pairs where the open model's answer lost.</summary>
+    public bool Dpo { get; init; }
+
+    /// <summary>Training seed.</summary>
+    public int Seed { get; init; } = 42;
+
+    /// <summary>Engine threads.</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>The request; an unknown method is a <see cref="UseCaseException"/> (the rest is checked by <see cref="MigrateRunOptions.Validate"/>).</summary>
+    public MigrateRunRequest ToRequest() => new(Place, new MigrateRunOptions
+    {
+        Model = Model, Tokenizer = Tokenizer, Template = Template, Method = Hone.App.Training.TrainText.Method(Method), Epochs = Epochs, BatchSize = BatchSize,
+        LrMultiplier = LrMultiplier, Target = Target, MaxRounds = MaxRounds, BudgetSeconds = BudgetMinutes * 60, Synthesize = Synthesize, Dpo = Dpo,
+        Seed = Seed, Threads = Threads,
+    });
+}
+
+/// <summary>
 /// Use case "distil the capture into the open model": the loop of <see cref="MigrationRunner"/>, with model graders'
 /// judges resolved from the workspace (provider:model or local:DIR) and, for synthesis, the captured hosted model as teacher.
 /// </summary>

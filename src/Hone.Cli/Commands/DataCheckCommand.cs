@@ -1,5 +1,5 @@
+using Hone.App.Training;
 using System.CommandLine;
-using System.Globalization;
 using Hone.App.Data;
 using Hone.Data.Model;
 
@@ -42,7 +42,7 @@ public static class DataCheckCommand
                 Tokenizer = local.TokenizerPath(p, ctx),
                 Template = local.TemplateName(p),
                 ContextLimit = p.GetValue(contextLimit),
-                Epochs = ParseEpochs(p.GetValue(epochs)!),
+                Epochs = TrainText.AutoCount(p.GetValue(epochs)!, "--epochs"),
                 PricePer1M = p.GetValue(price),
                 PriceModel = p.GetValue(priceModel),
                 Valid = p.GetValue(valid),
@@ -65,9 +65,4 @@ public static class DataCheckCommand
         "prompt-completion" => DataKind.PromptCompletion,
         _ => throw new CliUsageException($"--kind '{s}' is not one of auto, sft, dpo, rft, prompt-completion."),
     };
-
-    internal static int? ParseEpochs(string s) =>
-        s == "auto" ? null
-        : int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1 ? n
-        : throw new CliUsageException($"--epochs '{s}' must be 'auto' or a whole number of at least 1.");
 }

@@ -4,7 +4,6 @@ using Hone.App.Migrate;
 using Hone.Migrate.Plan;
 using Hone.Migrate.Report;
 using Hone.Migrate.Run;
-using Hone.Training.Sft;
 using Spectre.Console;
 
 namespace Hone.Cli.Commands;
@@ -72,19 +71,18 @@ internal static class MigrateStepCommands
         };
         host.SetHandler(cmd, async (p, ctx, ct) =>
         {
-            var options = new MigrateRunOptions
+            var request = new MigrateRunArgs(MigrateCommands.Place(ctx, p, dir))
             {
                 Model = p.GetValue(model) is { } m ? ctx.ResolvePath(m) : null, Tokenizer = p.GetValue(tokenizer) is { } t ? ctx.ResolvePath(t) : null,
-                Template = p.GetValue(template),
-                Method = p.GetValue(method) switch { "full" => TrainingMethod.Full, "lora" => TrainingMethod.Lora, var x => throw new CliUsageException($"--method {x}: use full or lora.") },
-                Epochs = p.GetValue(epochs), BatchSize = p.GetValue(batch), LrMultiplier = p.GetValue(lr), Target = p.GetValue(target), MaxRounds = p.GetValue(rounds),
-                BudgetSeconds = p.GetValue(budget) * 60, Synthesize = p.GetValue(synth), Dpo = p.GetValue(dpo), Seed = p.GetValue(seed), Threads = p.GetValue(threads),
-            };
+                Template = p.GetValue(template), Method = p.GetValue(method)!, Epochs = p.GetValue(epochs), BatchSize = p.GetValue(batch), LrMultiplier = p.GetValue(lr),
+                Target = p.GetValue(target), MaxRounds = p.GetValue(rounds), BudgetMinutes = p.GetValue(budget), Synthesize = p.GetValue(synth), Dpo = p.GetValue(dpo),
+                Seed = p.GetValue(seed), Threads = p.GetValue(threads),
+            }.ToRequest();
             var progress = new Progress<RunProgress>(r =>
             {
                 if (!ctx.Json && r.Done == r.Total && r.Total > 0) ctx.Stderr.WriteLine($"round {r.Round}: {r.Phase} {r.Done}/{r.Total}");
             });
-            var result = await MigrateRun.RunAsync(new MigrateRunRequest(MigrateCommands.Place(ctx, p, dir), options), progress, ct).ConfigureAwait(false);
+            var result = await MigrateRun.RunAsync(request, progress, ct).ConfigureAwait(false);
             ctx.Console.MarkupLine($"base model {Markup.Escape(result.BaseModel)}: held-out agreement {result.BaseAgreement:P0}");
             foreach (var r in result.Rounds)
                 ctx.Console.MarkupLine($"round {r.Round}: {r.TrainExamples} examples ({r.Synthesized} synthesised, {r.DpoPairs} DPO pairs) → agreement {r.Agreement:P0}, {r.Seconds:0.0} s");

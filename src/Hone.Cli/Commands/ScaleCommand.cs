@@ -26,7 +26,7 @@ public static class ScaleCommand
         cli.AddTo(cmd);
         host.SetHandler(cmd, (p, ctx, ct) =>
         {
-            var request = new ScaleRequest(cli.Request(p, ctx, DataCheckCommand.ParseEpochs(p.GetValue(epochs)!), p.GetValue(lr)), ParseSizes(p.GetValue(sizes)!));
+            var request = new ScaleRequest(cli.Request(p, ctx, TrainText.AutoCount(p.GetValue(epochs)!, "--epochs"), p.GetValue(lr)), ParseSizes(p.GetValue(sizes)!));
             StudyPlan? plan = null;
             var estimate = ScaleUseCase.Estimate(request, x =>
             {

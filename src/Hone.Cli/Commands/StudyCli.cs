@@ -1,7 +1,6 @@
 using Hone.App.Training;
 using System.CommandLine;
 using System.Globalization;
-using Hone.Models.Train;
 using Hone.Training.Improve;
 using Hone.Training.Sft;
 using Spectre.Console;
@@ -37,12 +36,7 @@ internal sealed class StudyCli
     public SftRunOptions RunOptions(ParseResult p, CliContext ctx, int? epochs, double lrMultiplier)
     {
         var model = Local.Get(p, ctx)!;
-        var method = p.GetValue(Method) switch
-        {
-            "lora" => TrainingMethod.Lora,
-            "full" => TrainingMethod.Full,
-            var m => throw new CliUsageException($"--method {m}: use lora or full."),
-        };
+        var method = TrainText.Method(p.GetValue(Method)!);
         return new SftRunOptions
         {
             ModelPath = model.Path,
@@ -52,10 +46,10 @@ internal sealed class StudyCli
             Threads = p.GetValue(Threads),
             Trainer = new SftOptions
             {
-                Method = method, Epochs = epochs, BatchSize = TrainDpoCommand.ParseAuto(p.GetValue(Batch)!, "--batch-size"),
+                Method = method, Epochs = epochs, BatchSize = TrainText.AutoCount(p.GetValue(Batch)!, "--batch-size"),
                 LearningRateMultiplier = lrMultiplier, Seed = p.GetValue(Seed), EvalEvery = 0, KeepCheckpoints = 1,
             },
-            Lora = Lora.Build(p, p.GetValue(Seed)) is var l && l.Rank < 1 ? l with { Rank = 8 } : Lora.Build(p, p.GetValue(Seed)), // sweep: --lora-rank is a list
+            Lora = Lora.Bind(p).ToOptions(p.GetValue(Seed)) is var l && l.Rank < 1 ? l with { Rank = 8 } : l, // sweep: --lora-rank is a list
         };
     }
 

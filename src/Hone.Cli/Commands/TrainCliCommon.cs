@@ -1,6 +1,7 @@
 using System.CommandLine;
-using Hone.Models.Train;
+using Hone.App.Training;
 using Hone.Training.Batching;
+using Hone.Training.Sft;
 
 namespace Hone.Cli.Commands;
 
@@ -24,25 +25,14 @@ internal sealed class LoraCliOptions
         DefaultValueFactory = _ => "",
     };
 
-    /// <summary>The adapter options the parsed command asks for; the LoRA seed is the run's seed.</summary>
-    public LoraOptions Build(ParseResult p, long seed, float dropout = 0) => new()
-    {
-        Rank = p.GetValue(Rank),
-        Alpha = p.GetValue(Alpha),
-        Dropout = dropout,
-        Seed = (int)(seed & int.MaxValue),
-        TargetModules = [.. p.GetValue(Targets)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)],
-        ModulesToSave = [.. p.GetValue(ModulesToSave)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)],
-    };
+    /// <summary>The adapter settings the parsed command gives.</summary>
+    public LoraArgs Bind(ParseResult p, float dropout = 0) => new(p.GetValue(Rank), p.GetValue(Alpha), p.GetValue(Targets)!, p.GetValue(ModulesToSave)!, dropout);
 }
 
 /// <summary><c>--on-overflow</c>: what every training command does with an example longer than the context.</summary>
 internal sealed class OverflowCliOption
 {
     public Option<string> Option { get; } = CreateOption();
-
-    /// <summary>The policy the parsed command asks for.</summary>
-    public OverflowPolicy Get(ParseResult p) => OverflowPolicies.Parse(p.GetValue(Option));
 
     private static Option<string> CreateOption()
     {
@@ -55,6 +45,54 @@ internal sealed class OverflowCliOption
         o.AcceptOnlyFromAmong([.. OverflowPolicies.Names]);
         return o;
     }
+}
+
+/// <summary>
+/// The options every local training command (<c>train sft|dpo|sft-then-dpo|rft</c>) declares, bound to
+/// <see cref="LocalTrainArgs"/>; a command changes a description where its meaning differs.
+/// </summary>
+internal sealed class TrainCliOptions
+{
+    public TrainCliOptions()
+    {
+        Method.AcceptOnlyFromAmong("lora", "full");
+    }
+
+    public ModelCliOptions Local { get; } = ModelCliOptions.Local(); // the base model
+    public Option<string> Method { get; } = new("--method") { Description = "lora (only adapter matrices train) or full.", DefaultValueFactory = _ => "lora" };
+    public Option<string> Epochs { get; } = new("--epochs") { Description = "auto (the rule 'hone data check' prints) or N.", DefaultValueFactory = _ => "auto" };
+    public Option<string> Batch { get; } = new("--batch-size") { Description = "auto (n/16 clamped to 1..8) or N examples per optimiser step.", DefaultValueFactory = _ => "auto" };
+
+    public Option<double> LrMultiplier { get; } = new("--lr-multiplier")
+    {
+        Description = $"Learning rate = base × this (base {SftOptions.LoraBaseLearningRate:0e0} for LoRA, {SftOptions.FullBaseLearningRate:0e0} for full).",
+        DefaultValueFactory = _ => 1.0,
+    };
+
+    public LoraCliOptions Lora { get; } = new();
+    public OverflowCliOption Overflow { get; } = new();
+    public Option<long> Seed { get; } = new("--seed") { Description = "Seed: the same seed gives a bit-identical run on the same machine.", DefaultValueFactory = _ => 42 };
+    public Option<int> EvalEvery { get; } = new("--eval-every") { Description = "Steps between validation-batch metrics.", DefaultValueFactory = _ => 10 };
+    public Option<int> Threads { get; } = new("--threads") { Description = "Engine threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
+    public Option<string?> Output { get; } = new("--out") { Description = "Run folder (default: runs/<kind>-<time> in the workspace)." };
+    public Option<string?> EvalSpec { get; } = EvalSpecCliOption.Create();
+
+    /// <summary>Adds the options to <paramref name="cmd"/>, after its own; <paramref name="batch"/>: the command takes <c>--batch-size</c>.</summary>
+    public void AddTo(Command cmd, bool batch = true)
+    {
+        foreach (var o in new Option[] { Method, Epochs, Batch, LrMultiplier, Lora.Rank, Lora.Alpha, Lora.Targets, Lora.ModulesToSave, Seed, EvalEvery, Overflow.Option, Threads, Output, EvalSpec })
+            if (batch || o != Batch) cmd.Options.Add(o);
+        Local.AddTo(cmd);
+    }
+
+    /// <summary>The shared settings the parsed command gives (paths resolved at the working directory).</summary>
+    public LocalTrainArgs Bind(ParseResult p, CliContext ctx, float loraDropout = 0) => new()
+    {
+        Model = Local.Get(p, ctx)!, Place = new TrainPlace(ctx.WorkingDirectory, p.GetValue(Output)),
+        Method = p.GetValue(Method)!, Epochs = p.GetValue(Epochs)!, BatchSize = p.GetValue(Batch) ?? "auto", LrMultiplier = p.GetValue(LrMultiplier),
+        Seed = p.GetValue(Seed), EvalEvery = p.GetValue(EvalEvery), Threads = p.GetValue(Threads), OnOverflow = p.GetValue(Overflow.Option)!,
+        Lora = Lora.Bind(p, loraDropout), EvalSpec = p.GetValue(EvalSpec),
+    };
 }
 
 /// <summary><c>--eval-spec</c>: every training command can score each epoch's checkpoint on a golden set.</summary>

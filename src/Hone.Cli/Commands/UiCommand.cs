@@ -25,17 +25,9 @@ public static class UiCommand
         host.SetHandler(cmd, async (p, ctx, ct) =>
         {
             var ws = ctx.RequireWorkspace();
-            UiOptions options;
-            try
-            {
-                options = new UiOptions { Host = p.GetValue(bind)!, Port = p.GetValue(port), ApiKey = p.GetValue(apiKey) }.Validate();
-            }
-            catch (ArgumentException e)
-            {
-                throw new CliUsageException(e.Message);
-            }
+            var options = new UiOptions { Host = p.GetValue(bind)!, Port = p.GetValue(port), ApiKey = p.GetValue(apiKey) };
             await using var server = await UiServer.StartAsync(ws, options, ct).ConfigureAwait(false);
-            ctx.WriteJson(new { url = server.BaseAddress.ToString(), workspace = ws.Root });
+            ctx.WriteJson(new UiStarted(server.BaseAddress.ToString(), ws.Root));
             ctx.Stdout.Flush();
             if (!ctx.Json) ctx.Stderr.WriteLine($"hone ui: {server.BaseAddress} over {ws.Root} — Ctrl+C stops.");
             if (p.GetValue(open)) TryOpen(server.BaseAddress, ctx);

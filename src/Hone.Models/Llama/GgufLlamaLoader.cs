@@ -9,7 +9,7 @@ namespace Hone.Models.Llama;
 /// else <see cref="GgufDequantize"/> supports) are dequantised on load, except that with <c>keepStored</c> the
 /// BF16, Q8_0 and Q4_0 matrices stay in their stored type (<see cref="StoredMatrix"/>, read by the stored-type
 /// kernels); every F16/BF16 value and Q8_0/Q4_0 block scale is checked finite (<see cref="GgufValueCheck"/>). The configuration comes from the
-/// <c>{arch}.*</c> metadata (<see cref="LlamaConfig.FromGguf"/>). Before anything is allocated, every tensor the
+/// <c>{arch}.*</c> metadata (<see cref="LlamaConfigSources.FromGguf"/>). Before anything is allocated, every tensor the
 /// metadata implies is found in the file with its shape and a readable type (so the sizes are ones the file really
 /// holds), and the arena is checked against the memory available (<see cref="ModelMemory"/>).
 /// </summary>
@@ -82,7 +82,7 @@ internal static class GgufLlamaLoader
     private static (LlamaConfig Config, Dictionary<string, GgufTensorInfo> Sources) Plan(GgufFile file)
     {
         var path = file.Path;
-        var config = LlamaConfig.FromGguf(file);
+        var config = LlamaConfigSources.FromGguf(file);
         var sources = new Dictionary<string, GgufTensorInfo>(StringComparer.Ordinal);
         foreach (var (name, shape) in LlamaWeights.Manifest(config))
         {

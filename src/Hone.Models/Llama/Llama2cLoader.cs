@@ -27,7 +27,7 @@ internal static class Llama2cLoader
     public static LlamaConfig ReadConfig(string path)
     {
         using var checkpoint = Open(path);
-        return LlamaConfig.FromLlama2c(checkpoint.Config, path);
+        return LlamaConfigSources.FromLlama2c(checkpoint.Config, path);
     }
 
     /// <summary>Everything <see cref="Load"/> checks (the file length equals what the header implies), without allocating.</summary>
@@ -42,7 +42,7 @@ internal static class Llama2cLoader
     public static LlamaWeights Load(string path)
     {
         using var checkpoint = Open(path);
-        var config = LlamaConfig.FromLlama2c(checkpoint.Config, path);
+        var config = LlamaConfigSources.FromLlama2c(checkpoint.Config, path);
         var byHf = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (l2c, hf) in PerLayer)
         {

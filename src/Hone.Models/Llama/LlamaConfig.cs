@@ -25,7 +25,7 @@ public sealed record Llama3RopeScaling(double Factor, double LowFreqFactor, doub
 /// Build it with <see cref="FromHfJson"/>, <see cref="FromHfFolder"/> or from a llama2.c header; <see cref="Validate"/>
 /// checks the invariants the forward pass relies on.
 /// </summary>
-public sealed partial record LlamaConfig
+public sealed record LlamaConfig
 {
     /// <summary>The architecture name as the source gave it (e.g. "llama", "qwen2", "llama2.c").</summary>
     public string ModelType { get; init; } = "llama";

@@ -8,10 +8,12 @@ namespace Hone.Numerics;
 /// The decode (matrix-vector) kernels of <see cref="StoredMatMul"/> for Q8_0 and Q4_0 weights, as llama.cpp runs them:
 /// the activation vector is quantised once per call to blocks of 32 signed bytes with a float32 scale
 /// (<see cref="Quantize"/>: d = max|x| / 127, q = round-to-even(x / d)), and each weight block meets it in an integer dot
-/// product (AVX-VNNI <c>vpdpbusd</c>, else AVX2 <c>vpmaddubsw</c> + <c>vpmaddwd</c>), scaled once per block by
-/// d_w · d_x. Q8_0 multiplies |w| (unsigned) by x carrying w's sign, which is exact for every byte, −128 included;
-/// Q4_0 multiplies its unsigned nibbles by x and subtracts 8 · Σq_x, kept per block. Integer sums are exact; only the
-/// float accumulation of the scaled block sums differs in order from the naive twin
+/// product (AVX-VNNI <c>vpdpbusd</c>, else AVX2 <c>vpmaddubsw</c> + <c>vpmaddwd</c>) whose eight int32 lane sums are
+/// converted and scaled by d_x and d_w (two broadcast memory operands). Each row is read front to back, one row at a
+/// time: a single forward stream is what the hardware prefetchers follow from memory. Q8_0 multiplies |w| (unsigned) by
+/// x carrying w's sign, which is exact for every byte, −128 included; Q4_0 multiplies its unsigned nibbles by x and
+/// subtracts Σq_x (kept per block) in each of the eight lanes. Integer lane sums are exact; only their float scaling and
+/// accumulation differ in order from the naive twin
 /// (<see cref="StoredMatMulNaive.XWtInt8"/>).
 /// </summary>
 internal static unsafe class StoredInt8Dot
@@ -98,102 +100,67 @@ internal static unsafe class StoredInt8Dot
     internal static float Dot(byte* w, sbyte* q, float* d, int* s, int k, StoredType type, SimdLevel level)
         => type == StoredType.Q8_0 ? DotQ8(w, q, d, k / StoredRows.BlockValues, level) : DotQ4(w, q, d, s, k / StoredRows.BlockValues, level);
 
-    /// <summary>
-    /// Four dot products: stored rows w, w + rowBytes, w + 2·rowBytes, w + 3·rowBytes against one quantised vector,
-    /// each block of x loaded once for the four rows, into r [4]. Vector levels only (<see cref="Vectorised"/>).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Dot4(byte* w, long rowBytes, sbyte* q, float* d, int* s, int k, StoredType type, float* r)
-    {
-        float* table = HalfTable;
-        int blocks = k / StoredRows.BlockValues;
-        byte* w0 = w, w1 = w + rowBytes, w2 = w1 + rowBytes, w3 = w2 + rowBytes;
-        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        if (type == StoredType.Q8_0)
-        {
-            for (int b = 0; b < blocks; b++, q += 32, w0 += 34, w1 += 34, w2 += 34, w3 += 34)
-            {
-                var xv = Vector256.Load(q);
-                float dx = d[b];
-                a0 = Q8Block(w0, xv, table, dx, a0);
-                a1 = Q8Block(w1, xv, table, dx, a1);
-                a2 = Q8Block(w2, xv, table, dx, a2);
-                a3 = Q8Block(w3, xv, table, dx, a3);
-            }
-        }
-        else
-        {
-            var low = Vector256.Create((byte)0x0F);
-            for (int b = 0; b < blocks; b++, q += 32, w0 += 18, w1 += 18, w2 += 18, w3 += 18)
-            {
-                var xv = Vector256.Load(q);
-                var start = Vector256.CreateScalar(-8 * s[b]);
-                float dx = d[b];
-                a0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(DotBytes(start, Nibbles(w0 + 2, low), xv)), Vector256.Create(Scale(table, w0) * dx), a0);
-                a1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(DotBytes(start, Nibbles(w1 + 2, low), xv)), Vector256.Create(Scale(table, w1) * dx), a1);
-                a2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(DotBytes(start, Nibbles(w2 + 2, low), xv)), Vector256.Create(Scale(table, w2) * dx), a2);
-                a3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(DotBytes(start, Nibbles(w3 + 2, low), xv)), Vector256.Create(Scale(table, w3) * dx), a3);
-            }
-        }
-
-        r[0] = Vector256.Sum(a0);
-        r[1] = Vector256.Sum(a1);
-        r[2] = Vector256.Sum(a2);
-        r[3] = Vector256.Sum(a3);
-    }
-
-    /// <summary>acc + (Σ |w|·(x with w's sign)) · d_w · d_x for one Q8_0 block.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Q8Block(byte* block, Vector256<sbyte> x, float* table, float dx, Vector256<float> acc)
-    {
-        var wv = Vector256.Load((sbyte*)(block + 2));
-        var sum = DotBytes(default, Avx2.Abs(wv), Avx2.Sign(x, wv));
-        return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sum), Vector256.Create(Scale(table, block) * dx), acc);
-    }
-
     /// <summary>Eight int32 partial sums of 32 unsigned × signed byte products (pairs of four).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> DotBytes(Vector256<int> acc, Vector256<byte> u, Vector256<sbyte> v)
+    private static Vector256<int> DotBytes(Vector256<byte> u, Vector256<sbyte> v, Vector256<short> ones)
     {
         if (AvxVnni.IsSupported)
         {
-            return AvxVnni.MultiplyWideningAndAdd(acc, u, v);
+            return AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, u, v);
         }
 
         // |u·v| ≤ 255·128 per product would overflow a pair; here u ≤ 128 (|w|) or 15 (nibbles), v ≥ −127: pairs fit.
-        var pairs = Avx2.MultiplyAddAdjacent(u, v);
-        return acc + Avx2.MultiplyAddAdjacent(pairs, Vector256.Create((short)1));
+        return Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, v), ones);
     }
 
+    /// <summary>acc + (eight lane sums of one Q8_0 block at blk against 32 bytes of x at q) · d_x · d_w, lane by lane.
+    /// The two scales come straight from memory as broadcast operands: no scalar multiply, no shuffle.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Q8Block(byte* blk, sbyte* q, float* dx, float* table, Vector256<short> ones, Vector256<float> acc)
+    {
+        var wv = Vector256.Load((sbyte*)(blk + 2));
+        var f = Vector256.ConvertToSingle(DotBytes(Avx2.Abs(wv), Avx2.Sign(Vector256.Load(q), wv), ones)) * Vector256.Create(*dx);
+        return Vector256.FusedMultiplyAdd(f, Vector256.Create(Scale(table, blk)), acc);
+    }
+
+    /// <summary>As <see cref="Q8Block"/> for a Q4_0 block: nibbles · x, minus the block's Σq_x in each of the eight
+    /// lanes (8 · Σq_x in all: the −8 offset of the nibbles).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Q4Block(
+        byte* blk, sbyte* q, float* dx, int* sx, float* table, Vector256<uint> shifts, Vector256<byte> low, Vector256<short> ones,
+        Vector256<float> acc)
+    {
+        var sums = DotBytes(Nibbles(blk + 2, shifts, low), Vector256.Load(q), ones) - Vector256.Create(*sx);
+        var f = Vector256.ConvertToSingle(sums) * Vector256.Create(*dx);
+        return Vector256.FusedMultiplyAdd(f, Vector256.Create(Scale(table, blk)), acc);
+    }
+
+    /// <summary>One Q8_0 row, front to back, four blocks per pass into four accumulators (the FMA latency would
+    /// otherwise bound the loop).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotQ8(byte* w, sbyte* q, float* d, int blocks, SimdLevel level)
     {
         float* table = HalfTable; // read once: inside the loop the class-initialisation check would spill the accumulators
         if (Vectorised(level))
         {
-            Vector256<float> a0 = default, a1 = default;
-            int b = 0;
-            for (; b + 2 <= blocks; b += 2)
+            const int B = StoredRows.Q8_0BlockBytes;
+            var ones = Vector256.Create((short)1);
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            byte* end = w + ((long)(blocks & ~3) * B);
+            for (; w < end; w += 4 * B, q += 128, d += 4)
             {
-                byte* blk = w + (b * StoredRows.Q8_0BlockBytes);
-                var wv = Vector256.Load((sbyte*)(blk + 2));
-                var s0 = DotBytes(default, Avx2.Abs(wv), Avx2.Sign(Vector256.Load(q + (b * 32)), wv));
-                a0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s0), Vector256.Create(Scale(table, blk) * d[b]), a0);
-                blk += StoredRows.Q8_0BlockBytes;
-                wv = Vector256.Load((sbyte*)(blk + 2));
-                var s1 = DotBytes(default, Avx2.Abs(wv), Avx2.Sign(Vector256.Load(q + (b * 32) + 32), wv));
-                a1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s1), Vector256.Create(Scale(table, blk) * d[b + 1]), a1);
+                a0 = Q8Block(w, q, d, table, ones, a0);
+                a1 = Q8Block(w + B, q + 32, d + 1, table, ones, a1);
+                a2 = Q8Block(w + (2 * B), q + 64, d + 2, table, ones, a2);
+                a3 = Q8Block(w + (3 * B), q + 96, d + 3, table, ones, a3);
             }
 
-            if (b < blocks)
+            for (int b = blocks & 3; b > 0; b--, w += B, q += 32, d++)
             {
-                byte* blk = w + (b * StoredRows.Q8_0BlockBytes);
-                var wv = Vector256.Load((sbyte*)(blk + 2));
-                var s0 = DotBytes(default, Avx2.Abs(wv), Avx2.Sign(Vector256.Load(q + (b * 32)), wv));
-                a0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s0), Vector256.Create(Scale(table, blk) * d[b]), a0);
+                a0 = Q8Block(w, q, d, table, ones, a0);
             }
 
-            return Vector256.Sum(a0 + a1);
+            return Vector256.Sum((a0 + a1) + (a2 + a3));
         }
 
         float r = 0;
@@ -213,33 +180,33 @@ internal static unsafe class StoredInt8Dot
         return r;
     }
 
+    /// <summary>One Q4_0 row, as <see cref="DotQ8"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotQ4(byte* w, sbyte* q, float* d, int* s, int blocks, SimdLevel level)
     {
         float* table = HalfTable;
         if (Vectorised(level))
         {
+            const int B = StoredRows.Q4_0BlockBytes;
             var low = Vector256.Create((byte)0x0F);
-            Vector256<float> a0 = default, a1 = default;
-            int b = 0;
-            for (; b + 2 <= blocks; b += 2)
+            var shifts = Vector256.Create(0u, 0, 0, 0, 4, 4, 4, 4);
+            var ones = Vector256.Create((short)1);
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            byte* end = w + ((long)(blocks & ~3) * B);
+            for (; w < end; w += 4 * B, q += 128, d += 4, s += 4)
             {
-                byte* blk = w + (b * StoredRows.Q4_0BlockBytes);
-                var s0 = DotBytes(Vector256.CreateScalar(-8 * s[b]), Nibbles(blk + 2, low), Vector256.Load(q + (b * 32)));
-                a0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s0), Vector256.Create(Scale(table, blk) * d[b]), a0);
-                blk += StoredRows.Q4_0BlockBytes;
-                var s1 = DotBytes(Vector256.CreateScalar(-8 * s[b + 1]), Nibbles(blk + 2, low), Vector256.Load(q + (b * 32) + 32));
-                a1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s1), Vector256.Create(Scale(table, blk) * d[b + 1]), a1);
+                a0 = Q4Block(w, q, d, s, table, shifts, low, ones, a0);
+                a1 = Q4Block(w + B, q + 32, d + 1, s + 1, table, shifts, low, ones, a1);
+                a2 = Q4Block(w + (2 * B), q + 64, d + 2, s + 2, table, shifts, low, ones, a2);
+                a3 = Q4Block(w + (3 * B), q + 96, d + 3, s + 3, table, shifts, low, ones, a3);
             }
 
-            if (b < blocks)
+            for (int b = blocks & 3; b > 0; b--, w += B, q += 32, d++, s++)
             {
-                byte* blk = w + (b * StoredRows.Q4_0BlockBytes);
-                var s0 = DotBytes(Vector256.CreateScalar(-8 * s[b]), Nibbles(blk + 2, low), Vector256.Load(q + (b * 32)));
-                a0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s0), Vector256.Create(Scale(table, blk) * d[b]), a0);
+                a0 = Q4Block(w, q, d, s, table, shifts, low, ones, a0);
             }
 
-            return Vector256.Sum(a0 + a1);
+            return Vector256.Sum((a0 + a1) + (a2 + a3));
         }
 
         float r = 0;
@@ -261,10 +228,11 @@ internal static unsafe class StoredInt8Dot
 
     /// <summary>The 32 nibbles of a Q4_0 block's 16 bytes in value order (low nibbles, then high), as unsigned bytes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> Nibbles(byte* q, Vector256<byte> low)
+    private static Vector256<byte> Nibbles(byte* q, Vector256<uint> shifts, Vector256<byte> low)
     {
-        // The 16 bytes in both halves (one broadcast load), the upper half shifted right by 4, both masked.
+        // The 16 bytes in both halves (one broadcast load), the upper half shifted right by 4 (shifts: 0 × 4, 4 × 4), both
+        // masked. The caller holds shifts in a register: as a constant here it would be loaded again for every block.
         var both = Avx2.BroadcastVector128ToVector256(q).AsUInt32();
-        return Avx2.ShiftRightLogicalVariable(both, Vector256.Create(0u, 0, 0, 0, 4, 4, 4, 4)).AsByte() & low;
+        return Avx2.ShiftRightLogicalVariable(both, shifts).AsByte() & low;
     }
 }

@@ -104,7 +104,7 @@ public static unsafe class StoredMatMul
                 job.Add(pw3, b3.IsEmpty ? null : pb3, py3, n3);
             }
 
-            pool.Run(job, job.Items);
+            pool.Run(job, job.Schedule(pool.ThreadCount));
         }
     }
 

@@ -5,19 +5,20 @@ namespace Hone.Numerics;
 /// <summary>
 /// The work of one <see cref="StoredMatMul"/> call over one to three matrices sharing x. Decode (m &lt;
 /// <see cref="StoredMatMul.TileMinRows"/>): x prepared once (<see cref="StoredScratch"/>), then items of
-/// <see cref="RowsPerItem"/> weight rows × every row of x. Prompt blocks: one item per panel of <see cref="PanelRows"/>
+/// <see cref="RowsPerItem"/> weight rows × every row of x, dealt out in one lane per worker. Prompt blocks: one item per panel of <see cref="PanelRows"/>
 /// weight rows, decoded to float32, packed, and multiplied by every row of x with the GEMM micro-kernel. Items of all
 /// matrices go to the workers in one run; each output is computed the same way whichever worker takes it.
 /// </summary>
 internal sealed unsafe class StoredMatMulJob : IParallelWork
 {
-    /// <summary>Weight rows per work item of the decode path.</summary>
-    private const int RowsPerItem = 16;
+    /// <summary>Weight rows per work item (chunk of a lane) of the decode path.</summary>
+    private const int RowsPerItem = 32;
 
     /// <summary>Weight rows per panel (and work item) of the matrix-matrix path.</summary>
     private const int PanelRows = MatMulPacked.NR;
 
     private readonly StoredScratch _prepared = new();
+    private readonly LaneSchedule _schedule = new();
     private readonly Target[] _targets = new Target[3];
     private float*[] _decoded = [];
     private float*[] _panels = [];
@@ -66,7 +67,35 @@ internal sealed unsafe class StoredMatMulJob : IParallelWork
         Items += (n + per - 1) / per;
     }
 
+    /// <summary>Deals the items out for a run on <paramref name="workers"/> workers; returns the count to run. Decode:
+    /// one contiguous lane of items per worker (<see cref="LaneSchedule"/>), so each worker streams one long run of
+    /// weight rows, which the hardware prefetcher follows (interleaved short items restart it at every item).</summary>
+    public int Schedule(int workers)
+    {
+        if (!Decode)
+        {
+            return Items;
+        }
+
+        _schedule.Reset(Items, workers);
+        return _schedule.Lanes;
+    }
+
     public void Execute(int index, int worker)
+    {
+        if (!Decode)
+        {
+            Item(index, worker);
+            return;
+        }
+
+        while (_schedule.Next(index, out int item))
+        {
+            Item(item, worker);
+        }
+    }
+
+    private void Item(int index, int worker)
     {
         int t = _count - 1;
         while (_targets[t].FirstItem > index)
@@ -82,24 +111,14 @@ internal sealed unsafe class StoredMatMulJob : IParallelWork
             return;
         }
 
+        // One weight row at a time, start to end: a plain forward stream, which the hardware prefetchers follow from
+        // memory. Interleaving four rows (x loaded once for them) ran at a quarter of the read bandwidth once the matrix
+        // no longer fit the cache: four streams a row apart defeat the stream prefetcher.
         int j0 = index * RowsPerItem, j1 = Math.Min(target.N, j0 + RowsPerItem);
-        bool four = StoredScratch.HasDot4(_type, _level);
-        float* r4 = stackalloc float[4];
         for (int i = 0; i < _m; i++)
         {
             float* yi = target.Y + ((long)i * target.N);
-            int j = j0;
-            for (; four && j + 4 <= j1; j += 4)
-            {
-                // Four weight rows per pass: each block of x is loaded once for them (a fixed grouping of the item's rows).
-                _prepared.Dot4(i, target.W + ((long)j * _rowBytes), _rowBytes, _k, _type, r4);
-                Store(target.Bias, yi, j, r4[0]);
-                Store(target.Bias, yi, j + 1, r4[1]);
-                Store(target.Bias, yi, j + 2, r4[2]);
-                Store(target.Bias, yi, j + 3, r4[3]);
-            }
-
-            for (; j < j1; j++)
+            for (int j = j0; j < j1; j++)
             {
                 Store(target.Bias, yi, j, _prepared.Dot(i, target.W + ((long)j * _rowBytes), _k, _type, _level));
             }

@@ -82,18 +82,6 @@ internal sealed unsafe class StoredScratch
         return StoredInt8Dot.Dot(w, _q + ((long)i * k), _d + b, _s + b, k, type, level);
     }
 
-    /// <summary>Four dot products of row i of the prepared x with the stored rows w + r·rowBytes (r = 0..3) into r4 [4];
-    /// Q8_0 and Q4_0 at a vector level only (see <see cref="HasDot4"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Dot4(int i, byte* w, long rowBytes, int k, StoredType type, float* r4)
-    {
-        long b = (long)i * (k / StoredRows.BlockValues);
-        StoredInt8Dot.Dot4(w, rowBytes, _q + ((long)i * k), _d + b, _s + b, k, type, r4);
-    }
-
-    /// <summary>Whether <see cref="Dot4"/> serves this type and level.</summary>
-    public static bool HasDot4(StoredType type, SimdLevel level) => type != StoredType.BF16 && StoredInt8Dot.Vectorised(level);
-
     private void* Reserve(nuint bytes)
     {
         if (bytes > _bytes)

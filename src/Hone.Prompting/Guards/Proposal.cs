@@ -8,7 +8,7 @@ namespace Hone.Prompting.Guards;
 /// <param name="User">The proposed user template, or null to keep the original.</param>
 /// <param name="Complete">True when the reply closed its prompt block (a cut reply is not).</param>
 /// <param name="FinishReason">Why the reply ended (<c>length</c>: cut at the token limit).</param>
-public sealed partial record Proposal(string Explanation, string? System, string? User, bool Complete, string? FinishReason)
+public sealed record Proposal(string Explanation, string? System, string? User, bool Complete, string? FinishReason)
 {
     /// <summary>
     /// Parses the meta-model's reply: <c>&lt;explanation&gt;…&lt;/explanation&gt;</c> then

@@ -3,7 +3,7 @@ namespace Hone.Tokenizers.ChatTemplates;
 /// <summary>Python arithmetic: int (64-bit, checked) vs float, str and list concatenation and repetition.</summary>
 internal static class Arith
 {
-    public static object? Binary(Evaluator ev, string op, object? a, object? b)
+    public static object? Binary(RenderContext ctx, string op, object? a, object? b)
     {
         if (a is Undefined ua) throw ua.Fail();
         if (b is Undefined ub) throw ub.Fail();
@@ -16,28 +16,28 @@ internal static class Arith
                     if (Markup.Is(a) || Markup.Is(b))
                     {
                         var sum = Markup.Add(a, b);
-                        ev.CheckLength(sum.Text.Length);
+                        ctx.CheckLength(sum.Text.Length);
                         return sum;
                     }
                     if (Py.IsStr(a))
                     {
                         if (!Py.IsStr(b)) throw new TemplateError($"TypeError: can only concatenate str (not \"{Py.TypeName(b)}\") to str");
-                        ev.CheckLength((long)Py.StrOf(a).Length + Py.StrOf(b).Length);
+                        ctx.CheckLength((long)Py.StrOf(a).Length + Py.StrOf(b).Length);
                         return TrackedString.Concat(a!, b!);
                     }
                     if (a is PyList la)
                     {
                         if (b is not PyList lb || la.IsTuple != lb.IsTuple)
                             throw new TemplateError($"TypeError: can only concatenate {Py.TypeName(a)} (not \"{Py.TypeName(b)}\") to {Py.TypeName(a)}");
-                        ev.CheckLength((long)la.Count + lb.Count);
+                        ctx.CheckLength((long)la.Count + lb.Count);
                         return new PyList([.. la.Items, .. lb.Items], la.IsTuple);
                     }
                     break;
                 case "*":
-                    if (Py.IsStr(a) && b is long or bool) return Markup.KeepIf(Markup.Is(a), RepeatStr(ev, Py.StrOf(a), Py.ToLong(b)));
-                    if (Py.IsStr(b) && a is long or bool) return Markup.KeepIf(Markup.Is(b), RepeatStr(ev, Py.StrOf(b), Py.ToLong(a)));
-                    if (a is PyList l1 && b is long or bool) return RepeatList(ev, l1, Py.ToLong(b));
-                    if (b is PyList l2 && a is long or bool) return RepeatList(ev, l2, Py.ToLong(a));
+                    if (Py.IsStr(a) && b is long or bool) return Markup.KeepIf(Markup.Is(a), RepeatStr(ctx, Py.StrOf(a), Py.ToLong(b)));
+                    if (Py.IsStr(b) && a is long or bool) return Markup.KeepIf(Markup.Is(b), RepeatStr(ctx, Py.StrOf(b), Py.ToLong(a)));
+                    if (a is PyList l1 && b is long or bool) return RepeatList(ctx, l1, Py.ToLong(b));
+                    if (b is PyList l2 && a is long or bool) return RepeatList(ctx, l2, Py.ToLong(a));
                     break;
                 case "%":
                     if (Py.IsStr(a)) throw new TemplateError("printf-style '%' string formatting is not supported; use '~' or format()");
@@ -52,17 +52,17 @@ internal static class Arith
         throw new TemplateError($"TypeError: unsupported operand type(s) for {sym}: '{Py.TypeName(a)}' and '{Py.TypeName(b)}'");
     }
 
-    private static string RepeatStr(Evaluator ev, string s, long n)
+    private static string RepeatStr(RenderContext ctx, string s, long n)
     {
         if (n <= 0 || s.Length == 0) return "";
-        ev.CheckLength(checked(s.Length * n));
+        ctx.CheckLength(checked(s.Length * n));
         return string.Concat(Enumerable.Repeat(s, (int)n));
     }
 
-    private static PyList RepeatList(Evaluator ev, PyList l, long n)
+    private static PyList RepeatList(RenderContext ctx, PyList l, long n)
     {
         if (n <= 0) return new PyList([], l.IsTuple);
-        ev.CheckLength(checked(l.Count * n));
+        ctx.CheckLength(checked(l.Count * n));
         var items = new List<object?>();
         for (var i = 0; i < n; i++) items.AddRange(l.Items);
         return new PyList(items, l.IsTuple);

@@ -79,8 +79,7 @@ public sealed class ChatTemplate
         if (input.Variables is not null)
             foreach (var (k, v) in input.Variables) globals.Set(k, PyJson.FromNode(v));
         var top = new Scope(globals);
-        var ev = new Evaluator(_info, input.Limits, input.StrftimeNow);
-        var sink = ev.Render(_body, top);
+        var sink = new Renderer(_info, input.Limits, input.StrftimeNow).Render(_body, top);
         var text = sink.Text.ToString();
         var markers = new List<string>(SpanBuilder.DefaultMarkers);
         if (input.EosToken.Length > 0) markers.Add(input.EosToken);
@@ -126,11 +125,11 @@ internal static class Globals
         }));
         g.Set("raise_exception", new BuiltinFunction("raise_exception", (_, args, _) =>
             throw new TemplateError("template raised an error: " + (args.Count > 0 ? Py.StrOf(args[0]) : "(no message)"), raised: true)));
-        g.Set("strftime_now", new BuiltinFunction("strftime_now", (ev, args, _) =>
-            ev.StrftimeNow ?? Strftime(DateTime.UtcNow, args.Count > 0 ? Py.StrOf(args[0]) : "%Y-%m-%d")));
+        g.Set("strftime_now", new BuiltinFunction("strftime_now", (ctx, args, _) =>
+            ctx.StrftimeNow ?? Strftime(DateTime.UtcNow, args.Count > 0 ? Py.StrOf(args[0]) : "%Y-%m-%d")));
     }
 
-    private static object Range(Evaluator ev, List<object?> args, Dictionary<string, object?> kw)
+    private static object Range(RenderContext ctx, List<object?> args, Dictionary<string, object?> kw)
     {
         if (args.Count is 0 or > 3) throw new TemplateError("TypeError: range expected 1 to 3 integer arguments");
         long start = 0, stop, step = 1;
@@ -145,7 +144,7 @@ internal static class Globals
         var items = new List<object?>();
         for (var i = start; step > 0 ? i < stop : i > stop; i += step)
         {
-            ev.Tick();
+            ctx.Tick();
             items.Add(i);
         }
         return new PyList(items);

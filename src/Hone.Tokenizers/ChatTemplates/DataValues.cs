@@ -14,7 +14,7 @@ internal static class DataValues
     {
         if (obj is PyDict d && d.TryGet(name, out var field)) return field;
         if (obj is Undefined u) throw u.Fail();
-        var v = Evaluator.GetAttr(obj, name);
+        var v = ExpressionEvaluator.GetAttr(obj, name);
         return v is Undefined ? NoField(obj, name, objExpr) : v;
     }
 
@@ -22,7 +22,7 @@ internal static class DataValues
     public static object? Item(object? obj, object? key, Expr objExpr)
     {
         if (obj is Undefined u) throw u.Fail();
-        var v = Evaluator.GetItem(obj, key);
+        var v = ExpressionEvaluator.GetItem(obj, key);
         if (v is not Undefined) return v;
         if (Py.IsStr(key)) return NoField(obj, Py.StrOf(key), objExpr);
         var path = PathOf(objExpr);

@@ -10,7 +10,7 @@ internal static partial class Filters
     private static object? A(List<object?> args, Dictionary<string, object?> kw, int i, string name, object? dflt) =>
         i < args.Count ? args[i] : kw.TryGetValue(name, out var v) ? v : dflt;
 
-    public static object? Apply(Evaluator ev, string name, object? v, List<object?> args, Dictionary<string, object?> kw)
+    public static object? Apply(RenderContext ctx, string name, object? v, List<object?> args, Dictionary<string, object?> kw)
     {
         switch (name)
         {
@@ -50,12 +50,12 @@ internal static partial class Filters
                 var attr = A(args, kw, 1, "attribute", null);
                 var items = Py.Iterate(v);
                 if (attr is not null) items = items.Select(x => AttrPath(x, attr)).ToList();
-                return Join(ev, items, A(args, kw, 0, "d", "")!);
+                return Join(ctx, items, A(args, kw, 0, "d", "")!);
             }
             case "replace":
             {
                 var count = A(args, kw, 2, "count", null);
-                return Methods.Replace(ev, Py.StrOf(v), Py.StrOf(A(args, kw, 0, "old", "")), Py.StrOf(A(args, kw, 1, "new", "")), count is null ? -1 : Py.ToLong(count));
+                return Methods.Replace(ctx, Py.StrOf(v), Py.StrOf(A(args, kw, 0, "old", "")), Py.StrOf(A(args, kw, 1, "new", "")), count is null ? -1 : Py.ToLong(count));
             }
             case "string": return Py.IsStr(v) ? v : Py.StrOf(v);
             case "safe": return Markup.Safe(v);
@@ -76,7 +76,7 @@ internal static partial class Filters
             case "indent": return Markup.KeepIf(Markup.Is(v), Indent(Py.StrOf(v), A(args, kw, 0, "width", 4L), Py.Truthy(A(args, kw, 1, "first", false)), Py.Truthy(A(args, kw, 2, "blank", false))));
             case "center":
             {
-                var w = (int)Math.Min(Py.ToLong(A(args, kw, 0, "width", 80L)), ev.Limits.MaxOutputChars);
+                var w = (int)Math.Min(Py.ToLong(A(args, kw, 0, "width", 80L)), ctx.Limits.MaxOutputChars);
                 var s = Py.StrOf(v);
                 if (s.Length >= w) return Markup.KeepIf(Markup.Is(v), s);
                 var pad = w - s.Length;
@@ -97,15 +97,15 @@ internal static partial class Filters
                 return new PyList(sorted);
             }
             // In Jinja2 these filters are generators: iterable once, no len(), no index, refused by tojson.
-            case "map": return PyIterator.Generator(Map(ev, v, args, kw).Items);
-            case "select" or "reject": return PyIterator.Generator(Select(ev, v, args, kw, name == "select", false).Items);
-            case "selectattr" or "rejectattr": return PyIterator.Generator(Select(ev, v, args, kw, name == "selectattr", true).Items);
-            case "attr": return Evaluator.GetAttr(v, Py.StrOf(A(args, kw, 0, "name", "")));
+            case "map": return PyIterator.Generator(Map(ctx, v, args, kw).Items);
+            case "select" or "reject": return PyIterator.Generator(Select(ctx, v, args, kw, name == "select", false).Items);
+            case "selectattr" or "rejectattr": return PyIterator.Generator(Select(ctx, v, args, kw, name == "selectattr", true).Items);
+            case "attr": return ExpressionEvaluator.GetAttr(v, Py.StrOf(A(args, kw, 0, "name", "")));
             case "sum":
             {
                 var attr = A(args, kw, 0, "attribute", null);
                 object? acc = A(args, kw, 1, "start", 0L);
-                foreach (var x in Py.Iterate(v)) acc = Arith.Binary(ev, "+", acc, attr is null ? x : AttrPath(x, attr));
+                foreach (var x in Py.Iterate(v)) acc = Arith.Binary(ctx, "+", acc, attr is null ? x : AttrPath(x, attr));
                 return acc;
             }
             case "min" or "max":
@@ -194,7 +194,7 @@ internal static partial class Filters
         return owner >= 0 ? TrackedString.Owned(text, owner, false) : text;
     }
 
-    internal static object Join(Evaluator ev, List<object?> items, object sep)
+    internal static object Join(RenderContext ctx, List<object?> items, object sep)
     {
         object acc = "";
         long len = 0;
@@ -204,7 +204,7 @@ internal static partial class Filters
             var x = items[i];
             acc = TrackedString.Concat(acc, Py.IsStr(x) ? x! : Py.StrOf(x));
             len = Py.StrOf(acc).Length;
-            ev.CheckLength(len);
+            ctx.CheckLength(len);
         }
         return acc;
     }
@@ -212,11 +212,11 @@ internal static partial class Filters
     /// <summary>Resolves "a.b.0" on a value as Jinja2's attribute getters do (item first, then attribute).</summary>
     internal static object? AttrPath(object? v, object? attr)
     {
-        if (attr is long) return Evaluator.GetItem(v, attr);
+        if (attr is long) return ExpressionEvaluator.GetItem(v, attr);
         foreach (var part in Py.StrOf(attr).Split('.'))
         {
             object key = int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? (long)n : part;
-            v = Evaluator.GetItem(v, key);
+            v = ExpressionEvaluator.GetItem(v, key);
         }
         return v;
     }
@@ -317,7 +317,7 @@ internal static partial class Filters
         return new PyList(res);
     }
 
-    private static PyList Map(Evaluator ev, object? v, List<object?> args, Dictionary<string, object?> kw)
+    private static PyList Map(RenderContext ctx, object? v, List<object?> args, Dictionary<string, object?> kw)
     {
         // Jinja2 maps (and selects) nothing over a falsy value, even None.
         var items = Py.Truthy(v) ? Py.Iterate(v) : [];
@@ -333,10 +333,10 @@ internal static partial class Filters
         if (args.Count == 0) throw new TemplateError("map needs a filter name or attribute=...");
         var filter = Py.StrOf(args[0]);
         var rest = args.Skip(1).ToList();
-        return new PyList(items.Select(x => Apply(ev, filter, x, rest, kw)).ToList());
+        return new PyList(items.Select(x => Apply(ctx, filter, x, rest, kw)).ToList());
     }
 
-    private static PyList Select(Evaluator ev, object? v, List<object?> args, Dictionary<string, object?> kw, bool keep, bool byAttr)
+    private static PyList Select(RenderContext ctx, object? v, List<object?> args, Dictionary<string, object?> kw, bool keep, bool byAttr)
     {
         var items = Py.Truthy(v) ? Py.Iterate(v) : [];
         var k = 0;
@@ -351,9 +351,9 @@ internal static partial class Filters
         var res = new List<object?>();
         foreach (var x in items)
         {
-            ev.Tick();
+            ctx.Tick();
             var val = byAttr ? AttrPath(x, attr) : x;
-            var ok = test is null ? Py.Truthy(val) : JinjaTests.Apply(ev, test, val, testArgs, []);
+            var ok = test is null ? Py.Truthy(val) : JinjaTests.Apply(ctx, test, val, testArgs, []);
             if (ok == keep) res.Add(x);
         }
         return new PyList(res);

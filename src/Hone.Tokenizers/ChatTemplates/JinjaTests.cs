@@ -3,7 +3,7 @@ namespace Hone.Tokenizers.ChatTemplates;
 /// <summary>Jinja2's tests (<c>x is defined</c>, <c>x is string</c>, <c>x is equalto y</c>, ...).</summary>
 internal static class JinjaTests
 {
-    public static bool Apply(Evaluator ev, string name, object? v, List<object?> args, Dictionary<string, object?> kw)
+    public static bool Apply(RenderContext ctx, string name, object? v, List<object?> args, Dictionary<string, object?> kw)
     {
         object? Arg0() => args.Count > 0 ? args[0] : kw.Values.FirstOrDefault(Undefined.Plain);
         switch (name)
@@ -41,7 +41,7 @@ internal static class JinjaTests
             case "gt" or "greaterthan" or ">": return Py.Compare(v, Arg0(), ">") > 0;
             case "ge" or ">=": return Py.Compare(v, Arg0(), ">=") >= 0;
             case "in": return Py.Contains(Arg0(), v);
-            case "filter": return IsFilter(ev, Py.StrOf(v));
+            case "filter": return IsFilter(ctx, Py.StrOf(v));
             case "test": return Known.Contains(Py.StrOf(v));
             default:
                 throw new TemplateError($"no test named '{name}' (supported: {string.Join(", ", Known)})");
@@ -55,11 +55,11 @@ internal static class JinjaTests
         "lessthan", "le", "gt", "greaterthan", "ge", "in", "filter", "test",
     ];
 
-    private static bool IsFilter(Evaluator ev, string name)
+    private static bool IsFilter(RenderContext ctx, string name)
     {
         try
         {
-            Filters.Apply(ev, name, "", [], []);
+            Filters.Apply(ctx, name, "", [], []);
             return true;
         }
         catch (TemplateError e) when (e.Message.StartsWith("no filter named", StringComparison.Ordinal))

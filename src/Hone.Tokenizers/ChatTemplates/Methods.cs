@@ -24,7 +24,7 @@ internal static class Methods
         return kwargs.TryGetValue(name, out var v) ? v : dflt;
     }
 
-    public static object? Call(Evaluator ev, object target, string name, List<object?> args, Dictionary<string, object?> kwargs)
+    public static object? Call(RenderContext ctx, object target, string name, List<object?> args, Dictionary<string, object?> kwargs)
     {
         if (Mutating.Contains(name) && target is PyList or PyDict)
             throw new TemplateError($"SecurityError: '{Py.TypeName(target)}.{name}' would modify the value; chat templates run in an immutable sandbox");
@@ -32,8 +32,8 @@ internal static class Methods
         {
             PyDict d => DictMethod(d, name, args, kwargs),
             PyList l => ListMethod(l, name, args),
-            LoopInfo li => ev.CycleOrChanged(li, name, args),
-            _ => StrMethod(ev, target, name, args, kwargs),
+            LoopInfo li => li.Call(name, args),
+            _ => StrMethod(ctx, target, name, args, kwargs),
         };
     }
 
@@ -91,14 +91,14 @@ internal static class Methods
     internal static bool IsPySpace(char c) => char.IsWhiteSpace(c) || c is '\x1c' or '\x1d' or '\x1e' or '\x1f';
 
     /// <summary>A str method; on a Markup the result is a Markup again, with the arguments escaped where markupsafe does.</summary>
-    private static object? StrMethod(Evaluator ev, object target, string name, List<object?> args, Dictionary<string, object?> kwargs)
+    private static object? StrMethod(RenderContext ctx, object target, string name, List<object?> args, Dictionary<string, object?> kwargs)
     {
         var markup = Markup.Is(target);
-        var r = StrMethodOf(ev, target, markup, name, args, kwargs);
+        var r = StrMethodOf(ctx, target, markup, name, args, kwargs);
         return r is PyList parts && markup ? new PyList(parts.Items.Select(x => (object?)Markup.KeepIf(true, x!)).ToList(), parts.IsTuple) : Markup.KeepIf(markup, r!);
     }
 
-    private static object? StrMethodOf(Evaluator ev, object target, bool markup, string name, List<object?> args, Dictionary<string, object?> kwargs)
+    private static object? StrMethodOf(RenderContext ctx, object target, bool markup, string name, List<object?> args, Dictionary<string, object?> kwargs)
     {
         var s = Py.StrOf(target);
         string StrArg(int i, string what)
@@ -138,7 +138,7 @@ internal static class Methods
                 var old = StrArg(0, "old");
                 var neu = Markup.EscapedArg(markup, StrArg(1, "new"));
                 var count = Py.ToLong(Arg(args, kwargs, 2, "count", -1L));
-                return Replace(ev, s, old, neu, count);
+                return Replace(ctx, s, old, neu, count);
             }
             case "find": case "index":
             {
@@ -163,7 +163,7 @@ internal static class Methods
             case "join":
             {
                 var items = Py.Iterate(Arg(args, kwargs, 0, "iterable", null));
-                return Filters.Join(ev, markup ? items.Select(x => (object?)Markup.Escape(x)).ToList() : items, target);
+                return Filters.Join(ctx, markup ? items.Select(x => (object?)Markup.Escape(x)).ToList() : items, target);
             }
             case "format": return Format(s, markup ? args.Select(x => (object?)Markup.Escape(x)).ToList() : args,
                 markup ? kwargs.ToDictionary(kv => kv.Key, kv => (object?)Markup.Escape(kv.Value), StringComparer.Ordinal) : kwargs);
@@ -177,14 +177,14 @@ internal static class Methods
             case "islower": return s.Any(char.IsLetter) && !s.Any(char.IsUpper);
             case "zfill":
             {
-                var w = (int)Math.Min(Py.ToLong(Arg(args, kwargs, 0, "width", 0L)), ev.Limits.MaxOutputChars);
+                var w = (int)Math.Min(Py.ToLong(Arg(args, kwargs, 0, "width", 0L)), ctx.Limits.MaxOutputChars);
                 if (s.Length >= w) return s;
                 var sign = s.Length > 0 && s[0] is '+' or '-' ? s[..1] : "";
                 return sign + new string('0', w - s.Length) + s[sign.Length..];
             }
             case "center" or "ljust" or "rjust":
             {
-                var w = (int)Math.Min(Py.ToLong(Arg(args, kwargs, 0, "width", 0L)), ev.Limits.MaxOutputChars);
+                var w = (int)Math.Min(Py.ToLong(Arg(args, kwargs, 0, "width", 0L)), ctx.Limits.MaxOutputChars);
                 var fill = args.Count > 1 ? Markup.EscapedArg(markup, Py.StrOf(args[1])) : " ";
                 if (fill.Length != 1) throw new TemplateError("TypeError: The fill character must be exactly one character long");
                 if (s.Length >= w) return s;
@@ -203,7 +203,7 @@ internal static class Methods
         }
     }
 
-    internal static string Replace(Evaluator ev, string s, string old, string neu, long count)
+    internal static string Replace(RenderContext ctx, string s, string old, string neu, long count)
     {
         if (count < 0) count = long.MaxValue;
         var sb = new StringBuilder();
@@ -214,7 +214,7 @@ internal static class Methods
             {
                 if (n < count) { sb.Append(neu); n++; }
                 if (i < s.Length) sb.Append(s[i]);
-                ev.CheckLength(sb.Length);
+                ctx.CheckLength(sb.Length);
             }
             return sb.ToString();
         }
@@ -225,7 +225,7 @@ internal static class Methods
             var j = s.IndexOf(old, pos, StringComparison.Ordinal);
             if (j < 0) break;
             sb.Append(s, pos, j - pos).Append(neu);
-            ev.CheckLength(sb.Length);
+            ctx.CheckLength(sb.Length);
             pos = j + old.Length;
             done++;
         }

@@ -72,8 +72,8 @@ public sealed class TextTemplate
     /// <exception cref="ChatTemplateException">A field is missing (<see cref="ChatTemplateException.MissingValue"/>) or the template fails.</exception>
     public string Render(IReadOnlyDictionary<string, JsonElement> variables)
     {
-        var (ev, scope) = Start(variables);
-        return ev.Render(_body, scope).Text.ToString();
+        var (renderer, scope) = Start(variables);
+        return renderer.Render(_body, scope).Text.ToString();
     }
 
     /// <summary>The value of the <see cref="SoleExpression"/> as JSON (null for JSON null).</summary>
@@ -82,17 +82,17 @@ public sealed class TextTemplate
     public JsonNode? Evaluate(IReadOnlyDictionary<string, JsonElement> variables)
     {
         var sole = _sole ?? throw new InvalidOperationException($"{Name}: the template is not a single {{{{ expression }}}}.");
-        var (ev, scope) = Start(variables);
-        return ev.Evaluate(sole.Value, scope, DataValues.ToJson);
+        var (renderer, scope) = Start(variables);
+        return renderer.Expressions.Evaluate(sole.Value, scope, DataValues.ToJson);
     }
 
-    private (Evaluator, Scope) Start(IReadOnlyDictionary<string, JsonElement> variables)
+    private (Renderer, Scope) Start(IReadOnlyDictionary<string, JsonElement> variables)
     {
         ArgumentNullException.ThrowIfNull(variables);
         var globals = new Scope(null);
         Globals.Install(globals);
         foreach (var (k, v) in variables) globals.Set(k, PyJson.FromElement(v));
-        return (new Evaluator(_info, ChatTemplateLimits.Default, null, data: true), new Scope(globals));
+        return (new Renderer(_info, ChatTemplateLimits.Default, null, data: true), new Scope(globals));
     }
 
     /// <summary>The names a template reads, and those it binds anywhere (set, for, macro parameters).</summary>

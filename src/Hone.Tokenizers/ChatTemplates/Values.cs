@@ -202,14 +202,14 @@ internal abstract class Callable
 /// <summary>A built-in global function (range, namespace, raise_exception, strftime_now, ...).</summary>
 internal sealed class BuiltinFunction : Callable
 {
-    public BuiltinFunction(string name, Func<Evaluator, List<object?>, Dictionary<string, object?>, object?> fn)
+    public BuiltinFunction(string name, Func<RenderContext, List<object?>, Dictionary<string, object?>, object?> fn)
     {
         Name = name;
         Fn = fn;
     }
 
     public override string Name { get; }
-    public Func<Evaluator, List<object?>, Dictionary<string, object?>, object?> Fn { get; }
+    public Func<RenderContext, List<object?>, Dictionary<string, object?>, object?> Fn { get; }
 }
 
 /// <summary>A method looked up on a value (<c>s.strip</c>, <c>d.items</c>, <c>loop.cycle</c>) and not yet called.</summary>
@@ -271,4 +271,18 @@ internal sealed class LoopInfo
         "cycle" or "changed" => new BoundMethod(this, name),
         _ => new Undefined($"'LoopContext' object has no attribute '{name}'"),
     };
+
+    /// <summary>Calls <c>loop.cycle(...)</c> (the argument at this index, round robin) or <c>loop.changed(...)</c> (whether the arguments differ from the last call's).</summary>
+    public object? Call(string name, List<object?> args)
+    {
+        if (name == "cycle")
+        {
+            if (args.Count == 0) throw new TemplateError("TypeError: loop.cycle() needs at least one value");
+            return args[Index0 % args.Count];
+        }
+        var val = new PyList(args, true);
+        var changed = !Py.Eq(LastChanged, val);
+        LastChanged = val;
+        return changed;
+    }
 }

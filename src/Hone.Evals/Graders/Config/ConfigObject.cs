@@ -82,6 +82,26 @@ internal sealed class ConfigObject
         return t;
     }
 
+    /// <summary>
+    /// A raw score scale <c>range</c> ([min, max], default [0, 1]) and a <c>pass_threshold</c> on it (default the
+    /// midpoint); <paramref name="rangeHint"/> is added to the message when the range is malformed.
+    /// </summary>
+    public (double Lo, double Hi, double Threshold) ScaleAndThreshold(string rangeHint = "")
+    {
+        double lo = 0, hi = 1;
+        if (Get("range") is { } range)
+        {
+            if (range.ValueKind != JsonValueKind.Array || range.GetArrayLength() != 2 || range.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.Number))
+                throw new GraderConfigException(At("range"), $"expected [min, max], two numbers{rangeHint}.");
+            lo = range[0].GetDouble();
+            hi = range[1].GetDouble();
+            if (!(hi > lo) || !double.IsFinite(lo) || !double.IsFinite(hi)) throw new GraderConfigException(At("range"), "max must be greater than min.");
+        }
+        var threshold = OptNumber("pass_threshold") ?? (lo + hi) / 2;
+        if (threshold < lo || threshold > hi) throw new GraderConfigException(At("pass_threshold"), $"must lie within the range [{lo}, {hi}].");
+        return (lo, hi, threshold);
+    }
+
     public Template RequireTemplate(string key) => ParseTemplate(key, RequireString(key));
 
     public Template OptTemplate(string key, string fallback) => ParseTemplate(key, OptString(key) ?? fallback);

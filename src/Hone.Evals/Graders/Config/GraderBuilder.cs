@@ -6,8 +6,12 @@ using Hone.Evals.Templating;
 
 namespace Hone.Evals.Graders.Config;
 
-/// <summary>Turns one grader definition into an <see cref="IGrader"/>; OpenAI's types here, Hone's in the other part.</summary>
-internal sealed partial class GraderBuilder(GraderDialect dialect, GraderEnvironment env)
+/// <summary>
+/// Turns one grader definition into an <see cref="IGrader"/>: checks its type against the dialect, names it, and builds
+/// the types OpenAI defines (string_check, text_similarity, score_model, label_model, multi); Hone's own types are
+/// <see cref="HoneGraderBuilder"/>'s.
+/// </summary>
+internal sealed class GraderBuilder(GraderDialect dialect, GraderEnvironment env)
 {
     public static readonly string[] OpenAiTypes = ["string_check", "text_similarity", "score_model", "label_model", "multi", "python"];
 
@@ -62,7 +66,7 @@ internal sealed partial class GraderBuilder(GraderDialect dialect, GraderEnviron
             "label_model" => LabelModel(c, name),
             "multi" => MultiGrader(c, name),
             "python" => throw new GraderConfigException(c.At("type"), "python graders cannot run here (Hone runs no Python); rewrite it as a Hone YAML 'command' grader that reads the item and sample as JSON on stdin and prints a score."),
-            _ => BuildHone(type, c, name),
+            _ => HoneGraderBuilder.Build(type, c, name, env),
         };
     }
 
@@ -84,19 +88,9 @@ internal sealed partial class GraderBuilder(GraderDialect dialect, GraderEnviron
     {
         c.AllowOnly("score_model", "type", "name", "model", "input", "range", "pass_threshold", "sampling_params");
         var model = c.RequireString("model");
-        var judge = Judge(c, model);
+        var judge = env.Judge(model, c.At("model"));
         var messages = Messages(c);
-        double lo = 0, hi = 1;
-        if (c.Get("range") is { } range)
-        {
-            if (range.ValueKind != JsonValueKind.Array || range.GetArrayLength() != 2 || range.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.Number))
-                throw new GraderConfigException(c.At("range"), "expected [min, max], two numbers.");
-            lo = range[0].GetDouble();
-            hi = range[1].GetDouble();
-            if (!(hi > lo) || !double.IsFinite(lo) || !double.IsFinite(hi)) throw new GraderConfigException(c.At("range"), "max must be greater than min.");
-        }
-        var threshold = c.OptNumber("pass_threshold") ?? (lo + hi) / 2;
-        if (threshold < lo || threshold > hi) throw new GraderConfigException(c.At("pass_threshold"), $"must lie within the range [{lo}, {hi}].");
+        var (lo, hi, threshold) = c.ScaleAndThreshold();
         var (seed, maxTokens) = Sampling(c);
         return new ScoreModelGrader(name, judge, model, messages, lo, hi, threshold, seed, maxTokens);
     }
@@ -105,7 +99,7 @@ internal sealed partial class GraderBuilder(GraderDialect dialect, GraderEnviron
     {
         c.AllowOnly("label_model", "type", "name", "model", "input", "labels", "passing_labels");
         var model = c.RequireString("model");
-        var judge = Judge(c, model);
+        var judge = env.Judge(model, c.At("model"));
         var labels = c.StringList("labels", required: true);
         if (labels.Count == 0) throw new GraderConfigException(c.At("labels"), "give at least one label.");
         var passing = c.StringList("passing_labels", required: true);
@@ -149,13 +143,6 @@ internal sealed partial class GraderBuilder(GraderDialect dialect, GraderEnviron
             if (!subs.ContainsKey(v))
                 throw new GraderConfigException(c.At("calculate_output"), $"'{v}' is not a sub-grader; sub-graders: {string.Join(", ", subs.Keys)}.");
         return new MultiGrader(name, subs, formula, c.Threshold(0.5));
-    }
-
-    private Microsoft.Extensions.AI.IChatClient Judge(ConfigObject c, string model)
-    {
-        if (env.JudgeClient is null)
-            throw new GraderConfigException(c.At("model"), "model graders need a judge client; configure a provider for judge models (GraderEnvironment.JudgeClient).");
-        return env.JudgeClient(model) ?? throw new GraderConfigException(c.At("model"), $"no client serves the judge model '{model}'.");
     }
 
     private static (int? Seed, int? MaxTokens) Sampling(ConfigObject c)

@@ -11,6 +11,14 @@ public sealed record GraderEnvironment
     /// </summary>
     public Func<string, IChatClient>? JudgeClient { get; init; }
 
+    /// <summary>The client for judge model <paramref name="model"/>; a config error at <paramref name="at"/> when there is none.</summary>
+    internal IChatClient Judge(string model, string at)
+    {
+        if (JudgeClient is null)
+            throw new GraderConfigException(at, "model graders need a judge client; configure a provider for judge models (GraderEnvironment.JudgeClient).");
+        return JudgeClient(model) ?? throw new GraderConfigException(at, $"no client serves the judge model '{model}'.");
+    }
+
     /// <summary>Environment without a judge: every grader except score_model and label_model can be built.</summary>
     public static GraderEnvironment None { get; } = new();
 }

@@ -3,8 +3,11 @@ using Hone.Formats.Llama2c;
 
 namespace Hone.Models.Llama;
 
-/// <summary>Configurations read from checkpoint headers other than config.json (llama2.c, GGUF).</summary>
-public sealed partial record LlamaConfig
+/// <summary>
+/// <see cref="LlamaConfig"/>s read from checkpoint headers other than config.json (llama2.c, GGUF); config.json is
+/// <see cref="LlamaConfig"/>'s own reader.
+/// </summary>
+public static class LlamaConfigSources
 {
     /// <summary>GGUF architectures the loader understands (the <c>general.architecture</c> value).</summary>
     public static IReadOnlyList<string> SupportedGgufArchitectures { get; } = ["llama", "mistral", "qwen2", "qwen3"];

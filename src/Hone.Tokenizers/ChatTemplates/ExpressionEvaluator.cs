@@ -1,32 +1,67 @@
 namespace Hone.Tokenizers.ChatTemplates;
 
-internal sealed partial class Evaluator
+/// <summary>
+/// Evaluates expressions to the sandbox's Python-like values in a <see cref="Scope"/>: names, attributes and items
+/// (Python's lookup rules, the sandbox's refusals), slices, calls, filters, tests and operators. It notes which
+/// message's tool calls an expression read (<see cref="EvalTracked"/>) so that what a statement writes from them is
+/// attributed to that message. Macros it calls are run by the statements' side (<see cref="Renderer"/>), handed in as
+/// <c>callMacro</c>; limits, budget and error position are the render's <see cref="RenderContext"/>.
+/// </summary>
+internal sealed class ExpressionEvaluator
 {
     private static readonly HashSet<string> DictMethods = ["get", "items", "keys", "values", "copy", "pop", "popitem", "update", "setdefault", "clear", "fromkeys"];
     private static readonly HashSet<string> ListMethods = ["count", "index", "copy", "append", "extend", "insert", "pop", "remove", "reverse", "sort", "clear"];
 
-    internal object? Eval(Expr e, Scope s)
+    private readonly RenderContext _ctx;
+    private readonly Func<MacroValue, List<object?>, Dictionary<string, object?>, object?> _callMacro;
+    private int _toolRead = -1;
+
+    public ExpressionEvaluator(RenderContext ctx, Func<MacroValue, List<object?>, Dictionary<string, object?>, object?> callMacro)
     {
-        Pos = e.Pos;
+        _ctx = ctx;
+        _callMacro = callMacro;
+    }
+
+    /// <summary>The value of one expression, converted by <paramref name="convert"/> (errors located as in a render).</summary>
+    public T Evaluate<T>(Expr e, Scope globals, Func<object?, int, T> convert) => _ctx.Guard(() => convert(Needed(Eval(e, globals)), 0));
+
+    /// <summary>
+    /// The value of <paramref name="e"/> and the message whose tool calls it read last (-1: none), leaving the note
+    /// of an enclosing expression as it was.
+    /// </summary>
+    public (object? Value, int ToolOwner) EvalTracked(Expr e, Scope s)
+    {
+        var saved = _toolRead;
+        _toolRead = -1;
+        var v = Eval(e, s);
+        var owner = _toolRead;
+        _toolRead = saved;
+        return (v, owner);
+    }
+
+    /// <summary>The value of <paramref name="e"/> in <paramref name="s"/> (an absent name is an <see cref="Undefined"/>, not an error).</summary>
+    public object? Eval(Expr e, Scope s)
+    {
+        _ctx.Pos = e.Pos;
         switch (e)
         {
             case ConstExpr c: return c.Value;
             case NameExpr n: return s.TryGet(n.Name, out var v) ? v : new Undefined($"'{n.Name}' is undefined");
-            case AttrExpr a when Data: return DataValues.Attr(Eval(a.Obj, s), a.Name, a.Obj);
+            case AttrExpr a when _ctx.Data: return DataValues.Attr(Eval(a.Obj, s), a.Name, a.Obj);
             case AttrExpr a: return Mark(GetAttr(Eval(a.Obj, s), a.Name));
             case ItemExpr i:
             {
                 var obj = Eval(i.Obj, s);
                 var key = Eval(i.Key, s);
-                Pos = i.Pos;
-                return Data ? DataValues.Item(obj, key, i.Obj) : Mark(GetItem(obj, key));
+                _ctx.Pos = i.Pos;
+                return _ctx.Data ? DataValues.Item(obj, key, i.Obj) : Mark(GetItem(obj, key));
             }
             case SliceExpr sl: return EvalSlice(sl, s);
             case CallExpr c:
             {
                 var fn = Eval(c.Func, s);
                 var (args, kwargs) = EvalArgs(c.Args, s);
-                Pos = c.Pos;
+                _ctx.Pos = c.Pos;
                 return Call(fn, args, kwargs);
             }
             case FilterExpr f: return ApplyFilter(f, Eval(f.Value!, s), s);
@@ -34,8 +69,8 @@ internal sealed partial class Evaluator
             {
                 var val = Eval(t.Value, s);
                 var (args, kwargs) = EvalArgs(t.Args, s);
-                Pos = t.Pos;
-                var r = JinjaTests.Apply(this, t.Name, val, args, kwargs);
+                _ctx.Pos = t.Pos;
+                var r = JinjaTests.Apply(_ctx, t.Name, val, args, kwargs);
                 return t.Negated ? !r : r;
             }
             case UnaryExpr u: return EvalUnary(u, s);
@@ -61,7 +96,7 @@ internal sealed partial class Evaluator
     }
 
     /// <summary>In a data template, an absent field fails where its value is needed; elsewhere the value as it is.</summary>
-    private object? Needed(object? v) => Data && v is Undefined { Missing: true } u ? throw u.Fail() : v;
+    public object? Needed(object? v) => _ctx.Data && v is Undefined { Missing: true } u ? throw u.Fail() : v;
 
     private object? Mark(object? v)
     {
@@ -76,7 +111,7 @@ internal sealed partial class Evaluator
         return v;
     }
 
-    internal (List<object?> Args, Dictionary<string, object?> Kwargs) EvalArgs(IReadOnlyList<Arg> list, Scope s)
+    public (List<object?> Args, Dictionary<string, object?> Kwargs) EvalArgs(IReadOnlyList<Arg> list, Scope s)
     {
         var args = new List<object?>();
         var kwargs = new Dictionary<string, object?>(StringComparer.Ordinal);
@@ -88,11 +123,11 @@ internal sealed partial class Evaluator
         return (args, kwargs);
     }
 
-    internal object? ApplyFilter(FilterExpr f, object? value, Scope s)
+    public object? ApplyFilter(FilterExpr f, object? value, Scope s)
     {
         var (args, kwargs) = EvalArgs(f.Args, s);
-        Pos = f.Pos;
-        return Filters.Apply(this, f.Name, value, args, kwargs);
+        _ctx.Pos = f.Pos;
+        return Filters.Apply(_ctx, f.Name, value, args, kwargs);
     }
 
     internal static object? GetAttr(object? obj, string name)
@@ -158,7 +193,7 @@ internal sealed partial class Evaluator
         var start = Opt(sl.Start);
         var stop = Opt(sl.Stop);
         var step = Opt(sl.Step) ?? 1;
-        Pos = sl.Pos;
+        _ctx.Pos = sl.Pos;
         if (obj is Undefined u) throw u.Fail();
         if (step == 0) throw new TemplateError("ValueError: slice step cannot be zero");
         int len;
@@ -204,35 +239,28 @@ internal sealed partial class Evaluator
         return res;
     }
 
-    internal object? Call(object? fn, List<object?> args, Dictionary<string, object?> kwargs)
+    /// <summary>Calls a built-in, a bound method or a macro (a macro's body runs on the statements' side).</summary>
+    public object? Call(object? fn, List<object?> args, Dictionary<string, object?> kwargs)
     {
         switch (fn)
         {
             case Undefined u: throw u.Fail();
-            case BuiltinFunction b: return b.Fn(this, args, kwargs);
-            case BoundMethod m: return Methods.Call(this, m.Target, m.Name, args, kwargs);
-            case MacroValue mv: return CallMacro(mv, args, kwargs);
+            case BuiltinFunction b: return b.Fn(_ctx, args, kwargs);
+            case BoundMethod m: return Methods.Call(_ctx, m.Target, m.Name, args, kwargs);
+            case MacroValue mv:
+            {
+                var savedRead = _toolRead;
+                try { return _callMacro(mv, args, kwargs); }
+                finally { _toolRead = savedRead; }
+            }
             default: throw new TemplateError($"TypeError: '{Py.TypeName(fn)}' object is not callable");
         }
-    }
-
-    internal object? CycleOrChanged(LoopInfo loop, string name, List<object?> args)
-    {
-        if (name == "cycle")
-        {
-            if (args.Count == 0) throw new TemplateError("TypeError: loop.cycle() needs at least one value");
-            return args[loop.Index0 % args.Count];
-        }
-        var val = new PyList(args, true);
-        var changed = !Py.Eq(loop.LastChanged, val);
-        loop.LastChanged = val;
-        return changed;
     }
 
     private object? EvalUnary(UnaryExpr u, Scope s)
     {
         var v = Eval(u.Operand, s);
-        Pos = u.Pos;
+        _ctx.Pos = u.Pos;
         switch (u.Op)
         {
             case "not": return !Py.Truthy(v);
@@ -262,13 +290,13 @@ internal sealed partial class Evaluator
         if (b.Op == "and") return Py.Truthy(left) ? Eval(b.Right, s) : left;
         if (b.Op == "or") return Py.Truthy(left) ? left : Eval(b.Right, s);
         var right = Eval(b.Right, s);
-        Pos = b.Pos;
+        _ctx.Pos = b.Pos;
         if (b.Op == "~")
         {
-            CheckLength((long)Py.StrOf(left).Length + Py.StrOf(right).Length);
+            _ctx.CheckLength((long)Py.StrOf(left).Length + Py.StrOf(right).Length);
             return TrackedString.Concat(left ?? "None", right ?? "None");
         }
-        return Arith.Binary(this, b.Op, left, right);
+        return Arith.Binary(_ctx, b.Op, left, right);
     }
 
     private object? EvalCompare(CompareExpr c, Scope s)
@@ -277,7 +305,7 @@ internal sealed partial class Evaluator
         foreach (var (op, rx) in c.Rest)
         {
             var right = Eval(rx, s);
-            Pos = c.Pos;
+            _ctx.Pos = c.Pos;
             var ok = op switch
             {
                 "==" => Py.Eq(left, right),

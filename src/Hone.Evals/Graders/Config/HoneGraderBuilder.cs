@@ -4,12 +4,17 @@ using Hone.Evals.Graders.Json;
 
 namespace Hone.Evals.Graders.Config;
 
-/// <summary>Hone's own grader types.</summary>
-internal sealed partial class GraderBuilder
+/// <summary>
+/// Builds Hone's own grader types (regex, json_valid, json_schema, json_field_match, classification,
+/// numeric_tolerance, tool_call_match, command, evaluator): deterministic checks of the sample, which read
+/// <c>{{sample.output_text}}</c> unless given an <c>input</c>.
+/// </summary>
+internal static class HoneGraderBuilder
 {
     private const string OutputText = "{{sample.output_text}}";
 
-    private IGrader BuildHone(string type, ConfigObject c, string name) => type switch
+    /// <summary>The grader of Hone type <paramref name="type"/> from <paramref name="c"/>.</summary>
+    public static IGrader Build(string type, ConfigObject c, string name, GraderEnvironment env) => type switch
     {
         "regex" => Regex(c, name),
         "json_valid" => JsonValid(c, name),
@@ -19,8 +24,8 @@ internal sealed partial class GraderBuilder
         "numeric_tolerance" => NumericTolerance(c, name),
         "tool_call_match" => ToolCallMatch(c, name),
         "command" => Command(c, name),
-        "evaluator" => Evaluator(c, name),
-        _ => throw new GraderConfigException(c.At("type"), $"unknown grader type '{type}'; valid types: {string.Join(", ", HoneTypes)}."),
+        "evaluator" => EvaluatorGraderBuilder.Build(c, name, env),
+        _ => throw new GraderConfigException(c.At("type"), $"unknown grader type '{type}'; valid types: {string.Join(", ", GraderBuilder.HoneTypes)}."),
     };
 
     private static RegexGrader Regex(ConfigObject c, string name)

@@ -1,116 +1,41 @@
-using System.Text;
-
 namespace Hone.Tokenizers.ChatTemplates;
 
-/// <summary>Variables of one frame (template top level, loop iteration, macro call), chained to the enclosing one.</summary>
-internal sealed class Scope
-{
-    private readonly Dictionary<string, object?> _vars = new(StringComparer.Ordinal);
-
-    public Scope(Scope? parent) { Parent = parent; }
-
-    public Scope? Parent { get; }
-
-    public bool TryGet(string name, out object? value)
-    {
-        for (var s = this; s is not null; s = s.Parent)
-            if (s._vars.TryGetValue(name, out value)) return true;
-        value = null;
-        return false;
-    }
-
-    public void Set(string name, object? value) => _vars[name] = value;
-}
-
-/// <summary>Output buffer with the provenance of what was written (strong: message text; weak: written inside a loop over a message's list).</summary>
-internal sealed class Sink
-{
-    public StringBuilder Text { get; } = new();
-    public List<Seg> Segs { get; } = [];
-
-    public object ToValue()
-    {
-        var s = Text.ToString();
-        return Segs.Count == 0 ? s : new TrackedString(s, [.. Segs]);
-    }
-}
-
+/// <summary>How a statement list ended: ran through, or left by <c>break</c> or <c>continue</c>.</summary>
 internal enum Flow { Normal, Break, Continue }
 
-/// <summary>Tree-walking evaluator: statements (this file) and expressions (Evaluator.Expressions.cs).</summary>
-internal sealed partial class Evaluator
+/// <summary>
+/// Executes a template's statements: writes text and values to the output with their provenance (which message a
+/// piece came from, strongly or inside a loop over its list), runs if/for/set/macro/call/filter blocks, and runs the
+/// macros that expressions call. Expressions are left to its <see cref="ExpressionEvaluator"/>; the limits, budget and
+/// error position are the render's <see cref="RenderContext"/>.
+/// </summary>
+internal sealed class Renderer
 {
-    private readonly SourceInfo _info;
-    private readonly ChatTemplateLimits _limits;
+    private readonly RenderContext _ctx;
+    private readonly ExpressionEvaluator _expr;
     private readonly Stack<Sink> _sinks = new();
-    private long _iterations;
     private long _totalChars;
     private int _callDepth;
     private int _weakOwner = -1;
-    private int _toolRead = -1;
     private LoopInfo? _loop;
 
-    public Evaluator(SourceInfo info, ChatTemplateLimits limits, string? strftimeNow, bool data = false)
+    public Renderer(SourceInfo info, ChatTemplateLimits limits, string? strftimeNow, bool data = false)
     {
-        _info = info;
-        _limits = limits;
-        StrftimeNow = strftimeNow;
-        Data = data;
+        _ctx = new RenderContext(info, limits, strftimeNow, data);
+        _expr = new ExpressionEvaluator(_ctx, CallMacro);
         _sinks.Push(new Sink());
     }
 
-    /// <summary>
-    /// A data template (<see cref="TextTemplate"/>): an absent field is an error naming its path wherever its value is
-    /// needed (printed, tested, iterated), a field wins over a dict method of the same name, and values print as JSON.
-    /// </summary>
-    public bool Data { get; }
+    /// <summary>The evaluator of this render's expressions (for a template that is a sole expression).</summary>
+    public ExpressionEvaluator Expressions => _expr;
 
-    public string? StrftimeNow { get; }
-    public ChatTemplateLimits Limits => _limits;
-    internal int Pos { get; private set; }
-
-    public Sink Render(Body body, Scope globals) => Guard(() =>
+    /// <summary>Runs the template's body with <paramref name="globals"/>; the output and its provenance (errors located at the statement or expression that failed).</summary>
+    public Sink Render(Body body, Scope globals) => _ctx.Guard(() =>
     {
         var flow = Exec(body, globals);
-        if (flow != Flow.Normal) throw new TemplateErrorAt(Pos, "'break' or 'continue' outside a for loop");
+        if (flow != Flow.Normal) throw new TemplateErrorAt(_ctx.Pos, "'break' or 'continue' outside a for loop");
         return _sinks.Peek();
     });
-
-    /// <summary>The value of one expression, converted by <paramref name="convert"/> (errors located as in a render).</summary>
-    public T Evaluate<T>(Expr e, Scope globals, Func<object?, int, T> convert) => Guard(() => convert(Needed(Eval(e, globals)), 0));
-
-    private T Guard<T>(Func<T> body)
-    {
-        try
-        {
-            return body();
-        }
-        catch (TemplateError e)
-        {
-            throw _info.ToException(new TemplateErrorAt(Pos, e.Message, e.Raised) { Missing = e.Missing });
-        }
-        catch (TemplateErrorAt e)
-        {
-            throw _info.ToException(e);
-        }
-        catch (InsufficientExecutionStackException)
-        {
-            throw _info.ToException(new TemplateErrorAt(Pos, "template recursion is too deep; simplify it"));
-        }
-    }
-
-    internal void CheckLength(long len)
-    {
-        if (len > _limits.MaxOutputChars)
-            throw new TemplateError($"value of {len} chars is larger than the limit of {_limits.MaxOutputChars} chars (ChatTemplateLimits.MaxOutputChars)");
-    }
-
-    internal void Tick(long n = 1)
-    {
-        _iterations += n;
-        if (_iterations > _limits.MaxLoopIterations)
-            throw new TemplateError($"template ran more than {_limits.MaxLoopIterations} loop iterations (ChatTemplateLimits.MaxLoopIterations); it may loop forever");
-    }
 
     private void Write(object? v, int strongOwner = -1)
     {
@@ -125,8 +50,8 @@ internal sealed partial class Evaluator
         else text = Py.StrOf(v);
         if (text.Length == 0) return;
         _totalChars += text.Length;
-        if (_totalChars > _limits.MaxOutputChars)
-            throw new TemplateError($"template wrote more than {_limits.MaxOutputChars} chars (ChatTemplateLimits.MaxOutputChars)");
+        if (_totalChars > _ctx.Limits.MaxOutputChars)
+            throw new TemplateError($"template wrote more than {_ctx.Limits.MaxOutputChars} chars (ChatTemplateLimits.MaxOutputChars)");
         sink.Text.Append(text);
         if (strongOwner >= 0) sink.Segs.Add(new Seg(start, start + text.Length, strongOwner));
         if (_weakOwner >= 0) sink.Segs.Add(new Seg(start, start + text.Length, _weakOwner, true));
@@ -158,27 +83,23 @@ internal sealed partial class Evaluator
 
     private Flow Exec(Stmt st, Scope scope)
     {
-        Pos = st.Pos;
+        _ctx.Pos = st.Pos;
         switch (st)
         {
             case TextStmt t: Write(t.Text); return Flow.Normal;
             case OutputStmt o:
             {
-                var saved = _toolRead;
-                _toolRead = -1;
-                var v = Eval(o.Value, scope);
-                var owner = _toolRead;
-                _toolRead = saved;
-                Write(Data ? DataValues.Text(Needed(v)) : v, owner);
+                var (v, owner) = _expr.EvalTracked(o.Value, scope);
+                Write(_ctx.Data ? DataValues.Text(_expr.Needed(v)) : v, owner);
                 return Flow.Normal;
             }
             case IfStmt i: return ExecIf(i, scope);
             case ForStmt f: return ExecFor(f, scope);
-            case SetStmt s: Assign(s.Target, Eval(s.Value, scope), scope); return Flow.Normal;
+            case SetStmt s: Assign(s.Target, _expr.Eval(s.Value, scope), scope); return Flow.Normal;
             case SetBlockStmt sb:
             {
                 var v = Capture(sb.Body, scope);
-                foreach (var fl in sb.Filters) v = ApplyFilter(fl, v, scope)!;
+                foreach (var fl in sb.Filters) v = _expr.ApplyFilter(fl, v, scope)!;
                 Assign(sb.Target, v, scope);
                 return Flow.Normal;
             }
@@ -186,22 +107,22 @@ internal sealed partial class Evaluator
             case CallBlockStmt c:
             {
                 var caller = new MacroValue(new MacroStmt(c.Pos, "caller", c.CallerParams, c.Body), scope);
-                var fn = Eval(c.Call.Func, scope);
-                var (args, kwargs) = EvalArgs(c.Call.Args, scope);
+                var fn = _expr.Eval(c.Call.Func, scope);
+                var (args, kwargs) = _expr.EvalArgs(c.Call.Args, scope);
                 kwargs["caller"] = caller;
-                Write(Call(fn, args, kwargs));
+                Write(_expr.Call(fn, args, kwargs));
                 return Flow.Normal;
             }
             case FilterBlockStmt fb:
             {
                 var v = Capture(fb.Body, scope);
-                foreach (var fl in fb.Filters) v = ApplyFilter(fl, v, scope)!;
+                foreach (var fl in fb.Filters) v = _expr.ApplyFilter(fl, v, scope)!;
                 Write(v);
                 return Flow.Normal;
             }
             case BreakStmt: return Flow.Break;
             case ContinueStmt: return Flow.Continue;
-            case DoStmt d: Eval(d.Value, scope); return Flow.Normal;
+            case DoStmt d: _expr.Eval(d.Value, scope); return Flow.Normal;
             case GenerationStmt g: return Exec(g.Body, scope);
             default: throw new TemplateError("unsupported statement");
         }
@@ -211,11 +132,8 @@ internal sealed partial class Evaluator
     {
         foreach (var (cond, body) in i.Branches)
         {
-            var saved = _toolRead;
-            _toolRead = -1;
-            var taken = Py.Truthy(Needed(Eval(cond, scope)));
-            var owner = _toolRead;
-            _toolRead = saved;
+            var (v, owner) = _expr.EvalTracked(cond, scope);
+            var taken = Py.Truthy(_expr.Needed(v));
             if (!taken) continue;
             return ExecWeak(body, scope, owner);
         }
@@ -234,7 +152,7 @@ internal sealed partial class Evaluator
     private Flow ExecFor(ForStmt f, Scope scope)
     {
         if (f.Recursive) throw new TemplateError("recursive for loops are not supported in chat templates");
-        var iterValue = Needed(Eval(f.Iter, scope));
+        var iterValue = _expr.Needed(_expr.Eval(f.Iter, scope));
         var source = Py.Iterate(iterValue);
         var items = source;
         if (f.Filter is not null)
@@ -242,10 +160,10 @@ internal sealed partial class Evaluator
             items = [];
             foreach (var x in source)
             {
-                Tick();
+                _ctx.Tick();
                 var fs = new Scope(scope);
                 Bind(f.Target, x, fs);
-                if (Py.Truthy(Eval(f.Filter, fs))) items.Add(x);
+                if (Py.Truthy(_expr.Eval(f.Filter, fs))) items.Add(x);
             }
         }
         else items = [.. source];
@@ -257,14 +175,14 @@ internal sealed partial class Evaluator
         {
             for (var k = 0; k < items.Count; k++)
             {
-                Tick();
+                _ctx.Tick();
                 loop.Index0 = k;
                 var s = new Scope(scope);
                 Bind(f.Target, items[k], s);
                 s.Set("loop", loop);
                 _loop = loop;
                 if (ExecWeak(f.Body, s, owner) == Flow.Break) break;
-                Pos = f.Pos;
+                _ctx.Pos = f.Pos;
             }
         }
         finally
@@ -300,14 +218,13 @@ internal sealed partial class Evaluator
         ns.Attrs[t.Attr] = value;
     }
 
-    internal object? CallMacro(MacroValue m, List<object?> args, Dictionary<string, object?> kwargs)
+    private object? CallMacro(MacroValue m, List<object?> args, Dictionary<string, object?> kwargs)
     {
-        if (++_callDepth > _limits.MaxCallDepth)
-            throw new TemplateError($"macros nest more than {_limits.MaxCallDepth} calls deep (ChatTemplateLimits.MaxCallDepth); is a macro recursing forever?");
-        var savedPos = Pos;
+        if (++_callDepth > _ctx.Limits.MaxCallDepth)
+            throw new TemplateError($"macros nest more than {_ctx.Limits.MaxCallDepth} calls deep (ChatTemplateLimits.MaxCallDepth); is a macro recursing forever?");
+        var savedPos = _ctx.Pos;
         var savedWeak = _weakOwner;
         var savedLoop = _loop;
-        var savedRead = _toolRead;
         try
         {
             System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
@@ -332,7 +249,7 @@ internal sealed partial class Evaluator
             for (var i = args.Count; i < ps.Count; i++)
             {
                 if (kwargs.ContainsKey(ps[i].Name)) continue;
-                s.Set(ps[i].Name, ps[i].Default is null ? new Undefined($"parameter '{ps[i].Name}' was not provided") : Eval(ps[i].Default!, s));
+                s.Set(ps[i].Name, ps[i].Default is null ? new Undefined($"parameter '{ps[i].Name}' was not provided") : _expr.Eval(ps[i].Default!, s));
             }
             s.Set("varargs", new PyList(extra, true));
             s.Set("kwargs", kw);
@@ -343,10 +260,9 @@ internal sealed partial class Evaluator
         finally
         {
             _callDepth--;
-            Pos = savedPos;
+            _ctx.Pos = savedPos;
             _weakOwner = savedWeak;
             _loop = savedLoop;
-            _toolRead = savedRead;
         }
     }
 }

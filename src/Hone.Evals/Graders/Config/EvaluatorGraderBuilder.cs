@@ -1,33 +1,26 @@
 using System.Reflection;
-using System.Text.Json;
 using Hone.Evals.Graders.Evaluation;
 using Microsoft.Extensions.AI.Evaluation;
 
 namespace Hone.Evals.Graders.Config;
 
-/// <summary>The <c>evaluator</c> type: any Microsoft.Extensions.AI.Evaluation <see cref="IEvaluator"/> by type name.</summary>
-internal sealed partial class GraderBuilder
+/// <summary>
+/// Builds the <c>evaluator</c> grader type: any Microsoft.Extensions.AI.Evaluation <see cref="IEvaluator"/>, created by
+/// its assembly-qualified type name, one of its metrics read on a given scale, with a judge for evaluators that call a model.
+/// </summary>
+internal static class EvaluatorGraderBuilder
 {
-    private EvaluatorGrader Evaluator(ConfigObject c, string name)
+    /// <summary>The evaluator grader that <paramref name="c"/> configures.</summary>
+    public static EvaluatorGrader Build(ConfigObject c, string name, GraderEnvironment env)
     {
         c.AllowOnly("evaluator", "type", "name", "evaluator", "metric", "range", "pass_threshold", "model");
         var typeName = c.RequireString("evaluator");
         var evaluator = CreateEvaluator(typeName, c.At("evaluator"));
-        double lo = 0, hi = 1;
-        if (c.Get("range") is { } range)
-        {
-            if (range.ValueKind != JsonValueKind.Array || range.GetArrayLength() != 2 || range.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.Number))
-                throw new GraderConfigException(c.At("range"), "expected [min, max], two numbers (the metric's scale, e.g. [1, 5]).");
-            lo = range[0].GetDouble();
-            hi = range[1].GetDouble();
-            if (!(hi > lo) || !double.IsFinite(lo) || !double.IsFinite(hi)) throw new GraderConfigException(c.At("range"), "max must be greater than min.");
-        }
-        var threshold = c.OptNumber("pass_threshold") ?? (lo + hi) / 2;
-        if (threshold < lo || threshold > hi) throw new GraderConfigException(c.At("pass_threshold"), $"must lie within the range [{lo}, {hi}].");
+        var (lo, hi, threshold) = c.ScaleAndThreshold(" (the metric's scale, e.g. [1, 5])");
         var metric = c.OptString("metric");
         if (metric is not null && evaluator.EvaluationMetricNames.Count > 0 && !evaluator.EvaluationMetricNames.Contains(metric, StringComparer.Ordinal))
             throw new GraderConfigException(c.At("metric"), $"{typeName} produces no metric '{metric}'; its metrics: {string.Join(", ", evaluator.EvaluationMetricNames)}.");
-        var chat = c.OptString("model") is { } model ? new ChatConfiguration(Judge(c, model)) : null;
+        var chat = c.OptString("model") is { } model ? new ChatConfiguration(env.Judge(model, c.At("model"))) : null;
         return new EvaluatorGrader(name, evaluator, metric, lo, hi, threshold, chat);
     }
 
