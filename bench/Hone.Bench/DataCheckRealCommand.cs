@@ -20,6 +20,14 @@ namespace Hone.Bench;
 /// </summary>
 internal static class DataCheckRealCommand
 {
+    /// <summary>The encoder of the real counter: Llama 2's SentencePiece tokenizer with Qwen2.5's chat template.</summary>
+    internal static ChatEncoder RealEncoder()
+    {
+        var tokenizer = TokenizerLoader.Load(TestAssets.Path("tokenizers", "llama2", "tokenizer.model"));
+        var template = ChatTemplate.Parse(File.ReadAllText(TestAssets.Path("chat-templates", "Qwen-Qwen2.5-7B-Instruct.jinja")), "Qwen2.5");
+        return ChatEncoder.Create(tokenizer, template, "Qwen2.5");
+    }
+
     public static int Run(string[] args)
     {
         var map = BenchMachine.ParseOptions("datacheck-real", args, ["examples", "near-dup", "counter", "threads", "file"]);
@@ -43,9 +51,7 @@ internal static class DataCheckRealCommand
             ITokenCounter counter = new EstimatingTokenCounter();
             if (real)
             {
-                var tokenizer = TokenizerLoader.Load(TestAssets.Path("tokenizers", "llama2", "tokenizer.model"));
-                var template = ChatTemplate.Parse(File.ReadAllText(TestAssets.Path("chat-templates", "Qwen-Qwen2.5-7B-Instruct.jinja")), "Qwen2.5");
-                counter = new ChatTemplateTokenCounter(ChatEncoder.Create(tokenizer, template, "Qwen2.5"), "llama2-tokenizer+qwen2.5-template");
+                counter = new ChatTemplateTokenCounter(RealEncoder(), "llama2-tokenizer+qwen2.5-template");
             }
 
             long bytes = new FileInfo(path).Length;

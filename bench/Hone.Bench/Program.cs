@@ -18,6 +18,7 @@ if (args.Length > 0)
         case "train-llamacpp-child": return LlamaCppTrain.Child(args[1..]);
         case "lora-table": return LoraTableCommand.Run(args[1..]);
         case "datacheck-real": return DataCheckRealCommand.Run(args[1..]);
+        case "datacheck-profile": return DataCheckProfileCommand.Run(args[1..]);
         case "stored-kernels": return Hone.Bench.Compare.StoredKernelsCommand.Run(args[1..]);
     }
 }

@@ -66,7 +66,7 @@ internal sealed class JobRunner(FineTuningOptions options, FineTuningStore store
                             Dpo = new DpoSettings(Beta: Number(hyper, "beta") ?? DpoSettings.DefaultBeta),
                         },
                     };
-                    var r = resume ? DpoRun.Resume(runFolder, runs, progress, null, ct) : DpoRun.Start(o, runFolder, runs, progress, null, ct);
+                    var r = resume ? DpoRun.Resume(runFolder, runs, progress, cancellationToken: ct) : DpoRun.Start(o, runFolder, runs, progress, null, ct);
                     r.Model.Dispose();
                     runId = r.RunId;
                     break;
@@ -86,7 +86,7 @@ internal sealed class JobRunner(FineTuningOptions options, FineTuningStore store
                         },
                     };
                     var load = options.LoadReward!;
-                    runId = (resume ? RftRun.Resume(runFolder, load, runs, progress, null, ct) : RftRun.Start(o, load, runFolder, runs, progress, null, ct)).RunId;
+                    runId = (resume ? RftRun.Resume(runFolder, load, runs, progress, cancellationToken: ct) : RftRun.Start(o, load, runFolder, runs, progress, null, ct)).RunId;
                     break;
                 }
                 default:
@@ -97,7 +97,7 @@ internal sealed class JobRunner(FineTuningOptions options, FineTuningStore store
                         Threads = options.Threads, Lora = lora,
                         Trainer = new SftOptions { Epochs = epochs, BatchSize = batch, LearningRateMultiplier = lrm, Seed = job.Seed, EvalEvery = 0 },
                     };
-                    var r = resume ? SftRun.Resume(runFolder, runs, progress, null, ct) : SftRun.Start(o, runFolder, runs, progress, null, ct);
+                    var r = resume ? SftRun.Resume(runFolder, runs, progress, cancellationToken: ct) : SftRun.Start(o, runFolder, runs, progress, null, ct);
                     r.Model.Dispose();
                     runId = r.RunId;
                     store.SetProgress(job.Id, progress.Hyperparameters(hyper).ToJsonString(), TrainedTokens(r.Encoder, train, r.Result.Epochs));

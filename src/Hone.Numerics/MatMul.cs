@@ -92,17 +92,22 @@ public static unsafe class MatMul
     internal static void Validate(
         ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, ReadOnlySpan<float> y, int m, int k, int n)
     {
+        ValidateActivations(x, bias, y, m, k, n);
+        if (w.Length < (long)n * k)
+        {
+            throw new ArgumentException($"w holds {w.Length} floats; {k}×{n} weights need {(long)n * k}.", nameof(w));
+        }
+    }
+
+    /// <summary>Checks the shapes and x, bias and y against them (the weights are the caller's to check).</summary>
+    internal static void ValidateActivations(ReadOnlySpan<float> x, ReadOnlySpan<float> bias, ReadOnlySpan<float> y, int m, int k, int n)
+    {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(m);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(n);
         if (x.Length < (long)m * k)
         {
             throw new ArgumentException($"x holds {x.Length} floats; shape [{m}, {k}] needs {(long)m * k}.", nameof(x));
-        }
-
-        if (w.Length < (long)n * k)
-        {
-            throw new ArgumentException($"w holds {w.Length} floats; {k}×{n} weights need {(long)n * k}.", nameof(w));
         }
 
         if (!bias.IsEmpty && bias.Length < n)

@@ -7,7 +7,8 @@ namespace Hone.Numerics;
 /// <see cref="MaxPanelsPerGroup"/> panels (and, when columns alone cannot feed every thread, a chunk of rows). For each
 /// K block it packs its slice of the weights into a per-worker buffer that stays in L2, then sweeps the rows with the
 /// micro-kernel. Weights are read once from memory and never written back packed. The arithmetic per output element is
-/// that of <see cref="MatMulPacked"/>, so results do not depend on the split.
+/// that of <see cref="MatMulPacked"/>, so results do not depend on the split. Weights may be bfloat16
+/// (<see cref="MatMulBF16"/>): they are widened while packed (<see cref="BF16Packing"/>), and the rest is the same.
 /// </summary>
 internal static unsafe class MatMulBlocked
 {
@@ -27,6 +28,12 @@ internal static unsafe class MatMulBlocked
     internal static void Run(
         float* x, float* w, float* bias, float* y, int m, int k, int n, bool transposed, bool add,
         WorkerPool pool, MatMulWorkspace workspace, SimdLevel level)
+        => Run(x, w, null, bias, y, m, k, n, transposed, add, pool, workspace, level);
+
+    /// <summary>As above with the weights either float32 (<paramref name="w"/>) or bfloat16 bits (<paramref name="wBf16"/>; w null).</summary>
+    internal static void Run(
+        float* x, float* w, ushort* wBf16, float* bias, float* y, int m, int k, int n, bool transposed, bool add,
+        WorkerPool pool, MatMulWorkspace workspace, SimdLevel level)
     {
         int threads = pool.ThreadCount;
         int panels = (n + NR - 1) / NR;
@@ -37,7 +44,7 @@ internal static unsafe class MatMulBlocked
         rowChunks = (m + rowsPerChunk - 1) / rowsPerChunk;
         float* buffers = workspace.EnsurePacked(WorkspaceFloats(threads));
         Job job = workspace.BlockedJob;
-        job.Set(x, w, bias, y, m, k, n, transposed, add, buffers, perGroup, groups, rowsPerChunk, level);
+        job.Set(x, w, wBf16, bias, y, m, k, n, transposed, add, buffers, perGroup, groups, rowsPerChunk, level);
         pool.Run(job, groups * rowChunks);
     }
 
@@ -46,6 +53,7 @@ internal static unsafe class MatMulBlocked
     {
         private float* _x;
         private float* _w;
+        private ushort* _wBf16;
         private float* _bias;
         private float* _y;
         private float* _buffers;
@@ -60,11 +68,12 @@ internal static unsafe class MatMulBlocked
         private SimdLevel _level;
 
         public void Set(
-            float* x, float* w, float* bias, float* y, int m, int k, int n, bool transposed, bool add,
+            float* x, float* w, ushort* wBf16, float* bias, float* y, int m, int k, int n, bool transposed, bool add,
             float* buffers, int perGroup, int groups, int rowsPerChunk, SimdLevel level)
         {
             _x = x;
             _w = w;
+            _wBf16 = wBf16;
             _bias = bias;
             _y = y;
             _m = m;
@@ -96,7 +105,15 @@ internal static unsafe class MatMulBlocked
                 bool accumulate = _add || k0 > 0;
                 for (int p = p0; p < p1; p++)
                 {
-                    PanelPacking.Pack(_w, k, n, _transposed, p, k0, kc, buffer + ((long)(p - p0) * kc * NR));
+                    float* slice = buffer + ((long)(p - p0) * kc * NR);
+                    if (_wBf16 is not null)
+                    {
+                        BF16Packing.Pack(_wBf16, k, n, _transposed, p, k0, kc, slice);
+                    }
+                    else
+                    {
+                        PanelPacking.Pack(_w, k, n, _transposed, p, k0, kc, slice);
+                    }
                 }
 
                 for (int i0 = r0; i0 < r1; i0 += MC)

@@ -8,7 +8,7 @@ namespace Hone.Tokenizers;
 /// llama.cpp and Hugging Face do it: the text is split into words by the family's regexes, each word's UTF-8 bytes
 /// are mapped to chars (<see cref="ByteLevelMap"/>), and adjacent symbols are merged by merge rank, lowest first
 /// (leftmost on ties). A symbol that ends outside the vocabulary is emitted char by char.
-/// Word→ids results are cached (bounded).
+/// Word→ids results are cached (bounded; looked up by span, no allocation on a hit).
 /// </summary>
 public sealed class ByteLevelBpeTokenizer : TokenizerBase
 {
@@ -23,6 +23,7 @@ public sealed class ByteLevelBpeTokenizer : TokenizerBase
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _symbolLookup;
     private readonly int[] _charSymbol = new int[512];
     private readonly ConcurrentDictionary<string, (int[] Ids, int[] ByteEnds)> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (int[] Ids, int[] ByteEnds)>.AlternateLookup<ReadOnlySpan<char>> _cacheLookup;
 
     /// <summary>Creates the tokenizer.</summary>
     /// <param name="vocab">Texts in byte-mapped form ("Ġthe"); added/special tokens in raw form.</param>
@@ -58,6 +59,7 @@ public sealed class ByteLevelBpeTokenizer : TokenizerBase
             _merges.TryAdd(Key(left, right), (r, merged));
         }
         _symbolLookup = _symbols.GetAlternateLookup<ReadOnlySpan<char>>();
+        _cacheLookup = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     /// <summary>The word splitter.</summary>
@@ -92,7 +94,7 @@ public sealed class ByteLevelBpeTokenizer : TokenizerBase
             var (ids, ends) = EncodeWord(word);
             if (sink.Offsets is null)
             {
-                sink.Ids.AddRange(ids);
+                sink.AddRange(ids);
                 continue;
             }
             // Byte index -> [start, end) of the UTF-16 char it belongs to (within the word).
@@ -126,17 +128,12 @@ public sealed class ByteLevelBpeTokenizer : TokenizerBase
     private (int[] Ids, int[] ByteEnds) EncodeWord(ReadOnlySpan<char> word)
     {
         var cacheable = word.Length <= MaxCachedWordChars;
-        string? key = null;
+        if (cacheable && _cacheLookup.TryGetValue(word, out var hit)) return hit;
+        var result = Bpe(word);
         if (cacheable)
         {
-            key = word.ToString();
-            if (_cache.TryGetValue(key, out var hit)) return hit;
-        }
-        var result = Bpe(word);
-        if (key is not null)
-        {
             if (_cache.Count >= MaxCachedWords) _cache.Clear();
-            _cache.TryAdd(key, result);
+            _cacheLookup.TryAdd(word, result);
         }
         return result;
     }

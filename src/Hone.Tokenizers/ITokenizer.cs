@@ -22,6 +22,9 @@ public interface ITokenizer
     /// </summary>
     int[] Encode(string text, bool addBos = false, bool parseSpecial = false);
 
+    /// <summary>How many ids <see cref="Encode"/> gives for the same arguments, without keeping them.</summary>
+    int CountTokens(string text, bool addBos = false, bool parseSpecial = false) => Encode(text, addBos, parseSpecial).Length;
+
     /// <summary>
     /// Encodes like <see cref="Encode"/> and also returns, for each id, the [Start, End) range of UTF-16 chars of
     /// <paramref name="text"/> it came from (a BOS added by <paramref name="addBos"/> gets the empty range (0, 0); a

@@ -9,13 +9,15 @@ namespace Hone.Tokenizers;
 /// ties); symbols left outside the vocabulary fall back to "&lt;0xXX&gt;" byte pieces (or the unknown id).
 /// The text is cut wherever two adjacent chars occur together in no token (<see cref="SpmPairFilter"/>), since no
 /// merge can cross such a point, and each piece is merged on its own (<see cref="SpmSegmentMerger"/>): same tokens as
-/// one merge over the whole text, with a heap that stays small.
+/// one merge over the whole text, with a heap that stays small. The tokens of a segment seen before are reused
+/// (<see cref="SpmSegmentCache"/>).
 /// </summary>
 public sealed class SentencePieceBpeTokenizer : TokenizerBase
 {
     private const char Space = '\u2581';
     private readonly int? _unkId;
     private readonly SpmPairFilter _pairs;
+    private readonly SpmSegmentCache _cache = new();
 
     /// <summary>Creates the tokenizer over a vocabulary whose scores order the merges.</summary>
     /// <param name="vocab">Texts use "▁" for spaces; byte pieces are "&lt;0xXX&gt;".</param>
@@ -40,47 +42,67 @@ public sealed class SentencePieceBpeTokenizer : TokenizerBase
     {
         var prefix = AddSpacePrefix && afterSpecial ? 1 : 0;
         var n = length + prefix;
-        var chars = new char[n];
+        var chars = t_chars is { } buffer && buffer.Length >= n ? buffer
+            : n <= MaxKeptChars ? t_chars = new char[Math.Max(n, 256)] : new char[n];
         if (prefix == 1) chars[0] = Space;
-        for (var i = 0; i < length; i++)
-        {
-            var c = text[start + i];
-            chars[prefix + i] = c == ' ' ? Space : c;
-        }
+        text.AsSpan(start, length).Replace(chars.AsSpan(prefix, length), ' ', Space);
 
         // Merges never cross a point whose two chars occur together in no token: merge each run between such
-        // points on its own (the greedy order within a run is the same as over the whole text).
-        var merger = new SpmSegmentMerger(Vocab);
-        Span<byte> utf8 = stackalloc byte[8];
+        // points on its own (the greedy order within a run is the same as over the whole text), and reuse the
+        // tokens of a run seen before (a run always merges the same way).
         for (int from = 0, to = 1; to <= n; to++)
         {
             if (to < n && !_pairs.CanSplit(chars[to - 1], chars[to])) continue;
-            merger.Run(chars, from, to);
-            for (var s = 0; s >= 0; s = merger.Next(s))
-                Emit(chars, merger.Start(s), merger.Length(s), merger.Id(s), start, prefix, sink, utf8);
+            var segment = chars.AsSpan(from, to - from);
+            if (!_cache.TryGet(segment, out var pieces))
+            {
+                pieces = Merge(chars, from, to);
+                _cache.Add(segment, pieces);
+            }
+            foreach (var p in pieces)
+            {
+                var a = from + p.Start;
+                sink.Add(p.Id, start + Math.Max(a - prefix, 0), start + Math.Max(a + p.Length - prefix, 0));
+            }
             from = to;
         }
     }
 
-    private void Emit(char[] chars, int a, int len, int id, int start, int prefix, TokenSink sink, Span<byte> utf8)
+    /// <summary>Longest fragment whose char buffer a thread keeps for the next call.</summary>
+    private const int MaxKeptChars = 1 << 16;
+
+    [ThreadStatic] private static char[]? t_chars;
+    [ThreadStatic] private static SpmSegmentMerger? t_merger;
+    [ThreadStatic] private static List<SpmPiece>? t_pieces;
+
+    /// <summary>The tokens chars[from, to) merges to, positions relative to <paramref name="from"/>.</summary>
+    private SpmPiece[] Merge(char[] chars, int from, int to)
     {
-        var origStart = start + Math.Max(a - prefix, 0);
-        var origEnd = start + Math.Max(a + len - prefix, 0);
-        if (id == SpmSegmentMerger.NotLooked) id = Vocab.Find(chars.AsSpan(a, len));
-        if (id >= 0)
+        var merger = t_merger ??= new SpmSegmentMerger();
+        var pieces = t_pieces ??= [];
+        pieces.Clear();
+        merger.Run(Vocab, chars, from, to);
+        Span<byte> utf8 = stackalloc byte[8];
+        for (var s = 0; s >= 0; s = merger.Next(s))
         {
-            sink.Add(id, origStart, origEnd);
-            return;
+            int a = merger.Start(s), len = merger.Length(s), id = merger.Id(s);
+            if (id == SpmSegmentMerger.NotLooked) id = Vocab.Find(chars.AsSpan(a, len));
+            if (id >= 0)
+            {
+                pieces.Add(new SpmPiece(id, a - from, len));
+                continue;
+            }
+            // Not in the vocabulary: a merged symbol always is, so this is one code point; emit its UTF-8 bytes.
+            var nb = Encoding.UTF8.GetBytes(chars.AsSpan(a, len), utf8);
+            for (var k = 0; k < nb; k++)
+            {
+                var byteId = Vocab.ByteId(utf8[k]);
+                if (byteId < 0) byteId = _unkId ?? throw new InvalidOperationException(
+                    $"The vocabulary has neither the byte piece <0x{utf8[k]:X2}> nor an unknown token.");
+                pieces.Add(new SpmPiece(byteId, a - from, len));
+            }
         }
-        // Not in the vocabulary: a merged symbol always is, so this is one code point; emit its UTF-8 bytes.
-        var nb = Encoding.UTF8.GetBytes(chars.AsSpan(a, len), utf8);
-        for (var k = 0; k < nb; k++)
-        {
-            var byteId = Vocab.ByteId(utf8[k]);
-            if (byteId < 0) byteId = _unkId ?? throw new InvalidOperationException(
-                $"The vocabulary has neither the byte piece <0x{utf8[k]:X2}> nor an unknown token.");
-            sink.Add(byteId, origStart, origEnd);
-        }
+        return [.. pieces];
     }
 
     private protected override void AppendPieceBytes(int id, bool afterSpecial, List<byte> bytes)

@@ -3,15 +3,16 @@ namespace Hone.Tokenizers;
 /// <summary>
 /// llama.cpp's llm_tokenizer_spm merge loop over one segment of a text: one symbol per code point in a doubly linked
 /// list, a binary heap of candidate bigrams (highest score first, leftmost on ties), stale entries skipped when
-/// popped. Buffers grow to the longest segment seen and are reused, so one instance serves one encode call.
+/// popped. Buffers grow to the longest segment seen and are reused, so one instance serves one thread.
 /// </summary>
-internal sealed class SpmSegmentMerger(Vocabulary vocab)
+internal sealed class SpmSegmentMerger
 {
     /// <summary>Id of a symbol that is a single code point not yet looked up.</summary>
     public const int NotLooked = -2;
 
     private readonly record struct Bigram(float Score, int Left, int Right, int Size, int Id);
 
+    private Vocabulary? _vocab;
     private char[] _chars = [];
     private int[] _start = new int[16];
     private int[] _len = new int[16];
@@ -34,8 +35,9 @@ internal sealed class SpmSegmentMerger(Vocabulary vocab)
     public int Next(int s) => _next[s];
 
     /// <summary>Merges chars[from, to) (to &gt; from); the symbols left are 0, Next(0), ... in order.</summary>
-    public void Run(char[] chars, int from, int to)
+    public void Run(Vocabulary vocab, char[] chars, int from, int to)
     {
+        _vocab = vocab;
         _chars = chars;
         var count = 0;
         EnsureSymbols(to - from);
@@ -73,8 +75,8 @@ internal sealed class SpmSegmentMerger(Vocabulary vocab)
     {
         if (left < 0 || right < 0) return;
         var size = _len[left] + _len[right];
-        var id = vocab.Find(_chars.AsSpan(_start[left], size));
-        if (id >= 0) Push(new Bigram(vocab.Score(id), left, right, size, id));
+        var id = _vocab!.Find(_chars.AsSpan(_start[left], size));
+        if (id >= 0) Push(new Bigram(_vocab.Score(id), left, right, size, id));
     }
 
     // x comes out before y: higher score (float.CompareTo order), then the leftmost.

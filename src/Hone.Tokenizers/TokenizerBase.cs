@@ -2,16 +2,27 @@ using System.Text;
 
 namespace Hone.Tokenizers;
 
-/// <summary>Collects ids and, when asked, their UTF-16 ranges in the input.</summary>
-internal sealed class TokenSink(bool withOffsets)
+/// <summary>Counts ids and collects them and, when asked, their UTF-16 ranges in the input.</summary>
+internal sealed class TokenSink(bool withIds, bool withOffsets)
 {
-    public readonly List<int> Ids = [];
+    public readonly List<int>? Ids = withIds ? [] : null;
     public readonly List<(int Start, int End)>? Offsets = withOffsets ? [] : null;
+
+    /// <summary>Ids added so far.</summary>
+    public int Count { get; private set; }
 
     public void Add(int id, int start, int end)
     {
-        Ids.Add(id);
+        Count++;
+        Ids?.Add(id);
         Offsets?.Add((start, end));
+    }
+
+    /// <summary>Adds ids without offsets (a sink that keeps none).</summary>
+    public void AddRange(int[] ids)
+    {
+        Count += ids.Length;
+        Ids?.AddRange(ids);
     }
 }
 
@@ -51,17 +62,25 @@ public abstract class TokenizerBase : ITokenizer
     /// <inheritdoc/>
     public int[] Encode(string text, bool addBos = false, bool parseSpecial = false)
     {
-        var sink = new TokenSink(false);
+        var sink = new TokenSink(true, false);
         Run(text, addBos, parseSpecial, sink);
-        return [.. sink.Ids];
+        return [.. sink.Ids!];
+    }
+
+    /// <inheritdoc/>
+    public int CountTokens(string text, bool addBos = false, bool parseSpecial = false)
+    {
+        var sink = new TokenSink(false, false);
+        Run(text, addBos, parseSpecial, sink);
+        return sink.Count;
     }
 
     /// <inheritdoc/>
     public (int[] Ids, (int Start, int End)[] Offsets) EncodeWithOffsets(string text, bool addBos = false, bool parseSpecial = false)
     {
-        var sink = new TokenSink(true);
+        var sink = new TokenSink(true, true);
         Run(text, addBos, parseSpecial, sink);
-        return ([.. sink.Ids], [.. sink.Offsets!]);
+        return ([.. sink.Ids!], [.. sink.Offsets!]);
     }
 
     /// <inheritdoc/>

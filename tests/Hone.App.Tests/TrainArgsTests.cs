@@ -37,6 +37,25 @@ public class TrainArgsTests
     }
 
     [Fact]
+    public void The_base_dtype_and_recomputation_reach_every_local_run()
+    {
+        var common = Common() with { Recompute = true, Lora = new LoraArgs(BaseDType: "bf16") };
+        var sft = new TrainSftArgs(common, "/t.jsonl").ToRequest().Options;
+        var dpo = new TrainDpoArgs(common, "/p.jsonl").ToRequest().Options;
+        var rft = new TrainRftArgs(common, "/t.jsonl", "/v.jsonl", "/g.yaml").ToRequest().Options;
+        foreach (var o in new Hone.Training.Runs.RunOptions[] { sft, dpo, rft })
+        {
+            Assert.True(o.Recompute);
+            Assert.Equal(Hone.Models.Train.LoraBaseType.BF16, o.Lora.BaseType);
+        }
+
+        Assert.Equal(Hone.Models.Train.LoraBaseType.F32, new TrainSftArgs(Common(), "/t.jsonl").ToRequest().Options.Lora.BaseType);
+        Assert.False(new TrainSftArgs(Common(), "/t.jsonl").ToRequest().Options.Recompute);
+        var e = Assert.Throws<UseCaseException>(() => new TrainSftArgs(Common() with { Lora = new LoraArgs(BaseDType: "fp8") }, "/t.jsonl").ToRequest());
+        Assert.Contains("--base-dtype", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Dpo_args_read_beta_and_loss_and_add_an_sft_stage_only_when_its_epochs_are_given()
     {
         var one = new TrainDpoArgs(Common(), "/p.jsonl") { Beta = "0.25", Loss = "ipo", SftWeight = 0.5 }.ToRequest();

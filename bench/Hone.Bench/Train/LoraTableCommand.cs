@@ -7,18 +7,20 @@ namespace Hone.Bench.Train;
 
 /// <summary>
 /// <c>dotnet run -c Release --project bench/Hone.Bench -- lora-table [--shapes 135m,0.5b,1b] [--threads 1,2] [--seq 512]
-/// [--steps 2] [--warmup 1] [--rank 8] [--out DIR]</c>: CPU LoRA training tokens/s (rank 8 on every linear layer, F32
-/// base, AdamW, one row of <c>seq</c> tokens per step, every position trained) on random models of real shapes, 1 and 2
-/// threads, as a markdown table for the README and as JSON (lora-table.md, lora-table.json in <c>--out</c>, default
-/// artifacts/bench/lora). Each model is made once and measured on every thread count.
+/// [--base f32,bf16] [--steps 2] [--warmup 1] [--out DIR]</c>: CPU LoRA training tokens/s (rank 8 on every linear layer,
+/// AdamW, one row of <c>seq</c> tokens per step, every position trained) on random models of real shapes, 1 and 2
+/// threads, over a float32 base and over the same base held in BF16 (<see cref="Hone.Models.Train.BF16Base"/>), as a
+/// markdown table for the README and as JSON (lora-table.md, lora-table.json in <c>--out</c>, default
+/// artifacts/bench/lora). Each model is made once and measured on every base type and thread count.
 /// </summary>
 internal static class LoraTableCommand
 {
     public static int Run(string[] args)
     {
-        var map = BenchMachine.ParseOptions("lora-table", args, ["shapes", "threads", "seq", "steps", "warmup", "out"]);
+        var map = BenchMachine.ParseOptions("lora-table", args, ["shapes", "threads", "base", "seq", "steps", "warmup", "out"]);
         var shapes = map.GetValueOrDefault("shapes", "135m,0.5b,1b").Split(',');
         var threads = map.GetValueOrDefault("threads", "1,2").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        var bases = map.GetValueOrDefault("base", "f32,bf16").Split(',').Select(TrainStepMeasure.ParseBase).ToArray();
         int seq = int.Parse(map.GetValueOrDefault("seq", "512"), CultureInfo.InvariantCulture);
         int steps = int.Parse(map.GetValueOrDefault("steps", "2"), CultureInfo.InvariantCulture);
         int warmup = int.Parse(map.GetValueOrDefault("warmup", "1"), CultureInfo.InvariantCulture);
@@ -33,18 +35,21 @@ internal static class LoraTableCommand
         {
             var config = TrainShapes.Get(shape, Math.Max(seq, 16));
             using var model = ModelBenchmark.RandomModel(config);
-            foreach (int t in threads)
+            foreach (var baseType in bases)
             {
-                string load = BenchMachine.Load();
-                var r = TrainStepMeasure.Run(model, shape, lora: true, t, seq, warmup, steps);
-                Console.Error.WriteLine($"{shape} {t}t: {r.TokensPerSecond:F1} tok/s, {seq / r.CpuSecondsPerStep:F1} tok per CPU-s (load {load})");
-                rows.Add(new
+                foreach (int t in threads)
                 {
-                    shape, model = TrainShapes.Describe(shape), threads = t, base_type = "f32", seq, steps,
-                    tokens_per_second = r.TokensPerSecond, tokens_per_cpu_second = seq / r.CpuSecondsPerStep, step_seconds = r.StepSeconds,
-                    distinct_parameters = r.DistinctParameters, trainable_parameters = r.TrainableParameters,
-                    memory_bytes = r.TotalBytes, load_average = load,
-                });
+                    string load = BenchMachine.Load();
+                    var r = TrainStepMeasure.Run(model, shape, lora: true, t, seq, warmup, steps, baseType: baseType);
+                    Console.Error.WriteLine($"{shape} {r.BaseType} {t}t: {r.TokensPerSecond:F1} tok/s, {seq / r.CpuSecondsPerStep:F1} tok per CPU-s, {r.TotalBytes / 1e9:F2} GB (load {load})");
+                    rows.Add(new
+                    {
+                        shape, model = TrainShapes.Describe(shape), threads = t, base_type = r.BaseType, seq, steps,
+                        tokens_per_second = r.TokensPerSecond, tokens_per_cpu_second = seq / r.CpuSecondsPerStep, step_seconds = r.StepSeconds,
+                        distinct_parameters = r.DistinctParameters, trainable_parameters = r.TrainableParameters,
+                        memory_bytes = r.TotalBytes, weight_bytes = r.WeightBytes, load_average = load,
+                    });
+                }
             }
         }
 
@@ -68,14 +73,14 @@ internal static class LoraTableCommand
         var r = doc.RootElement;
         var ci = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        sb.AppendLine(ci, $"CPU LoRA training throughput: rank 8 on every linear layer (q, k, v, o, gate, up, down), F32 base, AdamW, one row of {r.GetProperty("rows")[0].GetProperty("seq").GetInt32()} tokens per step, every position trained; random weights of the named shapes. {r.GetProperty("cpu").GetString()}, commit {r.GetProperty("commit").GetString()}, load average `{r.GetProperty("load_average_start").GetString()}` at start, `{r.GetProperty("load_average_end").GetString()}` at end. \"per CPU-s\" is tokens per CPU-second of the process × threads: what the run reaches when its threads are not descheduled by other work.");
+        sb.AppendLine(ci, $"CPU LoRA training throughput: rank 8 on every linear layer (q, k, v, o, gate, up, down), AdamW, the frozen base in F32 or BF16 (adapters, gradients and Adam moments F32), one row of {r.GetProperty("rows")[0].GetProperty("seq").GetInt32()} tokens per step, every position trained; random weights of the named shapes. {r.GetProperty("cpu").GetString()}, commit {r.GetProperty("commit").GetString()}, load average `{r.GetProperty("load_average_start").GetString()}` at start, `{r.GetProperty("load_average_end").GetString()}` at end. \"per CPU-s\" is tokens per CPU-second of the process × threads: what the run reaches when its threads are not descheduled by other work.");
         sb.AppendLine();
-        sb.AppendLine("| model | parameters | trainable | threads | tokens/s | tokens/s (CPU-time) | memory GB |");
-        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine("| model | parameters | trainable | base | threads | tokens/s | tokens/s (CPU-time) | weights GB | memory GB |");
+        sb.AppendLine("|---|---:|---:|---|---:|---:|---:|---:|---:|");
         foreach (var x in r.GetProperty("rows").EnumerateArray())
         {
             int t = x.GetProperty("threads").GetInt32();
-            sb.AppendLine(ci, $"| {x.GetProperty("model").GetString()} | {x.GetProperty("distinct_parameters").GetInt64() / 1e6:F0}M | {x.GetProperty("trainable_parameters").GetInt64() / 1e6:F2}M | {t} | {x.GetProperty("tokens_per_second").GetDouble():F1} | {x.GetProperty("tokens_per_cpu_second").GetDouble() * t:F1} | {x.GetProperty("memory_bytes").GetInt64() / 1e9:F2} |");
+            sb.AppendLine(ci, $"| {x.GetProperty("model").GetString()} | {x.GetProperty("distinct_parameters").GetInt64() / 1e6:F0}M | {x.GetProperty("trainable_parameters").GetInt64() / 1e6:F2}M | {x.GetProperty("base_type").GetString()!.ToUpperInvariant()} | {t} | {x.GetProperty("tokens_per_second").GetDouble():F1} | {x.GetProperty("tokens_per_cpu_second").GetDouble() * t:F1} | {x.GetProperty("weight_bytes").GetInt64() / 1e9:F2} | {x.GetProperty("memory_bytes").GetInt64() / 1e9:F2} |");
         }
 
         sb.AppendLine();

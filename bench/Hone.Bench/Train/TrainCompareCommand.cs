@@ -6,16 +6,19 @@ namespace Hone.Bench.Train;
 
 /// <summary>
 /// <c>dotnet run -c Release --project bench/Hone.Bench -- train-compare [--shapes 134m,0.5b] [--methods full,lora]
-/// [--threads 2] [--seq 512] [--steps 3] [--warmup 1] [--profile yes|no] [--llamacpp yes|no] [--out DIR]</c>:
-/// full-SFT and LoRA training tokens/s of random models of real shapes, model FLOPs utilisation against the machine's
-/// measured FMA peak, memory per parameter (weights, gradients, Adam moments, activations, scratch), optionally the
+/// [--threads 2] [--base f32,bf16] [--recompute no|yes] [--seq 512] [--steps 3] [--warmup 1] [--profile yes|no]
+/// [--llamacpp yes|no] [--out DIR]</c>:
+/// full-SFT and LoRA (over an F32 and a BF16 base) training tokens/s of random models of real shapes, model FLOPs
+/// utilisation against the machine's measured FMA peak, memory per parameter (weights, gradients, Adam moments,
+/// activations with and without recomputation, scratch), optionally the
 /// step's GEMMs timed alone at their real shapes, and llama.cpp's own training API (llama_opt_init / llama_opt_epoch
 /// through LLamaSharp's native library, in a child process so an abort is caught and recorded) on the same model and
 /// sequence length. Writes train-compare.json and train-compare.md to <c>--out</c> (default artifacts/bench/train).
 /// </summary>
 internal static class TrainCompareCommand
 {
-    private sealed record Options(string[] Shapes, string[] Methods, int[] Threads, int Seq, int Steps, int Warmup, bool Profile, bool LlamaCpp, string Out);
+    private sealed record Options(string[] Shapes, string[] Methods, int[] Threads, Hone.Models.Train.LoraBaseType[] Bases, bool Recompute, int Seq, int Steps,
+        int Warmup, bool Profile, bool LlamaCpp, string Out);
 
     public static int Run(string[] args)
     {
@@ -36,17 +39,17 @@ internal static class TrainCompareCommand
             var config = TrainShapes.Get(shape, o.Seq);
             foreach (int threads in o.Threads)
             {
-                foreach (var method in o.Methods)
+                foreach (var (method, baseType) in o.Methods.SelectMany(m => m == "lora" ? o.Bases.Select(b => (m, b)) : [(m, Hone.Models.Train.LoraBaseType.F32)]))
                 {
-                    var r = TrainStepMeasure.Run(shape, method == "lora", threads, o.Seq, o.Warmup, o.Steps, s => Console.Error.WriteLine(s));
+                    var r = TrainStepMeasure.Run(shape, method == "lora", threads, o.Seq, o.Warmup, o.Steps, s => Console.Error.WriteLine(s), baseType, o.Recompute);
                     double peak = peaks[threads];
                     double flops6N = 6.0 * r.MatMulParameters;
                     double flopsAll = flops6N + TrainShapes.AttentionFlopsPerToken(config, o.Seq);
                     double mfu = method == "full" ? r.TokensPerSecond * flops6N / 1e9 / peak : double.NaN;
-                    Console.Error.WriteLine($"{shape} {method} {threads}t: {r.TokensPerSecond:F1} tok/s (fwd {r.ForwardSeconds:F2} s, bwd {r.BackwardSeconds:F2} s, clip+adam {r.OptimizerSeconds:F3} s), MFU {mfu:P1}");
+                    Console.Error.WriteLine($"{shape} {method} {r.BaseType} {threads}t: {r.TokensPerSecond:F1} tok/s (fwd {r.ForwardSeconds:F2} s, bwd {r.BackwardSeconds:F2} s, clip+adam {r.OptimizerSeconds:F3} s), MFU {mfu:P1}");
                     runs.Add(new
                     {
-                        shape, describe = TrainShapes.Describe(shape), method, threads, seq = o.Seq, steps = o.Steps,
+                        shape, describe = TrainShapes.Describe(shape), method, base_type = r.BaseType, recompute = r.Recompute, threads, seq = o.Seq, steps = o.Steps,
                         tokens_per_second = r.TokensPerSecond, step_seconds = r.StepSeconds, forward_seconds = r.ForwardSeconds,
                         backward_seconds = r.BackwardSeconds, optimizer_seconds = r.OptimizerSeconds,
                         matmul_parameters = r.MatMulParameters, distinct_parameters = r.DistinctParameters, trainable_parameters = r.TrainableParameters,
@@ -58,6 +61,8 @@ internal static class TrainCompareCommand
                         memory = new
                         {
                             weights_bytes = r.WeightBytes, grads_bytes = r.GradBytes, adam_bytes = r.AdamBytes, activation_bytes = r.ActivationBytes,
+                            activation_bytes_without_recompute = r.Recompute ? r.ActivationBytesOther : r.ActivationBytes,
+                            activation_bytes_with_recompute = r.Recompute ? r.ActivationBytes : r.ActivationBytesOther,
                             scratch_bytes = r.ScratchBytes, total_bytes = r.TotalBytes, peak_working_set_bytes = r.PeakWorkingSetBytes,
                             state_bytes_per_parameter = (double)(r.WeightBytes + r.GradBytes + r.AdamBytes) / r.DistinctParameters,
                             total_bytes_per_parameter = (double)r.TotalBytes / r.DistinctParameters,
@@ -120,13 +125,15 @@ internal static class TrainCompareCommand
 
     private static Options Parse(string[] args)
     {
-        var map = BenchMachine.ParseOptions("train-compare", args, ["shapes", "methods", "threads", "seq", "steps", "warmup", "profile", "llamacpp", "out"]);
+        var map = BenchMachine.ParseOptions("train-compare", args, ["shapes", "methods", "threads", "base", "recompute", "seq", "steps", "warmup", "profile", "llamacpp", "out"]);
         var shapes = map.GetValueOrDefault("shapes", "134m,0.5b").Split(',');
         foreach (var s in shapes) TrainShapes.Get(s, 16);
         var methods = map.GetValueOrDefault("methods", "full,lora").Split(',');
         if (methods.Any(m => m is not ("full" or "lora"))) throw new ArgumentException("train-compare: --methods is full, lora or both");
         return new Options(shapes, methods,
             map.GetValueOrDefault("threads", "2").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(),
+            map.GetValueOrDefault("base", "f32,bf16").Split(',').Select(TrainStepMeasure.ParseBase).ToArray(),
+            map.GetValueOrDefault("recompute", "no") == "yes",
             int.Parse(map.GetValueOrDefault("seq", "512"), CultureInfo.InvariantCulture),
             int.Parse(map.GetValueOrDefault("steps", "3"), CultureInfo.InvariantCulture),
             int.Parse(map.GetValueOrDefault("warmup", "1"), CultureInfo.InvariantCulture),

@@ -11,7 +11,8 @@ namespace Hone.Bench.Train;
 internal sealed record TrainStepResult(
     string Shape, string Method, int Threads, int Seq, int Steps, double ForwardSeconds, double BackwardSeconds, double OptimizerSeconds,
     double StepSeconds, double TokensPerSecond, double CpuSecondsPerStep, long MatMulParameters, long DistinctParameters, long TrainableParameters,
-    long WeightBytes, long GradBytes, long AdamBytes, long ActivationBytes, long ScratchBytes, long PeakWorkingSetBytes)
+    long WeightBytes, long GradBytes, long AdamBytes, long ActivationBytes, long ScratchBytes, long PeakWorkingSetBytes,
+    string BaseType, bool Recompute, long ActivationBytesOther)
 {
     public long TotalBytes => WeightBytes + GradBytes + AdamBytes + ActivationBytes + ScratchBytes;
 }
@@ -20,24 +21,48 @@ internal sealed record TrainStepResult(
 /// Times full steps of SFT on one random model: zero grads, forward, backward (every position trained), global-norm
 /// clipping and AdamW, over one row of <c>seq</c> tokens, exactly what <c>TrainingLoop</c> does per optimizer step
 /// with one micro-batch. Memory is read from the arenas: weights, gradients, Adam moments, activations (the
-/// trainer's saved tensors) and scratch.
+/// trainer's saved tensors) and scratch. With a BF16 base (LoRA), the frozen layer linears count at 2 bytes each.
+/// ActivationBytesOther is what the activations take with the other recomputation setting (its arena carved, no step run).
 /// </summary>
 internal static class TrainStepMeasure
 {
     public static LoraOptions Lora(int rank = 8) => new() { Rank = rank, Alpha = 2 * rank, TargetModules = ["all-linear"] };
 
-    public static TrainStepResult Run(string shape, bool lora, int threads, int seq, int warmup, int steps, Action<string>? log = null)
+    public static TrainStepResult Run(string shape, bool lora, int threads, int seq, int warmup, int steps, Action<string>? log = null,
+        LoraBaseType baseType = LoraBaseType.F32, bool recompute = false)
     {
         using var model = ModelBenchmark.RandomModel(TrainShapes.Get(shape, Math.Max(seq, 16)));
-        return Run(model, shape, lora, threads, seq, warmup, steps, log);
+        return Run(model, shape, lora, threads, seq, warmup, steps, log, baseType, recompute);
     }
 
-    /// <summary>As above on a model already made (full fine-tuning changes its weights).</summary>
-    public static TrainStepResult Run(LlamaModel model, string shape, bool lora, int threads, int seq, int warmup, int steps, Action<string>? log = null)
+    /// <summary>As above on a model already made (full fine-tuning changes its weights); a BF16 base is converted from
+    /// it for the measurement (<see cref="BF16Base.Convert"/>) and freed after.</summary>
+    public static TrainStepResult Run(LlamaModel model, string shape, bool lora, int threads, int seq, int warmup, int steps, Action<string>? log = null,
+        LoraBaseType baseType = LoraBaseType.F32, bool recompute = false)
+    {
+        if (baseType == LoraBaseType.BF16)
+        {
+            if (!lora) throw new ArgumentException("A BF16 base is frozen: measure it with LoRA.", nameof(baseType));
+            using var bf16 = new LlamaModel(BF16Base.Convert(model.Weights));
+            return Measure(bf16, shape, lora, threads, seq, warmup, steps, log, baseType, recompute);
+        }
+
+        return Measure(model, shape, lora, threads, seq, warmup, steps, log, baseType, recompute);
+    }
+
+    private static TrainStepResult Measure(LlamaModel model, string shape, bool lora, int threads, int seq, int warmup, int steps, Action<string>? log,
+        LoraBaseType baseType, bool recompute)
     {
         var config = model.Config;
+        var options = lora ? Lora() with { BaseType = baseType } : null;
         using var pool = new WorkerPool(threads);
-        using var trainer = new LlamaTrainer(model, 1, seq, lora ? Lora() : null, pool);
+        long activationsOther;
+        using (var other = new LlamaTrainer(model, 1, seq, options, pool, !recompute))
+        {
+            activationsOther = Split(other).Activations;
+        }
+
+        using var trainer = new LlamaTrainer(model, 1, seq, options, pool, recompute);
         using var adam = new AdamW(trainer.Parameters, new AdamWSettings(WeightDecay: 0.01), pool: pool);
         var batch = Batch(config.VocabSize, seq);
         var logp = new float[seq];
@@ -72,11 +97,33 @@ internal static class TrainStepMeasure
                 cpu.Add(c1 - c0);
             }
 
-            log?.Invoke($"  {shape} {(lora ? "lora" : "full")} {threads}t step {s}: {Stopwatch.GetElapsedTime(t0, t3).TotalSeconds:F2} s");
+            log?.Invoke($"  {shape} {(lora ? "lora" : "full")} {Name(baseType)}{(recompute ? " recompute" : "")} {threads}t step {s}: {Stopwatch.GetElapsedTime(t0, t3).TotalSeconds:F2} s");
         }
 
         var (matmul, distinct) = TrainShapes.Parameters(config);
         long trainable = trainer.Parameters.Sum(p => (long)p.Value.Length);
+        var (grads, acts, scratch, saved) = Split(trainer);
+        long weights = (4L * model.Weights.Arena.UsedFloats) + model.Weights.Stored.Values.Sum(m => m.Bytes.LongLength) + saved;
+        double step = Median(total);
+        return new TrainStepResult(shape, lora ? "lora" : "full", threads, seq, steps, Median(fwd), Median(bwd), Median(opt), step, seq / step, Median(cpu),
+            matmul, distinct, trainable, weights, grads, 4L * AdamW.FloatsFor(trainer.Parameters), acts, scratch,
+            Process.GetCurrentProcess().PeakWorkingSet64, Name(baseType), recompute, activationsOther);
+    }
+
+    /// <summary>"f32" or "bf16".</summary>
+    public static string Name(LoraBaseType type) => type == LoraBaseType.BF16 ? "bf16" : "f32";
+
+    /// <summary>The base type a name gives ("f32" or "bf16").</summary>
+    public static LoraBaseType ParseBase(string name) => name switch
+    {
+        "f32" => LoraBaseType.F32,
+        "bf16" => LoraBaseType.BF16,
+        _ => throw new ArgumentException($"base type '{name}': use f32 or bf16"),
+    };
+
+    /// <summary>The trainer arena's bytes: gradients, saved activations, scratch, and the trained adapters and copies.</summary>
+    private static (long Grads, long Activations, long Scratch, long Saved) Split(LlamaTrainer trainer)
+    {
         long grads = 0, acts = 0, scratch = 0, saved = 0;
         foreach (var (name, t) in trainer.Arena.Tensors)
         {
@@ -87,10 +134,7 @@ internal static class TrainStepMeasure
             else acts += bytes;
         }
 
-        double step = Median(total);
-        return new TrainStepResult(shape, lora ? "lora" : "full", threads, seq, steps, Median(fwd), Median(bwd), Median(opt), step, seq / step, Median(cpu),
-            matmul, distinct, trainable, (4L * model.Weights.Arena.UsedFloats) + saved, grads, 4L * AdamW.FloatsFor(trainer.Parameters), acts, scratch,
-            Process.GetCurrentProcess().PeakWorkingSet64);
+        return (grads, acts, scratch, saved);
     }
 
     /// <summary>Scratch tensors of the trainer: reused within a step, never saved for the backward.</summary>

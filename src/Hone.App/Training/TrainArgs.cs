@@ -14,7 +14,8 @@ namespace Hone.App.Training;
 /// <param name="Targets">The adapted modules, comma-separated, or <c>all-linear</c>.</param>
 /// <param name="ModulesToSave">Modules trained in full beside the adapters, comma-separated.</param>
 /// <param name="Dropout">Dropout on the adapter input.</param>
-public sealed record LoraArgs(int Rank = 8, float Alpha = 16, string Targets = "all-linear", string ModulesToSave = "", float Dropout = 0)
+/// <param name="BaseDType"><c>f32</c> or <c>bf16</c>: the type the frozen base's linear layers are held in.</param>
+public sealed record LoraArgs(int Rank = 8, float Alpha = 16, string Targets = "all-linear", string ModulesToSave = "", float Dropout = 0, string BaseDType = "f32")
 {
     /// <summary>The adapter options; the LoRA seed is the run's <paramref name="seed"/>.</summary>
     public LoraOptions ToOptions(long seed) => new()
@@ -25,6 +26,7 @@ public sealed record LoraArgs(int Rank = 8, float Alpha = 16, string Targets = "
         Seed = (int)(seed & int.MaxValue),
         TargetModules = TrainText.List(Targets),
         ModulesToSave = TrainText.List(ModulesToSave),
+        BaseType = TrainText.BaseType(BaseDType),
     };
 }
 
@@ -61,6 +63,9 @@ public sealed record LocalTrainArgs
 
     /// <summary>Engine threads.</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Activation checkpointing: recompute each layer's forward in the backward.</summary>
+    public bool Recompute { get; init; }
 
     /// <summary>Examples longer than the context: drop, truncate or fail.</summary>
     public string OnOverflow { get; init; } = "drop";
@@ -100,7 +105,7 @@ public sealed record TrainSftArgs(LocalTrainArgs Common, string TrainFile)
         var options = new SftRunOptions
         {
             ModelPath = c.Model.Path, TrainFile = TrainFile, ValidFile = ValidFile, TokenizerPath = c.Model.Tokenizer, Template = c.Model.Template,
-            Threads = c.Threads, OnOverflow = c.Overflow,
+            Threads = c.Threads, Recompute = c.Recompute, OnOverflow = c.Overflow,
             Trainer = new SftOptions
             {
                 Method = c.TrainingMethod, Epochs = TrainText.AutoCount(c.Epochs, "--epochs"), BatchSize = TrainText.AutoCount(c.BatchSize, "--batch-size"),
@@ -141,7 +146,7 @@ public sealed record TrainDpoArgs(LocalTrainArgs Common, string PairsFile)
         var options = new DpoRunOptions
         {
             ModelPath = c.Model.Path, PairsFile = PairsFile, ValidFile = ValidFile, TokenizerPath = c.Model.Tokenizer, Template = c.Model.Template,
-            Threads = c.Threads, OnOverflow = c.Overflow,
+            Threads = c.Threads, Recompute = c.Recompute, OnOverflow = c.Overflow,
             Trainer = new DpoOptions
             {
                 Method = method, Epochs = TrainText.AutoCount(c.Epochs, "--epochs"), BatchSize = batch, LearningRateMultiplier = c.LrMultiplier,
@@ -192,7 +197,7 @@ public sealed record TrainRftArgs(LocalTrainArgs Common, string TrainFile, strin
         var options = new RftRunOptions
         {
             ModelPath = c.Model.Path, TrainFile = TrainFile, ValidFile = ValidFile, GraderFile = GraderFile, TokenizerPath = c.Model.Tokenizer,
-            Template = c.Model.Template, Threads = c.Threads, OnOverflow = c.Overflow,
+            Template = c.Model.Template, Threads = c.Threads, Recompute = c.Recompute, OnOverflow = c.Overflow,
             Trainer = new RftOptions
             {
                 Method = c.TrainingMethod, Epochs = TrainText.AutoCount(c.Epochs, "--epochs"), PromptsPerStep = PromptsPerStep,

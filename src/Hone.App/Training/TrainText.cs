@@ -25,6 +25,14 @@ public static class TrainText
         _ => throw new UseCaseException($"--method '{text}' must be lora or full."),
     };
 
+    /// <summary><c>f32</c> or <c>bf16</c>: the type a LoRA run holds its frozen base's linear layers in.</summary>
+    public static Hone.Models.Train.LoraBaseType BaseType(string text) => text switch
+    {
+        "f32" => Hone.Models.Train.LoraBaseType.F32,
+        "bf16" => Hone.Models.Train.LoraBaseType.BF16,
+        _ => throw new UseCaseException($"--base-dtype '{text}' must be f32 or bf16."),
+    };
+
     /// <summary>DPO's beta: <c>auto</c> (<see cref="DpoSettings.DefaultBeta"/>) or a positive number.</summary>
     public static double Beta(string text) =>
         text == "auto" ? DpoSettings.DefaultBeta

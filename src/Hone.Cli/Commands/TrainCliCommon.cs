@@ -25,8 +25,10 @@ internal sealed class LoraCliOptions
         DefaultValueFactory = _ => "",
     };
 
+    public Option<string> BaseDType { get; } = new("--base-dtype") { Description = "LoRA: f32, or bf16 to hold the frozen base's linear layers in half the bytes.", DefaultValueFactory = _ => "f32" };
+
     /// <summary>The adapter settings the parsed command gives.</summary>
-    public LoraArgs Bind(ParseResult p, float dropout = 0) => new(p.GetValue(Rank), p.GetValue(Alpha), p.GetValue(Targets)!, p.GetValue(ModulesToSave)!, dropout);
+    public LoraArgs Bind(ParseResult p, float dropout = 0) => new(p.GetValue(Rank), p.GetValue(Alpha), p.GetValue(Targets)!, p.GetValue(ModulesToSave)!, dropout, p.GetValue(BaseDType) ?? "f32"); // commands without the option (study, sweep) train over an F32 base
 }
 
 /// <summary><c>--on-overflow</c>: what every training command does with an example longer than the context.</summary>
@@ -74,13 +76,14 @@ internal sealed class TrainCliOptions
     public Option<long> Seed { get; } = new("--seed") { Description = "Seed: the same seed gives a bit-identical run on the same machine.", DefaultValueFactory = _ => 42 };
     public Option<int> EvalEvery { get; } = new("--eval-every") { Description = "Steps between validation-batch metrics.", DefaultValueFactory = _ => 10 };
     public Option<int> Threads { get; } = new("--threads") { Description = "Engine threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
+    public Option<bool> Recompute { get; } = new("--recompute") { Description = "Activation checkpointing: recompute each layer's forward in the backward (less memory, same results)." };
     public Option<string?> Output { get; } = new("--out") { Description = "Run folder (default: runs/<kind>-<time> in the workspace)." };
     public Option<string?> EvalSpec { get; } = EvalSpecCliOption.Create();
 
     /// <summary>Adds the options to <paramref name="cmd"/>, after its own; <paramref name="batch"/>: the command takes <c>--batch-size</c>.</summary>
     public void AddTo(Command cmd, bool batch = true)
     {
-        foreach (var o in new Option[] { Method, Epochs, Batch, LrMultiplier, Lora.Rank, Lora.Alpha, Lora.Targets, Lora.ModulesToSave, Seed, EvalEvery, Overflow.Option, Threads, Output, EvalSpec })
+        foreach (var o in new Option[] { Method, Epochs, Batch, LrMultiplier, Lora.Rank, Lora.Alpha, Lora.Targets, Lora.ModulesToSave, Lora.BaseDType, Seed, EvalEvery, Overflow.Option, Threads, Recompute, Output, EvalSpec })
             if (batch || o != Batch) cmd.Options.Add(o);
         Local.AddTo(cmd);
     }
@@ -90,7 +93,7 @@ internal sealed class TrainCliOptions
     {
         Model = Local.Get(p, ctx)!, Place = new TrainPlace(ctx.WorkingDirectory, p.GetValue(Output)),
         Method = p.GetValue(Method)!, Epochs = p.GetValue(Epochs)!, BatchSize = p.GetValue(Batch) ?? "auto", LrMultiplier = p.GetValue(LrMultiplier),
-        Seed = p.GetValue(Seed), EvalEvery = p.GetValue(EvalEvery), Threads = p.GetValue(Threads), OnOverflow = p.GetValue(Overflow.Option)!,
+        Seed = p.GetValue(Seed), EvalEvery = p.GetValue(EvalEvery), Threads = p.GetValue(Threads), Recompute = p.GetValue(Recompute), OnOverflow = p.GetValue(Overflow.Option)!,
         Lora = Lora.Bind(p, loraDropout), EvalSpec = p.GetValue(EvalSpec),
     };
 }

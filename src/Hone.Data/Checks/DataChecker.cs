@@ -40,28 +40,30 @@ public sealed class DataChecker
         long lines = 0, objects = 0;
         var (limit, limitSource) = _options.ResolveContextLimit();
 
-        // Lines are read in order; their examples are validated and tokenised in batches across the workers (each
-        // against its own sink), then merged in line order, so the report is the one a single thread would write.
-        var batch = new List<(long Line, IReadOnlyList<DataFinding> Findings, System.Text.Json.JsonElement? Root)>(BatchLines);
-        var results = new (ExampleDigest? Digest, FindingSink? Sink)[BatchLines];
-        void Flush()
+        // Lines are read in order on this thread; their examples are validated and tokenised a batch at a time on the
+        // workers (each example against its own sink), and the batches are merged here in line order, so the report is
+        // the one a single thread would write. A bounded number of batches is in flight, so memory does not grow with
+        // the file.
+        void Merge(ValidatedBatch done)
         {
-            ValidateBatch(kind ?? DataKind.Sft, batch, results, cancellationToken);
-            for (int i = 0; i < batch.Count; i++)
+            for (int i = 0; i < done.Lines.Count; i++)
             {
-                collector.AddRange(batch[i].Findings);
-                if (results[i].Sink is not { } sink) continue;
-                if (results[i].Digest is { } digest)
+                collector.AddRange(done.Lines[i].Findings);
+                if (done.Results[i].Sink is not { } sink) continue;
+                if (done.Results[i].Digest is { } digest)
                 {
                     tokens.Add(digest.Tokens);
                     if (digest.Tokens > limit) OverLimitWarning(sink, digest.Tokens, limit);
-                    analyzer.Add(digest);
+                    analyzer.Add(digest, done.Results[i].Keys!);
                 }
                 collector.AddRange(sink.Findings);
             }
-            batch.Clear();
         }
 
+        var pipeline = new OrderedPipeline<(DataKind Kind, List<BatchLine> Lines), ValidatedBatch>(
+            _options.Threads, 2 * _options.Threads, b => ValidateBatch(b.Kind, b.Lines), Merge, cancellationToken);
+        var batch = new List<BatchLine>(BatchLines);
+        long batchStart = 0;
         foreach (var line in reader.ReadLines(cancellationToken))
         {
             lines = line.LineNumber;
@@ -72,10 +74,16 @@ public sealed class DataChecker
                 kind ??= ExampleValidators.Detect(r);
                 root = r.Clone(); // the reader's document is gone at the next line
             }
-            batch.Add((line.LineNumber, line.Findings, root));
-            if (batch.Count == BatchLines) Flush();
+            batch.Add(new BatchLine(line.LineNumber, line.Findings, root));
+            if (batch.Count == BatchLines || reader.BytesRead - batchStart >= BatchBytes)
+            {
+                pipeline.Post((kind ?? DataKind.Sft, batch));
+                batch = new List<BatchLine>(BatchLines);
+                batchStart = reader.BytesRead;
+            }
         }
-        Flush();
+        if (batch.Count > 0) pipeline.Post((kind ?? DataKind.Sft, batch));
+        pipeline.Complete();
 
         var resolvedKind = kind ?? DataKind.Sft;
         var datasetFindings = new List<DataFinding>();
@@ -145,38 +153,30 @@ public sealed class DataChecker
         };
     }
 
-    /// <summary>Examples validated per batch: a few hundred kilobytes of cloned JSON held at once.</summary>
-    private const int BatchLines = 512;
+    /// <summary>Most lines validated per batch.</summary>
+    private const int BatchLines = 256;
 
-    /// <summary>Validates (and counts the tokens of) every example of the batch into <paramref name="results"/>, one sink each, on up to <see cref="DataCheckOptions.Threads"/> threads.</summary>
-    private void ValidateBatch(DataKind kind, List<(long Line, IReadOnlyList<DataFinding> Findings, System.Text.Json.JsonElement? Root)> batch,
-        (ExampleDigest? Digest, FindingSink? Sink)[] results, CancellationToken ct)
+    /// <summary>A batch also ends past this many bytes of the file (a few batches of cloned JSON are held at once).</summary>
+    private const long BatchBytes = 1 << 20;
+
+    /// <summary>A line as read: its number, the reader's findings and its JSON object (null when it is not one).</summary>
+    private readonly record struct BatchLine(long Line, IReadOnlyList<DataFinding> Findings, System.Text.Json.JsonElement? Root);
+
+    /// <summary>A batch with, for each line, its example's digest (null when invalid) and findings (null sink: no object).</summary>
+    private sealed record ValidatedBatch(List<BatchLine> Lines, (ExampleDigest? Digest, DigestKeys? Keys, FindingSink? Sink)[] Results);
+
+    /// <summary>Validates (and counts the tokens of) every example of the batch, one sink each, and makes the analyser's keys of the valid ones.</summary>
+    private ValidatedBatch ValidateBatch(DataKind kind, List<BatchLine> batch)
     {
-        void One(int i)
+        var results = new (ExampleDigest? Digest, DigestKeys? Keys, FindingSink? Sink)[batch.Count];
+        for (int i = 0; i < batch.Count; i++)
         {
-            if (batch[i].Root is not { } root)
-            {
-                results[i] = (null, null);
-                return;
-            }
+            if (batch[i].Root is not { } root) continue;
             var sink = new FindingSink { Line = batch[i].Line };
-            results[i] = (Validate(kind, root, sink), sink);
+            var digest = Validate(kind, root, sink);
+            results[i] = (digest, digest is null ? null : DatasetAnalyzer.Keys(digest, _options.FindNearDuplicates), sink);
         }
-
-        int threads = Math.Min(_options.Threads, batch.Count);
-        if (threads <= 1)
-        {
-            for (int i = 0; i < batch.Count; i++) One(i);
-            return;
-        }
-        try
-        {
-            Parallel.For(0, batch.Count, new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = ct }, One);
-        }
-        catch (AggregateException e) when (e.InnerExceptions.Count == 1)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
-        }
+        return new ValidatedBatch(batch, results);
     }
 
     private void OverLimitWarning(FindingSink sink, int count, int limit)

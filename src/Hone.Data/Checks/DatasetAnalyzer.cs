@@ -47,24 +47,42 @@ internal sealed class DatasetAnalyzer : IDisposable
     public int Contradictions { get; private set; }
 
     /// <summary>
-    /// Adds a training example. Its duplicate and contradiction findings (on its line) come from <see cref="Finish"/>,
-    /// once every example is known.
+    /// What <see cref="Add(ExampleDigest, DigestKeys)"/> needs of an example, normalised and hashed: pure, so the
+    /// workers make it and the merging thread only files it.
     /// </summary>
-    public void Add(ExampleDigest d)
+    public static DigestKeys Keys(ExampleDigest d, bool nearDuplicates)
     {
         var input = Normalize(d.Input);
         var output = d.Output is null ? null : Normalize(d.Output);
-        _lines.Add(d.Line);
-        _near?.Add(d.Input + "\n" + d.Output);
-        _duplicates.Add(d.Line, Hash(input + "\u0001" + output), output is null ? null : Hash(input), output is null ? null : Hash(output));
+        return new DigestKeys(
+            Hash(input + "\u0001" + output),
+            output is null ? null : Hash(input),
+            output is null ? null : Hash(output),
+            output is { Length: > 0 and <= MaxLabelLength } ? output : null,
+            d.SystemPrompt is null ? null : Hash(Normalize(d.SystemPrompt)),
+            nearDuplicates ? d.Input + "\n" + d.Output : null);
+    }
 
-        if (output is not null)
+    /// <summary>
+    /// Adds a training example. Its duplicate and contradiction findings (on its line) come from <see cref="Finish"/>,
+    /// once every example is known.
+    /// </summary>
+    public void Add(ExampleDigest d) => Add(d, Keys(d, _near is not null));
+
+    /// <summary>Adds a training example whose <see cref="Keys"/> are made.</summary>
+    public void Add(ExampleDigest d, DigestKeys keys)
+    {
+        _lines.Add(d.Line);
+        if (_near is not null) _near.Add(keys.NearText ?? d.Input + "\n" + d.Output);
+        _duplicates.Add(d.Line, keys.Full, keys.Input, keys.Output);
+
+        if (keys.Output is not null)
         {
             _withOutput++;
 
             if (_labels is not null)
             {
-                if (output.Length > MaxLabelLength || output.Length == 0) _labels = null;
+                if (keys.Label is not { } output) _labels = null;
                 else
                 {
                     CollectionsMarshal.GetValueRefOrAddDefault(_labels, output, out var seenLabel)++;
@@ -78,10 +96,9 @@ internal sealed class DatasetAnalyzer : IDisposable
             _labels = null;
         }
 
-        if (d.SystemPrompt is null) _withoutSystem++;
+        if (keys.System is not { } key) _withoutSystem++;
         else
         {
-            var key = Hash(Normalize(d.SystemPrompt));
             if (_systems.Count >= MaxTrackedSystemPrompts && !_systems.ContainsKey(key))
             {
                 _moreSystems.Add(new HashedLine(key, d.Line)); // one prompt per example, e.g. with a date in it: count, do not keep
@@ -89,7 +106,7 @@ internal sealed class DatasetAnalyzer : IDisposable
             else
             {
                 ref var s = ref CollectionsMarshal.GetValueRefOrAddDefault(_systems, key, out var exists);
-                s = exists ? s with { Count = s.Count + 1 } : (Preview(d.SystemPrompt), 1, d.Line);
+                s = exists ? s with { Count = s.Count + 1 } : (Preview(d.SystemPrompt!), 1, d.Line);
             }
         }
     }
@@ -259,3 +276,11 @@ internal sealed class DatasetAnalyzer : IDisposable
         return one.Length <= 80 ? one : one[..77] + "...";
     }
 }
+
+/// <summary>
+/// An example's keys for <see cref="DatasetAnalyzer"/>: hashes of its normalised input + output, input and output (the
+/// last two null without an output), its normalised output when it could be a label (1 to
+/// <see cref="DatasetAnalyzer.MaxLabelLength"/> chars), the hash of its normalised system prompt, and the text the
+/// near-duplicate search reads (null when it does not run).
+/// </summary>
+internal sealed record DigestKeys(TextHash Full, TextHash? Input, TextHash? Output, string? Label, TextHash? System, string? NearText);

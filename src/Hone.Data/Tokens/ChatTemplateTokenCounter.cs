@@ -20,7 +20,7 @@ public sealed class ChatTemplateTokenCounter(ChatEncoder encoder, string modelNa
     public bool IsEstimate => false;
 
     /// <inheritdoc />
-    public int CountText(string text) => encoder.Tokenizer.Encode(text ?? "", addBos: false, parseSpecial: false).Length;
+    public int CountText(string text) => encoder.Tokenizer.CountTokens(text ?? "", addBos: false, parseSpecial: false);
 
     /// <inheritdoc />
     public int CountMessages(IReadOnlyList<ChatMessage> messages, IReadOnlyList<ToolDefinition>? tools)
@@ -28,6 +28,6 @@ public sealed class ChatTemplateTokenCounter(ChatEncoder encoder, string modelNa
         ArgumentNullException.ThrowIfNull(messages);
         var nodes = messages.Select(m => JsonSerializer.SerializeToNode(m, OpenAiJson.Options)!).ToList();
         var toolNode = tools is { Count: > 0 } ? JsonSerializer.SerializeToNode(tools, OpenAiJson.Options) : null;
-        return encoder.Encode(nodes, toolNode).Ids.Length;
+        return encoder.CountTokens(nodes, toolNode);
     }
 }

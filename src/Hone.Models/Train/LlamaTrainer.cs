@@ -41,7 +41,10 @@ public sealed class LlamaTrainer : ITrainableModel, IDisposable
     /// <param name="maxSequenceLength">Positions per row (1..the model's maximum).</param>
     /// <param name="lora">LoRA options, or null for full fine-tuning.</param>
     /// <param name="pool">Workers for the matmuls and attention (default: the calling thread).</param>
-    public LlamaTrainer(LlamaModel model, int maxRows, int maxSequenceLength, LoraOptions? lora = null, WorkerPool? pool = null)
+    /// <param name="recompute">Activation checkpointing: keep only each layer's input and recompute the layer's forward
+    /// in the backward (one set of activation buffers serves every layer; one more forward of the layers per step).
+    /// Gradients are bit-identical to those without it.</param>
+    public LlamaTrainer(LlamaModel model, int maxRows, int maxSequenceLength, LoraOptions? lora = null, WorkerPool? pool = null, bool recompute = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (model.Packed is not null)
@@ -49,9 +52,15 @@ public sealed class LlamaTrainer : ITrainableModel, IDisposable
             throw new ArgumentException("The model was packed for inference (LlamaModel.PackForInference): its packed copy would go stale as training changes the weights. Train a model loaded without packing.", nameof(model));
         }
 
-        if (model.Weights.HasStored)
+        bool bf16Base = lora is { BaseType: LoraBaseType.BF16 };
+        if (bf16Base && !BF16Base.Holds(model.Weights))
         {
-            throw new ArgumentException("The model holds stored-type (BF16/Q8_0/Q4_0) matrices for inference (LlamaModel.LoadForInference); training needs float32 weights: load it with LlamaModel.Load.", nameof(model));
+            throw new ArgumentException("LoRA with a BF16 base needs the model's layer linears held in BF16 and every other weight in float32: convert a float32 model with BF16Base.Convert.", nameof(model));
+        }
+
+        if (!bf16Base && model.Weights.HasStored)
+        {
+            throw new ArgumentException("The model holds stored-type (BF16/Q8_0/Q4_0) matrices for inference (LlamaModel.LoadForInference); training needs float32 weights (load it with LlamaModel.Load), or, for LoRA, a BF16 base made by BF16Base.Convert with LoraOptions.BaseType BF16.", nameof(model));
         }
 
         _model = model;
@@ -69,7 +78,7 @@ public sealed class LlamaTrainer : ITrainableModel, IDisposable
         int chunk = TrainClassifier.ChunkFor(model, n);
         _pass = new TrainPass(_c, maxRows, maxSequenceLength, lora);
         bool full = lora is null;
-        _arena = new TrainerArena(_c, maxRows, maxSequenceLength, chunk, _pool.ThreadCount, lora, targets, saveEmbed, saveHead);
+        _arena = new TrainerArena(_c, maxRows, maxSequenceLength, chunk, _pool.ThreadCount, lora, targets, saveEmbed, saveHead, recompute);
         try
         {
             var w = model.Weights;
@@ -125,6 +134,9 @@ public sealed class LlamaTrainer : ITrainableModel, IDisposable
 
     /// <summary>The model trained.</summary>
     public LlamaModel Model => _model;
+
+    /// <summary>Whether the layers recompute their forward in the backward (activation checkpointing).</summary>
+    public bool Recompute => _arena.Recompute;
 
     /// <summary>Whether the trainer trains LoRA adapters (else every weight).</summary>
     public bool IsLora => _lora is not null;
@@ -225,6 +237,13 @@ public sealed class LlamaTrainer : ITrainableModel, IDisposable
             _finalNormGrad is { } fg ? fg.Span : _arena.FrozenNormGrad.Span[..dim], _arena.NormScratch.Span, n, dim, _c.RmsEps);
         for (int l = _c.Layers - 1; l >= 0; l--)
         {
+            // With recomputation the shared buffers hold the last layer's activations from the forward; every other
+            // layer runs its forward again (same inputs, same dropout masks, so the same values) before its backward.
+            if (_arena.Recompute && l != _c.Layers - 1)
+            {
+                _layers[l].Forward();
+            }
+
             _layers[l].Backward();
         }
 

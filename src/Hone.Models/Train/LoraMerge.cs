@@ -7,7 +7,7 @@ namespace Hone.Models.Train;
 /// <summary>
 /// Folds a trainer's LoRA adapters into a copy of the base weights (W += B·A·alpha/rank) and puts the trained copies of
 /// the modules to save in place of the base's embedding and head, so that the plain forward of the copy equals the
-/// adapter forward (dropout off). It reads the adapters as they are when <see cref="Merge"/> is called.
+/// adapter forward (dropout off); a BF16 base (<see cref="BF16Base"/>) is widened to float32 first. It reads the adapters as they are when <see cref="Merge"/> is called.
 /// </summary>
 internal sealed class LoraMerge
 {
@@ -42,7 +42,14 @@ internal sealed class LoraMerge
         return LlamaWeights.Create(_source.Config, (name, t) =>
         {
             var saved = name == "model.embed_tokens.weight" ? _saved.Embedding : name == "lm_head.weight" ? _saved.Head : null;
-            (saved ?? _source.Arena[name]).Span.CopyTo(t.Span);
+            if (saved is null && _source.Stored.GetValueOrDefault(name) is { } stored)
+            {
+                BF16Convert.ToSingle(BF16Base.Bits(stored), t.Span);
+            }
+            else
+            {
+                (saved ?? _source.Arena[name]).Span.CopyTo(t.Span);
+            }
             if (!_isLora || !TryParseLayerModule(name, out int layer, out string module))
             {
                 return;

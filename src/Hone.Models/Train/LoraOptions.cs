@@ -36,6 +36,13 @@ public sealed record LoraOptions
     /// </summary>
     public IReadOnlyList<string> ModulesToSave { get; init; } = [];
 
+    /// <summary>
+    /// The type the frozen base's layer linears are held in while the adapters train: <see cref="LoraBaseType.F32"/>
+    /// (default) or <see cref="LoraBaseType.BF16"/>, half the bytes (the model must then hold them as BF16:
+    /// <see cref="BF16Base.Convert"/>). The adapters and everything trained stay float32.
+    /// </summary>
+    public LoraBaseType BaseType { get; init; } = LoraBaseType.F32;
+
     /// <summary>Alpha / Rank.</summary>
     public float Scale => Alpha / Rank;
 
@@ -101,6 +108,16 @@ public sealed record LoraOptions
 
         return SavableModules.Where(ModulesToSave.Contains).ToArray();
     }
+}
+
+/// <summary>The type a LoRA run holds its frozen base's layer linears in (<see cref="LoraOptions.BaseType"/>).</summary>
+public enum LoraBaseType
+{
+    /// <summary>float32, as loaded.</summary>
+    F32,
+
+    /// <summary>bfloat16 (<see cref="BF16Base"/>): half the bytes; products widen the weights in registers.</summary>
+    BF16,
 }
 
 /// <summary>

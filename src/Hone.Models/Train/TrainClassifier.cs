@@ -193,7 +193,9 @@ internal sealed class TrainClassifier
     /// Most floats of logits held at once: a quarter of the model's weights (at least <see cref="MinLogitBudget"/>), so
     /// that the logits of a whole 512-token row of a 134M model (32000 tokens) or of Qwen2.5-0.5B (151936) stay from the
     /// forward for the backward instead of being recomputed (an extra classifier product per step, 6–9% of its FLOPs),
-    /// for at most a sixteenth of full fine-tuning's weights, gradients and moments.
+    /// for at most a sixteenth of full fine-tuning's weights, gradients and moments. Weights held in BF16 count as
+    /// float32, so that a BF16 base chunks the logits as its float32 original does.
     /// </summary>
-    private static long LogitBudget(LlamaModel model) => Math.Max(MinLogitBudget, model.Weights.Arena.UsedFloats / 4);
+    private static long LogitBudget(LlamaModel model) =>
+        Math.Max(MinLogitBudget, (model.Weights.Arena.UsedFloats + model.Weights.Stored.Values.Sum(m => (long)m.Rows * m.Cols)) / 4);
 }

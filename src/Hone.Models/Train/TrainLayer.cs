@@ -50,7 +50,8 @@ internal sealed class TrainLayer
         {
             string hfSuffix = LlamaModules.BlockOf(module) + "." + module;
             var (outputs, inputs) = LlamaModules.Shape(c, module);
-            var lin = new TrainLinear(weight, bias, outputs, inputs);
+            var stored = StoredOf(w.Stored, module);
+            var lin = new TrainLinear(weight, stored, bias, outputs, inputs);
             if (full)
             {
                 lin.WGrad = arena[TrainerArena.GradName(LlamaWeights.LayerName(layer, hfSuffix + ".weight"))];
@@ -65,7 +66,7 @@ internal sealed class TrainLayer
                     B = arena[TrainerArena.LoraName(layer, module, "B")],
                     AGrad = arena[TrainerArena.GradName(TrainerArena.LoraName(layer, module, "A"))],
                     BGrad = arena[TrainerArena.GradName(TrainerArena.LoraName(layer, module, "B"))],
-                    U = arena[TrainerArena.LoraActivationName(layer, module)],
+                    U = arena[TrainerArena.LoraActivationName(arena.ActivationLayer(layer), module)],
                     Rank = lora.Rank,
                     Scale = lora.Scale,
                 };
@@ -86,7 +87,7 @@ internal sealed class TrainLayer
         _ffnNormGrad = G("post_attention_layernorm.weight");
         _qNormGrad = c.QkNorm ? G("self_attn.q_norm.weight") : null;
         _kNormGrad = c.QkNorm ? G("self_attn.k_norm.weight") : null;
-        string p = TrainerArena.LayerPrefix(layer);
+        string p = TrainerArena.LayerPrefix(arena.ActivationLayer(layer));
         _xnAttn = arena[p + "x_norm_attn"];
         _qRaw = c.QkNorm ? arena[p + "q_raw"] : null;
         _kRaw = c.QkNorm ? arena[p + "k_raw"] : null;
@@ -100,6 +101,18 @@ internal sealed class TrainLayer
         _upOut = arena[p + "up"];
         _act = arena[p + "act"];
     }
+
+    /// <summary>The BF16 matrix of one module of a layer whose linears are held in BF16 (<see cref="BF16Base"/>), or null.</summary>
+    private static StoredMatrix? StoredOf(StoredLayer? s, string module) => s is null ? null : module switch
+    {
+        LlamaModules.QProj => s.Wq,
+        LlamaModules.KProj => s.Wk,
+        LlamaModules.VProj => s.Wv,
+        LlamaModules.OProj => s.Wo,
+        LlamaModules.GateProj => s.WGate,
+        LlamaModules.UpProj => s.WUp,
+        _ => s.WDown,
+    };
 
     private float AttentionScale => 1f / MathF.Sqrt(_c.HeadDim);
 

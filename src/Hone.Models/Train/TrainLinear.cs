@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Hone.Models.Llama;
 using Hone.Numerics;
 using Tensor = Hone.Numerics.Tensor;
 
@@ -47,11 +48,15 @@ internal sealed class LinearScratch
 
 /// <summary>
 /// One linear layer y = x·Wᵀ (+ b) (+ LoRA) of the trainer, its forward and, beside it, its backward. Gradients of W and
-/// b exist only when the base weights are trained; the adapter's when it is present.
+/// b exist only when the base weights are trained; the adapter's when it is present. A frozen W may be held in BF16
+/// (<paramref name="storedW"/>, <see cref="BF16Base"/>): its products read it directly (<see cref="MatMulBF16"/>).
 /// </summary>
-internal sealed class TrainLinear(Tensor w, Tensor? bias, int outputs, int inputs)
+internal sealed class TrainLinear(Tensor w, StoredMatrix? storedW, Tensor? bias, int outputs, int inputs)
 {
     public Tensor W { get; } = w;
+
+    /// <summary>W in BF16 (then <see cref="W"/> is default and W is never trained), or null.</summary>
+    public StoredMatrix? StoredW { get; } = storedW;
     public Tensor? Bias { get; } = bias;
     public int Out { get; } = outputs;
     public int In { get; } = inputs;
@@ -67,7 +72,16 @@ internal sealed class TrainLinear(Tensor w, Tensor? bias, int outputs, int input
     /// where a dispatch to the pool would cost more than the work. Results do not depend on the thread count.</remarks>
     public void Forward(ReadOnlySpan<float> x, Span<float> y, int m, bool adapterOn, Dropout drop, LinearScratch s, WorkerPool pool)
     {
-        MatMul.XWt(x, W.Span, Bias is { } b ? b.Span : default, y, m, In, Out, pool);
+        ReadOnlySpan<float> bias = Bias is { } b ? b.Span : default;
+        if (StoredW is { } sw)
+        {
+            MatMulBF16.XWt(x, BF16Base.Bits(sw), bias, y, m, In, Out, pool);
+        }
+        else
+        {
+            MatMul.XWt(x, W.Span, bias, y, m, In, Out, pool);
+        }
+
         if (Lora is not { } lora || !adapterOn)
         {
             return;
@@ -107,7 +121,18 @@ internal sealed class TrainLinear(Tensor w, Tensor? bias, int outputs, int input
         }
 
         Span<float> dxAll = dx[..(m * In)];
-        if (accumulateDx)
+        if (StoredW is { } sw)
+        {
+            if (accumulateDx)
+            {
+                MatMulBF16.XWAdd(dy, BF16Base.Bits(sw), default, dxAll, m, Out, In, pool);
+            }
+            else
+            {
+                MatMulBF16.XW(dy, BF16Base.Bits(sw), default, dxAll, m, Out, In, pool);
+            }
+        }
+        else if (accumulateDx)
         {
             MatMul.XWAdd(dy, W.Span, default, dxAll, m, Out, In, pool);
         }

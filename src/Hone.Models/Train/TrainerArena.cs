@@ -15,6 +15,7 @@ internal sealed class TrainerArena : IDisposable
 {
     private readonly int _dim;
     private readonly int _capacity;
+    private readonly int _layers;
 
     /// <summary>
     /// Plans and carves the arena.
@@ -28,13 +29,17 @@ internal sealed class TrainerArena : IDisposable
     /// <param name="targets">The modules that carry adapters.</param>
     /// <param name="saveEmbed">Whether a trained copy of the token embedding is held (LoRA's modules to save).</param>
     /// <param name="saveHead">Whether a trained copy of the output head is held.</param>
+    /// <param name="recompute">Whether the layers recompute their forward in the backward (activation checkpointing):
+    /// then only each layer's input is kept, and one set of activation buffers serves every layer.</param>
     public TrainerArena(LlamaConfig c, int maxRows, int maxSequenceLength, int chunk, int threads, LoraOptions? lora,
-        IReadOnlyList<string> targets, bool saveEmbed, bool saveHead)
+        IReadOnlyList<string> targets, bool saveEmbed, bool saveHead, bool recompute)
     {
         _dim = c.Dim;
+        _layers = c.Layers;
         _capacity = checked(maxRows * maxSequenceLength);
+        Recompute = recompute;
         var plan = new ArenaPlan();
-        Plan(plan, c, _capacity, maxSequenceLength, chunk, threads, lora, targets, saveEmbed, saveHead);
+        Plan(plan, c, _capacity, maxSequenceLength, chunk, threads, lora, targets, saveEmbed, saveHead, recompute);
         Arena = plan.Create();
         try
         {
@@ -69,10 +74,14 @@ internal sealed class TrainerArena : IDisposable
         }
     }
 
+    /// <summary>Whether the layers share one set of activation buffers and recompute their forward in the backward.</summary>
+    public bool Recompute { get; }
+
     /// <summary>The arena itself (every tensor, by name).</summary>
     public Arena Arena { get; }
 
-    /// <summary>The residual stream, 2·layers + 1 states of [rows·seq, dim] (see <see cref="Residual"/>).</summary>
+    /// <summary>The residual stream, 2·layers + 1 states of [rows·seq, dim] (see <see cref="Residual"/>); with
+    /// <see cref="Recompute"/>, layers + 1 (each layer's input and the last output) and one shared attention output.</summary>
     public Tensor Residuals { get; }
 
     /// <summary>The final norm's output [rows·seq, dim], the classifier's input.</summary>
@@ -127,8 +136,17 @@ internal sealed class TrainerArena : IDisposable
     public Tensor this[string name] => Arena[name];
 
     /// <summary>Residual stream state <paramref name="state"/> of the first <paramref name="n"/> positions: 2l is layer
-    /// l's input, 2l+1 its attention output, 2·layers the last.</summary>
-    public Span<float> Residual(int state, int n) => Residuals.Span.Slice(state * _capacity * _dim, n * _dim);
+    /// l's input, 2l+1 its attention output, 2·layers the last. With <see cref="Recompute"/> every attention output
+    /// shares one slot (valid from a layer's forward to the end of its backward).</summary>
+    public Span<float> Residual(int state, int n)
+    {
+        int slot = !Recompute ? state : state % 2 == 0 ? state / 2 : _layers + 1;
+        return Residuals.Span.Slice(slot * _capacity * _dim, n * _dim);
+    }
+
+    /// <summary>The layer whose names hold layer <paramref name="layer"/>'s saved activations: itself, or layer 0's
+    /// (shared by every layer) with <see cref="Recompute"/>.</summary>
+    public int ActivationLayer(int layer) => Recompute ? 0 : layer;
 
     /// <summary>Name of the gradient of the tensor <paramref name="name"/>.</summary>
     public static string GradName(string name) => "grad:" + name;
@@ -151,13 +169,13 @@ internal sealed class TrainerArena : IDisposable
     /// <summary>The layout: shared buffers and scratch, then each layer's saved activations and adapters, then the
     /// weight gradients (full fine-tuning), then the modules to save.</summary>
     private static void Plan(ArenaPlan plan, LlamaConfig c, int n, int maxSeq, int chunk, int threads, LoraOptions? lora,
-        IReadOnlyList<string> targets, bool saveEmbed, bool saveHead)
+        IReadOnlyList<string> targets, bool saveEmbed, bool saveHead, bool recompute)
     {
         int maxIn = Math.Max(c.Dim, Math.Max(c.QDim, c.HiddenDim));
         int maxOut = Math.Max(maxIn, c.KvDim);
         int rank = lora?.Rank ?? 1;
         bool isLora = lora is not null;
-        plan.Add("res", (2 * c.Layers) + 1, n, c.Dim);
+        plan.Add("res", recompute ? c.Layers + 2 : (2 * c.Layers) + 1, n, c.Dim);
         plan.Add("x_norm_final", n, c.Dim);
         plan.Add("rope_cos", maxSeq, c.HeadDim / 2);
         plan.Add("rope_sin", maxSeq, c.HeadDim / 2);
@@ -185,23 +203,13 @@ internal sealed class TrainerArena : IDisposable
         plan.Add("s_b_t", rank, isLora ? maxOut : 1);
         for (int l = 0; l < c.Layers; l++)
         {
+            bool activations = !recompute || l == 0;
             string p = LayerPrefix(l);
-            plan.Add(p + "x_norm_attn", n, c.Dim);
-            if (c.QkNorm)
+            if (activations)
             {
-                plan.Add(p + "q_raw", n, c.QDim);
-                plan.Add(p + "k_raw", n, c.KvDim);
+                AddLayerActivations(plan, c, n, maxSeq, p);
             }
 
-            plan.Add(p + "q", n, c.QDim);
-            plan.Add(p + "k", n, c.KvDim);
-            plan.Add(p + "v", n, c.KvDim);
-            plan.Add(p + "probs", n, c.Heads, maxSeq);
-            plan.Add(p + "attention", n, c.QDim);
-            plan.Add(p + "x_norm_ffn", n, c.Dim);
-            plan.Add(p + "gate", n, c.HiddenDim);
-            plan.Add(p + "up", n, c.HiddenDim);
-            plan.Add(p + "act", n, c.HiddenDim);
             foreach (var module in targets)
             {
                 var (outputs, inputs) = LlamaModules.Shape(c, module);
@@ -211,7 +219,10 @@ internal sealed class TrainerArena : IDisposable
                 name = LoraName(l, module, "B");
                 plan.Add(name, outputs, lora.Rank);
                 plan.Add(GradName(name), outputs, lora.Rank);
-                plan.Add(LoraActivationName(l, module), n, lora.Rank);
+                if (activations)
+                {
+                    plan.Add(LoraActivationName(l, module), n, lora.Rank);
+                }
             }
         }
 
@@ -234,6 +245,27 @@ internal sealed class TrainerArena : IDisposable
             plan.Add(SavedName(LlamaModules.LmHead), c.VocabSize, c.Dim);
             plan.Add(GradName(SavedName(LlamaModules.LmHead)), c.VocabSize, c.Dim);
         }
+    }
+
+    /// <summary>The activations one layer's forward saves for its backward, named with prefix <paramref name="p"/>.</summary>
+    private static void AddLayerActivations(ArenaPlan plan, LlamaConfig c, int n, int maxSeq, string p)
+    {
+        plan.Add(p + "x_norm_attn", n, c.Dim);
+        if (c.QkNorm)
+        {
+            plan.Add(p + "q_raw", n, c.QDim);
+            plan.Add(p + "k_raw", n, c.KvDim);
+        }
+
+        plan.Add(p + "q", n, c.QDim);
+        plan.Add(p + "k", n, c.KvDim);
+        plan.Add(p + "v", n, c.KvDim);
+        plan.Add(p + "probs", n, c.Heads, maxSeq);
+        plan.Add(p + "attention", n, c.QDim);
+        plan.Add(p + "x_norm_ffn", n, c.Dim);
+        plan.Add(p + "gate", n, c.HiddenDim);
+        plan.Add(p + "up", n, c.HiddenDim);
+        plan.Add(p + "act", n, c.HiddenDim);
     }
 
     /// <summary>Collects (name, shape) pairs, then carves one arena for all of them.</summary>

@@ -131,18 +131,24 @@ public sealed class ChatEncoder
     /// <summary>Renders and tokenizes OpenAI-style messages (JSON objects with role, content, tool_calls, weight...).</summary>
     public EncodedChat Encode(IReadOnlyList<JsonNode> messages, JsonNode? tools = null, bool addGenerationPrompt = false)
     {
-        var rendered = Template.Render(new ChatRenderInput
-        {
-            Messages = messages,
-            Tools = tools,
-            AddGenerationPrompt = addGenerationPrompt,
-            BosToken = BosToken,
-            EosToken = EosToken,
-        });
+        var rendered = Render(messages, tools, addGenerationPrompt);
         var (ids, offsets) = Tokenizer.EncodeWithOffsets(rendered.Text, addBos: false, parseSpecial: true);
         var trained = LossMask.FromSpans(rendered.Spans, offsets);
         return new EncodedChat(rendered.Text, ids, offsets, trained, rendered.Spans);
     }
+
+    /// <summary>How many ids <see cref="Encode"/> gives for the same conversation, without keeping ids, offsets or the mask.</summary>
+    public int CountTokens(IReadOnlyList<JsonNode> messages, JsonNode? tools = null, bool addGenerationPrompt = false) =>
+        Tokenizer.CountTokens(Render(messages, tools, addGenerationPrompt).Text, addBos: false, parseSpecial: true);
+
+    private RenderResult Render(IReadOnlyList<JsonNode> messages, JsonNode? tools, bool addGenerationPrompt) => Template.Render(new ChatRenderInput
+    {
+        Messages = messages,
+        Tools = tools,
+        AddGenerationPrompt = addGenerationPrompt,
+        BosToken = BosToken,
+        EosToken = EosToken,
+    });
 
     private static (string? Source, string? Origin, string? Bos, string? Eos) ReadModelTemplate(string modelPath)
     {

@@ -102,22 +102,12 @@ public static class DpoRun
             (prepared, runId) => Execute(kind, options, prepared, runFolder, store, runId, progress, cancellationToken));
     }
 
-    /// <summary>Continues the run in <paramref name="runFolder"/> from its newest checkpoints, with the options it started with.</summary>
-    public static DpoRunResult Resume(string runFolder, RunStore? store = null,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        Resume(runFolder, store, progress, null, cancellationToken);
-
-    /// <summary>Continues the run in <paramref name="runFolder"/>; <paramref name="warn"/> gets the warnings before training goes on.</summary>
-    public static DpoRunResult Resume(string runFolder, RunStore? store, IProgress<TrainingProgress>? progress,
-        Action<string>? warn, CancellationToken cancellationToken = default) =>
-        Resume(runFolder, store, progress, warn, null, cancellationToken);
-
     /// <summary>
     /// Continues the run in <paramref name="runFolder"/>; a run started with an eval spec gets its checkpoint scorer from
     /// <paramref name="scorerFor"/> (given the spec's path); without one its remaining checkpoints are not scored.
     /// </summary>
-    public static DpoRunResult Resume(string runFolder, RunStore? store, IProgress<TrainingProgress>? progress,
-        Action<string>? warn, Func<string, ICheckpointScorer>? scorerFor, CancellationToken cancellationToken = default) =>
+    public static DpoRunResult Resume(string runFolder, RunStore? store = null, IProgress<TrainingProgress>? progress = null,
+        Action<string>? warn = null, Func<string, ICheckpointScorer>? scorerFor = null, CancellationToken cancellationToken = default) =>
         TrainingRun.Resume(runFolder, store, k => k is Kind or TwoStageKind, "a DPO run", DpoRunOptions.FromJson, scorerFor, o => Prepare(o, warn),
             (kind, options, prepared, runId) => Execute(kind, options, prepared, runFolder, store, runId, progress, cancellationToken));
 
@@ -141,7 +131,7 @@ public static class DpoRun
         var result = TrainingRun.Record(store, runId, ct, () =>
         {
             using var pool = new WorkerPool(o.Threads);
-            using var engine = new LlamaTrainer(model, rows, longest, lora ? o.Lora : null, pool);
+            using var engine = new LlamaTrainer(model, rows, longest, lora ? o.Lora : null, pool, o.Recompute);
             RunFolder dpoFolder = root;
             if (o.SftStage is { } sftOptions)
             {

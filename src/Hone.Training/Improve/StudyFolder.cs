@@ -28,7 +28,7 @@ public sealed record TrialResult(string Name, string Folder, int Examples, int E
 /// <summary>
 /// A study's folder (<c>study.json</c> plus one run folder per trial), which makes a study resumable: a trial recorded in
 /// study.json is never retrained; a trial whose run folder holds a manifest is resumed from its newest checkpoint
-/// (<see cref="SftRun.Resume(string, RunStore?, IProgress{TrainingProgress}?, CancellationToken)"/>); a trial folder
+/// (<see cref="SftRun.Resume(string, RunStore?, IProgress{TrainingProgress}?, Action{string}?, Func{string, ICheckpointScorer}?, CancellationToken)"/>); a trial folder
 /// without one (killed before its first write) is started afresh. study.json is rewritten atomically after each trial.
 /// The study's settings are fixed at its start: a study folder reused with other settings is refused.
 /// </summary>

@@ -91,22 +91,13 @@ public static class RftRun
             (prepared, runId) => Execute(options, prepared, reward!, runFolder, store, runId, progress, cancellationToken));
     }
 
-    /// <summary>Continues the run in <paramref name="runFolder"/> from its newest checkpoint, with the options (and grader file) it started with.</summary>
-    public static RftRunResult Resume(string runFolder, Func<string, IRewardFunction> loadReward, RunStore? store = null,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        Resume(runFolder, loadReward, store, progress, null, cancellationToken);
-
-    /// <summary>Continues the run in <paramref name="runFolder"/>; <paramref name="warn"/> gets the warnings before training goes on.</summary>
-    public static RftRunResult Resume(string runFolder, Func<string, IRewardFunction> loadReward, RunStore? store,
-        IProgress<TrainingProgress>? progress, Action<string>? warn, CancellationToken cancellationToken = default) =>
-        Resume(runFolder, loadReward, store, progress, warn, null, cancellationToken);
-
     /// <summary>
     /// Continues the run in <paramref name="runFolder"/>; a run started with an eval spec gets its checkpoint scorer from
     /// <paramref name="scorerFor"/> (given the spec's path); without one its remaining checkpoints are not scored.
     /// </summary>
-    public static RftRunResult Resume(string runFolder, Func<string, IRewardFunction> loadReward, RunStore? store,
-        IProgress<TrainingProgress>? progress, Action<string>? warn, Func<string, ICheckpointScorer>? scorerFor, CancellationToken cancellationToken = default)
+    public static RftRunResult Resume(string runFolder, Func<string, IRewardFunction> loadReward, RunStore? store = null,
+        IProgress<TrainingProgress>? progress = null, Action<string>? warn = null, Func<string, ICheckpointScorer>? scorerFor = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(loadReward);
         IRewardFunction? reward = null;
@@ -146,10 +137,10 @@ public static class RftRun
             int length = RftTrainer.RowLength(train.Concat(valid), o.Trainer.MaxTokens);
             bool lora = o.Trainer.Method == TrainingMethod.Lora;
             using var pool = new WorkerPool(o.Threads);
-            using var engine = new LlamaTrainer(model, o.Trainer.MicroBatchSize, length, lora ? o.Lora : null, pool);
+            using var engine = new LlamaTrainer(model, o.Trainer.MicroBatchSize, length, lora ? o.Lora : null, pool, o.Recompute);
             // Full fine-tuning updates the weights in place, so the KL reference is a second, frozen copy of the base.
             using var referenceModel = !lora && o.Trainer.Grpo.KlBeta > 0 ? LlamaModel.Load(o.ModelPath) : null;
-            using var reference = referenceModel is null ? null : new LlamaTrainer(referenceModel, o.Trainer.MicroBatchSize, length, null, pool);
+            using var reference = referenceModel is null ? null : new LlamaTrainer(referenceModel, o.Trainer.MicroBatchSize, length, null, pool, o.Recompute);
             var trainer = new RftTrainer(engine, o.Trainer, train, valid, reward, folder, ids => encoder.Tokenizer.Decode(ids),
                 [.. encoder.RenderedEndOfTurnMarkers()], reference, pool);
             var resolved = new Dictionary<string, object>(trainer.Resolved)

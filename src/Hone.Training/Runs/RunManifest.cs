@@ -148,6 +148,7 @@ public static class RunManifest
             ["target_modules"] = new JsonArray([.. lora.TargetModules.Select(t => JsonValue.Create(t))]),
         };
         if (lora.ModulesToSave.Count > 0) json["modules_to_save"] = new JsonArray([.. lora.ModulesToSave.Select(t => JsonValue.Create(t))]);
+        if (lora.BaseType == LoraBaseType.BF16) json["base_type"] = "bf16";
         return json;
     }
 
@@ -160,6 +161,7 @@ public static class RunManifest
             Rank = (int)lora["rank"]!, Alpha = (float)lora["alpha"]!, Dropout = (float)lora["dropout"]!, Seed = (int)lora["seed"]!,
             TargetModules = [.. lora["target_modules"]!.AsArray().Select(x => (string)x!)],
             ModulesToSave = lora["modules_to_save"] is JsonArray saved ? [.. saved.Select(x => (string)x!)] : [],
+            BaseType = (string?)lora["base_type"] == "bf16" ? LoraBaseType.BF16 : LoraBaseType.F32,
         };
     }
 

@@ -32,6 +32,12 @@ public abstract record RunOptions
     /// <summary>Worker threads for the engine (default: all cores).</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>
+    /// Activation checkpointing (<c>--recompute</c>): keep only each layer's input and recompute the layer's forward in
+    /// the backward; less activation memory for one more forward of the layers per step, with bit-identical results.
+    /// </summary>
+    public bool Recompute { get; init; }
+
     /// <summary>What training does with an item longer than the context (<c>--on-overflow</c>): drop (default), truncate or fail.</summary>
     public OverflowPolicy OnOverflow { get; init; } = OverflowPolicy.Drop;
 
@@ -80,6 +86,7 @@ public abstract record RunOptions
         TrainerOptions.Validate();
         ValidateOwn();
         if (TrainerOptions.Method == TrainingMethod.Lora) Lora.ResolveTargets();
+        else if (Lora.BaseType != LoraBaseType.F32) throw new TrainingException("--base-dtype bf16 holds a frozen base: it needs --method lora (full fine-tuning trains the base in float32).");
     }
 
     /// <summary>Checks what only this kind of run has.</summary>
@@ -100,6 +107,7 @@ public abstract record RunOptions
         foreach (var (role, path, _) in Inputs) j[role] = Path.GetFullPath(path);
         j["valid"] = ValidFile is null ? null : Path.GetFullPath(ValidFile);
         j["threads"] = Threads;
+        if (Recompute) j["recompute"] = true;
         j["on_overflow"] = OverflowPolicies.Name(OnOverflow);
         if (EvalSpec is not null) j["eval_spec"] = Path.GetFullPath(EvalSpec);
         j["trainer"] = JsonNode.Parse(TrainerOptions.ToJson());
@@ -124,6 +132,7 @@ public abstract record RunOptions
             Template = (string?)j["template"],
             ValidFile = (string?)j["valid"],
             Threads = (int)j["threads"]!,
+            Recompute = (bool?)j["recompute"] ?? false,
             OnOverflow = j["on_overflow"] is { } policy ? OverflowPolicies.Parse((string?)policy) : OverflowPolicy.Drop,
             Lora = RunManifest.LoraFromJson(j["lora"]),
             EvalSpec = (string?)j["eval_spec"],

@@ -6,6 +6,7 @@ using Hone.Models.Train;
 using Hone.Store;
 using Hone.Tokenizers.Chat;
 using Hone.Training.Batching;
+using Hone.Training.Sft;
 
 namespace Hone.Training.Runs;
 
@@ -33,7 +34,7 @@ internal static class TrainingRun
         var encoder = ChatEncoder.Load(o.ModelPath, o.TokenizerPath, o.Template);
         var trainRead = read(o.TrainInput, encoder);
         var validRead = o.ValidFile is null ? default : read(o.ValidFile, encoder);
-        var model = LlamaModel.Load(o.ModelPath);
+        var model = LoadModel(o);
         try
         {
             var (train, trainReport) = fit(model, encoder, trainRead, "training");
@@ -145,6 +146,18 @@ internal static class TrainingRun
         }
         if (runId is not null) store!.SetStatus(runId, RunStatus.Succeeded, JsonSerializer.Serialize(summary(result)));
         return result;
+    }
+
+    /// <summary>The base model of a run: float32, or, for LoRA with <see cref="LoraBaseType.BF16"/>, its layer linears
+    /// converted to BF16 (<see cref="BF16Base"/>) and the float32 copy freed.</summary>
+    private static LlamaModel LoadModel(RunOptions o)
+    {
+        var model = LlamaModel.Load(o.ModelPath);
+        if (o.TrainerOptions.Method != TrainingMethod.Lora || o.Lora.BaseType != LoraBaseType.BF16) return model;
+        using (model)
+        {
+            return new LlamaModel(BF16Base.Convert(model.Weights));
+        }
     }
 
     /// <summary>The tuned model: with LoRA the adapters merged into a copy (the base is disposed); with full fine-tuning the base, trained in place.</summary>

@@ -69,22 +69,12 @@ public static class SftRun
         TrainingRun.Start(Kind, options, runFolder, store, o => Prepare(o, warn),
             (prepared, runId) => Execute(options, prepared, runFolder, store, runId, progress, cancellationToken));
 
-    /// <summary>Continues the run in <paramref name="runFolder"/> from its newest checkpoint, with the options it started with.</summary>
-    public static SftRunResult Resume(string runFolder, RunStore? store = null,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        Resume(runFolder, store, progress, null, cancellationToken);
-
-    /// <summary>Continues the run in <paramref name="runFolder"/>; <paramref name="warn"/> gets the warnings before training goes on.</summary>
-    public static SftRunResult Resume(string runFolder, RunStore? store, IProgress<TrainingProgress>? progress,
-        Action<string>? warn, CancellationToken cancellationToken = default) =>
-        Resume(runFolder, store, progress, warn, null, cancellationToken);
-
     /// <summary>
     /// Continues the run in <paramref name="runFolder"/>; a run started with an eval spec gets its checkpoint scorer from
     /// <paramref name="scorerFor"/> (given the spec's path); without one its remaining checkpoints are not scored.
     /// </summary>
-    public static SftRunResult Resume(string runFolder, RunStore? store, IProgress<TrainingProgress>? progress,
-        Action<string>? warn, Func<string, ICheckpointScorer>? scorerFor, CancellationToken cancellationToken = default) =>
+    public static SftRunResult Resume(string runFolder, RunStore? store = null, IProgress<TrainingProgress>? progress = null,
+        Action<string>? warn = null, Func<string, ICheckpointScorer>? scorerFor = null, CancellationToken cancellationToken = default) =>
         TrainingRun.Resume(runFolder, store, k => k == Kind, "an SFT run", SftRunOptions.FromJson, scorerFor, o => Prepare(o, warn),
             (_, options, prepared, runId) => Execute(options, prepared, runFolder, store, runId, progress, cancellationToken));
 
@@ -147,7 +137,7 @@ public static class SftRun
         var result = TrainingRun.Record(store, runId, ct, () =>
         {
             using var pool = new WorkerPool(o.Threads);
-            using var engine = new LlamaTrainer(model, trainerOptions.MicroBatchSize, sequence, o.Trainer.Method == TrainingMethod.Lora ? o.Lora : null, pool);
+            using var engine = new LlamaTrainer(model, trainerOptions.MicroBatchSize, sequence, o.Trainer.Method == TrainingMethod.Lora ? o.Lora : null, pool, o.Recompute);
             var sft = new SftTrainer(engine, trainerOptions, train, valid, folder);
             TrainingRun.WriteManifest(folder, Kind, o, runId, sft.Resolved, p);
             var r = sft.Run(progress, ct);

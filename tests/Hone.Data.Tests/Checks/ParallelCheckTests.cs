@@ -8,7 +8,7 @@ public class ParallelCheckTests
     [Fact]
     public void Checking_on_several_threads_writes_the_report_one_thread_writes()
     {
-        // Over two batches of the checker (512 lines each): clean lines, duplicates, broken JSON, wrong types, CRLF,
+        // Over several batches of the checker (256 lines each): clean lines, duplicates, broken JSON, wrong types, CRLF,
         // an over-limit example, and the real drone file's tool-calling lines; findings capped per code, so their order counts.
         var drone = File.ReadAllLines(TestAssets.Path("datasets", "openai-cookbook", "drone_training.jsonl"));
         var lines = new List<string>();

@@ -6,6 +6,9 @@ namespace Hone.Models.Tests.Train;
 /// <summary>Tiny random Llama-family models and batches for the trainer tests (seeded).</summary>
 internal static class TinyModels
 {
+    /// <summary>stories260K (Hugging Face folder) from the shared assets.</summary>
+    public static LlamaModel Stories() => LlamaModel.Load(Hone.Testing.TestAssets.Path("models", "stories260K-hf"));
+
     public static LlamaConfig Config(string variant) => variant switch
     {
         "llama-gqa-half-untied" => Base() with { RopeLayout = RopeLayout.HalfRotation, TiedEmbeddings = false },

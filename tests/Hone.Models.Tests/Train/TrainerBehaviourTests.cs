@@ -9,8 +9,6 @@ namespace Hone.Models.Tests.Train;
 /// <summary>The training forward against the inference session, packing, LoRA switches and merge, and a tiny overfit.</summary>
 public sealed class TrainerBehaviourTests
 {
-    private static LlamaModel Stories() => LlamaModel.Load(TestAssets.Path("models", "stories260K-hf"));
-
     private static int[] StoryTokens(int count, int seed)
     {
         var rng = new Random(seed);
@@ -40,7 +38,7 @@ public sealed class TrainerBehaviourTests
     [Fact]
     public void TargetLogProbsEqualTheSessionsLogSoftmax()
     {
-        using var model = Stories();
+        using var model = TinyModels.Stories();
         var tokens = StoryTokens(48, seed: 1);
         using var session = model.CreateSession(64, 16);
         var logits = new float[tokens.Length * 512];
@@ -69,7 +67,7 @@ public sealed class TrainerBehaviourTests
     [Fact]
     public void PackingTwoExamplesEqualsRunningThemSeparately()
     {
-        using var model = Stories();
+        using var model = TinyModels.Stories();
         var a = StoryTokens(9, seed: 2);
         var c = StoryTokens(14, seed: 3);
         using var trainer = new LlamaTrainer(model, 2, 24);

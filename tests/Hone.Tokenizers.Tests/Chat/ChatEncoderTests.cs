@@ -74,3 +74,29 @@ public class ChatEncoderTests
         Assert.Contains(2, chat.Ids.Where((_, i) => chat.Trained[i])); // </s> is parsed as the EOS id and trained
     }
 }
+
+/// <summary><see cref="ChatEncoder.CountTokens"/> is the length of <see cref="ChatEncoder.Encode"/>'s ids.</summary>
+public class ChatEncoderCountTests
+{
+    [Theory]
+    [InlineData("Qwen-Qwen2.5-7B-Instruct.jinja")]
+    [InlineData("meta-llama-Llama-3.1-8B-Instruct.jinja")]
+    public void Counting_equals_encoding_on_the_real_datasets(string templateFile)
+    {
+        var tok = TokenizerLoader.Load(TestAssets.Path("tokenizers", "llama2", "tokenizer.model"));
+        var template = ChatTemplate.Parse(File.ReadAllText(TestAssets.Path("chat-templates", templateFile)), templateFile);
+        var enc = ChatEncoder.Create(tok, template, templateFile);
+        var n = 0;
+        var lines = File.ReadLines(TestAssets.Path("datasets", "openai-cookbook", "toy_chat_fine_tuning.jsonl"))
+            .Concat(File.ReadLines(TestAssets.Path("datasets", "openai-cookbook", "drone_training.jsonl")));
+        foreach (var line in lines)
+        {
+            if (line.Length == 0) continue;
+            var root = JsonNode.Parse(line)!;
+            var messages = root["messages"]!.AsArray().Select(m => m!.DeepClone()).ToList();
+            for (var pass = 0; pass < 2; pass++) Assert.Equal(enc.Encode(messages, root["tools"]).Ids.Length, enc.CountTokens(messages, root["tools"]));
+            n++;
+        }
+        Assert.True(n > 100, $"{n} examples");
+    }
+}
