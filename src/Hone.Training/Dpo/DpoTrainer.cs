@@ -64,11 +64,7 @@ public sealed class DpoTrainer : ITrainingObjective
         ArgumentNullException.ThrowIfNull(run);
         options.Validate();
         if (pairs.Count == 0) throw new TrainingException("The preference set is empty; give a file with at least one pair.");
-        Options = options;
-        _model = model;
-        _train = pairs;
-        _valid = valid ?? [];
-        _run = run;
+        (Options, _model, _train, _valid, _run) = (options, model, pairs, valid ?? [], run);
         Check(_train, "Pair");
         Check(_valid, "Validation pair");
         _length = _train.Concat(_valid).Max(p => Math.Max(p.Chosen.Length, p.Rejected.Length));
@@ -93,25 +89,13 @@ public sealed class DpoTrainer : ITrainingObjective
     /// <inheritdoc />
     public TrainingPlan Plan { get; }
 
-    /// <summary>Epochs (auto resolved).</summary>
-    public int Epochs => Plan.Epochs;
-
-    /// <summary>Pairs per optimiser step (auto resolved).</summary>
-    public int BatchSize => Plan.ItemsPerStep;
-
-    /// <summary>Optimiser steps per epoch.</summary>
-    public int StepsPerEpoch => Plan.StepsPerEpoch;
-
-    /// <summary>Optimiser steps in the run.</summary>
-    public long TotalSteps => Plan.TotalSteps;
-
     /// <summary>The resolved values the run manifest records.</summary>
     public IReadOnlyDictionary<string, object> Resolved => new Dictionary<string, object>
     {
-        ["epochs"] = Epochs,
-        ["batch_size"] = BatchSize,
-        ["steps_per_epoch"] = StepsPerEpoch,
-        ["total_steps"] = TotalSteps,
+        ["epochs"] = Plan.Epochs,
+        ["batch_size"] = Plan.ItemsPerStep,
+        ["steps_per_epoch"] = Plan.StepsPerEpoch,
+        ["total_steps"] = Plan.TotalSteps,
         ["learning_rate"] = Options.LearningRate,
         ["beta"] = Options.Dpo.Beta,
         ["loss"] = Options.Dpo.Loss.ToString().ToLowerInvariant(),
@@ -217,7 +201,7 @@ public sealed class DpoTrainer : ITrainingObjective
 
     private DpoStepRow Row(StepRecord r) => new(r.Step, r.Epoch, DpoMetrics.FromNamed(n => r[n], MetricNames.TrainLoss, "", r.Items),
         r.Metrics.ContainsKey(MetricNames.ValidLoss)
-            ? DpoMetrics.FromNamed(n => r[n], MetricNames.ValidLoss, MetricNames.ValidPrefix, Math.Min(BatchSize, _valid.Count))
+            ? DpoMetrics.FromNamed(n => r[n], MetricNames.ValidLoss, MetricNames.ValidPrefix, Math.Min(Plan.ItemsPerStep, _valid.Count))
             : null,
         r[MetricNames.LearningRate], r[MetricNames.GradNorm]);
 
