@@ -32,9 +32,7 @@ public static unsafe class AttentionSequence
     {
         int kvLen = Attention.Check(q, k, v, firstVisible, probs, output, tokens, start, heads, kvHeads, headDim);
         pool ??= WorkerPool.Single;
-        long per = BackwardSequenceScratchFloats(tokens, start, headDim);
-        ArgumentOutOfRangeException.ThrowIfLessThan(scratch.Length, pool.ThreadCount * per, nameof(scratch));
-        SequenceJob job = t_sequence ??= new SequenceJob();
+        var (job, per) = Job(pool, scratch.Length, tokens, start, headDim);
         fixed (float* pq = q)
         fixed (float* pk = k)
         fixed (float* pv = v)
@@ -61,9 +59,7 @@ public static unsafe class AttentionSequence
     {
         int kvLen = Attention.CheckBackward(q, k, v, probs, dOutput, dq, dk, dv, tokens, start, heads, kvHeads, headDim);
         pool ??= WorkerPool.Single;
-        long per = BackwardSequenceScratchFloats(tokens, start, headDim);
-        ArgumentOutOfRangeException.ThrowIfLessThan(scratch.Length, pool.ThreadCount * per, nameof(scratch));
-        SequenceJob job = t_sequence ??= new SequenceJob();
+        var (job, per) = Job(pool, scratch.Length, tokens, start, headDim);
         fixed (float* pq = q)
         fixed (float* pk = k)
         fixed (float* pv = v)
@@ -77,6 +73,14 @@ public static unsafe class AttentionSequence
             job.Set(true, [(nint)pq, (nint)pk, (nint)pv, (nint)pp, (nint)pdo, (nint)pdq, (nint)pdk, (nint)pdv, (nint)ps], null, tokens, start, heads, kvHeads, headDim, kvLen, scale, per);
             pool.Run(job, kvHeads);
         }
+    }
+
+    /// <summary>This thread's job and the scratch floats per worker, after checking the scratch covers every worker.</summary>
+    private static (SequenceJob Job, long Per) Job(WorkerPool pool, int scratchLength, int tokens, int start, int headDim)
+    {
+        long per = BackwardSequenceScratchFloats(tokens, start, headDim);
+        ArgumentOutOfRangeException.ThrowIfLessThan(scratchLength, pool.ThreadCount * per, "scratch");
+        return (t_sequence ??= new SequenceJob(), per);
     }
 
     /// <summary>Copies rows of <paramref name="width"/> floats: dst[i] = src[i·stride] (or back when <paramref name="scatter"/>).</summary>
