@@ -7,7 +7,7 @@ namespace Hone.App.Export;
 /// <param name="WorkingDirectory">Where relative paths are anchored.</param>
 /// <param name="Format">adapter, merged, gguf or gguf-lora.</param>
 /// <param name="Output">The output folder or .gguf file, or null for RUN/exports/FORMAT.</param>
-/// <param name="GgufType">f32, f16, bf16, q8_0 or q4_0 (gguf-lora: f32 or f16).</param>
+/// <param name="GgufType">f32, f16, bf16, q8_0, q4_0 or q4_k (gguf-lora: f32 or f16).</param>
 /// <param name="Epoch">The kept checkpoint of this epoch, or null for the newest.</param>
 /// <param name="Force">Replace an existing output.</param>
 public sealed record ExportRequest(string Run, string WorkingDirectory, string Format, string? Output = null, string GgufType = "f32", int? Epoch = null,
@@ -53,7 +53,7 @@ public static class ExportRun
             Output = request.Output is { } o ? At(o) : null,
             GgufType = GgufExportTypes.Parse(request.GgufType) is { } gt && (gt <= GgufExportType.F16 || request.Format == "gguf")
                 ? gt
-                : throw new UseCaseException($"--gguf-type {request.GgufType} is unknown for --format {request.Format}; use f32, f16, bf16, q8_0 or q4_0 (gguf-lora: f32 or f16)."),
+                : throw new UseCaseException($"--gguf-type {request.GgufType} is unknown for --format {request.Format}; use f32, f16, bf16, q8_0, q4_0 or q4_k (gguf-lora: f32 or f16)."),
             Force = request.Force,
             Latest = request.Latest,
             Epoch = request.Epoch is { } e && e < 1 ? throw new UseCaseException("--epoch must be 1 or more.") : request.Epoch,

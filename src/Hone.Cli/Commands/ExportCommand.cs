@@ -4,7 +4,7 @@ using Hone.App.Export;
 namespace Hone.Cli.Commands;
 
 /// <summary>
-/// <c>hone export RUN --format adapter|merged|gguf|gguf-lora [--out PATH] [--gguf-type f32|f16|bf16|q8_0|q4_0] [--epoch N] [--force]</c>: writes a
+/// <c>hone export RUN --format adapter|merged|gguf|gguf-lora [--out PATH] [--gguf-type f32|f16|bf16|q8_0|q4_0|q4_k] [--epoch N] [--force]</c>: writes a
 /// training run's newest checkpoint (or a kept earlier one) as a PEFT LoRA adapter, a merged Hugging Face model folder, a GGUF file
 /// or a llama.cpp GGUF LoRA adapter.
 /// </summary>
@@ -17,7 +17,7 @@ public static class ExportCommand
         var run = new Argument<string>("RUN") { Description = "The run folder `hone train sft` wrote (run.json + checkpoints/)." };
         var format = new Option<string>("--format") { Description = "adapter (PEFT LoRA, LoRA runs only), merged (Hugging Face folder), gguf, or gguf-lora (llama.cpp LoRA adapter, LoRA runs only).", Required = true };
         var output = new Option<string?>("--out") { Description = "Output folder (adapter, merged) or .gguf file; default RUN/exports/<format>." };
-        var ggufType = new Option<string>("--gguf-type") { Description = "GGUF tensor type of the matrices: f32, f16, bf16, q8_0 or q4_0 (norms stay f32; gguf-lora: f32 or f16).", DefaultValueFactory = _ => "f32" };
+        var ggufType = new Option<string>("--gguf-type") { Description = "GGUF tensor type of the matrices: f32, f16, bf16, q8_0, q4_0 or q4_k (norms stay f32; gguf-lora: f32 or f16).", DefaultValueFactory = _ => "f32" };
         var force = new Option<bool>("--force") { Description = "Replace an existing output." };
         var epoch = new Option<int?>("--epoch") { Description = "Export the kept checkpoint of this epoch (e.g. the best one an RFT run names) instead of the default." };
         var latest = new Option<bool>("--latest") { Description = "Export the newest checkpoint even when the run names a best one (default: the best by golden-set score when the run was trained with --eval-spec, else the newest)." };

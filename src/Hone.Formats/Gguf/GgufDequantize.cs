@@ -7,7 +7,7 @@ public static class GgufDequantize
 {
     /// <summary>Types <see cref="ToF32"/> accepts.</summary>
     public static IReadOnlyList<GgmlType> Supported { get; } =
-        [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.F64, GgmlType.Q8_0, GgmlType.Q4_0];
+        [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.F64, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K];
 
     /// <summary>Whether <paramref name="type"/> can be dequantised.</summary>
     public static bool IsSupported(GgmlType type) => Supported.Contains(type);
@@ -55,6 +55,9 @@ public static class GgufDequantize
                         dst[o + j + 16] = ((q >> 4) - 8) * d;
                     }
                 }
+                break;
+            case GgmlType.Q4_K:
+                GgufQ4K.Dequantize(src, dst);
                 break;
             default:
                 throw new GgufUnsupportedTypeException($"ggml type {type} cannot be dequantised") { Type = type };

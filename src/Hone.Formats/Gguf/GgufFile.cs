@@ -212,7 +212,7 @@ public sealed class GgufFile : IDisposable
     }
 
     /// <summary>
-    /// The tensor called <paramref name="name"/> dequantised to F32 (types F32, F16, BF16, F64, Q8_0, Q4_0).
+    /// The tensor called <paramref name="name"/> dequantised to F32 (types F32, F16, BF16, F64, Q8_0, Q4_0, Q4_K).
     /// Other types throw <see cref="GgufUnsupportedTypeException"/>.
     /// </summary>
     public float[] ReadTensorF32(string name)

@@ -14,10 +14,10 @@ public static class GgufQuantize
     }
 
     /// <summary>
-    /// Encodes <paramref name="values"/> as <paramref name="type"/> (F32, F16, BF16, Q8_0 or Q4_0), with the rounding of
+    /// Encodes <paramref name="values"/> as <paramref name="type"/> (F32, F16, BF16, Q8_0, Q4_0 or Q4_K), with the rounding of
     /// ggml's reference quantisers (<c>quantize_row_q8_0_ref</c>: d = amax/127, q = roundf(x/d), half away from zero;
     /// <c>quantize_row_q4_0_ref</c>: d = max/−8 with max the value of largest magnitude, q = min(15, (int8)(x/d + 8.5))),
-    /// which <c>llama-quantize</c> writes; scales round to half to nearest even, as F16C does.
+    /// <c>quantize_row_q4_K_ref</c>: <see cref="GgufQ4K.Quantize"/>), which <c>llama-quantize</c> writes; scales round to half to nearest even, as F16C does.
     /// </summary>
     public static byte[] FromF32(GgmlType type, ReadOnlySpan<float> values)
     {
@@ -70,8 +70,11 @@ public static class GgufQuantize
                     }
                 }
                 break;
+            case GgmlType.Q4_K:
+                GgufQ4K.Quantize(values, dst);
+                break;
             default:
-                throw new GgufUnsupportedTypeException($"Hone cannot quantise to {type}; use F32, F16, BF16, Q8_0 or Q4_0") { Type = type };
+                throw new GgufUnsupportedTypeException($"Hone cannot quantise to {type}; use F32, F16, BF16, Q8_0, Q4_0 or Q4_K") { Type = type };
         }
         return dst;
     }

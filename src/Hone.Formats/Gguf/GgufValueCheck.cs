@@ -4,7 +4,8 @@ namespace Hone.Formats.Gguf;
 
 /// <summary>
 /// Value checks of tensor data, as llama.cpp's <c>ggml_validate_row_data</c> does on load: every F16/BF16 value and
-/// every Q8_0/Q4_0 block scale must be finite (a NaN or infinite scale poisons all 32 values of its block).
+/// every Q8_0/Q4_0 block scale and Q4_K super-block d and dmin must be finite (a NaN or infinite scale poisons every
+/// value of its block).
 /// </summary>
 public static class GgufValueCheck
 {
@@ -23,16 +24,21 @@ public static class GgufValueCheck
                 return Scan(data, 34, 0x7C00);
             case GgmlType.Q4_0:
                 return Scan(data, 18, 0x7C00);
+            case GgmlType.Q4_K:
+                return First(Scan(data, GgufQ4K.SuperBytes, 0x7C00), Scan(data, GgufQ4K.SuperBytes, 0x7C00, start: 2));
             default:
                 return -1;
         }
     }
 
+    /// <summary>The earlier of two offsets, -1 meaning none.</summary>
+    private static long First(long a, long b) => a < 0 ? b : b < 0 ? a : Math.Min(a, b);
+
     /// <summary>Every <paramref name="stride"/> bytes, a 16-bit value whose exponent bits are <paramref name="exponentMask"/>
-    /// all set is infinite or NaN.</summary>
-    private static long Scan(ReadOnlySpan<byte> data, int stride, ushort exponentMask)
+    /// all set is infinite or NaN (from byte <paramref name="start"/>).</summary>
+    private static long Scan(ReadOnlySpan<byte> data, int stride, ushort exponentMask, int start = 0)
     {
-        for (int i = 0; i + 2 <= data.Length; i += stride)
+        for (int i = start; i + 2 <= data.Length; i += stride)
         {
             if ((BinaryPrimitives.ReadUInt16LittleEndian(data[i..]) & exponentMask) == exponentMask)
             {
@@ -53,7 +59,12 @@ public static class GgufValueCheck
         if (at >= 0)
         {
             long offset = file.DataOffset + (long)tensor.Offset + at;
-            string what = tensor.Type is GgmlType.Q8_0 or GgmlType.Q4_0 ? $"block {at / (tensor.Type == GgmlType.Q8_0 ? 34 : 18)} has a NaN or infinite scale" : $"value {at / 2} is NaN or infinite";
+            string what = tensor.Type switch
+            {
+                GgmlType.Q8_0 or GgmlType.Q4_0 => $"block {at / (tensor.Type == GgmlType.Q8_0 ? 34 : 18)} has a NaN or infinite scale",
+                GgmlType.Q4_K => $"super-block {at / GgufQ4K.SuperBytes} has a NaN or infinite {(at % GgufQ4K.SuperBytes == 0 ? "scale d" : "min scale dmin")}",
+                _ => $"value {at / 2} is NaN or infinite",
+            };
             throw GgufFormatException.At(file.Path, offset, $"tensor '{tensor.Name}' ({tensor.Type}): {what}; the file is damaged or was written by a broken quantiser, so export or download it again");
         }
     }

@@ -67,7 +67,7 @@ public sealed class GgufWriter
         return this;
     }
 
-    /// <summary>Adds a tensor from F32 values, stored as <paramref name="type"/> (F32, F16, BF16 or Q8_0).</summary>
+    /// <summary>Adds a tensor from F32 values, stored as <paramref name="type"/> (F32, F16, BF16, Q8_0, Q4_0 or Q4_K).</summary>
     public GgufWriter AddTensor(string name, IReadOnlyList<long> shape, ReadOnlySpan<float> values, GgmlType type = GgmlType.F32) =>
         AddTensor(name, shape, type, GgufQuantize.FromF32(type, values));
 

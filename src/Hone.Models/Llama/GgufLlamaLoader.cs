@@ -7,8 +7,8 @@ namespace Hone.Models.Llama;
 /// <summary>
 /// Loads a GGUF model (llama.cpp's format) into a float32 arena: tensors of type F32, F16, BF16, Q8_0 (and whatever
 /// else <see cref="GgufDequantize"/> supports) are dequantised on load, except that with <c>keepStored</c> the
-/// BF16, Q8_0 and Q4_0 matrices stay in their stored type (<see cref="StoredMatrix"/>, read by the stored-type
-/// kernels); every F16/BF16 value and Q8_0/Q4_0 block scale is checked finite (<see cref="GgufValueCheck"/>). The configuration comes from the
+/// BF16, Q8_0, Q4_0 and Q4_K matrices stay in their stored type (<see cref="StoredMatrix"/>, read by the stored-type
+/// kernels); every F16/BF16 value and Q8_0/Q4_0/Q4_K block scale is checked finite (<see cref="GgufValueCheck"/>). The configuration comes from the
 /// <c>{arch}.*</c> metadata (<see cref="LlamaConfigSources.FromGguf"/>). Before anything is allocated, every tensor the
 /// metadata implies is found in the file with its shape and a readable type (so the sizes are ones the file really
 /// holds), and the arena is checked against the memory available (<see cref="ModelMemory"/>).
@@ -42,6 +42,7 @@ internal static class GgufLlamaLoader
         GgmlType.BF16 => StoredType.BF16,
         GgmlType.Q8_0 => StoredType.Q8_0,
         GgmlType.Q4_0 => StoredType.Q4_0,
+        GgmlType.Q4_K => StoredType.Q4_K,
         _ => null,
     };
 

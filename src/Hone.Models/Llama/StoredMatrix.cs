@@ -3,7 +3,7 @@ using Hone.Numerics;
 namespace Hone.Models.Llama;
 
 /// <summary>
-/// A weight matrix [rows, cols] kept in the type its file stores (<see cref="StoredType"/>: BF16, Q8_0, Q4_0), read
+/// A weight matrix [rows, cols] kept in the type its file stores (<see cref="StoredType"/>: BF16, Q8_0, Q4_0, Q4_K), read
 /// directly by <see cref="StoredMatMul"/> instead of being expanded to float32. Bytes are the GGUF row layout.
 /// </summary>
 public sealed class StoredMatrix

@@ -77,6 +77,9 @@ internal static unsafe class StoredDot
                 }
 
                 return;
+            case StoredType.Q4_K:
+                StoredQ4K.Dequantize(w, dst, k, level);
+                return;
             default:
                 for (int b = 0; p < k; b++, p += StoredRows.BlockValues)
                 {

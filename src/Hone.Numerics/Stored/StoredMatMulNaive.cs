@@ -38,6 +38,11 @@ public static class StoredMatMulNaive
             throw new ArgumentException("BF16 rows keep float32 activations; use XWt.", nameof(type));
         }
 
+        if (type == StoredType.Q4_K)
+        {
+            throw new ArgumentException("Q4_K rows meet q8_K activations; use StoredQ4KNaive.XWtQ8K.", nameof(type));
+        }
+
         int rowBytes = StoredRows.RowBytes(type, k), blockBytes = rowBytes / (k / StoredRows.BlockValues);
         var q = new sbyte[k];
         var d = new float[k / StoredRows.BlockValues];

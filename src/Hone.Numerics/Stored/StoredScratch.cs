@@ -65,6 +65,13 @@ internal sealed unsafe class StoredScratch
         for (int i = 0; i < m; i++)
         {
             long b = (long)i * (k / StoredRows.BlockValues);
+            if (type == StoredType.Q4_K)
+            {
+                // llama.cpp's q8_K: a scale per 256 values (fewer than the 32-value blocks reserved), sums per 32 as shorts.
+                StoredQ4K.Quantize(x + ((long)i * k), k, _q + ((long)i * k), _d + ((long)i * (k / StoredQ4K.SuperValues)), (short*)(_s + b));
+                continue;
+            }
+
             StoredInt8Dot.Quantize(x + ((long)i * k), k, _q + ((long)i * k), _d + b, _s + b, level);
         }
     }
@@ -79,6 +86,11 @@ internal sealed unsafe class StoredScratch
         }
 
         long b = (long)i * (k / StoredRows.BlockValues);
+        if (type == StoredType.Q4_K)
+        {
+            return StoredQ4K.Dot(w, _q + ((long)i * k), _d + ((long)i * (k / StoredQ4K.SuperValues)), (short*)(_s + b), k, level);
+        }
+
         return StoredInt8Dot.Dot(w, _q + ((long)i * k), _d + b, _s + b, k, type, level);
     }
 

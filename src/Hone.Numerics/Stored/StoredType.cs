@@ -17,6 +17,10 @@ public enum StoredType
     /// <summary>Blocks of 32 values: an IEEE half scale d, then 16 bytes whose low nibbles are values 0..15 and high
     /// nibbles values 16..31; value = d·(nibble − 8) (18 bytes per block).</summary>
     Q4_0,
+
+    /// <summary>ggml's k-quant block_q4_K: super-blocks of 256 values in 144 bytes (half d and dmin, 6-bit scales and
+    /// mins of eight sub-blocks of 32, nibbles); value = d·scale·q − dmin·min (<see cref="StoredQ4K"/>).</summary>
+    Q4_K,
 }
 
 /// <summary>Geometry of <see cref="StoredType"/> rows and the scalar decoding every kernel shares.</summary>
@@ -31,8 +35,14 @@ public static class StoredRows
     /// <summary>Bytes of one Q4_0 block.</summary>
     public const int Q4_0BlockBytes = 18;
 
-    /// <summary>Whether a row of <paramref name="k"/> values can be held as <paramref name="type"/> (blocks need k % 32 == 0).</summary>
-    public static bool Fits(StoredType type, int k) => k > 0 && (type == StoredType.BF16 || k % BlockValues == 0);
+    /// <summary>Whether a row of <paramref name="k"/> values can be held as <paramref name="type"/> (blocks need k % 32 == 0,
+    /// Q4_K super-blocks k % 256 == 0).</summary>
+    public static bool Fits(StoredType type, int k) => k > 0 && type switch
+    {
+        StoredType.BF16 => true,
+        StoredType.Q4_K => k % StoredQ4K.SuperValues == 0,
+        _ => k % BlockValues == 0,
+    };
 
     /// <summary>Bytes of one row of <paramref name="k"/> values.</summary>
     /// <exception cref="ArgumentException">k is not a positive length the type can hold.</exception>
@@ -40,7 +50,8 @@ public static class StoredRows
     {
         if (!Fits(type, k))
         {
-            throw new ArgumentException($"{type} rows need a positive length{(type == StoredType.BF16 ? "" : " that is a multiple of 32")}; got {k}.", nameof(k));
+            string multiple = type switch { StoredType.BF16 => "", StoredType.Q4_K => " that is a multiple of 256", _ => " that is a multiple of 32" };
+            throw new ArgumentException($"{type} rows need a positive length{multiple}; got {k}.", nameof(k));
         }
 
         return type switch
@@ -48,6 +59,7 @@ public static class StoredRows
             StoredType.BF16 => checked(2 * k),
             StoredType.Q8_0 => k / BlockValues * Q8_0BlockBytes,
             StoredType.Q4_0 => k / BlockValues * Q4_0BlockBytes,
+            StoredType.Q4_K => k / StoredQ4K.SuperValues * StoredQ4K.SuperBytes,
             _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
         };
     }
@@ -90,6 +102,9 @@ public static class StoredRows
                 int q = j < 16 ? row[b + 2 + j] & 0x0F : row[b + 2 + j - 16] >> 4;
                 return d * (q - 8);
             }
+
+            case StoredType.Q4_K:
+                return StoredQ4K.Value(row, index);
 
             default:
                 throw new ArgumentOutOfRangeException(nameof(type), type, null);

@@ -35,30 +35,37 @@ public enum GgufExportType
     /// <summary>Matrices Q4_0 (blocks of 32 4-bit values with a half scale), vectors float32 — "mostly Q4_0"; rows not a
     /// multiple of 32 values are written F16.</summary>
     Q4_0,
+
+    /// <summary>Matrices Q4_K (llama.cpp's k-quant: super-blocks of 256 4-bit values with 6-bit sub-block scales and
+    /// mins, by ggml's reference quantiser), vectors float32 — every matrix Q4_K, as llama.cpp's Q4_K_S writes most of
+    /// them (its Q4_K_M also mixes Q6_K in, which Hone does not write); rows not a multiple of 256 values are written
+    /// Q8_0 (F16 when not a multiple of 32 either).</summary>
+    Q4_K,
 }
 
 /// <summary>The ggml encodings of <see cref="GgufExportType"/>.</summary>
 public static class GgufExportTypes
 {
-    /// <summary>The CLI spelling (f32, f16, bf16, q8_0, q4_0).</summary>
+    /// <summary>The CLI spelling (f32, f16, bf16, q8_0, q4_0, q4_k).</summary>
     public static string Name(this GgufExportType type) => type.ToString().ToLowerInvariant();
 
     /// <summary>Parses a CLI spelling; null when unknown.</summary>
     public static GgufExportType? Parse(string text) =>
         Enum.GetValues<GgufExportType>().Cast<GgufExportType?>().FirstOrDefault(t => t!.Value.Name() == text.ToLowerInvariant());
 
-    /// <summary>general.file_type (llama_ftype): 0 all F32, 1 mostly F16, 2 mostly Q4_0, 7 mostly Q8_0, 32 mostly BF16.</summary>
+    /// <summary>general.file_type (llama_ftype): 0 all F32, 1 mostly F16, 2 mostly Q4_0, 7 mostly Q8_0, 14 Q4_K_S, 32 mostly BF16.</summary>
     public static uint FileType(this GgufExportType type) => type switch
     {
         GgufExportType.F16 => 1u,
         GgufExportType.Q4_0 => 2u,
         GgufExportType.Q8_0 => 7u,
+        GgufExportType.Q4_K => 14u,
         GgufExportType.BF16 => 32u,
         _ => 0u,
     };
 
     /// <summary>The ggml type a tensor of <paramref name="shape"/> (row-major; the last dimension is a row) is written as:
-    /// vectors F32; matrices the export type, F16 where their rows do not fill whole quantisation blocks.</summary>
+    /// vectors F32; matrices the export type, F16 where their rows do not fill whole quantisation blocks (Q4_K: Q8_0 first).</summary>
     public static Hone.Formats.Gguf.GgmlType TensorType(this GgufExportType type, IReadOnlyList<int> shape)
     {
         if (shape.Count != 2) return Hone.Formats.Gguf.GgmlType.F32;
@@ -68,6 +75,8 @@ public static class GgufExportTypes
             GgufExportType.BF16 => Hone.Formats.Gguf.GgmlType.BF16,
             GgufExportType.Q8_0 => shape[1] % 32 == 0 ? Hone.Formats.Gguf.GgmlType.Q8_0 : Hone.Formats.Gguf.GgmlType.F16,
             GgufExportType.Q4_0 => shape[1] % 32 == 0 ? Hone.Formats.Gguf.GgmlType.Q4_0 : Hone.Formats.Gguf.GgmlType.F16,
+            GgufExportType.Q4_K => shape[1] % 256 == 0 ? Hone.Formats.Gguf.GgmlType.Q4_K
+                : shape[1] % 32 == 0 ? Hone.Formats.Gguf.GgmlType.Q8_0 : Hone.Formats.Gguf.GgmlType.F16,
             _ => Hone.Formats.Gguf.GgmlType.F32,
         };
     }

@@ -18,8 +18,10 @@ public static class GgufExport
         ArgumentNullException.ThrowIfNull(tokenizerMetadata);
         var c = weights.Config;
         notes?.AddRange(Notes(c));
-        if (type is GgufExportType.Q8_0 or GgufExportType.Q4_0 && LlamaWeights.Manifest(c).Where(m => m.Shape.Length == 2 && m.Shape[1] % 32 != 0).Select(m => m.Name).ToList() is { Count: > 0 } f16)
+        if (type is GgufExportType.Q8_0 or GgufExportType.Q4_0 or GgufExportType.Q4_K && LlamaWeights.Manifest(c).Where(m => m.Shape.Length == 2 && m.Shape[1] % 32 != 0).Select(m => m.Name).ToList() is { Count: > 0 } f16)
             notes?.Add($"{f16.Count} matrices have rows that are not a multiple of 32 values ({f16[0]}, ...); they are written F16, as llama.cpp's converter does.");
+        if (type is GgufExportType.Q4_K && LlamaWeights.Manifest(c).Where(m => m.Shape.Length == 2 && m.Shape[1] % 256 != 0).Select(m => m.Name).ToList() is { Count: > 0 } q8)
+            notes?.Add($"{q8.Count} matrices have rows that are not a multiple of 256 values ({q8[0]}, ...); they are written Q8_0, as llama.cpp falls back to another type for them.");
         if (c.RopeScaling is not null)
             throw new TrainingException("The model uses Llama-3 RoPE scaling, which Hone cannot write into GGUF (llama.cpp needs rope_freqs); export --format merged and convert that folder with llama.cpp's convert_hf_to_gguf.py.");
         string arch = Architecture(c);
