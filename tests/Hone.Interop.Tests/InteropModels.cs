@@ -52,7 +52,11 @@ public sealed class InteropModels : IDisposable
         new("smollm", Base() with { TiedEmbeddings = true, Heads = 4, KvHeads = 1, RopeTheta = 100000 }, "smollm", "gpt-2"),
     ];
 
-    public static InteropCase Case(string name) => Cases.Single(c => c.Name == name);
+    /// <summary>A Llama 2 shape whose rows are whole Q4_K super-blocks (256 values): only the Q4_K file is made of it.</summary>
+    public static readonly InteropCase SuperBlocks =
+        new("llama2-spm-256", Base() with { Dim = 256, HiddenDim = 512, HeadDim = 64, RopeLayout = RopeLayout.Interleaved, BosId = 1 }, "spm", "llama-spm");
+
+    public static InteropCase Case(string name) => Cases.Append(SuperBlocks).Single(c => c.Name == name);
 
     /// <summary>The GGUF of <paramref name="c"/> in <paramref name="type"/>, written on first use, with the export's notes.</summary>
     public (string Path, IReadOnlyList<string> Notes) Gguf(InteropCase c, GgufExportType type)
