@@ -99,12 +99,12 @@ public class GgufWriterTests
     [Fact]
     public void Unsupported_quantised_type_is_a_typed_error()
     {
-        var path = Path.Combine(TestAssets.NewTempDir(), "q4k.gguf");
-        new GgufWriter().AddTensor("k", [256], GgmlType.Q4_K, new byte[144]).Write(path);
+        var path = Path.Combine(TestAssets.NewTempDir(), "q5k.gguf");
+        new GgufWriter().AddTensor("k", [256], GgmlType.Q5_K, new byte[176]).Write(path);
         using var g = GgufFile.Open(path);
         var e = Assert.Throws<GgufUnsupportedTypeException>(() => g.ReadTensorF32("k"));
-        Assert.Equal(GgmlType.Q4_K, e.Type);
-        Assert.Contains("q4k.gguf", e.Message, StringComparison.Ordinal);
+        Assert.Equal(GgmlType.Q5_K, e.Type);
+        Assert.Contains("q5k.gguf", e.Message, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -129,7 +129,8 @@ public class HostileInputTests
         new GgufWriter().Add("general.architecture", "llama").Add("llama.block_count", 1u).Add("a", new[] { "x", "yz" })
             .Add("n", new object[] { new[] { 1, 2 } }).Add("general.alignment", 32u)
             .AddTensor("token_embd.weight", [32, 4], Values(128), GgmlType.Q8_0).AddTensor("blk.0.attn_q.weight", [8, 8], Values(64), GgmlType.F16)
-            .AddTensor("output_norm.weight", [8], Values(8)).AddTensor("b", [4], Values(4), GgmlType.BF16).Write(src);
+            .AddTensor("output_norm.weight", [8], Values(8)).AddTensor("b", [4], Values(4), GgmlType.BF16)
+            .AddTensor("blk.0.ffn_up.weight", [256, 2], Values(512), GgmlType.Q4_K).Write(src);
         var original = File.ReadAllBytes(src);
         Fuzz(original, "tensors.gguf", seed: 3003, hotBytes: original.Length, path =>
         {
