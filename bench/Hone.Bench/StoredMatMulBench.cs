@@ -19,7 +19,7 @@ public class StoredMatMulBench
     [Params(1, 64)]
     public int Rows { get; set; }
 
-    [Params("f32", "bf16", "q8_0", "q4_0")]
+    [Params("f32", "bf16", "q8_0", "q4_0", "q4_k")]
     public string Type { get; set; } = "f32";
 
     [GlobalSetup]

@@ -12,7 +12,7 @@ using Hone.Training.Export;
 namespace Hone.Bench;
 
 /// <summary>
-/// <c>dotnet run -c Release --project bench/Hone.Bench -- compare [--shape small|134m] [--types f32,bf16,q8_0,q4_0 (default: all four)]
+/// <c>dotnet run -c Release --project bench/Hone.Bench -- compare [--shape small|134m] [--types f32,bf16,q8_0,q4_0,q4_k (default: all five)]
 /// [--threads 1,2] [--prompt N] [--gen N] [--reps N] [--row-budget-s S] [--out DIR]</c>: Hone beside its references in one process and one
 /// run: prompt and generation tokens/s against llama.cpp (LLamaSharp 0.30, CPU backend) on the same GGUF file Hone
 /// wrote, one per tensor type; GEMM GFLOP/s against OpenBLAS's cblas_sgemm (Debian's package, when installed); and the
@@ -228,7 +228,7 @@ internal static class CompareCommand
         if (map.Keys.FirstOrDefault(k => !known.Contains(k)) is { } bad) throw new ArgumentException($"compare: unknown option --{bad}; known: {string.Join(", ", known.Select(k => "--" + k))}");
         string shape = map.GetValueOrDefault("shape", "small");
         if (shape is not ("small" or "134m")) throw new ArgumentException("compare: --shape is small or 134m");
-        var types = map.GetValueOrDefault("types", "f32,bf16,q8_0,q4_0").Split(',').Select(t => GgufExportTypes.Parse(t) ?? throw new ArgumentException($"compare: unknown type {t}")).ToArray();
+        var types = map.GetValueOrDefault("types", "f32,bf16,q8_0,q4_0,q4_k").Split(',').Select(t => GgufExportTypes.Parse(t) ?? throw new ArgumentException($"compare: unknown type {t}")).ToArray();
         var threads = map.GetValueOrDefault("threads", "1,2").Split(',').Select(int.Parse).ToArray();
         bool big = shape == "134m";
         return new Options(shape, types, threads,

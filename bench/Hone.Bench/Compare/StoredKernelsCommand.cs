@@ -8,7 +8,7 @@ namespace Hone.Bench.Compare;
 /// <summary>
 /// <c>dotnet run -c Release --project bench/Hone.Bench -- stored-kernels [--threads 1,2] [--reps N]</c>: the stored-type
 /// kernels alone on the 134M Llama's matrices (768→2048, 2048→768, the 32000×768 classifier): decode (one row of x)
-/// as GB/s of weights read, and a 512-row prompt block as GFLOP/s, for f32, bf16, q8_0 and q4_0. Decode is timed twice:
+/// as GB/s of weights read, and a 512-row prompt block as GFLOP/s, for f32, bf16, q8_0, q4_0 and q4_k. Decode is timed twice:
 /// on one matrix read again and again (it stays in the cache: the kernel's own rate) and cycling through copies of it
 /// that together exceed the last-level cache ("from memory": as a model's decode step reads its weights, where the
 /// hardware prefetchers decide the rate). Best of <c>--reps</c> runs, which stays meaningful on a loaded machine (a
@@ -35,7 +35,7 @@ internal static class StoredKernelsCommand
             float[] x1 = [.. Enumerable.Range(0, k).Select(_ => rng.NextSingle() - 0.5f)];
             float[] xm = [.. Enumerable.Range(0, 512 * k).Select(_ => rng.NextSingle() - 0.5f)];
             float[] y = new float[512 * n];
-            foreach (var name in new[] { "f32", "bf16", "q8_0", "q4_0" })
+            foreach (var name in new[] { "f32", "bf16", "q8_0", "q4_0", "q4_k" })
             {
                 byte[] stored = name == "f32" ? [] : GgufQuantize.FromF32(Enum.Parse<GgmlType>(name.ToUpperInvariant()), w);
                 var type = name == "f32" ? default : Enum.Parse<StoredType>(name.ToUpperInvariant());
