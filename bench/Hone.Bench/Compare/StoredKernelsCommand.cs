@@ -6,7 +6,7 @@ using Hone.Numerics;
 namespace Hone.Bench.Compare;
 
 /// <summary>
-/// <c>dotnet run -c Release --project bench/Hone.Bench -- stored-kernels [--threads 1,2] [--reps N]</c>: the stored-type
+/// <c>dotnet run -c Release --project bench/Hone.Bench -- stored-kernels [--threads 1,2] [--reps N] [--types f32,bf16,q8_0,q4_0,q4_k]</c>: the stored-type
 /// kernels alone on the 134M Llama's matrices (768→2048, 2048→768, the 32000×768 classifier): decode (one row of x)
 /// as GB/s of weights read, and a 512-row prompt block as GFLOP/s, for f32, bf16, q8_0, q4_0 and q4_k. Decode is timed twice:
 /// on one matrix read again and again (it stays in the cache: the kernel's own rate) and cycling through copies of it
@@ -20,11 +20,13 @@ internal static class StoredKernelsCommand
     {
         int[] threads = [1, 2];
         int reps = 200;
+        string[] types = ["f32", "bf16", "q8_0", "q4_0", "q4_k"];
         for (int i = 0; i + 1 < args.Length; i += 2)
         {
             if (args[i] == "--threads") threads = [.. args[i + 1].Split(',').Select(int.Parse)];
             else if (args[i] == "--reps") reps = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
-            else throw new ArgumentException($"stored-kernels: unknown option {args[i]} (known: --threads, --reps)");
+            else if (args[i] == "--types") types = args[i + 1].Split(',');
+            else throw new ArgumentException($"stored-kernels: unknown option {args[i]} (known: --threads, --reps, --types)");
         }
 
         Console.WriteLine($"load average: {File.ReadAllText("/proc/loadavg").Trim()}");
@@ -35,7 +37,7 @@ internal static class StoredKernelsCommand
             float[] x1 = [.. Enumerable.Range(0, k).Select(_ => rng.NextSingle() - 0.5f)];
             float[] xm = [.. Enumerable.Range(0, 512 * k).Select(_ => rng.NextSingle() - 0.5f)];
             float[] y = new float[512 * n];
-            foreach (var name in new[] { "f32", "bf16", "q8_0", "q4_0", "q4_k" })
+            foreach (var name in types)
             {
                 byte[] stored = name == "f32" ? [] : GgufQuantize.FromF32(Enum.Parse<GgmlType>(name.ToUpperInvariant()), w);
                 var type = name == "f32" ? default : Enum.Parse<StoredType>(name.ToUpperInvariant());
