@@ -14,23 +14,26 @@ public class GgufLoaderTests
         return doc.RootElement.GetProperty("token_ids_including_bos").EnumerateArray().Select(e => e.GetInt32()).ToArray();
     });
 
+    /// <summary>A GGUF writer holding the llama.* hyper-parameters of <paramref name="c"/>.</summary>
+    internal static GgufWriter LlamaHeader(LlamaConfig c) => new GgufWriter()
+        .Add(LlamaGguf.Keys.Architecture, "llama")
+        .Add(LlamaGguf.Keys.ContextLength, (uint)c.MaxSeqLen)
+        .Add(LlamaGguf.Keys.EmbeddingLength, (uint)c.Dim)
+        .Add(LlamaGguf.Keys.BlockCount, (uint)c.Layers)
+        .Add(LlamaGguf.Keys.FeedForwardLength, (uint)c.HiddenDim)
+        .Add(LlamaGguf.Keys.HeadCount, (uint)c.Heads)
+        .Add(LlamaGguf.Keys.HeadCountKv, (uint)c.KvHeads)
+        .Add(LlamaGguf.Keys.RmsEpsilon, c.RmsEps)
+        .Add(LlamaGguf.Keys.RopeFreqBase, c.RopeTheta)
+        .Add(LlamaGguf.Keys.RopeDimensionCount, (uint)c.HeadDim);
+
     /// <summary>Writes the HF stories260K as GGUF: llama.* metadata, GGUF tensor names, Q/K rows permuted to interleaved
     /// pairs, ggml shapes (contiguous dimension first); matrices whose rows split into 32-blocks stored as <paramref name="type"/>.</summary>
     internal static string WriteGguf(GgmlType type, Action<GgufWriter>? extra = null, Func<string, bool>? skip = null)
     {
         using var hf = LlamaModel.LoadHf(TestAssets.Path("models", "stories260K-hf"));
         var c = hf.Config;
-        var writer = new GgufWriter()
-            .Add(LlamaGguf.Keys.Architecture, "llama")
-            .Add(LlamaGguf.Keys.ContextLength, (uint)c.MaxSeqLen)
-            .Add(LlamaGguf.Keys.EmbeddingLength, (uint)c.Dim)
-            .Add(LlamaGguf.Keys.BlockCount, (uint)c.Layers)
-            .Add(LlamaGguf.Keys.FeedForwardLength, (uint)c.HiddenDim)
-            .Add(LlamaGguf.Keys.HeadCount, (uint)c.Heads)
-            .Add(LlamaGguf.Keys.HeadCountKv, (uint)c.KvHeads)
-            .Add(LlamaGguf.Keys.RmsEpsilon, c.RmsEps)
-            .Add(LlamaGguf.Keys.RopeFreqBase, c.RopeTheta)
-            .Add(LlamaGguf.Keys.RopeDimensionCount, (uint)c.HeadDim)
+        var writer = LlamaHeader(c)
             .Add(LlamaGguf.Keys.BosId, 1u)
             .Add(LlamaGguf.Keys.EosId, 2u);
         extra?.Invoke(writer);

@@ -22,17 +22,7 @@ public class StoredQ4KModelTests
     {
         var c = new LlamaConfig { Dim = 256, HiddenDim = 512, Layers = 2, Heads = 4, KvHeads = 2, HeadDim = 64, VocabSize = 300, MaxSeqLen = 64, RopeTheta = 10000, TiedEmbeddings = true };
         using var model = TinyModels.Create(c, seed: 7);
-        var writer = new GgufWriter()
-            .Add(LlamaGguf.Keys.Architecture, "llama")
-            .Add(LlamaGguf.Keys.ContextLength, (uint)c.MaxSeqLen)
-            .Add(LlamaGguf.Keys.EmbeddingLength, (uint)c.Dim)
-            .Add(LlamaGguf.Keys.BlockCount, (uint)c.Layers)
-            .Add(LlamaGguf.Keys.FeedForwardLength, (uint)c.HiddenDim)
-            .Add(LlamaGguf.Keys.HeadCount, (uint)c.Heads)
-            .Add(LlamaGguf.Keys.HeadCountKv, (uint)c.KvHeads)
-            .Add(LlamaGguf.Keys.RmsEpsilon, c.RmsEps)
-            .Add(LlamaGguf.Keys.RopeFreqBase, c.RopeTheta)
-            .Add(LlamaGguf.Keys.RopeDimensionCount, (uint)c.HeadDim);
+        var writer = GgufLoaderTests.LlamaHeader(c);
         foreach (var t in model.Weights.Arena.Tensors.Values)
         {
             var name = LlamaGguf.FromHuggingFace(t.Name) ?? throw new InvalidOperationException(t.Name);
@@ -64,29 +54,16 @@ public class StoredQ4KModelTests
         float[] la = new float[prompt.Length * v], lb = new float[prompt.Length * v];
         a.Forward(prompt, la);
         b.Forward(prompt, lb);
-        Close(la, lb, "prompt", 1e-4f);
+        StoredWeightsTests.Close(la, lb, "prompt", 1e-4f);
         int next = GoldenStories260KTests.Argmax(la.AsSpan((prompt.Length - 1) * v));
         for (int step = 0; step < 16; step++)
         {
             var da = a.Forward(next).ToArray();
             var db = b.Forward(next).ToArray();
-            float diff = Close(da, db, $"step {step}", Q8KTolerance);
+            float diff = StoredWeightsTests.Close(da, db, $"step {step}", Q8KTolerance);
             int best = GoldenStories260KTests.Argmax(da), got = GoldenStories260KTests.Argmax(db);
             Assert.True(best == got || da[best] - da[got] <= 2 * diff, $"step {step}: greedy {got} where the twin prefers {best} by {da[best] - da[got]}");
             next = best;
         }
-    }
-
-    private static float Close(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what, float tolerance)
-    {
-        float scale = 0, diff = 0;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            scale = MathF.Max(scale, MathF.Abs(expected[i]));
-            diff = MathF.Max(diff, MathF.Abs(expected[i] - actual[i]));
-        }
-
-        Assert.True(diff <= tolerance * Math.Max(1f, scale), $"{what}: max |Δ logit| {diff} (logits up to {scale})");
-        return diff;
     }
 }

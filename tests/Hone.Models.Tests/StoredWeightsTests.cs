@@ -104,7 +104,8 @@ public class StoredWeightsTests
         }
     }
 
-    private static float Close(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what, float tolerance = TwinTolerance)
+    /// <summary>Asserts max |Δ| ≤ tolerance · max(1, max |expected|); returns max |Δ|.</summary>
+    internal static float Close(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what, float tolerance = TwinTolerance)
     {
         float scale = 0, diff = 0;
         for (int i = 0; i < expected.Length; i++)
