@@ -25,7 +25,9 @@ internal static class GgufLlamaLoader
             Guard(path, info, () => GgufValueCheck.Check(file, info));
             if (keepStored && info.Shape.Count == 2 && AsStored(info.Type) is { } type && StoredRows.Fits(type, checked((int)info.Shape[0])))
             {
-                stored[name] = new StoredMatrix(type, checked((int)info.Shape[1]), (int)info.Shape[0], file.GetTensorBytes(info).ToArray());
+                int rows = checked((int)info.Shape[1]), cols = (int)info.Shape[0];
+                var bytes = file.GetTensorBytes(info).ToArray();
+                stored[name] = new StoredMatrix(KernelLayout(type, bytes, cols), rows, cols, bytes);
             }
         }
 
@@ -44,6 +46,11 @@ internal static class GgufLlamaLoader
         GgmlType.Q4_0 => StoredType.Q4_0,
         _ => null,
     };
+
+    /// <summary>Q8_0 and Q4_0 rows repacked in place to their split layout where its kernels are the faster
+    /// (<see cref="StoredSplit.Pays"/>: same bytes, read a vector at a time); other types as the file has them.</summary>
+    private static StoredType KernelLayout(StoredType type, byte[] bytes, int cols)
+        => type is StoredType.Q8_0 or StoredType.Q4_0 && StoredSplit.Pays ? StoredSplit.Repack(type, bytes, cols) : type;
 
     private static void Guard(string path, GgufTensorInfo info, Action read)
     {
