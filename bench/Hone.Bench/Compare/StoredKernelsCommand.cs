@@ -92,9 +92,17 @@ internal static class StoredKernelsCommand
     /// <summary>Bytes of weight copies for the from-memory decode: twice a 32 MiB last-level cache.</summary>
     private const long ColdBytes = 64L << 20;
 
+    /// <summary>Best of reps timed calls after a quarter second of untimed ones: a short kernel call would otherwise be
+    /// timed before the tiered JIT has optimised the code around it (it promotes methods after a delay, not a count).</summary>
     private static double Best(Action a, int reps)
     {
-        a();
+        long warm = Stopwatch.GetTimestamp();
+        do
+        {
+            a();
+        }
+        while (Stopwatch.GetElapsedTime(warm).TotalSeconds < 0.25);
+
         double best = double.MaxValue;
         for (int i = 0; i < reps; i++)
         {
