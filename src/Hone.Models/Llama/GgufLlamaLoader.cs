@@ -47,10 +47,11 @@ internal static class GgufLlamaLoader
         _ => null,
     };
 
-    /// <summary>Q8_0 and Q4_0 rows repacked in place to their split layout where its kernels are the faster
-    /// (<see cref="StoredSplit.Pays"/>: same bytes, read a vector at a time); other types as the file has them.</summary>
+    /// <summary>Q4_0 rows repacked in place to their split layout where its kernel is the faster
+    /// (<see cref="StoredSplit.Pays"/>: same bytes, four blocks a vector); other types as the file has them. Q8_0 stays:
+    /// its split kernel measured no faster than the GGUF one (stored-kernels, q8_0s).</summary>
     private static StoredType KernelLayout(StoredType type, byte[] bytes, int cols)
-        => type is StoredType.Q8_0 or StoredType.Q4_0 && StoredSplit.Pays ? StoredSplit.Repack(type, bytes, cols) : type;
+        => type == StoredType.Q4_0 && StoredSplit.Pays ? StoredSplit.Repack(type, bytes, cols) : type;
 
     private static void Guard(string path, GgufTensorInfo info, Action read)
     {

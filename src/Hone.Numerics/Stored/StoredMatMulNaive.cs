@@ -28,7 +28,8 @@ public static class StoredMatMulNaive
     /// <summary>
     /// The decode path of Q8_0 and Q4_0 (llama.cpp's q8_0 activations): each row of x quantised per block of 32 by
     /// <see cref="QuantizeBlock"/>, each block's integer dot product with the stored integers (Q4_0: nibble − 8) taken
-    /// exactly, then y = Σ_b sum_b·(d_w·d_x) in block order (+ bias). Shapes as <see cref="XWt"/>; type Q8_0 or Q4_0, in either layout (GGUF or split).
+    /// exactly, then y = Σ_b sum_b·(d_w·d_x) in block order (+ bias). Shapes as <see cref="XWt"/>; type Q8_0 or Q4_0, in
+    /// either layout (GGUF or split).
     /// </summary>
     public static void XWtInt8(ReadOnlySpan<float> x, ReadOnlySpan<byte> w, StoredType type, ReadOnlySpan<float> bias, Span<float> y, int m, int k, int n)
     {

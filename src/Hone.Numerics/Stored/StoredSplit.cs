@@ -14,7 +14,9 @@ namespace Hone.Numerics;
 /// and shifts 64 bytes into 128 nibbles and meets x rearranged once per call (each 128-bit lane: one block's 16 low or
 /// 16 high values) in <c>vpmaddubsw</c> + <c>vpmaddwd</c>, the −8 offset subtracted as an integer per block. Each block's
 /// integer dot product is exact; the float scaling and the order of accumulation differ from the naive twin
-/// (<see cref="StoredMatMulNaive.XWtInt8"/>, which reads either layout) only by rounding.
+/// (<see cref="StoredMatMulNaive.XWtInt8"/>, which reads either layout) only by rounding. Measured (stored-kernels,
+/// one thread, 134M shapes): Q4_0 split 1.2–1.65× the GGUF kernel; Q8_0 split no faster (one block per vector, as the
+/// GGUF kernel's 256-bit one), so the loader repacks Q4_0 only.
 /// </summary>
 public static unsafe class StoredSplit
 {

@@ -76,7 +76,8 @@ public static class StoredRows
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float BF16ToSingle(ushort bits) => BitConverter.UInt32BitsToSingle((uint)bits << 16);
 
-    /// <summary>Value <paramref name="index"/> of a row (scalar decoding, the reference every fast path is held to).</summary>
+    /// <summary>Value <paramref name="index"/> of a row (scalar decoding, the reference every fast path is held to).
+    /// <paramref name="row"/> is one whole row: the split layouts find their quants after nb = k/32 scales.</summary>
     public static float Value(StoredType type, ReadOnlySpan<byte> row, int index)
         => type == StoredType.BF16
             ? BF16ToSingle((ushort)(row[2 * index] | (row[(2 * index) + 1] << 8)))
