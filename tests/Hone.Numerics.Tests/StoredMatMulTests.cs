@@ -12,7 +12,7 @@ public class StoredMatMulTests
     public static TheoryData<StoredType, int, int, int> Shapes()
     {
         var data = new TheoryData<StoredType, int, int, int>();
-        foreach (var type in new[] { StoredType.BF16, StoredType.Q8_0, StoredType.Q4_0 })
+        foreach (var type in new[] { StoredType.BF16, StoredType.Q8_0, StoredType.Q4_0, StoredType.Q8_0Split, StoredType.Q4_0Split })
         {
             foreach (var (m, k, n) in new[] { (1, 32, 1), (1, 96, 37), (3, 160, 17), (4, 64, 4), (7, 224, 21), (9, 32, 70), (2, 320, 19), (13, 320, 130) })
             {
@@ -23,6 +23,8 @@ public class StoredMatMulTests
         data.Add(StoredType.BF16, 2, 33, 5); // BF16 rows need no blocks
         data.Add(StoredType.BF16, 6, 71, 9);
         data.Add(StoredType.BF16, 1, 113, 6); // 64 + 32 + a tail on the decode path
+        data.Add(StoredType.Q4_0Split, 1, 8224, 3); // 257 blocks: a second segment of scales, and a tail block
+        data.Add(StoredType.Q8_0Split, 2, 8224, 3);
         return data;
     }
 
@@ -30,6 +32,13 @@ public class StoredMatMulTests
     /// plus a zero scale and a subnormal scale (the rare paths of the half decoding).</summary>
     internal static byte[] RandomRows(Random rng, StoredType type, int n, int k)
     {
+        if (type is StoredType.Q8_0Split or StoredType.Q4_0Split)
+        {
+            var rows = RandomRows(rng, type == StoredType.Q8_0Split ? StoredType.Q8_0 : StoredType.Q4_0, n, k);
+            StoredSplit.Repack(type == StoredType.Q8_0Split ? StoredType.Q8_0 : StoredType.Q4_0, rows, k);
+            return rows;
+        }
+
         var bytes = new byte[StoredRows.RowBytes(type, k) * n];
         rng.NextBytes(bytes);
         if (type == StoredType.BF16)
@@ -70,6 +79,8 @@ public class StoredMatMulTests
     [InlineData(StoredType.BF16, 77)]
     [InlineData(StoredType.Q8_0, 96)]
     [InlineData(StoredType.Q4_0, 96)]
+    [InlineData(StoredType.Q8_0Split, 96)]
+    [InlineData(StoredType.Q4_0Split, 160)]
     public void Dequantize_matches_the_scalar_decoding(StoredType type, int k)
     {
         var row = RandomRows(new Random(k), type, 1, k);
@@ -93,6 +104,29 @@ public class StoredMatMulTests
     }
 
     [Theory]
+    [InlineData(StoredType.Q8_0, 160)]
+    [InlineData(StoredType.Q4_0, 96)]
+    public void Repacking_to_the_split_layout_keeps_every_value_and_the_size(StoredType type, int k)
+    {
+        const int n = 5;
+        var gguf = RandomRows(new Random(k), type, n, k);
+        var split = (byte[])gguf.Clone();
+        Assert.Equal(StoredSplit.Of(type), StoredSplit.Repack(type, split, k));
+        Assert.Equal(StoredRows.RowBytes(type, k), StoredRows.RowBytes(StoredSplit.Of(type), k));
+        int rowBytes = StoredRows.RowBytes(type, k);
+        for (int j = 0; j < n; j++)
+        {
+            for (int p = 0; p < k; p++)
+            {
+                Assert.Equal(StoredRows.Value(type, gguf.AsSpan(j * rowBytes, rowBytes), p), StoredRows.Value(StoredSplit.Of(type), split.AsSpan(j * rowBytes, rowBytes), p));
+            }
+        }
+
+        Assert.Throws<ArgumentException>(() => StoredSplit.Repack(type, split.AsSpan(1), k));
+        Assert.Throws<ArgumentException>(() => StoredSplit.Of(StoredType.BF16));
+    }
+
+    [Theory]
     [MemberData(nameof(Shapes))]
     public void Fast_matches_twin_and_float64_reference(StoredType type, int m, int k, int n)
     {
@@ -102,6 +136,7 @@ public class StoredMatMulTests
         float[] naive = new float[m * n];
         StoredMatMulNaive.XWt(x, w, type, bias, naive, m, k, n);
         int rowBytes = StoredRows.RowBytes(type, k);
+        var magnitudes = new double[m * n];
         for (int i = 0; i < m; i++)
         {
             for (int j = 0; j < n; j++)
@@ -114,6 +149,7 @@ public class StoredMatMulTests
                     magnitude += Math.Abs(term);
                 }
 
+                magnitudes[(i * n) + j] = magnitude;
                 double tol = (2e-6 * magnitude) + 1e-7;
                 Assert.True(Math.Abs(naive[(i * n) + j] - sum) <= tol, $"naive [{i},{j}]: {naive[(i * n) + j]} vs float64 {sum}");
             }
@@ -156,7 +192,7 @@ public class StoredMatMulTests
             {
                 var y = new float[m * n];
                 StoredMatMul.Multiply(x, w, type, bias, y, m, k, n, p, add: false, level);
-                Rand.Close(expected, y, 1e-5, 1e-5, $"{type} {level} threads {p.ThreadCount}");
+                CloseInOtherOrder(expected, y, magnitudes, $"{type} {level} threads {p.ThreadCount}");
                 var acc = (float[])start.Clone();
                 StoredMatMul.Multiply(x, w, type, bias, acc, m, k, n, p, add: true, level);
                 var expectedAcc = new float[acc.Length];
@@ -180,6 +216,17 @@ public class StoredMatMulTests
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>Asserts |actual − expected| ≤ 1e-5 + 1e-5·|expected| + 1e-6·Σ|terms|: the same sum taken in another order
+    /// rounds differently by up to a few float32 steps of its terms' magnitude, whatever the result cancels to.</summary>
+    private static void CloseInOtherOrder(float[] expected, float[] actual, double[] magnitudes, string what)
+    {
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double tol = 1e-5 + (1e-5 * Math.Abs(expected[i])) + (1e-6 * magnitudes[i]);
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= tol, $"{what} index {i}: expected {expected[i]}, got {actual[i]} (tolerance {tol})");
         }
     }
 

@@ -8,7 +8,8 @@ namespace Hone.Bench.Compare;
 /// <summary>
 /// <c>dotnet run -c Release --project bench/Hone.Bench -- stored-kernels [--threads 1,2] [--reps N] [--types f32,bf16,q8_0,q4_0,q4_k]</c>: the stored-type
 /// kernels alone on the 134M Llama's matrices (768→2048, 2048→768, the 32000×768 classifier): decode (one row of x)
-/// as GB/s of weights read, and a 512-row prompt block as GFLOP/s, for f32, bf16, q8_0, q4_0 and q4_k. Decode is timed twice:
+/// as GB/s of weights read, and a 512-row prompt block as GFLOP/s, for f32, bf16, q8_0, q4_0 and q4_k (and q8_0s, q4_0s:
+/// their split layout, <see cref="StoredSplit"/>). Decode is timed twice:
 /// on one matrix read again and again (it stays in the cache: the kernel's own rate) and cycling through copies of it
 /// that together exceed the last-level cache ("from memory": as a model's decode step reads its weights, where the
 /// hardware prefetchers decide the rate). Best of <c>--reps</c> runs, which stays meaningful on a loaded machine (a
@@ -20,7 +21,7 @@ internal static class StoredKernelsCommand
     {
         int[] threads = [1, 2];
         int reps = 200;
-        string[] types = ["f32", "bf16", "q8_0", "q4_0", "q4_k"];
+        string[] types = ["f32", "bf16", "q8_0", "q4_0", "q4_k", "q8_0s", "q4_0s"];
         for (int i = 0; i + 1 < args.Length; i += 2)
         {
             if (args[i] == "--threads") threads = [.. args[i + 1].Split(',').Select(int.Parse)];
@@ -39,8 +40,15 @@ internal static class StoredKernelsCommand
             float[] y = new float[512 * n];
             foreach (var name in types)
             {
-                byte[] stored = name == "f32" ? [] : GgufQuantize.FromF32(Enum.Parse<GgmlType>(name.ToUpperInvariant()), w);
-                var type = name == "f32" ? default : Enum.Parse<StoredType>(name.ToUpperInvariant());
+                // q8_0s, q4_0s: the same blocks repacked to the split layout the loader uses where it pays.
+                string ggml = name.TrimEnd('s');
+                byte[] stored = name == "f32" ? [] : GgufQuantize.FromF32(Enum.Parse<GgmlType>(ggml.ToUpperInvariant()), w);
+                var type = name == "f32" ? default : Enum.Parse<StoredType>(ggml.ToUpperInvariant());
+                if (name.EndsWith('s'))
+                {
+                    type = StoredSplit.Repack(type, stored, k);
+                }
+
                 long bytes = name == "f32" ? 4L * n * k : stored.Length;
                 foreach (int t in threads)
                 {
@@ -55,7 +63,7 @@ internal static class StoredKernelsCommand
                     double memory = FromMemory(name, stored, w, x1, y, type, k, n, bytes, pool, Math.Max(3, reps / 10));
                     double prompt = n > 4096 ? double.NaN : Best(() => Mul(xm, 512), Math.Max(3, reps / 50));
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{k}x{n} {name,-4} {t}t: decode {decode * 1e6,8:F1} us = {bytes / decode / 1e9,5:F1} GB/s, from memory {bytes / memory / 1e9,5:F1} GB/s   prompt-512 {2.0 * 512 * k * n / prompt / 1e9,6:F1} GFLOP/s"));
+                        $"{k}x{n} {name,-5} {t}t: decode {decode * 1e6,8:F1} us = {bytes / decode / 1e9,5:F1} GB/s, from memory {bytes / memory / 1e9,5:F1} GB/s   prompt-512 {2.0 * 512 * k * n / prompt / 1e9,6:F1} GFLOP/s"));
                 }
             }
         }
@@ -86,9 +94,17 @@ internal static class StoredKernelsCommand
     /// <summary>Bytes of weight copies for the from-memory decode: twice a 32 MiB last-level cache.</summary>
     private const long ColdBytes = 64L << 20;
 
+    /// <summary>Best of reps timed calls after a quarter second of untimed ones: a short kernel call would otherwise be
+    /// timed before the tiered JIT has optimised the code around it (it promotes methods after a delay, not a count).</summary>
     private static double Best(Action a, int reps)
     {
-        a();
+        long warm = Stopwatch.GetTimestamp();
+        do
+        {
+            a();
+        }
+        while (Stopwatch.GetElapsedTime(warm).TotalSeconds < 0.25);
+
         double best = double.MaxValue;
         for (int i = 0; i < reps; i++)
         {

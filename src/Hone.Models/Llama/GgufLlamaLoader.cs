@@ -25,7 +25,9 @@ internal static class GgufLlamaLoader
             Guard(path, info, () => GgufValueCheck.Check(file, info));
             if (keepStored && info.Shape.Count == 2 && AsStored(info.Type) is { } type && StoredRows.Fits(type, checked((int)info.Shape[0])))
             {
-                stored[name] = new StoredMatrix(type, checked((int)info.Shape[1]), (int)info.Shape[0], file.GetTensorBytes(info).ToArray());
+                int rows = checked((int)info.Shape[1]), cols = (int)info.Shape[0];
+                var bytes = file.GetTensorBytes(info).ToArray();
+                stored[name] = new StoredMatrix(KernelLayout(type, bytes, cols), rows, cols, bytes);
             }
         }
 
@@ -45,6 +47,12 @@ internal static class GgufLlamaLoader
         GgmlType.Q4_K => StoredType.Q4_K,
         _ => null,
     };
+
+    /// <summary>Q4_0 rows repacked in place to their split layout where its kernel is the faster
+    /// (<see cref="StoredSplit.Pays"/>: same bytes, four blocks a vector); other types as the file has them. Q8_0 stays:
+    /// its split kernel measured no faster than the GGUF one (stored-kernels, q8_0s).</summary>
+    private static StoredType KernelLayout(StoredType type, byte[] bytes, int cols)
+        => type == StoredType.Q4_0 && StoredSplit.Pays ? StoredSplit.Repack(type, bytes, cols) : type;
 
     private static void Guard(string path, GgufTensorInfo info, Action read)
     {

@@ -57,47 +57,38 @@ internal static unsafe class StoredDot
                 }
 
                 return;
-            case StoredType.Q8_0:
-                for (int b = 0; p < k; b++, p += StoredRows.BlockValues)
-                {
-                    byte* q = w + (b * StoredRows.Q8_0BlockBytes);
-                    float d = Scale(q);
-                    if (Wide(level))
-                    {
-                        var dv = Vector512.Create(d);
-                        (Q8Half(q + 2) * dv).Store(dst + p);
-                        (Q8Half(q + 18) * dv).Store(dst + p + 16);
-                        continue;
-                    }
-
-                    for (int j = 0; j < StoredRows.BlockValues; j++)
-                    {
-                        dst[p + j] = d * (sbyte)q[2 + j];
-                    }
-                }
-
-                return;
             case StoredType.Q4_K:
                 StoredQ4K.Dequantize(w, dst, k, level);
                 return;
             default:
+                var (so, ss, qo, qs) = StoredRows.Layout(type, k);
+                bool q4 = StoredRows.IsQ4(type);
                 for (int b = 0; p < k; b++, p += StoredRows.BlockValues)
                 {
-                    byte* q = w + (b * StoredRows.Q4_0BlockBytes);
-                    float d = Scale(q);
+                    float d = Scale(w + so + (b * ss));
+                    byte* q = w + qo + (b * qs);
                     if (Wide(level))
                     {
                         var dv = Vector512.Create(d);
-                        var (lo, hi) = Q4Wide(q + 2);
-                        (lo * dv).Store(dst + p);
-                        (hi * dv).Store(dst + p + 16);
+                        if (q4)
+                        {
+                            var (lo, hi) = Q4Wide(q);
+                            (lo * dv).Store(dst + p);
+                            (hi * dv).Store(dst + p + 16);
+                        }
+                        else
+                        {
+                            (Q8Half(q) * dv).Store(dst + p);
+                            (Q8Half(q + 16) * dv).Store(dst + p + 16);
+                        }
+
                         continue;
                     }
 
                     for (int j = 0; j < 16; j++)
                     {
-                        dst[p + j] = d * ((q[2 + j] & 0x0F) - 8);
-                        dst[p + j + 16] = d * ((q[2 + j] >> 4) - 8);
+                        dst[p + j] = d * (q4 ? (q[j] & 0x0F) - 8 : (sbyte)q[j]);
+                        dst[p + j + 16] = d * (q4 ? (q[j] >> 4) - 8 : (sbyte)q[j + 16]);
                     }
                 }
 

@@ -28,7 +28,8 @@ public static class StoredMatMulNaive
     /// <summary>
     /// The decode path of Q8_0 and Q4_0 (llama.cpp's q8_0 activations): each row of x quantised per block of 32 by
     /// <see cref="QuantizeBlock"/>, each block's integer dot product with the stored integers (Q4_0: nibble − 8) taken
-    /// exactly, then y = Σ_b sum_b·(d_w·d_x) in block order (+ bias). Shapes as <see cref="XWt"/>; type Q8_0 or Q4_0.
+    /// exactly, then y = Σ_b sum_b·(d_w·d_x) in block order (+ bias). Shapes as <see cref="XWt"/>; type Q8_0 or Q4_0, in
+    /// either layout (GGUF or split).
     /// </summary>
     public static void XWtInt8(ReadOnlySpan<float> x, ReadOnlySpan<byte> w, StoredType type, ReadOnlySpan<float> bias, Span<float> y, int m, int k, int n)
     {
@@ -43,7 +44,7 @@ public static class StoredMatMulNaive
             throw new ArgumentException("Q4_K rows meet q8_K activations; use StoredQ4KNaive.XWtQ8K.", nameof(type));
         }
 
-        int rowBytes = StoredRows.RowBytes(type, k), blockBytes = rowBytes / (k / StoredRows.BlockValues);
+        int rowBytes = StoredRows.RowBytes(type, k);
         var q = new sbyte[k];
         var d = new float[k / StoredRows.BlockValues];
         for (int i = 0; i < m; i++)
@@ -59,15 +60,13 @@ public static class StoredMatMulNaive
                 float sum = 0;
                 for (int b = 0; b < d.Length; b++)
                 {
-                    var block = row.Slice(b * blockBytes, blockBytes);
                     int dot = 0;
-                    for (int p = 0; p < 32; p++)
+                    for (int p = b * 32; p < (b * 32) + 32; p++)
                     {
-                        int v = type == StoredType.Q8_0 ? (sbyte)block[2 + p] : p < 16 ? (block[2 + p] & 0x0F) - 8 : (block[2 + p - 16] >> 4) - 8;
-                        dot += v * q[(b * 32) + p];
+                        dot += StoredRows.Quant(type, row, p) * q[p];
                     }
 
-                    sum += dot * (StoredRows.HalfToSingle((ushort)(block[0] | (block[1] << 8))) * d[b]);
+                    sum += dot * (StoredRows.BlockScale(type, row, b) * d[b]);
                 }
 
                 y[(i * n) + j] = bias.IsEmpty ? sum : sum + bias[j];

@@ -17,6 +17,7 @@ internal sealed unsafe class StoredScratch
     private sbyte* _q;
     private float* _d;
     private int* _s;
+    private byte* _extra;
     private int _k;
 
     ~StoredScratch() => NativeMemory.AlignedFree(_buffer);
@@ -58,10 +59,13 @@ internal sealed unsafe class StoredScratch
         }
 
         int blocks = m * (k / StoredRows.BlockValues);
-        byte* p = (byte*)Reserve(((nuint)m * (nuint)k) + ((nuint)blocks * 8));
+        bool split = StoredSplit.Is(type);
+        long extra = split ? StoredSplit.ExtraBytes(k) : 0;
+        byte* p = (byte*)Reserve((nuint)(((long)m * k) + ((long)blocks * 8) + (m * extra)));
         _q = (sbyte*)p;
         _d = (float*)(p + ((long)m * k));
         _s = (int*)(_d + blocks);
+        _extra = (byte*)(_s + blocks); // after d: at least 64 more bytes, which the split kernel's vector loads of d may touch
         for (int i = 0; i < m; i++)
         {
             long b = (long)i * (k / StoredRows.BlockValues);
@@ -73,6 +77,10 @@ internal sealed unsafe class StoredScratch
             }
 
             StoredInt8Dot.Quantize(x + ((long)i * k), k, _q + ((long)i * k), _d + b, _s + b, level);
+            if (split)
+            {
+                StoredSplit.Prepare(type, _q + ((long)i * k), _s + b, k, _extra + (i * extra));
+            }
         }
     }
 
@@ -89,6 +97,11 @@ internal sealed unsafe class StoredScratch
         if (type == StoredType.Q4_K)
         {
             return StoredQ4K.Dot(w, _q + ((long)i * k), _d + ((long)i * (k / StoredQ4K.SuperValues)), (short*)(_s + b), k, level);
+        }
+
+        if (StoredSplit.Is(type))
+        {
+            return StoredSplit.Dot(w, type, _q + ((long)i * k), _d + b, _s + b, _extra + (i * StoredSplit.ExtraBytes(k)), k, level);
         }
 
         return StoredInt8Dot.Dot(w, _q + ((long)i * k), _d + b, _s + b, k, type, level);

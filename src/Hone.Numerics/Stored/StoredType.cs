@@ -21,6 +21,13 @@ public enum StoredType
     /// <summary>ggml's k-quant block_q4_K: super-blocks of 256 values in 144 bytes (half d and dmin, 6-bit scales and
     /// mins of eight sub-blocks of 32, nibbles); value = d·scale·q − dmin·min (<see cref="StoredQ4K"/>).</summary>
     Q4_K,
+
+    /// <summary>Q8_0 repacked per row (<see cref="StoredSplit"/>): the row's block scales first, then its quants, 32
+    /// per block; as many bytes as Q8_0. Not a GGUF layout: the decode kernels read it whole vectors at a time.</summary>
+    Q8_0Split,
+
+    /// <summary>Q4_0 repacked per row as <see cref="Q8_0Split"/>: the row's scales, then its blocks' 16 nibble bytes.</summary>
+    Q4_0Split,
 }
 
 /// <summary>Geometry of <see cref="StoredType"/> rows and the scalar decoding every kernel shares.</summary>
@@ -57,8 +64,8 @@ public static class StoredRows
         return type switch
         {
             StoredType.BF16 => checked(2 * k),
-            StoredType.Q8_0 => k / BlockValues * Q8_0BlockBytes,
-            StoredType.Q4_0 => k / BlockValues * Q4_0BlockBytes,
+            StoredType.Q8_0 or StoredType.Q8_0Split => k / BlockValues * Q8_0BlockBytes,
+            StoredType.Q4_0 or StoredType.Q4_0Split => k / BlockValues * Q4_0BlockBytes,
             StoredType.Q4_K => k / StoredQ4K.SuperValues * StoredQ4K.SuperBytes,
             _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
         };
@@ -81,34 +88,43 @@ public static class StoredRows
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float BF16ToSingle(ushort bits) => BitConverter.UInt32BitsToSingle((uint)bits << 16);
 
-    /// <summary>Value <paramref name="index"/> of a row (scalar decoding, the reference every fast path is held to).</summary>
-    public static float Value(StoredType type, ReadOnlySpan<byte> row, int index)
+    /// <summary>Value <paramref name="index"/> of a row (scalar decoding, the reference every fast path is held to).
+    /// <paramref name="row"/> is one whole row: the split layouts find their quants after nb = k/32 scales.</summary>
+    public static float Value(StoredType type, ReadOnlySpan<byte> row, int index) => type switch
     {
-        switch (type)
-        {
-            case StoredType.BF16:
-                return BF16ToSingle((ushort)(row[2 * index] | (row[(2 * index) + 1] << 8)));
-            case StoredType.Q8_0:
-            {
-                int b = index / BlockValues * Q8_0BlockBytes;
-                float d = HalfToSingle((ushort)(row[b] | (row[b + 1] << 8)));
-                return d * (sbyte)row[b + 2 + (index % BlockValues)];
-            }
+        StoredType.BF16 => BF16ToSingle((ushort)(row[2 * index] | (row[(2 * index) + 1] << 8))),
+        StoredType.Q4_K => StoredQ4K.Value(row, index),
+        _ => BlockScale(type, row, index / BlockValues) * Quant(type, row, index),
+    };
 
-            case StoredType.Q4_0:
-            {
-                int b = index / BlockValues * Q4_0BlockBytes, j = index % BlockValues;
-                float d = HalfToSingle((ushort)(row[b] | (row[b + 1] << 8)));
-                int q = j < 16 ? row[b + 2 + j] & 0x0F : row[b + 2 + j - 16] >> 4;
-                return d * (q - 8);
-            }
+    /// <summary>Whether <paramref name="type"/> holds 4-bit quants (Q4_0, Q4_0Split).</summary>
+    internal static bool IsQ4(StoredType type) => type is StoredType.Q4_0 or StoredType.Q4_0Split;
 
-            case StoredType.Q4_K:
-                return StoredQ4K.Value(row, index);
+    /// <summary>Where a block type keeps block b's scale and quants in a row of k values: scale at
+    /// ScaleOffset + b·ScaleStride, quants at QuantOffset + b·QuantStride (GGUF: interleaved blocks; split: scales first).</summary>
+    internal static (int ScaleOffset, int ScaleStride, int QuantOffset, int QuantStride) Layout(StoredType type, int k) => type switch
+    {
+        StoredType.Q8_0 => (0, Q8_0BlockBytes, 2, Q8_0BlockBytes),
+        StoredType.Q4_0 => (0, Q4_0BlockBytes, 2, Q4_0BlockBytes),
+        StoredType.Q8_0Split => (0, 2, 2 * (k / BlockValues), BlockValues),
+        StoredType.Q4_0Split => (0, 2, 2 * (k / BlockValues), BlockValues / 2),
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "not a block type"),
+    };
 
-            default:
-                throw new ArgumentOutOfRangeException(nameof(type), type, null);
-        }
+    /// <summary>The scale of block <paramref name="block"/> of a block-type row.</summary>
+    internal static float BlockScale(StoredType type, ReadOnlySpan<byte> row, int block)
+    {
+        var (so, ss, _, _) = Layout(type, row.Length / (IsQ4(type) ? Q4_0BlockBytes : Q8_0BlockBytes) * BlockValues);
+        int b = so + (block * ss);
+        return HalfToSingle((ushort)(row[b] | (row[b + 1] << 8)));
+    }
+
+    /// <summary>The integer of value <paramref name="index"/> of a block-type row (Q4: nibble − 8).</summary>
+    internal static int Quant(StoredType type, ReadOnlySpan<byte> row, int index)
+    {
+        var (_, _, qo, qs) = Layout(type, row.Length / (IsQ4(type) ? Q4_0BlockBytes : Q8_0BlockBytes) * BlockValues);
+        int b = qo + (index / BlockValues * qs), j = index % BlockValues;
+        return !IsQ4(type) ? (sbyte)row[b + j] : (j < 16 ? row[b + j] & 0x0F : row[b + j - 16] >> 4) - 8;
     }
 
     /// <summary>Decodes a whole row of <paramref name="dst"/>.Length values into float32.
