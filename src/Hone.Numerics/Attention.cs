@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 
@@ -47,7 +48,7 @@ public static unsafe class Attention
         {
             if (tokens >= AttentionBlocked.BlockedMinTokens)
             {
-                AttentionBlocked.Forward(pq, pk, pv, firstVisible.IsEmpty ? null : pf, pp, po, tokens, start, heads, kvHeads, headDim, kvLen, scale, pool ?? WorkerPool.Single);
+                AttentionBlocked.Forward(pq, pk, pv, null, null, firstVisible.IsEmpty ? null : pf, pp, po, tokens, start, heads, kvHeads, headDim, kvLen, scale, pool ?? WorkerPool.Single);
                 return;
             }
 
@@ -60,8 +61,18 @@ public static unsafe class Attention
     public static void ForwardNaive(
         ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<int> firstVisible, Span<float> probs, Span<float> output,
         int tokens, int start, int heads, int kvHeads, int headDim, float scale)
+        => ForwardNaive<float>(q, k, v, firstVisible, probs, output, tokens, start, heads, kvHeads, headDim, scale);
+
+    /// <summary>
+    /// The naive forward over a cache of any element type (F32 or <see cref="Half"/>: each key and value is widened to
+    /// float exactly where it is read); the twin of <see cref="AttentionHalf.Forward"/> for a half-precision cache.
+    /// </summary>
+    public static void ForwardNaive<T>(
+        ReadOnlySpan<float> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v, ReadOnlySpan<int> firstVisible, Span<float> probs, Span<float> output,
+        int tokens, int start, int heads, int kvHeads, int headDim, float scale)
+        where T : INumberBase<T>
     {
-        int kvLen = Check(q, k, v, firstVisible, probs, output, tokens, start, heads, kvHeads, headDim);
+        int kvLen = Check(q, k.Length, v.Length, firstVisible, probs, output, tokens, start, heads, kvHeads, headDim);
         int group = heads / kvHeads;
         for (int t = 0; t < tokens; t++)
         {
@@ -79,7 +90,7 @@ public static unsafe class Attention
                     {
                         for (int d = 0; d < headDim; d++)
                         {
-                            s += q[(row * headDim) + d] * k[(((j * kvHeads) + kvh) * headDim) + d];
+                            s += q[(row * headDim) + d] * float.CreateTruncating(k[(((j * kvHeads) + kvh) * headDim) + d]);
                         }
 
                         s *= scale;
@@ -102,7 +113,7 @@ public static unsafe class Attention
                     float acc = 0;
                     for (int j = first; j < limit; j++)
                     {
-                        acc += probs[(row * kvLen) + j] / sum * v[(((j * kvHeads) + kvh) * headDim) + d];
+                        acc += probs[(row * kvLen) + j] / sum * float.CreateTruncating(v[(((j * kvHeads) + kvh) * headDim) + d]);
                     }
 
                     output[(row * headDim) + d] = acc;
@@ -232,6 +243,12 @@ public static unsafe class Attention
     internal static int Check(
         ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<int> firstVisible, ReadOnlySpan<float> probs, ReadOnlySpan<float> output,
         int tokens, int start, int heads, int kvHeads, int headDim)
+        => Check(q, k.Length, v.Length, firstVisible, probs, output, tokens, start, heads, kvHeads, headDim);
+
+    /// <summary>Checks the shapes of a forward whose cache holds <paramref name="kLength"/> keys and <paramref name="vLength"/> values (elements); returns kvLen.</summary>
+    internal static int Check(
+        ReadOnlySpan<float> q, int kLength, int vLength, ReadOnlySpan<int> firstVisible, ReadOnlySpan<float> probs, ReadOnlySpan<float> output,
+        int tokens, int start, int heads, int kvHeads, int headDim)
     {
         if (!firstVisible.IsEmpty)
         {
@@ -259,8 +276,8 @@ public static unsafe class Attention
         int kvLen = start + tokens;
         ArgumentOutOfRangeException.ThrowIfLessThan(q.Length, tokens * heads * headDim, nameof(q));
         ArgumentOutOfRangeException.ThrowIfLessThan(output.Length, tokens * heads * headDim, nameof(output));
-        ArgumentOutOfRangeException.ThrowIfLessThan(k.Length, kvLen * kvHeads * headDim, nameof(k));
-        ArgumentOutOfRangeException.ThrowIfLessThan(v.Length, kvLen * kvHeads * headDim, nameof(v));
+        ArgumentOutOfRangeException.ThrowIfLessThan(kLength, kvLen * kvHeads * headDim, "k");
+        ArgumentOutOfRangeException.ThrowIfLessThan(vLength, kvLen * kvHeads * headDim, "v");
         ArgumentOutOfRangeException.ThrowIfLessThan(probs.Length, tokens * heads * kvLen, nameof(probs));
         return kvLen;
     }

@@ -1,0 +1,158 @@
+using System.Runtime.Intrinsics;
+
+namespace Hone.Numerics;
+
+/// <summary>
+/// <see cref="Attention.Forward(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{int}, Span{float}, Span{float}, int, int, int, int, int, float, WorkerPool?)"/>
+/// over a half-precision (F16) KV cache, as llama.cpp keeps it: half the bytes a decode step reads. Keys and values
+/// are widened in registers as they are read (<see cref="HalfConvert"/>), never copied to a float cache. Decode rows
+/// take one work item per (token, KV head): a tile of <see cref="TileKeys"/> keys is widened once into a small
+/// stack buffer and read from there by every query head of the group, then the same for the values, so grouped heads
+/// read their KV head from memory once. Prompt blocks take the blocked path, whose packing widens.
+/// The arithmetic is that of the F32 kernel, in the same order: on a cache holding the same (F16-representable)
+/// values the results are the F32 kernel's bits. The naive twin is
+/// <see cref="Attention.ForwardNaive{T}(ReadOnlySpan{float}, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{int}, Span{float}, Span{float}, int, int, int, int, int, float)"/>.
+/// </summary>
+public static unsafe class AttentionHalf
+{
+    /// <summary>Keys (or values) widened per tile: a multiple of four (the dot products go four keys at a time).</summary>
+    private const int TileKeys = 16;
+
+    /// <summary>Largest head the decode tile serves (its stack buffer is TileKeys × this floats).</summary>
+    private const int MaxHeadDim = 512;
+
+    [ThreadStatic]
+    private static DecodeJob? t_job;
+
+    /// <summary>
+    /// Shapes as <see cref="Attention.Forward(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{int}, Span{float}, Span{float}, int, int, int, int, int, float, WorkerPool?)"/>:
+    /// q [tokens, heads, headDim]; k, v [≥ start + tokens, kvHeads, headDim] in F16; firstVisible [tokens] or empty;
+    /// probs [tokens, heads, start + tokens] (written, zero outside each row's window); output [tokens, heads, headDim].
+    /// headDim ≤ 512. Results do not depend on the thread count.
+    /// </summary>
+    public static void Forward(
+        ReadOnlySpan<float> q, ReadOnlySpan<Half> k, ReadOnlySpan<Half> v, ReadOnlySpan<int> firstVisible, Span<float> probs, Span<float> output,
+        int tokens, int start, int heads, int kvHeads, int headDim, float scale, WorkerPool? pool = null)
+    {
+        int kvLen = Attention.Check(q, k.Length, v.Length, firstVisible, probs, output, tokens, start, heads, kvHeads, headDim);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(headDim, MaxHeadDim);
+        fixed (float* pq = q)
+        fixed (Half* pk = k)
+        fixed (Half* pv = v)
+        fixed (int* pf = firstVisible)
+        fixed (float* pp = probs)
+        fixed (float* po = output)
+        {
+            int* first = firstVisible.IsEmpty ? null : pf;
+            if (tokens >= AttentionBlocked.BlockedMinTokens)
+            {
+                AttentionBlocked.Forward(pq, null, null, (ushort*)pk, (ushort*)pv, first, pp, po, tokens, start, heads, kvHeads, headDim, kvLen, scale, pool ?? WorkerPool.Single);
+                return;
+            }
+
+            var job = t_job ??= new DecodeJob();
+            job.Set(pq, (ushort*)pk, (ushort*)pv, first, pp, po, start, heads, kvHeads, headDim, kvLen, scale);
+            (pool ?? WorkerPool.Single).Run(job, tokens * kvHeads);
+        }
+    }
+
+    /// <summary>One (token, KV head) per item: the scores, softmax and weighted values of the group's query heads.</summary>
+    private sealed class DecodeJob : IParallelWork
+    {
+        private float* _q;
+        private ushort* _k;
+        private ushort* _v;
+        private int* _firstVisible;
+        private float* _probs;
+        private float* _out;
+        private int _start;
+        private int _heads;
+        private int _kvHeads;
+        private int _headDim;
+        private int _kvLen;
+        private float _scale;
+
+        public void Set(float* q, ushort* k, ushort* v, int* firstVisible, float* probs, float* output, int start, int heads, int kvHeads, int headDim, int kvLen, float scale)
+        {
+            _q = q;
+            _k = k;
+            _v = v;
+            _firstVisible = firstVisible;
+            _probs = probs;
+            _out = output;
+            _start = start;
+            _heads = heads;
+            _kvHeads = kvHeads;
+            _headDim = headDim;
+            _kvLen = kvLen;
+            _scale = scale;
+        }
+
+        public void Execute(int index, int worker)
+        {
+            int t = index / _kvHeads, kvh = index % _kvHeads, headDim = _headDim;
+            int group = _heads / _kvHeads, h0 = (t * _heads) + (kvh * group);
+            long kvRow = (long)_kvHeads * headDim, kvOffset = (long)kvh * headDim;
+            int limit = _start + t + 1;
+            int first = _firstVisible is null ? 0 : _firstVisible[t];
+            float* tile = stackalloc float[TileKeys * headDim];
+            bool dot4 = HeadVectors.CanDot4(headDim);
+
+            // Scores: each tile of keys widened once, dotted with every query head of the group.
+            for (int j0 = first; j0 < limit; j0 += TileKeys)
+            {
+                int n = Math.Min(TileKeys, limit - j0);
+                WidenRows(_k + (j0 * kvRow) + kvOffset, kvRow, n, headDim, tile);
+                for (int row = h0; row < h0 + group; row++)
+                {
+                    float* q = _q + ((long)row * headDim);
+                    float* p = _probs + ((long)row * _kvLen) + j0;
+                    int j = 0;
+                    if (dot4)
+                    {
+                        for (; j + 4 <= n; j += 4)
+                        {
+                            float* k0 = tile + (j * headDim);
+                            Vector128<float> s = HeadVectors.Dot4(q, k0, k0 + headDim, k0 + (2 * headDim), k0 + (3 * headDim), headDim) * _scale;
+                            s.Store(p + j);
+                        }
+                    }
+
+                    for (; j < n; j++)
+                    {
+                        p[j] = HeadVectors.Dot(q, tile + (j * headDim), headDim) * _scale;
+                    }
+                }
+            }
+
+            for (int row = h0; row < h0 + group; row++)
+            {
+                var p = new Span<float>(_probs + ((long)row * _kvLen), _kvLen);
+                p[..first].Clear();
+                p[limit..].Clear();
+                Softmax.InPlace(p[first..limit]);
+                new Span<float>(_out + ((long)row * headDim), headDim).Clear();
+            }
+
+            // Output: each tile of values widened once, added into every query head's output.
+            for (int j0 = first; j0 < limit; j0 += TileKeys)
+            {
+                int n = Math.Min(TileKeys, limit - j0);
+                WidenRows(_v + (j0 * kvRow) + kvOffset, kvRow, n, headDim, tile);
+                for (int row = h0; row < h0 + group; row++)
+                {
+                    HeadVectors.WeightedSumAdd(_probs + ((long)row * _kvLen) + j0, n, tile, headDim, _out + ((long)row * headDim), headDim);
+                }
+            }
+        }
+
+        /// <summary>dst [rows, width] = the floats of rows of src (F16, one every <paramref name="stride"/> elements).</summary>
+        private static void WidenRows(ushort* src, long stride, int rows, int width, float* dst)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                HalfConvert.Widen(src + (r * stride), dst + (r * width), width);
+            }
+        }
+    }
+}
