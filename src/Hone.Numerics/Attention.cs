@@ -48,7 +48,7 @@ public static unsafe class Attention
         {
             if (tokens >= AttentionBlocked.BlockedMinTokens)
             {
-                AttentionBlocked.Forward(pq, pk, pv, null, null, firstVisible.IsEmpty ? null : pf, pp, po, tokens, start, heads, kvHeads, headDim, kvLen, scale, pool ?? WorkerPool.Single);
+                AttentionBlocked.Forward(pq, pk, pv, null, null, 0, firstVisible.IsEmpty ? null : pf, pp, po, tokens, start, heads, kvHeads, headDim, kvLen, scale, pool ?? WorkerPool.Single);
                 return;
             }
 
@@ -65,14 +65,37 @@ public static unsafe class Attention
 
     /// <summary>
     /// The naive forward over a cache of any element type (F32 or <see cref="Half"/>: each key and value is widened to
-    /// float exactly where it is read); the twin of <see cref="AttentionHalf.Forward"/> for a half-precision cache.
+    /// float exactly where it is read), laid out as the forward's: k, v [≥ start + tokens, kvHeads, headDim].
     /// </summary>
     public static void ForwardNaive<T>(
         ReadOnlySpan<float> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v, ReadOnlySpan<int> firstVisible, Span<float> probs, Span<float> output,
         int tokens, int start, int heads, int kvHeads, int headDim, float scale)
         where T : INumberBase<T>
     {
-        int kvLen = Check(q, k.Length, v.Length, firstVisible, probs, output, tokens, start, heads, kvHeads, headDim);
+        Check(q, k.Length, v.Length, firstVisible, probs, output, tokens, start, heads, kvHeads, headDim);
+        ForwardNaiveStrided(q, k, v, firstVisible, probs, output, tokens, start, heads, kvHeads, headDim, scale, (long)kvHeads * headDim, headDim);
+    }
+
+    /// <summary>
+    /// The naive forward over a head-major cache, k, v [kvHeads, capacity, headDim] (each KV head's positions
+    /// contiguous, as the half-precision cache keeps them): the twin of <see cref="AttentionHalf.Forward"/>.
+    /// </summary>
+    public static void ForwardNaive<T>(
+        ReadOnlySpan<float> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v, ReadOnlySpan<int> firstVisible, Span<float> probs, Span<float> output,
+        int tokens, int start, int heads, int kvHeads, int headDim, int capacity, float scale)
+        where T : INumberBase<T>
+    {
+        AttentionHalf.CheckHeadMajor(q, k.Length, v.Length, firstVisible, probs, output, tokens, start, heads, kvHeads, headDim, capacity);
+        ForwardNaiveStrided(q, k, v, firstVisible, probs, output, tokens, start, heads, kvHeads, headDim, scale, headDim, (long)capacity * headDim);
+    }
+
+    /// <summary>The naive loops, with key/value (j, kvh) at j·positionStride + kvh·headStride.</summary>
+    private static void ForwardNaiveStrided<T>(
+        ReadOnlySpan<float> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v, ReadOnlySpan<int> firstVisible, Span<float> probs, Span<float> output,
+        int tokens, int start, int heads, int kvHeads, int headDim, float scale, long positionStride, long headStride)
+        where T : INumberBase<T>
+    {
+        int kvLen = start + tokens;
         int group = heads / kvHeads;
         for (int t = 0; t < tokens; t++)
         {
@@ -90,7 +113,7 @@ public static unsafe class Attention
                     {
                         for (int d = 0; d < headDim; d++)
                         {
-                            s += q[(row * headDim) + d] * float.CreateTruncating(k[(((j * kvHeads) + kvh) * headDim) + d]);
+                            s += q[(row * headDim) + d] * float.CreateTruncating(k[(int)((j * positionStride) + (kvh * headStride) + d)]);
                         }
 
                         s *= scale;
@@ -113,7 +136,7 @@ public static unsafe class Attention
                     float acc = 0;
                     for (int j = first; j < limit; j++)
                     {
-                        acc += probs[(row * kvLen) + j] / sum * float.CreateTruncating(v[(((j * kvHeads) + kvh) * headDim) + d]);
+                        acc += probs[(row * kvLen) + j] / sum * float.CreateTruncating(v[(int)((j * positionStride) + (kvh * headStride) + d)]);
                     }
 
                     output[(row * headDim) + d] = acc;

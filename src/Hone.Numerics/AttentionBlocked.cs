@@ -30,15 +30,16 @@ internal static unsafe class AttentionBlocked
     [ThreadStatic]
     private static BlockedJob? t_blocked;
 
-    /// <summary>The cache is k, v in F32, or kHalf, vHalf in F16 (the other pair null): packing widens the halves.</summary>
+    /// <summary>The cache is k, v in F32 [positions, kvHeads, headDim], or kHalf, vHalf in F16, head-major
+    /// [kvHeads, capacity, headDim] (the other pair null): packing widens the halves.</summary>
     internal static void Forward(
-        float* q, float* k, float* v, ushort* kHalf, ushort* vHalf, int* firstVisible, float* probs, float* output,
+        float* q, float* k, float* v, ushort* kHalf, ushort* vHalf, int capacity, int* firstVisible, float* probs, float* output,
         int tokens, int start, int heads, int kvHeads, int headDim, int kvLen, float scale, WorkerPool pool)
     {
         var layout = new PackedLayout(kvLen, kvHeads, headDim);
         float* packed = (t_scratch ??= new GrowableBuffer()).Ensure(layout.TotalFloats);
         var pack = t_pack ??= new PackJob();
-        pack.Set(k, v, kHalf, vHalf, packed, layout);
+        pack.Set(k, v, kHalf, vHalf, capacity, packed, layout);
         pool.Run(pack, 2 * kvHeads);
         var job = t_blocked ??= new BlockedJob();
         int tiles = (tokens + TileRows - 1) / TileRows;
@@ -80,14 +81,16 @@ internal static unsafe class AttentionBlocked
         private float* _v;
         private ushort* _kHalf;
         private ushort* _vHalf;
+        private long _halfHeadStride;
         private float* _packed;
         private PackedLayout _layout;
 
         [ThreadStatic]
         private static GrowableBuffer? t_rows;
 
-        public void Set(float* k, float* v, ushort* kHalf, ushort* vHalf, float* packed, PackedLayout layout)
+        public void Set(float* k, float* v, ushort* kHalf, ushort* vHalf, int capacity, float* packed, PackedLayout layout)
         {
+            _halfHeadStride = (long)capacity * layout.HeadDim;
             _k = k;
             _v = v;
             _kHalf = kHalf;
@@ -103,7 +106,7 @@ internal static unsafe class AttentionBlocked
             if (index % 2 == 0)
             {
                 // Kᵀ of this head: the rows of K (stride kvRow) are the panel's columns. A half cache widens the panel's
-                // keys into contiguous rows first.
+                // keys (contiguous, head-major) into float rows first.
                 float* rows = _kHalf is null ? null : (t_rows ??= new GrowableBuffer()).Ensure((long)NR * l.HeadDim);
                 for (int p = 0; p < l.KeyPanels; p++)
                 {
@@ -114,10 +117,7 @@ internal static unsafe class AttentionBlocked
                     }
 
                     int keys = Math.Min(NR, l.KvLen - (p * NR));
-                    for (int j = 0; j < keys; j++)
-                    {
-                        HalfConvert.Widen(_kHalf + (((long)(p * NR) + j) * kvRow) + ((long)kvh * l.HeadDim), rows + ((long)j * l.HeadDim), l.HeadDim);
-                    }
+                    HalfConvert.Widen(_kHalf + (kvh * _halfHeadStride) + ((long)p * NR * l.HeadDim), rows, keys * l.HeadDim);
 
                     PanelPacking.Pack(rows, l.HeadDim, keys, transposed: true, 0, 0, l.HeadDim, l.KeyPanel(_packed, kvh, p));
                 }
@@ -131,14 +131,13 @@ internal static unsafe class AttentionBlocked
                 float* dst = l.ValuePanel(_packed, kvh, p);
                 for (int j = 0; j < l.KvLen; j++)
                 {
-                    long src = ((long)j * kvRow) + ((long)kvh * l.HeadDim) + d0;
                     if (_vHalf is null)
                     {
-                        new ReadOnlySpan<float>(_v + src, cols).CopyTo(new Span<float>(dst, cols));
+                        new ReadOnlySpan<float>(_v + ((long)j * kvRow) + ((long)kvh * l.HeadDim) + d0, cols).CopyTo(new Span<float>(dst, cols));
                     }
                     else
                     {
-                        HalfConvert.Widen(_vHalf + src, dst, cols);
+                        HalfConvert.Widen(_vHalf + (kvh * _halfHeadStride) + ((long)j * l.HeadDim) + d0, dst, cols);
                     }
 
                     if (cols < NR)

@@ -4,14 +4,15 @@ namespace Hone.Numerics;
 
 /// <summary>
 /// <see cref="Attention.Forward(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{int}, Span{float}, Span{float}, int, int, int, int, int, float, WorkerPool?)"/>
-/// over a half-precision (F16) KV cache, as llama.cpp keeps it: half the bytes a decode step reads. Keys and values
-/// are widened in registers as they are read (<see cref="HalfConvert"/>), never copied to a float cache. Decode rows
+/// over a half-precision (F16) KV cache, as llama.cpp keeps it: half the bytes a decode step reads. The cache is
+/// head-major, [kvHeads, capacity, headDim], so a KV head's keys (and values) are one contiguous stream. Keys and
+/// values are widened as they are read (<see cref="HalfConvert"/>), never copied to a float cache. Decode rows
 /// take one work item per (token, KV head): a tile of <see cref="TileKeys"/> keys is widened once into a small
-/// stack buffer and read from there by every query head of the group, then the same for the values, so grouped heads
-/// read their KV head from memory once. Prompt blocks take the blocked path, whose packing widens.
+/// stack buffer (L1) and read from there by every query head of the group, then the same for the values, so grouped
+/// heads read their KV head from memory once. Prompt blocks take the blocked path, whose packing widens.
 /// The arithmetic is that of the F32 kernel, in the same order: on a cache holding the same (F16-representable)
 /// values the results are the F32 kernel's bits. The naive twin is
-/// <see cref="Attention.ForwardNaive{T}(ReadOnlySpan{float}, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{int}, Span{float}, Span{float}, int, int, int, int, int, float)"/>.
+/// <see cref="Attention.ForwardNaive{T}(ReadOnlySpan{float}, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{int}, Span{float}, Span{float}, int, int, int, int, int, int, float)"/>.
 /// </summary>
 public static unsafe class AttentionHalf
 {
@@ -26,16 +27,16 @@ public static unsafe class AttentionHalf
 
     /// <summary>
     /// Shapes as <see cref="Attention.Forward(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{int}, Span{float}, Span{float}, int, int, int, int, int, float, WorkerPool?)"/>:
-    /// q [tokens, heads, headDim]; k, v [≥ start + tokens, kvHeads, headDim] in F16; firstVisible [tokens] or empty;
-    /// probs [tokens, heads, start + tokens] (written, zero outside each row's window); output [tokens, heads, headDim].
-    /// headDim ≤ 512. Results do not depend on the thread count.
+    /// q [tokens, heads, headDim]; k, v [kvHeads, capacity, headDim] in F16 with capacity ≥ start + tokens (positions
+    /// past start + tokens are not read); firstVisible [tokens] or empty; probs [tokens, heads, start + tokens]
+    /// (written, zero outside each row's window); output [tokens, heads, headDim]. headDim ≤ 512. Results do not
+    /// depend on the thread count.
     /// </summary>
     public static void Forward(
         ReadOnlySpan<float> q, ReadOnlySpan<Half> k, ReadOnlySpan<Half> v, ReadOnlySpan<int> firstVisible, Span<float> probs, Span<float> output,
-        int tokens, int start, int heads, int kvHeads, int headDim, float scale, WorkerPool? pool = null)
+        int tokens, int start, int heads, int kvHeads, int headDim, int capacity, float scale, WorkerPool? pool = null)
     {
-        int kvLen = Attention.Check(q, k.Length, v.Length, firstVisible, probs, output, tokens, start, heads, kvHeads, headDim);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(headDim, MaxHeadDim);
+        int kvLen = CheckHeadMajor(q, k.Length, v.Length, firstVisible, probs, output, tokens, start, heads, kvHeads, headDim, capacity);
         fixed (float* pq = q)
         fixed (Half* pk = k)
         fixed (Half* pv = v)
@@ -46,14 +47,28 @@ public static unsafe class AttentionHalf
             int* first = firstVisible.IsEmpty ? null : pf;
             if (tokens >= AttentionBlocked.BlockedMinTokens)
             {
-                AttentionBlocked.Forward(pq, null, null, (ushort*)pk, (ushort*)pv, first, pp, po, tokens, start, heads, kvHeads, headDim, kvLen, scale, pool ?? WorkerPool.Single);
+                AttentionBlocked.Forward(pq, null, null, (ushort*)pk, (ushort*)pv, capacity, first, pp, po, tokens, start, heads, kvHeads, headDim, kvLen, scale, pool ?? WorkerPool.Single);
                 return;
             }
 
             var job = t_job ??= new DecodeJob();
-            job.Set(pq, (ushort*)pk, (ushort*)pv, first, pp, po, start, heads, kvHeads, headDim, kvLen, scale);
+            job.Set(pq, (ushort*)pk, (ushort*)pv, first, pp, po, start, heads, kvHeads, headDim, capacity, kvLen, scale);
             (pool ?? WorkerPool.Single).Run(job, tokens * kvHeads);
         }
+    }
+
+    /// <summary>The shape checks of <see cref="Attention.Check(ReadOnlySpan{float}, int, int, ReadOnlySpan{int}, ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, int, int, int)"/>
+    /// for a head-major cache of <paramref name="capacity"/> positions per KV head; returns kvLen.</summary>
+    internal static int CheckHeadMajor(
+        ReadOnlySpan<float> q, int kLength, int vLength, ReadOnlySpan<int> firstVisible, ReadOnlySpan<float> probs, ReadOnlySpan<float> output,
+        int tokens, int start, int heads, int kvHeads, int headDim, int capacity)
+    {
+        int kvLen = Attention.Check(q, kLength, vLength, firstVisible, probs, output, tokens, start, heads, kvHeads, headDim);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(headDim, MaxHeadDim);
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, kvLen);
+        ArgumentOutOfRangeException.ThrowIfLessThan(kLength, (long)kvHeads * capacity * headDim, "k");
+        ArgumentOutOfRangeException.ThrowIfLessThan(vLength, (long)kvHeads * capacity * headDim, "v");
+        return kvLen;
     }
 
     /// <summary>One (token, KV head) per item: the scores, softmax and weighted values of the group's query heads.</summary>
@@ -69,10 +84,11 @@ public static unsafe class AttentionHalf
         private int _heads;
         private int _kvHeads;
         private int _headDim;
+        private int _capacity;
         private int _kvLen;
         private float _scale;
 
-        public void Set(float* q, ushort* k, ushort* v, int* firstVisible, float* probs, float* output, int start, int heads, int kvHeads, int headDim, int kvLen, float scale)
+        public void Set(float* q, ushort* k, ushort* v, int* firstVisible, float* probs, float* output, int start, int heads, int kvHeads, int headDim, int capacity, int kvLen, float scale)
         {
             _q = q;
             _k = k;
@@ -84,6 +100,7 @@ public static unsafe class AttentionHalf
             _heads = heads;
             _kvHeads = kvHeads;
             _headDim = headDim;
+            _capacity = capacity;
             _kvLen = kvLen;
             _scale = scale;
         }
@@ -92,7 +109,7 @@ public static unsafe class AttentionHalf
         {
             int t = index / _kvHeads, kvh = index % _kvHeads, headDim = _headDim;
             int group = _heads / _kvHeads, h0 = (t * _heads) + (kvh * group);
-            long kvRow = (long)_kvHeads * headDim, kvOffset = (long)kvh * headDim;
+            ushort* keys = _k + ((long)kvh * _capacity * headDim), values = _v + ((long)kvh * _capacity * headDim);
             int limit = _start + t + 1;
             int first = _firstVisible is null ? 0 : _firstVisible[t];
             float* tile = stackalloc float[TileKeys * headDim];
@@ -102,7 +119,7 @@ public static unsafe class AttentionHalf
             for (int j0 = first; j0 < limit; j0 += TileKeys)
             {
                 int n = Math.Min(TileKeys, limit - j0);
-                WidenRows(_k + (j0 * kvRow) + kvOffset, kvRow, n, headDim, tile);
+                HalfConvert.Widen(keys + ((long)j0 * headDim), tile, n * headDim);
                 for (int row = h0; row < h0 + group; row++)
                 {
                     float* q = _q + ((long)row * headDim);
@@ -138,20 +155,11 @@ public static unsafe class AttentionHalf
             for (int j0 = first; j0 < limit; j0 += TileKeys)
             {
                 int n = Math.Min(TileKeys, limit - j0);
-                WidenRows(_v + (j0 * kvRow) + kvOffset, kvRow, n, headDim, tile);
+                HalfConvert.Widen(values + ((long)j0 * headDim), tile, n * headDim);
                 for (int row = h0; row < h0 + group; row++)
                 {
                     HeadVectors.WeightedSumAdd(_probs + ((long)row * _kvLen) + j0, n, tile, headDim, _out + ((long)row * headDim), headDim);
                 }
-            }
-        }
-
-        /// <summary>dst [rows, width] = the floats of rows of src (F16, one every <paramref name="stride"/> elements).</summary>
-        private static void WidenRows(ushort* src, long stride, int rows, int width, float* dst)
-        {
-            for (int r = 0; r < rows; r++)
-            {
-                HalfConvert.Widen(src + (r * stride), dst + (r * width), width);
             }
         }
     }

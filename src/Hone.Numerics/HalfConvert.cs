@@ -67,16 +67,16 @@ public static unsafe class HalfConvert
         }
     }
 
-    /// <summary>Sixteen halves at src as floats (AVX-512 only).</summary>
+    /// <summary>Sixteen halves at src as floats (AVX-512 only). The halves are sign-extended, so one shift and mask
+    /// leave the sign in place and the magnitude in a float's exponent and mantissa bits; the product by 2¹¹² keeps
+    /// the sign; a product of 2¹⁶ or more can only come from an infinity or NaN, whose exponent is then set to all ones.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> Widen16(ushort* src)
     {
-        Vector512<uint> h = Avx512F.ConvertToVector512UInt32(Vector256.Load(src));
-        Vector512<uint> mag = (h & Vector512.Create(0x7FFFu)) << 13;
-        Vector512<uint> scaled = (mag.AsSingle() * Vector512.Create(Scale)).AsUInt32();
-        Vector512<uint> special = Vector512.GreaterThanOrEqual(mag, Vector512.Create(InfinityShifted));
-        Vector512<uint> bits = Vector512.ConditionalSelect(special, mag | Vector512.Create(0x7F800000u), scaled);
-        return (bits | ((h & Vector512.Create(0x8000u)) << 16)).AsSingle();
+        Vector512<uint> x = Avx512F.ConvertToVector512Int32(Vector256.Load((short*)src)).AsUInt32();
+        Vector512<float> p = ((x << 13) & Vector512.Create(0x8FFFE000u)).AsSingle() * Vector512.Create(Scale);
+        Vector512<float> special = Vector512.GreaterThanOrEqual(Vector512.Abs(p), Vector512.Create(65536f));
+        return Vector512.ConditionalSelect(special, (p.AsUInt32() | Vector512.Create(0x7F800000u)).AsSingle(), p);
     }
 
     /// <summary>Eight halves at src as floats (AVX2 only).</summary>

@@ -59,12 +59,14 @@ public sealed class AttentionHalfTests
         int kvLen = start + tokens;
         float scale = 1f / MathF.Sqrt(headDim);
         float[] q = Rand.Floats(rng, tokens * heads * headDim);
-        Half[] k = Halves(Rand.Floats(rng, kvLen * kvHeads * headDim, 2f)), v = Halves(Rand.Floats(rng, kvLen * kvHeads * headDim));
+        float[] kf = Rounded(Rand.Floats(rng, kvLen * kvHeads * headDim, 2f)), vf = Rounded(Rand.Floats(rng, kvLen * kvHeads * headDim));
+        int capacity = kvLen + 5; // positions past the sequence hold NaN: never read
+        Half[] k = HeadMajor(kf, kvHeads, headDim, capacity), v = HeadMajor(vf, kvHeads, headDim, capacity);
         float[] ep = new float[tokens * heads * kvLen], eo = new float[q.Length];
-        Attention.ForwardNaive<Half>(q, k, v, default, ep, eo, tokens, start, heads, kvHeads, headDim, scale);
+        Attention.ForwardNaive<Half>(q, k, v, default, ep, eo, tokens, start, heads, kvHeads, headDim, capacity, scale);
 
-        // The F32 kernel on the widened cache: the same arithmetic in the same order, so the same bits.
-        float[] kf = Widened(k), vf = Widened(v), fp = new float[ep.Length], fo = new float[eo.Length];
+        // The F32 kernel on the same values (position-major): the same arithmetic in the same order, so the same bits.
+        float[] fp = new float[ep.Length], fo = new float[eo.Length];
         Attention.Forward(q, kf, vf, fp, fo, tokens, start, heads, kvHeads, headDim, scale);
         float[]? single = null;
         foreach (int threads in new[] { 1, 2, 3 })
@@ -73,7 +75,7 @@ public sealed class AttentionHalfTests
             float[] p = new float[ep.Length], o = new float[eo.Length];
             p.AsSpan().Fill(float.NaN);
             o.AsSpan().Fill(float.NaN);
-            AttentionHalf.Forward(q, k, v, default, p, o, tokens, start, heads, kvHeads, headDim, scale, pool);
+            AttentionHalf.Forward(q, k, v, default, p, o, tokens, start, heads, kvHeads, headDim, capacity, scale, pool);
             Rand.Close(ep, p, 1e-5, 1e-6, "probs");
             Rand.Close(eo, o, 1e-5, 1e-5, "output");
             Assert.Equal(fp, p);
@@ -98,12 +100,13 @@ public sealed class AttentionHalfTests
         }
 
         float[] q = Rand.Floats(rng, tokens * heads * headDim);
-        Half[] k = Halves(Rand.Floats(rng, kvLen * kvHeads * headDim)), v = Halves(Rand.Floats(rng, kvLen * kvHeads * headDim));
+        Half[] k = HeadMajor(Rand.Floats(rng, kvLen * kvHeads * headDim), kvHeads, headDim, kvLen);
+        Half[] v = HeadMajor(Rand.Floats(rng, kvLen * kvHeads * headDim), kvHeads, headDim, kvLen);
         float[] ep = new float[tokens * heads * kvLen], eo = new float[q.Length], p = new float[ep.Length], o = new float[q.Length];
-        Attention.ForwardNaive<Half>(q, k, v, first, ep, eo, tokens, start, heads, kvHeads, headDim, 0.2f);
+        Attention.ForwardNaive<Half>(q, k, v, first, ep, eo, tokens, start, heads, kvHeads, headDim, kvLen, 0.2f);
         using var pool = new WorkerPool(2);
         p.AsSpan().Fill(float.NaN);
-        AttentionHalf.Forward(q, k, v, first, p, o, tokens, start, heads, kvHeads, headDim, 0.2f, pool);
+        AttentionHalf.Forward(q, k, v, first, p, o, tokens, start, heads, kvHeads, headDim, kvLen, 0.2f, pool);
         Rand.Close(ep, p, 1e-5, 1e-6, "probs");
         Rand.Close(eo, o, 1e-5, 1e-5, "output");
         for (int t = 0; t < tokens; t++)
@@ -127,7 +130,7 @@ public sealed class AttentionHalfTests
         float[] q = Rand.Floats(rng, tokens * heads * headDim), k = Rand.Floats(rng, kvLen * kvHeads * headDim), v = Rand.Floats(rng, k.Length);
         float[] ep = new float[tokens * heads * kvLen], eo = new float[q.Length], p = new float[ep.Length], o = new float[q.Length];
         Attention.ForwardNaive(q, k, v, default, ep, eo, tokens, start, heads, kvHeads, headDim, 0.125f);
-        AttentionHalf.Forward(q, Halves(k), Halves(v), default, p, o, tokens, start, heads, kvHeads, headDim, 0.125f);
+        AttentionHalf.Forward(q, HeadMajor(k, kvHeads, headDim, kvLen), HeadMajor(v, kvHeads, headDim, kvLen), default, p, o, tokens, start, heads, kvHeads, headDim, kvLen, 0.125f);
         Rand.Close(ep, p, 4e-3, 1e-6, "probs");
         Rand.Close(eo, o, 0, 4e-3, "output");
         Assert.NotEqual(eo, o); // the rounding is real: this test would pass vacuously on an F32 cache
@@ -137,20 +140,38 @@ public sealed class AttentionHalfTests
     public void Half_cache_attention_rejects_a_short_cache()
     {
         float[] q = new float[64], p = new float[2], o = new float[64];
-        Assert.Throws<ArgumentOutOfRangeException>(() => AttentionHalf.Forward(q, new Half[64], new Half[128], default, p, o, 1, 1, 1, 1, 64, 1f));
+        Assert.Throws<ArgumentOutOfRangeException>(() => AttentionHalf.Forward(q, new Half[64], new Half[128], default, p, o, 1, 1, 1, 1, 64, 2, 1f));
+        Assert.Throws<ArgumentOutOfRangeException>(() => AttentionHalf.Forward(q, new Half[128], new Half[128], default, p, o, 1, 1, 1, 1, 64, 1, 1f)); // capacity below start + tokens
     }
 
-    private static Half[] Halves(float[] x)
+    /// <summary>x rounded to F16 and back (values the half cache holds exactly).</summary>
+    private static float[] Rounded(float[] x)
     {
         var h = new Half[x.Length];
         HalfConvert.FromSingle(x, h);
-        return h;
-    }
-
-    private static float[] Widened(Half[] h)
-    {
         var f = new float[h.Length];
         HalfConvert.ToSingleNaive(h, f);
         return f;
+    }
+
+    /// <summary>A position-major cache x [positions, kvHeads, headDim] as F16, head-major [kvHeads, capacity, headDim];
+    /// positions past x's hold NaN.</summary>
+    private static Half[] HeadMajor(float[] x, int kvHeads, int headDim, int capacity)
+    {
+        int positions = x.Length / (kvHeads * headDim);
+        var h = new Half[kvHeads * capacity * headDim];
+        h.AsSpan().Fill(Half.NaN);
+        for (int j = 0; j < positions; j++)
+        {
+            for (int kvh = 0; kvh < kvHeads; kvh++)
+            {
+                for (int d = 0; d < headDim; d++)
+                {
+                    h[(((kvh * capacity) + j) * headDim) + d] = (Half)x[(((j * kvHeads) + kvh) * headDim) + d];
+                }
+            }
+        }
+
+        return h;
     }
 }

@@ -23,16 +23,22 @@ public enum KvCacheType
 /// </summary>
 internal abstract class KvCache
 {
-    protected KvCache(int layers, int maxContext, int kvDim)
+    protected KvCache(int layers, int maxContext, int kvHeads, int headDim)
     {
         Layers = layers;
         MaxContext = maxContext;
-        KvDim = kvDim;
+        KvHeads = kvHeads;
+        HeadDim = headDim;
+        KvDim = kvHeads * headDim;
     }
 
     protected int Layers { get; }
 
     protected int MaxContext { get; }
+
+    protected int KvHeads { get; }
+
+    protected int HeadDim { get; }
 
     protected int KvDim { get; }
 
@@ -49,10 +55,10 @@ internal abstract class KvCache
     };
 
     /// <summary>Carves the cache from <paramref name="arena"/> (sized with <see cref="Floats"/>).</summary>
-    public static KvCache Create(KvCacheType type, Arena arena, int layers, int maxContext, int kvDim, int blockSize) => type switch
+    public static KvCache Create(KvCacheType type, Arena arena, int layers, int maxContext, int kvHeads, int headDim, int blockSize) => type switch
     {
-        KvCacheType.F32 => new F32KvCache(arena, layers, maxContext, kvDim),
-        KvCacheType.F16 => new F16KvCache(arena, layers, maxContext, kvDim, blockSize),
+        KvCacheType.F32 => new F32KvCache(arena, layers, maxContext, kvHeads, headDim),
+        KvCacheType.F16 => new F16KvCache(arena, layers, maxContext, kvHeads, headDim, blockSize),
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Unknown KV cache type."),
     };
 
@@ -81,11 +87,11 @@ internal abstract class KvCache
     {
         private readonly Tensor _keys, _values;
 
-        public F32KvCache(Arena arena, int layers, int maxContext, int kvDim)
-            : base(layers, maxContext, kvDim)
+        public F32KvCache(Arena arena, int layers, int maxContext, int kvHeads, int headDim)
+            : base(layers, maxContext, kvHeads, headDim)
         {
-            _keys = arena.Allocate("key_cache", layers, maxContext, kvDim);
-            _values = arena.Allocate("value_cache", layers, maxContext, kvDim);
+            _keys = arena.Allocate("key_cache", layers, maxContext, KvDim);
+            _values = arena.Allocate("value_cache", layers, maxContext, KvDim);
         }
 
         public override long BytesPerToken => 2L * Layers * KvDim * sizeof(float);
@@ -104,19 +110,22 @@ internal abstract class KvCache
             => Attention.Forward(q, _keys.Row(layer), _values.Row(layer), firstVisible, probs, output, tokens, start, heads, kvHeads, headDim, scale, pool);
     }
 
-    /// <summary>The cache in F16: a block's keys and values are computed in F32 scratch, then rounded into the cache.</summary>
+    /// <summary>
+    /// The cache in F16, head-major per layer ([kvHeads, maxContext, headDim], so attention reads each KV head as one
+    /// contiguous stream): a block's keys and values are computed in F32 scratch, then rounded into the cache.
+    /// </summary>
     private sealed class F16KvCache : KvCache
     {
         private readonly Tensor _keys, _values, _blockKeys, _blockValues;
 
-        public F16KvCache(Arena arena, int layers, int maxContext, int kvDim, int blockSize)
-            : base(layers, maxContext, kvDim)
+        public F16KvCache(Arena arena, int layers, int maxContext, int kvHeads, int headDim, int blockSize)
+            : base(layers, maxContext, kvHeads, headDim)
         {
-            int rowFloats = checked((int)HalfRowFloats(maxContext, kvDim));
+            int rowFloats = checked((int)HalfRowFloats(maxContext, KvDim));
             _keys = arena.Allocate("key_cache", layers, rowFloats);
             _values = arena.Allocate("value_cache", layers, rowFloats);
-            _blockKeys = arena.Allocate("block_keys", blockSize, kvDim);
-            _blockValues = arena.Allocate("block_values", blockSize, kvDim);
+            _blockKeys = arena.Allocate("block_keys", blockSize, KvDim);
+            _blockValues = arena.Allocate("block_values", blockSize, KvDim);
         }
 
         public override long BytesPerToken => 2L * Layers * KvDim * 2;
@@ -127,15 +136,23 @@ internal abstract class KvCache
 
         public override void Commit(int layer, int pos0, int rows)
         {
-            int n = rows * KvDim;
-            HalfConvert.FromSingle(_blockKeys.Span[..n], Layer(_keys, layer).Slice(pos0 * KvDim, n));
-            HalfConvert.FromSingle(_blockValues.Span[..n], Layer(_values, layer).Slice(pos0 * KvDim, n));
+            Span<float> blockKeys = _blockKeys.Span, blockValues = _blockValues.Span;
+            Span<Half> keys = Layer(_keys, layer), values = Layer(_values, layer);
+            for (int h = 0; h < KvHeads; h++)
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    int from = (r * KvDim) + (h * HeadDim), to = (((h * MaxContext) + pos0 + r) * HeadDim);
+                    HalfConvert.FromSingle(blockKeys.Slice(from, HeadDim), keys.Slice(to, HeadDim));
+                    HalfConvert.FromSingle(blockValues.Slice(from, HeadDim), values.Slice(to, HeadDim));
+                }
+            }
         }
 
         public override void Attend(
             int layer, ReadOnlySpan<float> q, ReadOnlySpan<int> firstVisible, Span<float> probs, Span<float> output,
             int tokens, int start, int heads, int kvHeads, int headDim, float scale, WorkerPool pool)
-            => AttentionHalf.Forward(q, Layer(_keys, layer), Layer(_values, layer), firstVisible, probs, output, tokens, start, heads, kvHeads, headDim, scale, pool);
+            => AttentionHalf.Forward(q, Layer(_keys, layer), Layer(_values, layer), firstVisible, probs, output, tokens, start, heads, kvHeads, headDim, MaxContext, scale, pool);
 
         private Span<Half> Layer(Tensor t, int layer) => MemoryMarshal.Cast<float, Half>(t.Row(layer))[..(MaxContext * KvDim)];
     }

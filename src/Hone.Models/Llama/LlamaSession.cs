@@ -62,7 +62,7 @@ public sealed class LlamaSession : IInferenceSession
             _gate = _arena.Allocate("ffn_gate", b, _c.HiddenDim);
             _up = _arena.Allocate("ffn_up", b, _c.HiddenDim);
             _logits = _arena.Allocate("logits", _c.VocabSize); // the last token's; Forward(tokens, logits) writes all rows to the caller's span
-            _cache = KvCache.Create(cacheType, _arena, _c.Layers, maxContext, _c.KvDim, b);
+            _cache = KvCache.Create(cacheType, _arena, _c.Layers, maxContext, _c.KvHeads, _c.HeadDim, b);
             _probs = _arena.Allocate("attention_probs", _attentionRows, _c.Heads, maxContext);
             _cos = _arena.Allocate("rope_cos", maxContext, half);
             _sin = _arena.Allocate("rope_sin", maxContext, half);
