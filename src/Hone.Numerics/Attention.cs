@@ -52,7 +52,7 @@ public static unsafe class Attention
                 return;
             }
 
-            job.Set(pq, pk, pv, firstVisible.IsEmpty ? null : pf, pp, po, start, heads, kvHeads, headDim, kvLen, scale);
+            job.Set(pk, pv, new RowAttention(pq, firstVisible.IsEmpty ? null : pf, pp, po, start, heads, kvHeads, headDim, kvLen, scale));
             (pool ?? WorkerPool.Single).Run(job, tokens * heads);
         }
     }
@@ -308,60 +308,43 @@ public static unsafe class Attention
     /// <summary>One (token, head) per item.</summary>
     private sealed class ForwardJob : IParallelWork
     {
-        private float* _q;
         private float* _k;
         private float* _v;
-        private int* _firstVisible;
-        private float* _probs;
-        private float* _out;
-        private int _start;
-        private int _heads;
-        private int _kvHeads;
-        private int _headDim;
-        private int _kvLen;
-        private float _scale;
+        private RowAttention _a;
 
-        public void Set(float* q, float* k, float* v, int* firstVisible, float* probs, float* output, int start, int heads, int kvHeads, int headDim, int kvLen, float scale)
+        public void Set(float* k, float* v, in RowAttention a)
         {
-            _q = q;
             _k = k;
             _v = v;
-            _firstVisible = firstVisible;
-            _probs = probs;
-            _out = output;
-            _start = start;
-            _heads = heads;
-            _kvHeads = kvHeads;
-            _headDim = headDim;
-            _kvLen = kvLen;
-            _scale = scale;
+            _a = a;
         }
 
         public void Execute(int index, int worker)
         {
-            int t = index / _heads;
-            int h = index % _heads;
-            int headDim = _headDim;
-            int kvRow = _kvHeads * headDim;
-            int kvOffset = h / (_heads / _kvHeads) * headDim;
-            int limit = _start + t + 1;
-            int first = _firstVisible is null ? 0 : _firstVisible[t];
-            float* q = _q + ((long)index * headDim);
-            var p = new Span<float>(_probs + ((long)index * _kvLen), _kvLen);
+            RowAttention a = _a;
+            int t = index / a.Heads;
+            int h = index % a.Heads;
+            int headDim = a.HeadDim;
+            int kvRow = a.KvHeads * headDim;
+            int kvOffset = h / (a.Heads / a.KvHeads) * headDim;
+            int limit = a.Start + t + 1;
+            int first = a.FirstVisible is null ? 0 : a.FirstVisible[t];
+            float* q = a.Q + ((long)index * headDim);
+            var p = new Span<float>(a.Probs + ((long)index * a.KvLen), a.KvLen);
             int j = first;
             if (HeadVectors.CanDot4(headDim))
             {
                 for (; j + 4 <= limit; j += 4)
                 {
                     float* k0 = _k + ((long)j * kvRow) + kvOffset;
-                    Vector128<float> s = HeadVectors.Dot4(q, k0, k0 + kvRow, k0 + (2L * kvRow), k0 + (3L * kvRow), headDim) * _scale;
+                    Vector128<float> s = HeadVectors.Dot4(q, k0, k0 + kvRow, k0 + (2L * kvRow), k0 + (3L * kvRow), headDim) * a.Scale;
                     s.CopyTo(p.Slice(j, 4));
                 }
             }
 
             for (; j < limit; j++)
             {
-                p[j] = HeadVectors.Dot(q, _k + ((long)j * kvRow) + kvOffset, headDim) * _scale;
+                p[j] = HeadVectors.Dot(q, _k + ((long)j * kvRow) + kvOffset, headDim) * a.Scale;
             }
 
             p[..first].Clear();
@@ -369,8 +352,24 @@ public static unsafe class Attention
             Softmax.InPlace(p[first..limit]);
             fixed (float* pp = p)
             {
-                HeadVectors.WeightedSum(pp + first, limit - first, _v + ((long)first * kvRow) + kvOffset, kvRow, _out + ((long)index * headDim), headDim);
+                HeadVectors.WeightedSum(pp + first, limit - first, _v + ((long)first * kvRow) + kvOffset, kvRow, a.Output + ((long)index * headDim), headDim);
             }
         }
     }
+}
+
+/// <summary>The operands of a row-path attention job besides the cache (shared by the F32 and the F16 cache's jobs):
+/// q [tokens, heads, headDim], firstVisible [tokens] or null, probs [tokens, heads, kvLen], output [tokens, heads, headDim].</summary>
+internal readonly unsafe struct RowAttention(float* q, int* firstVisible, float* probs, float* output, int start, int heads, int kvHeads, int headDim, int kvLen, float scale)
+{
+    public readonly float* Q = q;
+    public readonly int* FirstVisible = firstVisible;
+    public readonly float* Probs = probs;
+    public readonly float* Output = output;
+    public readonly int Start = start;
+    public readonly int Heads = heads;
+    public readonly int KvHeads = kvHeads;
+    public readonly int HeadDim = headDim;
+    public readonly int KvLen = kvLen;
+    public readonly float Scale = scale;
 }

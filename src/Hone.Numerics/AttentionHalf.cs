@@ -52,7 +52,7 @@ public static unsafe class AttentionHalf
             }
 
             var job = t_job ??= new DecodeJob();
-            job.Set(pq, (ushort*)pk, (ushort*)pv, first, pp, po, start, heads, kvHeads, headDim, capacity, kvLen, scale);
+            job.Set((ushort*)pk, (ushort*)pv, capacity, new RowAttention(pq, first, pp, po, start, heads, kvHeads, headDim, kvLen, scale));
             (pool ?? WorkerPool.Single).Run(job, tokens * kvHeads);
         }
     }
@@ -74,44 +74,27 @@ public static unsafe class AttentionHalf
     /// <summary>One (token, KV head) per item: the scores, softmax and weighted values of the group's query heads.</summary>
     private sealed class DecodeJob : IParallelWork
     {
-        private float* _q;
         private ushort* _k;
         private ushort* _v;
-        private int* _firstVisible;
-        private float* _probs;
-        private float* _out;
-        private int _start;
-        private int _heads;
-        private int _kvHeads;
-        private int _headDim;
         private int _capacity;
-        private int _kvLen;
-        private float _scale;
+        private RowAttention _a;
 
-        public void Set(float* q, ushort* k, ushort* v, int* firstVisible, float* probs, float* output, int start, int heads, int kvHeads, int headDim, int capacity, int kvLen, float scale)
+        public void Set(ushort* k, ushort* v, int capacity, in RowAttention a)
         {
-            _q = q;
             _k = k;
             _v = v;
-            _firstVisible = firstVisible;
-            _probs = probs;
-            _out = output;
-            _start = start;
-            _heads = heads;
-            _kvHeads = kvHeads;
-            _headDim = headDim;
             _capacity = capacity;
-            _kvLen = kvLen;
-            _scale = scale;
+            _a = a;
         }
 
         public void Execute(int index, int worker)
         {
-            int t = index / _kvHeads, kvh = index % _kvHeads, headDim = _headDim;
-            int group = _heads / _kvHeads, h0 = (t * _heads) + (kvh * group);
+            RowAttention a = _a;
+            int t = index / a.KvHeads, kvh = index % a.KvHeads, headDim = a.HeadDim;
+            int group = a.Heads / a.KvHeads, h0 = (t * a.Heads) + (kvh * group);
             ushort* keys = _k + ((long)kvh * _capacity * headDim), values = _v + ((long)kvh * _capacity * headDim);
-            int limit = _start + t + 1;
-            int first = _firstVisible is null ? 0 : _firstVisible[t];
+            int limit = a.Start + t + 1;
+            int first = a.FirstVisible is null ? 0 : a.FirstVisible[t];
             float* tile = stackalloc float[TileKeys * headDim];
             bool dot4 = HeadVectors.CanDot4(headDim);
 
@@ -122,33 +105,33 @@ public static unsafe class AttentionHalf
                 HalfConvert.Widen(keys + ((long)j0 * headDim), tile, n * headDim);
                 for (int row = h0; row < h0 + group; row++)
                 {
-                    float* q = _q + ((long)row * headDim);
-                    float* p = _probs + ((long)row * _kvLen) + j0;
+                    float* q = a.Q + ((long)row * headDim);
+                    float* p = a.Probs + ((long)row * a.KvLen) + j0;
                     int j = 0;
                     if (dot4)
                     {
                         for (; j + 4 <= n; j += 4)
                         {
                             float* k0 = tile + (j * headDim);
-                            Vector128<float> s = HeadVectors.Dot4(q, k0, k0 + headDim, k0 + (2 * headDim), k0 + (3 * headDim), headDim) * _scale;
+                            Vector128<float> s = HeadVectors.Dot4(q, k0, k0 + headDim, k0 + (2 * headDim), k0 + (3 * headDim), headDim) * a.Scale;
                             s.Store(p + j);
                         }
                     }
 
                     for (; j < n; j++)
                     {
-                        p[j] = HeadVectors.Dot(q, tile + (j * headDim), headDim) * _scale;
+                        p[j] = HeadVectors.Dot(q, tile + (j * headDim), headDim) * a.Scale;
                     }
                 }
             }
 
             for (int row = h0; row < h0 + group; row++)
             {
-                var p = new Span<float>(_probs + ((long)row * _kvLen), _kvLen);
+                var p = new Span<float>(a.Probs + ((long)row * a.KvLen), a.KvLen);
                 p[..first].Clear();
                 p[limit..].Clear();
                 Softmax.InPlace(p[first..limit]);
-                new Span<float>(_out + ((long)row * headDim), headDim).Clear();
+                new Span<float>(a.Output + ((long)row * headDim), headDim).Clear();
             }
 
             // Output: each tile of values widened once, added into every query head's output.
@@ -158,7 +141,7 @@ public static unsafe class AttentionHalf
                 HalfConvert.Widen(values + ((long)j0 * headDim), tile, n * headDim);
                 for (int row = h0; row < h0 + group; row++)
                 {
-                    HeadVectors.WeightedSumAdd(_probs + ((long)row * _kvLen) + j0, n, tile, headDim, _out + ((long)row * headDim), headDim);
+                    HeadVectors.WeightedSumAdd(a.Probs + ((long)row * a.KvLen) + j0, n, tile, headDim, a.Output + ((long)row * headDim), headDim);
                 }
             }
         }
