@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 
@@ -47,11 +48,11 @@ public static unsafe class Attention
         {
             if (tokens >= AttentionBlocked.BlockedMinTokens)
             {
-                AttentionBlocked.Forward(pq, pk, pv, firstVisible.IsEmpty ? null : pf, pp, po, tokens, start, heads, kvHeads, headDim, kvLen, scale, pool ?? WorkerPool.Single);
+                AttentionBlocked.Forward(pq, pk, pv, null, null, 0, firstVisible.IsEmpty ? null : pf, pp, po, tokens, start, heads, kvHeads, headDim, kvLen, scale, pool ?? WorkerPool.Single);
                 return;
             }
 
-            job.Set(pq, pk, pv, firstVisible.IsEmpty ? null : pf, pp, po, start, heads, kvHeads, headDim, kvLen, scale);
+            job.Set(pk, pv, new RowAttention(pq, firstVisible.IsEmpty ? null : pf, pp, po, start, heads, kvHeads, headDim, kvLen, scale));
             (pool ?? WorkerPool.Single).Run(job, tokens * heads);
         }
     }
@@ -60,8 +61,41 @@ public static unsafe class Attention
     public static void ForwardNaive(
         ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<int> firstVisible, Span<float> probs, Span<float> output,
         int tokens, int start, int heads, int kvHeads, int headDim, float scale)
+        => ForwardNaive<float>(q, k, v, firstVisible, probs, output, tokens, start, heads, kvHeads, headDim, scale);
+
+    /// <summary>
+    /// The naive forward over a cache of any element type (F32 or <see cref="Half"/>: each key and value is widened to
+    /// float exactly where it is read), laid out as the forward's: k, v [≥ start + tokens, kvHeads, headDim].
+    /// </summary>
+    public static void ForwardNaive<T>(
+        ReadOnlySpan<float> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v, ReadOnlySpan<int> firstVisible, Span<float> probs, Span<float> output,
+        int tokens, int start, int heads, int kvHeads, int headDim, float scale)
+        where T : INumberBase<T>
     {
-        int kvLen = Check(q, k, v, firstVisible, probs, output, tokens, start, heads, kvHeads, headDim);
+        Check(q, k.Length, v.Length, firstVisible, probs, output, tokens, start, heads, kvHeads, headDim);
+        ForwardNaiveStrided(q, k, v, firstVisible, probs, output, tokens, start, heads, kvHeads, headDim, scale, (long)kvHeads * headDim, headDim);
+    }
+
+    /// <summary>
+    /// The naive forward over a head-major cache, k, v [kvHeads, capacity, headDim] (each KV head's positions
+    /// contiguous, as the half-precision cache keeps them): the twin of <see cref="AttentionHalf.Forward"/>.
+    /// </summary>
+    public static void ForwardNaive<T>(
+        ReadOnlySpan<float> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v, ReadOnlySpan<int> firstVisible, Span<float> probs, Span<float> output,
+        int tokens, int start, int heads, int kvHeads, int headDim, int capacity, float scale)
+        where T : INumberBase<T>
+    {
+        AttentionHalf.CheckHeadMajor(q, k.Length, v.Length, firstVisible, probs, output, tokens, start, heads, kvHeads, headDim, capacity);
+        ForwardNaiveStrided(q, k, v, firstVisible, probs, output, tokens, start, heads, kvHeads, headDim, scale, headDim, (long)capacity * headDim);
+    }
+
+    /// <summary>The naive loops, with key/value (j, kvh) at j·positionStride + kvh·headStride.</summary>
+    private static void ForwardNaiveStrided<T>(
+        ReadOnlySpan<float> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v, ReadOnlySpan<int> firstVisible, Span<float> probs, Span<float> output,
+        int tokens, int start, int heads, int kvHeads, int headDim, float scale, long positionStride, long headStride)
+        where T : INumberBase<T>
+    {
+        int kvLen = start + tokens;
         int group = heads / kvHeads;
         for (int t = 0; t < tokens; t++)
         {
@@ -79,7 +113,7 @@ public static unsafe class Attention
                     {
                         for (int d = 0; d < headDim; d++)
                         {
-                            s += q[(row * headDim) + d] * k[(((j * kvHeads) + kvh) * headDim) + d];
+                            s += q[(row * headDim) + d] * float.CreateTruncating(k[(int)((j * positionStride) + (kvh * headStride) + d)]);
                         }
 
                         s *= scale;
@@ -102,7 +136,7 @@ public static unsafe class Attention
                     float acc = 0;
                     for (int j = first; j < limit; j++)
                     {
-                        acc += probs[(row * kvLen) + j] / sum * v[(((j * kvHeads) + kvh) * headDim) + d];
+                        acc += probs[(row * kvLen) + j] / sum * float.CreateTruncating(v[(int)((j * positionStride) + (kvh * headStride) + d)]);
                     }
 
                     output[(row * headDim) + d] = acc;
@@ -232,6 +266,12 @@ public static unsafe class Attention
     internal static int Check(
         ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<int> firstVisible, ReadOnlySpan<float> probs, ReadOnlySpan<float> output,
         int tokens, int start, int heads, int kvHeads, int headDim)
+        => Check(q, k.Length, v.Length, firstVisible, probs, output, tokens, start, heads, kvHeads, headDim);
+
+    /// <summary>Checks the shapes of a forward whose cache holds <paramref name="kLength"/> keys and <paramref name="vLength"/> values (elements); returns kvLen.</summary>
+    internal static int Check(
+        ReadOnlySpan<float> q, int kLength, int vLength, ReadOnlySpan<int> firstVisible, ReadOnlySpan<float> probs, ReadOnlySpan<float> output,
+        int tokens, int start, int heads, int kvHeads, int headDim)
     {
         if (!firstVisible.IsEmpty)
         {
@@ -259,8 +299,8 @@ public static unsafe class Attention
         int kvLen = start + tokens;
         ArgumentOutOfRangeException.ThrowIfLessThan(q.Length, tokens * heads * headDim, nameof(q));
         ArgumentOutOfRangeException.ThrowIfLessThan(output.Length, tokens * heads * headDim, nameof(output));
-        ArgumentOutOfRangeException.ThrowIfLessThan(k.Length, kvLen * kvHeads * headDim, nameof(k));
-        ArgumentOutOfRangeException.ThrowIfLessThan(v.Length, kvLen * kvHeads * headDim, nameof(v));
+        ArgumentOutOfRangeException.ThrowIfLessThan(kLength, kvLen * kvHeads * headDim, "k");
+        ArgumentOutOfRangeException.ThrowIfLessThan(vLength, kvLen * kvHeads * headDim, "v");
         ArgumentOutOfRangeException.ThrowIfLessThan(probs.Length, tokens * heads * kvLen, nameof(probs));
         return kvLen;
     }
@@ -268,60 +308,43 @@ public static unsafe class Attention
     /// <summary>One (token, head) per item.</summary>
     private sealed class ForwardJob : IParallelWork
     {
-        private float* _q;
         private float* _k;
         private float* _v;
-        private int* _firstVisible;
-        private float* _probs;
-        private float* _out;
-        private int _start;
-        private int _heads;
-        private int _kvHeads;
-        private int _headDim;
-        private int _kvLen;
-        private float _scale;
+        private RowAttention _a;
 
-        public void Set(float* q, float* k, float* v, int* firstVisible, float* probs, float* output, int start, int heads, int kvHeads, int headDim, int kvLen, float scale)
+        public void Set(float* k, float* v, in RowAttention a)
         {
-            _q = q;
             _k = k;
             _v = v;
-            _firstVisible = firstVisible;
-            _probs = probs;
-            _out = output;
-            _start = start;
-            _heads = heads;
-            _kvHeads = kvHeads;
-            _headDim = headDim;
-            _kvLen = kvLen;
-            _scale = scale;
+            _a = a;
         }
 
         public void Execute(int index, int worker)
         {
-            int t = index / _heads;
-            int h = index % _heads;
-            int headDim = _headDim;
-            int kvRow = _kvHeads * headDim;
-            int kvOffset = h / (_heads / _kvHeads) * headDim;
-            int limit = _start + t + 1;
-            int first = _firstVisible is null ? 0 : _firstVisible[t];
-            float* q = _q + ((long)index * headDim);
-            var p = new Span<float>(_probs + ((long)index * _kvLen), _kvLen);
+            RowAttention a = _a;
+            int t = index / a.Heads;
+            int h = index % a.Heads;
+            int headDim = a.HeadDim;
+            int kvRow = a.KvHeads * headDim;
+            int kvOffset = h / (a.Heads / a.KvHeads) * headDim;
+            int limit = a.Start + t + 1;
+            int first = a.FirstVisible is null ? 0 : a.FirstVisible[t];
+            float* q = a.Q + ((long)index * headDim);
+            var p = new Span<float>(a.Probs + ((long)index * a.KvLen), a.KvLen);
             int j = first;
             if (HeadVectors.CanDot4(headDim))
             {
                 for (; j + 4 <= limit; j += 4)
                 {
                     float* k0 = _k + ((long)j * kvRow) + kvOffset;
-                    Vector128<float> s = HeadVectors.Dot4(q, k0, k0 + kvRow, k0 + (2L * kvRow), k0 + (3L * kvRow), headDim) * _scale;
+                    Vector128<float> s = HeadVectors.Dot4(q, k0, k0 + kvRow, k0 + (2L * kvRow), k0 + (3L * kvRow), headDim) * a.Scale;
                     s.CopyTo(p.Slice(j, 4));
                 }
             }
 
             for (; j < limit; j++)
             {
-                p[j] = HeadVectors.Dot(q, _k + ((long)j * kvRow) + kvOffset, headDim) * _scale;
+                p[j] = HeadVectors.Dot(q, _k + ((long)j * kvRow) + kvOffset, headDim) * a.Scale;
             }
 
             p[..first].Clear();
@@ -329,8 +352,24 @@ public static unsafe class Attention
             Softmax.InPlace(p[first..limit]);
             fixed (float* pp = p)
             {
-                HeadVectors.WeightedSum(pp + first, limit - first, _v + ((long)first * kvRow) + kvOffset, kvRow, _out + ((long)index * headDim), headDim);
+                HeadVectors.WeightedSum(pp + first, limit - first, _v + ((long)first * kvRow) + kvOffset, kvRow, a.Output + ((long)index * headDim), headDim);
             }
         }
     }
+}
+
+/// <summary>The operands of a row-path attention job besides the cache (shared by the F32 and the F16 cache's jobs):
+/// q [tokens, heads, headDim], firstVisible [tokens] or null, probs [tokens, heads, kvLen], output [tokens, heads, headDim].</summary>
+internal readonly unsafe struct RowAttention(float* q, int* firstVisible, float* probs, float* output, int start, int heads, int kvHeads, int headDim, int kvLen, float scale)
+{
+    public readonly float* Q = q;
+    public readonly int* FirstVisible = firstVisible;
+    public readonly float* Probs = probs;
+    public readonly float* Output = output;
+    public readonly int Start = start;
+    public readonly int Heads = heads;
+    public readonly int KvHeads = kvHeads;
+    public readonly int HeadDim = headDim;
+    public readonly int KvLen = kvLen;
+    public readonly float Scale = scale;
 }

@@ -30,14 +30,16 @@ internal static unsafe class AttentionBlocked
     [ThreadStatic]
     private static BlockedJob? t_blocked;
 
+    /// <summary>The cache is k, v in F32 [positions, kvHeads, headDim], or kHalf, vHalf in F16, head-major
+    /// [kvHeads, capacity, headDim] (the other pair null): packing widens the halves.</summary>
     internal static void Forward(
-        float* q, float* k, float* v, int* firstVisible, float* probs, float* output,
+        float* q, float* k, float* v, ushort* kHalf, ushort* vHalf, int capacity, int* firstVisible, float* probs, float* output,
         int tokens, int start, int heads, int kvHeads, int headDim, int kvLen, float scale, WorkerPool pool)
     {
         var layout = new PackedLayout(kvLen, kvHeads, headDim);
         float* packed = (t_scratch ??= new GrowableBuffer()).Ensure(layout.TotalFloats);
         var pack = t_pack ??= new PackJob();
-        pack.Set(k, v, packed, layout);
+        pack.Set(k, v, kHalf, vHalf, capacity, packed, layout);
         pool.Run(pack, 2 * kvHeads);
         var job = t_blocked ??= new BlockedJob();
         int tiles = (tokens + TileRows - 1) / TileRows;
@@ -77,13 +79,22 @@ internal static unsafe class AttentionBlocked
     {
         private float* _k;
         private float* _v;
+        private ushort* _kHalf;
+        private ushort* _vHalf;
+        private long _halfHeadStride;
         private float* _packed;
         private PackedLayout _layout;
 
-        public void Set(float* k, float* v, float* packed, PackedLayout layout)
+        [ThreadStatic]
+        private static GrowableBuffer? t_rows;
+
+        public void Set(float* k, float* v, ushort* kHalf, ushort* vHalf, int capacity, float* packed, PackedLayout layout)
         {
+            _halfHeadStride = (long)capacity * layout.HeadDim;
             _k = k;
             _v = v;
+            _kHalf = kHalf;
+            _vHalf = vHalf;
             _packed = packed;
             _layout = layout;
         }
@@ -94,10 +105,21 @@ internal static unsafe class AttentionBlocked
             int kvh = index / 2, kvRow = l.KvHeads * l.HeadDim;
             if (index % 2 == 0)
             {
-                // Kᵀ of this head: the rows of K (stride kvRow) are the panel's columns.
+                // Kᵀ of this head: the rows of K (stride kvRow) are the panel's columns. A half cache widens the panel's
+                // keys (contiguous, head-major) into float rows first.
+                float* rows = _kHalf is null ? null : (t_rows ??= new GrowableBuffer()).Ensure((long)NR * l.HeadDim);
                 for (int p = 0; p < l.KeyPanels; p++)
                 {
-                    PanelPacking.Pack(_k + ((long)kvh * l.HeadDim), kvRow, l.KvLen, transposed: true, p, 0, l.HeadDim, l.KeyPanel(_packed, kvh, p));
+                    if (_kHalf is null)
+                    {
+                        PanelPacking.Pack(_k + ((long)kvh * l.HeadDim), kvRow, l.KvLen, transposed: true, p, 0, l.HeadDim, l.KeyPanel(_packed, kvh, p));
+                        continue;
+                    }
+
+                    int keys = Math.Min(NR, l.KvLen - (p * NR));
+                    HalfConvert.Widen(_kHalf + (kvh * _halfHeadStride) + ((long)p * NR * l.HeadDim), rows, keys * l.HeadDim);
+
+                    PanelPacking.Pack(rows, l.HeadDim, keys, transposed: true, 0, 0, l.HeadDim, l.KeyPanel(_packed, kvh, p));
                 }
 
                 return;
@@ -109,8 +131,15 @@ internal static unsafe class AttentionBlocked
                 float* dst = l.ValuePanel(_packed, kvh, p);
                 for (int j = 0; j < l.KvLen; j++)
                 {
-                    float* src = _v + ((long)j * kvRow) + ((long)kvh * l.HeadDim) + d0;
-                    new ReadOnlySpan<float>(src, cols).CopyTo(new Span<float>(dst, cols));
+                    if (_vHalf is null)
+                    {
+                        new ReadOnlySpan<float>(_v + ((long)j * kvRow) + ((long)kvh * l.HeadDim) + d0, cols).CopyTo(new Span<float>(dst, cols));
+                    }
+                    else
+                    {
+                        HalfConvert.Widen(_vHalf + (kvh * _halfHeadStride) + ((long)j * l.HeadDim) + d0, dst, cols);
+                    }
+
                     if (cols < NR)
                     {
                         new Span<float>(dst + cols, NR - cols).Clear();

@@ -90,16 +90,27 @@ internal static unsafe class HeadVectors
 
     /// <summary>
     /// o[i] = Σ_j w[j]·v[j·stride + i] for i &lt; n, j &lt; count: the same FMA chain in j order as repeated
-    /// <see cref="Axpy"/> from zero, but with the accumulators held in registers, 64 floats at a time.
+    /// <see cref="Axpy"/> from zero (<see cref="WeightedSumAdd"/> onto a cleared o).
     /// </summary>
     public static void WeightedSum(float* w, int count, float* v, long stride, float* o, int n)
+    {
+        new Span<float>(o, n).Clear();
+        WeightedSumAdd(w, count, v, stride, o, n);
+    }
+
+    /// <summary>
+    /// o[i] += Σ_j w[j]·v[j·stride + i] for i &lt; n, j &lt; count: the same FMA chain in j order as repeated
+    /// <see cref="Axpy"/>, but with the accumulators held in registers, 64 floats at a time (so a sum split over
+    /// consecutive calls, as the half-precision cache's tiles do, gives the bits of one call).
+    /// </summary>
+    public static void WeightedSumAdd(float* w, int count, float* v, long stride, float* o, int n)
     {
         int i = 0;
         if (Vector512.IsHardwareAccelerated)
         {
             for (; i + 64 <= n; i += 64)
             {
-                Vector512<float> a0 = Vector512<float>.Zero, a1 = Vector512<float>.Zero, a2 = Vector512<float>.Zero, a3 = Vector512<float>.Zero;
+                Vector512<float> a0 = Vector512.Load(o + i), a1 = Vector512.Load(o + i + 16), a2 = Vector512.Load(o + i + 32), a3 = Vector512.Load(o + i + 48);
                 float* row = v + i;
                 for (int j = 0; j < count; j++)
                 {
@@ -120,7 +131,6 @@ internal static unsafe class HeadVectors
 
         if (i < n)
         {
-            new Span<float>(o + i, n - i).Clear();
             for (int j = 0; j < count; j++)
             {
                 Axpy(w[j], v + (j * stride) + i, o + i, n - i);

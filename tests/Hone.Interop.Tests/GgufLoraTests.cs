@@ -63,7 +63,7 @@ public class GgufLoraTests(StoriesRun stories, ITestOutputHelper output) : IClas
         // Hone's own forward pass over the merged GGUF, for scale.
         using var hone = LlamaModel.LoadGguf(merged.Path);
         var honeLogits = new float[ids.Length * hone.Config.VocabSize];
-        using (var s = hone.CreateSession(maxContext: 128)) s.Forward(ids, honeLogits);
+        using (var s = hone.CreateSession(maxContext: 128, cacheType: KvCacheType.F32)) s.Forward(ids, honeLogits);
 
         double diff = LlamaCppAgreementTests.MaxAbsDiff(adaptedLogits, mergedLogits);
         double moved = LlamaCppAgreementTests.MaxAbsDiff(baseLogits, mergedLogits);

@@ -90,8 +90,9 @@ internal sealed class LlamaCpp : IDisposable
         }
     }
 
-    /// <summary>A context of <paramref name="contextLength"/> positions: one thread (results do not depend on scheduling), a float32 KV cache, no flash attention.</summary>
-    public Context CreateContext(int contextLength, (LoraAdapter Adapter, float Scale)[]? adapters = null)
+    /// <summary>A context of <paramref name="contextLength"/> positions: one thread (results do not depend on scheduling), a float32 KV cache
+    /// (F16, llama.cpp's default, when <paramref name="f16Cache"/>), no flash attention.</summary>
+    public Context CreateContext(int contextLength, (LoraAdapter Adapter, float Scale)[]? adapters = null, bool f16Cache = false)
     {
         var p = LLamaContextParams.Default();
         p.n_ctx = (uint)contextLength;
@@ -101,8 +102,8 @@ internal sealed class LlamaCpp : IDisposable
         p.n_threads = 1;
         p.n_threads_batch = 1;
         // A float32 KV cache and plain attention (llama.cpp's defaults are an F16 cache and flash attention where it can).
-        p.type_k = GGMLType.GGML_TYPE_F32;
-        p.type_v = GGMLType.GGML_TYPE_F32;
+        p.type_k = f16Cache ? GGMLType.GGML_TYPE_F16 : GGMLType.GGML_TYPE_F32;
+        p.type_v = f16Cache ? GGMLType.GGML_TYPE_F16 : GGMLType.GGML_TYPE_F32;
         p.llama_flash_attn_type = LLamaFlashAttentionType.LLAMA_FLASH_ATTENTION_TYPE_DISABLED;
         var ctx = _model.CreateContext(p);
         if (adapters is { Length: > 0 }) ctx.SetLoraAdapters(adapters);

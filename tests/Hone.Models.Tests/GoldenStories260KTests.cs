@@ -52,7 +52,7 @@ public class GoldenStories260KTests
     public void FirstStepTop5Logits_MatchGoldenTo1e4(string source)
     {
         using var model = LoadSource(source);
-        using var session = model.CreateSession();
+        using var session = model.CreateSession(cacheType: KvCacheType.F32); // the golden logits come from an F32 cache
         var logits = session.Forward([1]).ToArray();
         var top = logits.Select((v, i) => (v, i)).OrderByDescending(p => p.v).Take(5).ToArray();
         var (_, golden) = Golden.Value;
@@ -69,14 +69,14 @@ public class GoldenStories260KTests
         using var model = LoadSource("stories260K/stories260K.bin");
         var (golden, _) = Golden.Value;
         var prompt = golden.Take(40).ToArray();
-        using var stepwise = model.CreateSession();
+        using var stepwise = model.CreateSession(cacheType: KvCacheType.F32);
         float[] last = [];
         foreach (int t in prompt)
         {
             last = stepwise.Forward([t]).ToArray();
         }
 
-        using var block = model.CreateSession(blockSize: 16); // 40 tokens: blocks of 16, 16, 8
+        using var block = model.CreateSession(blockSize: 16, cacheType: KvCacheType.F32); // 40 tokens: blocks of 16, 16, 8
         var all = new float[prompt.Length * model.Config.VocabSize];
         block.Forward(prompt, all);
         var blockLast = all.AsSpan((prompt.Length - 1) * model.Config.VocabSize).ToArray();
@@ -92,6 +92,46 @@ public class GoldenStories260KTests
         }
 
         Assert.Equal(prompt.Length, block.Position);
+    }
+
+    [Fact]
+    public void HalfCache_StaysWithinF16RoundingOfAnF32Cache()
+    {
+        // Keys and values rounded to F16 (relative error ≤ 2⁻¹¹) move stories260K's logits (magnitude ~20) by at most
+        // 0.014 here over a 40-token prompt and 16 decode steps; the greedy continuation is the golden one either way.
+        using var model = LoadSource("stories260K/stories260K.bin");
+        var (golden, _) = Golden.Value;
+        var prompt = golden.Take(40).ToArray();
+        using var f32 = model.CreateSession(blockSize: 16, cacheType: KvCacheType.F32);
+        using var f16 = model.CreateSession(blockSize: 16);
+        Assert.Equal(KvCacheType.F16, f16.CacheType);
+        Assert.Equal(2L * model.Config.Layers * model.Config.KvDim * 2, f16.CacheBytesPerToken);
+        Assert.Equal(2 * f16.CacheBytesPerToken, f32.CacheBytesPerToken);
+        int v = model.Config.VocabSize;
+        float[] a = new float[prompt.Length * v], b = new float[prompt.Length * v];
+        f32.Forward(prompt, a);
+        f16.Forward(prompt, b);
+        float worst = MaxDiff(a, b);
+        for (int step = 40; step < 56; step++)
+        {
+            var la = f32.Forward(golden[step]).ToArray();
+            var lb = f16.Forward(golden[step]);
+            worst = Math.Max(worst, MaxDiff(la, lb));
+            Assert.Equal(golden[step + 1], Argmax(lb));
+        }
+
+        Assert.InRange(worst, 1e-6f, 3e-2f); // above zero: the F16 cache does round
+    }
+
+    private static float MaxDiff(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        float worst = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            worst = Math.Max(worst, Math.Abs(a[i] - b[i]));
+        }
+
+        return worst;
     }
 
     [Fact]

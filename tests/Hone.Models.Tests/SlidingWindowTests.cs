@@ -36,12 +36,12 @@ public class SlidingWindowTests
         const int window = 5;
         using var windowed = Model(window);
         int[] tokens = [3, 17, 8, 29, 1, 22, 35, 9, 12, 4, 30, 7];
-        using var s = windowed.CreateSession(blockSize: blockSize);
+        using var s = windowed.CreateSession(blockSize: blockSize, cacheType: KvCacheType.F32);
         var all = new float[tokens.Length * 40];
         s.Forward(tokens, all);
         for (int p = window; p < tokens.Length; p++)
         {
-            using var fresh = windowed.CreateSession();
+            using var fresh = windowed.CreateSession(cacheType: KvCacheType.F32);
             var expected = fresh.Forward(tokens.AsSpan(p - window + 1, window)).ToArray();
             var got = all.AsSpan(p * 40, 40).ToArray();
             for (int i = 0; i < 40; i++)

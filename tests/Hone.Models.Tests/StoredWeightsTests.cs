@@ -47,8 +47,8 @@ public class StoredWeightsTests
 
         // A prompt block (the matrix-matrix path), then decode steps (the matrix-vector path).
         int[] prompt = [1, 403, 407, 261, 378, 432, 300, 301, 99, 17];
-        using var a = twin.CreateSession();
-        using var b = stored.CreateSession();
+        using var a = twin.CreateSession(cacheType: KvCacheType.F32);
+        using var b = stored.CreateSession(cacheType: KvCacheType.F32);
         var v = twin.Config.VocabSize;
         float[] la = new float[prompt.Length * v], lb = new float[prompt.Length * v];
         a.Forward(prompt, la);

@@ -142,8 +142,9 @@ public sealed class LlamaModel : ILanguageModel
     /// <param name="blockSize">Tokens processed together in a prompt block (longer prompts go in several blocks); larger
     /// blocks amortise the weight traffic of the blocked matmul over more rows.</param>
     /// <param name="pool">Workers for matmuls and attention (default: the calling thread only).</param>
-    public LlamaSession CreateSession(int? maxContext = null, int blockSize = 256, WorkerPool? pool = null) =>
-        new(this, maxContext ?? Math.Min(Config.MaxSeqLen, DefaultMaxContext), blockSize, pool ?? WorkerPool.Single);
+    /// <param name="cacheType">Element type of the KV cache: F16 (default, as llama.cpp) or F32 (bit-for-bit comparisons).</param>
+    public LlamaSession CreateSession(int? maxContext = null, int blockSize = 256, WorkerPool? pool = null, KvCacheType cacheType = KvCacheType.F16) =>
+        new(this, maxContext ?? Math.Min(Config.MaxSeqLen, DefaultMaxContext), blockSize, pool ?? WorkerPool.Single, cacheType);
 
     /// <summary>
     /// The KV cache a session gets when no context is asked for: the model's maximum, capped here, since models with

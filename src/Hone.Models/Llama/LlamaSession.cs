@@ -20,12 +20,13 @@ public sealed class LlamaSession : IInferenceSession
     private readonly LlamaConfig _c;
     private readonly WorkerPool _pool;
     private readonly Arena _arena;
-    private readonly Tensor _x, _xn, _q, _att, _gate, _up, _logits, _keys, _values, _probs, _cos, _sin;
+    private readonly Tensor _x, _xn, _q, _att, _gate, _up, _logits, _probs, _cos, _sin;
+    private readonly KvCache _cache;
     private readonly int[] _firstVisible;
     private readonly int _attentionRows;
     private readonly float _attentionScale;
 
-    internal LlamaSession(LlamaModel model, int maxContext, int blockSize, WorkerPool pool)
+    internal LlamaSession(LlamaModel model, int maxContext, int blockSize, WorkerPool pool, KvCacheType cacheType)
     {
         _model = model;
         _c = model.Config;
@@ -39,8 +40,8 @@ public sealed class LlamaSession : IInferenceSession
         blockSize = Math.Min(blockSize, maxContext);
         MaxContext = maxContext;
         BlockSize = blockSize;
+        CacheType = cacheType;
         int b = blockSize, half = _c.HeadDim / 2;
-        long cache = checked((long)_c.Layers * maxContext * _c.KvDim);
 
         // Attention probabilities [rows, heads, positions]: a block's rows go through attention in groups small
         // enough that the probabilities of a group fit in ProbabilityBudget floats (one row at least).
@@ -50,8 +51,8 @@ public sealed class LlamaSession : IInferenceSession
         _firstVisible = new int[b];
         _arena = new Arena(Arena.FloatsFor(
             (long)b * _c.Dim, (long)b * _c.Dim, (long)b * _c.QDim, (long)b * _c.QDim,
-            (long)b * _c.HiddenDim, (long)b * _c.HiddenDim, _c.VocabSize, cache, cache,
-            _attentionRows * perRow, (long)maxContext * half, (long)maxContext * half));
+            (long)b * _c.HiddenDim, (long)b * _c.HiddenDim, _c.VocabSize,
+            _attentionRows * perRow, (long)maxContext * half, (long)maxContext * half) + KvCache.Floats(cacheType, _c.Layers, maxContext, _c.KvDim, b));
         try
         {
             _x = _arena.Allocate("x", b, _c.Dim);
@@ -61,8 +62,7 @@ public sealed class LlamaSession : IInferenceSession
             _gate = _arena.Allocate("ffn_gate", b, _c.HiddenDim);
             _up = _arena.Allocate("ffn_up", b, _c.HiddenDim);
             _logits = _arena.Allocate("logits", _c.VocabSize); // the last token's; Forward(tokens, logits) writes all rows to the caller's span
-            _keys = _arena.Allocate("key_cache", _c.Layers, maxContext, _c.KvDim);
-            _values = _arena.Allocate("value_cache", _c.Layers, maxContext, _c.KvDim);
+            _cache = KvCache.Create(cacheType, _arena, _c.Layers, maxContext, _c.KvHeads, _c.HeadDim, b);
             _probs = _arena.Allocate("attention_probs", _attentionRows, _c.Heads, maxContext);
             _cos = _arena.Allocate("rope_cos", maxContext, half);
             _sin = _arena.Allocate("rope_sin", maxContext, half);
@@ -95,6 +95,12 @@ public sealed class LlamaSession : IInferenceSession
 
     /// <inheritdoc/>
     public IReadOnlyList<int> EosIds => _c.EosIds;
+
+    /// <summary>Element type of the KV cache.</summary>
+    public KvCacheType CacheType { get; }
+
+    /// <summary>Bytes the KV cache holds per position (keys and values of every layer).</summary>
+    public long CacheBytesPerToken => _cache.BytesPerToken;
 
     /// <summary>Positions the KV cache holds.</summary>
     public int MaxContext { get; }
@@ -230,8 +236,8 @@ public sealed class LlamaSession : IInferenceSession
         var x = _x.Span[..(rows * dim)];
         var xn = _xn.Span[..(rows * dim)];
         var q = _q.Span[..(m * qDim)];
-        var k = _keys.Row(layer).Slice(pos0 * kvDim, rows * kvDim);
-        var v = _values.Row(layer).Slice(pos0 * kvDim, rows * kvDim);
+        var k = _cache.Keys(layer, pos0, rows);
+        var v = _cache.Values(layer, pos0, rows);
 
         RmsNorm.Forward(x, lw.AttnNorm.Span, xn, rows, dim, _c.RmsEps);
         if (first == 0 && st is null && (packed is null || rows < PackedMinRows))
@@ -275,6 +281,8 @@ public sealed class LlamaSession : IInferenceSession
             Rope.ApplyHalf(_cos.Span, _sin.Span, q, m, _c.Heads, _c.HeadDim, pos0 + first);
             Rope.ApplyHalf(_cos.Span, _sin.Span, k, rows, _c.KvHeads, _c.HeadDim, pos0);
         }
+
+        _cache.Commit(layer, pos0, rows);
 
         if (m == 0)
         {
@@ -368,15 +376,13 @@ public sealed class LlamaSession : IInferenceSession
     public void Dispose() => _arena.Dispose();
 
     /// <summary>
-    /// Causal attention of the block's rows over the cache (<see cref="Attention.Forward(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{int}, Span{float}, Span{float}, int, int, int, int, int, float, WorkerPool?)"/>),
+    /// Causal attention of the block's rows over the cache (<see cref="KvCache.Attend"/>),
     /// in groups of rows whose probabilities fit the session's buffer; a sliding window (Mistral) limits each row to
     /// its last <see cref="LlamaConfig.SlidingWindow"/> positions.
     /// </summary>
     private void Attend(int layer, int rows, int pos0)
     {
         int qDim = _c.QDim;
-        var keys = _keys.Row(layer);
-        var values = _values.Row(layer);
         for (int r0 = 0; r0 < rows; r0 += _attentionRows)
         {
             int n = Math.Min(_attentionRows, rows - r0), start = pos0 + r0;
@@ -391,8 +397,8 @@ public sealed class LlamaSession : IInferenceSession
                 first = _firstVisible.AsSpan(0, n);
             }
 
-            Attention.Forward(
-                _q.Span.Slice(r0 * qDim, n * qDim), keys, values, first, _probs.Span, _att.Span.Slice(r0 * qDim, n * qDim),
+            _cache.Attend(
+                layer, _q.Span.Slice(r0 * qDim, n * qDim), first, _probs.Span, _att.Span.Slice(r0 * qDim, n * qDim),
                 n, start, _c.Heads, _c.KvHeads, _c.HeadDim, _attentionScale, Pool(n * _c.Heads, start + n, 2 * _c.HeadDim));
         }
     }

@@ -260,6 +260,10 @@ public sealed class LlamaTrainer : ITrainableModel, IDisposable
         DropoutStep++;
     }
 
+    /// <summary>The sampling sessions' KV cache: F32, so training (RFT rollouts) computes exactly what it did before the
+    /// inference cache went to F16 and seeded runs keep their recorded results.</summary>
+    private const KvCacheType SamplingCache = KvCacheType.F32;
+
     /// <summary>
     /// With LoRA, a session over a merged copy (<see cref="MergedWeights"/>) that the session frees when disposed: one
     /// weight copy per call is small next to the decoding it serves, and inference stays the plain, fast path. With full
@@ -269,13 +273,13 @@ public sealed class LlamaTrainer : ITrainableModel, IDisposable
     {
         if (_lora is null)
         {
-            return _model.CreateSession(maxContext, pool: pool);
+            return _model.CreateSession(maxContext, pool: pool, cacheType: SamplingCache);
         }
 
         var merged = new LlamaModel(MergedWeights());
         try
         {
-            return new OwningSession(merged.CreateSession(maxContext, pool: pool), merged);
+            return new OwningSession(merged.CreateSession(maxContext, pool: pool, cacheType: SamplingCache), merged);
         }
         catch
         {

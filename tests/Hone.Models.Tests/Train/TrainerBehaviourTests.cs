@@ -40,7 +40,7 @@ public sealed class TrainerBehaviourTests
     {
         using var model = TinyModels.Stories();
         var tokens = StoryTokens(48, seed: 1);
-        using var session = model.CreateSession(64, 16);
+        using var session = model.CreateSession(64, 16, cacheType: KvCacheType.F32);
         var logits = new float[tokens.Length * 512];
         session.Forward(tokens, logits);
 
