@@ -14,6 +14,7 @@ using Hone.Models.Train;
 using Hone.Store;
 using Hone.Training.Demo;
 using Hone.Training.Export;
+using Hone.Training.Improve;
 using Hone.Training.Loop;
 using Hone.Training.Sft;
 using Microsoft.Extensions.AI;
@@ -168,9 +169,9 @@ public static class DemoLoop
         phases["tuned_eval"] = clock.Elapsed.TotalSeconds;
         o.Report(new DemoScored(true, after));
 
-        // 9. Double the data and measure: the ladder's half and all of the training split, same settings, scored on the golden set.
+        // 9. Double the data and measure: the ladder's half and all of the training split (the fine-tune above), same settings, scored on the golden set.
         clock.Restart();
-        var scaling = DemoScaling.Run(ws, store, specPath, sftOptions, s.Seed, o, ct);
+        var scaling = DemoScaling.Run(ws, store, specPath, sftOptions, new AdoptedRun(tuned.RunFolder, sft.Epochs, tuned.Seconds), s.Seed, o, ct);
         phases["scaling"] = clock.Elapsed.TotalSeconds;
         o.Report(new DemoScaled(scaling));
 
