@@ -75,7 +75,7 @@ public class DemoUseCaseTests
         Assert.Equal([typeof(DemoStarted), typeof(DemoTaskGenerated), typeof(DemoPlantedChecked), typeof(DemoCleanChecked), typeof(DemoSplitDone),
             typeof(DemoBaseModelReady), typeof(DemoScored), typeof(DemoPromptVariantsDone), typeof(DemoFineTuned), typeof(DemoScored), typeof(DemoScaled)],
             observer.Events.Select(e => e.GetType()));
-        Assert.Equal(["pretraining the base model", "base model on the golden set", "LoRA fine-tune", "tuned model on the golden set", "scaling: half the data, then all of it"], observer.Phases);
+        Assert.Equal(["pretraining the base model", "base model on the golden set", "LoRA fine-tune", "tuned model on the golden set", "scaling: half the data (all of it is the fine-tune above)"], observer.Phases);
         Assert.True(r.Completed);
         using var store = Hone.Store.Workspace.Require(dir).OpenStore();
         foreach (var score in new[] { r.Before!, r.After! })
@@ -99,6 +99,13 @@ public class DemoUseCaseTests
         Assert.True(File.Exists(Path.Combine(tune.Export.Path, "adapter_config.json")));
         Assert.Equal(top, r.After.Accuracy, 12);
         Assert.Contains(tune.Diagnosis, d => d.Kind == "BestCheckpoint");
+
+        // The scaling step trained only the half: its "all" rung is the fine-tune (all of the training split), its final checkpoint.
+        var rungs = r.Scaling!.Rungs;
+        Assert.Equal((tune.TrainExamples / 2, tune.TrainExamples), (rungs[0].Size, rungs[1].Size));
+        Assert.Equal(tune.GoldenScores[^1].Accuracy, rungs[1].Accuracy, 12);
+        Assert.Equal(tune.Seconds, rungs[1].TrainSeconds);
+        Assert.Equal(rungs[1].Accuracy - rungs[0].Accuracy, r.Scaling.GainPerDoubling, 12);
     }
 
     private sealed class Recorder : IDemoObserver

@@ -55,10 +55,12 @@ public class DemoTests
         Assert.True(tune.GetProperty("history").GetArrayLength() > 0);
         Assert.Equal(3, r.Json.GetProperty("examples").GetArrayLength());
 
-        // The last step doubles the data: half the training split, then all of it, same settings, scored on the golden set.
+        // The last step doubles the data: half the training split, then all of it (the fine-tune, its final checkpoint),
+        // same settings, scored on the golden set.
         var scaling = r.Json.GetProperty("scaling");
         var rungs = scaling.GetProperty("rungs").EnumerateArray().ToList();
         Assert.Equal([24, 48], rungs.Select(x => x.GetProperty("size").GetInt32()));
+        Assert.Equal(tune.GetProperty("golden_scores").EnumerateArray().Last().GetProperty("accuracy").GetDouble(), rungs[1].GetProperty("accuracy").GetDouble(), 12);
         Assert.All(rungs, x => Assert.Equal(30, x.GetProperty("cases").GetInt32()));
         Assert.Equal(rungs[1].GetProperty("accuracy").GetDouble() - rungs[0].GetProperty("accuracy").GetDouble(), scaling.GetProperty("gain_per_doubling").GetDouble(), 9);
         Assert.True(scaling.GetProperty("gain_low").GetDouble() < scaling.GetProperty("gain_high").GetDouble());

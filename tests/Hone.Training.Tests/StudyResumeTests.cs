@@ -99,6 +99,30 @@ public sealed class StudyResumeTests
     }
 
     [Fact]
+    public void A_scale_study_given_a_finished_run_on_all_the_data_adopts_it_as_the_largest_rung_and_trains_only_the_others()
+    {
+        var dir = TestAssets.NewTempDir();
+        var options = new ScaleOptions { Run = Run(dir), Sizes = [8, 16], Seed = 3 };
+        var fine = Path.Combine(dir, "fine-tune");
+        var done = SftRun.Start(options.Run, fine, null, null, null, CancellationToken.None);
+        done.Model.Dispose();
+
+        var scorer = new NameScorer();
+        var steps = new List<(string Phase, int Epoch)>();
+        var r = ScaleStudy.Run(options, Path.Combine(dir, "adopting"), scorer, null, null, new Recorder(steps), default, new AdoptedRun(fine, 2, 12.5));
+        Assert.Equal(["rung-000008", "fine-tune"], scorer.Scored); // the largest rung is the given run's final checkpoint, scored like a rung
+        Assert.Equal(Path.GetFullPath(fine), r.Rungs[1].Trial.Folder);
+        Assert.Equal((16, 2, 12.5), (r.Rungs[1].Trial.Examples, r.Rungs[1].Trial.Epochs, r.Rungs[1].Trial.TrainSeconds));
+        Assert.False(Directory.Exists(Path.Combine(r.Folder, "rung-000016")));
+        Assert.Equal(2 * 8 / 4, steps.Count(s => s.Phase == "train")); // only rung 8 trained: 2 epochs of 2 steps
+
+        // Honest: the run adopted is the run the study would have trained (same data, settings and seed).
+        var whole = ScaleStudy.Run(options, Path.Combine(dir, "whole"), new NameScorer(), null);
+        Assert.Equal(File.ReadAllText(Path.Combine(whole.Folder, "rung-000016", "results.csv")), File.ReadAllText(Path.Combine(fine, "results.csv")));
+        Assert.Equal(File.ReadAllText(Path.Combine(whole.Folder, "rung-000008", "results.csv")), File.ReadAllText(Path.Combine(r.Folder, "rung-000008", "results.csv")));
+    }
+
+    [Fact]
     public void A_sweep_killed_during_a_trial_reuses_the_finished_trials_and_resumes_that_one_from_its_checkpoint()
     {
         var dir = TestAssets.NewTempDir();

@@ -27,14 +27,20 @@ public sealed record DemoScalingRung(int Size, double Accuracy, double Low, doub
 public sealed record DemoScaling(string Folder, IReadOnlyList<DemoScalingRung> Rungs, double GainPerDoubling, double GainLow, double GainHigh,
     double PredictedAtDouble, string Chart)
 {
-    /// <summary>Runs the step with the fine-tune's settings; scored on the demo's eval spec.</summary>
-    internal static DemoScaling Run(Workspace ws, RunStore store, string specPath, SftRunOptions run, long seed, IDemoObserver o, CancellationToken ct)
+    /// <summary>
+    /// Runs the step with the fine-tune's settings; scored on the demo's eval spec. The fine-tune itself
+    /// (<paramref name="fineTune"/>: the same settings and seed on all of the training split; its validation passes only
+    /// measure, they change no weight) is the "all" rung, its final checkpoint scored as the study scores a rung: only
+    /// the half is trained here.
+    /// </summary>
+    internal static DemoScaling Run(Workspace ws, RunStore store, string specPath, SftRunOptions run, AdoptedRun fineTune, long seed, IDemoObserver o,
+        CancellationToken ct)
     {
         int n = File.ReadLines(run.TrainFile).Count(l => !string.IsNullOrWhiteSpace(l));
         var options = new ScaleOptions { Run = run with { ValidFile = null }, Sizes = [n / 2, n], Seed = seed };
         var scorer = GoldenSetScorer.For(ws, store, specPath);
-        var r = o.Train("scaling: half the data, then all of it", progress =>
-            ScaleStudy.Run(options, Path.Combine(ws.RunsDir, "demo-scale"), scorer, store, null, progress, ct));
+        var r = o.Train("scaling: half the data (all of it is the fine-tune above)", progress =>
+            ScaleStudy.Run(options, Path.Combine(ws.RunsDir, "demo-scale"), scorer, store, null, progress, ct, fineTune));
         return new DemoScaling(r.Folder, [.. r.Rungs.Select(x => new DemoScalingRung(x.Size, x.Trial.Score.Value, x.Trial.Score.Low, x.Trial.Score.High,
                 x.Trial.Score.Cases, x.Trial.TrainSeconds, x.Trial.ScoreSeconds, x.Trial.Reused))],
             r.Fit.GainPerDoubling, r.Fit.GainLow, r.Fit.GainHigh, r.Fit.PredictedAtDouble, r.ChartSvg);

@@ -32,6 +32,12 @@ public sealed record ScaleOptions
     }
 }
 
+/// <summary>A finished run that a study adopts as one of its trials instead of training it again.</summary>
+/// <param name="Folder">Its run folder.</param>
+/// <param name="Epochs">Its epochs (the final checkpoint, which is scored).</param>
+/// <param name="TrainSeconds">Its training wall time.</param>
+public sealed record AdoptedRun(string Folder, int Epochs, double TrainSeconds);
+
 /// <summary>One rung's outcome.</summary>
 /// <param name="Size">Training examples.</param>
 /// <param name="Trial">The trained and scored trial.</param>
@@ -65,9 +71,13 @@ public static class ScaleStudy
         });
     }
 
-    /// <summary>Runs (or resumes) the study in <paramref name="studyFolder"/>; <paramref name="onRung"/> hears each rung as it finishes.</summary>
+    /// <summary>
+    /// Runs (or resumes) the study in <paramref name="studyFolder"/>; <paramref name="onRung"/> hears each rung as it
+    /// finishes. <paramref name="allData"/>, when given, is a finished run of <c>options.Run</c> on all of its train file
+    /// (the demo's fine-tune): the largest rung adopts it (<see cref="StudyFolder.Adopt"/>) instead of training it again.
+    /// </summary>
     public static ScaleResult Run(ScaleOptions options, string studyFolder, ICheckpointScorer scorer, RunStore? store,
-        Action<ScaleRung>? onRung = null, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default)
+        Action<ScaleRung>? onRung = null, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default, AdoptedRun? allData = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(scorer);
@@ -79,7 +89,9 @@ public static class ScaleStudy
         foreach (var rung in ladder.Rungs)
         {
             ct.ThrowIfCancellationRequested();
-            var trial = study.Run(RungName(rung.Size), options.Run with { TrainFile = rung.Path }, scorer, store, progress, ct);
+            var trial = allData is { } all && rung.Size == ladder.Total
+                ? study.Adopt(RungName(rung.Size), all.Folder, rung.Size, all.Epochs, options.Run, all.TrainSeconds, scorer, ct)
+                : study.Run(RungName(rung.Size), options.Run with { TrainFile = rung.Path }, scorer, store, progress, ct);
             var r = new ScaleRung(rung.Size, trial);
             rungs.Add(r);
             onRung?.Invoke(r);

@@ -102,6 +102,31 @@ public sealed class StudyFolder
         return result;
     }
 
+    /// <summary>
+    /// Records the finished run in <paramref name="runFolder"/> as the trial <paramref name="name"/> (or returns its
+    /// record): a run trained elsewhere with exactly this trial's data and settings (the demo's fine-tune is the largest
+    /// rung of its scaling study), so it is not trained twice. Its final checkpoint (<paramref name="epochs"/>) is scored
+    /// by <paramref name="scorer"/> as a trial run here would be; <paramref name="trainSeconds"/> is its training time.
+    /// </summary>
+    /// <exception cref="TrainingException">The folder holds no checkpoint of that epoch.</exception>
+    public TrialResult Adopt(string name, string runFolder, int examples, int epochs, SftRunOptions options, double trainSeconds, ICheckpointScorer scorer,
+        CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(scorer);
+        if (_trials.TryGetValue(name, out var done)) return done;
+        runFolder = System.IO.Path.GetFullPath(runFolder);
+        if (!File.Exists(System.IO.Path.Combine(runFolder, RunFolder.ManifestFile)))
+            throw new TrainingException($"{runFolder}: not a run folder (no {RunFolder.ManifestFile}); it cannot stand for the trial {name}.");
+        var clock = Stopwatch.StartNew();
+        var score = scorer.Score(runFolder, epochs, ct);
+        var result = new TrialResult(name, runFolder, examples, epochs, options.Trainer.LearningRateMultiplier, options.Lora.Rank, score, trainSeconds,
+            clock.Elapsed.TotalSeconds);
+        _trials[name] = result;
+        Save();
+        return result;
+    }
+
     private void Save()
     {
         Directory.CreateDirectory(Path);
