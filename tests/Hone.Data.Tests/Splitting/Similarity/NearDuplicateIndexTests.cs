@@ -79,6 +79,31 @@ public class NearDuplicateIndexTests
         Assert.Equal(pairs, again.Pairs.Select(p => (p.First, p.Second, p.Jaccard)).ToList());
     }
 
+    [Theory]
+    [MemberData(nameof(Settings))]
+    public void Texts_prepared_on_other_threads_give_the_same_result_as_texts_added_whole(double threshold, int maxBucket, int maxPairs, int split, long spill)
+    {
+        var texts = Corpus(split < 0 ? 21 : 22);
+        var options = new NearDuplicateOptions { Threshold = threshold, MaxBucketPairwise = maxBucket, MaxPairs = maxPairs, SpillThresholdBytes = spill };
+        using var whole = new NearDuplicateIndex(options);
+        foreach (var t in texts) whole.Add(t);
+        var expected = whole.Finish(split);
+        Assert.True(expected.Pairs.Count > 20, $"only {expected.Pairs.Count} pairs: the corpus does not exercise the search");
+
+        using var prepared = new NearDuplicateIndex(options);
+        var made = new PreparedText[texts.Count];
+        Parallel.For(0, texts.Count, i => made[i] = prepared.Prepare(texts[i]));
+        for (var i = 0; i < texts.Count; i++)
+        {
+            if (i % 7 == 3) prepared.Add(texts[i]); // the two ways mix, in order
+            else prepared.Add(made[i]);
+        }
+        var result = prepared.Finish(split);
+        Assert.Equal(expected.Pairs, result.Pairs);
+        Assert.Equal(expected.PairsTruncated, result.PairsTruncated);
+        Assert.Equal(expected.Groups.Select(g => g.ToList()), result.Groups.Select(g => g.ToList()));
+    }
+
     [Fact]
     public void A_spilled_index_leaves_no_file_behind()
     {
