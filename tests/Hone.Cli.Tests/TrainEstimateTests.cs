@@ -68,7 +68,7 @@ public class TrainEstimateTests
         Assert.Equal(before, Snapshot(dir)); // no run folder, no store row, nothing else
     }
 
-    private static SortedDictionary<string, string> Snapshot(string dir) =>
+    internal static SortedDictionary<string, string> Snapshot(string dir) =>
         new(Directory.GetFiles(dir, "*", SearchOption.AllDirectories)
             .ToDictionary(f => Path.GetRelativePath(dir, f), f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f)))), StringComparer.Ordinal);
 }

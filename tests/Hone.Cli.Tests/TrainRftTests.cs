@@ -10,13 +10,13 @@ public class TrainRftTests
     private static readonly string[] Questions = ["Who is in the park?", "Who found the ball?", "Who was sad?", "Who likes the dog?"];
 
     /// <summary>Reinforcement JSONL: one user turn plus an item field (<c>word</c>) the grader reads.</summary>
-    private static void WritePrompts(string dir, string name, bool brokenSecond = false) =>
+    internal static void WritePrompts(string dir, string name, bool brokenSecond = false) =>
         File.WriteAllLines(Path.Combine(dir, name), Questions.Select((q, i) => JsonSerializer.Serialize(brokenSecond && i == 1
             ? new { messages = new[] { new { role = "user", content = q } } } as object
             : new { messages = new[] { new { role = "user", content = q } }, word = "Lily" })));
 
     /// <summary>The reward: the reply starts with one word of a list (rare for the base model); the item's word is a tracked component.</summary>
-    private const string Grader = """
+    internal const string Grader = """
         type: multi
         name: answer
         calculate_output: first_word

@@ -70,22 +70,27 @@ public static class TrainSft
     }
 }
 
-/// <summary>What <c>hone train sft --dry-run</c> says: the run's plan and what its training tokens would cost as a hosted fine-tune.</summary>
-/// <param name="Plan">The plan (the data read and fitted as a run would).</param>
+/// <summary>What <c>hone train sft|dpo|sft-then-dpo|rft --dry-run</c> says: the run's plans and what their training tokens would cost as a hosted fine-tune.</summary>
+/// <param name="Plans">The plans, one per stage in order (SFT then DPO has two), the data read and fitted as a run would.</param>
 /// <param name="HostedUsd">The training tokens priced as hosted fine-tunes of <paramref name="HostedModel"/> (null: not in the price table, or tokens unknown).</param>
 /// <param name="HostedModel">The hosted model priced.</param>
-public sealed record TrainDryRunResponse(RunPlan Plan, decimal? HostedUsd, string HostedModel)
+public sealed record TrainDryRunResponse(IReadOnlyList<RunPlan> Plans, decimal? HostedUsd, string HostedModel)
 {
     /// <summary>The hosted model <see cref="Of"/> prices by default (as scale and sweep do).</summary>
     public const string DefaultHostedModel = "gpt-4o-mini";
 
-    /// <summary>The response for <paramref name="plan"/>, priced from the price table.</summary>
-    public static TrainDryRunResponse Of(RunPlan plan, string hostedModel = DefaultHostedModel)
+    /// <summary>The plan of the last (or only) stage.</summary>
+    public RunPlan Plan => Plans[^1];
+
+    /// <summary>The response for <paramref name="plans"/>, priced from the price table (unpriced when a stage's tokens are unknown).</summary>
+    public static TrainDryRunResponse Of(IReadOnlyList<RunPlan> plans, string hostedModel = DefaultHostedModel)
     {
-        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(plans);
+        if (plans.Count == 0) throw new ArgumentException("A dry run has at least one plan.", nameof(plans));
         var price = Hone.Data.Cost.PriceTable.Default.Find(hostedModel);
-        decimal? usd = price is null || plan.TrainingTokens is not { } t ? null : Math.Round(t * price.TrainingPer1M / 1_000_000m, 2);
-        return new TrainDryRunResponse(plan, usd, price?.Model ?? hostedModel);
+        long? tokens = plans.Any(p => p.TrainingTokens is null) ? null : plans.Sum(p => p.TrainingTokens!.Value);
+        decimal? usd = price is null || tokens is not { } t ? null : Math.Round(t * price.TrainingPer1M / 1_000_000m, 2);
+        return new TrainDryRunResponse(plans, usd, price?.Model ?? hostedModel);
     }
 }
 
@@ -100,9 +105,9 @@ public static class PlanSft
         var options = request.Options;
         if (request.Defaults is { } given && ws is not null && Hone.Training.Improve.TrainDefaults.Read(ws.Root) is { } defaults)
             options = given.Apply(options, defaults, warn);
-        if (request.EvalSpec is null) return TrainDryRunResponse.Of(SftRun.Plan(options, warn));
+        if (request.EvalSpec is null) return TrainDryRunResponse.Of([SftRun.Plan(options, warn)]);
         using var store = ws?.OpenStore();
-        return TrainDryRunResponse.Of(SftRun.Plan(GoldenSetScorer.Attach(options, request.EvalSpec, ws, store, request.Place.WorkingDirectory, warn), warn));
+        return TrainDryRunResponse.Of([SftRun.Plan(GoldenSetScorer.Attach(options, request.EvalSpec, ws, store, request.Place.WorkingDirectory, warn), warn)]);
     }
 }
 
@@ -121,6 +126,19 @@ public static class TrainDpo
         var r = DpoRun.Start(options, request.Place.NewRunFolder(ws, kind), store, seen, warn, ct);
         r.Model.Dispose();
         return seen.Into(TrainDpoResponse.Of(r));
+    }
+}
+
+/// <summary>Use case "plan a DPO (or SFT then DPO) run without running it" (<c>--dry-run</c>): nothing is written.</summary>
+public static class PlanDpo
+{
+    /// <summary>Plans the request.</summary>
+    public static TrainDryRunResponse Run(TrainDpoRequest request, Action<string>? warn)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var ws = Workspace.Find(request.Place.WorkingDirectory);
+        using var store = request.EvalSpec is null ? null : ws?.OpenStore();
+        return TrainDryRunResponse.Of(DpoRun.Plan(GoldenSetScorer.Attach(request.Options, request.EvalSpec, ws, store, request.Place.WorkingDirectory, warn), warn));
     }
 }
 
@@ -146,6 +164,20 @@ public static class TrainRft
     /// <summary>Builds the reward from a grader file; model graders use the workspace's providers (or <c>local:DIR</c>).</summary>
     public static Func<string, IRewardFunction> RewardLoader(Workspace? ws, string? template) => path =>
         RewardFromGraders.Load(path, ws is null ? GraderEnvironment.None : new GraderEnvironment { JudgeClient = EvalWorkspace.Resolver(ws, template).Resolve });
+}
+
+/// <summary>Use case "plan an RFT run without running it" (<c>--dry-run</c>): the grader file is loaded, nothing is sampled or written.</summary>
+public static class PlanRft
+{
+    /// <summary>Plans the request (unpriced: RFT's training tokens are sampled during the run).</summary>
+    public static TrainDryRunResponse Run(TrainRftRequest request, Action<string>? warn)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var ws = Workspace.Find(request.Place.WorkingDirectory);
+        using var store = request.EvalSpec is null ? null : ws?.OpenStore();
+        var o = GoldenSetScorer.Attach(request.Options, request.EvalSpec, ws, store, request.Place.WorkingDirectory, warn);
+        return TrainDryRunResponse.Of([RftRun.Plan(o, TrainRft.RewardLoader(ws, o.Template), warn)]);
+    }
 }
 
 /// <summary>Use case "resume a killed training run" from its last checkpoint, with the options it started with.</summary>

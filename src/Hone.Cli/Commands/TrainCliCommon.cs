@@ -60,6 +60,12 @@ internal sealed class TrainCliOptions
         Method.AcceptOnlyFromAmong("lora", "full");
     }
 
+    /// <summary><c>--dry-run</c> of every <c>hone train</c> method.</summary>
+    public static Option<bool> DryRun() => new("--dry-run")
+    {
+        Description = "Print the plan (epochs, steps, training tokens, checkpoints to score) and the hosted-price equivalent, then exit: nothing trained or written.",
+    };
+
     public ModelCliOptions Local { get; } = ModelCliOptions.Local(); // the base model
     public Option<string> Method { get; } = new("--method") { Description = "lora (only adapter matrices train) or full.", DefaultValueFactory = _ => "lora" };
     public Option<string> Epochs { get; } = new("--epochs") { Description = "auto (the rule 'hone data check' prints) or N.", DefaultValueFactory = _ => "auto" };

@@ -29,7 +29,7 @@ public static class TrainCommands
         var dropout = new Option<float>("--lora-dropout") { Description = "LoRA dropout on the adapter input.", DefaultValueFactory = _ => 0 };
         var trainOnInputs = new Option<bool>("--train-on-inputs") { Description = "Take the loss on every token, not only on assistant turns." };
         var packing = new Option<bool>("--packing") { Description = "Pack several examples per row (no attention across them)." };
-        var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan (epochs, steps, training tokens, checkpoints to score) and the hosted-price equivalent, then exit: nothing trained or written." };
+        var dryRun = TrainCliOptions.DryRun();
         var cmd = new Command("sft", "Supervised fine-tuning with the loss on assistant tokens only; LoRA or full; metrics, curves, checkpoints each epoch.")
         {
             train, valid, dropout, trainOnInputs, packing, dryRun,

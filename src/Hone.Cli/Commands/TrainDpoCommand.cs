@@ -28,7 +28,8 @@ public static class TrainDpoCommand
         loss.AcceptOnlyFromAmong("sigmoid", "ipo", "hinge");
         var sftWeight = new Option<double>("--sft-weight") { Description = "Weight of an added SFT term on the chosen completion (0 = none).", DefaultValueFactory = _ => 0 };
         var sftEpochs = new Option<string>("--sft-epochs") { Description = "Epochs of the SFT stage: auto or N.", DefaultValueFactory = _ => "auto" };
-        var cmd = new Command(name, description) { pairs, valid, beta, loss, sftWeight };
+        var dryRun = TrainCliOptions.DryRun();
+        var cmd = new Command(name, description) { pairs, valid, beta, loss, sftWeight, dryRun };
         o.AddTo(cmd);
         if (twoStage) cmd.Add(sftEpochs);
         host.SetHandler(cmd, (p, ctx, ct) =>
@@ -38,6 +39,7 @@ public static class TrainDpoCommand
                 ValidFile = p.GetValue(valid) is { } v ? ctx.ResolvePath(v) : null, Beta = p.GetValue(beta)!, Loss = p.GetValue(loss)!, SftWeight = p.GetValue(sftWeight),
                 SftEpochs = twoStage ? p.GetValue(sftEpochs) : null,
             }.ToRequest();
+            if (p.GetValue(dryRun)) return Task.FromResult(TrainReports.DryRun(ctx, PlanDpo.Run(request, ctx.Warn)));
             return Task.FromResult(TrainReports.Dpo(ctx, TrainProgressView.Run(ctx, progress => TrainDpo.Run(request, progress, ctx.Warn, ct))));
         });
         return cmd;

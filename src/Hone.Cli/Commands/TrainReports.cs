@@ -37,11 +37,11 @@ internal static class TrainReports
         return ExitCodes.Success;
     }
 
-    /// <summary>Prints what <c>--dry-run</c> planned: the plan line and the hosted price of the same training tokens.</summary>
+    /// <summary>Prints what <c>--dry-run</c> planned: a plan line per stage and the hosted price of the same training tokens.</summary>
     public static int DryRun(CliContext ctx, TrainDryRunResponse r)
     {
         ctx.WriteJson(r);
-        ctx.Console.WriteLine(TrainProgressView.PlanLine(r.Plan));
+        foreach (var plan in r.Plans) ctx.Console.WriteLine(TrainProgressView.PlanLine(plan));
         ctx.Console.WriteLine(r.HostedUsd is { } usd
             ? string.Create(CultureInfo.InvariantCulture, $"hosted equivalent: ${usd:0.00} to fine-tune {r.HostedModel} on the same training tokens (price table)")
             : $"hosted equivalent: not priced ({r.HostedModel} is not in the price table, or the training tokens are sampled during the run)");

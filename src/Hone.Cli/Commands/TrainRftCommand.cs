@@ -29,9 +29,10 @@ public static class TrainRftCommand
         var maxTokens = new Option<int>("--max-tokens") { Description = "Most new tokens per sample.", DefaultValueFactory = _ => defaults.MaxTokens };
         var onError = new Option<string>("--on-grader-error") { Description = "skip (record a finding with the line, drop the group, go on) or stop.", DefaultValueFactory = _ => "skip" };
         onError.AcceptOnlyFromAmong("skip", "stop");
+        var dryRun = TrainCliOptions.DryRun();
         var cmd = new Command("rft", "Reinforcement fine-tuning (GRPO): G samples per prompt from the current model, graders as the reward, group-normalised advantages, KL to the reference.")
         {
-            train, valid, grader, samples, prompts, kl, temperature, maxTokens, onError,
+            train, valid, grader, samples, prompts, kl, temperature, maxTokens, onError, dryRun,
         };
         o.AddTo(cmd, batch: false);
         host.SetHandler(cmd, (p, ctx, ct) =>
@@ -41,6 +42,7 @@ public static class TrainRftCommand
                 SamplesPerPrompt = p.GetValue(samples), PromptsPerStep = p.GetValue(prompts), Kl = p.GetValue(kl), Temperature = p.GetValue(temperature),
                 MaxTokens = p.GetValue(maxTokens), OnGraderError = p.GetValue(onError)!,
             }.ToRequest();
+            if (p.GetValue(dryRun)) return Task.FromResult(TrainReports.DryRun(ctx, PlanRft.Run(request, ctx.Warn)));
             return Task.FromResult(TrainReports.Rft(ctx, TrainProgressView.Run(ctx, progress => TrainRft.Run(request, progress, ctx.Warn, ct))));
         });
         return cmd;

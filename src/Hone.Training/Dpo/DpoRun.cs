@@ -111,10 +111,32 @@ public static class DpoRun
         TrainingRun.Resume(runFolder, store, k => k is Kind or TwoStageKind, "a DPO run", DpoRunOptions.FromJson, scorerFor, o => Prepare(o, warn),
             (kind, options, prepared, runId) => Execute(kind, options, prepared, runFolder, store, runId, progress, cancellationToken));
 
-    private static Prepared<PreferencePair> Prepare(DpoRunOptions o, Action<string>? warn) =>
+    /// <summary>
+    /// The plan of a run of <paramref name="options"/> without running it (<c>--dry-run</c>): the pairs read, tokenized and
+    /// fitted to the context as a run would, nothing written. SFT then DPO gives two plans, the SFT stage's first.
+    /// </summary>
+    public static IReadOnlyList<RunPlan> Plan(DpoRunOptions options, Action<string>? warn)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var p = Prepare(options, warn, probeEndOfTurn: false);
+        p.Model.Dispose();
+        var plans = new List<RunPlan>();
+        if (options.SftStage is { } sft)
+            plans.Add(RunPlan.Of(SftRun.Kind, TrainingPlan.For(sft, p.Train.Count, sft.ResolveBatchSize(p.Train.Count)), p.Train.Count,
+                p.Train.Sum(pair => (long)pair.Chosen.Length), null));
+        var dpo = TrainingPlan.For(options.Trainer, p.Train.Count, options.Trainer.ResolveBatchSize(p.Train.Count));
+        plans.Add(RunPlan.Of(options.SftStage is null ? Kind : TwoStageKind, dpo, p.Train.Count,
+            p.Train.Sum(pair => (long)pair.Chosen.Length + pair.Rejected.Length), options.Scorer));
+        return plans;
+    }
+
+    private static Prepared<PreferencePair> Prepare(DpoRunOptions o, Action<string>? warn, bool probeEndOfTurn = true) =>
         TrainingRun.Prepare(o, warn, PreferenceData.ReadOrThrow,
             (model, encoder, read, set) => PreferenceData.Fit(read, encoder, set, model.Config.MaxSeqLen, o.OnOverflow),
-            (model, encoder, train) => SftRun.EndOfTurnWarning(o.Trainer.Method, o.Lora, model, encoder, [.. train.Select(p => p.Chosen)], o.Threads));
+            (model, encoder, train) => probeEndOfTurn
+                ? SftRun.EndOfTurnWarning(o.Trainer.Method, o.Lora, model, encoder, [.. train.Select(p => p.Chosen)], o.Threads)
+                : null);
 
     private static DpoRunResult Execute(string kind, DpoRunOptions o, Prepared<PreferencePair> prep, string runFolder, RunStore? store, string? runId,
         IProgress<TrainingProgress>? progress, CancellationToken ct)

@@ -109,6 +109,22 @@ public static class RftRun
             (_, options, prepared, runId) => Execute(options, prepared, reward!, runFolder, store, runId, progress, cancellationToken));
     }
 
+    /// <summary>
+    /// The plan of a run of <paramref name="options"/> without running it (<c>--dry-run</c>): the reward built from the
+    /// grader file (so a bad grader fails here), the prompts read and fitted as a run would, nothing written. The training
+    /// tokens are unknown: the completions are sampled during the run.
+    /// </summary>
+    public static RunPlan Plan(RftRunOptions options, Func<string, IRewardFunction> loadReward, Action<string>? warn)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loadReward);
+        options.Validate();
+        _ = loadReward(options.GraderFile);
+        var p = Prepare(options, warn);
+        p.Model.Dispose();
+        return RunPlan.Of(Kind, TrainingPlan.For(options.Trainer, p.Train.Count, options.Trainer.PromptsPerStep), p.Train.Count, null, options.Scorer);
+    }
+
     private static Prepared<RftPrompt> Prepare(RftRunOptions o, Action<string>? warn) =>
         TrainingRun.Prepare(o, warn, RftPromptData.ReadOrThrow, (model, encoder, read, set) =>
         {

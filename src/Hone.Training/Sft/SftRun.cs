@@ -89,6 +89,7 @@ public static class SftRun
     public static RunPlan Plan(SftRunOptions options, Action<string>? warn)
     {
         ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         var p = TrainingRun.Prepare<List<SourcedExample>, TokenizedExample>(options, warn, SftData.Read, Fit(options), (_, _, _) => null);
         p.Model.Dispose();
         var plan = TrainingPlan.For(options.Trainer, p.Train.Count, options.Trainer.ResolveBatchSize(p.Train.Count));
