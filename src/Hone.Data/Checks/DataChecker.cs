@@ -61,7 +61,7 @@ public sealed class DataChecker
         }
 
         var pipeline = new OrderedPipeline<(DataKind Kind, List<BatchLine> Lines), ValidatedBatch>(
-            _options.Threads, 2 * _options.Threads, b => ValidateBatch(b.Kind, b.Lines), Merge, cancellationToken);
+            _options.Threads, 2 * _options.Threads, b => ValidateBatch(b.Kind, b.Lines, analyzer), Merge, cancellationToken);
         var batch = new List<BatchLine>(BatchLines);
         long batchStart = 0;
         foreach (var line in reader.ReadLines(cancellationToken))
@@ -166,7 +166,7 @@ public sealed class DataChecker
     private sealed record ValidatedBatch(List<BatchLine> Lines, (ExampleDigest? Digest, DigestKeys? Keys, FindingSink? Sink)[] Results);
 
     /// <summary>Validates (and counts the tokens of) every example of the batch, one sink each, and makes the analyser's keys of the valid ones.</summary>
-    private ValidatedBatch ValidateBatch(DataKind kind, List<BatchLine> batch)
+    private ValidatedBatch ValidateBatch(DataKind kind, List<BatchLine> batch, DatasetAnalyzer analyzer)
     {
         var results = new (ExampleDigest? Digest, DigestKeys? Keys, FindingSink? Sink)[batch.Count];
         for (int i = 0; i < batch.Count; i++)
@@ -174,7 +174,7 @@ public sealed class DataChecker
             if (batch[i].Root is not { } root) continue;
             var sink = new FindingSink { Line = batch[i].Line };
             var digest = Validate(kind, root, sink);
-            results[i] = (digest, digest is null ? null : DatasetAnalyzer.Keys(digest, _options.FindNearDuplicates), sink);
+            results[i] = (digest, digest is null ? null : analyzer.Keys(digest), sink);
         }
         return new ValidatedBatch(batch, results);
     }

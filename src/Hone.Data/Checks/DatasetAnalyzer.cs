@@ -47,10 +47,10 @@ internal sealed class DatasetAnalyzer : IDisposable
     public int Contradictions { get; private set; }
 
     /// <summary>
-    /// What <see cref="Add(ExampleDigest, DigestKeys)"/> needs of an example, normalised and hashed: pure, so the
-    /// workers make it and the merging thread only files it.
+    /// What <see cref="Add(ExampleDigest, DigestKeys)"/> needs of an example, normalised and hashed (its near-duplicate
+    /// shingles and band keys too): pure and thread-safe, so the workers make it and the merging thread only files it.
     /// </summary>
-    public static DigestKeys Keys(ExampleDigest d, bool nearDuplicates)
+    public DigestKeys Keys(ExampleDigest d)
     {
         var input = Normalize(d.Input);
         var output = d.Output is null ? null : Normalize(d.Output);
@@ -60,20 +60,20 @@ internal sealed class DatasetAnalyzer : IDisposable
             output is null ? null : Hash(output),
             output is { Length: > 0 and <= MaxLabelLength } ? output : null,
             d.SystemPrompt is null ? null : Hash(Normalize(d.SystemPrompt)),
-            nearDuplicates ? d.Input + "\n" + d.Output : null);
+            _near?.Prepare(d.Input + "\n" + d.Output));
     }
 
     /// <summary>
     /// Adds a training example. Its duplicate and contradiction findings (on its line) come from <see cref="Finish"/>,
     /// once every example is known.
     /// </summary>
-    public void Add(ExampleDigest d) => Add(d, Keys(d, _near is not null));
+    public void Add(ExampleDigest d) => Add(d, Keys(d));
 
     /// <summary>Adds a training example whose <see cref="Keys"/> are made.</summary>
     public void Add(ExampleDigest d, DigestKeys keys)
     {
         _lines.Add(d.Line);
-        if (_near is not null) _near.Add(keys.NearText ?? d.Input + "\n" + d.Output);
+        if (_near is not null) _near.Add(keys.Near ?? _near.Prepare(d.Input + "\n" + d.Output));
         _duplicates.Add(d.Line, keys.Full, keys.Input, keys.Output);
 
         if (keys.Output is not null)
@@ -280,7 +280,7 @@ internal sealed class DatasetAnalyzer : IDisposable
 /// <summary>
 /// An example's keys for <see cref="DatasetAnalyzer"/>: hashes of its normalised input + output, input and output (the
 /// last two null without an output), its normalised output when it could be a label (1 to
-/// <see cref="DatasetAnalyzer.MaxLabelLength"/> chars), the hash of its normalised system prompt, and the text the
-/// near-duplicate search reads (null when it does not run).
+/// <see cref="DatasetAnalyzer.MaxLabelLength"/> chars), the hash of its normalised system prompt, and the near-duplicate
+/// search's prepared text (null when it does not run).
 /// </summary>
-internal sealed record DigestKeys(TextHash Full, TextHash? Input, TextHash? Output, string? Label, TextHash? System, string? NearText);
+internal sealed record DigestKeys(TextHash Full, TextHash? Input, TextHash? Output, string? Label, TextHash? System, PreparedText? Near);

@@ -10,7 +10,7 @@ namespace Hone.Data.Similarity;
 /// text to an external sort. <see cref="Finish"/> collapses texts equal after normalisation to their first member,
 /// bands the representatives, verifies candidates by exact Jaccard and groups the pairs, exactly as
 /// <see cref="NearDuplicateFinder"/> describes: same pairs, same order, same groups. Memory per text while adding: an
-/// 8-byte store offset; the rest is bounded by the threshold (and, in <see cref="Finish"/>, 16 bytes per distinct text).
+/// 8-byte store offset; the rest is bounded by the threshold (and, in <see cref="Finish"/>, 28 bytes per distinct text: two bands are sorted at once).
 /// </summary>
 public sealed class NearDuplicateIndex : IDisposable
 {
@@ -62,6 +62,34 @@ public sealed class NearDuplicateIndex : IDisposable
         _pendingChars += norm.Length;
         Count++;
         if (_pending.Count >= BatchTexts || _pendingChars >= BatchChars) Flush();
+    }
+
+    /// <summary>
+    /// What <see cref="Add(PreparedText)"/> files for <paramref name="text"/>: its normalised text's hash, shingle set
+    /// and LSH band keys, exactly as <see cref="Add(string)"/> makes them. Pure and thread-safe, so callers prepare
+    /// texts on worker threads and add them in order on one.
+    /// </summary>
+    public PreparedText Prepare(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var norm = TextNormalizer.Normalize(text);
+        var keys = new ulong[_bands];
+        Span<uint> sig = _options.HashCount <= 256 ? stackalloc uint[_options.HashCount] : new uint[_options.HashCount];
+        var set = ShingleAndBand(norm, sig, keys);
+        return new PreparedText(norm.Length == 0 ? null : TextHash.Of(norm), set, keys);
+    }
+
+    /// <summary>Adds a text <see cref="Prepare"/>d by this index (or one with the same options) with index <see cref="Count"/>.</summary>
+    public void Add(PreparedText text)
+    {
+        if (_finished) throw new InvalidOperationException("Finish was already called; create a new index.");
+        ArgumentNullException.ThrowIfNull(text);
+        if (text.BandKeys.Length != _bands) throw new ArgumentException($"The text was prepared with {text.BandKeys.Length} bands; this index uses {_bands}.", nameof(text));
+        Flush(); // texts added as strings before it go first
+        if (text.Hash is { } hash) _classes.Add(new HashedLine(hash, Count));
+        _shingles.Append(text.Shingles);
+        _bandKeys.Append(text.BandKeys);
+        Count++;
     }
 
     /// <summary>
@@ -129,8 +157,6 @@ public sealed class NearDuplicateIndex : IDisposable
 
         // LSH banding: within each band, representatives with equal keys are candidates, visited in (key, rep) order.
         var seen = new HashSet<long>();
-        var keys = new ulong[count];
-        var reps = new int[count];
         (int Rep, ulong[] Set) last = (-1, []);
         ulong[] ShinglesOf(int r)
         {
@@ -164,11 +190,36 @@ public sealed class NearDuplicateIndex : IDisposable
             }
         }
 
-        for (var b = 0; b < _bands; b++)
+        // Band b + 1 is gathered and sorted on another thread while band b's candidates are verified here (the
+        // verification order, and so the pairs found, are those of one band after the other).
+        (ulong[] Keys, int[] Reps) band0 = (new ulong[count], new int[count]), spare = (new ulong[count], new int[count]);
+        (ulong[] Keys, int[] Reps) SortBand(int band, (ulong[] Keys, int[] Reps) into)
         {
-            _bandKeys.GatherBand(b, firsts, keys);
-            for (var r = 0; r < count; r++) reps[r] = r;
-            Array.Sort(keys, reps);
+            _bandKeys.GatherBand(band, firsts, into.Keys);
+            for (var r = 0; r < count; r++) into.Reps[r] = r;
+            Array.Sort(into.Keys, into.Reps);
+            return into;
+        }
+        var next = Task.Run(() => SortBand(0, band0));
+        try
+        {
+            for (var b = 0; b < _bands; b++)
+            {
+                var sorted = next.GetAwaiter().GetResult();
+                var band = b + 1;
+                var into = spare;
+                spare = sorted;
+                next = band < _bands ? Task.Run(() => SortBand(band, into)) : Task.FromResult(into);
+                VerifyBand(sorted.Keys, sorted.Reps);
+            }
+        }
+        finally
+        {
+            try { next.Wait(); } catch (AggregateException) { } // it reads the band store, which the caller may dispose
+        }
+
+        void VerifyBand(ulong[] keys, int[] reps)
+        {
             var start = 0;
             while (start < count)
             {
@@ -205,14 +256,7 @@ public sealed class NearDuplicateIndex : IDisposable
         var keys = new ulong[checked(k * _bands)];
         Parallel.For(0, k, () => new uint[_options.HashCount], (i, _, sig) =>
         {
-            if (_pending[i].Length == 0)
-            {
-                sets[i] = []; // never a representative: its keys are not read
-                return sig;
-            }
-            sets[i] = _options.Shingler.Shingle(_pending[i]);
-            _hasher.Signature(sets[i], sig);
-            for (var b = 0; b < _bands; b++) keys[(i * _bands) + b] = BandKey(b, sig.AsSpan(b * _rows, _rows));
+            sets[i] = ShingleAndBand(_pending[i], sig, keys.AsSpan(i * _bands, _bands));
             return sig;
         }, _ => { });
         for (var i = 0; i < k; i++)
@@ -222,6 +266,20 @@ public sealed class NearDuplicateIndex : IDisposable
         }
         _pending.Clear();
         _pendingChars = 0;
+    }
+
+    /// <summary>
+    /// The shingle set of a normalised text, with its LSH band keys written to <paramref name="keys"/>
+    /// (<paramref name="signature"/> is scratch). An empty text has no shingles and its keys are left as they are
+    /// (it is never a representative, so they are not read).
+    /// </summary>
+    private ulong[] ShingleAndBand(string norm, Span<uint> signature, Span<ulong> keys)
+    {
+        if (norm.Length == 0) return [];
+        var set = _options.Shingler.Shingle(norm);
+        _hasher.Signature(set, signature);
+        for (var b = 0; b < _bands; b++) keys[b] = BandKey(b, signature.Slice(b * _rows, _rows));
+        return set;
     }
 
     /// <summary>The LSH key of band <paramref name="band"/>: its rows of the signature hashed in order.</summary>
@@ -239,5 +297,10 @@ public sealed class NearDuplicateIndex : IDisposable
         _bandKeys.Dispose();
         _classes.Dispose();
     }
-
 }
+
+/// <summary>
+/// A text as <see cref="NearDuplicateIndex.Prepare"/> made it: the hash of its normalised form (null when that is
+/// empty), its shingle set (sorted, distinct) and its LSH band keys.
+/// </summary>
+public sealed record PreparedText(TextHash? Hash, ulong[] Shingles, ulong[] BandKeys);

@@ -53,8 +53,7 @@ public sealed class ChatTemplate
     public RenderResult Render(ChatRenderInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var globals = new Scope(null);
-        Globals.Install(globals);
+        var globals = new Scope(Globals.Builtins);
         var messages = new List<object?>();
         var roles = new List<string>();
         var trained = new List<bool>();
@@ -101,8 +100,15 @@ public sealed class ChatTemplate
 /// <summary>The global functions of the sandbox.</summary>
 internal static class Globals
 {
-    public static void Install(Scope g)
+    /// <summary>
+    /// The built-in functions, in a scope every render's globals sit on (shared: nothing sets a variable in a parent
+    /// scope, and the functions keep no state).
+    /// </summary>
+    public static Scope Builtins { get; } = Create();
+
+    private static Scope Create()
     {
+        var g = new Scope(null);
         g.Set("range", new BuiltinFunction("range", Range));
         g.Set("namespace", new BuiltinFunction("namespace", (_, args, kw) =>
         {
@@ -127,6 +133,7 @@ internal static class Globals
             throw new TemplateError("template raised an error: " + (args.Count > 0 ? Py.StrOf(args[0]) : "(no message)"), raised: true)));
         g.Set("strftime_now", new BuiltinFunction("strftime_now", (ctx, args, _) =>
             ctx.StrftimeNow ?? Strftime(DateTime.UtcNow, args.Count > 0 ? Py.StrOf(args[0]) : "%Y-%m-%d")));
+        return g;
     }
 
     private static object Range(RenderContext ctx, List<object?> args, Dictionary<string, object?> kw)

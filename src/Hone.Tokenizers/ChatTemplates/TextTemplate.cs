@@ -89,8 +89,7 @@ public sealed class TextTemplate
     private (Renderer, Scope) Start(IReadOnlyDictionary<string, JsonElement> variables)
     {
         ArgumentNullException.ThrowIfNull(variables);
-        var globals = new Scope(null);
-        Globals.Install(globals);
+        var globals = new Scope(Globals.Builtins);
         foreach (var (k, v) in variables) globals.Set(k, PyJson.FromElement(v));
         return (new Renderer(_info, ChatTemplateLimits.Default, null, data: true), new Scope(globals));
     }

@@ -7,7 +7,7 @@ namespace Hone.Data.Tests.Splitting.Similarity;
 /// <summary>
 /// The streaming near-duplicate index (issue 18 item 12: bounded memory, spilling to disk) held to the in-memory
 /// algorithm it replaced, kept here as its twin: same pairs, same Jaccard values, same truncation, same groups, in the
-/// single-list and the across mode, with the shingle sets and band keys in memory or spilled.
+/// single-list and the across mode, with the shingle sets and band keys in memory or spilled, texts added whole or prepared on other threads.
 /// </summary>
 public class NearDuplicateIndexTests
 {
@@ -77,6 +77,20 @@ public class NearDuplicateIndexTests
         var finder = new NearDuplicateFinder(options);
         var again = split < 0 ? finder.Find(texts) : finder.FindAcross(texts[..split], texts[split..]);
         Assert.Equal(pairs, again.Pairs.Select(p => (p.First, p.Second, p.Jaccard)).ToList());
+
+        // Texts prepared on other threads and added in order (mixed with texts added whole) make the same index.
+        using var prepared = new NearDuplicateIndex(options);
+        var made = new PreparedText[texts.Count];
+        Parallel.For(0, texts.Count, i => made[i] = prepared.Prepare(texts[i]));
+        for (var i = 0; i < texts.Count; i++)
+        {
+            if (i % 7 == 3) prepared.Add(texts[i]);
+            else prepared.Add(made[i]);
+        }
+        var fromPrepared = prepared.Finish(split);
+        Assert.Equal(result.Pairs, fromPrepared.Pairs);
+        Assert.Equal(result.PairsTruncated, fromPrepared.PairsTruncated);
+        Assert.Equal(result.Groups.Select(g => g.ToList()), fromPrepared.Groups.Select(g => g.ToList()));
     }
 
     [Fact]
