@@ -275,6 +275,12 @@ public class KernelTwinTests
         Attention.Forward(q, k, v, first, p, o, tokens, start, heads, kvHeads, headDim, 0.3f, pool);
         Rand.Close(ep, p, 1e-5, 1e-6, "probs");
         Rand.Close(eo, o, 1e-5, 1e-5, "output");
+        AssertOnlyVisibleKeysWeighted(p, first, tokens, start, heads, kvLen);
+    }
+
+    /// <summary>Head 0's probabilities are nonzero exactly on the keys token t sees: from first[t] to its own position.</summary>
+    internal static void AssertOnlyVisibleKeysWeighted(float[] p, int[] first, int tokens, int start, int heads, int kvLen)
+    {
         for (int t = 0; t < tokens; t++)
         {
             for (int j = 0; j < kvLen; j++)
