@@ -33,13 +33,15 @@ internal static class CompareCommand
         var started = DateTime.UtcNow;
         string load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "unknown";
         Console.Error.WriteLine($"load average at start: {load}");
+        // The read ceiling is the fastest read seen in the run: measured at the start and again just before each row (a
+        // shared host's bandwidth moves with its neighbours), so no row is held to a ceiling taken in a slow moment.
         var ceilings = o.Threads.ToDictionary(t => t, t => MachineLimits.ReadBandwidthGBs(t));
-        var machine = o.Threads.Select(t => new { threads = t, fma_peak_gflops = MachineLimits.FmaPeakGflops(t), read_bandwidth_gbs = ceilings[t] }).ToList();
+        var peaks = o.Threads.ToDictionary(t => t, t => MachineLimits.FmaPeakGflops(t));
 
         var config = o.Shape == "134m" ? ModelBenchmark.Llama134M : ModelBenchmark.Llama134M with { Dim = 256, HiddenDim = 768, Layers = 4, Heads = 4, KvHeads = 4, HeadDim = 64 };
         var tokenizer = TestAssets.Path("tokenizers", "llama2", "tokenizer.model");
         var prompt = Enumerable.Range(0, o.Prompt).Select(i => i == 0 ? 1 : 3 + (i * 7919 % 31997)).ToArray();
-        var models = new List<object>();
+        var rows = new List<(int Threads, Func<double, object> Row)>();
         using (var random = ModelBenchmark.RandomModel(config))
         {
             foreach (var type in o.Types)
@@ -47,7 +49,11 @@ internal static class CompareCommand
                 var path = Path.Combine(o.Out, $"llama-{o.Shape}-{type.Name()}.gguf");
                 var md = GgufTokenizerMetadata.Build(tokenizer, tokenizer, config.ModelType, config.VocabSize, []);
                 GgufExport.Build(random.Weights, $"bench-{o.Shape}", type, md).Write(path);
-                foreach (int t in o.Threads) models.Add(MeasureModel(path, type, t, prompt, o, ceilings[t]));
+                foreach (int t in o.Threads)
+                {
+                    ceilings[t] = Math.Max(ceilings[t], MachineLimits.ReadBandwidthGBs(t));
+                    rows.Add((t, MeasureModel(path, type, t, prompt, o)));
+                }
             }
         }
 
@@ -55,6 +61,8 @@ internal static class CompareCommand
         foreach (var (m, k, n) in o.Gemm)
             foreach (int t in o.Threads) gemm.Add(MeasureGemm(m, k, n, t, o.Reps));
 
+        var models = rows.Select(r => r.Row(ceilings[r.Threads])).ToList();
+        var machine = o.Threads.Select(t => new { threads = t, fma_peak_gflops = peaks[t], read_bandwidth_gbs = ceilings[t] }).ToList();
         string loadEnd = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "unknown";
         var report = new
         {
@@ -81,7 +89,8 @@ internal static class CompareCommand
         return 0;
     }
 
-    private static object MeasureModel(string path, GgufExportType type, int threads, int[] prompt, Options o, double ceiling)
+    /// <summary>Times one file at one thread count; the row is made once the run's read ceiling is known.</summary>
+    private static Func<double, object> MeasureModel(string path, GgufExportType type, int threads, int[] prompt, Options o)
     {
         using var pool = new WorkerPool(threads);
         using var hone = LlamaModel.LoadForInference(path).PackForInference(pool);
@@ -105,7 +114,7 @@ internal static class CompareCommand
         double hp = prompt.Length / h.PromptWall, hg = o.Gen / h.GenWall, cp = prompt.Length / c.PromptWall, cg = o.Gen / c.GenWall;
         long weightBytes = new FileInfo(path).Length;
         Console.Error.WriteLine($"{type.Name()} {threads}t: prompt {hp:F0} vs {cp:F0} tok/s, generation {hg:F1} vs {cg:F1} tok/s (load {File.ReadAllText("/proc/loadavg").Trim()})");
-        return new
+        return ceiling => new
         {
             type = type.Name(),
             threads,
@@ -203,7 +212,7 @@ internal static class CompareCommand
         foreach (var m in r.GetProperty("models").EnumerateArray())
             sb.AppendLine(CultureInfo.InvariantCulture, $"| {m.GetProperty("type").GetString()} | {m.GetProperty("threads").GetInt32()} | {m.GetProperty("repetitions").GetInt32()} | {F(m, "hone_prompt_tps", "F0")} | {F(m, "llamacpp_prompt_tps", "F0")} | {F(m, "prompt_ratio", "F2")}× | {F(m, "prompt_ratio_cpu_time", "F2")}× | {F(m, "hone_gen_tps")} | {F(m, "llamacpp_gen_tps")} | {F(m, "gen_ratio", "F2")}× | {F(m, "gen_ratio_cpu_time", "F2")}× | {F(m, "hone_gen_read_gbs")} | {F(m, "hone_gen_percent_of_ceiling", "F0")}% | {F(m, "llamacpp_gen_read_gbs")} |");
         sb.AppendLine();
-        sb.AppendLine("Decode GB/s = GGUF file bytes × generated tokens/s (every matrix, the tied classifier included, is read once per token); the read ceiling is the machine's measured read bandwidth at that thread count (table above). \"By CPU time\" ratios divide the process CPU seconds each side spent (all threads, spinning included): they survive a loaded machine better than wall-clock ratios.");
+        sb.AppendLine("Decode GB/s = GGUF file bytes × generated tokens/s (every matrix, the tied classifier included, is read once per token); the read ceiling is the fastest read of the run at that thread count (table above: measured at the start and before each row). \"By CPU time\" ratios divide the process CPU seconds each side spent (all threads, spinning included): they survive a loaded machine better than wall-clock ratios.");
         sb.AppendLine();
         sb.AppendLine(CultureInfo.InvariantCulture, $"GEMM y = x·Wᵀ, OpenBLAS: {r.GetProperty("openblas").GetString()}");
         sb.AppendLine();
