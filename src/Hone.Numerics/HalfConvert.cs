@@ -71,9 +71,12 @@ public static unsafe class HalfConvert
     /// leave the sign in place and the magnitude in a float's exponent and mantissa bits; the product by 2¹¹² keeps
     /// the sign; a product of 2¹⁶ or more can only come from an infinity or NaN, whose exponent is then set to all ones.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector512<float> Widen16(ushort* src)
+    internal static Vector512<float> Widen16(ushort* src) => Widen16(Avx512F.ConvertToVector512Int32(Vector256.Load((short*)src)).AsUInt32());
+
+    /// <summary>Sixteen halves, already sign-extended to 32 bits (a lane of zero gives +0), as floats (AVX-512 only).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Widen16(Vector512<uint> x)
     {
-        Vector512<uint> x = Avx512F.ConvertToVector512Int32(Vector256.Load((short*)src)).AsUInt32();
         Vector512<float> p = ((x << 13) & Vector512.Create(0x8FFFE000u)).AsSingle() * Vector512.Create(Scale);
         Vector512<float> special = Vector512.GreaterThanOrEqual(Vector512.Abs(p), Vector512.Create(65536f));
         return Vector512.ConditionalSelect(special, (p.AsUInt32() | Vector512.Create(0x7F800000u)).AsSingle(), p);

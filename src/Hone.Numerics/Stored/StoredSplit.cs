@@ -177,7 +177,7 @@ public static unsafe class StoredSplit
     /// <summary>Lane i of a Q4_0 group takes the scale of block i/4.</summary>
     private static Vector512<int> Spread => Vector512.Create(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
 
-    /// <summary>The half scales h [count ≤ 16] as floats × d [count] (exactly <see cref="StoredRows.HalfToSingle"/>),
+    /// <summary>The half scales h [count ≤ 16] as floats × d [count] (<see cref="HalfConvert.Widen16(Vector512{uint})"/>: exactly <see cref="StoredRows.HalfToSingle"/>),
     /// zero past count. h and d are read 16 values wide (the row's quants follow its scales; x's block scales are
     /// followed by more scratch); lanes past count are zeroed before any arithmetic: left as read they are often
     /// subnormal floats, which cost the multiplier a microcode assist of a hundred cycles or more.</summary>
@@ -185,11 +185,8 @@ public static unsafe class StoredSplit
     private static Vector512<float> Combine(ushort* h, float* d, int count)
     {
         var live = Vector512.LessThan(Vector512<uint>.Indices, Vector512.Create((uint)count));
-        var bits = Avx512F.ConvertToVector512UInt32(Vector256.Load(h)) & live;
-        var special = Vector512.Equals(bits & Vector512.Create(0x7C00u), Vector512.Create(0x7C00u)) & Vector512.Create(0x7F800000u);
-        var f = (((bits & Vector512.Create(0x7FFFu)) << 13) | special).AsSingle() * Vector512.Create(5.192296858534828e33f);
-        var v = (f.AsUInt32() | ((bits & Vector512.Create(0x8000u)) << 16)).AsSingle();
-        return v * (Vector512.Load(d).AsUInt32() & live).AsSingle();
+        var bits = Avx512F.ConvertToVector512Int32(Vector256.Load((short*)h)).AsUInt32() & live;
+        return HalfConvert.Widen16(bits) * (Vector512.Load(d).AsUInt32() & live).AsSingle();
     }
 
     /// <summary>acc + one Q8_0 block (32 quants at w against x as int16) · its scale c (in every lane).</summary>
