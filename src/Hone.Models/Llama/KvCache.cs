@@ -72,12 +72,13 @@ internal abstract class KvCache
     public abstract void Commit(int layer, int pos0, int rows);
 
     /// <summary>
-    /// Causal attention of q [tokens, heads, headDim] at positions start.. over the layer's cache; shapes and
+    /// Causal attention of q [tokens, heads, headDim] at positions start.. over the layer's cache (the cache's own KV heads
+    /// and head size); shapes and
     /// firstVisible as <see cref="Attention.Forward(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{int}, Span{float}, Span{float}, int, int, int, int, int, float, WorkerPool?)"/>.
     /// </summary>
     public abstract void Attend(
         int layer, ReadOnlySpan<float> q, ReadOnlySpan<int> firstVisible, Span<float> probs, Span<float> output,
-        int tokens, int start, int heads, int kvHeads, int headDim, float scale, WorkerPool pool);
+        int tokens, int start, int heads, float scale, WorkerPool pool);
 
     /// <summary>Floats holding one layer's halves (maxContext × kvDim, rounded up to whole floats).</summary>
     private static long HalfRowFloats(int maxContext, int kvDim) => checked(((long)maxContext * kvDim) + 1) / 2;
@@ -106,8 +107,8 @@ internal abstract class KvCache
 
         public override void Attend(
             int layer, ReadOnlySpan<float> q, ReadOnlySpan<int> firstVisible, Span<float> probs, Span<float> output,
-            int tokens, int start, int heads, int kvHeads, int headDim, float scale, WorkerPool pool)
-            => Attention.Forward(q, _keys.Row(layer), _values.Row(layer), firstVisible, probs, output, tokens, start, heads, kvHeads, headDim, scale, pool);
+            int tokens, int start, int heads, float scale, WorkerPool pool)
+            => Attention.Forward(q, _keys.Row(layer), _values.Row(layer), firstVisible, probs, output, tokens, start, heads, KvHeads, HeadDim, scale, pool);
     }
 
     /// <summary>
@@ -151,8 +152,8 @@ internal abstract class KvCache
 
         public override void Attend(
             int layer, ReadOnlySpan<float> q, ReadOnlySpan<int> firstVisible, Span<float> probs, Span<float> output,
-            int tokens, int start, int heads, int kvHeads, int headDim, float scale, WorkerPool pool)
-            => AttentionHalf.Forward(q, Layer(_keys, layer), Layer(_values, layer), firstVisible, probs, output, tokens, start, heads, kvHeads, headDim, MaxContext, scale, pool);
+            int tokens, int start, int heads, float scale, WorkerPool pool)
+            => AttentionHalf.Forward(q, Layer(_keys, layer), Layer(_values, layer), firstVisible, probs, output, tokens, start, heads, KvHeads, HeadDim, MaxContext, scale, pool);
 
         private Span<Half> Layer(Tensor t, int layer) => MemoryMarshal.Cast<float, Half>(t.Row(layer))[..(MaxContext * KvDim)];
     }

@@ -399,7 +399,7 @@ public sealed class LlamaSession : IInferenceSession
 
             _cache.Attend(
                 layer, _q.Span.Slice(r0 * qDim, n * qDim), first, _probs.Span, _att.Span.Slice(r0 * qDim, n * qDim),
-                n, start, _c.Heads, _c.KvHeads, _c.HeadDim, _attentionScale, Pool(n * _c.Heads, start + n, 2 * _c.HeadDim));
+                n, start, _c.Heads, _attentionScale, Pool(n * _c.Heads, start + n, 2 * _c.HeadDim));
         }
     }
 
