@@ -68,8 +68,9 @@ internal sealed class TrainLinear(Tensor w, StoredMatrix? storedW, Tensor? bias,
     public readonly record struct Dropout(ulong Key, float P);
 
     /// <summary>y [m, Out] = x [m, In]·Wᵀ + b, plus scale·dropout(x)·Aᵀ·Bᵀ when the adapter is on.</summary>
-    /// <remarks>The rank-sized products are tiny (m·rank·(In + Out) multiply-adds): they run on the calling thread,
-    /// where a dispatch to the pool would cost more than the work. Results do not depend on the thread count.</remarks>
+    /// <remarks>The rank-sized products (m·rank·(In + Out) multiply-adds) go to the pool too: <see cref="MatMul"/> keeps
+    /// the small ones on the calling thread itself, and at a training step's m (hundreds of positions) the adapter's share
+    /// of a step is a quarter of it. Results do not depend on the thread count.</remarks>
     public void Forward(ReadOnlySpan<float> x, Span<float> y, int m, bool adapterOn, Dropout drop, LinearScratch s, WorkerPool pool)
     {
         ReadOnlySpan<float> bias = Bias is { } b ? b.Span : default;
@@ -89,9 +90,9 @@ internal sealed class TrainLinear(Tensor w, StoredMatrix? storedW, Tensor? bias,
 
         ReadOnlySpan<float> xd = Drop(x, m, drop, s);
         Span<float> u = lora.U.Span[..(m * lora.Rank)];
-        MatMul.XWt(xd, lora.A.Span, default, u, m, In, lora.Rank, WorkerPool.Single);
+        MatMul.XWt(xd, lora.A.Span, default, u, m, In, lora.Rank, pool);
         Span<float> part = s.OutPart.Span[..(m * Out)];
-        MatMul.XWt(u, lora.B.Span, default, part, m, lora.Rank, Out, WorkerPool.Single);
+        MatMul.XWt(u, lora.B.Span, default, part, m, lora.Rank, Out, pool);
         TensorPrimitives.MultiplyAdd(part, lora.Scale, y[..(m * Out)], y[..(m * Out)]);
     }
 
@@ -147,7 +148,6 @@ internal sealed class TrainLinear(Tensor w, StoredMatrix? storedW, Tensor? bias,
         }
 
         int r = lora.Rank;
-        var one = WorkerPool.Single;
         ReadOnlySpan<float> xd = Drop(x, m, drop, s);
         ReadOnlySpan<float> u = lora.U.Span[..(m * r)];
 
@@ -155,7 +155,7 @@ internal sealed class TrainLinear(Tensor w, StoredMatrix? storedW, Tensor? bias,
         Span<float> uT = s.DuT.Span[..(r * m)];
         MatMulBackward.Transpose(u, uT, m, r);
         Span<float> dBt = s.WeightGrad.Span[..(r * Out)];
-        MatMul.XW(uT, dy, default, dBt, r, m, Out, one);
+        MatMul.XW(uT, dy, default, dBt, r, m, Out, pool);
         Span<float> bGrad = lora.BGrad.Span;
         for (int j = 0; j < r; j++)
         {
@@ -170,25 +170,25 @@ internal sealed class TrainLinear(Tensor w, StoredMatrix? storedW, Tensor? bias,
         Span<float> bT = s.BTransposed.Span[..(r * Out)];
         MatMulBackward.Transpose(lora.B.Span, bT, Out, r);
         Span<float> du = s.Du.Span[..(m * r)];
-        MatMul.XWt(dy, bT, default, du, m, Out, r, one);
+        MatMul.XWt(dy, bT, default, du, m, Out, r, pool);
         TensorPrimitives.Multiply(du, lora.Scale, du);
 
         // dA += duᵀ·dropout(x)
         Span<float> duT = s.DuT.Span[..(r * m)];
         MatMulBackward.Transpose(du, duT, m, r);
-        MatMul.XWAdd(duT, xd, default, lora.AGrad.Span, r, m, In, one);
+        MatMul.XWAdd(duT, xd, default, lora.AGrad.Span, r, m, In, pool);
 
         // dx += (du·A) ⊙ mask
         if (drop.P > 0)
         {
             Span<float> part = s.DxPart.Span[..(m * In)];
-            MatMul.XW(du, lora.A.Span, default, part, m, r, In, one);
+            MatMul.XW(du, lora.A.Span, default, part, m, r, In, pool);
             LoraDropout.Apply(part, part, drop.Key, drop.P);
             TensorPrimitives.Add(dxAll, part, dxAll);
         }
         else
         {
-            MatMul.XWAdd(du, lora.A.Span, default, dxAll, m, r, In, one);
+            MatMul.XWAdd(du, lora.A.Span, default, dxAll, m, r, In, pool);
         }
     }
 
