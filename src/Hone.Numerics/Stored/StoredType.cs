@@ -28,6 +28,11 @@ public enum StoredType
 
     /// <summary>Q4_0 repacked per row as <see cref="Q8_0Split"/>: the row's scales, then its blocks' 16 nibble bytes.</summary>
     Q4_0Split,
+
+    /// <summary>Q4_K repacked per row for the decode kernel (<see cref="StoredQ4KSplit"/>): the super-blocks' half d and
+    /// dmin, their 6-bit scales and mins decoded to bytes, then their nibbles reordered; 148 bytes per 256 values
+    /// (Q4_K: 144). Not a GGUF layout.</summary>
+    Q4_KSplit,
 }
 
 /// <summary>Geometry of <see cref="StoredType"/> rows and the scalar decoding every kernel shares.</summary>
@@ -47,7 +52,7 @@ public static class StoredRows
     public static bool Fits(StoredType type, int k) => k > 0 && type switch
     {
         StoredType.BF16 => true,
-        StoredType.Q4_K => k % StoredQ4K.SuperValues == 0,
+        StoredType.Q4_K or StoredType.Q4_KSplit => k % StoredQ4K.SuperValues == 0,
         _ => k % BlockValues == 0,
     };
 
@@ -57,7 +62,7 @@ public static class StoredRows
     {
         if (!Fits(type, k))
         {
-            string multiple = type switch { StoredType.BF16 => "", StoredType.Q4_K => " that is a multiple of 256", _ => " that is a multiple of 32" };
+            string multiple = type switch { StoredType.BF16 => "", StoredType.Q4_K or StoredType.Q4_KSplit => " that is a multiple of 256", _ => " that is a multiple of 32" };
             throw new ArgumentException($"{type} rows need a positive length{multiple}; got {k}.", nameof(k));
         }
 
@@ -67,6 +72,7 @@ public static class StoredRows
             StoredType.Q8_0 or StoredType.Q8_0Split => k / BlockValues * Q8_0BlockBytes,
             StoredType.Q4_0 or StoredType.Q4_0Split => k / BlockValues * Q4_0BlockBytes,
             StoredType.Q4_K => k / StoredQ4K.SuperValues * StoredQ4K.SuperBytes,
+            StoredType.Q4_KSplit => k / StoredQ4K.SuperValues * StoredQ4KSplit.SuperBytes,
             _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
         };
     }
@@ -94,6 +100,7 @@ public static class StoredRows
     {
         StoredType.BF16 => BF16ToSingle((ushort)(row[2 * index] | (row[(2 * index) + 1] << 8))),
         StoredType.Q4_K => StoredQ4K.Value(row, index),
+        StoredType.Q4_KSplit => StoredQ4KSplit.Value(row, index),
         _ => BlockScale(type, row, index / BlockValues) * Quant(type, row, index),
     };
 
