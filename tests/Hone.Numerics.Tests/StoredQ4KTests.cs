@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 namespace Hone.Numerics.Tests;
 
 /// <summary>
@@ -104,6 +105,26 @@ public class StoredQ4KTests
         Assert.Equal(4, q[6]);
         Assert.Equal(0, StoredQ4KNaive.QuantizeSuper(new float[256], q));
         Assert.All(q, v => Assert.Equal(0, v));
+    }
+
+    [Fact]
+    public void Vector_half_decoding_is_exact_for_every_bit_pattern()
+    {
+        if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        {
+            return; // the scalar decoding's own test covers every pattern
+        }
+
+        for (int bits = 0; bits <= ushort.MaxValue; bits += 16)
+        {
+            var lanes = System.Runtime.Intrinsics.Vector512.Create((uint)bits) + System.Runtime.Intrinsics.Vector512<uint>.Indices;
+            var actual = StoredRows.HalvesToSingle(System.Runtime.Intrinsics.Vector512.ShiftRightArithmetic((lanes << 16).AsInt32(), 16).AsUInt32()); // sign-extended, as loaded
+            for (int i = 0; i < 16; i++)
+            {
+                float expected = (float)BitConverter.UInt16BitsToHalf((ushort)(bits + i));
+                Assert.True(BitConverter.SingleToUInt32Bits(expected) == BitConverter.SingleToUInt32Bits(actual[i]) || (float.IsNaN(expected) && float.IsNaN(actual[i])), $"bits {bits + i:X4}: {expected} vs {actual[i]}");
+            }
+        }
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Hone.Numerics;
 
@@ -78,16 +79,30 @@ public static class StoredRows
     }
 
     /// <summary>An IEEE half (bits) as a float: exact for every bit pattern, with no branch to a call (the kernels keep
-    /// their vector accumulators in registers). Exponent and mantissa move to the float's place and are scaled by
-    /// 2^112, which turns the half's exponent bias into the float's and its subnormals into normal floats exactly;
-    /// infinities and NaN get the float's all-ones exponent first.</summary>
+    /// their vector accumulators in registers), and no arithmetic on a subnormal float. Normal halves move exponent and
+    /// mantissa to the float's place and add 112 to the exponent (the biases' difference; infinities and NaN 112 more,
+    /// to the all-ones exponent); subnormal halves (and zero) are their 10-bit integer times 2^−24, a product of normal
+    /// floats. (A Q4_K super-block's d and dmin are often half subnormals: scaling their bits as a subnormal float
+    /// instead cost a microcode assist of a hundred cycles or more per conversion.)</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float HalfToSingle(ushort bits)
     {
-        uint o = (uint)(bits & 0x7FFF) << 13;
-        uint special = (bits & 0x7C00u) == 0x7C00u ? 0x7F800000u : 0u;
-        float f = BitConverter.UInt32BitsToSingle(o | special) * 5.192296858534828e33f; // 2^112
-        return BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(f) | ((uint)(bits & 0x8000) << 16));
+        uint mag = bits & 0x7FFFu;
+        uint normal = (mag << 13) + (112u << 23) + (mag >= 0x7C00u ? 112u << 23 : 0u);
+        uint small = BitConverter.SingleToUInt32Bits((int)mag * (1f / 16777216f));
+        return BitConverter.UInt32BitsToSingle((mag < 0x400u ? small : normal) | ((uint)(bits & 0x8000) << 16));
+    }
+
+    /// <summary>Sixteen halves (bits in the low 16 of each lane; the upper bits may hold its sign extension) as floats,
+    /// exactly as <see cref="HalfToSingle"/> and, as it, with no arithmetic on subnormal floats (AVX-512).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> HalvesToSingle(Vector512<uint> bits)
+    {
+        var mag = bits & Vector512.Create(0x7FFFu);
+        var normal = (mag << 13) + Vector512.Create(112u << 23) + (Vector512.GreaterThanOrEqual(mag, Vector512.Create(0x7C00u)) & Vector512.Create(112u << 23));
+        var small = (Vector512.ConvertToSingle(mag.AsInt32()) * Vector512.Create(1f / 16777216f)).AsUInt32();
+        var r = Vector512.ConditionalSelect(Vector512.LessThan(mag, Vector512.Create(0x400u)), small, normal);
+        return (r | ((bits & Vector512.Create(0x8000u)) << 16)).AsSingle();
     }
 
     /// <summary>bfloat16 bits as a float (exact).</summary>
