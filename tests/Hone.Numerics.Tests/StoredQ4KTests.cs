@@ -26,6 +26,22 @@ public class StoredQ4KTests
         return bytes;
     }
 
+    /// <summary>One row decoded at <paramref name="level"/> equals the scalar reference value by value, bit for bit.</summary>
+    private static unsafe void AssertDecodesAsValues(StoredType type, ReadOnlySpan<byte> row, int k, SimdLevel level)
+    {
+        var dst = new float[k];
+        fixed (byte* w = row)
+        fixed (float* d = dst)
+        {
+            StoredDot.Dequantize(w, d, k, type, Simd.Clamp(level));
+        }
+
+        for (int p = 0; p < k; p++)
+        {
+            Assert.Equal(StoredRows.Value(type, row, p), dst[p]);
+        }
+    }
+
     [Fact]
     public void Row_geometry_needs_whole_super_blocks()
     {
@@ -70,20 +86,7 @@ public class StoredQ4KTests
         {
             for (int r = 0; r < 3; r++)
             {
-                var dst = new float[k];
-                unsafe
-                {
-                    fixed (byte* w = row)
-                    fixed (float* d = dst)
-                    {
-                        StoredDot.Dequantize(w + (r * rowBytes), d, k, StoredType.Q4_K, Simd.Clamp(level));
-                    }
-                }
-
-                for (int p = 0; p < k; p++)
-                {
-                    Assert.Equal(StoredRows.Value(StoredType.Q4_K, row.AsSpan(r * rowBytes, rowBytes), p), dst[p]);
-                }
+                AssertDecodesAsValues(StoredType.Q4_K, row.AsSpan(r * rowBytes, rowBytes), k, level);
             }
         }
     }
@@ -150,20 +153,20 @@ public class StoredQ4KTests
 
         foreach (var level in new[] { SimdLevel.Scalar, SimdLevel.Vector256, SimdLevel.Vector512 })
         {
-            var q = new sbyte[k];
-            var d = new float[k / 256];
-            var s = new short[k / 32];
+            // One buffer: q [k] bytes, then d [k/256] floats, then s [k/32] shorts.
+            var buffer = new byte[k + k / 64 + k / 16];
             unsafe
             {
                 fixed (float* px = x)
-                fixed (sbyte* pq = q)
-                fixed (float* pd = d)
-                fixed (short* ps = s)
+                fixed (byte* p = buffer)
                 {
-                    StoredQ4K.Quantize(px, k, pq, pd, ps, Simd.Clamp(level));
+                    StoredQ4K.Quantize(px, k, (sbyte*)p, (float*)(p + k), (short*)(p + k + (k / 64)), Simd.Clamp(level));
                 }
             }
 
+            var q = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(buffer.AsSpan(0, k)).ToArray();
+            var d = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(buffer.AsSpan(k, k / 64)).ToArray();
+            var s = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, short>(buffer.AsSpan(k + (k / 64), k / 16)).ToArray();
             Assert.Equal(expected, q);
             Assert.Equal(dExpected, d);
             for (int j = 0; j < k / 32; j++)
@@ -195,20 +198,7 @@ public class StoredQ4KTests
 
             foreach (var level in new[] { SimdLevel.Scalar, SimdLevel.Vector256, SimdLevel.Vector512 })
             {
-                var dst = new float[k];
-                unsafe
-                {
-                    fixed (byte* w = split)
-                    fixed (float* d = dst)
-                    {
-                        StoredDot.Dequantize(w + (j * splitBytes), d, k, StoredType.Q4_KSplit, Simd.Clamp(level));
-                    }
-                }
-
-                for (int p = 0; p < k; p++)
-                {
-                    Assert.Equal(StoredRows.Value(StoredType.Q4_KSplit, split.AsSpan(j * splitBytes, splitBytes), p), dst[p]);
-                }
+                AssertDecodesAsValues(StoredType.Q4_KSplit, split.AsSpan(j * splitBytes, splitBytes), k, level);
             }
         }
 
