@@ -15,7 +15,9 @@ namespace Hone.Numerics;
 /// q = round-to-even(x/d), kept with the sums of q over each sub-block of 32), then per super-block the exact integers
 /// Σ_j scale_j·Σ q4·q8 and Σ_j min_j·Σ q8, scaled by d_w·d_x and dmin_w·d_x. The vector path takes two sub-blocks per
 /// 512-bit step (AVX-512BW <c>vpmaddubsw</c>, then <c>vpmaddwd</c> by the sub-blocks' scales); AVX2 one per 256-bit step.
-/// The twin is <see cref="StoredQ4KNaive.XWtQ8K"/>.
+/// Where AVX-512BW runs, the model loader repacks Q4_K rows to <see cref="StoredQ4KSplit"/>, whose kernel does about a
+/// third of this one's work per super-block; this layout serves the other machines. The twin is
+/// <see cref="StoredQ4KNaive.XWtQ8K"/>.
 /// </summary>
 internal static unsafe class StoredQ4K
 {
