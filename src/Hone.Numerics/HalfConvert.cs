@@ -119,8 +119,10 @@ public static unsafe class HalfConvert
         return (bits | ((h & Vector256.Create(0x8000u)) << 16)).AsSingle();
     }
 
-    /// <summary>2¹¹²: moves a half's exponent bias (15) to a float's (127).</summary>
-    private static readonly float Scale = BitConverter.UInt32BitsToSingle(0x77800000u);
+    /// <summary>2¹¹² (bits 0x77800000): moves a half's exponent bias (15) to a float's (127). A constant, not a static
+    /// field: kernels marked AggressiveOptimization are compiled once, before the class is known to be initialised, and
+    /// a static field's initialisation check there is a call across which every vector register is spilled.</summary>
+    private const float Scale = 5.192296858534828e33f;
 
     /// <summary>The magnitude bits of +∞ (exponent all ones) after the shift by 13.</summary>
     private const uint InfinityShifted = 0x7C00u << 13;

@@ -9,8 +9,9 @@ namespace Hone.Interop.Tests;
 /// <c>quantize_row_q4_K_ref</c> writes the same bytes as <see cref="GgufQ4K.Quantize"/>; <c>dequantize_row_q4_K</c>
 /// decodes them to the same floats as <see cref="GgufQ4K.Dequantize"/> and the kernels' <see cref="StoredRows.Dequantize"/>;
 /// the CPU backend's activation quantiser <c>quantize_row_q8_K</c> gives Hone's q8_K, and its
-/// <c>ggml_vec_dot_q4_K_q8_K</c> the twin of Hone's decode path (<see cref="StoredQ4KNaive.XWtQ8K"/>) within float
-/// rounding of the same exact integers.
+/// <c>ggml_vec_dot_q4_K_q8_K</c> the twin of Hone's decode path (<see cref="StoredQ4KNaive.XWtQ8K"/>), and the decode
+/// kernels of both layouts (GGUF's and the repacked <see cref="StoredQ4KSplit"/>), within float rounding of the same
+/// exact integers.
 /// </summary>
 public unsafe class GgmlQ4KTests
 {
@@ -118,6 +119,8 @@ public unsafe class GgmlQ4KTests
         StoredQ4KNaive.XWtQ8K(x, w, default, twin, 1, k, n);
         var fast = new float[n];
         StoredMatMul.XWt(x, w, StoredType.Q4_K, default, fast, 1, k, n);
+        var split = new float[n]; // the layout the loader repacks Q4_K to where AVX-512BW runs
+        StoredMatMul.XWt(x, StoredQ4KSplit.Repack(w, k), StoredType.Q4_KSplit, default, split, 1, k, n);
         for (int j = 0; j < n; j++)
         {
             float expected;
@@ -129,6 +132,7 @@ public unsafe class GgmlQ4KTests
 
             Assert.True(Math.Abs(expected - twin[j]) <= 1e-5 * Math.Max(1, Math.Abs(expected)), $"row {j}: ggml {expected}, Hone's twin {twin[j]}");
             Assert.True(Math.Abs(expected - fast[j]) <= 1e-5 * Math.Max(1, Math.Abs(expected)), $"row {j}: ggml {expected}, Hone {fast[j]}");
+            Assert.True(Math.Abs(expected - split[j]) <= 1e-5 * Math.Max(1, Math.Abs(expected)), $"row {j}: ggml {expected}, Hone's split layout {split[j]}");
         }
     }
 }

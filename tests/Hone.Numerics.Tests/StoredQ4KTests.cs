@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 namespace Hone.Numerics.Tests;
 
 /// <summary>
@@ -23,6 +24,22 @@ public class StoredQ4KTests
         }
 
         return bytes;
+    }
+
+    /// <summary>One row decoded at <paramref name="level"/> equals the scalar reference value by value, bit for bit.</summary>
+    private static unsafe void AssertDecodesAsValues(StoredType type, ReadOnlySpan<byte> row, int k, SimdLevel level)
+    {
+        var dst = new float[k];
+        fixed (byte* w = row)
+        fixed (float* d = dst)
+        {
+            StoredDot.Dequantize(w, d, k, type, Simd.Clamp(level));
+        }
+
+        for (int p = 0; p < k; p++)
+        {
+            Assert.Equal(StoredRows.Value(type, row, p), dst[p]);
+        }
     }
 
     [Fact]
@@ -69,20 +86,7 @@ public class StoredQ4KTests
         {
             for (int r = 0; r < 3; r++)
             {
-                var dst = new float[k];
-                unsafe
-                {
-                    fixed (byte* w = row)
-                    fixed (float* d = dst)
-                    {
-                        StoredDot.Dequantize(w + (r * rowBytes), d, k, StoredType.Q4_K, Simd.Clamp(level));
-                    }
-                }
-
-                for (int p = 0; p < k; p++)
-                {
-                    Assert.Equal(StoredRows.Value(StoredType.Q4_K, row.AsSpan(r * rowBytes, rowBytes), p), dst[p]);
-                }
+                AssertDecodesAsValues(StoredType.Q4_K, row.AsSpan(r * rowBytes, rowBytes), k, level);
             }
         }
     }
@@ -106,13 +110,113 @@ public class StoredQ4KTests
         Assert.All(q, v => Assert.Equal(0, v));
     }
 
+    [Fact]
+    public void Vector_half_decoding_is_exact_for_every_bit_pattern()
+    {
+        if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        {
+            return; // the scalar decoding's own test covers every pattern
+        }
+
+        for (int bits = 0; bits <= ushort.MaxValue; bits += 16)
+        {
+            var lanes = System.Runtime.Intrinsics.Vector512.Create((uint)bits) + System.Runtime.Intrinsics.Vector512<uint>.Indices;
+            var actual = StoredRows.HalvesToSingle(System.Runtime.Intrinsics.Vector512.ShiftRightArithmetic((lanes << 16).AsInt32(), 16).AsUInt32()); // sign-extended, as loaded
+            for (int i = 0; i < 16; i++)
+            {
+                float expected = (float)BitConverter.UInt16BitsToHalf((ushort)(bits + i));
+                Assert.True(BitConverter.SingleToUInt32Bits(expected) == BitConverter.SingleToUInt32Bits(actual[i]) || (float.IsNaN(expected) && float.IsNaN(actual[i])), $"bits {bits + i:X4}: {expected} vs {actual[i]}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Activations_quantise_alike_at_every_level()
+    {
+        // Random values, an all-zero super-block, ties at the largest magnitude (+a first, then −a first), half steps.
+        const int k = 6 * 256;
+        var x = Rand.Floats(new Random(3), k, 2f);
+        Array.Clear(x, 256, 256);
+        (x[520], x[530]) = (2.5f, -2.5f);
+        (x[800], x[810]) = (-2.75f, 2.75f);
+        for (int p = 1024; p < 1280; p++)
+        {
+            x[p] = (p % 9) - 4 + 0.5f;
+        }
+
+        var expected = new sbyte[k];
+        var dExpected = new float[k / 256];
+        for (int b = 0; b < k / 256; b++)
+        {
+            dExpected[b] = StoredQ4KNaive.QuantizeSuper(x.AsSpan(b * 256, 256), expected.AsSpan(b * 256, 256));
+        }
+
+        foreach (var level in new[] { SimdLevel.Scalar, SimdLevel.Vector256, SimdLevel.Vector512 })
+        {
+            // One buffer: q [k] bytes, then d [k/256] floats, then s [k/32] shorts.
+            var buffer = new byte[k + k / 64 + k / 16];
+            unsafe
+            {
+                fixed (float* px = x)
+                fixed (byte* p = buffer)
+                {
+                    StoredQ4K.Quantize(px, k, (sbyte*)p, (float*)(p + k), (short*)(p + k + (k / 64)), Simd.Clamp(level));
+                }
+            }
+
+            var q = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(buffer.AsSpan(0, k)).ToArray();
+            var d = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(buffer.AsSpan(k, k / 64)).ToArray();
+            var s = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, short>(buffer.AsSpan(k + (k / 64), k / 16)).ToArray();
+            Assert.Equal(expected, q);
+            Assert.Equal(dExpected, d);
+            for (int j = 0; j < k / 32; j++)
+            {
+                Assert.Equal(expected.Skip(32 * j).Take(32).Sum(v => v), s[j]);
+            }
+        }
+    }
+
     [Theory]
-    [InlineData(1, 256, 1)]
-    [InlineData(1, 512, 37)]
-    [InlineData(3, 768, 19)]
-    [InlineData(4, 256, 9)]
-    [InlineData(9, 512, 70)]
-    public void Fast_matches_twins(int m, int k, int n)
+    [InlineData(256)]
+    [InlineData(2304)]
+    public void Repacking_to_the_split_layout_keeps_every_value(int k)
+    {
+        const int n = 3;
+        var gguf = RandomRows(new Random(k), n, k);
+        var split = StoredQ4KSplit.Repack(gguf, k);
+        Assert.Equal(k / 256 * 148, StoredRows.RowBytes(StoredType.Q4_KSplit, k));
+        Assert.Equal(n * StoredRows.RowBytes(StoredType.Q4_KSplit, k), split.Length);
+        int ggufBytes = StoredRows.RowBytes(StoredType.Q4_K, k), splitBytes = StoredRows.RowBytes(StoredType.Q4_KSplit, k);
+        for (int j = 0; j < n; j++)
+        {
+            for (int p = 0; p < k; p++)
+            {
+                Assert.Equal(
+                    StoredRows.Value(StoredType.Q4_K, gguf.AsSpan(j * ggufBytes, ggufBytes), p),
+                    StoredRows.Value(StoredType.Q4_KSplit, split.AsSpan(j * splitBytes, splitBytes), p));
+            }
+
+            foreach (var level in new[] { SimdLevel.Scalar, SimdLevel.Vector256, SimdLevel.Vector512 })
+            {
+                AssertDecodesAsValues(StoredType.Q4_KSplit, split.AsSpan(j * splitBytes, splitBytes), k, level);
+            }
+        }
+
+        Assert.Throws<ArgumentException>(() => StoredQ4KSplit.Repack(gguf.AsSpan(1), k));
+    }
+
+    [Theory]
+    [InlineData(1, 256, 1, false)]
+    [InlineData(1, 512, 37, false)]
+    [InlineData(3, 768, 19, false)]
+    [InlineData(4, 256, 9, false)]
+    [InlineData(9, 512, 70, false)]
+    [InlineData(1, 256, 5, true)]
+    [InlineData(1, 768, 37, true)]
+    [InlineData(2, 2048, 19, true)] // eight super-blocks: one whole group
+    [InlineData(3, 2304, 7, true)] // nine: a second group of one, its mins read past the row into zeroed lanes
+    [InlineData(5, 768, 70, true)]
+    public void Fast_matches_twins(int m, int k, int n, bool split)
     {
         var rng = new Random((m * 100) + k + n);
         var w = RandomRows(rng, n, k);
@@ -148,14 +252,17 @@ public class StoredQ4KTests
             }
         }
 
+        // The split layout (repacked from the same rows) is held to the same twins, which read the GGUF bytes.
+        var type = split ? StoredType.Q4_KSplit : StoredType.Q4_K;
+        var stored = split ? StoredQ4KSplit.Repack(w, k) : w;
         using var pool = new WorkerPool(3);
         foreach (var level in new[] { SimdLevel.Scalar, SimdLevel.Vector256, SimdLevel.Vector512 })
         {
             foreach (var p in new[] { WorkerPool.Single, pool })
             {
                 var y = new float[m * n];
-                StoredMatMul.Multiply(x, w, StoredType.Q4_K, bias, y, m, k, n, p, add: false, level);
-                Rand.Close(expected, y, 1e-5, 1e-5, $"Q4_K {level} threads {p.ThreadCount}");
+                StoredMatMul.Multiply(x, stored, type, bias, y, m, k, n, p, add: false, level);
+                Rand.Close(expected, y, 1e-5, 1e-5, $"{type} {level} threads {p.ThreadCount}");
             }
         }
     }

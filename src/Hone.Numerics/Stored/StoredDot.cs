@@ -60,6 +60,9 @@ internal static unsafe class StoredDot
             case StoredType.Q4_K:
                 StoredQ4K.Dequantize(w, dst, k, level);
                 return;
+            case StoredType.Q4_KSplit:
+                StoredQ4KSplit.Dequantize(w, dst, k, level);
+                return;
             default:
                 var (so, ss, qo, qs) = StoredRows.Layout(type, k);
                 bool q4 = StoredRows.IsQ4(type);

@@ -2,12 +2,13 @@
 namespace Hone.Numerics;
 
 /// <summary>
-/// y = x·Wᵀ with W held in its stored type (<see cref="StoredType"/>: BF16, Q8_0, Q4_0), never expanded to float32 as a
+/// y = x·Wᵀ with W held in its stored type (<see cref="StoredType"/>: BF16, Q8_0, Q4_0, Q4_K), never expanded to float32 as a
 /// whole. Fewer than <see cref="TileMinRows"/> rows of x (decode: matrix-vector) take one dot product per output straight
 /// from the stored row: BF16 against x laid out once per call in even/odd halves of each 32 values (so a 32-bit lane of
 /// weights widens by one shift and one mask), Q8_0 and Q4_0 against x quantised once per call to int8 blocks
 /// (<see cref="StoredInt8Dot"/>, llama.cpp's q8_0 activations: integer dot products; <see cref="StoredSplit"/> for their
-/// split layouts, which the model loader uses where AVX-512BW runs them). More rows (prompt blocks:
+/// split layouts, which the model loader uses where AVX-512BW runs them), Q4_K against x quantised to llama.cpp's q8_K
+/// (<see cref="StoredQ4K"/>; <see cref="StoredQ4KSplit"/> for its repacked layout). More rows (prompt blocks:
 /// matrix-matrix) decode 64 weight rows at a time into a float32 panel in per-worker scratch and run the register-blocked
 /// micro-kernel of the float32 GEMM (<see cref="MatMulPacked"/>) over every row of x, so each weight is decoded once per
 /// call. <see cref="XWt3"/> runs two or three matrices over the same x in one run of the workers (attention q/k/v,

@@ -60,19 +60,27 @@ internal sealed unsafe class StoredScratch
 
         int blocks = m * (k / StoredRows.BlockValues);
         bool split = StoredSplit.Is(type);
-        long extra = split ? StoredSplit.ExtraBytes(k) : 0;
-        byte* p = (byte*)Reserve((nuint)(((long)m * k) + ((long)blocks * 8) + (m * extra)));
+        long extra = split ? StoredSplit.ExtraBytes(k) : type == StoredType.Q4_KSplit ? StoredQ4KSplit.ExtraBytes(k) : 0;
+        byte* p = (byte*)Reserve((nuint)(((long)m * k) + ((long)blocks * 8) + (m * extra) + 64));
         _q = (sbyte*)p;
         _d = (float*)(p + ((long)m * k));
         _s = (int*)(_d + blocks);
-        _extra = (byte*)(_s + blocks); // after d: at least 64 more bytes, which the split kernel's vector loads of d may touch
+        // After d and s: at least 64 more bytes, which the split kernels' vector loads of d and s may touch; 64-byte
+        // aligned (k is a multiple of 32 and extra of 64 where a kernel loads it a vector at a time).
+        _extra = (byte*)(((nint)(_s + blocks) + 63) & ~(nint)63);
         for (int i = 0; i < m; i++)
         {
             long b = (long)i * (k / StoredRows.BlockValues);
-            if (type == StoredType.Q4_K)
+            if (type is StoredType.Q4_K or StoredType.Q4_KSplit)
             {
                 // llama.cpp's q8_K: a scale per 256 values (fewer than the 32-value blocks reserved), sums per 32 as shorts.
-                StoredQ4K.Quantize(x + ((long)i * k), k, _q + ((long)i * k), _d + ((long)i * (k / StoredQ4K.SuperValues)), (short*)(_s + b));
+                float* dx = _d + ((long)i * (k / StoredQ4K.SuperValues));
+                StoredQ4K.Quantize(x + ((long)i * k), k, _q + ((long)i * k), dx, (short*)(_s + b), level);
+                if (type == StoredType.Q4_KSplit)
+                {
+                    StoredQ4KSplit.Prepare(_q + ((long)i * k), dx, k, _extra + (i * extra));
+                }
+
                 continue;
             }
 
@@ -97,6 +105,11 @@ internal sealed unsafe class StoredScratch
         if (type == StoredType.Q4_K)
         {
             return StoredQ4K.Dot(w, _q + ((long)i * k), _d + ((long)i * (k / StoredQ4K.SuperValues)), (short*)(_s + b), k, level);
+        }
+
+        if (type == StoredType.Q4_KSplit)
+        {
+            return StoredQ4KSplit.Dot(w, _q + ((long)i * k), _d + ((long)i * (k / StoredQ4K.SuperValues)), (short*)(_s + b), _extra + (i * StoredQ4KSplit.ExtraBytes(k)), k, level);
         }
 
         if (StoredSplit.Is(type))

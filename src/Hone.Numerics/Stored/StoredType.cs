@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Hone.Numerics;
 
@@ -28,6 +29,11 @@ public enum StoredType
 
     /// <summary>Q4_0 repacked per row as <see cref="Q8_0Split"/>: the row's scales, then its blocks' 16 nibble bytes.</summary>
     Q4_0Split,
+
+    /// <summary>Q4_K repacked per row for the decode kernel (<see cref="StoredQ4KSplit"/>): the super-blocks' half d and
+    /// dmin, their 6-bit scales and mins decoded to bytes, then their nibbles reordered; 148 bytes per 256 values
+    /// (Q4_K: 144). Not a GGUF layout.</summary>
+    Q4_KSplit,
 }
 
 /// <summary>Geometry of <see cref="StoredType"/> rows and the scalar decoding every kernel shares.</summary>
@@ -47,7 +53,7 @@ public static class StoredRows
     public static bool Fits(StoredType type, int k) => k > 0 && type switch
     {
         StoredType.BF16 => true,
-        StoredType.Q4_K => k % StoredQ4K.SuperValues == 0,
+        StoredType.Q4_K or StoredType.Q4_KSplit => k % StoredQ4K.SuperValues == 0,
         _ => k % BlockValues == 0,
     };
 
@@ -57,7 +63,7 @@ public static class StoredRows
     {
         if (!Fits(type, k))
         {
-            string multiple = type switch { StoredType.BF16 => "", StoredType.Q4_K => " that is a multiple of 256", _ => " that is a multiple of 32" };
+            string multiple = type switch { StoredType.BF16 => "", StoredType.Q4_K or StoredType.Q4_KSplit => " that is a multiple of 256", _ => " that is a multiple of 32" };
             throw new ArgumentException($"{type} rows need a positive length{multiple}; got {k}.", nameof(k));
         }
 
@@ -67,21 +73,36 @@ public static class StoredRows
             StoredType.Q8_0 or StoredType.Q8_0Split => k / BlockValues * Q8_0BlockBytes,
             StoredType.Q4_0 or StoredType.Q4_0Split => k / BlockValues * Q4_0BlockBytes,
             StoredType.Q4_K => k / StoredQ4K.SuperValues * StoredQ4K.SuperBytes,
+            StoredType.Q4_KSplit => k / StoredQ4K.SuperValues * StoredQ4KSplit.SuperBytes,
             _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
         };
     }
 
     /// <summary>An IEEE half (bits) as a float: exact for every bit pattern, with no branch to a call (the kernels keep
-    /// their vector accumulators in registers). Exponent and mantissa move to the float's place and are scaled by
-    /// 2^112, which turns the half's exponent bias into the float's and its subnormals into normal floats exactly;
-    /// infinities and NaN get the float's all-ones exponent first.</summary>
+    /// their vector accumulators in registers), and no arithmetic on a subnormal float. Normal halves move exponent and
+    /// mantissa to the float's place and add 112 to the exponent (the biases' difference; infinities and NaN 112 more,
+    /// to the all-ones exponent); subnormal halves (and zero) are their 10-bit integer times 2^−24, a product of normal
+    /// floats. (A Q4_K super-block's d and dmin are often half subnormals: scaling their bits as a subnormal float
+    /// instead cost a microcode assist of a hundred cycles or more per conversion.)</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float HalfToSingle(ushort bits)
     {
-        uint o = (uint)(bits & 0x7FFF) << 13;
-        uint special = (bits & 0x7C00u) == 0x7C00u ? 0x7F800000u : 0u;
-        float f = BitConverter.UInt32BitsToSingle(o | special) * 5.192296858534828e33f; // 2^112
-        return BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(f) | ((uint)(bits & 0x8000) << 16));
+        uint mag = bits & 0x7FFFu;
+        uint normal = (mag << 13) + (112u << 23) + (mag >= 0x7C00u ? 112u << 23 : 0u);
+        uint small = BitConverter.SingleToUInt32Bits((int)mag * (1f / 16777216f));
+        return BitConverter.UInt32BitsToSingle((mag < 0x400u ? small : normal) | ((uint)(bits & 0x8000) << 16));
+    }
+
+    /// <summary>Sixteen halves (bits in the low 16 of each lane; the upper bits may hold its sign extension) as floats,
+    /// exactly as <see cref="HalfToSingle"/> and, as it, with no arithmetic on subnormal floats (AVX-512).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> HalvesToSingle(Vector512<uint> bits)
+    {
+        var mag = bits & Vector512.Create(0x7FFFu);
+        var normal = (mag << 13) + Vector512.Create(112u << 23) + (Vector512.GreaterThanOrEqual(mag, Vector512.Create(0x7C00u)) & Vector512.Create(112u << 23));
+        var small = (Vector512.ConvertToSingle(mag.AsInt32()) * Vector512.Create(1f / 16777216f)).AsUInt32();
+        var r = Vector512.ConditionalSelect(Vector512.LessThan(mag, Vector512.Create(0x400u)), small, normal);
+        return (r | ((bits & Vector512.Create(0x8000u)) << 16)).AsSingle();
     }
 
     /// <summary>bfloat16 bits as a float (exact).</summary>
@@ -94,6 +115,7 @@ public static class StoredRows
     {
         StoredType.BF16 => BF16ToSingle((ushort)(row[2 * index] | (row[(2 * index) + 1] << 8))),
         StoredType.Q4_K => StoredQ4K.Value(row, index),
+        StoredType.Q4_KSplit => StoredQ4KSplit.Value(row, index),
         _ => BlockScale(type, row, index / BlockValues) * Quant(type, row, index),
     };
 
