@@ -19,6 +19,7 @@ if (args.Length > 0)
         case "lora-table": return LoraTableCommand.Run(args[1..]);
         case "datacheck-real": return DataCheckRealCommand.Run(args[1..]);
         case "datacheck-profile": return DataCheckProfileCommand.Run(args[1..]);
+        case "datacheck-gen": return DataCheckRealCommand.Gen(args[1..]);
         case "stored-kernels": return Hone.Bench.Compare.StoredKernelsCommand.Run(args[1..]);
     }
 }

@@ -7,6 +7,7 @@ namespace Hone.Data.Similarity;
 internal sealed class SpillFile(string? directory) : IDisposable
 {
     private FileStream? _stream;
+    private volatile bool _dirty; // bytes written since the last flush
 
     /// <summary>Bytes written so far.</summary>
     public long Length { get; private set; }
@@ -19,15 +20,27 @@ internal sealed class SpillFile(string? directory) : IDisposable
         var at = Length;
         _stream.Write(bytes);
         Length += bytes.Length;
+        _dirty = true;
         return at;
     }
 
-    /// <summary>Fills <paramref name="destination"/> from byte <paramref name="offset"/>.</summary>
+    /// <summary>Writes what is buffered to the file, so that <see cref="Read"/> may then be called from several threads at once.</summary>
+    public void Flush()
+    {
+        if (!_dirty) return;
+        _stream?.Flush();
+        _dirty = false;
+    }
+
+    /// <summary>
+    /// Fills <paramref name="destination"/> from byte <paramref name="offset"/>. Thread-safe once <see cref="Flush"/>ed
+    /// with no append since (reads are positioned, not seeks).
+    /// </summary>
     public void Read(long offset, Span<byte> destination)
     {
         if (destination.IsEmpty) return;
         var stream = _stream ?? throw new InvalidOperationException("Nothing was written to the spill file.");
-        stream.Flush();
+        Flush();
         var done = 0;
         while (done < destination.Length)
         {
