@@ -50,3 +50,25 @@ public class SpillFileTests
         Assert.False(File.Exists(path));
     }
 }
+
+/// <summary>The bounded "met before?" table of the near-duplicate verification.</summary>
+public class PairCacheTests
+{
+    [Fact]
+    public void A_pair_is_met_once_until_another_takes_its_slot_and_the_table_stays_bounded()
+    {
+        var cache = new PairCache(10);
+        Assert.True(cache.Add(3, 7));
+        Assert.False(cache.Add(3, 7));
+        Assert.True(cache.Add(7, 3)); // ordered pairs: the caller orders them
+        Assert.True(cache.Add(0, 0));
+        Assert.False(cache.Add(0, 0)); // the empty slot's key is not the pair (0, 0)
+
+        // Far more pairs than slots: every pair is new the first time, and some are forgotten (reported new again).
+        var big = new PairCache(int.MaxValue / 8);
+        var forgotten = 0;
+        for (var i = 0; i < PairCache.MaxSlots * 2; i++) Assert.True(big.Add(i, i + 1));
+        for (var i = 0; i < 1000; i++) if (big.Add(i, i + 1)) forgotten++;
+        Assert.True(forgotten > 0, "a table of at most MaxSlots slots cannot hold twice as many pairs");
+    }
+}
