@@ -10,7 +10,9 @@ namespace Hone.Data.Similarity;
 /// text to an external sort. <see cref="Finish"/> collapses texts equal after normalisation to their first member,
 /// bands the representatives, verifies candidates by exact Jaccard and groups the pairs, exactly as
 /// <see cref="NearDuplicateFinder"/> describes: same pairs, same order, same groups. Memory per text while adding: an
-/// 8-byte store offset; the rest is bounded by the threshold (and, in <see cref="Finish"/>, 28 bytes per distinct text: two bands are sorted at once).
+/// 8-byte store offset; the rest is bounded by the threshold (and, in <see cref="Finish"/>, 28 bytes per distinct text:
+/// two bands are sorted at once; the pairs already met are remembered in a table of at most 16 MB,
+/// <see cref="PairCache"/>). Candidates are verified a block at a time on worker threads and accepted in order.
 /// </summary>
 public sealed class NearDuplicateIndex : IDisposable
 {
