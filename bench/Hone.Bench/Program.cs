@@ -7,6 +7,7 @@ using Hone.Bench.Train;
 // (LoraTableCommand); everything else goes to BenchmarkDotNet:
 //   dotnet run -c Release --project bench/Hone.Bench -- compare --shape small
 //   dotnet run -c Release --project bench/Hone.Bench -- stored-kernels --threads 1,2
+//   dotnet run -c Release --project bench/Hone.Bench -- decode --files artifacts/bench/compare/llama-134m-q4_0.gguf
 //   dotnet run -c Release --project bench/Hone.Bench -- train-compare --shapes 134m,0.5b
 //   dotnet run -c Release --project bench/Hone.Bench -- --filter '*Matmul*'
 if (args.Length > 0)
@@ -21,6 +22,7 @@ if (args.Length > 0)
         case "datacheck-profile": return DataCheckProfileCommand.Run(args[1..]);
         case "datacheck-gen": return DataCheckRealCommand.Gen(args[1..]);
         case "stored-kernels": return Hone.Bench.Compare.StoredKernelsCommand.Run(args[1..]);
+        case "decode": return Hone.Bench.Compare.DecodeCommand.Run(args[1..]);
     }
 }
 

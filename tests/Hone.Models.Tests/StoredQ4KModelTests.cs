@@ -44,7 +44,7 @@ public class StoredQ4KModelTests
         Assert.All(w.Stored.Values, m => Assert.Equal(Hone.Numerics.StoredType.Q4_K, m.Type));
         Assert.NotNull(w.StoredEmbedding);
         Assert.NotNull(w.Layers[1].Stored!.WDown);
-        long storedBytes = w.Stored.Values.Sum(m => m.Bytes.LongLength), asF32 = w.Stored.Values.Sum(m => (long)m.Rows * m.Cols * 4);
+        long storedBytes = w.Stored.Values.Sum(m => (long)m.Bytes.Length), asF32 = w.Stored.Values.Sum(m => (long)m.Rows * m.Cols * 4);
         Assert.Equal(asF32 * 144 / 1024, storedBytes); // 4.5 bits a weight
 
         int[] prompt = [1, 40, 41, 26, 37, 43, 30, 31, 99, 17];

@@ -41,7 +41,7 @@ public class StoredWeightsTests
         Assert.Null(w.Layers[0].Stored!.WDown);
         Assert.Equal(172, w.Layers[0].WDown.Shape[1]);
         Assert.Equal(twin.Weights.ParameterCount, w.ParameterCount);
-        long storedBytes = w.Stored.Values.Sum(m => m.Bytes.LongLength);
+        long storedBytes = w.Stored.Values.Sum(m => (long)m.Bytes.Length);
         long asF32 = w.Stored.Values.Sum(m => (long)m.Rows * m.Cols * 4);
         Assert.True(storedBytes * (type == GgmlType.BF16 ? 2 : 3) <= asF32, $"{storedBytes} stored bytes for {asF32} float32 bytes");
 

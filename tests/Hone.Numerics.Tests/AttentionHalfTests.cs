@@ -29,6 +29,34 @@ public sealed class AttentionHalfTests
     }
 
     [Fact]
+    public void Widening_patches_an_infinity_or_nan_among_finite_halves()
+    {
+        // Each 32 halves finite but one special at a varying place: the vector path must not take those 32 as finite.
+        var rng = new Random(11);
+        ushort[] specials = [0x7C00, 0xFC00, 0x7E00, 0xFFFF, 0x7C01];
+        var halves = new Half[32 * 40 + 7];
+        for (int i = 0; i < halves.Length; i++)
+        {
+            halves[i] = BitConverter.UInt16BitsToHalf((ushort)(rng.Next(0, 0x7C00) | (rng.Next(2) << 15)));
+        }
+
+        for (int b = 0; b < 40; b += 2)
+        {
+            halves[(b * 32) + rng.Next(32)] = BitConverter.UInt16BitsToHalf(specials[b % specials.Length]);
+        }
+
+        float[] fast = new float[halves.Length], naive = new float[halves.Length];
+        HalfConvert.ToSingle(halves, fast);
+        HalfConvert.ToSingleNaive(halves, naive);
+        for (int i = 0; i < halves.Length; i++)
+        {
+            Assert.True(
+                float.IsNaN(naive[i]) ? float.IsNaN(fast[i]) : BitConverter.SingleToUInt32Bits(naive[i]) == BitConverter.SingleToUInt32Bits(fast[i]),
+                $"index {i}, half bits {BitConverter.HalfToUInt16Bits(halves[i]):X4}: {naive[i]} expected, got {fast[i]}");
+        }
+    }
+
+    [Fact]
     public void Narrowing_rounds_to_nearest_even_as_the_scalar_cast()
     {
         var rng = new Random(5);

@@ -103,7 +103,7 @@ internal static class TrainStepMeasure
         var (matmul, distinct) = TrainShapes.Parameters(config);
         long trainable = trainer.Parameters.Sum(p => (long)p.Value.Length);
         var (grads, acts, scratch, saved) = Split(trainer);
-        long weights = (4L * model.Weights.Arena.UsedFloats) + model.Weights.Stored.Values.Sum(m => m.Bytes.LongLength) + saved;
+        long weights = (4L * model.Weights.Arena.UsedFloats) + model.Weights.Stored.Values.Sum(m => (long)m.Bytes.Length) + saved;
         double step = Median(total);
         return new TrainStepResult(shape, lora ? "lora" : "full", threads, seq, steps, Median(fwd), Median(bwd), Median(opt), step, seq / step, Median(cpu),
             matmul, distinct, trainable, weights, grads, 4L * AdamW.FloatsFor(trainer.Parameters), acts, scratch,

@@ -20,14 +20,23 @@ internal static class GgufLlamaLoader
         using var file = Open(path);
         var (config, sources) = Plan(file);
         var stored = new Dictionary<string, StoredMatrix>(StringComparer.Ordinal);
+        StoredType? Kept(GgufTensorInfo info) =>
+            keepStored && info.Shape.Count == 2 && AsStored(info.Type) is { } type && StoredRows.Fits(type, checked((int)info.Shape[0])) ? type : null;
+
+        // Every kept matrix in one native block (huge pages), so each streams from 2 MiB pages however small it is.
+        long blockBytes = NativeBytes.BytesFor(sources.Values.Where(i => Kept(i) is not null).Select(i => (long)file.GetTensorBytes(i).Length));
+        var block = blockBytes > 0 ? new NativeBytes(blockBytes) : null;
         foreach (var (name, info) in sources)
         {
             Guard(path, info, () => GgufValueCheck.Check(file, info));
-            if (keepStored && info.Shape.Count == 2 && AsStored(info.Type) is { } type && StoredRows.Fits(type, checked((int)info.Shape[0])))
+            if (Kept(info) is { } type)
             {
                 int rows = checked((int)info.Shape[1]), cols = (int)info.Shape[0];
-                var bytes = file.GetTensorBytes(info).ToArray();
-                stored[name] = new StoredMatrix(KernelLayout(type, bytes, cols), rows, cols, bytes);
+                var source = file.GetTensorBytes(info);
+                long offset = block!.Carve(source.Length);
+                var bytes = block.Slice(offset, source.Length);
+                source.CopyTo(bytes);
+                stored[name] = new StoredMatrix(KernelLayout(type, bytes, cols), rows, cols, block, offset);
             }
         }
 
@@ -51,7 +60,7 @@ internal static class GgufLlamaLoader
     /// <summary>Q4_0 rows repacked in place to their split layout where its kernel is the faster
     /// (<see cref="StoredSplit.Pays"/>: same bytes, four blocks a vector); other types as the file has them. Q8_0 stays:
     /// its split kernel measured no faster than the GGUF one (stored-kernels, q8_0s).</summary>
-    private static StoredType KernelLayout(StoredType type, byte[] bytes, int cols)
+    private static StoredType KernelLayout(StoredType type, Span<byte> bytes, int cols)
         => type == StoredType.Q4_0 && StoredSplit.Pays ? StoredSplit.Repack(type, bytes, cols) : type;
 
     private static void Guard(string path, GgufTensorInfo info, Action read)

@@ -196,7 +196,7 @@ public sealed class LlamaWeights : IDisposable
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(stored);
         var manifest = Manifest(config).Where(m => !stored.ContainsKey(m.Name)).ToList();
-        long storedBytes = stored.Values.Sum(m => m.Bytes.LongLength);
+        long storedBytes = stored.Values.Sum(m => (long)m.Bytes.Length);
         ModelMemory.Check(
             ModelMemory.ArenaBytes(manifest.Select(m => ModelMemory.Elements(m.Shape))) is var f32 && f32 < long.MaxValue - storedBytes ? f32 + storedBytes : long.MaxValue,
             config.Describe(), source ?? config.ModelType);

@@ -4,22 +4,29 @@ namespace Hone.Models.Llama;
 
 /// <summary>
 /// A weight matrix [rows, cols] kept in the type its file stores (<see cref="StoredType"/>: BF16, Q8_0, Q4_0, Q4_K), read
-/// directly by <see cref="StoredMatMul"/> instead of being expanded to float32. Bytes are the GGUF row layout.
+/// directly by <see cref="StoredMatMul"/> instead of being expanded to float32. Bytes are the GGUF row layout, held in
+/// <see cref="NativeBytes"/> (huge pages: a decode step streams them at memory bandwidth).
 /// </summary>
 public sealed class StoredMatrix
 {
-    /// <summary>Wraps <paramref name="bytes"/> (taken over, not copied) as a [rows, cols] matrix of <paramref name="type"/>.</summary>
-    public StoredMatrix(StoredType type, int rows, int cols, byte[] bytes)
-    {
-        ArgumentNullException.ThrowIfNull(bytes);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
-        long need = (long)StoredRows.RowBytes(type, cols) * rows;
-        if (bytes.LongLength != need)
-        {
-            throw new ArgumentException($"A {type} matrix [{rows}, {cols}] needs {need} bytes; got {bytes.LongLength}.", nameof(bytes));
-        }
+    private readonly NativeBytes _block;
+    private readonly long _offset;
+    private readonly int _length;
 
-        (Type, Rows, Cols, Bytes) = (type, rows, cols, bytes);
+    /// <summary>A [rows, cols] matrix of <paramref name="type"/> holding a copy of <paramref name="bytes"/>.</summary>
+    public StoredMatrix(StoredType type, int rows, int cols, ReadOnlySpan<byte> bytes)
+        : this(type, rows, cols, CheckedCopy(type, rows, cols, bytes), 0)
+    {
+    }
+
+    /// <summary>A [rows, cols] matrix of <paramref name="type"/> over the bytes of <paramref name="block"/> from
+    /// <paramref name="offset"/> on (<see cref="NativeBytes.Carve"/>d for it: the block is shared, not copied).</summary>
+    public StoredMatrix(StoredType type, int rows, int cols, NativeBytes block, long offset)
+    {
+        ArgumentNullException.ThrowIfNull(block);
+        int length = checked((int)Need(type, rows, cols));
+        _ = block.Slice(offset, length); // in range
+        (Type, Rows, Cols, _block, _offset, _length) = (type, rows, cols, block, offset, length);
     }
 
     /// <summary>The stored type.</summary>
@@ -31,8 +38,8 @@ public sealed class StoredMatrix
     /// <summary>Columns (inputs); a row holds this many values.</summary>
     public int Cols { get; }
 
-    /// <summary>The stored bytes, row after row.</summary>
-    public byte[] Bytes { get; }
+    /// <summary>The stored bytes, row after row (valid while this matrix is reachable).</summary>
+    public ReadOnlySpan<byte> Bytes => _block.Slice(_offset, _length);
 
     /// <summary>Bytes of one row.</summary>
     public int RowBytes => StoredRows.RowBytes(Type, Cols);
@@ -42,7 +49,25 @@ public sealed class StoredMatrix
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Rows);
-        StoredRows.Dequantize(Type, Bytes.AsSpan(index * RowBytes, RowBytes), dst[..Cols]);
+        StoredRows.Dequantize(Type, Bytes.Slice(index * RowBytes, RowBytes), dst[..Cols]);
+    }
+
+    /// <summary>Bytes of a [rows, cols] matrix of <paramref name="type"/>.</summary>
+    public static long Need(StoredType type, int rows, int cols)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
+        return (long)StoredRows.RowBytes(type, cols) * rows;
+    }
+
+    private static NativeBytes CheckedCopy(StoredType type, int rows, int cols, ReadOnlySpan<byte> bytes)
+    {
+        long need = Need(type, rows, cols);
+        if (bytes.Length != need)
+        {
+            throw new ArgumentException($"A {type} matrix [{rows}, {cols}] needs {need} bytes; got {bytes.Length}.", nameof(bytes));
+        }
+
+        return NativeBytes.CopyOf(bytes);
     }
 }
 

@@ -28,15 +28,17 @@ public static class BF16Base
 
         var c = weights.Config;
         var stored = new Dictionary<string, StoredMatrix>();
+        var names = Enumerable.Range(0, c.Layers).SelectMany(l => LlamaModules.Linear.Select(module => LinearName(l, module))).ToList();
+        var block = new NativeBytes(NativeBytes.BytesFor(names.Select(n => 2L * weights.Arena[n].Length)));
         for (int l = 0; l < c.Layers; l++)
         {
             foreach (var module in LlamaModules.Linear)
             {
                 string name = LinearName(l, module);
                 var t = weights.Arena[name];
-                var bytes = new byte[checked(t.Length * 2)];
-                BF16Convert.FromSingle(t.Span, MemoryMarshal.Cast<byte, ushort>(bytes.AsSpan()));
-                stored[name] = new StoredMatrix(StoredType.BF16, t.Shape[0], t.Shape[1], bytes);
+                long offset = block.Carve(checked(t.Length * 2));
+                BF16Convert.FromSingle(t.Span, MemoryMarshal.Cast<byte, ushort>(block.Slice(offset, t.Length * 2)));
+                stored[name] = new StoredMatrix(StoredType.BF16, t.Shape[0], t.Shape[1], block, offset);
             }
         }
 
@@ -69,7 +71,7 @@ public static class BF16Base
     }
 
     /// <summary>The bf16 bits of a stored BF16 matrix, row after row.</summary>
-    internal static ReadOnlySpan<ushort> Bits(StoredMatrix m) => MemoryMarshal.Cast<byte, ushort>(m.Bytes.AsSpan());
+    internal static ReadOnlySpan<ushort> Bits(StoredMatrix m) => MemoryMarshal.Cast<byte, ushort>(m.Bytes);
 
     /// <summary>HF name of the weight of one layer linear.</summary>
     internal static string LinearName(int layer, string module) =>

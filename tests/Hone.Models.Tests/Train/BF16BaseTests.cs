@@ -115,7 +115,7 @@ public sealed class BF16BaseTests
             linear += (long)o * i * c.Layers;
         }
 
-        long storedBytes = converted.Stored.Values.Sum(m => m.Bytes.LongLength);
+        long storedBytes = converted.Stored.Values.Sum(m => (long)m.Bytes.Length);
         Assert.Equal(2 * linear, storedBytes);
         Assert.Equal(source.Weights.ParameterCount, converted.ParameterCount);
         long f32Before = 4L * source.Weights.Arena.Tensors.Values.Sum(t => (long)t.Length);
