@@ -28,6 +28,16 @@ internal static class DataCheckRealCommand
         return ChatEncoder.Create(tokenizer, template, "Qwen2.5");
     }
 
+    /// <summary><c>datacheck-gen --examples N --out PATH</c>: writes the generated file to PATH (for old-vs-new runs on one file).</summary>
+    public static int Gen(string[] args)
+    {
+        var map = BenchMachine.ParseOptions("datacheck-gen", args, ["examples", "out"]);
+        var (dir, path) = DataCheckBench.Generate(int.Parse(map.GetValueOrDefault("examples", "1000000"), CultureInfo.InvariantCulture));
+        File.Move(path, map["out"], overwrite: true);
+        Directory.Delete(dir, recursive: true);
+        return 0;
+    }
+
     public static int Run(string[] args)
     {
         var map = BenchMachine.ParseOptions("datacheck-real", args, ["examples", "near-dup", "counter", "threads", "file"]);

@@ -20,6 +20,7 @@ if (args.Length > 0)
         case "lora-table": return LoraTableCommand.Run(args[1..]);
         case "datacheck-real": return DataCheckRealCommand.Run(args[1..]);
         case "datacheck-profile": return DataCheckProfileCommand.Run(args[1..]);
+        case "datacheck-gen": return DataCheckRealCommand.Gen(args[1..]);
         case "stored-kernels": return Hone.Bench.Compare.StoredKernelsCommand.Run(args[1..]);
         case "decode": return Hone.Bench.Compare.DecodeCommand.Run(args[1..]);
     }

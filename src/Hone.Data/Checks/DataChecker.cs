@@ -1,3 +1,4 @@
+using System.Buffers;
 using Hone.Data.Cost;
 using Hone.Data.Jsonl;
 using Hone.Data.Model;
@@ -40,49 +41,81 @@ public sealed class DataChecker
         long lines = 0, objects = 0;
         var (limit, limitSource) = _options.ResolveContextLimit();
 
-        // Lines are read in order on this thread; their examples are validated and tokenised a batch at a time on the
-        // workers (each example against its own sink), and the batches are merged here in line order, so the report is
-        // the one a single thread would write. A bounded number of batches is in flight, so memory does not grow with
-        // the file.
+        // Lines are read in order on this thread; their examples are parsed, validated and tokenised a batch at a time
+        // on the workers (each example against its own sink), and the batches are merged here in line order, so the
+        // report is the one a single thread would write. Lines until the first object are parsed here (it names the
+        // kind of every later example); later lines travel as bytes in the batch's buffer. A bounded number of batches
+        // is in flight, so memory does not grow with the file.
         void Merge(ValidatedBatch done)
         {
             for (int i = 0; i < done.Lines.Count; i++)
             {
-                collector.AddRange(done.Lines[i].Findings);
-                if (done.Results[i].Sink is not { } sink) continue;
-                if (done.Results[i].Digest is { } digest)
+                var result = done.Results[i];
+                collector.AddRange(result.LineFindings);
+                if (result.IsObject) objects++;
+                if (result.Sink is not { } sink) continue;
+                if (result.Digest is { } digest)
                 {
                     tokens.Add(digest.Tokens);
                     if (digest.Tokens > limit) OverLimitWarning(sink, digest.Tokens, limit);
-                    analyzer.Add(digest, done.Results[i].Keys!);
+                    analyzer.Add(digest, result.Keys!);
                 }
                 collector.AddRange(sink.Findings);
             }
+            if (done.Bytes.Length > 0) ArrayPool<byte>.Shared.Return(done.Bytes);
         }
 
-        var pipeline = new OrderedPipeline<(DataKind Kind, List<BatchLine> Lines), ValidatedBatch>(
-            _options.Threads, 2 * _options.Threads, b => ValidateBatch(b.Kind, b.Lines, analyzer), Merge, cancellationToken);
+        var pipeline = new OrderedPipeline<PendingBatch, ValidatedBatch>(
+            _options.Threads, 2 * _options.Threads, b => ValidateBatch(reader, b, analyzer), Merge, cancellationToken);
         var batch = new List<BatchLine>(BatchLines);
+        byte[] bytes = [];
+        int used = 0;
         long batchStart = 0;
-        foreach (var line in reader.ReadLines(cancellationToken))
+        void PostBatch()
         {
-            lines = line.LineNumber;
-            System.Text.Json.JsonElement? root = null;
-            if (line.Root is { } r)
-            {
-                objects++;
-                kind ??= ExampleValidators.Detect(r);
-                root = r.Clone(); // the reader's document is gone at the next line
-            }
-            batch.Add(new BatchLine(line.LineNumber, line.Findings, root));
-            if (batch.Count == BatchLines || reader.BytesRead - batchStart >= BatchBytes)
-            {
-                pipeline.Post((kind ?? DataKind.Sft, batch));
-                batch = new List<BatchLine>(BatchLines);
-                batchStart = reader.BytesRead;
-            }
+            pipeline.Post(new PendingBatch(kind ?? DataKind.Sft, batch, bytes));
+            batch = new List<BatchLine>(BatchLines);
+            bytes = [];
+            used = 0;
+            batchStart = reader.BytesRead;
         }
-        if (batch.Count > 0) pipeline.Post((kind ?? DataKind.Sft, batch));
+        foreach (var raw in reader.ReadRawLines(cancellationToken))
+        {
+            lines = raw.LineNumber;
+            if (raw.TooLong is { } tooLong)
+            {
+                batch.Add(new BatchLine(tooLong.LineNumber, tooLong.Findings, null, 0, 0, false));
+            }
+            else if (kind is null)
+            {
+                var line = reader.Parse(raw.Buffer, raw.Offset, raw.Length, raw.LineNumber, raw.HasNewline, out var document);
+                using (document)
+                {
+                    System.Text.Json.JsonElement? root = null;
+                    if (line.Root is { } r)
+                    {
+                        kind = ExampleValidators.Detect(r);
+                        root = r.Clone(); // the document is gone once this line is filed
+                    }
+                    batch.Add(new BatchLine(line.LineNumber, line.Findings, root, 0, 0, false));
+                }
+            }
+            else
+            {
+                if (bytes.Length - used < raw.Length)
+                {
+                    var grown = ArrayPool<byte>.Shared.Rent((int)Math.Min(Array.MaxLength, Math.Max((long)used + raw.Length, Math.Max(BatchBytes + (BatchBytes / 4), 2L * bytes.Length))));
+                    bytes.AsSpan(0, used).CopyTo(grown);
+                    if (bytes.Length > 0) ArrayPool<byte>.Shared.Return(bytes);
+                    bytes = grown;
+                }
+                raw.Buffer.AsSpan(raw.Offset, raw.Length).CopyTo(bytes.AsSpan(used));
+                batch.Add(new BatchLine(raw.LineNumber, null, null, used, raw.Length, raw.HasNewline));
+                used += raw.Length;
+            }
+            if (batch.Count == BatchLines || reader.BytesRead - batchStart >= BatchBytes) PostBatch();
+        }
+        if (batch.Count > 0) PostBatch();
         pipeline.Complete();
 
         var resolvedKind = kind ?? DataKind.Sft;
@@ -159,24 +192,48 @@ public sealed class DataChecker
     /// <summary>A batch also ends past this many bytes of the file (a few batches of cloned JSON are held at once).</summary>
     private const long BatchBytes = 1 << 20;
 
-    /// <summary>A line as read: its number, the reader's findings and its JSON object (null when it is not one).</summary>
-    private readonly record struct BatchLine(long Line, IReadOnlyList<DataFinding> Findings, System.Text.Json.JsonElement? Root);
+    /// <summary>
+    /// A line as read: its number and either what the reader made of it (its findings and, for a JSON object, the root)
+    /// or, with null findings, where its bytes are in the batch's buffer (to be parsed on a worker).
+    /// </summary>
+    private readonly record struct BatchLine(long Line, IReadOnlyList<DataFinding>? Findings, System.Text.Json.JsonElement? Root, int Offset, int Length, bool HasNewline);
 
-    /// <summary>A batch with, for each line, its example's digest (null when invalid) and findings (null sink: no object).</summary>
-    private sealed record ValidatedBatch(List<BatchLine> Lines, (ExampleDigest? Digest, DigestKeys? Keys, FindingSink? Sink)[] Results);
+    /// <summary>Lines to validate as examples of <paramref name="Kind"/>; <paramref name="Bytes"/> holds the unparsed ones (rented).</summary>
+    private sealed record PendingBatch(DataKind Kind, List<BatchLine> Lines, byte[] Bytes);
 
-    /// <summary>Validates (and counts the tokens of) every example of the batch, one sink each, and makes the analyser's keys of the valid ones.</summary>
-    private ValidatedBatch ValidateBatch(DataKind kind, List<BatchLine> batch, DatasetAnalyzer analyzer)
+    /// <summary>A line's outcome: the reader's findings, whether it is an object, its digest (null when invalid) and keys, and its example's sink (null: no object).</summary>
+    private readonly record struct LineResult(IReadOnlyList<DataFinding> LineFindings, bool IsObject, ExampleDigest? Digest, DigestKeys? Keys, FindingSink? Sink);
+
+    /// <summary>A batch with each line's outcome, and the buffer to give back.</summary>
+    private sealed record ValidatedBatch(List<BatchLine> Lines, LineResult[] Results, byte[] Bytes);
+
+    /// <summary>Parses (where not yet parsed), validates and counts the tokens of every example of the batch, one sink each, and makes the analyser's keys of the valid ones.</summary>
+    private ValidatedBatch ValidateBatch(JsonlReader reader, PendingBatch pending, DatasetAnalyzer analyzer)
     {
-        var results = new (ExampleDigest? Digest, DigestKeys? Keys, FindingSink? Sink)[batch.Count];
+        var batch = pending.Lines;
+        var results = new LineResult[batch.Count];
         for (int i = 0; i < batch.Count; i++)
         {
-            if (batch[i].Root is not { } root) continue;
-            var sink = new FindingSink { Line = batch[i].Line };
-            var digest = Validate(kind, root, sink);
-            results[i] = (digest, digest is null ? null : analyzer.Keys(digest), sink);
+            var b = batch[i];
+            if (b.Findings is { } findings)
+            {
+                results[i] = b.Root is { } root ? Example(b.Line, root, findings) : new LineResult(findings, false, null, null, null);
+                continue;
+            }
+            var line = reader.Parse(pending.Bytes, b.Offset, b.Length, b.Line, b.HasNewline, out var document);
+            using (document)
+            {
+                results[i] = line.Root is { } root ? Example(b.Line, root, line.Findings) : new LineResult(line.Findings, false, null, null, null);
+            }
         }
-        return new ValidatedBatch(batch, results);
+        return new ValidatedBatch(batch, results, pending.Bytes);
+
+        LineResult Example(long lineNumber, System.Text.Json.JsonElement root, IReadOnlyList<DataFinding> findings)
+        {
+            var sink = new FindingSink { Line = lineNumber };
+            var digest = Validate(pending.Kind, root, sink);
+            return new LineResult(findings, true, digest, digest is null ? null : analyzer.Keys(digest), sink);
+        }
     }
 
     private void OverLimitWarning(FindingSink sink, int count, int limit)

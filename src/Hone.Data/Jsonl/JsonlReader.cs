@@ -58,7 +58,48 @@ public sealed class JsonlReader : IDisposable
         return Iterate(cancellationToken);
     }
 
+    /// <summary>
+    /// The lines in order, not yet parsed: each is handed to <see cref="Parse"/> (on any thread, once its bytes are
+    /// copied out: the buffer is reused when the enumeration moves on). A line over the cap comes with its finding
+    /// instead. Can be enumerated once, and not with <see cref="ReadLines"/>.
+    /// </summary>
+    internal IEnumerable<RawLine> ReadRawLines(CancellationToken cancellationToken = default)
+    {
+        if (_started) throw new InvalidOperationException("A JsonlReader can be enumerated only once.");
+        _started = true;
+        return IterateRaw(cancellationToken);
+    }
+
+    /// <summary>
+    /// What <see cref="ReadLines"/> yields for the line held in <paramref name="buf"/> at <paramref name="offset"/>:
+    /// its findings and, when it is a JSON object, its root, whose <paramref name="document"/> the caller disposes (the
+    /// document reads <paramref name="buf"/>, which must not change until then). Thread-safe.
+    /// </summary>
+    internal JsonlLine Parse(byte[] buf, int offset, int length, long lineNumber, bool hasNewline, out JsonDocument? document)
+    {
+        var (line, doc) = Process(buf, offset, length, lineNumber, hasNewline, DocumentOptions);
+        document = doc;
+        return line;
+    }
+
+    private JsonDocumentOptions DocumentOptions => new() { MaxDepth = _options.MaxDepth, AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow };
+
     private IEnumerable<JsonlLine> Iterate(CancellationToken ct)
+    {
+        var docOptions = DocumentOptions;
+        foreach (var raw in IterateRaw(ct))
+        {
+            if (raw.TooLong is { } tooLong)
+            {
+                yield return tooLong;
+                continue;
+            }
+            using var item = Process(raw.Buffer, raw.Offset, raw.Length, raw.LineNumber, raw.HasNewline, docOptions);
+            yield return item.Line;
+        }
+    }
+
+    private IEnumerable<RawLine> IterateRaw(CancellationToken ct)
     {
         var cap = _options.MaxLineBytes;
         var buf = new byte[Math.Min(1 << 16, cap + 2)];
@@ -67,7 +108,7 @@ public sealed class JsonlReader : IDisposable
         var eof = false;
         var skipping = false;
         long skippedBytes = 0;
-        var docOptions = new JsonDocumentOptions { MaxDepth = _options.MaxDepth, AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow };
+        var raw = new RawLine();
 
         while (true)
         {
@@ -80,14 +121,13 @@ public sealed class JsonlReader : IDisposable
                 if (skipping)
                 {
                     skippedBytes += lineEnd - start;
-                    yield return TooLong(lineNumber, skippedBytes, cap);
+                    yield return raw.Set(lineNumber, TooLong(lineNumber, skippedBytes, cap));
                     skipping = false;
                     skippedBytes = 0;
                 }
                 else
                 {
-                    using var item = Process(buf, start, lineEnd - start, lineNumber, hasNewline: true, docOptions);
-                    yield return item.Line;
+                    yield return raw.Set(lineNumber, buf, start, lineEnd - start, hasNewline: true);
                 }
                 start = scanFrom = lineEnd + 1;
                 continue;
@@ -98,13 +138,12 @@ public sealed class JsonlReader : IDisposable
                 if (skipping)
                 {
                     lineNumber = checked(lineNumber + 1);
-                    yield return TooLong(lineNumber, skippedBytes + (end - start), cap);
+                    yield return raw.Set(lineNumber, TooLong(lineNumber, skippedBytes + (end - start), cap));
                 }
                 else if (end > start)
                 {
                     lineNumber = checked(lineNumber + 1);
-                    using var item = Process(buf, start, end - start, lineNumber, hasNewline: false, docOptions);
-                    yield return item.Line;
+                    yield return raw.Set(lineNumber, buf, start, end - start, hasNewline: false);
                 }
                 yield break;
             }
@@ -268,5 +307,40 @@ public sealed class JsonlReader : IDisposable
         public JsonlLine Line { get; } = line;
 
         public void Dispose() => doc?.Dispose();
+
+        public void Deconstruct(out JsonlLine l, out JsonDocument? d) => (l, d) = (Line, doc);
+    }
+}
+
+/// <summary>
+/// A line of <see cref="JsonlReader.ReadRawLines"/>: its number and where its bytes are (in a buffer the reader reuses:
+/// valid until the enumeration moves on), whether a newline ended it; or, for a line over the cap, its
+/// <see cref="TooLong"/> line. One instance, refilled for each line.
+/// </summary>
+internal sealed class RawLine
+{
+    public long LineNumber { get; private set; }
+
+    public byte[] Buffer { get; private set; } = [];
+
+    public int Offset { get; private set; }
+
+    public int Length { get; private set; }
+
+    public bool HasNewline { get; private set; }
+
+    /// <summary>The finding line of a line over the cap (its bytes were skipped); null otherwise.</summary>
+    public JsonlLine? TooLong { get; private set; }
+
+    internal RawLine Set(long lineNumber, byte[] buffer, int offset, int length, bool hasNewline)
+    {
+        (LineNumber, Buffer, Offset, Length, HasNewline, TooLong) = (lineNumber, buffer, offset, length, hasNewline, null);
+        return this;
+    }
+
+    internal RawLine Set(long lineNumber, JsonlLine tooLong)
+    {
+        (LineNumber, Buffer, Offset, Length, HasNewline, TooLong) = (lineNumber, [], 0, 0, false, tooLong);
+        return this;
     }
 }

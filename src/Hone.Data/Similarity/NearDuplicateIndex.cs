@@ -10,7 +10,9 @@ namespace Hone.Data.Similarity;
 /// text to an external sort. <see cref="Finish"/> collapses texts equal after normalisation to their first member,
 /// bands the representatives, verifies candidates by exact Jaccard and groups the pairs, exactly as
 /// <see cref="NearDuplicateFinder"/> describes: same pairs, same order, same groups. Memory per text while adding: an
-/// 8-byte store offset; the rest is bounded by the threshold (and, in <see cref="Finish"/>, 28 bytes per distinct text: two bands are sorted at once).
+/// 8-byte store offset; the rest is bounded by the threshold (and, in <see cref="Finish"/>, 28 bytes per distinct text:
+/// two bands are sorted at once; the pairs already met are remembered in a table of at most 16 MB,
+/// <see cref="PairCache"/>). Candidates are verified a block at a time on worker threads and accepted in order.
 /// </summary>
 public sealed class NearDuplicateIndex : IDisposable
 {
@@ -18,6 +20,9 @@ public sealed class NearDuplicateIndex : IDisposable
     private const int BatchTexts = 4096;
 
     private const long BatchChars = 16L << 20;
+
+    /// <summary>Candidate pairs whose Jaccard is computed together on the workers.</summary>
+    private const int VerifyBlock = 1 << 14;
 
     private readonly NearDuplicateOptions _options;
     private readonly MinHasher _hasher;
@@ -156,21 +161,57 @@ public sealed class NearDuplicateIndex : IDisposable
         }
 
         // LSH banding: within each band, representatives with equal keys are candidates, visited in (key, rep) order.
-        var seen = new HashSet<long>();
-        (int Rep, ulong[] Set) last = (-1, []);
-        ulong[] ShinglesOf(int r)
-        {
-            if (last.Rep != r) last = (r, _shingles.Get(firsts[r]));
-            return last.Set;
-        }
+        // A pair already met in an earlier band is skipped (a bounded cache: a pair it has forgotten is verified again,
+        // to the same result, and Record ignores it); a pair whose set sizes alone rule the threshold out
+        // (J ≤ min/max) is never read. The exact Jaccard of the candidates left is computed a block at a time on worker
+        // threads, and each block is then accepted in candidate order: the pairs found, and their order, are those of
+        // one verification after the other.
+        var seen = new PairCache(count);
+        var block = new List<(int A, int B)>(VerifyBlock);
+        var jaccards = new double[VerifyBlock];
+        _shingles.Freeze();
 
-        void Verify(int ra, int rb)
+        void Candidate(int ra, int rb)
         {
             if (ra > rb) (ra, rb) = (rb, ra);
-            if (!seen.Add(((long)ra << 32) | (uint)rb)) return;
-            var a = ShinglesOf(ra);
-            var j = Jaccard.Exact(a, _shingles.Get(firsts[rb]));
-            if (j < _options.Threshold) return;
+            if (!seen.Add(ra, rb)) return;
+            int sa = _shingles.Size(firsts[ra]), sb = _shingles.Size(firsts[rb]);
+            if (sa == 0 || sb == 0 || (double)Math.Min(sa, sb) / Math.Max(sa, sb) < _options.Threshold) return;
+            block.Add((ra, rb));
+            if (block.Count == VerifyBlock) VerifyBlockNow();
+        }
+
+        void VerifyBlockNow()
+        {
+            var n = block.Count;
+            if (n == 0) return;
+            void Range(int from, int to)
+            {
+                ulong[] scratchA = [], scratchB = [];
+                var lastA = -1;
+                ReadOnlyMemory<ulong> a = default;
+                for (var i = from; i < to; i++)
+                {
+                    var (ra, rb) = block[i];
+                    if (ra != lastA)
+                    {
+                        a = _shingles.Get(firsts[ra], ref scratchA);
+                        lastA = ra;
+                    }
+                    jaccards[i] = Jaccard.Exact(a.Span, _shingles.Get(firsts[rb], ref scratchB).Span);
+                }
+            }
+            if (n < 512) Range(0, n);
+            else Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, n, Math.Max(256, n / (4 * Environment.ProcessorCount))), r => Range(r.Item1, r.Item2));
+            for (var i = 0; i < n; i++)
+            {
+                if (jaccards[i] >= _options.Threshold) Accept(block[i].A, block[i].B, jaccards[i]);
+            }
+            block.Clear();
+        }
+
+        void Accept(int ra, int rb, double j)
+        {
             if (split < 0)
             {
                 Record(firsts[ra], firsts[rb], j);
@@ -232,16 +273,18 @@ public sealed class NearDuplicateIndex : IDisposable
                     if (bucket.Length <= _options.MaxBucketPairwise)
                     {
                         for (var x = start; x < end; x++)
-                            for (var y = x + 1; y < end; y++) Verify(reps[x], reps[y]);
+                            for (var y = x + 1; y < end; y++) Candidate(reps[x], reps[y]);
                     }
                     else
                     {
-                        for (var y = start + 1; y < end; y++) Verify(reps[start], reps[y]);
+                        for (var y = start + 1; y < end; y++) Candidate(reps[start], reps[y]);
                     }
                 }
                 start = end;
             }
         }
+
+        VerifyBlockNow();
 
         pairs.Sort((p, q) => p.First != q.First ? p.First.CompareTo(q.First) : p.Second.CompareTo(q.Second));
         return new NearDuplicateResult(n, _options.Threshold, pairs, truncated, uf.Sets(minSize: 2));

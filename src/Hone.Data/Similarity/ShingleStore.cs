@@ -41,6 +41,31 @@ internal sealed class ShingleStore(long thresholdBytes, string? directory) : IDi
         _ends.Add(_file.Length);
     }
 
+    /// <summary>The number of shingles of set <paramref name="index"/> (no read).</summary>
+    public int Size(int index)
+    {
+        if (!Spilled) return _inMemory[index].Length;
+        var start = index == 0 ? 0 : _ends[index - 1];
+        return (int)((_ends[index] - start) / sizeof(ulong));
+    }
+
+    /// <summary>Makes <see cref="Get(int, ref ulong[])"/> safe to call from several threads (until the next append).</summary>
+    public void Freeze() => _file.Flush();
+
+    /// <summary>
+    /// Set <paramref name="index"/>: the stored array when in memory, else read into <paramref name="scratch"/> (grown
+    /// as needed), so no allocation per call. The memory is valid until <paramref name="scratch"/> is used again.
+    /// </summary>
+    public ReadOnlyMemory<ulong> Get(int index, ref ulong[] scratch)
+    {
+        if (!Spilled) return _inMemory[index];
+        var start = index == 0 ? 0 : _ends[index - 1];
+        var length = (int)((_ends[index] - start) / sizeof(ulong));
+        if (scratch.Length < length) scratch = new ulong[Math.Max(length, scratch.Length * 2)];
+        _file.Read(start, MemoryMarshal.AsBytes(scratch.AsSpan(0, length)));
+        return scratch.AsMemory(0, length);
+    }
+
     /// <summary>Set <paramref name="index"/> (a new array when it comes from disk).</summary>
     public ulong[] Get(int index)
     {

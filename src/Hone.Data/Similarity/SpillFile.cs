@@ -1,12 +1,30 @@
+using System.Diagnostics;
+using System.Globalization;
+
 namespace Hone.Data.Similarity;
 
 /// <summary>
 /// An append-only temporary file, deleted when closed, that bytes are written to in order and read back at any offset.
-/// Created on first use in the given folder (null: the system's temporary folder).
+/// Created on first use in the given folder (null: this process's run folder under the system's temporary folder,
+/// <see cref="RunFolder"/>, so the files of a killed process are found and removed by the next one).
 /// </summary>
 internal sealed class SpillFile(string? directory) : IDisposable
 {
+    /// <summary>The prefix of run folders: <c>hone-spill-PID-STARTTICKS</c>.</summary>
+    internal const string RunFolderPrefix = "hone-spill-";
+
+    private static readonly Lazy<string> DefaultFolder = new(CreateRunFolder);
     private FileStream? _stream;
+    private volatile bool _dirty; // bytes written since the last flush
+
+    /// <summary>
+    /// This process's folder for spill files (created on first use, after the folders of processes that are gone are
+    /// swept away; the folder is removed when the process exits, if empty).
+    /// </summary>
+    internal static string RunFolder => DefaultFolder.Value;
+
+    /// <summary>The file's path once something was written; null before.</summary>
+    internal string? FilePath => _stream?.Name;
 
     /// <summary>Bytes written so far.</summary>
     public long Length { get; private set; }
@@ -14,20 +32,32 @@ internal sealed class SpillFile(string? directory) : IDisposable
     /// <summary>Appends <paramref name="bytes"/>; returns the offset they start at.</summary>
     public long Append(ReadOnlySpan<byte> bytes)
     {
-        _stream ??= new FileStream(Path.Combine(directory ?? Path.GetTempPath(), $"hone-spill-{Guid.NewGuid():N}.tmp"),
+        _stream ??= new FileStream(Path.Combine(directory ?? RunFolder, $"hone-spill-{Guid.NewGuid():N}.tmp"),
             FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
         var at = Length;
         _stream.Write(bytes);
         Length += bytes.Length;
+        _dirty = true;
         return at;
     }
 
-    /// <summary>Fills <paramref name="destination"/> from byte <paramref name="offset"/>.</summary>
+    /// <summary>Writes what is buffered to the file, so that <see cref="Read"/> may then be called from several threads at once.</summary>
+    public void Flush()
+    {
+        if (!_dirty) return;
+        _stream?.Flush();
+        _dirty = false;
+    }
+
+    /// <summary>
+    /// Fills <paramref name="destination"/> from byte <paramref name="offset"/>. Thread-safe once <see cref="Flush"/>ed
+    /// with no append since (reads are positioned, not seeks).
+    /// </summary>
     public void Read(long offset, Span<byte> destination)
     {
         if (destination.IsEmpty) return;
         var stream = _stream ?? throw new InvalidOperationException("Nothing was written to the spill file.");
-        stream.Flush();
+        Flush();
         var done = 0;
         while (done < destination.Length)
         {
@@ -38,4 +68,70 @@ internal sealed class SpillFile(string? directory) : IDisposable
     }
 
     public void Dispose() => _stream?.Dispose();
+
+    /// <summary>The name of a run folder for the process <paramref name="pid"/> started at <paramref name="startTicks"/>.</summary>
+    internal static string RunFolderName(int pid, long startTicks) => string.Create(CultureInfo.InvariantCulture, $"{RunFolderPrefix}{pid}-{startTicks}");
+
+    /// <summary>
+    /// Deletes the run folders under <paramref name="root"/> whose process is gone (no process with that id, or one
+    /// started at another time: the id was reused). A folder whose owner cannot be told is kept.
+    /// </summary>
+    internal static void SweepStale(string root)
+    {
+        string[] folders;
+        try
+        {
+            folders = Directory.GetDirectories(root, RunFolderPrefix + "*");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return;
+        }
+        foreach (var folder in folders)
+        {
+            var parts = Path.GetFileName(folder)[RunFolderPrefix.Length..].Split('-');
+            if (parts.Length != 2 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+                || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)) continue;
+            if (OwnerAlive(pid, ticks)) continue;
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Another process sweeps it at the same time, or it is not ours to remove: leave it.
+            }
+        }
+    }
+
+    private static bool OwnerAlive(int pid, long startTicks)
+    {
+        try
+        {
+            using var p = Process.GetProcessById(pid);
+            return p.StartTime.Ticks == startTicks;
+        }
+        catch (ArgumentException)
+        {
+            return false; // no such process
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
+        {
+            return true; // cannot tell: keep it
+        }
+    }
+
+    private static string CreateRunFolder()
+    {
+        var root = Path.GetTempPath();
+        SweepStale(root);
+        using var self = Process.GetCurrentProcess();
+        var folder = Path.Combine(root, RunFolderName(self.Id, self.StartTime.Ticks));
+        Directory.CreateDirectory(folder);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try { Directory.Delete(folder); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // not empty: the next run sweeps it
+        };
+        return folder;
+    }
 }

@@ -35,6 +35,54 @@ public class ParallelCheckTests
         Assert.Equal(one.ToJson(), four.ToJson());
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Lines_parsed_on_the_workers_get_the_findings_the_reader_gives(int threads)
+    {
+        // Lines before the first object are parsed on the reading thread (the first object names the kind); every later
+        // line travels as bytes and is parsed on a worker. Each line's reader findings must be those JsonlReader.ReadLines
+        // gives it, wherever it was parsed, and the objects counted the same.
+        var lines = new List<string> { "\uFEFF{\"messages\": [", "", "[1, 2]" };
+        for (int i = 0; i < 700; i++)
+        {
+            lines.Add((i % 11) switch
+            {
+                0 => "{\"messages\": [",
+                1 => "",
+                2 => "\"a string\"",
+                3 => CheckHelper.Chat("crlf " + i, "answer") + "\r",
+                4 => CheckHelper.Chat(new string('x', 600), "too long for the cap"),
+                5 => CheckHelper.Chat("lone \\ud800 half " + i, "answer"),
+                _ => CheckHelper.Chat($"question {i}", $"answer {i % 4}"),
+            });
+        }
+        var path = CheckHelper.Write(lines);
+        var bytes = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, bytes.AsSpan(0, bytes.Length - 3).ToArray()); // a truncated last line, no newline
+        var reader = new Hone.Data.Jsonl.JsonlReaderOptions { MaxLineBytes = 400 };
+
+        var expected = new List<DataFinding>();
+        long objects = 0;
+        using (var r = Hone.Data.Jsonl.JsonlReader.Open(path, reader))
+        {
+            foreach (var line in r.ReadLines())
+            {
+                expected.AddRange(line.Findings);
+                if (line.Root is not null) objects++;
+            }
+        }
+
+        var report = new DataChecker(new DataCheckOptions { Threads = threads, Reader = reader, MaxFindingsPerCode = 100_000, FindNearDuplicates = false }).Check(path);
+        var fromReader = report.Findings.Where(f => f.Message.StartsWith(path + ":", StringComparison.Ordinal)).ToList();
+        Assert.True(expected.Count > 300, $"only {expected.Count} reader findings");
+        Assert.Equal(objects, report.Examples);
+        Assert.Equal(Key(expected), Key(fromReader));
+
+        static List<string> Key(IEnumerable<DataFinding> f) =>
+            [.. f.Select(x => $"{x.Line}|{x.Column}|{x.Code}|{x.Severity}|{x.Path}|{x.Message}|{x.Fix}").Order(StringComparer.Ordinal)];
+    }
+
     [Fact]
     public void Threads_out_of_range_are_refused_with_the_option_named()
     {
