@@ -95,14 +95,23 @@ public sealed class UiBrowserTests(UiFixture fx, ITestOutputHelper output) : ICl
         Assert.Equal("q", await page.EvaluateAsync<string>("document.activeElement.name"));
         await page.Keyboard.TypeAsync("c3");
         await page.Keyboard.PressAsync("Enter");
-        await page.WaitForURLAsync("**q=c3**");
+        await page.WaitForURLAsync("**q=c3**", new() { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = 60_000 });
         await Assertions.Expect(page.Locator("tr.case")).ToHaveCountAsync(1);
         await page.Locator("body").ClickAsync(new LocatorClickOptions { Position = new Position { X = 5, Y = 300 } });
         await page.Keyboard.PressAsync("j");
         Assert.Equal("c3", await page.EvaluateAsync<string>("document.activeElement.dataset.case"));
 
         await page.GotoAsync("/");
+        await page.WaitForTimeoutAsync(1500); // the live poll has read the workspace version once
         await page.FillAsync("input[name=q]", "sft-");
+        // Another process writes while the search is being typed: the live refresh waits, so the text survives.
+        foreach (var run in Directory.EnumerateDirectories(Path.Combine(fx.Dir, "runs")))
+        {
+            Directory.SetLastWriteTimeUtc(run, DateTime.UtcNow.AddSeconds(1));
+        }
+
+        await page.WaitForTimeoutAsync(2500);
+        Assert.Equal("sft-", await page.InputValueAsync("input[name=q]"));
         await page.ClickAsync("form.filters button[type=submit]");
         await page.WaitForURLAsync("**q=sft-**");
         Assert.All(await page.Locator("#runs tbody tr").EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.kind)"), k => Assert.Equal("sft", k));

@@ -8,6 +8,11 @@
 
   function ready(fn) { if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn); }
 
+  function editing() {
+    var a = document.activeElement, main = document.getElementById("main");
+    return !!(a && main && main.contains(a) && (a.tagName === "INPUT" || a.tagName === "TEXTAREA" || a.tagName === "SELECT"));
+  }
+
   ready(function () {
     var theme = document.getElementById("theme");
     if (theme) theme.addEventListener("click", function () {
@@ -18,11 +23,13 @@
       try { localStorage.setItem("hone-theme", next); } catch (e) { /* storage off */ }
     });
 
-    // Live: poll the workspace version; when another process wrote, re-render the page body from the server.
+    // Live: poll the workspace version; when another process wrote, re-render the page body from the server. Held
+    // while a form field in the body has the focus: re-rendering would drop what is being typed (the update follows
+    // once the field is left).
     if (document.body.getAttribute("data-live") === "1") {
       var version = null, busy = false, status = document.getElementById("live");
       setInterval(function () {
-        if (busy || document.hidden) return;
+        if (busy || document.hidden || editing()) return;
         busy = true;
         fetch("/api/version", { cache: "no-store" }).then(function (r) { return r.text(); }).then(function (v) {
           if (version !== null && v !== version) {
