@@ -8,9 +8,10 @@ namespace Hone.Numerics;
 
 /// <summary>
 /// Conversions between float32 and IEEE half precision (F16: 1 sign, 5 exponent, 10 mantissa bits), the element type
-/// of the inference KV cache. .NET 10 exposes no vcvtph2ps intrinsic, so the widening is done with integer vector
-/// operations: the magnitude bits shifted into a float's place and scaled by 2¹¹² (exact for normal and subnormal
-/// halves), infinities and NaNs patched with a compare, the sign or-ed back.
+/// of the inference KV cache (and of the Q4_0 and Q4_K block scales). .NET 10 exposes no vcvtph2ps intrinsic, so the
+/// widening is done with integer vector operations: the magnitude bits shifted into a float's place and scaled by 2¹¹²
+/// (exact for normal and subnormal halves), infinities and NaNs patched with a compare, the sign or-ed back; the
+/// general <see cref="Widen16(Vector512{uint})"/> avoids subnormal arithmetic instead.
 /// </summary>
 public static unsafe class HalfConvert
 {
@@ -83,19 +84,24 @@ public static unsafe class HalfConvert
         }
     }
 
-    /// <summary>Sixteen halves at src as floats (AVX-512 only). The halves are sign-extended, so one shift and mask
-    /// leave the sign in place and the magnitude in a float's exponent and mantissa bits; the product by 2¹¹² keeps
-    /// the sign; a product of 2¹⁶ or more can only come from an infinity or NaN, whose exponent is then set to all ones.</summary>
+    /// <summary>Sixteen halves at src as floats (AVX-512 only), exactly: <see cref="Widen16(Vector512{uint})"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> Widen16(ushort* src) => Widen16(Avx512F.ConvertToVector512Int32(Vector256.Load((short*)src)).AsUInt32());
 
-    /// <summary>Sixteen halves, already sign-extended to 32 bits (a lane of zero gives +0), as floats (AVX-512 only).</summary>
+    /// <summary>Sixteen halves (bits in the low 16 of each lane; the upper bits are ignored, so a sign extension may stay)
+    /// as floats, exactly as <see cref="StoredRows.HalfToSingle"/> and, as it, with no arithmetic on a subnormal float
+    /// (AVX-512 only). Normal halves move exponent and mantissa to the float's place and add 112 to the exponent
+    /// (infinities and NaN 112 more, to the all-ones exponent); subnormal halves and zero are their 10-bit integer
+    /// times 2⁻²⁴, a product of normal floats. (A Q4_K super-block's d and dmin are often half subnormals: scaling their
+    /// bits as a subnormal float cost a microcode assist of a hundred cycles or more.)</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector512<float> Widen16(Vector512<uint> x)
+    internal static Vector512<float> Widen16(Vector512<uint> bits)
     {
-        Vector512<float> p = ((x << 13) & Vector512.Create(0x8FFFE000u)).AsSingle() * Vector512.Create(Scale);
-        Vector512<float> special = Vector512.GreaterThanOrEqual(Vector512.Abs(p), Vector512.Create(65536f));
-        return Vector512.ConditionalSelect(special, (p.AsUInt32() | Vector512.Create(0x7F800000u)).AsSingle(), p);
+        var mag = bits & Vector512.Create(0x7FFFu);
+        var normal = (mag << 13) + Vector512.Create(112u << 23) + (Vector512.GreaterThanOrEqual(mag, Vector512.Create(0x7C00u)) & Vector512.Create(112u << 23));
+        var small = (Vector512.ConvertToSingle(mag.AsInt32()) * Vector512.Create(1f / 16777216f)).AsUInt32();
+        var r = Vector512.ConditionalSelect(Vector512.LessThan(mag, Vector512.Create(0x400u)), small, normal);
+        return (r | ((bits & Vector512.Create(0x8000u)) << 16)).AsSingle();
     }
 
     /// <summary>Sixteen halves at src, none an infinity or NaN, as floats (AVX-512 only): <see cref="Widen16(ushort*)"/>

@@ -121,7 +121,7 @@ public class StoredQ4KTests
         for (int bits = 0; bits <= ushort.MaxValue; bits += 16)
         {
             var lanes = System.Runtime.Intrinsics.Vector512.Create((uint)bits) + System.Runtime.Intrinsics.Vector512<uint>.Indices;
-            var actual = StoredRows.HalvesToSingle(System.Runtime.Intrinsics.Vector512.ShiftRightArithmetic((lanes << 16).AsInt32(), 16).AsUInt32()); // sign-extended, as loaded
+            var actual = HalfConvert.Widen16(System.Runtime.Intrinsics.Vector512.ShiftRightArithmetic((lanes << 16).AsInt32(), 16).AsUInt32()); // sign-extended, as loaded
             for (int i = 0; i < 16; i++)
             {
                 float expected = (float)BitConverter.UInt16BitsToHalf((ushort)(bits + i));

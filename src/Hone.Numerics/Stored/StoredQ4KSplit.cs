@@ -200,7 +200,7 @@ public static unsafe class StoredQ4KSplit
     }
 
     /// <summary>Eight super-blocks at a time: their (d, dmin) halves as floats × d_x in one register (lane 2b: d·d_x, lane
-    /// 2b + 1: dmin·d_x; lanes past the row zeroed: <see cref="StoredRows.HalvesToSingle"/>, exact, and safe for the
+    /// 2b + 1: dmin·d_x; lanes past the row zeroed: <see cref="HalfConvert.Widen16(Vector512{uint})"/>, exact, and safe for the
     /// subnormal halves d and dmin often are), each
     /// super-block's integer sum scaled by its lane, the mins of four super-blocks in one step.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -216,7 +216,7 @@ public static unsafe class StoredQ4KSplit
             int count = Math.Min(8, supers - b0);
             var live = Vector512.LessThan(Vector512<uint>.Indices, Vector512.Create((uint)(2 * count)));
             var bits = Avx512F.ConvertToVector512Int32(Vector256.Load((short*)w + (2 * b0))).AsUInt32() & live;
-            var c = StoredRows.HalvesToSingle(bits) * (Vector512.Load(dd + (2 * b0)).AsUInt32() & live).AsSingle();
+            var c = HalfConvert.Widen16(bits) * (Vector512.Load(dd + (2 * b0)).AsUInt32() & live).AsSingle();
             for (int r = 0; r < count; r++)
             {
                 int b = b0 + r;

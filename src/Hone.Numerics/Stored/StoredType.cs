@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 
 namespace Hone.Numerics;
 
@@ -91,18 +90,6 @@ public static class StoredRows
         uint normal = (mag << 13) + (112u << 23) + (mag >= 0x7C00u ? 112u << 23 : 0u);
         uint small = BitConverter.SingleToUInt32Bits((int)mag * (1f / 16777216f));
         return BitConverter.UInt32BitsToSingle((mag < 0x400u ? small : normal) | ((uint)(bits & 0x8000) << 16));
-    }
-
-    /// <summary>Sixteen halves (bits in the low 16 of each lane; the upper bits may hold its sign extension) as floats,
-    /// exactly as <see cref="HalfToSingle"/> and, as it, with no arithmetic on subnormal floats (AVX-512).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector512<float> HalvesToSingle(Vector512<uint> bits)
-    {
-        var mag = bits & Vector512.Create(0x7FFFu);
-        var normal = (mag << 13) + Vector512.Create(112u << 23) + (Vector512.GreaterThanOrEqual(mag, Vector512.Create(0x7C00u)) & Vector512.Create(112u << 23));
-        var small = (Vector512.ConvertToSingle(mag.AsInt32()) * Vector512.Create(1f / 16777216f)).AsUInt32();
-        var r = Vector512.ConditionalSelect(Vector512.LessThan(mag, Vector512.Create(0x400u)), small, normal);
-        return (r | ((bits & Vector512.Create(0x8000u)) << 16)).AsSingle();
     }
 
     /// <summary>bfloat16 bits as a float (exact).</summary>
