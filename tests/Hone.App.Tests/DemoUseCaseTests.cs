@@ -75,7 +75,8 @@ public class DemoUseCaseTests
         Assert.Equal([typeof(DemoStarted), typeof(DemoTaskGenerated), typeof(DemoPlantedChecked), typeof(DemoCleanChecked), typeof(DemoSplitDone),
             typeof(DemoBaseModelReady), typeof(DemoScored), typeof(DemoPromptVariantsDone), typeof(DemoFineTuned), typeof(DemoScored), typeof(DemoScaled)],
             observer.Events.Select(e => e.GetType()));
-        Assert.Equal(["pretraining the base model", "base model on the golden set", "LoRA fine-tune", "tuned model on the golden set", "scaling: half the data (all of it is the fine-tune above)"], observer.Phases);
+        Assert.Equal(["pretraining the base model", "base model on the golden set", "LoRA fine-tune", "tuned model on the golden set",
+            "scaling: half the data (all of it is the fine-tune above), trained beside it"], observer.Phases);
         Assert.True(r.Completed);
         using var store = Hone.Store.Workspace.Require(dir).OpenStore();
         foreach (var score in new[] { r.Before!, r.After! })
@@ -106,6 +107,27 @@ public class DemoUseCaseTests
         Assert.Equal(tune.GoldenScores[^1].Accuracy, rungs[1].Accuracy, 12);
         Assert.Equal(tune.Seconds, rungs[1].TrainSeconds);
         Assert.Equal(rungs[1].Accuracy - rungs[0].Accuracy, r.Scaling.GainPerDoubling, 12);
+    }
+
+    [Fact]
+    public async Task On_one_thread_the_scaling_step_trains_after_the_fine_tune_and_both_measure_what_they_measure_beside_each_other()
+    {
+        async Task<(DemoResult Result, Recorder Observer)> Demo(int threads)
+        {
+            var observer = new Recorder();
+            var dir = Path.Combine(Hone.Testing.TestAssets.NewTempDir(), "demo");
+            return (await DemoLoop.RunAsync(new DemoRequest { Quick = true, Examples = 20, Epochs = 2, Threads = threads, Folder = dir }, observer), observer);
+        }
+
+        var (one, oneObserver) = await Demo(1);
+        var (two, _) = await Demo(2);
+        Assert.Equal("scaling: half the data (all of it is the fine-tune above)", oneObserver.Phases[^1]);
+        static string Csv(string folder) => File.ReadAllText(Path.Combine(folder, "results.csv"));
+        Assert.Equal(Csv(one.FineTune!.Folder), Csv(two.FineTune!.Folder));
+        Assert.Equal(Csv(Path.Combine(one.Scaling!.Folder, "rung-000008")), Csv(Path.Combine(two.Scaling!.Folder, "rung-000008")));
+        Assert.Equal(one.Scaling.Rungs.Select(x => (x.Size, x.Accuracy)), two.Scaling.Rungs.Select(x => (x.Size, x.Accuracy)));
+        Assert.Equal((one.Before!.Accuracy, one.After!.Accuracy), (two.Before!.Accuracy, two.After!.Accuracy));
+        Assert.All(two.Scaling.Rungs, x => Assert.False(x.Reused));
     }
 
     private sealed class Recorder : IDemoObserver

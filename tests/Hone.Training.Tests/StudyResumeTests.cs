@@ -109,7 +109,7 @@ public sealed class StudyResumeTests
 
         var scorer = new NameScorer();
         var steps = new List<(string Phase, int Epoch)>();
-        var r = ScaleStudy.Run(options, Path.Combine(dir, "adopting"), scorer, null, null, new Recorder(steps), default, new AdoptedRun(fine, 2, 12.5));
+        var r = ScaleStudy.Run(options, Path.Combine(dir, "adopting"), scorer, null, null, new Recorder(steps), default, () => new AdoptedRun(fine, 2, 12.5));
         Assert.Equal(["rung-000008", "fine-tune"], scorer.Scored); // the largest rung is the given run's final checkpoint, scored like a rung
         Assert.Equal(Path.GetFullPath(fine), r.Rungs[1].Trial.Folder);
         Assert.Equal((16, 2, 12.5), (r.Rungs[1].Trial.Examples, r.Rungs[1].Trial.Epochs, r.Rungs[1].Trial.TrainSeconds));

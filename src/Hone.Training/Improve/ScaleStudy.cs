@@ -73,11 +73,13 @@ public static class ScaleStudy
 
     /// <summary>
     /// Runs (or resumes) the study in <paramref name="studyFolder"/>; <paramref name="onRung"/> hears each rung as it
-    /// finishes. <paramref name="allData"/>, when given, is a finished run of <c>options.Run</c> on all of its train file
+    /// finishes. <paramref name="allData"/>, when given, yields a finished run of <c>options.Run</c> on all of its train file
     /// (the demo's fine-tune): the largest rung adopts it (<see cref="StudyFolder.Adopt"/>) instead of training it again.
+    /// It is called only when that rung is reached, after the smaller ones are trained, so it may wait for a run still
+    /// training on other threads (the demo trains its half rung beside its fine-tune).
     /// </summary>
     public static ScaleResult Run(ScaleOptions options, string studyFolder, ICheckpointScorer scorer, RunStore? store,
-        Action<ScaleRung>? onRung = null, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default, AdoptedRun? allData = null)
+        Action<ScaleRung>? onRung = null, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default, Func<AdoptedRun>? allData = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(scorer);
@@ -89,8 +91,8 @@ public static class ScaleStudy
         foreach (var rung in ladder.Rungs)
         {
             ct.ThrowIfCancellationRequested();
-            var trial = allData is { } all && rung.Size == ladder.Total
-                ? study.Adopt(RungName(rung.Size), all.Folder, rung.Size, all.Epochs, options.Run, all.TrainSeconds, scorer, ct)
+            var trial = allData is not null && rung.Size == ladder.Total
+                ? Adopt(study, RungName(rung.Size), allData(), rung.Size, options.Run, scorer, ct)
                 : study.Run(RungName(rung.Size), options.Run with { TrainFile = rung.Path }, scorer, store, progress, ct);
             var r = new ScaleRung(rung.Size, trial);
             rungs.Add(r);
@@ -101,6 +103,9 @@ public static class ScaleStudy
         ScalingChart.Write(chart, fit, [.. rungs.Select(r => (r.Size, r.Trial.Score))]);
         return new ScaleResult(study.Path, rungs, fit, chart);
     }
+
+    private static TrialResult Adopt(StudyFolder study, string name, AdoptedRun all, int size, SftRunOptions run, ICheckpointScorer scorer, CancellationToken ct) =>
+        study.Adopt(name, all.Folder, size, all.Epochs, run, all.TrainSeconds, scorer, ct);
 
     /// <summary>What fixes a study's identity: the data, the sizes, the seed and every run setting.</summary>
     public static object Settings(ScaleOptions o)
