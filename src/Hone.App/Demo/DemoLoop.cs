@@ -130,10 +130,11 @@ public static class DemoLoop
         phases["prompt_variants"] = clock.Elapsed.TotalSeconds;
         o.Report(new DemoPromptVariantsDone(variantCases, variants));
 
-        // 7. LoRA fine-tune. With two threads or more, the scaling step's run on half the data (step 9) trains beside it on
-        // half of them: at the demo's small width one run barely uses a second core, and results do not depend on threads.
+        // 7. LoRA fine-tune. On the built-in model with two threads or more, the scaling step's run on half the data (step 9)
+        // trains beside it on half of them: at that small width one run barely uses a second core, and results do not
+        // depend on threads. A real model (--model) keeps every thread for each run in turn, and one copy of it in memory.
         clock.Restart();
-        int scalingThreads = s.Threads / 2;
+        int scalingThreads = s.ModelPath is null ? s.Threads / 2 : 0;
         var runFolder = Path.Combine(ws.RunsDir, "demo-sft-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss-fff", CultureInfo.InvariantCulture));
         // A validation batch about 40 times in the run (the width of the curves printed), at most every 5 steps: validation
         // only measures, and every 5 steps it cost the 1200-step fine-tune about a tenth of its time.
