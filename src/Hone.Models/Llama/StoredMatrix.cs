@@ -38,7 +38,8 @@ public sealed class StoredMatrix
     /// <summary>Columns (inputs); a row holds this many values.</summary>
     public int Cols { get; }
 
-    /// <summary>The stored bytes, row after row (valid while this matrix is reachable).</summary>
+    /// <summary>The stored bytes, row after row (<see cref="StoredType.Q4_0x16"/>: group after group of 16 rows; valid
+    /// while this matrix is reachable).</summary>
     public ReadOnlySpan<byte> Bytes => _block.Slice(_offset, _length);
 
     /// <summary>Bytes of one row.</summary>
@@ -49,6 +50,12 @@ public sealed class StoredMatrix
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Rows);
+        if (Type == StoredType.Q4_0x16)
+        {
+            StoredQ4x16.DequantizeRow(Bytes, Cols, index, dst[..Cols]); // rows interleaved by 16: not a contiguous slice
+            return;
+        }
+
         StoredRows.Dequantize(Type, Bytes.Slice(index * RowBytes, RowBytes), dst[..Cols]);
     }
 

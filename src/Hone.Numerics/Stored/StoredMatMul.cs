@@ -117,6 +117,11 @@ public static unsafe class StoredMatMul
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(m);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(n);
         long rowBytes = StoredRows.RowBytes(type, k);
+        if (type == StoredType.Q4_0x16 && !StoredQ4x16.Fits(n, k))
+        {
+            throw new ArgumentException($"A Q4_0x16 matrix has a multiple of {StoredQ4x16.Rows} rows; got {n}.", nameof(n));
+        }
+
         if (x.Length < (long)m * k)
         {
             throw new ArgumentException($"x holds {x.Length} floats; shape [{m}, {k}] needs {(long)m * k}.", nameof(x));

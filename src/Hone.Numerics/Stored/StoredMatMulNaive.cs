@@ -8,6 +8,12 @@ public static class StoredMatMulNaive
     public static void XWt(ReadOnlySpan<float> x, ReadOnlySpan<byte> w, StoredType type, ReadOnlySpan<float> bias, Span<float> y, int m, int k, int n)
     {
         StoredMatMul.Validate(x, w, type, bias, y, m, k, n);
+        if (type == StoredType.Q4_0x16)
+        {
+            XWt(x, StoredQ4x16.Deinterleave(w[..(n * StoredRows.RowBytes(type, k))], k), StoredType.Q4_0, bias, y, m, k, n);
+            return;
+        }
+
         int rowBytes = StoredRows.RowBytes(type, k);
         for (int i = 0; i < m; i++)
         {
@@ -29,7 +35,7 @@ public static class StoredMatMulNaive
     /// The decode path of Q8_0 and Q4_0 (llama.cpp's q8_0 activations): each row of x quantised per block of 32 by
     /// <see cref="QuantizeBlock"/>, each block's integer dot product with the stored integers (Q4_0: nibble − 8) taken
     /// exactly, then y = Σ_b sum_b·(d_w·d_x) in block order (+ bias). Shapes as <see cref="XWt"/>; type Q8_0 or Q4_0, in
-    /// either layout (GGUF or split).
+    /// any layout (GGUF, split, or Q4_0x16: its GGUF rows given back by <see cref="StoredQ4x16.Deinterleave"/>).
     /// </summary>
     public static void XWtInt8(ReadOnlySpan<float> x, ReadOnlySpan<byte> w, StoredType type, ReadOnlySpan<float> bias, Span<float> y, int m, int k, int n)
     {
@@ -42,6 +48,12 @@ public static class StoredMatMulNaive
         if (type == StoredType.Q4_K)
         {
             throw new ArgumentException("Q4_K rows meet q8_K activations; use StoredQ4KNaive.XWtQ8K.", nameof(type));
+        }
+
+        if (type == StoredType.Q4_0x16)
+        {
+            XWtInt8(x, StoredQ4x16.Deinterleave(w[..(n * StoredRows.RowBytes(type, k))], k), StoredType.Q4_0, bias, y, m, k, n);
+            return;
         }
 
         int rowBytes = StoredRows.RowBytes(type, k);

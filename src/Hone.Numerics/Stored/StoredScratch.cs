@@ -120,6 +120,14 @@ internal sealed unsafe class StoredScratch
         return StoredInt8Dot.Dot(w, _q + ((long)i * k), _d + b, _s + b, k, type, level);
     }
 
+    /// <summary>y [16] = the 16 rows of the <see cref="StoredType.Q4_0x16"/> group at w · row i of the prepared x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Dot16(int i, byte* w, int k, float* y, SimdLevel level)
+    {
+        long b = (long)i * (k / StoredRows.BlockValues);
+        StoredQ4x16.Dot(w, _q + ((long)i * k), _d + b, _s + b, k, y, level);
+    }
+
     private void* Reserve(nuint bytes)
     {
         if (bytes > _bytes)
