@@ -42,6 +42,10 @@ internal static class GgufLlamaLoader
                 {
                     StoredQ4KSplit.Repack(source, cols, bytes);
                 }
+                else if (kernel == StoredType.Q4_Kx16)
+                {
+                    StoredQ4Kx16.Interleave(StoredQ4KSplit.Repack(source, cols), cols, bytes);
+                }
                 else if (kernel == StoredType.Q4_0x16)
                 {
                     StoredQ4x16.Interleave(source, cols, bytes);
@@ -80,12 +84,14 @@ internal static class GgufLlamaLoader
     /// multiple of 16 and k of 64; same bytes, one stream and one vector of results per 16 rows), else repacked in place
     /// to their split layout where its kernel is the faster
     /// (<see cref="StoredSplit.Pays"/>: same bytes, four blocks a vector), Q4_K rows to theirs
-    /// (<see cref="StoredQ4KSplit"/>: scales and mins decoded once, 148 bytes per 256 values instead of 144); other types
+    /// (<see cref="StoredQ4KSplit"/>: scales and mins decoded once, 148 bytes per 256 values instead of 144), and those
+    /// interleaved by 16 rows as Q4_0's where that kernel runs (<see cref="StoredQ4Kx16"/>); other types
     /// as the file has them. Q8_0 stays: its split kernel measured no faster than the GGUF one (stored-kernels, q8_0s).</summary>
     private static StoredType KernelLayout(StoredType type, int rows, int cols) => type switch
     {
         StoredType.Q4_0 when StoredQ4x16.Pays && StoredQ4x16.Fits(rows, cols) => StoredType.Q4_0x16,
         StoredType.Q4_0 when StoredSplit.Pays => StoredType.Q4_0Split,
+        StoredType.Q4_K when StoredQ4Kx16.Pays && StoredQ4Kx16.Fits(rows, cols) => StoredType.Q4_Kx16,
         StoredType.Q4_K when StoredSplit.Pays => StoredType.Q4_KSplit,
         _ => type,
     };

@@ -117,9 +117,9 @@ public static unsafe class StoredMatMul
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(m);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(n);
         long rowBytes = StoredRows.RowBytes(type, k);
-        if (type == StoredType.Q4_0x16 && !StoredQ4x16.Fits(n, k))
+        if (type is StoredType.Q4_0x16 or StoredType.Q4_Kx16 && n % StoredQ4x16.Rows != 0)
         {
-            throw new ArgumentException($"A Q4_0x16 matrix has a multiple of {StoredQ4x16.Rows} rows; got {n}.", nameof(n));
+            throw new ArgumentException($"A {type} matrix has a multiple of {StoredQ4x16.Rows} rows; got {n}.", nameof(n));
         }
 
         if (x.Length < (long)m * k)

@@ -115,7 +115,7 @@ internal sealed unsafe class StoredMatMulJob : IParallelWork
         // memory. Interleaving four rows (x loaded once for them) ran at a quarter of the read bandwidth once the matrix
         // no longer fit the cache: four streams a row apart defeat the stream prefetcher.
         int j0 = index * RowsPerItem, j1 = Math.Min(target.N, j0 + RowsPerItem);
-        if (_type == StoredType.Q4_0x16)
+        if (_type is StoredType.Q4_0x16 or StoredType.Q4_Kx16)
         {
             Groups(target, j0, j1);
             return;
@@ -131,7 +131,7 @@ internal sealed unsafe class StoredMatMulJob : IParallelWork
         }
     }
 
-    /// <summary>Rows [j0, j1) of a <see cref="StoredType.Q4_0x16"/> matrix (whole groups of 16: RowsPerItem and n are
+    /// <summary>Rows [j0, j1) of a <see cref="StoredType.Q4_0x16"/> or <see cref="StoredType.Q4_Kx16"/> matrix (whole groups of 16: RowsPerItem and n are
     /// multiples of 16), group by group.</summary>
     private void Groups(Target target, int j0, int j1)
     {
@@ -141,7 +141,7 @@ internal sealed unsafe class StoredMatMulJob : IParallelWork
             float* yi = target.Y + ((long)i * target.N);
             for (int j = j0; j < j1; j += StoredQ4x16.Rows)
             {
-                _prepared.Dot16(i, target.W + ((long)j * _rowBytes), _k, y16, _level);
+                _prepared.Dot16(i, target.W + ((long)j * _rowBytes), _k, _type, y16, _level);
                 for (int r = 0; r < StoredQ4x16.Rows; r++)
                 {
                     Store(target.Bias, yi, j + r, y16[r]);
@@ -156,10 +156,17 @@ internal sealed unsafe class StoredMatMulJob : IParallelWork
         int n = target.N, c0 = index * PanelRows, cols = Math.Min(PanelRows, n - c0), k = _k;
         for (int r = 0; r < cols; r++)
         {
+            // An interleaved row's GGUF (or split) bytes are gathered into the panel buffer, which the packing below
+            // overwrites afterwards.
             if (_type == StoredType.Q4_0x16)
             {
-                // The row's GGUF bytes gathered into the panel buffer, which the packing below overwrites afterwards.
                 StoredQ4x16.DequantizeRow(target.W, k, c0 + r, (byte*)panel, decoded + ((long)r * k), _level);
+                continue;
+            }
+
+            if (_type == StoredType.Q4_Kx16)
+            {
+                StoredQ4Kx16.DequantizeRow(target.W, k, c0 + r, (byte*)panel, decoded + ((long)r * k), _level);
                 continue;
             }
 

@@ -14,6 +14,12 @@ public static class StoredMatMulNaive
             return;
         }
 
+        if (type == StoredType.Q4_Kx16)
+        {
+            XWt(x, StoredQ4Kx16.Deinterleave(w[..(n * StoredRows.RowBytes(type, k))], k), StoredType.Q4_KSplit, bias, y, m, k, n);
+            return;
+        }
+
         int rowBytes = StoredRows.RowBytes(type, k);
         for (int i = 0; i < m; i++)
         {
@@ -45,7 +51,7 @@ public static class StoredMatMulNaive
             throw new ArgumentException("BF16 rows keep float32 activations; use XWt.", nameof(type));
         }
 
-        if (type == StoredType.Q4_K)
+        if (type is StoredType.Q4_K or StoredType.Q4_KSplit or StoredType.Q4_Kx16)
         {
             throw new ArgumentException("Q4_K rows meet q8_K activations; use StoredQ4KNaive.XWtQ8K.", nameof(type));
         }

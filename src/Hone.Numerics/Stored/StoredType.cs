@@ -37,6 +37,10 @@ public enum StoredType
     /// <summary>Q4_0 with 16 rows interleaved block by block (<see cref="StoredQ4x16"/>); as many bytes as Q4_0. Not a
     /// row layout: a matrix of it has a multiple of 16 rows, and its rows are read through <see cref="StoredQ4x16"/>.</summary>
     Q4_0x16,
+
+    /// <summary>Q4_K in the split layout's bytes with 16 rows interleaved (<see cref="StoredQ4Kx16"/>); 148 bytes per 256
+    /// values. Not a row layout: a matrix of it has a multiple of 16 rows, read through <see cref="StoredQ4Kx16"/>.</summary>
+    Q4_Kx16,
 }
 
 /// <summary>Geometry of <see cref="StoredType"/> rows and the scalar decoding every kernel shares.</summary>
@@ -56,7 +60,7 @@ public static class StoredRows
     public static bool Fits(StoredType type, int k) => k > 0 && type switch
     {
         StoredType.BF16 => true,
-        StoredType.Q4_K or StoredType.Q4_KSplit => k % StoredQ4K.SuperValues == 0,
+        StoredType.Q4_K or StoredType.Q4_KSplit or StoredType.Q4_Kx16 => k % StoredQ4K.SuperValues == 0,
         StoredType.Q4_0x16 => k % (2 * BlockValues) == 0,
         _ => k % BlockValues == 0,
     };
@@ -67,7 +71,7 @@ public static class StoredRows
     {
         if (!Fits(type, k))
         {
-            string multiple = type switch { StoredType.BF16 => "", StoredType.Q4_K or StoredType.Q4_KSplit => " that is a multiple of 256", StoredType.Q4_0x16 => " that is a multiple of 64", _ => " that is a multiple of 32" };
+            string multiple = type switch { StoredType.BF16 => "", StoredType.Q4_K or StoredType.Q4_KSplit or StoredType.Q4_Kx16 => " that is a multiple of 256", StoredType.Q4_0x16 => " that is a multiple of 64", _ => " that is a multiple of 32" };
             throw new ArgumentException($"{type} rows need a positive length{multiple}; got {k}.", nameof(k));
         }
 
@@ -77,7 +81,7 @@ public static class StoredRows
             StoredType.Q8_0 or StoredType.Q8_0Split => k / BlockValues * Q8_0BlockBytes,
             StoredType.Q4_0 or StoredType.Q4_0Split or StoredType.Q4_0x16 => k / BlockValues * Q4_0BlockBytes,
             StoredType.Q4_K => k / StoredQ4K.SuperValues * StoredQ4K.SuperBytes,
-            StoredType.Q4_KSplit => k / StoredQ4K.SuperValues * StoredQ4KSplit.SuperBytes,
+            StoredType.Q4_KSplit or StoredType.Q4_Kx16 => k / StoredQ4K.SuperValues * StoredQ4KSplit.SuperBytes,
             _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
         };
     }
