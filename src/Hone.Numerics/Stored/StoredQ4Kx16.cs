@@ -129,10 +129,38 @@ public static unsafe class StoredQ4Kx16
 
     /// <summary>Row <paramref name="j"/> decoded to float32 into dst [k], equal bit for bit to its split row's decoding;
     /// <paramref name="scratch"/> holds RowBytes(Q4_KSplit, k) bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void DequantizeRow(byte* matrix, int k, int j, byte* scratch, float* dst, SimdLevel level)
     {
-        RowToSplit(matrix, k, j, scratch);
-        StoredQ4KSplit.Dequantize(scratch, dst, k, level);
+        if (level != SimdLevel.Vector512 || !Avx512F.IsSupported)
+        {
+            RowToSplit(matrix, k, j, scratch);
+            StoredQ4KSplit.Dequantize(scratch, dst, k, level);
+            return;
+        }
+
+        // Straight from the group: a sub-block's 16 nibble bytes are four 4-byte lanes (low nibbles values 0..15, high
+        // 16..31), each value (d·scale)·q − dmin·min as the split layout's decoding computes it.
+        int supers = k / StoredQ4K.SuperValues, r = j % Rows;
+        byte* w = matrix + ((long)(j / Rows) * supers * SuperGroupBytes);
+        var low = Vector128.Create((byte)0x0F);
+        for (int b = 0; b < supers; b++, w += SuperGroupBytes, dst += StoredQ4K.SuperValues)
+        {
+            float d = StoredRows.HalfToSingle(Unsafe.ReadUnaligned<ushort>(w + (4 * r)));
+            float dmin = StoredRows.HalfToSingle(Unsafe.ReadUnaligned<ushort>(w + (4 * r) + 2));
+            for (int t = 0; t < 8; t++)
+            {
+                var dv = Vector512.Create(d * w[ScalesAt + (16 * t) + r]);
+                var mv = Vector512.Create(dmin * w[MinsAt + (32 * (t / 2)) + (2 * r) + (t % 2)]);
+                byte* nib = w + NibblesAt + (256 * t) + (4 * r);
+                var raw = Vector128.Create(
+                    Unsafe.ReadUnaligned<uint>(nib), Unsafe.ReadUnaligned<uint>(nib + 64), Unsafe.ReadUnaligned<uint>(nib + 128), Unsafe.ReadUnaligned<uint>(nib + 192)).AsByte();
+                var lo = Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(raw & low));
+                var hi = Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.ShiftRightLogical(raw, 4)));
+                ((lo * dv) - mv).Store(dst + (32 * t));
+                ((hi * dv) - mv).Store(dst + (32 * t) + 16);
+            }
+        }
     }
 
     /// <summary>Row <paramref name="j"/> of an interleaved matrix [n, k] decoded to float32 into dst [k].</summary>

@@ -100,9 +100,10 @@ public static unsafe class StoredQ4x16
         {
             dst[0] = group[ScaleAt(r, b)];
             dst[1] = group[ScaleAt(r, b) + 1];
-            for (int i = 0; i < 16; i++)
+            for (int c = 0; c < 4; c++)
             {
-                dst[2 + i] = group[QuantAt(r, b, i)];
+                // Nibble bytes 4c..4c+3: one 4-byte lane of chunk c.
+                Unsafe.WriteUnaligned(dst + 2 + (4 * c), Unsafe.ReadUnaligned<uint>(group + QuantAt(r, b, 4 * c)));
             }
         }
     }
