@@ -50,6 +50,10 @@ internal static class GgufLlamaLoader
                 {
                     StoredQ4x16.Interleave(source, cols, bytes);
                 }
+                else if (kernel == StoredType.Q8_0x16)
+                {
+                    StoredQ8x16.Interleave(source, cols, bytes);
+                }
                 else
                 {
                     source.CopyTo(bytes);
@@ -86,10 +90,12 @@ internal static class GgufLlamaLoader
     /// (<see cref="StoredSplit.Pays"/>: same bytes, four blocks a vector), Q4_K rows to theirs
     /// (<see cref="StoredQ4KSplit"/>: scales and mins decoded once, 148 bytes per 256 values instead of 144), and those
     /// interleaved by 16 rows as Q4_0's where that kernel runs (<see cref="StoredQ4Kx16"/>); other types
-    /// as the file has them. Q8_0 stays: its split kernel measured no faster than the GGUF one (stored-kernels, q8_0s).</summary>
+    /// as the file has them. Q8_0 is interleaved as Q4_0 where AVX-VNNI runs that kernel (<see cref="StoredQ8x16"/>),
+    /// else stays: its split kernel measured no faster than the GGUF one (stored-kernels, q8_0s).</summary>
     private static StoredType KernelLayout(StoredType type, int rows, int cols) => type switch
     {
         StoredType.Q4_0 when StoredQ4x16.Pays && StoredQ4x16.Fits(rows, cols) => StoredType.Q4_0x16,
+        StoredType.Q8_0 when StoredQ8x16.Pays && StoredQ8x16.Fits(rows, cols) => StoredType.Q8_0x16,
         StoredType.Q4_0 when StoredSplit.Pays => StoredType.Q4_0Split,
         StoredType.Q4_K when StoredQ4Kx16.Pays && StoredQ4Kx16.Fits(rows, cols) => StoredType.Q4_Kx16,
         StoredType.Q4_K when StoredSplit.Pays => StoredType.Q4_KSplit,

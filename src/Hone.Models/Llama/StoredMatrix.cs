@@ -38,7 +38,7 @@ public sealed class StoredMatrix
     /// <summary>Columns (inputs); a row holds this many values.</summary>
     public int Cols { get; }
 
-    /// <summary>The stored bytes, row after row (<see cref="StoredType.Q4_0x16"/>, <see cref="StoredType.Q4_Kx16"/>: group after group of 16 rows; valid
+    /// <summary>The stored bytes, row after row (the interleaved types, Q4_0x16, Q8_0x16 and Q4_Kx16: group after group of 16 rows; valid
     /// while this matrix is reachable).</summary>
     public ReadOnlySpan<byte> Bytes => _block.Slice(_offset, _length);
 
@@ -53,6 +53,12 @@ public sealed class StoredMatrix
         if (Type == StoredType.Q4_0x16)
         {
             StoredQ4x16.DequantizeRow(Bytes, Cols, index, dst[..Cols]); // rows interleaved by 16: not a contiguous slice
+            return;
+        }
+
+        if (Type == StoredType.Q8_0x16)
+        {
+            StoredQ8x16.DequantizeRow(Bytes, Cols, index, dst[..Cols]);
             return;
         }
 

@@ -117,7 +117,7 @@ public static unsafe class StoredMatMul
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(m);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(n);
         long rowBytes = StoredRows.RowBytes(type, k);
-        if (type is StoredType.Q4_0x16 or StoredType.Q4_Kx16 && n % StoredQ4x16.Rows != 0)
+        if (type is StoredType.Q4_0x16 or StoredType.Q4_Kx16 or StoredType.Q8_0x16 && n % StoredQ4x16.Rows != 0)
         {
             throw new ArgumentException($"A {type} matrix has a multiple of {StoredQ4x16.Rows} rows; got {n}.", nameof(n));
         }

@@ -115,7 +115,7 @@ internal sealed unsafe class StoredMatMulJob : IParallelWork
         // memory. Interleaving four rows (x loaded once for them) ran at a quarter of the read bandwidth once the matrix
         // no longer fit the cache: four streams a row apart defeat the stream prefetcher.
         int j0 = index * RowsPerItem, j1 = Math.Min(target.N, j0 + RowsPerItem);
-        if (_type is StoredType.Q4_0x16 or StoredType.Q4_Kx16)
+        if (_type is StoredType.Q4_0x16 or StoredType.Q4_Kx16 or StoredType.Q8_0x16)
         {
             Groups(target, j0, j1);
             return;
@@ -131,7 +131,8 @@ internal sealed unsafe class StoredMatMulJob : IParallelWork
         }
     }
 
-    /// <summary>Rows [j0, j1) of a <see cref="StoredType.Q4_0x16"/> or <see cref="StoredType.Q4_Kx16"/> matrix (whole groups of 16: RowsPerItem and n are
+    /// <summary>Rows [j0, j1) of an interleaved matrix (<see cref="StoredType.Q4_0x16"/>, <see cref="StoredType.Q4_Kx16"/>,
+    /// <see cref="StoredType.Q8_0x16"/>) (whole groups of 16: RowsPerItem and n are
     /// multiples of 16), group by group.</summary>
     private void Groups(Target target, int j0, int j1)
     {
@@ -161,6 +162,12 @@ internal sealed unsafe class StoredMatMulJob : IParallelWork
             if (_type == StoredType.Q4_0x16)
             {
                 StoredQ4x16.DequantizeRow(target.W, k, c0 + r, (byte*)panel, decoded + ((long)r * k), _level);
+                continue;
+            }
+
+            if (_type == StoredType.Q8_0x16)
+            {
+                StoredQ8x16.DequantizeRow(target.W, k, c0 + r, (byte*)panel, decoded + ((long)r * k), _level);
                 continue;
             }
 

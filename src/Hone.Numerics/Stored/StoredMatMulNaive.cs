@@ -14,6 +14,12 @@ public static class StoredMatMulNaive
             return;
         }
 
+        if (type == StoredType.Q8_0x16)
+        {
+            XWt(x, StoredQ8x16.Deinterleave(w[..(n * StoredRows.RowBytes(type, k))], k), StoredType.Q8_0, bias, y, m, k, n);
+            return;
+        }
+
         if (type == StoredType.Q4_Kx16)
         {
             XWt(x, StoredQ4Kx16.Deinterleave(w[..(n * StoredRows.RowBytes(type, k))], k), StoredType.Q4_KSplit, bias, y, m, k, n);
@@ -41,7 +47,8 @@ public static class StoredMatMulNaive
     /// The decode path of Q8_0 and Q4_0 (llama.cpp's q8_0 activations): each row of x quantised per block of 32 by
     /// <see cref="QuantizeBlock"/>, each block's integer dot product with the stored integers (Q4_0: nibble − 8) taken
     /// exactly, then y = Σ_b sum_b·(d_w·d_x) in block order (+ bias). Shapes as <see cref="XWt"/>; type Q8_0 or Q4_0, in
-    /// any layout (GGUF, split, or Q4_0x16: its GGUF rows given back by <see cref="StoredQ4x16.Deinterleave"/>).
+    /// any layout (GGUF, split, or Q4_0x16 and Q8_0x16: their GGUF rows given back by <see cref="StoredQ4x16.Deinterleave"/> and
+    /// <see cref="StoredQ8x16.Deinterleave"/>).
     /// </summary>
     public static void XWtInt8(ReadOnlySpan<float> x, ReadOnlySpan<byte> w, StoredType type, ReadOnlySpan<float> bias, Span<float> y, int m, int k, int n)
     {
@@ -59,6 +66,12 @@ public static class StoredMatMulNaive
         if (type == StoredType.Q4_0x16)
         {
             XWtInt8(x, StoredQ4x16.Deinterleave(w[..(n * StoredRows.RowBytes(type, k))], k), StoredType.Q4_0, bias, y, m, k, n);
+            return;
+        }
+
+        if (type == StoredType.Q8_0x16)
+        {
+            XWtInt8(x, StoredQ8x16.Deinterleave(w[..(n * StoredRows.RowBytes(type, k))], k), StoredType.Q8_0, bias, y, m, k, n);
             return;
         }
 

@@ -120,7 +120,8 @@ internal sealed unsafe class StoredScratch
         return StoredInt8Dot.Dot(w, _q + ((long)i * k), _d + b, _s + b, k, type, level);
     }
 
-    /// <summary>y [16] = the 16 rows of the <see cref="StoredType.Q4_0x16"/> or <see cref="StoredType.Q4_Kx16"/> group at
+    /// <summary>y [16] = the 16 rows of the <see cref="StoredType.Q4_0x16"/>, <see cref="StoredType.Q4_Kx16"/> or
+    /// <see cref="StoredType.Q8_0x16"/> group at
     /// w · row i of the prepared x.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Dot16(int i, byte* w, int k, StoredType type, float* y, SimdLevel level)
@@ -129,6 +130,12 @@ internal sealed unsafe class StoredScratch
         if (type == StoredType.Q4_Kx16)
         {
             StoredQ4Kx16.Dot(w, _q + ((long)i * k), _d + ((long)i * (k / StoredQ4K.SuperValues)), (short*)(_s + b), k, y, level);
+            return;
+        }
+
+        if (type == StoredType.Q8_0x16)
+        {
+            StoredQ8x16.Dot(w, _q + ((long)i * k), _d + b, _s + b, k, y, level);
             return;
         }
 

@@ -41,6 +41,10 @@ public enum StoredType
     /// <summary>Q4_K in the split layout's bytes with 16 rows interleaved (<see cref="StoredQ4Kx16"/>); 148 bytes per 256
     /// values. Not a row layout: a matrix of it has a multiple of 16 rows, read through <see cref="StoredQ4Kx16"/>.</summary>
     Q4_Kx16,
+
+    /// <summary>Q8_0 with 16 rows interleaved block by block, quants stored + 128 (<see cref="StoredQ8x16"/>); as many
+    /// bytes as Q8_0. Not a row layout: a matrix of it has a multiple of 16 rows, read through <see cref="StoredQ8x16"/>.</summary>
+    Q8_0x16,
 }
 
 /// <summary>Geometry of <see cref="StoredType"/> rows and the scalar decoding every kernel shares.</summary>
@@ -61,7 +65,7 @@ public static class StoredRows
     {
         StoredType.BF16 => true,
         StoredType.Q4_K or StoredType.Q4_KSplit or StoredType.Q4_Kx16 => k % StoredQ4K.SuperValues == 0,
-        StoredType.Q4_0x16 => k % (2 * BlockValues) == 0,
+        StoredType.Q4_0x16 or StoredType.Q8_0x16 => k % (2 * BlockValues) == 0,
         _ => k % BlockValues == 0,
     };
 
@@ -71,14 +75,14 @@ public static class StoredRows
     {
         if (!Fits(type, k))
         {
-            string multiple = type switch { StoredType.BF16 => "", StoredType.Q4_K or StoredType.Q4_KSplit or StoredType.Q4_Kx16 => " that is a multiple of 256", StoredType.Q4_0x16 => " that is a multiple of 64", _ => " that is a multiple of 32" };
+            string multiple = type switch { StoredType.BF16 => "", StoredType.Q4_K or StoredType.Q4_KSplit or StoredType.Q4_Kx16 => " that is a multiple of 256", StoredType.Q4_0x16 or StoredType.Q8_0x16 => " that is a multiple of 64", _ => " that is a multiple of 32" };
             throw new ArgumentException($"{type} rows need a positive length{multiple}; got {k}.", nameof(k));
         }
 
         return type switch
         {
             StoredType.BF16 => checked(2 * k),
-            StoredType.Q8_0 or StoredType.Q8_0Split => k / BlockValues * Q8_0BlockBytes,
+            StoredType.Q8_0 or StoredType.Q8_0Split or StoredType.Q8_0x16 => k / BlockValues * Q8_0BlockBytes,
             StoredType.Q4_0 or StoredType.Q4_0Split or StoredType.Q4_0x16 => k / BlockValues * Q4_0BlockBytes,
             StoredType.Q4_K => k / StoredQ4K.SuperValues * StoredQ4K.SuperBytes,
             StoredType.Q4_KSplit or StoredType.Q4_Kx16 => k / StoredQ4K.SuperValues * StoredQ4KSplit.SuperBytes,
