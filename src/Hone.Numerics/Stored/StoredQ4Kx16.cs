@@ -197,40 +197,63 @@ public static unsafe class StoredQ4Kx16
         Vector512<float> acc = default, accm = default;
         for (int b = 0; b < supers; b++, w += SuperGroupBytes, q += StoredQ4K.SuperValues, s += 8)
         {
-            Vector512<int> sumi = default, summ = default;
-            byte* nib = w + NibblesAt;
-            for (int t = 0; t < 8; t++, nib += 256)
+            // Read in address order (the halves, the scales' lines, the mins, then the nibbles), the next super-block
+            // prefetched a line for every line read (stored-kernels from memory: about 10% more than without).
+            for (int line = 0; line < NibblesAt; line += 64)
             {
-                sbyte* x = q + (32 * t);
-                var r0 = Vector512.Load(nib);
-                var r1 = Vector512.Load(nib + 64);
-                var r2 = Vector512.Load(nib + 128);
-                var r3 = Vector512.Load(nib + 192);
-                var p = Avx512BW.MultiplyAddAdjacent(r0 & low, X4(x))
-                    + Avx512BW.MultiplyAddAdjacent(Vector512.ShiftRightLogical(r0.AsUInt16(), 4).AsByte() & low, X4(x + 16))
-                    + Avx512BW.MultiplyAddAdjacent(r1 & low, X4(x + 4))
-                    + Avx512BW.MultiplyAddAdjacent(Vector512.ShiftRightLogical(r1.AsUInt16(), 4).AsByte() & low, X4(x + 20))
-                    + Avx512BW.MultiplyAddAdjacent(r2 & low, X4(x + 8))
-                    + Avx512BW.MultiplyAddAdjacent(Vector512.ShiftRightLogical(r2.AsUInt16(), 4).AsByte() & low, X4(x + 24))
-                    + Avx512BW.MultiplyAddAdjacent(r3 & low, X4(x + 12))
-                    + Avx512BW.MultiplyAddAdjacent(Vector512.ShiftRightLogical(r3.AsUInt16(), 4).AsByte() & low, X4(x + 28));
-                var sc = Avx512F.ConvertToVector512Int32(Vector128.Load(w + ScalesAt + (16 * t))).AsUInt32();
-                sumi += Avx512BW.MultiplyAddAdjacent(p, (sc | (sc << 16)).AsInt16());
+                Sse.Prefetch0(w + SuperGroupBytes + line);
             }
 
+            var halves = Vector512.Load((uint*)w);
+            var scales0 = Vector512.Load(w + ScalesAt);
+            var scales1 = Vector512.Load(w + ScalesAt + 64);
+            Vector512<int> sumi = default, summ = default;
             for (int u = 0; u < 4; u++)
             {
                 var m = Avx512BW.ConvertToVector512Int16(Vector256.Load(w + MinsAt + (32 * u)));
                 summ += Avx512BW.MultiplyAddAdjacent(m, Vector512.Create(Unsafe.ReadUnaligned<int>(s + (2 * u))).AsInt16());
             }
 
-            var halves = Vector512.Load((uint*)w);
+            byte* nib = w + NibblesAt;
+            sumi += SubBlock(nib, q, low, scales0.GetLower().GetLower());
+            sumi += SubBlock(nib + 256, q + 32, low, scales0.GetLower().GetUpper());
+            sumi += SubBlock(nib + 512, q + 64, low, scales0.GetUpper().GetLower());
+            sumi += SubBlock(nib + 768, q + 96, low, scales0.GetUpper().GetUpper());
+            sumi += SubBlock(nib + 1024, q + 128, low, scales1.GetLower().GetLower());
+            sumi += SubBlock(nib + 1280, q + 160, low, scales1.GetLower().GetUpper());
+            sumi += SubBlock(nib + 1536, q + 192, low, scales1.GetUpper().GetLower());
+            sumi += SubBlock(nib + 1792, q + 224, low, scales1.GetUpper().GetUpper());
             var dx = Vector512.Create(d[b]);
             acc = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(sumi), HalfConvert.Widen16(halves) * dx, acc);
             accm = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(summ), HalfConvert.Widen16(halves >> 16) * dx, accm);
         }
 
         (acc - accm).Store(y);
+    }
+
+    /// <summary>Σ scale·Σ q4·q8 of one sub-block of the 16 rows (256 nibble bytes at nib) against x's 32 values at x;
+    /// sc: the 16 rows' scales.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> SubBlock(byte* nib, sbyte* x, Vector512<byte> low, Vector128<byte> sc)
+    {
+        Sse.Prefetch0(nib + SuperGroupBytes);
+        Sse.Prefetch0(nib + SuperGroupBytes + 64);
+        Sse.Prefetch0(nib + SuperGroupBytes + 128);
+        Sse.Prefetch0(nib + SuperGroupBytes + 192);
+        var r0 = Vector512.Load(nib);
+        var r1 = Vector512.Load(nib + 64);
+        var r2 = Vector512.Load(nib + 128);
+        var r3 = Vector512.Load(nib + 192);
+        var p = Avx512BW.MultiplyAddAdjacent(r0 & low, X4(x))
+            + Avx512BW.MultiplyAddAdjacent(Vector512.ShiftRightLogical(r0.AsUInt16(), 4).AsByte() & low, X4(x + 16))
+            + Avx512BW.MultiplyAddAdjacent(r1 & low, X4(x + 4))
+            + Avx512BW.MultiplyAddAdjacent(Vector512.ShiftRightLogical(r1.AsUInt16(), 4).AsByte() & low, X4(x + 20))
+            + Avx512BW.MultiplyAddAdjacent(r2 & low, X4(x + 8))
+            + Avx512BW.MultiplyAddAdjacent(Vector512.ShiftRightLogical(r2.AsUInt16(), 4).AsByte() & low, X4(x + 24))
+            + Avx512BW.MultiplyAddAdjacent(r3 & low, X4(x + 12))
+            + Avx512BW.MultiplyAddAdjacent(Vector512.ShiftRightLogical(r3.AsUInt16(), 4).AsByte() & low, X4(x + 28));
+        var s = Avx512F.ConvertToVector512Int32(sc).AsUInt32();
+        return Avx512BW.MultiplyAddAdjacent(p, (s | (s << 16)).AsInt16());
     }
 
     /// <summary>Four bytes of x in every 32-bit lane.</summary>
