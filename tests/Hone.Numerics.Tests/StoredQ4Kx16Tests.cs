@@ -17,14 +17,14 @@ public class StoredQ4Kx16Tests
         StoredQ4Kx16.Interleave(split, k, interleaved);
         Assert.NotEqual(split, interleaved);
         Assert.Equal(StoredRows.RowBytes(StoredType.Q4_KSplit, k), StoredRows.RowBytes(StoredType.Q4_Kx16, k));
-        Assert.Equal(split, StoredQ4Kx16.Deinterleave(interleaved, k));
+        Assert.Equal(split, StoredInterleaved.Deinterleave(StoredType.Q4_Kx16, interleaved, k));
         int rowBytes = StoredRows.RowBytes(StoredType.Q4_KSplit, k);
         var expected = new float[k];
         var actual = new float[k];
         foreach (int j in new[] { 0, 7, n - 1 })
         {
             StoredRows.Dequantize(StoredType.Q4_KSplit, split.AsSpan(j * rowBytes, rowBytes), expected);
-            StoredQ4Kx16.DequantizeRow(interleaved, k, j, actual);
+            StoredInterleaved.DequantizeRow(StoredType.Q4_Kx16, interleaved, k, j, actual);
             Assert.Equal(expected, actual);
         }
 
@@ -99,8 +99,8 @@ public class StoredQ4Kx16Tests
         var w = new byte[StoredRows.RowBytes(StoredType.Q4_Kx16, 256) * 16];
         Assert.Throws<ArgumentException>(() => StoredMatMul.XWt(new float[256], w, StoredType.Q4_Kx16, default, new float[8], 1, 256, 8));
         Assert.Throws<ArgumentException>(() => StoredMatMul.XWt(new float[128], w, StoredType.Q4_Kx16, default, new float[16], 1, 128, 16));
-        Assert.False(StoredQ4Kx16.Fits(24, 256));
-        Assert.False(StoredQ4Kx16.Fits(16, 128));
-        Assert.True(StoredQ4Kx16.Fits(32, 512));
+        Assert.False(StoredInterleaved.Fits(StoredType.Q4_Kx16, 24, 256));
+        Assert.False(StoredInterleaved.Fits(StoredType.Q4_Kx16, 16, 128));
+        Assert.True(StoredInterleaved.Fits(StoredType.Q4_Kx16, 32, 512));
     }
 }

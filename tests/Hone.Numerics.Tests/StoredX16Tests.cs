@@ -34,22 +34,14 @@ public class StoredX16Tests
         Interleave(type, gguf, k, interleaved);
         Assert.NotEqual(gguf, interleaved);
         Assert.Equal(StoredRows.RowBytes(type, k), StoredRows.RowBytes(Interleaved(type), k));
-        Assert.Equal(gguf, type == StoredType.Q4_0 ? StoredQ4x16.Deinterleave(interleaved, k) : StoredQ8x16.Deinterleave(interleaved, k));
+        Assert.Equal(gguf, StoredInterleaved.Deinterleave(Interleaved(type), interleaved, k));
         int rowBytes = StoredRows.RowBytes(type, k);
         var expected = new float[k];
         var actual = new float[k];
         foreach (int j in new[] { 0, 5, n - 1 })
         {
             StoredRows.Dequantize(type, gguf.AsSpan(j * rowBytes, rowBytes), expected);
-            if (type == StoredType.Q4_0)
-            {
-                StoredQ4x16.DequantizeRow(interleaved, k, j, actual);
-            }
-            else
-            {
-                StoredQ8x16.DequantizeRow(interleaved, k, j, actual);
-            }
-
+            StoredInterleaved.DequantizeRow(Interleaved(type), interleaved, k, j, actual);
             Assert.Equal(expected, actual);
         }
 
@@ -153,9 +145,9 @@ public class StoredX16Tests
         var w = new byte[StoredRows.RowBytes(StoredType.Q4_0, 64) * 16];
         Assert.Throws<ArgumentException>(() => StoredMatMul.XWt(new float[64], w, StoredType.Q4_0x16, default, new float[8], 1, 64, 8)); // 8 rows
         Assert.Throws<ArgumentException>(() => StoredMatMul.XWt(new float[96], w, StoredType.Q4_0x16, default, new float[16], 1, 96, 16)); // k = 96
-        Assert.False(StoredQ4x16.Fits(24, 64));
-        Assert.False(StoredQ4x16.Fits(16, 96));
-        Assert.True(StoredQ4x16.Fits(32, 128));
+        Assert.False(StoredInterleaved.Fits(StoredType.Q4_0x16, 24, 64));
+        Assert.False(StoredInterleaved.Fits(StoredType.Q8_0x16, 16, 96));
+        Assert.True(StoredInterleaved.Fits(StoredType.Q4_0x16, 32, 128));
         var w8 = new byte[StoredRows.RowBytes(StoredType.Q8_0, 64) * 16];
         Assert.Throws<ArgumentException>(() => StoredMatMul.XWt(new float[64], w8, StoredType.Q8_0x16, default, new float[8], 1, 64, 8));
         Assert.Throws<ArgumentException>(() => StoredMatMul.XWt(new float[96], w8, StoredType.Q8_0x16, default, new float[16], 1, 96, 16));

@@ -94,10 +94,10 @@ internal static class GgufLlamaLoader
     /// else stays: its split kernel measured no faster than the GGUF one (stored-kernels, q8_0s).</summary>
     private static StoredType KernelLayout(StoredType type, int rows, int cols) => type switch
     {
-        StoredType.Q4_0 when StoredQ4x16.Pays && StoredQ4x16.Fits(rows, cols) => StoredType.Q4_0x16,
-        StoredType.Q8_0 when StoredQ8x16.Pays && StoredQ8x16.Fits(rows, cols) => StoredType.Q8_0x16,
+        StoredType.Q4_0 when StoredQ4x16.Pays && StoredInterleaved.Fits(StoredType.Q4_0x16, rows, cols) => StoredType.Q4_0x16,
+        StoredType.Q8_0 when StoredQ8x16.Pays && StoredInterleaved.Fits(StoredType.Q8_0x16, rows, cols) => StoredType.Q8_0x16,
         StoredType.Q4_0 when StoredSplit.Pays => StoredType.Q4_0Split,
-        StoredType.Q4_K when StoredQ4Kx16.Pays && StoredQ4Kx16.Fits(rows, cols) => StoredType.Q4_Kx16,
+        StoredType.Q4_K when StoredQ4Kx16.Pays && StoredInterleaved.Fits(StoredType.Q4_Kx16, rows, cols) => StoredType.Q4_Kx16,
         StoredType.Q4_K when StoredSplit.Pays => StoredType.Q4_KSplit,
         _ => type,
     };

@@ -50,21 +50,9 @@ public sealed class StoredMatrix
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Rows);
-        if (Type == StoredType.Q4_0x16)
+        if (StoredInterleaved.Is(Type))
         {
-            StoredQ4x16.DequantizeRow(Bytes, Cols, index, dst[..Cols]); // rows interleaved by 16: not a contiguous slice
-            return;
-        }
-
-        if (Type == StoredType.Q8_0x16)
-        {
-            StoredQ8x16.DequantizeRow(Bytes, Cols, index, dst[..Cols]);
-            return;
-        }
-
-        if (Type == StoredType.Q4_Kx16)
-        {
-            StoredQ4Kx16.DequantizeRow(Bytes, Cols, index, dst[..Cols]);
+            StoredInterleaved.DequantizeRow(Type, Bytes, Cols, index, dst[..Cols]); // rows interleaved by 16: no contiguous slice
             return;
         }
 

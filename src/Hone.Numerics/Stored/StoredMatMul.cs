@@ -117,9 +117,9 @@ public static unsafe class StoredMatMul
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(m);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(n);
         long rowBytes = StoredRows.RowBytes(type, k);
-        if (type is StoredType.Q4_0x16 or StoredType.Q4_Kx16 or StoredType.Q8_0x16 && n % StoredQ4x16.Rows != 0)
+        if (StoredInterleaved.Is(type) && n % StoredInterleaved.Rows != 0)
         {
-            throw new ArgumentException($"A {type} matrix has a multiple of {StoredQ4x16.Rows} rows; got {n}.", nameof(n));
+            throw new ArgumentException($"A {type} matrix has a multiple of {StoredInterleaved.Rows} rows; got {n}.", nameof(n));
         }
 
         if (x.Length < (long)m * k)

@@ -115,7 +115,7 @@ internal sealed unsafe class StoredMatMulJob : IParallelWork
         // memory. Interleaving four rows (x loaded once for them) ran at a quarter of the read bandwidth once the matrix
         // no longer fit the cache: four streams a row apart defeat the stream prefetcher.
         int j0 = index * RowsPerItem, j1 = Math.Min(target.N, j0 + RowsPerItem);
-        if (_type is StoredType.Q4_0x16 or StoredType.Q4_Kx16 or StoredType.Q8_0x16)
+        if (StoredInterleaved.Is(_type))
         {
             Groups(target, j0, j1);
             return;
@@ -136,14 +136,14 @@ internal sealed unsafe class StoredMatMulJob : IParallelWork
     /// multiples of 16), group by group.</summary>
     private void Groups(Target target, int j0, int j1)
     {
-        float* y16 = stackalloc float[StoredQ4x16.Rows];
+        float* y16 = stackalloc float[StoredInterleaved.Rows];
         for (int i = 0; i < _m; i++)
         {
             float* yi = target.Y + ((long)i * target.N);
-            for (int j = j0; j < j1; j += StoredQ4x16.Rows)
+            for (int j = j0; j < j1; j += StoredInterleaved.Rows)
             {
                 _prepared.Dot16(i, target.W + ((long)j * _rowBytes), _k, _type, y16, _level);
-                for (int r = 0; r < StoredQ4x16.Rows; r++)
+                for (int r = 0; r < StoredInterleaved.Rows; r++)
                 {
                     Store(target.Bias, yi, j + r, y16[r]);
                 }
@@ -157,23 +157,10 @@ internal sealed unsafe class StoredMatMulJob : IParallelWork
         int n = target.N, c0 = index * PanelRows, cols = Math.Min(PanelRows, n - c0), k = _k;
         for (int r = 0; r < cols; r++)
         {
-            // An interleaved row's GGUF (or split) bytes are gathered into the panel buffer, which the packing below
-            // overwrites afterwards.
-            if (_type == StoredType.Q4_0x16)
+            if (StoredInterleaved.Is(_type))
             {
-                StoredQ4x16.DequantizeRow(target.W, k, c0 + r, (byte*)panel, decoded + ((long)r * k), _level);
-                continue;
-            }
-
-            if (_type == StoredType.Q8_0x16)
-            {
-                StoredQ8x16.DequantizeRow(target.W, k, c0 + r, (byte*)panel, decoded + ((long)r * k), _level);
-                continue;
-            }
-
-            if (_type == StoredType.Q4_Kx16)
-            {
-                StoredQ4Kx16.DequantizeRow(target.W, k, c0 + r, (byte*)panel, decoded + ((long)r * k), _level);
+                // The row's GGUF (or split) bytes are gathered into the panel buffer, which the packing below overwrites.
+                StoredInterleaved.DequantizeRow(_type, target.W, k, c0 + r, (byte*)panel, decoded + ((long)r * k), _level);
                 continue;
             }
 

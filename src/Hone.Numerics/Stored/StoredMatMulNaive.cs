@@ -8,21 +8,9 @@ public static class StoredMatMulNaive
     public static void XWt(ReadOnlySpan<float> x, ReadOnlySpan<byte> w, StoredType type, ReadOnlySpan<float> bias, Span<float> y, int m, int k, int n)
     {
         StoredMatMul.Validate(x, w, type, bias, y, m, k, n);
-        if (type == StoredType.Q4_0x16)
+        if (StoredInterleaved.Is(type))
         {
-            XWt(x, StoredQ4x16.Deinterleave(w[..(n * StoredRows.RowBytes(type, k))], k), StoredType.Q4_0, bias, y, m, k, n);
-            return;
-        }
-
-        if (type == StoredType.Q8_0x16)
-        {
-            XWt(x, StoredQ8x16.Deinterleave(w[..(n * StoredRows.RowBytes(type, k))], k), StoredType.Q8_0, bias, y, m, k, n);
-            return;
-        }
-
-        if (type == StoredType.Q4_Kx16)
-        {
-            XWt(x, StoredQ4Kx16.Deinterleave(w[..(n * StoredRows.RowBytes(type, k))], k), StoredType.Q4_KSplit, bias, y, m, k, n);
+            XWt(x, StoredInterleaved.Deinterleave(type, w[..(n * StoredRows.RowBytes(type, k))], k), StoredInterleaved.RowType(type), bias, y, m, k, n);
             return;
         }
 
@@ -47,8 +35,8 @@ public static class StoredMatMulNaive
     /// The decode path of Q8_0 and Q4_0 (llama.cpp's q8_0 activations): each row of x quantised per block of 32 by
     /// <see cref="QuantizeBlock"/>, each block's integer dot product with the stored integers (Q4_0: nibble − 8) taken
     /// exactly, then y = Σ_b sum_b·(d_w·d_x) in block order (+ bias). Shapes as <see cref="XWt"/>; type Q8_0 or Q4_0, in
-    /// any layout (GGUF, split, or Q4_0x16 and Q8_0x16: their GGUF rows given back by <see cref="StoredQ4x16.Deinterleave"/> and
-    /// <see cref="StoredQ8x16.Deinterleave"/>).
+    /// any layout (GGUF, split, or Q4_0x16 and Q8_0x16: their GGUF rows given back by
+    /// <see cref="StoredInterleaved.Deinterleave"/>).
     /// </summary>
     public static void XWtInt8(ReadOnlySpan<float> x, ReadOnlySpan<byte> w, StoredType type, ReadOnlySpan<float> bias, Span<float> y, int m, int k, int n)
     {
@@ -63,15 +51,9 @@ public static class StoredMatMulNaive
             throw new ArgumentException("Q4_K rows meet q8_K activations; use StoredQ4KNaive.XWtQ8K.", nameof(type));
         }
 
-        if (type == StoredType.Q4_0x16)
+        if (type is StoredType.Q4_0x16 or StoredType.Q8_0x16)
         {
-            XWtInt8(x, StoredQ4x16.Deinterleave(w[..(n * StoredRows.RowBytes(type, k))], k), StoredType.Q4_0, bias, y, m, k, n);
-            return;
-        }
-
-        if (type == StoredType.Q8_0x16)
-        {
-            XWtInt8(x, StoredQ8x16.Deinterleave(w[..(n * StoredRows.RowBytes(type, k))], k), StoredType.Q8_0, bias, y, m, k, n);
+            XWtInt8(x, StoredInterleaved.Deinterleave(type, w[..(n * StoredRows.RowBytes(type, k))], k), StoredInterleaved.RowType(type), bias, y, m, k, n);
             return;
         }
 

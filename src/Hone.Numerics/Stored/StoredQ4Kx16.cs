@@ -22,16 +22,12 @@ namespace Hone.Numerics;
 /// </summary>
 public static unsafe class StoredQ4Kx16
 {
-    /// <summary>Rows per group.</summary>
-    public const int Rows = 16;
+    private const int Rows = StoredInterleaved.Rows;
 
     /// <summary>Bytes of one super-block of the 16 rows of a group.</summary>
     private const int SuperGroupBytes = Rows * StoredQ4KSplit.SuperBytes;
 
     private const int ScalesAt = 4 * Rows, MinsAt = ScalesAt + (8 * Rows), NibblesAt = MinsAt + (8 * Rows);
-
-    /// <summary>Whether a [n, k] Q4_K matrix can be held interleaved (n a multiple of 16, k of 256).</summary>
-    public static bool Fits(int n, int k) => n > 0 && n % Rows == 0 && k > 0 && k % StoredQ4K.SuperValues == 0;
 
     /// <summary>Whether the interleaved kernel runs vectorised here (AVX-512BW).</summary>
     public static bool Pays => Vector512.IsHardwareAccelerated && Avx512BW.IsSupported;
@@ -46,11 +42,11 @@ public static unsafe class StoredQ4Kx16
         => (NibblesAt + (256 * t) + (64 * ((l % 16) / 4)) + (4 * r) + (l % 4), 4 * (l / 16));
 
     /// <summary>Interleaves split Q4_K rows (<see cref="StoredQ4KSplit.Repack(ReadOnlySpan{byte}, int)"/>; n whole rows of
-    /// k values, n and k as <see cref="Fits"/>) into <paramref name="into"/> [as many bytes] (overwritten).</summary>
+    /// k values, n and k as <see cref="StoredInterleaved.Fits"/>) into <paramref name="into"/> [as many bytes] (overwritten).</summary>
     public static void Interleave(ReadOnlySpan<byte> split, int k, Span<byte> into)
     {
         int rowBytes = StoredRows.RowBytes(StoredType.Q4_KSplit, k), supers = k / StoredQ4K.SuperValues;
-        int n = Check(split.Length, into.Length, k, rowBytes);
+        int n = StoredInterleaved.Check(StoredType.Q4_Kx16, split.Length, into.Length, k);
         into.Clear();
         for (int j = 0; j < n; j++)
         {
@@ -73,34 +69,6 @@ public static unsafe class StoredQ4Kx16
                 }
             }
         }
-    }
-
-    /// <summary>The split rows of an interleaved matrix (the inverse of <see cref="Interleave"/>).</summary>
-    public static byte[] Deinterleave(ReadOnlySpan<byte> matrix, int k)
-    {
-        int rowBytes = StoredRows.RowBytes(StoredType.Q4_KSplit, k);
-        var rows = new byte[matrix.Length];
-        int n = Check(matrix.Length, rows.Length, k, rowBytes);
-        fixed (byte* m = matrix)
-        fixed (byte* r = rows)
-        {
-            for (int j = 0; j < n; j++)
-            {
-                RowToSplit(m, k, j, r + ((long)j * rowBytes));
-            }
-        }
-
-        return rows;
-    }
-
-    private static int Check(int length, int into, int k, int rowBytes)
-    {
-        if (length % rowBytes != 0 || into != length || !Fits(length / rowBytes, k))
-        {
-            throw new ArgumentException($"{length} bytes are not a split Q4_K matrix of rows of {k} values ({rowBytes} bytes each) that can be interleaved (rows a multiple of {Rows}), or {into} bytes do not hold it.", nameof(length));
-        }
-
-        return length / rowBytes;
     }
 
     /// <summary>Row <paramref name="j"/> of an interleaved matrix as its split bytes: dst [RowBytes(Q4_KSplit, k)].</summary>
@@ -160,22 +128,6 @@ public static unsafe class StoredQ4Kx16
                 ((lo * dv) - mv).Store(dst + (32 * t));
                 ((hi * dv) - mv).Store(dst + (32 * t) + 16);
             }
-        }
-    }
-
-    /// <summary>Row <paramref name="j"/> of an interleaved matrix [n, k] decoded to float32 into dst [k].</summary>
-    public static void DequantizeRow(ReadOnlySpan<byte> matrix, int k, int j, Span<float> dst)
-    {
-        int rowBytes = StoredRows.RowBytes(StoredType.Q4_KSplit, k);
-        ArgumentOutOfRangeException.ThrowIfNegative(j);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((long)j, matrix.Length / rowBytes);
-        ArgumentOutOfRangeException.ThrowIfLessThan(dst.Length, k);
-        var scratch = new byte[rowBytes];
-        fixed (byte* m = matrix)
-        fixed (byte* s = scratch)
-        fixed (float* d = dst)
-        {
-            DequantizeRow(m, k, j, s, d, Simd.Best);
         }
     }
 

@@ -18,18 +18,14 @@ namespace Hone.Numerics;
 /// in <c>vpmaddubsw</c>; the block's eight products add up in 16 bits (8·2·15·127 &lt; 2^15) and one <c>vpmaddwd</c>
 /// gives the 16 rows' exact Σ nibble·q, from which 8·Σq is taken. The float scaling and its order (even and odd blocks
 /// in two sums) differ from the twin (<see cref="StoredMatMulNaive.XWtInt8"/>, which reads the GGUF rows
-/// <see cref="Deinterleave"/> gives back) only by rounding.
+/// <see cref="StoredInterleaved.Deinterleave"/> gives back) only by rounding.
 /// </summary>
 public static unsafe class StoredQ4x16
 {
-    /// <summary>Rows per group.</summary>
-    public const int Rows = 16;
+    private const int Rows = StoredInterleaved.Rows;
 
     /// <summary>Bytes of one block of the 16 rows of a group (their scales and quants).</summary>
     private const int GroupBlockBytes = Rows * StoredRows.Q4_0BlockBytes;
-
-    /// <summary>Whether a [n, k] Q4_0 matrix can be held interleaved (n a multiple of 16, k of 64).</summary>
-    public static bool Fits(int n, int k) => n > 0 && n % Rows == 0 && k > 0 && k % (2 * StoredRows.BlockValues) == 0;
 
     /// <summary>Whether the interleaved kernel runs vectorised here (AVX-512BW); elsewhere the GGUF layout is faster.</summary>
     public static bool Pays => Vector512.IsHardwareAccelerated && Avx512BW.IsSupported;
@@ -40,12 +36,12 @@ public static unsafe class StoredQ4x16
     /// <summary>Where GGUF nibble byte i (0 ≤ i &lt; 16) of block b of row r lies in its group.</summary>
     private static int QuantAt(int r, int b, int i) => ((b / 2) * 2 * GroupBlockBytes) + (4 * Rows) + ((b % 2) * 256) + (64 * (i / 4)) + (4 * r) + (i % 4);
 
-    /// <summary>Interleaves GGUF Q4_0 rows (n whole rows of k values, n and k as <see cref="Fits"/>) into
+    /// <summary>Interleaves GGUF Q4_0 rows (n whole rows of k values, n and k as <see cref="StoredInterleaved.Fits"/>) into
     /// <paramref name="into"/>. Shapes: rows [n·RowBytes(Q4_0, k)] bytes; into as many (overwritten).</summary>
     public static void Interleave(ReadOnlySpan<byte> rows, int k, Span<byte> into)
     {
         int rowBytes = StoredRows.RowBytes(StoredType.Q4_0, k), nb = k / StoredRows.BlockValues;
-        int n = Check(rows.Length, into.Length, k, rowBytes);
+        int n = StoredInterleaved.Check(StoredType.Q4_0x16, rows.Length, into.Length, k);
         for (int j = 0; j < n; j++)
         {
             int group = j / Rows * nb * GroupBlockBytes, r = j % Rows;
@@ -62,35 +58,6 @@ public static unsafe class StoredQ4x16
         }
     }
 
-    /// <summary>The GGUF Q4_0 rows of an interleaved matrix (the inverse of <see cref="Interleave"/>).
-    /// Shapes: matrix [n·RowBytes(Q4_0, k)] bytes; returns as many.</summary>
-    public static byte[] Deinterleave(ReadOnlySpan<byte> matrix, int k)
-    {
-        int rowBytes = StoredRows.RowBytes(StoredType.Q4_0, k);
-        var rows = new byte[matrix.Length];
-        int n = Check(matrix.Length, rows.Length, k, rowBytes);
-        fixed (byte* m = matrix)
-        fixed (byte* r = rows)
-        {
-            for (int j = 0; j < n; j++)
-            {
-                RowToGguf(m, k, j, r + ((long)j * rowBytes));
-            }
-        }
-
-        return rows;
-    }
-
-    private static int Check(int length, int into, int k, int rowBytes)
-    {
-        if (length % rowBytes != 0 || into != length || !Fits(length / rowBytes, k))
-        {
-            throw new ArgumentException($"{length} bytes are not a Q4_0 matrix of rows of {k} values ({rowBytes} bytes each) that can be interleaved (rows a multiple of {Rows}, k of 64), or {into} bytes do not hold it.", nameof(length));
-        }
-
-        return length / rowBytes;
-    }
-
     /// <summary>Row <paramref name="j"/> of an interleaved matrix as its GGUF Q4_0 bytes: dst [RowBytes(Q4_0, k)].</summary>
     internal static void RowToGguf(byte* matrix, int k, int j, byte* dst)
     {
@@ -105,31 +72,6 @@ public static unsafe class StoredQ4x16
                 // Nibble bytes 4c..4c+3: one 4-byte lane of chunk c.
                 Unsafe.WriteUnaligned(dst + 2 + (4 * c), Unsafe.ReadUnaligned<uint>(group + QuantAt(r, b, 4 * c)));
             }
-        }
-    }
-
-    /// <summary>Row <paramref name="j"/> of an interleaved matrix [n, k] decoded to float32: dst [k], equal bit for bit to
-    /// the GGUF row's decoding (<see cref="StoredRows.Dequantize"/>). <paramref name="scratch"/> holds RowBytes(Q4_0, k)
-    /// bytes.</summary>
-    internal static void DequantizeRow(byte* matrix, int k, int j, byte* scratch, float* dst, SimdLevel level)
-    {
-        RowToGguf(matrix, k, j, scratch);
-        StoredDot.Dequantize(scratch, dst, k, StoredType.Q4_0, level);
-    }
-
-    /// <summary>Row <paramref name="j"/> of an interleaved matrix [n, k] decoded to float32 into dst [k].</summary>
-    public static void DequantizeRow(ReadOnlySpan<byte> matrix, int k, int j, Span<float> dst)
-    {
-        int rowBytes = StoredRows.RowBytes(StoredType.Q4_0, k);
-        ArgumentOutOfRangeException.ThrowIfNegative(j);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((long)j, matrix.Length / rowBytes);
-        ArgumentOutOfRangeException.ThrowIfLessThan(dst.Length, k);
-        var scratch = new byte[rowBytes];
-        fixed (byte* m = matrix)
-        fixed (byte* s = scratch)
-        fixed (float* d = dst)
-        {
-            DequantizeRow(m, k, j, s, d, Simd.Best);
         }
     }
 

@@ -15,19 +15,15 @@ namespace Hone.Numerics;
 /// to int8 blocks (<see cref="StoredInt8Dot.Quantize"/>), each half chunk (eight rows) meets four bytes of x broadcast to
 /// every lane in AVX-VNNI's <c>vpdpbusd</c> (unsigned × signed bytes, four products a lane summed in 32 bits, exact), and
 /// 128·Σq per block is taken off. The float scaling and its order differ from the twin
-/// (<see cref="StoredMatMulNaive.XWtInt8"/>, which reads the GGUF rows <see cref="Deinterleave"/> gives back) only by
+/// (<see cref="StoredMatMulNaive.XWtInt8"/>, which reads the GGUF rows <see cref="StoredInterleaved.Deinterleave"/> gives back) only by
 /// rounding.
 /// </summary>
 public static unsafe class StoredQ8x16
 {
-    /// <summary>Rows per group.</summary>
-    public const int Rows = 16;
+    private const int Rows = StoredInterleaved.Rows;
 
     /// <summary>Bytes of one block of the 16 rows of a group (their scales and quants).</summary>
     private const int GroupBlockBytes = Rows * StoredRows.Q8_0BlockBytes;
-
-    /// <summary>Whether a [n, k] Q8_0 matrix can be held interleaved (n a multiple of 16, k of 64).</summary>
-    public static bool Fits(int n, int k) => StoredQ4x16.Fits(n, k);
 
     /// <summary>Whether the interleaved kernel runs vectorised here (AVX-512 for the scales, AVX-VNNI for the dot
     /// products).</summary>
@@ -39,12 +35,12 @@ public static unsafe class StoredQ8x16
     /// <summary>Where value i (0 ≤ i &lt; 32) of block b of row r lies in its group.</summary>
     private static int QuantAt(int r, int b, int i) => ((b / 2) * 2 * GroupBlockBytes) + (4 * Rows) + ((b % 2) * 512) + (64 * (i / 4)) + (4 * r) + (i % 4);
 
-    /// <summary>Interleaves GGUF Q8_0 rows (n whole rows of k values, n and k as <see cref="Fits"/>) into
+    /// <summary>Interleaves GGUF Q8_0 rows (n whole rows of k values, n and k as <see cref="StoredInterleaved.Fits"/>) into
     /// <paramref name="into"/>. Shapes: rows [n·RowBytes(Q8_0, k)] bytes; into as many (overwritten).</summary>
     public static void Interleave(ReadOnlySpan<byte> rows, int k, Span<byte> into)
     {
         int rowBytes = StoredRows.RowBytes(StoredType.Q8_0, k), nb = k / StoredRows.BlockValues;
-        int n = Check(rows.Length, into.Length, k, rowBytes);
+        int n = StoredInterleaved.Check(StoredType.Q8_0x16, rows.Length, into.Length, k);
         for (int j = 0; j < n; j++)
         {
             int group = j / Rows * nb * GroupBlockBytes, r = j % Rows;
@@ -61,34 +57,6 @@ public static unsafe class StoredQ8x16
         }
     }
 
-    /// <summary>The GGUF Q8_0 rows of an interleaved matrix (the inverse of <see cref="Interleave"/>).</summary>
-    public static byte[] Deinterleave(ReadOnlySpan<byte> matrix, int k)
-    {
-        int rowBytes = StoredRows.RowBytes(StoredType.Q8_0, k);
-        var rows = new byte[matrix.Length];
-        int n = Check(matrix.Length, rows.Length, k, rowBytes);
-        fixed (byte* m = matrix)
-        fixed (byte* r = rows)
-        {
-            for (int j = 0; j < n; j++)
-            {
-                RowToGguf(m, k, j, r + ((long)j * rowBytes));
-            }
-        }
-
-        return rows;
-    }
-
-    private static int Check(int length, int into, int k, int rowBytes)
-    {
-        if (length % rowBytes != 0 || into != length || !Fits(length / rowBytes, k))
-        {
-            throw new ArgumentException($"{length} bytes are not a Q8_0 matrix of rows of {k} values ({rowBytes} bytes each) that can be interleaved (rows a multiple of {Rows}, k of 64), or {into} bytes do not hold it.", nameof(length));
-        }
-
-        return length / rowBytes;
-    }
-
     /// <summary>Row <paramref name="j"/> of an interleaved matrix as its GGUF Q8_0 bytes: dst [RowBytes(Q8_0, k)].</summary>
     internal static void RowToGguf(byte* matrix, int k, int j, byte* dst)
     {
@@ -103,30 +71,6 @@ public static unsafe class StoredQ8x16
                 // Values 4c..4c+3: one 4-byte lane of chunk c, unbiased.
                 Unsafe.WriteUnaligned(dst + 2 + (4 * c), Unsafe.ReadUnaligned<uint>(group + QuantAt(r, b, 4 * c)) ^ 0x80808080u);
             }
-        }
-    }
-
-    /// <summary>Row <paramref name="j"/> decoded to float32 into dst [k], equal bit for bit to the GGUF row's decoding;
-    /// <paramref name="scratch"/> holds RowBytes(Q8_0, k) bytes.</summary>
-    internal static void DequantizeRow(byte* matrix, int k, int j, byte* scratch, float* dst, SimdLevel level)
-    {
-        RowToGguf(matrix, k, j, scratch);
-        StoredDot.Dequantize(scratch, dst, k, StoredType.Q8_0, level);
-    }
-
-    /// <summary>Row <paramref name="j"/> of an interleaved matrix [n, k] decoded to float32 into dst [k].</summary>
-    public static void DequantizeRow(ReadOnlySpan<byte> matrix, int k, int j, Span<float> dst)
-    {
-        int rowBytes = StoredRows.RowBytes(StoredType.Q8_0, k);
-        ArgumentOutOfRangeException.ThrowIfNegative(j);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((long)j, matrix.Length / rowBytes);
-        ArgumentOutOfRangeException.ThrowIfLessThan(dst.Length, k);
-        var scratch = new byte[rowBytes];
-        fixed (byte* m = matrix)
-        fixed (byte* s = scratch)
-        fixed (float* d = dst)
-        {
-            DequantizeRow(m, k, j, s, d, Simd.Best);
         }
     }
 
