@@ -52,6 +52,18 @@ public sealed class ChatTemplate
     /// <summary>Renders the conversation and records the span of every assistant message.</summary>
     public RenderResult Render(ChatRenderInput input)
     {
+        var (text, sink, roles, trained) = RenderSink(input);
+        var markers = new List<string>(SpanBuilder.DefaultMarkers);
+        if (input.EosToken.Length > 0) markers.Add(input.EosToken);
+        if (input.EndOfTurnMarkers is not null) markers.AddRange(input.EndOfTurnMarkers.Where(m => m.Length > 0));
+        return new RenderResult(text, SpanBuilder.Build(text, sink.Segs, roles, trained, markers));
+    }
+
+    /// <summary>The text <see cref="Render"/> gives, without finding the assistant spans (what counting tokens needs).</summary>
+    public string RenderText(ChatRenderInput input) => RenderSink(input).Text;
+
+    private (string Text, Sink Sink, List<string> Roles, List<bool> Trained) RenderSink(ChatRenderInput input)
+    {
         ArgumentNullException.ThrowIfNull(input);
         var globals = new Scope(Globals.Builtins);
         var messages = new List<object?>();
@@ -79,11 +91,7 @@ public sealed class ChatTemplate
             foreach (var (k, v) in input.Variables) globals.Set(k, PyJson.FromNode(v));
         var top = new Scope(globals);
         var sink = new Renderer(_info, input.Limits, input.StrftimeNow).Render(_body, top);
-        var text = sink.Text.ToString();
-        var markers = new List<string>(SpanBuilder.DefaultMarkers);
-        if (input.EosToken.Length > 0) markers.Add(input.EosToken);
-        if (input.EndOfTurnMarkers is not null) markers.AddRange(input.EndOfTurnMarkers.Where(m => m.Length > 0));
-        return new RenderResult(text, SpanBuilder.Build(text, sink.Segs, roles, trained, markers));
+        return (sink.Text.ToString(), sink, roles, trained);
     }
 
     private static bool IsTrained(JsonNode? weight)
