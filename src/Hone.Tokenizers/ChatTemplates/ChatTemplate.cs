@@ -73,8 +73,9 @@ public sealed class ChatTemplate
         {
             var node = input.Messages[i] as JsonObject ?? throw new ChatTemplateException($"message {i} must be a JSON object with 'role' and 'content'");
             var d = new PyDict();
-            foreach (var (k, v) in node)
+            for (var j = 0; j < node.Count; j++)
             {
+                var (k, v) = node.GetAt(j);
                 var owned = k is "content" or "tool_calls" or "reasoning_content";
                 d.Set(k, PyJson.FromNode(v, owned ? i : -1, k == "tool_calls"));
             }

@@ -73,9 +73,10 @@ internal sealed class Renderer
 
     private Flow Exec(Body body, Scope scope)
     {
-        foreach (var st in body.Stmts)
+        var stmts = body.Stmts;
+        for (var k = 0; k < stmts.Count; k++)
         {
-            var f = Exec(st, scope);
+            var f = Exec(stmts[k], scope);
             if (f != Flow.Normal) return f;
         }
         return Flow.Normal;
@@ -130,8 +131,9 @@ internal sealed class Renderer
 
     private Flow ExecIf(IfStmt i, Scope scope)
     {
-        foreach (var (cond, body) in i.Branches)
+        for (var k = 0; k < i.Branches.Count; k++)
         {
+            var (cond, body) = i.Branches[k];
             var (v, owner) = _expr.EvalTracked(cond, scope);
             var taken = Py.Truthy(_expr.Needed(v));
             if (!taken) continue;
