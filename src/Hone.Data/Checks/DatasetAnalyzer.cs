@@ -55,7 +55,7 @@ internal sealed class DatasetAnalyzer : IDisposable
         var input = Normalize(d.Input);
         var output = d.Output is null ? null : Normalize(d.Output);
         return new DigestKeys(
-            Hash(input + "\u0001" + output),
+            TextHash.Of(input, '\u0001', output),
             output is null ? null : Hash(input),
             output is null ? null : Hash(output),
             output is { Length: > 0 and <= MaxLabelLength } ? output : null,
@@ -230,7 +230,7 @@ internal sealed class DatasetAnalyzer : IDisposable
     public void AddValid(ExampleDigest d)
     {
         var input = Normalize(d.Input);
-        _duplicates.AddValid(d.Line, Hash(input), Hash(input + "\u0001" + (d.Output is null ? null : Normalize(d.Output))));
+        _duplicates.AddValid(d.Line, Hash(input), TextHash.Of(input, '\u0001', d.Output is null ? null : Normalize(d.Output)));
     }
 
     /// <summary>

@@ -161,7 +161,7 @@ internal static class MessageListValidator
         switch (c.ValueKind)
         {
             case JsonValueKind.String:
-                if (c.GetString()!.Length == 0 && !hasCall)
+                if (c.ValueEquals(ReadOnlySpan<char>.Empty) && !hasCall)
                     sink.Error(FindingCodes.MissingContent, path + ".content", $"message {i} has empty content.", "Write the message text, or remove the message.");
                 return;
             case JsonValueKind.Null:

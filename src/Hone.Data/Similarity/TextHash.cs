@@ -44,6 +44,34 @@ public readonly struct TextHash : IEquatable<TextHash>, IComparable<TextHash>
         }
     }
 
+    /// <summary>
+    /// The hash of <c>first + separator + second</c> (<paramref name="second"/> null: <c>first + separator</c>), without
+    /// making that string: the UTF-8 of the parts, one after the other, is the UTF-8 of the whole, since no surrogate pair
+    /// can span the separator.
+    /// </summary>
+    public static TextHash Of(string first, char separator, string? second)
+    {
+        ArgumentNullException.ThrowIfNull(first);
+        if (char.IsSurrogate(separator)) throw new ArgumentOutOfRangeException(nameof(separator), "The separator must not be a surrogate.");
+        second ??= "";
+        const int stackBytes = 1024;
+        var max = Encoding.UTF8.GetMaxByteCount(first.Length) + 3 + Encoding.UTF8.GetMaxByteCount(second.Length);
+        byte[]? rented = max <= stackBytes ? null : ArrayPool<byte>.Shared.Rent(max);
+        try
+        {
+            Span<byte> utf8 = rented ?? stackalloc byte[stackBytes];
+            var n = Encoding.UTF8.GetBytes(first, utf8);
+            n += Encoding.UTF8.GetBytes(new ReadOnlySpan<char>(in separator), utf8[n..]);
+            n += Encoding.UTF8.GetBytes(second, utf8[n..]);
+            var h = XxHash128.HashToUInt128(utf8[..n]);
+            return new TextHash((ulong)h, (ulong)(h >> 64));
+        }
+        finally
+        {
+            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
     /// <inheritdoc/>
     public bool Equals(TextHash other) => _low == other._low && _high == other._high;
 
