@@ -214,14 +214,34 @@ internal static class ExampleValidators
     /// <summary>A stable text rendering of messages for hashing and similarity.</summary>
     internal static string Text(IEnumerable<ChatMessage> messages, bool withRole = true)
     {
-        var sb = new StringBuilder();
+        var sb = t_text ?? new StringBuilder();
+        t_text = null; // taken: a nested call (none today) would make its own
+        sb.Clear();
+        try
+        {
+            AppendText(sb, messages, withRole);
+            return sb.ToString();
+        }
+        finally
+        {
+            if (sb.Capacity <= MaxKeptTextChars) t_text = sb;
+        }
+    }
+
+    /// <summary>Largest builder a thread keeps for the next <see cref="Text"/>.</summary>
+    private const int MaxKeptTextChars = 1 << 16;
+
+    [ThreadStatic] private static StringBuilder? t_text;
+
+    private static void AppendText(StringBuilder sb, IEnumerable<ChatMessage> messages, bool withRole)
+    {
         foreach (var m in messages)
         {
             if (withRole) sb.Append(m.Role.Value).Append(": ");
             sb.Append(m.ContentText());
-            foreach (var c in m.Contents.OfType<FunctionCallContent>()) sb.Append(" [call ").Append(c.Name).Append(' ').Append(OpenAiChatWriter.ArgumentsText(c)).Append(']');
+            for (var i = 0; i < m.Contents.Count; i++)
+                if (m.Contents[i] is FunctionCallContent c) sb.Append(" [call ").Append(c.Name).Append(' ').Append(OpenAiChatWriter.ArgumentsText(c)).Append(']');
             sb.Append('\n');
         }
-        return sb.ToString();
     }
 }

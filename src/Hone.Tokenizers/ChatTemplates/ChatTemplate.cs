@@ -60,9 +60,29 @@ public sealed class ChatTemplate
     }
 
     /// <summary>The text <see cref="Render"/> gives, without finding the assistant spans (what counting tokens needs).</summary>
-    public string RenderText(ChatRenderInput input) => RenderSink(input).Text;
+    public string RenderText(ChatRenderInput input)
+    {
+        // The output builder is the thread's (taken while in use, kept when not too large): one render's text is
+        // copied out, then the builder serves the next render.
+        var output = t_output ?? new StringBuilder();
+        t_output = null;
+        output.Clear();
+        try
+        {
+            return RenderSink(input, output).Text;
+        }
+        finally
+        {
+            if (output.Capacity <= MaxKeptOutputChars) t_output = output;
+        }
+    }
 
-    private (string Text, Sink Sink, List<string> Roles, List<bool> Trained) RenderSink(ChatRenderInput input)
+    /// <summary>Largest output builder a thread keeps for its next <see cref="RenderText"/>.</summary>
+    private const int MaxKeptOutputChars = 1 << 20;
+
+    [ThreadStatic] private static StringBuilder? t_output;
+
+    private (string Text, Sink Sink, List<string> Roles, List<bool> Trained) RenderSink(ChatRenderInput input, StringBuilder? output = null)
     {
         ArgumentNullException.ThrowIfNull(input);
         var globals = new Scope(Globals.Builtins);
@@ -91,7 +111,7 @@ public sealed class ChatTemplate
         if (input.Variables is not null)
             foreach (var (k, v) in input.Variables) globals.Set(k, PyJson.FromNode(v));
         var top = new Scope(globals);
-        var sink = new Renderer(_info, input.Limits, input.StrftimeNow).Render(_body, top);
+        var sink = new Renderer(_info, input.Limits, input.StrftimeNow, output: output).Render(_body, top);
         return (sink.Text.ToString(), sink, roles, trained);
     }
 

@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace Hone.Tokenizers.ChatTemplates;
 
 /// <summary>How a statement list ended: ran through, or left by <c>break</c> or <c>continue</c>.</summary>
@@ -19,11 +21,11 @@ internal sealed class Renderer
     private int _weakOwner = -1;
     private LoopInfo? _loop;
 
-    public Renderer(SourceInfo info, ChatTemplateLimits limits, string? strftimeNow, bool data = false)
+    public Renderer(SourceInfo info, ChatTemplateLimits limits, string? strftimeNow, bool data = false, StringBuilder? output = null)
     {
         _ctx = new RenderContext(info, limits, strftimeNow, data);
         _expr = new ExpressionEvaluator(_ctx, CallMacro);
-        _sinks.Push(new Sink());
+        _sinks.Push(output is null ? new Sink() : new Sink(output));
     }
 
     /// <summary>The evaluator of this render's expressions (for a template that is a sole expression).</summary>
