@@ -15,7 +15,7 @@ namespace Hone.Bench;
 /// <c>dotnet run -c Release --project bench/Hone.Bench -- datacheck-profile --file PATH [--limit N]</c>: where the time
 /// of <c>hone data check</c> with real tokenisation goes, one stage at a time on one thread over the same examples:
 /// reading and parsing the JSONL, typing the examples, the whole real counter (first, cold: JIT and caches), messages
-/// to JSON nodes, template render, tokenisation (with and without offsets), and the near-duplicate index (add, finish). Prints CPU seconds (the process's, GC included) and MB per CPU-second each.
+/// to JSON nodes, template render, tokenisation (with and without offsets), and the near-duplicate index (add, finish). Prints CPU seconds (the process's, GC included), MB per CPU-second and bytes allocated per example each.
 /// </summary>
 internal static class DataCheckProfileCommand
 {
@@ -41,7 +41,7 @@ internal static class DataCheckProfileCommand
             }
             bytes = reader.BytesRead;
         }
-        void Report(string stage, double s) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{stage,-40} {s,7:F2} s  {bytes / 1e6 / s,8:F1} MB/cpu-s"));
+        void Report(string stage, double s) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{stage,-40} {s,7:F2} s  {bytes / 1e6 / s,8:F1} MB/cpu-s  {sw.AllocatedSinceRestart / (double)roots.Count,9:N0} B allocated per example"));
         Report("read + parse + clone", sw.Seconds);
 
         sw.Restart();
@@ -86,12 +86,20 @@ internal static class DataCheckProfileCommand
     }
 }
 
-/// <summary>Process CPU seconds since the last <see cref="Restart"/>.</summary>
+/// <summary>Process CPU seconds and allocated bytes since the last <see cref="Restart"/>.</summary>
 internal sealed class CpuLap
 {
     private double _start = CpuTime.Process();
+    private long _allocated = GC.GetTotalAllocatedBytes(precise: true);
 
     public double Seconds => CpuTime.Process() - _start;
 
-    public void Restart() => _start = CpuTime.Process();
+    /// <summary>Bytes the process allocated since the last <see cref="Restart"/>.</summary>
+    public long AllocatedSinceRestart => GC.GetTotalAllocatedBytes(precise: true) - _allocated;
+
+    public void Restart()
+    {
+        _start = CpuTime.Process();
+        _allocated = GC.GetTotalAllocatedBytes(precise: true);
+    }
 }

@@ -42,10 +42,18 @@ public class StoredQ4KModelTests
         using var twin = LlamaModel.Load(path);
         using var stored = LlamaModel.LoadForInference(path);
         var w = stored.Weights;
-        // Repacked at load where AVX-512BW runs the split kernel (scales and mins decoded: 4.625 bits a weight), else as
-        // the file has them (4.5 bits a weight).
+        // Repacked at load where AVX-512BW runs the split kernel (scales and mins decoded: 4.625 bits a weight), and
+        // interleaved by 16 rows where the rows come in 16s (every matrix but the 300-row embedding), else as the file
+        // has them (4.5 bits a weight).
         bool split = Hone.Numerics.StoredSplit.Pays;
-        Assert.All(w.Stored.Values, m => Assert.Equal(split ? Hone.Numerics.StoredType.Q4_KSplit : Hone.Numerics.StoredType.Q4_K, m.Type));
+        Assert.All(w.Stored.Values, m => Assert.Equal(
+            !split ? Hone.Numerics.StoredType.Q4_K : m.Rows % 16 == 0 ? Hone.Numerics.StoredType.Q4_Kx16 : Hone.Numerics.StoredType.Q4_KSplit, m.Type));
+        if (split)
+        {
+            Assert.Equal(Hone.Numerics.StoredType.Q4_KSplit, w.StoredEmbedding!.Type);
+            Assert.Equal(Hone.Numerics.StoredType.Q4_Kx16, w.Layers[0].Stored!.Wq!.Type);
+        }
+
         Assert.NotNull(w.StoredEmbedding);
         Assert.NotNull(w.Layers[1].Stored!.WDown);
         long storedBytes = w.Stored.Values.Sum(m => (long)m.Bytes.Length), asF32 = w.Stored.Values.Sum(m => (long)m.Rows * m.Cols * 4);

@@ -37,6 +37,21 @@ public class StoredWeightsTests
         Assert.NotNull(w.StoredEmbedding); // tied: the classifier too
         Assert.Same(w.StoredEmbedding, w.StoredClassifier);
         Assert.NotNull(w.Layers[0].Stored!.Wq);
+        if (type == GgmlType.Q4_0 && StoredQ4x16.Pays)
+        {
+            // Matrices with rows in 16s (k = 64) are interleaved, the embedding too; gate and up (172 rows) stay split.
+            Assert.All(w.Stored.Values, m => Assert.Equal(m.Rows % 16 == 0 ? StoredType.Q4_0x16 : StoredType.Q4_0Split, m.Type));
+            Assert.Equal(StoredType.Q4_0x16, w.StoredEmbedding!.Type);
+            Assert.Equal(StoredType.Q4_0Split, w.Layers[0].Stored!.WGate!.Type);
+        }
+
+        if (type == GgmlType.Q8_0 && StoredQ8x16.Pays)
+        {
+            Assert.All(w.Stored.Values, m => Assert.Equal(m.Rows % 16 == 0 ? StoredType.Q8_0x16 : StoredType.Q8_0, m.Type));
+            Assert.Equal(StoredType.Q8_0x16, w.StoredEmbedding!.Type);
+            Assert.Equal(StoredType.Q8_0, w.Layers[0].Stored!.WGate!.Type);
+        }
+
         // stories260K's hidden size 172 is no multiple of 32: the file keeps w_down float32, so the model mixes both kinds.
         Assert.Null(w.Layers[0].Stored!.WDown);
         Assert.Equal(172, w.Layers[0].WDown.Shape[1]);

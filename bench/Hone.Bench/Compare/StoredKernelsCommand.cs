@@ -9,7 +9,8 @@ namespace Hone.Bench.Compare;
 /// <c>dotnet run -c Release --project bench/Hone.Bench -- stored-kernels [--threads 1,2] [--reps N] [--types f32,bf16,q8_0,q4_0,q4_k]</c>: the stored-type
 /// kernels alone on the 134M Llama's matrices (768→2048, 2048→768, the 32000×768 classifier): decode (one row of x)
 /// as GB/s of weights read, and a 512-row prompt block as GFLOP/s, for f32, bf16, q8_0, q4_0 and q4_k (and q8_0s, q4_0s,
-/// q4_ks: their split layouts, <see cref="StoredSplit"/>, <see cref="StoredQ4KSplit"/>). Decode is timed twice:
+/// q4_ks: their split layouts, <see cref="StoredSplit"/>, <see cref="StoredQ4KSplit"/>; q8_0x, q4_0x, q4_kx: interleaved by 16
+/// rows, <see cref="StoredQ8x16"/>, <see cref="StoredQ4x16"/>, <see cref="StoredQ4Kx16"/>). Decode is timed twice:
 /// on one matrix read again and again (it stays in the cache: the kernel's own rate) and cycling through copies of it
 /// that together exceed the last-level cache ("from memory": as a model's decode step reads its weights, where the
 /// hardware prefetchers decide the rate). Best of <c>--reps</c> runs, which stays meaningful on a loaded machine (a
@@ -21,7 +22,7 @@ internal static class StoredKernelsCommand
     {
         int[] threads = [1, 2];
         int reps = 200;
-        string[] types = ["f32", "bf16", "q8_0", "q4_0", "q4_k", "q8_0s", "q4_0s", "q4_ks"];
+        string[] types = ["f32", "bf16", "q8_0", "q4_0", "q4_k", "q8_0s", "q8_0x", "q4_0s", "q4_0x", "q4_ks", "q4_kx"];
         for (int i = 0; i + 1 < args.Length; i += 2)
         {
             if (args[i] == "--threads") threads = [.. args[i + 1].Split(',').Select(int.Parse)];
@@ -41,10 +42,29 @@ internal static class StoredKernelsCommand
             foreach (var name in types)
             {
                 // q8_0s, q4_0s: the same blocks repacked to the split layout the loader uses where it pays.
-                string ggml = name.TrimEnd('s');
+                // q4_0x: the Q4_0 blocks interleaved by 16 rows (StoredQ4x16), the loader's layout where it runs.
+                string ggml = name == "q4_0x" ? "q4_0" : name == "q4_kx" ? "q4_k" : name == "q8_0x" ? "q8_0" : name.TrimEnd('s');
                 byte[] stored = name == "f32" ? [] : GgufQuantize.FromF32(Enum.Parse<GgmlType>(ggml.ToUpperInvariant()), w);
                 var type = name == "f32" ? default : Enum.Parse<StoredType>(ggml.ToUpperInvariant());
-                if (name == "q4_ks")
+                if (name == "q4_0x")
+                {
+                    var interleaved = new byte[stored.Length];
+                    StoredQ4x16.Interleave(stored, k, interleaved);
+                    (type, stored) = (StoredType.Q4_0x16, interleaved);
+                }
+                else if (name == "q8_0x")
+                {
+                    var interleaved = new byte[stored.Length];
+                    StoredQ8x16.Interleave(stored, k, interleaved);
+                    (type, stored) = (StoredType.Q8_0x16, interleaved);
+                }
+                else if (name == "q4_kx")
+                {
+                    var interleaved = new byte[StoredQ4KSplit.Repack(stored, k).Length];
+                    StoredQ4Kx16.Interleave(StoredQ4KSplit.Repack(stored, k), k, interleaved);
+                    (type, stored) = (StoredType.Q4_Kx16, interleaved);
+                }
+                else if (name == "q4_ks")
                 {
                     (type, stored) = (StoredType.Q4_KSplit, StoredQ4KSplit.Repack(stored, k));
                 }

@@ -255,7 +255,7 @@ public sealed class DataChecker
     {
         try
         {
-            return ExampleValidators.Validate(kind, root, sink, _options.TokenCounter);
+            return ExampleValidators.Validate(kind, root, sink, _options.TokenCounter, _options.Reader.MaxDepth <= OpenAiJson.Options.MaxDepth);
         }
         catch (DataFormatException e)
         {

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Text;
 using Hone.Data.Similarity;
 
 namespace Hone.Data.Checks;
@@ -55,12 +54,12 @@ internal sealed class DatasetAnalyzer : IDisposable
         var input = Normalize(d.Input);
         var output = d.Output is null ? null : Normalize(d.Output);
         return new DigestKeys(
-            Hash(input + "\u0001" + output),
+            TextHash.Of(input, '\u0001', output),
             output is null ? null : Hash(input),
             output is null ? null : Hash(output),
             output is { Length: > 0 and <= MaxLabelLength } ? output : null,
-            d.SystemPrompt is null ? null : Hash(Normalize(d.SystemPrompt)),
-            _near?.Prepare(d.Input + "\n" + d.Output));
+            d.SystemPrompt is null ? null : SystemHash(d.SystemPrompt),
+            _near?.Prepare(d.Input, '\n', d.Output));
     }
 
     /// <summary>
@@ -73,7 +72,7 @@ internal sealed class DatasetAnalyzer : IDisposable
     public void Add(ExampleDigest d, DigestKeys keys)
     {
         _lines.Add(d.Line);
-        if (_near is not null) _near.Add(keys.Near ?? _near.Prepare(d.Input + "\n" + d.Output));
+        if (_near is not null) _near.Add(keys.Near ?? _near.Prepare(d.Input, '\n', d.Output));
         _duplicates.Add(d.Line, keys.Full, keys.Input, keys.Output);
 
         if (keys.Output is not null)
@@ -230,7 +229,7 @@ internal sealed class DatasetAnalyzer : IDisposable
     public void AddValid(ExampleDigest d)
     {
         var input = Normalize(d.Input);
-        _duplicates.AddValid(d.Line, Hash(input), Hash(input + "\u0001" + (d.Output is null ? null : Normalize(d.Output))));
+        _duplicates.AddValid(d.Line, Hash(input), TextHash.Of(input, '\u0001', d.Output is null ? null : Normalize(d.Output)));
     }
 
     /// <summary>
@@ -245,21 +244,41 @@ internal sealed class DatasetAnalyzer : IDisposable
         new(FindingSeverity.Warning, FindingCodes.Contradiction, c.Line, "$", $"the same input as line {c.First} has a different assistant output.",
             "Decide which answer is right and make both examples agree (or remove one).");
 
-    /// <summary>Case-folded, whitespace-collapsed, trimmed.</summary>
+    /// <summary>Case-folded, whitespace-collapsed, trimmed (never longer than <paramref name="s"/>: built in a pooled buffer, one string made).</summary>
     public static string Normalize(string s)
     {
-        var sb = new StringBuilder(s.Length);
-        var space = false;
-        foreach (var ch in s)
+        if (s.Length == 0) return "";
+        var buffer = System.Buffers.ArrayPool<char>.Shared.Rent(s.Length);
+        try
         {
-            if (char.IsWhiteSpace(ch)) { space = sb.Length > 0; continue; }
-            if (space) { sb.Append(' '); space = false; }
-            sb.Append(char.ToLowerInvariant(ch));
+            var length = 0;
+            var space = false;
+            foreach (var ch in s)
+            {
+                if (char.IsWhiteSpace(ch)) { space = length > 0; continue; }
+                if (space) { buffer[length++] = ' '; space = false; }
+                buffer[length++] = char.ToLowerInvariant(ch);
+            }
+            return new string(buffer, 0, length);
         }
-        return sb.ToString();
+        finally
+        {
+            System.Buffers.ArrayPool<char>.Shared.Return(buffer);
+        }
     }
 
     private static TextHash Hash(string s) => TextHash.Of(s);
+
+    /// <summary>The hash of a normalised system prompt; each thread remembers the last prompt it hashed (most sets use one).</summary>
+    private static TextHash SystemHash(string prompt)
+    {
+        if (t_lastSystem is { } last && string.Equals(last.Prompt, prompt, StringComparison.Ordinal)) return last.Hash;
+        var hash = Hash(Normalize(prompt));
+        t_lastSystem = (prompt, hash);
+        return hash;
+    }
+
+    [ThreadStatic] private static (string Prompt, TextHash Hash)? t_lastSystem;
 
     /// <summary>Deletes the near-duplicate search's temporary file, if any.</summary>
     public void Dispose()

@@ -11,11 +11,15 @@ internal sealed record ExampleDigest(long Line, string Input, string? Output, st
 /// <summary>Validates one example of each kind; returns its digest when it has no errors.</summary>
 internal static class ExampleValidators
 {
-    public static ExampleDigest? Validate(DataKind kind, JsonElement root, FindingSink sink, ITokenCounter counter) => kind switch
+    /// <remarks>
+    /// <paramref name="direct"/>: the document was parsed with a depth cap no deeper than the serializer's
+    /// (<see cref="OpenAiJson.Options"/>), so a chat example may be typed straight from the element (<see cref="TypedChat{T}"/>).
+    /// </remarks>
+    public static ExampleDigest? Validate(DataKind kind, JsonElement root, FindingSink sink, ITokenCounter counter, bool direct = false) => kind switch
     {
-        DataKind.Sft => Sft(root, sink, counter),
+        DataKind.Sft => Sft(root, sink, counter, direct),
         DataKind.Dpo => Dpo(root, sink, counter),
-        DataKind.Rft => Rft(root, sink, counter),
+        DataKind.Rft => Rft(root, sink, counter, direct),
         DataKind.PromptCompletion => PromptCompletion(root, sink, counter),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
@@ -66,7 +70,7 @@ internal static class ExampleValidators
             sink.Warning(FindingCodes.MissingUserMessage, path, "the example has no user message.", "Add the user turn the assistant answers.");
     }
 
-    private static ExampleDigest? Sft(JsonElement root, FindingSink sink, ITokenCounter counter)
+    private static ExampleDigest? Sft(JsonElement root, FindingSink sink, ITokenCounter counter, bool direct)
     {
         if (Messages(root, "$.messages", sink) is not { } messages) return null;
         var s = MessageListValidator.Validate(messages, "$.messages", MessageListValidator.DeclaredFunctions(root), sink);
@@ -75,13 +79,13 @@ internal static class ExampleValidators
                 "Add the assistant reply the model should give.");
         RoleWarnings(s, "$.messages", sink);
         if (sink.HasErrors) return null;
-        var ex = OpenAiJson.FromElement<ChatExample>(root, "", sink.Line);
-        var lastAssistant = ex.Messages.FindLastIndex(m => m.Role == ChatRole.Assistant);
-        return new ExampleDigest(sink.Line, Text(ex.Messages.Take(lastAssistant)), Text([ex.Messages[lastAssistant]], withRole: false).TrimEnd('\n'), SystemPrompt(ex.Messages),
-            counter.CountMessages(ex.Messages, ex.Tools));
+        var (messages2, tools) = TypedChat<ChatExample>(root, sink.Line, direct, e => (e.Messages, e.Tools));
+        var lastAssistant = messages2.FindLastIndex(m => m.Role == ChatRole.Assistant);
+        return new ExampleDigest(sink.Line, Text(messages2.Take(lastAssistant)), Text([messages2[lastAssistant]], withRole: false).TrimEnd('\n'), SystemPrompt(messages2),
+            counter.CountMessages(messages2, tools));
     }
 
-    private static ExampleDigest? Rft(JsonElement root, FindingSink sink, ITokenCounter counter)
+    private static ExampleDigest? Rft(JsonElement root, FindingSink sink, ITokenCounter counter, bool direct)
     {
         if (Messages(root, "$.messages", sink) is not { } messages) return null;
         var s = MessageListValidator.Validate(messages, "$.messages", MessageListValidator.DeclaredFunctions(root), sink);
@@ -90,8 +94,8 @@ internal static class ExampleValidators
                 "End the messages with the user turn; put reference answers in extra top-level keys for the graders.");
         RoleWarnings(s, "$.messages", sink, userWarning: false);
         if (sink.HasErrors) return null;
-        var ex = OpenAiJson.FromElement<ReinforcementExample>(root, "", sink.Line);
-        return new ExampleDigest(sink.Line, Text(ex.Messages), null, SystemPrompt(ex.Messages), counter.CountMessages(ex.Messages, ex.Tools));
+        var (messages2, tools) = TypedChat<ReinforcementExample>(root, sink.Line, direct, e => (e.Messages, e.Tools));
+        return new ExampleDigest(sink.Line, Text(messages2), null, SystemPrompt(messages2), counter.CountMessages(messages2, tools));
     }
 
     private static ExampleDigest? Dpo(JsonElement root, FindingSink sink, ITokenCounter counter)
@@ -151,20 +155,93 @@ internal static class ExampleValidators
         return new ExampleDigest(sink.Line, prompt, completion, null, counter.CountText(prompt) + counter.CountText(completion));
     }
 
+    /// <summary>
+    /// The messages and tools of a chat or reinforcement example, as <see cref="OpenAiJson.FromElement{T}"/> gives them.
+    /// With <paramref name="direct"/> (the element is no deeper than the serializer's depth cap, so it cannot fail there), a root whose keys are only <c>messages</c> and <c>tools</c>, each once, is read straight from the element
+    /// (<see cref="OpenAiChatReader.ReadMessages"/>, the reader the serializer's converter calls for each message, and the
+    /// tools deserialised as the typed example's property is), without the serializer re-parsing every message; any
+    /// other shape, and any error, takes <see cref="OpenAiJson.FromElement{T}"/> (which throws the error reported).
+    /// </summary>
+    internal static (List<ChatMessage> Messages, List<ToolDefinition>? Tools) TypedChat<T>(JsonElement root, long line, bool direct, Func<T, (List<ChatMessage>, List<ToolDefinition>?)> parts)
+        where T : class
+    {
+        if (direct && DirectShape(root, out var messages, out var tools))
+        {
+            try
+            {
+                var list = OpenAiChatReader.ReadMessages(messages);
+                if (!list.Contains(null!))
+                    return (list, tools.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null ? null : tools.Deserialize<List<ToolDefinition>>(OpenAiJson.Options));
+            }
+#pragma warning disable CA1031 // any failure of the direct read: the typed read below fails (or not) as it always did
+            catch (Exception)
+            {
+            }
+#pragma warning restore CA1031
+        }
+        return parts(OpenAiJson.FromElement<T>(root, "", line));
+    }
+
+    private static bool DirectShape(JsonElement root, out JsonElement messages, out JsonElement tools)
+    {
+        messages = tools = default;
+        if (root.ValueKind != JsonValueKind.Object) return false;
+        var seenMessages = false;
+        var seenTools = false;
+        foreach (var p in root.EnumerateObject())
+        {
+            if (p.NameEquals("messages") && !seenMessages)
+            {
+                seenMessages = true;
+                messages = p.Value;
+            }
+            else if (p.NameEquals("tools") && !seenTools)
+            {
+                seenTools = true;
+                tools = p.Value;
+            }
+            else
+            {
+                return false;
+            }
+        }
+        return seenMessages && messages.ValueKind == JsonValueKind.Array;
+    }
+
     private static string? SystemPrompt(IEnumerable<ChatMessage> messages) =>
         messages.FirstOrDefault(m => m.Role.Value is OpenAiRoles.System or OpenAiRoles.Developer)?.ContentText();
 
     /// <summary>A stable text rendering of messages for hashing and similarity.</summary>
     internal static string Text(IEnumerable<ChatMessage> messages, bool withRole = true)
     {
-        var sb = new StringBuilder();
+        var sb = t_text ?? new StringBuilder();
+        t_text = null; // taken: a nested call (none today) would make its own
+        sb.Clear();
+        try
+        {
+            AppendText(sb, messages, withRole);
+            return sb.ToString();
+        }
+        finally
+        {
+            if (sb.Capacity <= MaxKeptTextChars) t_text = sb;
+        }
+    }
+
+    /// <summary>Largest builder a thread keeps for the next <see cref="Text"/>.</summary>
+    private const int MaxKeptTextChars = 1 << 16;
+
+    [ThreadStatic] private static StringBuilder? t_text;
+
+    private static void AppendText(StringBuilder sb, IEnumerable<ChatMessage> messages, bool withRole)
+    {
         foreach (var m in messages)
         {
             if (withRole) sb.Append(m.Role.Value).Append(": ");
             sb.Append(m.ContentText());
-            foreach (var c in m.Contents.OfType<FunctionCallContent>()) sb.Append(" [call ").Append(c.Name).Append(' ').Append(OpenAiChatWriter.ArgumentsText(c)).Append(']');
+            for (var i = 0; i < m.Contents.Count; i++)
+                if (m.Contents[i] is FunctionCallContent c) sb.Append(" [call ").Append(c.Name).Append(' ').Append(OpenAiChatWriter.ArgumentsText(c)).Append(']');
             sb.Append('\n');
         }
-        return sb.ToString();
     }
 }

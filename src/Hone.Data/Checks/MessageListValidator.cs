@@ -20,10 +20,15 @@ internal sealed class MessageListSummary
 /// </summary>
 internal static class MessageListValidator
 {
-    private static readonly HashSet<string> AllowedKeys = new(StringComparer.Ordinal)
+    private static readonly string[] AllowedKeys = ["role", "content", "name", "weight", "tool_calls", "tool_call_id", "function_call"];
+
+    /// <summary>Whether the key is one a message may have (compared in place: no string made per key).</summary>
+    private static bool IsAllowed(JsonProperty p)
     {
-        "role", "content", "name", "weight", "tool_calls", "tool_call_id", "function_call",
-    };
+        foreach (var k in AllowedKeys)
+            if (p.NameEquals(k)) return true;
+        return false;
+    }
 
     /// <summary>
     /// Validates <paramref name="messages"/> (already known to be an array) found at <paramref name="basePath"/>.
@@ -63,7 +68,7 @@ internal static class MessageListValidator
 
             foreach (var p in m.EnumerateObject())
             {
-                if (!AllowedKeys.Contains(p.Name))
+                if (!IsAllowed(p))
                 {
                     sink.Error(FindingCodes.MessageUnrecognizedKey, $"{path}.{p.Name}", $"message {i} has the key \"{p.Name}\", which OpenAI does not accept.",
                         "Remove the key (or move the data out of the message); allowed: role, content, name, weight, tool_calls, tool_call_id, function_call.");
@@ -161,7 +166,7 @@ internal static class MessageListValidator
         switch (c.ValueKind)
         {
             case JsonValueKind.String:
-                if (c.GetString()!.Length == 0 && !hasCall)
+                if (c.ValueEquals(ReadOnlySpan<char>.Empty) && !hasCall)
                     sink.Error(FindingCodes.MissingContent, path + ".content", $"message {i} has empty content.", "Write the message text, or remove the message.");
                 return;
             case JsonValueKind.Null:

@@ -10,8 +10,12 @@ public static class ChatMessageText
     {
         ArgumentNullException.ThrowIfNull(m);
         var text = m.Text;
-        if (text.Length > 0 || m.Contents.OfType<FunctionResultContent>().FirstOrDefault() is not { Result: { } result }) return text;
-        return result as string ?? result.ToString() ?? "";
+        if (text.Length > 0) return text;
+        for (var i = 0; i < m.Contents.Count; i++)
+        {
+            if (m.Contents[i] is FunctionResultContent r) return r.Result is { } result ? result as string ?? result.ToString() ?? "" : text;
+        }
+        return text;
     }
 
     /// <summary>The message's <c>weight</c> (0: do not train on it, 1: train on it), or null when the file gave none (1).</summary>

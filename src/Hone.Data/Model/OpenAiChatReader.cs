@@ -42,46 +42,47 @@ public static class OpenAiChatReader
         AdditionalPropertiesDictionary? extra = null;
         foreach (var p in m.EnumerateObject())
         {
-            var field = Join(where, p.Name);
             var v = p.Value;
-            switch (p.Name)
+            var key = p.Name;
+            string Field() => Join(where, key); // made only for an error or a nested reader (not per key read)
+            switch (key)
             {
                 case "role":
-                    role = v.ValueKind == JsonValueKind.String && v.GetString() is { Length: > 0 } r ? r : throw new OpenAiChatException(field, $"{field} must be a non-empty string.");
+                    role = v.ValueKind == JsonValueKind.String && v.GetString() is { Length: > 0 } r ? r : throw new OpenAiChatException(Field(), $"{Field()} must be a non-empty string.");
                     break;
                 case "name":
-                    name = OptionalString(v, field);
+                    name = OptionalString(v, where, key);
                     break;
                 case "content":
                     content = v.ValueKind switch
                     {
                         JsonValueKind.Null => null,
                         JsonValueKind.String or JsonValueKind.Array => v,
-                        _ => throw new OpenAiChatException(field, $"{field} must be a string or a list of parts, not {Kind(v)}."),
+                        _ => throw new OpenAiChatException(Field(), $"{Field()} must be a string or a list of parts, not {Kind(v)}."),
                     };
                     break;
                 case "tool_calls" when v.ValueKind != JsonValueKind.Null:
-                    if (v.ValueKind != JsonValueKind.Array) throw new OpenAiChatException(field, $"{field} must be an array.");
+                    if (v.ValueKind != JsonValueKind.Array) throw new OpenAiChatException(Field(), $"{Field()} must be an array.");
                     int k = 0;
-                    foreach (var c in v.EnumerateArray()) calls.Add(ReadToolCall(c, $"{field}[{k++}]"));
+                    foreach (var c in v.EnumerateArray()) calls.Add(ReadToolCall(c, $"{Field()}[{k++}]"));
                     break;
                 case "tool_call_id":
-                    toolCallId = OptionalString(v, field);
+                    toolCallId = OptionalString(v, where, key);
                     break;
                 case "function_call" when v.ValueKind != JsonValueKind.Null:
                     legacy = v.ValueKind == JsonValueKind.Object
-                        ? Function(v, field, "", v)
-                        : throw new OpenAiChatException(field, $"{field} must be an object {{\"name\", \"arguments\"}}.");
+                        ? Function(v, Field(), "", v)
+                        : throw new OpenAiChatException(Field(), $"{Field()} must be an object {{\"name\", \"arguments\"}}.");
                     break;
                 case WeightKey when v.ValueKind != JsonValueKind.Null:
                     (extra ??= [])[WeightKey] = v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int weight)
                         ? weight
-                        : throw new OpenAiChatException(field, $"{field} must be an integer (0: do not train on this message, 1: train on it), not {Kind(v)}.");
+                        : throw new OpenAiChatException(Field(), $"{Field()} must be an integer (0: do not train on this message, 1: train on it), not {Kind(v)}.");
                     break;
                 case "tool_calls" or "function_call" or WeightKey:
                     break; // null: absent
                 default:
-                    (extra ??= [])[p.Name] = v.Clone();
+                    (extra ??= [])[key] = v.Clone();
                     break;
             }
         }
@@ -265,6 +266,14 @@ public static class OpenAiChatReader
     private static string TextOf(JsonElement content) => content.ValueKind == JsonValueKind.String
         ? content.GetString()!
         : string.Concat(content.EnumerateArray().Select(p => p.ValueKind == JsonValueKind.Object && p.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null));
+
+    /// <summary><see cref="OptionalString(JsonElement, string)"/> of the key <paramref name="key"/> of <paramref name="where"/> (the field's path made only for the error).</summary>
+    private static string? OptionalString(JsonElement v, string where, string key) => v.ValueKind switch
+    {
+        JsonValueKind.String => v.GetString(),
+        JsonValueKind.Null => null,
+        _ => OptionalString(v, Join(where, key)),
+    };
 
     private static string? OptionalString(JsonElement v, string field) => v.ValueKind switch
     {

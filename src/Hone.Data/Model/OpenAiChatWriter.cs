@@ -21,20 +21,34 @@ public static class OpenAiChatWriter
         w.WriteStartObject();
         w.WriteString("role", m.Role.Value);
         if (m.AuthorName is not null) w.WriteString("name", m.AuthorName);
-        var result = m.Contents.OfType<FunctionResultContent>().FirstOrDefault();
-        var parts = m.Contents.Where(c => c is not (FunctionCallContent or FunctionResultContent)).ToList();
-        if (parts.Count > 0) WriteContent(w, parts);
+        // One pass over the contents (loops, not LINQ: the data check writes every example it counts).
+        FunctionResultContent? result = null;
+        FunctionCallContent? legacy = null;
+        List<AIContent>? parts = null;
+        var toolCalls = false;
+        var contents = m.Contents;
+        for (var i = 0; i < contents.Count; i++)
+        {
+            switch (contents[i])
+            {
+                case FunctionResultContent r: result ??= r; break;
+                case FunctionCallContent c when IsLegacy(c): legacy ??= c; break;
+                case FunctionCallContent: toolCalls = true; break;
+                case var c: (parts ??= []).Add(c); break;
+            }
+        }
+        if (parts is not null) WriteContent(w, parts);
         else if (result is not null) WriteResult(w, result);
-        var calls = m.Contents.OfType<FunctionCallContent>().ToList();
-        if (calls.Any(c => !IsLegacy(c)))
+        if (toolCalls)
         {
             w.WriteStartArray("tool_calls");
-            foreach (var c in calls.Where(c => !IsLegacy(c))) WriteToolCall(w, c);
+            for (var i = 0; i < contents.Count; i++)
+                if (contents[i] is FunctionCallContent c && !IsLegacy(c)) WriteToolCall(w, c);
             w.WriteEndArray();
         }
 
         if (result is { CallId.Length: > 0 }) w.WriteString("tool_call_id", result.CallId);
-        if (calls.FirstOrDefault(IsLegacy) is { } legacy)
+        if (legacy is not null)
         {
             w.WritePropertyName("function_call");
             WriteFunction(w, legacy, legacy.RawRepresentation as JsonElement?);
@@ -43,7 +57,8 @@ public static class OpenAiChatWriter
         if (m.AdditionalProperties is { } extra)
         {
             if (extra.TryGetValue(OpenAiChatReader.WeightKey, out var weight)) WriteValue(w, OpenAiChatReader.WeightKey, weight, options);
-            foreach (var (k, v) in extra.Where(p => p.Key != OpenAiChatReader.WeightKey)) WriteValue(w, k, v, options);
+            foreach (var (k, v) in extra)
+                if (k != OpenAiChatReader.WeightKey) WriteValue(w, k, v, options);
         }
 
         w.WriteEndObject();
@@ -112,9 +127,9 @@ public static class OpenAiChatWriter
 
     private static void WriteContent(Utf8JsonWriter w, List<AIContent> parts)
     {
-        if (parts.All(p => p is TextContent && p.RawRepresentation is not JsonElement))
+        if (parts.TrueForAll(p => p is TextContent && p.RawRepresentation is not JsonElement))
         {
-            w.WriteString("content", string.Concat(parts.Select(p => ((TextContent)p).Text)));
+            w.WriteString("content", parts.Count == 1 ? ((TextContent)parts[0]).Text : string.Concat(parts.Select(p => ((TextContent)p).Text)));
             return;
         }
 

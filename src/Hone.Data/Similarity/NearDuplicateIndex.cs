@@ -77,7 +77,14 @@ public sealed class NearDuplicateIndex : IDisposable
     public PreparedText Prepare(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var norm = TextNormalizer.Normalize(text);
+        return PrepareNormalized(TextNormalizer.Normalize(text));
+    }
+
+    /// <summary><see cref="Prepare(string)"/> of <c>first + separator + second</c>, without making that string.</summary>
+    public PreparedText Prepare(string first, char separator, string? second) => PrepareNormalized(TextNormalizer.Normalize(first, separator, second));
+
+    private PreparedText PrepareNormalized(string norm)
+    {
         var keys = new ulong[_bands];
         Span<uint> sig = _options.HashCount <= 256 ? stackalloc uint[_options.HashCount] : new uint[_options.HashCount];
         var set = ShingleAndBand(norm, sig, keys);

@@ -74,7 +74,7 @@ internal sealed class SpillFile(string? directory) : IDisposable
 
     /// <summary>
     /// Deletes the run folders under <paramref name="root"/> whose process is gone (no process with that id, or one
-    /// started at another time: the id was reused). A folder whose owner cannot be told is kept.
+    /// started at another time, past <see cref="StartTolerance"/>: the id was reused). A folder whose owner cannot be told is kept.
     /// </summary>
     internal static void SweepStale(string root)
     {
@@ -104,12 +104,20 @@ internal sealed class SpillFile(string? directory) : IDisposable
         }
     }
 
+    /// <summary>
+    /// How far the start time another process reads may be from the one the owner wrote and still be the owner's: the
+    /// runtime derives a process's start time from the boot time each reading process estimates, so two processes read
+    /// the same start a few milliseconds apart (measured: up to 2.5 ms), and an exact match would sweep a live check's
+    /// folder. A reused process id started within a second of the old one is not a practical case.
+    /// </summary>
+    internal static readonly long StartTolerance = TimeSpan.TicksPerSecond;
+
     private static bool OwnerAlive(int pid, long startTicks)
     {
         try
         {
             using var p = Process.GetProcessById(pid);
-            return p.StartTime.Ticks == startTicks;
+            return Math.Abs(p.StartTime.Ticks - startTicks) < StartTolerance;
         }
         catch (ArgumentException)
         {

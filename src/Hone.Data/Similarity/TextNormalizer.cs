@@ -27,6 +27,29 @@ public static class TextNormalizer
     /// </summary>
     public static string NormalizeCaseAndWhitespace(string text) => Run(text, dropPunctuation: false);
 
+    /// <summary>
+    /// <see cref="Normalize(string)"/> of <c>first + separator + second</c> (<paramref name="second"/> null:
+    /// <c>first + separator</c>), without making that string: the rule reads one char at a time.
+    /// </summary>
+    public static string Normalize(string first, char separator, string? second)
+    {
+        ArgumentNullException.ThrowIfNull(first);
+        second ??= "";
+        var rented = ArrayPool<char>.Shared.Rent(first.Length + 1 + second.Length);
+        try
+        {
+            var state = new State(rented, dropPunctuation: true);
+            state.Add(first);
+            state.Add(new ReadOnlySpan<char>(in separator));
+            state.Add(second);
+            return new string(rented, 0, state.Length);
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(rented);
+        }
+    }
+
     private static string Run(string text, bool dropPunctuation)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -36,29 +59,41 @@ public static class TextNormalizer
         var rented = ArrayPool<char>.Shared.Rent(text.Length);
         try
         {
-            var length = 0;
-            var pendingSpace = false;
-            foreach (var raw in text)
-            {
-                var c = char.ToLowerInvariant(raw is >= '\uFF01' and <= '\uFF5E' ? (char)(raw - 0xFEE0) : raw);
-                if (IsSeparator(c, dropPunctuation))
-                {
-                    pendingSpace = length > 0;
-                    continue;
-                }
-                if (pendingSpace)
-                {
-                    rented[length++] = ' ';
-                    pendingSpace = false;
-                }
-                rented[length++] = c;
-            }
-            var result = rented.AsSpan(0, length);
+            var state = new State(rented, dropPunctuation);
+            state.Add(text);
+            var result = rented.AsSpan(0, state.Length);
             return result.SequenceEqual(text) ? text : new string(result);
         }
         finally
         {
             ArrayPool<char>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>The rule's state over a text read in pieces: the output so far and whether a space is pending.</summary>
+    private struct State(char[] output, bool dropPunctuation)
+    {
+        private bool _pendingSpace;
+
+        public int Length { get; private set; }
+
+        public void Add(ReadOnlySpan<char> text)
+        {
+            foreach (var raw in text)
+            {
+                var c = char.ToLowerInvariant(raw is >= '\uFF01' and <= '\uFF5E' ? (char)(raw - 0xFEE0) : raw);
+                if (IsSeparator(c, dropPunctuation))
+                {
+                    _pendingSpace = Length > 0;
+                    continue;
+                }
+                if (_pendingSpace)
+                {
+                    output[Length++] = ' ';
+                    _pendingSpace = false;
+                }
+                output[Length++] = c;
+            }
         }
     }
 

@@ -25,7 +25,7 @@ internal static class GgufLlamaLoader
 
         // Every kept matrix in one native block (huge pages), so each streams from 2 MiB pages however small it is.
         long blockBytes = NativeBytes.BytesFor(sources.Values.Where(i => Kept(i) is not null)
-            .Select(i => (long)checked((int)i.Shape[1]) * StoredRows.RowBytes(KernelLayout(Kept(i)!.Value), (int)i.Shape[0])));
+            .Select(i => (long)checked((int)i.Shape[1]) * StoredRows.RowBytes(KernelLayout(Kept(i)!.Value, checked((int)i.Shape[1]), (int)i.Shape[0]), (int)i.Shape[0])));
         var block = blockBytes > 0 ? new NativeBytes(blockBytes) : null;
         foreach (var (name, info) in sources)
         {
@@ -34,13 +34,25 @@ internal static class GgufLlamaLoader
             {
                 int rows = checked((int)info.Shape[1]), cols = (int)info.Shape[0];
                 var source = file.GetTensorBytes(info);
-                var kernel = KernelLayout(type);
+                var kernel = KernelLayout(type, rows, cols);
                 int length = checked(rows * StoredRows.RowBytes(kernel, cols));
                 long offset = block!.Carve(length);
                 var bytes = block.Slice(offset, length);
                 if (kernel == StoredType.Q4_KSplit)
                 {
                     StoredQ4KSplit.Repack(source, cols, bytes);
+                }
+                else if (kernel == StoredType.Q4_Kx16)
+                {
+                    StoredQ4Kx16.Interleave(StoredQ4KSplit.Repack(source, cols), cols, bytes);
+                }
+                else if (kernel == StoredType.Q4_0x16)
+                {
+                    StoredQ4x16.Interleave(source, cols, bytes);
+                }
+                else if (kernel == StoredType.Q8_0x16)
+                {
+                    StoredQ8x16.Interleave(source, cols, bytes);
                 }
                 else
                 {
@@ -72,13 +84,20 @@ internal static class GgufLlamaLoader
         _ => null,
     };
 
-    /// <summary>Q4_0 rows repacked in place to their split layout where its kernel is the faster
+    /// <summary>Q4_0 matrices interleaved by 16 rows where that kernel runs (<see cref="StoredQ4x16"/>: AVX-512BW, rows a
+    /// multiple of 16 and k of 64; same bytes, one stream and one vector of results per 16 rows), else repacked in place
+    /// to their split layout where its kernel is the faster
     /// (<see cref="StoredSplit.Pays"/>: same bytes, four blocks a vector), Q4_K rows to theirs
-    /// (<see cref="StoredQ4KSplit"/>: scales and mins decoded once, 148 bytes per 256 values instead of 144); other types
-    /// as the file has them. Q8_0 stays: its split kernel measured no faster than the GGUF one (stored-kernels, q8_0s).</summary>
-    private static StoredType KernelLayout(StoredType type) => type switch
+    /// (<see cref="StoredQ4KSplit"/>: scales and mins decoded once, 148 bytes per 256 values instead of 144), and those
+    /// interleaved by 16 rows as Q4_0's where that kernel runs (<see cref="StoredQ4Kx16"/>); other types
+    /// as the file has them. Q8_0 is interleaved as Q4_0 where AVX-VNNI runs that kernel (<see cref="StoredQ8x16"/>),
+    /// else stays: its split kernel measured no faster than the GGUF one (stored-kernels, q8_0s).</summary>
+    private static StoredType KernelLayout(StoredType type, int rows, int cols) => type switch
     {
+        StoredType.Q4_0 when StoredQ4x16.Pays && StoredInterleaved.Fits(StoredType.Q4_0x16, rows, cols) => StoredType.Q4_0x16,
+        StoredType.Q8_0 when StoredQ8x16.Pays && StoredInterleaved.Fits(StoredType.Q8_0x16, rows, cols) => StoredType.Q8_0x16,
         StoredType.Q4_0 when StoredSplit.Pays => StoredType.Q4_0Split,
+        StoredType.Q4_K when StoredQ4Kx16.Pays && StoredInterleaved.Fits(StoredType.Q4_Kx16, rows, cols) => StoredType.Q4_Kx16,
         StoredType.Q4_K when StoredSplit.Pays => StoredType.Q4_KSplit,
         _ => type,
     };

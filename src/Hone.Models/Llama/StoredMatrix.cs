@@ -38,7 +38,8 @@ public sealed class StoredMatrix
     /// <summary>Columns (inputs); a row holds this many values.</summary>
     public int Cols { get; }
 
-    /// <summary>The stored bytes, row after row (valid while this matrix is reachable).</summary>
+    /// <summary>The stored bytes, row after row (the interleaved types, Q4_0x16, Q8_0x16 and Q4_Kx16: group after group of 16 rows; valid
+    /// while this matrix is reachable).</summary>
     public ReadOnlySpan<byte> Bytes => _block.Slice(_offset, _length);
 
     /// <summary>Bytes of one row.</summary>
@@ -49,6 +50,12 @@ public sealed class StoredMatrix
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Rows);
+        if (StoredInterleaved.Is(Type))
+        {
+            StoredInterleaved.DequantizeRow(Type, Bytes, Cols, index, dst[..Cols]); // rows interleaved by 16: no contiguous slice
+            return;
+        }
+
         StoredRows.Dequantize(Type, Bytes.Slice(index * RowBytes, RowBytes), dst[..Cols]);
     }
 

@@ -117,6 +117,11 @@ public static unsafe class StoredMatMul
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(m);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(n);
         long rowBytes = StoredRows.RowBytes(type, k);
+        if (StoredInterleaved.Is(type) && n % StoredInterleaved.Rows != 0)
+        {
+            throw new ArgumentException($"A {type} matrix has a multiple of {StoredInterleaved.Rows} rows; got {n}.", nameof(n));
+        }
+
         if (x.Length < (long)m * k)
         {
             throw new ArgumentException($"x holds {x.Length} floats; shape [{m}, {k}] needs {(long)m * k}.", nameof(x));

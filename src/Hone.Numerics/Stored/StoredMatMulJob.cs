@@ -115,6 +115,12 @@ internal sealed unsafe class StoredMatMulJob : IParallelWork
         // memory. Interleaving four rows (x loaded once for them) ran at a quarter of the read bandwidth once the matrix
         // no longer fit the cache: four streams a row apart defeat the stream prefetcher.
         int j0 = index * RowsPerItem, j1 = Math.Min(target.N, j0 + RowsPerItem);
+        if (StoredInterleaved.Is(_type))
+        {
+            Groups(target, j0, j1);
+            return;
+        }
+
         for (int i = 0; i < _m; i++)
         {
             float* yi = target.Y + ((long)i * target.N);
@@ -125,12 +131,39 @@ internal sealed unsafe class StoredMatMulJob : IParallelWork
         }
     }
 
+    /// <summary>Rows [j0, j1) of an interleaved matrix (<see cref="StoredType.Q4_0x16"/>, <see cref="StoredType.Q4_Kx16"/>,
+    /// <see cref="StoredType.Q8_0x16"/>) (whole groups of 16: RowsPerItem and n are
+    /// multiples of 16), group by group.</summary>
+    private void Groups(Target target, int j0, int j1)
+    {
+        float* y16 = stackalloc float[StoredInterleaved.Rows];
+        for (int i = 0; i < _m; i++)
+        {
+            float* yi = target.Y + ((long)i * target.N);
+            for (int j = j0; j < j1; j += StoredInterleaved.Rows)
+            {
+                _prepared.Dot16(i, target.W + ((long)j * _rowBytes), _k, _type, y16, _level);
+                for (int r = 0; r < StoredInterleaved.Rows; r++)
+                {
+                    Store(target.Bias, yi, j + r, y16[r]);
+                }
+            }
+        }
+    }
+
     /// <summary>Weight rows [64·index, +64) decoded to float32, packed as one panel, multiplied by every row of x.</summary>
     private void Panel(Target target, int index, float* decoded, float* panel)
     {
         int n = target.N, c0 = index * PanelRows, cols = Math.Min(PanelRows, n - c0), k = _k;
         for (int r = 0; r < cols; r++)
         {
+            if (StoredInterleaved.Is(_type))
+            {
+                // The row's GGUF (or split) bytes are gathered into the panel buffer, which the packing below overwrites.
+                StoredInterleaved.DequantizeRow(_type, target.W, k, c0 + r, (byte*)panel, decoded + ((long)r * k), _level);
+                continue;
+            }
+
             StoredDot.Dequantize(target.W + ((long)(c0 + r) * _rowBytes), decoded + ((long)r * k), k, _type, _level);
         }
 

@@ -8,6 +8,12 @@ public static class StoredMatMulNaive
     public static void XWt(ReadOnlySpan<float> x, ReadOnlySpan<byte> w, StoredType type, ReadOnlySpan<float> bias, Span<float> y, int m, int k, int n)
     {
         StoredMatMul.Validate(x, w, type, bias, y, m, k, n);
+        if (StoredInterleaved.Is(type))
+        {
+            XWt(x, StoredInterleaved.Deinterleave(type, w[..(n * StoredRows.RowBytes(type, k))], k), StoredInterleaved.RowType(type), bias, y, m, k, n);
+            return;
+        }
+
         int rowBytes = StoredRows.RowBytes(type, k);
         for (int i = 0; i < m; i++)
         {
@@ -29,7 +35,8 @@ public static class StoredMatMulNaive
     /// The decode path of Q8_0 and Q4_0 (llama.cpp's q8_0 activations): each row of x quantised per block of 32 by
     /// <see cref="QuantizeBlock"/>, each block's integer dot product with the stored integers (Q4_0: nibble − 8) taken
     /// exactly, then y = Σ_b sum_b·(d_w·d_x) in block order (+ bias). Shapes as <see cref="XWt"/>; type Q8_0 or Q4_0, in
-    /// either layout (GGUF or split).
+    /// any layout (GGUF, split, or Q4_0x16 and Q8_0x16: their GGUF rows given back by
+    /// <see cref="StoredInterleaved.Deinterleave"/>).
     /// </summary>
     public static void XWtInt8(ReadOnlySpan<float> x, ReadOnlySpan<byte> w, StoredType type, ReadOnlySpan<float> bias, Span<float> y, int m, int k, int n)
     {
@@ -39,9 +46,15 @@ public static class StoredMatMulNaive
             throw new ArgumentException("BF16 rows keep float32 activations; use XWt.", nameof(type));
         }
 
-        if (type == StoredType.Q4_K)
+        if (type is StoredType.Q4_K or StoredType.Q4_KSplit or StoredType.Q4_Kx16)
         {
             throw new ArgumentException("Q4_K rows meet q8_K activations; use StoredQ4KNaive.XWtQ8K.", nameof(type));
+        }
+
+        if (type is StoredType.Q4_0x16 or StoredType.Q8_0x16)
+        {
+            XWtInt8(x, StoredInterleaved.Deinterleave(type, w[..(n * StoredRows.RowBytes(type, k))], k), StoredInterleaved.RowType(type), bias, y, m, k, n);
+            return;
         }
 
         int rowBytes = StoredRows.RowBytes(type, k);

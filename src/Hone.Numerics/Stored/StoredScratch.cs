@@ -71,7 +71,7 @@ internal sealed unsafe class StoredScratch
         for (int i = 0; i < m; i++)
         {
             long b = (long)i * (k / StoredRows.BlockValues);
-            if (type is StoredType.Q4_K or StoredType.Q4_KSplit)
+            if (type is StoredType.Q4_K or StoredType.Q4_KSplit or StoredType.Q4_Kx16)
             {
                 // llama.cpp's q8_K: a scale per 256 values (fewer than the 32-value blocks reserved), sums per 32 as shorts.
                 float* dx = _d + ((long)i * (k / StoredQ4K.SuperValues));
@@ -118,6 +118,28 @@ internal sealed unsafe class StoredScratch
         }
 
         return StoredInt8Dot.Dot(w, _q + ((long)i * k), _d + b, _s + b, k, type, level);
+    }
+
+    /// <summary>y [16] = the 16 rows of the <see cref="StoredType.Q4_0x16"/>, <see cref="StoredType.Q4_Kx16"/> or
+    /// <see cref="StoredType.Q8_0x16"/> group at
+    /// w · row i of the prepared x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Dot16(int i, byte* w, int k, StoredType type, float* y, SimdLevel level)
+    {
+        long b = (long)i * (k / StoredRows.BlockValues);
+        if (type == StoredType.Q4_Kx16)
+        {
+            StoredQ4Kx16.Dot(w, _q + ((long)i * k), _d + ((long)i * (k / StoredQ4K.SuperValues)), (short*)(_s + b), k, y, level);
+            return;
+        }
+
+        if (type == StoredType.Q8_0x16)
+        {
+            StoredQ8x16.Dot(w, _q + ((long)i * k), _d + b, _s + b, k, y, level);
+            return;
+        }
+
+        StoredQ4x16.Dot(w, _q + ((long)i * k), _d + b, _s + b, k, y, level);
     }
 
     private void* Reserve(nuint bytes)

@@ -33,6 +33,18 @@ public enum StoredType
     /// dmin, their 6-bit scales and mins decoded to bytes, then their nibbles reordered; 148 bytes per 256 values
     /// (Q4_K: 144). Not a GGUF layout.</summary>
     Q4_KSplit,
+
+    /// <summary>Q4_0 with 16 rows interleaved block by block (<see cref="StoredQ4x16"/>); as many bytes as Q4_0. Not a
+    /// row layout: a matrix of it has a multiple of 16 rows, and its rows are read through <see cref="StoredQ4x16"/>.</summary>
+    Q4_0x16,
+
+    /// <summary>Q4_K in the split layout's bytes with 16 rows interleaved (<see cref="StoredQ4Kx16"/>); 148 bytes per 256
+    /// values. Not a row layout: a matrix of it has a multiple of 16 rows, read through <see cref="StoredQ4Kx16"/>.</summary>
+    Q4_Kx16,
+
+    /// <summary>Q8_0 with 16 rows interleaved block by block, quants stored + 128 (<see cref="StoredQ8x16"/>); as many
+    /// bytes as Q8_0. Not a row layout: a matrix of it has a multiple of 16 rows, read through <see cref="StoredQ8x16"/>.</summary>
+    Q8_0x16,
 }
 
 /// <summary>Geometry of <see cref="StoredType"/> rows and the scalar decoding every kernel shares.</summary>
@@ -52,27 +64,28 @@ public static class StoredRows
     public static bool Fits(StoredType type, int k) => k > 0 && type switch
     {
         StoredType.BF16 => true,
-        StoredType.Q4_K or StoredType.Q4_KSplit => k % StoredQ4K.SuperValues == 0,
+        StoredType.Q4_K or StoredType.Q4_KSplit or StoredType.Q4_Kx16 => k % StoredQ4K.SuperValues == 0,
+        StoredType.Q4_0x16 or StoredType.Q8_0x16 => k % (2 * BlockValues) == 0,
         _ => k % BlockValues == 0,
     };
 
-    /// <summary>Bytes of one row of <paramref name="k"/> values.</summary>
+    /// <summary>Bytes of one row of <paramref name="k"/> values (<see cref="StoredType.Q4_0x16"/>: a sixteenth of a group).</summary>
     /// <exception cref="ArgumentException">k is not a positive length the type can hold.</exception>
     public static int RowBytes(StoredType type, int k)
     {
         if (!Fits(type, k))
         {
-            string multiple = type switch { StoredType.BF16 => "", StoredType.Q4_K or StoredType.Q4_KSplit => " that is a multiple of 256", _ => " that is a multiple of 32" };
+            string multiple = type switch { StoredType.BF16 => "", StoredType.Q4_K or StoredType.Q4_KSplit or StoredType.Q4_Kx16 => " that is a multiple of 256", StoredType.Q4_0x16 or StoredType.Q8_0x16 => " that is a multiple of 64", _ => " that is a multiple of 32" };
             throw new ArgumentException($"{type} rows need a positive length{multiple}; got {k}.", nameof(k));
         }
 
         return type switch
         {
             StoredType.BF16 => checked(2 * k),
-            StoredType.Q8_0 or StoredType.Q8_0Split => k / BlockValues * Q8_0BlockBytes,
-            StoredType.Q4_0 or StoredType.Q4_0Split => k / BlockValues * Q4_0BlockBytes,
+            StoredType.Q8_0 or StoredType.Q8_0Split or StoredType.Q8_0x16 => k / BlockValues * Q8_0BlockBytes,
+            StoredType.Q4_0 or StoredType.Q4_0Split or StoredType.Q4_0x16 => k / BlockValues * Q4_0BlockBytes,
             StoredType.Q4_K => k / StoredQ4K.SuperValues * StoredQ4K.SuperBytes,
-            StoredType.Q4_KSplit => k / StoredQ4K.SuperValues * StoredQ4KSplit.SuperBytes,
+            StoredType.Q4_KSplit or StoredType.Q4_Kx16 => k / StoredQ4K.SuperValues * StoredQ4KSplit.SuperBytes,
             _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
         };
     }

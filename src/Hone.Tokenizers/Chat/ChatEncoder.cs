@@ -139,16 +139,18 @@ public sealed class ChatEncoder
 
     /// <summary>How many ids <see cref="Encode"/> gives for the same conversation, without keeping ids, offsets or the mask.</summary>
     public int CountTokens(IReadOnlyList<JsonNode> messages, JsonNode? tools = null, bool addGenerationPrompt = false) =>
-        Tokenizer.CountTokens(Render(messages, tools, addGenerationPrompt).Text, addBos: false, parseSpecial: true);
+        Tokenizer.CountTokens(Template.RenderText(Input(messages, tools, addGenerationPrompt)), addBos: false, parseSpecial: true);
 
-    private RenderResult Render(IReadOnlyList<JsonNode> messages, JsonNode? tools, bool addGenerationPrompt) => Template.Render(new ChatRenderInput
+    private RenderResult Render(IReadOnlyList<JsonNode> messages, JsonNode? tools, bool addGenerationPrompt) => Template.Render(Input(messages, tools, addGenerationPrompt));
+
+    private ChatRenderInput Input(IReadOnlyList<JsonNode> messages, JsonNode? tools, bool addGenerationPrompt) => new()
     {
         Messages = messages,
         Tools = tools,
         AddGenerationPrompt = addGenerationPrompt,
         BosToken = BosToken,
         EosToken = EosToken,
-    });
+    };
 
     private static (string? Source, string? Origin, string? Bos, string? Eos) ReadModelTemplate(string modelPath)
     {

@@ -52,6 +52,38 @@ public sealed class ChatTemplate
     /// <summary>Renders the conversation and records the span of every assistant message.</summary>
     public RenderResult Render(ChatRenderInput input)
     {
+        var (text, sink, roles, trained) = RenderSink(input);
+        var markers = new List<string>(SpanBuilder.DefaultMarkers);
+        if (input.EosToken.Length > 0) markers.Add(input.EosToken);
+        if (input.EndOfTurnMarkers is not null) markers.AddRange(input.EndOfTurnMarkers.Where(m => m.Length > 0));
+        return new RenderResult(text, SpanBuilder.Build(text, sink.Segs, roles, trained, markers));
+    }
+
+    /// <summary>The text <see cref="Render"/> gives, without finding the assistant spans (what counting tokens needs).</summary>
+    public string RenderText(ChatRenderInput input)
+    {
+        // The output builder is the thread's (taken while in use, kept when not too large): one render's text is
+        // copied out, then the builder serves the next render.
+        var output = t_output ?? new StringBuilder();
+        t_output = null;
+        output.Clear();
+        try
+        {
+            return RenderSink(input, output).Text;
+        }
+        finally
+        {
+            if (output.Capacity <= MaxKeptOutputChars) t_output = output;
+        }
+    }
+
+    /// <summary>Largest output builder a thread keeps for its next <see cref="RenderText"/>.</summary>
+    private const int MaxKeptOutputChars = 1 << 20;
+
+    [ThreadStatic] private static StringBuilder? t_output;
+
+    private (string Text, Sink Sink, List<string> Roles, List<bool> Trained) RenderSink(ChatRenderInput input, StringBuilder? output = null)
+    {
         ArgumentNullException.ThrowIfNull(input);
         var globals = new Scope(Globals.Builtins);
         var messages = new List<object?>();
@@ -61,8 +93,9 @@ public sealed class ChatTemplate
         {
             var node = input.Messages[i] as JsonObject ?? throw new ChatTemplateException($"message {i} must be a JSON object with 'role' and 'content'");
             var d = new PyDict();
-            foreach (var (k, v) in node)
+            for (var j = 0; j < node.Count; j++)
             {
+                var (k, v) = node.GetAt(j);
                 var owned = k is "content" or "tool_calls" or "reasoning_content";
                 d.Set(k, PyJson.FromNode(v, owned ? i : -1, k == "tool_calls"));
             }
@@ -78,12 +111,8 @@ public sealed class ChatTemplate
         if (input.Variables is not null)
             foreach (var (k, v) in input.Variables) globals.Set(k, PyJson.FromNode(v));
         var top = new Scope(globals);
-        var sink = new Renderer(_info, input.Limits, input.StrftimeNow).Render(_body, top);
-        var text = sink.Text.ToString();
-        var markers = new List<string>(SpanBuilder.DefaultMarkers);
-        if (input.EosToken.Length > 0) markers.Add(input.EosToken);
-        if (input.EndOfTurnMarkers is not null) markers.AddRange(input.EndOfTurnMarkers.Where(m => m.Length > 0));
-        return new RenderResult(text, SpanBuilder.Build(text, sink.Segs, roles, trained, markers));
+        var sink = new Renderer(_info, input.Limits, input.StrftimeNow, output: output).Render(_body, top);
+        return (sink.Text.ToString(), sink, roles, trained);
     }
 
     private static bool IsTrained(JsonNode? weight)

@@ -71,7 +71,7 @@ internal sealed class ExpressionEvaluator
                 var (args, kwargs) = EvalArgs(t.Args, s);
                 _ctx.Pos = t.Pos;
                 var r = JinjaTests.Apply(_ctx, t.Name, val, args, kwargs);
-                return t.Negated ? !r : r;
+                return Py.Box(t.Negated ? !r : r);
             }
             case UnaryExpr u: return EvalUnary(u, s);
             case BinaryExpr b: return EvalBinary(b, s);
@@ -82,13 +82,13 @@ internal sealed class ExpressionEvaluator
             case ListExpr l:
             {
                 var items = new List<object?>(l.Items.Count);
-                foreach (var x in l.Items) items.Add(Eval(x, s));
+                for (var k = 0; k < l.Items.Count; k++) items.Add(Eval(l.Items[k], s));
                 return new PyList(items, l.IsTuple);
             }
             case DictExpr d:
             {
                 var dict = new PyDict();
-                foreach (var (k, val) in d.Items) dict.Set(Eval(k, s), Eval(val, s));
+                for (var k = 0; k < d.Items.Count; k++) dict.Set(Eval(d.Items[k].Key, s), Eval(d.Items[k].Value, s));
                 return dict;
             }
             default: throw new TemplateError("unsupported expression");
@@ -115,8 +115,9 @@ internal sealed class ExpressionEvaluator
     {
         var args = new List<object?>();
         var kwargs = new Dictionary<string, object?>(StringComparer.Ordinal);
-        foreach (var a in list)
+        for (var k = 0; k < list.Count; k++)
         {
+            var a = list[k];
             if (a.Name is null) args.Add(Eval(a.Value, s));
             else kwargs[a.Name] = Eval(a.Value, s);
         }
@@ -263,7 +264,7 @@ internal sealed class ExpressionEvaluator
         _ctx.Pos = u.Pos;
         switch (u.Op)
         {
-            case "not": return !Py.Truthy(v);
+            case "not": return Py.Box(!Py.Truthy(v));
             case "-":
                 return v switch
                 {
@@ -286,6 +287,7 @@ internal sealed class ExpressionEvaluator
 
     private object? EvalBinary(BinaryExpr b, Scope s)
     {
+        if (b.Op == "+" && b.Left is BinaryExpr { Op: "+" }) return EvalPlusChain(b, s);
         var left = Eval(b.Left, s);
         if (b.Op == "and") return Py.Truthy(left) ? Eval(b.Right, s) : left;
         if (b.Op == "or") return Py.Truthy(left) ? left : Eval(b.Right, s);
@@ -299,11 +301,104 @@ internal sealed class ExpressionEvaluator
         return Arith.Binary(_ctx, b.Op, left, right);
     }
 
+    /// <summary>
+    /// <c>a + b + c + ...</c> (a left-deep chain): the same values, errors and positions as evaluating each
+    /// <c>+</c> in turn, but a run of plain strs (str or tracked str, not Markup) is joined once at its end instead
+    /// of copying the growing text at every step (the chat templates' <c>'&lt;|im_start|&gt;' + role + '\n' + content + ...</c>).
+    /// Operands are evaluated left to right, the length cap is checked at every step, and any other operand takes
+    /// <see cref="Arith.Binary"/> with the text so far.
+    /// </summary>
+    private object? EvalPlusChain(BinaryExpr outer, Scope s)
+    {
+        var nodes = PlusChains.GetValue(outer, static o =>
+        {
+            var list = new List<BinaryExpr>();
+            for (Expr e = o; e is BinaryExpr { Op: "+" } x; e = x.Left) list.Add(x);
+            list.Reverse();
+            return [.. list];
+        });
+        var acc = Eval(nodes[0].Left, s);
+        object[]? run = null; // acc and the plain strs after it, not yet joined
+        int count = 0;
+        long length = 0;
+        try
+        {
+            foreach (var node in nodes)
+            {
+                var right = Eval(node.Right, s);
+                _ctx.Pos = node.Pos;
+                if (IsPlainStr(right) && (count > 0 || IsPlainStr(acc)))
+                {
+                    if (count == 0)
+                    {
+                        run ??= System.Buffers.ArrayPool<object>.Shared.Rent(nodes.Length + 1);
+                        run[count++] = acc!;
+                        length = Py.StrOf(acc).Length;
+                    }
+                    length += Py.StrOf(right).Length;
+                    _ctx.CheckLength(length);
+                    run![count++] = right!;
+                    continue;
+                }
+                if (count > 0)
+                {
+                    acc = Join(run!, count);
+                    count = 0;
+                }
+                acc = Arith.Binary(_ctx, "+", acc, right);
+            }
+            return count > 0 ? Join(run!, count) : acc;
+        }
+        finally
+        {
+            if (run is not null) System.Buffers.ArrayPool<object>.Shared.Return(run, clearArray: true);
+        }
+
+        static bool IsPlainStr(object? v) => v is string || v is TrackedString { IsMarkup: false };
+    }
+
+    /// <summary>The <c>+</c> nodes of a left-deep chain, innermost first, by its outermost node (made once per template node).</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<BinaryExpr, BinaryExpr[]> PlusChains = [];
+
+    /// <summary>The strs of run[0, count) concatenated, keeping their provenance (as <see cref="TrackedString.Concat"/> does pair by pair).</summary>
+    private static object Join(object[] run, int count)
+    {
+        var parts = run.AsSpan(0, count);
+        var segs = 0;
+        var length = 0;
+        foreach (var p in parts)
+        {
+            length += Py.StrOf(p).Length;
+            if (p is TrackedString t) segs += t.Segs.Length;
+        }
+        var text = string.Create(length, (run, count), static (chars, state) =>
+        {
+            var at = 0;
+            for (var i = 0; i < state.count; i++)
+            {
+                var str = Py.StrOf(state.run[i]);
+                str.CopyTo(chars[at..]);
+                at += str.Length;
+            }
+        });
+        if (segs == 0) return text;
+        var all = new Seg[segs];
+        int k = 0, offset = 0;
+        foreach (var p in parts)
+        {
+            if (p is TrackedString t)
+                foreach (var g in t.Segs) all[k++] = g with { Start = g.Start + offset, End = g.End + offset };
+            offset += Py.StrOf(p).Length;
+        }
+        return new TrackedString(text, all);
+    }
+
     private object? EvalCompare(CompareExpr c, Scope s)
     {
         var left = Eval(c.First, s);
-        foreach (var (op, rx) in c.Rest)
+        for (var k = 0; k < c.Rest.Count; k++)
         {
+            var (op, rx) = c.Rest[k];
             var right = Eval(rx, s);
             _ctx.Pos = c.Pos;
             var ok = op switch
@@ -317,9 +412,9 @@ internal sealed class ExpressionEvaluator
                 "in" => Py.Contains(right, left),
                 _ => !Py.Contains(right, left),
             };
-            if (!ok) return false;
+            if (!ok) return Py.False;
             left = right;
         }
-        return true;
+        return Py.True;
     }
 }

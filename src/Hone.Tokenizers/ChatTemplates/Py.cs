@@ -6,6 +6,15 @@ namespace Hone.Tokenizers.ChatTemplates;
 /// <summary>Python semantics for template values: str(), repr(), truthiness, ==, ordering, arithmetic, iteration.</summary>
 internal static class Py
 {
+    /// <summary>True, boxed once (a template's bools are objects; tests and comparisons need not box one each time).</summary>
+    public static readonly object True = true;
+
+    /// <summary>False, boxed once.</summary>
+    public static readonly object False = false;
+
+    /// <summary><paramref name="b"/> as one of the two shared boxes.</summary>
+    public static object Box(bool b) => b ? True : False;
+
     public static string TypeName(object? v) => v switch
     {
         null => "NoneType",

@@ -115,13 +115,17 @@ internal static class PyJson
             case JsonObject o:
             {
                 var d = new PyDict { Owner = owner, ToolCalls = toolCalls };
-                foreach (var (k, v) in o) d.Set(k, FromNode(v, owner, toolCalls, depth + 1));
+                for (var j = 0; j < o.Count; j++)
+                {
+                    var (k, v) = o.GetAt(j);
+                    d.Set(k, FromNode(v, owner, toolCalls, depth + 1));
+                }
                 return d;
             }
             case JsonArray a:
             {
                 var items = new List<object?>(a.Count);
-                foreach (var x in a) items.Add(FromNode(x, owner, toolCalls, depth + 1));
+                for (var j = 0; j < a.Count; j++) items.Add(FromNode(a[j], owner, toolCalls, depth + 1));
                 return new PyList(items) { Owner = owner, ToolCalls = toolCalls };
             }
             case JsonValue v:

@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace Hone.Tokenizers.ChatTemplates;
 
 /// <summary>How a statement list ended: ran through, or left by <c>break</c> or <c>continue</c>.</summary>
@@ -19,11 +21,11 @@ internal sealed class Renderer
     private int _weakOwner = -1;
     private LoopInfo? _loop;
 
-    public Renderer(SourceInfo info, ChatTemplateLimits limits, string? strftimeNow, bool data = false)
+    public Renderer(SourceInfo info, ChatTemplateLimits limits, string? strftimeNow, bool data = false, StringBuilder? output = null)
     {
         _ctx = new RenderContext(info, limits, strftimeNow, data);
         _expr = new ExpressionEvaluator(_ctx, CallMacro);
-        _sinks.Push(new Sink());
+        _sinks.Push(output is null ? new Sink() : new Sink(output));
     }
 
     /// <summary>The evaluator of this render's expressions (for a template that is a sole expression).</summary>
@@ -73,9 +75,10 @@ internal sealed class Renderer
 
     private Flow Exec(Body body, Scope scope)
     {
-        foreach (var st in body.Stmts)
+        var stmts = body.Stmts;
+        for (var k = 0; k < stmts.Count; k++)
         {
-            var f = Exec(st, scope);
+            var f = Exec(stmts[k], scope);
             if (f != Flow.Normal) return f;
         }
         return Flow.Normal;
@@ -130,8 +133,9 @@ internal sealed class Renderer
 
     private Flow ExecIf(IfStmt i, Scope scope)
     {
-        foreach (var (cond, body) in i.Branches)
+        for (var k = 0; k < i.Branches.Count; k++)
         {
+            var (cond, body) = i.Branches[k];
             var (v, owner) = _expr.EvalTracked(cond, scope);
             var taken = Py.Truthy(_expr.Needed(v));
             if (!taken) continue;

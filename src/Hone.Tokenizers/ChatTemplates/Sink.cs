@@ -3,9 +3,11 @@ using System.Text;
 namespace Hone.Tokenizers.ChatTemplates;
 
 /// <summary>Output buffer with the provenance of what was written (strong: message text; weak: written inside a loop over a message's list).</summary>
-internal sealed class Sink
+internal sealed class Sink(StringBuilder text)
 {
-    public StringBuilder Text { get; } = new();
+    public Sink() : this(new StringBuilder()) { }
+
+    public StringBuilder Text { get; } = text;
     public List<Seg> Segs { get; } = [];
 
     public object ToValue()

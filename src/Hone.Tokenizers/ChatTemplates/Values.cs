@@ -60,10 +60,16 @@ internal sealed class TrackedString
         var ta = a as TrackedString;
         var tb = b as TrackedString;
         if (ta is null && tb is null) return sa + sb;
-        var segs = new List<Seg>();
-        if (ta is not null) segs.AddRange(ta.Segs);
-        if (tb is not null) foreach (var s in tb.Segs) segs.Add(s with { Start = s.Start + sa.Length, End = s.End + sa.Length });
-        return segs.Count == 0 ? sa + sb : new TrackedString(sa + sb, [.. segs]);
+        int na = ta?.Segs.Length ?? 0, nb = tb?.Segs.Length ?? 0;
+        if (na + nb == 0) return sa + sb;
+        var segs = new Seg[na + nb];
+        ta?.Segs.CopyTo(segs, 0);
+        for (var i = 0; i < nb; i++)
+        {
+            var s = tb!.Segs[i];
+            segs[na + i] = s with { Start = s.Start + sa.Length, End = s.End + sa.Length };
+        }
+        return new TrackedString(sa + sb, segs);
     }
 
     /// <summary>The substring [start, end) of a value, keeping the provenance that falls inside it (and Markup, as Markup.__getitem__ does).</summary>
@@ -261,8 +267,8 @@ internal sealed class LoopInfo
         "index0" => (long)Index0,
         "revindex" => (long)(Items.Count - Index0),
         "revindex0" => (long)(Items.Count - Index0 - 1),
-        "first" => Index0 == 0,
-        "last" => Index0 == Items.Count - 1,
+        "first" => Py.Box(Index0 == 0),
+        "last" => Py.Box(Index0 == Items.Count - 1),
         "length" => (long)Items.Count,
         "depth" => (long)Depth0 + 1,
         "depth0" => (long)Depth0,

@@ -55,10 +55,12 @@ public class GoldenRenderTests
         {
             var ex = Assert.Throws<ChatTemplateException>(() => template.Render(input));
             Assert.True(ex.Line > 0, $"{label}: error without a location: {ex.Message} (Jinja2: {error.GetString()})");
+            Assert.Equal(ex.Message, Assert.Throws<ChatTemplateException>(() => template.RenderText(input)).Message);
             return;
         }
         var expected = c.GetProperty("rendered").GetString()!;
         var actual = template.Render(input).Text;
+        Assert.Equal(actual, template.RenderText(input)); // the text alone (what token counts use) is the same text
         if (actual != expected)
         {
             var i = 0;

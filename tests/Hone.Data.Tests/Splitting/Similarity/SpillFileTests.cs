@@ -19,8 +19,10 @@ public class SpillFileTests
             return folder;
         }
         var gone = Make(SpillFile.RunFolderName(int.MaxValue, 42));                         // no such process
-        var reused = Make(SpillFile.RunFolderName(self.Id, self.StartTime.Ticks - 1));       // the id now names another process
+        var reused = Make(SpillFile.RunFolderName(self.Id, self.StartTime.Ticks - 10 * TimeSpan.TicksPerSecond)); // the id now names another process
         var alive = Make(SpillFile.RunFolderName(self.Id, self.StartTime.Ticks));            // this process
+        // This process as another one reads its start time: a few milliseconds off (each process estimates the boot time).
+        var aliveJitter = Make(SpillFile.RunFolderName(self.Id, self.StartTime.Ticks + (3 * TimeSpan.TicksPerMillisecond)));
         var other = Make("hone-spill-not-a-run-folder");
 
         SpillFile.SweepStale(root);
@@ -28,6 +30,7 @@ public class SpillFileTests
         Assert.False(Directory.Exists(gone));
         Assert.False(Directory.Exists(reused));
         Assert.True(Directory.Exists(alive));
+        Assert.True(Directory.Exists(aliveJitter));
         Assert.True(Directory.Exists(other));
     }
 
