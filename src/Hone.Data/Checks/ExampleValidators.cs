@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Hone.Data.Model;
+using Hone.Tokenizers.ChatTemplates;
 using Microsoft.Extensions.AI;
 
 namespace Hone.Data.Checks;
@@ -80,9 +81,10 @@ internal static class ExampleValidators
         RoleWarnings(s, "$.messages", sink);
         if (sink.HasErrors) return null;
         var (messages2, tools) = TypedChat<ChatExample>(root, sink.Line, direct, e => (e.Messages, e.Tools));
+        if (Count(counter, messages2, tools, "$.messages", sink) is not { } tokens) return null;
         var lastAssistant = messages2.FindLastIndex(m => m.Role == ChatRole.Assistant);
         return new ExampleDigest(sink.Line, Text(messages2.Take(lastAssistant)), Text([messages2[lastAssistant]], withRole: false).TrimEnd('\n'), SystemPrompt(messages2),
-            counter.CountMessages(messages2, tools));
+            tokens);
     }
 
     private static ExampleDigest? Rft(JsonElement root, FindingSink sink, ITokenCounter counter, bool direct)
@@ -95,7 +97,24 @@ internal static class ExampleValidators
         RoleWarnings(s, "$.messages", sink, userWarning: false);
         if (sink.HasErrors) return null;
         var (messages2, tools) = TypedChat<ReinforcementExample>(root, sink.Line, direct, e => (e.Messages, e.Tools));
-        return new ExampleDigest(sink.Line, Text(messages2), null, SystemPrompt(messages2), counter.CountMessages(messages2, tools));
+        if (Count(counter, messages2, tools, "$.messages", sink) is not { } tokens) return null;
+        return new ExampleDigest(sink.Line, Text(messages2), null, SystemPrompt(messages2), tokens);
+    }
+
+    /// <summary>The conversation's token count, or null with a <see cref="FindingCodes.TemplateRenderFailed"/> error when the
+    /// model's chat template refuses it (one such example is a finding, not the end of the check).</summary>
+    private static int? Count(ITokenCounter counter, IReadOnlyList<ChatMessage> messages, IReadOnlyList<ToolDefinition>? tools, string path, FindingSink sink)
+    {
+        try
+        {
+            return counter.CountMessages(messages, tools);
+        }
+        catch (ChatTemplateException e)
+        {
+            sink.Error(FindingCodes.TemplateRenderFailed, path, $"the chat template of {counter.Name} cannot render this example: {e.Message}",
+                "Change the message the template refuses (training renders it with the same template), or check with the model you will train.");
+            return null;
+        }
     }
 
     private static ExampleDigest? Dpo(JsonElement root, FindingSink sink, ITokenCounter counter)
@@ -118,8 +137,10 @@ internal static class ExampleValidators
                 "Replace the non-preferred output with the worse answer it is meant to be.");
         if (sink.HasErrors || s is null) return null;
         var ex = OpenAiJson.FromElement<PreferenceExample>(root, "", sink.Line);
-        var tokens = Math.Max(counter.CountMessages([.. ex.Input.Messages, .. ex.PreferredOutput], ex.Input.Tools),
-            counter.CountMessages([.. ex.Input.Messages, .. ex.NonPreferredOutput], ex.Input.Tools));
+        if (Count(counter, [.. ex.Input.Messages, .. ex.PreferredOutput], ex.Input.Tools, "$.preferred_output", sink) is not { } preferredTokens
+            || Count(counter, [.. ex.Input.Messages, .. ex.NonPreferredOutput], ex.Input.Tools, "$.non_preferred_output", sink) is not { } rejectedTokens)
+            return null;
+        var tokens = Math.Max(preferredTokens, rejectedTokens);
         return new ExampleDigest(sink.Line, Text(ex.Input.Messages), Text(ex.PreferredOutput, withRole: false).TrimEnd('\n'), SystemPrompt(ex.Input.Messages), tokens);
     }
 

@@ -98,6 +98,10 @@ public static class FindingCodes
     /// <summary>Prompt/completion: <c>prompt</c> or <c>completion</c> is absent or not a string.</summary>
     public const string MissingPromptOrCompletion = "missing_prompt_or_completion";
 
+    /// <summary>The model's chat template refuses to render the example (with a real token counter), so training could
+    /// not render it either.</summary>
+    public const string TemplateRenderFailed = "template_render_failed";
+
     // ---- warnings the cookbook prints ----
 
     /// <summary>Warning: an example has no system (or developer) message.</summary>
