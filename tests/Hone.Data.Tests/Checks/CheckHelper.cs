@@ -1,6 +1,10 @@
 using System.Text;
 using Hone.Data.Checks;
+using Hone.Data.Tokens;
 using Hone.Testing;
+using Hone.Tokenizers;
+using Hone.Tokenizers.Chat;
+using Hone.Tokenizers.ChatTemplates;
 
 namespace Hone.Data.Tests.Checks;
 
@@ -24,6 +28,14 @@ internal static class CheckHelper
 
     public static DataCheckReport Check(IEnumerable<string> lines, DataCheckOptions? options = null) =>
         new DataChecker(options).Check(Write(lines));
+
+    /// <summary>A real counter: Llama 2's SentencePiece tokenizer with Qwen2.5's chat template (from ../shared).</summary>
+    public static ChatTemplateTokenCounter QwenCounter()
+    {
+        var tokenizer = TokenizerLoader.Load(TestAssets.Path("tokenizers", "llama2", "tokenizer.model"));
+        var template = ChatTemplate.Parse(File.ReadAllText(TestAssets.Path("chat-templates", "Qwen-Qwen2.5-7B-Instruct.jinja")), "Qwen2.5");
+        return new ChatTemplateTokenCounter(ChatEncoder.Create(tokenizer, template, "Qwen2.5"), "llama2+qwen2.5");
+    }
 
     public static long CountOf(this DataCheckReport r, string code) => r.CountsByCode.TryGetValue(code, out var n) ? n : 0;
 }

@@ -2,10 +2,7 @@ using System.Text.Json;
 using Hone.Data.Checks;
 using Hone.Data.Jsonl;
 using Hone.Data.Model;
-using Hone.Data.Tokens;
 using Hone.Testing;
-using Hone.Tokenizers;
-using Hone.Tokenizers.Chat;
 using Hone.Tokenizers.ChatTemplates;
 
 namespace Hone.Data.Tests.Checks;
@@ -68,9 +65,7 @@ public class DirectTypedReadTests
     {
         // The direct read is taken when the reader's depth cap is no deeper than the serializer's (64); at 65 every example
         // goes through the serializer. Nothing here is deeper than 64, so the reports must be equal, findings and counts.
-        var tokenizer = TokenizerLoader.Load(TestAssets.Path("tokenizers", "llama2", "tokenizer.model"));
-        var template = ChatTemplate.Parse(File.ReadAllText(TestAssets.Path("chat-templates", "Qwen-Qwen2.5-7B-Instruct.jinja")), "Qwen2.5");
-        var counter = new ChatTemplateTokenCounter(ChatEncoder.Create(tokenizer, template, "Qwen2.5"), "llama2+qwen2.5");
+        var counter = CheckHelper.QwenCounter();
         // The lines above that Qwen2.5's template renders (it fails on some shapes, e.g. an assistant turn without content).
         var renderable = Lines.Where(l =>
         {

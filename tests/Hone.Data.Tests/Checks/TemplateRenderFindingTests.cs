@@ -1,9 +1,5 @@
 using Hone.Data.Checks;
 using Hone.Data.Model;
-using Hone.Data.Tokens;
-using Hone.Testing;
-using Hone.Tokenizers;
-using Hone.Tokenizers.Chat;
 using Hone.Tokenizers.ChatTemplates;
 
 namespace Hone.Data.Tests.Checks;
@@ -27,9 +23,7 @@ public class TemplateRenderFindingTests
     [Fact]
     public void A_refused_example_is_a_finding_on_its_line_and_the_others_are_counted()
     {
-        var tokenizer = TokenizerLoader.Load(TestAssets.Path("tokenizers", "llama2", "tokenizer.model"));
-        var template = ChatTemplate.Parse(File.ReadAllText(TestAssets.Path("chat-templates", "Qwen-Qwen2.5-7B-Instruct.jinja")), "Qwen2.5");
-        var counter = new ChatTemplateTokenCounter(ChatEncoder.Create(tokenizer, template, "Qwen2.5"), "Qwen2.5");
+        var counter = CheckHelper.QwenCounter();
         var lines = CheckHelper.Filler().Concat(Candidates).ToList();
         var refused = new HashSet<long>();
         for (int i = 0; i < lines.Count; i++)
