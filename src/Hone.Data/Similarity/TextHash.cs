@@ -29,19 +29,7 @@ public readonly struct TextHash : IEquatable<TextHash>, IComparable<TextHash>
     public static TextHash Of(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        const int stackBytes = 1024;
-        var max = Encoding.UTF8.GetMaxByteCount(text.Length);
-        byte[]? rented = max <= stackBytes ? null : ArrayPool<byte>.Shared.Rent(max);
-        try
-        {
-            Span<byte> utf8 = rented ?? stackalloc byte[stackBytes];
-            var h = XxHash128.HashToUInt128(utf8[..Encoding.UTF8.GetBytes(text, utf8)]);
-            return new TextHash((ulong)h, (ulong)(h >> 64));
-        }
-        finally
-        {
-            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
-        }
+        return Hash(text, [], []);
     }
 
     /// <summary>
@@ -53,15 +41,20 @@ public readonly struct TextHash : IEquatable<TextHash>, IComparable<TextHash>
     {
         ArgumentNullException.ThrowIfNull(first);
         if (char.IsSurrogate(separator)) throw new ArgumentOutOfRangeException(nameof(separator), "The separator must not be a surrogate.");
-        second ??= "";
+        return Hash(first, new ReadOnlySpan<char>(in separator), second);
+    }
+
+    /// <summary>The hash of the UTF-8 of the three parts one after the other (in a stack buffer up to 1 KB).</summary>
+    private static TextHash Hash(ReadOnlySpan<char> first, ReadOnlySpan<char> separator, ReadOnlySpan<char> second)
+    {
         const int stackBytes = 1024;
-        var max = Encoding.UTF8.GetMaxByteCount(first.Length) + 3 + Encoding.UTF8.GetMaxByteCount(second.Length);
+        var max = Encoding.UTF8.GetMaxByteCount(first.Length) + Encoding.UTF8.GetMaxByteCount(separator.Length) + Encoding.UTF8.GetMaxByteCount(second.Length);
         byte[]? rented = max <= stackBytes ? null : ArrayPool<byte>.Shared.Rent(max);
         try
         {
             Span<byte> utf8 = rented ?? stackalloc byte[stackBytes];
             var n = Encoding.UTF8.GetBytes(first, utf8);
-            n += Encoding.UTF8.GetBytes(new ReadOnlySpan<char>(in separator), utf8[n..]);
+            n += Encoding.UTF8.GetBytes(separator, utf8[n..]);
             n += Encoding.UTF8.GetBytes(second, utf8[n..]);
             var h = XxHash128.HashToUInt128(utf8[..n]);
             return new TextHash((ulong)h, (ulong)(h >> 64));

@@ -342,12 +342,12 @@ internal sealed class ExpressionEvaluator
                 }
                 if (count > 0)
                 {
-                    acc = Join(run!, count);
+                    acc = TrackedString.Concat(run!, count);
                     count = 0;
                 }
                 acc = Arith.Binary(_ctx, "+", acc, right);
             }
-            return count > 0 ? Join(run!, count) : acc;
+            return count > 0 ? TrackedString.Concat(run!, count) : acc;
         }
         finally
         {
@@ -359,39 +359,6 @@ internal sealed class ExpressionEvaluator
 
     /// <summary>The <c>+</c> nodes of a left-deep chain, innermost first, by its outermost node (made once per template node).</summary>
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<BinaryExpr, BinaryExpr[]> PlusChains = [];
-
-    /// <summary>The strs of run[0, count) concatenated, keeping their provenance (as <see cref="TrackedString.Concat"/> does pair by pair).</summary>
-    private static object Join(object[] run, int count)
-    {
-        var parts = run.AsSpan(0, count);
-        var segs = 0;
-        var length = 0;
-        foreach (var p in parts)
-        {
-            length += Py.StrOf(p).Length;
-            if (p is TrackedString t) segs += t.Segs.Length;
-        }
-        var text = string.Create(length, (run, count), static (chars, state) =>
-        {
-            var at = 0;
-            for (var i = 0; i < state.count; i++)
-            {
-                var str = Py.StrOf(state.run[i]);
-                str.CopyTo(chars[at..]);
-                at += str.Length;
-            }
-        });
-        if (segs == 0) return text;
-        var all = new Seg[segs];
-        int k = 0, offset = 0;
-        foreach (var p in parts)
-        {
-            if (p is TrackedString t)
-                foreach (var g in t.Segs) all[k++] = g with { Start = g.Start + offset, End = g.End + offset };
-            offset += Py.StrOf(p).Length;
-        }
-        return new TrackedString(text, all);
-    }
 
     private object? EvalCompare(CompareExpr c, Scope s)
     {

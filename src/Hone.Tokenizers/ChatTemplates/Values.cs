@@ -72,6 +72,40 @@ internal sealed class TrackedString
         return new TrackedString(sa + sb, segs);
     }
 
+    /// <summary>The str of run[0, count) concatenated in one string, keeping provenance as <see cref="Concat(object, object)"/>
+    /// does pair by pair (a plain str, not Markup): a chain <c>a + b + c + ...</c> joined once.</summary>
+    public static object Concat(object[] run, int count)
+    {
+        var parts = run.AsSpan(0, count);
+        var segs = 0;
+        var length = 0;
+        foreach (var p in parts)
+        {
+            length += Py.StrOf(p).Length;
+            if (p is TrackedString t) segs += t.Segs.Length;
+        }
+        var text = string.Create(length, (run, count), static (chars, state) =>
+        {
+            var at = 0;
+            for (var i = 0; i < state.count; i++)
+            {
+                var str = Py.StrOf(state.run[i]);
+                str.CopyTo(chars[at..]);
+                at += str.Length;
+            }
+        });
+        if (segs == 0) return text;
+        var all = new Seg[segs];
+        int k = 0, offset = 0;
+        foreach (var p in parts)
+        {
+            if (p is TrackedString t)
+                foreach (var g in t.Segs) all[k++] = g with { Start = g.Start + offset, End = g.End + offset };
+            offset += Py.StrOf(p).Length;
+        }
+        return new TrackedString(text, all);
+    }
+
     /// <summary>The substring [start, end) of a value, keeping the provenance that falls inside it (and Markup, as Markup.__getitem__ does).</summary>
     public static object Sub(object v, int start, int end)
     {
