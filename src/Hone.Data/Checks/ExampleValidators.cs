@@ -111,7 +111,7 @@ internal static class ExampleValidators
         }
         catch (ChatTemplateException e)
         {
-            sink.Error(FindingCodes.TemplateRenderFailed, path, $"the chat template of {counter.Name} cannot render this example: {e.Message}",
+            sink.Error(FindingCodes.TemplateRenderFailed, path, $"the {counter.Name} cannot render this example: {e.Message}",
                 "Change the message the template refuses (training renders it with the same template), or check with the model you will train.");
             return null;
         }
