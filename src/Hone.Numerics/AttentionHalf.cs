@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Hone.Numerics;
 
@@ -102,6 +103,7 @@ public static unsafe class AttentionHalf
             for (int j0 = first; j0 < limit; j0 += TileKeys)
             {
                 int n = Math.Min(TileKeys, limit - j0);
+                Prefetch(keys + ((long)(j0 + TileKeys) * headDim), values + ((long)j0 * headDim), n * headDim);
                 HalfConvert.Widen(keys + ((long)j0 * headDim), tile, n * headDim);
                 for (int row = h0; row < h0 + group; row++)
                 {
@@ -144,6 +146,25 @@ public static unsafe class AttentionHalf
                     HeadVectors.WeightedSumAdd(a.Probs + ((long)row * a.KvLen) + j0, n, tile, headDim, a.Output + ((long)row * headDim), headDim);
                 }
             }
+        }
+    }
+
+    /// <summary>Asks for the next tile of keys and this tile's values (count halves each) while this tile's keys are
+    /// scored: the cache of a decode step comes from memory (the weights streamed since evicted it), and a tile's
+    /// arithmetic is too short for the hardware prefetcher to run ahead of it. A prefetch never faults, so the next tile
+    /// may lie past the last position.</summary>
+    private static void Prefetch(ushort* nextKeys, ushort* values, int count)
+    {
+        if (!Sse.IsSupported)
+        {
+            return;
+        }
+
+        byte* k = (byte*)nextKeys, v = (byte*)values;
+        for (int b = 0; b < count * sizeof(ushort); b += 64)
+        {
+            Sse.Prefetch0(k + b);
+            Sse.Prefetch0(v + b);
         }
     }
 }
