@@ -67,7 +67,8 @@ public sealed class ChatTemplate
     /// <see cref="RenderText(ChatRenderInput)"/> of messages and tools given as JSON elements rather than nodes:
     /// <paramref name="messages"/> an array of message objects, <paramref name="tools"/> the tools (null: undefined),
     /// with the default limits and no extra variables. The template reads the same values as from nodes parsed from the
-    /// same JSON (a repeated key is the caller's to refuse: nodes refuse it), without a node tree per message.
+    /// same JSON (a repeated key is the caller's to refuse: nodes refuse it), without a node tree per message, and
+    /// without tracking which message each string came from (it places spans and never changes the text).
     /// </summary>
     public string RenderText(JsonElement messages, JsonElement? tools, bool addGenerationPrompt, string bosToken, string eosToken)
     {
@@ -78,12 +79,10 @@ public sealed class ChatTemplate
         foreach (var m in messages.EnumerateArray())
         {
             if (m.ValueKind != JsonValueKind.Object) throw new ChatTemplateException($"message {list.Count} must be a JSON object with 'role' and 'content'");
+            // No provenance (which message a string came from): it only places assistant spans, never changes the
+            // text, and tracking it costs a tracked string per message string and per concatenation of one.
             var d = new PyDict();
-            foreach (var p in m.EnumerateObject())
-            {
-                var owned = p.NameEquals("content") || p.NameEquals("tool_calls") || p.NameEquals("reasoning_content");
-                d.Set(p.Name, PyJson.FromElement(p.Value, owned ? list.Count : -1, p.NameEquals("tool_calls")));
-            }
+            foreach (var p in m.EnumerateObject()) d.Set(p.Name, PyJson.FromElement(p.Value));
             list.Add(d);
         }
         var globals = MakeGlobals(list, tools is { } t ? PyJson.FromElement(t) : null, tools is not null, addGenerationPrompt, bosToken, eosToken, null);
