@@ -81,9 +81,22 @@ public sealed class NearDuplicateIndex : IDisposable
     }
 
     /// <summary><see cref="Prepare(string)"/> of <c>first + separator + second</c>, without making that string.</summary>
-    public PreparedText Prepare(string first, char separator, string? second) => PrepareNormalized(TextNormalizer.Normalize(first, separator, second));
+    public PreparedText Prepare(string first, char separator, string? second)
+    {
+        ArgumentNullException.ThrowIfNull(first);
+        // Normalised into a pooled buffer and shingled and hashed from there (no string of it).
+        var rented = System.Buffers.ArrayPool<char>.Shared.Rent(first.Length + 1 + (second?.Length ?? 0));
+        try
+        {
+            return PrepareNormalized(rented.AsSpan(0, TextNormalizer.NormalizeInto(first, separator, second, rented)));
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<char>.Shared.Return(rented);
+        }
+    }
 
-    private PreparedText PrepareNormalized(string norm)
+    private PreparedText PrepareNormalized(ReadOnlySpan<char> norm)
     {
         var keys = new ulong[_bands];
         Span<uint> sig = _options.HashCount <= 256 ? stackalloc uint[_options.HashCount] : new uint[_options.HashCount];
@@ -327,7 +340,7 @@ public sealed class NearDuplicateIndex : IDisposable
     /// (<paramref name="signature"/> is scratch). An empty text has no shingles and its keys are left as they are
     /// (it is never a representative, so they are not read).
     /// </summary>
-    private ulong[] ShingleAndBand(string norm, Span<uint> signature, Span<ulong> keys)
+    private ulong[] ShingleAndBand(ReadOnlySpan<char> norm, Span<uint> signature, Span<ulong> keys)
     {
         if (norm.Length == 0) return [];
         var set = _options.Shingler.Shingle(norm);
