@@ -18,6 +18,7 @@ public sealed class SentencePieceBpeTokenizer : TokenizerBase
     private readonly int? _unkId;
     private readonly SpmPairFilter _pairs;
     private readonly SpmSegmentCache _cache = new();
+    private readonly ThreadLocal<SpmPrefixMemo> _prefixes = new(() => new SpmPrefixMemo());
 
     /// <summary>Creates the tokenizer over a vocabulary whose scores order the merges.</summary>
     /// <param name="vocab">Texts use "▁" for spaces; byte pieces are "&lt;0xXX&gt;".</param>
@@ -50,14 +51,20 @@ public sealed class SentencePieceBpeTokenizer : TokenizerBase
         // Merges never cross a point whose two chars occur together in no token: merge each run between such
         // points on its own (the greedy order within a run is the same as over the whole text), and reuse the
         // tokens of a run seen before (a run always merges the same way).
+        if (sink.CountOnly)
+        {
+            sink.AddCount(Count(chars.AsSpan(0, n), chars));
+            return;
+        }
+        var cache = _cache.ForThread();
         for (int from = 0, to = 1; to <= n; to++)
         {
             if (to < n && !_pairs.CanSplit(chars[to - 1], chars[to])) continue;
             var segment = chars.AsSpan(from, to - from);
-            if (!_cache.TryGet(segment, out var pieces))
+            if (!cache.TryGet(segment, out var pieces))
             {
                 pieces = Merge(chars, from, to);
-                _cache.Add(segment, pieces);
+                cache.Add(segment, pieces);
             }
             foreach (var p in pieces)
             {
@@ -66,6 +73,34 @@ public sealed class SentencePieceBpeTokenizer : TokenizerBase
             }
             from = to;
         }
+    }
+
+    /// <summary>
+    /// The number of tokens of <paramref name="text"/> (the fragment's chars, spaces made "▁", at the start of
+    /// <paramref name="chars"/>): the segments of <see cref="EncodeRaw"/>, resumed after those it shares with the last
+    /// fragment this thread counted (<see cref="SpmPrefixMemo"/>).
+    /// </summary>
+    private int Count(ReadOnlySpan<char> text, char[] chars)
+    {
+        var memo = _prefixes.Value!;
+        var (from, tokens, segments) = memo.Resume(text);
+        var cache = _cache.ForThread();
+        var n = text.Length;
+        for (var to = from + 1; to <= n; to++)
+        {
+            if (to < n && !_pairs.CanSplit(text[to - 1], text[to])) continue;
+            var segment = text[from..to];
+            if (!cache.TryGet(segment, out var pieces))
+            {
+                pieces = Merge(chars, from, to);
+                cache.Add(segment, pieces);
+            }
+            tokens += pieces.Length;
+            memo.Record(segments++, to, tokens);
+            from = to;
+        }
+        memo.Commit(text, segments);
+        return tokens;
     }
 
     /// <summary>Longest fragment whose char buffer a thread keeps for the next call.</summary>

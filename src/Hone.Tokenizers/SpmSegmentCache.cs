@@ -33,18 +33,39 @@ internal sealed class SpmSegmentCache
     public int Count => _maps.Value!.Count;
 
     /// <summary>The tokens of <paramref name="segment"/> when this thread saw it before.</summary>
-    public bool TryGet(ReadOnlySpan<char> segment, out SpmPiece[] pieces)
-    {
-        pieces = [];
-        return segment.Length <= MaxSegmentChars && _maps.Value!.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(segment, out pieces!);
-    }
+    public bool TryGet(ReadOnlySpan<char> segment, out SpmPiece[] pieces) => ForThread().TryGet(segment, out pieces);
 
     /// <summary>Keeps the tokens of <paramref name="segment"/> (when it is short enough).</summary>
-    public void Add(ReadOnlySpan<char> segment, SpmPiece[] pieces)
+    public void Add(ReadOnlySpan<char> segment, SpmPiece[] pieces) => ForThread().Add(segment, pieces);
+
+    /// <summary>The calling thread's map, looked up once for the many segments of one text.</summary>
+    public Local ForThread() => new(_maps.Value!, Capacity);
+
+    /// <summary>One thread's map (see <see cref="ForThread"/>); use it on that thread only.</summary>
+    public readonly struct Local
     {
-        if (segment.Length > MaxSegmentChars) return;
-        var map = _maps.Value!;
-        if (map.Count >= Capacity) map.Clear();
-        map.GetAlternateLookup<ReadOnlySpan<char>>().TryAdd(segment, pieces);
+        private readonly Dictionary<string, SpmPiece[]>.AlternateLookup<ReadOnlySpan<char>> _map;
+        private readonly int _capacity;
+
+        internal Local(Dictionary<string, SpmPiece[]> map, int capacity)
+        {
+            _map = map.GetAlternateLookup<ReadOnlySpan<char>>();
+            _capacity = capacity;
+        }
+
+        /// <summary>The tokens of <paramref name="segment"/> when this thread saw it before.</summary>
+        public bool TryGet(ReadOnlySpan<char> segment, out SpmPiece[] pieces)
+        {
+            pieces = [];
+            return segment.Length <= MaxSegmentChars && _map.TryGetValue(segment, out pieces!);
+        }
+
+        /// <summary>Keeps the tokens of <paramref name="segment"/> (when it is short enough).</summary>
+        public void Add(ReadOnlySpan<char> segment, SpmPiece[] pieces)
+        {
+            if (segment.Length > MaxSegmentChars) return;
+            if (_map.Dictionary.Count >= _capacity) _map.Dictionary.Clear();
+            _map.TryAdd(segment, pieces);
+        }
     }
 }

@@ -11,6 +11,16 @@ internal sealed class TokenSink(bool withIds, bool withOffsets)
     /// <summary>Ids added so far.</summary>
     public int Count { get; private set; }
 
+    /// <summary>True when the sink keeps neither ids nor offsets (only <see cref="Count"/> is read).</summary>
+    public bool CountOnly => Ids is null && Offsets is null;
+
+    /// <summary>Counts <paramref name="n"/> ids without keeping them (a <see cref="CountOnly"/> sink).</summary>
+    public void AddCount(int n)
+    {
+        if (!CountOnly) throw new InvalidOperationException("This sink keeps ids or offsets; add them one by one.");
+        Count += n;
+    }
+
     public void Add(int id, int start, int end)
     {
         Count++;

@@ -51,15 +51,26 @@ internal sealed class DatasetAnalyzer : IDisposable
     /// </summary>
     public DigestKeys Keys(ExampleDigest d)
     {
-        var input = Normalize(d.Input);
-        var output = d.Output is null ? null : Normalize(d.Output);
-        return new DigestKeys(
-            TextHash.Of(input, '\u0001', output),
-            output is null ? null : Hash(input),
-            output is null ? null : Hash(output),
-            output is { Length: > 0 and <= MaxLabelLength } ? output : null,
-            d.SystemPrompt is null ? null : SystemHash(d.SystemPrompt),
-            _near?.Prepare(d.Input, '\n', d.Output));
+        // The normalised input and output are hashed where they are built (pooled buffers); only a label is kept as a string.
+        var inputBuffer = System.Buffers.ArrayPool<char>.Shared.Rent(Math.Max(d.Input.Length, 1));
+        var outputBuffer = d.Output is null ? null : System.Buffers.ArrayPool<char>.Shared.Rent(Math.Max(d.Output.Length, 1));
+        try
+        {
+            ReadOnlySpan<char> input = inputBuffer.AsSpan(0, NormalizeInto(d.Input, inputBuffer));
+            ReadOnlySpan<char> output = outputBuffer is null ? default : outputBuffer.AsSpan(0, NormalizeInto(d.Output!, outputBuffer));
+            return new DigestKeys(
+                TextHash.Of(input, '\u0001', output),
+                outputBuffer is null ? null : TextHash.Of(input),
+                outputBuffer is null ? null : TextHash.Of(output),
+                outputBuffer is not null && output.Length is > 0 and <= MaxLabelLength ? new string(output) : null,
+                d.SystemPrompt is null ? null : SystemHash(d.SystemPrompt),
+                _near?.Prepare(d.Input, '\n', d.Output));
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<char>.Shared.Return(inputBuffer);
+            if (outputBuffer is not null) System.Buffers.ArrayPool<char>.Shared.Return(outputBuffer);
+        }
     }
 
     /// <summary>
@@ -251,20 +262,26 @@ internal sealed class DatasetAnalyzer : IDisposable
         var buffer = System.Buffers.ArrayPool<char>.Shared.Rent(s.Length);
         try
         {
-            var length = 0;
-            var space = false;
-            foreach (var ch in s)
-            {
-                if (char.IsWhiteSpace(ch)) { space = length > 0; continue; }
-                if (space) { buffer[length++] = ' '; space = false; }
-                buffer[length++] = char.ToLowerInvariant(ch);
-            }
-            return new string(buffer, 0, length);
+            return new string(buffer, 0, NormalizeInto(s, buffer));
         }
         finally
         {
             System.Buffers.ArrayPool<char>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>Writes <see cref="Normalize"/> of <paramref name="s"/> into <paramref name="buffer"/> (at least as long) and returns its length.</summary>
+    private static int NormalizeInto(string s, Span<char> buffer)
+    {
+        var length = 0;
+        var space = false;
+        foreach (var ch in s)
+        {
+            if (char.IsWhiteSpace(ch)) { space = length > 0; continue; }
+            if (space) { buffer[length++] = ' '; space = false; }
+            buffer[length++] = char.ToLowerInvariant(ch);
+        }
+        return length;
     }
 
     private static TextHash Hash(string s) => TextHash.Of(s);

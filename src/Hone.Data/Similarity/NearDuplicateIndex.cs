@@ -10,8 +10,8 @@ namespace Hone.Data.Similarity;
 /// text to an external sort. <see cref="Finish"/> collapses texts equal after normalisation to their first member,
 /// bands the representatives, verifies candidates by exact Jaccard and groups the pairs, exactly as
 /// <see cref="NearDuplicateFinder"/> describes: same pairs, same order, same groups. Memory per text while adding: an
-/// 8-byte store offset; the rest is bounded by the threshold (and, in <see cref="Finish"/>, 28 bytes per distinct text:
-/// two bands are sorted at once; the pairs already met are remembered in a table of at most 16 MB,
+/// 8-byte store offset; the rest is bounded by the threshold (and, in <see cref="Finish"/>, 40 bytes per distinct text:
+/// two bands are held at once, one of them being radix-sorted through a scratch copy; the pairs already met are remembered in a table of at most 16 MB,
 /// <see cref="PairCache"/>). Candidates are verified a block at a time on worker threads and accepted in order.
 /// </summary>
 public sealed class NearDuplicateIndex : IDisposable
@@ -81,9 +81,22 @@ public sealed class NearDuplicateIndex : IDisposable
     }
 
     /// <summary><see cref="Prepare(string)"/> of <c>first + separator + second</c>, without making that string.</summary>
-    public PreparedText Prepare(string first, char separator, string? second) => PrepareNormalized(TextNormalizer.Normalize(first, separator, second));
+    public PreparedText Prepare(string first, char separator, string? second)
+    {
+        ArgumentNullException.ThrowIfNull(first);
+        // Normalised into a pooled buffer and shingled and hashed from there (no string of it).
+        var rented = System.Buffers.ArrayPool<char>.Shared.Rent(first.Length + 1 + (second?.Length ?? 0));
+        try
+        {
+            return PrepareNormalized(rented.AsSpan(0, TextNormalizer.NormalizeInto(first, separator, second, rented)));
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<char>.Shared.Return(rented);
+        }
+    }
 
-    private PreparedText PrepareNormalized(string norm)
+    private PreparedText PrepareNormalized(ReadOnlySpan<char> norm)
     {
         var keys = new ulong[_bands];
         Span<uint> sig = _options.HashCount <= 256 ? stackalloc uint[_options.HashCount] : new uint[_options.HashCount];
@@ -240,12 +253,16 @@ public sealed class NearDuplicateIndex : IDisposable
 
         // Band b + 1 is gathered and sorted on another thread while band b's candidates are verified here (the
         // verification order, and so the pairs found, are those of one band after the other).
+        // Representatives are numbered in order and the radix sort is stable, so equal keys come out in representative
+        // order, as the comparison sort followed by the bucket sort below gives them.
         (ulong[] Keys, int[] Reps) band0 = (new ulong[count], new int[count]), spare = (new ulong[count], new int[count]);
+        var scratchKeys = new ulong[count];
+        var scratchReps = new int[count]; // one sort runs at a time
         (ulong[] Keys, int[] Reps) SortBand(int band, (ulong[] Keys, int[] Reps) into)
         {
             _bandKeys.GatherBand(band, firsts, into.Keys);
             for (var r = 0; r < count; r++) into.Reps[r] = r;
-            Array.Sort(into.Keys, into.Reps);
+            RadixSort.SortPairs(into.Keys, into.Reps, scratchKeys, scratchReps);
             return into;
         }
         var next = Task.Run(() => SortBand(0, band0));
@@ -323,7 +340,7 @@ public sealed class NearDuplicateIndex : IDisposable
     /// (<paramref name="signature"/> is scratch). An empty text has no shingles and its keys are left as they are
     /// (it is never a representative, so they are not read).
     /// </summary>
-    private ulong[] ShingleAndBand(string norm, Span<uint> signature, Span<ulong> keys)
+    private ulong[] ShingleAndBand(ReadOnlySpan<char> norm, Span<uint> signature, Span<ulong> keys)
     {
         if (norm.Length == 0) return [];
         var set = _options.Shingler.Shingle(norm);

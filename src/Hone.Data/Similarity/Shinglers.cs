@@ -11,6 +11,9 @@ public interface IShingler
     /// Run <see cref="TextNormalizer.Normalize"/> first.
     /// </summary>
     ulong[] Shingle(string normalizedText);
+
+    /// <summary><see cref="Shingle(string)"/> of the chars of a span (the same set as of the string holding them).</summary>
+    ulong[] Shingle(ReadOnlySpan<char> normalizedText) => Shingle(new string(normalizedText));
 }
 
 /// <summary>
@@ -34,13 +37,19 @@ public sealed class WordShingler : IShingler
     public ulong[] Shingle(string normalizedText)
     {
         ArgumentNullException.ThrowIfNull(normalizedText);
+        return Shingle(normalizedText.AsSpan());
+    }
+
+    /// <inheritdoc/>
+    public ulong[] Shingle(ReadOnlySpan<char> normalizedText)
+    {
         // At most one word per two characters (a word and its separating space), so (length + 1) / 2 words.
         using var scratch = new ShingleScratch((normalizedText.Length + 1) / 2);
         var buf = scratch.Span;
         var words = 0;
-        foreach (var range in normalizedText.AsSpan().Split(' '))
+        foreach (var range in normalizedText.Split(' '))
         {
-            var w = normalizedText.AsSpan(range);
+            var w = normalizedText[range];
             if (w.Length > 0) buf[words++] = StableHash.Of(w);
         }
         if (words == 0) return [];
@@ -88,8 +97,14 @@ public sealed class CharShingler : IShingler
     public ulong[] Shingle(string normalizedText)
     {
         ArgumentNullException.ThrowIfNull(normalizedText);
+        return Shingle(normalizedText.AsSpan());
+    }
+
+    /// <inheritdoc/>
+    public ulong[] Shingle(ReadOnlySpan<char> normalizedText)
+    {
         if (normalizedText.Length == 0) return [];
-        var span = normalizedText.AsSpan();
+        var span = normalizedText;
         var n = Math.Min(Size, span.Length);
         var count = span.Length - n + 1;
         using var scratch = new ShingleScratch(count);

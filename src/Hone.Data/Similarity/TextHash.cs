@@ -44,6 +44,16 @@ public readonly struct TextHash : IEquatable<TextHash>, IComparable<TextHash>
         return Hash(first, new ReadOnlySpan<char>(in separator), second);
     }
 
+    /// <summary><see cref="Of(string)"/> of a span of chars (the same hash as of the string holding them).</summary>
+    internal static TextHash Of(ReadOnlySpan<char> text) => Hash(text, [], []);
+
+    /// <summary><see cref="Of(string, char, string?)"/> of spans (an empty <paramref name="second"/> hashes as a null one does).</summary>
+    internal static TextHash Of(ReadOnlySpan<char> first, char separator, ReadOnlySpan<char> second)
+    {
+        if (char.IsSurrogate(separator)) throw new ArgumentOutOfRangeException(nameof(separator), "The separator must not be a surrogate.");
+        return Hash(first, new ReadOnlySpan<char>(in separator), second);
+    }
+
     /// <summary>The hash of the UTF-8 of the three parts one after the other (in a stack buffer up to 1 KB).</summary>
     private static TextHash Hash(ReadOnlySpan<char> first, ReadOnlySpan<char> separator, ReadOnlySpan<char> second)
     {

@@ -34,20 +34,28 @@ public static class TextNormalizer
     public static string Normalize(string first, char separator, string? second)
     {
         ArgumentNullException.ThrowIfNull(first);
-        second ??= "";
-        var rented = ArrayPool<char>.Shared.Rent(first.Length + 1 + second.Length);
+        var rented = ArrayPool<char>.Shared.Rent(first.Length + 1 + (second?.Length ?? 0));
         try
         {
-            var state = new State(rented, dropPunctuation: true);
-            state.Add(first);
-            state.Add(new ReadOnlySpan<char>(in separator));
-            state.Add(second);
-            return new string(rented, 0, state.Length);
+            return new string(rented, 0, NormalizeInto(first, separator, second, rented));
         }
         finally
         {
             ArrayPool<char>.Shared.Return(rented);
         }
+    }
+
+    /// <summary>
+    /// Writes <see cref="Normalize(string, char, string?)"/> into <paramref name="output"/> (at least
+    /// <c>first.Length + 1 + second.Length</c> chars) and returns its length.
+    /// </summary>
+    internal static int NormalizeInto(string first, char separator, string? second, char[] output)
+    {
+        var state = new State(output, dropPunctuation: true);
+        state.Add(first);
+        state.Add(new ReadOnlySpan<char>(in separator));
+        state.Add(second ?? "");
+        return state.Length;
     }
 
     private static string Run(string text, bool dropPunctuation)

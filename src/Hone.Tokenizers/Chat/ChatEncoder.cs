@@ -141,6 +141,14 @@ public sealed class ChatEncoder
     public int CountTokens(IReadOnlyList<JsonNode> messages, JsonNode? tools = null, bool addGenerationPrompt = false) =>
         Tokenizer.CountTokens(Template.RenderText(Input(messages, tools, addGenerationPrompt)), addBos: false, parseSpecial: true);
 
+    /// <summary>
+    /// <see cref="CountTokens(IReadOnlyList{JsonNode}, JsonNode?, bool)"/> of messages and tools given as JSON elements
+    /// (an array of message objects; tools null when there are none), read by the template as the nodes parsed from
+    /// the same JSON would be (see <see cref="ChatTemplate.RenderText(JsonElement, JsonElement?, bool, string, string)"/>).
+    /// </summary>
+    public int CountTokens(JsonElement messages, JsonElement? tools, bool addGenerationPrompt = false) =>
+        Tokenizer.CountTokens(Template.RenderText(messages, tools, addGenerationPrompt, BosToken, EosToken), addBos: false, parseSpecial: true);
+
     private RenderResult Render(IReadOnlyList<JsonNode> messages, JsonNode? tools, bool addGenerationPrompt) => Template.Render(Input(messages, tools, addGenerationPrompt));
 
     private ChatRenderInput Input(IReadOnlyList<JsonNode> messages, JsonNode? tools, bool addGenerationPrompt) => new()

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Hone.Tokenizers.ChatTemplates;
@@ -60,16 +61,45 @@ public sealed class ChatTemplate
     }
 
     /// <summary>The text <see cref="Render"/> gives, without finding the assistant spans (what counting tokens needs).</summary>
-    public string RenderText(ChatRenderInput input)
+    public string RenderText(ChatRenderInput input) => WithOutput(output => RenderSink(input, output).Text);
+
+    /// <summary>
+    /// <see cref="RenderText(ChatRenderInput)"/> of messages and tools given as JSON elements rather than nodes:
+    /// <paramref name="messages"/> an array of message objects, <paramref name="tools"/> the tools (null: undefined),
+    /// with the default limits and no extra variables. The template reads the same values as from nodes parsed from the
+    /// same JSON (a repeated key is the caller's to refuse: nodes refuse it), without a node tree per message, and
+    /// without tracking which message each string came from (it places spans and never changes the text).
+    /// </summary>
+    public string RenderText(JsonElement messages, JsonElement? tools, bool addGenerationPrompt, string bosToken, string eosToken)
     {
-        // The output builder is the thread's (taken while in use, kept when not too large): one render's text is
-        // copied out, then the builder serves the next render.
+        ArgumentNullException.ThrowIfNull(bosToken);
+        ArgumentNullException.ThrowIfNull(eosToken);
+        if (messages.ValueKind != JsonValueKind.Array) throw new ChatTemplateException("'messages' must be a JSON array of message objects");
+        var list = new List<object?>(messages.GetArrayLength());
+        foreach (var m in messages.EnumerateArray())
+        {
+            if (m.ValueKind != JsonValueKind.Object) throw new ChatTemplateException($"message {list.Count} must be a JSON object with 'role' and 'content'");
+            // No provenance (which message a string came from): it only places assistant spans, never changes the
+            // text, and tracking it costs a tracked string per message string and per concatenation of one.
+            var d = new PyDict();
+            foreach (var p in m.EnumerateObject()) d.Set(p.Name, PyJson.FromElement(p.Value));
+            list.Add(d);
+        }
+        var globals = MakeGlobals(list, tools is { } t ? PyJson.FromElement(t) : null, tools is not null, addGenerationPrompt, bosToken, eosToken, null);
+        var limits = ChatTemplateLimits.Default;
+        return WithOutput(output => new Renderer(_info, limits, null, output: output).Render(_body, new Scope(globals)).Text.ToString());
+    }
+
+    /// <summary>Runs <paramref name="render"/> with the thread's output builder (taken while in use, kept when not too large).</summary>
+    private static string WithOutput(Func<StringBuilder, string> render)
+    {
+        // One render's text is copied out, then the builder serves the next render.
         var output = t_output ?? new StringBuilder();
         t_output = null;
         output.Clear();
         try
         {
-            return RenderSink(input, output).Text;
+            return render(output);
         }
         finally
         {
@@ -85,7 +115,6 @@ public sealed class ChatTemplate
     private (string Text, Sink Sink, List<string> Roles, List<bool> Trained) RenderSink(ChatRenderInput input, StringBuilder? output = null)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var globals = new Scope(Globals.Builtins);
         var messages = new List<object?>();
         var roles = new List<string>();
         var trained = new List<bool>();
@@ -103,16 +132,24 @@ public sealed class ChatTemplate
             roles.Add(node["role"] is JsonValue r && r.TryGetValue<string>(out var role) ? role : "");
             trained.Add(IsTrained(node["weight"]));
         }
-        globals.Set("messages", new PyList(messages));
-        if (input.Tools is not null) globals.Set("tools", PyJson.FromNode(input.Tools));
-        globals.Set("add_generation_prompt", input.AddGenerationPrompt);
-        globals.Set("bos_token", input.BosToken);
-        globals.Set("eos_token", input.EosToken);
-        if (input.Variables is not null)
-            foreach (var (k, v) in input.Variables) globals.Set(k, PyJson.FromNode(v));
+        var globals = MakeGlobals(messages, input.Tools is null ? null : PyJson.FromNode(input.Tools), input.Tools is not null, input.AddGenerationPrompt, input.BosToken, input.EosToken, input.Variables);
         var top = new Scope(globals);
         var sink = new Renderer(_info, input.Limits, input.StrftimeNow, output: output).Render(_body, top);
         return (sink.Text.ToString(), sink, roles, trained);
+    }
+
+    /// <summary>A render's globals: the messages (dicts), the tools when given, the flag, the special tokens and the extra variables.</summary>
+    private static Scope MakeGlobals(List<object?> messages, object? tools, bool hasTools, bool addGenerationPrompt, string bos, string eos, IReadOnlyDictionary<string, JsonNode?>? variables)
+    {
+        var globals = new Scope(Globals.Builtins);
+        globals.Set("messages", new PyList(messages));
+        if (hasTools) globals.Set("tools", tools);
+        globals.Set("add_generation_prompt", addGenerationPrompt);
+        globals.Set("bos_token", bos);
+        globals.Set("eos_token", eos);
+        if (variables is not null)
+            foreach (var (k, v) in variables) globals.Set(k, PyJson.FromNode(v));
+        return globals;
     }
 
     private static bool IsTrained(JsonNode? weight)

@@ -13,10 +13,26 @@ internal static class PyJson
 {
     public static string Dumps(object? v, int? indent, bool sortKeys = false, bool compact = false)
     {
-        var sb = new StringBuilder();
-        Write(sb, v, indent, 0, sortKeys, compact);
-        return sb.ToString();
+        // The thread's builder (taken while in use, kept when not too large): tojson runs on every render of a template
+        // with tools.
+        var sb = t_builder ?? new StringBuilder();
+        t_builder = null;
+        sb.Clear();
+        try
+        {
+            Write(sb, v, indent, 0, sortKeys, compact);
+            return sb.ToString();
+        }
+        finally
+        {
+            if (sb.Capacity <= MaxKeptChars) t_builder = sb;
+        }
     }
+
+    /// <summary>Largest builder a thread keeps for its next <see cref="Dumps"/>.</summary>
+    private const int MaxKeptChars = 1 << 16;
+
+    [ThreadStatic] private static StringBuilder? t_builder;
 
     private static void Newline(StringBuilder sb, int? indent, int level)
     {

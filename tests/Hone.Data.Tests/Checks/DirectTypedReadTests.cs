@@ -13,7 +13,7 @@ namespace Hone.Data.Tests.Checks;
 /// </summary>
 public class DirectTypedReadTests
 {
-    private static readonly string[] Lines =
+    internal static readonly string[] Lines =
     [
         CheckHelper.Chat("plain question", "plain answer"),
         """{"messages":[{"role":"user","content":"hi","name":"ann"},{"role":"assistant","content":"yo","weight":0}]}""",

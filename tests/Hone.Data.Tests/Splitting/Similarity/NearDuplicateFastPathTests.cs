@@ -29,6 +29,37 @@ public class NearDuplicateFastPathTests
     }
 
     [Fact]
+    public void Radix_sort_of_band_keys_equals_the_naive_twin()
+    {
+        var rng = new Random(43);
+        foreach (var n in new[] { 0, 1, 2, 255, 256, 257, 1000, 5000, 70_000 })
+        {
+            foreach (var shape in new[] { "random", "few distinct", "shared high bits", "one key", "extremes" })
+            {
+                var keys = new ulong[n];
+                for (var i = 0; i < n; i++)
+                {
+                    keys[i] = shape switch
+                    {
+                        "random" => (ulong)rng.NextInt64() ^ ((ulong)rng.Next() << 33),
+                        "few distinct" => (ulong)rng.Next(7) * 0x9E3779B97F4A7C15UL,
+                        "shared high bits" => 0xABCD_0000_0000_0000UL | (uint)rng.Next(50),
+                        "one key" => 42,
+                        _ => rng.Next(3) switch { 0 => 0, 1 => ulong.MaxValue, _ => (ulong)rng.NextInt64() },
+                    };
+                }
+                var items = new int[n];
+                for (var i = 0; i < n; i++) items[i] = shape == "random" ? rng.Next() : i; // any items; band reps are 0, 1, 2, ...
+                var (nk, ni) = ((ulong[])keys.Clone(), (int[])items.Clone());
+                RadixSort.SortPairsNaive(nk, ni);
+                RadixSort.SortPairs(keys, items, new ulong[n + 3], new int[n + 3]);
+                Assert.Equal(nk, keys);
+                Assert.Equal(ni, items);
+            }
+        }
+    }
+
+    [Fact]
     public void Shinglers_give_sorted_distinct_sets_that_match_string_sets()
     {
         var rng = new Random(5);
