@@ -217,10 +217,10 @@ public sealed class FineTuningService : IAsyncDisposable
 
     private JobRecord Stop(string id, string status, string verb)
     {
-        var job = GetJob(id);
         lock (_lock)
         {
-            if (_current is { } c && c.JobId == id)
+            var job = GetJob(id); // read under the lock: the loop sets a stopped job's status and clears _current in one step
+            if (_current is { } c && c.JobId == id && job.Status != JobStatus.Paused && !JobStatus.IsTerminal(job.Status))
             {
                 _current = c with { Then = status };
                 c.Cts.Cancel();
@@ -266,12 +266,15 @@ public sealed class FineTuningService : IAsyncDisposable
             }
             catch (OperationCanceledException) when (cts.IsCancellationRequested)
             {
-                string? then;
-                lock (_lock) then = _current?.Then;
-                if (then is not null)
+                lock (_lock)
                 {
-                    _store.SetStatus(job.Id, then);
-                    _store.AddEvent(job.Id, "info", then == JobStatus.Cancelled ? "Fine-tuning job cancelled" : "Fine-tuning job paused");
+                    // One step under the lock: a pause or cancel that sees the new status never finds the job still current.
+                    if (_current?.Then is { } then)
+                    {
+                        _store.SetStatus(job.Id, then);
+                        _current = null;
+                        _store.AddEvent(job.Id, "info", then == JobStatus.Cancelled ? "Fine-tuning job cancelled" : "Fine-tuning job paused");
+                    }
                 }
                 // else the server is stopping: the job stays running and resumes from its checkpoint at the next start.
             }
