@@ -139,6 +139,56 @@ public class StoredX16Tests
         }
     }
 
+    /// <summary>The decode path writes a plain product straight into y and adds a bias or an accumulation after it: the
+    /// three results are tied exactly (y + bias, start + y in float32, as the scalar store computes them), at every
+    /// SIMD level and thread count.</summary>
+    [Theory]
+    [InlineData(StoredType.Q4_0x16, 1)]
+    [InlineData(StoredType.Q8_0x16, 2)]
+    [InlineData(StoredType.Q4_Kx16, 3)]
+    public void Decode_bias_and_accumulation_add_to_the_plain_product_exactly(StoredType x16, int m)
+    {
+        const int k = 512, n = 96;
+        var rng = new Random((int)x16 + m);
+        byte[] w;
+        if (x16 == StoredType.Q4_Kx16)
+        {
+            var split = StoredQ4KSplit.Repack(StoredQ4KTests.RandomRows(rng, n, k), k);
+            w = new byte[split.Length];
+            StoredQ4Kx16.Interleave(split, k, w);
+        }
+        else
+        {
+            var type = x16 == StoredType.Q4_0x16 ? StoredType.Q4_0 : StoredType.Q8_0;
+            var gguf = StoredMatMulTests.RandomRows(rng, type, n, k);
+            w = new byte[gguf.Length];
+            Interleave(type, gguf, k, w);
+        }
+
+        float[] x = Rand.Floats(rng, m * k, 2f), bias = Rand.Floats(rng, n), start = Rand.Floats(rng, m * n);
+        using var pool = new WorkerPool(2);
+        foreach (var level in new[] { SimdLevel.Scalar, SimdLevel.Vector512 })
+        {
+            foreach (var p in new[] { WorkerPool.Single, pool })
+            {
+                var plain = new float[m * n];
+                var biased = new float[m * n];
+                var acc = (float[])start.Clone();
+                var accBiased = (float[])start.Clone();
+                StoredMatMul.Multiply(x, w, x16, default, plain, m, k, n, p, add: false, level);
+                StoredMatMul.Multiply(x, w, x16, bias, biased, m, k, n, p, add: false, level);
+                StoredMatMul.Multiply(x, w, x16, default, acc, m, k, n, p, add: true, level);
+                StoredMatMul.Multiply(x, w, x16, bias, accBiased, m, k, n, p, add: true, level);
+                for (int i = 0; i < plain.Length; i++)
+                {
+                    Assert.Equal(plain[i] + bias[i % n], biased[i]);
+                    Assert.Equal(start[i] + plain[i], acc[i]);
+                    Assert.Equal(start[i] + plain[i] + bias[i % n], accBiased[i]);
+                }
+            }
+        }
+    }
+
     [Fact]
     public void Bad_shapes_are_refused()
     {

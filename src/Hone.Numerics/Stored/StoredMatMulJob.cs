@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Hone.Numerics;
 
@@ -137,12 +138,28 @@ internal sealed unsafe class StoredMatMulJob : IParallelWork
     private void Groups(Target target, int j0, int j1)
     {
         float* y16 = stackalloc float[StoredInterleaved.Rows];
+        bool direct = !_add && target.Bias is null, vector = Vector512.IsHardwareAccelerated;
         for (int i = 0; i < _m; i++)
         {
             float* yi = target.Y + ((long)i * target.N);
             for (int j = j0; j < j1; j += StoredInterleaved.Rows)
             {
-                _prepared.Dot16(i, target.W + ((long)j * _rowBytes), _k, _type, y16, _level);
+                // A plain product is written straight to y; a sum or a bias is added as Store does, in the same order.
+                _prepared.Dot16(i, target.W + ((long)j * _rowBytes), _k, _type, direct ? yi + j : y16, _level);
+                if (direct)
+                {
+                    continue;
+                }
+
+                if (vector)
+                {
+                    var r = Vector512.Load(y16);
+                    r = _add ? Vector512.Load(yi + j) + r : r;
+                    r = target.Bias is not null ? r + Vector512.Load(target.Bias + j) : r;
+                    r.Store(yi + j);
+                    continue;
+                }
+
                 for (int r = 0; r < StoredInterleaved.Rows; r++)
                 {
                     Store(target.Bias, yi, j + r, y16[r]);

@@ -27,6 +27,11 @@ public static unsafe class StoredQ4Kx16
     /// <summary>Bytes of one super-block of the 16 rows of a group.</summary>
     private const int SuperGroupBytes = Rows * StoredQ4KSplit.SuperBytes;
 
+    /// <summary>How far ahead the decode kernel prefetches: two super-blocks of the group (4.6 KiB). One super-block ahead
+    /// (as before) or none lost to the stream from memory (stored-kernels from memory, one thread, q4_kx: none 15-18 GB/s,
+    /// one 20-26, two 27-31, four 25-35 and unsteady, on a loaded 2-core host); Q4_0x16 needs none.</summary>
+    private const long PrefetchAhead = 2L * SuperGroupBytes;
+
     private const int ScalesAt = 4 * Rows, MinsAt = ScalesAt + (8 * Rows), NibblesAt = MinsAt + (8 * Rows);
 
     /// <summary>Whether the interleaved kernel runs vectorised here (AVX-512BW).</summary>
@@ -149,11 +154,11 @@ public static unsafe class StoredQ4Kx16
         Vector512<float> acc = default, accm = default;
         for (int b = 0; b < supers; b++, w += SuperGroupBytes, q += StoredQ4K.SuperValues, s += 8)
         {
-            // Read in address order (the halves, the scales' lines, the mins, then the nibbles), the next super-block
-            // prefetched a line for every line read (stored-kernels from memory: about 10% more than without).
+            // Read in address order (the halves, the scales' lines, the mins, then the nibbles), the super-block two
+            // ahead prefetched a line for every line read (PrefetchAhead).
             for (int line = 0; line < NibblesAt; line += 64)
             {
-                Sse.Prefetch0(w + SuperGroupBytes + line);
+                Sse.Prefetch0(w + PrefetchAhead + line);
             }
 
             var halves = Vector512.Load((uint*)w);
@@ -188,10 +193,10 @@ public static unsafe class StoredQ4Kx16
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> SubBlock(byte* nib, sbyte* x, Vector512<byte> low, Vector128<byte> sc)
     {
-        Sse.Prefetch0(nib + SuperGroupBytes);
-        Sse.Prefetch0(nib + SuperGroupBytes + 64);
-        Sse.Prefetch0(nib + SuperGroupBytes + 128);
-        Sse.Prefetch0(nib + SuperGroupBytes + 192);
+        Sse.Prefetch0(nib + PrefetchAhead);
+        Sse.Prefetch0(nib + PrefetchAhead + 64);
+        Sse.Prefetch0(nib + PrefetchAhead + 128);
+        Sse.Prefetch0(nib + PrefetchAhead + 192);
         var r0 = Vector512.Load(nib);
         var r1 = Vector512.Load(nib + 64);
         var r2 = Vector512.Load(nib + 128);
