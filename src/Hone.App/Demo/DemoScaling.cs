@@ -45,64 +45,6 @@ public sealed record DemoScaling(string Folder, IReadOnlyList<DemoScalingRung> R
                 x.Trial.Score.Cases, x.Trial.TrainSeconds, x.Trial.ScoreSeconds, x.Trial.Reused))],
             r.Fit.GainPerDoubling, r.Fit.GainLow, r.Fit.GainHigh, r.Fit.PredictedAtDouble, r.ChartSvg);
     }
-
-    /// <summary>
-    /// <see cref="Run"/> on a thread of its own, beside the fine-tune (whose run it waits for only at the end), with a
-    /// connection of its own to the workspace's store (SQLite in WAL mode takes the two writers) and no progress display
-    /// (the fine-tune's is on screen). Its runs compute what they would after the fine-tune: results do not depend on
-    /// the threads or on what else runs.
-    /// </summary>
-    internal static Task<DemoScaling> Start(Workspace ws, string specPath, SftRunOptions run, Task<AdoptedRun> fineTune, long seed, CancellationToken ct) =>
-        Task.Factory.StartNew(() =>
-        {
-            using var store = ws.OpenStore();
-            return Run(ws, store, specPath, run, () => fineTune.GetAwaiter().GetResult(), seed, null, ct);
-        }, ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-}
-
-/// <summary>
-/// The demo's scaling step running beside its fine-tune (<see cref="DemoScaling.Start"/>), told the fine-tune's run once
-/// it is done. Disposed before it finished (the fine-tune or a step after it failed, or the demo was cancelled), it is
-/// cancelled and awaited, and its own failure (that cancellation, most likely) is not the one reported.
-/// </summary>
-internal sealed class DemoScalingBeside : IAsyncDisposable
-{
-    private readonly CancellationTokenSource _cancel;
-    private readonly TaskCompletionSource<AdoptedRun> _fineTune = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Task<DemoScaling> _task;
-
-    /// <summary>Starts the step with <paramref name="run"/> (the fine-tune's settings on the threads left to it).</summary>
-    public DemoScalingBeside(Workspace ws, string specPath, SftRunOptions run, long seed, CancellationToken ct)
-    {
-        _cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        _task = DemoScaling.Start(ws, specPath, run, _fineTune.Task, seed, _cancel.Token);
-    }
-
-    /// <summary>The fine-tune is done: its run is the step's "all of the data" rung.</summary>
-    public void FineTuned(AdoptedRun run) => _fineTune.SetResult(run);
-
-    /// <summary>Waits for the step and returns what it measured (its failure is thrown here).</summary>
-    public DemoScaling Result() => _task.GetAwaiter().GetResult();
-
-    /// <inheritdoc />
-    public async ValueTask DisposeAsync()
-    {
-        if (!_task.IsCompleted)
-        {
-            await _cancel.CancelAsync().ConfigureAwait(false);
-            _fineTune.TrySetCanceled(_cancel.Token);
-#pragma warning disable CA1031 // the failure that ended the demo early is the one reported
-            try
-            {
-                await _task.ConfigureAwait(false);
-            }
-            catch (Exception)
-            {
-            }
-#pragma warning restore CA1031
-        }
-        _cancel.Dispose();
-    }
 }
 
 /// <summary>The scaling step is done.</summary>

@@ -76,7 +76,7 @@ public static class ScaleStudy
     /// finishes. <paramref name="allData"/>, when given, yields a finished run of <c>options.Run</c> on all of its train file
     /// (the demo's fine-tune): the largest rung adopts it (<see cref="StudyFolder.Adopt"/>) instead of training it again.
     /// It is called only when that rung is reached, after the smaller ones are trained, so it may wait for a run still
-    /// training on other threads (the demo trains its half rung beside its fine-tune).
+    /// training on other threads.
     /// </summary>
     public static ScaleResult Run(ScaleOptions options, string studyFolder, ICheckpointScorer scorer, RunStore? store,
         Action<ScaleRung>? onRung = null, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default, Func<AdoptedRun>? allData = null)

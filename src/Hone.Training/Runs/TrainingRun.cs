@@ -161,10 +161,18 @@ internal static class TrainingRun
     }
 
     /// <summary>The tuned model: with LoRA the adapters merged into a copy (the base is disposed); with full fine-tuning the base, trained in place.</summary>
-    public static LlamaModel Tuned(LlamaTrainer engine, LlamaModel model)
+    public static LlamaModel Tuned(LlamaTrainer engine, LlamaModel model) => Tuned(engine.IsLora, engine.MergedWeights, model);
+
+    /// <summary>
+    /// The tuned model of a trainer that trained LoRA adapters (<paramref name="lora"/>; <paramref name="merged"/> gives the
+    /// weights with the adapters folded in, and the base is disposed) or every weight in place (the model itself).
+    /// </summary>
+    public static LlamaModel Tuned(bool lora, Func<LlamaWeights> merged, LlamaModel model)
     {
-        if (!engine.IsLora) return model;
-        var tuned = new LlamaModel(engine.MergedWeights());
+        ArgumentNullException.ThrowIfNull(merged);
+        ArgumentNullException.ThrowIfNull(model);
+        if (!lora) return model;
+        var tuned = new LlamaModel(merged());
         model.Dispose();
         return tuned;
     }

@@ -20,16 +20,41 @@ public sealed record SftRunOptions : RunOptions
     /// <summary>Trainer options (method, epochs, batch size, learning-rate multiplier, seed, ...).</summary>
     public SftOptions Trainer { get; init; } = new();
 
+    /// <summary>
+    /// Data-parallel shards (1: none): with 2 or more, each micro-batch is split by rows over that many trainers that run
+    /// side by side on the threads and add their gradients in a fixed order (<see cref="DataParallelTrainer"/>). Results
+    /// depend on the shards, never on the threads; for small models, whose matrices are too small to split well across
+    /// threads (the demo's built-in model). Stored in the manifest (a resumed run keeps it).
+    /// </summary>
+    public int DataParallel { get; init; } = 1;
+
     internal override TrainerOptions TrainerOptions => Trainer;
 
     internal override string TrainInput => TrainFile;
 
     internal override IReadOnlyList<(string Role, string Path, string What)> Inputs => [("train", TrainFile, "Training file")];
 
+    /// <inheritdoc />
+    protected override void ValidateOwn()
+    {
+        if (DataParallel is < 1 or > 64) throw new TrainingException($"Data-parallel shards {DataParallel} must be between 1 and 64.");
+        if (DataParallel > 1 && Recompute) throw new TrainingException("Data-parallel shards do not recompute activations: give one or the other.");
+    }
+
+    /// <inheritdoc />
+    protected override void WriteOwn(JsonObject json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        if (DataParallel > 1) json["data_parallel"] = DataParallel;
+    }
+
     /// <summary>The options a manifest's options object records.</summary>
     internal static SftRunOptions FromJson(JsonObject j) =>
-        new SftRunOptions { ModelPath = (string)j["model"]!, TrainFile = (string)j["train"]!, Trainer = SftOptions.FromJson(j["trainer"]!.ToJsonString()) }
-            .WithShared<SftRunOptions>(j);
+        new SftRunOptions
+        {
+            ModelPath = (string)j["model"]!, TrainFile = (string)j["train"]!, Trainer = SftOptions.FromJson(j["trainer"]!.ToJsonString()),
+            DataParallel = (int?)j["data_parallel"] ?? 1,
+        }.WithShared<SftRunOptions>(j);
 }
 
 /// <summary>The outcome of <see cref="SftRun.Start"/> or <see cref="SftRun.Resume"/>.</summary>
@@ -138,12 +163,26 @@ public static class SftRun
         var result = TrainingRun.Record(store, runId, ct, () =>
         {
             using var pool = new WorkerPool(o.Threads);
-            using var engine = new LlamaTrainer(model, trainerOptions.MicroBatchSize, sequence, o.Trainer.Method == TrainingMethod.Lora ? o.Lora : null, pool, o.Recompute);
-            var sft = new SftTrainer(engine, trainerOptions, train, valid, folder);
-            TrainingRun.WriteManifest(folder, Kind, o, runId, sft.Resolved, p);
-            var r = sft.Run(progress, ct);
+            var lora = o.Trainer.Method == TrainingMethod.Lora ? o.Lora : null;
+            if (o.DataParallel > 1)
+            {
+                using var shards = new DataParallelTrainer(model, trainerOptions.MicroBatchSize, sequence, o.DataParallel, lora, pool);
+                var rs = Train(shards);
+                tuned = TrainingRun.Tuned(shards.IsLora, shards.MergedWeights, model);
+                return rs;
+            }
+
+            using var engine = new LlamaTrainer(model, trainerOptions.MicroBatchSize, sequence, lora, pool, o.Recompute);
+            var r = Train(engine);
             tuned = TrainingRun.Tuned(engine, model);
             return r;
+
+            SftResult Train(ITrainableModel e)
+            {
+                var sft = new SftTrainer(e, trainerOptions, train, valid, folder);
+                TrainingRun.WriteManifest(folder, Kind, o, runId, sft.Resolved, p);
+                return sft.Run(progress, ct);
+            }
         }, r => new
         {
             epochs = r.Epochs, steps = r.Steps, learning_rate = r.LearningRate,
