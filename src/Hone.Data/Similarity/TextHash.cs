@@ -29,7 +29,7 @@ public readonly struct TextHash : IEquatable<TextHash>, IComparable<TextHash>
     public static TextHash Of(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return Hash(text, [], []);
+        return Of(text.AsSpan());
     }
 
     /// <summary>
@@ -40,8 +40,7 @@ public readonly struct TextHash : IEquatable<TextHash>, IComparable<TextHash>
     public static TextHash Of(string first, char separator, string? second)
     {
         ArgumentNullException.ThrowIfNull(first);
-        if (char.IsSurrogate(separator)) throw new ArgumentOutOfRangeException(nameof(separator), "The separator must not be a surrogate.");
-        return Hash(first, new ReadOnlySpan<char>(in separator), second);
+        return Of(first.AsSpan(), separator, second.AsSpan());
     }
 
     /// <summary><see cref="Of(string)"/> of a span of chars (the same hash as of the string holding them).</summary>

@@ -203,6 +203,7 @@ internal static partial class Filters
     {
         if (items.Count == 0) return "";
         var run = new object[(2 * items.Count) - 1];
+        int sepLength = Py.StrOf(sep).Length;
         long len = 0;
         for (var i = 0; i < items.Count; i++)
         {
@@ -211,7 +212,7 @@ internal static partial class Filters
             var part = Py.IsStr(x) ? x! : Py.StrOf(x);
             run[2 * i] = part;
             // The same lengths, checked at the same steps, as the naive twin's partial joins.
-            len += (i > 0 ? Py.StrOf(sep).Length : 0) + Py.StrOf(part).Length;
+            len += (i > 0 ? sepLength : 0) + Py.StrOf(part).Length;
             ctx.CheckLength(len);
         }
         return TrackedString.Concat(run, run.Length);
