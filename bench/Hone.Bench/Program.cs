@@ -23,6 +23,7 @@ if (args.Length > 0)
         case "datacheck-gen": return DataCheckRealCommand.Gen(args[1..]);
         case "stored-kernels": return Hone.Bench.Compare.StoredKernelsCommand.Run(args[1..]);
         case "decode": return Hone.Bench.Compare.DecodeCommand.Run(args[1..]);
+        case "attention-decode": return Hone.Bench.Compare.AttentionDecodeCommand.Run(args[1..]);
         case "demo-base": return DemoBaseCommand.Run(args[1..]);
     }
 }

@@ -84,6 +84,27 @@ public static unsafe class HalfConvert
         }
     }
 
+    /// <summary>True when none of the <paramref name="count"/> halves at src (a multiple of 16) is an infinity or NaN
+    /// (AVX-512 only), so <see cref="WidenFinite16"/> widens them all exactly: the largest magnitude is below 0x7C00.</summary>
+    internal static bool AllFinite(ushort* src, int count)
+    {
+        var magnitude = Vector512.Create((ushort)0x7FFF);
+        var largest = Vector512<ushort>.Zero;
+        int i = 0;
+        for (; i + 32 <= count; i += 32)
+        {
+            largest = Vector512.Max(largest, Vector512.Load(src + i) & magnitude);
+        }
+
+        var largest256 = Vector256.Max(largest.GetLower(), largest.GetUpper());
+        if (i < count)
+        {
+            largest256 = Vector256.Max(largest256, Vector256.Load(src + i) & Vector256.Create((ushort)0x7FFF));
+        }
+
+        return Vector256.LessThanAll(largest256, Vector256.Create((ushort)0x7C00));
+    }
+
     /// <summary>Sixteen halves at src as floats (AVX-512 only), exactly: <see cref="Widen16(Vector512{uint})"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> Widen16(ushort* src) => Widen16(Avx512F.ConvertToVector512Int32(Vector256.Load((short*)src)).AsUInt32());
@@ -107,7 +128,7 @@ public static unsafe class HalfConvert
     /// <summary>Sixteen halves at src, none an infinity or NaN, as floats (AVX-512 only): <see cref="Widen16(ushort*)"/>
     /// without the patch of those.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> WidenFinite16(ushort* src)
+    internal static Vector512<float> WidenFinite16(ushort* src)
     {
         var x = Avx512F.ConvertToVector512Int32(Vector256.Load((short*)src)).AsUInt32();
         return ((x << 13) & Vector512.Create(0x8FFFE000u)).AsSingle() * Vector512.Create(Scale);

@@ -81,6 +81,56 @@ internal static unsafe class HeadVectors
     /// <summary>Whether <see cref="Dot4"/> applies to rows of <paramref name="n"/> floats on this machine.</summary>
     public static bool CanDot4(int n) => Vector512.IsHardwareAccelerated && Sse3.IsSupported && n % 16 == 0;
 
+    /// <summary>
+    /// <see cref="Dot4"/> of q with rows b0..b3 held in F16 (none an infinity or NaN: <see cref="HalfConvert.AllFinite"/>),
+    /// widened in registers as they are read: the widening is exact, so the result is <see cref="Dot4"/>'s on the
+    /// widened rows, bit for bit (n a multiple of 16, AVX-512 only).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Dot4Half(float* q, ushort* b0, ushort* b1, ushort* b2, ushort* b3, int n)
+    {
+        Vector512<float> s0 = Vector512<float>.Zero, s1 = Vector512<float>.Zero, s2 = Vector512<float>.Zero, s3 = Vector512<float>.Zero;
+        for (int i = 0; i < n; i += 16)
+        {
+            Vector512<float> v = Vector512.Load(q + i);
+            s0 = Vector512.FusedMultiplyAdd(v, HalfConvert.WidenFinite16(b0 + i), s0);
+            s1 = Vector512.FusedMultiplyAdd(v, HalfConvert.WidenFinite16(b1 + i), s1);
+            s2 = Vector512.FusedMultiplyAdd(v, HalfConvert.WidenFinite16(b2 + i), s2);
+            s3 = Vector512.FusedMultiplyAdd(v, HalfConvert.WidenFinite16(b3 + i), s3);
+        }
+
+        Vector128<float> r0 = Fold(s0), r1 = Fold(s1), r2 = Fold(s2), r3 = Fold(s3);
+        return Sse3.HorizontalAdd(Sse3.HorizontalAdd(r0, r1), Sse3.HorizontalAdd(r2, r3));
+    }
+
+    /// <summary>
+    /// <see cref="WeightedSumAdd"/> over rows held in F16 (none an infinity or NaN: <see cref="HalfConvert.AllFinite"/>),
+    /// widened in registers as they are read: the same FMA chains, so the same bits as widening first (n a multiple of
+    /// 64, AVX-512 only).
+    /// </summary>
+    public static void WeightedSumAddHalf(float* w, int count, ushort* v, long stride, float* o, int n)
+    {
+        for (int i = 0; i < n; i += 64)
+        {
+            Vector512<float> a0 = Vector512.Load(o + i), a1 = Vector512.Load(o + i + 16), a2 = Vector512.Load(o + i + 32), a3 = Vector512.Load(o + i + 48);
+            ushort* row = v + i;
+            for (int j = 0; j < count; j++)
+            {
+                Vector512<float> wj = Vector512.Create(w[j]);
+                a0 = Vector512.FusedMultiplyAdd(wj, HalfConvert.WidenFinite16(row), a0);
+                a1 = Vector512.FusedMultiplyAdd(wj, HalfConvert.WidenFinite16(row + 16), a1);
+                a2 = Vector512.FusedMultiplyAdd(wj, HalfConvert.WidenFinite16(row + 32), a2);
+                a3 = Vector512.FusedMultiplyAdd(wj, HalfConvert.WidenFinite16(row + 48), a3);
+                row += stride;
+            }
+
+            a0.Store(o + i);
+            a1.Store(o + i + 16);
+            a2.Store(o + i + 32);
+            a3.Store(o + i + 48);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<float> Fold(Vector512<float> v)
     {

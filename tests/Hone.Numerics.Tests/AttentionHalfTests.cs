@@ -140,6 +140,59 @@ public sealed class AttentionHalfTests
         KernelTwinTests.AssertOnlyVisibleKeysWeighted(p, first, tokens, start, heads, kvLen);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public unsafe void Keys_and_values_widened_in_registers_give_the_bits_of_the_widened_tile(bool special)
+    {
+        // One query head per KV head (the in-register path): the F32 kernel's bits on the same values; an infinity among
+        // the keys and a NaN among the values send their tiles through the widening with the patch, as before.
+        const int tokens = 1, start = 70, heads = 3, kvHeads = 3, headDim = 128;
+        var rng = new Random(special ? 8 : 7);
+        int kvLen = start + tokens;
+        float[] q = Rand.Floats(rng, tokens * heads * headDim);
+        float[] kf = Rounded(Rand.Floats(rng, kvLen * kvHeads * headDim)), vf = Rounded(Rand.Floats(rng, kvLen * kvHeads * headDim));
+        if (special)
+        {
+            kf[(40 * kvHeads * headDim) + 5] = float.PositiveInfinity; // position 40, head 0
+            vf[(((66 * kvHeads) + 2) * headDim) + 9] = float.NaN;     // position 66, head 2
+        }
+
+        Half[] k = HeadMajor(kf, kvHeads, headDim, kvLen), v = HeadMajor(vf, kvHeads, headDim, kvLen);
+        float[] fp = new float[tokens * heads * kvLen], fo = new float[q.Length], p = new float[fp.Length], o = new float[q.Length];
+        Attention.Forward(q, kf, vf, fp, fo, tokens, start, heads, kvHeads, headDim, 0.1f);
+        AttentionHalf.Forward(q, k, v, default, p, o, tokens, start, heads, kvHeads, headDim, kvLen, 0.1f);
+        Assert.Equal(fp, p);
+        Assert.Equal(fo, o);
+        Assert.Equal(special, float.IsNaN(o[0]) && float.IsNaN(o[(2 * headDim) + 9]));
+
+        // The in-register products alone against widening first (their naive twin).
+        if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated || !System.Runtime.Intrinsics.X86.Avx512BW.IsSupported)
+        {
+            return;
+        }
+
+        float[] wide = new float[kvLen * headDim], w = Rand.Floats(rng, kvLen), expected = Rand.Floats(rng, headDim), actual = (float[])expected.Clone();
+        fixed (Half* ph = v)
+        fixed (float* pq = q, pw = wide, pwt = w, pe = expected, pa = actual)
+        {
+            var bits = (ushort*)ph + (kvLen * headDim); // KV head 1: finite
+            Assert.True(HalfConvert.AllFinite(bits, kvLen * headDim));
+            Assert.Equal(!special, HalfConvert.AllFinite((ushort*)ph + (((2 * kvLen) + 66) * headDim), headDim));
+            HalfConvert.Widen(bits, pw, kvLen * headDim);
+            for (int j = 0; j + 4 <= kvLen; j += 4)
+            {
+                var e = HeadVectors.Dot4(pq, pw + (j * headDim), pw + ((j + 1) * headDim), pw + ((j + 2) * headDim), pw + ((j + 3) * headDim), headDim);
+                var a = HeadVectors.Dot4Half(pq, bits + (j * headDim), bits + ((j + 1) * headDim), bits + ((j + 2) * headDim), bits + ((j + 3) * headDim), headDim);
+                Assert.Equal(e, a);
+            }
+
+            HeadVectors.WeightedSumAdd(pwt, kvLen, pw, headDim, pe, headDim);
+            HeadVectors.WeightedSumAddHalf(pwt, kvLen, bits, headDim, pa, headDim);
+            Assert.Equal(expected, actual);
+        }
+    }
+
     [Fact]
     public void Half_cache_differs_from_an_F32_cache_by_F16_rounding_only()
     {
