@@ -63,20 +63,7 @@ internal static unsafe class HeadVectors
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Dot4(float* q, float* b0, float* b1, float* b2, float* b3, int n)
-    {
-        Vector512<float> s0 = Vector512<float>.Zero, s1 = Vector512<float>.Zero, s2 = Vector512<float>.Zero, s3 = Vector512<float>.Zero;
-        for (int i = 0; i < n; i += 16)
-        {
-            Vector512<float> v = Vector512.Load(q + i);
-            s0 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b0 + i), s0);
-            s1 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b1 + i), s1);
-            s2 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b2 + i), s2);
-            s3 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b3 + i), s3);
-        }
-
-        Vector128<float> r0 = Fold(s0), r1 = Fold(s1), r2 = Fold(s2), r3 = Fold(s3);
-        return Sse3.HorizontalAdd(Sse3.HorizontalAdd(r0, r1), Sse3.HorizontalAdd(r2, r3));
-    }
+        => Dot4<float, SingleRows>(q, b0, b1, b2, b3, n);
 
     /// <summary>Whether <see cref="Dot4"/> applies to rows of <paramref name="n"/> floats on this machine.</summary>
     public static bool CanDot4(int n) => Vector512.IsHardwareAccelerated && Sse3.IsSupported && n % 16 == 0;
@@ -88,15 +75,22 @@ internal static unsafe class HeadVectors
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Dot4Half(float* q, ushort* b0, ushort* b1, ushort* b2, ushort* b3, int n)
+        => Dot4<ushort, FiniteHalfRows>(q, b0, b1, b2, b3, n);
+
+    /// <summary><see cref="Dot4"/> over rows read 16 floats at a time by <typeparamref name="TRows"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Dot4<T, TRows>(float* q, T* b0, T* b1, T* b2, T* b3, int n)
+        where T : unmanaged
+        where TRows : struct, IRows<T>
     {
         Vector512<float> s0 = Vector512<float>.Zero, s1 = Vector512<float>.Zero, s2 = Vector512<float>.Zero, s3 = Vector512<float>.Zero;
         for (int i = 0; i < n; i += 16)
         {
             Vector512<float> v = Vector512.Load(q + i);
-            s0 = Vector512.FusedMultiplyAdd(v, HalfConvert.WidenFinite16(b0 + i), s0);
-            s1 = Vector512.FusedMultiplyAdd(v, HalfConvert.WidenFinite16(b1 + i), s1);
-            s2 = Vector512.FusedMultiplyAdd(v, HalfConvert.WidenFinite16(b2 + i), s2);
-            s3 = Vector512.FusedMultiplyAdd(v, HalfConvert.WidenFinite16(b3 + i), s3);
+            s0 = Vector512.FusedMultiplyAdd(v, TRows.Load16(b0 + i), s0);
+            s1 = Vector512.FusedMultiplyAdd(v, TRows.Load16(b1 + i), s1);
+            s2 = Vector512.FusedMultiplyAdd(v, TRows.Load16(b2 + i), s2);
+            s3 = Vector512.FusedMultiplyAdd(v, TRows.Load16(b3 + i), s3);
         }
 
         Vector128<float> r0 = Fold(s0), r1 = Fold(s1), r2 = Fold(s2), r3 = Fold(s3);
@@ -109,18 +103,27 @@ internal static unsafe class HeadVectors
     /// 64, AVX-512 only).
     /// </summary>
     public static void WeightedSumAddHalf(float* w, int count, ushort* v, long stride, float* o, int n)
+        => WeightedSumAdd64<ushort, FiniteHalfRows>(w, count, v, stride, o, n);
+
+    /// <summary>The <see cref="WeightedSumAdd"/> of the first n - n % 64 floats of o over rows read by
+    /// <typeparamref name="TRows"/> (AVX-512 only); returns how many it did.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int WeightedSumAdd64<T, TRows>(float* w, int count, T* v, long stride, float* o, int n)
+        where T : unmanaged
+        where TRows : struct, IRows<T>
     {
-        for (int i = 0; i < n; i += 64)
+        int i = 0;
+        for (; i + 64 <= n; i += 64)
         {
             Vector512<float> a0 = Vector512.Load(o + i), a1 = Vector512.Load(o + i + 16), a2 = Vector512.Load(o + i + 32), a3 = Vector512.Load(o + i + 48);
-            ushort* row = v + i;
+            T* row = v + i;
             for (int j = 0; j < count; j++)
             {
                 Vector512<float> wj = Vector512.Create(w[j]);
-                a0 = Vector512.FusedMultiplyAdd(wj, HalfConvert.WidenFinite16(row), a0);
-                a1 = Vector512.FusedMultiplyAdd(wj, HalfConvert.WidenFinite16(row + 16), a1);
-                a2 = Vector512.FusedMultiplyAdd(wj, HalfConvert.WidenFinite16(row + 32), a2);
-                a3 = Vector512.FusedMultiplyAdd(wj, HalfConvert.WidenFinite16(row + 48), a3);
+                a0 = Vector512.FusedMultiplyAdd(wj, TRows.Load16(row), a0);
+                a1 = Vector512.FusedMultiplyAdd(wj, TRows.Load16(row + 16), a1);
+                a2 = Vector512.FusedMultiplyAdd(wj, TRows.Load16(row + 32), a2);
+                a3 = Vector512.FusedMultiplyAdd(wj, TRows.Load16(row + 48), a3);
                 row += stride;
             }
 
@@ -129,6 +132,8 @@ internal static unsafe class HeadVectors
             a2.Store(o + i + 32);
             a3.Store(o + i + 48);
         }
+
+        return i;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -155,30 +160,7 @@ internal static unsafe class HeadVectors
     /// </summary>
     public static void WeightedSumAdd(float* w, int count, float* v, long stride, float* o, int n)
     {
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            for (; i + 64 <= n; i += 64)
-            {
-                Vector512<float> a0 = Vector512.Load(o + i), a1 = Vector512.Load(o + i + 16), a2 = Vector512.Load(o + i + 32), a3 = Vector512.Load(o + i + 48);
-                float* row = v + i;
-                for (int j = 0; j < count; j++)
-                {
-                    Vector512<float> wj = Vector512.Create(w[j]);
-                    a0 = Vector512.FusedMultiplyAdd(wj, Vector512.Load(row), a0);
-                    a1 = Vector512.FusedMultiplyAdd(wj, Vector512.Load(row + 16), a1);
-                    a2 = Vector512.FusedMultiplyAdd(wj, Vector512.Load(row + 32), a2);
-                    a3 = Vector512.FusedMultiplyAdd(wj, Vector512.Load(row + 48), a3);
-                    row += stride;
-                }
-
-                a0.Store(o + i);
-                a1.Store(o + i + 16);
-                a2.Store(o + i + 32);
-                a3.Store(o + i + 48);
-            }
-        }
-
+        int i = Vector512.IsHardwareAccelerated ? WeightedSumAdd64<float, SingleRows>(w, count, v, stride, o, n) : 0;
         if (i < n)
         {
             for (int j = 0; j < count; j++)
@@ -214,5 +196,25 @@ internal static unsafe class HeadVectors
         {
             y[i] = MathF.FusedMultiplyAdd(alpha, x[i], y[i]);
         }
+    }
+
+    /// <summary>How a kernel reads 16 floats of a row: as stored (<see cref="SingleRows"/>) or widened from F16 in
+    /// registers (<see cref="FiniteHalfRows"/>); a struct type argument, so each kernel is compiled for its own.</summary>
+    private interface IRows<T>
+        where T : unmanaged
+    {
+        static abstract Vector512<float> Load16(T* p);
+    }
+
+    private readonly struct SingleRows : IRows<float>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Load16(float* p) => Vector512.Load(p);
+    }
+
+    private readonly struct FiniteHalfRows : IRows<ushort>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Load16(ushort* p) => HalfConvert.WidenFinite16(p);
     }
 }
