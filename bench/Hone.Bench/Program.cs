@@ -8,6 +8,7 @@ using Hone.Bench.Train;
 //   dotnet run -c Release --project bench/Hone.Bench -- compare --shape small
 //   dotnet run -c Release --project bench/Hone.Bench -- stored-kernels --threads 1,2
 //   dotnet run -c Release --project bench/Hone.Bench -- decode --files artifacts/bench/compare/llama-134m-q4_0.gguf
+//   dotnet run -c Release --project bench/Hone.Bench -- attention-decode --threads 1 --context 528
 //   dotnet run -c Release --project bench/Hone.Bench -- train-compare --shapes 134m,0.5b
 //   dotnet run -c Release --project bench/Hone.Bench -- --filter '*Matmul*'
 if (args.Length > 0)
