@@ -113,6 +113,11 @@ internal static class CompareCommand
         var c = RunTimes.Median(cppRuns);
         double hp = prompt.Length / h.PromptWall, hg = o.Gen / h.GenWall, cp = prompt.Length / c.PromptWall, cg = o.Gen / c.GenWall;
         long weightBytes = new FileInfo(path).Length;
+        // Decode also reads the KV cache: every layer's keys and values at every position so far. Generated token i
+        // attends over prompt + i + 1 positions, so the mean over the run is prompt + (gen + 1) / 2.
+        var cfg = hone.Config;
+        double kvBytes = (double)cfg.Layers * 2 * cfg.KvHeads * cfg.HeadDim * (session.CacheType == KvCacheType.F16 ? 2 : 4)
+            * (prompt.Length + (o.Gen + 1) / 2.0);
         Console.Error.WriteLine($"{type.Name()} {threads}t: prompt {hp:F0} vs {cp:F0} tok/s, generation {hg:F1} vs {cg:F1} tok/s (load {File.ReadAllText("/proc/loadavg").Trim()})");
         return ceiling => new
         {
@@ -135,6 +140,9 @@ internal static class CompareCommand
             llamacpp_gen_read_gbs = weightBytes * cg / 1e9,
             read_ceiling_gbs = ceiling,
             hone_gen_percent_of_ceiling = 100 * weightBytes * hg / 1e9 / ceiling,
+            kv_cache_bytes_per_token = kvBytes,
+            hone_gen_read_gbs_with_kv = (weightBytes + kvBytes) * hg / 1e9,
+            hone_gen_percent_of_ceiling_with_kv = 100 * (weightBytes + kvBytes) * hg / 1e9 / ceiling,
         };
     }
 
@@ -207,12 +215,12 @@ internal static class CompareCommand
         foreach (var m in r.GetProperty("machine").EnumerateArray())
             sb.AppendLine(CultureInfo.InvariantCulture, $"| {m.GetProperty("threads").GetInt32()} | {F(m, "fma_peak_gflops", "F0")} | {F(m, "read_bandwidth_gbs")} |");
         sb.AppendLine();
-        sb.AppendLine("| type | threads | runs | prompt Hone tok/s | llama.cpp | ratio | (by CPU time) | generation Hone tok/s | llama.cpp | ratio | (by CPU time) | Hone decode GB/s | % of read ceiling | llama.cpp GB/s |");
-        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine("| type | threads | runs | prompt Hone tok/s | llama.cpp | ratio | (by CPU time) | generation Hone tok/s | llama.cpp | ratio | (by CPU time) | Hone decode GB/s | % of read ceiling | with KV cache | llama.cpp GB/s |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var m in r.GetProperty("models").EnumerateArray())
-            sb.AppendLine(CultureInfo.InvariantCulture, $"| {m.GetProperty("type").GetString()} | {m.GetProperty("threads").GetInt32()} | {m.GetProperty("repetitions").GetInt32()} | {F(m, "hone_prompt_tps", "F0")} | {F(m, "llamacpp_prompt_tps", "F0")} | {F(m, "prompt_ratio", "F2")}× | {F(m, "prompt_ratio_cpu_time", "F2")}× | {F(m, "hone_gen_tps")} | {F(m, "llamacpp_gen_tps")} | {F(m, "gen_ratio", "F2")}× | {F(m, "gen_ratio_cpu_time", "F2")}× | {F(m, "hone_gen_read_gbs")} | {F(m, "hone_gen_percent_of_ceiling", "F0")}% | {F(m, "llamacpp_gen_read_gbs")} |");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| {m.GetProperty("type").GetString()} | {m.GetProperty("threads").GetInt32()} | {m.GetProperty("repetitions").GetInt32()} | {F(m, "hone_prompt_tps", "F0")} | {F(m, "llamacpp_prompt_tps", "F0")} | {F(m, "prompt_ratio", "F2")}× | {F(m, "prompt_ratio_cpu_time", "F2")}× | {F(m, "hone_gen_tps")} | {F(m, "llamacpp_gen_tps")} | {F(m, "gen_ratio", "F2")}× | {F(m, "gen_ratio_cpu_time", "F2")}× | {F(m, "hone_gen_read_gbs")} | {F(m, "hone_gen_percent_of_ceiling", "F0")}% | {F(m, "hone_gen_percent_of_ceiling_with_kv", "F0")}% | {F(m, "llamacpp_gen_read_gbs")} |");
         sb.AppendLine();
-        sb.AppendLine("Decode GB/s = GGUF file bytes × generated tokens/s (every matrix, the tied classifier included, is read once per token); the read ceiling is the fastest read of the run at that thread count (table above: measured at the start and before each row). \"By CPU time\" ratios divide the process CPU seconds each side spent (all threads, spinning included): they survive a loaded machine better than wall-clock ratios.");
+        sb.AppendLine("Decode GB/s = GGUF file bytes × generated tokens/s (every matrix, the tied classifier included, is read once per token); \"with KV cache\" adds the cache each token reads (layers × keys and values × positions so far, mean over the generated tokens); the read ceiling is the fastest read of the run at that thread count (table above: measured at the start and before each row). \"By CPU time\" ratios divide the process CPU seconds each side spent (all threads, spinning included): they survive a loaded machine better than wall-clock ratios.");
         sb.AppendLine();
         sb.AppendLine(CultureInfo.InvariantCulture, $"GEMM y = x·Wᵀ, OpenBLAS: {r.GetProperty("openblas").GetString()}");
         sb.AppendLine();
