@@ -24,6 +24,7 @@ if (args.Length > 0)
         case "stored-kernels": return Hone.Bench.Compare.StoredKernelsCommand.Run(args[1..]);
         case "decode": return Hone.Bench.Compare.DecodeCommand.Run(args[1..]);
         case "demo-base": return DemoBaseCommand.Run(args[1..]);
+        case "demo-recipe": return DemoRecipeCommand.Run(args[1..]);
     }
 }
 

@@ -50,9 +50,17 @@ public class DemoCorpusTests
                 case DemoCorpus.ChatKind.BaseForms: Assert.Equal(DemoCorpus.Words(user).Select(DemoCorpus.BaseForm), reply.Split('\n')); break;
                 case DemoCorpus.ChatKind.Digits: Assert.Equal(DemoCorpus.Rewrite(user, single: false), reply); break;
                 case DemoCorpus.ChatKind.Single: Assert.Equal(DemoCorpus.Rewrite(user, single: true), reply); break;
+                case >= DemoCorpus.ChatKind.AskName:
+                    // One word of the order sentence, in its base form (the quantity as digits, the item in the singular).
+                    Assert.Contains(reply, DemoCorpus.Words(user).Select(DemoCorpus.BaseForm));
+                    Assert.DoesNotContain(' ', reply);
+                    break;
                 default: Assert.NotEqual(user, reply); break;
             }
         }
+        var asked = chats.Select((c, i) => (Kind: DemoCorpus.KindCycle[i % DemoCorpus.KindCycle.Count], Reply: c.Messages[2].Text)).ToList();
+        Assert.All(asked.Where(a => a.Kind == DemoCorpus.ChatKind.AskQuantity), a => Assert.InRange(int.Parse(a.Reply, System.Globalization.CultureInfo.InvariantCulture), 1, 9));
+        Assert.All(asked.Where(a => a.Kind == DemoCorpus.ChatKind.AskItem), a => Assert.Contains(a.Reply, OrderExtractionTask.ItemNames));
         Assert.Equal(["To", "Oslo", "3", "red", "mugs", "ordered", "by", "Ana"], DemoCorpus.Words("To Oslo: 3 red mugs, ordered by Ana."));
         Assert.Equal(["3", "red", "scarf", "for", "Ana"], new[] { "three", "red", "scarves", "for", "Ana" }.Select(DemoCorpus.BaseForm));
         Assert.Equal("Ship 1 red mug to Oslo.", DemoCorpus.Rewrite("Ship 3 red mugs to Oslo.", single: true));
@@ -124,6 +132,22 @@ public class DemoBaseModelTests
     }
 
     [Fact]
+    public void Data_parallel_shards_fix_the_model_and_the_threads_never_do()
+    {
+        var sharded = Tiny with { DataParallel = 2 };
+        var one = DemoBaseModel.Build(sharded with { Threads = 1 }, Path.Combine(TestAssets.NewTempDir(), "t1"));
+        var two = DemoBaseModel.Build(sharded with { Threads = 2 }, Path.Combine(TestAssets.NewTempDir(), "t2"));
+        Assert.Equal(one.LossCurve, two.LossCurve);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(one.Path, "model.safetensors")), File.ReadAllBytes(Path.Combine(two.Path, "model.safetensors")));
+        Assert.True(one.FinalLoss < one.FirstLoss);
+
+        // The shards are recorded with the model: a base built with other shards is not reused.
+        Assert.Equal(2, (int)JsonNode.Parse(File.ReadAllText(Path.Combine(one.Path, DemoBaseModel.InfoFile)))!["options"]!["data_parallel"]!);
+        Assert.Null(DemoBaseModel.TryReadCached(one.Path, sharded with { DataParallel = 1 }));
+        Assert.NotNull(DemoBaseModel.TryReadCached(one.Path, sharded with { Threads = 2 }));
+    }
+
+    [Fact]
     public void Initial_weights_are_seeded_normals_with_unit_norms()
     {
         var config = new LlamaConfig { Dim = 32, HiddenDim = 64, Layers = 2, Heads = 2, KvHeads = 1, HeadDim = 16, VocabSize = 100, MaxSeqLen = 64 };
@@ -144,5 +168,7 @@ public class DemoBaseModelTests
         var e = Assert.Throws<TrainingException>(() => DemoBaseModel.Build(Tiny with { Heads = 3 }, TestAssets.NewTempDir()));
         Assert.Contains("heads", e.Message, StringComparison.Ordinal);
         Assert.Throws<TrainingException>(() => DemoBaseModel.Build(Tiny with { MaxSeqLen = 64, Documents = 4 }, TestAssets.NewTempDir()));
+        Assert.Contains("shards 65", Assert.Throws<TrainingException>(() => (Tiny with { DataParallel = 65 }).Validate()).Message, StringComparison.Ordinal);
+        Assert.Contains("shards 0", Assert.Throws<TrainingException>(() => (Tiny with { DataParallel = 0 }).Validate()).Message, StringComparison.Ordinal);
     }
 }
