@@ -14,7 +14,7 @@ public class DemoUseCaseTests
     public void A_request_takes_the_defaults_of_its_mode_and_refuses_values_out_of_range()
     {
         var full = new DemoRequest();
-        Assert.Equal((400, 120, 40, 12.5), (full.EffectiveExamples, full.GoldenCases, full.EffectiveEpochs, full.EffectiveLrMultiplier));
+        Assert.Equal((400, 120, 30, 25.0), (full.EffectiveExamples, full.GoldenCases, full.EffectiveEpochs, full.EffectiveLrMultiplier));
         var quick = new DemoRequest { Quick = true };
         Assert.Equal((60, 30, 6, 25.0), (quick.EffectiveExamples, quick.GoldenCases, quick.EffectiveEpochs, quick.EffectiveLrMultiplier));
         Assert.Equal(1.0, new DemoRequest { ModelPath = AppTestData.Stories }.EffectiveLrMultiplier);

@@ -36,10 +36,10 @@ public sealed record DemoRequest
     /// <summary>A built-in chat template for <see cref="ModelPath"/>, or null.</summary>
     public string? Template { get; init; }
 
-    /// <summary>LoRA epochs (1-100); null: 40, or 6 with <see cref="Quick"/>.</summary>
+    /// <summary>LoRA epochs (1-100); null: 30, or 6 with <see cref="Quick"/>.</summary>
     public int? Epochs { get; init; }
 
-    /// <summary>LoRA learning-rate multiplier; null: 12.5 on the built-in model (25 with <see cref="Quick"/>), 1 on <see cref="ModelPath"/>.</summary>
+    /// <summary>LoRA learning-rate multiplier; null: 25 on the built-in model, 1 on <see cref="ModelPath"/>.</summary>
     public double? LrMultiplier { get; init; }
 
     /// <summary>LoRA rank.</summary>
@@ -66,13 +66,13 @@ public sealed record DemoRequest
     public int GoldenCases => Quick ? 30 : 120;
 
     /// <summary>The LoRA epochs.</summary>
-    public int EffectiveEpochs => Epochs ?? (Quick ? 6 : 40);
+    public int EffectiveEpochs => Epochs ?? (Quick ? 6 : 30);
 
     /// <summary>How many of the fine-tune's checkpoints are scored on the golden set (evenly spaced, the last among them).</summary>
     public const int ScoredCheckpoints = 3;
 
     /// <summary>The LoRA learning-rate multiplier.</summary>
-    public double EffectiveLrMultiplier => LrMultiplier ?? (ModelPath is not null ? 1 : Quick ? 25 : 12.5);
+    public double EffectiveLrMultiplier => LrMultiplier ?? (ModelPath is null ? 25 : 1);
 
     /// <summary>Checks the sizes and the model path.</summary>
     /// <exception cref="UseCaseException">A value out of range, or a model that is not there.</exception>

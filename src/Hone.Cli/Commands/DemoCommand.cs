@@ -20,8 +20,8 @@ public static class DemoCommand
         var seed = new Option<int>("--seed") { Description = "Seed for the generated task, the base model and the fine-tune.", DefaultValueFactory = _ => 1 };
         var quick = new Option<bool>("--quick") { Description = "Small sizes (a tiny base model, few examples): the loop in seconds, for tests." };
         var local = ModelCliOptions.Local(required: false); // run the loop on this model instead of the built-in one
-        var epochs = new Option<int?>("--epochs") { Description = "LoRA epochs (default 40; 6 with --quick)." };
-        var lrMult = new Option<double?>("--lr-multiplier") { Description = $"LoRA learning rate = {SftOptions.LoraBaseLearningRate:0e0} × this (default 12.5 on the built-in model, 25 with --quick, 1 on --model)." };
+        var epochs = new Option<int?>("--epochs") { Description = "LoRA epochs (default 30; 6 with --quick)." };
+        var lrMult = new Option<double?>("--lr-multiplier") { Description = $"LoRA learning rate = {SftOptions.LoraBaseLearningRate:0e0} × this (default 25 on the built-in model, 1 on --model)." };
         var rank = new Option<int>("--lora-rank") { Description = "LoRA rank.", DefaultValueFactory = _ => 16 };
         var threads = new Option<int>("--threads") { Description = "Engine threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var cmd = new Command("demo", "Run Hone's whole loop offline on a built-in task (orders to JSON): data QA, base model, baseline, LoRA fine-tune, before/after.")

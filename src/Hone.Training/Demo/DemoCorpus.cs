@@ -12,11 +12,8 @@ namespace Hone.Training.Demo;
 /// plain documents of order sentences (the language); word-index documents, a sentence followed by one JSON record
 /// per word (<c>{"word":"Maria","position":1}</c>: JSON punctuation, and words written without a leading space, the
 /// way a JSON string holds them); and chats whose assistant turn copies or rewrites the user's sentence word for word
-/// (repeat it, list its words one per line, write its numbers as digits, rewrite it for a single item), writes
-/// another one, or answers one question about an order sentence in one word (its name, quantity, color, item or city;
-/// never as JSON, never with the task's field names). A real base model knows JSON, how to copy from its prompt and
-/// how to answer a question about it; these teach a small one the same skills (the fine-tune then learns the task's
-/// format, not the reading).
+/// (repeat it, list its words one per line, write its numbers as digits, rewrite it for a single item) or writes
+/// another one. A real base model knows JSON and how to copy from its prompt; these teach a small one the same skills.
 /// Deterministic for a seed.
 /// </summary>
 public static class DemoCorpus
@@ -44,21 +41,6 @@ public static class DemoCorpus
 
         /// <summary>The sentence's words in their base form (numbers as digits, items in the singular), one per line.</summary>
         BaseForms,
-
-        /// <summary>The person the order sentence names (one word).</summary>
-        AskName,
-
-        /// <summary>The order sentence's quantity, as digits.</summary>
-        AskQuantity,
-
-        /// <summary>The order sentence's color.</summary>
-        AskColor,
-
-        /// <summary>The order sentence's item, in the singular.</summary>
-        AskItem,
-
-        /// <summary>The order sentence's city.</summary>
-        AskCity,
     }
 
     /// <summary>System prompts of the pretraining conversations, by <see cref="ChatKind"/>.</summary>
@@ -71,11 +53,6 @@ public static class DemoCorpus
         "Write one more sentence like the user's.",
         "Repeat the user's words exactly.",
         "List the base form of each word of the user's sentence, one per line.",
-        "Reply with the person's name in the user's sentence.",
-        "Reply with the quantity in the user's sentence, as digits.",
-        "Reply with the color in the user's sentence.",
-        "Reply with the item in the user's sentence, in the singular.",
-        "Reply with the city in the user's sentence.",
     ];
 
     /// <summary>The order in which conversations cycle through the kinds (copying kinds dominate).</summary>
@@ -83,7 +60,6 @@ public static class DemoCorpus
     [
         ChatKind.Echo, ChatKind.Repeat, ChatKind.Words, ChatKind.BaseForms, ChatKind.Digits, ChatKind.Words,
         ChatKind.Echo, ChatKind.Single, ChatKind.BaseForms, ChatKind.Echo, ChatKind.Words, ChatKind.Continue,
-        ChatKind.AskName, ChatKind.AskQuantity, ChatKind.AskColor, ChatKind.AskItem, ChatKind.AskCity,
     ];
 
     /// <summary>Sentences per plain document.</summary>
@@ -121,33 +97,22 @@ public static class DemoCorpus
 
     /// <summary>
     /// <paramref name="count"/> conversations (system, user sentence, assistant reply) cycling through
-    /// <see cref="KindCycle"/>; never the task's system prompt, never a JSON answer. The questions are asked about
-    /// order sentences generated with their own seed (<see cref="OrderExtractionTask.Generate"/>).
+    /// <see cref="KindCycle"/>; never the task's system prompt, never a JSON answer.
     /// </summary>
     public static IReadOnlyList<ChatExample> Conversations(int count, int seed)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         var sentences = OrderExtractionTask.DomainText(count * 2, unchecked(seed * 7919 + 17)).ToList();
         var rng = new Random(unchecked(seed * 31 + 7));
-        var orders = OrderExtractionTask.Generate(count, unchecked(seed * 6151 + 29));
         var list = new List<ChatExample>(count);
         for (var i = 0; i < count; i++)
         {
             var kind = KindCycle[i % KindCycle.Count];
-            var order = orders[i];
-            var user = kind switch
-            {
-                ChatKind.Echo => string.Join(' ', Enumerable.Range(0, rng.Next(4, 11)).Select(_ => OrderExtractionTask.ValueWords[rng.Next(OrderExtractionTask.ValueWords.Count)])),
-                >= ChatKind.AskName => order.Sentence,
-                _ => sentences[2 * i],
-            };
+            var user = kind == ChatKind.Echo
+                ? string.Join(' ', Enumerable.Range(0, rng.Next(4, 11)).Select(_ => OrderExtractionTask.ValueWords[rng.Next(OrderExtractionTask.ValueWords.Count)]))
+                : sentences[2 * i];
             var reply = kind switch
             {
-                ChatKind.AskName => order.Name,
-                ChatKind.AskQuantity => order.Quantity.ToString(CultureInfo.InvariantCulture),
-                ChatKind.AskColor => order.Color,
-                ChatKind.AskItem => order.Item,
-                ChatKind.AskCity => order.City,
                 ChatKind.Words => string.Join("\n", Words(user)),
                 ChatKind.BaseForms => string.Join("\n", Words(user).Select(BaseForm)),
                 ChatKind.Digits => Rewrite(user, single: false),

@@ -50,17 +50,9 @@ public class DemoCorpusTests
                 case DemoCorpus.ChatKind.BaseForms: Assert.Equal(DemoCorpus.Words(user).Select(DemoCorpus.BaseForm), reply.Split('\n')); break;
                 case DemoCorpus.ChatKind.Digits: Assert.Equal(DemoCorpus.Rewrite(user, single: false), reply); break;
                 case DemoCorpus.ChatKind.Single: Assert.Equal(DemoCorpus.Rewrite(user, single: true), reply); break;
-                case >= DemoCorpus.ChatKind.AskName:
-                    // One word of the order sentence, in its base form (the quantity as digits, the item in the singular).
-                    Assert.Contains(reply, DemoCorpus.Words(user).Select(DemoCorpus.BaseForm));
-                    Assert.DoesNotContain(' ', reply);
-                    break;
                 default: Assert.NotEqual(user, reply); break;
             }
         }
-        var asked = chats.Select((c, i) => (Kind: DemoCorpus.KindCycle[i % DemoCorpus.KindCycle.Count], Reply: c.Messages[2].Text)).ToList();
-        Assert.All(asked.Where(a => a.Kind == DemoCorpus.ChatKind.AskQuantity), a => Assert.InRange(int.Parse(a.Reply, System.Globalization.CultureInfo.InvariantCulture), 1, 9));
-        Assert.All(asked.Where(a => a.Kind == DemoCorpus.ChatKind.AskItem), a => Assert.Contains(a.Reply, OrderExtractionTask.ItemNames));
         Assert.Equal(["To", "Oslo", "3", "red", "mugs", "ordered", "by", "Ana"], DemoCorpus.Words("To Oslo: 3 red mugs, ordered by Ana."));
         Assert.Equal(["3", "red", "scarf", "for", "Ana"], new[] { "three", "red", "scarves", "for", "Ana" }.Select(DemoCorpus.BaseForm));
         Assert.Equal("Ship 1 red mug to Oslo.", DemoCorpus.Rewrite("Ship 3 red mugs to Oslo.", single: true));
