@@ -26,6 +26,7 @@ if (args.Length > 0)
         case "decode": return Hone.Bench.Compare.DecodeCommand.Run(args[1..]);
         case "attention-decode": return Hone.Bench.Compare.AttentionDecodeCommand.Run(args[1..]);
         case "demo-base": return DemoBaseCommand.Run(args[1..]);
+        case "demo-recipe": return DemoRecipeCommand.Run(args[1..]);
     }
 }
 

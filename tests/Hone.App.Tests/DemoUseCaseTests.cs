@@ -3,6 +3,7 @@ using Hone.Data.Samples;
 using Hone.Evals.Graders;
 using Hone.Evals.Runs;
 using Hone.Evals.Specs;
+using Hone.Training.Demo;
 using Hone.Training.Runs;
 
 namespace Hone.App.Tests;
@@ -15,12 +16,26 @@ public class DemoUseCaseTests
         var full = new DemoRequest();
         Assert.Equal((400, 120, 30, 25.0), (full.EffectiveExamples, full.GoldenCases, full.EffectiveEpochs, full.EffectiveLrMultiplier));
         var quick = new DemoRequest { Quick = true };
-        Assert.Equal((60, 30, 6), (quick.EffectiveExamples, quick.GoldenCases, quick.EffectiveEpochs));
+        Assert.Equal((60, 30, 6, 25.0), (quick.EffectiveExamples, quick.GoldenCases, quick.EffectiveEpochs, quick.EffectiveLrMultiplier));
         Assert.Equal(1.0, new DemoRequest { ModelPath = AppTestData.Stories }.EffectiveLrMultiplier);
         Assert.Contains("--examples", Assert.Throws<UseCaseException>(() => new DemoRequest { Examples = 5 }.Validate()).Message, StringComparison.Ordinal);
         Assert.Contains("--epochs", Assert.Throws<UseCaseException>(() => new DemoRequest { Epochs = 0 }.Validate()).Message, StringComparison.Ordinal);
         Assert.Contains("--threads", Assert.Throws<UseCaseException>(() => new DemoRequest { Threads = 0 }.Validate()).Message, StringComparison.Ordinal);
         Assert.Contains("not found", Assert.Throws<UseCaseException>(() => new DemoRequest { ModelPath = "/no/such/model" }.Validate()).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_base_recipe_takes_the_requests_seed_and_threads_and_is_validated_with_it()
+    {
+        Assert.Equal(new DemoBaseModelOptions() with { Seed = 3, Threads = 1 }, new DemoRequest { Seed = 3, Threads = 1 }.EffectiveBaseOptions);
+        Assert.Equal(DemoBaseModelOptions.Quick with { Seed = 2, Threads = 2 }, new DemoRequest { Quick = true, Seed = 2, Threads = 2 }.EffectiveBaseOptions);
+        var custom = new DemoRequest { Seed = 5, Threads = 1, BaseOptions = DemoBaseModelOptions.Quick with { DataParallel = 1, Seed = 9, Threads = 7 } };
+        Assert.Equal(DemoBaseModelOptions.Quick with { DataParallel = 1, Seed = 5, Threads = 1 }, custom.EffectiveBaseOptions);
+        custom.Validate();
+        Assert.Contains("shards 0", Assert.Throws<UseCaseException>(() => new DemoRequest { BaseOptions = new DemoBaseModelOptions { DataParallel = 0 } }.Validate()).Message,
+            StringComparison.Ordinal);
+        Assert.Contains("built-in model only", Assert.Throws<UseCaseException>(() =>
+            new DemoRequest { ModelPath = AppTestData.Stories, BaseOptions = new DemoBaseModelOptions() }.Validate()).Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -108,7 +108,7 @@ public static class DemoLoop
         DemoBaseModel baseModel;
         if (s.ModelPath is null)
         {
-            var options = (s.Quick ? DemoBaseModelOptions.Quick : new DemoBaseModelOptions()) with { Seed = s.Seed, Threads = s.Threads };
+            var options = s.EffectiveBaseOptions;
             var folder = Path.Combine(ws.Root, "models", s.Quick ? "demo-base-quick" : "demo-base");
             var built = o.Train("pretraining the base model", progress => DemoBaseModelBuilder(options, folder, progress, ct));
             baseModel = new DemoBaseModel(built.Path, true, built.Cached, built.Parameters, built.VocabSize, built.PretrainTokens, built.Steps, built.FirstLoss,

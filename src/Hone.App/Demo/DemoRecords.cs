@@ -4,6 +4,8 @@ using Hone.Data.Checks;
 using Hone.Data.Cost;
 using Hone.Evals.Compare;
 using Hone.Prompting.Techniques;
+using Hone.Training;
+using Hone.Training.Demo;
 using Hone.Training.Loop;
 using Hone.Training.Runs;
 using Hone.Training.Sft;
@@ -46,6 +48,17 @@ public sealed record DemoRequest
     /// <summary>Engine threads (1-256).</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>
+    /// The built-in base model's recipe (sizes, pretraining, data-parallel shards); null: <see cref="DemoBaseModelOptions"/>'s
+    /// defaults, or its <see cref="DemoBaseModelOptions.Quick"/> preset with <see cref="Quick"/>. Its seed and threads are
+    /// replaced by <see cref="Seed"/> and <see cref="Threads"/>. Only for the built-in model (not with <see cref="ModelPath"/>).
+    /// </summary>
+    public DemoBaseModelOptions? BaseOptions { get; init; }
+
+    /// <summary>The built-in base model's options: <see cref="BaseOptions"/> or the preset, with this request's seed and threads.</summary>
+    public DemoBaseModelOptions EffectiveBaseOptions =>
+        (BaseOptions ?? (Quick ? DemoBaseModelOptions.Quick : new DemoBaseModelOptions())) with { Seed = Seed, Threads = Threads };
+
     /// <summary>The training examples to generate.</summary>
     public int EffectiveExamples => Examples ?? (Quick ? 60 : 400);
 
@@ -70,6 +83,16 @@ public sealed record DemoRequest
         if (EffectiveEpochs is < 1 or > 100) throw new UseCaseException("--epochs must be between 1 and 100.");
         if (ModelPath is not null && !File.Exists(ModelPath) && !Directory.Exists(ModelPath))
             throw new UseCaseException($"--model {ModelPath} not found: give a Hugging Face folder, a .gguf file or a llama2.c checkpoint.");
+        if (BaseOptions is not null && ModelPath is not null)
+            throw new UseCaseException("The base model's options apply to the built-in model only: give them or --model, not both.");
+        try
+        {
+            if (ModelPath is null) EffectiveBaseOptions.Validate();
+        }
+        catch (TrainingException e)
+        {
+            throw new UseCaseException(e.Message);
+        }
     }
 }
 

@@ -112,10 +112,15 @@ public static class DemoBaseModel
         var sftOptions = options.PretrainOptions();
         SftResult result;
         using (var pool = new WorkerPool(options.Threads))
-        using (var engine = new LlamaTrainer(model, sftOptions.MicroBatchSize, options.MaxSeqLen, null, pool))
         {
-            var run = new RunFolder(System.IO.Path.Combine(staging, "pretrain"));
-            result = new SftTrainer(engine, sftOptions, examples, null, run).Run(progress, cancellationToken);
+            var engine = options.DataParallel > 1
+                ? (ITrainableModel)new DataParallelTrainer(model, sftOptions.MicroBatchSize, options.MaxSeqLen, options.DataParallel, null, pool)
+                : new LlamaTrainer(model, sftOptions.MicroBatchSize, options.MaxSeqLen, null, pool);
+            using (engine as IDisposable)
+            {
+                var run = new RunFolder(System.IO.Path.Combine(staging, "pretrain"));
+                result = new SftTrainer(engine, sftOptions, examples, null, run).Run(progress, cancellationToken);
+            }
         }
 
         // 4. The Hugging Face folder, then the record that lets the next demo reuse it.

@@ -124,6 +124,22 @@ public class DemoBaseModelTests
     }
 
     [Fact]
+    public void Data_parallel_shards_fix_the_model_and_the_threads_never_do()
+    {
+        var sharded = Tiny with { DataParallel = 2 };
+        var one = DemoBaseModel.Build(sharded with { Threads = 1 }, Path.Combine(TestAssets.NewTempDir(), "t1"));
+        var two = DemoBaseModel.Build(sharded with { Threads = 2 }, Path.Combine(TestAssets.NewTempDir(), "t2"));
+        Assert.Equal(one.LossCurve, two.LossCurve);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(one.Path, "model.safetensors")), File.ReadAllBytes(Path.Combine(two.Path, "model.safetensors")));
+        Assert.True(one.FinalLoss < one.FirstLoss);
+
+        // The shards are recorded with the model: a base built with other shards is not reused.
+        Assert.Equal(2, (int)JsonNode.Parse(File.ReadAllText(Path.Combine(one.Path, DemoBaseModel.InfoFile)))!["options"]!["data_parallel"]!);
+        Assert.Null(DemoBaseModel.TryReadCached(one.Path, sharded with { DataParallel = 1 }));
+        Assert.NotNull(DemoBaseModel.TryReadCached(one.Path, sharded with { Threads = 2 }));
+    }
+
+    [Fact]
     public void Initial_weights_are_seeded_normals_with_unit_norms()
     {
         var config = new LlamaConfig { Dim = 32, HiddenDim = 64, Layers = 2, Heads = 2, KvHeads = 1, HeadDim = 16, VocabSize = 100, MaxSeqLen = 64 };
@@ -144,5 +160,7 @@ public class DemoBaseModelTests
         var e = Assert.Throws<TrainingException>(() => DemoBaseModel.Build(Tiny with { Heads = 3 }, TestAssets.NewTempDir()));
         Assert.Contains("heads", e.Message, StringComparison.Ordinal);
         Assert.Throws<TrainingException>(() => DemoBaseModel.Build(Tiny with { MaxSeqLen = 64, Documents = 4 }, TestAssets.NewTempDir()));
+        Assert.Contains("shards 65", Assert.Throws<TrainingException>(() => (Tiny with { DataParallel = 65 }).Validate()).Message, StringComparison.Ordinal);
+        Assert.Contains("shards 0", Assert.Throws<TrainingException>(() => (Tiny with { DataParallel = 0 }).Validate()).Message, StringComparison.Ordinal);
     }
 }
