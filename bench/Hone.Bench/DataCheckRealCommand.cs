@@ -44,7 +44,7 @@ internal static class DataCheckRealCommand
         int examples = int.Parse(map.GetValueOrDefault("examples", "1000000"), CultureInfo.InvariantCulture);
         bool nearDup = map.GetValueOrDefault("near-dup", "yes") == "yes";
         bool real = map.GetValueOrDefault("counter", "real") == "real";
-        var threads = map.GetValueOrDefault("threads", "1,2").Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray();
+        var threads = BenchMachine.Ints(map.GetValueOrDefault("threads", "1,2"));
         string? dir = null;
         string path;
         if (map.TryGetValue("file", out var f))

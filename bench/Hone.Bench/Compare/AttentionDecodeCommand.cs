@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using Hone.Bench.Train;
 using Hone.Numerics;
 
 namespace Hone.Bench.Compare;
@@ -15,19 +16,9 @@ internal static class AttentionDecodeCommand
 {
     public static unsafe int Run(string[] args)
     {
-        int threads = 1, context = 528, reps = 200, evict = 1;
-        for (int i = 0; i + 1 < args.Length; i += 2)
-        {
-            int v = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
-            switch (args[i])
-            {
-                case "--threads": threads = v; break;
-                case "--context": context = v; break;
-                case "--reps": reps = v; break;
-                case "--evict": evict = v; break;
-                default: throw new ArgumentException($"attention-decode: unknown option {args[i]} (known: --threads, --context, --reps, --evict 0|1)");
-            }
-        }
+        var map = BenchMachine.ParseOptions("attention-decode", args, ["threads", "context", "reps", "evict"]);
+        int Int(string name, int fallback) => map.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+        int threads = Int("threads", 1), context = Int("context", 528), reps = Int("reps", 200), evict = Int("evict", 1);
 
         const int Layers = 12, Heads = 12, HeadDim = 64;
         int capacity = context + 16;
@@ -35,7 +26,6 @@ internal static class AttentionDecodeCommand
         var rng = new Random(3);
         using var pool = new WorkerPool(threads);
         var kv = new NativeBytes(2 * Layers * perLayer * sizeof(ushort));
-        var keys = new Half[Layers][];
         long kvOffset = kv.Carve(checked((int)(2 * Layers * perLayer * sizeof(ushort))));
         Span<Half> all = MemoryMarshal.Cast<byte, Half>(kv.Slice(kvOffset, checked((int)(2 * Layers * perLayer * sizeof(ushort)))));
         for (int i = 0; i < all.Length; i++) all[i] = (Half)((rng.NextSingle() - 0.5f) * 2);
@@ -68,7 +58,7 @@ internal static class AttentionDecodeCommand
         double bytes = 2.0 * Layers * Heads * (context + 1) * HeadDim * sizeof(ushort);
         double best = times.Min(), median = CompareCommand.Median(times);
         Console.WriteLine(FormattableString.Invariant(
-            $"attention-decode {threads}t, {context} positions: {best * 1e3:F3} ms/token best, {median * 1e3:F3} median; KV {bytes / 1e6:F1} MB at {bytes / best / 1e9:F1} GB/s best (load {File.ReadAllText("/proc/loadavg").Trim()}) {(sink == 1 ? "" : "")}"));
+            $"attention-decode {threads}t, {context} positions: {best * 1e3:F3} ms/token best, {median * 1e3:F3} median; KV {bytes / 1e6:F1} MB at {bytes / best / 1e9:F1} GB/s best (load {BenchMachine.Load()}) {(sink == 1 ? "" : "")}"));
         return 0;
     }
 }

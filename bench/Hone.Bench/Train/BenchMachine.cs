@@ -40,6 +40,9 @@ internal static class BenchMachine
             throw new ArgumentException($"{command}: unknown option --{bad}; known: {string.Join(", ", known.Select(k => "--" + k))}");
         return map;
     }
+
+    /// <summary>A comma-separated list of integers (thread counts, seeds, shards).</summary>
+    public static int[] Ints(string list) => [.. list.Split(',').Select(x => int.Parse(x, System.Globalization.CultureInfo.InvariantCulture))];
 }
 
 /// <summary>CPU time of this process and of the calling thread (Linux clock_gettime): on a machine shared with other

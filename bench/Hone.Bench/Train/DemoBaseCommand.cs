@@ -15,13 +15,10 @@ internal static class DemoBaseCommand
     public static int Run(string[] args)
     {
         var map = BenchMachine.ParseOptions("demo-base", args, ["threads", "epochs", "batch", "lr", "reps", "out"]);
-        var threads = map.GetValueOrDefault("threads", "1,2").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        var threads = BenchMachine.Ints(map.GetValueOrDefault("threads", "1,2"));
         int reps = int.Parse(map.GetValueOrDefault("reps", "1"), CultureInfo.InvariantCulture);
         string outDir = map.GetValueOrDefault("out", Path.Combine("artifacts", "bench", "demo-base"));
-        var options = new DemoBaseModelOptions();
-        if (map.TryGetValue("epochs", out var e)) options = options with { Epochs = int.Parse(e, CultureInfo.InvariantCulture) };
-        if (map.TryGetValue("batch", out var b)) options = options with { BatchSize = int.Parse(b, CultureInfo.InvariantCulture) };
-        if (map.TryGetValue("lr", out var lr)) options = options with { LearningRate = double.Parse(lr, CultureInfo.InvariantCulture) };
+        var options = Options(map, "");
         for (int rep = 0; rep < reps; rep++)
         {
             foreach (int t in threads)
@@ -38,5 +35,15 @@ internal static class DemoBaseCommand
         }
 
         return 0;
+    }
+
+    /// <summary>The default base options with --{prefix}epochs, --{prefix}batch and --{prefix}lr applied where given.</summary>
+    public static DemoBaseModelOptions Options(Dictionary<string, string> map, string prefix)
+    {
+        var options = new DemoBaseModelOptions();
+        if (map.TryGetValue(prefix + "epochs", out var e)) options = options with { Epochs = int.Parse(e, CultureInfo.InvariantCulture) };
+        if (map.TryGetValue(prefix + "batch", out var b)) options = options with { BatchSize = int.Parse(b, CultureInfo.InvariantCulture) };
+        if (map.TryGetValue(prefix + "lr", out var lr)) options = options with { LearningRate = double.Parse(lr, CultureInfo.InvariantCulture) };
+        return options;
     }
 }

@@ -21,16 +21,12 @@ internal static class DemoRecipeCommand
     {
         var map = BenchMachine.ParseOptions("demo-recipe", args,
             ["seeds", "base-shards", "threads", "base-epochs", "base-batch", "base-lr", "epochs", "lr-multiplier", "lora-rank", "examples", "reuse-base", "out"]);
-        static int[] Ints(string s) => [.. s.Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture))];
-        var seeds = Ints(map.GetValueOrDefault("seeds", "1,2,3"));
-        var shards = Ints(map.GetValueOrDefault("base-shards", "1,2"));
+        var seeds = BenchMachine.Ints(map.GetValueOrDefault("seeds", "1,2,3"));
+        var shards = BenchMachine.Ints(map.GetValueOrDefault("base-shards", "1,2"));
         int threads = int.Parse(map.GetValueOrDefault("threads", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
         bool reuseBase = map.GetValueOrDefault("reuse-base", "no") is "yes" or "true" or "1";
         string outDir = Path.GetFullPath(map.GetValueOrDefault("out", Path.Combine("artifacts", "bench", "demo-recipe")));
-        var baseOptions = new DemoBaseModelOptions();
-        if (map.TryGetValue("base-epochs", out var be)) baseOptions = baseOptions with { Epochs = int.Parse(be, CultureInfo.InvariantCulture) };
-        if (map.TryGetValue("base-batch", out var bb)) baseOptions = baseOptions with { BatchSize = int.Parse(bb, CultureInfo.InvariantCulture) };
-        if (map.TryGetValue("base-lr", out var bl)) baseOptions = baseOptions with { LearningRate = double.Parse(bl, CultureInfo.InvariantCulture) };
+        var baseOptions = DemoBaseCommand.Options(map, "base-");
         int? epochs = map.TryGetValue("epochs", out var ep) ? int.Parse(ep, CultureInfo.InvariantCulture) : null;
         double? lrMult = map.TryGetValue("lr-multiplier", out var lm) ? double.Parse(lm, CultureInfo.InvariantCulture) : null;
         int? examples = map.TryGetValue("examples", out var ex) ? int.Parse(ex, CultureInfo.InvariantCulture) : null;

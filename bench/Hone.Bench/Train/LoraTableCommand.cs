@@ -19,7 +19,7 @@ internal static class LoraTableCommand
     {
         var map = BenchMachine.ParseOptions("lora-table", args, ["shapes", "threads", "base", "seq", "steps", "warmup", "out"]);
         var shapes = map.GetValueOrDefault("shapes", "135m,0.5b,1b").Split(',');
-        var threads = map.GetValueOrDefault("threads", "1,2").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        var threads = BenchMachine.Ints(map.GetValueOrDefault("threads", "1,2"));
         var bases = map.GetValueOrDefault("base", "f32,bf16").Split(',').Select(TrainStepMeasure.ParseBase).ToArray();
         int seq = int.Parse(map.GetValueOrDefault("seq", "512"), CultureInfo.InvariantCulture);
         int steps = int.Parse(map.GetValueOrDefault("steps", "2"), CultureInfo.InvariantCulture);

@@ -131,7 +131,7 @@ internal static class TrainCompareCommand
         var methods = map.GetValueOrDefault("methods", "full,lora").Split(',');
         if (methods.Any(m => m is not ("full" or "lora"))) throw new ArgumentException("train-compare: --methods is full, lora or both");
         return new Options(shapes, methods,
-            map.GetValueOrDefault("threads", "2").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(),
+            BenchMachine.Ints(map.GetValueOrDefault("threads", "2")),
             map.GetValueOrDefault("base", "f32,bf16").Split(',').Select(TrainStepMeasure.ParseBase).ToArray(),
             map.GetValueOrDefault("recompute", "no") == "yes",
             int.Parse(map.GetValueOrDefault("seq", "512"), CultureInfo.InvariantCulture),
