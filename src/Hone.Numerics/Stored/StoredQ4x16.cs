@@ -94,6 +94,7 @@ public static unsafe class StoredQ4x16
         Vector512<float> even = default, odd = default;
         for (int b = 0; b < nb; b += 2, w += 2 * GroupBlockBytes, q += 2 * StoredRows.BlockValues)
         {
+            StreamPrefetch.Lines(w, 2 * GroupBlockBytes);
             var h0 = HalfConvert.Widen16(Avx512F.ConvertToVector512Int32(Vector256.Load((short*)w)).AsUInt32());
             var h1 = HalfConvert.Widen16(Avx512F.ConvertToVector512Int32(Vector256.Load((short*)w + Rows)).AsUInt32());
             var i0 = Block(w + (4 * Rows), q, low, ones) - Vector512.Create(8 * s[b]);

@@ -1,0 +1,34 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
+
+namespace Hone.Numerics;
+
+/// <summary>
+/// Software prefetch of a decode kernel's weight stream <see cref="Ahead"/> bytes ahead of its reads, non-temporal
+/// (<c>prefetchnta</c>: the weights are read once a token, so they should not evict x or the results from the caches).
+/// Used by the BF16 row kernel and the Q4_0 and Q4_K interleaved kernels, where it paid from memory (stored-kernels-style
+/// A/B, distances alternated call by call, a loaded 2-core Zen 5 host: BF16 1 thread median +15-25%; Q4_0x16 neutral at one
+/// thread, +10-15% median at two; T0 hints and 1 KiB lost, 8 KiB no better); not by Q8_0x16 (5-15% slower at one thread).
+/// A prefetch never faults, so the lines past the end of a matrix it touches are harmless.
+/// </summary>
+internal static unsafe class StreamPrefetch
+{
+    /// <summary>Bytes between the line read and the line prefetched.</summary>
+    internal const int Ahead = 4096;
+
+    /// <summary>Prefetches the cache lines of [p + Ahead, p + Ahead + bytes) (one per 64 bytes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Lines(byte* p, int bytes)
+    {
+        if (!Sse.IsSupported)
+        {
+            return;
+        }
+
+        p += Ahead;
+        for (int o = 0; o < bytes; o += 64)
+        {
+            Sse.PrefetchNonTemporal(p + o);
+        }
+    }
+}
