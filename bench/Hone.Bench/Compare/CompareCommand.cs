@@ -13,9 +13,10 @@ namespace Hone.Bench;
 
 /// <summary>
 /// <c>dotnet run -c Release --project bench/Hone.Bench -- compare [--shape small|134m] [--types f32,bf16,q8_0,q4_0,q4_k (default: all five)]
-/// [--threads 1,2] [--prompt N] [--gen N] [--reps N] [--row-budget-s S] [--out DIR]</c>: Hone beside its references in one process and one
+/// [--threads 1,2] [--prompt N] [--gen N] [--tg N] [--reps N] [--row-budget-s S] [--out DIR]</c>: Hone beside its references in one process and one
 /// run: prompt and generation tokens/s against llama.cpp (LLamaSharp 0.30, CPU backend) on the same GGUF file Hone
-/// wrote, one per tensor type; GEMM GFLOP/s against OpenBLAS's cblas_sgemm (Debian's package, when installed); and the
+/// wrote, one per tensor type, and llama-bench's tg (<c>--tg</c> tokens, default 128, 0 leaves it out: greedy generation
+/// from an empty context, where decode is the weight kernels and little attention); GEMM GFLOP/s against OpenBLAS's cblas_sgemm (Debian's package, when installed); and the
 /// machine's measured FMA peak and memory read bandwidth. Medians of <c>--reps</c> runs (fewer, at least one, once a
 /// row has spent <c>--row-budget-s</c> seconds, default 40, so a loaded machine still finishes) after one untimed warm-up run
 /// per side, pairs alternated; wall-clock ratios and ratios of process CPU time. Writes
@@ -24,7 +25,7 @@ namespace Hone.Bench;
 /// </summary>
 internal static class CompareCommand
 {
-    private sealed record Options(string Shape, GgufExportType[] Types, int[] Threads, int Prompt, int Gen, int Reps, double RowBudget, string Out, (int M, int K, int N)[] Gemm);
+    private sealed record Options(string Shape, GgufExportType[] Types, int[] Threads, int Prompt, int Gen, int Tg, int Reps, double RowBudget, string Out, (int M, int K, int N)[] Gemm);
 
     public static int Run(string[] args)
     {
@@ -94,19 +95,31 @@ internal static class CompareCommand
     {
         using var pool = new WorkerPool(threads);
         using var hone = LlamaModel.LoadForInference(path).PackForInference(pool);
-        using var session = hone.CreateSession(maxContext: prompt.Length + o.Gen + 16, blockSize: prompt.Length, pool: pool);
+        using var session = hone.CreateSession(maxContext: Math.Max(prompt.Length + o.Gen, o.Tg) + 16, blockSize: prompt.Length, pool: pool);
         using var cpp = new LlamaCppRunner(path);
         var honeRuns = new List<RunTimes>();
         var cppRuns = new List<RunTimes>();
+        var honeTg = new List<(double Wall, double Cpu)>();
+        var cppTg = new List<(double Wall, double Cpu)>();
 
         // One untimed run each first: Hone's methods reach their optimised tier, both sides touch their buffers.
         TimeHone(session, prompt, Math.Min(8, o.Gen));
         cpp.Time(prompt, Math.Min(8, o.Gen), threads);
+        if (o.Tg > 0)
+        {
+            TimeHoneTg(session, Math.Min(8, o.Tg));
+            TimeCppTg(cpp, Math.Min(8, o.Tg), threads);
+        }
         var spent = Stopwatch.StartNew();
         for (int rep = 0; rep < o.Reps && (rep == 0 || spent.Elapsed.TotalSeconds < o.RowBudget); rep++)
         {
             honeRuns.Add(TimeHone(session, prompt, o.Gen));
             cppRuns.Add(cpp.Time(prompt, o.Gen, threads));
+            if (o.Tg > 0)
+            {
+                honeTg.Add(TimeHoneTg(session, o.Tg));
+                cppTg.Add(TimeCppTg(cpp, o.Tg, threads));
+            }
         }
 
         var h = RunTimes.Median(honeRuns);
@@ -116,8 +129,12 @@ internal static class CompareCommand
         // Decode also reads the KV cache: every layer's keys and values at every position so far. Generated token i
         // attends over prompt + i + 1 positions, so the mean over the run is prompt + (gen + 1) / 2.
         var cfg = hone.Config;
-        double kvBytes = (double)cfg.Layers * 2 * cfg.KvHeads * cfg.HeadDim * (session.CacheType == KvCacheType.F16 ? 2 : 4)
-            * (prompt.Length + (o.Gen + 1) / 2.0);
+        double kvPerPosition = (double)cfg.Layers * 2 * cfg.KvHeads * cfg.HeadDim * (session.CacheType == KvCacheType.F16 ? 2 : 4);
+        double kvBytes = kvPerPosition * (prompt.Length + (o.Gen + 1) / 2.0);
+        // tg: token i (from 0) attends over i + 1 positions, a mean of (tg + 1) / 2.
+        double kvTg = kvPerPosition * (o.Tg + 1) / 2.0;
+        double? ht = o.Tg > 0 ? o.Tg / Median(honeTg.Select(r => r.Wall)) : null, ct = o.Tg > 0 ? o.Tg / Median(cppTg.Select(r => r.Wall)) : null;
+        double? tgCpuRatio = o.Tg > 0 ? Median(cppTg.Select(r => r.Cpu)) / Median(honeTg.Select(r => r.Cpu)) : null;
         Console.Error.WriteLine($"{type.Name()} {threads}t: prompt {hp:F0} vs {cp:F0} tok/s, generation {hg:F1} vs {cg:F1} tok/s (load {File.ReadAllText("/proc/loadavg").Trim()})");
         return ceiling => new
         {
@@ -143,6 +160,18 @@ internal static class CompareCommand
             kv_cache_bytes_per_token = kvBytes,
             hone_gen_read_gbs_with_kv = (weightBytes + kvBytes) * hg / 1e9,
             hone_gen_percent_of_ceiling_with_kv = 100 * (weightBytes + kvBytes) * hg / 1e9 / ceiling,
+            tg_tokens = o.Tg,
+            hone_tg_tps = ht,
+            llamacpp_tg_tps = ct,
+            tg_ratio = ht / ct,
+            tg_ratio_cpu_time = tgCpuRatio,
+            hone_tg_read_gbs = weightBytes * ht / 1e9,
+            llamacpp_tg_read_gbs = weightBytes * ct / 1e9,
+            hone_tg_percent_of_ceiling = 100 * weightBytes * ht / 1e9 / ceiling,
+            llamacpp_tg_percent_of_ceiling = 100 * weightBytes * ct / 1e9 / ceiling,
+            kv_cache_bytes_per_token_tg = kvTg,
+            hone_tg_percent_of_ceiling_with_kv = 100 * (weightBytes + kvTg) * ht / 1e9 / ceiling,
+            llamacpp_tg_percent_of_ceiling_with_kv = 100 * (weightBytes + kvTg) * ct / 1e9 / ceiling,
         };
     }
 
@@ -155,6 +184,23 @@ internal static class CompareCommand
         for (int i = 0; i < gen; i++) next = LlamaCppRunner.ArgMax(session.Forward(next));
         var (genWall, genCpu) = clock.Lap();
         return new RunTimes(promptWall, promptCpu, genWall, genCpu);
+    }
+
+    /// <summary>llama-bench's tg: <paramref name="gen"/> greedy tokens from an empty context, BOS first; wall and CPU seconds.</summary>
+    private static (double Wall, double Cpu) TimeHoneTg(LlamaSession session, int gen)
+    {
+        session.Reset();
+        var clock = RunTimes.Start();
+        int next = 1;
+        for (int i = 0; i < gen; i++) next = LlamaCppRunner.ArgMax(session.Forward(next));
+        return clock.Lap();
+    }
+
+    /// <summary>The same for llama.cpp: BOS decoded alone as the "prompt", then gen - 1 greedy tokens, timed together.</summary>
+    private static (double Wall, double Cpu) TimeCppTg(LlamaCppRunner cpp, int gen, int threads)
+    {
+        var r = cpp.Time([1], gen - 1, threads);
+        return (r.PromptWall + r.GenWall, r.PromptCpu + r.GenCpu);
     }
 
     private static object MeasureGemm(int m, int k, int n, int threads, int reps)
@@ -220,6 +266,17 @@ internal static class CompareCommand
         foreach (var m in r.GetProperty("models").EnumerateArray())
             sb.AppendLine(CultureInfo.InvariantCulture, $"| {m.GetProperty("type").GetString()} | {m.GetProperty("threads").GetInt32()} | {m.GetProperty("repetitions").GetInt32()} | {F(m, "hone_prompt_tps", "F0")} | {F(m, "llamacpp_prompt_tps", "F0")} | {F(m, "prompt_ratio", "F2")}× | {F(m, "prompt_ratio_cpu_time", "F2")}× | {F(m, "hone_gen_tps")} | {F(m, "llamacpp_gen_tps")} | {F(m, "gen_ratio", "F2")}× | {F(m, "gen_ratio_cpu_time", "F2")}× | {F(m, "hone_gen_read_gbs")} | {F(m, "hone_gen_percent_of_ceiling", "F0")}% | {F(m, "hone_gen_percent_of_ceiling_with_kv", "F0")}% | {F(m, "llamacpp_gen_read_gbs")} |");
         sb.AppendLine();
+        if (r.GetProperty("models").EnumerateArray().Any(m => m.GetProperty("tg_tokens").GetInt32() > 0))
+        {
+            sb.AppendLine("llama-bench's tg: greedy generation from an empty context (BOS first, one token a step), same files, same runs:");
+            sb.AppendLine();
+            sb.AppendLine("| type | threads | tokens | Hone tok/s | llama.cpp | ratio | (by CPU time) | Hone GB/s | % of read ceiling | with KV cache | llama.cpp GB/s | % of read ceiling | with KV cache |");
+            sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var m in r.GetProperty("models").EnumerateArray().Where(m => m.GetProperty("tg_tokens").GetInt32() > 0))
+                sb.AppendLine(CultureInfo.InvariantCulture, $"| {m.GetProperty("type").GetString()} | {m.GetProperty("threads").GetInt32()} | {m.GetProperty("tg_tokens").GetInt32()} | {F(m, "hone_tg_tps")} | {F(m, "llamacpp_tg_tps")} | {F(m, "tg_ratio", "F2")}× | {F(m, "tg_ratio_cpu_time", "F2")}× | {F(m, "hone_tg_read_gbs")} | {F(m, "hone_tg_percent_of_ceiling", "F0")}% | {F(m, "hone_tg_percent_of_ceiling_with_kv", "F0")}% | {F(m, "llamacpp_tg_read_gbs")} | {F(m, "llamacpp_tg_percent_of_ceiling", "F0")}% | {F(m, "llamacpp_tg_percent_of_ceiling_with_kv", "F0")}% |");
+            sb.AppendLine();
+        }
+
         sb.AppendLine("Decode GB/s = GGUF file bytes × generated tokens/s (every matrix, the tied classifier included, is read once per token); \"with KV cache\" adds the cache each token reads (layers × keys and values × positions so far, mean over the generated tokens); the read ceiling is the fastest read of the run at that thread count (table above: measured at the start and before each row). \"By CPU time\" ratios divide the process CPU seconds each side spent (all threads, spinning included): they survive a loaded machine better than wall-clock ratios.");
         sb.AppendLine();
         sb.AppendLine(CultureInfo.InvariantCulture, $"GEMM y = x·Wᵀ, OpenBLAS: {r.GetProperty("openblas").GetString()}");
@@ -241,16 +298,18 @@ internal static class CompareCommand
             map[args[i][2..]] = args[++i];
         }
 
-        var known = new[] { "shape", "types", "threads", "prompt", "gen", "reps", "row-budget-s", "out" };
+        var known = new[] { "shape", "types", "threads", "prompt", "gen", "tg", "reps", "row-budget-s", "out" };
         if (map.Keys.FirstOrDefault(k => !known.Contains(k)) is { } bad) throw new ArgumentException($"compare: unknown option --{bad}; known: {string.Join(", ", known.Select(k => "--" + k))}");
         string shape = map.GetValueOrDefault("shape", "small");
         if (shape is not ("small" or "134m")) throw new ArgumentException("compare: --shape is small or 134m");
         var types = map.GetValueOrDefault("types", "f32,bf16,q8_0,q4_0,q4_k").Split(',').Select(t => GgufExportTypes.Parse(t) ?? throw new ArgumentException($"compare: unknown type {t}")).ToArray();
         var threads = map.GetValueOrDefault("threads", "1,2").Split(',').Select(int.Parse).ToArray();
         bool big = shape == "134m";
+        if (int.Parse(map.GetValueOrDefault("tg", "128"), CultureInfo.InvariantCulture) < 0) throw new ArgumentException("compare: --tg is a token count (0 leaves tg out)");
         return new Options(shape, types, threads,
             int.Parse(map.GetValueOrDefault("prompt", big ? "512" : "64"), CultureInfo.InvariantCulture),
             int.Parse(map.GetValueOrDefault("gen", big ? "32" : "16"), CultureInfo.InvariantCulture),
+            int.Parse(map.GetValueOrDefault("tg", "128"), CultureInfo.InvariantCulture),
             int.Parse(map.GetValueOrDefault("reps", "3"), CultureInfo.InvariantCulture),
             double.Parse(map.GetValueOrDefault("row-budget-s", "40"), CultureInfo.InvariantCulture),
             map.GetValueOrDefault("out", Path.Combine("artifacts", "bench", "compare")),
