@@ -29,9 +29,8 @@ public static unsafe class StoredQ4Kx16
 
     /// <summary>How far ahead the decode kernel prefetches: two super-blocks of the group (4.6 KiB). One super-block ahead
     /// (as before) or none lost to the stream from memory (stored-kernels from memory, one thread, q4_kx: none 15-18 GB/s,
-    /// one 20-26, two 27-31, four 25-35 and unsteady, on a loaded 2-core host; none at all: half the rate). Non-temporal
-    /// (<c>prefetchnta</c>, as <see cref="StreamPrefetch"/>): its best from memory 3-7% above <c>prefetcht0</c>'s at one and two
-    /// threads, medians level.</summary>
+    /// one 20-26, two 27-31, four 25-35 and unsteady, on a loaded 2-core host; <c>prefetchnta</c> instead decoded the
+    /// 134M Llama 15% slower). Q4_0x16 and BF16 prefetch by <see cref="StreamPrefetch"/>.</summary>
     private const long PrefetchAhead = 2L * SuperGroupBytes;
 
     private const int ScalesAt = 4 * Rows, MinsAt = ScalesAt + (8 * Rows), NibblesAt = MinsAt + (8 * Rows);
@@ -160,7 +159,7 @@ public static unsafe class StoredQ4Kx16
             // ahead prefetched a line for every line read (PrefetchAhead).
             for (int line = 0; line < NibblesAt; line += 64)
             {
-                Sse.PrefetchNonTemporal(w + PrefetchAhead + line);
+                Sse.Prefetch0(w + PrefetchAhead + line);
             }
 
             var halves = Vector512.Load((uint*)w);
@@ -195,10 +194,10 @@ public static unsafe class StoredQ4Kx16
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> SubBlock(byte* nib, sbyte* x, Vector512<byte> low, Vector128<byte> sc)
     {
-        Sse.PrefetchNonTemporal(nib + PrefetchAhead);
-        Sse.PrefetchNonTemporal(nib + PrefetchAhead + 64);
-        Sse.PrefetchNonTemporal(nib + PrefetchAhead + 128);
-        Sse.PrefetchNonTemporal(nib + PrefetchAhead + 192);
+        Sse.Prefetch0(nib + PrefetchAhead);
+        Sse.Prefetch0(nib + PrefetchAhead + 64);
+        Sse.Prefetch0(nib + PrefetchAhead + 128);
+        Sse.Prefetch0(nib + PrefetchAhead + 192);
         var r0 = Vector512.Load(nib);
         var r1 = Vector512.Load(nib + 64);
         var r2 = Vector512.Load(nib + 128);

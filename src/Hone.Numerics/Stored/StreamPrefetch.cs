@@ -6,9 +6,12 @@ namespace Hone.Numerics;
 /// <summary>
 /// Software prefetch of a decode kernel's weight stream <see cref="Ahead"/> bytes ahead of its reads, non-temporal
 /// (<c>prefetchnta</c>: the weights are read once a token, so they should not evict x or the results from the caches).
-/// Used by the BF16 row kernel and the Q4_0 and Q4_K interleaved kernels, where it paid from memory (stored-kernels-style
-/// A/B, distances alternated call by call, a loaded 2-core Zen 5 host: BF16 1 thread median +15-25%; Q4_0x16 neutral at one
-/// thread, +10-15% median at two; T0 hints and 1 KiB lost, 8 KiB no better); not by Q8_0x16 (5-15% slower at one thread).
+/// Used by the BF16 row kernel and the Q4_0 interleaved kernel, where it paid from memory (stored-kernels-style A/B,
+/// distances alternated call by call, a loaded 2-core Zen 5 host: BF16 1 thread median +15-25%; Q4_0x16 neutral at one
+/// thread, +10-15% median at two; T0 hints and 1 KiB lost, 8 KiB no better; bench decode on the 134M Llama, 2 threads,
+/// old and new alternated: Q4_0 +25-80%, BF16 level to +15%). Not by Q8_0x16 (5-15% slower at one thread from memory,
+/// level in decode) nor Q4_Kx16, whose own prefetch (<c>prefetcht0</c>, two super-blocks ahead) decoded 15% faster than
+/// <c>prefetchnta</c>.
 /// A prefetch never faults, so the lines past the end of a matrix it touches are harmless.
 /// </summary>
 internal static unsafe class StreamPrefetch
