@@ -7,8 +7,8 @@ namespace Hone.Bench.Train;
 
 /// <summary>
 /// <c>dotnet run -c Release --project bench/Hone.Bench -- demo-recipe [--seeds 1,2,3] [--base-shards 1,2] [--threads N]
-/// [--base-epochs N] [--base-batch N] [--base-lr X] [--epochs N] [--lr-multiplier X] [--lora-rank N] [--examples N]
-/// [--reuse-base yes] [--out DIR]</c>: the robustness matrix of <c>hone demo</c>'s recipe. Runs the whole demo
+/// [--base-epochs N] [--base-batch N] [--base-lr X] [--base-documents N] [--base-index-documents N]
+/// [--base-conversations N] [--epochs N] [--lr-multiplier X] [--lora-rank N] [--examples N] [--reuse-base yes] [--out DIR]</c>: the robustness matrix of <c>hone demo</c>'s recipe. Runs the whole demo
 /// (<see cref="DemoLoop"/>, the default recipe with the options given replaced) once per base-model shard count and
 /// seed, each in a fresh workspace, and prints per cell the base model's final pretraining loss, the base and tuned
 /// exact-match accuracy on the golden set, the golden score of each scored checkpoint, the scaling step (half → all,
@@ -20,7 +20,7 @@ internal static class DemoRecipeCommand
     public static int Run(string[] args)
     {
         var map = BenchMachine.ParseOptions("demo-recipe", args,
-            ["seeds", "base-shards", "threads", "base-epochs", "base-batch", "base-lr", "epochs", "lr-multiplier", "lora-rank", "examples", "reuse-base", "out"]);
+            ["seeds", "base-shards", "threads", "epochs", "lr-multiplier", "lora-rank", "examples", "reuse-base", "out", .. DemoBaseCommand.Names.Select(n => "base-" + n)]);
         var seeds = BenchMachine.Ints(map.GetValueOrDefault("seeds", "1,2,3"));
         var shards = BenchMachine.Ints(map.GetValueOrDefault("base-shards", "1,2"));
         int threads = int.Parse(map.GetValueOrDefault("threads", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
