@@ -80,6 +80,7 @@ internal static class ExampleValidators
                 "Add the assistant reply the model should give.");
         RoleWarnings(s, "$.messages", sink);
         if (sink.HasErrors) return null;
+        if (PlainChat.TryDigest(root, sink.Line, counter, reinforcement: false) is { } plain) return plain;
         var (messages2, tools) = TypedChat<ChatExample>(root, sink.Line, direct, e => (e.Messages, e.Tools));
         if (Count(counter, messages2, tools, "$.messages", sink) is not { } tokens) return null;
         var lastAssistant = messages2.FindLastIndex(m => m.Role == ChatRole.Assistant);
@@ -96,6 +97,7 @@ internal static class ExampleValidators
                 "End the messages with the user turn; put reference answers in extra top-level keys for the graders.");
         RoleWarnings(s, "$.messages", sink, userWarning: false);
         if (sink.HasErrors) return null;
+        if (PlainChat.TryDigest(root, sink.Line, counter, reinforcement: true) is { } plain) return plain;
         var (messages2, tools) = TypedChat<ReinforcementExample>(root, sink.Line, direct, e => (e.Messages, e.Tools));
         if (Count(counter, messages2, tools, "$.messages", sink) is not { } tokens) return null;
         return new ExampleDigest(sink.Line, Text(messages2), null, SystemPrompt(messages2), tokens);
@@ -235,9 +237,7 @@ internal static class ExampleValidators
     /// <summary>A stable text rendering of messages for hashing and similarity.</summary>
     internal static string Text(IEnumerable<ChatMessage> messages, bool withRole = true)
     {
-        var sb = t_text ?? new StringBuilder();
-        t_text = null; // taken: a nested call (none today) would make its own
-        sb.Clear();
+        var sb = TakeBuilder();
         try
         {
             AppendText(sb, messages, withRole);
@@ -245,8 +245,22 @@ internal static class ExampleValidators
         }
         finally
         {
-            if (sb.Capacity <= MaxKeptTextChars) t_text = sb;
+            KeepBuilder(sb);
         }
+    }
+
+    /// <summary>An empty builder for a digest text: the one this thread keeps, or a new one.</summary>
+    internal static StringBuilder TakeBuilder()
+    {
+        var sb = t_text ?? new StringBuilder();
+        t_text = null; // taken: a nested call (none today) would make its own
+        return sb.Clear();
+    }
+
+    /// <summary>Gives back a builder from <see cref="TakeBuilder"/> (kept unless it grew too large).</summary>
+    internal static void KeepBuilder(StringBuilder sb)
+    {
+        if (sb.Capacity <= MaxKeptTextChars) t_text = sb;
     }
 
     /// <summary>Largest builder a thread keeps for the next <see cref="Text"/>.</summary>

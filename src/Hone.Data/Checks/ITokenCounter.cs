@@ -25,6 +25,18 @@ public interface ITokenCounter
 }
 
 /// <summary>
+/// A counter that also counts a conversation given as OpenAI chat JSON, as parsed from the file: the count (or the error)
+/// must be the one <see cref="ITokenCounter.CountMessages"/> gives for the messages and tools typed from that JSON, for
+/// JSON that reads and writes back to itself (<see cref="OpenAiChatWriter"/>; the data check passes only such). Saves typing
+/// the messages and writing them back.
+/// </summary>
+public interface IJsonTokenCounter : ITokenCounter
+{
+    /// <summary>Tokens of <paramref name="messages"/> (a list of message objects) with <paramref name="tools"/> (a list, or null).</summary>
+    int CountMessages(JsonElement messages, JsonElement? tools);
+}
+
+/// <summary>
 /// An ESTIMATE of token counts, no tokenizer needed: ⌈characters / 4⌉ per text (about 4 characters per token for
 /// English with OpenAI's tokenizers; far off for code, CJK and other scripts), plus the overheads of the cookbook's
 /// num_tokens_from_messages: 3 tokens per message, 1 per name, 3 to prime the reply; a tool call costs 3 plus its name

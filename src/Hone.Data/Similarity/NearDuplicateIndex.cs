@@ -24,6 +24,9 @@ public sealed class NearDuplicateIndex : IDisposable
     /// <summary>Candidate pairs whose Jaccard is computed together on the workers.</summary>
     private const int VerifyBlock = 1 << 14;
 
+    /// <summary>A block also ends once its pairs' sets hold this many shingles (read into memory at once when spilled: 32 MB).</summary>
+    private const long VerifyBlockShingles = 4L << 20;
+
     private readonly NearDuplicateOptions _options;
     private readonly MinHasher _hasher;
     private readonly int _bands;
@@ -189,7 +192,11 @@ public sealed class NearDuplicateIndex : IDisposable
         var seen = new PairCache(count);
         var block = new List<(int A, int B)>(VerifyBlock);
         var jaccards = new double[VerifyBlock];
+        long blockShingles = 0;
         _shingles.Freeze();
+        var spilled = _shingles.Spilled;
+        var sets = new BlockSets();
+        var needed = spilled ? new int[2 * VerifyBlock] : [];
 
         void Candidate(int ra, int rb)
         {
@@ -198,27 +205,28 @@ public sealed class NearDuplicateIndex : IDisposable
             int sa = _shingles.Size(firsts[ra]), sb = _shingles.Size(firsts[rb]);
             if (sa == 0 || sb == 0 || (double)Math.Min(sa, sb) / Math.Max(sa, sb) < _options.Threshold) return;
             block.Add((ra, rb));
-            if (block.Count == VerifyBlock) VerifyBlockNow();
+            blockShingles += sa + sb;
+            if (block.Count == VerifyBlock || blockShingles >= VerifyBlockShingles) VerifyBlockNow();
         }
 
         void VerifyBlockNow()
         {
             var n = block.Count;
             if (n == 0) return;
+            if (spilled)
+            {
+                // Each set the block needs is read from the file once (in file order), not once per pair it is in.
+                for (var i = 0; i < n; i++) (needed[2 * i], needed[(2 * i) + 1]) = (firsts[block[i].A], firsts[block[i].B]);
+                sets.Load(_shingles, needed.AsSpan(0, 2 * n));
+            }
             void Range(int from, int to)
             {
-                ulong[] scratchA = [], scratchB = [];
-                var lastA = -1;
-                ReadOnlyMemory<ulong> a = default;
+                ulong[] scratch = [];
                 for (var i = from; i < to; i++)
                 {
                     var (ra, rb) = block[i];
-                    if (ra != lastA)
-                    {
-                        a = _shingles.Get(firsts[ra], ref scratchA);
-                        lastA = ra;
-                    }
-                    jaccards[i] = Jaccard.Exact(a.Span, _shingles.Get(firsts[rb], ref scratchB).Span);
+                    jaccards[i] = spilled ? Jaccard.Exact(sets.Get(firsts[ra]), sets.Get(firsts[rb]))
+                        : Jaccard.Exact(_shingles.Get(firsts[ra], ref scratch).Span, _shingles.Get(firsts[rb], ref scratch).Span);
                 }
             }
             if (n < 512) Range(0, n);
@@ -228,6 +236,7 @@ public sealed class NearDuplicateIndex : IDisposable
                 if (jaccards[i] >= _options.Threshold) Accept(block[i].A, block[i].B, jaccards[i]);
             }
             block.Clear();
+            blockShingles = 0;
         }
 
         void Accept(int ra, int rb, double j)

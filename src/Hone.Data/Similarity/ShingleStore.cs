@@ -59,10 +59,9 @@ internal sealed class ShingleStore(long thresholdBytes, string? directory) : IDi
     public ReadOnlyMemory<ulong> Get(int index, ref ulong[] scratch)
     {
         if (!Spilled) return _inMemory[index];
-        var start = index == 0 ? 0 : _ends[index - 1];
-        var length = (int)((_ends[index] - start) / sizeof(ulong));
+        var length = Size(index);
         if (scratch.Length < length) scratch = new ulong[Math.Max(length, scratch.Length * 2)];
-        _file.Read(start, MemoryMarshal.AsBytes(scratch.AsSpan(0, length)));
+        Read(index, scratch.AsSpan(0, length));
         return scratch.AsMemory(0, length);
     }
 
@@ -70,10 +69,21 @@ internal sealed class ShingleStore(long thresholdBytes, string? directory) : IDi
     public ulong[] Get(int index)
     {
         if (!Spilled) return _inMemory[index];
-        var start = index == 0 ? 0 : _ends[index - 1];
-        var set = new ulong[(_ends[index] - start) / sizeof(ulong)];
-        _file.Read(start, MemoryMarshal.AsBytes(set.AsSpan()));
+        var set = new ulong[Size(index)];
+        Read(index, set);
         return set;
+    }
+
+    /// <summary>Copies set <paramref name="index"/> into <paramref name="into"/> (exactly <see cref="Size"/> long); thread-safe once frozen.</summary>
+    public void Read(int index, Span<ulong> into)
+    {
+        if (into.Length != Size(index)) throw new ArgumentException($"Set {index} has {Size(index)} shingles, not {into.Length}.", nameof(into));
+        if (!Spilled)
+        {
+            _inMemory[index].CopyTo(into);
+            return;
+        }
+        _file.Read(index == 0 ? 0 : _ends[index - 1], MemoryMarshal.AsBytes(into));
     }
 
     public void Dispose() => _file.Dispose();

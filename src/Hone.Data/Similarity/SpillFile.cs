@@ -15,6 +15,7 @@ internal sealed class SpillFile(string? directory) : IDisposable
 
     private static readonly Lazy<string> DefaultFolder = new(CreateRunFolder);
     private FileStream? _stream;
+    private Microsoft.Win32.SafeHandles.SafeFileHandle? _handle; // taken once: FileStream.SafeFileHandle seeks the file on every get
     private volatile bool _dirty; // bytes written since the last flush
 
     /// <summary>
@@ -46,6 +47,7 @@ internal sealed class SpillFile(string? directory) : IDisposable
     {
         if (!_dirty) return;
         _stream?.Flush();
+        _handle ??= _stream?.SafeFileHandle;
         _dirty = false;
     }
 
@@ -61,7 +63,7 @@ internal sealed class SpillFile(string? directory) : IDisposable
         var done = 0;
         while (done < destination.Length)
         {
-            var n = RandomAccess.Read(stream.SafeFileHandle, destination[done..], offset + done);
+            var n = RandomAccess.Read(_handle ?? stream.SafeFileHandle, destination[done..], offset + done);
             if (n <= 0) throw new IOException($"The temporary file {stream.Name} ended early (byte {offset + done} of {Length}).");
             done += n;
         }

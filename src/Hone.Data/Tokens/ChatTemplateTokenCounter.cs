@@ -12,7 +12,7 @@ namespace Hone.Data.Tokens;
 /// Real token counts: each conversation is rendered with the model's chat template and tokenized with the model's
 /// tokenizer, exactly as training will see it (tool definitions included when the template renders them).
 /// </summary>
-public sealed class ChatTemplateTokenCounter(ChatEncoder encoder, string modelName) : ITokenCounter
+public sealed class ChatTemplateTokenCounter(ChatEncoder encoder, string modelName) : IJsonTokenCounter
 {
     /// <inheritdoc />
     public string Name => $"tokenizer and chat template of {modelName} ({encoder.TemplateSource})";
@@ -74,7 +74,12 @@ public sealed class ChatTemplateTokenCounter(ChatEncoder encoder, string modelNa
         return CountMessagesNaive(messages, tools);
     }
 
-    /// <summary>Naive twin of <see cref="CountMessages"/>: a node tree per message and one for the tools, rendered and tokenized.</summary>
+    /// <inheritdoc />
+    /// <remarks>Rendered from the elements as given (<see cref="ChatEncoder.CountTokens(JsonElement, JsonElement?, bool)"/>), as
+    /// <see cref="CountMessages(IReadOnlyList{ChatMessage}, IReadOnlyList{ToolDefinition}?)"/> renders the JSON it writes of typed messages.</remarks>
+    public int CountMessages(JsonElement messages, JsonElement? tools) => encoder.CountTokens(messages, tools);
+
+    /// <summary>Naive twin of <see cref="CountMessages(IReadOnlyList{ChatMessage}, IReadOnlyList{ToolDefinition}?)"/>: a node tree per message and one for the tools, rendered and tokenized.</summary>
     public int CountMessagesNaive(IReadOnlyList<ChatMessage> messages, IReadOnlyList<ToolDefinition>? tools)
     {
         ArgumentNullException.ThrowIfNull(messages);
