@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Hone.Bench.Compare;
+using Hone.Bench.Train;
 using Hone.Models.Benchmarks;
 using Hone.Models.Llama;
 using Hone.Numerics;
@@ -290,26 +291,18 @@ internal static class CompareCommand
 
     private static Options Parse(string[] args)
     {
-        var map = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (int i = 0; i < args.Length; i++)
-        {
-            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
-                throw new ArgumentException($"compare: expected --option value pairs; got '{args[i]}'");
-            map[args[i][2..]] = args[++i];
-        }
-
-        var known = new[] { "shape", "types", "threads", "prompt", "gen", "tg", "reps", "row-budget-s", "out" };
-        if (map.Keys.FirstOrDefault(k => !known.Contains(k)) is { } bad) throw new ArgumentException($"compare: unknown option --{bad}; known: {string.Join(", ", known.Select(k => "--" + k))}");
+        var map = BenchMachine.ParseOptions("compare", args, ["shape", "types", "threads", "prompt", "gen", "tg", "reps", "row-budget-s", "out"]);
         string shape = map.GetValueOrDefault("shape", "small");
         if (shape is not ("small" or "134m")) throw new ArgumentException("compare: --shape is small or 134m");
         var types = map.GetValueOrDefault("types", "f32,bf16,q8_0,q4_0,q4_k").Split(',').Select(t => GgufExportTypes.Parse(t) ?? throw new ArgumentException($"compare: unknown type {t}")).ToArray();
-        var threads = map.GetValueOrDefault("threads", "1,2").Split(',').Select(int.Parse).ToArray();
+        var threads = BenchMachine.Ints(map.GetValueOrDefault("threads", "1,2"));
         bool big = shape == "134m";
-        if (int.Parse(map.GetValueOrDefault("tg", "128"), CultureInfo.InvariantCulture) < 0) throw new ArgumentException("compare: --tg is a token count (0 leaves tg out)");
+        var tg = int.Parse(map.GetValueOrDefault("tg", "128"), CultureInfo.InvariantCulture);
+        if (tg < 0) throw new ArgumentException("compare: --tg is a token count (0 leaves tg out)");
         return new Options(shape, types, threads,
             int.Parse(map.GetValueOrDefault("prompt", big ? "512" : "64"), CultureInfo.InvariantCulture),
             int.Parse(map.GetValueOrDefault("gen", big ? "32" : "16"), CultureInfo.InvariantCulture),
-            int.Parse(map.GetValueOrDefault("tg", "128"), CultureInfo.InvariantCulture),
+            tg,
             int.Parse(map.GetValueOrDefault("reps", "3"), CultureInfo.InvariantCulture),
             double.Parse(map.GetValueOrDefault("row-budget-s", "40"), CultureInfo.InvariantCulture),
             map.GetValueOrDefault("out", Path.Combine("artifacts", "bench", "compare")),

@@ -35,8 +35,7 @@ internal sealed class BlockSets
         {
             for (var k = from; k < to; k++) store.Read(_indices[k], _buffer.AsSpan(_starts[k], _starts[k + 1] - _starts[k]));
         }
-        if (m < 256) Range(0, m);
-        else Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, m, Math.Max(128, m / (4 * Environment.ProcessorCount))), r => Range(r.Item1, r.Item2));
+        ParallelRanges.Run(m, serialBelow: 256, minRange: 128, Range);
     }
 
     /// <summary>The set of <paramref name="index"/>, which must be among those loaded.</summary>

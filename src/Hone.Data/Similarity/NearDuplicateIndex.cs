@@ -221,16 +221,15 @@ public sealed class NearDuplicateIndex : IDisposable
             }
             void Range(int from, int to)
             {
-                ulong[] scratch = [];
                 for (var i = from; i < to; i++)
                 {
                     var (ra, rb) = block[i];
+                    // In memory, Get hands out the stored arrays (no copy); spilled, the block's sets were loaded above.
                     jaccards[i] = spilled ? Jaccard.Exact(sets.Get(firsts[ra]), sets.Get(firsts[rb]))
-                        : Jaccard.Exact(_shingles.Get(firsts[ra], ref scratch).Span, _shingles.Get(firsts[rb], ref scratch).Span);
+                        : Jaccard.Exact(_shingles.Get(firsts[ra]), _shingles.Get(firsts[rb]));
                 }
             }
-            if (n < 512) Range(0, n);
-            else Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, n, Math.Max(256, n / (4 * Environment.ProcessorCount))), r => Range(r.Item1, r.Item2));
+            ParallelRanges.Run(n, serialBelow: 512, minRange: 256, Range);
             for (var i = 0; i < n; i++)
             {
                 if (jaccards[i] >= _options.Threshold) Accept(block[i].A, block[i].B, jaccards[i]);

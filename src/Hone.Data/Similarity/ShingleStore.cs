@@ -49,21 +49,8 @@ internal sealed class ShingleStore(long thresholdBytes, string? directory) : IDi
         return (int)((_ends[index] - start) / sizeof(ulong));
     }
 
-    /// <summary>Makes <see cref="Get(int, ref ulong[])"/> safe to call from several threads (until the next append).</summary>
+    /// <summary>Makes <see cref="Read"/> and <see cref="Get"/> safe to call from several threads (until the next append).</summary>
     public void Freeze() => _file.Flush();
-
-    /// <summary>
-    /// Set <paramref name="index"/>: the stored array when in memory, else read into <paramref name="scratch"/> (grown
-    /// as needed), so no allocation per call. The memory is valid until <paramref name="scratch"/> is used again.
-    /// </summary>
-    public ReadOnlyMemory<ulong> Get(int index, ref ulong[] scratch)
-    {
-        if (!Spilled) return _inMemory[index];
-        var length = Size(index);
-        if (scratch.Length < length) scratch = new ulong[Math.Max(length, scratch.Length * 2)];
-        Read(index, scratch.AsSpan(0, length));
-        return scratch.AsMemory(0, length);
-    }
 
     /// <summary>Set <paramref name="index"/> (a new array when it comes from disk).</summary>
     public ulong[] Get(int index)
