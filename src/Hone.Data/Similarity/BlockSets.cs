@@ -41,7 +41,7 @@ internal sealed class BlockSets
     /// <summary>The set of <paramref name="index"/>, which must be among those loaded.</summary>
     public ReadOnlySpan<ulong> Get(int index)
     {
-        var k = Array.BinarySearch(_indices, 0, _count, index);
+        var k = _indices.AsSpan(0, _count).BinarySearch(index); // the span search compares ints inline (no comparer)
         if (k < 0) throw new InvalidOperationException($"Set {index} was not loaded for this block.");
         return _buffer.AsSpan(_starts[k], _starts[k + 1] - _starts[k]);
     }

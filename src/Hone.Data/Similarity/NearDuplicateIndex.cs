@@ -10,7 +10,7 @@ namespace Hone.Data.Similarity;
 /// text to an external sort. <see cref="Finish"/> collapses texts equal after normalisation to their first member,
 /// bands the representatives, verifies candidates by exact Jaccard and groups the pairs, exactly as
 /// <see cref="NearDuplicateFinder"/> describes: same pairs, same order, same groups. Memory per text while adding: an
-/// 8-byte store offset; the rest is bounded by the threshold (and, in <see cref="Finish"/>, 40 bytes per distinct text:
+/// 8-byte store offset; the rest is bounded by the threshold (and, in <see cref="Finish"/>, 44 bytes per distinct text (its set size among them):
 /// two bands are held at once, one of them being radix-sorted through a scratch copy; the pairs already met are remembered in a table of at most 16 MB,
 /// <see cref="PairCache"/>). Candidates are verified a block at a time on worker threads and accepted in order.
 /// </summary>
@@ -169,6 +169,11 @@ public sealed class NearDuplicateIndex : IDisposable
         var firsts = new int[count];
         for (var r = 0; r < count; r++) firsts[r] = firstList[r];
         Array.Sort(firsts);
+        // Each representative's set size, read once here: the candidate filter below looks sizes up in random order,
+        // one cache miss each in this array rather than two offsets each in the store's chunked list.
+        _shingles.Freeze();
+        var sizes = new int[count];
+        for (var r = 0; r < count; r++) sizes[r] = _shingles.Size(firsts[r]);
         List<int> Members(int r) => multi.TryGetValue(firsts[r], out var list) ? list : [firsts[r]];
 
         // Texts equal after normalisation pair as a star: each member with the first member it may pair with
@@ -193,7 +198,6 @@ public sealed class NearDuplicateIndex : IDisposable
         var block = new List<(int A, int B)>(VerifyBlock);
         var jaccards = new double[VerifyBlock];
         long blockShingles = 0;
-        _shingles.Freeze();
         var spilled = _shingles.Spilled;
         var sets = new BlockSets();
         var needed = spilled ? new int[2 * VerifyBlock] : [];
@@ -202,7 +206,7 @@ public sealed class NearDuplicateIndex : IDisposable
         {
             if (ra > rb) (ra, rb) = (rb, ra);
             if (!seen.Add(ra, rb)) return;
-            int sa = _shingles.Size(firsts[ra]), sb = _shingles.Size(firsts[rb]);
+            int sa = sizes[ra], sb = sizes[rb];
             if (sa == 0 || sb == 0 || (double)Math.Min(sa, sb) / Math.Max(sa, sb) < _options.Threshold) return;
             block.Add((ra, rb));
             blockShingles += sa + sb;

@@ -69,6 +69,23 @@ public class TextNormalizerAndShinglerTests
     }
 
     [Fact]
+    public void Exact_jaccard_equals_its_naive_twin_on_random_sorted_sets()
+    {
+        var rng = new Random(11);
+        for (var trial = 0; trial < 2000; trial++)
+        {
+            // Values from a small range so that the sets overlap (and hit equal values at the ends), sizes 0 to 40.
+            var range = 1 + rng.Next(120);
+            ulong[] Set() => [.. Enumerable.Range(0, rng.Next(41)).Select(_ => (ulong)rng.Next(range) * 0x9E3779B97F4A7C15UL).Distinct().Order()];
+            var a = Set();
+            var b = rng.Next(4) == 0 ? a : Set();
+            Assert.Equal(Jaccard.ExactNaive(a, b), Jaccard.Exact(a, b));
+        }
+        Assert.Equal(1.0, Jaccard.Exact([0UL, ulong.MaxValue], [0UL, ulong.MaxValue]));
+        Assert.Equal(0.0, Jaccard.Exact([ulong.MaxValue], [0UL]));
+    }
+
+    [Fact]
     public void MinHash_estimate_tracks_exact_jaccard()
     {
         var rng = new Random(7);
