@@ -45,11 +45,11 @@ internal static class MessageListValidator
         foreach (var m in messages.EnumerateArray())
         {
             i++;
-            var path = $"{basePath}[{i}]";
+            var path = new MessagePath(basePath, i); // its text is made only for a finding
             summary.Count++;
             if (m.ValueKind != JsonValueKind.Object)
             {
-                sink.Error(FindingCodes.DataType, path, $"message {i} is a JSON {Kind(m)}, not an object.",
+                sink.Error(FindingCodes.DataType, path.Text, $"message {i} is a JSON {Kind(m)}, not an object.",
                     "Make each message an object like {\"role\": \"user\", \"content\": \"...\"}.");
                 continue;
             }
@@ -57,11 +57,11 @@ internal static class MessageListValidator
             string? role = null;
             if (!m.TryGetProperty("role", out var roleEl))
             {
-                sink.Error(FindingCodes.MessageMissingKey, path, $"message {i} has no \"role\".", "Add \"role\": one of system, user, assistant, tool.");
+                sink.Error(FindingCodes.MessageMissingKey, path.Text, $"message {i} has no \"role\".", "Add \"role\": one of system, user, assistant, tool.");
             }
             else if (roleEl.ValueKind != JsonValueKind.String || !OpenAiRoles.IsKnown(role = roleEl.GetString()))
             {
-                sink.Error(FindingCodes.UnrecognizedRole, path + ".role", $"message {i} has role {roleEl.GetRawText()}, which OpenAI does not accept.",
+                sink.Error(FindingCodes.UnrecognizedRole, path.Text + ".role", $"message {i} has role {roleEl.GetRawText()}, which OpenAI does not accept.",
                     "Use one of: system, developer, user, assistant, tool (function for legacy data).");
                 role = null;
             }
@@ -70,7 +70,7 @@ internal static class MessageListValidator
             {
                 if (!IsAllowed(p))
                 {
-                    sink.Error(FindingCodes.MessageUnrecognizedKey, $"{path}.{p.Name}", $"message {i} has the key \"{p.Name}\", which OpenAI does not accept.",
+                    sink.Error(FindingCodes.MessageUnrecognizedKey, $"{path.Text}.{p.Name}", $"message {i} has the key \"{p.Name}\", which OpenAI does not accept.",
                         "Remove the key (or move the data out of the message); allowed: role, content, name, weight, tool_calls, tool_call_id, function_call.");
                 }
             }
@@ -95,11 +95,11 @@ internal static class MessageListValidator
             var hasCall = false;
             if (m.TryGetProperty("tool_calls", out var tc))
             {
-                hasCall = CheckToolCalls(tc, path + ".tool_calls", role, declared, calls, pending, sink);
+                hasCall = CheckToolCalls(tc, path.Text + ".tool_calls", role, declared, calls, pending, sink);
             }
             if (m.TryGetProperty("function_call", out var fc))
             {
-                if (CheckFunctionCall(fc, path + ".function_call", role, declared, sink)) { hasCall = true; pendingLegacy = path + ".function_call"; }
+                if (CheckFunctionCall(fc, path.Text + ".function_call", role, declared, sink)) { hasCall = true; pendingLegacy = path.Text + ".function_call"; }
             }
 
             CheckContent(m, path, i, hasCall, sink);
@@ -108,12 +108,12 @@ internal static class MessageListValidator
             {
                 if (role is not null and not OpenAiRoles.Assistant)
                 {
-                    sink.Error(FindingCodes.WeightOnNonAssistant, path + ".weight", $"message {i} is a {role} message with a \"weight\"; only assistant messages take weights.",
+                    sink.Error(FindingCodes.WeightOnNonAssistant, path.Text + ".weight", $"message {i} is a {role} message with a \"weight\"; only assistant messages take weights.",
                         "Remove \"weight\" from the message.");
                 }
                 if (w.ValueKind != JsonValueKind.Number || !w.TryGetDouble(out var wv) || (wv != 0 && wv != 1))
                 {
-                    sink.Error(FindingCodes.InvalidWeight, path + ".weight", $"message {i} has weight {w.GetRawText()}; a weight is 0 (do not train on this message) or 1.",
+                    sink.Error(FindingCodes.InvalidWeight, path.Text + ".weight", $"message {i} has weight {w.GetRawText()}; a weight is 0 (do not train on this message) or 1.",
                         "Set \"weight\" to 0 or 1.");
                 }
             }
@@ -122,12 +122,12 @@ internal static class MessageListValidator
             {
                 if (!m.TryGetProperty("tool_call_id", out var idEl) || idEl.ValueKind != JsonValueKind.String)
                 {
-                    sink.Error(FindingCodes.MessageMissingKey, path, $"tool message {i} has no string \"tool_call_id\".",
+                    sink.Error(FindingCodes.MessageMissingKey, path.Text, $"tool message {i} has no string \"tool_call_id\".",
                         "Add \"tool_call_id\" with the id of the assistant tool call it answers.");
                 }
                 else if (!calls.Contains(idEl.GetString()!))
                 {
-                    sink.Error(FindingCodes.UnknownToolCallId, path + ".tool_call_id", $"tool message {i} answers \"{idEl.GetString()}\", which matches no earlier tool call.",
+                    sink.Error(FindingCodes.UnknownToolCallId, path.Text + ".tool_call_id", $"tool message {i} answers \"{idEl.GetString()}\", which matches no earlier tool call.",
                         "Use the id of an assistant tool call that comes before this message.");
                 }
                 else
@@ -152,13 +152,13 @@ internal static class MessageListValidator
         return summary;
     }
 
-    private static void CheckContent(JsonElement m, string path, int i, bool hasCall, FindingSink sink)
+    private static void CheckContent(JsonElement m, MessagePath path, int i, bool hasCall, FindingSink sink)
     {
         if (!m.TryGetProperty("content", out var c))
         {
             if (!hasCall)
             {
-                sink.Error(FindingCodes.MessageMissingKey, path, $"message {i} has no \"content\".",
+                sink.Error(FindingCodes.MessageMissingKey, path.Text, $"message {i} has no \"content\".",
                     "Add \"content\" (only an assistant message that calls tools may leave it out).");
             }
             return;
@@ -167,11 +167,11 @@ internal static class MessageListValidator
         {
             case JsonValueKind.String:
                 if (c.ValueEquals(ReadOnlySpan<char>.Empty) && !hasCall)
-                    sink.Error(FindingCodes.MissingContent, path + ".content", $"message {i} has empty content.", "Write the message text, or remove the message.");
+                    sink.Error(FindingCodes.MissingContent, path.Text + ".content", $"message {i} has empty content.", "Write the message text, or remove the message.");
                 return;
             case JsonValueKind.Null:
                 if (!hasCall)
-                    sink.Error(FindingCodes.MissingContent, path + ".content", $"message {i} has null content and no tool call.", "Write the message text, or remove the message.");
+                    sink.Error(FindingCodes.MissingContent, path.Text + ".content", $"message {i} has null content and no tool call.", "Write the message text, or remove the message.");
                 return;
             case JsonValueKind.Array:
                 var j = -1;
@@ -179,7 +179,7 @@ internal static class MessageListValidator
                 foreach (var part in c.EnumerateArray())
                 {
                     j++;
-                    var pp = $"{path}.content[{j}]";
+                    var pp = $"{path.Text}.content[{j}]";
                     if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var t) || t.ValueKind != JsonValueKind.String)
                     {
                         sink.Error(FindingCodes.MissingContent, pp, $"content part {j} of message {i} is not an object with a string \"type\".",
@@ -194,10 +194,10 @@ internal static class MessageListValidator
                     any = true;
                 }
                 if (!any && !hasCall)
-                    sink.Error(FindingCodes.MissingContent, path + ".content", $"message {i} has no usable content part.", "Give the message at least one text part.");
+                    sink.Error(FindingCodes.MissingContent, path.Text + ".content", $"message {i} has no usable content part.", "Give the message at least one text part.");
                 return;
             default:
-                sink.Error(FindingCodes.MissingContent, path + ".content", $"message {i} has content of type {Kind(c)}; content must be a string or a list of parts.",
+                sink.Error(FindingCodes.MissingContent, path.Text + ".content", $"message {i} has content of type {Kind(c)}; content must be a string or a list of parts.",
                     "Make \"content\" a string.");
                 return;
         }
@@ -315,4 +315,10 @@ internal static class MessageListValidator
     }
 
     public static string Kind(JsonElement e) => e.ValueKind.ToString().ToLowerInvariant();
+
+    /// <summary>A message's JSON path (<c>base[i]</c>), its text made only when asked for (for a finding: a valid message never asks).</summary>
+    private readonly struct MessagePath(string basePath, int index)
+    {
+        public string Text => $"{basePath}[{index}]";
+    }
 }

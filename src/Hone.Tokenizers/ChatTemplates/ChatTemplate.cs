@@ -16,13 +16,22 @@ public sealed class ChatTemplate
     private readonly Body _body;
     private readonly SourceInfo _info;
 
+    private readonly PlainSkeletons? _skeletons; // null: the template looks into contents (ContentOpacity)
+
     private ChatTemplate(string source, string name, Body body, SourceInfo info)
     {
         Source = source;
         Name = name;
         _body = body;
         _info = info;
+        _skeletons = ContentOpacity.IsOpaque(body) ? new PlainSkeletons() : null;
     }
+
+    /// <summary>Whether plain conversations are written from a rendered shape (<see cref="PlainSkeletons"/>) rather than rendered each.</summary>
+    internal bool WritesPlainFromShapes => _skeletons is not null;
+
+    /// <summary>Shapes rendered so far for plain conversations (0 when <see cref="WritesPlainFromShapes"/> is false).</summary>
+    internal int PlainShapes => _skeletons?.Count ?? 0;
 
     /// <summary>The template text as given.</summary>
     public string Source { get; }
@@ -70,10 +79,25 @@ public sealed class ChatTemplate
     /// same JSON (a repeated key is the caller's to refuse: nodes refuse it), without a node tree per message, and
     /// without tracking which message each string came from (it places spans and never changes the text).
     /// </summary>
+    /// <remarks>
+    /// A plain conversation (messages of only a role and a string content, no tools) under a template that treats
+    /// contents as opaque text is written from its shape's render (<see cref="PlainSkeletons"/>); its twin
+    /// <see cref="RenderTextFull"/> renders every conversation, and gives the same text.
+    /// </remarks>
     public string RenderText(JsonElement messages, JsonElement? tools, bool addGenerationPrompt, string bosToken, string eosToken)
     {
         ArgumentNullException.ThrowIfNull(bosToken);
         ArgumentNullException.ThrowIfNull(eosToken);
+        if (tools is null && _skeletons is { } skeletons
+            && skeletons.TryRender(messages, addGenerationPrompt, bosToken, eosToken, ChatTemplateLimits.Default.MaxOutputChars,
+                dicts => RenderDicts(dicts, null, false, addGenerationPrompt, bosToken, eosToken), out var text))
+            return text!;
+        return RenderTextFull(messages, tools, addGenerationPrompt, bosToken, eosToken);
+    }
+
+    /// <summary>Naive twin of <see cref="RenderText(JsonElement, JsonElement?, bool, string, string)"/>: every conversation rendered in full.</summary>
+    internal string RenderTextFull(JsonElement messages, JsonElement? tools, bool addGenerationPrompt, string bosToken, string eosToken)
+    {
         if (messages.ValueKind != JsonValueKind.Array) throw new ChatTemplateException("'messages' must be a JSON array of message objects");
         var list = new List<object?>(messages.GetArrayLength());
         foreach (var m in messages.EnumerateArray())
@@ -85,7 +109,13 @@ public sealed class ChatTemplate
             foreach (var p in m.EnumerateObject()) d.Set(p.Name, PyJson.FromElement(p.Value));
             list.Add(d);
         }
-        var globals = MakeGlobals(list, tools is { } t ? PyJson.FromElement(t) : null, tools is not null, addGenerationPrompt, bosToken, eosToken, null);
+        return RenderDicts(list, tools is { } t ? PyJson.FromElement(t) : null, tools is not null, addGenerationPrompt, bosToken, eosToken);
+    }
+
+    /// <summary>The text of messages already made dicts (no provenance), with the default limits and no extra variables.</summary>
+    private string RenderDicts(List<object?> messages, object? tools, bool hasTools, bool addGenerationPrompt, string bosToken, string eosToken)
+    {
+        var globals = MakeGlobals(messages, tools, hasTools, addGenerationPrompt, bosToken, eosToken, null);
         var limits = ChatTemplateLimits.Default;
         return WithOutput(output => new Renderer(_info, limits, null, output: output).Render(_body, new Scope(globals)).Text.ToString());
     }

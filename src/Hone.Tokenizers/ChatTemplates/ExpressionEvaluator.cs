@@ -12,6 +12,9 @@ internal sealed class ExpressionEvaluator
     private static readonly HashSet<string> DictMethods = ["get", "items", "keys", "values", "copy", "pop", "popitem", "update", "setdefault", "clear", "fromkeys"];
     private static readonly HashSet<string> ListMethods = ["count", "index", "copy", "append", "extend", "insert", "pop", "remove", "reverse", "sort", "clear"];
 
+    /// <summary>Whether <paramref name="name"/> names a method of dict or list (what <c>x.name</c> gives on those rather than a key).</summary>
+    internal static bool IsDictOrListMethod(string name) => DictMethods.Contains(name) || ListMethods.Contains(name);
+
     private readonly RenderContext _ctx;
     private readonly Func<MacroValue, List<object?>, Dictionary<string, object?>, object?> _callMacro;
     private int _toolRead = -1;
