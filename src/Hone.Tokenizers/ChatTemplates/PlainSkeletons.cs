@@ -119,8 +119,20 @@ internal sealed class PlainSkeletons
         }
     }
 
-    /// <summary>The shape rendered with a placeholder for each non-empty content, split at the placeholders; null when the render fails.</summary>
+    /// <summary>
+    /// The shape rendered with a placeholder for each non-empty content, split at the placeholders; null when the render
+    /// fails. It is rendered twice, with the placeholders numbered from 0 and from n: a bracket the template wrote by
+    /// itself (from a role, a special token, a filter) would not move with them, and the shape is then rendered in full.
+    /// </summary>
     private static Skeleton? Build(JsonElement messages, int n, string[] contents, string?[]? roles, Func<List<object?>, string> render)
+    {
+        var a = Build(messages, n, contents, roles, render, 0);
+        if (a is null) return null;
+        var b = Build(messages, n, contents, roles, render, n);
+        return b is not null && a.Literals.AsSpan().SequenceEqual(b.Literals) && a.Contents.AsSpan().SequenceEqual(b.Contents) ? a : null;
+    }
+
+    private static Skeleton? Build(JsonElement messages, int n, string[] contents, string?[]? roles, Func<List<object?>, string> render, int first)
     {
         var dicts = new List<object?>(n);
         var i = 0;
@@ -130,7 +142,7 @@ internal sealed class PlainSkeletons
             foreach (var p in m.EnumerateObject())
             {
                 if (p.NameEquals("role")) d.Set("role", roles?[i] ?? p.Value.GetString());
-                else d.Set("content", contents[i].Length == 0 ? "" : Placeholder(i));
+                else d.Set("content", contents[i].Length == 0 ? "" : Placeholder(first + i));
             }
             dicts.Add(d);
             i++;
@@ -152,7 +164,7 @@ internal sealed class PlainSkeletons
         {
             var close = rendered.IndexOf(ContentOpacity.Close, at + 1);
             if (close < 0 || !int.TryParse(rendered.AsSpan(at + 1, close - at - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var index)
-                || index >= n || contents[index].Length == 0)
+                || (index -= first) < 0 || index >= n || contents[index].Length == 0)
                 return null; // not a placeholder as written: render in full
             literals.Add(rendered[from..at]);
             indices.Add(index);

@@ -88,6 +88,20 @@ public class PlainSkeletonTests
         Compare(template, seed: source.Length, conversations: 60);
     }
 
+    [Fact]
+    public void Brackets_written_by_the_template_itself_do_not_pass_for_placeholders()
+    {
+        var template = ChatTemplate.Parse("{{ bos_token }}{% for m in messages %}{{ m.role }}:{{ m.content }}|{% endfor %}{{ eos_token }}", "t");
+        Assert.True(template.WritesPlainFromShapes);
+        using var doc = JsonDocument.Parse("""[{"role":"\uE0001\uE001","content":"a"},{"role":"user","content":"\uE0000\uE001"},{"role":"user","content":""}]""");
+        foreach (var (bos, eos) in new[] { ("\uE0000\uE001", "</s>"), ("<s>", "\uE000"), ("\uE001", "\uE0002\uE001"), ("<s>", "</s>") })
+        {
+            var full = template.RenderTextFull(doc.RootElement, null, false, bos, eos);
+            Assert.Equal(full, template.RenderText(doc.RootElement, null, false, bos, eos));
+            Assert.Equal(full, template.RenderText(doc.RootElement, null, false, bos, eos));
+        }
+    }
+
     /// <summary>Seeded plain conversations (each rendered twice, and shapes repeat), both key orders: the fast text equals the full one, or both fail alike.</summary>
     private static void Compare(ChatTemplate template, int seed, int conversations = 150)
     {
