@@ -92,21 +92,17 @@ internal static class ContentOpacity
                     if (v == Kind.Message) Bind(set.Target);
                     break;
                 case SetBlockStmt sb:
-                    foreach (var filter in sb.Filters) Args(filter.Args);
-                    Captured(sb.Body);
+                    Captured(sb.Body, sb.Filters, []);
                     break;
                 case MacroStmt m:
-                    foreach (var p in m.Params) if (p.Default is not null) PlainOnly(p.Default);
-                    Captured(m.Body);
+                    Captured(m.Body, [], m.Params);
                     break;
                 case CallBlockStmt cb:
                     PlainOnly(cb.Call);
-                    foreach (var p in cb.CallerParams) if (p.Default is not null) PlainOnly(p.Default);
-                    Captured(cb.Body);
+                    Captured(cb.Body, [], cb.CallerParams);
                     break;
                 case FilterBlockStmt fb:
-                    foreach (var filter in fb.Filters) Args(filter.Args);
-                    Captured(fb.Body);
+                    Captured(fb.Body, fb.Filters, []);
                     break;
                 case DoStmt d:
                     PlainOnly(d.Value);
@@ -122,8 +118,11 @@ internal static class ContentOpacity
             }
         }
 
-        private void Captured(Body body)
+        /// <summary>A body whose output becomes a value (a macro, call block, set block or filter block), with its filters' arguments and its parameters' defaults.</summary>
+        private void Captured(Body body, IReadOnlyList<FilterExpr> filters, IReadOnlyList<MacroParam> parameters)
         {
+            foreach (var filter in filters) Args(filter.Args);
+            foreach (var p in parameters) if (p.Default is not null) PlainOnly(p.Default);
             _captured++;
             Body(body);
             _captured--;
