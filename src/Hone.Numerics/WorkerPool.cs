@@ -43,6 +43,7 @@ public sealed class WorkerPool : IDisposable
     private int _generation;
     private Exception? _failure;
     private volatile bool _disposed;
+    private int _traceSlot;
 
     /// <summary>Starts <paramref name="threadCount"/> - 1 background threads.</summary>
     public WorkerPool(int threadCount)
@@ -91,6 +92,11 @@ public sealed class WorkerPool : IDisposable
 
         lock (_runLock)
         {
+            if (WorkerPoolTrace.Enabled)
+            {
+                _traceSlot = WorkerPoolTrace.Begin();
+            }
+
             _work = work;
             _count = count;
             _next = 0;
@@ -107,9 +113,24 @@ public sealed class WorkerPool : IDisposable
             }
 
             Drain(0);
+            if (WorkerPoolTrace.Enabled)
+            {
+                WorkerPoolTrace.Mark(_traceSlot, WorkerPoolTrace.CallerDrained);
+            }
+
             if ((Interlocked.Or(ref _state, Closed) & ~Closed) != 0)
             {
+                if (WorkerPoolTrace.Enabled)
+                {
+                    WorkerPoolTrace.Waited(_traceSlot);
+                }
+
                 _done.Wait(); // the last worker to leave a closed run sets it
+            }
+
+            if (WorkerPoolTrace.Enabled)
+            {
+                WorkerPoolTrace.Mark(_traceSlot, WorkerPoolTrace.Closed);
             }
 
             _work = null;
@@ -158,7 +179,17 @@ public sealed class WorkerPool : IDisposable
                 continue; // the run is already over (or closed): nothing to do
             }
 
+            if (WorkerPoolTrace.Enabled)
+            {
+                WorkerPoolTrace.Joined(_traceSlot);
+            }
+
             Drain(worker);
+            if (WorkerPoolTrace.Enabled)
+            {
+                WorkerPoolTrace.Drained(_traceSlot);
+            }
+
             if (Interlocked.Decrement(ref _state) == Closed)
             {
                 _done.Set();
