@@ -63,7 +63,7 @@ internal static class DecodeCommand
 
             if (WorkerPoolTrace.Enabled)
             {
-                PoolTraceReport.Print(session, 128);
+                PoolTraceReport.Print(session, pool, 128);
             }
 
             long bytes = new FileInfo(path).Length;

@@ -13,8 +13,20 @@ namespace Hone.Bench.Compare;
 /// </summary>
 internal static class PoolTraceReport
 {
-    public static void Print(LlamaSession session, int gen)
+    public static void Print(LlamaSession session, WorkerPool pool, int gen)
     {
+        // The bare cost of a run: an item per worker that does nothing, back to back (median of 20 batches of 1000).
+        var empty = new Empty();
+        var batches = new List<double>();
+        for (int b = 0; b < 20; b++)
+        {
+            long e0 = Stopwatch.GetTimestamp();
+            for (int i = 0; i < 1000; i++) pool.Run(empty, pool.ThreadCount);
+            batches.Add((Stopwatch.GetTimestamp() - e0) * 1e6 / Stopwatch.Frequency / 1000);
+        }
+
+        batches.Sort();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"empty run: {batches[10]:F2} us median, {batches[0]:F2} us best (batches of 1000)"));
         session.Reset();
         int next = LlamaCppRunner.ArgMax(session.Forward(1));
         WorkerPoolTrace.Clear();
@@ -49,5 +61,10 @@ internal static class PoolTraceReport
         double total = (t1 - t0) * us;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"trace 1+{gen}: {total / gen:F0} us/token, {runs.Count / (double)gen:F1} runs/token ({joined * 100.0 / Math.Max(1, runs.Count):F0}% joined by a worker, caller waited in {waited * 100.0 / Math.Max(1, runs.Count):F0}%); per token: serial {serial / gen:F0} us, runs until caller's share done {body / gen:F0} us, join wait {join / gen:F0} us (worker finished after caller by {workerTail / gen:F0} us); hand-off median {P(0.5):F1} us, p90 {P(0.9):F1} us, sum {handoff.Sum() / gen:F0} us/token"));
+    }
+
+    private sealed class Empty : IParallelWork
+    {
+        public void Execute(int index, int worker) { }
     }
 }
