@@ -26,7 +26,8 @@ public interface IParallelWork
 /// </summary>
 public sealed class WorkerPool : IDisposable
 {
-    /// <summary>Spin iterations a worker waits for the next run before blocking (about 60 µs on a Zen 5 host: the serial steps between the runs of a decode take a few µs).</summary>
+    /// <summary>Spin iterations a worker waits for the next run before blocking: about 60 µs on the 2-core Zen host
+    /// (2000 spun 0.6 ms), where the serial steps between a decode's runs take a few µs.</summary>
     private const int SpinIterations = 200;
 
     /// <summary>Runs in a row a worker came late for (closed when it got there), after which it blocks without spinning
