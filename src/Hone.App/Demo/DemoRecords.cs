@@ -45,6 +45,12 @@ public sealed record DemoRequest
     /// <summary>LoRA rank.</summary>
     public int LoraRank { get; init; } = 16;
 
+    /// <summary>
+    /// Whether the fine-tune of the built-in model also trains the embedding (and head) rows of the task's JSON key tokens
+    /// (<see cref="Hone.Training.Demo.DemoBaseModel.TaskKeyTokenIds"/>), which pretraining never trains (default true).
+    /// </summary>
+    public bool TrainKeyTokens { get; init; } = true;
+
     /// <summary>Engine threads (1-256).</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
 
