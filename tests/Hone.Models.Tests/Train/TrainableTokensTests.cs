@@ -93,13 +93,7 @@ public sealed class TrainableTokensTests
         int n = batch.Tokens.Length;
         var baseEmbed = model.Weights.TokenEmbedding.Span.ToArray();
         var baseHead = model.Weights.Classifier.Span.ToArray();
-        var lp = new float[n];
-        using (var plainBase = new LlamaTrainer(model, 2, 7))
-        {
-            plainBase.Forward(batch, lp, new bool[n]);
-        }
-
-        var baseLp = (float[])lp.Clone();
+        var baseLp = TinyModels.LogProbs(model, batch);
         int[] ids = [c.VocabSize - 1, 1, 4];
         var options = Options(ids);
         using var lora = new LlamaTrainer(model, 2, 7, options);
@@ -110,27 +104,13 @@ public sealed class TrainableTokensTests
             Assert.Equal(baseEmbed.AsSpan(sorted[s] * c.Dim, c.Dim).ToArray(), rows[0].Value.Span.Slice(s * c.Dim, c.Dim).ToArray());
         }
 
+        var lp = new float[n];
         lora.Forward(batch, lp, new bool[n]);
         Assert.Equal(baseLp, lp); // rows equal to the base's, B zero: the base's forward
 
-        // Move the rows as an optimiser would; the adapter forward changes, the base forward (adapters off) does not.
-        foreach (var p in rows)
-        {
-            var span = p.Value.Span;
-            for (int i = 0; i < span.Length; i++) span[i] += 0.05f * ((i % 7) - 3);
-        }
-
+        // Move the rows and the adapters: the adapter forward changes, the base forward (adapters off) does not.
         TinyModels.RandomizeLoraB(lora, seed: 3);
-        lora.Forward(batch, lp, new bool[n]);
-        Assert.Contains(Enumerable.Range(0, n), i => Math.Abs(lp[i] - baseLp[i]) > 1e-3);
-        var adapted = (float[])lp.Clone();
-        lora.AdaptersEnabled = false;
-        lora.ZeroGrad();
-        lora.Forward(batch, lp, new bool[n]);
-        Assert.Equal(baseLp, lp);
-        lora.Backward(batch.Targets.Select(t => t >= 0 ? 1f : 0f).ToArray());
-        Assert.All(rows, p => Assert.All(p.Grad.Span.ToArray(), g => Assert.Equal(0f, g)));
-        lora.AdaptersEnabled = true;
+        var adapted = TinyModels.MoveAndCheckAdaptersOff(lora, batch, baseLp, rows);
         Assert.Equal(baseEmbed, model.Weights.TokenEmbedding.Span.ToArray()); // the base is never written
 
         using var mergedWeights = lora.MergedWeights();
@@ -140,15 +120,7 @@ public sealed class TrainableTokensTests
 
         // The merge's plain forward is the adapter forward.
         using var merged = new LlamaModel(mergedWeights);
-        using (var plain = new LlamaTrainer(merged, 2, 7))
-        {
-            plain.Forward(batch, lp, new bool[n]);
-        }
-
-        for (int i = 0; i < n; i++)
-        {
-            Assert.True(Math.Abs(adapted[i] - lp[i]) < 1e-5, $"position {i}: adapter {adapted[i]}, merged {lp[i]}");
-        }
+        TinyModels.AssertForwardIs(merged, batch, adapted);
 
         // Saved as PEFT does, read back, applied to the base: the trainer's merge, bit for bit.
         var adapter = ToAdapter(lora, c, sorted);
