@@ -36,6 +36,8 @@ public static class AdapterLoader
     /// trained in full (modules_to_save) replace the base's embedding and head. On a base with tied embeddings the result
     /// stays tied when PEFT would keep the two tied (ensure_weight_tying, or equal embedding and head); otherwise it is
     /// untied as PEFT's separate wrappers are: the module saved gets its trained rows, the other keeps the base's.
+    /// Trainable tokens' rows then replace their tokens' rows of the embedding and head (the embedding's serve both on a
+    /// tied base), every other row staying the base's.
     /// </summary>
     /// <exception cref="ModelLoadException">The adapter does not fit the weights' configuration.</exception>
     public static LlamaWeights Merge(LlamaWeights weights, PeftAdapter adapter, string source = "adapter", WorkerPool? pool = null)
