@@ -81,6 +81,56 @@ public class WorkerPoolTests
         }
     }
 
+    private sealed class Nothing : IParallelWork
+    {
+        public void Execute(int index, int worker)
+        {
+        }
+    }
+
+    /// <summary>Each item sleeps a millisecond (the caller leaves the core to the worker) and records its worker.</summary>
+    private sealed class Slow(int[] workers) : IParallelWork
+    {
+        public void Execute(int index, int worker)
+        {
+            Thread.Sleep(1);
+            workers[index] = worker;
+        }
+    }
+
+    [Fact]
+    public void A_worker_that_keeps_missing_runs_rests_and_a_probe_run_brings_it_back()
+    {
+        using var pool = new WorkerPool(2);
+
+        // Empty runs a few milliseconds apart: the worker has blocked, and the caller has done both items long before
+        // the woken worker gets there. After enough of them it rests.
+        for (int round = 0; round < 200 && !pool.IsResting(1); round++)
+        {
+            Thread.Sleep(2);
+            pool.Run(new Nothing(), 2);
+        }
+
+        Assert.True(pool.IsResting(1));
+
+        // Runs long enough for any woken worker to arrive: the first probe run wakes it, it takes items, and rests no more.
+        bool helped = false;
+        for (int round = 0; round < 4 * WorkerPool.ProbeEvery && !helped; round++)
+        {
+            var workers = new int[16];
+            pool.Run(new Slow(workers), 16);
+            helped = workers.Contains(1);
+        }
+
+        Assert.True(helped);
+        Assert.False(pool.IsResting(1));
+
+        // Resting or not, every item runs once.
+        var all = new int[37];
+        pool.Run(new Mark(all, new int[37]), 37);
+        Assert.All(all, h => Assert.Equal(1, h));
+    }
+
     [Fact]
     public void A_failing_item_is_rethrown_and_the_pool_stays_usable()
     {

@@ -41,7 +41,7 @@ internal static class DecodeCommand
         foreach (var path in files)
         {
             using var model = LlamaModel.LoadForInference(path).PackForInference(pool);
-            using var session = model.CreateSession(maxContext: promptTokens + gen + 16, blockSize: promptTokens, pool: pool);
+            using var session = model.CreateSession(maxContext: Math.Max(promptTokens + gen, 1 + 128) + 16, blockSize: promptTokens, pool: pool);
             Generate(session, prompt, Math.Min(8, gen));
             var wall = new List<double>();
             var cpu = new List<double>();
@@ -59,6 +59,11 @@ internal static class DecodeCommand
             {
                 session.Rewind(prompt.Length);
                 for (int i = 0; i < gen; i++) token = LlamaCppRunner.ArgMax(session.Forward(token));
+            }
+
+            if (WorkerPoolTrace.Enabled)
+            {
+                PoolTraceReport.Print(session, pool, 128);
             }
 
             long bytes = new FileInfo(path).Length;

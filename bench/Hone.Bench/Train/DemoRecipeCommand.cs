@@ -8,11 +8,11 @@ namespace Hone.Bench.Train;
 /// <summary>
 /// <c>dotnet run -c Release --project bench/Hone.Bench -- demo-recipe [--seeds 1,2,3] [--base-shards 1,2] [--threads N]
 /// [--base-epochs N] [--base-batch N] [--base-lr X] [--base-documents N] [--base-index-documents N]
-/// [--base-conversations N] [--epochs N] [--lr-multiplier X] [--lora-rank N] [--examples N] [--reuse-base yes] [--out DIR]</c>: the robustness matrix of <c>hone demo</c>'s recipe. Runs the whole demo
+/// [--base-conversations N] [--key-tokens yes|no (default: the demo's, no)] [--epochs N] [--lr-multiplier X] [--lora-rank N] [--examples N] [--reuse-base yes] [--out DIR]</c>: the robustness matrix of <c>hone demo</c>'s recipe. Runs the whole demo
 /// (<see cref="DemoLoop"/>, the default recipe with the options given replaced) once per base-model shard count and
 /// seed, each in a fresh workspace, and prints per cell the base model's final pretraining loss, the base and tuned
 /// exact-match accuracy on the golden set, the golden score of each scored checkpoint, the scaling step (half → all,
-/// gain with its 95% interval) and the phase times, with the load average. <c>--reuse-base yes</c> keeps each cell's built
+/// gain with its 95% interval) and the phase times, with the load average. <c>--key-tokens yes</c> trains the rows of the task's JSON key tokens in the fine-tune (<see cref="DemoRequest.TrainKeyTokens"/>). <c>--reuse-base yes</c> keeps each cell's built
 /// base model between invocations (the demo reuses a base built with the same options), to try fine-tune settings.
 /// </summary>
 internal static class DemoRecipeCommand
@@ -20,11 +20,12 @@ internal static class DemoRecipeCommand
     public static int Run(string[] args)
     {
         var map = BenchMachine.ParseOptions("demo-recipe", args,
-            ["seeds", "base-shards", "threads", "epochs", "lr-multiplier", "lora-rank", "examples", "reuse-base", "out", .. DemoBaseCommand.Names.Select(n => "base-" + n)]);
+            ["seeds", "base-shards", "threads", "epochs", "lr-multiplier", "lora-rank", "examples", "reuse-base", "key-tokens", "out", .. DemoBaseCommand.Names.Select(n => "base-" + n)]);
         var seeds = BenchMachine.Ints(map.GetValueOrDefault("seeds", "1,2,3"));
         var shards = BenchMachine.Ints(map.GetValueOrDefault("base-shards", "1,2"));
         int threads = int.Parse(map.GetValueOrDefault("threads", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
         bool reuseBase = map.GetValueOrDefault("reuse-base", "no") is "yes" or "true" or "1";
+        bool keyTokens = map.TryGetValue("key-tokens", out var kt) ? kt is "yes" or "true" or "1" : new DemoRequest().TrainKeyTokens;
         string outDir = Path.GetFullPath(map.GetValueOrDefault("out", Path.Combine("artifacts", "bench", "demo-recipe")));
         var baseOptions = DemoBaseCommand.Options(map, "base-");
         int? epochs = map.TryGetValue("epochs", out var ep) ? int.Parse(ep, CultureInfo.InvariantCulture) : null;
@@ -33,7 +34,7 @@ internal static class DemoRecipeCommand
         int rank = map.TryGetValue("lora-rank", out var rk) ? int.Parse(rk, CultureInfo.InvariantCulture) : new DemoRequest().LoraRank;
 
         Console.WriteLine($"demo-recipe: base {System.Text.Json.Nodes.JsonNode.Parse(baseOptions.ToJson())!.ToJsonString()}; fine-tune epochs {epochs?.ToString(CultureInfo.InvariantCulture) ?? "default"}, " +
-            $"lr multiplier {lrMult?.ToString(CultureInfo.InvariantCulture) ?? "default"}, rank {rank}, examples {examples?.ToString(CultureInfo.InvariantCulture) ?? "default"}, {threads} threads");
+            $"lr multiplier {lrMult?.ToString(CultureInfo.InvariantCulture) ?? "default"}, rank {rank}, key tokens {(keyTokens ? "trained" : "frozen")}, examples {examples?.ToString(CultureInfo.InvariantCulture) ?? "default"}, {threads} threads");
         Console.WriteLine("seed shards | base loss | base acc | tuned acc (fields) | checkpoints (epoch:acc) | scaling half -> all (gain [95%]) | base s | tune s | scale s | total s | load");
         var tuned = new List<double>();
         foreach (int k in shards)
@@ -45,7 +46,7 @@ internal static class DemoRecipeCommand
                 string load = BenchMachine.Load();
                 var request = new DemoRequest
                 {
-                    Folder = folder, Seed = seed, Threads = threads, Epochs = epochs, LrMultiplier = lrMult, Examples = examples, LoraRank = rank,
+                    Folder = folder, Seed = seed, Threads = threads, Epochs = epochs, LrMultiplier = lrMult, Examples = examples, LoraRank = rank, TrainKeyTokens = keyTokens,
                     BaseOptions = baseOptions with { DataParallel = k },
                 };
                 var clock = Stopwatch.StartNew();

@@ -12,6 +12,7 @@ using Hone.Data.Splitting;
 using Hone.Models.Chat;
 using Hone.Models.Train;
 using Hone.Store;
+using Hone.Tokenizers.Chat;
 using Hone.Training.Demo;
 using Hone.Training.Export;
 using Hone.Training.Improve;
@@ -31,6 +32,9 @@ namespace Hone.App.Demo;
 public static class DemoLoop
 {
     private const int DemoBatchSize = 8;
+
+    /// <summary>The built-in base model's ids of the task's JSON key tokens (<see cref="Hone.Training.Demo.DemoBaseModel.TaskKeyTokenIds"/>).</summary>
+    private static int[] KeyTokens(string modelPath) => Hone.Training.Demo.DemoBaseModel.TaskKeyTokenIds(ChatEncoder.Load(modelPath, null, null).Tokenizer);
 
     /// <summary>Data-parallel shards of the fine-tunes on the built-in model (each micro-batch of 8 rows split 4 + 4).</summary>
     private const int BuiltinShards = 2;
@@ -155,7 +159,11 @@ public static class DemoLoop
                 Method = TrainingMethod.Lora, Epochs = s.EffectiveEpochs, BatchSize = DemoBatchSize, MicroBatchSize = DemoBatchSize,
                 LearningRateMultiplier = s.EffectiveLrMultiplier, Seed = s.Seed, EvalEvery = Math.Max(5, steps / 40), WarmupRatio = 0.05,
             },
-            Lora = new LoraOptions { Rank = s.LoraRank, Alpha = 2 * s.LoraRank, Seed = s.Seed, TargetModules = ["all-linear"] },
+            Lora = new LoraOptions
+            {
+                Rank = s.LoraRank, Alpha = 2 * s.LoraRank, Seed = s.Seed, TargetModules = ["all-linear"],
+                TrainableTokenIndices = s.ModelPath is null && s.TrainKeyTokens ? KeyTokens(baseModel.Path) : [],
+            },
         };
         // Checkpoints scored on the golden set (about three of them, the last included): the best is kept and exported.
         var scorer = EveryNthEpochScorer.Spread(GoldenSetScorer.For(ws, store, specPath), s.EffectiveEpochs, DemoRequest.ScoredCheckpoints);

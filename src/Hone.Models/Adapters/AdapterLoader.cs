@@ -36,6 +36,8 @@ public static class AdapterLoader
     /// trained in full (modules_to_save) replace the base's embedding and head. On a base with tied embeddings the result
     /// stays tied when PEFT would keep the two tied (ensure_weight_tying, or equal embedding and head); otherwise it is
     /// untied as PEFT's separate wrappers are: the module saved gets its trained rows, the other keeps the base's.
+    /// Trainable tokens' rows then replace their tokens' rows of the embedding and head (the embedding's serve both on a
+    /// tied base), every other row staying the base's.
     /// </summary>
     /// <exception cref="ModelLoadException">The adapter does not fit the weights' configuration.</exception>
     public static LlamaWeights Merge(LlamaWeights weights, PeftAdapter adapter, string source = "adapter", WorkerPool? pool = null)
@@ -59,12 +61,25 @@ public static class AdapterLoader
             else config = c with { TiedEmbeddings = false };
         }
 
+        var embedRows = adapter.TrainableTokens.GetValueOrDefault(LlamaModules.EmbedTokens);
+        var headRows = adapter.TrainableTokens.GetValueOrDefault(LlamaModules.LmHead);
+        if (c.TiedEmbeddings && headRows is not null)
+        {
+            // PEFT ties the head's token rows to the embedding's on a tied base: one set of rows, both names.
+            if (embedRows is not null && !(embedRows.Indices.SequenceEqual(headRows.Indices) && embedRows.Values.AsSpan().SequenceEqual(headRows.Values)))
+                throw new ModelLoadException($"{source}: the base ties its embedding and head but the adapter's trainable-token rows of embed_tokens and lm_head differ; the adapter is inconsistent.") { FilePath = source };
+            embedRows ??= headRows;
+            headRows = null;
+        }
+
         float scale = adapter.Scale;
         return LlamaWeights.Create(config, (name, t) =>
         {
-            if (name == "model.embed_tokens.weight" && embed is not null)
+            if (name == "model.embed_tokens.weight")
             {
-                embed.CopyTo(t.Span);
+                if (embed is not null) embed.CopyTo(t.Span);
+                else weights.TokenEmbedding.Span.CopyTo(t.Span);
+                if (embedRows is not null) ReplaceRows(t.Span, embedRows);
                 return;
             }
 
@@ -72,6 +87,7 @@ public static class AdapterLoader
             {
                 if (head is not null) head.CopyTo(t.Span);
                 else weights.Classifier.Span.CopyTo(t.Span);
+                if (headRows is not null) ReplaceRows(t.Span, headRows);
                 return;
             }
 
@@ -83,6 +99,15 @@ public static class AdapterLoader
             MatMul.XW(b, pair.A, default, ba, outputs, adapter.Rank, inputs, pool); // [out, r]·[r, in]
             TensorPrimitives.MultiplyAdd(ba, scale, t.Span, t.Span);
         });
+    }
+
+    /// <summary>Writes each of <paramref name="rows"/>' rows over its token's row of <paramref name="matrix"/> [vocab, columns] (PEFT's index_copy).</summary>
+    public static void ReplaceRows(Span<float> matrix, TokenRows rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        int d = rows.Columns;
+        for (int s = 0; s < rows.Indices.Count; s++)
+            rows.Values.AsSpan(s * d, d).CopyTo(matrix.Slice(rows.Indices[s] * d, d));
     }
 
     /// <summary>

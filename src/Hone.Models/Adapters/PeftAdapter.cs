@@ -17,6 +17,15 @@ public sealed record LoraPair(int Layer, string Module, float[] A, float[] B);
 public sealed record SavedModule(int Rows, int Columns, float[] Values);
 
 /// <summary>
+/// The trained rows of chosen tokens of embed_tokens or lm_head (PEFT's <c>trainable_token_indices</c>): row s
+/// [Columns] replaces the module's row <c>Indices[s]</c>. Values [Indices.Count, Columns], row-major float32.
+/// </summary>
+/// <param name="Indices">The token ids, one per row, without repeats.</param>
+/// <param name="Columns">Columns (the hidden size).</param>
+/// <param name="Values">Indices.Count × Columns values.</param>
+public sealed record TokenRows(IReadOnlyList<int> Indices, int Columns, float[] Values);
+
+/// <summary>
 /// A PEFT-style LoRA adapter in memory: its settings (adapter_config.json) and its A/B pairs (adapter_model.safetensors).
 /// Tensors are always in the Hugging Face (rotate-half) row order of Q and K, whatever layout the base model was loaded in.
 /// </summary>
@@ -58,6 +67,13 @@ public sealed record PeftAdapter
     /// </summary>
     public bool EnsureWeightTying { get; init; }
 
+    /// <summary>
+    /// Trained rows of chosen tokens (PEFT's <c>trainable_token_indices</c>) by module, "embed_tokens" and/or "lm_head":
+    /// applied by replacing those rows of the base's matrix. On a base with tied embeddings the embed_tokens rows serve
+    /// the head too (PEFT ties the two wrappers). Empty for a plain LoRA adapter.
+    /// </summary>
+    public IReadOnlyDictionary<string, TokenRows> TrainableTokens { get; init; } = new Dictionary<string, TokenRows>();
+
     /// <summary>The names of <see cref="SavedModules"/> in PEFT order (embed_tokens, lm_head).</summary>
     public IReadOnlyList<string> ModulesToSave => [.. LlamaModules.Savable.Where(SavedModules.ContainsKey)];
 
@@ -77,6 +93,18 @@ public sealed record PeftAdapter
         LlamaModules.EmbedTokens => "base_model.model.model.embed_tokens.modules_to_save.weight",
         LlamaModules.LmHead => "base_model.model.lm_head.modules_to_save.weight",
         _ => throw new ArgumentException($"Unknown module to save '{module}'; use embed_tokens or lm_head.", nameof(module)),
+    };
+
+    /// <summary>
+    /// The PEFT tensor name of a module's trainable-token rows: PEFT wraps the module in a TrainableTokensWrapper and
+    /// saves <c>&lt;module path&gt;.token_adapter.trainable_tokens_delta</c> (the adapter name removed), which holds the
+    /// rows themselves (PEFT writes them over the base's with index_copy).
+    /// </summary>
+    public static string TokenRowsName(string module) => module switch
+    {
+        LlamaModules.EmbedTokens => "base_model.model.model.embed_tokens.token_adapter.trainable_tokens_delta",
+        LlamaModules.LmHead => "base_model.model.lm_head.token_adapter.trainable_tokens_delta",
+        _ => throw new ArgumentException($"Unknown module with trainable tokens '{module}'; use embed_tokens or lm_head.", nameof(module)),
     };
 
     /// <summary>(out, in) of a module's weight under <paramref name="c"/>.</summary>
@@ -100,6 +128,25 @@ public sealed record PeftAdapter
             if (saved.Rows != config.VocabSize || saved.Columns != config.Dim || saved.Values.Length != (long)saved.Rows * saved.Columns)
                 throw new ModelLoadException(
                     $"{source}: {SavedModuleName(module)} is [{saved.Rows}, {saved.Columns}] but this base model needs [{config.VocabSize}, {config.Dim}] ({config.Describe()}); was the adapter trained on another model?") { FilePath = source };
+        }
+
+        foreach (var (module, rows) in TrainableTokens)
+        {
+            if (!LlamaModules.Savable.Contains(module))
+                throw new ModelLoadException($"{source}: trainable tokens of '{module}': only embed_tokens and lm_head have token rows.") { FilePath = source };
+            if (SavedModules.ContainsKey(module))
+                throw new ModelLoadException($"{source}: {module} is both a module to save and a module with trainable tokens; the adapter is inconsistent.") { FilePath = source };
+            if (rows.Columns != config.Dim || rows.Values.Length != (long)rows.Indices.Count * config.Dim)
+                throw new ModelLoadException(
+                    $"{source}: {TokenRowsName(module)} must be [{rows.Indices.Count}, {config.Dim}] for {rows.Indices.Count} token ids on this base model ({config.Describe()}) but holds {rows.Values.Length} values; was the adapter trained on another model?") { FilePath = source };
+            var seen = new HashSet<int>();
+            foreach (int id in rows.Indices)
+            {
+                if (id < 0 || id >= config.VocabSize)
+                    throw new ModelLoadException($"{source}: trainable token id {id} of {module} is outside the base model's vocabulary (0..{config.VocabSize - 1}); was the adapter trained on another model?") { FilePath = source };
+                if (!seen.Add(id))
+                    throw new ModelLoadException($"{source}: trainable token id {id} of {module} is listed twice.") { FilePath = source };
+            }
         }
 
         foreach (var p in Pairs)

@@ -13,6 +13,8 @@ namespace Hone.Models.Adapters;
 /// <c>adapter_model.safetensors</c> (tensors <c>base_model.model.model.layers.N.self_attn.q_proj.lora_A.weight</c>, ...).
 /// Modules trained in full are listed in <c>modules_to_save</c> and stored as PEFT saves them:
 /// <c>base_model.model.model.embed_tokens.modules_to_save.weight</c> and <c>base_model.model.lm_head.modules_to_save.weight</c>.
+/// Trainable tokens are listed in <c>trainable_token_indices</c> (a list, for embed_tokens, or an object of module to
+/// list) and stored as <c>&lt;module path&gt;.token_adapter.trainable_tokens_delta</c> [ids, hidden].
 /// </summary>
 public static class PeftAdapterFiles
 {
@@ -57,6 +59,14 @@ public static class PeftAdapterFiles
             ["use_rslora"] = adapter.UseRsLora,
         };
         if (adapter.EnsureWeightTying) config["ensure_weight_tying"] = true;
+        if (adapter.TrainableTokens.Count > 0)
+        {
+            var tokens = new JsonObject();
+            foreach (var module in LlamaModules.Savable.Where(adapter.TrainableTokens.ContainsKey))
+                tokens[module] = new JsonArray([.. adapter.TrainableTokens[module].Indices.Select(i => JsonValue.Create(i))]);
+            config["trainable_token_indices"] = tokens;
+        }
+
         File.WriteAllText(Path.Combine(folder, ConfigFile), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         var writer = new SafetensorsWriter();
         writer.Metadata["format"] = "pt";
@@ -72,6 +82,12 @@ public static class PeftAdapterFiles
             var m = adapter.SavedModules[module];
             writer.Add(PeftAdapter.SavedModuleName(module), [m.Rows, m.Columns], m.Values);
         }
+        foreach (var module in LlamaModules.Savable.Where(adapter.TrainableTokens.ContainsKey))
+        {
+            var rows = adapter.TrainableTokens[module];
+            writer.Add(PeftAdapter.TokenRowsName(module), [rows.Indices.Count, rows.Columns], rows.Values);
+        }
+
         writer.Write(Path.Combine(folder, WeightsFile));
     }
 
@@ -87,8 +103,8 @@ public static class PeftAdapterFiles
         if (!File.Exists(configPath)) throw Bad(folder, $"no {ConfigFile} in the folder; is it a PEFT LoRA adapter?");
         if (!File.Exists(weightsPath)) throw Bad(folder, $"no {WeightsFile} in the folder (Hone reads safetensors adapters, not adapter_model.bin).");
         var settings = ReadConfig(configPath);
-        var (pairs, saved) = ReadTensors(weightsPath, settings);
-        return settings with { Pairs = pairs, SavedModules = saved };
+        var (pairs, saved, tokens) = ReadTensors(weightsPath, settings);
+        return settings with { Pairs = pairs, SavedModules = saved, TrainableTokens = tokens };
     }
 
     private static PeftAdapter ReadConfig(string path)
@@ -139,8 +155,32 @@ public static class PeftAdapterFiles
                 : throw Bad(path, $"modules_to_save lists {x?.ToJsonString() ?? "null"}; Hone applies embed_tokens and lm_head trained in full."))],
             _ => throw Bad(path, "modules_to_save must be a list of module names (embed_tokens, lm_head) or null."),
         };
+        int TokenId(JsonNode? x) => x is JsonValue v && v.TryGetValue(out double d) && d == Math.Floor(d) && d is >= 0 and <= int.MaxValue
+            ? (int)d : throw Bad(path, $"trainable_token_indices lists {x?.ToJsonString() ?? "null"}; token ids are whole numbers ≥ 0.");
+        var tokens = new Dictionary<string, TokenRows>(StringComparer.Ordinal);
+        switch (root["trainable_token_indices"])
+        {
+            case null:
+                break;
+            case JsonArray a:
+                tokens[LlamaModules.EmbedTokens] = new TokenRows([.. a.Select(TokenId)], 0, []);
+                break;
+            case JsonObject o:
+                foreach (var (module, list) in o)
+                {
+                    if (!LlamaModules.Savable.Contains(module) || list is not JsonArray ids)
+                        throw Bad(path, $"trainable_token_indices names \"{module}\"; Hone applies token rows of embed_tokens and lm_head, each a list of ids.");
+                    tokens[module] = new TokenRows([.. ids.Select(TokenId)], 0, []);
+                }
+
+                break;
+            default:
+                throw Bad(path, "trainable_token_indices must be a list of token ids or an object of module name to list of ids.");
+        }
+
         return new PeftAdapter
         {
+            TrainableTokens = tokens,
             SavedModules = saved.Distinct().ToDictionary(m => m, _ => new SavedModule(0, 0, [])),
             EnsureWeightTying = Flag("ensure_weight_tying"),
             Rank = (int)r,
@@ -153,7 +193,7 @@ public static class PeftAdapterFiles
         };
     }
 
-    private static (List<LoraPair> Pairs, Dictionary<string, SavedModule> Saved) ReadTensors(string path, PeftAdapter settings)
+    private static (List<LoraPair> Pairs, Dictionary<string, SavedModule> Saved, Dictionary<string, TokenRows> Tokens) ReadTensors(string path, PeftAdapter settings)
     {
         SafetensorsFile file;
         try
@@ -169,8 +209,20 @@ public static class PeftAdapterFiles
         {
             var found = new SortedDictionary<(int Layer, int Module), (float[]? A, float[]? B)>();
             var saved = new Dictionary<string, SavedModule>(StringComparer.Ordinal);
+            var tokens = new Dictionary<string, TokenRows>(StringComparer.Ordinal);
             foreach (var t in file.Tensors)
             {
+                if (TryParseTokenRowsName(t.Name, out string tokenModule))
+                {
+                    if (settings.TrainableTokens.GetValueOrDefault(tokenModule) is not { } listed)
+                        throw Bad(path, $"tensor '{t.Name}' holds trainable-token rows of {tokenModule}, which trainable_token_indices does not list.");
+                    long k = t.Shape.Count == 2 ? t.Shape[0] : -1, d = t.Shape.Count == 2 ? t.Shape[1] : -1;
+                    if (k != listed.Indices.Count || d < 1 || k * d > int.MaxValue)
+                        throw Bad(path, $"tensor '{t.Name}' has shape [{string.Join(", ", t.Shape)}]; it must be [{listed.Indices.Count}, hidden], one row per id trainable_token_indices lists for {tokenModule}.");
+                    tokens[tokenModule] = listed with { Columns = (int)d, Values = ReadF32(file, t, k * d, path) };
+                    continue;
+                }
+
                 if (TryParseSavedName(t.Name, out string savedModule))
                 {
                     if (!settings.SavedModules.ContainsKey(savedModule))
@@ -206,8 +258,10 @@ public static class PeftAdapterFiles
 
             foreach (var m in settings.SavedModules.Keys)
                 if (!saved.ContainsKey(m)) throw Bad(path, $"{PeftAdapter.SavedModuleName(m)} is missing; modules_to_save lists {m}.");
-            if (list.Count == 0 && saved.Count == 0) throw Bad(path, "holds no LoRA tensors.");
-            return (list, saved);
+            foreach (var m in settings.TrainableTokens.Keys)
+                if (!tokens.ContainsKey(m)) throw Bad(path, $"{PeftAdapter.TokenRowsName(m)} is missing; trainable_token_indices lists {m}.");
+            if (list.Count == 0 && saved.Count == 0 && tokens.Count == 0) throw Bad(path, "holds no LoRA tensors.");
+            return (list, saved, tokens);
         }
     }
 
@@ -238,6 +292,22 @@ public static class PeftAdapterFiles
         if (parts.Length < 5 || parts[0] != "base_model" || parts[1] != "model" || parts[^1] != "weight") return false;
         int at = parts[2] == "model" && parts[3] == LlamaModules.EmbedTokens ? 4 : parts[2] == LlamaModules.LmHead ? 3 : -1;
         if (at < 0 || parts[at] != "modules_to_save" || parts.Length - at - 1 is not (1 or 2)) return false;
+        module = at == 4 ? LlamaModules.EmbedTokens : LlamaModules.LmHead;
+        return true;
+    }
+
+    /// <summary>
+    /// Parses the PEFT name of a module's trainable-token rows: base_model.model.model.embed_tokens.token_adapter.trainable_tokens_delta[.ADAPTER]
+    /// or base_model.model.lm_head.token_adapter.trainable_tokens_delta[.ADAPTER]; <paramref name="module"/> is embed_tokens or lm_head.
+    /// </summary>
+    public static bool TryParseTokenRowsName(string name, out string module)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        module = "";
+        var parts = name.Split('.');
+        if (parts.Length < 5 || parts[0] != "base_model" || parts[1] != "model") return false;
+        int at = parts[2] == "model" && parts.Length > 3 && parts[3] == LlamaModules.EmbedTokens ? 4 : parts[2] == LlamaModules.LmHead ? 3 : -1;
+        if (at < 0 || parts.Length - at is not (2 or 3) || parts[at] != "token_adapter" || parts[at + 1] != "trainable_tokens_delta") return false;
         module = at == 4 ? LlamaModules.EmbedTokens : LlamaModules.LmHead;
         return true;
     }

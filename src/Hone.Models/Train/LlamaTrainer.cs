@@ -78,7 +78,8 @@ public sealed class LlamaTrainer : ITrainableModel, IDisposable
         int chunk = TrainClassifier.ChunkFor(model, n);
         _pass = new TrainPass(_c, maxRows, maxSequenceLength, lora);
         bool full = lora is null;
-        _arena = new TrainerArena(_c, maxRows, maxSequenceLength, chunk, _pool.ThreadCount, lora, targets, saveEmbed, saveHead, recompute);
+        int[] tokenIds = lora?.ResolveTrainableTokens(_c.VocabSize) ?? [];
+        _arena = new TrainerArena(_c, maxRows, maxSequenceLength, chunk, _pool.ThreadCount, lora, targets, saveEmbed, saveHead, recompute, tokenIds.Length);
         try
         {
             var w = model.Weights;
@@ -94,7 +95,8 @@ public sealed class LlamaTrainer : ITrainableModel, IDisposable
                 _layers[l] = new TrainLayer(_arena, _pass, w.Layers[l], _c, l, lora, targets, _pool);
             }
 
-            _saved = new SavedModules(_arena, w, _c, saveEmbed, saveHead);
+            _saved = new SavedModules(_arena, w, _c, saveEmbed, saveHead,
+                tokenIds.Length > 0 ? new TrainableTokens(_arena, w, _c, tokenIds) : null);
             _classifier = new TrainClassifier(_arena, _pass, _saved, _c, chunk, full, _pool);
             _merge = new LoraMerge(w, _layers, _saved, !full, _pool);
             if (full)
@@ -197,6 +199,11 @@ public sealed class LlamaTrainer : ITrainableModel, IDisposable
 
         _pass.AdaptersOn = AdaptersEnabled;
         _pass.DropoutOn = DropoutEnabled;
+        if (_pass.AdaptersOn)
+        {
+            _saved.Tokens?.Sync();
+        }
+
         int dim = _c.Dim;
         var x0 = _arena.Residual(0, n);
         var embed = _saved.EmbeddingFor(_pass.AdaptersOn);
@@ -257,6 +264,11 @@ public sealed class LlamaTrainer : ITrainableModel, IDisposable
             }
         }
 
+        if (_pass.AdaptersOn && _saved.Tokens is { } trainableTokens)
+        {
+            trainableTokens.AccumulateEmbeddingGrad(_pass.Tokens[..n], dRes);
+        }
+
         DropoutStep++;
     }
 
@@ -293,7 +305,14 @@ public sealed class LlamaTrainer : ITrainableModel, IDisposable
     /// place of the base's embedding and head, whose plain forward equals the adapter forward (dropout off). Without
     /// LoRA, a plain copy. The caller owns (disposes) the result.
     /// </summary>
-    public LlamaWeights MergedWeights() => _merge.Merge();
+    public LlamaWeights MergedWeights()
+    {
+        _saved.Tokens?.Sync();
+        return _merge.Merge();
+    }
+
+    /// <summary>The PEFT name of the trained rows of a module's trainable tokens (embed_tokens or lm_head).</summary>
+    public static string TokenRowsName(string module) => TrainableTokens.RowsName(module);
 
     /// <summary>Frees the arena (activations, gradients, adapters); the model stays.</summary>
     public void Dispose() => _arena.Dispose();

@@ -6,7 +6,7 @@ namespace Hone.Models.Train;
 
 /// <summary>
 /// Folds a trainer's LoRA adapters into a copy of the base weights (W += B·A·alpha/rank) and puts the trained copies of
-/// the modules to save in place of the base's embedding and head, so that the plain forward of the copy equals the
+/// the modules to save (or the base's embedding and head with the trainable tokens' rows in place) in place of the base's embedding and head, so that the plain forward of the copy equals the
 /// adapter forward (dropout off); a BF16 base (<see cref="BF16Base"/>) is widened to float32 first. It reads the adapters as they are when <see cref="Merge"/> is called.
 /// </summary>
 internal sealed class LoraMerge

@@ -1,3 +1,4 @@
+using Hone.Core;
 using Hone.Models.Llama;
 
 namespace Hone.Models.Train;
@@ -43,6 +44,14 @@ public sealed record LoraOptions
     /// </summary>
     public LoraBaseType BaseType { get; init; } = LoraBaseType.F32;
 
+    /// <summary>
+    /// Token ids whose rows of the token embedding (and, on an untied model, of the output head) train beside the
+    /// adapters (PEFT's <c>trainable_token_indices</c>): the rest of both matrices stays frozen and bit-identical. For
+    /// tokens the base never learned (e.g. words a tokenizer met only in a system prompt), whose rows LoRA cannot change.
+    /// Each row starts from the base's and replaces it where the adapter applies. Empty (the default): none.
+    /// </summary>
+    public IReadOnlyList<int> TrainableTokenIndices { get; init; } = [];
+
     /// <summary>Alpha / Rank.</summary>
     public float Scale => Alpha / Rank;
 
@@ -71,6 +80,11 @@ public sealed record LoraOptions
         }
 
         ResolveModulesToSave();
+        if (TrainableTokenIndices is { Count: > 0 })
+        {
+            ResolveTrainableTokens(int.MaxValue);
+        }
+
         if (TargetModules.Count == 1 && TargetModules[0] == "all-linear")
         {
             return AllLinear;
@@ -108,6 +122,55 @@ public sealed record LoraOptions
 
         return SavableModules.Where(ModulesToSave.Contains).ToArray();
     }
+
+    /// <summary>The trainable token ids, checked against a vocabulary of <paramref name="vocabSize"/>, ascending, without repeats.</summary>
+    /// <exception cref="LoraOptionsException">An id is negative or not below <paramref name="vocabSize"/>, or modules to
+    /// save already train the whole matrices.</exception>
+    public int[] ResolveTrainableTokens(int vocabSize)
+    {
+        if (TrainableTokenIndices is null || TrainableTokenIndices.Count == 0)
+        {
+            return [];
+        }
+
+        foreach (int id in TrainableTokenIndices)
+        {
+            if (id < 0 || id >= vocabSize)
+            {
+                throw new LoraOptionsException(
+                    $"Trainable token id {id} is not in the model's vocabulary (0..{vocabSize - 1}); give ids the tokenizer produces.") { Field = nameof(TrainableTokenIndices) };
+            }
+        }
+
+        if (ModulesToSave is { Count: > 0 })
+        {
+            throw new LoraOptionsException(
+                $"Trainable tokens and modules to save ({string.Join(", ", ModulesToSave)}) both train the embedding or head rows; use one of them.") { Field = nameof(TrainableTokenIndices) };
+        }
+
+        var ids = TrainableTokenIndices.Distinct().ToArray();
+        Array.Sort(ids);
+        return ids;
+    }
+}
+
+/// <summary>A LoRA option names something the model does not have (e.g. a trainable token id outside its vocabulary).</summary>
+public sealed class LoraOptionsException : HoneException
+{
+    /// <summary>An exception with no message.</summary>
+    public LoraOptionsException() : base(ErrorKind.Input, "Invalid LoRA options.") { }
+
+    /// <summary>An exception with a message.</summary>
+    public LoraOptionsException(string message) : base(ErrorKind.Input, message) { }
+
+    /// <summary>An exception with a message and its cause.</summary>
+    public LoraOptionsException(string message, Exception innerException) : base(ErrorKind.Input, message, null, innerException) { }
+
+    /// <summary>The option at fault.</summary>
+    public string? Field { get; init; }
+
+    /// <inheritdoc />
+    public override ErrorLocation? Location => Field is null ? null : new(Field: Field);
 }
 
 /// <summary>The type a LoRA run holds its frozen base's layer linears in (<see cref="LoraOptions.BaseType"/>).</summary>

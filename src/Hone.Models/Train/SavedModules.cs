@@ -13,6 +13,7 @@ internal sealed class SavedModules
 {
     private readonly LlamaWeights _w;
     private readonly Tensor? _embed, _embedGrad, _head, _headGrad;
+    private readonly TrainableTokens? _tokens;
 
     /// <summary>Binds the copies <see cref="Choose"/> asked for and starts them from the model's weights.</summary>
     /// <param name="arena">The trainer's arena, laid out with these copies.</param>
@@ -20,9 +21,11 @@ internal sealed class SavedModules
     /// <param name="c">The model's configuration.</param>
     /// <param name="saveEmbed">Whether the embedding has a trained copy.</param>
     /// <param name="saveHead">Whether the head has one (the embedding's, when tied).</param>
-    public SavedModules(TrainerArena arena, LlamaWeights w, LlamaConfig c, bool saveEmbed, bool saveHead)
+    /// <param name="tokens">LoRA's trainable tokens (never with modules to save), or null.</param>
+    public SavedModules(TrainerArena arena, LlamaWeights w, LlamaConfig c, bool saveEmbed, bool saveHead, TrainableTokens? tokens = null)
     {
         _w = w;
+        _tokens = tokens;
         Tied = c.TiedEmbeddings;
         if (saveEmbed)
         {
@@ -45,11 +48,14 @@ internal sealed class SavedModules
     /// <summary>Whether the embedding and the head are one tensor (in the model and in its trained copy).</summary>
     public bool Tied { get; }
 
-    /// <summary>The trained embedding copy, or null.</summary>
-    public Tensor? Embedding => _embed;
+    /// <summary>The trained embedding copy (with the trainable tokens' rows in place), or null.</summary>
+    public Tensor? Embedding => _embed ?? _tokens?.Embedding;
 
-    /// <summary>The trained head copy (the embedding's when tied), or null.</summary>
-    public Tensor? Head => _head;
+    /// <summary>The trained head copy (the embedding's when tied; with the trainable tokens' rows in place), or null.</summary>
+    public Tensor? Head => _head ?? _tokens?.Head;
+
+    /// <summary>LoRA's trainable tokens, or null.</summary>
+    public TrainableTokens? Tokens => _tokens;
 
     /// <summary>
     /// Which copies a LoRA run holds (none without LoRA). Tied embeddings: PEFT's ModulesToSaveWrapper deep-copies
@@ -68,13 +74,13 @@ internal sealed class SavedModules
     }
 
     /// <summary>The token embedding a forward reads: the trained copy while the adapters are on, else the model's.</summary>
-    public Tensor EmbeddingFor(bool adaptersOn) => adaptersOn && _embed is { } e ? e : _w.TokenEmbedding;
+    public Tensor EmbeddingFor(bool adaptersOn) => adaptersOn && Embedding is { } e ? e : _w.TokenEmbedding;
 
     /// <summary>Where the embedding's gradient goes with the adapters on or off: the trained copy, or nowhere.</summary>
     public Tensor? EmbeddingGradFor(bool adaptersOn) => adaptersOn ? _embedGrad : null;
 
     /// <summary>The output head a pass uses: the trained copy while the adapters are on, else the model's.</summary>
-    public Tensor HeadFor(bool adaptersOn) => adaptersOn && _head is { } h ? h : _w.Classifier;
+    public Tensor HeadFor(bool adaptersOn) => adaptersOn && Head is { } h ? h : _w.Classifier;
 
     /// <summary>Where the head's gradient goes with the adapters on or off: the trained copy, or nowhere.</summary>
     public Tensor? HeadGradFor(bool adaptersOn) => adaptersOn ? _headGrad : null;
@@ -91,5 +97,7 @@ internal sealed class SavedModules
         {
             parameters.Add(new TrainableParameter(TrainerArena.SavedName(LlamaModules.LmHead), sh, _headGrad!.Value, true));
         }
+
+        _tokens?.AddParameters(parameters);
     }
 }

@@ -186,6 +186,11 @@ internal sealed class TrainClassifier
                     MatMul.XWAdd(t, g, default, wg.Span.Slice(v0 * dim, vb * dim), vb, m, dim, _pool);
                 }
             }
+
+            if (_pass.AdaptersOn && _saved.Tokens is { } tokens)
+            {
+                tokens.AccumulateHeadGrad(dLogits, g, m, vocab);
+            }
         }
     }
 

@@ -31,8 +31,9 @@ internal sealed class TrainerArena : IDisposable
     /// <param name="saveHead">Whether a trained copy of the output head is held.</param>
     /// <param name="recompute">Whether the layers recompute their forward in the backward (activation checkpointing):
     /// then only each layer's input is kept, and one set of activation buffers serves every layer.</param>
+    /// <param name="trainableTokens">How many token rows train (LoRA's trainable tokens, <see cref="TrainableTokens"/>); 0 for none.</param>
     public TrainerArena(LlamaConfig c, int maxRows, int maxSequenceLength, int chunk, int threads, LoraOptions? lora,
-        IReadOnlyList<string> targets, bool saveEmbed, bool saveHead, bool recompute)
+        IReadOnlyList<string> targets, bool saveEmbed, bool saveHead, bool recompute, int trainableTokens = 0)
     {
         _dim = c.Dim;
         _layers = c.Layers;
@@ -40,6 +41,11 @@ internal sealed class TrainerArena : IDisposable
         Recompute = recompute;
         var plan = new ArenaPlan();
         Plan(plan, c, _capacity, maxSequenceLength, chunk, threads, lora, targets, saveEmbed, saveHead, recompute);
+        if (trainableTokens > 0)
+        {
+            TrainableTokens.Plan(plan.Add, c, trainableTokens);
+        }
+
         Arena = plan.Create();
         try
         {
@@ -167,7 +173,8 @@ internal sealed class TrainerArena : IDisposable
     public void Dispose() => Arena.Dispose();
 
     /// <summary>The layout: shared buffers and scratch, then each layer's saved activations and adapters, then the
-    /// weight gradients (full fine-tuning), then the modules to save.</summary>
+    /// weight gradients (full fine-tuning), then the modules to save (the trainable tokens' follow, planned by
+    /// <see cref="TrainableTokens.Plan"/>).</summary>
     private static void Plan(ArenaPlan plan, LlamaConfig c, int n, int maxSeq, int chunk, int threads, LoraOptions? lora,
         IReadOnlyList<string> targets, bool saveEmbed, bool saveHead, bool recompute)
     {

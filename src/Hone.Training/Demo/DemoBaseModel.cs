@@ -4,6 +4,8 @@ using System.Text.Json.Nodes;
 using Hone.Models.Llama;
 using Hone.Models.Train;
 using Hone.Numerics;
+using Hone.Data.Samples;
+using Hone.Tokenizers;
 using Hone.Tokenizers.Chat;
 using Hone.Tokenizers.ChatTemplates;
 using Hone.Tokenizers.Training;
@@ -151,6 +153,21 @@ public static class DemoBaseModel
     private static void CopyFile(string from, string to)
     {
         if (File.Exists(from)) File.Copy(from, to, overwrite: true);
+    }
+
+    /// <summary>
+    /// The ids of the task's JSON key words (<see cref="OrderExtractionTask.Fields"/>) as the task's system prompt and
+    /// answers spell them, ascending: every token whose letters are a key. The tokenizer learned them from the system
+    /// prompt, which pretraining never shows the model, so their embedding and output rows stay at their random start;
+    /// LoRA cannot change those rows, so the demo's fine-tune trains them (<see cref="LoraOptions.TrainableTokenIndices"/>).
+    /// </summary>
+    public static int[] TaskKeyTokenIds(ITokenizer tokenizer)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        var answer = OrderExtractionTask.Generate(1, 0)[0].AnswerJson;
+        return [.. tokenizer.Encode(OrderExtractionTask.SystemPrompt + "\n" + answer)
+            .Where(id => OrderExtractionTask.Fields.Contains(new string([.. tokenizer.TokenText(id).Where(char.IsLetter)])))
+            .Distinct().Order()];
     }
 
     /// <summary>The model in <paramref name="folder"/> when it was built with these options, else null.</summary>

@@ -24,6 +24,8 @@ public static class GgufLoraExport
         ArgumentNullException.ThrowIfNull(adapter);
         ArgumentNullException.ThrowIfNull(baseConfig);
         ArgumentNullException.ThrowIfNull(name);
+        if (adapter.TrainableTokens.Count > 0)
+            throw new TrainingException("A llama.cpp LoRA adapter holds no token rows, and this adapter trains some (trainable tokens); export the run with --format merged or --format gguf instead.");
         string arch = GgufExport.Architecture(baseConfig);
         var w = new GgufWriter();
         w.Add(LlamaGguf.Keys.Architecture, arch);

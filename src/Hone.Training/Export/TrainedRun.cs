@@ -147,6 +147,7 @@ public sealed class TrainedRun
             throw new TrainingException($"{checkpoint}: the checkpoint holds {(hasLora ? "LoRA" : "full")} parameters but {RunFolder.ManifestFile} says method {methodText}; the run folder is inconsistent.");
 
         float alpha = 0, dropout = 0;
+        int[] tokenIds = [];
         if (method == TrainingMethod.Lora)
         {
             var lora = options["lora"] as JsonObject ?? root["resolved"]?["lora"] as JsonObject
@@ -154,6 +155,13 @@ public sealed class TrainedRun
             alpha = Num(lora["alpha"], manifest, "lora.alpha") ?? throw new TrainingException($"{manifest}: options.lora has no alpha; the export needs it to scale the adapter.");
             dropout = Num(lora["dropout"], manifest, "lora.dropout") ?? 0;
             if (!(alpha > 0)) throw new TrainingException($"{manifest}: lora alpha {alpha} must be positive.");
+            tokenIds = lora["trainable_token_indices"] switch
+            {
+                null => [],
+                JsonArray ids => [.. ids.Select(x => x is JsonValue v && v.TryGetValue(out int id) ? id
+                    : throw new TrainingException($"{manifest}: options.lora.trainable_token_indices must list whole numbers."))],
+                _ => throw new TrainingException($"{manifest}: options.lora.trainable_token_indices must be a list of token ids."),
+            };
         }
 
         if (!File.Exists(modelPath) && !Directory.Exists(modelPath))
@@ -165,8 +173,12 @@ public sealed class TrainedRun
             ChatTemplate = chat?.Source, ChatTemplateOrigin = chat?.Origin, BosToken = chat?.Bos, EosToken = chat?.Eos,
             ChosenBy = chosenBy, Best = best?.Epoch == checkpointEpoch ? best : null, StateSha256 = stateSha,
             TemplateName = Str(options["template"], manifest, "options.template"),
+            TrainableTokenIndices = tokenIds,
         };
     }
+
+    /// <summary>The token ids whose embedding (and, untied, head) rows a LoRA run trained (options.lora.trainable_token_indices), ascending; empty for none.</summary>
+    public IReadOnlyList<int> TrainableTokenIndices { get; private init; } = [];
 
     /// <summary>
     /// Where the base's tokenizer is: the run's explicit tokenizer, else the base folder or GGUF file itself, else (a
@@ -187,9 +199,18 @@ public sealed class TrainedRun
             throw new TrainingException($"{Path}: this is a full fine-tuning run; it has no adapter. Export it with --format merged or --format gguf.");
         var pairs = new List<LoraPair>();
         var saved = new Dictionary<string, SavedModule>(StringComparer.Ordinal);
+        var tokens = new Dictionary<string, TokenRows>(StringComparer.Ordinal);
         int rank = -1;
         foreach (var (name, (values, shape)) in Parameters.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
+            if (PeftAdapterFiles.TryParseTokenRowsName(name, out string tokenModule))
+            {
+                if (shape.Length != 2 || shape[0] != TrainableTokenIndices.Count)
+                    throw new TrainingException($"{Checkpoint}: '{name}' holds [{string.Join(", ", shape)}] rows but the run lists {TrainableTokenIndices.Count} trainable token ids; the run folder is inconsistent.");
+                tokens[tokenModule] = new TokenRows(TrainableTokenIndices, (int)shape[1], values);
+                continue;
+            }
+
             if (PeftAdapterFiles.TryParseSavedName(name, out string savedModule))
             {
                 if (shape.Length != 2) throw new TrainingException($"{Checkpoint}: '{name}' is not a matrix; the checkpoint is damaged.");
@@ -214,9 +235,12 @@ public sealed class TrainedRun
         // the adapter lists both modules and holds both tensors, equal, as PEFT saves the tied wrappers.
         bool tied = baseConfig.TiedEmbeddings && saved.Count > 0;
         if (tied && saved.GetValueOrDefault(LlamaModules.EmbedTokens) is { } shared) saved[LlamaModules.LmHead] = shared;
+        if (TrainableTokenIndices.Count > 0 && !tokens.ContainsKey(LlamaModules.EmbedTokens))
+            throw new TrainingException($"{Checkpoint}: the run lists trainable token ids but the checkpoint holds no trained rows of them; the checkpoint is damaged.");
         var adapter = new PeftAdapter
         {
             SavedModules = saved,
+            TrainableTokens = tokens,
             EnsureWeightTying = tied,
             Rank = rank,
             Alpha = LoraAlpha,

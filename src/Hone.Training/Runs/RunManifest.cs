@@ -149,6 +149,8 @@ public static class RunManifest
         };
         if (lora.ModulesToSave.Count > 0) json["modules_to_save"] = new JsonArray([.. lora.ModulesToSave.Select(t => JsonValue.Create(t))]);
         if (lora.BaseType == LoraBaseType.BF16) json["base_type"] = "bf16";
+        if (lora.TrainableTokenIndices.Count > 0)
+            json["trainable_token_indices"] = new JsonArray([.. lora.TrainableTokenIndices.Distinct().Order().Select(t => JsonValue.Create(t))]);
         return json;
     }
 
@@ -162,6 +164,7 @@ public static class RunManifest
             TargetModules = [.. lora["target_modules"]!.AsArray().Select(x => (string)x!)],
             ModulesToSave = lora["modules_to_save"] is JsonArray saved ? [.. saved.Select(x => (string)x!)] : [],
             BaseType = (string?)lora["base_type"] == "bf16" ? LoraBaseType.BF16 : LoraBaseType.F32,
+            TrainableTokenIndices = lora["trainable_token_indices"] is JsonArray ids ? [.. ids.Select(x => (int)x!)] : [],
         };
     }
 

@@ -89,4 +89,52 @@ internal static class TinyModels
 
         return b;
     }
+
+    /// <summary>The plain (no LoRA) trainer's log p(target) of every position of <paramref name="batch"/>.</summary>
+    public static float[] LogProbs(LlamaModel model, TokenBatch batch)
+    {
+        var lp = new float[batch.Tokens.Length];
+        using var plain = new LlamaTrainer(model, batch.Rows, batch.SequenceLength);
+        plain.Forward(batch, lp, new bool[lp.Length]);
+        return lp;
+    }
+
+    /// <summary>
+    /// Moves <paramref name="moved"/> (as an optimiser would), then checks that the adapter forward changes, that the
+    /// forward with the adapters off is the base's (<paramref name="baseLp"/>) and that a backward with them off leaves
+    /// the moved parameters' gradients at zero (PEFT's wrappers pass through to the original module). Leaves the adapters
+    /// on; returns the adapter forward's log-probabilities.
+    /// </summary>
+    public static float[] MoveAndCheckAdaptersOff(LlamaTrainer lora, TokenBatch batch, float[] baseLp, IReadOnlyList<TrainableParameter> moved)
+    {
+        int n = baseLp.Length;
+        foreach (var p in moved)
+        {
+            var s = p.Value.Span;
+            for (int i = 0; i < s.Length; i++) s[i] += 0.05f * ((i % 7) - 3);
+        }
+
+        var lp = new float[n];
+        lora.Forward(batch, lp, new bool[n]);
+        Xunit.Assert.Contains(Enumerable.Range(0, n), i => Math.Abs(lp[i] - baseLp[i]) > 1e-3);
+        var adapted = (float[])lp.Clone();
+        lora.AdaptersEnabled = false;
+        lora.ZeroGrad();
+        lora.Forward(batch, lp, new bool[n]);
+        Xunit.Assert.Equal(baseLp, lp);
+        lora.Backward(batch.Targets.Select(t => t >= 0 ? 1f : 0f).ToArray());
+        Xunit.Assert.All(moved, p => Xunit.Assert.All(p.Grad.Span.ToArray(), g => Xunit.Assert.Equal(0f, g)));
+        lora.AdaptersEnabled = true;
+        return adapted;
+    }
+
+    /// <summary>The plain forward of <paramref name="merged"/> gives <paramref name="adapted"/> (within 1e-5).</summary>
+    public static void AssertForwardIs(LlamaModel merged, TokenBatch batch, float[] adapted)
+    {
+        var lp = LogProbs(merged, batch);
+        for (int i = 0; i < lp.Length; i++)
+        {
+            Xunit.Assert.True(Math.Abs(adapted[i] - lp[i]) < 1e-5, $"position {i}: adapter {adapted[i]}, merged {lp[i]}");
+        }
+    }
 }

@@ -185,9 +185,7 @@ public sealed class TrainerBehaviourTests
         var batch = TinyModels.Batch(c.VocabSize, seed: 6);
         int n = batch.Tokens.Length;
         var baseEmbed = model.Weights.TokenEmbedding.Span.ToArray();
-        using var plainBase = new LlamaTrainer(model, 2, 7);
-        var baseLp = new float[n];
-        plainBase.Forward(batch, baseLp, new bool[n]);
+        var baseLp = TinyModels.LogProbs(model, batch);
 
         var options = new LoraOptions { Rank = 2, TargetModules = ["v_proj"], Seed = 1, ModulesToSave = ["lm_head", "embed_tokens"] };
         using var lora = new LlamaTrainer(model, 2, 7, options);
@@ -199,33 +197,13 @@ public sealed class TrainerBehaviourTests
         lora.Forward(batch, lp, new bool[n]);
         Assert.Equal(baseLp, lp);
 
-        // Move the copies: the adapter forward changes, the base (adapters off) does not, and a backward with the
-        // adapters off leaves the copies' gradients at zero (PEFT's wrapper passes through to the original module).
-        foreach (var p in saved)
-        {
-            var s = p.Value.Span;
-            for (int i = 0; i < s.Length; i++) s[i] += 0.05f * ((i % 7) - 3);
-        }
-
-        lora.Forward(batch, lp, new bool[n]);
-        Assert.Contains(Enumerable.Range(0, n), i => Math.Abs(lp[i] - baseLp[i]) > 1e-3);
-        var adapted = (float[])lp.Clone();
-        lora.AdaptersEnabled = false;
-        lora.ZeroGrad();
-        lora.Forward(batch, lp, new bool[n]);
-        Assert.Equal(baseLp, lp);
-        lora.Backward(Enumerable.Range(0, n).Select(i => batch.Targets[i] >= 0 ? 1f : 0f).ToArray());
-        Assert.All(saved, p => Assert.All(p.Grad.Span.ToArray(), g => Assert.Equal(0f, g)));
+        // Move the copies: the adapter forward changes, the base (adapters off) does not.
+        var adapted = TinyModels.MoveAndCheckAdaptersOff(lora, batch, baseLp, saved);
         Assert.Equal(baseEmbed, model.Weights.TokenEmbedding.Span.ToArray()); // the base is never written
 
         using var merged = new LlamaModel(lora.MergedWeights());
         Assert.Equal(c.TiedEmbeddings, merged.Config.TiedEmbeddings);
-        using var plain = new LlamaTrainer(merged, 2, 7);
-        plain.Forward(batch, lp, new bool[n]);
-        for (int i = 0; i < n; i++)
-        {
-            Assert.True(Math.Abs(adapted[i] - lp[i]) < 1e-5, $"position {i}: adapter {adapted[i]}, merged {lp[i]}");
-        }
+        TinyModels.AssertForwardIs(merged, batch, adapted);
     }
 
     [Fact]

@@ -104,6 +104,12 @@ public class DemoBaseModelTests
         Assert.Equal(encoder.Tokenizer.EosId, model.Config.EosIds[0]);
         Assert.Equal("<|im_end|>", encoder.Tokenizer.TokenText(model.Config.EosIds[0]));
 
+        // The task's JSON keys, learned from the system prompt, are tokens the demo's fine-tune trains.
+        var keys = DemoBaseModel.TaskKeyTokenIds(encoder.Tokenizer);
+        Assert.NotEmpty(keys);
+        Assert.Equal(keys.Order().Distinct(), keys);
+        Assert.All(keys, id => Assert.Contains(new string([.. encoder.Tokenizer.TokenText(id).Where(char.IsLetter)]), OrderExtractionTask.Fields));
+
         // The same options reuse the folder; others rebuild it.
         var again = DemoBaseModel.Build(Tiny, folder);
         Assert.True(again.Cached);

@@ -55,10 +55,11 @@ internal static class ExportFixture
     }
 
     /// <summary>Trains a run and returns its folder and the trainer's per-position log p(probe[t+1]) (the oracle).</summary>
-    public static (string Run, float[] LogProbs) Train(string dir, string modelPath, bool lora, IReadOnlyList<string>? modulesToSave = null)
+    public static (string Run, float[] LogProbs) Train(string dir, string modelPath, bool lora, IReadOnlyList<string>? modulesToSave = null,
+        IReadOnlyList<int>? trainableTokens = null)
     {
-        var runPath = Path.Combine(dir, lora ? modulesToSave is null ? "run-lora" : "run-lora-mts" : "run-full");
-        var loraOptions = Lora with { ModulesToSave = modulesToSave ?? [] };
+        var runPath = Path.Combine(dir, !lora ? "run-full" : trainableTokens is not null ? "run-lora-tokens" : modulesToSave is null ? "run-lora" : "run-lora-mts");
+        var loraOptions = Lora with { ModulesToSave = modulesToSave ?? [], TrainableTokenIndices = trainableTokens ?? [] };
         using var model = LlamaModel.Load(modelPath);
         var options = new SftOptions
         {

@@ -25,7 +25,17 @@ public sealed class ExportRuns
         UntiedHfBase = ExportFixture.UntiedHfBase(Dir, HfBase);
         (Llama2cLoraSaved, Llama2cLoraSavedOracle) = ExportFixture.Train(l2c, ExportFixture.Llama2cBase, lora: true, ["embed_tokens", "lm_head"]);
         (UntiedLoraSaved, UntiedLoraSavedOracle) = ExportFixture.Train(Path.Combine(Dir, "untied"), UntiedHfBase, lora: true, ["embed_tokens", "lm_head"]);
+        (Llama2cLoraTokens, Llama2cLoraTokensOracle) = ExportFixture.Train(l2c, ExportFixture.Llama2cBase, lora: true, trainableTokens: TokenIds);
+        (UntiedLoraTokens, UntiedLoraTokensOracle) = ExportFixture.Train(Path.Combine(Dir, "untied"), UntiedHfBase, lora: true, trainableTokens: TokenIds);
     }
+
+    /// <summary>The trainable tokens of the token runs (listed unsorted and with a repeat; the probe holds them all).</summary>
+    public static int[] TokenIds => [411, 12, 258, 12];
+
+    public string Llama2cLoraTokens { get; }
+    public float[] Llama2cLoraTokensOracle { get; }
+    public string UntiedLoraTokens { get; }
+    public float[] UntiedLoraTokensOracle { get; }
 
     public string Dir { get; }
     public string HfBase { get; }
@@ -48,6 +58,8 @@ public sealed class ExportRuns
         "hf-full" => (HfFull, HfFullOracle, HfBase),
         "llama2c-lora-saved" => (Llama2cLoraSaved, Llama2cLoraSavedOracle, ExportFixture.Llama2cBase),
         "untied-lora-saved" => (UntiedLoraSaved, UntiedLoraSavedOracle, UntiedHfBase),
+        "llama2c-lora-tokens" => (Llama2cLoraTokens, Llama2cLoraTokensOracle, ExportFixture.Llama2cBase),
+        "untied-lora-tokens" => (UntiedLoraTokens, UntiedLoraTokensOracle, UntiedHfBase),
         _ => throw new ArgumentException(kind),
     };
 }
@@ -219,6 +231,60 @@ public class ExporterTests(ExportRuns runs, ITestOutputHelper output) : IClassFi
         var logits = ExportFixture.Logits(atRunTime);
         Assert.True(ExportFixture.MaxDiff(logits, ExportFixture.Logits(mergedModel)) < Tolerance);
         Assert.True(ExportFixture.MaxDiff(logits, ExportFixture.Logits(ggufModel)) < Tolerance);
+    }
+
+    /// <summary>
+    /// A LoRA run with trainable tokens (PEFT's trainable_token_indices): the adapter lists the ids and holds their rows
+    /// under PEFT's keys (the embedding's only on the tied llama2.c base; the head's too on the untied one); the adapter
+    /// applied at run time, the merged folder and the GGUF give the trainer's log-probabilities, every other row is the
+    /// base's bit for bit, and a llama.cpp LoRA adapter, which cannot hold rows, is refused.
+    /// </summary>
+    [Theory]
+    [InlineData("llama2c-lora-tokens", true)]
+    [InlineData("untied-lora-tokens", false)]
+    public void Trainable_tokens_export_in_peft_layout_and_every_form_gives_the_trainers_log_probs(string kind, bool tied)
+    {
+        var (run, oracle, basePath) = runs.Get(kind);
+        int[] ids = [12, 258, 411];
+        var adapter = Exporter.Export(run, new ExportOptions { Format = ExportFormat.Adapter, Output = Out(kind) });
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(adapter.Path, "adapter_config.json")))!;
+        var listed = config["trainable_token_indices"]!.AsObject();
+        Assert.Equal(tied ? ["embed_tokens"] : ["embed_tokens", "lm_head"], listed.Select(kv => kv.Key));
+        Assert.All(listed, kv => Assert.Equal(ids, kv.Value!.AsArray().Select(x => (int)x!)));
+        using (var st = SafetensorsFile.Open(Path.Combine(adapter.Path, "adapter_model.safetensors")))
+        {
+            var rows = st.Tensors.Where(t => t.Name.EndsWith("token_adapter.trainable_tokens_delta", StringComparison.Ordinal)).ToList();
+            Assert.Equal(tied ? 1 : 2, rows.Count);
+            Assert.All(rows, t => Assert.Equal([3L, 64], t.Shape));
+        }
+
+        using var baseModel = LlamaModel.Load(basePath);
+        using var atRunTime = AdapterLoader.Load(basePath, adapter.Path);
+        Assert.Equal(tied, atRunTime.Config.TiedEmbeddings);
+        int dim = baseModel.Config.Dim;
+        var before = baseModel.Weights.Classifier.Span.ToArray();
+        var after = atRunTime.Weights.Classifier.Span.ToArray();
+        for (int v = 0; v < baseModel.Config.VocabSize; v++)
+        {
+            bool same = before.AsSpan(v * dim, dim).SequenceEqual(after.AsSpan(v * dim, dim));
+            Assert.True(ids.Contains(v) ? !same : same, $"head row {v}");
+        }
+
+        double adapterDiff = ExportFixture.MaxDiff(oracle, ExportFixture.SessionLogProbs(atRunTime));
+        var merged = Exporter.Export(run, new ExportOptions { Format = ExportFormat.Merged, Output = Out(kind + "-m") });
+        using var mergedModel = LlamaModel.LoadHf(merged.Path);
+        double mergedDiff = ExportFixture.MaxDiff(oracle, ExportFixture.SessionLogProbs(mergedModel));
+        var ggufPath = Path.Combine(TestAssets.NewTempDir(kind + "-g"), "model.gguf");
+        Exporter.Export(run, new ExportOptions { Format = ExportFormat.Gguf, Output = ggufPath });
+        using var ggufModel = LlamaModel.LoadGguf(ggufPath);
+        double ggufDiff = ExportFixture.MaxDiff(oracle, ExportFixture.SessionLogProbs(ggufModel));
+        output.WriteLine($"{kind}: adapter {adapterDiff:E2}, merged {mergedDiff:E2}, gguf {ggufDiff:E2}");
+        Assert.True(adapterDiff < Tolerance, $"adapter {adapterDiff}");
+        Assert.True(mergedDiff < Tolerance, $"merged {mergedDiff}");
+        Assert.True(ggufDiff < Tolerance, $"gguf {ggufDiff}");
+
+        var refused = Assert.Throws<TrainingException>(() => Exporter.Export(run, new ExportOptions { Format = ExportFormat.GgufLora, Output = Path.Combine(TestAssets.NewTempDir(kind + "-gl"), "a.gguf") }));
+        Assert.Contains("token rows", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]
