@@ -56,6 +56,19 @@ public class TrainArgsTests
     }
 
     [Fact]
+    public void Trainable_tokens_are_read_as_ids_in_order_and_text_is_refused_naming_the_option()
+    {
+        var o = new TrainSftArgs(Common() with { Lora = new LoraArgs(TrainableTokens: " 128009, 5 ,,7") }, "/t.jsonl").ToRequest().Options;
+        Assert.Equal([128009, 5, 7], o.Lora.TrainableTokenIndices);
+        Assert.Empty(new TrainSftArgs(Common(), "/t.jsonl").ToRequest().Options.Lora.TrainableTokenIndices);
+        foreach (var bad in new[] { "eos", "-1", "3.5" })
+        {
+            var e = Assert.Throws<UseCaseException>(() => new TrainSftArgs(Common() with { Lora = new LoraArgs(TrainableTokens: bad) }, "/t.jsonl").ToRequest());
+            Assert.Contains("--trainable-tokens", e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void Dpo_args_read_beta_and_loss_and_add_an_sft_stage_only_when_its_epochs_are_given()
     {
         var one = new TrainDpoArgs(Common(), "/p.jsonl") { Beta = "0.25", Loss = "ipo", SftWeight = 0.5 }.ToRequest();

@@ -97,4 +97,33 @@ public class TrainOverflowAndModulesTests
         Assert.Contains("embed_tokens", unknown.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(dir, "bad")));
     }
+
+    [Fact]
+    public void Trainable_tokens_train_the_end_of_turn_rows_reach_the_manifest_and_the_adapter_and_bad_ids_register_nothing()
+    {
+        var dir = TestAssets.NewTempDir();
+        Assert.Equal(0, CliRunner.Run(dir, "init").ExitCode); // a workspace: runs are registered
+        File.WriteAllLines(Path.Combine(dir, "train.jsonl"), Enumerable.Range(0, 6).Select(i => Chat($"Is {i} even?", i % 2 == 0 ? "yes" : "no")));
+        string[] common = ["train", "sft", "--model", Stories, "--template", "plain", "--train", "train.jsonl", "--epochs", "1", "--batch-size", "3",
+            "--lora-rank", "2", "--threads", "1", "--json"];
+
+        var rows = CliRunner.Run(dir, [.. common, "--trainable-tokens", "2", "--out", "lora-rows"]);
+        Assert.True(rows.ExitCode == 0, rows.Stderr);
+        Assert.DoesNotContain("end-of-turn", rows.Stderr, StringComparison.Ordinal); // the token the warning names now trains
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "lora-rows", "run.json")))!;
+        Assert.Equal([2], manifest["options"]!["lora"]!["trainable_token_indices"]!.AsArray().Select(x => (int)x!));
+
+        var export = CliRunner.Run(dir, "export", "lora-rows", "--format", "adapter", "--out", "adapter", "--json");
+        Assert.True(export.ExitCode == 0, export.Stderr);
+        Assert.Contains("trainable_token_indices", File.ReadAllText(Path.Combine(dir, "adapter", "adapter_config.json")), StringComparison.Ordinal);
+
+        var outside = CliRunner.Run(dir, [.. common, "--trainable-tokens", "2,99999", "--out", "outside"]);
+        Assert.Equal(2, outside.ExitCode);
+        Assert.Contains("99999", outside.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(dir, "outside")));
+        var text = CliRunner.Run(dir, [.. common, "--trainable-tokens", "eos", "--out", "text"]);
+        Assert.Equal(2, text.ExitCode);
+        Assert.Contains("--trainable-tokens", text.Stderr, StringComparison.Ordinal);
+        Assert.Equal(1, CliRunner.Run(dir, "runs", "--json").Json.GetProperty("runs").GetArrayLength()); // only the good run
+    }
 }

@@ -15,7 +15,9 @@ namespace Hone.App.Training;
 /// <param name="ModulesToSave">Modules trained in full beside the adapters, comma-separated.</param>
 /// <param name="Dropout">Dropout on the adapter input.</param>
 /// <param name="BaseDType"><c>f32</c> or <c>bf16</c>: the type the frozen base's linear layers are held in.</param>
-public sealed record LoraArgs(int Rank = 8, float Alpha = 16, string Targets = "all-linear", string ModulesToSave = "", float Dropout = 0, string BaseDType = "f32")
+/// <param name="TrainableTokens">Token ids whose embedding (and untied output) rows train beside the adapters, comma-separated.</param>
+public sealed record LoraArgs(int Rank = 8, float Alpha = 16, string Targets = "all-linear", string ModulesToSave = "", float Dropout = 0, string BaseDType = "f32",
+    string TrainableTokens = "")
 {
     /// <summary>The adapter options; the LoRA seed is the run's <paramref name="seed"/>.</summary>
     public LoraOptions ToOptions(long seed) => new()
@@ -27,6 +29,7 @@ public sealed record LoraArgs(int Rank = 8, float Alpha = 16, string Targets = "
         TargetModules = TrainText.List(Targets),
         ModulesToSave = TrainText.List(ModulesToSave),
         BaseType = TrainText.BaseType(BaseDType),
+        TrainableTokenIndices = TrainText.TokenIds(TrainableTokens, "--trainable-tokens"),
     };
 }
 

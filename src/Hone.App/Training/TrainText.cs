@@ -56,6 +56,11 @@ public static class TrainText
         _ => throw new UseCaseException($"--on-grader-error '{text}' must be skip or stop."),
     };
 
+    /// <summary>Comma-separated token ids (each a whole number of at least 0), in the order given.</summary>
+    public static int[] TokenIds(string text, string option) =>
+        [.. List(text).Select(t => int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id
+            : throw new UseCaseException($"{option}: '{t}' is not a token id; give the ids the tokenizer produces, comma-separated (e.g. 128009,128001)."))];
+
     /// <summary>A comma-separated list, entries trimmed, empty ones left out.</summary>
     public static string[] List(string text) => text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 }

@@ -5,7 +5,7 @@ using Hone.Training.Sft;
 
 namespace Hone.Cli.Commands;
 
-/// <summary>The LoRA options every training command takes (<c>--lora-rank</c>, <c>--lora-alpha</c>, <c>--lora-targets</c>, <c>--modules-to-save</c>).</summary>
+/// <summary>The LoRA options every training command takes (<c>--lora-rank</c>, <c>--lora-alpha</c>, <c>--lora-targets</c>, <c>--modules-to-save</c>, <c>--trainable-tokens</c>).</summary>
 internal sealed class LoraCliOptions
 {
     public Option<int> Rank { get; } = new("--lora-rank") { Description = "LoRA rank r.", DefaultValueFactory = _ => 8 };
@@ -25,10 +25,18 @@ internal sealed class LoraCliOptions
         DefaultValueFactory = _ => "",
     };
 
+    public Option<string> TrainableTokens { get; } = new("--trainable-tokens")
+    {
+        Description = "LoRA: token ids whose embedding (and untied output) rows train beside the adapters, comma-separated (PEFT's " +
+            "trainable_token_indices): a new end-of-turn or special token without training the whole matrices.",
+        DefaultValueFactory = _ => "",
+    };
+
     public Option<string> BaseDType { get; } = new("--base-dtype") { Description = "LoRA: f32, or bf16 to hold the frozen base's linear layers in half the bytes.", DefaultValueFactory = _ => "f32" };
 
     /// <summary>The adapter settings the parsed command gives.</summary>
-    public LoraArgs Bind(ParseResult p, float dropout = 0) => new(p.GetValue(Rank), p.GetValue(Alpha), p.GetValue(Targets)!, p.GetValue(ModulesToSave)!, dropout, p.GetValue(BaseDType) ?? "f32"); // commands without the option (study, sweep) train over an F32 base
+    public LoraArgs Bind(ParseResult p, float dropout = 0) => new(p.GetValue(Rank), p.GetValue(Alpha), p.GetValue(Targets)!, p.GetValue(ModulesToSave)!, dropout, p.GetValue(BaseDType) ?? "f32",
+        p.GetValue(TrainableTokens) ?? ""); // commands without the option (study, sweep) train over an F32 base
 }
 
 /// <summary><c>--on-overflow</c>: what every training command does with an example longer than the context.</summary>
@@ -89,7 +97,7 @@ internal sealed class TrainCliOptions
     /// <summary>Adds the options to <paramref name="cmd"/>, after its own; <paramref name="batch"/>: the command takes <c>--batch-size</c>.</summary>
     public void AddTo(Command cmd, bool batch = true)
     {
-        foreach (var o in new Option[] { Method, Epochs, Batch, LrMultiplier, Lora.Rank, Lora.Alpha, Lora.Targets, Lora.ModulesToSave, Lora.BaseDType, Seed, EvalEvery, Overflow.Option, Threads, Recompute, Output, EvalSpec })
+        foreach (var o in new Option[] { Method, Epochs, Batch, LrMultiplier, Lora.Rank, Lora.Alpha, Lora.Targets, Lora.ModulesToSave, Lora.TrainableTokens, Lora.BaseDType, Seed, EvalEvery, Overflow.Option, Threads, Recompute, Output, EvalSpec })
             if (batch || o != Batch) cmd.Options.Add(o);
         Local.AddTo(cmd);
     }

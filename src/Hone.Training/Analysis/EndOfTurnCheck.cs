@@ -15,8 +15,8 @@ namespace Hone.Training.Analysis;
 /// pattern every unseen token shares (pushed the same way by the softmax, so their rows are nearly equal), or a zero
 /// row; and the base gives it a tiny probability where a turn ends. LoRA adapts the linear layers only, so on such a
 /// token (above all with tied embeddings, where the same row is the output row) the tuned model never learns to end its
-/// answers: every answer runs to the token limit. Training the embedding and the output head in full
-/// (<c>--modules-to-save embed_tokens,lm_head</c>) or full fine-tuning fixes it.
+/// answers: every answer runs to the token limit. Training that token's rows (<c>--trainable-tokens ID</c>), the embedding
+/// and the output head in full (<c>--modules-to-save embed_tokens,lm_head</c>) or full fine-tuning fixes it.
 /// </summary>
 public static class EndOfTurnCheck
 {
@@ -140,6 +140,6 @@ public static class EndOfTurnCheck
         if (reasons.Count == 0) return null;
         return string.Create(CultureInfo.InvariantCulture, $"the end-of-turn token {token} (id {id}) looks untrained in the base: {string.Join("; ", reasons)}. ") +
             "LoRA adapts the linear layers only, so the tuned model may never learn to end a turn and every answer would run to the token limit. " +
-            "Train the embedding and output rows in full with --modules-to-save embed_tokens,lm_head, or use --method full.";
+            string.Create(CultureInfo.InvariantCulture, $"Train that token's rows with --trainable-tokens {id}, the embedding and output rows in full with --modules-to-save embed_tokens,lm_head, or use --method full.");
     }
 }

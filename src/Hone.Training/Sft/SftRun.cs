@@ -137,7 +137,7 @@ public static class SftRun
         };
 
     /// <summary>
-    /// For a LoRA run whose modules to save do not cover the output head: the warning of <see cref="EndOfTurnCheck"/>
+    /// For a LoRA run whose modules to save do not cover the output head, nor its trainable tokens the end-of-turn token: the warning of <see cref="EndOfTurnCheck"/>
     /// about the data's end-of-turn token, or null.
     /// </summary>
     internal static string? EndOfTurnWarning(TrainingMethod method, LoraOptions lora, LlamaModel model, ChatEncoder encoder,
@@ -146,7 +146,7 @@ public static class SftRun
         if (method != TrainingMethod.Lora) return null;
         var saved = lora.ResolveModulesToSave();
         if (saved.Contains(LlamaModules.LmHead) || (model.Config.TiedEmbeddings && saved.Count > 0)) return null;
-        if (EndOfTurnCheck.EndOfTurnId(examples) is not { } id || id >= model.Config.VocabSize) return null;
+        if (EndOfTurnCheck.EndOfTurnId(examples) is not { } id || id >= model.Config.VocabSize || lora.TrainableTokenIndices.Contains(id)) return null;
         using var pool = new WorkerPool(threads);
         return EndOfTurnCheck.Warning(model, id, $"'{encoder.Tokenizer.TokenText(id)}'", examples, pool);
     }
