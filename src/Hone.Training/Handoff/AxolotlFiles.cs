@@ -61,6 +61,7 @@ internal static class AxolotlFiles
             c["lora_dropout"] = o.Lora.Dropout;
             if (o.Lora.TargetModules.Contains("all-linear")) c["lora_target_linear"] = true;
             else c["lora_target_modules"] = new JsonArray([.. o.Lora.TargetModules.Select(m => (JsonNode)m)]);
+            if (o.Lora.ModulesToSave.Count > 0) c["lora_modules_to_save"] = new JsonArray([.. o.Lora.ModulesToSave.Select(m => (JsonNode)m)]);
         }
         c["num_epochs"] = p.Epochs;
         c["micro_batch_size"] = HandoffWriter.MicroBatch;

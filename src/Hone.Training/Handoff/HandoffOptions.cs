@@ -106,6 +106,9 @@ public sealed record HandoffOptions
         if (Nodes is < 1 or > 1024) throw new TrainingException($"--nodes {Nodes} must be 1..1024.");
         if (!(WarmupRatio >= 0 && WarmupRatio < 1)) throw new TrainingException($"--warmup-ratio {WarmupRatio} must be in [0, 1).");
         if (Method == TrainingMethod.Lora) Lora.ResolveTargets();
+        if (Method == TrainingMethod.Lora && Trainer == HandoffTrainer.Axolotl && Lora.TrainableTokenIndices.Count > 0)
+            throw new TrainingException("The run trains token rows (--trainable-tokens), which the Axolotl hand-off does not carry; use 'hone handoff trl' "
+                + "(PEFT's trainable_token_indices), or train embed_tokens,lm_head in full (--modules-to-save).");
         return this;
     }
 }

@@ -52,6 +52,10 @@ internal static class TrlFiles
                 ["target_modules"] = o.Lora.TargetModules.Contains("all-linear") ? "all-linear" : new JsonArray([.. o.Lora.TargetModules.Select(m => (JsonNode)m)]),
                 ["task_type"] = "CAUSAL_LM",
             };
+            var peft = c["peft"]!.AsObject();
+            if (o.Lora.ModulesToSave.Count > 0) peft["modules_to_save"] = new JsonArray([.. o.Lora.ModulesToSave.Select(m => (JsonNode)m)]);
+            if (o.Lora.TrainableTokenIndices.Count > 0) // PEFT's trainable_token_indices: the same rows Hone trains
+                peft["trainable_token_indices"] = new JsonArray([.. o.Lora.TrainableTokenIndices.Distinct().Order().Select(t => (JsonNode)t)]);
         }
         c["training"] = training;
         c["data"] = new JsonObject

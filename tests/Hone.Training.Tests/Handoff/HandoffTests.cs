@@ -27,7 +27,7 @@ public class HandoffTests
     [
         "base_model", "chat_template", "chat_template_jinja", "rl", "rl_beta", "datasets", "test_datasets", "val_set_size", "dataset_prepared_path",
         "output_dir", "sequence_len", "sample_packing", "train_on_inputs", "adapter", "lora_r", "lora_alpha", "lora_dropout", "lora_target_linear",
-        "lora_target_modules", "num_epochs", "micro_batch_size", "gradient_accumulation_steps", "optimizer", "learning_rate", "lr_scheduler",
+        "lora_target_modules", "lora_modules_to_save", "num_epochs", "micro_batch_size", "gradient_accumulation_steps", "optimizer", "learning_rate", "lr_scheduler",
         "warmup_ratio", "weight_decay", "max_grad_norm", "seed", "bf16", "gradient_checkpointing", "logging_steps", "saves_per_epoch",
         "evals_per_epoch", "deepspeed", "fsdp_version", "fsdp_config",
     ];
@@ -49,7 +49,7 @@ public class HandoffTests
     private static readonly HashSet<string> SftOnly = ["packing", "completion_only_loss", "assistant_only_loss"];
 
     /// <summary>PEFT LoraConfig keys.</summary>
-    private static readonly HashSet<string> LoraConfigKeys = ["r", "lora_alpha", "lora_dropout", "target_modules", "task_type"];
+    private static readonly HashSet<string> LoraConfigKeys = ["r", "lora_alpha", "lora_dropout", "target_modules", "task_type", "modules_to_save", "trainable_token_indices"];
 
     /// <summary>accelerate config file keys (accelerate config / docs).</summary>
     private static readonly HashSet<string> AccelerateKeys =
@@ -190,6 +190,28 @@ public class HandoffTests
         Assert.Equal(("2", "LlamaDecoderLayer", "16"), (S(fsdp["fsdp_version"]), S(fsdp["fsdp_transformer_layer_cls_to_wrap"]), S(acc["num_processes"])));
         var row = JsonNode.Parse(File.ReadAllLines(Path.Combine(r.Folder, "data", "train.jsonl"))[0])!;
         Assert.Equal(row["input_ids"]!.AsArray().Count, row["completion_mask"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public void Modules_to_save_and_trainable_tokens_reach_the_trainers_that_carry_them_and_axolotl_refuses_token_rows()
+    {
+        var dir = TestAssets.NewTempDir();
+        var lora = new LoraOptions { Rank = 16, Alpha = 32, TargetModules = ["all-linear"], ModulesToSave = ["lm_head"] };
+        var axolotl = HandoffWriter.Write(SevenB(dir, HandoffTrainer.Axolotl, HandoffSharding.Zero3) with { Lora = lora }, Path.Combine(dir, "axolotl"));
+        var c = Map(Yaml(Path.Combine(axolotl.Folder, "config.yaml")));
+        AssertKeys(c.Keys, AxolotlKeys, "config.yaml");
+        Assert.Equal(["lm_head"], ((YamlSequenceNode)c["lora_modules_to_save"]).Children.Select(S));
+
+        var rows = lora with { ModulesToSave = [], TrainableTokenIndices = [7, 2, 7] };
+        var trl = HandoffWriter.Write(SevenB(dir, HandoffTrainer.Trl, HandoffSharding.Fsdp2) with { Lora = rows }, Path.Combine(dir, "trl"));
+        var peft = Map(Map(Yaml(Path.Combine(trl.Folder, "config.yaml")))["peft"]);
+        AssertKeys(peft.Keys, LoraConfigKeys, "peft");
+        Assert.Equal(["2", "7"], ((YamlSequenceNode)peft["trainable_token_indices"]).Children.Select(S));
+        Assert.False(peft.ContainsKey("modules_to_save"));
+
+        var e = Assert.Throws<TrainingException>(() => HandoffWriter.Write(SevenB(dir, HandoffTrainer.Axolotl, HandoffSharding.Zero3) with { Lora = rows }, Path.Combine(dir, "refused")));
+        Assert.Contains("hone handoff trl", e.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(dir, "refused")));
     }
 
     [Fact]
