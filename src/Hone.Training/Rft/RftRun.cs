@@ -134,10 +134,10 @@ public static class RftRun
             return RftPromptData.Fit(read, encoder, set, context, o.Trainer.MaxTokens, o.OnOverflow);
         }, (model, encoder, _) =>
         {
-            // RFT has no reference turn ends to probe: only the rows are checked, and only when no module to save covers them.
+            // RFT has no reference turn ends to probe: only the rows are checked, and only when no module to save (nor a trainable token) covers them.
             if (o.Trainer.Method != TrainingMethod.Lora || EndOfTurnCheck.TemplateEndOfTurnId(encoder) is not { } id || id >= model.Config.VocabSize) return null;
             var saved = o.Lora.ResolveModulesToSave();
-            bool covered = saved.Contains(LlamaModules.LmHead) || (model.Config.TiedEmbeddings && saved.Count > 0);
+            bool covered = saved.Contains(LlamaModules.LmHead) || (model.Config.TiedEmbeddings && saved.Count > 0) || o.Lora.TrainableTokenIndices.Contains(id);
             return covered ? null : EndOfTurnCheck.Warning(model, id, $"'{encoder.Tokenizer.TokenText(id)}'", []);
         });
 

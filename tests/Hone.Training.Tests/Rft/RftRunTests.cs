@@ -2,6 +2,7 @@ using System.Text.Json;
 using Hone.Models.Train;
 using Hone.Testing;
 using Hone.Tokenizers.Chat;
+using Hone.Training.Analysis;
 using Hone.Training.Objectives;
 using Hone.Training.Rft;
 using Hone.Training.Runs;
@@ -49,6 +50,29 @@ public class RftRunTests
         Assert.Contains("user turn", findings[0].Message, StringComparison.Ordinal);
         var e = Assert.Throws<TrainingException>(() => RftPromptData.ReadOrThrow(path, encoder));
         Assert.Contains("4 bad line(s)", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_end_of_turn_warning_is_left_out_when_that_tokens_rows_train()
+    {
+        var dir = TestAssets.NewTempDir();
+        var options = new RftRunOptions
+        {
+            ModelPath = Stories, Template = "plain", TrainFile = Write(dir, "train.jsonl", Line("Who ran?")), GraderFile = Write(dir, "grader.yaml", "type: whatever"),
+            Threads = 1, Trainer = new RftOptions { Epochs = 1, PromptsPerStep = 1, SamplesPerPrompt = 2, MicroBatchSize = 2, MaxTokens = 3 },
+            Lora = new LoraOptions { Rank = 2, Alpha = 4, TargetModules = ["all-linear"] },
+        };
+        var id = EndOfTurnCheck.TemplateEndOfTurnId(ChatEncoder.Load(Stories, null, "plain"));
+        Assert.NotNull(id);
+        List<string> Warnings(RftRunOptions o)
+        {
+            var warnings = new List<string>();
+            RftRun.Plan(o, _ => new MentionsReward(), warnings.Add);
+            return warnings;
+        }
+
+        Assert.Contains(Warnings(options), w => w.Contains("end-of-turn", StringComparison.Ordinal) && w.Contains($"--trainable-tokens {id}", StringComparison.Ordinal));
+        Assert.DoesNotContain(Warnings(options with { Lora = options.Lora with { TrainableTokenIndices = [id.Value] } }), w => w.Contains("end-of-turn", StringComparison.Ordinal));
     }
 
     [Fact]
