@@ -105,9 +105,15 @@ public static class AdapterLoader
     public static void ReplaceRows(Span<float> matrix, TokenRows rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        int d = rows.Columns;
-        for (int s = 0; s < rows.Indices.Count; s++)
-            rows.Values.AsSpan(s * d, d).CopyTo(matrix.Slice(rows.Indices[s] * d, d));
+        ReplaceRows(matrix, rows.Indices, rows.Values, rows.Columns);
+    }
+
+    /// <summary>Row s of <paramref name="rows"/> [ids, columns] replaces row <paramref name="ids"/>[s] of <paramref name="matrix"/> [vocab, columns].</summary>
+    public static void ReplaceRows(Span<float> matrix, IReadOnlyList<int> ids, ReadOnlySpan<float> rows, int columns)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        for (int s = 0; s < ids.Count; s++)
+            rows.Slice(s * columns, columns).CopyTo(matrix.Slice(ids[s] * columns, columns));
     }
 
     /// <summary>

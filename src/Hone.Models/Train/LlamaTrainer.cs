@@ -311,9 +311,6 @@ public sealed class LlamaTrainer : ITrainableModel, IDisposable
         return _merge.Merge();
     }
 
-    /// <summary>The PEFT name of the trained rows of a module's trainable tokens (embed_tokens or lm_head).</summary>
-    public static string TokenRowsName(string module) => TrainableTokens.RowsName(module);
-
     /// <summary>Frees the arena (activations, gradients, adapters); the model stays.</summary>
     public void Dispose() => _arena.Dispose();
 }

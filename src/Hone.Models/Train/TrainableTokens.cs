@@ -35,15 +35,15 @@ internal sealed class TrainableTokens
 
         Tied = c.TiedEmbeddings;
         _embedCopy = arena[CopyName(LlamaModules.EmbedTokens)];
-        _embedRows = arena[RowsName(LlamaModules.EmbedTokens)];
-        _embedGrad = arena[TrainerArena.GradName(RowsName(LlamaModules.EmbedTokens))];
+        _embedRows = arena[PeftAdapter.TokenRowsName(LlamaModules.EmbedTokens)];
+        _embedGrad = arena[TrainerArena.GradName(PeftAdapter.TokenRowsName(LlamaModules.EmbedTokens))];
         w.TokenEmbedding.Span.CopyTo(_embedCopy.Span);
         Gather(w.TokenEmbedding.Span, _embedRows.Span);
         if (!Tied)
         {
             _headCopy = arena[CopyName(LlamaModules.LmHead)];
-            _headRows = arena[RowsName(LlamaModules.LmHead)];
-            _headGrad = arena[TrainerArena.GradName(RowsName(LlamaModules.LmHead))];
+            _headRows = arena[PeftAdapter.TokenRowsName(LlamaModules.LmHead)];
+            _headGrad = arena[TrainerArena.GradName(PeftAdapter.TokenRowsName(LlamaModules.LmHead))];
             w.Classifier.Span.CopyTo(_headCopy.Value.Span);
             Gather(w.Classifier.Span, _headRows.Value.Span);
         }
@@ -61,20 +61,17 @@ internal sealed class TrainableTokens
     /// <summary>The head with the trained rows in place (the embedding's when tied).</summary>
     public Tensor Head => _headCopy ?? _embedCopy;
 
-    /// <summary>The PEFT name of a module's trained rows (the trainer's parameter and the adapter's tensor).</summary>
-    public static string RowsName(string module) => PeftAdapter.TokenRowsName(module);
-
     /// <summary>Adds the arena tensors for <paramref name="count"/> trainable tokens: the full copies, the rows and their gradients.</summary>
     public static void Plan(Action<string, int[]> add, LlamaConfig c, int count)
     {
         add(CopyName(LlamaModules.EmbedTokens), [c.VocabSize, c.Dim]);
-        add(RowsName(LlamaModules.EmbedTokens), [count, c.Dim]);
-        add(TrainerArena.GradName(RowsName(LlamaModules.EmbedTokens)), [count, c.Dim]);
+        add(PeftAdapter.TokenRowsName(LlamaModules.EmbedTokens), [count, c.Dim]);
+        add(TrainerArena.GradName(PeftAdapter.TokenRowsName(LlamaModules.EmbedTokens)), [count, c.Dim]);
         if (!c.TiedEmbeddings)
         {
             add(CopyName(LlamaModules.LmHead), [c.VocabSize, c.Dim]);
-            add(RowsName(LlamaModules.LmHead), [count, c.Dim]);
-            add(TrainerArena.GradName(RowsName(LlamaModules.LmHead)), [count, c.Dim]);
+            add(PeftAdapter.TokenRowsName(LlamaModules.LmHead), [count, c.Dim]);
+            add(TrainerArena.GradName(PeftAdapter.TokenRowsName(LlamaModules.LmHead)), [count, c.Dim]);
         }
     }
 
@@ -128,10 +125,10 @@ internal sealed class TrainableTokens
     /// <summary>Adds the rows to <paramref name="parameters"/> (no weight decay: a row not seen must not drift).</summary>
     public void AddParameters(List<TrainableParameter> parameters)
     {
-        parameters.Add(new TrainableParameter(RowsName(LlamaModules.EmbedTokens), _embedRows, _embedGrad, false));
+        parameters.Add(new TrainableParameter(PeftAdapter.TokenRowsName(LlamaModules.EmbedTokens), _embedRows, _embedGrad, false));
         if (_headRows is { } hr)
         {
-            parameters.Add(new TrainableParameter(RowsName(LlamaModules.LmHead), hr, _headGrad!.Value, false));
+            parameters.Add(new TrainableParameter(PeftAdapter.TokenRowsName(LlamaModules.LmHead), hr, _headGrad!.Value, false));
         }
     }
 
@@ -145,11 +142,5 @@ internal sealed class TrainableTokens
         }
     }
 
-    private void Scatter(ReadOnlySpan<float> rows, Span<float> full)
-    {
-        for (int s = 0; s < _ids.Length; s++)
-        {
-            rows.Slice(s * _dim, _dim).CopyTo(full.Slice(_ids[s] * _dim, _dim));
-        }
-    }
+    private void Scatter(ReadOnlySpan<float> rows, Span<float> full) => AdapterLoader.ReplaceRows(full, _ids, rows, _dim);
 }

@@ -13,8 +13,8 @@ namespace Hone.Models.Tests.Train;
 /// </summary>
 public sealed class TrainableTokensTests
 {
-    private static readonly string EmbedRows = LlamaTrainer.TokenRowsName("embed_tokens");
-    private static readonly string HeadRows = LlamaTrainer.TokenRowsName("lm_head");
+    private static readonly string EmbedRows = PeftAdapter.TokenRowsName("embed_tokens");
+    private static readonly string HeadRows = PeftAdapter.TokenRowsName("lm_head");
 
     private static LoraOptions Options(params int[] ids) =>
         new() { Rank = 2, Alpha = 4, TargetModules = ["q_proj", "down_proj"], Seed = 9, TrainableTokenIndices = ids };
