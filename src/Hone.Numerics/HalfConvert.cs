@@ -128,9 +128,14 @@ public static unsafe class HalfConvert
     /// <summary>Sixteen halves at src, none an infinity or NaN, as floats (AVX-512 only): <see cref="Widen16(ushort*)"/>
     /// without the patch of those.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector512<float> WidenFinite16(ushort* src)
+    internal static Vector512<float> WidenFinite16(ushort* src) => WidenFinite16(Vector256.Load(src));
+
+    /// <summary>Sixteen halves, none an infinity or NaN, as floats (AVX-512 only), exactly; no arithmetic on a subnormal
+    /// float when none is subnormal.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> WidenFinite16(Vector256<ushort> halves)
     {
-        var x = Avx512F.ConvertToVector512Int32(Vector256.Load((short*)src)).AsUInt32();
+        var x = Avx512F.ConvertToVector512Int32(halves.AsInt16()).AsUInt32();
         return ((x << 13) & Vector512.Create(0x8FFFE000u)).AsSingle() * Vector512.Create(Scale);
     }
 

@@ -130,6 +130,31 @@ public class StoredQ4KTests
         }
     }
 
+    /// <summary>The shortcut of <see cref="StoredQ4x16"/>'s scales (every half of a pair normal): the shift, mask and
+    /// multiply of WidenFinite16 give the exact float of every finite half (the kernel takes it for normal ones only).</summary>
+    [Fact]
+    public void Finite_half_shortcut_is_exact_for_every_finite_pattern()
+    {
+        if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        {
+            return;
+        }
+
+        for (int bits = 0; bits <= ushort.MaxValue; bits += 16)
+        {
+            var lanes = System.Runtime.Intrinsics.Vector256.Create((ushort)bits) + System.Runtime.Intrinsics.Vector256<ushort>.Indices;
+            var actual = HalfConvert.WidenFinite16(lanes);
+            for (int i = 0; i < 16; i++)
+            {
+                var half = BitConverter.UInt16BitsToHalf((ushort)(bits + i));
+                if (Half.IsFinite(half))
+                {
+                    Assert.True(BitConverter.SingleToUInt32Bits((float)half) == BitConverter.SingleToUInt32Bits(actual[i]), $"bits {bits + i:X4}: {(float)half} vs {actual[i]}");
+                }
+            }
+        }
+    }
+
     [Fact]
     public void Activations_quantise_alike_at_every_level()
     {

@@ -191,7 +191,7 @@ internal sealed unsafe class StoredScratch
             Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
             for (; p + 64 <= k; p += 64)
             {
-                StreamPrefetch.Lines((byte*)(w + p), 128);
+                StreamPrefetch.Lines2((byte*)(w + p));
                 var w0 = Vector512.Load((uint*)(w + p));
                 var w1 = Vector512.Load((uint*)(w + p + 32));
                 a0 = Vector512.FusedMultiplyAdd(Vector512.Load(x + p), Vector512.ShiftLeft(w0, 16).AsSingle(), a0);
