@@ -125,6 +125,23 @@ public static unsafe class HalfConvert
         return (r | ((bits & Vector512.Create(0x8000u)) << 16)).AsSingle();
     }
 
+    /// <summary>32 halves (a pair of interleaved blocks' scales, one 64-byte load) as two vectors of 16 floats, exactly
+    /// (AVX-512 only). When all are normal (magnitudes 0x0400..0x7BFF: minus 0x0400, below 0x7800 unsigned; the rule in
+    /// a weight's scales) by the shift, mask and one multiply of <see cref="WidenFinite16(Vector256{ushort})"/>, with no
+    /// arithmetic on a subnormal float; otherwise (a zero, subnormal, infinite or NaN among them) by the general
+    /// <see cref="Widen16(Vector512{uint})"/>. The same floats either way, at half the instructions in the rule.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static (Vector512<float> Low, Vector512<float> High) Widen32(Vector512<ushort> halves)
+    {
+        if (Vector512.LessThanAll((halves & Vector512.Create((ushort)0x7FFF)) - Vector512.Create((ushort)0x0400), Vector512.Create((ushort)0x7800)))
+        {
+            return (WidenFinite16(halves.GetLower()), WidenFinite16(halves.GetUpper()));
+        }
+
+        return (Widen16(Avx512F.ConvertToVector512Int32(halves.GetLower().AsInt16()).AsUInt32()),
+            Widen16(Avx512F.ConvertToVector512Int32(halves.GetUpper().AsInt16()).AsUInt32()));
+    }
+
     /// <summary>Sixteen halves at src, none an infinity or NaN, as floats (AVX-512 only): <see cref="Widen16(ushort*)"/>
     /// without the patch of those.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

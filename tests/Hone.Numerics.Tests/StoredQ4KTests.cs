@@ -130,8 +130,9 @@ public class StoredQ4KTests
         }
     }
 
-    /// <summary>The shortcut of <see cref="StoredQ4x16"/>'s scales (every half of a pair normal): the shift, mask and
-    /// multiply of WidenFinite16 give the exact float of every finite half (the kernel takes it for normal ones only).</summary>
+    /// <summary>The short way of HalfConvert.Widen32 (the interleaved Q4_0 and Q8_0 kernels' scales, every half of a pair
+    /// normal): the shift, mask and multiply of WidenFinite16 give the exact float of every finite half (taken for normal
+    /// ones only); and Widen32 gives every pattern's float, whichever way it takes.</summary>
     [Fact]
     public void Finite_half_shortcut_is_exact_for_every_finite_pattern()
     {
@@ -151,6 +152,18 @@ public class StoredQ4KTests
                 {
                     Assert.True(BitConverter.SingleToUInt32Bits((float)half) == BitConverter.SingleToUInt32Bits(actual[i]), $"bits {bits + i:X4}: {(float)half} vs {actual[i]}");
                 }
+            }
+        }
+
+        // Pairs of 32: all normal (the short way) and mixed with zeros, subnormals, infinities and NaNs (the general one).
+        for (int bits = 0; bits <= ushort.MaxValue; bits += 32)
+        {
+            var lanes = System.Runtime.Intrinsics.Vector512.Create((ushort)bits) + System.Runtime.Intrinsics.Vector512<ushort>.Indices;
+            var (low, high) = HalfConvert.Widen32(lanes);
+            for (int i = 0; i < 32; i++)
+            {
+                float expected = (float)BitConverter.UInt16BitsToHalf((ushort)(bits + i)), got = i < 16 ? low[i] : high[i - 16];
+                Assert.True(BitConverter.SingleToUInt32Bits(expected) == BitConverter.SingleToUInt32Bits(got) || (float.IsNaN(expected) && float.IsNaN(got)), $"bits {bits + i:X4}: {expected} vs {got}");
             }
         }
     }
