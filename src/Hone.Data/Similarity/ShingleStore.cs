@@ -4,12 +4,14 @@ namespace Hone.Data.Similarity;
 
 /// <summary>
 /// Shingle sets by index, appended in order: kept in memory until they hold more than the threshold, then moved to a
-/// <see cref="SpillFile"/> with everything after them. Memory past the threshold: 8 bytes per set (its offset).
+/// <see cref="SpillFile"/> with everything after them. Memory past the threshold: 24 bytes per set (its offset, and its
+/// <see cref="SetSketch"/>, kept in memory so candidates are screened without reading their sets).
 /// </summary>
 internal sealed class ShingleStore(long thresholdBytes, string? directory) : IDisposable
 {
     private readonly List<ulong[]> _inMemory = [];
     private readonly ChunkedList<long> _ends = new(); // set i spans [_ends[i − 1], _ends[i]) bytes of the file, once spilled
+    private readonly ChunkedList<SetSketch> _sketches = new();
     private readonly SpillFile _file = new(directory);
     private long _memoryBytes;
 
@@ -21,6 +23,7 @@ internal sealed class ShingleStore(long thresholdBytes, string? directory) : IDi
 
     public void Append(ulong[] set)
     {
+        _sketches.Add(SetSketch.Of(set));
         if (!Spilled)
         {
             _inMemory.Add(set);
@@ -48,6 +51,9 @@ internal sealed class ShingleStore(long thresholdBytes, string? directory) : IDi
         var start = index == 0 ? 0 : _ends[index - 1];
         return (int)((_ends[index] - start) / sizeof(ulong));
     }
+
+    /// <summary>The <see cref="SetSketch"/> of set <paramref name="index"/> (no read).</summary>
+    public SetSketch Sketch(int index) => _sketches[index];
 
     /// <summary>Makes <see cref="Read"/> and <see cref="Get"/> safe to call from several threads (until the next append).</summary>
     public void Freeze() => _file.Flush();
