@@ -174,7 +174,8 @@ public sealed class NearDuplicateIndex : IDisposable
         _shingles.Freeze();
         var sizes = new int[count];
         var sketches = new SetSketch[count]; // likewise each one's sketch: a pair it rules out is never read
-        for (var r = 0; r < count; r++) (sizes[r], sketches[r]) = (_shingles.Size(firsts[r]), _shingles.Sketch(firsts[r]));
+        for (var r = 0; r < count; r++) sizes[r] = _shingles.Size(firsts[r]);
+        _shingles.MoveSketches(firsts, sketches);
         List<int> Members(int r) => multi.TryGetValue(firsts[r], out var list) ? list : [firsts[r]];
 
         // Texts equal after normalisation pair as a star: each member with the first member it may pair with

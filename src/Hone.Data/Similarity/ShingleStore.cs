@@ -52,8 +52,23 @@ internal sealed class ShingleStore(long thresholdBytes, string? directory) : IDi
         return (int)((_ends[index] - start) / sizeof(ulong));
     }
 
-    /// <summary>The <see cref="SetSketch"/> of set <paramref name="index"/> (no read).</summary>
+    /// <summary>The <see cref="SetSketch"/> of set <paramref name="index"/> (no read), until <see cref="MoveSketches"/>.</summary>
     public SetSketch Sketch(int index) => _sketches[index];
+
+    /// <summary>
+    /// Copies the sketches of the sets <paramref name="ascending"/> into <paramref name="into"/> (same length), freeing
+    /// the store's copy as it passes, so the two are not held whole at once. The store's sketches are gone after it.
+    /// </summary>
+    public void MoveSketches(ReadOnlySpan<int> ascending, Span<SetSketch> into)
+    {
+        for (var i = 0; i < ascending.Length; i++)
+        {
+            if (i > 0 && ascending[i] < ascending[i - 1]) throw new ArgumentException("The indices must ascend.", nameof(ascending));
+            into[i] = _sketches[ascending[i]];
+            if ((i & 0xFFFF) == 0) _sketches.DropBelow(ascending[i]);
+        }
+        _sketches.DropBelow(int.MaxValue);
+    }
 
     /// <summary>Makes <see cref="Read"/> and <see cref="Get"/> safe to call from several threads (until the next append).</summary>
     public void Freeze() => _file.Flush();

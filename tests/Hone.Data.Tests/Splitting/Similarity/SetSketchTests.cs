@@ -66,4 +66,23 @@ public class SetSketchTests
         }
         Assert.True(ruledOut > trials * 9 / 10, $"only {ruledOut} of {trials} unrelated pairs ruled out");
     }
+
+    [Fact]
+    public void Sketches_moved_out_of_the_store_are_those_it_kept_across_freed_chunks()
+    {
+        var rng = new Random(8);
+        using var store = new ShingleStore(thresholdBytes: 1L << 30, directory: null);
+        var sets = new List<ulong[]>();
+        for (var i = 0; i < 150_000; i++)
+        {
+            var set = i % 50 == 0 ? [] : new[] { (ulong)rng.NextInt64(), (ulong)rng.NextInt64() };
+            sets.Add(set);
+            store.Append(set);
+        }
+        var picked = Enumerable.Range(0, sets.Count).Where(_ => rng.Next(3) == 0).ToArray();
+        var into = new SetSketch[picked.Length];
+        store.MoveSketches(picked, into);
+        for (var k = 0; k < picked.Length; k++) Assert.Equal(SetSketch.Of(sets[picked[k]]), into[k]);
+        Assert.ThrowsAny<Exception>(() => store.Sketch(picked[0]));
+    }
 }
