@@ -20,6 +20,15 @@ internal sealed class ChunkedList<T>
         Count++;
     }
 
+    /// <summary>
+    /// Frees the chunks that hold only items below <paramref name="index"/>; those items must not be read again (their
+    /// memory goes as soon as the caller has copied them out, rather than once the whole list is dropped).
+    /// </summary>
+    public void DropBelow(int index)
+    {
+        for (var c = 0; c < _chunks.Count && (long)(c + 1) << Shift <= index; c++) _chunks[c] = null!;
+    }
+
     public T this[int index]
     {
         get

@@ -10,7 +10,7 @@ namespace Hone.Data.Similarity;
 /// text to an external sort. <see cref="Finish"/> collapses texts equal after normalisation to their first member,
 /// bands the representatives, verifies candidates by exact Jaccard and groups the pairs, exactly as
 /// <see cref="NearDuplicateFinder"/> describes: same pairs, same order, same groups. Memory per text while adding: an
-/// 8-byte store offset; the rest is bounded by the threshold (and, in <see cref="Finish"/>, 44 bytes per distinct text (its set size among them):
+/// 8-byte store offset and a 16-byte <see cref="SetSketch"/>; the rest is bounded by the threshold (and, in <see cref="Finish"/>, 60 bytes per distinct text (its set size and sketch among them):
 /// two bands are held at once, one of them being radix-sorted through a scratch copy; the pairs already met are remembered in a table of at most 16 MB,
 /// <see cref="PairCache"/>). Candidates are verified a block at a time on worker threads and accepted in order.
 /// </summary>
@@ -173,7 +173,9 @@ public sealed class NearDuplicateIndex : IDisposable
         // one cache miss each in this array rather than two offsets each in the store's chunked list.
         _shingles.Freeze();
         var sizes = new int[count];
+        var sketches = new SetSketch[count]; // likewise each one's sketch: a pair it rules out is never read
         for (var r = 0; r < count; r++) sizes[r] = _shingles.Size(firsts[r]);
+        _shingles.MoveSketches(firsts, sketches);
         List<int> Members(int r) => multi.TryGetValue(firsts[r], out var list) ? list : [firsts[r]];
 
         // Texts equal after normalisation pair as a star: each member with the first member it may pair with
@@ -191,7 +193,7 @@ public sealed class NearDuplicateIndex : IDisposable
         // LSH banding: within each band, representatives with equal keys are candidates, visited in (key, rep) order.
         // A pair already met in an earlier band is skipped (a bounded cache: a pair it has forgotten is verified again,
         // to the same result, and Record ignores it); a pair whose set sizes alone rule the threshold out
-        // (J ≤ min/max) is never read. The exact Jaccard of the candidates left is computed a block at a time on worker
+        // (J ≤ min/max), or whose sketches do (an exact upper bound, SetSketch.MayReach), is never read. The exact Jaccard of the candidates left is computed a block at a time on worker
         // threads, and each block is then accepted in candidate order: the pairs found, and their order, are those of
         // one verification after the other.
         var seen = new PairCache(count);
@@ -208,6 +210,7 @@ public sealed class NearDuplicateIndex : IDisposable
             if (!seen.Add(ra, rb)) return;
             int sa = sizes[ra], sb = sizes[rb];
             if (sa == 0 || sb == 0 || (double)Math.Min(sa, sb) / Math.Max(sa, sb) < _options.Threshold) return;
+            if (!SetSketch.MayReach(sketches[ra], sa, sketches[rb], sb, _options.Threshold)) return;
             block.Add((ra, rb));
             blockShingles += sa + sb;
             if (block.Count == VerifyBlock || blockShingles >= VerifyBlockShingles) VerifyBlockNow();
