@@ -49,7 +49,7 @@ internal sealed class PlainSkeletons
         var n = messages.GetArrayLength();
         if (n > MaxMessages) return false;
         var contents = ArrayPool<string>.Shared.Rent(Math.Max(n, 1));
-        var key = ArrayPool<char>.Shared.Rent(16 + bos.Length + eos.Length + (n * 8));
+        var key = ArrayPool<char>.Shared.Rent(32 + bos.Length + eos.Length + (n * 8)); // 32: the flag and both lengths' digits and colons (at most 23)
         try
         {
             var at = 0;

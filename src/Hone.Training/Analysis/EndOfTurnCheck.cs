@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Numerics.Tensors;
 using System.Text.Json.Nodes;
 using Hone.Models.Llama;
+using Hone.Models.Train;
 using Hone.Numerics;
 using Hone.Tokenizers.Chat;
 using Hone.Tokenizers.ChatTemplates;
@@ -34,6 +35,18 @@ public static class EndOfTurnCheck
 
     /// <summary>Turn ends probed for the base probability.</summary>
     public const int ProbedExamples = 4;
+
+    /// <summary>
+    /// Whether a LoRA run trains the output row of token <paramref name="id"/> (so no warning is due): the head in full
+    /// (lm_head saved, or either module when the embeddings are tied) or that token's rows (trainable tokens).
+    /// </summary>
+    public static bool OutputRowTrains(LoraOptions lora, LlamaConfig config, int id)
+    {
+        ArgumentNullException.ThrowIfNull(lora);
+        ArgumentNullException.ThrowIfNull(config);
+        var saved = lora.ResolveModulesToSave();
+        return saved.Contains(LlamaModules.LmHead) || (config.TiedEmbeddings && saved.Count > 0) || lora.TrainableTokenIndices.Contains(id);
+    }
 
     /// <summary>The end-of-turn token of the data: the most common last trained token of the examples (ties: the smaller id).</summary>
     public static int? EndOfTurnId(IEnumerable<TokenizedExample> examples)

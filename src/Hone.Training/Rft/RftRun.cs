@@ -136,9 +136,7 @@ public static class RftRun
         {
             // RFT has no reference turn ends to probe: only the rows are checked, and only when no module to save (nor a trainable token) covers them.
             if (o.Trainer.Method != TrainingMethod.Lora || EndOfTurnCheck.TemplateEndOfTurnId(encoder) is not { } id || id >= model.Config.VocabSize) return null;
-            var saved = o.Lora.ResolveModulesToSave();
-            bool covered = saved.Contains(LlamaModules.LmHead) || (model.Config.TiedEmbeddings && saved.Count > 0) || o.Lora.TrainableTokenIndices.Contains(id);
-            return covered ? null : EndOfTurnCheck.Warning(model, id, $"'{encoder.Tokenizer.TokenText(id)}'", []);
+            return EndOfTurnCheck.OutputRowTrains(o.Lora, model.Config, id) ? null : EndOfTurnCheck.Warning(model, id, $"'{encoder.Tokenizer.TokenText(id)}'", []);
         });
 
     private static RftRunResult Execute(RftRunOptions o, Prepared<RftPrompt> prep, IRewardFunction reward, string runFolder, RunStore? store, string? runId,

@@ -144,9 +144,7 @@ public static class SftRun
         IReadOnlyList<TokenizedExample> examples, int threads)
     {
         if (method != TrainingMethod.Lora) return null;
-        var saved = lora.ResolveModulesToSave();
-        if (saved.Contains(LlamaModules.LmHead) || (model.Config.TiedEmbeddings && saved.Count > 0)) return null;
-        if (EndOfTurnCheck.EndOfTurnId(examples) is not { } id || id >= model.Config.VocabSize || lora.TrainableTokenIndices.Contains(id)) return null;
+        if (EndOfTurnCheck.EndOfTurnId(examples) is not { } id || id >= model.Config.VocabSize || EndOfTurnCheck.OutputRowTrains(lora, model.Config, id)) return null;
         using var pool = new WorkerPool(threads);
         return EndOfTurnCheck.Warning(model, id, $"'{encoder.Tokenizer.TokenText(id)}'", examples, pool);
     }
